@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs (from Debian packages, when missing) and starts the services the integration tests use:
+# PostgreSQL and Mosquitto. Idempotent: safe to run again while they are up. Prints the env to use.
+set -euo pipefail
+
+PG_PORT="${PG_PORT:-5432}"
+MQTT_PORT="${MQTT_TEST_PORT:-1884}"
+DB_NAME="${DB_NAME:-tradedesk_test}"
+DB_USER="${DB_USER:-tradedesk}"
+DB_PASS="${DB_PASS:-tradedesk}"
+
+need=()
+command -v pg_ctlcluster >/dev/null 2>&1 || need+=(postgresql)
+command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "services: installing ${need[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2
+  apt-get install -y -qq "${need[@]}" >&2
+fi
+
+# PostgreSQL: the Debian cluster, started if it is not running.
+ver=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -1)
+if [ -z "$ver" ]; then echo "services: no PostgreSQL cluster found" >&2; exit 1; fi
+if ! pg_lsclusters -h | awk '{print $4}' | grep -q online; then
+  pg_ctlcluster "$ver" main start >&2
+fi
+for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p "$PG_PORT" && break; sleep 0.5; done
+pg_isready -q -h 127.0.0.1 -p "$PG_PORT" || { echo "services: PostgreSQL did not come up" >&2; exit 1; }
+su postgres -c "psql -qtAc \"SELECT 1 FROM pg_roles WHERE rolname='$DB_USER'\"" | grep -q 1 ||
+  su postgres -c "psql -qc \"CREATE ROLE $DB_USER LOGIN SUPERUSER PASSWORD '$DB_PASS'\"" >&2
+su postgres -c "psql -qtAc \"SELECT 1 FROM pg_database WHERE datname='$DB_NAME'\"" | grep -q 1 ||
+  su postgres -c "createdb -O $DB_USER $DB_NAME" >&2
+
+# Mosquitto: a broker of our own on MQTT_PORT (the packaged service may hold 1883).
+if ! (exec 3<>/dev/tcp/127.0.0.1/"$MQTT_PORT") 2>/dev/null; then
+  bin=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+  "$bin" -d -p "$MQTT_PORT" >&2
+  for _ in $(seq 1 20); do (exec 3<>/dev/tcp/127.0.0.1/"$MQTT_PORT") 2>/dev/null && break; sleep 0.25; done
+fi
+
+echo "DATABASE_URL=postgres://$DB_USER:$DB_PASS@127.0.0.1:$PG_PORT/$DB_NAME"
+echo "MQTT_URL=mqtt://127.0.0.1:$MQTT_PORT"

@@ -1,0 +1,133 @@
+/**
+ * The one closed set of error codes. Every failure a caller can see is an AppError with one of these
+ * codes; the REST face maps it to a status with `httpStatusOf`, the MCP face to an `isError` result.
+ * Adding a code fails the build until both maps below cover it.
+ */
+export const ERROR_CODES = [
+  'VALIDATION_FAILED',
+  'UNAUTHENTICATED',
+  'POLICY_DENIED',
+  'RISK_LIMIT_EXCEEDED',
+  'NOT_FOUND',
+  'CONFLICT',
+  'PRECONDITION_FAILED',
+  'PAYLOAD_TOO_LARGE',
+  'UPSTREAM_REJECTED',
+  'CONFIRMATION_REQUIRED',
+  'RATE_LIMITED',
+  'INTERNAL',
+  'NOT_SUPPORTED',
+  'UPSTREAM_UNAVAILABLE',
+  'TIMEOUT',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+const HTTP_STATUS: Record<ErrorCode, number> = {
+  VALIDATION_FAILED: 400,
+  UNAUTHENTICATED: 401,
+  POLICY_DENIED: 403,
+  RISK_LIMIT_EXCEEDED: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  PRECONDITION_FAILED: 412,
+  PAYLOAD_TOO_LARGE: 413,
+  UPSTREAM_REJECTED: 422,
+  CONFIRMATION_REQUIRED: 428,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+  NOT_SUPPORTED: 501,
+  UPSTREAM_UNAVAILABLE: 503,
+  TIMEOUT: 504,
+};
+
+/** Codes where the same call may succeed later without changing it. */
+const RETRYABLE: Record<ErrorCode, boolean> = {
+  VALIDATION_FAILED: false,
+  UNAUTHENTICATED: false,
+  POLICY_DENIED: false,
+  RISK_LIMIT_EXCEEDED: false,
+  NOT_FOUND: false,
+  CONFLICT: false,
+  PRECONDITION_FAILED: false,
+  PAYLOAD_TOO_LARGE: false,
+  UPSTREAM_REJECTED: false,
+  CONFIRMATION_REQUIRED: false,
+  RATE_LIMITED: true,
+  INTERNAL: false,
+  NOT_SUPPORTED: false,
+  UPSTREAM_UNAVAILABLE: true,
+  TIMEOUT: true,
+};
+
+export function httpStatusOf(code: ErrorCode): number {
+  return HTTP_STATUS[code];
+}
+
+export function isRetryable(code: ErrorCode): boolean {
+  return RETRYABLE[code];
+}
+
+export interface AppErrorOptions {
+  /** The next step for the reader (a person or a model). */
+  hint?: string;
+  /** Structured facts about the failure: field issues, limits, valid ids. Must hold no secret. */
+  details?: Record<string, unknown>;
+  /** The underlying error: logged, never shown to callers. */
+  cause?: unknown;
+}
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, options: AppErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.hint = options.hint;
+    this.details = options.details;
+  }
+
+  get retryable(): boolean {
+    return isRetryable(this.code);
+  }
+}
+
+/** The wire form of an error, identical on both faces: `{error:{code,message,hint,retryable,details}}`. */
+export interface ErrorBody {
+  error: {
+    code: ErrorCode;
+    message: string;
+    hint?: string;
+    retryable: boolean;
+    details?: Record<string, unknown>;
+    request_id?: string;
+  };
+}
+
+export function errorBody(err: AppError, requestId?: string): ErrorBody {
+  return {
+    error: {
+      code: err.code,
+      message: err.message,
+      ...(err.hint ? { hint: err.hint } : {}),
+      retryable: err.retryable,
+      ...(err.details ? { details: err.details } : {}),
+      ...(requestId ? { request_id: requestId } : {}),
+    },
+  };
+}
+
+/**
+ * Normalises anything thrown into an AppError. Services map their third-party errors (ccxt, pg,
+ * dockerode, MQTT) themselves; whatever reaches this point unmapped is an INTERNAL error whose
+ * cause is kept for the log and never shown.
+ */
+export function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  return new AppError('INTERNAL', 'The server hit an unexpected error.', {
+    hint: 'This is a bug or an unhandled condition; the server log has the details. Retrying may not help.',
+    cause: err,
+  });
+}

@@ -1,0 +1,110 @@
+import type { z } from 'zod';
+import { AppError, toAppError } from './errors.js';
+import type { Registry } from './registry.js';
+import { channelsOf, type AnyCommand, type CommandContext, type Principal, type Risk, type Role } from './types.js';
+import { redactValue } from '../secrets/redact.js';
+
+const ROLE_MAY: Record<Role, ReadonlySet<Risk>> = {
+  admin: new Set(['read', 'write', 'destructive', 'admin']),
+  trader: new Set(['read', 'write', 'destructive']),
+  viewer: new Set(['read']),
+};
+
+/**
+ * The only caller of a command handler. Both faces come through here, so every rule below holds the
+ * same way over REST and MCP:
+ *   resolve → policy (channel, toolset, read-only, role) → parse → guard → handler → output check → audit.
+ * It returns the checked output or throws an AppError; it never builds an HTTP response or MCP result.
+ */
+export async function execute(registry: Registry, name: string, rawInput: unknown, ctx: CommandContext): Promise<Record<string, unknown>> {
+  const started = performance.now();
+  const cmd = registry.get(name);
+  let parsed: unknown;
+  try {
+    if (!cmd) {
+      throw new AppError('NOT_FOUND', `There is no command named ${name}.`, { hint: 'List the available tools or see /openapi.json for the command names.' });
+    }
+    checkPolicy(cmd, ctx);
+    parsed = parseInput(cmd.input, rawInput);
+    for (const guard of ctx.services.guards) await guard.check(cmd, parsed, ctx);
+    const result = await cmd.handler(parsed as never, ctx);
+    const output = checkOutput(cmd, result, ctx);
+    // State-changing calls wait for their audit row; reads are batched.
+    const audited = record(ctx, name, cmd, parsed ?? rawInput, 'OK', started);
+    if (cmd.risk !== 'read') await audited;
+    else audited.catch(() => undefined); // a failed batch is logged by the audit log itself
+    return output;
+  } catch (err) {
+    const appErr = toAppError(err);
+    if (appErr.code === 'INTERNAL') ctx.logger.error('command failed', { command: name, request_id: ctx.requestId, err: appErr.cause ?? appErr });
+    const audited = record(ctx, name, cmd, parsed ?? rawInput, appErr.code, started);
+    if (cmd && cmd.risk !== 'read') await audited.catch(() => undefined);
+    else audited.catch(() => undefined);
+    throw appErr;
+  }
+}
+
+function checkPolicy(cmd: AnyCommand, ctx: CommandContext): void {
+  const { surface, principal } = ctx;
+  if (!channelsOf(cmd).includes(surface.channel)) {
+    throw new AppError('POLICY_DENIED', `${cmd.name} is not available over ${surface.channel.toUpperCase()}.`, {
+      hint: cmd.risk === 'admin' ? 'Credential and policy changes are made by an admin over the REST API, never by an agent.' : `Use the ${channelsOf(cmd).join(' or ')} interface.`,
+    });
+  }
+  if (surface.toolsets !== 'all' && !surface.toolsets.has(cmd.group)) {
+    throw new AppError('POLICY_DENIED', `${cmd.name} belongs to the toolset "${cmd.group}", which is not enabled on this server.`, {
+      hint: `Restart the MCP server with --toolsets including ${cmd.group} (or TOOLSETS=${cmd.group},...) to use it.`,
+    });
+  }
+  if (surface.readOnly && cmd.risk !== 'read') {
+    throw new AppError('POLICY_DENIED', `${cmd.name} changes state and this server runs in read-only mode.`, {
+      hint: 'Only read commands are available; ask the operator to start the server without --read-only.',
+    });
+  }
+  if (!ROLE_MAY[principal.role].has(cmd.risk)) {
+    throw new AppError('POLICY_DENIED', `${principal.name} (role ${principal.role}) may not run ${cmd.name} (${cmd.risk}).`, {
+      hint: principal.role === 'viewer' ? 'Viewers can only read.' : 'Only an admin can do this.',
+    });
+  }
+}
+
+/** One line per problem, with the dotted path of the field, so a model can fix its call. */
+export function zodIssues(error: z.ZodError): Array<{ path: string; message: string }> {
+  return error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(root)', message: i.message }));
+}
+
+function parseInput(schema: z.ZodObject, raw: unknown): unknown {
+  const res = schema.safeParse(raw ?? {});
+  if (res.success) return res.data;
+  const issues = zodIssues(res.error);
+  const summary = issues.slice(0, 5).map((i) => `${i.path}: ${i.message}`).join('; ');
+  throw new AppError('VALIDATION_FAILED', `Invalid input: ${summary}`, {
+    hint: 'Fix the fields listed in details.issues and call again; the input schema documents each field.',
+    details: { issues },
+  });
+}
+
+function checkOutput(cmd: AnyCommand, result: unknown, ctx: CommandContext): Record<string, unknown> {
+  const res = cmd.output.safeParse(result);
+  if (res.success) return res.data as Record<string, unknown>;
+  ctx.logger.error('command output does not match its schema', { command: cmd.name, issues: zodIssues(res.error) });
+  throw new AppError('INTERNAL', `${cmd.name} produced a result that does not match its declared output.`, {
+    hint: 'This is a server bug; the server log names the mismatched fields.',
+  });
+}
+
+function record(ctx: CommandContext, name: string, cmd: AnyCommand | undefined, input: unknown, outcome: string, started: number): Promise<void> {
+  return ctx.services.audit.record({
+    at: new Date(),
+    channel: ctx.surface.channel,
+    principal: ctx.principal.name,
+    command: name,
+    risk: cmd?.risk ?? null,
+    input: redactValue(input ?? null),
+    outcome,
+    durationMs: performance.now() - started,
+    requestId: ctx.requestId,
+  });
+}
+
+export type { Principal };

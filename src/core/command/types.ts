@@ -1,0 +1,85 @@
+import type { z } from 'zod';
+import type { Services } from '../services.js';
+import type { Logger } from '../logger.js';
+
+/**
+ * What a command may do, from least to most dangerous. Drives the MCP annotations, read-only mode and
+ * role checks: `read` changes nothing; `write` changes state and can be repeated or undone; `destructive`
+ * deletes or moves money irreversibly; `admin` manages credentials, users or policy.
+ */
+export type Risk = 'read' | 'write' | 'destructive' | 'admin';
+export type Channel = 'rest' | 'mcp';
+export type Role = 'admin' | 'trader' | 'viewer';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface Principal {
+  name: string;
+  role: Role;
+}
+
+export interface HttpBinding {
+  method: HttpMethod;
+  /** Express-independent path with `{param}` placeholders; each param must be an input key. */
+  path: string;
+  /** Status on success; 200 unless set (201 for creations). */
+  successStatus?: number;
+}
+
+/** Where a call comes from and what that surface allows; built by each face, enforced by execute(). */
+export interface Surface {
+  channel: Channel;
+  /** Toolsets callable from this surface; `'all'` for REST. */
+  toolsets: ReadonlySet<string> | 'all';
+  readOnly: boolean;
+}
+
+export interface CommandContext {
+  services: Services;
+  principal: Principal;
+  surface: Surface;
+  requestId: string;
+  logger: Logger;
+}
+
+export interface CommandDefinition<I extends z.ZodObject = z.ZodObject, O extends z.ZodObject = z.ZodObject> {
+  /** `<group>_<verb>_<noun>`, snake_case, at most 40 characters. */
+  name: string;
+  /** The group (and default MCP toolset); the name starts with it. */
+  group: string;
+  title: string;
+  /** Written for a model: what it does, when to use it, what comes back. Parameter docs go in `.describe()`. */
+  description: string;
+  risk: Risk;
+  /** Irreversible even though the risk class is not `destructive` (an admin delete). */
+  destructive?: boolean;
+  /** Repeating the same call has no further effect. */
+  idempotent: boolean;
+  /** The command talks to something outside this server (an exchange, a container, a bot). */
+  openWorld: boolean;
+  /** Faces that may call it; both unless narrowed (credential commands are REST-only). */
+  channels?: readonly Channel[];
+  input: I;
+  output: O;
+  http: HttpBinding;
+  handler: (input: z.output<I>, ctx: CommandContext) => Promise<z.input<O>>;
+}
+
+/**
+ * A check run after the input is parsed and before the handler, inside execute(): risk limits,
+ * confirmations, kill switches. It throws an AppError to refuse.
+ */
+export interface Guard {
+  check(cmd: AnyCommand, input: unknown, ctx: CommandContext): Promise<void>;
+}
+
+/** A command with its types erased, as the registry and the faces hold it. */
+export type AnyCommand = CommandDefinition<z.ZodObject, z.ZodObject>;
+
+/** Typed identity: keeps the handler's input and output types tied to the schemas. No side effects. */
+export function defineCommand<I extends z.ZodObject, O extends z.ZodObject>(def: CommandDefinition<I, O>): CommandDefinition<I, O> {
+  return Object.freeze(def);
+}
+
+export function channelsOf(cmd: AnyCommand): readonly Channel[] {
+  return cmd.channels ?? ['rest', 'mcp'];
+}

@@ -1,0 +1,112 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { LOG_LEVELS } from './logger.js';
+
+/**
+ * Every setting, read once at boot from flags (first) and the environment. A bad value stops the start
+ * with a message naming the variable. Each variable has a flag of the same name in kebab case
+ * (PORT → --port, DATABASE_URL → --database-url).
+ */
+export const CONFIG_VARS = {
+  PORT: { describe: 'HTTP port for REST, docs and MCP over HTTP', default: '8000' },
+  HOST: { describe: 'Interface to bind; keep 127.0.0.1 unless behind a proxy', default: '127.0.0.1' },
+  DATA_DIR: { describe: 'Where the embedded database, vault key and bot files live', default: './data' },
+  DATABASE_URL: { describe: 'Postgres server URL; unset means embedded PGlite in DATA_DIR/pg' },
+  MQTT_URL: { describe: 'MQTT broker URL for bots; unset means the embedded broker' },
+  MQTT_PORT: { describe: 'Port of the embedded MQTT broker', default: '1883' },
+  API_USERNAME: { describe: 'Basic-auth admin user (required with DATABASE_URL)' },
+  API_PASSWORD: { describe: 'Basic-auth admin password (required with DATABASE_URL)' },
+  VAULT_KEY: { describe: '32-byte key (64 hex chars or base64) sealing exchange secrets; unset means DATA_DIR/vault.key' },
+  LOG_LEVEL: { describe: 'debug | info | warn | error | silent', default: 'info' },
+  TOOLSETS: { describe: 'MCP toolsets to expose, comma-separated, or "all"', default: 'default' },
+  READ_ONLY: { describe: 'true: MCP lists and runs read commands only', default: 'false' },
+  MCP_ALLOWED_HOSTS: { describe: 'Extra Host names accepted by /mcp, comma-separated', default: '' },
+} as const;
+export type ConfigVar = keyof typeof CONFIG_VARS;
+
+const port = (name: string) => z.coerce.number({ error: `${name} must be a number` }).int().min(1, `${name} must be 1-65535`).max(65535, `${name} must be 1-65535`);
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v));
+const nonEmpty = z.string().trim().min(1);
+
+const ConfigSchema = z
+  .object({
+    PORT: port('PORT'),
+    HOST: nonEmpty,
+    DATA_DIR: nonEmpty,
+    DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must start with postgres:// or postgresql://').optional(),
+    MQTT_URL: z.string().regex(/^(mqtts?|wss?|tcp):\/\//, 'MQTT_URL must start with mqtt://, mqtts://, ws:// or wss://').optional(),
+    MQTT_PORT: port('MQTT_PORT'),
+    API_USERNAME: z.string().min(1).max(64).regex(/^[^:]+$/, 'API_USERNAME must not contain ":"').optional(),
+    API_PASSWORD: z.string().min(8, 'API_PASSWORD must have at least 8 characters').max(256).optional(),
+    VAULT_KEY: z.string().optional(),
+    LOG_LEVEL: z.enum(LOG_LEVELS, { error: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` }),
+    TOOLSETS: z.string(),
+    READ_ONLY: bool,
+    MCP_ALLOWED_HOSTS: z.string(),
+  })
+  .superRefine((c, ctx) => {
+    if (c.DATABASE_URL && (!c.API_USERNAME || !c.API_PASSWORD)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['API_USERNAME'],
+        message: 'server mode (DATABASE_URL set) needs API_USERNAME and API_PASSWORD; there is no default password',
+      });
+    }
+    if (!!c.API_USERNAME !== !!c.API_PASSWORD) {
+      ctx.addIssue({ code: 'custom', path: [c.API_USERNAME ? 'API_PASSWORD' : 'API_USERNAME'], message: 'set API_USERNAME and API_PASSWORD together' });
+    }
+  });
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl?: string;
+  mqttUrl?: string;
+  mqttPort: number;
+  apiUsername?: string;
+  apiPassword?: string;
+  vaultKey?: string;
+  logLevel: (typeof LOG_LEVELS)[number];
+  toolsets: string;
+  readOnly: boolean;
+  mcpAllowedHosts: string[];
+  /** embedded: PGlite, generated credentials; server: Postgres, credentials from the environment. */
+  mode: 'embedded' | 'server';
+}
+
+export class ConfigError extends Error {}
+
+/** Reads flags (`--port 9000` / `--port=9000`) over env over defaults. Throws ConfigError naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<ConfigVar, string>> = {}): Config {
+  const raw: Record<string, string | undefined> = {};
+  for (const [name, spec] of Object.entries(CONFIG_VARS) as [ConfigVar, { default?: string }][]) {
+    const v = flags[name] ?? env[name];
+    raw[name] = v === undefined || v === '' ? spec.default : v;
+  }
+  const res = ConfigSchema.safeParse(raw);
+  if (!res.success) {
+    const lines = res.error.issues.map((i) => {
+      const v = String(i.path[0] ?? '');
+      return `  ${v}: ${i.message}${v && !/PASSWORD|KEY/.test(v) && raw[v] !== undefined ? ` (got "${raw[v]}")` : ''}`;
+    });
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const c = res.data;
+  return {
+    port: c.PORT,
+    host: c.HOST,
+    dataDir: resolve(c.DATA_DIR),
+    databaseUrl: c.DATABASE_URL,
+    mqttUrl: c.MQTT_URL,
+    mqttPort: c.MQTT_PORT,
+    apiUsername: c.API_USERNAME,
+    apiPassword: c.API_PASSWORD,
+    vaultKey: c.VAULT_KEY,
+    logLevel: c.LOG_LEVEL,
+    toolsets: c.TOOLSETS,
+    readOnly: c.READ_ONLY,
+    mcpAllowedHosts: c.MCP_ALLOWED_HOSTS.split(',').map((s) => s.trim()).filter(Boolean),
+    mode: c.DATABASE_URL ? 'server' : 'embedded',
+  };
+}

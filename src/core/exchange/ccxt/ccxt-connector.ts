@@ -1,0 +1,138 @@
+import type { Exchange } from 'ccxt';
+import { AppError } from '../../command/errors.js';
+import type { Balance, ConnectorInfo, CredentialField, ExchangeConnector, Market } from '../types.js';
+import { mapCcxtError, unavailable } from './errors.js';
+import { loadCcxt } from './ccxt-loader.js';
+import { fromCcxtSymbol, toDecimalString } from './symbols.js';
+
+/** ccxt's precision mode where precision values are tick sizes rather than decimal places. */
+const TICK_SIZE = 4;
+
+/** Our snake_case credential field → the ccxt property it sets. */
+export const CCXT_CREDENTIAL_FIELDS: Record<CredentialField, string> = {
+  api_key: 'apiKey',
+  secret: 'secret',
+  password: 'password',
+  uid: 'uid',
+  login: 'login',
+  private_key: 'privateKey',
+  wallet_address: 'walletAddress',
+  account_id: 'accountId',
+  token: 'token',
+  twofa: 'twofa',
+};
+
+export interface CcxtOptions {
+  /** Per-request timeout handed to ccxt. */
+  timeoutMs: number;
+  /** Ceiling on a whole operation (ccxt may make several requests for one call). */
+  deadlineMs: number;
+  /** Replaces the exchange's API base URLs (the local exchange fixture uses this). */
+  urls?: Record<string, unknown>;
+}
+
+export const DEFAULT_CCXT_OPTIONS: CcxtOptions = { timeoutMs: 10_000, deadlineMs: 20_000 };
+
+/** A ccxt exchange for one connector. Public calls share one instance; each credential set gets its own. */
+export class CcxtConnector implements ExchangeConnector {
+  #public: Promise<Exchange> | undefined;
+  #markets: { at: number; value: Market[] } | undefined;
+  static readonly MARKETS_TTL_MS = 60 * 60_000;
+
+  constructor(
+    readonly info: ConnectorInfo,
+    private readonly options: CcxtOptions = DEFAULT_CCXT_OPTIONS,
+  ) {}
+
+  async #instance(credentials: Record<string, string> | null): Promise<Exchange> {
+    const ccxt = await loadCcxt();
+    const Cls = (ccxt as unknown as Record<string, new (o: object) => Exchange>)[this.info.exchange];
+    if (!Cls) throw new AppError('NOT_FOUND', `ccxt has no exchange ${this.info.exchange}.`);
+    const config: Record<string, unknown> = {
+      enableRateLimit: true,
+      timeout: this.options.timeoutMs,
+      options: { defaultType: this.info.market_type === 'perpetual' ? 'swap' : 'spot' },
+    };
+    for (const [field, value] of Object.entries(credentials ?? {})) {
+      const prop = CCXT_CREDENTIAL_FIELDS[field as CredentialField];
+      if (prop) config[prop] = value;
+    }
+    const ex = new Cls(config);
+    if (this.options.urls) ex.urls = { ...ex.urls, ...this.options.urls } as Exchange['urls'];
+    return ex;
+  }
+
+  #publicInstance(): Promise<Exchange> {
+    this.#public ??= this.#instance(null);
+    return this.#public;
+  }
+
+  /** Runs one ccxt operation under the deadline, with its errors mapped to ours. */
+  async #call<T>(fn: () => Promise<T>): Promise<T> {
+    const ccxt = await loadCcxt();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(unavailable(this.info.exchange, { exchange: this.info.exchange, reason: `no answer within ${this.options.deadlineMs} ms` })),
+        this.options.deadlineMs,
+      );
+    });
+    try {
+      return await Promise.race([fn(), deadline]);
+    } catch (err) {
+      throw mapCcxtError(ccxt, err, this.info.exchange);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async loadMarkets(): Promise<Market[]> {
+    if (this.#markets && Date.now() - this.#markets.at < CcxtConnector.MARKETS_TTL_MS) return this.#markets.value;
+    const ex = await this.#publicInstance();
+    const raw = await this.#call(() => ex.loadMarkets());
+    const tickMode = ex.precisionMode === TICK_SIZE;
+    const wantSwap = this.info.market_type === 'perpetual';
+    const markets: Market[] = [];
+    for (const m of Object.values(raw)) {
+      if (!m || (wantSwap ? !m.swap : !m.spot)) continue;
+      const pair = fromCcxtSymbol(m.symbol);
+      if (!pair) continue;
+      const step = (p: number | undefined) => (p === undefined || p === null ? null : tickMode ? toDecimalString(p) : toDecimalString(10 ** -p));
+      const leverage = (m.limits as { leverage?: { max?: number } } | undefined)?.leverage?.max;
+      markets.push({
+        trading_pair: pair,
+        base: m.base,
+        quote: m.quote,
+        market_type: wantSwap ? 'perpetual' : 'spot',
+        active: m.active !== false,
+        rules: {
+          min_order_size: toDecimalString(m.limits?.amount?.min),
+          max_order_size: toDecimalString(m.limits?.amount?.max),
+          min_price_increment: step(m.precision?.price),
+          min_base_amount_increment: step(m.precision?.amount),
+          min_notional_size: toDecimalString(m.limits?.cost?.min),
+          max_leverage: typeof leverage === 'number' ? leverage : null,
+          supported_order_types: ['market', 'limit', 'limit_maker'],
+        },
+      });
+    }
+    markets.sort((a, b) => a.trading_pair.localeCompare(b.trading_pair));
+    this.#markets = { at: Date.now(), value: markets };
+    return markets;
+  }
+
+  async fetchBalances(credentials: Record<string, string> | null): Promise<Balance[]> {
+    if (!credentials) throw new AppError('PRECONDITION_FAILED', `${this.info.name} needs credentials to read balances.`, { hint: 'Add them with PUT /accounts/{account_name}.' });
+    const ex = await this.#instance(credentials);
+    const bal = await this.#call(() => ex.fetchBalance());
+    const out: Balance[] = [];
+    const totals = (bal.total ?? {}) as unknown as Record<string, number | undefined>;
+    const free = (bal.free ?? {}) as unknown as Record<string, number | undefined>;
+    const used = (bal.used ?? {}) as unknown as Record<string, number | undefined>;
+    for (const [asset, total] of Object.entries(totals)) {
+      if (!total) continue;
+      out.push({ asset, total: toDecimalString(total) ?? '0', available: toDecimalString(free[asset]) ?? '0', locked: toDecimalString(used[asset]) ?? '0' });
+    }
+    return out.sort((a, b) => a.asset.localeCompare(b.asset));
+  }
+}

@@ -1,0 +1,37 @@
+import { AppError } from '../../command/errors.js';
+import type { Balance, ConnectorInfo, ExchangeConnector, Market, MarketType } from '../types.js';
+import { simMarkets } from './markets.js';
+
+export const SIM_CONNECTORS = ['sim', 'sim_perpetual'] as const;
+
+export function simInfo(name: string): ConnectorInfo | undefined {
+  if (!(SIM_CONNECTORS as readonly string[]).includes(name)) return undefined;
+  const perp = name === 'sim_perpetual';
+  return {
+    name,
+    kind: 'sim',
+    exchange: 'sim',
+    market_type: perp ? 'perpetual' : 'spot',
+    offline: true,
+    requires_credentials: false,
+    credential_fields: [],
+    display_name: perp ? 'Simulated exchange (perpetuals)' : 'Simulated exchange (spot)',
+    website: null,
+  };
+}
+
+/** The built-in synthetic exchange: always available, no network, no credentials; balances are paper. */
+export class SimConnector implements ExchangeConnector {
+  readonly #markets: Market[];
+  constructor(readonly info: ConnectorInfo) {
+    this.#markets = simMarkets(info.market_type as MarketType);
+  }
+
+  async loadMarkets(): Promise<Market[]> {
+    return this.#markets;
+  }
+
+  async fetchBalances(): Promise<Balance[]> {
+    throw new AppError('NOT_SUPPORTED', 'sim balances are paper balances kept by this server.', { hint: 'Read them through the account.' });
+  }
+}

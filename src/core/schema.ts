@@ -1,0 +1,76 @@
+import { z } from 'zod';
+
+/**
+ * Wire primitives shared by every command. Inputs accept what a query string or a model sends
+ * (numeric strings as well as numbers); outputs are plain JSON numbers and ISO strings.
+ */
+
+export const NAME_RE = /^[A-Za-z0-9_-]+$/;
+
+export const AccountName = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(NAME_RE, 'letters, digits, "_" and "-" only')
+  .describe('Account name, e.g. "master_account".');
+
+export const ConnectorName = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z0-9_]+$/, 'lowercase letters, digits and "_" only')
+  .describe('Connector name: a ccxt exchange id ("binance"), its paper-trading twin ("binance_paper_trade"), a perpetual connector ("binance_perpetual") or the built-in "sim" / "sim_perpetual".');
+
+export const TradingPair = z
+  .string()
+  .regex(/^[A-Z0-9]{1,20}-[A-Z0-9]{1,20}$/, 'BASE-QUOTE in capitals, e.g. BTC-USDT')
+  .describe('Trading pair as BASE-QUOTE, e.g. "BTC-USDT".');
+
+const DECIMAL_RE = /^-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
+
+/** A decimal amount: a JSON number or a numeric string; kept as a string so no float creeps in. */
+export const DecimalIn = z
+  .union([z.number().finite(), z.string().trim().regex(DECIMAL_RE, 'a decimal number')])
+  .transform((v) => (typeof v === 'number' ? String(v) : v));
+
+export const PositiveDecimalIn = DecimalIn.refine((v) => Number(v) > 0, 'must be greater than 0');
+
+/** An integer that may arrive as a query-string value. */
+export const QueryInt = (min: number, max: number) =>
+  z.union([z.number(), z.string().trim().regex(/^-?\d+$/, 'an integer')]).transform(Number).pipe(z.number().int().min(min).max(max));
+
+/** A boolean that may arrive as a query-string value ("true"/"false"/"1"/"0"). */
+export const QueryBool = z
+  .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
+  .transform((v) => v === true || v === 'true' || v === '1');
+
+/** A list that may arrive as repeated query parameters, a comma-separated string, or a JSON array. */
+export function QueryList<T extends z.ZodType<unknown, string>>(item: T) {
+  return z
+    .union([z.array(z.string()), z.string()])
+    .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(item));
+}
+
+export const Limit = QueryInt(1, 1000).optional().describe('Maximum items per page (1-1000, default 100).');
+export const Cursor = z.string().max(200).optional().describe('Opaque cursor from a previous page\'s pagination.next_cursor.');
+
+export const PaginationOut = z.object({
+  limit: z.number().int(),
+  has_more: z.boolean(),
+  next_cursor: z.string().nullable(),
+});
+
+export function paginated<T extends z.ZodType>(item: T) {
+  return z.object({ data: z.array(item), pagination: PaginationOut });
+}
+
+/** Pages an in-memory, already sorted list by a numeric offset cursor. */
+export function pageOf<T>(items: readonly T[], limit = 100, cursor?: string): { data: T[]; pagination: z.infer<typeof PaginationOut> } {
+  const start = cursor && /^\d+$/.test(cursor) ? Number(cursor) : 0;
+  const data = items.slice(start, start + limit);
+  const next = start + limit < items.length ? String(start + limit) : null;
+  return { data, pagination: { limit, has_more: next !== null, next_cursor: next } };
+}
+
+export const IsoTime = z.string().describe('ISO-8601 UTC time.');

@@ -1,0 +1,106 @@
+import { join } from 'node:path';
+import { count, eq } from 'drizzle-orm';
+import { AccountsService } from './accounts/accounts-service.js';
+import { BatchedAuditLog, type AuditLog } from './audit/audit-log.js';
+import { Authenticator } from './auth/authenticator.js';
+import { generatePassword, hashPassword } from './auth/passwords.js';
+import type { Guard } from './command/types.js';
+import type { Config } from './config.js';
+import { openDatabase, type Database, type Db } from './db/client.js';
+import { settings, users } from './db/schema/index.js';
+import type { CcxtOptions } from './exchange/ccxt/ccxt-connector.js';
+import { Connectors } from './exchange/connectors.js';
+import type { Logger } from './logger.js';
+import { loadVaultKey, Vault } from './secrets/vault.js';
+
+/** Everything a command handler may use, through `ctx.services`. */
+export interface Services {
+  config: Config;
+  logger: Logger;
+  database: Database;
+  db: Db;
+  vault: Vault;
+  connectors: Connectors;
+  accounts: AccountsService;
+  audit: AuditLog;
+  auth: Authenticator;
+  guards: Guard[];
+  close(): Promise<void>;
+}
+
+export interface StartupFacts {
+  /** Set only on the first start in embedded mode: the generated admin password, to print once. */
+  generatedAdmin?: { username: string; password: string };
+  vaultKeySource: 'env' | 'file' | 'generated';
+  createdDefaultAccount: boolean;
+}
+
+export interface ServiceOptions {
+  /** Per-exchange ccxt settings (tests point an exchange at a local fixture). */
+  ccxt?: (exchange: string) => CcxtOptions;
+}
+
+export class StartupError extends Error {}
+
+/** Opens the database, the vault and the domain services, and prepares a fresh install. */
+export async function createServices(config: Config, logger: Logger, options: ServiceOptions = {}): Promise<{ services: Services; facts: StartupFacts }> {
+  const database = await openDatabase({ url: config.databaseUrl, dataDir: join(config.dataDir, 'pg') });
+  try {
+    const { db } = database;
+    const { key, source } = loadVaultKey(config.vaultKey, join(config.dataDir, 'vault.key'));
+    const vault = new Vault(key);
+    await checkVaultKey(db, vault);
+
+    const auth = new Authenticator(db, config.apiUsername && config.apiPassword ? { username: config.apiUsername, password: config.apiPassword } : undefined);
+    const generatedAdmin = config.apiUsername ? undefined : await ensureAdmin(db);
+    const connectors = new Connectors(options.ccxt);
+    const accounts = new AccountsService(db, vault, connectors);
+    const createdDefaultAccount = await accounts.ensureDefaults();
+    const audit = new BatchedAuditLog(db, logger);
+
+    const services: Services = {
+      config,
+      logger,
+      database,
+      db,
+      vault,
+      connectors,
+      accounts,
+      audit,
+      auth,
+      guards: [],
+      close: async () => {
+        await audit.flush().catch(() => undefined);
+        await database.close();
+      },
+    };
+    return { services, facts: { generatedAdmin, vaultKeySource: source, createdDefaultAccount } };
+  } catch (err) {
+    await database.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Refuses to start with a different key than the one that sealed the stored credentials. */
+async function checkVaultKey(db: Db, vault: Vault): Promise<void> {
+  const fp = vault.fingerprint();
+  const [row] = await db.select().from(settings).where(eq(settings.key, 'vault_key_fingerprint'));
+  if (!row) {
+    await db.insert(settings).values({ key: 'vault_key_fingerprint', value: fp }).onConflictDoNothing();
+    return;
+  }
+  if (row.value !== fp) {
+    throw new StartupError(
+      'the vault key differs from the one that sealed the stored exchange credentials; start with the original VAULT_KEY (or DATA_DIR/vault.key)',
+    );
+  }
+}
+
+/** First embedded start with no configured credentials: one admin with a strong generated password. */
+async function ensureAdmin(db: Db): Promise<{ username: string; password: string } | undefined> {
+  const [row] = await db.select({ n: count() }).from(users);
+  if ((row?.n ?? 0) > 0) return undefined;
+  const password = generatePassword();
+  const inserted = await db.insert(users).values({ username: 'admin', passwordHash: await hashPassword(password), role: 'admin' }).onConflictDoNothing().returning();
+  return inserted.length ? { username: 'admin', password } : undefined;
+}

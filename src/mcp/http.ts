@@ -1,0 +1,55 @@
+import type { RequestHandler } from 'express';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { AppError, type Principal } from '../core/command/index.js';
+import type { McpServerOptions } from './server.js';
+import { createMcpServer } from './server.js';
+
+/**
+ * Streamable HTTP at /mcp, stateless: each POST gets a fresh server and transport bound to the
+ * authenticated principal. Host and Origin are checked against loopback names (plus configured ones)
+ * so a web page cannot reach a local server through DNS rebinding.
+ */
+export function mcpHttpHandler(opts: Omit<McpServerOptions, 'principal'> & { allowedHosts: string[] }): RequestHandler {
+  const allowed = new Set(['localhost', '127.0.0.1', '[::1]', ...opts.allowedHosts.map((h) => h.toLowerCase())]);
+  return async (req, res, next) => {
+    try {
+      const host = hostnameOf(req.headers.host);
+      if (!host || !allowed.has(host)) {
+        throw new AppError('POLICY_DENIED', `Host ${req.headers.host ?? '(none)'} is not allowed for /mcp.`, { hint: 'Add it to MCP_ALLOWED_HOSTS if this server is reached by that name.' });
+      }
+      const origin = req.headers.origin;
+      if (origin && origin !== 'null' && !allowed.has(hostnameOf(safeHost(origin)) ?? '')) {
+        throw new AppError('POLICY_DENIED', `Origin ${origin} is not allowed for /mcp.`, { hint: 'Browsers on other sites may not call this server.' });
+      }
+      if (req.method !== 'POST') {
+        res.status(405).setHeader('Allow', 'POST').json({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: this endpoint is stateless, use POST.' }, id: null });
+        return;
+      }
+      const server = createMcpServer({ ...opts, principal: res.locals.principal as Principal });
+      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+      res.on('close', () => {
+        void transport.close();
+        void server.close();
+      });
+      await server.connect(transport);
+      await transport.handleRequest(req, res, req.body);
+    } catch (err) {
+      next(err);
+    }
+  };
+}
+
+function safeHost(url: string): string | undefined {
+  try {
+    return new URL(url).host;
+  } catch {
+    return undefined;
+  }
+}
+
+function hostnameOf(host: string | undefined): string | undefined {
+  if (!host) return undefined;
+  const h = host.toLowerCase();
+  if (h.startsWith('[')) return h.slice(0, h.indexOf(']') + 1);
+  return h.split(':')[0];
+}

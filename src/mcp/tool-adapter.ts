@@ -1,0 +1,43 @@
+import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
+import { AppError, channelsOf, errorBody, toJsonSchema, type AnyCommand, type Registry, type Surface } from '../core/command/index.js';
+
+/** The commands this surface lists: served over MCP, in an enabled toolset, and read-only when asked. */
+export function visibleCommands(registry: Registry, surface: Surface): AnyCommand[] {
+  return registry.commands.filter(
+    (c) => channelsOf(c).includes('mcp') && (surface.toolsets === 'all' || surface.toolsets.has(c.group)) && (!surface.readOnly || c.risk === 'read'),
+  );
+}
+
+const toolCache = new WeakMap<AnyCommand, Tool>();
+
+/** A command as an MCP tool, with all four annotations set explicitly. */
+export function toTool(cmd: AnyCommand): Tool {
+  let tool = toolCache.get(cmd);
+  if (!tool) {
+    tool = {
+      name: cmd.name,
+      title: cmd.title,
+      description: cmd.description,
+      inputSchema: toJsonSchema(cmd.input, 'input') as Tool['inputSchema'],
+      outputSchema: toJsonSchema(cmd.output, 'output') as Tool['outputSchema'],
+      annotations: {
+        title: cmd.title,
+        readOnlyHint: cmd.risk === 'read',
+        destructiveHint: cmd.risk === 'destructive' || cmd.destructive === true,
+        idempotentHint: cmd.idempotent,
+        openWorldHint: cmd.openWorld,
+      },
+    };
+    toolCache.set(cmd, tool);
+  }
+  return tool;
+}
+
+export function toolResult(output: Record<string, unknown>): CallToolResult {
+  return { content: [{ type: 'text', text: JSON.stringify(output) }], structuredContent: output };
+}
+
+/** Domain failures are tool results the model can read and act on, never JSON-RPC errors. */
+export function toolError(err: AppError, requestId: string): CallToolResult {
+  return { isError: true, content: [{ type: 'text', text: JSON.stringify(errorBody(err, requestId)) }] };
+}

@@ -1,0 +1,51 @@
+import express, { type Express, type RequestHandler } from 'express';
+import swaggerUi from 'swagger-ui-express';
+import type { Registry } from '../core/command/index.js';
+import type { Services } from '../core/services.js';
+import { basicAuth } from './auth.js';
+import { errorHandler, notFoundHandler } from './errors.js';
+import { buildOpenApi } from './openapi.js';
+import { requestId } from './request-id.js';
+import { commandRoutes } from './routes.js';
+
+export interface RestAppOptions {
+  registry: Registry;
+  services: Services;
+  version: string;
+  /** Further handlers mounted behind auth (the MCP endpoint). */
+  mounts?: Array<{ path: string; handler: RequestHandler }>;
+  bodyLimit?: string;
+}
+
+/** The express app: health, auth, command routes, OpenAPI and docs, extra mounts, JSON errors. */
+export function createRestApp(opts: RestAppOptions): Express {
+  const { registry, services } = opts;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(requestId);
+
+  const started = Date.now();
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok', version: opts.version, uptime_s: Math.round((Date.now() - started) / 1000), database: services.database.kind });
+  });
+
+  app.use(basicAuth(services.auth));
+  app.use(express.json({ limit: opts.bodyLimit ?? '256kb' }));
+
+  const openapi = buildOpenApi(registry, opts.version);
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
+  // swagger-ui-express serves the UI's assets from its own dependency: nothing is fetched from a CDN.
+  app.use('/docs', swaggerUi.serveFiles(undefined, { swaggerOptions: { url: '/openapi.json' } }), swaggerUi.setup(undefined, {
+    customSiteTitle: 'tradedesk API',
+    swaggerOptions: { url: '/openapi.json', persistAuthorization: true },
+  }));
+
+  for (const m of opts.mounts ?? []) app.use(m.path, m.handler);
+  app.use(commandRoutes(registry, services));
+  app.use(notFoundHandler);
+  app.use(errorHandler(services.logger));
+  return app;
+}

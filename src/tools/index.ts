@@ -1,0 +1,9 @@
+import type { AnyCommand } from '../core/command/index.js';
+import { accountCommands } from './accounts/index.js';
+import { connectorCommands } from './connectors/index.js';
+
+/** Every command the server offers, in listing order. */
+export const allCommands: AnyCommand[] = [...connectorCommands, ...accountCommands] as unknown as AnyCommand[];
+
+/** Toolsets the MCP face lists when none are chosen. */
+export const DEFAULT_TOOLSETS = ['connectors', 'accounts'];

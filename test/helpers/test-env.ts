@@ -1,0 +1,114 @@
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import pg from 'pg';
+import { startServer, type RunningServer } from '../../src/cli.js';
+import type { Config } from '../../src/core/config.js';
+import { createLogger } from '../../src/core/logger.js';
+import { createServices, type ServiceOptions, type Services } from '../../src/core/services.js';
+
+export type Driver = 'pglite' | 'postgres';
+
+/** The drivers to run database tests on: PGlite always, the Postgres server when DATABASE_URL is set. */
+export function drivers(): Driver[] {
+  return process.env.DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
+}
+
+export const ADMIN = { username: 'admin', password: 'test-admin-password' };
+export const basicHeader = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
+export const ADMIN_AUTH = basicHeader(ADMIN.username, ADMIN.password);
+
+export interface TestEnv {
+  config: Config;
+  dataDir: string;
+  /** Removes the data dir and drops the test database. */
+  cleanup(): Promise<void>;
+}
+
+/**
+ * A private data dir (PGlite copied from the migrated template) or a private Postgres database
+ * created for this test, so tests never see each other's rows.
+ */
+export async function testEnv(driver: Driver, overrides: Partial<Config> = {}): Promise<TestEnv> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'td-test-'));
+  let databaseUrl: string | undefined;
+  let dropDb = async () => {};
+  if (driver === 'pglite') {
+    cpSync(inject('pgliteTemplate'), join(dataDir, 'pg'), { recursive: true });
+  } else {
+    const base = process.env.DATABASE_URL!;
+    const name = `td_${randomBytes(6).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: base });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.end();
+    const u = new URL(base);
+    u.pathname = `/${name}`;
+    databaseUrl = u.toString();
+    dropDb = async () => {
+      const c = new pg.Client({ connectionString: base });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    };
+  }
+  const config: Config = {
+    port: 0,
+    host: '127.0.0.1',
+    dataDir,
+    databaseUrl,
+    mqttPort: 0,
+    apiUsername: ADMIN.username,
+    apiPassword: ADMIN.password,
+    vaultKey: randomBytes(32).toString('hex'),
+    logLevel: 'silent',
+    toolsets: 'default',
+    readOnly: false,
+    mcpAllowedHosts: [],
+    mode: databaseUrl ? 'server' : 'embedded',
+    ...overrides,
+  };
+  return {
+    config,
+    dataDir,
+    cleanup: async () => {
+      await dropDb().catch(() => undefined);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function testServices(driver: Driver, overrides: Partial<Config> = {}, options: ServiceOptions = {}): Promise<{ services: Services; env: TestEnv; close(): Promise<void> }> {
+  const env = await testEnv(driver, overrides);
+  const { services } = await createServices(env.config, createLogger('silent'), options);
+  return { services, env, close: async () => { await services.close(); await env.cleanup(); } };
+}
+
+export interface TestServer extends RunningServer {
+  env: TestEnv;
+  /** fetch against the server with admin credentials unless `auth` is given (null: none). */
+  call(method: string, path: string, body?: unknown, auth?: string | null): Promise<{ status: number; body: any; headers: Headers }>;
+  stop(): Promise<void>;
+}
+
+export async function testServer(driver: Driver, overrides: Partial<Config> = {}, options: ServiceOptions = {}): Promise<TestServer> {
+  const env = await testEnv(driver, overrides);
+  const server = await startServer(env.config, createLogger('silent'), options);
+  const call: TestServer['call'] = async (method, path, body, auth = ADMIN_AUTH) => {
+    const headers: Record<string, string> = {};
+    if (auth) headers.authorization = auth;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(server.url + path, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      /* not JSON */
+    }
+    return { status: res.status, body: parsed, headers: res.headers };
+  };
+  return { ...server, env, call, stop: async () => { await server.close(); await env.cleanup(); } };
+}
