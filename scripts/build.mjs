@@ -28,3 +28,4 @@ await build({
   logLevel: 'warning',
 });
 cpSync(join(src, 'core/db/migrations'), join(out, 'core/db/migrations'), { recursive: true });
+cpSync(join(src, 'core/exchange/ccxt/catalog.json'), join(out, 'core/exchange/ccxt/catalog.json'));

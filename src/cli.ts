@@ -3,9 +3,8 @@ import { parseArgs } from 'node:util';
 import { createRegistry, type Principal, type Registry, type Surface } from './core/command/index.js';
 import { CONFIG_VARS, ConfigError, loadConfig, type Config, type ConfigVar } from './core/config.js';
 import { lockDataDir } from './core/data-dir-lock.js';
-import { ccxtCatalog } from './core/exchange/ccxt/ccxt-loader.js';
 import { createLogger, type Logger } from './core/logger.js';
-import { createServices, type ServiceOptions, type Services } from './core/services.js';
+import { createServices, type ServiceOptions, type Services, type StartupFacts } from './core/services.js';
 import { mcpHttpHandler } from './mcp/http.js';
 import { serveStdio } from './mcp/stdio.js';
 import { createRestApp } from './rest/app.js';
@@ -32,6 +31,7 @@ password printed once on first start, paper balances on the offline "sim" exchan
 
 export interface RunningServer {
   http: HttpServer;
+  facts: StartupFacts;
   url: string;
   services: Services;
   registry: Registry;
@@ -48,7 +48,7 @@ export function resolveToolsets(spec: string, registry: Registry): ReadonlySet<s
 }
 
 /** Starts the HTTP server (REST, docs, /mcp). Used by `serve` and by the tests. */
-export async function startServer(config: Config, logger: Logger, options: ServiceOptions = {}): Promise<RunningServer & { facts: Awaited<ReturnType<typeof createServices>>['facts'] }> {
+export async function startServer(config: Config, logger: Logger, options: ServiceOptions = {}): Promise<RunningServer> {
   const registry = createRegistry(allCommands);
   const toolsets = resolveToolsets(config.toolsets, registry);
   const unlock = config.mode === 'embedded' ? lockDataDir(config.dataDir, 'serve') : () => undefined;
@@ -77,8 +77,6 @@ export async function startServer(config: Config, logger: Logger, options: Servi
   const addr = http.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
-  // Warm the ccxt catalogue off the critical path so the first GET /connectors is quick.
-  setTimeout(() => void ccxtCatalog().catch((err) => logger.warn('ccxt catalogue failed to load', { err })), 50).unref();
   return {
     http,
     url: `http://${hostForUrl}:${port}`,

@@ -35,9 +35,12 @@ export const DecimalIn = z
 
 export const PositiveDecimalIn = DecimalIn.refine((v) => Number(v) > 0, 'must be greater than 0');
 
-/** An integer that may arrive as a query-string value. */
-export const QueryInt = (min: number, max: number) =>
-  z.union([z.number(), z.string().trim().regex(/^-?\d+$/, 'an integer')]).transform(Number).pipe(z.number().int().min(min).max(max));
+/** An integer that may arrive as a query-string value; the range is advertised in the JSON Schema. */
+export const QueryInt = (min: number, max: number) => {
+  const message = `must be an integer from ${min} to ${max}`;
+  const int = z.number({ error: message }).int(message).min(min, message).max(max, message);
+  return z.union([int, z.string().trim().regex(/^-?\d+$/, message).transform(Number).pipe(int)], { error: message });
+};
 
 /** A boolean that may arrive as a query-string value ("true"/"false"/"1"/"0"). */
 export const QueryBool = z
@@ -46,14 +49,15 @@ export const QueryBool = z
 
 /** A list that may arrive as repeated query parameters, a comma-separated string, or a JSON array. */
 export function QueryList<T extends z.ZodType<unknown, string>>(item: T) {
-  return z
-    .union([z.array(z.string()), z.string()])
-    .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean))
+  const split = z
+    .string()
+    .transform((v) => v.split(',').map((x) => x.trim()).filter(Boolean))
     .pipe(z.array(item));
+  return z.union([z.array(item), split]);
 }
 
 export const Limit = QueryInt(1, 1000).optional().describe('Maximum items per page (1-1000, default 100).');
-export const Cursor = z.string().max(200).optional().describe('Opaque cursor from a previous page\'s pagination.next_cursor.');
+export const Cursor = z.string().regex(/^\d{1,9}$/, 'a next_cursor value from a previous page').optional().describe('Opaque cursor from a previous page\'s pagination.next_cursor.');
 
 export const PaginationOut = z.object({
   limit: z.number().int(),

@@ -38,10 +38,9 @@ export function createRestApp(opts: RestAppOptions): Express {
     res.json(openapi);
   });
   // swagger-ui-express serves the UI's assets from its own dependency: nothing is fetched from a CDN.
-  app.use('/docs', swaggerUi.serveFiles(undefined, { swaggerOptions: { url: '/openapi.json' } }), swaggerUi.setup(undefined, {
-    customSiteTitle: 'tradedesk API',
-    swaggerOptions: { url: '/openapi.json', persistAuthorization: true },
-  }));
+  // The document is embedded in the page rather than fetched, so the page works however the browser
+  // holds the Basic credentials.
+  app.use('/docs', swaggerUi.serveFiles(openapi), swaggerUi.setup(openapi, { customSiteTitle: 'tradedesk API', swaggerOptions: { persistAuthorization: true } }));
 
   for (const m of opts.mounts ?? []) app.use(m.path, m.handler);
   app.use(commandRoutes(registry, services));

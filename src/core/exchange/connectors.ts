@@ -21,7 +21,7 @@ export class Connectors {
 
   async list(): Promise<ConnectorInfo[]> {
     const out: ConnectorInfo[] = SIM_CONNECTORS.map((n) => simInfo(n)!);
-    const facts = await ccxtCatalog();
+    const facts = ccxtCatalog();
     for (const f of facts.values()) {
       const live: ConnectorInfo[] = [];
       if (f.spot) live.push(ccxtInfo(f, false));
@@ -39,7 +39,7 @@ export class Connectors {
     const liveName = paper ? name.slice(0, -PAPER_SUFFIX.length) : name;
     const perp = liveName.endsWith(PERP_SUFFIX);
     const exchange = perp ? liveName.slice(0, -PERP_SUFFIX.length) : liveName;
-    const facts = await ccxtCatalog();
+    const facts = ccxtCatalog();
     const f = facts.get(exchange);
     if (f && (perp ? f.swap : f.spot)) {
       const live = ccxtInfo(f, perp);

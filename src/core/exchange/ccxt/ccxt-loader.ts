@@ -1,7 +1,6 @@
-/**
- * ccxt takes about a second to import and another to instantiate every exchange class, so it is
- * loaded on first use and its catalogue built once; the server starts warming it in the background.
- */
+import { readFileSync } from 'node:fs';
+
+/** ccxt takes about a second and 100 MB to import, so it is loaded only when an exchange is contacted. */
 export type CcxtModule = typeof import('ccxt').default;
 
 let modulePromise: Promise<CcxtModule> | undefined;
@@ -20,28 +19,18 @@ export interface CcxtExchangeFacts {
   requiredCredentials: string[];
 }
 
-let factsPromise: Promise<Map<string, CcxtExchangeFacts>> | undefined;
+const CATALOG_FILE = new URL('./catalog.json', import.meta.url);
+let catalog: Map<string, CcxtExchangeFacts> | undefined;
 
-export function ccxtCatalog(): Promise<Map<string, CcxtExchangeFacts>> {
-  factsPromise ??= loadCcxt().then((ccxt) => {
-    const facts = new Map<string, CcxtExchangeFacts>();
-    for (const id of ccxt.exchanges) {
-      const Cls = (ccxt as unknown as Record<string, new (o?: object) => Record<string, unknown>>)[id];
-      if (!Cls) continue;
-      const ex = new Cls();
-      const has = (ex.has ?? {}) as Record<string, unknown>;
-      const urls = (ex.urls ?? {}) as Record<string, unknown>;
-      const www = Array.isArray(urls.www) ? urls.www[0] : urls.www;
-      facts.set(id, {
-        id,
-        name: String(ex.name ?? id),
-        website: typeof www === 'string' ? www : null,
-        spot: has.spot !== false,
-        swap: has.swap === true,
-        requiredCredentials: Object.entries((ex.requiredCredentials ?? {}) as Record<string, boolean>).filter(([, v]) => v).map(([k]) => k),
-      });
-    }
-    return facts;
-  });
-  return factsPromise;
+/** The exchanges ccxt offers, from the committed catalogue (scripts/ccxt-catalog.mjs), without loading ccxt. */
+export function ccxtCatalog(): Map<string, CcxtExchangeFacts> {
+  if (!catalog) {
+    const { exchanges } = JSON.parse(readFileSync(CATALOG_FILE, 'utf8')) as { exchanges: CcxtExchangeFacts[] };
+    catalog = new Map(exchanges.map((e) => [e.id, e]));
+  }
+  return catalog;
+}
+
+export function ccxtCatalogVersion(): string {
+  return (JSON.parse(readFileSync(CATALOG_FILE, 'utf8')) as { ccxt_version: string }).ccxt_version;
 }
