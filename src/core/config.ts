@@ -21,6 +21,7 @@ export const CONFIG_VARS = {
   TOOLSETS: { describe: 'MCP toolsets to expose, comma-separated, or "all"', default: 'default' },
   READ_ONLY: { describe: 'true: MCP lists and runs read commands only', default: 'false' },
   MCP_ALLOWED_HOSTS: { describe: 'Extra Host names accepted by /mcp, comma-separated', default: '' },
+  SIM_SEED: { describe: 'Seed of the built-in sim exchange: same seed, same price history', default: 'sim' },
 } as const;
 export type ConfigVar = keyof typeof CONFIG_VARS;
 
@@ -43,6 +44,7 @@ const ConfigSchema = z
     TOOLSETS: z.string(),
     READ_ONLY: bool,
     MCP_ALLOWED_HOSTS: z.string(),
+    SIM_SEED: z.string().min(1).max(64),
   })
   .superRefine((c, ctx) => {
     if (c.DATABASE_URL && (!c.API_USERNAME || !c.API_PASSWORD)) {
@@ -71,6 +73,7 @@ export interface Config {
   toolsets: string;
   readOnly: boolean;
   mcpAllowedHosts: string[];
+  simSeed: string;
   /** embedded: PGlite, generated credentials; server: Postgres, credentials from the environment. */
   mode: 'embedded' | 'server';
 }
@@ -107,6 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<ConfigV
     toolsets: c.TOOLSETS,
     readOnly: c.READ_ONLY,
     mcpAllowedHosts: c.MCP_ALLOWED_HOSTS.split(',').map((s) => s.trim()).filter(Boolean),
+    simSeed: c.SIM_SEED,
     mode: c.DATABASE_URL ? 'server' : 'embedded',
   };
 }

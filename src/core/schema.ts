@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Decimal, MAX_AMOUNT } from './decimal.js';
 
 /**
  * Wire primitives shared by every command. Inputs accept what a query string or a model sends
@@ -31,7 +32,8 @@ const DECIMAL_RE = /^-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
 /** A decimal amount: a JSON number or a numeric string; kept as a string so no float creeps in. */
 export const DecimalIn = z
   .union([z.number().finite(), z.string().trim().regex(DECIMAL_RE, 'a decimal number')])
-  .transform((v) => (typeof v === 'number' ? String(v) : v));
+  .transform((v) => (typeof v === 'number' ? String(v) : v))
+  .refine((v) => new Decimal(v).abs().lt(MAX_AMOUNT), 'must be smaller than 1e20 in magnitude');
 
 export const PositiveDecimalIn = DecimalIn.refine((v) => Number(v) > 0, 'must be greater than 0');
 
@@ -78,3 +80,17 @@ export function pageOf<T>(items: readonly T[], limit = 100, cursor?: string): { 
 }
 
 export const IsoTime = z.string().describe('ISO-8601 UTC time.');
+
+/** A point in time given as epoch milliseconds (number or digits) or an ISO-8601 string; parsed to ms. */
+export const TimeIn = z
+  .union([z.number().int().nonnegative(), z.string().trim().min(1)])
+  .transform((v, ctx) => {
+    const ms = typeof v === 'number' ? v : /^\d+$/.test(v) ? Number(v) : Date.parse(v);
+    if (!Number.isFinite(ms)) {
+      ctx.addIssue({ code: 'custom', message: 'epoch milliseconds or an ISO-8601 time, e.g. 2026-01-31T00:00:00Z' });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+export const iso = (ms: number) => new Date(ms).toISOString();

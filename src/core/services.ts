@@ -10,7 +10,9 @@ import { openDatabase, type Database, type Db } from './db/client.js';
 import { settings, users } from './db/schema/index.js';
 import type { CcxtOptions } from './exchange/ccxt/ccxt-connector.js';
 import { Connectors } from './exchange/connectors.js';
+import { SimExchange } from './exchange/sim/sim-exchange.js';
 import type { Logger } from './logger.js';
+import { MarketData } from './market-data/market-data.js';
 import { loadVaultKey, Vault } from './secrets/vault.js';
 
 /** Everything a command handler may use, through `ctx.services`. */
@@ -22,6 +24,7 @@ export interface Services {
   vault: Vault;
   connectors: Connectors;
   accounts: AccountsService;
+  marketData: MarketData;
   audit: AuditLog;
   auth: Authenticator;
   guards: Guard[];
@@ -38,6 +41,8 @@ export interface StartupFacts {
 export interface ServiceOptions {
   /** Per-exchange ccxt settings (tests point an exchange at a local fixture). */
   ccxt?: (exchange: string) => CcxtOptions;
+  /** The sim exchange's clock (tests pin it so that prices do not move between two calls). */
+  simNow?: () => number;
 }
 
 export class StartupError extends Error {}
@@ -53,7 +58,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
 
     const auth = new Authenticator(db, config.apiUsername && config.apiPassword ? { username: config.apiUsername, password: config.apiPassword } : undefined);
     const generatedAdmin = config.apiUsername ? undefined : await ensureAdmin(db);
-    const connectors = new Connectors(options.ccxt);
+    const connectors = new Connectors(options.ccxt, new SimExchange(config.simSeed, options.simNow));
     const accounts = new AccountsService(db, vault, connectors);
     const createdDefaultAccount = await accounts.ensureDefaults();
     const audit = new BatchedAuditLog(db, logger);
@@ -66,6 +71,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
       vault,
       connectors,
       accounts,
+      marketData: new MarketData(connectors),
       audit,
       auth,
       guards: [],

@@ -67,6 +67,7 @@ export async function testEnv(driver: Driver, overrides: Partial<Config> = {}): 
     toolsets: 'default',
     readOnly: false,
     mcpAllowedHosts: [],
+    simSeed: 'sim',
     mode: databaseUrl ? 'server' : 'embedded',
     ...overrides,
   };

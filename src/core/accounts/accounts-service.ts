@@ -134,9 +134,20 @@ export class AccountsService {
   async #balancesOf(row: AccountConnectorRow): Promise<Balance[]> {
     const info = await this.connectors.info(row.connectorName);
     if (info.kind !== 'exchange') return this.ledger.balances(row.accountName, row.connectorName);
-    const creds = row.secretBox ? this.vault.openJson(row.secretBox, aad(row.accountName, row.connectorName)) : null;
+    const creds = row.secretBox ? this.#openCredentials(row) : null;
     const connector = await this.connectors.get(row.connectorName);
     return connector.fetchBalances(creds);
+  }
+
+  #openCredentials(row: AccountConnectorRow): Record<string, string> {
+    try {
+      return this.vault.openJson(row.secretBox!, aad(row.accountName, row.connectorName));
+    } catch (err) {
+      throw new AppError('PRECONDITION_FAILED', `The stored credentials of ${row.accountName}/${row.connectorName} cannot be opened.`, {
+        hint: 'They were sealed with another vault key or altered; enter them again with PUT /accounts/{account_name}.',
+        cause: err,
+      });
+    }
   }
 
   async #prepare(attach: ConnectorAttachment[]) {

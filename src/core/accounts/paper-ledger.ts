@@ -1,4 +1,4 @@
-import { Decimal } from 'decimal.js';
+import { Decimal } from '../decimal.js';
 import { and, eq } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { paperBalances } from '../db/schema/index.js';

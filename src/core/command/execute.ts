@@ -94,6 +94,8 @@ function checkOutput(cmd: AnyCommand, result: unknown, ctx: CommandContext): Rec
 }
 
 function record(ctx: CommandContext, name: string, cmd: AnyCommand | undefined, input: unknown, outcome: string, started: number): Promise<void> {
+  const durationMs = performance.now() - started;
+  ctx.logger.debug('command', { command: name, channel: ctx.surface.channel, principal: ctx.principal.name, outcome, duration_ms: Math.round(durationMs * 100) / 100, request_id: ctx.requestId });
   return ctx.services.audit.record({
     at: new Date(),
     channel: ctx.surface.channel,
@@ -102,7 +104,7 @@ function record(ctx: CommandContext, name: string, cmd: AnyCommand | undefined, 
     risk: cmd?.risk ?? null,
     input: redactValue(input ?? null),
     outcome,
-    durationMs: performance.now() - started,
+    durationMs,
     requestId: ctx.requestId,
   });
 }

@@ -2,6 +2,7 @@ import { AppError } from '../command/errors.js';
 import { CcxtConnector, CCXT_CREDENTIAL_FIELDS, DEFAULT_CCXT_OPTIONS, type CcxtOptions } from './ccxt/ccxt-connector.js';
 import { ccxtCatalog, type CcxtExchangeFacts } from './ccxt/ccxt-loader.js';
 import { SIM_CONNECTORS, SimConnector, simInfo } from './sim/sim-connector.js';
+import { SimExchange } from './sim/sim-exchange.js';
 import type { ConnectorInfo, CredentialField, ExchangeConnector } from './types.js';
 
 const PAPER_SUFFIX = '_paper_trade';
@@ -17,7 +18,14 @@ const FIELD_OF_CCXT = Object.fromEntries(Object.entries(CCXT_CREDENTIAL_FIELDS).
 export class Connectors {
   readonly #instances = new Map<string, ExchangeConnector>();
 
-  constructor(private readonly ccxtOptions: (exchange: string) => CcxtOptions = () => DEFAULT_CCXT_OPTIONS) {}
+  readonly sim: SimExchange;
+
+  constructor(
+    private readonly ccxtOptions: (exchange: string) => CcxtOptions = () => DEFAULT_CCXT_OPTIONS,
+    sim: SimExchange = new SimExchange(),
+  ) {
+    this.sim = sim;
+  }
 
   async list(): Promise<ConnectorInfo[]> {
     const out: ConnectorInfo[] = SIM_CONNECTORS.map((n) => simInfo(n)!);
@@ -58,7 +66,7 @@ export class Connectors {
     const key = info.kind === 'paper' ? info.name.slice(0, -PAPER_SUFFIX.length) : info.name;
     let c = this.#instances.get(key);
     if (!c) {
-      c = info.kind === 'sim' ? new SimConnector(info) : new CcxtConnector(info.kind === 'paper' ? await this.info(key) : info, this.ccxtOptions(info.exchange));
+      c = info.kind === 'sim' ? new SimConnector(info, this.sim) : new CcxtConnector(info.kind === 'paper' ? await this.info(key) : info, this.ccxtOptions(info.exchange));
       this.#instances.set(key, c);
     }
     return c;

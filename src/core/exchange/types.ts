@@ -49,8 +49,59 @@ export interface ConnectorInfo {
 }
 
 /** One exchange connection, public or authenticated. Errors are already AppErrors. */
-export interface ExchangeConnector {
+export interface ExchangeConnector extends MarketDataSource {
   readonly info: ConnectorInfo;
   loadMarkets(): Promise<Market[]>;
   fetchBalances(credentials: Record<string, string> | null): Promise<Balance[]>;
+}
+
+export const CANDLE_INTERVALS = ['1m', '3m', '5m', '15m', '30m', '1h', '2h', '4h', '6h', '8h', '12h', '1d', '3d', '1w'] as const;
+export type CandleInterval = (typeof CANDLE_INTERVALS)[number];
+export const INTERVAL_MS: Record<CandleInterval, number> = {
+  '1m': 60_000, '3m': 180_000, '5m': 300_000, '15m': 900_000, '30m': 1_800_000, '1h': 3_600_000, '2h': 7_200_000,
+  '4h': 14_400_000, '6h': 21_600_000, '8h': 28_800_000, '12h': 43_200_000, '1d': 86_400_000, '3d': 259_200_000, '1w': 604_800_000,
+};
+
+export interface Ticker {
+  trading_pair: string;
+  timestamp: number;
+  last: number;
+  bid: number | null;
+  ask: number | null;
+  high_24h: number | null;
+  low_24h: number | null;
+  volume_24h: number | null;
+  change_24h_pct: number | null;
+}
+
+export interface OrderBook {
+  trading_pair: string;
+  timestamp: number;
+  bids: Array<{ price: number; amount: number }>;
+  asks: Array<{ price: number; amount: number }>;
+}
+
+export interface CandleRow {
+  timestamp: number;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+}
+
+export interface PublicTrade {
+  trade_id: string;
+  timestamp: number;
+  side: 'buy' | 'sell';
+  price: number;
+  amount: number;
+}
+
+/** Market data every connector serves; `since`/`until` are epoch ms, results oldest first. */
+export interface MarketDataSource {
+  fetchTicker(pair: string): Promise<Ticker>;
+  fetchOrderBook(pair: string, depth: number): Promise<OrderBook>;
+  fetchCandles(pair: string, interval: CandleInterval, opts: { since?: number; until?: number; limit: number }): Promise<CandleRow[]>;
+  fetchTrades(pair: string, limit: number): Promise<PublicTrade[]>;
 }

@@ -23,7 +23,9 @@ export function redactValue(value: unknown, depth = 0): unknown {
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
-      out[k] = isSecretKey(k) && v !== null && v !== undefined && typeof v !== 'object' ? MASK : redactValue(v, depth + 1);
+      // A secret-looking key hides its whole value, objects included: a misspelled field inside
+      // `credentials` must not slip through.
+      out[k] = isSecretKey(k) && v !== null && v !== undefined ? MASK : redactValue(v, depth + 1);
     }
     return out;
   }

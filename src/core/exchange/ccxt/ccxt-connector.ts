@@ -1,9 +1,9 @@
 import type { Exchange } from 'ccxt';
 import { AppError } from '../../command/errors.js';
-import type { Balance, ConnectorInfo, CredentialField, ExchangeConnector, Market } from '../types.js';
+import type { Balance, CandleInterval, CandleRow, ConnectorInfo, CredentialField, ExchangeConnector, Market, OrderBook, PublicTrade, Ticker } from '../types.js';
 import { mapCcxtError, unavailable } from './errors.js';
 import { loadCcxt } from './ccxt-loader.js';
-import { fromCcxtSymbol, toDecimalString } from './symbols.js';
+import { fromCcxtSymbol, toCcxtSymbol, toDecimalString } from './symbols.js';
 
 /** ccxt's precision mode where precision values are tick sizes rather than decimal places. */
 const TICK_SIZE = 4;
@@ -134,5 +134,60 @@ export class CcxtConnector implements ExchangeConnector {
       out.push({ asset, total: toDecimalString(total) ?? '0', available: toDecimalString(free[asset]) ?? '0', locked: toDecimalString(used[asset]) ?? '0' });
     }
     return out.sort((a, b) => a.asset.localeCompare(b.asset));
+  }
+
+  #symbol(pair: string): string {
+    return toCcxtSymbol(pair, this.info.market_type === 'perpetual');
+  }
+
+  async fetchTicker(pair: string): Promise<Ticker> {
+    const ex = await this.#publicInstance();
+    const t = await this.#call(async () => {
+      await ex.loadMarkets();
+      return ex.fetchTicker(this.#symbol(pair));
+    });
+    const last = t.last ?? t.close ?? (t.bid && t.ask ? (t.bid + t.ask) / 2 : undefined);
+    if (last === undefined) throw new AppError('UPSTREAM_REJECTED', `${this.info.exchange} returned no price for ${pair}.`);
+    return {
+      trading_pair: pair,
+      timestamp: t.timestamp ?? Date.now(),
+      last,
+      bid: t.bid ?? null,
+      ask: t.ask ?? null,
+      high_24h: t.high ?? null,
+      low_24h: t.low ?? null,
+      volume_24h: t.baseVolume ?? null,
+      change_24h_pct: t.percentage ?? null,
+    };
+  }
+
+  async fetchOrderBook(pair: string, depth: number): Promise<OrderBook> {
+    const ex = await this.#publicInstance();
+    const ob = await this.#call(async () => {
+      await ex.loadMarkets();
+      return ex.fetchOrderBook(this.#symbol(pair), depth);
+    });
+    const side = (levels: Array<Array<number | undefined>>) => levels.slice(0, depth).map(([price, amount]) => ({ price: Number(price), amount: Number(amount) }));
+    return { trading_pair: pair, timestamp: ob.timestamp ?? Date.now(), bids: side(ob.bids as never), asks: side(ob.asks as never) };
+  }
+
+  async fetchCandles(pair: string, interval: CandleInterval, opts: { since?: number; until?: number; limit: number }): Promise<CandleRow[]> {
+    const ex = await this.#publicInstance();
+    const rows = await this.#call(async () => {
+      await ex.loadMarkets();
+      return ex.fetchOHLCV(this.#symbol(pair), interval, opts.since, opts.limit, opts.until !== undefined ? { until: opts.until } : {});
+    });
+    return rows
+      .filter((r) => opts.until === undefined || Number(r[0]) <= opts.until)
+      .map((r) => ({ timestamp: Number(r[0]), open: Number(r[1]), high: Number(r[2]), low: Number(r[3]), close: Number(r[4]), volume: Number(r[5]) }));
+  }
+
+  async fetchTrades(pair: string, limit: number): Promise<PublicTrade[]> {
+    const ex = await this.#publicInstance();
+    const trades = await this.#call(async () => {
+      await ex.loadMarkets();
+      return ex.fetchTrades(this.#symbol(pair), undefined, limit);
+    });
+    return trades.map((t) => ({ trade_id: String(t.id ?? t.timestamp), timestamp: t.timestamp ?? 0, side: t.side === 'sell' ? 'sell' : 'buy', price: Number(t.price), amount: Number(t.amount) }));
   }
 }

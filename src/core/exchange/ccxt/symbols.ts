@@ -1,3 +1,5 @@
+import { Decimal } from '../../decimal.js';
+
 /** `BTC/USDT` and `BTC/USDT:USDT` → `BTC-USDT`; anything else (dated futures, options) → null. */
 export function fromCcxtSymbol(symbol: string): string | null {
   const m = /^([A-Z0-9]+)\/([A-Z0-9]+)(?::([A-Z0-9]+))?$/.exec(symbol.toUpperCase());
@@ -15,7 +17,6 @@ export function toDecimalString(v: number | string | undefined | null): string |
   if (v === undefined || v === null || v === '') return null;
   const n = typeof v === 'number' ? v : Number(v);
   if (!Number.isFinite(n)) return null;
-  if (Math.abs(n) >= 1e-6 && Math.abs(n) < 1e21) return String(n);
-  // Exponent form for tiny numbers: expand without float noise.
-  return n.toFixed(20).replace(/\.?0+$/, '');
+  // String(n) is the shortest form that round-trips; Decimal expands any exponent without float noise.
+  return new Decimal(String(n)).toFixed();
 }

@@ -1,6 +1,7 @@
 import { AppError } from '../../command/errors.js';
-import type { Balance, ConnectorInfo, ExchangeConnector, Market, MarketType } from '../types.js';
+import type { Balance, CandleInterval, CandleRow, ConnectorInfo, ExchangeConnector, Market, MarketType, OrderBook, PublicTrade, Ticker } from '../types.js';
 import { simMarkets } from './markets.js';
+import type { SimExchange } from './sim-exchange.js';
 
 export const SIM_CONNECTORS = ['sim', 'sim_perpetual'] as const;
 
@@ -23,7 +24,10 @@ export function simInfo(name: string): ConnectorInfo | undefined {
 /** The built-in synthetic exchange: always available, no network, no credentials; balances are paper. */
 export class SimConnector implements ExchangeConnector {
   readonly #markets: Market[];
-  constructor(readonly info: ConnectorInfo) {
+  constructor(
+    readonly info: ConnectorInfo,
+    private readonly exchange: SimExchange,
+  ) {
     this.#markets = simMarkets(info.market_type as MarketType);
   }
 
@@ -33,5 +37,25 @@ export class SimConnector implements ExchangeConnector {
 
   async fetchBalances(): Promise<Balance[]> {
     throw new AppError('NOT_SUPPORTED', 'sim balances are paper balances kept by this server.', { hint: 'Read them through the account.' });
+  }
+
+  #market(pair: string) {
+    return this.exchange.market(this.info.market_type, pair);
+  }
+
+  async fetchTicker(pair: string): Promise<Ticker> {
+    return this.exchange.ticker(this.#market(pair));
+  }
+
+  async fetchOrderBook(pair: string, depth: number): Promise<OrderBook> {
+    return this.exchange.orderBook(this.#market(pair), depth);
+  }
+
+  async fetchCandles(pair: string, interval: CandleInterval, opts: { since?: number; until?: number; limit: number }): Promise<CandleRow[]> {
+    return this.exchange.candles(this.#market(pair), interval, opts);
+  }
+
+  async fetchTrades(pair: string, limit: number): Promise<PublicTrade[]> {
+    return this.exchange.trades(this.#market(pair), limit);
   }
 }

@@ -1,0 +1,217 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { channelsOf, pathParams, type AnyCommand, type ErrorCode } from '../../src/core/command/index.js';
+import { allCommands } from '../../src/tools/index.js';
+import { ADMIN_AUTH, drivers, testServer, type TestServer } from '../helpers/test-env.js';
+
+type Outcome = 'ok' | ErrorCode;
+interface Case {
+  label: string;
+  tool: string;
+  input: Record<string, unknown>;
+  /** What both faces must answer; stating it keeps "both fail the same wrong way" from passing. */
+  expected: Outcome;
+}
+
+const c = (tool: string, label: string, input: Record<string, unknown>, expected: Outcome): Case => ({ tool, label: `${tool}: ${label}`, input, expected });
+
+/** Same input on both faces. Inputs are chosen so that a query string can carry them unchanged in meaning. */
+const CASES: Case[] = [
+  c('connectors_list_connectors', 'no filter', {}, 'ok'),
+  c('connectors_list_connectors', 'kind sim', { kind: 'sim' }, 'ok'),
+  c('connectors_list_connectors', 'paper perpetuals, a small page', { kind: 'paper', market_type: 'perpetual', limit: 5 }, 'ok'),
+  c('connectors_list_connectors', 'search and a cursor', { search: 'sim', limit: 1, cursor: '1' }, 'ok'),
+  c('connectors_list_connectors', 'unknown kind', { kind: 'bogus' }, 'VALIDATION_FAILED'),
+  c('connectors_list_connectors', 'limit of the wrong type', { limit: true }, 'VALIDATION_FAILED'),
+  c('connectors_list_connectors', 'limit out of range', { limit: 0 }, 'VALIDATION_FAILED'),
+  c('connectors_list_connectors', 'unknown key', { zz_unknown: 1 }, 'VALIDATION_FAILED'),
+
+  c('connectors_get_connector', 'sim', { connector_name: 'sim' }, 'ok'),
+  c('connectors_get_connector', 'sim_perpetual', { connector_name: 'sim_perpetual' }, 'ok'),
+  c('connectors_get_connector', 'unknown connector', { connector_name: 'no_such_exchange' }, 'NOT_FOUND'),
+  c('connectors_get_connector', 'malformed name', { connector_name: 'Not-Valid' }, 'VALIDATION_FAILED'),
+  c('connectors_get_connector', 'unknown key', { connector_name: 'sim', zz_unknown: 'x' }, 'VALIDATION_FAILED'),
+
+  c('connectors_get_trading_rules', 'all sim pairs', { connector_name: 'sim' }, 'ok'),
+  c('connectors_get_trading_rules', 'valid pairs as a list', { connector_name: 'sim', trading_pairs: ['BTC-USDT', 'ETH-USDT'] }, 'ok'),
+  c('connectors_get_trading_rules', 'valid pairs comma-separated', { connector_name: 'sim', trading_pairs: 'BTC-USDT,ETH-BTC' }, 'ok'),
+  c('connectors_get_trading_rules', 'unknown pair', { connector_name: 'sim', trading_pairs: ['DOGE-USDT'] }, 'NOT_FOUND'),
+  c('connectors_get_trading_rules', 'malformed pair', { connector_name: 'sim', trading_pairs: ['btc/usdt'] }, 'VALIDATION_FAILED'),
+  c('connectors_get_trading_rules', 'unknown connector', { connector_name: 'no_such_exchange' }, 'NOT_FOUND'),
+  c('connectors_get_trading_rules', 'limit of the wrong type', { connector_name: 'sim', limit: 'many' }, 'VALIDATION_FAILED'),
+
+  c('connectors_list_markets', 'sim', { connector_name: 'sim' }, 'ok'),
+  c('connectors_list_markets', 'sim_perpetual searched', { connector_name: 'sim_perpetual', search: 'eth' }, 'ok'),
+  c('connectors_list_markets', 'one per page', { connector_name: 'sim', limit: 1 }, 'ok'),
+  c('connectors_list_markets', 'unknown connector', { connector_name: 'no_such_exchange' }, 'NOT_FOUND'),
+  c('connectors_list_markets', 'search too long', { connector_name: 'sim', search: 'x'.repeat(21) }, 'VALIDATION_FAILED'),
+  c('connectors_list_markets', 'unknown key', { connector_name: 'sim', zz_unknown: 1 }, 'VALIDATION_FAILED'),
+
+  c('accounts_list_accounts', 'all', {}, 'ok'),
+  c('accounts_list_accounts', 'one per page', { limit: 1 }, 'ok'),
+  c('accounts_list_accounts', 'limit of the wrong type', { limit: 'abc' }, 'VALIDATION_FAILED'),
+  c('accounts_list_accounts', 'unknown key', { zz_unknown: 1 }, 'VALIDATION_FAILED'),
+
+  c('accounts_get_balances', 'master_account', { account_name: 'master_account' }, 'ok'),
+  c('accounts_get_balances', 'master_account on sim', { account_name: 'master_account', connector_name: 'sim' }, 'ok'),
+  c('accounts_get_balances', 'a connector the account lacks', { account_name: 'master_account', connector_name: 'binance' }, 'NOT_FOUND'),
+  c('accounts_get_balances', 'unknown account', { account_name: 'no_such_account' }, 'NOT_FOUND'),
+  c('accounts_get_balances', 'malformed account name', { account_name: 'bad name!' }, 'VALIDATION_FAILED'),
+  c('accounts_get_balances', 'unknown key', { account_name: 'master_account', zz_unknown: true }, 'VALIDATION_FAILED'),
+
+  c('market_data_get_ticker', 'sim BTC-USDT', { connector_name: 'sim', trading_pair: 'BTC-USDT' }, 'ok'),
+  c('market_data_get_ticker', 'sim_perpetual ETH-USDT', { connector_name: 'sim_perpetual', trading_pair: 'ETH-USDT' }, 'ok'),
+  c('market_data_get_ticker', 'unlisted pair', { connector_name: 'sim', trading_pair: 'DOGE-USDT' }, 'NOT_FOUND'),
+  c('market_data_get_ticker', 'malformed pair', { connector_name: 'sim', trading_pair: 'btc_usdt' }, 'VALIDATION_FAILED'),
+  c('market_data_get_order_book', 'sim depth 5', { connector_name: 'sim', trading_pair: 'SOL-USDT', depth: 5 }, 'ok'),
+  c('market_data_get_order_book', 'depth out of range', { connector_name: 'sim', trading_pair: 'SOL-USDT', depth: 500 }, 'VALIDATION_FAILED'),
+  c('market_data_get_candles', 'latest hours', { connector_name: 'sim', trading_pair: 'BTC-USDT', interval: '1h', limit: 5 }, 'ok'),
+  c('market_data_get_candles', 'a past range', { connector_name: 'sim', trading_pair: 'ETH-BTC', interval: '15m', start_time: '2024-02-29T00:00:00Z', limit: 10 }, 'ok'),
+  c('market_data_get_candles', 'bad interval', { connector_name: 'sim', trading_pair: 'BTC-USDT', interval: '2w' }, 'VALIDATION_FAILED'),
+  c('market_data_get_trades', 'sim', { connector_name: 'sim', trading_pair: 'BTC-USDT', limit: 20 }, 'ok'),
+  c('market_data_get_trades', 'unknown connector', { connector_name: 'no_such_exchange', trading_pair: 'BTC-USDT' }, 'NOT_FOUND'),
+];
+
+/** The sim clock is pinned so that prices do not move between the REST and the MCP call. */
+const PINNED_NOW = Date.UTC(2026, 5, 1, 12, 0, 0, 500);
+
+/** A valid call to each REST-only command; over MCP each must be refused before it runs. */
+const REST_ONLY_CALLS: Record<string, Record<string, unknown>> = {
+  accounts_create_account: { account_name: 'made_over_mcp' },
+  accounts_update_account: { account_name: 'master_account', remove_connectors: ['sim'] },
+  accounts_delete_account: { account_name: 'master_account' },
+};
+
+const byName = new Map(allCommands.map((cmd) => [cmd.name, cmd]));
+const bothChannels = allCommands.filter((cmd) => channelsOf(cmd).includes('rest') && channelsOf(cmd).includes('mcp'));
+const restOnly = allCommands.filter((cmd) => !channelsOf(cmd).includes('mcp'));
+
+/** The REST request for a command input: path parameters in the path, the rest in the query (GET, DELETE) or the body. */
+function restRequest(cmd: AnyCommand, input: Record<string, unknown>): { method: string; path: string; body?: unknown } {
+  const params = pathParams(cmd.http.path);
+  const path = cmd.http.path.replace(/\{([a-z_][a-z0-9_]*)\}/g, (_, p: string) => encodeURIComponent(String(input[p])));
+  const rest = Object.fromEntries(Object.entries(input).filter(([k]) => !params.includes(k)));
+  if (cmd.http.method !== 'GET' && cmd.http.method !== 'DELETE') return { method: cmd.http.method, path, body: rest };
+  const qs = new URLSearchParams();
+  for (const [k, v] of Object.entries(rest)) {
+    for (const item of Array.isArray(v) ? v : [v]) qs.append(k, String(item));
+  }
+  const q = qs.toString();
+  return { method: cmd.http.method, path: q ? `${path}?${q}` : path };
+}
+
+type Answer = { ok: true; output: unknown } | { ok: false; code: string; error: Record<string, unknown> };
+
+function withoutRequestId(error: Record<string, unknown>): Record<string, unknown> {
+  const { request_id: _ignored, ...rest } = error;
+  return rest;
+}
+
+/**
+ * A query string carries only text, so `limit: true` reaches REST as "true": the code and the failing
+ * fields must agree, the wording of zod's message may not. Inputs made only of strings reach both faces
+ * identically, and then the whole error must be equal.
+ */
+function wireIdentical(input: Record<string, unknown>): boolean {
+  return Object.values(input).every((v) => typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'string')));
+}
+
+function comparable(error: Record<string, unknown>): Record<string, unknown> {
+  const issues = ((error.details as { issues?: Array<{ path: string }> } | undefined)?.issues ?? []).map((i) => i.path);
+  return { code: error.code, retryable: error.retryable, hint: error.hint, issue_paths: issues };
+}
+
+async function viaRest(s: TestServer, cmd: AnyCommand, input: Record<string, unknown>): Promise<Answer> {
+  const req = restRequest(cmd, input);
+  const r = await s.call(req.method, req.path, req.body);
+  if (r.status >= 200 && r.status < 300) {
+    expect(r.status).toBe(cmd.http.successStatus ?? 200);
+    return { ok: true, output: r.body };
+  }
+  expect(r.body?.error, `REST ${req.method} ${req.path} answered ${r.status} without an error body`).toBeDefined();
+  return { ok: false, code: r.body.error.code, error: withoutRequestId(r.body.error) };
+}
+
+async function viaMcp(client: Client, name: string, input: Record<string, unknown>): Promise<Answer> {
+  const result = (await client.callTool({ name, arguments: input })) as CallToolResult;
+  const first = result.content[0];
+  expect(first?.type).toBe('text');
+  const text = first?.type === 'text' ? first.text : '';
+  if (result.isError) {
+    const body = JSON.parse(text) as { error: Record<string, unknown> & { code: string } };
+    return { ok: false, code: body.error.code, error: withoutRequestId(body.error) };
+  }
+  expect(result.structuredContent, `${name} returned no structuredContent`).toBeDefined();
+  expect(JSON.parse(text)).toEqual(result.structuredContent);
+  return { ok: true, output: result.structuredContent };
+}
+
+describe('the parity case table', () => {
+  it('covers every command served on both channels with a success and a failure', () => {
+    for (const cmd of bothChannels) {
+      const mine = CASES.filter((x) => x.tool === cmd.name);
+      expect(mine.some((x) => x.expected === 'ok'), `${cmd.name} has no success case`).toBe(true);
+      expect(mine.some((x) => x.expected !== 'ok'), `${cmd.name} has no failure case`).toBe(true);
+    }
+    for (const x of CASES) expect(bothChannels.map((cmd) => cmd.name)).toContain(x.tool);
+  });
+
+  it('has a refused call for every REST-only command', () => {
+    expect(Object.keys(REST_ONLY_CALLS).sort()).toEqual(restOnly.map((cmd) => cmd.name).sort());
+  });
+});
+
+describe.each(drivers())('REST/MCP parity on %s', (driver) => {
+  let s: TestServer;
+  let client: Client;
+
+  beforeAll(async () => {
+    s = await testServer(driver, {}, { simNow: () => PINNED_NOW });
+    client = new Client({ name: 'contract-parity', version: '0.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${s.url}/mcp`), { requestInit: { headers: { authorization: ADMIN_AUTH } } }));
+    // Listing first makes the client check every structuredContent against the advertised outputSchema.
+    await client.listTools();
+  });
+  afterAll(async () => {
+    await client?.close();
+    await s?.stop();
+  });
+
+  it('MCP lists exactly the commands served on both channels', async () => {
+    const { tools } = await client.listTools();
+    expect(tools.map((t) => t.name)).toEqual(bothChannels.map((cmd) => cmd.name));
+  });
+
+  it.each(CASES)('$label: same answer on both faces', async ({ tool, input, expected }) => {
+    const cmd = byName.get(tool)!;
+    const rest = await viaRest(s, cmd, input);
+    const mcp = await viaMcp(client, tool, input);
+    expect(rest.ok ? 'ok' : rest.code, 'REST outcome').toBe(expected);
+    expect(mcp.ok ? 'ok' : mcp.code, 'MCP outcome').toBe(expected);
+    if (rest.ok && mcp.ok) expect(mcp.output).toEqual(rest.output);
+    if (!rest.ok && !mcp.ok) {
+      if (wireIdentical(input)) expect(mcp.error).toEqual(rest.error);
+      else expect(comparable(mcp.error)).toEqual(comparable(rest.error));
+    }
+  });
+
+  it.each(Object.entries(REST_ONLY_CALLS))('%s is refused over MCP with POLICY_DENIED and changes nothing', async (name, input) => {
+    const before = await s.call('GET', '/accounts');
+    const mcp = await viaMcp(client, name, input);
+    expect(mcp.ok).toBe(false);
+    expect(mcp.ok ? 'ok' : mcp.code).toBe('POLICY_DENIED');
+    const after = await s.call('GET', '/accounts');
+    expect(after.status).toBe(200);
+    expect(after.body).toEqual(before.body);
+  });
+
+  it('the refusal is about the channel, not the principal: the same admin may create an account over REST', async () => {
+    const r = await s.call('POST', '/accounts', { account_name: 'made_over_rest' });
+    expect(r.status).toBe(201);
+    expect(r.body.account_name).toBe('made_over_rest');
+    const mcp = await viaMcp(client, 'accounts_create_account', { account_name: 'made_over_rest_2' });
+    expect(mcp.ok ? 'ok' : mcp.code).toBe('POLICY_DENIED');
+  });
+});

@@ -1,0 +1,234 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import {
+  channelsOf,
+  createRegistry,
+  defineCommand,
+  NAME_MAX,
+  NAME_PATTERN,
+  pathParams,
+  RegistryError,
+  toJsonSchema,
+  VERBS,
+  type AnyCommand,
+  type CommandDefinition,
+  type JsonSchema,
+} from '../../src/core/command/index.js';
+import { allCommands } from '../../src/tools/index.js';
+
+/**
+ * The smallest input each command accepts. Every command must have an entry (a test below checks it),
+ * so adding a command without one fails here rather than silently skipping the strictness check.
+ */
+const VALID_MINIMAL: Record<string, Record<string, unknown>> = {
+  connectors_list_connectors: {},
+  connectors_get_connector: { connector_name: 'sim' },
+  connectors_get_trading_rules: { connector_name: 'sim' },
+  connectors_list_markets: { connector_name: 'sim' },
+  accounts_list_accounts: {},
+  accounts_create_account: { account_name: 'contract_acct' },
+  accounts_update_account: { account_name: 'contract_acct', remove_connectors: ['sim'] },
+  accounts_delete_account: { account_name: 'contract_acct' },
+  accounts_get_balances: { account_name: 'master_account' },
+  market_data_get_ticker: { connector_name: 'sim', trading_pair: 'BTC-USDT' },
+  market_data_get_order_book: { connector_name: 'sim', trading_pair: 'BTC-USDT' },
+  market_data_get_candles: { connector_name: 'sim', trading_pair: 'BTC-USDT' },
+  market_data_get_trades: { connector_name: 'sim', trading_pair: 'BTC-USDT' },
+};
+
+const RISKS = ['read', 'write', 'destructive', 'admin'] as const;
+const PRIMITIVE_TYPES = new Set(['string', 'number', 'integer', 'boolean', 'null']);
+
+/** A JSON Schema that a query string can carry: a primitive, an enum/const, or a union of those. */
+function isPrimitive(s: JsonSchema): boolean {
+  if ('enum' in s || 'const' in s) return true;
+  const union = (s.anyOf ?? s.oneOf) as JsonSchema[] | undefined;
+  if (union) return union.every((b) => isPrimitive(b));
+  const t = s.type;
+  if (typeof t === 'string') return PRIMITIVE_TYPES.has(t);
+  if (Array.isArray(t)) return t.every((x) => PRIMITIVE_TYPES.has(String(x)));
+  return false;
+}
+
+/** Flat: a primitive, or an array of primitives, or a union of those (a list given as "a,b" or repeated). */
+function isFlat(s: JsonSchema): boolean {
+  if (isPrimitive(s)) return true;
+  const union = (s.anyOf ?? s.oneOf) as JsonSchema[] | undefined;
+  if (union) return union.every((b) => isFlat(b));
+  return s.type === 'array' && typeof s.items === 'object' && s.items !== null && isPrimitive(s.items as JsonSchema);
+}
+
+/** Every object schema with declared properties, at any depth, as [json-path, schema]. */
+function objectSchemas(s: unknown, path = '$'): Array<[string, JsonSchema]> {
+  if (s === null || typeof s !== 'object') return [];
+  const out: Array<[string, JsonSchema]> = [];
+  const node = s as JsonSchema;
+  if ('properties' in node) out.push([path, node]);
+  for (const [k, v] of Object.entries(node)) {
+    if (Array.isArray(v)) v.forEach((x, i) => out.push(...objectSchemas(x, `${path}.${k}[${i}]`)));
+    else out.push(...objectSchemas(v, `${path}.${k}`));
+  }
+  return out;
+}
+
+const table = allCommands.map((cmd) => ({ name: cmd.name, cmd }));
+
+describe('the command table', () => {
+  it('is accepted by createRegistry', () => {
+    expect(() => createRegistry(allCommands)).not.toThrow();
+  });
+
+  it('has unique names', () => {
+    const names = allCommands.map((c) => c.name);
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  it('has a minimal valid input for every command (and no stale entries)', () => {
+    expect(Object.keys(VALID_MINIMAL).sort()).toEqual(allCommands.map((c) => c.name).sort());
+  });
+});
+
+describe.each(table)('command $name', ({ cmd }) => {
+  const input = toJsonSchema(cmd.input, 'input');
+
+  it('has a snake_case <group>_<verb>_<noun> name of at most 40 characters', () => {
+    expect(cmd.name).toMatch(NAME_PATTERN);
+    expect(cmd.name.length).toBeLessThanOrEqual(NAME_MAX);
+    expect(NAME_MAX).toBe(40);
+    expect(cmd.name.startsWith(`${cmd.group}_`)).toBe(true);
+  });
+
+  it('uses a verb from VERBS right after its group', () => {
+    const verb = cmd.name.slice(cmd.group.length + 1).split('_')[0];
+    expect(VERBS as readonly string[]).toContain(verb);
+  });
+
+  it('declares a known risk class', () => {
+    expect(RISKS).toContain(cmd.risk);
+  });
+
+  it('has a strict object input: JSON Schema additionalProperties false and an unknown key is rejected', () => {
+    expect(cmd.input).toBeInstanceOf(z.ZodObject);
+    expect(input.type).toBe('object');
+    expect(input.additionalProperties).toBe(false);
+    const minimal = VALID_MINIMAL[cmd.name]!;
+    expect(cmd.input.safeParse(minimal).success, 'the minimal input must itself be valid').toBe(true);
+    const res = cmd.input.safeParse({ ...minimal, zz_unknown: 1 });
+    expect(res.success).toBe(false);
+    expect(res.error?.issues.some((i) => i.code === 'unrecognized_keys')).toBe(true);
+  });
+
+  it('has strict nested input objects too (no object with properties allows extra keys)', () => {
+    for (const [path, schema] of objectSchemas(input)) {
+      expect(schema.additionalProperties, `${path} must set additionalProperties: false`).toBe(false);
+    }
+  });
+
+  it('has an object output', () => {
+    expect(cmd.output).toBeInstanceOf(z.ZodObject);
+    expect(toJsonSchema(cmd.output, 'output').type).toBe('object');
+  });
+
+  it('binds every path parameter to an input key', () => {
+    for (const p of pathParams(cmd.http.path)) expect(Object.keys(cmd.input.shape)).toContain(p);
+  });
+
+  it('has a description of 40 to 600 characters', () => {
+    expect(cmd.description.length).toBeGreaterThanOrEqual(40);
+    expect(cmd.description.length).toBeLessThanOrEqual(600);
+  });
+});
+
+const getTable = table.filter(({ cmd }) => cmd.http.method === 'GET');
+const adminTable = table.filter(({ cmd }) => cmd.risk === 'admin');
+
+describe('GET commands', () => {
+  it.each(getTable)('$name has a flat input (every property is a primitive, enum or array of primitives)', ({ cmd }) => {
+    const props = (toJsonSchema(cmd.input, 'input').properties ?? {}) as Record<string, JsonSchema>;
+    for (const [key, schema] of Object.entries(props)) {
+      expect(isFlat(schema), `${cmd.name}.${key} is not a primitive, enum or array of primitives: ${JSON.stringify(schema)}`).toBe(true);
+    }
+  });
+});
+
+describe('admin commands', () => {
+  it('exist in the table (so the REST-only check below is not vacuous)', () => {
+    expect(adminTable.length).toBeGreaterThan(0);
+  });
+
+  it.each(adminTable)('$name is REST-only', ({ cmd }) => {
+    expect(channelsOf(cmd)).not.toContain('mcp');
+    expect(channelsOf(cmd)).toContain('rest');
+  });
+});
+
+describe('the flat-input check', () => {
+  it('rejects a nested object and accepts primitives, enums and lists', () => {
+    expect(isFlat(toJsonSchema(z.object({ a: z.string() }), 'input'))).toBe(false);
+    expect(isFlat(toJsonSchema(z.array(z.object({ a: z.string() })), 'input'))).toBe(false);
+    expect(isFlat(toJsonSchema(z.string(), 'input'))).toBe(true);
+    expect(isFlat(toJsonSchema(z.enum(['a', 'b']), 'input'))).toBe(true);
+    expect(isFlat(toJsonSchema(z.array(z.number()), 'input'))).toBe(true);
+  });
+});
+
+describe('createRegistry refuses', () => {
+  const base = (over: Partial<CommandDefinition> = {}): AnyCommand =>
+    defineCommand({
+      name: 'demo_get_thing',
+      group: 'demo',
+      title: 'Get thing',
+      description: 'Returns one thing; a command made up for the registry contract tests.',
+      risk: 'read',
+      idempotent: true,
+      openWorld: false,
+      input: z.strictObject({ thing_id: z.string() }),
+      output: z.object({ thing_id: z.string() }),
+      http: { method: 'GET', path: '/demo/things/{thing_id}' },
+      handler: async (input) => ({ thing_id: String(input.thing_id) }),
+      ...over,
+    });
+
+  it('accepts two well-formed commands on different routes', () => {
+    const reg = createRegistry([base(), base({ name: 'demo_list_things', http: { method: 'GET', path: '/demo/things' }, input: z.strictObject({}) })]);
+    expect(reg.get('demo_get_thing')?.name).toBe('demo_get_thing');
+    expect(reg.toolsets()).toEqual(['demo']);
+  });
+
+  it('a duplicate name', () => {
+    expect(() => createRegistry([base(), base({ http: { method: 'GET', path: '/demo/other/{thing_id}' } })])).toThrow(RegistryError);
+    expect(() => createRegistry([base(), base({ http: { method: 'GET', path: '/demo/other/{thing_id}' } })])).toThrow(/duplicate/);
+  });
+
+  it.each([
+    ['camelCase', 'demo_getThing'],
+    ['too few parts', 'demo_get'],
+    ['a leading digit', '1demo_get_thing'],
+    ['a hyphen', 'demo_get-thing'],
+    ['more than 40 characters', `demo_get_${'x'.repeat(40)}`],
+  ])('a badly formed name (%s)', (_why, name) => {
+    expect(() => createRegistry([base({ name })])).toThrow(RegistryError);
+  });
+
+  it('a verb outside VERBS', () => {
+    expect(() => createRegistry([base({ name: 'demo_fetch_thing' })])).toThrow(/verb/);
+  });
+
+  it('a name outside its group', () => {
+    expect(() => createRegistry([base({ name: 'other_get_thing' })])).toThrow(/group/);
+  });
+
+  it('a path parameter missing from the input', () => {
+    expect(() => createRegistry([base({ input: z.strictObject({ id: z.string() }) })])).toThrow(/path parameter \{thing_id\}/);
+  });
+
+  it('two commands on the same route, even with differently named parameters', () => {
+    const other = base({ name: 'demo_get_widget', input: z.strictObject({ widget_id: z.string() }), http: { method: 'GET', path: '/demo/things/{widget_id}' } });
+    expect(() => createRegistry([base(), other])).toThrow(/share the route/);
+  });
+
+  it('nothing for the same path under different methods', () => {
+    const del = base({ name: 'demo_delete_thing', risk: 'write', http: { method: 'DELETE', path: '/demo/things/{thing_id}' } });
+    expect(() => createRegistry([base(), del])).not.toThrow();
+  });
+});

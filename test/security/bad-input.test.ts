@@ -1,0 +1,293 @@
+import { sql, type SQL } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Services } from '../../src/core/services.js';
+import { allCommands } from '../../src/tools/index.js';
+import { drivers, testServer, type TestServer } from '../helpers/test-env.js';
+
+interface BadCase {
+  /** What is wrong, for the failure message. */
+  why: string;
+  /** Path with query string; the method is the command's own. */
+  path: string;
+  body?: unknown;
+  /** A field path details.issues must name (exactly, or as a prefix when it ends with '*'). */
+  issue: string;
+  /** Refused by the REST face before execute() (a path/body conflict), so not in the audit journal. */
+  preExecute?: true;
+}
+
+const long = (n: number, c = 'a') => c.repeat(n);
+
+/** At least two bad inputs for every command; the test below fails when a command is missing. */
+const BAD: Record<string, BadCase[]> = {
+  connectors_list_connectors: [
+    { why: 'bad kind enum', path: '/connectors?kind=futures', issue: 'kind' },
+    { why: 'bad market_type enum', path: '/connectors?market_type=margin', issue: 'market_type' },
+    { why: 'kind given twice', path: '/connectors?kind=sim&kind=paper', issue: 'kind' },
+    { why: 'limit 0', path: '/connectors?limit=0', issue: 'limit' },
+    { why: 'limit not a number', path: '/connectors?limit=abc', issue: 'limit' },
+    { why: 'limit too large', path: '/connectors?limit=5000', issue: 'limit' },
+    { why: 'oversized search', path: `/connectors?search=${long(65)}`, issue: 'search' },
+    { why: 'oversized cursor', path: `/connectors?cursor=${long(201, '1')}`, issue: 'cursor' },
+    { why: 'unknown key', path: '/connectors?bogus=1', issue: '(root)' },
+  ],
+  connectors_get_connector: [
+    { why: 'uppercase name', path: '/connectors/BINANCE', issue: 'connector_name' },
+    { why: 'hyphen in name', path: '/connectors/bin-ance', issue: 'connector_name' },
+    { why: 'oversized name', path: `/connectors/${long(65)}`, issue: 'connector_name' },
+    { why: 'unknown key', path: '/connectors/sim?verbose=true', issue: '(root)' },
+    { why: 'query conflicts with path', path: '/connectors/sim?connector_name=binance', issue: 'connector_name', preExecute: true },
+  ],
+  connectors_get_trading_rules: [
+    { why: 'lowercase pair', path: '/connectors/sim/trading-rules?trading_pairs=btc-usdt', issue: 'trading_pairs.0' },
+    { why: 'ccxt-style pair', path: '/connectors/sim/trading-rules?trading_pairs=BTC-USDT,BTC/USDT', issue: 'trading_pairs.1' },
+    { why: 'negative limit', path: '/connectors/sim/trading-rules?limit=-1', issue: 'limit' },
+    { why: 'capitalised connector', path: '/connectors/Sim/trading-rules', issue: 'connector_name' },
+    { why: 'unknown key', path: '/connectors/sim/trading-rules?pair=BTC-USDT', issue: '(root)' },
+  ],
+  connectors_list_markets: [
+    { why: 'oversized search', path: `/connectors/sim/markets?search=${long(21, 'B')}`, issue: 'search' },
+    { why: 'search given twice', path: '/connectors/sim/markets?search=a&search=b', issue: 'search' },
+    { why: 'fractional limit', path: '/connectors/sim/markets?limit=1.5', issue: 'limit' },
+    { why: 'NaN limit', path: '/connectors/sim/markets?limit=NaN', issue: 'limit' },
+    { why: 'uppercase connector', path: '/connectors/SIM/markets', issue: 'connector_name' },
+    { why: 'unknown key', path: '/connectors/sim/markets?type=spot', issue: '(root)' },
+  ],
+  accounts_list_accounts: [
+    { why: 'limit 0', path: '/accounts?limit=0', issue: 'limit' },
+    { why: 'limit too large', path: '/accounts?limit=1001', issue: 'limit' },
+    { why: 'limit in words', path: '/accounts?limit=ten', issue: 'limit' },
+    { why: 'oversized cursor', path: `/accounts?cursor=${long(201, '9')}`, issue: 'cursor' },
+    { why: 'unknown key', path: '/accounts?all=true', issue: '(root)' },
+  ],
+  accounts_create_account: [
+    { why: 'empty body', path: '/accounts', body: {}, issue: 'account_name' },
+    { why: 'name is a number', path: '/accounts', body: { account_name: 42 }, issue: 'account_name' },
+    { why: 'empty name', path: '/accounts', body: { account_name: '' }, issue: 'account_name' },
+    { why: 'name with a space', path: '/accounts', body: { account_name: 'has space' }, issue: 'account_name' },
+    { why: 'name with a slash', path: '/accounts', body: { account_name: '../etc' }, issue: 'account_name' },
+    { why: 'oversized name', path: '/accounts', body: { account_name: long(65) }, issue: 'account_name' },
+    { why: 'unknown key', path: '/accounts', body: { account_name: 'bi_1', extra: true }, issue: '(root)' },
+    { why: 'connectors not an array', path: '/accounts', body: { account_name: 'bi_2', connectors: 'sim' }, issue: 'connectors' },
+    { why: 'attachment without a name', path: '/accounts', body: { account_name: 'bi_3', connectors: [{}] }, issue: 'connectors.0.connector_name' },
+    { why: 'capitalised connector', path: '/accounts', body: { account_name: 'bi_3', connectors: [{ connector_name: 'Sim' }] }, issue: 'connectors.0.connector_name' },
+    { why: 'unknown attachment key', path: '/accounts', body: { account_name: 'bi_3', connectors: [{ connector_name: 'sim', leverage: 5 }] }, issue: 'connectors.0' },
+    { why: 'too many connectors', path: '/accounts', body: { account_name: 'bi_3', connectors: Array.from({ length: 51 }, () => ({ connector_name: 'sim' })) }, issue: 'connectors' },
+    { why: 'negative paper balance', path: '/accounts', body: { account_name: 'bi_4', connectors: [{ connector_name: 'sim', paper_balances: { USDT: -5 } }] }, issue: 'connectors.0.paper_balances.USDT' },
+    { why: 'negative paper balance string', path: '/accounts', body: { account_name: 'bi_4', connectors: [{ connector_name: 'sim', paper_balances: { BTC: '-0.1' } }] }, issue: 'connectors.0.paper_balances.BTC' },
+    { why: 'NaN paper balance', path: '/accounts', body: { account_name: 'bi_4', connectors: [{ connector_name: 'sim', paper_balances: { USDT: 'NaN' } }] }, issue: 'connectors.0.paper_balances.USDT' },
+    { why: 'Infinity paper balance', path: '/accounts', body: { account_name: 'bi_4', connectors: [{ connector_name: 'sim', paper_balances: { USDT: 'Infinity' } }] }, issue: 'connectors.0.paper_balances.USDT' },
+    { why: 'word paper balance', path: '/accounts', body: { account_name: 'bi_4', connectors: [{ connector_name: 'sim', paper_balances: { USDT: 'lots' } }] }, issue: 'connectors.0.paper_balances.USDT' },
+    { why: 'null paper balance', path: '/accounts', body: { account_name: 'bi_4', connectors: [{ connector_name: 'sim', paper_balances: { USDT: null } }] }, issue: 'connectors.0.paper_balances.USDT' },
+    { why: 'lowercase asset', path: '/accounts', body: { account_name: 'bi_4', connectors: [{ connector_name: 'sim', paper_balances: { usdt: 5 } }] }, issue: 'connectors.0.paper_balances*' },
+    { why: 'paper balances as a list', path: '/accounts', body: { account_name: 'bi_4', connectors: [{ connector_name: 'sim', paper_balances: [1, 2] }] }, issue: 'connectors.0.paper_balances' },
+    { why: 'unknown credential field', path: '/accounts', body: { account_name: 'bi_5', connectors: [{ connector_name: 'binance', credentials: { api_key: 'k-123456', api_kee: 'x' } }] }, issue: 'connectors.0.credentials*' },
+    { why: 'oversized credential', path: '/accounts', body: { account_name: 'bi_5', connectors: [{ connector_name: 'binance', credentials: { api_key: long(5000), secret: 'secret-1' } }] }, issue: 'connectors.0.credentials.api_key' },
+    { why: 'blank credential', path: '/accounts', body: { account_name: 'bi_5', connectors: [{ connector_name: 'binance', credentials: { api_key: '   ', secret: 'secret-1' } }] }, issue: 'connectors.0.credentials.api_key' },
+    { why: 'numeric credential', path: '/accounts', body: { account_name: 'bi_5', connectors: [{ connector_name: 'binance', credentials: { api_key: 12345678, secret: 'secret-1' } }] }, issue: 'connectors.0.credentials.api_key' },
+  ],
+  accounts_update_account: [
+    { why: 'nothing to do', path: '/accounts/keeper', body: {}, issue: 'connectors' },
+    { why: 'empty lists', path: '/accounts/keeper', body: { connectors: [], remove_connectors: [] }, issue: 'connectors' },
+    { why: 'connectors not an array', path: '/accounts/keeper', body: { connectors: 'sim' }, issue: 'connectors' },
+    { why: 'bad name to remove', path: '/accounts/keeper', body: { remove_connectors: ['BAD NAME'] }, issue: 'remove_connectors.0' },
+    { why: 'remove_connectors not an array', path: '/accounts/keeper', body: { remove_connectors: 'sim' }, issue: 'remove_connectors' },
+    { why: 'negative paper balance', path: '/accounts/keeper', body: { connectors: [{ connector_name: 'sim', paper_balances: { BTC: -1 } }] }, issue: 'connectors.0.paper_balances.BTC' },
+    { why: 'unknown key', path: '/accounts/keeper', body: { connectors: [{ connector_name: 'sim' }], foo: 1 }, issue: '(root)' },
+    { why: 'unknown credential field', path: '/accounts/keeper', body: { connectors: [{ connector_name: 'binance', credentials: { apikey: 'k-1234567', secret: 's-1234567' } }] }, issue: 'connectors.0.credentials*' },
+    { why: 'bad account name in the path', path: '/accounts/bad%20name', body: { connectors: [{ connector_name: 'sim' }] }, issue: 'account_name' },
+    { why: 'body names another account', path: '/accounts/keeper', body: { account_name: 'master_account', connectors: [{ connector_name: 'sim' }] }, issue: 'account_name', preExecute: true },
+  ],
+  accounts_delete_account: [
+    { why: 'name with a space', path: '/accounts/bad%20name', issue: 'account_name' },
+    { why: 'oversized name', path: `/accounts/${long(65)}`, issue: 'account_name' },
+    { why: 'unknown key on a real account', path: '/accounts/keeper?force=true', issue: '(root)' },
+    { why: 'query names another account', path: '/accounts/keeper?account_name=master_account', issue: 'account_name', preExecute: true },
+  ],
+  accounts_get_balances: [
+    { why: 'uppercase connector', path: '/accounts/keeper/balances?connector_name=SIM', issue: 'connector_name' },
+    { why: 'connector given twice', path: '/accounts/keeper/balances?connector_name=sim&connector_name=sim_perpetual', issue: 'connector_name' },
+    { why: 'unknown key', path: '/accounts/keeper/balances?foo=1', issue: '(root)' },
+    { why: 'bad account name', path: '/accounts/bad!name/balances', issue: 'account_name' },
+  ],
+  market_data_get_ticker: [
+    { why: 'no connector', path: '/market-data/ticker/BTC-USDT', issue: 'connector_name' },
+    { why: 'lowercase pair', path: '/market-data/ticker/btc-usdt?connector_name=sim', issue: 'trading_pair' },
+    { why: 'unknown key', path: '/market-data/ticker/BTC-USDT?connector_name=sim&x=1', issue: '(root)' },
+  ],
+  market_data_get_order_book: [
+    { why: 'depth 0', path: '/market-data/orderbook/BTC-USDT?connector_name=sim&depth=0', issue: 'depth' },
+    { why: 'depth too large', path: '/market-data/orderbook/BTC-USDT?connector_name=sim&depth=101', issue: 'depth' },
+    { why: 'ccxt-style pair', path: '/market-data/orderbook/BTC%2FUSDT?connector_name=sim', issue: 'trading_pair' },
+  ],
+  market_data_get_candles: [
+    { why: 'unknown interval', path: '/market-data/candles/BTC-USDT?connector_name=sim&interval=7m', issue: 'interval' },
+    { why: 'bad start time', path: '/market-data/candles/BTC-USDT?connector_name=sim&start_time=yesterday', issue: 'start_time' },
+    { why: 'start after end', path: '/market-data/candles/BTC-USDT?connector_name=sim&start_time=2026-01-02T00:00:00Z&end_time=2026-01-01T00:00:00Z', issue: 'start_time' },
+    { why: 'limit too large', path: '/market-data/candles/BTC-USDT?connector_name=sim&limit=1001', issue: 'limit' },
+  ],
+  market_data_get_trades: [
+    { why: 'limit too large', path: '/market-data/trades/BTC-USDT?connector_name=sim&limit=501', issue: 'limit' },
+    { why: 'connector uppercase', path: '/market-data/trades/BTC-USDT?connector_name=SIM', issue: 'connector_name' },
+  ],
+};
+
+type Res = { status: number; body: any; headers: Headers };
+
+function expectValidationFailed(r: Res, issue: string, what: string): void {
+  expect(r.status, `${what}: ${JSON.stringify(r.body)}`).toBe(400);
+  expect(r.body.error.code, what).toBe('VALIDATION_FAILED');
+  expect(r.body.error.retryable).toBe(false);
+  const issues = r.body.error.details?.issues as Array<{ path: string; message: string }> | undefined;
+  expect(Array.isArray(issues) && issues.length > 0, `${what}: details.issues`).toBe(true);
+  for (const i of issues!) {
+    expect(typeof i.path).toBe('string');
+    expect(typeof i.message).toBe('string');
+  }
+  const paths = issues!.map((i) => i.path);
+  if (issue.endsWith('*')) expect(paths.some((p) => p.startsWith(issue.slice(0, -1))), `${what}: ${paths.join(', ')}`).toBe(true);
+  else expect(paths, what).toContain(issue);
+}
+
+async function rows(db: Services['db'], query: SQL): Promise<Array<Record<string, unknown>>> {
+  return ((await db.execute(query)) as unknown as { rows: Array<Record<string, unknown>> }).rows;
+}
+
+describe.each(drivers())('bad input on %s', (driver) => {
+  let s: TestServer;
+
+  /** Everything a bad input could have changed, as one comparable value. */
+  async function snapshot(): Promise<unknown> {
+    const list = await s.call('GET', '/accounts?limit=1000');
+    expect(list.status).toBe(200);
+    const balances: Record<string, unknown> = {};
+    for (const a of list.body.data as Array<{ account_name: string; connectors: Array<{ connector_name: string; kind: string }> }>) {
+      // Only the offline connectors: a live one is reported as an error whose text may vary.
+      for (const c of a.connectors.filter((c) => c.kind === 'sim')) {
+        balances[`${a.account_name}/${c.connector_name}`] = (await s.call('GET', `/accounts/${a.account_name}/balances?connector_name=${c.connector_name}`)).body;
+      }
+    }
+    const db = s.services.db;
+    const counts = {
+      accounts: (await rows(db, sql`select count(*)::int as n from accounts`))[0]!.n,
+      account_connectors: (await rows(db, sql`select count(*)::int as n from account_connectors`))[0]!.n,
+      paper_balances: (await rows(db, sql`select count(*)::int as n from paper_balances`))[0]!.n,
+    };
+    const tables = {
+      accounts: await rows(db, sql`select * from accounts order by name`),
+      account_connectors: await rows(db, sql`select * from account_connectors order by account_name, connector_name`),
+      paper_balances: await rows(db, sql`select * from paper_balances order by account_name, connector_name, asset`),
+    };
+    return JSON.parse(JSON.stringify({ accounts: list.body.data, balances, counts, tables }));
+  }
+
+  beforeAll(async () => {
+    s = await testServer(driver);
+    const r = await s.call('POST', '/accounts', {
+      account_name: 'keeper',
+      connectors: [
+        { connector_name: 'sim', paper_balances: { USDT: '123.456', BTC: '0.5' } },
+        { connector_name: 'binance', credentials: { api_key: 'keeper-api-key-0001', secret: 'keeper-secret-0001' } },
+      ],
+    });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+  });
+  afterAll(async () => s?.stop());
+
+  it('the table covers every command, with at least two bad inputs each', () => {
+    const names = allCommands.map((c) => c.name).sort();
+    expect(Object.keys(BAD).sort()).toEqual(names);
+    for (const name of names) expect(BAD[name]!.length, name).toBeGreaterThanOrEqual(2);
+  });
+
+  for (const cmd of allCommands) {
+    it(`${cmd.name}: every bad input is a 400 with field paths, and changes nothing`, async () => {
+      const cases = BAD[cmd.name];
+      expect(cases, `no bad inputs listed for ${cmd.name}`).toBeDefined();
+      const route = new RegExp(`^${cmd.http.path.replace(/\{[^}]+\}/g, '[^/?]+')}$`);
+      await s.services.audit.flush();
+      const auditedBefore = (await rows(s.services.db, sql`select count(*)::int as n from audit_events where command = ${cmd.name} and outcome = 'VALIDATION_FAILED'`))[0]!.n as number;
+      const before = await snapshot();
+      for (const c of cases!) {
+        // Each case goes to this command's own route.
+        expect(route.test(c.path.split('?')[0]!), `${c.why}: ${c.path} is not ${cmd.http.method} ${cmd.http.path}`).toBe(true);
+        const r = await s.call(cmd.http.method, c.path, c.body ?? (cmd.http.method === 'GET' || cmd.http.method === 'DELETE' ? undefined : {}));
+        expectValidationFailed(r, c.issue, `${cmd.name} (${c.why})`);
+      }
+      expect(await snapshot()).toEqual(before);
+      // The calls reached the command: execute() journaled each refusal under its name.
+      await s.services.audit.flush();
+      const auditedAfter = (await rows(s.services.db, sql`select count(*)::int as n from audit_events where command = ${cmd.name} and outcome = 'VALIDATION_FAILED'`))[0]!.n as number;
+      expect(auditedAfter - auditedBefore).toBe(cases!.filter((c) => !c.preExecute).length);
+    });
+  }
+
+  describe('inputs that pass the schema but are wrong for the connector', () => {
+    const semantic: Array<{ why: string; method: 'POST' | 'PUT'; path: string; body: unknown; issue: string }> = [
+      { why: 'unknown connector', method: 'POST', path: '/accounts', body: { account_name: 'sem_1', connectors: [{ connector_name: 'no_such_exchange' }] }, issue: 'connectors.0.connector_name' },
+      { why: 'unknown connector, second in the list', method: 'POST', path: '/accounts', body: { account_name: 'sem_1', connectors: [{ connector_name: 'sim' }, { connector_name: 'binanse' }] }, issue: 'connectors.1.connector_name' },
+      { why: 'credentials for sim', method: 'POST', path: '/accounts', body: { account_name: 'sem_2', connectors: [{ connector_name: 'sim', credentials: { api_key: 'abcdefghij' } }] }, issue: 'connectors.0.credentials' },
+      { why: 'credentials for a paper connector', method: 'POST', path: '/accounts', body: { account_name: 'sem_2', connectors: [{ connector_name: 'binance_paper_trade', credentials: { api_key: 'abcdefghij', secret: 'abcdefghij' } }] }, issue: 'connectors.0.credentials' },
+      { why: 'binance without its secret', method: 'POST', path: '/accounts', body: { account_name: 'sem_3', connectors: [{ connector_name: 'binance', credentials: { api_key: 'abcdefghij' } }] }, issue: 'connectors.0.credentials' },
+      { why: 'binance without credentials', method: 'POST', path: '/accounts', body: { account_name: 'sem_3', connectors: [{ connector_name: 'binance' }] }, issue: 'connectors.0.credentials' },
+      { why: 'a credential field binance does not use', method: 'POST', path: '/accounts', body: { account_name: 'sem_3', connectors: [{ connector_name: 'binance', credentials: { api_key: 'abcdefghij', secret: 'abcdefghij', private_key: 'abcdefghij' } }] }, issue: 'connectors.0.credentials' },
+      { why: 'paper balances on a live connector', method: 'POST', path: '/accounts', body: { account_name: 'sem_4', connectors: [{ connector_name: 'binance', credentials: { api_key: 'abcdefghij', secret: 'abcdefghij' }, paper_balances: { USDT: 1 } }] }, issue: 'connectors.0.paper_balances' },
+      { why: 'a connector listed twice', method: 'POST', path: '/accounts', body: { account_name: 'sem_5', connectors: [{ connector_name: 'sim' }, { connector_name: 'sim', paper_balances: { USDT: 1 } }] }, issue: 'connectors.1.connector_name' },
+      { why: 'update: credentials for sim', method: 'PUT', path: '/accounts/keeper', body: { connectors: [{ connector_name: 'sim', credentials: { secret: 'abcdefghij' } }] }, issue: 'connectors.0.credentials' },
+      { why: 'update: a valid attachment then binance without secret', method: 'PUT', path: '/accounts/keeper', body: { connectors: [{ connector_name: 'sim_perpetual', paper_balances: { USDT: 5 } }, { connector_name: 'binance', credentials: { api_key: 'new-key-000000' } }] }, issue: 'connectors.1.credentials' },
+      { why: 'update: unknown connector while removing a real one', method: 'PUT', path: '/accounts/keeper', body: { remove_connectors: ['sim'], connectors: [{ connector_name: 'nosuchex' }] }, issue: 'connectors.0.connector_name' },
+    ];
+
+    it('each is a 400 VALIDATION_FAILED naming the field, and changes nothing', async () => {
+      const before = await snapshot();
+      for (const c of semantic) {
+        const r = await s.call(c.method, c.path, c.body);
+        expectValidationFailed(r, c.issue, c.why);
+        expect(r.body.error.hint, c.why).toBeTruthy();
+      }
+      expect(await snapshot()).toEqual(before);
+    });
+
+    it('an unknown connector hint names close matches', async () => {
+      const r = await s.call('POST', '/accounts', { account_name: 'sem_6', connectors: [{ connector_name: 'binanse' }] });
+      expect(r.status).toBe(400);
+      expect(r.body.error.hint).toContain('binance');
+    });
+
+    it('removing a connector the account lacks is refused (404) and rolls back the whole update', async () => {
+      const before = await snapshot();
+      const r = await s.call('PUT', '/accounts/keeper', { connectors: [{ connector_name: 'sim', paper_balances: { USDT: 1 } }], remove_connectors: ['binance', 'sim_perpetual'] });
+      expect(r.status).toBe(404);
+      expect(r.body.error.code).toBe('NOT_FOUND');
+      expect(r.body.error.details).toEqual({ remove_connectors: ['sim_perpetual'] });
+      expect(await snapshot()).toEqual(before);
+    });
+
+    it('a paper balance beyond what numeric(38,18) holds is a 400, not a 500, and changes nothing', async () => {
+      const before = await snapshot();
+      const tooBig: Array<[string, unknown, string]> = [
+        ['POST', { account_name: 'sem_big', connectors: [{ connector_name: 'sim', paper_balances: { USDT: '1e30' } }] }, '/accounts'],
+        ['POST', { account_name: 'sem_big', connectors: [{ connector_name: 'sim', paper_balances: { USDT: 1e25 } }] }, '/accounts'],
+        ['POST', { account_name: 'sem_big', connectors: [{ connector_name: 'sim', paper_balances: { USDT: '100000000000000000000' } }] }, '/accounts'],
+        // Inside one transaction: a connector is removed first, then the insert overflows.
+        ['PUT', { remove_connectors: ['binance'], connectors: [{ connector_name: 'sim', paper_balances: { USDT: '1e999' } }] }, '/accounts/keeper'],
+      ];
+      const statuses: number[] = [];
+      for (const [method, body, path] of tooBig) {
+        const r = await s.call(method, path, body);
+        statuses.push(r.status);
+        expect(JSON.stringify(r.body)).not.toMatch(/insert into|numeric field overflow/i);
+      }
+      // Whatever the status, the failed calls must leave no trace.
+      expect(await snapshot()).toEqual(before);
+      expect(statuses).toEqual([400, 400, 400, 400]);
+    });
+
+    it('the largest balance numeric(38,18) holds is accepted', async () => {
+      const r = await s.call('POST', '/accounts', { account_name: 'sem_max', connectors: [{ connector_name: 'sim', paper_balances: { USDT: '99999999999999999999.999999999999999999' } }] });
+      expect(r.status).toBe(201);
+      const del = await s.call('DELETE', '/accounts/sem_max');
+      expect(del.status).toBe(200);
+    });
+  });
+});

@@ -1,0 +1,148 @@
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/core/config.js';
+
+/** The ConfigError thrown by loadConfig, or a failure when it does not throw. */
+function configError(env: NodeJS.ProcessEnv, flags: Parameters<typeof loadConfig>[1] = {}): ConfigError {
+  try {
+    loadConfig(env, flags);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error(`loadConfig accepted ${JSON.stringify(env)} ${JSON.stringify(flags)}`);
+}
+
+describe('loadConfig', () => {
+  it('has working defaults for an embedded start', () => {
+    const c = loadConfig({});
+    expect(c).toEqual({
+      port: 8000,
+      host: '127.0.0.1',
+      dataDir: resolve('./data'),
+      databaseUrl: undefined,
+      mqttUrl: undefined,
+      mqttPort: 1883,
+      apiUsername: undefined,
+      apiPassword: undefined,
+      vaultKey: undefined,
+      logLevel: 'info',
+      toolsets: 'default',
+      readOnly: false,
+      mcpAllowedHosts: [],
+      simSeed: 'sim',
+      mode: 'embedded',
+    });
+  });
+
+  it('reads the environment and treats an empty value as unset', () => {
+    const c = loadConfig({ PORT: '9000', HOST: '0.0.0.0', DATA_DIR: '/tmp/td-x', LOG_LEVEL: 'debug', TOOLSETS: 'accounts', MQTT_PORT: '' });
+    expect(c.port).toBe(9000);
+    expect(c.host).toBe('0.0.0.0');
+    expect(c.dataDir).toBe('/tmp/td-x');
+    expect(c.logLevel).toBe('debug');
+    expect(c.toolsets).toBe('accounts');
+    expect(c.mqttPort).toBe(1883);
+  });
+
+  it('lets flags override the environment', () => {
+    const c = loadConfig({ PORT: '9000', LOG_LEVEL: 'debug', READ_ONLY: 'false' }, { PORT: '9100', LOG_LEVEL: 'error', READ_ONLY: 'true' });
+    expect(c.port).toBe(9100);
+    expect(c.logLevel).toBe('error');
+    expect(c.readOnly).toBe(true);
+  });
+
+  it('resolves DATA_DIR to an absolute path', () => {
+    expect(loadConfig({ DATA_DIR: 'rel/dir' }).dataDir).toBe(resolve('rel/dir'));
+  });
+
+  it.each(['abc', '0', '70000', '80.5', '-1'])('refuses PORT=%s with a message naming PORT', (value) => {
+    const err = configError({ PORT: value });
+    expect(err.message).toMatch(/^invalid configuration:/);
+    expect(err.message).toMatch(/\bPORT\b/);
+    expect(err.message).toContain(`(got "${value}")`);
+    expect(err.message).not.toMatch(/MQTT_PORT/);
+  });
+
+  it('names the flag value too when the bad PORT comes from a flag', () => {
+    const err = configError({ PORT: '8000' }, { PORT: 'nope' });
+    expect(err.message).toContain('PORT');
+    expect(err.message).toContain('(got "nope")');
+  });
+
+  it('refuses a bad MQTT_PORT naming MQTT_PORT', () => {
+    expect(configError({ MQTT_PORT: '99999' }).message).toMatch(/MQTT_PORT/);
+  });
+
+  it.each(['debug', 'info', 'warn', 'error', 'silent'] as const)('accepts LOG_LEVEL=%s', (level) => {
+    expect(loadConfig({ LOG_LEVEL: level }).logLevel).toBe(level);
+  });
+
+  it.each(['verbose', 'trace', 'INFO'])('refuses LOG_LEVEL=%s, listing the valid levels', (level) => {
+    const err = configError({ LOG_LEVEL: level });
+    expect(err.message).toMatch(/LOG_LEVEL/);
+    expect(err.message).toContain('debug, info, warn, error, silent');
+  });
+
+  it.each([
+    ['true', true],
+    ['1', true],
+    ['yes', true],
+    ['false', false],
+    ['0', false],
+    ['no', false],
+    ['', false],
+  ] as const)('parses READ_ONLY=%j as %s', (value, expected) => {
+    expect(loadConfig({ READ_ONLY: value }).readOnly).toBe(expected);
+  });
+
+  it.each(['maybe', '2', 'on'])('refuses READ_ONLY=%s naming READ_ONLY', (value) => {
+    expect(configError({ READ_ONLY: value }).message).toMatch(/READ_ONLY/);
+  });
+
+  it('splits MCP_ALLOWED_HOSTS on commas and drops blanks', () => {
+    expect(loadConfig({ MCP_ALLOWED_HOSTS: 'a.example, b.example ,,' }).mcpAllowedHosts).toEqual(['a.example', 'b.example']);
+  });
+
+  it('is server mode with DATABASE_URL and credentials', () => {
+    const c = loadConfig({ DATABASE_URL: 'postgresql://u:p@db:5432/x', API_USERNAME: 'ops', API_PASSWORD: 'long-enough-pw' });
+    expect(c.mode).toBe('server');
+    expect(c.databaseUrl).toBe('postgresql://u:p@db:5432/x');
+    expect(c.apiUsername).toBe('ops');
+  });
+
+  it('refuses server mode without API credentials, naming API_USERNAME', () => {
+    const err = configError({ DATABASE_URL: 'postgres://x@127.0.0.1/db' });
+    expect(err.message).toMatch(/API_USERNAME/);
+    expect(err.message).toMatch(/API_PASSWORD/);
+  });
+
+  it('refuses a non-postgres DATABASE_URL', () => {
+    expect(configError({ DATABASE_URL: 'mysql://x@h/db', API_USERNAME: 'a', API_PASSWORD: 'bbbbbbbb' }).message).toMatch(/DATABASE_URL/);
+  });
+
+  it('refuses a bad MQTT_URL', () => {
+    expect(configError({ MQTT_URL: 'http://broker' }).message).toMatch(/MQTT_URL/);
+  });
+
+  it('needs API_USERNAME and API_PASSWORD together', () => {
+    expect(configError({ API_USERNAME: 'ops' }).message).toMatch(/API_PASSWORD/);
+    expect(configError({ API_PASSWORD: 'long-enough-pw' }).message).toMatch(/API_USERNAME/);
+  });
+
+  it('refuses a short API_PASSWORD without echoing it', () => {
+    const err = configError({ API_USERNAME: 'ops', API_PASSWORD: 'sh0rt' });
+    expect(err.message).toMatch(/API_PASSWORD/);
+    expect(err.message).not.toContain('sh0rt');
+  });
+
+  it('refuses a username with a colon (it cannot be sent in Basic auth)', () => {
+    expect(configError({ API_USERNAME: 'a:b', API_PASSWORD: 'long-enough-pw' }).message).toMatch(/API_USERNAME/);
+  });
+
+  it('reports every bad variable at once', () => {
+    const err = configError({ PORT: 'x', LOG_LEVEL: 'loud' });
+    expect(err.message).toMatch(/PORT/);
+    expect(err.message).toMatch(/LOG_LEVEL/);
+  });
+});
