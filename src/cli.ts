@@ -60,6 +60,7 @@ export async function startServer(config: Config, logger: Logger, options: Servi
     unlock();
     throw err;
   }
+  services.trading.startMatcher();
   const surface: Omit<Surface, 'channel'> = { toolsets, readOnly: config.readOnly };
   const app = createRestApp({
     registry,
@@ -127,6 +128,7 @@ async function mcpCommand(config: Config, logger: Logger): Promise<void> {
     const { services, facts } = await createServices(config, logger);
     announceAdmin(facts.generatedAdmin, `http://${config.host}:${config.port}`);
     const principal: Principal = { name: 'agent', role: 'trader' };
+    services.trading.startMatcher();
     try {
       await serveStdio({ registry, services, principal, surface: { channel: 'mcp', toolsets, readOnly: config.readOnly }, version: VERSION });
     } finally {

@@ -13,6 +13,7 @@ import { Connectors } from './exchange/connectors.js';
 import { SimExchange } from './exchange/sim/sim-exchange.js';
 import type { Logger } from './logger.js';
 import { MarketData } from './market-data/market-data.js';
+import { TradingService } from './trading/trading-service.js';
 import { loadVaultKey, Vault } from './secrets/vault.js';
 
 /** Everything a command handler may use, through `ctx.services`. */
@@ -25,6 +26,7 @@ export interface Services {
   connectors: Connectors;
   accounts: AccountsService;
   marketData: MarketData;
+  trading: TradingService;
   audit: AuditLog;
   auth: Authenticator;
   guards: Guard[];
@@ -62,6 +64,8 @@ export async function createServices(config: Config, logger: Logger, options: Se
     const accounts = new AccountsService(db, vault, connectors);
     const createdDefaultAccount = await accounts.ensureDefaults();
     const audit = new BatchedAuditLog(db, logger);
+    const trading = new TradingService(db, connectors, logger);
+    await trading.reconcile();
 
     const services: Services = {
       config,
@@ -72,10 +76,12 @@ export async function createServices(config: Config, logger: Logger, options: Se
       connectors,
       accounts,
       marketData: new MarketData(connectors),
+      trading,
       audit,
       auth,
       guards: [],
       close: async () => {
+        trading.stopMatcher();
         await audit.flush().catch(() => undefined);
         await database.close();
       },

@@ -1,7 +1,8 @@
 import { Decimal } from '../decimal.js';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
+import { AppError } from '../command/errors.js';
 import type { Db } from '../db/client.js';
-import { paperBalances } from '../db/schema/index.js';
+import { orders, paperBalances } from '../db/schema/index.js';
 import type { Balance } from '../exchange/types.js';
 
 export const DEFAULT_PAPER_BALANCES: Readonly<Record<string, string>> = { USDT: '10000', BTC: '1' };
@@ -25,6 +26,16 @@ export class PaperLedger {
 
   /** Replaces the balances of one paper connector (used when it is attached and by the admin command). */
   async set(db: Db, accountName: string, connectorName: string, balances: Record<string, string>): Promise<void> {
+    const open = await db
+      .select({ id: orders.id })
+      .from(orders)
+      .where(and(eq(orders.accountName, accountName), eq(orders.connectorName, connectorName), inArray(orders.status, ['open', 'partially_filled', 'pending_submit'])))
+      .limit(1);
+    if (open.length) {
+      throw new AppError('CONFLICT', `${accountName} has open orders on ${connectorName}; their reserved funds would be lost.`, {
+        hint: 'Cancel the open orders first, then set the balances.',
+      });
+    }
     await db.delete(paperBalances).where(and(eq(paperBalances.accountName, accountName), eq(paperBalances.connectorName, connectorName)));
     const rows = Object.entries(balances)
       .filter(([, v]) => !new Decimal(v).isZero())

@@ -2,3 +2,4 @@ export * from './users.js';
 export * from './accounts.js';
 export * from './audit.js';
 export * from './settings.js';
+export * from './trading.js';

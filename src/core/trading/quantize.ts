@@ -1,0 +1,52 @@
+import { AppError } from '../command/errors.js';
+import { Decimal } from '../decimal.js';
+import type { Market } from '../exchange/types.js';
+
+/** Rounds down to a multiple of `step` (an order never grows by quantisation). */
+export function floorTo(value: Decimal, step: string | null): Decimal {
+  if (!step || new Decimal(step).lte(0)) return value;
+  const s = new Decimal(step);
+  return value.div(s).floor().times(s);
+}
+
+/** Rounds a limit price to the tick, in the direction that never makes the order more aggressive. */
+export function priceToTick(price: Decimal, tick: string | null, side: 'buy' | 'sell'): Decimal {
+  if (!tick || new Decimal(tick).lte(0)) return price;
+  const t = new Decimal(tick);
+  const q = price.div(t);
+  return (side === 'buy' ? q.floor() : q.ceil()).times(t);
+}
+
+/**
+ * Applies a market's rules to an order: amount down to the step, price to the tick, then the minimum
+ * and maximum size and the minimum notional (valued at `refPrice` for market orders). The error names
+ * the rule and its value so the caller can fix the order.
+ */
+export function applyRules(market: Market, side: 'buy' | 'sell', amount: Decimal, price: Decimal | null, refPrice: Decimal): { amount: Decimal; price: Decimal | null } {
+  const r = market.rules;
+  const qAmount = floorTo(amount, r.min_base_amount_increment);
+  const qPrice = price ? priceToTick(price, r.min_price_increment, side) : null;
+  const fail = (field: string, message: string, details: Record<string, unknown>) =>
+    new AppError('VALIDATION_FAILED', `Invalid input: ${field}: ${message}`, {
+      hint: `Read the rules with connectors_get_trading_rules for ${market.trading_pair} and adjust the order.`,
+      details: { issues: [{ path: field, message }], ...details },
+    });
+  if (qPrice !== null && qPrice.lte(0)) throw fail('price', `rounds to 0 at the tick ${r.min_price_increment}`, { min_price_increment: Number(r.min_price_increment) });
+  if (qAmount.lte(0)) {
+    throw fail('amount', `${amount} rounds to 0 at the amount step ${r.min_base_amount_increment}`, { min_base_amount_increment: Number(r.min_base_amount_increment) });
+  }
+  if (r.min_order_size && qAmount.lt(r.min_order_size)) {
+    throw fail('amount', `${qAmount} is below the minimum order size ${r.min_order_size} ${market.base}`, { min_order_size: Number(r.min_order_size), amount: Number(qAmount) });
+  }
+  if (r.max_order_size && qAmount.gt(r.max_order_size)) {
+    throw fail('amount', `${qAmount} is above the maximum order size ${r.max_order_size} ${market.base}`, { max_order_size: Number(r.max_order_size), amount: Number(qAmount) });
+  }
+  const notional = qAmount.times(qPrice ?? refPrice);
+  if (r.min_notional_size && notional.lt(r.min_notional_size)) {
+    throw fail('amount', `the order is worth ${notional.toDecimalPlaces(8).toString()} ${market.quote}, below the minimum notional ${r.min_notional_size} ${market.quote}`, {
+      min_notional_size: Number(r.min_notional_size),
+      notional: Number(notional.toDecimalPlaces(8)),
+    });
+  }
+  return { amount: qAmount, price: qPrice };
+}

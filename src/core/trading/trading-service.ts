@@ -1,0 +1,279 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { and, desc, eq, inArray, lt, ne, or, type SQL } from 'drizzle-orm';
+import { AppError } from '../command/errors.js';
+import type { Db } from '../db/client.js';
+import { accountConnectors, accounts, fills, orders, positions, type OrderRow } from '../db/schema/index.js';
+import { Decimal } from '../decimal.js';
+import type { Connectors } from '../exchange/connectors.js';
+import type { Logger } from '../logger.js';
+import { KeyedMutex } from './keyed-mutex.js';
+import { PaperEngine } from './paper-engine.js';
+import { applyRules } from './quantize.js';
+import { unrealizedPnl } from './position-math.js';
+import { midOf, paperVenue } from './venue.js';
+
+export interface PlaceOrder {
+  account_name: string;
+  connector_name: string;
+  trading_pair: string;
+  side: 'buy' | 'sell';
+  order_type: 'market' | 'limit' | 'limit_maker';
+  amount: string;
+  price?: string;
+  client_order_id?: string;
+  position_action?: 'open' | 'close';
+  leverage?: number;
+}
+
+export interface PlaceResult {
+  order: OrderRow;
+  /** The order already existed under this client_order_id: nothing new was placed. */
+  replayed: boolean;
+  book_source: string | null;
+}
+
+const BOOK_DEPTH = 100;
+
+/**
+ * Orders, fills and positions. Every order is stored as `pending_submit` before it is executed and
+ * updated after; a retry with the same client_order_id returns the first order; one account's orders
+ * are handled one at a time so balance checks cannot race.
+ */
+export class TradingService {
+  readonly engine: PaperEngine;
+  readonly #locks = new KeyedMutex();
+  #matcher: NodeJS.Timeout | undefined;
+  #matching = false;
+
+  constructor(
+    private readonly db: Db,
+    private readonly connectors: Connectors,
+    private readonly logger: Logger,
+  ) {
+    this.engine = new PaperEngine(db);
+  }
+
+  async place(req: PlaceOrder): Promise<PlaceResult> {
+    return this.#locks.run(req.account_name, async () => {
+      const hash = requestHash(req);
+      if (req.client_order_id) {
+        const [existing] = await this.db.select().from(orders).where(and(eq(orders.accountName, req.account_name), eq(orders.clientOrderId, req.client_order_id)));
+        if (existing) {
+          if (existing.requestHash !== hash) {
+            throw new AppError('CONFLICT', `client_order_id ${req.client_order_id} was already used for a different order (${existing.id}).`, {
+              hint: 'Use a new client_order_id for a new order; reuse one only to retry the same order.',
+              details: { order_id: existing.id },
+            });
+          }
+          return { order: existing, replayed: true, book_source: null };
+        }
+      }
+      await this.#requireAttached(req.account_name, req.connector_name);
+      const info = await this.connectors.info(req.connector_name);
+      if (info.kind === 'exchange') {
+        throw new AppError('NOT_SUPPORTED', `Live trading on ${req.connector_name} is not available in this version.`, {
+          hint: `Trade on paper with ${req.connector_name}_paper_trade, or on the offline sim exchange.`,
+        });
+      }
+      if (info.market_type === 'spot' && (req.position_action || req.leverage)) {
+        throw invalid(req.position_action ? 'position_action' : 'leverage', `${req.connector_name} is a spot connector; position_action and leverage apply to perpetuals`);
+      }
+      const venue = await paperVenue(this.connectors, req.connector_name, req.trading_pair);
+      const ob = await venue.book(BOOK_DEPTH);
+      if (req.leverage && venue.market.rules.max_leverage && req.leverage > venue.market.rules.max_leverage) {
+        throw invalid('leverage', `${req.trading_pair} allows at most ${venue.market.rules.max_leverage}x`);
+      }
+      const ref = await midOf(ob);
+      const { amount, price } = applyRules(venue.market, req.side, new Decimal(req.amount), req.price ? new Decimal(req.price) : null, ref);
+      const id = `ord_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
+      const [pending] = await this.db
+        .insert(orders)
+        .values({
+          id,
+          clientOrderId: req.client_order_id ?? id,
+          accountName: req.account_name,
+          connectorName: req.connector_name,
+          tradingPair: req.trading_pair,
+          side: req.side,
+          orderType: req.order_type,
+          amount: amount.toFixed(),
+          price: price?.toFixed() ?? null,
+          positionAction: req.position_action ?? null,
+          leverage: req.leverage ?? null,
+          status: 'pending_submit',
+          requestHash: hash,
+        })
+        .returning();
+      try {
+        const order = await this.engine.submit(pending!, venue.market, venue.marketType, ob, (pair) => this.#mark(req.connector_name, pair));
+        return { order, replayed: false, book_source: venue.bookSource };
+      } catch (err) {
+        const message = err instanceof AppError ? err.message : 'the order could not be executed';
+        await this.db.update(orders).set({ status: 'rejected', errorMessage: message, updatedAt: new Date() }).where(eq(orders.id, id));
+        throw err;
+      }
+    });
+  }
+
+  async get(account: string | undefined, idOrClientId: string): Promise<OrderRow> {
+    const match = or(eq(orders.id, idOrClientId), eq(orders.clientOrderId, idOrClientId))!;
+    const rows = await this.db.select().from(orders).where(account ? and(match, eq(orders.accountName, account)) : match).limit(2);
+    if (rows.length === 0) throw new AppError('NOT_FOUND', `There is no order ${idOrClientId}${account ? ` on ${account}` : ''}.`, { hint: 'List orders with trading_list_orders.' });
+    if (rows.length > 1) throw new AppError('CONFLICT', `${idOrClientId} names orders on several accounts.`, { hint: 'Pass account_name too.' });
+    return rows[0]!;
+  }
+
+  async cancel(account: string | undefined, idOrClientId: string): Promise<OrderRow> {
+    const order = await this.get(account, idOrClientId);
+    return this.#locks.run(order.accountName, () => this.engine.cancel(order.id));
+  }
+
+  async list(f: { account_name?: string; connector_name?: string; trading_pair?: string; status?: 'active' | 'all' | OrderRow['status']; limit: number; cursor?: string }) {
+    const conds: SQL[] = [];
+    if (f.account_name) conds.push(eq(orders.accountName, f.account_name));
+    if (f.connector_name) conds.push(eq(orders.connectorName, f.connector_name));
+    if (f.trading_pair) conds.push(eq(orders.tradingPair, f.trading_pair));
+    const status = f.status ?? 'active';
+    if (status === 'active') conds.push(inArray(orders.status, ['open', 'partially_filled', 'pending_submit']));
+    else if (status !== 'all') conds.push(eq(orders.status, status));
+    const cur = decodeCursor(f.cursor);
+    if (cur) conds.push(or(lt(orders.createdAt, cur.at), and(eq(orders.createdAt, cur.at), lt(orders.id, cur.id)))!);
+    const rows = await this.db.select().from(orders).where(and(...conds)).orderBy(desc(orders.createdAt), desc(orders.id)).limit(f.limit + 1);
+    const more = rows.length > f.limit;
+    const page = rows.slice(0, f.limit);
+    const last = page[page.length - 1];
+    return { data: page, pagination: { limit: f.limit, has_more: more, next_cursor: more && last ? encodeCursor(last.createdAt, last.id) : null } };
+  }
+
+  async fills(f: { account_name?: string; connector_name?: string; trading_pair?: string; order_id?: string; limit: number; cursor?: string }) {
+    const conds: SQL[] = [];
+    if (f.account_name) conds.push(eq(fills.accountName, f.account_name));
+    if (f.connector_name) conds.push(eq(fills.connectorName, f.connector_name));
+    if (f.trading_pair) conds.push(eq(fills.tradingPair, f.trading_pair));
+    if (f.order_id) conds.push(eq(fills.orderId, f.order_id));
+    if (f.cursor) {
+      if (!/^\d+$/.test(f.cursor)) throw invalid('cursor', 'a next_cursor value from a previous page');
+      conds.push(lt(fills.id, Number(f.cursor)));
+    }
+    const rows = await this.db.select().from(fills).where(and(...conds)).orderBy(desc(fills.id)).limit(f.limit + 1);
+    const more = rows.length > f.limit;
+    const page = rows.slice(0, f.limit);
+    return { data: page, pagination: { limit: f.limit, has_more: more, next_cursor: more ? String(page[page.length - 1]!.id) : null } };
+  }
+
+  async positions(f: { account_name?: string; connector_name?: string; trading_pair?: string }) {
+    const conds: SQL[] = [ne(positions.amount, '0')];
+    if (f.account_name) conds.push(eq(positions.accountName, f.account_name));
+    if (f.connector_name) conds.push(eq(positions.connectorName, f.connector_name));
+    if (f.trading_pair) conds.push(eq(positions.tradingPair, f.trading_pair));
+    const rows = await this.db.select().from(positions).where(and(...conds)).orderBy(positions.accountName, positions.connectorName, positions.tradingPair);
+    return Promise.all(
+      rows.map(async (p) => {
+        const mark = await this.#mark(p.connectorName, p.tradingPair).catch(() => null);
+        const upnl = mark ? unrealizedPnl({ amount: new Decimal(p.amount), entryPrice: new Decimal(p.entryPrice), margin: new Decimal(p.margin) }, mark) : null;
+        return { row: p, mark: mark ? Number(mark) : null, unrealized: upnl ? Number(upnl) : null };
+      }),
+    );
+  }
+
+  /** A market order with position_action close for the whole position (or `amount` of it). */
+  async closePosition(req: { account_name: string; connector_name: string; trading_pair: string; amount?: string; client_order_id?: string }): Promise<PlaceResult> {
+    const [pos] = await this.db
+      .select()
+      .from(positions)
+      .where(and(eq(positions.accountName, req.account_name), eq(positions.connectorName, req.connector_name), eq(positions.tradingPair, req.trading_pair)));
+    const size = pos ? new Decimal(pos.amount) : new Decimal(0);
+    if (size.isZero()) {
+      throw new AppError('NOT_FOUND', `${req.account_name} has no open ${req.trading_pair} position on ${req.connector_name}.`, { hint: 'List positions with trading_list_positions.' });
+    }
+    const amount = req.amount ? Decimal.min(new Decimal(req.amount), size.abs()) : size.abs();
+    return this.place({
+      account_name: req.account_name,
+      connector_name: req.connector_name,
+      trading_pair: req.trading_pair,
+      side: size.isPositive() ? 'sell' : 'buy',
+      order_type: 'market',
+      amount: amount.toFixed(),
+      position_action: 'close',
+      client_order_id: req.client_order_id,
+    });
+  }
+
+  async #mark(connector: string, pair: string): Promise<Decimal> {
+    const venue = await paperVenue(this.connectors, connector, pair);
+    return midOf(await venue.book(1));
+  }
+
+  async #requireAttached(account: string, connector: string): Promise<void> {
+    const [acct] = await this.db.select().from(accounts).where(eq(accounts.name, account));
+    if (!acct) throw new AppError('NOT_FOUND', `There is no account named ${account}.`, { hint: 'accounts_list_accounts lists them.' });
+    const [row] = await this.db.select().from(accountConnectors).where(and(eq(accountConnectors.accountName, account), eq(accountConnectors.connectorName, connector)));
+    if (!row) {
+      throw new AppError('PRECONDITION_FAILED', `Account ${account} has no ${connector} connector.`, {
+        hint: `An admin attaches it with PUT /accounts/${account}; paper and sim connectors need no credentials.`,
+      });
+    }
+  }
+
+  /** Start-up: orders left `pending_submit` by a crash are settled before anything else runs. */
+  async reconcile(): Promise<{ failed: number }> {
+    const pending = await this.db.select().from(orders).where(eq(orders.status, 'pending_submit'));
+    const paperIds: string[] = [];
+    for (const o of pending) {
+      const info = await this.connectors.info(o.connectorName).catch(() => null);
+      if (!info || info.kind !== 'exchange') paperIds.push(o.id);
+    }
+    const failed = await this.engine.failPending(paperIds);
+    if (failed) this.logger.warn('orders interrupted before execution were marked failed', { count: failed });
+    return { failed };
+  }
+
+  /** Checks resting paper orders against the book every `intervalMs`. */
+  startMatcher(intervalMs = 1000): void {
+    if (this.#matcher) return;
+    this.#matcher = setInterval(() => void this.matchOnce(), intervalMs);
+    this.#matcher.unref();
+  }
+
+  async matchOnce(): Promise<number> {
+    if (this.#matching) return 0;
+    this.#matching = true;
+    try {
+      return await this.engine.matchResting(async (connector, pair) => {
+        const venue = await paperVenue(this.connectors, connector, pair);
+        return { ob: await venue.book(BOOK_DEPTH), market: venue.market, marketType: venue.marketType };
+      });
+    } catch (err) {
+      this.logger.warn('matching resting orders failed', { err });
+      return 0;
+    } finally {
+      this.#matching = false;
+    }
+  }
+
+  stopMatcher(): void {
+    clearInterval(this.#matcher);
+    this.#matcher = undefined;
+  }
+}
+
+function requestHash(r: PlaceOrder): string {
+  const canon = [r.account_name, r.connector_name, r.trading_pair, r.side, r.order_type, new Decimal(r.amount).toFixed(), r.price ? new Decimal(r.price).toFixed() : '', r.position_action ?? '', r.leverage ?? ''].join('|');
+  return createHash('sha256').update(canon).digest('base64url').slice(0, 32);
+}
+
+function encodeCursor(at: Date, id: string): string {
+  return Buffer.from(`${at.toISOString()}|${id}`).toString('base64url');
+}
+
+function decodeCursor(c: string | undefined): { at: Date; id: string } | null {
+  if (!c) return null;
+  const [at, id] = Buffer.from(c, 'base64url').toString('utf8').split('|');
+  const d = new Date(at ?? '');
+  if (!id || Number.isNaN(d.getTime())) throw invalid('cursor', 'a next_cursor value from a previous page');
+  return { at: d, id };
+}
+
+function invalid(path: string, message: string): AppError {
+  return new AppError('VALIDATION_FAILED', `Invalid input: ${path}: ${message}`, { details: { issues: [{ path, message }] } });
+}

@@ -1,0 +1,30 @@
+import { z } from 'zod';
+import { defineCommand } from '../../core/command/index.js';
+import { AccountName, ConnectorName, PositiveDecimalIn, TradingPair } from '../../core/schema.js';
+import { fillView, orderView } from '../../core/trading/order-view.js';
+import { DEFAULT_ACCOUNT, FillOut, OrderOut } from './schemas.js';
+
+export const closePosition = defineCommand({
+  name: 'trading_close_position',
+  group: 'trading',
+  title: 'Close position',
+  description: 'Closes a perpetual position (or part of it) with a reduce-only market order on the opposite side. Returns the closing order and its fills.',
+  risk: 'destructive',
+  idempotent: false,
+  openWorld: true,
+  input: z.strictObject({
+    account_name: AccountName.optional().describe('Account holding the position (default "master_account").'),
+    connector_name: ConnectorName,
+    trading_pair: TradingPair,
+    amount: PositiveDecimalIn.optional().describe('Close only this much (base asset); the whole position when omitted.'),
+    client_order_id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional().describe('Makes a retry safe, as for trading_place_order.'),
+  }),
+  output: z.object({ order: OrderOut, fills: z.array(FillOut), replayed: z.boolean() }),
+  http: { method: 'POST', path: '/trading/close-position', successStatus: 201 },
+  handler: async (input, ctx) => {
+    const { trading } = ctx.services;
+    const result = await trading.closePosition({ ...input, account_name: input.account_name ?? DEFAULT_ACCOUNT });
+    const fills = await trading.fills({ order_id: result.order.id, limit: 1000 });
+    return { order: orderView(result.order), fills: fills.data.reverse().map(fillView), replayed: result.replayed };
+  },
+});

@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { defineCommand } from '../../core/command/index.js';
+import { AccountName } from '../../core/schema.js';
+import { fillView, orderView } from '../../core/trading/order-view.js';
+import { FillOut, OrderOut } from './schemas.js';
+
+export const getOrder = defineCommand({
+  name: 'trading_get_order',
+  group: 'trading',
+  title: 'Get order',
+  description: 'Returns one order, by order_id or client_order_id, with all its fills.',
+  risk: 'read',
+  idempotent: true,
+  openWorld: false,
+  input: z.strictObject({
+    order_id: z.string().min(1).max(80).describe('The order_id, or your client_order_id.'),
+    account_name: AccountName.optional().describe('Needed only when the same client_order_id exists on several accounts.'),
+  }),
+  output: z.object({ order: OrderOut, fills: z.array(FillOut) }),
+  http: { method: 'GET', path: '/trading/orders/{order_id}' },
+  handler: async (input, ctx) => {
+    const order = await ctx.services.trading.get(input.account_name, input.order_id);
+    const fills = await ctx.services.trading.fills({ order_id: order.id, limit: 1000 });
+    return { order: orderView(order), fills: fills.data.reverse().map(fillView) };
+  },
+});

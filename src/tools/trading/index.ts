@@ -1,0 +1,9 @@
+import { cancelOrder } from './cancel-order.js';
+import { closePosition } from './close-position.js';
+import { getOrder } from './get-order.js';
+import { listFills } from './list-fills.js';
+import { listOrders } from './list-orders.js';
+import { listPositions } from './list-positions.js';
+import { placeOrder } from './place-order.js';
+
+export const tradingCommands = [placeOrder, listOrders, getOrder, cancelOrder, listPositions, listFills, closePosition];
