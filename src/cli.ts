@@ -61,6 +61,7 @@ export async function startServer(config: Config, logger: Logger, options: Servi
     throw err;
   }
   services.trading.startMatcher();
+  services.portfolio.startSnapshots(config.portfolioSnapshotMinutes * 60_000);
   const surface: Omit<Surface, 'channel'> = { toolsets, readOnly: config.readOnly };
   const app = createRestApp({
     registry,
@@ -129,6 +130,7 @@ async function mcpCommand(config: Config, logger: Logger): Promise<void> {
     announceAdmin(facts.generatedAdmin, `http://${config.host}:${config.port}`);
     const principal: Principal = { name: 'agent', role: 'trader' };
     services.trading.startMatcher();
+    services.portfolio.startSnapshots(config.portfolioSnapshotMinutes * 60_000);
     try {
       await serveStdio({ registry, services, principal, surface: { channel: 'mcp', toolsets, readOnly: config.readOnly }, version: VERSION });
     } finally {

@@ -14,6 +14,8 @@ import { SimExchange } from './exchange/sim/sim-exchange.js';
 import type { Logger } from './logger.js';
 import { MarketData } from './market-data/market-data.js';
 import { TradingService } from './trading/trading-service.js';
+import { PortfolioService } from './portfolio/portfolio-service.js';
+import { Valuation } from './portfolio/valuation.js';
 import { loadVaultKey, Vault } from './secrets/vault.js';
 
 /** Everything a command handler may use, through `ctx.services`. */
@@ -27,6 +29,7 @@ export interface Services {
   accounts: AccountsService;
   marketData: MarketData;
   trading: TradingService;
+  portfolio: PortfolioService;
   audit: AuditLog;
   auth: Authenticator;
   guards: Guard[];
@@ -66,6 +69,8 @@ export async function createServices(config: Config, logger: Logger, options: Se
     const audit = new BatchedAuditLog(db, logger);
     const trading = new TradingService(db, connectors, logger);
     await trading.reconcile();
+    const marketData = new MarketData(connectors);
+    const portfolio = new PortfolioService(db, accounts, trading, new Valuation(marketData), logger);
 
     const services: Services = {
       config,
@@ -75,13 +80,15 @@ export async function createServices(config: Config, logger: Logger, options: Se
       vault,
       connectors,
       accounts,
-      marketData: new MarketData(connectors),
+      marketData,
       trading,
+      portfolio,
       audit,
       auth,
       guards: [],
       close: async () => {
         trading.stopMatcher();
+        portfolio.stopSnapshots();
         await audit.flush().catch(() => undefined);
         await database.close();
       },

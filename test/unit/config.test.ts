@@ -31,6 +31,7 @@ describe('loadConfig', () => {
       readOnly: false,
       mcpAllowedHosts: [],
       simSeed: 'sim',
+      portfolioSnapshotMinutes: 5,
       mode: 'embedded',
     });
   });

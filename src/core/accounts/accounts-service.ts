@@ -101,13 +101,16 @@ export class AccountsService {
 
   /** Balances per attached connector. One unreachable exchange is reported in place, not as a failure of all. */
   async balances(name: string, only?: string): Promise<ConnectorBalances[]> {
-    const view = await this.get(name);
-    const rows = await this.db.select().from(accountConnectors).where(eq(accountConnectors.accountName, name));
-    const targets = only ? rows.filter((r) => r.connectorName === only) : rows;
-    if (only && targets.length === 0) {
-      throw new AppError('NOT_FOUND', `Account ${name} has no connector ${only}.`, {
-        hint: `Its connectors: ${view.connectors.map((c) => c.connector_name).join(', ') || 'none'}.`,
-      });
+    // One query in the common case; the account itself is read only to explain an empty answer.
+    const conds = [eq(accountConnectors.accountName, name), ...(only ? [eq(accountConnectors.connectorName, only)] : [])];
+    const targets = await this.db.select().from(accountConnectors).where(and(...conds)).orderBy(asc(accountConnectors.connectorName));
+    if (targets.length === 0) {
+      const view = await this.get(name);
+      if (only) {
+        throw new AppError('NOT_FOUND', `Account ${name} has no connector ${only}.`, {
+          hint: `Its connectors: ${view.connectors.map((c) => c.connector_name).join(', ') || 'none'}.`,
+        });
+      }
     }
     return Promise.all(
       targets.map(async (row): Promise<ConnectorBalances> => {

@@ -15,15 +15,16 @@ export interface AuditEvent {
 }
 
 export interface AuditLog {
-  /** Queues the row; the promise settles once it is stored. */
-  record(event: AuditEvent): Promise<void>;
+  /** Queues the row; the promise settles once it is stored. `urgent` writes it without waiting for a batch. */
+  record(event: AuditEvent, urgent?: boolean): Promise<void>;
   /** Stores everything queued so far. */
   flush(): Promise<void>;
 }
 
 /**
- * Writes audit rows in small batches: a burst of reads costs one INSERT rather than one per call,
- * while a caller that must know its row is stored (every state-changing command) awaits the promise.
+ * Writes audit rows in batches: reads wait up to `delayMs` so that a burst costs one INSERT rather than
+ * one per call (an INSERT's fixed cost is most of what the pipeline adds to a read); a state-changing
+ * command asks for an urgent write and awaits its row.
  * A failed write is logged and rejects the waiting callers; it is never dropped silently.
  */
 export class BatchedAuditLog implements AuditLog {
@@ -34,14 +35,14 @@ export class BatchedAuditLog implements AuditLog {
   constructor(
     private readonly db: Db,
     private readonly logger: Logger,
-    private readonly delayMs = 5,
+    private readonly delayMs = 50,
     private readonly maxBatch = 500,
   ) {}
 
-  record(event: AuditEvent): Promise<void> {
+  record(event: AuditEvent, urgent = false): Promise<void> {
     return new Promise((done, fail) => {
       this.#queue.push({ event, done, fail });
-      if (this.#queue.length >= this.maxBatch) void this.flush();
+      if (urgent || this.#queue.length >= this.maxBatch) void this.flush();
       else this.#timer ??= setTimeout(() => void this.flush(), this.delayMs);
     });
   }

@@ -106,7 +106,7 @@ function record(ctx: CommandContext, name: string, cmd: AnyCommand | undefined, 
     outcome,
     durationMs,
     requestId: ctx.requestId,
-  });
+  }, cmd !== undefined && cmd.risk !== 'read');
 }
 
 export type { Principal };

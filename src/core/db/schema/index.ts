@@ -3,3 +3,4 @@ export * from './accounts.js';
 export * from './audit.js';
 export * from './settings.js';
 export * from './trading.js';
+export * from './portfolio.js';
