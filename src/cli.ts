@@ -8,6 +8,7 @@ import { createServices, type ServiceOptions, type Services, type StartupFacts }
 import { mcpHttpHandler } from './mcp/http.js';
 import { serveStdio } from './mcp/stdio.js';
 import { createRestApp } from './rest/app.js';
+import { attachMarketStream } from './rest/stream.js';
 import { allCommands, DEFAULT_TOOLSETS } from './tools/index.js';
 import { VERSION } from './version.js';
 
@@ -70,6 +71,7 @@ export async function startServer(config: Config, logger: Logger, options: Servi
     mounts: [{ path: '/mcp', handler: mcpHttpHandler({ registry, services, version: VERSION, surface: { channel: 'mcp', ...surface }, allowedHosts: [config.host, ...config.mcpAllowedHosts] }) }],
   });
   const http = createServer(app);
+  const stream = attachMarketStream(http, services);
   http.headersTimeout = 30_000;
   http.requestTimeout = 120_000;
   await new Promise<void>((resolve, reject) => {
@@ -86,6 +88,7 @@ export async function startServer(config: Config, logger: Logger, options: Servi
     registry,
     facts,
     close: async () => {
+      stream.close();
       http.closeAllConnections();
       await new Promise<void>((r) => http.close(() => r()));
       await services.close();

@@ -13,6 +13,7 @@ import { Connectors } from './exchange/connectors.js';
 import { SimExchange } from './exchange/sim/sim-exchange.js';
 import type { Logger } from './logger.js';
 import { MarketData } from './market-data/market-data.js';
+import { MarketDataHub } from './market-data/hub.js';
 import { TradingService } from './trading/trading-service.js';
 import { PortfolioService } from './portfolio/portfolio-service.js';
 import { Valuation } from './portfolio/valuation.js';
@@ -28,6 +29,7 @@ export interface Services {
   connectors: Connectors;
   accounts: AccountsService;
   marketData: MarketData;
+  hub: MarketDataHub;
   trading: TradingService;
   portfolio: PortfolioService;
   audit: AuditLog;
@@ -81,6 +83,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
       connectors,
       accounts,
       marketData,
+      hub: new MarketDataHub(marketData, logger),
       trading,
       portfolio,
       audit,
@@ -89,6 +92,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
       close: async () => {
         trading.stopMatcher();
         portfolio.stopSnapshots();
+        services.hub.stopAll();
         await audit.flush().catch(() => undefined);
         await database.close();
       },

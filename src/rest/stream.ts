@@ -1,0 +1,121 @@
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer } from 'ws';
+import { AppError, errorBody, toAppError } from '../core/command/index.js';
+import { parseBasicAuth } from '../core/auth/authenticator.js';
+import { feedId, type FeedKey, type FeedMessage } from '../core/market-data/hub.js';
+import { MAX_SUBSCRIPTIONS, StreamRequest } from '../core/market-data/stream-protocol.js';
+import type { Services } from '../core/services.js';
+import { zodIssues } from '../core/command/index.js';
+
+export const STREAM_PATH = '/market-data/stream';
+/** A client whose socket holds more than this unsent is skipped until it catches up. */
+const MAX_BUFFERED = 1 << 20;
+const HEARTBEAT_MS = 15_000;
+
+/**
+ * WS /market-data/stream: Basic auth on the upgrade request (refused with 401 before any socket is
+ * accepted), then JSON messages `{action: subscribe|unsubscribe, channel, connector_name,
+ * trading_pair, interval?}`. Updates come from the shared hub; a slow client misses updates rather
+ * than delaying anyone else, and a heartbeat with ping/pong closes dead connections.
+ */
+export function attachMarketStream(http: HttpServer, services: Services): { close(): void } {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+
+  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    if (path !== STREAM_PATH) return refuse(socket, 404, 'Not Found');
+    const creds = parseBasicAuth(req.headers.authorization);
+    void (creds ? services.auth.verify(creds.username, creds.password) : Promise.resolve(null)).then(
+      (principal) => {
+        if (!principal) return refuse(socket, 401, 'Unauthorized', 'WWW-Authenticate: Basic realm="tradedesk"\r\n');
+        wss.handleUpgrade(req, socket, head, (ws) => serve(ws, services));
+      },
+      () => refuse(socket, 500, 'Internal Server Error'),
+    );
+  });
+
+  const beat = setInterval(() => {
+    for (const ws of wss.clients) {
+      const s = ws as WebSocket & { alive?: boolean };
+      if (s.alive === false) {
+        ws.terminate();
+        continue;
+      }
+      s.alive = false;
+      ws.ping();
+      send(ws, { type: 'heartbeat', time: new Date().toISOString() });
+    }
+  }, HEARTBEAT_MS);
+  beat.unref();
+
+  return {
+    close: () => {
+      clearInterval(beat);
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+    },
+  };
+}
+
+function serve(ws: WebSocket, services: Services): void {
+  const subs = new Map<string, () => void>();
+  (ws as WebSocket & { alive?: boolean }).alive = true;
+  ws.on('pong', () => ((ws as WebSocket & { alive?: boolean }).alive = true));
+  send(ws, { type: 'welcome', channels: ['ticker', 'orderbook', 'trades', 'candles'], max_subscriptions: MAX_SUBSCRIPTIONS });
+
+  ws.on('message', (raw) => {
+    void handle(raw.toString()).catch((err) => send(ws, { type: 'error', ...errorBody(toAppError(err)).error }));
+  });
+  ws.on('close', () => {
+    for (const off of subs.values()) off();
+    subs.clear();
+  });
+
+  async function handle(text: string): Promise<void> {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new AppError('VALIDATION_FAILED', 'The message is not valid JSON.', { hint: 'Send {"action":"subscribe","channel":"ticker","connector_name":"sim","trading_pair":"BTC-USDT"}.' });
+    }
+    const parsed = StreamRequest.safeParse(json);
+    if (!parsed.success) {
+      throw new AppError('VALIDATION_FAILED', 'Invalid stream request.', { details: { issues: zodIssues(parsed.error) }, hint: 'Fields: action, channel, connector_name, trading_pair, interval (candles).' });
+    }
+    const r = parsed.data;
+    const key: FeedKey = { connector_name: r.connector_name, trading_pair: r.trading_pair, channel: r.channel, ...(r.channel === 'candles' ? { interval: r.interval ?? '1m' } : {}) };
+    const id = feedId(key);
+    if (r.action === 'unsubscribe') {
+      subs.get(id)?.();
+      const had = subs.delete(id);
+      send(ws, { type: had ? 'unsubscribed' : 'error', ...(had ? { subscription: id } : { code: 'NOT_FOUND', message: `Not subscribed to ${id}.` }) });
+      return;
+    }
+    if (subs.has(id)) return send(ws, { type: 'subscribed', subscription: id });
+    if (subs.size >= MAX_SUBSCRIPTIONS) throw new AppError('RATE_LIMITED', `At most ${MAX_SUBSCRIPTIONS} subscriptions per connection.`, { hint: 'Unsubscribe from some first.' });
+    const connector = await services.connectors.get(r.connector_name);
+    const markets = await connector.loadMarkets();
+    if (!markets.some((m) => m.trading_pair === r.trading_pair)) {
+      throw new AppError('NOT_FOUND', `${r.connector_name} does not list ${r.trading_pair}.`, { hint: `GET /connectors/${r.connector_name}/markets lists its pairs.` });
+    }
+    if (ws.readyState !== WebSocket.OPEN) return;
+    subs.set(id, services.hub.subscribe(key, (msg) => deliver(ws, msg)));
+    send(ws, { type: 'subscribed', subscription: id });
+  }
+}
+
+function deliver(ws: WebSocket, msg: FeedMessage): void {
+  if (ws.readyState !== WebSocket.OPEN) return;
+  if (ws.bufferedAmount > MAX_BUFFERED) return; // slow reader: skip this update, never wait
+  ws.send(JSON.stringify(msg));
+}
+
+function send(ws: WebSocket, body: Record<string, unknown>): void {
+  if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(body));
+}
+
+function refuse(socket: Duplex, status: number, text: string, extra = ''): void {
+  const body = JSON.stringify({ error: { code: status === 401 ? 'UNAUTHENTICATED' : status === 404 ? 'NOT_FOUND' : 'INTERNAL', message: text, retryable: false } });
+  socket.end(`HTTP/1.1 ${status} ${text}\r\n${extra}Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
