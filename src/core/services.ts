@@ -69,7 +69,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
     const accounts = new AccountsService(db, vault, connectors);
     const createdDefaultAccount = await accounts.ensureDefaults();
     const audit = new BatchedAuditLog(db, logger);
-    const trading = new TradingService(db, connectors, logger);
+    const trading = new TradingService(db, connectors, accounts, logger);
     await trading.reconcile();
     const marketData = new MarketData(connectors);
     const portfolio = new PortfolioService(db, accounts, trading, new Valuation(marketData), logger);

@@ -142,6 +142,15 @@ export class AccountsService {
     return connector.fetchBalances(creds);
   }
 
+  /** The decrypted credentials of a live connector, for the exchange call only; never returned to callers. */
+  async credentialsFor(account: string, connector: string): Promise<Record<string, string>> {
+    const [row] = await this.db.select().from(accountConnectors).where(and(eq(accountConnectors.accountName, account), eq(accountConnectors.connectorName, connector)));
+    if (!row?.secretBox) {
+      throw new AppError('PRECONDITION_FAILED', `Account ${account} has no credentials for ${connector}.`, { hint: `An admin adds them with PUT /accounts/${account}.` });
+    }
+    return this.#openCredentials(row);
+  }
+
   #openCredentials(row: AccountConnectorRow): Record<string, string> {
     try {
       return this.vault.openJson(row.secretBox!, aad(row.accountName, row.connectorName));

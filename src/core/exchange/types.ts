@@ -105,3 +105,34 @@ export interface MarketDataSource {
   fetchCandles(pair: string, interval: CandleInterval, opts: { since?: number; until?: number; limit: number }): Promise<CandleRow[]>;
   fetchTrades(pair: string, limit: number): Promise<PublicTrade[]>;
 }
+
+/** An order as a live exchange reports it, already in our vocabulary. */
+export interface ExchangeOrder {
+  exchange_order_id: string;
+  client_order_id: string | null;
+  status: 'open' | 'partially_filled' | 'filled' | 'canceled' | 'rejected';
+  amount: string;
+  filled: string;
+  average_price: string | null;
+  fee: string | null;
+  fee_asset: string | null;
+  trades: Array<{ id: string; price: string; amount: string; fee: string | null; fee_asset: string | null; maker: boolean; timestamp: number }>;
+}
+
+export interface NewOrder {
+  trading_pair: string;
+  side: 'buy' | 'sell';
+  order_type: 'market' | 'limit' | 'limit_maker';
+  amount: string;
+  price: string | null;
+  client_order_id: string;
+  reduce_only?: boolean;
+}
+
+/** Trading on a live exchange with one account's credentials. */
+export interface LiveTrading {
+  createOrder(credentials: Record<string, string>, order: NewOrder): Promise<ExchangeOrder>;
+  cancelOrder(credentials: Record<string, string>, exchangeOrderId: string, pair: string): Promise<ExchangeOrder>;
+  /** By exchange id, or by our client order id when the exchange id is not known (after a crash). */
+  fetchOrder(credentials: Record<string, string>, ref: { exchange_order_id?: string; client_order_id?: string }, pair: string): Promise<ExchangeOrder>;
+}

@@ -1,12 +1,14 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { and, desc, eq, inArray, lt, ne, or, type SQL } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNotNull, lt, ne, or, type SQL } from 'drizzle-orm';
 import { AppError } from '../command/errors.js';
 import type { Db } from '../db/client.js';
 import { accountConnectors, accounts, fills, orders, positions, type OrderRow } from '../db/schema/index.js';
 import { Decimal } from '../decimal.js';
 import type { Connectors } from '../exchange/connectors.js';
 import type { Logger } from '../logger.js';
+import type { AccountsService } from '../accounts/accounts-service.js';
 import { KeyedMutex } from './keyed-mutex.js';
+import { LiveOrders } from './live-orders.js';
 import { PaperEngine } from './paper-engine.js';
 import { applyRules } from './quantize.js';
 import { unrealizedPnl } from './position-math.js';
@@ -41,16 +43,20 @@ const BOOK_DEPTH = 100;
  */
 export class TradingService {
   readonly engine: PaperEngine;
+  readonly live: LiveOrders;
   readonly #locks = new KeyedMutex();
   #matcher: NodeJS.Timeout | undefined;
   #matching = false;
+  #lastLiveSync = 0;
 
   constructor(
     private readonly db: Db,
     private readonly connectors: Connectors,
+    accounts: AccountsService,
     private readonly logger: Logger,
   ) {
     this.engine = new PaperEngine(db);
+    this.live = new LiveOrders(db, connectors, accounts, logger);
   }
 
   async place(req: PlaceOrder): Promise<PlaceResult> {
@@ -70,14 +76,10 @@ export class TradingService {
       }
       await this.#requireAttached(req.account_name, req.connector_name);
       const info = await this.connectors.info(req.connector_name);
-      if (info.kind === 'exchange') {
-        throw new AppError('NOT_SUPPORTED', `Live trading on ${req.connector_name} is not available in this version.`, {
-          hint: `Trade on paper with ${req.connector_name}_paper_trade, or on the offline sim exchange.`,
-        });
-      }
       if (info.market_type === 'spot' && (req.position_action || req.leverage)) {
         throw invalid(req.position_action ? 'position_action' : 'leverage', `${req.connector_name} is a spot connector; position_action and leverage apply to perpetuals`);
       }
+      if (info.kind === 'exchange') return this.#placeLive(req, hash);
       const venue = await paperVenue(this.connectors, req.connector_name, req.trading_pair);
       const ob = await venue.book(BOOK_DEPTH);
       if (req.leverage && venue.market.rules.max_leverage && req.leverage > venue.market.rules.max_leverage) {
@@ -85,27 +87,10 @@ export class TradingService {
       }
       const ref = await midOf(ob);
       const { amount, price } = applyRules(venue.market, req.side, new Decimal(req.amount), req.price ? new Decimal(req.price) : null, ref);
-      const id = `ord_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
-      const [pending] = await this.db
-        .insert(orders)
-        .values({
-          id,
-          clientOrderId: req.client_order_id ?? id,
-          accountName: req.account_name,
-          connectorName: req.connector_name,
-          tradingPair: req.trading_pair,
-          side: req.side,
-          orderType: req.order_type,
-          amount: amount.toFixed(),
-          price: price?.toFixed() ?? null,
-          positionAction: req.position_action ?? null,
-          leverage: req.leverage ?? null,
-          status: 'pending_submit',
-          requestHash: hash,
-        })
-        .returning();
+      const pending = await this.#insertPending(req, hash, amount, price);
+      const id = pending.id;
       try {
-        const order = await this.engine.submit(pending!, venue.market, venue.marketType, ob, (pair) => this.#mark(req.connector_name, pair));
+        const order = await this.engine.submit(pending, venue.market, venue.marketType, ob, (pair) => this.#mark(req.connector_name, pair));
         return { order, replayed: false, book_source: venue.bookSource };
       } catch (err) {
         const message = err instanceof AppError ? err.message : 'the order could not be executed';
@@ -113,6 +98,40 @@ export class TradingService {
         throw err;
       }
     });
+  }
+
+  async #placeLive(req: PlaceOrder, hash: string): Promise<PlaceResult> {
+    if (req.leverage) throw invalid('leverage', 'set leverage on the exchange for live perpetual orders; this server does not change it yet');
+    const connector = await this.connectors.get(req.connector_name);
+    const market = (await connector.loadMarkets()).find((m) => m.trading_pair === req.trading_pair);
+    if (!market) throw new AppError('NOT_FOUND', `${req.connector_name} does not list ${req.trading_pair}.`, { hint: `GET /connectors/${req.connector_name}/markets lists its pairs.` });
+    const ticker = await connector.fetchTicker(req.trading_pair);
+    const { amount, price } = applyRules(market, req.side, new Decimal(req.amount), req.price ? new Decimal(req.price) : null, new Decimal(String(ticker.last)));
+    const pending = await this.#insertPending(req, hash, amount, price);
+    return { order: await this.live.submit(pending), replayed: false, book_source: req.connector_name };
+  }
+
+  async #insertPending(req: PlaceOrder, hash: string, amount: Decimal, price: Decimal | null): Promise<OrderRow> {
+    const id = `ord_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
+    const [row] = await this.db
+      .insert(orders)
+      .values({
+        id,
+        clientOrderId: req.client_order_id ?? id,
+        accountName: req.account_name,
+        connectorName: req.connector_name,
+        tradingPair: req.trading_pair,
+        side: req.side,
+        orderType: req.order_type,
+        amount: amount.toFixed(),
+        price: price?.toFixed() ?? null,
+        positionAction: req.position_action ?? null,
+        leverage: req.leverage ?? null,
+        status: 'pending_submit',
+        requestHash: hash,
+      })
+      .returning();
+    return row!;
   }
 
   async get(account: string | undefined, idOrClientId: string): Promise<OrderRow> {
@@ -125,6 +144,8 @@ export class TradingService {
 
   async cancel(account: string | undefined, idOrClientId: string): Promise<OrderRow> {
     const order = await this.get(account, idOrClientId);
+    const info = await this.connectors.info(order.connectorName);
+    if (info.kind === 'exchange') return this.#locks.run(order.accountName, () => this.live.cancel(order));
     return this.#locks.run(order.accountName, () => this.engine.cancel(order.id));
   }
 
@@ -216,16 +237,20 @@ export class TradingService {
   }
 
   /** Start-up: orders left `pending_submit` by a crash are settled before anything else runs. */
-  async reconcile(): Promise<{ failed: number }> {
+  async reconcile(): Promise<{ failed: number; live_resolved: number; live_unresolved: number }> {
     const pending = await this.db.select().from(orders).where(eq(orders.status, 'pending_submit'));
     const paperIds: string[] = [];
+    const live: OrderRow[] = [];
     for (const o of pending) {
       const info = await this.connectors.info(o.connectorName).catch(() => null);
-      if (!info || info.kind !== 'exchange') paperIds.push(o.id);
+      if (info?.kind === 'exchange') live.push(o);
+      else paperIds.push(o.id);
     }
     const failed = await this.engine.failPending(paperIds);
     if (failed) this.logger.warn('orders interrupted before execution were marked failed', { count: failed });
-    return { failed };
+    // Live orders of unknown outcome are looked up on their exchange; an unreachable one is retried by the sync loop.
+    const resolved = await this.live.sync(live);
+    return { failed, live_resolved: resolved, live_unresolved: live.length - resolved };
   }
 
   /** Checks resting paper orders against the book every `intervalMs`. */
@@ -239,6 +264,13 @@ export class TradingService {
     if (this.#matching) return 0;
     this.#matching = true;
     try {
+      if (Date.now() - this.#lastLiveSync > 5000) {
+        this.#lastLiveSync = Date.now();
+        const liveOpen = await this.db.select().from(orders).where(or(and(inArray(orders.status, ['open', 'partially_filled']), isNotNull(orders.exchangeOrderId)), and(eq(orders.status, 'pending_submit'), lt(orders.createdAt, new Date(Date.now() - 10_000))))!);
+        const liveRows: OrderRow[] = [];
+        for (const o of liveOpen) if ((await this.connectors.info(o.connectorName).catch(() => null))?.kind === 'exchange') liveRows.push(o);
+        await this.live.sync(liveRows);
+      }
       return await this.engine.matchResting(async (connector, pair) => {
         const venue = await paperVenue(this.connectors, connector, pair);
         return { ob: await venue.book(BOOK_DEPTH), market: venue.market, marketType: venue.marketType };

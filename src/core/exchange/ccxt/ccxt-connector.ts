@@ -1,6 +1,7 @@
 import type { Exchange } from 'ccxt';
 import { AppError } from '../../command/errors.js';
-import type { Balance, CandleInterval, CandleRow, ConnectorInfo, CredentialField, ExchangeConnector, Market, OrderBook, PublicTrade, Ticker } from '../types.js';
+import type { Order as CcxtOrder } from 'ccxt';
+import type { Balance, CandleInterval, CandleRow, ConnectorInfo, CredentialField, ExchangeConnector, ExchangeOrder, LiveTrading, Market, NewOrder, OrderBook, PublicTrade, Ticker } from '../types.js';
 import { mapCcxtError, unavailable } from './errors.js';
 import { loadCcxt } from './ccxt-loader.js';
 import { fromCcxtSymbol, toCcxtSymbol, toDecimalString } from './symbols.js';
@@ -29,13 +30,17 @@ export interface CcxtOptions {
   deadlineMs: number;
   /** Replaces the exchange's API base URLs (the local exchange fixture uses this). */
   urls?: Record<string, unknown>;
+  /** Merged into the ccxt exchange's `options`. */
+  ccxtOptions?: Record<string, unknown>;
 }
 
 export const DEFAULT_CCXT_OPTIONS: CcxtOptions = { timeoutMs: 10_000, deadlineMs: 20_000 };
 
 /** A ccxt exchange for one connector. Public calls share one instance; each credential set gets its own. */
-export class CcxtConnector implements ExchangeConnector {
+export class CcxtConnector implements ExchangeConnector, LiveTrading {
   #public: Promise<Exchange> | undefined;
+  /** One instance per credential set, so each key keeps its own rate limiter and nonce. */
+  readonly #private = new Map<string, Promise<Exchange>>();
   #markets: { at: number; value: Market[] } | undefined;
   static readonly MARKETS_TTL_MS = 60 * 60_000;
 
@@ -59,6 +64,17 @@ export class CcxtConnector implements ExchangeConnector {
     }
     const ex = new Cls(config);
     if (this.options.urls) ex.urls = { ...ex.urls, ...this.options.urls } as Exchange['urls'];
+    if (this.options.ccxtOptions) ex.options = { ...ex.options, ...this.options.ccxtOptions };
+    return ex;
+  }
+
+  #privateInstance(credentials: Record<string, string>): Promise<Exchange> {
+    const key = JSON.stringify(Object.entries(credentials).sort());
+    let ex = this.#private.get(key);
+    if (!ex) {
+      ex = this.#instance(credentials);
+      this.#private.set(key, ex);
+    }
     return ex;
   }
 
@@ -123,7 +139,7 @@ export class CcxtConnector implements ExchangeConnector {
 
   async fetchBalances(credentials: Record<string, string> | null): Promise<Balance[]> {
     if (!credentials) throw new AppError('PRECONDITION_FAILED', `${this.info.name} needs credentials to read balances.`, { hint: 'Add them with PUT /accounts/{account_name}.' });
-    const ex = await this.#instance(credentials);
+    const ex = await this.#privateInstance(credentials);
     const bal = await this.#call(() => ex.fetchBalance());
     const out: Balance[] = [];
     const totals = (bal.total ?? {}) as unknown as Record<string, number | undefined>;
@@ -190,4 +206,64 @@ export class CcxtConnector implements ExchangeConnector {
     });
     return trades.map((t) => ({ trade_id: String(t.id ?? t.timestamp), timestamp: t.timestamp ?? 0, side: t.side === 'sell' ? 'sell' : 'buy', price: Number(t.price), amount: Number(t.amount) }));
   }
+
+  async createOrder(credentials: Record<string, string>, o: NewOrder): Promise<ExchangeOrder> {
+    const ex = await this.#privateInstance(credentials);
+    const params: Record<string, unknown> = { clientOrderId: o.client_order_id };
+    if (o.order_type === 'limit_maker') params.postOnly = true;
+    if (o.reduce_only) params.reduceOnly = true;
+    const type = o.order_type === 'market' ? 'market' : 'limit';
+    const placed = await this.#call(async () => {
+      await ex.loadMarkets();
+      return ex.createOrder(this.#symbol(o.trading_pair), type, o.side, Number(o.amount), o.price === null ? undefined : Number(o.price), params);
+    });
+    return fromCcxtOrder(placed, o.client_order_id);
+  }
+
+  async cancelOrder(credentials: Record<string, string>, exchangeOrderId: string, pair: string): Promise<ExchangeOrder> {
+    const ex = await this.#privateInstance(credentials);
+    const symbol = this.#symbol(pair);
+    await this.#call(async () => {
+      await ex.loadMarkets();
+      return ex.cancelOrder(exchangeOrderId, symbol);
+    });
+    // Some exchanges answer a cancel with a partial order; read it back for the final state.
+    return this.fetchOrder(credentials, { exchange_order_id: exchangeOrderId }, pair);
+  }
+
+  async fetchOrder(credentials: Record<string, string>, ref: { exchange_order_id?: string; client_order_id?: string }, pair: string): Promise<ExchangeOrder> {
+    const ex = await this.#privateInstance(credentials);
+    const symbol = this.#symbol(pair);
+    const order = await this.#call(async () => {
+      await ex.loadMarkets();
+      return ref.exchange_order_id ? ex.fetchOrder(ref.exchange_order_id, symbol) : ex.fetchOrder('', symbol, { clientOrderId: ref.client_order_id });
+    });
+    return fromCcxtOrder(order, ref.client_order_id ?? null);
+  }
+}
+
+function fromCcxtOrder(o: CcxtOrder, clientOrderId: string | null): ExchangeOrder {
+  const filled = o.filled ?? 0;
+  const amount = o.amount ?? 0;
+  const status: ExchangeOrder['status'] =
+    o.status === 'closed' ? 'filled' : o.status === 'canceled' || o.status === 'expired' ? 'canceled' : o.status === 'rejected' ? 'rejected' : filled > 0 ? 'partially_filled' : 'open';
+  return {
+    exchange_order_id: String(o.id),
+    client_order_id: o.clientOrderId ?? clientOrderId,
+    status,
+    amount: toDecimalString(amount) ?? '0',
+    filled: toDecimalString(filled) ?? '0',
+    average_price: toDecimalString(o.average ?? (filled > 0 && o.cost ? o.cost / filled : undefined)),
+    fee: toDecimalString(o.fee?.cost),
+    fee_asset: o.fee?.currency ?? null,
+    trades: (o.trades ?? []).map((t, i) => ({
+      id: String(t.id ?? `${o.id}-${i}`),
+      price: toDecimalString(t.price) ?? '0',
+      amount: toDecimalString(t.amount) ?? '0',
+      fee: toDecimalString(t.fee?.cost),
+      fee_asset: t.fee?.currency ?? null,
+      maker: t.takerOrMaker === 'maker',
+      timestamp: t.timestamp ?? Date.now(),
+    })),
+  };
 }
