@@ -14,6 +14,7 @@ import { SimExchange } from './exchange/sim/sim-exchange.js';
 import type { Logger } from './logger.js';
 import { MarketData } from './market-data/market-data.js';
 import { MarketDataHub } from './market-data/hub.js';
+import { CandleCache } from './market-data/candle-cache.js';
 import { TradingService } from './trading/trading-service.js';
 import { PortfolioService } from './portfolio/portfolio-service.js';
 import { Valuation } from './portfolio/valuation.js';
@@ -71,7 +72,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
     const audit = new BatchedAuditLog(db, logger);
     const trading = new TradingService(db, connectors, accounts, logger);
     await trading.reconcile();
-    const marketData = new MarketData(connectors);
+    const marketData = new MarketData(connectors, new CandleCache(db));
     const portfolio = new PortfolioService(db, accounts, trading, new Valuation(marketData), logger);
 
     const services: Services = {

@@ -1,4 +1,5 @@
 import type { Connectors } from '../exchange/connectors.js';
+import type { CandleCache } from './candle-cache.js';
 import type { CandleInterval, CandleRow, OrderBook, PublicTrade, Ticker } from '../exchange/types.js';
 
 /**
@@ -6,7 +7,10 @@ import type { CandleInterval, CandleRow, OrderBook, PublicTrade, Ticker } from '
  * single place to live. Paper connectors read their exchange's public data.
  */
 export class MarketData {
-  constructor(private readonly connectors: Connectors) {}
+  constructor(
+    private readonly connectors: Connectors,
+    private readonly cache?: CandleCache,
+  ) {}
 
   async ticker(connector: string, pair: string): Promise<Ticker> {
     return (await this.connectors.get(connector)).fetchTicker(pair);
@@ -17,7 +21,18 @@ export class MarketData {
   }
 
   async candles(connector: string, pair: string, interval: CandleInterval, opts: { since?: number; until?: number; limit: number }): Promise<CandleRow[]> {
-    return (await this.connectors.get(connector)).fetchCandles(pair, interval, opts);
+    const c = await this.connectors.get(connector);
+    // sim computes any range itself; live exchanges go through the cache (paper connectors share their exchange's).
+    if (c.info.kind === 'sim' || !this.cache) return c.fetchCandles(pair, interval, opts);
+    const now = Date.now();
+    const source = c.info.name;
+    if (opts.since !== undefined) {
+      const hit = await this.cache.covered(source, pair, interval, opts.since, opts.until ?? now, opts.limit, now);
+      if (hit) return hit;
+    }
+    const rows = await c.fetchCandles(pair, interval, opts);
+    await this.cache.store(source, pair, interval, rows, now);
+    return rows;
   }
 
   async trades(connector: string, pair: string, limit: number): Promise<PublicTrade[]> {

@@ -4,3 +4,4 @@ export * from './audit.js';
 export * from './settings.js';
 export * from './trading.js';
 export * from './portfolio.js';
+export * from './candles.js';
