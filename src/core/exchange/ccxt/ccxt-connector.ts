@@ -6,6 +6,9 @@ import { mapCcxtError, unavailable } from './errors.js';
 import { loadCcxt } from './ccxt-loader.js';
 import { fromCcxtSymbol, toCcxtSymbol, toDecimalString } from './symbols.js';
 
+/** ccxt keeps a rejected loadMarkets() promise and returns it forever; reload while no markets are loaded. */
+const ensureMarkets = (ex: Exchange) => ex.loadMarkets(!ex.markets);
+
 /** ccxt's precision mode where precision values are tick sizes rather than decimal places. */
 const TICK_SIZE = 4;
 
@@ -105,7 +108,7 @@ export class CcxtConnector implements ExchangeConnector, LiveTrading {
   async loadMarkets(): Promise<Market[]> {
     if (this.#markets && Date.now() - this.#markets.at < CcxtConnector.MARKETS_TTL_MS) return this.#markets.value;
     const ex = await this.#publicInstance();
-    const raw = await this.#call(() => ex.loadMarkets());
+    const raw = await this.#call(() => ensureMarkets(ex));
     const tickMode = ex.precisionMode === TICK_SIZE;
     const wantSwap = this.info.market_type === 'perpetual';
     const markets: Market[] = [];
@@ -140,7 +143,10 @@ export class CcxtConnector implements ExchangeConnector, LiveTrading {
   async fetchBalances(credentials: Record<string, string> | null): Promise<Balance[]> {
     if (!credentials) throw new AppError('PRECONDITION_FAILED', `${this.info.name} needs credentials to read balances.`, { hint: 'Add them with PUT /accounts/{account_name}.' });
     const ex = await this.#privateInstance(credentials);
-    const bal = await this.#call(() => ex.fetchBalance());
+    const bal = await this.#call(async () => {
+      await ensureMarkets(ex);
+      return ex.fetchBalance();
+    });
     const out: Balance[] = [];
     const totals = (bal.total ?? {}) as unknown as Record<string, number | undefined>;
     const free = (bal.free ?? {}) as unknown as Record<string, number | undefined>;
@@ -159,7 +165,7 @@ export class CcxtConnector implements ExchangeConnector, LiveTrading {
   async fetchTicker(pair: string): Promise<Ticker> {
     const ex = await this.#publicInstance();
     const t = await this.#call(async () => {
-      await ex.loadMarkets();
+      await ensureMarkets(ex);
       return ex.fetchTicker(this.#symbol(pair));
     });
     const last = t.last ?? t.close ?? (t.bid && t.ask ? (t.bid + t.ask) / 2 : undefined);
@@ -180,7 +186,7 @@ export class CcxtConnector implements ExchangeConnector, LiveTrading {
   async fetchOrderBook(pair: string, depth: number): Promise<OrderBook> {
     const ex = await this.#publicInstance();
     const ob = await this.#call(async () => {
-      await ex.loadMarkets();
+      await ensureMarkets(ex);
       return ex.fetchOrderBook(this.#symbol(pair), depth);
     });
     const side = (levels: Array<Array<number | undefined>>) => levels.slice(0, depth).map(([price, amount]) => ({ price: Number(price), amount: Number(amount) }));
@@ -190,7 +196,7 @@ export class CcxtConnector implements ExchangeConnector, LiveTrading {
   async fetchCandles(pair: string, interval: CandleInterval, opts: { since?: number; until?: number; limit: number }): Promise<CandleRow[]> {
     const ex = await this.#publicInstance();
     const rows = await this.#call(async () => {
-      await ex.loadMarkets();
+      await ensureMarkets(ex);
       return ex.fetchOHLCV(this.#symbol(pair), interval, opts.since, opts.limit, opts.until !== undefined ? { until: opts.until } : {});
     });
     return rows
@@ -201,7 +207,7 @@ export class CcxtConnector implements ExchangeConnector, LiveTrading {
   async fetchTrades(pair: string, limit: number): Promise<PublicTrade[]> {
     const ex = await this.#publicInstance();
     const trades = await this.#call(async () => {
-      await ex.loadMarkets();
+      await ensureMarkets(ex);
       return ex.fetchTrades(this.#symbol(pair), undefined, limit);
     });
     return trades.map((t) => ({ trade_id: String(t.id ?? t.timestamp), timestamp: t.timestamp ?? 0, side: t.side === 'sell' ? 'sell' : 'buy', price: Number(t.price), amount: Number(t.amount) }));
@@ -211,10 +217,11 @@ export class CcxtConnector implements ExchangeConnector, LiveTrading {
     const ex = await this.#privateInstance(credentials);
     const params: Record<string, unknown> = { clientOrderId: o.client_order_id };
     if (o.order_type === 'limit_maker') params.postOnly = true;
-    if (o.reduce_only) params.reduceOnly = true;
+    // Spot endpoints reject a reduceOnly flag (Binance answers -1104).
+    if (o.reduce_only && this.info.market_type === 'perpetual') params.reduceOnly = true;
     const type = o.order_type === 'market' ? 'market' : 'limit';
     const placed = await this.#call(async () => {
-      await ex.loadMarkets();
+      await ensureMarkets(ex);
       return ex.createOrder(this.#symbol(o.trading_pair), type, o.side, Number(o.amount), o.price === null ? undefined : Number(o.price), params);
     });
     return fromCcxtOrder(placed, o.client_order_id);
@@ -224,7 +231,7 @@ export class CcxtConnector implements ExchangeConnector, LiveTrading {
     const ex = await this.#privateInstance(credentials);
     const symbol = this.#symbol(pair);
     await this.#call(async () => {
-      await ex.loadMarkets();
+      await ensureMarkets(ex);
       return ex.cancelOrder(exchangeOrderId, symbol);
     });
     // Some exchanges answer a cancel with a partial order; read it back for the final state.
@@ -235,8 +242,11 @@ export class CcxtConnector implements ExchangeConnector, LiveTrading {
     const ex = await this.#privateInstance(credentials);
     const symbol = this.#symbol(pair);
     const order = await this.#call(async () => {
-      await ex.loadMarkets();
-      return ref.exchange_order_id ? ex.fetchOrder(ref.exchange_order_id, symbol) : ex.fetchOrder('', symbol, { clientOrderId: ref.client_order_id });
+      await ensureMarkets(ex);
+      const found = ref.exchange_order_id ? await ex.fetchOrder(ref.exchange_order_id, symbol) : await ex.fetchOrder('', symbol, { clientOrderId: ref.client_order_id });
+      // Order lookups usually carry no executions; read them so that fills are recorded.
+      if ((found.filled ?? 0) > 0 && !found.trades?.length && ex.has.fetchOrderTrades) found.trades = await ex.fetchOrderTrades(String(found.id), symbol);
+      return found;
     });
     return fromCcxtOrder(order, ref.client_order_id ?? null);
   }
@@ -254,8 +264,8 @@ function fromCcxtOrder(o: CcxtOrder, clientOrderId: string | null): ExchangeOrde
     amount: toDecimalString(amount) ?? '0',
     filled: toDecimalString(filled) ?? '0',
     average_price: toDecimalString(o.average ?? (filled > 0 && o.cost ? o.cost / filled : undefined)),
-    fee: toDecimalString(o.fee?.cost),
-    fee_asset: o.fee?.currency ?? null,
+    fee: toDecimalString(o.fee?.cost ?? (o.trades?.length ? o.trades.reduce((sum, t) => sum + (t.fee?.cost ?? 0), 0) : undefined)),
+    fee_asset: o.fee?.currency ?? o.trades?.find((t) => t.fee?.currency)?.fee?.currency ?? null,
     trades: (o.trades ?? []).map((t, i) => ({
       id: String(t.id ?? `${o.id}-${i}`),
       price: toDecimalString(t.price) ?? '0',
