@@ -64,8 +64,12 @@ function serve(ws: WebSocket, services: Services): void {
   ws.on('pong', () => ((ws as WebSocket & { alive?: boolean }).alive = true));
   send(ws, { type: 'welcome', channels: ['ticker', 'orderbook', 'trades', 'candles'], max_subscriptions: MAX_SUBSCRIPTIONS });
 
+  // One message at a time per connection: a subscription's checks and its registration must not
+  // interleave with another's, or a burst could pass the limit or subscribe twice.
+  let queue: Promise<void> = Promise.resolve();
   ws.on('message', (raw) => {
-    void handle(raw.toString()).catch((err) => send(ws, { type: 'error', ...errorBody(toAppError(err)).error }));
+    const text = raw.toString();
+    queue = queue.then(() => handle(text)).catch((err) => send(ws, { type: 'error', ...errorBody(toAppError(err)).error }));
   });
   ws.on('close', () => {
     for (const off of subs.values()) off();

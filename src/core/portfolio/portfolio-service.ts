@@ -152,6 +152,9 @@ export class PortfolioService {
       if (!first.has(k)) first.set(k, { at: s.at, value: new Decimal(s.totalValue) });
     }
     const startValue = [...first.values()].reduce((s, v) => s.plus(v.value), ZERO);
+    // Compare like with like: a connector attached during the window has no start value, and its
+    // whole balance is not a gain.
+    const endMatched = now.filter((c) => first.has(`${c.account_name}|${c.connector_name}`)).reduce((s, c) => s.plus(c.total_value), ZERO);
     const startAt = [...first.values()].reduce<Date | null>((m, v) => (!m || v.at < m ? v.at : m), null);
     const fillConds: SQL[] = [gte(fills.at, new Date(since))];
     if (filter.account_names?.length) fillConds.push(inArray(fills.accountName, filter.account_names));
@@ -161,8 +164,8 @@ export class PortfolioService {
       start_time: startAt,
       start_value: first.size ? startValue : null,
       end_value: endValue,
-      value_change: first.size ? endValue.minus(startValue) : null,
-      value_change_pct: first.size && !startValue.isZero() ? endValue.minus(startValue).div(startValue).times(100) : null,
+      value_change: first.size ? endMatched.minus(startValue) : null,
+      value_change_pct: first.size && !startValue.isZero() ? endMatched.minus(startValue).div(startValue).times(100) : null,
       realized_pnl: new Decimal(agg?.realized ?? '0'),
       unrealized_pnl: unrealized,
       fees_paid: new Decimal(agg?.fees ?? '0'),

@@ -50,6 +50,13 @@ export class LiveOrders {
       }
       // Unknown outcome: look the order up by its client id before saying anything.
       const resolved = await this.resolve(order).catch(() => null);
+      if (resolved?.status === 'failed') {
+        throw new AppError('UPSTREAM_UNAVAILABLE', `${order.connectorName} could not be reached; order ${order.id} was not placed.`, {
+          hint: 'Nothing was executed. Retry later; the same client_order_id is safe to reuse only for the same order.',
+          details: { order_id: order.id },
+          cause: err,
+        });
+      }
       if (resolved && resolved.status !== 'pending_submit') return resolved;
       await this.db.update(orders).set({ errorMessage: 'outcome unknown: the exchange did not answer; the server keeps checking', updatedAt: new Date() }).where(eq(orders.id, order.id));
       const appErr = err instanceof AppError ? err : new AppError('UPSTREAM_UNAVAILABLE', `${order.connectorName} did not confirm the order.`, { cause: err });
