@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { defineCommand } from '../../core/command/index.js';
-import { AccountName } from '../../core/schema.js';
 import { orderView } from '../../core/trading/order-view.js';
-import { OrderOut } from './schemas.js';
+import { OrderOut, OrderRef } from './schemas.js';
 
 export const cancelOrder = defineCommand({
   name: 'trading_cancel_order',
@@ -12,10 +11,7 @@ export const cancelOrder = defineCommand({
   risk: 'write',
   idempotent: false,
   openWorld: true,
-  input: z.strictObject({
-    order_id: z.string().min(1).max(80).describe('The order_id, or your client_order_id.'),
-    account_name: AccountName.optional().describe('Needed only when the same client_order_id exists on several accounts.'),
-  }),
+  input: z.strictObject(OrderRef),
   output: z.object({ order: OrderOut }),
   http: { method: 'DELETE', path: '/trading/orders/{order_id}' },
   handler: async (input, ctx) => ({ order: orderView(await ctx.services.trading.cancel(input.account_name, input.order_id)) }),

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { defineCommand } from '../../core/command/index.js';
-import { AccountName } from '../../core/schema.js';
 import { fillView, orderView } from '../../core/trading/order-view.js';
-import { FillOut, OrderOut } from './schemas.js';
+import { FillOut, OrderOut, OrderRef } from './schemas.js';
 
 export const getOrder = defineCommand({
   name: 'trading_get_order',
@@ -12,10 +11,7 @@ export const getOrder = defineCommand({
   risk: 'read',
   idempotent: true,
   openWorld: false,
-  input: z.strictObject({
-    order_id: z.string().min(1).max(80).describe('The order_id, or your client_order_id.'),
-    account_name: AccountName.optional().describe('Needed only when the same client_order_id exists on several accounts.'),
-  }),
+  input: z.strictObject(OrderRef),
   output: z.object({ order: OrderOut, fills: z.array(FillOut) }),
   http: { method: 'GET', path: '/trading/orders/{order_id}' },
   handler: async (input, ctx) => {

@@ -64,5 +64,11 @@ export const Filters = {
   trading_pair: TradingPair.optional().describe('Only this pair.'),
 };
 
+/** Names one order: by order_id or client_order_id, with the account when a client id is ambiguous. */
+export const OrderRef = {
+  order_id: z.string().min(1).max(80).describe('The order_id, or your client_order_id.'),
+  account_name: AccountName.optional().describe('Needed only when the same client_order_id exists on several accounts.'),
+};
+
 export const OpaqueCursor = z.string().max(200).optional().describe("Opaque cursor from a previous page's pagination.next_cursor.");
 export const DEFAULT_ACCOUNT = 'master_account';
