@@ -36,6 +36,7 @@ export function attachMarketStream(http: HttpServer, services: Services): { clos
   });
 
   const beat = setInterval(() => {
+    const heartbeat = JSON.stringify({ type: 'heartbeat', time: new Date().toISOString() });
     for (const ws of wss.clients) {
       const s = ws as WebSocket & { alive?: boolean };
       if (s.alive === false) {
@@ -44,7 +45,7 @@ export function attachMarketStream(http: HttpServer, services: Services): { clos
       }
       s.alive = false;
       ws.ping();
-      send(ws, { type: 'heartbeat', time: new Date().toISOString() });
+      if (ws.readyState === WebSocket.OPEN) ws.send(heartbeat);
     }
   }, HEARTBEAT_MS);
   beat.unref();
@@ -109,10 +110,15 @@ function serve(ws: WebSocket, services: Services): void {
   }
 }
 
+/** One serialisation per message, however many clients receive it. */
+const serialised = new WeakMap<FeedMessage, string>();
+
 function deliver(ws: WebSocket, msg: FeedMessage): void {
   if (ws.readyState !== WebSocket.OPEN) return;
   if (ws.bufferedAmount > MAX_BUFFERED) return; // slow reader: skip this update, never wait
-  ws.send(JSON.stringify(msg));
+  let text = serialised.get(msg);
+  if (text === undefined) serialised.set(msg, (text = JSON.stringify(msg)));
+  ws.send(text);
 }
 
 function send(ws: WebSocket, body: Record<string, unknown>): void {

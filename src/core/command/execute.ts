@@ -31,7 +31,9 @@ export async function execute(registry: Registry, name: string, rawInput: unknow
     const output = checkOutput(cmd, result, ctx);
     // State-changing calls wait for their audit row; reads are batched.
     const audited = record(ctx, name, cmd, parsed ?? rawInput, 'OK', started);
-    if (cmd.risk !== 'read') await audited;
+    // A state-changing call waits for its row; if the row cannot be written the change has still
+    // happened, so the caller gets the result (a 500 would invite a duplicate retry) and the log says why.
+    if (cmd.risk !== 'read') await audited.catch((err) => ctx.logger.error('audit row not written for a completed command', { command: name, request_id: ctx.requestId, err }));
     else audited.catch(() => undefined); // a failed batch is logged by the audit log itself
     return output;
   } catch (err) {

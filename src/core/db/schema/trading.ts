@@ -41,6 +41,7 @@ export const orders = pgTable(
     uniqueIndex('orders_account_client_order_id_uq').on(t.accountName, t.clientOrderId),
     index('orders_status_idx').on(t.status),
     index('orders_account_created_idx').on(t.accountName, t.createdAt),
+    index('orders_client_order_id_idx').on(t.clientOrderId),
   ],
 );
 
@@ -63,7 +64,7 @@ export const fills = pgTable(
     realizedPnl: amount('realized_pnl'),
     at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [uniqueIndex('fills_fill_id_uq').on(t.fillId), index('fills_account_at_idx').on(t.accountName, t.at)],
+  (t) => [uniqueIndex('fills_fill_id_uq').on(t.fillId), index('fills_account_at_idx').on(t.accountName, t.at), index('fills_order_id_idx').on(t.orderId)],
 );
 
 /** One-way perpetual positions: `amount` is signed (long > 0, short < 0). */
