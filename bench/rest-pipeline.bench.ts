@@ -1,0 +1,534 @@
+/**
+ * REST pipeline benchmark: what a read command costs through the whole pipeline (Basic auth, input
+ * assembly and zod parse, handler, output check, batched audit row) compared with a bare express 5
+ * app that returns the very same JSON body.
+ *
+ *   npm run bench                                  # PGlite only
+ *   eval "$(bash scripts/services.sh | sed 's/^/export /')" && npm run bench   # + Postgres server
+ *   BENCH_DURATION=20 BENCH_CONNECTIONS=20 npm run bench
+ *
+ * Process layout (the machine this was written on has 2 cores): the servers run in this process, one
+ * at a time and never alongside another target; the load generator (autocannon) runs in a forked child
+ * process, so that it never shares an event loop with the server it measures. The layout is the same
+ * for the pipeline and for the baseline. See bench/README.md for how to read the figures.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Config } from '../src/core/config.js';
+
+// ---------------------------------------------------------------------------------------------------
+// Settings
+
+const intEnv = (name: string, def: number, min = 1): number => {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return def;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min) throw new Error(`${name} must be a number >= ${min} (got "${raw}")`);
+  return n;
+};
+
+const SETTINGS = {
+  duration: intEnv('BENCH_DURATION', 10),
+  warmup: intEnv('BENCH_WARMUP', 2),
+  connections: Math.round(intEnv('BENCH_CONNECTIONS', 10)),
+  pipelining: 1,
+};
+
+const USER = 'bench';
+const PASSWORD = 'bench-password-0123';
+const AUTH = `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`;
+
+/** The read commands measured: one answered from memory (sim markets), one that reads the database. */
+const ROUTES = [
+  { key: 'trading_rules', path: '/connectors/sim/trading-rules?trading_pairs=BTC-USDT', what: 'sim trading rules (no DB read)' },
+  { key: 'balances', path: '/accounts/master_account/balances?connector_name=sim', what: 'paper balances (DB read)' },
+] as const;
+type RouteKey = (typeof ROUTES)[number]['key'];
+
+// ---------------------------------------------------------------------------------------------------
+// Load generator (child process)
+
+interface LoadRequest {
+  id: number;
+  url: string;
+  duration: number;
+  connections: number;
+  pipelining: number;
+  headers: Record<string, string>;
+}
+
+interface LoadResult {
+  id: number;
+  /** autocannon's mean of the per-second request samples. */
+  rps: number;
+  /** Latency percentiles of the 2xx responses in ms, from autocannon's per-response timings (µs precision). */
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  /** autocannon's own histogram figures, which are whole milliseconds. */
+  acP50: number;
+  acP99: number;
+  ok: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  /** Requests written to the sockets, including the ones cut off in flight when the run stopped. */
+  sent: number;
+  durationS: number;
+  /** CPU the load generator used during the run, in cores (1 = one core fully busy). */
+  cpuCores: number;
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+async function loadgenMain(): Promise<void> {
+  const { default: autocannon } = await import('autocannon');
+  process.on('message', (msg: LoadRequest | { exit: true }) => {
+    if ('exit' in msg) {
+      process.disconnect();
+      return;
+    }
+    let times = new Float64Array(1 << 16);
+    let n = 0;
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const instance = autocannon(
+      { url: msg.url, duration: msg.duration, connections: msg.connections, pipelining: msg.pipelining, headers: msg.headers },
+      (err, result) => {
+        if (err) {
+          process.send!({ id: msg.id, error: String(err) });
+          return;
+        }
+        const cpu = process.cpuUsage(cpu0);
+        const cpuCores = (cpu.user + cpu.system) / 1000 / (performance.now() - t0);
+        const sorted = times.subarray(0, n).sort();
+        const out: LoadResult = {
+          id: msg.id,
+          rps: result.requests.average,
+          p50: percentile(sorted, 50),
+          p90: percentile(sorted, 90),
+          p99: percentile(sorted, 99),
+          max: percentile(sorted, 100),
+          acP50: result.latency.p50,
+          acP99: result.latency.p99,
+          ok: result['2xx'],
+          non2xx: result.non2xx,
+          errors: result.errors,
+          timeouts: result.timeouts,
+          sent: result.requests.sent,
+          durationS: result.duration,
+          cpuCores,
+        };
+        process.send!(out);
+      },
+    );
+    instance.on('response', (_client, statusCode, _bytes, responseTime) => {
+      if (statusCode < 200 || statusCode >= 300) return;
+      if (n === times.length) {
+        const bigger = new Float64Array(times.length * 2);
+        bigger.set(times);
+        times = bigger;
+      }
+      times[n++] = responseTime;
+    });
+  });
+}
+
+class LoadGenerator {
+  #child: ChildProcess;
+  #next = 1;
+  #pending = new Map<number, { resolve: (r: LoadResult) => void; reject: (e: Error) => void }>();
+
+  constructor() {
+    // Same file, same loader flags (tsx) as this process; the child only ever imports autocannon.
+    this.#child = fork(fileURLToPath(import.meta.url), [], { env: { ...process.env, BENCH_ROLE: 'loadgen' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.#child.on('message', (m: LoadResult | { id: number; error: string }) => {
+      const p = this.#pending.get(m.id);
+      if (!p) return;
+      this.#pending.delete(m.id);
+      if ('error' in m) p.reject(new Error(`autocannon: ${m.error}`));
+      else p.resolve(m);
+    });
+    this.#child.on('exit', (code) => {
+      for (const p of this.#pending.values()) p.reject(new Error(`load generator exited (${code})`));
+      this.#pending.clear();
+    });
+  }
+
+  run(url: string, duration: number): Promise<LoadResult> {
+    const id = this.#next++;
+    const req: LoadRequest = { id, url, duration, connections: SETTINGS.connections, pipelining: SETTINGS.pipelining, headers: { authorization: AUTH } };
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      this.#child.send(req);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#child.exitCode !== null || !this.#child.connected) return;
+    const exited = new Promise<void>((r) => this.#child.once('exit', () => r()));
+    this.#child.send({ exit: true });
+    await Promise.race([exited, sleep(2000).then(() => void this.#child.kill())]);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Orchestration (this process hosts the servers)
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Busy milliseconds summed over every core since boot, and the time the hypervisor gave the cores to
+ * someone else (steal), from /proc/stat on Linux (USER_HZ is 100 there); elsewhere from os.cpus()
+ * without steal.
+ */
+function machineCpu(): { busy: number; steal: number } {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = f;
+    return { busy: (user + nice + system + irq + softirq) * 10, steal: steal * 10 };
+  } catch {
+    let busy = 0;
+    for (const c of cpus()) busy += c.times.user + c.times.nice + c.times.sys + c.times.irq;
+    return { busy, steal: 0 };
+  }
+}
+
+type Driver = 'pglite' | 'postgres';
+
+/** Where the machine's CPU went during a measured run, in cores. */
+interface CpuSplit {
+  server: number;
+  /** Server CPU per completed request, in µs: steadier than req/s on a busy machine. */
+  serverUsPerReq: number;
+  loadgen: number;
+  /** Everything else on the machine: other processes, the kernel's network work, and the Postgres server when it is the driver. */
+  other: number;
+  machine: number;
+  /** CPU time the hypervisor took from this machine's cores (a busy host), in cores. */
+  steal: number;
+}
+
+interface Measured {
+  name: string;
+  driver: Driver | 'baseline';
+  route: RouteKey;
+  load: LoadResult;
+  cpu: CpuSplit;
+  audit?: { rows: number; ok: number; inFlightAtStop: number; matches: boolean };
+}
+
+interface Target {
+  url: string;
+  /** The audit row count after every queued row is stored and no request is in flight. */
+  settledAuditCount?: () => Promise<number>;
+}
+
+/** Warm-up, then the measured run; for the pipeline also the audit rows written during the measured run. */
+async function measure(gen: LoadGenerator, target: Target, name: string, driver: Measured['driver'], route: (typeof ROUTES)[number]): Promise<Measured> {
+  const url = target.url + route.path;
+  process.stderr.write(`  ${name}: warm-up ${SETTINGS.warmup}s, run ${SETTINGS.duration}s ... `);
+  await gen.run(url, SETTINGS.warmup);
+  const before = target.settledAuditCount ? await target.settledAuditCount() : 0;
+  const cpu0 = process.cpuUsage();
+  const machine0 = machineCpu();
+  const t0 = performance.now();
+  const load = await gen.run(url, SETTINGS.duration);
+  const wallMs = performance.now() - t0;
+  const cpuUsed = process.cpuUsage(cpu0);
+  const machine1 = machineCpu();
+  const server = (cpuUsed.user + cpuUsed.system) / 1000 / wallMs;
+  const machineCores = (machine1.busy - machine0.busy) / wallMs;
+  const serverUsPerReq = (cpuUsed.user + cpuUsed.system) / Math.max(1, load.ok + load.non2xx);
+  const steal = (machine1.steal - machine0.steal) / wallMs;
+  const cpu: CpuSplit = { server, serverUsPerReq, loadgen: load.cpuCores, other: Math.max(0, machineCores - server - load.cpuCores), machine: machineCores, steal };
+  const m: Measured = { name, driver, route: route.key, load, cpu };
+  if (target.settledAuditCount) {
+    const rows = (await target.settledAuditCount()) - before;
+    const inFlightAtStop = load.sent - load.ok - load.non2xx;
+    // Every completed call has its row; a request cut off by autocannon at the end of the run still
+    // reaches the handler and is audited too, so rows = 2xx + in flight (each at most one per connection).
+    const matches = load.non2xx === 0 && inFlightAtStop >= 0 && inFlightAtStop <= SETTINGS.connections * SETTINGS.pipelining && rows === load.ok + inFlightAtStop;
+    m.audit = { rows, ok: load.ok, inFlightAtStop, matches };
+  }
+  process.stderr.write(`${Math.round(load.rps)} req/s\n`);
+  return m;
+}
+
+async function fetchBody(url: string): Promise<unknown> {
+  const res = await fetch(url, { headers: { authorization: AUTH } });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`GET ${url} answered ${res.status}: ${text.slice(0, 300)}`);
+  return JSON.parse(text);
+}
+
+async function createPgDatabase(base: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const { default: pg } = await import('pg');
+  const name = `td_bench_${randomBytes(5).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const u = new URL(base);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: base });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+/** Runs every route through the real server on one driver. Returns the figures and the bodies served. */
+async function benchPipeline(gen: LoadGenerator, driver: Driver, cleanups: Array<() => Promise<void>>): Promise<{ results: Measured[]; bodies: Map<RouteKey, unknown> }> {
+  const [{ startServer }, { createLogger }, { loadConfig }, { sql }] = await Promise.all([
+    import('../src/cli.js'),
+    import('../src/core/logger.js'),
+    import('../src/core/config.js'),
+    import('drizzle-orm'),
+  ]);
+  const dataDir = mkdtempSync(join(tmpdir(), `td-bench-${driver}-`));
+  cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
+  let databaseUrl: string | undefined;
+  if (driver === 'postgres') {
+    const base = process.env.DATABASE_URL!;
+    try {
+      const made = await createPgDatabase(base);
+      databaseUrl = made.url;
+      cleanups.push(made.drop);
+    } catch (err) {
+      process.stderr.write(`  (cannot create a private database, ${(err as Error).message}; using DATABASE_URL itself)\n`);
+      databaseUrl = base;
+    }
+  }
+  // Defaults from loadConfig (so settings added later get their defaults), from a clean environment
+  // rather than this shell's; then port 0 for the HTTP server and the embedded MQTT broker.
+  const config: Config = {
+    ...loadConfig({
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      DATABASE_URL: databaseUrl,
+      API_USERNAME: USER,
+      API_PASSWORD: PASSWORD,
+      VAULT_KEY: randomBytes(32).toString('hex'),
+      LOG_LEVEL: 'silent',
+    }),
+    port: 0,
+    mqttPort: 0,
+  };
+
+  const t0 = performance.now();
+  const server = await startServer(config, createLogger('silent'));
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await server.close();
+  };
+  cleanups.push(close);
+  process.stderr.write(`${driver}: server up in ${Math.round(performance.now() - t0)} ms (${server.services.database.kind})\n`);
+
+  const { db, audit } = server.services;
+  const countRows = async (): Promise<number> => {
+    const res = (await db.execute(sql`select count(*)::int as n from audit_events`)) as unknown as { rows: Array<{ n: number | string }> };
+    return Number(res.rows[0]?.n ?? NaN);
+  };
+  const settledAuditCount = async (): Promise<number> => {
+    // Requests cut off at the end of a run are still being handled for a moment; wait until the count is stable.
+    let last = -1;
+    for (let i = 0; i < 50; i++) {
+      await sleep(100);
+      await audit.flush();
+      const n = await countRows();
+      if (n === last) return n;
+      last = n;
+    }
+    return last;
+  };
+
+  const results: Measured[] = [];
+  const bodies = new Map<RouteKey, unknown>();
+  for (const route of ROUTES) {
+    bodies.set(route.key, await fetchBody(server.url + route.path));
+    results.push(await measure(gen, { url: server.url, settledAuditCount }, `pipeline/${driver} ${route.key}`, driver, route));
+  }
+  await close();
+  return { results, bodies };
+}
+
+/** A bare express 5 app serving the captured bodies on the same paths, with the same response headers switched off. */
+async function benchBaseline(gen: LoadGenerator, bodies: Map<RouteKey, unknown>, cleanups: Array<() => Promise<void>>): Promise<Measured[]> {
+  const { default: express } = await import('express');
+  const app = express();
+  // The real app sends no ETag and no X-Powered-By; do the same so both answer the same bytes of body.
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  for (const route of ROUTES) {
+    const body = bodies.get(route.key);
+    const path = route.path.split('?')[0]!;
+    app.get(path, (_req, res) => {
+      res.json(body);
+    });
+  }
+  const http: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(0, '127.0.0.1', (err?: Error) => (err ? reject(err) : resolve(s)));
+  });
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    http.closeAllConnections();
+    await new Promise<void>((r) => http.close(() => r()));
+  };
+  cleanups.push(close);
+  const addr = http.address();
+  const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  process.stderr.write('baseline: bare express app up\n');
+  for (const route of ROUTES) {
+    const got = await fetchBody(url + route.path);
+    if (JSON.stringify(got) !== JSON.stringify(bodies.get(route.key))) throw new Error(`baseline ${route.key} does not serve the captured body`);
+  }
+  const results: Measured[] = [];
+  for (const route of ROUTES) results.push(await measure(gen, { url }, `baseline ${route.key}`, 'baseline', route));
+  await close();
+  return results;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Report
+
+const fmt = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : 'n/a');
+const ratio = (a: number, b: number) => (b > 0 ? a / b : NaN);
+const round = (v: number, d = 3) => (Number.isFinite(v) ? Math.round(v * 10 ** d) / 10 ** d : null);
+
+function report(all: Measured[]): void {
+  const head = ['target', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', '2xx', 'non2xx/err', 'cpu srv/gen/other/steal', 'srv µs/req', 'audit rows'];
+  const rows: string[][] = [head];
+  for (const m of all) {
+    const l = m.load;
+    const a = m.audit ? `${m.audit.rows} ${m.audit.matches ? 'OK' : 'MISMATCH'} (${m.audit.ok} + ${m.audit.inFlightAtStop} in flight)` : '-';
+    const cpu = `${fmt(m.cpu.server)}/${fmt(m.cpu.loadgen)}/${fmt(m.cpu.other)}/${fmt(m.cpu.steal)}`;
+    rows.push([m.name, fmt(l.rps, 0), fmt(l.p50, 3), fmt(l.p90, 3), fmt(l.p99, 3), String(l.ok), `${l.non2xx}/${l.errors}`, cpu, fmt(m.cpu.serverUsPerReq, 0), a]);
+  }
+  const widths = head.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((c, i) => (i === 0 || i === r.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  console.log('');
+  console.log(`REST pipeline vs bare express: ${SETTINGS.duration}s runs after ${SETTINGS.warmup}s warm-up, ${SETTINGS.connections} connections, pipelining ${SETTINGS.pipelining}, ${cpus().length} cores`);
+  console.log(line(head));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of rows.slice(1)) console.log(line(r));
+
+  const ratios: Record<string, { rps: number | null; p50: number | null; p99: number | null; cpu_per_req: number | null }> = {};
+  console.log('');
+  console.log('ratios pipeline / baseline     req/s     p50     p99  cpu/req');
+  for (const m of all) {
+    if (m.driver === 'baseline') continue;
+    const b = all.find((x) => x.driver === 'baseline' && x.route === m.route);
+    if (!b) continue;
+    const r = { rps: ratio(m.load.rps, b.load.rps), p50: ratio(m.load.p50, b.load.p50), p99: ratio(m.load.p99, b.load.p99), cpu: ratio(m.cpu.serverUsPerReq, b.cpu.serverUsPerReq) };
+    ratios[`${m.driver}.${m.route}`] = { rps: round(r.rps), p50: round(r.p50), p99: round(r.p99), cpu_per_req: round(r.cpu) };
+    console.log(`  ${`${m.driver} ${m.route}`.padEnd(28)} ${fmt(r.rps, 3).padStart(6)}  ${fmt(r.p50, 2).padStart(6)}  ${fmt(r.p99, 2).padStart(6)}  ${fmt(r.cpu, 2).padStart(7)}`);
+  }
+
+  console.log('');
+  const audits = all.filter((m) => m.audit);
+  const allMatch = audits.every((m) => m.audit!.matches);
+  console.log(
+    allMatch
+      ? 'audit: one row per call in every pipeline run (rows = 2xx responses + requests autocannon cut off in flight when it stopped; those reached the handler too).'
+      : `audit: MISMATCH in ${audits.filter((m) => !m.audit!.matches).map((m) => m.name).join(', ')}`,
+  );
+  // A comparison is only fair when the machine was otherwise quiet and the load generator had CPU to spare.
+  const warnings: string[] = [];
+  for (const m of all) {
+    const busyOther = m.driver === 'postgres' ? undefined : m.cpu.other;
+    if (busyOther !== undefined && busyOther > 0.25) warnings.push(`${m.name}: other processes used ${fmt(busyOther)} cores during the run; its figures are disturbed`);
+    if (m.cpu.steal > 0.1) warnings.push(`${m.name}: the hypervisor took ${fmt(m.cpu.steal)} cores (steal) during the run; its figures are disturbed`);
+    if (m.cpu.loadgen > 0.85) warnings.push(`${m.name}: the load generator used ${fmt(m.cpu.loadgen)} cores; the server may be faster than measured`);
+  }
+  for (const w of warnings) console.log(`warning: ${w}`);
+
+  const result = {
+    settings: SETTINGS,
+    node: process.version,
+    cores: cpus().length,
+    runs: Object.fromEntries(
+      all.map((m) => [
+        `${m.driver}.${m.route}`,
+        {
+          rps: round(m.load.rps, 1),
+          p50_ms: round(m.load.p50),
+          p90_ms: round(m.load.p90),
+          p99_ms: round(m.load.p99),
+          max_ms: round(m.load.max),
+          autocannon_p50_ms: m.load.acP50,
+          autocannon_p99_ms: m.load.acP99,
+          ok: m.load.ok,
+          non2xx: m.load.non2xx,
+          errors: m.load.errors,
+          sent: m.load.sent,
+          duration_s: m.load.durationS,
+          cpu_server: round(m.cpu.server),
+          cpu_server_us_per_req: round(m.cpu.serverUsPerReq, 1),
+          cpu_loadgen: round(m.cpu.loadgen),
+          cpu_other: round(m.cpu.other),
+          cpu_steal: round(m.cpu.steal),
+          ...(m.audit ? { audit_rows: m.audit.rows, audit_in_flight_at_stop: m.audit.inFlightAtStop, audit_matches: m.audit.matches } : {}),
+        },
+      ]),
+    ),
+    ratios,
+    audit_ok: allMatch,
+    warnings,
+  };
+  console.log(`RESULT ${JSON.stringify(result)}`);
+}
+
+async function main(): Promise<void> {
+  const cleanups: Array<() => Promise<void>> = [];
+  const gen = new LoadGenerator();
+  let code = 0;
+  try {
+    const all: Measured[] = [];
+    const drivers: Driver[] = process.env.DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
+    let bodies: Map<RouteKey, unknown> | undefined;
+    for (const driver of drivers) {
+      const r = await benchPipeline(gen, driver, cleanups);
+      all.push(...r.results);
+      if (!bodies) bodies = r.bodies;
+      else {
+        for (const [k, v] of r.bodies) {
+          if (JSON.stringify(v) !== JSON.stringify(bodies.get(k))) process.stderr.write(`  note: ${driver} answers ${k} with a different body than pglite\n`);
+        }
+      }
+    }
+    all.push(...(await benchBaseline(gen, bodies!, cleanups)));
+    report(all);
+  } catch (err) {
+    process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
+    code = 1;
+  } finally {
+    for (const c of cleanups.reverse()) await c().catch((err) => process.stderr.write(`cleanup: ${(err as Error).message}\n`));
+    await gen.close();
+  }
+  process.exit(code);
+}
+
+if (process.env.BENCH_ROLE === 'loadgen') void loadgenMain();
+else void main();
