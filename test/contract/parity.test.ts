@@ -7,15 +7,47 @@ import { allCommands } from '../../src/tools/index.js';
 import { ADMIN_AUTH, drivers, testServer, type TestServer } from '../helpers/test-env.js';
 
 type Outcome = 'ok' | ErrorCode;
+type Input = Record<string, unknown>;
+
+/** What an input builder may use: the server (for setup calls such as placing an order to cancel) and the pinned ticker. */
+interface CaseCtx {
+  s: TestServer;
+  ticker(connector: string, pair: string): Promise<{ bid: number; ask: number; last: number }>;
+  /** A fresh suffix for client_order_ids. */
+  unique(): string;
+}
+
 interface Case {
   label: string;
   tool: string;
-  input: Record<string, unknown>;
+  /** The input, or a builder run when the case runs (reads the ticker, places an order to act on). */
+  input: Input | ((ctx: CaseCtx) => Promise<Input>);
   /** What both faces must answer; stating it keeps "both fail the same wrong way" from passing. */
   expected: Outcome;
+  /** The builder runs once per face: each call consumes the state it set up (an order to cancel, a position to close). */
+  perFace?: boolean;
 }
 
-const c = (tool: string, label: string, input: Record<string, unknown>, expected: Outcome): Case => ({ tool, label: `${tool}: ${label}`, input, expected });
+const c = (tool: string, label: string, input: Case['input'], expected: Outcome, perFace?: boolean): Case => ({ tool, label: `${tool}: ${label}`, input, expected, perFace });
+
+/** Commands whose every call changes state: two calls cannot return deep-equal outputs (ids, times). */
+const STATEFUL = new Set(['trading_place_order', 'trading_cancel_order', 'trading_close_position']);
+
+/** A price rounded to the cent, as a string, so that it reaches both faces identically. */
+const cents = (v: number) => (Math.round(v * 100) / 100).toFixed(2);
+
+/** A limit buy of 0.001 BTC at half the pinned bid: it rests and never fills. */
+const restingBuy = async (ctx: CaseCtx, extra: Input = {}): Promise<Input> => {
+  const t = await ctx.ticker('sim', 'BTC-USDT');
+  return { connector_name: 'sim', trading_pair: 'BTC-USDT', side: 'buy', order_type: 'limit', amount: '0.001', price: cents(t.bid * 0.5), ...extra };
+};
+
+/** Places an order over REST for a case to act on; returns the acknowledged order. */
+async function placeVia(ctx: CaseCtx, body: Input): Promise<{ order_id: string; client_order_id: string; status: string }> {
+  const r = await ctx.s.call('POST', '/trading/orders', body);
+  expect(r.status, JSON.stringify(r.body)).toBe(201);
+  return r.body.order;
+}
 
 /** Same input on both faces. Inputs are chosen so that a query string can carry them unchanged in meaning. */
 const CASES: Case[] = [
@@ -72,6 +104,75 @@ const CASES: Case[] = [
   c('market_data_get_candles', 'bad interval', { connector_name: 'sim', trading_pair: 'BTC-USDT', interval: '2w' }, 'VALIDATION_FAILED'),
   c('market_data_get_trades', 'sim', { connector_name: 'sim', trading_pair: 'BTC-USDT', limit: 20 }, 'ok'),
   c('market_data_get_trades', 'unknown connector', { connector_name: 'no_such_exchange', trading_pair: 'BTC-USDT' }, 'NOT_FOUND'),
+
+  c('trading_place_order', 'a limit buy 50% below the ticker rests', (ctx) => restingBuy(ctx), 'ok'),
+  c('trading_place_order', 'a limit_maker sell 50% above the ticker rests', async (ctx) => {
+    const t = await ctx.ticker('sim', 'BTC-USDT');
+    return { connector_name: 'sim', trading_pair: 'BTC-USDT', side: 'sell', order_type: 'limit_maker', amount: '0.001', price: cents(t.ask * 1.5), account_name: 'master_account' };
+  }, 'ok'),
+  c('trading_place_order', 'a perpetual limit buy with leverage rests', async (ctx) => {
+    const t = await ctx.ticker('sim_perpetual', 'SOL-USDT');
+    return { connector_name: 'sim_perpetual', trading_pair: 'SOL-USDT', side: 'buy', order_type: 'limit', amount: 0.5, price: Number(cents(t.bid * 0.5)), leverage: 3 };
+  }, 'ok'),
+  c('trading_place_order', 'another leverage than the open position', { connector_name: 'sim_perpetual', trading_pair: 'ETH-USDT', side: 'buy', order_type: 'market', amount: '0.01', leverage: 3 }, 'VALIDATION_FAILED'),
+  c('trading_place_order', 'a small market buy fills against the pinned book', { connector_name: 'sim', trading_pair: 'BTC-USDT', side: 'buy', order_type: 'market', amount: '0.0002' }, 'ok'),
+  c('trading_place_order', 'a market order with a price', { connector_name: 'sim', trading_pair: 'BTC-USDT', side: 'buy', order_type: 'market', amount: '0.001', price: '100' }, 'VALIDATION_FAILED'),
+  c('trading_place_order', 'a limit order without a price', { connector_name: 'sim', trading_pair: 'BTC-USDT', side: 'sell', order_type: 'limit', amount: '0.001' }, 'VALIDATION_FAILED'),
+  c('trading_place_order', 'leverage on a spot connector', { connector_name: 'sim', trading_pair: 'BTC-USDT', side: 'buy', order_type: 'market', amount: '0.001', leverage: 2 }, 'VALIDATION_FAILED'),
+  c('trading_place_order', 'an amount that rounds to 0 at the step', { connector_name: 'sim', trading_pair: 'BTC-USDT', side: 'buy', order_type: 'market', amount: '0.000001' }, 'VALIDATION_FAILED'),
+  c('trading_place_order', 'a limit buy costing more than the USDT balance', (ctx) => restingBuy(ctx, { amount: '1' }), 'UPSTREAM_REJECTED'),
+  c('trading_place_order', 'an unknown account', { account_name: 'no_such_account', connector_name: 'sim', trading_pair: 'BTC-USDT', side: 'buy', order_type: 'market', amount: '0.001' }, 'NOT_FOUND'),
+  c('trading_place_order', 'a connector the account lacks', { connector_name: 'binance_paper_trade', trading_pair: 'BTC-USDT', side: 'buy', order_type: 'market', amount: '0.001' }, 'PRECONDITION_FAILED'),
+
+  c('trading_list_orders', 'active orders', {}, 'ok'),
+  c('trading_list_orders', 'all orders, a small page', { status: 'all', limit: 3 }, 'ok'),
+  c('trading_list_orders', 'rejected orders of one account and connector', { status: 'rejected', account_name: 'master_account', connector_name: 'sim' }, 'ok'),
+  c('trading_list_orders', 'unknown status', { status: 'bogus' }, 'VALIDATION_FAILED'),
+  c('trading_list_orders', 'a cursor that is not one', { cursor: 'garbage' }, 'VALIDATION_FAILED'),
+  c('trading_list_orders', 'limit out of range', { limit: 0 }, 'VALIDATION_FAILED'),
+
+  c('trading_get_order', 'a resting order by client_order_id', { order_id: 'parity-resting' }, 'ok'),
+  c('trading_get_order', 'a filled order by order_id, with its fills', async (ctx) => ({ order_id: (await ctx.s.call('GET', '/trading/orders/parity-filled')).body.order.order_id }), 'ok'),
+  c('trading_get_order', 'an unknown order', { order_id: 'ord_missing' }, 'NOT_FOUND'),
+  c('trading_get_order', 'an oversized id', { order_id: 'x'.repeat(81) }, 'VALIDATION_FAILED'),
+
+  c('trading_cancel_order', 'a resting order by order_id', async (ctx) => ({ order_id: (await placeVia(ctx, await restingBuy(ctx))).order_id }), 'ok', true),
+  c('trading_cancel_order', 'a resting order by client_order_id and account', async (ctx) => {
+    const o = await placeVia(ctx, await restingBuy(ctx, { client_order_id: `parity-cancel-${ctx.unique()}` }));
+    return { order_id: o.client_order_id, account_name: 'master_account' };
+  }, 'ok', true),
+  c('trading_cancel_order', 'a filled order', { order_id: 'parity-filled' }, 'CONFLICT'),
+  c('trading_cancel_order', 'an unknown order', { order_id: 'ord_missing' }, 'NOT_FOUND'),
+  c('trading_cancel_order', 'a malformed account name', { order_id: 'parity-resting', account_name: 'bad name!' }, 'VALIDATION_FAILED'),
+
+  c('trading_list_positions', 'all', {}, 'ok'),
+  c('trading_list_positions', 'one connector and pair', { connector_name: 'sim_perpetual', trading_pair: 'ETH-USDT' }, 'ok'),
+  c('trading_list_positions', 'malformed pair', { trading_pair: 'eth-usdt' }, 'VALIDATION_FAILED'),
+  c('trading_list_positions', 'unknown key', { zz_unknown: 1 }, 'VALIDATION_FAILED'),
+
+  c('trading_list_fills', 'all', {}, 'ok'),
+  c('trading_list_fills', 'one order', async (ctx) => ({ order_id: (await ctx.s.call('GET', '/trading/orders/parity-filled')).body.order.order_id }), 'ok'),
+  c('trading_list_fills', 'one connector, a small page', { connector_name: 'sim', limit: 2 }, 'ok'),
+  c('trading_list_fills', 'a cursor that is not one', { cursor: 'abc' }, 'VALIDATION_FAILED'),
+  c('trading_list_fills', 'limit out of range', { limit: 1001 }, 'VALIDATION_FAILED'),
+
+  c('trading_close_position', 'a leveraged short', async (ctx) => {
+    await placeVia(ctx, { connector_name: 'sim_perpetual', trading_pair: 'BTC-USDT', side: 'sell', order_type: 'market', amount: '0.01', leverage: 5 });
+    return { connector_name: 'sim_perpetual', trading_pair: 'BTC-USDT' };
+  }, 'ok', true),
+  c('trading_close_position', 'no open position', { connector_name: 'sim_perpetual', trading_pair: 'SOL-USDT' }, 'NOT_FOUND'),
+  c('trading_close_position', 'a negative amount', { connector_name: 'sim_perpetual', trading_pair: 'BTC-USDT', amount: '-1' }, 'VALIDATION_FAILED'),
+  c('trading_close_position', 'an unknown account', { account_name: 'no_such_account', connector_name: 'sim_perpetual', trading_pair: 'BTC-USDT' }, 'NOT_FOUND'),
+
+  c('portfolio_get_balances', 'everything', {}, 'ok'),
+  c('portfolio_get_balances', 'one account and connector', { account_names: 'master_account', connector_names: ['sim'], quote: 'USDT' }, 'ok'),
+  c('portfolio_get_balances', 'lowercase quote', { quote: 'usdt' }, 'VALIDATION_FAILED'),
+  c('portfolio_get_distribution', 'everything', {}, 'ok'),
+  c('portfolio_get_distribution', 'a malformed account name', { account_names: 'bad name!' }, 'VALIDATION_FAILED'),
+  c('portfolio_get_history', 'hourly', { interval: '1h' }, 'ok'),
+  c('portfolio_get_history', 'unknown interval', { interval: '2m' }, 'VALIDATION_FAILED'),
+  c('portfolio_get_performance', 'a day', { window: '24h' }, 'ok'),
+  c('portfolio_get_performance', 'unknown window', { window: '1y' }, 'VALIDATION_FAILED'),
 ];
 
 /** The sim clock is pinned so that prices do not move between the REST and the MCP call. */
@@ -82,6 +183,7 @@ const REST_ONLY_CALLS: Record<string, Record<string, unknown>> = {
   accounts_create_account: { account_name: 'made_over_mcp' },
   accounts_update_account: { account_name: 'master_account', remove_connectors: ['sim'] },
   accounts_delete_account: { account_name: 'master_account' },
+  accounts_set_paper_balances: { account_name: 'master_account', connector_name: 'sim', balances: { USDT: '1' } },
 };
 
 const byName = new Map(allCommands.map((cmd) => [cmd.name, cmd]));
@@ -116,6 +218,42 @@ function withoutRequestId(error: Record<string, unknown>): Record<string, unknow
  */
 function wireIdentical(input: Record<string, unknown>): boolean {
   return Object.values(input).every((v) => typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'string')));
+}
+
+const ORDER_STABLE = [
+  'account_name',
+  'connector_name',
+  'trading_pair',
+  'side',
+  'order_type',
+  'amount',
+  'price',
+  'position_action',
+  'leverage',
+  'status',
+  'filled_amount',
+  'average_fill_price',
+  'fee_paid',
+  'fee_asset',
+  'error_message',
+] as const;
+const FILL_STABLE = ['account_name', 'connector_name', 'trading_pair', 'side', 'price', 'amount', 'fee', 'fee_asset', 'is_maker', 'realized_pnl'] as const;
+
+const pick = (o: Record<string, unknown>, keys: readonly string[]) => Object.fromEntries(keys.map((k) => [k, o[k]]));
+
+/**
+ * The part of a state-changing command's output that two calls must share: the outcome and the order's
+ * and fills' stable fields, not their ids and times. The sim clock is pinned, so fill prices agree too.
+ */
+function stableView(output: unknown): Record<string, unknown> {
+  const o = output as { order: Record<string, unknown>; fills?: Array<Record<string, unknown>>; replayed?: boolean; book_source?: string | null };
+  return {
+    keys: Object.keys(o).sort(),
+    order: pick(o.order, ORDER_STABLE),
+    fills: o.fills?.map((f) => pick(f, FILL_STABLE)),
+    replayed: o.replayed,
+    book_source: o.book_source,
+  };
 }
 
 function comparable(error: Record<string, unknown>): Record<string, unknown> {
@@ -166,6 +304,8 @@ describe('the parity case table', () => {
 describe.each(drivers())('REST/MCP parity on %s', (driver) => {
   let s: TestServer;
   let client: Client;
+  let ctx: CaseCtx;
+  let seq = 0;
 
   beforeAll(async () => {
     s = await testServer(driver, {}, { simNow: () => PINNED_NOW });
@@ -173,6 +313,20 @@ describe.each(drivers())('REST/MCP parity on %s', (driver) => {
     await client.connect(new StreamableHTTPClientTransport(new URL(`${s.url}/mcp`), { requestInit: { headers: { authorization: ADMIN_AUTH } } }));
     // Listing first makes the client check every structuredContent against the advertised outputSchema.
     await client.listTools();
+    ctx = {
+      s,
+      unique: () => `${++seq}`,
+      ticker: async (connector, pair) => {
+        const r = await s.call('GET', `/market-data/ticker/${pair}?connector_name=${connector}`);
+        expect(r.status).toBe(200);
+        return r.body;
+      },
+    };
+    // Orders and a position the read cases find: a resting limit buy, a filled market buy, an ETH long.
+    await placeVia(ctx, await restingBuy(ctx, { client_order_id: 'parity-resting' }));
+    const filled = await placeVia(ctx, { connector_name: 'sim', trading_pair: 'BTC-USDT', side: 'buy', order_type: 'market', amount: '0.0005', client_order_id: 'parity-filled' });
+    expect(filled.status).toBe('filled');
+    await placeVia(ctx, { connector_name: 'sim_perpetual', trading_pair: 'ETH-USDT', side: 'buy', order_type: 'market', amount: '0.05', leverage: 2 });
   });
   afterAll(async () => {
     await client?.close();
@@ -184,15 +338,28 @@ describe.each(drivers())('REST/MCP parity on %s', (driver) => {
     expect(tools.map((t) => t.name)).toEqual(bothChannels.map((cmd) => cmd.name));
   });
 
-  it.each(CASES)('$label: same answer on both faces', async ({ tool, input, expected }) => {
+  it.each(CASES)('$label: same answer on both faces', async ({ tool, input, expected, perFace }) => {
     const cmd = byName.get(tool)!;
-    const rest = await viaRest(s, cmd, input);
-    const mcp = await viaMcp(client, tool, input);
-    expect(rest.ok ? 'ok' : rest.code, 'REST outcome').toBe(expected);
-    expect(mcp.ok ? 'ok' : mcp.code, 'MCP outcome').toBe(expected);
-    if (rest.ok && mcp.ok) expect(mcp.output).toEqual(rest.output);
+    const build = async () => (typeof input === 'function' ? input(ctx) : input);
+    const restInput = await build();
+    // Nothing else runs between the two calls, so a read must answer the same both times.
+    const rest = await viaRest(s, cmd, restInput);
+    const mcpInput = perFace ? await build() : restInput;
+    const mcp = await viaMcp(client, tool, mcpInput);
+    expect(rest.ok ? 'ok' : rest.code, `REST outcome: ${JSON.stringify(rest)}`).toBe(expected);
+    expect(mcp.ok ? 'ok' : mcp.code, `MCP outcome: ${JSON.stringify(mcp)}`).toBe(expected);
+    if (rest.ok && mcp.ok) {
+      if (STATEFUL.has(tool)) {
+        expect(stableView(mcp.output)).toEqual(stableView(rest.output));
+        // Two calls, two orders: a write is never answered from the first one.
+        const ids = [rest.output, mcp.output].map((o) => (o as { order: { order_id: string } }).order.order_id);
+        expect(ids[0]).not.toBe(ids[1]);
+        const view = stableView(rest.output) as { order: { status: string; filled_amount: number }; fills?: unknown[] };
+        if (view.fills) expect(view.fills.length > 0, 'a fill for every filled order').toBe(view.order.filled_amount > 0);
+      } else expect(mcp.output).toEqual(rest.output);
+    }
     if (!rest.ok && !mcp.ok) {
-      if (wireIdentical(input)) expect(mcp.error).toEqual(rest.error);
+      if (wireIdentical(restInput) && JSON.stringify(restInput) === JSON.stringify(mcpInput)) expect(mcp.error).toEqual(rest.error);
       else expect(comparable(mcp.error)).toEqual(comparable(rest.error));
     }
   });

@@ -30,10 +30,22 @@ const VALID_MINIMAL: Record<string, Record<string, unknown>> = {
   accounts_update_account: { account_name: 'contract_acct', remove_connectors: ['sim'] },
   accounts_delete_account: { account_name: 'contract_acct' },
   accounts_get_balances: { account_name: 'master_account' },
+  accounts_set_paper_balances: { account_name: 'master_account', connector_name: 'sim', balances: { USDT: '1000' } },
   market_data_get_ticker: { connector_name: 'sim', trading_pair: 'BTC-USDT' },
   market_data_get_order_book: { connector_name: 'sim', trading_pair: 'BTC-USDT' },
   market_data_get_candles: { connector_name: 'sim', trading_pair: 'BTC-USDT' },
   market_data_get_trades: { connector_name: 'sim', trading_pair: 'BTC-USDT' },
+  trading_place_order: { connector_name: 'sim', trading_pair: 'BTC-USDT', side: 'buy', order_type: 'market', amount: '0.001' },
+  trading_list_orders: {},
+  trading_get_order: { order_id: 'ord_contract' },
+  trading_cancel_order: { order_id: 'ord_contract' },
+  trading_list_positions: {},
+  trading_list_fills: {},
+  trading_close_position: { connector_name: 'sim_perpetual', trading_pair: 'BTC-USDT' },
+  portfolio_get_balances: {},
+  portfolio_get_distribution: {},
+  portfolio_get_history: {},
+  portfolio_get_performance: {},
 };
 
 const RISKS = ['read', 'write', 'destructive', 'admin'] as const;

@@ -89,10 +89,19 @@ describe('MCP over stdio: the real CLI with the SDK client', () => {
       expect.arrayContaining(['connectors_list_connectors', 'connectors_get_connector', 'connectors_get_trading_rules', 'connectors_list_markets', 'accounts_list_accounts', 'accounts_get_balances']),
     );
     for (const n of ['accounts_create_account', 'accounts_update_account', 'accounts_delete_account']) expect(names).not.toContain(n);
+    // The order-changing trading tools are the only ones that are not read-only; placing and closing can lose money.
+    const writers: Record<string, { destructiveHint: boolean }> = {
+      trading_place_order: { destructiveHint: true },
+      trading_close_position: { destructiveHint: true },
+      trading_cancel_order: { destructiveHint: false },
+    };
+    expect(names).toEqual(expect.arrayContaining(Object.keys(writers)));
     for (const t of tools) {
       expect(t.inputSchema.type).toBe('object');
       expect(t.description?.length).toBeGreaterThan(20);
-      expect(t.annotations).toMatchObject({ readOnlyHint: true, destructiveHint: false });
+      const writer = writers[t.name];
+      if (writer) expect(t.annotations, t.name).toMatchObject({ readOnlyHint: false, ...writer });
+      else expect(t.annotations, t.name).toMatchObject({ readOnlyHint: true, destructiveHint: false });
       expect(typeof t.annotations?.idempotentHint).toBe('boolean');
       expect(typeof t.annotations?.openWorldHint).toBe('boolean');
     }
@@ -166,7 +175,7 @@ describe('MCP over stdio: the real CLI with the SDK client', () => {
   });
 
   it('an unknown tool name is an isError result with NOT_FOUND', async () => {
-    const err = errorOf(await client.callTool({ name: 'trading_place_order', arguments: {} }));
+    const err = errorOf(await client.callTool({ name: 'trading_teleport_order', arguments: {} }));
     expect(err.code).toBe('NOT_FOUND');
   });
 

@@ -17,6 +17,9 @@ interface BadCase {
 }
 
 const long = (n: number, c = 'a') => c.repeat(n);
+/** Valid orders that the bad cases spoil one field of. */
+const ORDER = { connector_name: 'sim', trading_pair: 'BTC-USDT', side: 'buy', order_type: 'market', amount: '0.001' } as const;
+const PERP = { connector_name: 'sim_perpetual', trading_pair: 'BTC-USDT', side: 'sell', order_type: 'market', amount: '0.001' } as const;
 
 /** At least two bad inputs for every command; the test below fails when a command is missing. */
 const BAD: Record<string, BadCase[]> = {
@@ -130,6 +133,106 @@ const BAD: Record<string, BadCase[]> = {
     { why: 'limit too large', path: '/market-data/trades/BTC-USDT?connector_name=sim&limit=501', issue: 'limit' },
     { why: 'connector uppercase', path: '/market-data/trades/BTC-USDT?connector_name=SIM', issue: 'connector_name' },
   ],
+  accounts_set_paper_balances: [
+    { why: 'no balances', path: '/accounts/keeper/paper-balances', body: { connector_name: 'sim' }, issue: 'balances' },
+    { why: 'no connector', path: '/accounts/keeper/paper-balances', body: { balances: { USDT: 1 } }, issue: 'connector_name' },
+    { why: 'negative balance', path: '/accounts/keeper/paper-balances', body: { connector_name: 'sim', balances: { USDT: -1 } }, issue: 'balances.USDT' },
+    { why: 'word balance', path: '/accounts/keeper/paper-balances', body: { connector_name: 'sim', balances: { BTC: 'lots' } }, issue: 'balances.BTC' },
+    { why: 'lowercase asset', path: '/accounts/keeper/paper-balances', body: { connector_name: 'sim', balances: { usdt: 1 } }, issue: 'balances*' },
+    { why: 'a live connector', path: '/accounts/keeper/paper-balances', body: { connector_name: 'binance', balances: { USDT: 1 } }, issue: 'connector_name' },
+    { why: 'unknown key', path: '/accounts/keeper/paper-balances', body: { connector_name: 'sim', balances: { USDT: 1 }, reset: true }, issue: '(root)' },
+  ],
+  trading_place_order: [
+    { why: 'empty body', path: '/trading/orders', body: {}, issue: 'connector_name' },
+    { why: 'unknown side', path: '/trading/orders', body: { ...ORDER, side: 'hold' }, issue: 'side' },
+    { why: 'unknown order type', path: '/trading/orders', body: { ...ORDER, order_type: 'stop' }, issue: 'order_type' },
+    { why: 'negative amount', path: '/trading/orders', body: { ...ORDER, amount: '-1' }, issue: 'amount' },
+    { why: 'zero amount', path: '/trading/orders', body: { ...ORDER, amount: 0 }, issue: 'amount' },
+    { why: 'word amount', path: '/trading/orders', body: { ...ORDER, amount: 'abc' }, issue: 'amount' },
+    { why: 'NaN amount', path: '/trading/orders', body: { ...ORDER, amount: 'NaN' }, issue: 'amount' },
+    { why: 'amount beyond numeric(38,18)', path: '/trading/orders', body: { ...ORDER, amount: '1e21' }, issue: 'amount' },
+    { why: 'a market order with a price', path: '/trading/orders', body: { ...ORDER, price: 100 }, issue: 'price' },
+    { why: 'a limit order without a price', path: '/trading/orders', body: { ...ORDER, order_type: 'limit' }, issue: 'price' },
+    { why: 'a limit_maker order without a price', path: '/trading/orders', body: { ...ORDER, order_type: 'limit_maker' }, issue: 'price' },
+    { why: 'negative price', path: '/trading/orders', body: { ...ORDER, order_type: 'limit', price: '-5' }, issue: 'price' },
+    { why: 'leverage 0', path: '/trading/orders', body: { ...PERP, leverage: 0 }, issue: 'leverage' },
+    { why: 'fractional leverage', path: '/trading/orders', body: { ...PERP, leverage: 2.5 }, issue: 'leverage' },
+    { why: 'leverage too large', path: '/trading/orders', body: { ...PERP, leverage: 126 }, issue: 'leverage' },
+    { why: 'unknown position action', path: '/trading/orders', body: { ...PERP, position_action: 'flip' }, issue: 'position_action' },
+    { why: 'client_order_id with a space', path: '/trading/orders', body: { ...ORDER, client_order_id: 'has space' }, issue: 'client_order_id' },
+    { why: 'oversized client_order_id', path: '/trading/orders', body: { ...ORDER, client_order_id: long(65) }, issue: 'client_order_id' },
+    { why: 'lowercase pair', path: '/trading/orders', body: { ...ORDER, trading_pair: 'btc-usdt' }, issue: 'trading_pair' },
+    { why: 'bad account name', path: '/trading/orders', body: { ...ORDER, account_name: 'bad name' }, issue: 'account_name' },
+    { why: 'unknown key', path: '/trading/orders', body: { ...ORDER, stop_price: 1 }, issue: '(root)' },
+    // Valid for the schema, wrong for the market: refused before anything is stored.
+    { why: 'leverage on a spot connector', path: '/trading/orders', body: { ...ORDER, leverage: 2 }, issue: 'leverage' },
+    { why: 'position_action on a spot connector', path: '/trading/orders', body: { ...ORDER, position_action: 'open' }, issue: 'position_action' },
+    { why: 'leverage above the pair maximum', path: '/trading/orders', body: { ...PERP, trading_pair: 'SOL-USDT', amount: '1', leverage: 100 }, issue: 'leverage' },
+    { why: 'an amount that rounds to 0 at the step', path: '/trading/orders', body: { ...ORDER, amount: '0.000001' }, issue: 'amount' },
+    { why: 'below the minimum notional', path: '/trading/orders', body: { ...ORDER, amount: '0.00001' }, issue: 'amount' },
+    { why: 'a price that rounds to 0 at the tick', path: '/trading/orders', body: { ...ORDER, order_type: 'limit', price: '0.001' }, issue: 'price' },
+  ],
+  trading_list_orders: [
+    { why: 'unknown status', path: '/trading/orders?status=bogus', issue: 'status' },
+    { why: 'limit 0', path: '/trading/orders?limit=0', issue: 'limit' },
+    { why: 'bad account name', path: '/trading/orders?account_name=bad!name', issue: 'account_name' },
+    { why: 'oversized cursor', path: `/trading/orders?cursor=${long(201)}`, issue: 'cursor' },
+    { why: 'a cursor that is not one', path: '/trading/orders?cursor=garbage', issue: 'cursor' },
+    { why: 'unknown key', path: '/trading/orders?side=buy', issue: '(root)' },
+  ],
+  trading_get_order: [
+    { why: 'oversized id', path: `/trading/orders/${long(81)}`, issue: 'order_id' },
+    { why: 'bad account name', path: '/trading/orders/ord_x?account_name=bad!name', issue: 'account_name' },
+    { why: 'unknown key', path: '/trading/orders/ord_x?verbose=1', issue: '(root)' },
+    { why: 'query conflicts with path', path: '/trading/orders/ord_x?order_id=ord_y', issue: 'order_id', preExecute: true },
+  ],
+  trading_cancel_order: [
+    { why: 'oversized id', path: `/trading/orders/${long(81)}`, issue: 'order_id' },
+    { why: 'bad account name', path: '/trading/orders/bad-input-resting?account_name=bad!name', issue: 'account_name' },
+    { why: 'unknown key', path: '/trading/orders/bad-input-resting?force=true', issue: '(root)' },
+  ],
+  trading_list_positions: [
+    { why: 'uppercase connector', path: '/trading/positions?connector_name=SIM', issue: 'connector_name' },
+    { why: 'lowercase pair', path: '/trading/positions?trading_pair=btc-usdt', issue: 'trading_pair' },
+    { why: 'unknown key', path: '/trading/positions?side=long', issue: '(root)' },
+  ],
+  trading_list_fills: [
+    { why: 'limit 0', path: '/trading/history?limit=0', issue: 'limit' },
+    { why: 'a cursor that is not one', path: '/trading/history?cursor=abc', issue: 'cursor' },
+    { why: 'oversized order id', path: `/trading/history?order_id=${long(81)}`, issue: 'order_id' },
+    { why: 'ccxt-style pair', path: '/trading/history?trading_pair=BTC%2FUSDT', issue: 'trading_pair' },
+    { why: 'unknown key', path: '/trading/history?since=0', issue: '(root)' },
+  ],
+  trading_close_position: [
+    { why: 'empty body', path: '/trading/close-position', body: {}, issue: 'connector_name' },
+    { why: 'negative amount', path: '/trading/close-position', body: { connector_name: 'sim_perpetual', trading_pair: 'BTC-USDT', amount: -1 }, issue: 'amount' },
+    { why: 'word amount', path: '/trading/close-position', body: { connector_name: 'sim_perpetual', trading_pair: 'BTC-USDT', amount: 'all' }, issue: 'amount' },
+    { why: 'client_order_id with a slash', path: '/trading/close-position', body: { connector_name: 'sim_perpetual', trading_pair: 'BTC-USDT', client_order_id: 'a/b' }, issue: 'client_order_id' },
+    { why: 'lowercase pair', path: '/trading/close-position', body: { connector_name: 'sim_perpetual', trading_pair: 'btc-usdt' }, issue: 'trading_pair' },
+    { why: 'unknown key', path: '/trading/close-position', body: { connector_name: 'sim_perpetual', trading_pair: 'BTC-USDT', side: 'buy' }, issue: '(root)' },
+  ],
+  portfolio_get_balances: [
+    { why: 'lowercase quote', path: '/portfolio/balances?quote=usdt', issue: 'quote' },
+    { why: 'bad account name', path: '/portfolio/balances?account_names=bad!name', issue: 'account_names*' },
+    { why: 'uppercase connector', path: '/portfolio/balances?connector_names=SIM', issue: 'connector_names*' },
+    { why: 'unknown key', path: '/portfolio/balances?all=1', issue: '(root)' },
+  ],
+  portfolio_get_distribution: [
+    { why: 'one-letter quote', path: '/portfolio/distribution?quote=X', issue: 'quote' },
+    { why: 'unknown key', path: '/portfolio/distribution?top=5', issue: '(root)' },
+  ],
+  portfolio_get_history: [
+    { why: 'unknown interval', path: '/portfolio/history?interval=2m', issue: 'interval' },
+    { why: 'bad start time', path: '/portfolio/history?start_time=yesterday', issue: 'start_time' },
+    { why: 'start after end', path: '/portfolio/history?start_time=2026-01-02T00:00:00Z&end_time=2026-01-01T00:00:00Z', issue: 'start_time' },
+    { why: 'limit 0', path: '/portfolio/history?limit=0', issue: 'limit' },
+    { why: 'unknown key', path: '/portfolio/history?quote=USDT', issue: '(root)' },
+  ],
+  portfolio_get_performance: [
+    { why: 'unknown window', path: '/portfolio/performance?window=1y', issue: 'window' },
+    { why: 'lowercase quote', path: '/portfolio/performance?quote=usdt', issue: 'quote' },
+    { why: 'unknown key', path: '/portfolio/performance?since=0', issue: '(root)' },
+  ],
 };
 
 type Res = { status: number; body: any; headers: Headers };
@@ -172,11 +275,17 @@ describe.each(drivers())('bad input on %s', (driver) => {
       accounts: (await rows(db, sql`select count(*)::int as n from accounts`))[0]!.n,
       account_connectors: (await rows(db, sql`select count(*)::int as n from account_connectors`))[0]!.n,
       paper_balances: (await rows(db, sql`select count(*)::int as n from paper_balances`))[0]!.n,
+      orders: (await rows(db, sql`select count(*)::int as n from orders`))[0]!.n,
+      fills: (await rows(db, sql`select count(*)::int as n from fills`))[0]!.n,
+      positions: (await rows(db, sql`select count(*)::int as n from positions`))[0]!.n,
     };
     const tables = {
       accounts: await rows(db, sql`select * from accounts order by name`),
       account_connectors: await rows(db, sql`select * from account_connectors order by account_name, connector_name`),
       paper_balances: await rows(db, sql`select * from paper_balances order by account_name, connector_name, asset`),
+      orders: await rows(db, sql`select * from orders order by id`),
+      fills: await rows(db, sql`select * from fills order by id`),
+      positions: await rows(db, sql`select * from positions order by account_name, connector_name, trading_pair`),
     };
     return JSON.parse(JSON.stringify({ accounts: list.body.data, balances, counts, tables }));
   }
@@ -191,6 +300,22 @@ describe.each(drivers())('bad input on %s', (driver) => {
       ],
     });
     expect(r.status, JSON.stringify(r.body)).toBe(201);
+    // Rows in the trading tables, so that "changes nothing" covers them with something to change:
+    // a resting limit buy far below the market, a filled market buy and an open perpetual short.
+    const ticker = await s.call('GET', '/market-data/ticker/BTC-USDT?connector_name=sim');
+    expect(ticker.status).toBe(200);
+    const orders = [
+      { ...ORDER, order_type: 'limit', price: (Math.round(ticker.body.bid * 50) / 100).toFixed(2), client_order_id: 'bad-input-resting' },
+      { ...ORDER, client_order_id: 'bad-input-filled' },
+      { ...PERP, amount: '0.01', leverage: 3 },
+    ];
+    for (const body of orders) {
+      const o = await s.call('POST', '/trading/orders', body);
+      expect(o.status, JSON.stringify(o.body)).toBe(201);
+    }
+    const counts = await rows(s.services.db, sql`select (select count(*)::int from orders) as o, (select count(*)::int from fills) as f, (select count(*)::int from positions) as p`);
+    expect(counts[0]).toMatchObject({ o: 3, p: 1 });
+    expect(Number(counts[0]!.f)).toBeGreaterThanOrEqual(2);
   });
   afterAll(async () => s?.stop());
 
@@ -246,6 +371,24 @@ describe.each(drivers())('bad input on %s', (driver) => {
         expect(r.body.error.hint, c.why).toBeTruthy();
       }
       expect(await snapshot()).toEqual(before);
+    });
+
+    it('an order the engine refuses as invalid (close that does not reduce, another leverage) leaves no order behind and frees its client_order_id', async () => {
+      // master_account holds a 3x BTC-USDT short on sim_perpetual (see beforeAll).
+      const refusals: Array<{ why: string; body: Record<string, unknown>; fixed: Record<string, unknown>; issue: string }> = [
+        { why: 'a close on the side that grows the short', body: { ...PERP, position_action: 'close', client_order_id: 'bad-close-1' }, fixed: { ...PERP, side: 'buy', position_action: 'close', client_order_id: 'bad-close-1' }, issue: 'amount' },
+        { why: 'another leverage than the open position', body: { ...PERP, leverage: 7, client_order_id: 'bad-lev-1' }, fixed: { ...PERP, leverage: 3, client_order_id: 'bad-lev-1' }, issue: 'leverage' },
+      ];
+      for (const c of refusals) {
+        const before = await snapshot();
+        const r = await s.call('POST', '/trading/orders', c.body);
+        expectValidationFailed(r, c.issue, c.why);
+        expect(await snapshot(), `${c.why}: a 400 must change nothing`).toEqual(before);
+        // "Fix the field and call again": the corrected order goes through under the same client_order_id.
+        const again = await s.call('POST', '/trading/orders', c.fixed);
+        expect(again.status, `${c.why}: the corrected retry: ${JSON.stringify(again.body)}`).toBe(201);
+        expect(again.body.replayed).toBe(false);
+      }
     });
 
     it('an unknown connector hint names close matches', async () => {

@@ -145,7 +145,35 @@ describe.each(drivers())('exchange secrets on %s', (driver) => {
       '/market-data/orderbook/BTC-USDT?connector_name=sim',
       '/market-data/candles/BTC-USDT?connector_name=sim',
       '/market-data/trades/BTC-USDT?connector_name=sim',
+      '/trading/orders?status=all',
+      '/trading/orders?account_name=vaulted',
+      '/trading/orders/secrets-resting',
+      '/trading/orders/secrets-binance?account_name=vaulted',
+      '/trading/positions',
+      '/trading/history',
+      '/trading/history?account_name=vaulted',
+      '/portfolio/balances',
+      '/portfolio/balances?account_names=vaulted',
+      '/portfolio/distribution',
+      '/portfolio/history',
+      '/portfolio/performance',
     ];
+    // Orders on the account that holds the secrets: one on sim that rests, one refused on the live connector.
+    const t = await call('GET', '/market-data/ticker/BTC-USDT?connector_name=sim');
+    const resting = await call('POST', '/trading/orders', {
+      account_name: 'vaulted',
+      connector_name: 'sim',
+      trading_pair: 'BTC-USDT',
+      side: 'buy',
+      order_type: 'limit',
+      amount: '0.001',
+      price: (Math.round(t.body.bid * 50) / 100).toFixed(2),
+      client_order_id: 'secrets-resting',
+    });
+    expect(resting.status, resting.text).toBe(201);
+    const live = await call('POST', '/trading/orders', { account_name: 'vaulted', connector_name: 'binance', trading_pair: 'BTC-USDT', side: 'buy', order_type: 'market', amount: '0.001', client_order_id: 'secrets-binance' });
+    expect(live.status).toBeGreaterThanOrEqual(400);
+    expectClean(live.text, 'the refused live order');
     for (const p of paths) {
       const r = await call('GET', p);
       expect(r.status, p).toBeLessThan(600);
@@ -187,6 +215,20 @@ describe.each(drivers())('exchange secrets on %s', (driver) => {
         market_data_get_order_book: [{ connector_name: 'sim', trading_pair: 'BTC-USDT' }],
         market_data_get_candles: [{ connector_name: 'sim', trading_pair: 'BTC-USDT' }],
         market_data_get_trades: [{ connector_name: 'sim', trading_pair: 'BTC-USDT' }],
+        trading_place_order: [
+          { account_name: 'vaulted', connector_name: 'sim', trading_pair: 'BTC-USDT', side: 'buy', order_type: 'market', amount: '0.0001' },
+          { account_name: 'vaulted', connector_name: 'binance', trading_pair: 'BTC-USDT', side: 'buy', order_type: 'market', amount: '0.001' },
+        ],
+        trading_list_orders: [{ status: 'all' }, { account_name: 'vaulted', status: 'all' }],
+        trading_get_order: [{ order_id: 'secrets-resting' }, { order_id: 'no-such-order' }],
+        trading_cancel_order: [{ order_id: 'secrets-resting', account_name: 'vaulted' }],
+        trading_list_positions: [{}, { account_name: 'vaulted' }],
+        trading_list_fills: [{}, { account_name: 'vaulted' }],
+        trading_close_position: [{ account_name: 'vaulted', connector_name: 'binance', trading_pair: 'BTC-USDT' }, { connector_name: 'sim_perpetual', trading_pair: 'BTC-USDT' }],
+        portfolio_get_balances: [{}, { account_names: ['vaulted'] }],
+        portfolio_get_distribution: [{}],
+        portfolio_get_history: [{}],
+        portfolio_get_performance: [{}, { account_names: ['vaulted'], window: 'all' }],
       };
       const { tools } = await client.listTools();
       expect(tools.map((t) => t.name).sort()).toEqual(Object.keys(args).sort());

@@ -49,7 +49,8 @@ export class PaperEngine {
       }
       const taker = order.orderType === 'limit_maker' ? { executions: [], filled: ZERO, notional: ZERO } : walkBook(side === 'buy' ? asks : bids, amount, side, limit);
       const rest = order.orderType === 'market' ? ZERO : amount.minus(taker.filled);
-      const leverage = order.leverage ?? 1;
+      // One leverage for the check, the reservation and the fills: the open position's, else the order's.
+      const leverage = marketType === 'perpetual' ? await this.#effectiveLeverage(ctx) : 1;
 
       if (marketType === 'spot') await this.#checkSpot(ctx, taker.executions, rest, limit);
       else await this.#checkPerp(ctx, taker.executions, rest, limit, leverage, marks);
@@ -66,6 +67,7 @@ export class PaperEngine {
         .update(orders)
         .set({
           status,
+          leverage: marketType === 'perpetual' ? leverage : null,
           reservedAsset: reserved?.asset ?? null,
           reservedAmount: (reserved?.amount ?? ZERO).toFixed(),
           errorMessage: status === 'canceled' ? (filled.gt(0) ? `the book held only ${filled} ${market.base}; the rest was canceled` : 'the book had no liquidity for this order') : null,
@@ -75,6 +77,15 @@ export class PaperEngine {
         .returning();
       return row!;
     });
+  }
+
+  async #effectiveLeverage(ctx: Ctx): Promise<number> {
+    const { tx, order } = ctx;
+    const [p] = await tx
+      .select()
+      .from(positions)
+      .where(and(eq(positions.accountName, order.accountName), eq(positions.connectorName, order.connectorName), eq(positions.tradingPair, order.tradingPair)));
+    return p && !D(p.amount).isZero() ? p.leverage : (order.leverage ?? 1);
   }
 
   async #checkSpot(ctx: Ctx, execs: Execution[], rest: Decimal, limit: Decimal | undefined): Promise<void> {

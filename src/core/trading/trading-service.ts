@@ -93,8 +93,13 @@ export class TradingService {
         const order = await this.engine.submit(pending, venue.market, venue.marketType, ob, (pair) => this.#mark(req.connector_name, pair));
         return { order, replayed: false, book_source: venue.bookSource };
       } catch (err) {
-        const message = err instanceof AppError ? err.message : 'the order could not be executed';
-        await this.db.update(orders).set({ status: 'rejected', errorMessage: message, updatedAt: new Date() }).where(eq(orders.id, id));
+        if (err instanceof AppError && err.code === 'VALIDATION_FAILED') {
+          // Bad input changes nothing: the row goes, and the client_order_id stays free for the corrected order.
+          await this.db.delete(orders).where(eq(orders.id, id));
+        } else {
+          const message = err instanceof AppError ? err.message : 'the order could not be executed';
+          await this.db.update(orders).set({ status: 'rejected', errorMessage: message, updatedAt: new Date() }).where(eq(orders.id, id));
+        }
         throw err;
       }
     });
