@@ -131,7 +131,8 @@ async function mcpCommand(config: Config, logger: Logger): Promise<void> {
   try {
     const { services, facts } = await createServices(config, logger);
     announceAdmin(facts.generatedAdmin, `http://${config.host}:${config.port}`);
-    const principal: Principal = { name: 'agent', role: 'trader' };
+    // Stdio has no login: the process acts as the configured user, with its stored role, else as a trader.
+    const principal: Principal = { name: config.mcpPrincipal, role: (await services.users.role(config.mcpPrincipal)) ?? 'trader' };
     services.trading.startMatcher();
     services.portfolio.startSnapshots(config.portfolioSnapshotMinutes * 60_000);
     try {

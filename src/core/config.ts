@@ -21,6 +21,7 @@ export const CONFIG_VARS = {
   TOOLSETS: { describe: 'MCP toolsets to expose, comma-separated, or "all"', default: 'default' },
   READ_ONLY: { describe: 'true: MCP lists and runs read commands only', default: 'false' },
   MCP_ALLOWED_HOSTS: { describe: 'Extra Host names accepted by /mcp, comma-separated', default: '' },
+  MCP_PRINCIPAL: { describe: 'Who `mcp` over stdio acts as: a stored user (with its role) or else a trader of that name', default: 'agent' },
   PORTFOLIO_SNAPSHOT_MINUTES: { describe: 'Minutes between portfolio snapshots (history and performance)', default: '5' },
   SIM_SEED: { describe: 'Seed of the built-in sim exchange: same seed, same price history', default: 'sim' },
 } as const;
@@ -46,6 +47,7 @@ const ConfigSchema = z
     READ_ONLY: bool,
     MCP_ALLOWED_HOSTS: z.string(),
     SIM_SEED: z.string().min(1).max(64),
+    MCP_PRINCIPAL: z.string().min(1).max(64).regex(/^[A-Za-z0-9_.@-]+$/, 'MCP_PRINCIPAL must be a user name (letters, digits, _ . @ -)'),
     PORTFOLIO_SNAPSHOT_MINUTES: z.coerce.number({ error: 'PORTFOLIO_SNAPSHOT_MINUTES must be a number' }).min(0.1, 'PORTFOLIO_SNAPSHOT_MINUTES must be at least 0.1').max(1440, 'PORTFOLIO_SNAPSHOT_MINUTES must be at most 1440'),
   })
   .superRefine((c, ctx) => {
@@ -76,6 +78,7 @@ export interface Config {
   readOnly: boolean;
   mcpAllowedHosts: string[];
   simSeed: string;
+  mcpPrincipal: string;
   portfolioSnapshotMinutes: number;
   /** embedded: PGlite, generated credentials; server: Postgres, credentials from the environment. */
   mode: 'embedded' | 'server';
@@ -114,6 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<ConfigV
     readOnly: c.READ_ONLY,
     mcpAllowedHosts: c.MCP_ALLOWED_HOSTS.split(',').map((s) => s.trim()).filter(Boolean),
     simSeed: c.SIM_SEED,
+    mcpPrincipal: c.MCP_PRINCIPAL,
     portfolioSnapshotMinutes: c.PORTFOLIO_SNAPSHOT_MINUTES,
     mode: c.DATABASE_URL ? 'server' : 'embedded',
   };

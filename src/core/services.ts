@@ -18,6 +18,7 @@ import { CandleCache } from './market-data/candle-cache.js';
 import { TradingService } from './trading/trading-service.js';
 import { PortfolioService } from './portfolio/portfolio-service.js';
 import { Valuation } from './portfolio/valuation.js';
+import { UsersService } from './users/users-service.js';
 import { loadVaultKey, Vault } from './secrets/vault.js';
 
 /** Everything a command handler may use, through `ctx.services`. */
@@ -35,6 +36,7 @@ export interface Services {
   portfolio: PortfolioService;
   audit: AuditLog;
   auth: Authenticator;
+  users: UsersService;
   guards: Guard[];
   close(): Promise<void>;
 }
@@ -89,6 +91,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
       portfolio,
       audit,
       auth,
+      users: new UsersService(db, auth),
       guards: [],
       close: async () => {
         trading.stopMatcher();

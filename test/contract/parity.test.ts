@@ -184,6 +184,10 @@ const REST_ONLY_CALLS: Record<string, Record<string, unknown>> = {
   accounts_update_account: { account_name: 'master_account', remove_connectors: ['sim'] },
   accounts_delete_account: { account_name: 'master_account' },
   accounts_set_paper_balances: { account_name: 'master_account', connector_name: 'sim', balances: { USDT: '1' } },
+  users_list_users: {},
+  users_create_user: { username: 'made_over_mcp', password: 'a-long-password', role: 'admin' },
+  users_update_user: { username: 'admin', role: 'admin' },
+  users_delete_user: { username: 'admin' },
 };
 
 const byName = new Map(allCommands.map((cmd) => [cmd.name, cmd]));

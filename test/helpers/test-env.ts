@@ -68,6 +68,7 @@ export async function testEnv(driver: Driver, overrides: Partial<Config> = {}): 
     readOnly: false,
     mcpAllowedHosts: [],
     simSeed: 'sim',
+    mcpPrincipal: 'agent',
     portfolioSnapshotMinutes: 5,
     mode: databaseUrl ? 'server' : 'embedded',
     ...overrides,

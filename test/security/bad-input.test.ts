@@ -133,6 +133,25 @@ const BAD: Record<string, BadCase[]> = {
     { why: 'limit too large', path: '/market-data/trades/BTC-USDT?connector_name=sim&limit=501', issue: 'limit' },
     { why: 'connector uppercase', path: '/market-data/trades/BTC-USDT?connector_name=SIM', issue: 'connector_name' },
   ],
+  users_list_users: [
+    { why: 'unknown key', path: '/users?role=admin', issue: '(root)' },
+    { why: 'another unknown key', path: '/users?limit=5', issue: '(root)' },
+  ],
+  users_create_user: [
+    { why: 'short password', path: '/users', body: { username: 'bi_user', password: 'short', role: 'viewer' }, issue: 'password' },
+    { why: 'unknown role', path: '/users', body: { username: 'bi_user', password: 'a-long-password', role: 'owner' }, issue: 'role' },
+    { why: 'bad username', path: '/users', body: { username: 'has space', password: 'a-long-password', role: 'viewer' }, issue: 'username' },
+    { why: 'unknown key', path: '/users', body: { username: 'bi_user', password: 'a-long-password', role: 'viewer', admin: true }, issue: '(root)' },
+  ],
+  users_update_user: [
+    { why: 'nothing to change', path: '/users/someone', body: {}, issue: 'role' },
+    { why: 'short password', path: '/users/someone', body: { password: 'x' }, issue: 'password' },
+    { why: 'unknown role', path: '/users/someone', body: { role: 'root' }, issue: 'role' },
+  ],
+  users_delete_user: [
+    { why: 'bad username', path: '/users/bad%20name', issue: 'username' },
+    { why: 'unknown key', path: '/users/someone?force=1', issue: '(root)' },
+  ],
   accounts_set_paper_balances: [
     { why: 'no balances', path: '/accounts/keeper/paper-balances', body: { connector_name: 'sim' }, issue: 'balances' },
     { why: 'no connector', path: '/accounts/keeper/paper-balances', body: { balances: { USDT: 1 } }, issue: 'connector_name' },

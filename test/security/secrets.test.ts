@@ -157,6 +157,7 @@ describe.each(drivers())('exchange secrets on %s', (driver) => {
       '/portfolio/distribution',
       '/portfolio/history',
       '/portfolio/performance',
+      '/users',
     ];
     // Orders on the account that holds the secrets: one on sim that rests, one refused on the live connector.
     const t = await call('GET', '/market-data/ticker/BTC-USDT?connector_name=sim');

@@ -31,6 +31,7 @@ describe('loadConfig', () => {
       readOnly: false,
       mcpAllowedHosts: [],
       simSeed: 'sim',
+      mcpPrincipal: 'agent',
       portfolioSnapshotMinutes: 5,
       mode: 'embedded',
     });
