@@ -13,24 +13,12 @@
  * for the pipeline and for the baseline. See bench/README.md for how to read the figures.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Config } from '../src/core/config.js';
+import { AUTH, cores, drivers, fmt, intEnv, machineCpu, percentile, ratio, round, sleep, startBenchServer, type Driver } from './lib/harness.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Settings
-
-const intEnv = (name: string, def: number, min = 1): number => {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return def;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < min) throw new Error(`${name} must be a number >= ${min} (got "${raw}")`);
-  return n;
-};
 
 const SETTINGS = {
   duration: intEnv('BENCH_DURATION', 10),
@@ -38,10 +26,6 @@ const SETTINGS = {
   connections: Math.round(intEnv('BENCH_CONNECTIONS', 10)),
   pipelining: 1,
 };
-
-const USER = 'bench';
-const PASSWORD = 'bench-password-0123';
-const AUTH = `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`;
 
 /** The read commands measured: one answered from memory (sim markets), one that reads the database. */
 const ROUTES = [
@@ -83,12 +67,6 @@ interface LoadResult {
   durationS: number;
   /** CPU the load generator used during the run, in cores (1 = one core fully busy). */
   cpuCores: number;
-}
-
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i]!;
 }
 
 async function loadgenMain(): Promise<void> {
@@ -185,27 +163,6 @@ class LoadGenerator {
 // ---------------------------------------------------------------------------------------------------
 // Orchestration (this process hosts the servers)
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/**
- * Busy milliseconds summed over every core since boot, and the time the hypervisor gave the cores to
- * someone else (steal), from /proc/stat on Linux (USER_HZ is 100 there); elsewhere from os.cpus()
- * without steal.
- */
-function machineCpu(): { busy: number; steal: number } {
-  try {
-    const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
-    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = f;
-    return { busy: (user + nice + system + irq + softirq) * 10, steal: steal * 10 };
-  } catch {
-    let busy = 0;
-    for (const c of cpus()) busy += c.times.user + c.times.nice + c.times.sys + c.times.irq;
-    return { busy, steal: 0 };
-  }
-}
-
-type Driver = 'pglite' | 'postgres';
-
 /** Where the machine's CPU went during a measured run, in cores. */
 interface CpuSplit {
   server: number;
@@ -272,77 +229,10 @@ async function fetchBody(url: string): Promise<unknown> {
   return JSON.parse(text);
 }
 
-async function createPgDatabase(base: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  const { default: pg } = await import('pg');
-  const name = `td_bench_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const u = new URL(base);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: base });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
-}
-
 /** Runs every route through the real server on one driver. Returns the figures and the bodies served. */
 async function benchPipeline(gen: LoadGenerator, driver: Driver, cleanups: Array<() => Promise<void>>): Promise<{ results: Measured[]; bodies: Map<RouteKey, unknown> }> {
-  const [{ startServer }, { createLogger }, { loadConfig }, { sql }] = await Promise.all([
-    import('../src/cli.js'),
-    import('../src/core/logger.js'),
-    import('../src/core/config.js'),
-    import('drizzle-orm'),
-  ]);
-  const dataDir = mkdtempSync(join(tmpdir(), `td-bench-${driver}-`));
-  cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
-  let databaseUrl: string | undefined;
-  if (driver === 'postgres') {
-    const base = process.env.DATABASE_URL!;
-    try {
-      const made = await createPgDatabase(base);
-      databaseUrl = made.url;
-      cleanups.push(made.drop);
-    } catch (err) {
-      process.stderr.write(`  (cannot create a private database, ${(err as Error).message}; using DATABASE_URL itself)\n`);
-      databaseUrl = base;
-    }
-  }
-  // Defaults from loadConfig (so settings added later get their defaults), from a clean environment
-  // rather than this shell's; then port 0 for the HTTP server and the embedded MQTT broker.
-  const config: Config = {
-    ...loadConfig({
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      DATABASE_URL: databaseUrl,
-      API_USERNAME: USER,
-      API_PASSWORD: PASSWORD,
-      VAULT_KEY: randomBytes(32).toString('hex'),
-      LOG_LEVEL: 'silent',
-    }),
-    port: 0,
-    mqttPort: 0,
-  };
-
-  const t0 = performance.now();
-  const server = await startServer(config, createLogger('silent'));
-  let closed = false;
-  const close = async () => {
-    if (closed) return;
-    closed = true;
-    await server.close();
-  };
-  cleanups.push(close);
-  process.stderr.write(`${driver}: server up in ${Math.round(performance.now() - t0)} ms (${server.services.database.kind})\n`);
+  const { sql } = await import('drizzle-orm');
+  const { server, close } = await startBenchServer(driver, cleanups, { fallbackToDatabaseUrl: true });
 
   const { db, audit } = server.services;
   const countRows = async (): Promise<number> => {
@@ -413,10 +303,6 @@ async function benchBaseline(gen: LoadGenerator, bodies: Map<RouteKey, unknown>,
 // ---------------------------------------------------------------------------------------------------
 // Report
 
-const fmt = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : 'n/a');
-const ratio = (a: number, b: number) => (b > 0 ? a / b : NaN);
-const round = (v: number, d = 3) => (Number.isFinite(v) ? Math.round(v * 10 ** d) / 10 ** d : null);
-
 function report(all: Measured[]): void {
   const head = ['target', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', '2xx', 'non2xx/err', 'cpu srv/gen/other/steal', 'srv µs/req', 'audit rows'];
   const rows: string[][] = [head];
@@ -429,7 +315,7 @@ function report(all: Measured[]): void {
   const widths = head.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((c, i) => (i === 0 || i === r.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
   console.log('');
-  console.log(`REST pipeline vs bare express: ${SETTINGS.duration}s runs after ${SETTINGS.warmup}s warm-up, ${SETTINGS.connections} connections, pipelining ${SETTINGS.pipelining}, ${cpus().length} cores`);
+  console.log(`REST pipeline vs bare express: ${SETTINGS.duration}s runs after ${SETTINGS.warmup}s warm-up, ${SETTINGS.connections} connections, pipelining ${SETTINGS.pipelining}, ${cores()} cores`);
   console.log(line(head));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows.slice(1)) console.log(line(r));
@@ -467,7 +353,7 @@ function report(all: Measured[]): void {
   const result = {
     settings: SETTINGS,
     node: process.version,
-    cores: cpus().length,
+    cores: cores(),
     runs: Object.fromEntries(
       all.map((m) => [
         `${m.driver}.${m.route}`,
@@ -506,9 +392,8 @@ async function main(): Promise<void> {
   let code = 0;
   try {
     const all: Measured[] = [];
-    const drivers: Driver[] = process.env.DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
     let bodies: Map<RouteKey, unknown> | undefined;
-    for (const driver of drivers) {
+    for (const driver of drivers()) {
       const r = await benchPipeline(gen, driver, cleanups);
       all.push(...r.results);
       if (!bodies) bodies = r.bodies;

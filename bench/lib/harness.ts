@@ -188,17 +188,25 @@ export interface BenchServer {
 
 /**
  * The real server (startServer from src/cli.ts) on port 0 with API_USERNAME/API_PASSWORD, a fresh
- * DATA_DIR and, for `postgres`, a database created for this run and dropped by the cleanups.
+ * DATA_DIR and, for `postgres`, a database created for this run and dropped by the cleanups. With
+ * `fallbackToDatabaseUrl`, a failure to create that database uses the DATABASE_URL database itself.
  */
-export async function startBenchServer(driver: Driver, cleanups: Array<() => Promise<void>>): Promise<BenchServer> {
+export async function startBenchServer(driver: Driver, cleanups: Array<() => Promise<void>>, opts: { fallbackToDatabaseUrl?: boolean } = {}): Promise<BenchServer> {
   const [{ startServer }, { createLogger }, { loadConfig }] = await Promise.all([import('../../src/cli.js'), import('../../src/core/logger.js'), import('../../src/core/config.js')]);
   const dataDir = mkdtempSync(join(tmpdir(), `td-bench-${driver}-`));
   cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
   let databaseUrl: string | undefined;
   if (driver === 'postgres') {
-    const made = await createPgDatabase(process.env.DATABASE_URL!);
-    databaseUrl = made.url;
-    cleanups.push(made.drop);
+    const base = process.env.DATABASE_URL!;
+    try {
+      const made = await createPgDatabase(base);
+      databaseUrl = made.url;
+      cleanups.push(made.drop);
+    } catch (err) {
+      if (!opts.fallbackToDatabaseUrl) throw err;
+      log(`  (cannot create a private database, ${(err as Error).message}; using DATABASE_URL itself)\n`);
+      databaseUrl = base;
+    }
   }
   // Defaults from loadConfig (so settings added later get their defaults) from a clean environment
   // rather than this shell's; then port 0 for the HTTP server and the embedded MQTT broker.
