@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/core/db/client.js';
 import { orders } from '../../src/core/db/schema/index.js';
 import { Decimal } from '../../src/core/decimal.js';
-import { basicHeader, testEnv, type TestEnv } from '../helpers/test-env.js';
+import { basicHeader, httpJson, testEnv, type TestEnv } from '../helpers/test-env.js';
 import { cleanEnv, ensureBuilt, MAIN, ROOT } from './dist.js';
 
 /**
@@ -81,21 +81,7 @@ async function crash(p: Running): Promise<void> {
   await gone;
 }
 
-async function call(p: Running, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(p.url + path, {
-    method,
-    headers: { authorization: AUTH, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    /* not JSON */
-  }
-  return { status: res.status, body: parsed };
-}
+const call = (p: Running, method: string, path: string, body?: unknown) => httpJson(p.url, method, path, body, AUTH);
 
 interface FillOut {
   fill_id: string;

@@ -89,29 +89,40 @@ export async function testServices(driver: Driver, overrides: Partial<Config> = 
   return { services, env, close: async () => { await services.close(); await env.cleanup(); } };
 }
 
+export interface HttpAnswer {
+  status: number;
+  /** Parsed JSON, or the raw text when the body is not JSON. */
+  body: any;
+  text: string;
+  headers: Headers;
+}
+
+/** One request with optional Basic auth and a JSON (or raw string) body; the answer parsed when it is JSON. */
+export async function httpJson(baseUrl: string, method: string, path: string, body?: unknown, auth: string | null = ADMIN_AUTH): Promise<HttpAnswer> {
+  const headers: Record<string, string> = {};
+  if (auth) headers.authorization = auth;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(baseUrl + path, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    /* not JSON */
+  }
+  return { status: res.status, body: parsed, text, headers: res.headers };
+}
+
 export interface TestServer extends RunningServer {
   env: TestEnv;
   /** fetch against the server with admin credentials unless `auth` is given (null: none). */
-  call(method: string, path: string, body?: unknown, auth?: string | null): Promise<{ status: number; body: any; headers: Headers }>;
+  call(method: string, path: string, body?: unknown, auth?: string | null): Promise<HttpAnswer>;
   stop(): Promise<void>;
 }
 
 export async function testServer(driver: Driver, overrides: Partial<Config> = {}, options: ServiceOptions = {}): Promise<TestServer> {
   const env = await testEnv(driver, overrides);
   const server = await startServer(env.config, createLogger('silent'), options);
-  const call: TestServer['call'] = async (method, path, body, auth = ADMIN_AUTH) => {
-    const headers: Record<string, string> = {};
-    if (auth) headers.authorization = auth;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(server.url + path, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      /* not JSON */
-    }
-    return { status: res.status, body: parsed, headers: res.headers };
-  };
+  const call: TestServer['call'] = (method, path, body, auth = ADMIN_AUTH) => httpJson(server.url, method, path, body, auth);
   return { ...server, env, call, stop: async () => { await server.close(); await env.cleanup(); } };
 }

@@ -11,7 +11,7 @@ import { createLogger } from '../../src/core/logger.js';
 import { MASK, maskSecret, redactText, redactValue, registerSecret } from '../../src/core/secrets/redact.js';
 import { loadVaultKey, parseVaultKey, Vault } from '../../src/core/secrets/vault.js';
 import { createServices, type Services } from '../../src/core/services.js';
-import { ADMIN_AUTH, drivers, testEnv, type TestEnv } from '../helpers/test-env.js';
+import { ADMIN_AUTH, drivers, httpJson, testEnv, type TestEnv } from '../helpers/test-env.js';
 
 type Rows = Array<Record<string, unknown>>;
 
@@ -42,21 +42,7 @@ describe.each(drivers())('exchange secrets on %s', (driver) => {
   let server: RunningServer;
   const logLines: string[] = [];
 
-  async function call(method: string, path: string, body?: unknown): Promise<{ status: number; text: string; body: any }> {
-    const res = await fetch(server.url + path, {
-      method,
-      headers: { authorization: ADMIN_AUTH, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      /* not JSON */
-    }
-    return { status: res.status, text, body: parsed };
-  }
+  const call = (method: string, path: string, body?: unknown) => httpJson(server.url, method, path, body);
 
   const expectClean = (text: string, what: string, secrets: string[] = ALL) => {
     for (const sec of secrets) expect(text.includes(sec), `${what} contains the secret ${sec}`).toBe(false);
