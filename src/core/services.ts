@@ -19,6 +19,8 @@ import { TradingService } from './trading/trading-service.js';
 import { PortfolioService } from './portfolio/portfolio-service.js';
 import { Valuation } from './portfolio/valuation.js';
 import { UsersService } from './users/users-service.js';
+import { RiskGuard } from './safety/risk-guard.js';
+import { Safety } from './safety/safety.js';
 import { loadVaultKey, Vault } from './secrets/vault.js';
 
 /** Everything a command handler may use, through `ctx.services`. */
@@ -37,6 +39,7 @@ export interface Services {
   audit: AuditLog;
   auth: Authenticator;
   users: UsersService;
+  safety: Safety;
   guards: Guard[];
   close(): Promise<void>;
 }
@@ -53,6 +56,8 @@ export interface ServiceOptions {
   ccxt?: (exchange: string) => CcxtOptions;
   /** The sim exchange's clock (tests pin it so that prices do not move between two calls). */
   simNow?: () => number;
+  /** The clock confirmation tokens expire by (tests move it past the 60 s lifetime). */
+  tokenClock?: () => number;
 }
 
 export class StartupError extends Error {}
@@ -75,7 +80,9 @@ export async function createServices(config: Config, logger: Logger, options: Se
     const trading = new TradingService(db, connectors, accounts, logger);
     await trading.reconcile();
     const marketData = new MarketData(connectors, new CandleCache(db));
-    const portfolio = new PortfolioService(db, accounts, trading, new Valuation(marketData), logger);
+    const valuation = new Valuation(marketData);
+    const portfolio = new PortfolioService(db, accounts, trading, valuation, logger);
+    const safety = new Safety(db, connectors, accounts, trading, valuation, logger, options.tokenClock);
 
     const services: Services = {
       config,
@@ -92,7 +99,8 @@ export async function createServices(config: Config, logger: Logger, options: Se
       audit,
       auth,
       users: new UsersService(db, auth),
-      guards: [],
+      safety,
+      guards: [new RiskGuard(safety)],
       close: async () => {
         trading.stopMatcher();
         portfolio.stopSnapshots();

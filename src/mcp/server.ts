@@ -10,8 +10,11 @@ import {
 import { randomUUID } from 'node:crypto';
 import { execute, toAppError, type Principal, type Registry, type Surface } from '../core/command/index.js';
 import type { Services } from '../core/services.js';
+import { humanConfirmer } from './ask-human.js';
 import { loadPrompts, renderPrompt, type PromptFile } from './prompts.js';
-import { toolError, toolResult, toTool, visibleCommands } from './tool-adapter.js';
+import { MAX_RESULT_CHARS, MIN_RESULT_CHARS } from './result-size.js';
+import { toTool, visibleCommands } from './tool-adapter.js';
+import { toolError, toolResult } from './tool-output.js';
 
 export interface McpServerOptions {
   registry: Registry;
@@ -20,6 +23,8 @@ export interface McpServerOptions {
   surface: Surface;
   version: string;
   prompts?: { instructions: string; prompts: PromptFile[] };
+  /** Limit on a success result's size in characters (default MAX_RESULT_CHARS); larger results are cut. */
+  maxResultChars?: number;
 }
 
 /**
@@ -30,6 +35,9 @@ export interface McpServerOptions {
 export function createMcpServer(opts: McpServerOptions): Server {
   const { registry, services, principal, surface } = opts;
   const { instructions, prompts } = opts.prompts ?? loadPrompts();
+  const maxChars = opts.maxResultChars ?? MAX_RESULT_CHARS;
+  // Below this a cut result would be little more than its notice.
+  if (!Number.isInteger(maxChars) || maxChars < MIN_RESULT_CHARS) throw new RangeError(`maxResultChars must be an integer of at least ${MIN_RESULT_CHARS}`);
   const server = new Server(
     { name: 'tradedesk', title: 'tradedesk trading server', version: opts.version },
     { capabilities: { tools: {}, prompts: {} }, instructions },
@@ -41,8 +49,9 @@ export function createMcpServer(opts: McpServerOptions): Server {
   server.setRequestHandler(CallToolRequestSchema, async (req) => {
     const requestId = randomUUID();
     try {
-      const out = await execute(registry, req.params.name, req.params.arguments ?? {}, { services, principal, surface, requestId, logger: services.logger });
-      return toolResult(out);
+      const askHuman = humanConfirmer(server);
+      const out = await execute(registry, req.params.name, req.params.arguments ?? {}, { services, principal, surface, requestId, logger: services.logger, askHuman });
+      return toolResult(out, { maxChars });
     } catch (err) {
       return toolError(toAppError(err), requestId);
     }

@@ -1,5 +1,5 @@
-import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
-import { AppError, channelsOf, errorBody, toJsonSchema, type AnyCommand, type Registry, type Surface } from '../core/command/index.js';
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import { channelsOf, toJsonSchema, type AnyCommand, type Registry, type Surface } from '../core/command/index.js';
 
 /** The commands this surface lists: served over MCP, in an enabled toolset, and read-only when asked. */
 export function visibleCommands(registry: Registry, surface: Surface): AnyCommand[] {
@@ -31,13 +31,4 @@ export function toTool(cmd: AnyCommand): Tool {
     toolCache.set(cmd, tool);
   }
   return tool;
-}
-
-export function toolResult(output: Record<string, unknown>): CallToolResult {
-  return { content: [{ type: 'text', text: JSON.stringify(output) }], structuredContent: output };
-}
-
-/** Domain failures are tool results the model can read and act on, never JSON-RPC errors. */
-export function toolError(err: AppError, requestId: string): CallToolResult {
-  return { isError: true, content: [{ type: 'text', text: JSON.stringify(errorBody(err, requestId)) }] };
 }

@@ -50,6 +50,13 @@ const VALID_MINIMAL: Record<string, Record<string, unknown>> = {
   portfolio_get_distribution: {},
   portfolio_get_history: {},
   portfolio_get_performance: {},
+  trading_preview_order: { connector_name: 'sim', trading_pair: 'BTC-USDT', side: 'buy', order_type: 'market', amount: '0.001' },
+  trading_set_leverage: { connector_name: 'sim_perpetual', trading_pair: 'BTC-USDT', leverage: 3 },
+  safety_get_status: {},
+  safety_set_kill_switch: { reason: 'contract' },
+  safety_clear_kill_switch: {},
+  safety_update_policy: { account_name: 'master_account' },
+  audit_search_events: {},
 };
 
 const RISKS = ['read', 'write', 'destructive', 'admin'] as const;

@@ -23,6 +23,8 @@ describe.each(drivers())('live trading through ccxt on %s', (driver) => {
     expect(r.status).toBe(201);
     const bad = await s.call('POST', '/accounts', { account_name: 'badkey', connectors: [{ connector_name: 'binance', credentials: { api_key: 'wrong-key-000000', secret: SECRET } }] });
     expect(bad.status).toBe(201);
+    // New accounts are paper-only; these two are switched to live by the admin, with an explicit cap decision.
+    for (const a of ['live', 'badkey']) expect((await s.call('PUT', `/accounts/${a}/policy`, { mode: 'live', max_order_notional: 'none' })).status).toBe(200);
   });
   afterAll(async () => {
     await s?.stop();

@@ -89,11 +89,13 @@ describe('MCP over stdio: the real CLI with the SDK client', () => {
       expect.arrayContaining(['connectors_list_connectors', 'connectors_get_connector', 'connectors_get_trading_rules', 'connectors_list_markets', 'accounts_list_accounts', 'accounts_get_balances']),
     );
     for (const n of ['accounts_create_account', 'accounts_update_account', 'accounts_delete_account']) expect(names).not.toContain(n);
-    // The order-changing trading tools are the only ones that are not read-only; placing and closing can lose money.
+    // The order-changing tools and the kill switch are the only ones that are not read-only; placing and closing can lose money.
     const writers: Record<string, { destructiveHint: boolean }> = {
       trading_place_order: { destructiveHint: true },
       trading_close_position: { destructiveHint: true },
       trading_cancel_order: { destructiveHint: false },
+      trading_set_leverage: { destructiveHint: false },
+      safety_set_kill_switch: { destructiveHint: false },
     };
     expect(names).toEqual(expect.arrayContaining(Object.keys(writers)));
     for (const t of tools) {

@@ -230,6 +230,47 @@ const BAD: Record<string, BadCase[]> = {
     { why: 'lowercase pair', path: '/trading/close-position', body: { connector_name: 'sim_perpetual', trading_pair: 'btc-usdt' }, issue: 'trading_pair' },
     { why: 'unknown key', path: '/trading/close-position', body: { connector_name: 'sim_perpetual', trading_pair: 'BTC-USDT', side: 'buy' }, issue: '(root)' },
   ],
+  trading_preview_order: [
+    { why: 'quote-size field instead of amount', path: '/trading/orders/preview', body: { ...ORDER, amount: undefined, cost: '100' }, issue: 'amount' },
+    { why: 'exchange params side channel', path: '/trading/orders/preview', body: { ...ORDER, params: { quoteOrderQty: '100' } }, issue: '(root)' },
+    { why: 'limit without price', path: '/trading/orders/preview', body: { ...ORDER, order_type: 'limit' }, issue: 'price' },
+    { why: 'zero amount', path: '/trading/orders/preview', body: { ...ORDER, amount: '0' }, issue: 'amount' },
+  ],
+  trading_set_leverage: [
+    { why: 'no leverage', path: '/trading/leverage', body: { connector_name: 'sim_perpetual', trading_pair: 'BTC-USDT' }, issue: 'leverage' },
+    { why: 'leverage 200', path: '/trading/leverage', body: { connector_name: 'sim_perpetual', trading_pair: 'BTC-USDT', leverage: 200 }, issue: 'leverage' },
+    { why: 'fractional leverage', path: '/trading/leverage', body: { connector_name: 'sim_perpetual', trading_pair: 'BTC-USDT', leverage: 2.5 }, issue: 'leverage' },
+    { why: 'spot connector', path: '/trading/leverage', body: { connector_name: 'sim', trading_pair: 'BTC-USDT', leverage: 2 }, issue: 'connector_name' },
+  ],
+  safety_get_status: [
+    { why: 'bad account name', path: '/safety/status?account_name=bad!name', issue: 'account_name' },
+    { why: 'unknown key', path: '/safety/status?verbose=1', issue: '(root)' },
+  ],
+  safety_set_kill_switch: [
+    { why: 'no reason', path: '/safety/kill-switch', body: {}, issue: 'reason' },
+    { why: 'blank reason', path: '/safety/kill-switch', body: { reason: '   ' }, issue: 'reason' },
+    { why: 'oversized reason', path: '/safety/kill-switch', body: { reason: long(501) }, issue: 'reason' },
+    { why: 'cancel flag not a boolean', path: '/safety/kill-switch', body: { reason: 'x', cancel_open_orders: 'maybe' }, issue: 'cancel_open_orders' },
+  ],
+  safety_clear_kill_switch: [
+    { why: 'bad account name', path: '/safety/kill-switch/clear', body: { account_name: 'a b' }, issue: 'account_name' },
+    { why: 'unknown key', path: '/safety/kill-switch/clear', body: { all: true }, issue: '(root)' },
+  ],
+  safety_update_policy: [
+    { why: 'live without a cap decision', path: '/accounts/master_account/policy', body: { mode: 'live' }, issue: 'max_order_notional' },
+    { why: 'live with a null cap', path: '/accounts/master_account/policy', body: { mode: 'live', max_order_notional: null }, issue: 'max_order_notional' },
+    { why: 'unknown mode', path: '/accounts/master_account/policy', body: { mode: 'sandbox' }, issue: 'mode' },
+    { why: 'negative cap', path: '/accounts/master_account/policy', body: { max_order_notional: '-5' }, issue: 'max_order_notional' },
+    { why: 'word cap', path: '/accounts/master_account/policy', body: { max_daily_notional: 'lots' }, issue: 'max_daily_notional' },
+    { why: 'bad pair pattern', path: '/accounts/master_account/policy', body: { denied_pairs: ['ETH/*'] }, issue: 'denied_pairs*' },
+    { why: 'leverage 0', path: '/accounts/master_account/policy', body: { max_leverage: 0 }, issue: 'max_leverage' },
+  ],
+  audit_search_events: [
+    { why: 'bad channel', path: '/audit/events?channel=ws', issue: 'channel' },
+    { why: 'bad since', path: '/audit/events?since=yesterday', issue: 'since' },
+    { why: 'limit 0', path: '/audit/events?limit=0', issue: 'limit' },
+    { why: 'unknown key', path: '/audit/events?sql=1', issue: '(root)' },
+  ],
   portfolio_get_balances: [
     { why: 'lowercase quote', path: '/portfolio/balances?quote=usdt', issue: 'quote' },
     { why: 'bad account name', path: '/portfolio/balances?account_names=bad!name', issue: 'account_names*' },
@@ -305,6 +346,9 @@ describe.each(drivers())('bad input on %s', (driver) => {
       orders: await rows(db, sql`select * from orders order by id`),
       fills: await rows(db, sql`select * from fills order by id`),
       positions: await rows(db, sql`select * from positions order by account_name, connector_name, trading_pair`),
+      account_policies: await rows(db, sql`select * from account_policies order by account_name`),
+      kill_switches: await rows(db, sql`select * from kill_switches order by scope`),
+      leverage_settings: await rows(db, sql`select * from leverage_settings order by account_name, connector_name, trading_pair`),
     };
     return JSON.parse(JSON.stringify({ accounts: list.body.data, balances, counts, tables }));
   }

@@ -144,6 +144,10 @@ describe.each(drivers())('exchange secrets on %s', (driver) => {
       '/portfolio/history',
       '/portfolio/performance',
       '/users',
+      '/safety/status',
+      '/safety/status?account_name=vaulted',
+      '/audit/events?limit=1000',
+      '/audit/events?account_name=vaulted',
     ];
     // Orders on the account that holds the secrets: one on sim that rests, one refused on the live connector.
     const t = await call('GET', '/market-data/ticker/BTC-USDT?connector_name=sim');
@@ -216,6 +220,11 @@ describe.each(drivers())('exchange secrets on %s', (driver) => {
         portfolio_get_distribution: [{}],
         portfolio_get_history: [{}],
         portfolio_get_performance: [{}, { account_names: ['vaulted'], window: 'all' }],
+        trading_preview_order: [{ account_name: 'vaulted', connector_name: 'binance', trading_pair: 'BTC-USDT', side: 'buy', order_type: 'market', amount: '0.001' }],
+        trading_set_leverage: [{ account_name: 'vaulted', connector_name: 'sim_perpetual', trading_pair: 'BTC-USDT', leverage: 2 }],
+        safety_get_status: [{}, { account_name: 'vaulted' }],
+        safety_set_kill_switch: [{ account_name: 'vaulted', reason: 'secrets check', cancel_open_orders: true }],
+        audit_search_events: [{ limit: 1000 }, { account_name: 'vaulted' }],
       };
       const { tools } = await client.listTools();
       expect(tools.map((t) => t.name).sort()).toEqual(Object.keys(args).sort());

@@ -21,6 +21,13 @@ class MemoryAudit implements AuditLog {
   async record(event: AuditEvent): Promise<void> {
     this.events.push(event);
   }
+  async begin(event: AuditEvent): Promise<number> {
+    this.events.push(event);
+    return this.events.length - 1;
+  }
+  async complete(id: number, outcome: string): Promise<void> {
+    this.events[id] = { ...this.events[id]!, outcome };
+  }
   async flush(): Promise<void> {}
 }
 
@@ -171,7 +178,28 @@ const otherGroup = defineCommand({
   },
 });
 
-const registry = createRegistry([readThing, writeThing, adminThing, destroyThing, badOutput, throwsPlain, throwsApp, otherGroup] as unknown as AnyCommand[]);
+/** Outcomes of the journal as the trading handler saw it while it ran. */
+let seenByHandler: string[] = [];
+const tradeThing = defineCommand({
+  name: 'things_place_thing',
+  group: 'things',
+  title: 'Place thing',
+  description: 'Sends a thing to the outside world.',
+  risk: 'destructive',
+  idempotent: false,
+  openWorld: true,
+  input: z.strictObject({ id: z.string(), fail: z.boolean().optional() }),
+  output: z.object({ ok: z.boolean() }),
+  http: { method: 'POST', path: '/things/{id}/place' },
+  trade: (input) => ({ kind: 'order', account: `acct_${input.id}`, connector: 'sim', pair: 'BTC-USDT', reducing: false }),
+  handler: async (input) => {
+    seenByHandler = audit.events.map((e) => e.outcome);
+    if (input.fail) throw new AppError('UPSTREAM_REJECTED', 'the venue said no');
+    return { ok: true };
+  },
+});
+
+const registry = createRegistry([readThing, writeThing, adminThing, destroyThing, badOutput, throwsPlain, throwsApp, otherGroup, tradeThing] as unknown as AnyCommand[]);
 
 const ADMIN: Principal = { name: 'root', role: 'admin' };
 const TRADER: Principal = { name: 'agent', role: 'trader' };
@@ -314,9 +342,10 @@ describe('execute: input, guards and output', () => {
     const seen: unknown[] = [];
     guards = [
       {
-        async check(cmd, input) {
+        async run(cmd, input, _ctx, next) {
           seen.push([cmd.name, input]);
           if (cmd.risk !== 'read') throw new AppError('RISK_LIMIT_EXCEEDED', 'over the cap');
+          return next();
         },
       },
     ];
@@ -329,6 +358,41 @@ describe('execute: input, guards and output', () => {
     ]);
     expect(calls.map((c) => c.name)).toEqual(['things_get_thing']);
     expect(audit.events.map((e) => e.outcome)).toEqual(['OK', 'RISK_LIMIT_EXCEEDED']);
+  });
+
+  it('journals a trading command\'s intent before its handler runs, then completes the same row', async () => {
+    guards = [
+      {
+        async run(_cmd, _input, c, next) {
+          c.journal = { accountName: 'acct_g', notional: '12.5', countsToBudget: true };
+          return next();
+        },
+      },
+    ];
+    await execute(registry, 'things_place_thing', { id: 'g' }, ctx());
+    expect(seenByHandler).toEqual(['PENDING']);
+    expect(audit.events).toHaveLength(1);
+    expect(audit.events[0]).toMatchObject({ command: 'things_place_thing', outcome: 'OK', accountName: 'acct_g', notional: '12.5', countsToBudget: true });
+    const err = await fails('things_place_thing', { id: 'h', fail: true }, ctx());
+    expect(err.code).toBe('UPSTREAM_REJECTED');
+    expect(seenByHandler).toEqual(['OK', 'PENDING']);
+    expect(audit.events.map((e) => e.outcome)).toEqual(['OK', 'UPSTREAM_REJECTED']);
+  });
+
+  it('a refused trading command leaves one row with the refusal\'s reason and never reaches the handler', async () => {
+    seenByHandler = [];
+    guards = [
+      {
+        async run(_cmd, _input, c) {
+          c.journal = { accountName: 'acct_r', notional: '99' };
+          throw new AppError('RISK_LIMIT_EXCEEDED', 'over the cap', { details: { check: 'max_order_notional', limit: '50' } });
+        },
+      },
+    ];
+    expect((await fails('things_place_thing', { id: 'r' }, ctx())).code).toBe('RISK_LIMIT_EXCEEDED');
+    expect(seenByHandler).toEqual([]);
+    expect(audit.events).toHaveLength(1);
+    expect(audit.events[0]).toMatchObject({ outcome: 'RISK_LIMIT_EXCEEDED', accountName: 'acct_r', notional: '99', detail: { message: 'over the cap', check: 'max_order_notional', limit: '50' } });
   });
 
   it('turns an output that does not match the schema into INTERNAL and logs it', async () => {

@@ -1,3 +1,4 @@
+import { eq } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { auditEvents } from '../db/schema/index.js';
 import type { Logger } from '../logger.js';
@@ -12,11 +13,23 @@ export interface AuditEvent {
   outcome: string;
   durationMs: number;
   requestId: string;
+  accountName?: string | null;
+  /** The order's USDT value, as a decimal string. */
+  notional?: string | null;
+  countsToBudget?: boolean;
+  fingerprint?: string | null;
+  detail?: unknown;
 }
 
 export interface AuditLog {
   /** Queues the row; the promise settles once it is stored. `urgent` writes it without waiting for a batch. */
   record(event: AuditEvent, urgent?: boolean): Promise<void>;
+  /**
+   * Writes an order's intent (outcome `PENDING`) at once, before it is sent, and returns its row id; the
+   * row is completed with `complete`. A crash in between leaves PENDING, which the budget still counts.
+   */
+  begin(event: AuditEvent): Promise<number>;
+  complete(id: number, outcome: string, durationMs: number, detail?: unknown): Promise<void>;
   /** Stores everything queued so far. */
   flush(): Promise<void>;
 }
@@ -47,6 +60,17 @@ export class BatchedAuditLog implements AuditLog {
     });
   }
 
+  async begin(event: AuditEvent): Promise<number> {
+    const [row] = await this.db.insert(auditEvents).values(rowOf({ ...event, outcome: 'PENDING' })).returning({ id: auditEvents.id });
+    return row!.id;
+  }
+
+  async complete(id: number, outcome: string, durationMs: number, detail?: unknown): Promise<void> {
+    const set: Partial<typeof auditEvents.$inferInsert> = { outcome, durationMs: round3(durationMs) };
+    if (detail !== undefined) set.detail = detail as object;
+    await this.db.update(auditEvents).set(set).where(eq(auditEvents.id, id));
+  }
+
   flush(): Promise<void> {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
@@ -58,19 +82,7 @@ export class BatchedAuditLog implements AuditLog {
     const batch = this.#queue.splice(0, this.#queue.length);
     if (batch.length === 0) return;
     try {
-      await this.db.insert(auditEvents).values(
-        batch.map(({ event: e }) => ({
-          at: e.at,
-          channel: e.channel,
-          principal: e.principal,
-          command: e.command,
-          risk: e.risk,
-          input: e.input as object,
-          outcome: e.outcome,
-          durationMs: Math.round(e.durationMs * 1000) / 1000,
-          requestId: e.requestId,
-        })),
-      );
+      await this.db.insert(auditEvents).values(batch.map(({ event }) => rowOf(event)));
       for (const b of batch) b.done();
     } catch (err) {
       this.logger.error('audit write failed', { rows: batch.length, err });
@@ -78,3 +90,24 @@ export class BatchedAuditLog implements AuditLog {
     }
   }
 }
+
+function rowOf(e: AuditEvent): typeof auditEvents.$inferInsert {
+  return {
+    at: e.at,
+    channel: e.channel,
+    principal: e.principal,
+    command: e.command,
+    risk: e.risk,
+    input: e.input as object,
+    outcome: e.outcome,
+    durationMs: round3(e.durationMs),
+    requestId: e.requestId,
+    accountName: e.accountName ?? null,
+    notional: e.notional ?? null,
+    countsToBudget: e.countsToBudget ?? false,
+    fingerprint: e.fingerprint ?? null,
+    detail: (e.detail ?? null) as object | null,
+  };
+}
+
+const round3 = (ms: number) => Math.round(ms * 1000) / 1000;

@@ -1,7 +1,8 @@
 import type { z } from 'zod';
 import { AppError, toAppError } from './errors.js';
 import type { Registry } from './registry.js';
-import { channelsOf, type AnyCommand, type CommandContext, type Principal, type Risk, type Role } from './types.js';
+import { channelsOf, type AnyCommand, type CommandContext, type Guard, type Principal, type Risk, type Role } from './types.js';
+import type { AuditEvent } from '../audit/audit-log.js';
 import { redactValue } from '../secrets/redact.js';
 
 const ROLE_MAY: Record<Role, ReadonlySet<Risk>> = {
@@ -20,30 +21,46 @@ export async function execute(registry: Registry, name: string, rawInput: unknow
   const started = performance.now();
   const cmd = registry.get(name);
   let parsed: unknown;
+  let intentId: number | undefined;
   try {
     if (!cmd) {
       throw new AppError('NOT_FOUND', `There is no command named ${name}.`, { hint: 'List the available tools or see /openapi.json for the command names.' });
     }
     checkPolicy(cmd, ctx);
     parsed = parseInput(cmd.input, rawInput);
-    for (const guard of ctx.services.guards) await guard.check(cmd, parsed, ctx);
-    const result = await cmd.handler(parsed as never, ctx);
+    const input = parsed;
+    const invoke = async () => {
+      // A trading command's intent is journaled before anything is sent, inside the guards' lock, so
+      // the next order's checks already see it.
+      if (cmd.trade) intentId = await ctx.services.audit.begin(eventOf(ctx, name, cmd, input, 'PENDING', 0));
+      return cmd.handler(input as never, ctx);
+    };
+    const result = await runGuards(ctx.services.guards, cmd, input, ctx, invoke);
     const output = checkOutput(cmd, result, ctx);
-    // State-changing calls wait for their audit row; reads are batched.
-    const audited = record(ctx, name, cmd, parsed ?? rawInput, 'OK', started);
     // A state-changing call waits for its row; if the row cannot be written the change has still
     // happened, so the caller gets the result (a 500 would invite a duplicate retry) and the log says why.
+    const audited = finish(ctx, name, cmd, input, 'OK', started, intentId);
     if (cmd.risk !== 'read') await audited.catch((err) => ctx.logger.error('audit row not written for a completed command', { command: name, request_id: ctx.requestId, err }));
     else audited.catch(() => undefined); // a failed batch is logged by the audit log itself
     return output;
   } catch (err) {
     const appErr = toAppError(err);
     if (appErr.code === 'INTERNAL') ctx.logger.error('command failed', { command: name, request_id: ctx.requestId, err: appErr.cause ?? appErr });
-    const audited = record(ctx, name, cmd, parsed ?? rawInput, appErr.code, started);
-    if (cmd && cmd.risk !== 'read') await audited.catch(() => undefined);
+    const audited = finish(ctx, name, cmd, parsed ?? rawInput, appErr.code, started, intentId, refusalOf(appErr));
+    if (cmd && cmd.risk !== 'read') await audited.catch((e) => ctx.logger.error('audit row not written', { command: name, request_id: ctx.requestId, err: e }));
     else audited.catch(() => undefined);
     throw appErr;
   }
+}
+
+function runGuards<T>(guards: readonly Guard[], cmd: AnyCommand, input: unknown, ctx: CommandContext, last: () => Promise<T>): Promise<T> {
+  const step = (i: number): Promise<T> => (i === guards.length ? last() : guards[i]!.run(cmd, input, ctx, () => step(i + 1)));
+  return step(0);
+}
+
+/** What the journal keeps of a refusal: the code's facts (limit, value), never a secret. */
+function refusalOf(err: AppError): unknown {
+  return err.details && Object.keys(err.details).length ? { message: err.message, ...err.details } : { message: err.message };
 }
 
 function checkPolicy(cmd: AnyCommand, ctx: CommandContext): void {
@@ -95,10 +112,10 @@ function checkOutput(cmd: AnyCommand, result: unknown, ctx: CommandContext): Rec
   });
 }
 
-function record(ctx: CommandContext, name: string, cmd: AnyCommand | undefined, input: unknown, outcome: string, started: number): Promise<void> {
-  const durationMs = performance.now() - started;
-  ctx.logger.debug('command', { command: name, channel: ctx.surface.channel, principal: ctx.principal.name, outcome, duration_ms: Math.round(durationMs * 100) / 100, request_id: ctx.requestId });
-  return ctx.services.audit.record({
+function eventOf(ctx: CommandContext, name: string, cmd: AnyCommand | undefined, input: unknown, outcome: string, durationMs: number, detail?: unknown): AuditEvent {
+  const j = ctx.journal;
+  const account = j?.accountName ?? (input && typeof input === 'object' && typeof (input as { account_name?: unknown }).account_name === 'string' ? (input as { account_name: string }).account_name : null);
+  return {
     at: new Date(),
     channel: ctx.surface.channel,
     principal: ctx.principal.name,
@@ -108,7 +125,20 @@ function record(ctx: CommandContext, name: string, cmd: AnyCommand | undefined, 
     outcome,
     durationMs,
     requestId: ctx.requestId,
-  }, cmd !== undefined && cmd.risk !== 'read');
+    accountName: account,
+    notional: j?.notional ?? null,
+    countsToBudget: j?.countsToBudget ?? false,
+    fingerprint: j?.fingerprint ?? null,
+    detail: detail ?? j?.detail ?? null,
+  };
+}
+
+/** Completes the journaled intent, or writes the call's one row (reads batched, writes at once). */
+function finish(ctx: CommandContext, name: string, cmd: AnyCommand | undefined, input: unknown, outcome: string, started: number, intentId: number | undefined, detail?: unknown): Promise<void> {
+  const durationMs = performance.now() - started;
+  ctx.logger.debug('command', { command: name, channel: ctx.surface.channel, principal: ctx.principal.name, outcome, duration_ms: Math.round(durationMs * 100) / 100, request_id: ctx.requestId });
+  if (intentId !== undefined) return ctx.services.audit.complete(intentId, outcome, durationMs, detail);
+  return ctx.services.audit.record(eventOf(ctx, name, cmd, input, outcome, durationMs, detail), cmd !== undefined && cmd.risk !== 'read');
 }
 
 export type { Principal };

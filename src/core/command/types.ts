@@ -39,6 +39,48 @@ export interface CommandContext {
   surface: Surface;
   requestId: string;
   logger: Logger;
+  /**
+   * Asks the human at the client to approve an action (MCP elicitation), when the face can. Resolves true
+   * only on an explicit approval; a decline, a cancel or a failure is false. Absent when the client
+   * cannot be asked.
+   */
+  askHuman?: (question: ConfirmationQuestion) => Promise<boolean>;
+  /** Facts a guard found (account, value of the order), written into this call's audit row. */
+  journal?: JournalFacts;
+}
+
+export interface ConfirmationQuestion {
+  message: string;
+  /** The order being confirmed, as plain fields, so the client can show them. */
+  summary: Record<string, string>;
+}
+
+export interface JournalFacts {
+  accountName?: string;
+  notional?: string | null;
+  countsToBudget?: boolean;
+  fingerprint?: string | null;
+  detail?: unknown;
+}
+
+/**
+ * What a trading command is about to do, declared by the command so that the guards see every
+ * symbol-bearing write the same way. `reducing` actions (closes, reduce-only orders) are never capped.
+ */
+export interface TradeIntent {
+  kind: 'order' | 'close' | 'leverage';
+  account: string;
+  connector: string;
+  pair: string;
+  reducing: boolean;
+  side?: 'buy' | 'sell';
+  orderType?: 'market' | 'limit' | 'limit_maker';
+  amount?: string;
+  price?: string;
+  leverage?: number;
+  positionAction?: 'open' | 'close';
+  clientOrderId?: string;
+  confirmationToken?: string;
 }
 
 export interface CommandDefinition<I extends z.ZodObject = z.ZodObject, O extends z.ZodObject = z.ZodObject> {
@@ -61,15 +103,18 @@ export interface CommandDefinition<I extends z.ZodObject = z.ZodObject, O extend
   input: I;
   output: O;
   http: HttpBinding;
+  /** Declared by commands that trade: the guards check and journal the intent before the handler runs. */
+  trade?: (input: z.output<I>) => TradeIntent;
   handler: (input: z.output<I>, ctx: CommandContext) => Promise<z.input<O>>;
 }
 
 /**
- * A check run after the input is parsed and before the handler, inside execute(): risk limits,
- * confirmations, kill switches. It throws an AppError to refuse.
+ * Wraps the handler inside execute(), after the input is parsed: risk limits, confirmations, kill
+ * switches. It throws an AppError to refuse, or calls `next` (the handler) — so it can hold a lock
+ * across its checks and the execution, and no concurrent call can slip between the two.
  */
 export interface Guard {
-  check(cmd: AnyCommand, input: unknown, ctx: CommandContext): Promise<void>;
+  run<T>(cmd: AnyCommand, input: unknown, ctx: CommandContext, next: () => Promise<T>): Promise<T>;
 }
 
 /** A command with its types erased, as the registry and the faces hold it. */

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { and, desc, eq, inArray, isNotNull, lt, ne, or, type SQL } from 'drizzle-orm';
 import { AppError } from '../command/errors.js';
 import type { Db } from '../db/client.js';
-import { accountConnectors, accounts, fills, orders, positions, type OrderRow } from '../db/schema/index.js';
+import { accountConnectors, accounts, fills, leverageSettings, orders, positions, type OrderRow } from '../db/schema/index.js';
 import { Decimal } from '../decimal.js';
 import type { Connectors } from '../exchange/connectors.js';
 import type { Logger } from '../logger.js';
@@ -80,6 +80,11 @@ export class TradingService {
         throw invalid(req.position_action ? 'position_action' : 'leverage', `${req.connector_name} is a spot connector; position_action and leverage apply to perpetuals`);
       }
       if (info.kind === 'exchange') return this.#placeLive(req, hash);
+      if (info.market_type === 'perpetual' && req.leverage === undefined && req.position_action !== 'close') {
+        // The pair's chosen leverage applies to a new position; an open one keeps its own.
+        const open = await this.#openPosition(req.account_name, req.connector_name, req.trading_pair);
+        if (!open) req = { ...req, leverage: await this.leverageFor(req.account_name, req.connector_name, req.trading_pair) };
+      }
       const venue = await paperVenue(this.connectors, req.connector_name, req.trading_pair);
       const ob = await venue.book(BOOK_DEPTH);
       if (req.leverage && venue.market.rules.max_leverage && req.leverage > venue.market.rules.max_leverage) {
@@ -137,6 +142,44 @@ export class TradingService {
       })
       .returning();
     return row!;
+  }
+
+  /** Leverage for a new position on this pair: the one set with setLeverage, else 1. */
+  async leverageFor(account: string, connector: string, pair: string): Promise<number> {
+    const [row] = await this.db
+      .select({ leverage: leverageSettings.leverage })
+      .from(leverageSettings)
+      .where(and(eq(leverageSettings.accountName, account), eq(leverageSettings.connectorName, connector), eq(leverageSettings.tradingPair, pair)));
+    return row?.leverage ?? 1;
+  }
+
+  /**
+   * Chooses the leverage of new positions on a perpetual pair of a paper or sim connector. An open
+   * position keeps the leverage it was opened with, so changing it then is refused.
+   */
+  async setLeverage(req: { account_name: string; connector_name: string; trading_pair: string; leverage: number }): Promise<{ previous: number }> {
+    return this.#locks.run(req.account_name, async () => {
+      await this.#requireAttached(req.account_name, req.connector_name);
+      const info = await this.connectors.info(req.connector_name);
+      if (info.market_type !== 'perpetual') throw invalid('connector_name', `${req.connector_name} is a spot connector; leverage applies to perpetuals`);
+      if (info.kind === 'exchange') throw new AppError('NOT_SUPPORTED', 'Setting leverage on a live exchange is not supported yet.', { hint: 'Set it on the exchange; paper and sim perpetuals support it here.' });
+      const venue = await paperVenue(this.connectors, req.connector_name, req.trading_pair);
+      const max = venue.market.rules.max_leverage;
+      if (max && req.leverage > max) throw invalid('leverage', `${req.trading_pair} allows at most ${max}x`);
+      const open = await this.#openPosition(req.account_name, req.connector_name, req.trading_pair);
+      if (open && open.leverage !== req.leverage) {
+        throw new AppError('PRECONDITION_FAILED', `The open ${req.trading_pair} position uses ${open.leverage}x; its leverage cannot change while it is open.`, { hint: 'Close the position first, then set the leverage.' });
+      }
+      const previous = await this.leverageFor(req.account_name, req.connector_name, req.trading_pair);
+      const values = { accountName: req.account_name, connectorName: req.connector_name, tradingPair: req.trading_pair, leverage: req.leverage, updatedAt: new Date() };
+      await this.db.insert(leverageSettings).values(values).onConflictDoUpdate({ target: [leverageSettings.accountName, leverageSettings.connectorName, leverageSettings.tradingPair], set: values });
+      return { previous };
+    });
+  }
+
+  async #openPosition(account: string, connector: string, pair: string) {
+    const [p] = await this.db.select().from(positions).where(and(eq(positions.accountName, account), eq(positions.connectorName, connector), eq(positions.tradingPair, pair), ne(positions.amount, '0')));
+    return p ?? null;
   }
 
   async get(account: string | undefined, idOrClientId: string): Promise<OrderRow> {

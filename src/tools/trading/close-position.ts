@@ -21,6 +21,7 @@ export const closePosition = defineCommand({
   }),
   output: z.object({ order: OrderOut, fills: z.array(FillOut), replayed: z.boolean() }),
   http: { method: 'POST', path: '/trading/close-position', successStatus: 201 },
+  trade: (input) => ({ kind: 'close', account: input.account_name ?? DEFAULT_ACCOUNT, connector: input.connector_name, pair: input.trading_pair, reducing: true, clientOrderId: input.client_order_id }),
   handler: async (input, ctx) => {
     const { trading } = ctx.services;
     const result = await trading.closePosition({ ...input, account_name: input.account_name ?? DEFAULT_ACCOUNT });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { AccountName, ConnectorName, TradingPair } from '../../core/schema.js';
+import type { TradeIntent } from '../../core/command/index.js';
+import { AccountName, ConnectorName, PositiveDecimalIn, TradingPair } from '../../core/schema.js';
 
 export const OrderStatus = z.enum(['pending_submit', 'open', 'partially_filled', 'filled', 'canceled', 'rejected', 'failed']);
 
@@ -72,3 +73,55 @@ export const OrderRef = {
 
 export const OpaqueCursor = z.string().max(200).optional().describe("Opaque cursor from a previous page's pagination.next_cursor.");
 export const DEFAULT_ACCOUNT = 'master_account';
+
+export const ConfirmationToken = z
+  .string()
+  .min(1)
+  .max(400)
+  .describe('The confirmation_token trading_preview_order returned for this exact order, when the order needs a confirmation; valid once, for 60 s.');
+
+/** The order fields the guards check, shared by placing and previewing so both see the same order. */
+export function orderIntent(o: {
+  account_name?: string;
+  connector_name: string;
+  trading_pair: string;
+  side: 'buy' | 'sell';
+  order_type: 'market' | 'limit' | 'limit_maker';
+  amount: string;
+  price?: string;
+  position_action?: 'open' | 'close';
+  leverage?: number;
+}): TradeIntent {
+  return {
+    kind: 'order',
+    account: o.account_name ?? DEFAULT_ACCOUNT,
+    connector: o.connector_name,
+    pair: o.trading_pair,
+    side: o.side,
+    orderType: o.order_type,
+    amount: o.amount,
+    price: o.price,
+    leverage: o.leverage,
+    positionAction: o.position_action,
+    // A close order can only shrink a position (the engine refuses one that would grow or flip it).
+    reducing: o.position_action === 'close',
+  };
+}
+
+/** An order's fields, shared by trading_place_order and trading_preview_order. */
+export const OrderFields = {
+  account_name: AccountName.optional().describe('Account to trade from (default "master_account").'),
+  connector_name: ConnectorName,
+  trading_pair: TradingPair,
+  side: z.enum(['buy', 'sell']),
+  order_type: z.enum(['market', 'limit', 'limit_maker']).describe('market fills now against the book; limit may rest; limit_maker is refused if it would fill at once.'),
+  amount: PositiveDecimalIn.describe('Order size in the base asset, e.g. 0.01 for 0.01 BTC.'),
+  price: PositiveDecimalIn.optional().describe('Limit price in the quote asset; required for limit and limit_maker, not allowed for market.'),
+  position_action: z.enum(['open', 'close']).optional().describe('Perpetuals only: "close" only reduces the position (reduce-only).'),
+  leverage: z.number().int().min(1).max(125).optional().describe("Perpetuals only: leverage for a new position (default: the pair's trading_set_leverage choice, else 1)."),
+};
+
+export function priceRule(v: { order_type: string; price?: string }, ctx: z.RefinementCtx): void {
+  if (v.order_type !== 'market' && v.price === undefined) ctx.addIssue({ code: 'custom', path: ['price'], message: `required for a ${v.order_type} order` });
+  if (v.order_type === 'market' && v.price !== undefined) ctx.addIssue({ code: 'custom', path: ['price'], message: 'not allowed for a market order' });
+}

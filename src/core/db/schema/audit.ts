@@ -1,6 +1,11 @@
-import { bigserial, index, jsonb, pgTable, real, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigserial, boolean, index, jsonb, numeric, pgTable, real, text, timestamp } from 'drizzle-orm/pg-core';
 
-/** One row per command call from either face, successful or not. Append-only. */
+/**
+ * One row per command call from either face, successful, failed or refused. Also the trading journal:
+ * an order's row is written as `PENDING` before anything is sent and completed with the outcome, and
+ * the rolling 24 h notional, the orders-per-minute count and the duplicate window are read from it, so
+ * they survive restarts. Rows are never deleted; only a PENDING row's outcome is completed.
+ */
 export const auditEvents = pgTable(
   'audit_events',
   {
@@ -14,8 +19,21 @@ export const auditEvents = pgTable(
     outcome: text('outcome').notNull(),
     durationMs: real('duration_ms').notNull(),
     requestId: text('request_id'),
+    accountName: text('account_name'),
+    /** The order's value in USDT when it was checked; null when it could not be valued or is not an order. */
+    notional: numeric('notional', { precision: 38, scale: 18 }),
+    /** True for a risk-increasing order: it counts towards the 24 h budget and the per-minute rate. */
+    countsToBudget: boolean('counts_to_budget').notNull().default(false),
+    /** Hash of the order without its client id: the duplicate-order window compares these. */
+    fingerprint: text('fingerprint'),
+    /** Why a guard refused, or the limits checked: small structured facts, never secrets. */
+    detail: jsonb('detail'),
   },
-  (t) => [index('audit_events_at_idx').on(t.at), index('audit_events_command_idx').on(t.command, t.at)],
+  (t) => [
+    index('audit_events_at_idx').on(t.at),
+    index('audit_events_command_idx').on(t.command, t.at),
+    index('audit_events_account_idx').on(t.accountName, t.at),
+  ],
 );
 
 export type AuditEventRow = typeof auditEvents.$inferSelect;

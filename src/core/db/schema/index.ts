@@ -5,3 +5,4 @@ export * from './settings.js';
 export * from './trading.js';
 export * from './portfolio.js';
 export * from './candles.js';
+export * from './safety.js';

@@ -85,6 +85,19 @@ export const positions = pgTable(
   (t) => [primaryKey({ name: 'positions_pk', columns: [t.accountName, t.connectorName, t.tradingPair] })],
 );
 
+/** Leverage chosen for new positions on a perpetual pair (trading_set_leverage); an order's own leverage wins. */
+export const leverageSettings = pgTable(
+  'leverage_settings',
+  {
+    accountName: text('account_name').notNull().references(() => accounts.name, { onDelete: 'cascade' }),
+    connectorName: text('connector_name').notNull(),
+    tradingPair: text('trading_pair').notNull(),
+    leverage: integer('leverage').notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ name: 'leverage_settings_pk', columns: [t.accountName, t.connectorName, t.tradingPair] })],
+);
+
 export type OrderRow = typeof orders.$inferSelect;
 export type FillRow = typeof fills.$inferSelect;
 export type PositionRow = typeof positions.$inferSelect;

@@ -1,0 +1,162 @@
+import { and, eq, inArray } from 'drizzle-orm';
+import { AppError } from '../command/errors.js';
+import type { Principal, TradeIntent } from '../command/types.js';
+import type { Db } from '../db/client.js';
+import { accounts, orders, positions } from '../db/schema/index.js';
+import { Decimal } from '../decimal.js';
+import type { Connectors } from '../exchange/connectors.js';
+import type { Logger } from '../logger.js';
+import type { AccountsService } from '../accounts/accounts-service.js';
+import type { Valuation } from '../portfolio/valuation.js';
+import { KeyedMutex } from '../trading/keyed-mutex.js';
+import type { TradingService } from '../trading/trading-service.js';
+import { evaluate, fingerprintOf, needsConfirmation, type Check } from './checks.js';
+import { ConfirmationTokens, orderBinding } from './confirmations.js';
+import { Journal } from './journal.js';
+import { KillSwitches, type KillSwitchState } from './kill-switches.js';
+import { valueOrder, type OrderValue } from './order-value.js';
+import { PolicyStore, type Policy } from './policy-store.js';
+
+export interface Assessment {
+  policy: Policy;
+  value: OrderValue | null;
+  checks: Check[];
+  spent24h: Decimal;
+  confirmation_required: boolean;
+}
+
+/**
+ * The guardrails' state and the questions asked of it: policies, kill switches, the journal's counts,
+ * confirmation tokens. The RiskGuard enforces; previews and the status command read through here.
+ */
+export class Safety {
+  readonly policies: PolicyStore;
+  readonly killSwitches: KillSwitches;
+  readonly journal: Journal;
+  readonly tokens: ConfirmationTokens;
+  /** One lock per account, held across an order's checks and its execution. */
+  readonly locks = new KeyedMutex();
+
+  constructor(
+    readonly db: Db,
+    private readonly connectors: Connectors,
+    private readonly accountsService: AccountsService,
+    private readonly trading: TradingService,
+    private readonly valuation: Valuation,
+    private readonly logger: Logger,
+    tokenClock?: () => number,
+  ) {
+    this.policies = new PolicyStore(db);
+    this.killSwitches = new KillSwitches(db);
+    this.journal = new Journal(db);
+    this.tokens = new ConfirmationTokens(tokenClock);
+  }
+
+  /** Every check for this intent, evaluated now, without changing anything. */
+  async assess(t0: TradeIntent, principal: Principal): Promise<Assessment> {
+    const now = Date.now();
+    const info = await this.connectors.info(t0.connector);
+    const [policy, ks] = await Promise.all([this.policies.get(t0.account), this.killSwitches.activeFor(t0.account)]);
+    const t: TradeIntent = info.market_type === 'perpetual' && t0.leverage === undefined && t0.kind === 'order' && !t0.reducing ? { ...t0, leverage: await this.trading.leverageFor(t0.account, t0.connector, t0.pair) } : t0;
+    let value: OrderValue | null = null;
+    let valueError: string | undefined;
+    if (t.kind === 'order' && !t.reducing) {
+      try {
+        value = await valueOrder(this.connectors, this.valuation, t);
+      } catch (err) {
+        if (!(err instanceof AppError)) throw err;
+        if (err.code === 'NOT_FOUND') throw err;
+        valueError = err.message;
+      }
+    }
+    const counting = t.kind === 'order' && !t.reducing;
+    const [spent24h, ordersLastMinute, lastIdentical, positionBefore] = await Promise.all([
+      counting ? this.journal.spent24h(t.account, now) : new Decimal(0),
+      counting && policy.max_orders_per_minute !== null ? this.journal.ordersLastMinute(t.account, now) : 0,
+      counting && policy.duplicate_window_seconds !== null ? this.journal.lastIdentical(t.account, fingerprintOf(t), now - policy.duplicate_window_seconds * 1000) : null,
+      counting && policy.max_position_notional !== null && value ? this.#positionOf(t, value) : null,
+    ]);
+    const checks = evaluate(t, { info, policy, killSwitches: ks, value, valueError, spent24h, ordersLastMinute, lastIdentical, positionBefore, now });
+    return { policy, value, checks, spent24h, confirmation_required: needsConfirmation(t, policy, value, principal.role) };
+  }
+
+  /** A preview token for this exact order, for this principal. */
+  issueToken(t: TradeIntent, principal: Principal) {
+    return this.tokens.issue(orderBinding(principal.name, t));
+  }
+
+  async #positionOf(t: TradeIntent, v: OrderValue): Promise<Decimal> {
+    if (v.market.market_type === 'perpetual') {
+      const [p] = await this.db
+        .select({ amount: positions.amount })
+        .from(positions)
+        .where(and(eq(positions.accountName, t.account), eq(positions.connectorName, t.connector), eq(positions.tradingPair, t.pair)));
+      return new Decimal(p?.amount ?? 0);
+    }
+    const [bal] = await this.accountsService.balances(t.account, t.connector);
+    if (!bal || bal.status !== 'ok') throw new AppError('UPSTREAM_UNAVAILABLE', `The ${t.connector} balances of ${t.account} cannot be read, so the position cap cannot be checked.`, { hint: 'Retry shortly.' });
+    return new Decimal(bal.balances.find((b) => b.asset === v.market.base)?.total ?? 0);
+  }
+
+  async status(account: string | undefined) {
+    const now = Date.now();
+    const names = account ? [account] : (await this.db.select({ name: accounts.name }).from(accounts).orderBy(accounts.name)).map((a) => a.name);
+    if (account) {
+      const [row] = await this.db.select({ name: accounts.name }).from(accounts).where(eq(accounts.name, account));
+      if (!row) throw new AppError('NOT_FOUND', `There is no account named ${account}.`, { hint: 'accounts_list_accounts lists them.' });
+    }
+    const switches = await this.killSwitches.list();
+    const global = switches.find((s) => s.scope === 'global') ?? null;
+    const perAccount = await Promise.all(
+      names.map(async (name) => {
+        const [policy, spent, lastMinute] = await Promise.all([this.policies.get(name), this.journal.spent24h(name, now), this.journal.ordersLastMinute(name, now)]);
+        return {
+          policy,
+          spent24h: spent,
+          remaining24h: policy.max_daily_notional ? Decimal.max(0, policy.max_daily_notional.minus(spent)) : null,
+          ordersLastMinute: lastMinute,
+          killSwitch: switches.find((s) => s.scope === 'account' && s.account_name === name) ?? null,
+        };
+      }),
+    );
+    const denials = await this.journal.recentDenials(account, 10);
+    return { global, accounts: perAccount, denials };
+  }
+
+  /**
+   * Turns a kill switch on. With `cancelOpenOrders`, the open orders it covers are canceled too; a
+   * cancel that fails is reported, not retried silently, and never stops the switch from being set.
+   */
+  async setKillSwitch(account: string | null, reason: string, by: string, cancelOpenOrders: boolean) {
+    if (account) {
+      const [row] = await this.db.select({ name: accounts.name }).from(accounts).where(eq(accounts.name, account));
+      if (!row) throw new AppError('NOT_FOUND', `There is no account named ${account}.`, { hint: 'accounts_list_accounts lists them.' });
+    }
+    const { state, already_active } = await this.killSwitches.set(account, reason, by);
+    this.logger.warn('kill switch set', { scope: state.scope, account_name: state.account_name, by, reason });
+    const canceled: string[] = [];
+    const failed: Array<{ order_id: string; code: string; message: string }> = [];
+    if (cancelOpenOrders) {
+      const open = await this.db
+        .select({ id: orders.id, account: orders.accountName })
+        .from(orders)
+        .where(account ? and(eq(orders.accountName, account), inArray(orders.status, ['open', 'partially_filled'])) : inArray(orders.status, ['open', 'partially_filled']));
+      for (const o of open) {
+        try {
+          await this.trading.cancel(o.account, o.id);
+          canceled.push(o.id);
+        } catch (err) {
+          const e = err instanceof AppError ? err : new AppError('INTERNAL', 'cancel failed');
+          failed.push({ order_id: o.id, code: e.code, message: e.message });
+        }
+      }
+    }
+    return { state, already_active, canceled, failed };
+  }
+
+  async clearKillSwitch(account: string | null, by: string): Promise<KillSwitchState | null> {
+    const cleared = await this.killSwitches.clear(account);
+    if (cleared) this.logger.warn('kill switch cleared', { scope: cleared.scope, account_name: cleared.account_name, by });
+    return cleared;
+  }
+}

@@ -1,0 +1,3 @@
+import { searchEvents } from './search-events.js';
+
+export const auditCommands = [searchEvents];

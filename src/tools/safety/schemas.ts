@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import type { KillSwitchState } from '../../core/safety/kill-switches.js';
+import type { Policy } from '../../core/safety/policy-store.js';
+
+export const KillSwitchOut = z.object({
+  scope: z.enum(['global', 'account']),
+  account_name: z.string().nullable(),
+  reason: z.string(),
+  set_by: z.string(),
+  set_at: z.string(),
+});
+
+export const PolicyOut = z.object({
+  account_name: z.string(),
+  mode: z.enum(['disabled', 'paper', 'live']).describe('disabled: no new orders; paper: sim and *_paper_trade connectors only; live: real exchanges too.'),
+  max_order_notional: z.number().nullable().describe('Per-order cap in USDT; null with order_cap_decided = explicitly none.'),
+  order_cap_decided: z.boolean(),
+  max_daily_notional: z.number().nullable().describe('Cap on the USDT value of risk-increasing orders over a rolling 24 h.'),
+  max_position_notional: z.number().nullable().describe('Cap on one position\'s USDT value after an order.'),
+  max_leverage: z.number().int().nullable(),
+  allowed_pairs: z.array(z.string()).nullable().describe('When set, only pairs matching one of these patterns (e.g. "ETH-*").'),
+  denied_pairs: z.array(z.string()),
+  max_orders_per_minute: z.number().int().nullable(),
+  duplicate_window_seconds: z.number().int().nullable(),
+  confirm_above_notional: z.number().nullable().describe('Orders worth more USDT than this need a person\'s confirmation (admins excepted).'),
+  updated_by: z.string().nullable(),
+  updated_at: z.string().nullable(),
+});
+
+const n = (d: { toNumber(): number } | null) => (d ? d.toNumber() : null);
+
+export function policyView(p: Policy): z.input<typeof PolicyOut> {
+  return {
+    ...p,
+    max_order_notional: n(p.max_order_notional),
+    max_daily_notional: n(p.max_daily_notional),
+    max_position_notional: n(p.max_position_notional),
+    confirm_above_notional: n(p.confirm_above_notional),
+    updated_at: p.updated_at?.toISOString() ?? null,
+  };
+}
+
+export function killSwitchView(k: KillSwitchState): z.input<typeof KillSwitchOut> {
+  return { ...k, set_at: k.set_at.toISOString() };
+}

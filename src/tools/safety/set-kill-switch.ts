@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { defineCommand } from '../../core/command/index.js';
+import { AccountName, QueryBool } from '../../core/schema.js';
+import { KillSwitchOut, killSwitchView } from './schemas.js';
+
+export const setKillSwitch = defineCommand({
+  name: 'safety_set_kill_switch',
+  group: 'safety',
+  title: 'Set kill switch',
+  description:
+    'Stops all new risk at once: for one account, or for every account when account_name is omitted. New orders (except closes and reduce-only orders) and leverage changes are refused until an admin clears it over REST; cancels and closes keep working. It survives restarts. Optionally cancels the open orders it covers. Use it when something is going wrong; an agent can set it but never clear it.',
+  risk: 'write',
+  idempotent: true,
+  openWorld: true,
+  input: z.strictObject({
+    account_name: AccountName.optional().describe('The account to stop; omit for the global switch (all accounts).'),
+    reason: z.string().trim().min(1).max(500).describe('Why, in a sentence: shown to whoever clears it.'),
+    cancel_open_orders: QueryBool.optional().describe('Also cancel the open orders it covers (default false).'),
+  }),
+  output: z.object({
+    kill_switch: KillSwitchOut,
+    already_active: z.boolean().describe('It was already on; the first reason and time are kept.'),
+    canceled_order_ids: z.array(z.string()),
+    cancel_failures: z.array(z.object({ order_id: z.string(), code: z.string(), message: z.string() })),
+  }),
+  http: { method: 'POST', path: '/safety/kill-switch' },
+  handler: async (input, ctx) => {
+    const r = await ctx.services.safety.setKillSwitch(input.account_name ?? null, input.reason, ctx.principal.name, input.cancel_open_orders ?? false);
+    return { kill_switch: killSwitchView(r.state), already_active: r.already_active, canceled_order_ids: r.canceled, cancel_failures: r.failed };
+  },
+});

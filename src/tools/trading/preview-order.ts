@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { defineCommand } from '../../core/command/index.js';
+import { OrderFields, orderIntent, priceRule } from './schemas.js';
+
+const num = (d: { toNumber(): number } | null | undefined) => (d ? d.toNumber() : null);
+
+export const previewOrder = defineCommand({
+  name: 'trading_preview_order',
+  group: 'trading',
+  title: 'Preview order',
+  description:
+    'Checks an order without placing it: its value at the live quote, the estimated fee, every guardrail it would meet (mode, caps, pairs, kill switch, rate, duplicates) and whether it needs a confirmation. Changes nothing. When confirmation_required is true and nothing would refuse the order, it returns a confirmation_token bound to this exact order: show the preview to the user, and only if they agree pass the token to trading_place_order with the same fields within 60 s. A token works once.',
+  risk: 'read',
+  idempotent: true,
+  openWorld: true,
+  input: z.strictObject(OrderFields).superRefine(priceRule),
+  output: z.object({
+    account_name: z.string(),
+    connector_name: z.string(),
+    trading_pair: z.string(),
+    side: z.enum(['buy', 'sell']),
+    order_type: z.enum(['market', 'limit', 'limit_maker']),
+    amount: z.number(),
+    price: z.number().nullable(),
+    mode: z.enum(['disabled', 'paper', 'live']).describe("The account's trading mode."),
+    live: z.boolean().describe('True when the connector is a live exchange: the order would move real funds.'),
+    reference_price: z.number().nullable().describe('The live quote the order is valued at (ask for a buy, bid for a sell).'),
+    notional_quote: z.number().nullable().describe('amount × max(limit price, reference price), in the quote asset.'),
+    quote_asset: z.string().nullable(),
+    notional_usdt: z.number().nullable().describe('The same value in USDT, which the caps are in; null when it cannot be priced.'),
+    estimated_fee: z.number().nullable().describe('Taker fee estimate in the quote asset.'),
+    checks: z.array(z.object({ name: z.string(), ok: z.boolean(), code: z.string(), message: z.string(), limit: z.union([z.string(), z.number()]).nullable().optional(), value: z.union([z.string(), z.number()]).nullable().optional() })),
+    would_be_refused: z.boolean().describe('True when a check above fails: placing this order now would be refused.'),
+    confirmation_required: z.boolean(),
+    confirmation_token: z.string().nullable().describe('Pass to trading_place_order with the same fields; null when not needed or the order would be refused.'),
+    token_expires_at: z.string().nullable(),
+    remaining_24h_notional: z.number().nullable().describe('USDT left in the 24 h budget before this order; null when there is no 24 h cap.'),
+  }),
+  http: { method: 'POST', path: '/trading/orders/preview' },
+  handler: async (input, ctx) => {
+    const { safety } = ctx.services;
+    const t = orderIntent(input);
+    const a = await safety.assess(t, ctx.principal);
+    const refused = a.checks.some((c) => !c.ok);
+    const token = a.confirmation_required && !refused ? safety.issueToken(t, ctx.principal) : null;
+    return {
+      account_name: t.account,
+      connector_name: t.connector,
+      trading_pair: t.pair,
+      side: input.side,
+      order_type: input.order_type,
+      amount: Number(input.amount),
+      price: input.price ? Number(input.price) : null,
+      mode: a.policy.mode,
+      live: a.value?.info.kind === 'exchange' || (await ctx.services.connectors.info(t.connector)).kind === 'exchange',
+      reference_price: num(a.value?.reference_price),
+      notional_quote: num(a.value?.notional_quote),
+      quote_asset: a.value?.market.quote ?? null,
+      notional_usdt: num(a.value?.notional_usdt),
+      estimated_fee: num(a.value?.estimated_fee),
+      checks: a.checks,
+      would_be_refused: refused,
+      confirmation_required: a.confirmation_required,
+      confirmation_token: token?.token ?? null,
+      token_expires_at: token?.expires_at.toISOString() ?? null,
+      remaining_24h_notional: a.policy.max_daily_notional ? Math.max(0, a.policy.max_daily_notional.minus(a.spent24h).toNumber()) : null,
+    };
+  },
+});
