@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eq } from 'drizzle-orm';
-import { orders } from '../../src/core/db/schema/index.js';
+import { desc, eq } from 'drizzle-orm';
+import { auditEvents, orders } from '../../src/core/db/schema/index.js';
 import { ccxtOptionsFor, startBinanceFixture, type BinanceFixture } from '../fixtures/binance-fixture.js';
 import { drivers, testServer, type TestServer } from '../helpers/test-env.js';
 
@@ -103,6 +103,29 @@ describe.each(drivers())('live trading through ccxt on %s', (driver) => {
     // One attempt, dropped on arrival: the exchange holds no such order, and we did not try again.
     expect(fx.placements(id)).toBe(1);
     expect(fx.orders(KEY).some((o) => o.clientOrderId === id)).toBe(false);
+  });
+
+  it('the journal holds the intent, with its value, before the order reaches the exchange', async () => {
+    let atExchange: Promise<Array<{ outcome: string; notional: string | null }>> | undefined;
+    // Look at the journal at the moment the exchange receives the order (the order then gets no answer).
+    fx.fault({
+      mode: 'hang_after',
+      times: 1,
+      match: (q) => {
+        if (!isOrderPost(q)) return false;
+        atExchange = s.services.db.select({ outcome: auditEvents.outcome, notional: auditEvents.notional }).from(auditEvents).where(eq(auditEvents.command, 'trading_place_order')).orderBy(desc(auditEvents.id)).limit(1).then((rows) => rows); // .then runs the query now, not when awaited
+        return true;
+      },
+    });
+    // The lost answer is recovered by looking the order up by its client id.
+    const r = await place({ side: 'buy', order_type: 'market', amount: '0.001', client_order_id: 'journal-first' });
+    expect(r.status, r.text).toBe(201);
+    const [seen] = await atExchange!;
+    expect(seen!.outcome).toBe('PENDING');
+    expect(Number(seen!.notional)).toBeGreaterThan(0);
+    const [done] = await s.services.db.select().from(auditEvents).where(eq(auditEvents.command, 'trading_place_order')).orderBy(desc(auditEvents.id)).limit(1);
+    expect(done!.outcome).toBe('OK');
+    expect(fx.placements(r.body.order.order_id)).toBe(1);
   });
 
   it('no answer at all: the outcome is reported unknown, then reconciled without a second placement', async () => {

@@ -49,11 +49,11 @@ export function evaluate(t: TradeIntent, s: CheckState): Check[] {
   const add = (c: Check) => checks.push(c);
 
   if (increasing) {
-    add({ name: 'mode', ok: p.mode !== 'disabled', code: 'POLICY_DENIED', message: `trading is disabled for ${t.account}`, value: p.mode });
+    add({ name: 'mode', ok: p.mode !== 'disabled', code: 'POLICY_DENIED', message: p.mode === 'disabled' ? `trading is disabled for ${t.account}` : `${t.account} is in ${p.mode} mode`, value: p.mode });
   }
   if (live) {
     // Checked against what the connector is, not what the caller calls it: a live exchange needs live mode.
-    add({ name: 'live_mode', ok: p.mode === 'live' || (t.reducing && p.mode === 'disabled'), code: 'POLICY_DENIED', message: `${t.connector} is a live exchange and ${t.account} is in ${p.mode} mode`, value: p.mode });
+    add({ name: 'live_mode', ok: p.mode === 'live' || (t.reducing && p.mode === 'disabled'), code: 'POLICY_DENIED', message: `${t.connector} is a live exchange (real funds) and ${t.account} is in ${p.mode} mode`, value: p.mode });
   }
   if (increasing) {
     const ks = s.killSwitches[0];

@@ -71,7 +71,7 @@ export class Safety {
     }
     const counting = t.kind === 'order' && !t.reducing;
     const [spent24h, ordersLastMinute, lastIdentical, positionBefore] = await Promise.all([
-      counting ? this.journal.spent24h(t.account, now) : new Decimal(0),
+      counting && policy.max_daily_notional !== null ? this.journal.spent24h(t.account, now) : new Decimal(0),
       counting && policy.max_orders_per_minute !== null ? this.journal.ordersLastMinute(t.account, now) : 0,
       counting && policy.duplicate_window_seconds !== null ? this.journal.lastIdentical(t.account, fingerprintOf(t), now - policy.duplicate_window_seconds * 1000) : null,
       counting && policy.max_position_notional !== null && value ? this.#positionOf(t, value) : null,

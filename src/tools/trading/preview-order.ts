@@ -29,7 +29,7 @@ export const previewOrder = defineCommand({
     quote_asset: z.string().nullable(),
     notional_usdt: z.number().nullable().describe('The same value in USDT, which the caps are in; null when it cannot be priced.'),
     estimated_fee: z.number().nullable().describe('Taker fee estimate in the quote asset.'),
-    checks: z.array(z.object({ name: z.string(), ok: z.boolean(), code: z.string(), message: z.string(), limit: z.union([z.string(), z.number()]).nullable().optional(), value: z.union([z.string(), z.number()]).nullable().optional() })),
+    checks: z.array(z.object({ name: z.string(), ok: z.boolean(), code: z.string().describe('The error code placing the order would get if this check fails.'), message: z.string(), limit: z.union([z.string(), z.number()]).nullable().optional(), value: z.union([z.string(), z.number()]).nullable().optional() })),
     would_be_refused: z.boolean().describe('True when a check above fails: placing this order now would be refused.'),
     confirmation_required: z.boolean(),
     confirmation_token: z.string().nullable().describe('Pass to trading_place_order with the same fields; null when not needed or the order would be refused.'),
