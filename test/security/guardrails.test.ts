@@ -390,3 +390,54 @@ describe.each(drivers())('guardrails on %s', (driver) => {
     });
   });
 });
+
+/** What a restricted MCP surface lists and refuses: the surface is fixed by the operator, not the model. */
+describe.each(drivers())('restricted MCP surfaces on %s', (driver) => {
+  let s: TestServer;
+  let client: Client;
+  beforeAll(async () => {
+    s = await testServer(driver, { readOnly: true, toolsets: 'market_data,trading,safety' });
+    expect((await s.call('POST', '/users', { username: 'tina', password: 'trader-password-1', role: 'trader' })).status).toBe(201);
+    client = new Client({ name: 'restricted', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${s.url}/mcp`), { requestInit: { headers: { authorization: TRADER } } }));
+  });
+  afterAll(async () => {
+    await client?.close();
+    await s?.stop();
+  });
+
+  it('read-only mode lists no tool that changes anything, and refuses one called by name', async () => {
+    const { tools } = await client.listTools();
+    expect(tools.length).toBeGreaterThan(0);
+    for (const t of tools) expect(t.annotations?.readOnlyHint, t.name).toBe(true);
+    const names = tools.map((t) => t.name);
+    for (const hidden of ['trading_place_order', 'trading_cancel_order', 'trading_close_position', 'trading_set_leverage', 'safety_set_kill_switch']) expect(names).not.toContain(hidden);
+    expect(names).toContain('trading_preview_order');
+    const before = (await s.call('GET', '/trading/orders?status=all')).body.data.length;
+    for (const [name, args] of [
+      ['trading_place_order', { connector_name: 'sim', trading_pair: 'BTC-USDT', side: 'buy', order_type: 'market', amount: '0.001' }],
+      ['safety_set_kill_switch', { reason: 'x' }],
+      ['trading_set_leverage', { connector_name: 'sim_perpetual', trading_pair: 'BTC-USDT', leverage: 2 }],
+    ] as const) {
+      const r = await mcp(client, name, args);
+      expect(r.ok ? 'ok' : r.code, name).toBe('POLICY_DENIED');
+      if (!r.ok) expect(r.error.message).toMatch(/read-only/);
+    }
+    expect((await s.call('GET', '/trading/orders?status=all')).body.data.length).toBe(before);
+    expect((await s.call('GET', '/safety/status')).body.global_kill_switch).toBeNull();
+  });
+
+  it('a tool outside the enabled toolsets is refused by name, and admin tools are never reachable', async () => {
+    const names = (await client.listTools()).tools.map((t) => t.name);
+    expect(names.some((n) => n.startsWith('portfolio_') || n.startsWith('accounts_') || n.startsWith('audit_'))).toBe(false);
+    for (const [name, code] of [['portfolio_get_balances', 'POLICY_DENIED'], ['audit_search_events', 'POLICY_DENIED'], ['users_list_users', 'POLICY_DENIED'], ['safety_update_policy', 'POLICY_DENIED'], ['no_such_tool_here', 'NOT_FOUND']] as const) {
+      const r = await mcp(client, name, {});
+      expect(r.ok ? 'ok' : r.code, name).toBe(code);
+    }
+  });
+
+  it('REST is not the MCP surface: the same trader still trades over REST under the account policy', async () => {
+    const r = await s.call('POST', '/trading/orders', { connector_name: 'sim', trading_pair: 'BTC-USDT', side: 'buy', order_type: 'market', amount: '0.001' }, TRADER);
+    expect(r.status, r.text).toBe(201);
+  });
+});

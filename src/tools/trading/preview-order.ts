@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineCommand } from '../../core/command/index.js';
-import { OrderFields, orderIntent, priceRule } from './schemas.js';
+import { OrderFields, OrderOut, orderIntent, priceRule } from './schemas.js';
 
 const num = (d: { toNumber(): number } | null | undefined) => (d ? d.toNumber() : null);
 
@@ -15,13 +15,7 @@ export const previewOrder = defineCommand({
   openWorld: true,
   input: z.strictObject(OrderFields).superRefine(priceRule),
   output: z.object({
-    account_name: z.string(),
-    connector_name: z.string(),
-    trading_pair: z.string(),
-    side: z.enum(['buy', 'sell']),
-    order_type: z.enum(['market', 'limit', 'limit_maker']),
-    amount: z.number(),
-    price: z.number().nullable(),
+    ...OrderOut.pick({ account_name: true, connector_name: true, trading_pair: true, side: true, order_type: true, amount: true, price: true }).shape,
     mode: z.enum(['disabled', 'paper', 'live']).describe("The account's trading mode."),
     live: z.boolean().describe('True when the connector is a live exchange: the order would move real funds.'),
     reference_price: z.number().nullable().describe('The live quote the order is valued at (ask for a buy, bid for a sell).'),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { TradeIntent } from '../../core/command/index.js';
+import type { PlaceOrder } from '../../core/trading/trading-service.js';
 import { AccountName, ConnectorName, PositiveDecimalIn, TradingPair } from '../../core/schema.js';
 
 export const OrderStatus = z.enum(['pending_submit', 'open', 'partially_filled', 'filled', 'canceled', 'rejected', 'failed']);
@@ -81,17 +82,7 @@ export const ConfirmationToken = z
   .describe('The confirmation_token trading_preview_order returned for this exact order, when the order needs a confirmation; valid once, for 60 s.');
 
 /** The order fields the guards check, shared by placing and previewing so both see the same order. */
-export function orderIntent(o: {
-  account_name?: string;
-  connector_name: string;
-  trading_pair: string;
-  side: 'buy' | 'sell';
-  order_type: 'market' | 'limit' | 'limit_maker';
-  amount: string;
-  price?: string;
-  position_action?: 'open' | 'close';
-  leverage?: number;
-}): TradeIntent {
+export function orderIntent(o: Omit<PlaceOrder, 'account_name' | 'client_order_id'> & { account_name?: string }): TradeIntent {
   return {
     kind: 'order',
     account: o.account_name ?? DEFAULT_ACCOUNT,
