@@ -378,6 +378,27 @@ describe.each(drivers())('guardrails on %s', (driver) => {
       expect(pending).toBe(0);
     });
 
+    it('each guard answers a trader over REST exactly as it answers the agent over MCP', async () => {
+      await account('same', { max_order_notional: '500', denied_pairs: ['ETH-*'], max_leverage: 2, confirm_above_notional: '100' });
+      const cases: Array<[string, string, Record<string, unknown>]> = [
+        ['trading_place_order', '/trading/orders', order('same', { amount: (600 / ask).toFixed(5) })],
+        ['trading_place_order', '/trading/orders', order('same', { trading_pair: 'ETH-USDT', amount: '0.1' })],
+        ['trading_place_order', '/trading/orders', order('same', { connector_name: 'sim_perpetual', leverage: 3, amount: '0.001' })],
+        ['trading_place_order', '/trading/orders', order('same', { amount: (200 / ask).toFixed(5) })],
+        ['trading_place_order', '/trading/orders', order('same', { amount: (200 / ask).toFixed(5), confirmation_token: 'ct1.forged.token' })],
+        ['trading_set_leverage', '/trading/leverage', { account_name: 'same', connector_name: 'sim_perpetual', trading_pair: 'ETH-USDT', leverage: 2 }],
+        ['trading_close_position', '/trading/close-position', { account_name: 'same', connector_name: 'sim_perpetual', trading_pair: 'ETH-USDT' }],
+      ];
+      const strip = (e: Record<string, unknown>) => ({ ...e, request_id: undefined });
+      for (const [tool, path, body] of cases) {
+        const rest = await s.call('POST', path, body, TRADER);
+        const viaMcp = await mcp(client, tool, body);
+        expect(viaMcp.ok, `${tool} ${JSON.stringify(body)}`).toBe(false);
+        if (!viaMcp.ok) expect(strip(viaMcp.error)).toEqual(strip(rest.body.error));
+      }
+      expect(await orderCount('same')).toBe(0);
+    });
+
     it('a viewer can read the guardrails but change nothing', async () => {
       const before = await orderCount('capped');
       expect(codeOf(await s.call('GET', '/safety/status', undefined, VIEWER))).toBe('ok');

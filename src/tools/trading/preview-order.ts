@@ -46,7 +46,7 @@ export const previewOrder = defineCommand({
       amount: Number(input.amount),
       price: input.price ? Number(input.price) : null,
       mode: a.policy.mode,
-      live: a.value?.info.kind === 'exchange' || (await ctx.services.connectors.info(t.connector)).kind === 'exchange',
+      live: (await ctx.services.connectors.info(t.connector)).kind === 'exchange',
       reference_price: num(a.value?.reference_price),
       notional_quote: num(a.value?.notional_quote),
       quote_asset: a.value?.market.quote ?? null,
