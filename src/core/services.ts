@@ -82,7 +82,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
     const marketData = new MarketData(connectors, new CandleCache(db));
     const valuation = new Valuation(marketData);
     const portfolio = new PortfolioService(db, accounts, trading, valuation, logger);
-    const safety = new Safety(db, connectors, accounts, trading, valuation, logger, options.tokenClock);
+    const safety = new Safety(database, connectors, accounts, trading, valuation, logger, options.tokenClock);
 
     const services: Services = {
       config,

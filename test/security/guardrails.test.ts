@@ -462,3 +462,40 @@ describe.each(drivers())('restricted MCP surfaces on %s', (driver) => {
     expect(r.status, r.text).toBe(201);
   });
 });
+
+/** Two servers on one Postgres (a REST server and a stdio MCP server side by side): the account lock spans both. */
+describe.runIf(drivers().includes('postgres'))('guardrails across processes on postgres', () => {
+  let a: TestServer;
+  let b: Awaited<ReturnType<typeof startServer>>;
+  beforeAll(async () => {
+    a = await testServer('postgres', {}, { simNow: () => PINNED });
+    b = await startServer(a.env.config, createLogger('silent'), { simNow: () => PINNED });
+  });
+  afterAll(async () => {
+    await b?.close();
+    await a?.stop();
+  });
+
+  it('orders racing through two servers cannot pass a 24 h cap together', async () => {
+    // Eight accounts with room for one order each; every account gets one order through each server at
+    // the same moment. Without a lock across the two processes both would pass their checks.
+    const body = (account: string) => ({ account_name: account, connector_name: 'sim', trading_pair: 'BTC-USDT', side: 'buy', order_type: 'market', amount: '0.002' });
+    const names = Array.from({ length: 8 }, (_, i) => `shared${i}`);
+    for (const n of names) expect((await a.call('POST', '/accounts', { account_name: n, connectors: [{ connector_name: 'sim', paper_balances: { USDT: '1000000' } }] })).status).toBe(201);
+    const each = (await a.call('POST', '/trading/orders/preview', body('shared0'))).body.notional_usdt as number;
+    for (const n of names) expect((await a.call('PUT', `/accounts/${n}/policy`, { max_daily_notional: (each * 1.5).toFixed(6) })).status).toBe(200);
+    const results = await Promise.all(names.flatMap((n) => [httpJson(a.url, 'POST', '/trading/orders', body(n)), httpJson(b.url, 'POST', '/trading/orders', body(n))]));
+    expect(results.filter((r) => r.status === 201).length).toBe(8);
+    expect(results.filter((r) => r.status !== 201).every((r) => r.body.error.code === 'RISK_LIMIT_EXCEEDED')).toBe(true);
+    for (const n of names) {
+      const st = (await httpJson(b.url, 'GET', `/safety/status?account_name=${n}`)).body.accounts[0];
+      expect(st.used_24h_notional).toBeLessThanOrEqual(each * 1.5);
+    }
+  });
+
+  it('a kill switch set through one server stops orders through the other at once', async () => {
+    expect((await httpJson(b.url, 'POST', '/safety/kill-switch', { account_name: 'shared0', reason: 'seen everywhere' })).status).toBe(200);
+    const r = await a.call('POST', '/trading/orders', { account_name: 'shared0', connector_name: 'sim', trading_pair: 'ETH-USDT', side: 'buy', order_type: 'market', amount: '0.01' });
+    expect(r.body.error.code).toBe('KILL_SWITCH_ACTIVE');
+  });
+});

@@ -10,6 +10,12 @@ export type Db = PgDatabase<PgQueryResultHKT, Schema>;
 export interface Database {
   db: Db;
   kind: 'pglite' | 'postgres';
+  /**
+   * Holds a lock named `name` across every process on this database until the returned release is
+   * called. Only Postgres has it: several servers (REST and a stdio MCP server) may share one Postgres,
+   * while an embedded data directory admits a single process.
+   */
+  lockAcrossProcesses?(name: string): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -40,7 +46,51 @@ async function openPostgres(url: string): Promise<Database> {
   }
   const db = drizzle(pool, { schema }) as unknown as Db;
   await migrate(db as never, { migrationsFolder: MIGRATIONS_DIR });
-  return { db, kind: 'postgres', close: () => pool.end() };
+  // Advisory locks are held by a session, so each holder keeps a connection for the duration. They come
+  // from a pool of their own: holders waiting on the main pool could otherwise starve the very queries
+  // that would let them finish.
+  let lockPool: InstanceType<typeof pg.Pool> | undefined;
+  const lockAcrossProcesses = async (name: string) => {
+    if (!lockPool) {
+      lockPool = new pg.Pool({ connectionString: url, max: 16, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30000 });
+      lockPool.on('error', () => undefined);
+    }
+    const client = await lockPool.connect();
+    const key = [LOCK_CLASS, fnv1a32(name)];
+    try {
+      await client.query('select pg_advisory_lock($1, $2)', key);
+    } catch (err) {
+      client.release(true);
+      throw err;
+    }
+    return async () => {
+      try {
+        await client.query('select pg_advisory_unlock($1, $2)', key);
+        client.release();
+      } catch {
+        client.release(true); // closing the session frees its locks
+      }
+    };
+  };
+  return {
+    db,
+    kind: 'postgres',
+    lockAcrossProcesses,
+    close: async () => {
+      await lockPool?.end().catch(() => undefined);
+      await pool.end();
+    },
+  };
+}
+
+/** The first key of our advisory locks ("td"), so they cannot collide with another application's. */
+const LOCK_CLASS = 0x7464;
+
+/** A 32-bit signed hash of a lock name; two names sharing a hash only serialise each other. */
+function fnv1a32(s: string): number {
+  let h = 0x811c9dc5;
+  for (const b of Buffer.from(s, 'utf8')) h = Math.imul(h ^ b, 0x01000193);
+  return h | 0;
 }
 
 async function openPglite(dataDir: string): Promise<Database> {

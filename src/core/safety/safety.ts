@@ -1,15 +1,15 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { AppError } from '../command/errors.js';
 import type { Principal, TradeIntent } from '../command/types.js';
-import type { Db } from '../db/client.js';
+import type { Database, Db } from '../db/client.js';
 import { accounts, orders, positions } from '../db/schema/index.js';
 import { Decimal } from '../decimal.js';
 import type { Connectors } from '../exchange/connectors.js';
 import type { Logger } from '../logger.js';
 import type { AccountsService } from '../accounts/accounts-service.js';
 import type { Valuation } from '../portfolio/valuation.js';
-import { KeyedMutex } from '../trading/keyed-mutex.js';
 import type { TradingService } from '../trading/trading-service.js';
+import { AccountLocks } from './account-locks.js';
 import { evaluate, fingerprintOf, needsConfirmation, type Check } from './checks.js';
 import { ConfirmationTokens, orderBinding } from './confirmations.js';
 import { Journal } from './journal.js';
@@ -30,15 +30,15 @@ export interface Assessment {
  * confirmation tokens. The RiskGuard enforces; previews and the status command read through here.
  */
 export class Safety {
+  readonly db: Db;
   readonly policies: PolicyStore;
   readonly killSwitches: KillSwitches;
   readonly journal: Journal;
   readonly tokens: ConfirmationTokens;
-  /** One lock per account, held across an order's checks and its execution. */
-  readonly locks = new KeyedMutex();
+  readonly locks: AccountLocks;
 
   constructor(
-    readonly db: Db,
+    database: Database,
     private readonly connectors: Connectors,
     private readonly accountsService: AccountsService,
     private readonly trading: TradingService,
@@ -46,9 +46,11 @@ export class Safety {
     private readonly logger: Logger,
     tokenClock?: () => number,
   ) {
-    this.policies = new PolicyStore(db);
-    this.killSwitches = new KillSwitches(db);
-    this.journal = new Journal(db);
+    this.db = database.db;
+    this.locks = new AccountLocks(database);
+    this.policies = new PolicyStore(this.db);
+    this.killSwitches = new KillSwitches(this.db);
+    this.journal = new Journal(this.db);
     this.tokens = new ConfirmationTokens(tokenClock);
   }
 
