@@ -264,6 +264,7 @@ const BAD: Record<string, BadCase[]> = {
     { why: 'word cap', path: '/accounts/master_account/policy', body: { max_daily_notional: 'lots' }, issue: 'max_daily_notional' },
     { why: 'bad pair pattern', path: '/accounts/master_account/policy', body: { denied_pairs: ['ETH/*'] }, issue: 'denied_pairs*' },
     { why: 'leverage 0', path: '/accounts/master_account/policy', body: { max_leverage: 0 }, issue: 'max_leverage' },
+    { why: 'negative confirmation threshold', path: '/accounts/master_account/policy', body: { confirm_above_notional: -1 }, issue: 'confirm_above_notional' },
   ],
   audit_search_events: [
     { why: 'bad channel', path: '/audit/events?channel=ws', issue: 'channel' },

@@ -291,6 +291,13 @@ describe.each(drivers())('guardrails on %s', (driver) => {
       expect(await orderCount('confirm')).toBe(before);
     });
 
+    it('a threshold of 0 asks for every order; risk-reducing closes are never asked about', async () => {
+      await account('always', { confirm_above_notional: 0 });
+      expect(codeOf(await place(order('always', { connector_name: 'sim_perpetual', amount: '0.001' })))).toBe('CONFIRMATION_REQUIRED');
+      expect(codeOf(await s.call('POST', '/trading/orders', order('always', { connector_name: 'sim_perpetual', amount: '0.01' })))).toBe('ok');
+      expect(codeOf(await s.call('POST', '/trading/close-position', { account_name: 'always', connector_name: 'sim_perpetual', trading_pair: 'BTC-USDT' }, TRADER))).toBe('ok');
+    });
+
     it('a preview shows which limits would trip, and gives no token for an order that would be refused', async () => {
       await policy('confirm', { max_order_notional: '150' });
       const p = (await s.call('POST', '/trading/orders/preview', order('confirm', { amount: big() }), TRADER)).body;
