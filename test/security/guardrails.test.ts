@@ -1,9 +1,9 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer } from '../../src/cli.js';
 import { createLogger } from '../../src/core/logger.js';
+import { codeOf, mcpCall as mcp, mcpClient } from '../helpers/mcp-call.js';
 import { ADMIN_AUTH, basicHeader, drivers, httpJson, testServer, type HttpAnswer, type TestServer } from '../helpers/test-env.js';
 
 const TRADER = basicHeader('tina', 'trader-password-1');
@@ -11,18 +11,6 @@ const TRADER2 = basicHeader('tom', 'trader-password-2');
 const VIEWER = basicHeader('vic', 'viewer-password-1');
 /** The sim clock is pinned so that every order of a test is valued at the same price. */
 const PINNED = Date.UTC(2026, 5, 1, 12, 0, 0, 0);
-
-type Outcome = { ok: true; output: any } | { ok: false; code: string; error: any; text: string };
-
-async function mcp(client: Client, name: string, args: Record<string, unknown>): Promise<Outcome> {
-  const r = await client.callTool({ name, arguments: args });
-  const text = (r.content as Array<{ text: string }>).map((c) => c.text).join('\n');
-  if (!r.isError) return { ok: true, output: r.structuredContent };
-  const error = JSON.parse((r.content as Array<{ text: string }>)[0]!.text).error;
-  return { ok: false, code: error.code, error, text };
-}
-
-const codeOf = (r: HttpAnswer) => (r.status < 300 ? 'ok' : r.body.error.code);
 
 /** The adversarial guardrail checks: every way an agent could push past a limit, over both faces. */
 describe.each(drivers())('guardrails on %s', (driver) => {
@@ -55,8 +43,7 @@ describe.each(drivers())('guardrails on %s', (driver) => {
     for (const [u, p, r] of [['tina', 'trader-password-1', 'trader'], ['tom', 'trader-password-2', 'trader'], ['vic', 'viewer-password-1', 'viewer']]) {
       expect((await s.call('POST', '/users', { username: u, password: p, role: r })).status).toBe(201);
     }
-    client = new Client({ name: 'guardrails', version: '1' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${s.url}/mcp`), { requestInit: { headers: { authorization: TRADER } } }));
+    client = await mcpClient(s.url, TRADER, 'guardrails');
     const t = (await s.call('GET', '/market-data/ticker/BTC-USDT?connector_name=sim')).body;
     ask = t.ask;
     bid = t.bid;
@@ -350,8 +337,7 @@ describe.each(drivers())('guardrails on %s', (driver) => {
         },
       };
       await client.close().catch(() => undefined);
-      client = new Client({ name: 'guardrails', version: '1' });
-      await client.connect(new StreamableHTTPClientTransport(new URL(`${s.url}/mcp`), { requestInit: { headers: { authorization: TRADER } } }));
+      client = await mcpClient(s.url, TRADER, 'guardrails');
       expect(codeOf(await place(order('capped', { amount: '0.0001' })))).toBe('KILL_SWITCH_ACTIVE');
       expect(codeOf(await s.call('POST', '/safety/kill-switch/clear', {}, TRADER))).toBe('POLICY_DENIED');
       const cleared = await s.call('POST', '/safety/kill-switch/clear', {});
@@ -426,8 +412,7 @@ describe.each(drivers())('restricted MCP surfaces on %s', (driver) => {
   beforeAll(async () => {
     s = await testServer(driver, { readOnly: true, toolsets: 'market_data,trading,safety' });
     expect((await s.call('POST', '/users', { username: 'tina', password: 'trader-password-1', role: 'trader' })).status).toBe(201);
-    client = new Client({ name: 'restricted', version: '1' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${s.url}/mcp`), { requestInit: { headers: { authorization: TRADER } } }));
+    client = await mcpClient(s.url, TRADER, 'restricted');
   });
   afterAll(async () => {
     await client?.close();

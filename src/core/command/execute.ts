@@ -127,7 +127,9 @@ function eventOf(ctx: CommandContext, name: string, cmd: AnyCommand | undefined,
     requestId: ctx.requestId,
     accountName: account,
     notional: j?.notional ?? null,
-    countsToBudget: j?.countsToBudget ?? false,
+    // Only an intent row (written before the handler) can have spent anything: a call refused before
+    // it, whatever its code, never counts towards a budget, a rate or the duplicate window.
+    countsToBudget: outcome === 'PENDING' && (j?.countsToBudget ?? false),
     fingerprint: j?.fingerprint ?? null,
     detail: detail ?? j?.detail ?? null,
   };

@@ -31,6 +31,8 @@ export interface CheckState {
   lastIdentical: Date | null;
   /** Signed base amount held now (perpetual position, or spot base balance). */
   positionBefore: Decimal | null;
+  /** Base amount of resting orders on this order's side, which will add to the position when they fill. */
+  restingSameSide: Decimal;
   now: number;
 }
 
@@ -86,7 +88,7 @@ export function evaluate(t: TradeIntent, s: CheckState): Check[] {
     });
   }
   if (s.value && p.max_position_notional !== null && s.positionBefore !== null && t.amount) {
-    const delta = new Decimal(t.amount).times(t.side === 'sell' ? -1 : 1);
+    const delta = new Decimal(t.amount).plus(s.restingSameSide).times(t.side === 'sell' ? -1 : 1);
     const after = s.positionBefore.plus(delta).abs();
     const toUsdt = n !== null && !s.value.notional_quote.isZero() ? n.div(s.value.notional_quote) : null;
     const afterUsdt = toUsdt ? after.times(s.value.reference_price).times(toUsdt) : null;
@@ -96,7 +98,7 @@ export function evaluate(t: TradeIntent, s: CheckState): Check[] {
       name: 'max_position_notional',
       ok: !grows || (afterUsdt !== null && afterUsdt.lte(p.max_position_notional)),
       code: 'RISK_LIMIT_EXCEEDED',
-      message: `the ${t.pair} position would be worth ${afterUsdt ? usd(afterUsdt) : 'an unknown amount of'} USDT against a cap of ${p.max_position_notional.toFixed()} USDT`,
+      message: `the ${t.pair} position would be worth ${afterUsdt ? usd(afterUsdt) : 'an unknown amount of'} USDT (counting resting orders on the same side) against a cap of ${p.max_position_notional.toFixed()} USDT`,
       limit: p.max_position_notional.toFixed(),
       value: afterUsdt ? usd(afterUsdt) : null,
     });

@@ -44,14 +44,12 @@ export class ConfirmationTokens {
 
   /** Checks and consumes the token for this binding, or throws a code saying exactly what is wrong with it. */
   redeem(token: string, binding: string): void {
-    const [v, payload, sig] = token.split('.');
-    const expected = payload ? this.#sign(payload) : '';
-    if (v !== 'ct1' || !payload || !sig || sig.length !== expected.length || !timingSafeEqual(Buffer.from(sig), Buffer.from(expected))) {
+    const body = this.#verified(token);
+    if (!body) {
       throw new AppError('CONFIRMATION_MISMATCH', 'The confirmation_token was not issued by this server (or the server restarted since).', {
         hint: 'Call trading_preview_order with the same order fields and pass the confirmation_token it returns.',
       });
     }
-    const body = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { n: string; e: number; b: string };
     const now = this.now();
     this.#prune(now);
     if (this.#used.has(body.n)) {
@@ -71,6 +69,20 @@ export class ConfirmationTokens {
       });
     }
     this.#used.set(body.n, body.e);
+  }
+
+  /** The token's payload when its signature is ours, else null; never throws on malformed input. */
+  #verified(token: string): { n: string; e: number; b: string } | null {
+    const m = /^ct1\.([A-Za-z0-9_-]{1,400})\.([A-Za-z0-9_-]{43})$/.exec(token);
+    if (!m) return null;
+    const [, payload, sig] = m as unknown as [string, string, string];
+    if (!timingSafeEqual(Buffer.from(sig), Buffer.from(this.#sign(payload)))) return null;
+    try {
+      const body = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { n?: unknown; e?: unknown; b?: unknown };
+      return typeof body.n === 'string' && typeof body.e === 'number' && typeof body.b === 'string' ? (body as { n: string; e: number; b: string }) : null;
+    } catch {
+      return null;
+    }
   }
 
   #sign(payload: string): string {

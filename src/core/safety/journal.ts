@@ -55,7 +55,7 @@ export class Journal {
     const [row] = await this.db
       .select({ at: auditEvents.at })
       .from(auditEvents)
-      .where(and(eq(auditEvents.accountName, account), eq(auditEvents.fingerprint, fingerprint), gt(auditEvents.at, new Date(sinceMs)), inArray(auditEvents.outcome, SPENT_OUTCOMES)))
+      .where(and(eq(auditEvents.accountName, account), eq(auditEvents.fingerprint, fingerprint), eq(auditEvents.countsToBudget, true), gt(auditEvents.at, new Date(sinceMs)), inArray(auditEvents.outcome, SPENT_OUTCOMES)))
       .orderBy(desc(auditEvents.at))
       .limit(1);
     return row?.at ?? null;

@@ -2,7 +2,8 @@ import { AppError } from '../command/errors.js';
 import type { TradeIntent } from '../command/types.js';
 import { Decimal } from '../decimal.js';
 import type { Connectors } from '../exchange/connectors.js';
-import type { ConnectorInfo, Market } from '../exchange/types.js';
+import type { ConnectorInfo, Market, OrderBook } from '../exchange/types.js';
+import { toLevels, walkBook } from '../trading/book-walk.js';
 import type { Valuation } from '../portfolio/valuation.js';
 import { PAPER_FEES, feeOn } from '../trading/fees.js';
 import { paperVenue } from '../trading/venue.js';
@@ -10,9 +11,12 @@ import { paperVenue } from '../trading/venue.js';
 export interface OrderValue {
   info: ConnectorInfo;
   market: Market;
-  /** The live quote the order is valued at: the ask for a buy, the bid for a sell (last when one side is empty). */
+  /** The best price on the order's side of the book now: the ask for a buy, the bid for a sell. */
   reference_price: Decimal;
-  /** amount × max(limit price, reference price), in the quote asset: what the order can cost at most at this quote. */
+  /**
+   * What the order can cost at this book, in the quote asset: a limit order amount × max(limit price,
+   * reference price); a market order the book walked level by level.
+   */
   notional_quote: Decimal;
   /** The same in USDT; null when the quote asset cannot be priced (then caps fail closed). */
   notional_usdt: Decimal | null;
@@ -26,12 +30,23 @@ export interface OrderValue {
  */
 export async function valueOrder(connectors: Connectors, valuation: Valuation, t: TradeIntent): Promise<OrderValue> {
   const info = await connectors.info(t.connector);
-  const { market, bid, ask } = await quote(connectors, info, t.pair);
+  const { market, book } = await bookFor(connectors, info, t.pair);
   const side = t.side ?? 'buy';
-  const ref = (side === 'buy' ? (ask ?? bid) : (bid ?? ask))!;
+  const levels = toLevels(side === 'buy' ? book.asks : book.bids);
+  const otherSide = toLevels(side === 'buy' ? book.bids : book.asks);
+  const ref = levels[0]?.price ?? otherSide[0]?.price;
+  if (!ref) throw new AppError('UPSTREAM_UNAVAILABLE', `The ${t.pair} book on ${info.name} is empty, so the order cannot be valued.`, { hint: 'Retry shortly.' });
   const amount = new Decimal(t.amount ?? 0);
-  const price = t.price ? Decimal.max(new Decimal(t.price), ref) : ref;
-  const notional = amount.times(price);
+  let notional: Decimal;
+  if (t.price) {
+    notional = amount.times(Decimal.max(new Decimal(t.price), ref));
+  } else {
+    // A market order pays for the depth it eats: walk the book, and value what the book cannot fill at
+    // its last (worst) level, so a large order is not valued at the best quote.
+    const walk = walkBook(levels, amount, side);
+    const worst = walk.executions.at(-1)?.price ?? ref;
+    notional = walk.notional.plus(amount.minus(walk.filled).times(worst));
+  }
   const toUsdt = await valuation.price(info.kind === 'exchange' ? t.connector : 'sim', market.quote, 'USDT');
   return {
     info,
@@ -43,19 +58,16 @@ export async function valueOrder(connectors: Connectors, valuation: Valuation, t
   };
 }
 
-async function quote(connectors: Connectors, info: ConnectorInfo, pair: string): Promise<{ market: Market; bid: Decimal | null; ask: Decimal | null }> {
+const BOOK_DEPTH = 100;
+
+/** The market and its current book: the connector's own (a live exchange's, or a paper venue's, with sim standing in offline). */
+async function bookFor(connectors: Connectors, info: ConnectorInfo, pair: string): Promise<{ market: Market; book: OrderBook }> {
   if (info.kind === 'exchange') {
     const c = await connectors.get(info.name);
     const market = (await c.loadMarkets()).find((m) => m.trading_pair === pair);
     if (!market) throw new AppError('NOT_FOUND', `${info.name} does not list ${pair}.`, { hint: `GET /connectors/${info.name}/markets lists its pairs.` });
-    const t = await c.fetchTicker(pair);
-    const last = new Decimal(String(t.last));
-    return { market, bid: t.bid !== null ? new Decimal(String(t.bid)) : last, ask: t.ask !== null ? new Decimal(String(t.ask)) : last };
+    return { market, book: await c.fetchOrderBook(pair, BOOK_DEPTH) };
   }
   const venue = await paperVenue(connectors, info.name, pair);
-  const ob = await venue.book(1);
-  const bid = ob.bids[0] ? new Decimal(String(ob.bids[0].price)) : null;
-  const ask = ob.asks[0] ? new Decimal(String(ob.asks[0].price)) : null;
-  if (!bid && !ask) throw new AppError('UPSTREAM_UNAVAILABLE', `The ${pair} book on ${info.name} is empty, so the order cannot be valued.`, { hint: 'Retry shortly.' });
-  return { market: venue.market, bid, ask };
+  return { market: venue.market, book: await venue.book(BOOK_DEPTH) };
 }

@@ -3,7 +3,7 @@ import { AppError } from '../command/errors.js';
 import type { AnyCommand, CommandContext, Guard, TradeIntent } from '../command/types.js';
 import { orders } from '../db/schema/index.js';
 import type { Safety } from './safety.js';
-import { fingerprintOf, needsConfirmation, type Check } from './checks.js';
+import { needsConfirmation, type Check } from './checks.js';
 import { orderBinding } from './confirmations.js';
 
 /**
@@ -18,13 +18,11 @@ export class RiskGuard implements Guard {
     if (!cmd.trade) return next();
     const t = cmd.trade(input as never);
     ctx.journal = { accountName: t.account };
-    // A retry of an order that already exists places nothing: the handler replays it (or refuses a changed one).
-    if (t.clientOrderId && (await this.#exists(t.account, t.clientOrderId))) return next();
 
     // A person is asked before the lock is taken: the answer can take minutes, and other accounts'
-    // and this account's risk-reducing calls must not wait for it.
+    // and this account's risk-reducing calls must not wait for it. A retry of an existing order is not asked about.
     let approved = false;
-    if (ctx.askHuman) {
+    if (ctx.askHuman && !(t.clientOrderId && (await this.#exists(t.account, t.clientOrderId)))) {
       const early = await this.safety.assess(t, ctx.principal);
       this.#refuse(early.checks);
       if (needsConfirmation(t, early.policy, early.value, ctx.principal.role)) {
@@ -39,12 +37,16 @@ export class RiskGuard implements Guard {
     }
 
     return this.safety.locks.run(t.account, async () => {
+      // A retry of an order that already exists places nothing: the handler replays it (or refuses a
+      // changed one). Checked under the lock, where no other call of this account can remove the row
+      // (an order refused as invalid is deleted) between this check and the handler.
+      if (t.clientOrderId && (await this.#exists(t.account, t.clientOrderId))) return next();
       const a = await this.safety.assess(t, ctx.principal);
       ctx.journal = {
         accountName: t.account,
         notional: a.value?.notional_usdt?.toFixed(18) ?? null,
         countsToBudget: t.kind === 'order' && !t.reducing,
-        fingerprint: t.kind === 'order' ? fingerprintOf(t) : null,
+        fingerprint: a.fingerprint,
       };
       this.#refuse(a.checks);
       if (!approved && needsConfirmation(t, a.policy, a.value, ctx.principal.role)) {

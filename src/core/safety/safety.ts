@@ -1,4 +1,4 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, isNull, ne, or } from 'drizzle-orm';
 import { AppError } from '../command/errors.js';
 import type { Principal, TradeIntent } from '../command/types.js';
 import type { Database, Db } from '../db/client.js';
@@ -22,6 +22,8 @@ export interface Assessment {
   value: OrderValue | null;
   checks: Check[];
   spent24h: Decimal;
+  /** The order's fingerprint for the duplicate window, with its effective leverage filled in. */
+  fingerprint: string | null;
   confirmation_required: boolean;
 }
 
@@ -59,7 +61,7 @@ export class Safety {
     const now = Date.now();
     const info = await this.connectors.info(t0.connector);
     const [policy, ks] = await Promise.all([this.policies.get(t0.account), this.killSwitches.activeFor(t0.account)]);
-    const t: TradeIntent = info.market_type === 'perpetual' && t0.leverage === undefined && t0.kind === 'order' && !t0.reducing ? { ...t0, leverage: await this.trading.leverageFor(t0.account, t0.connector, t0.pair) } : t0;
+    const t: TradeIntent = info.market_type === 'perpetual' && t0.kind === 'order' && !t0.reducing ? { ...t0, leverage: await this.#effectiveLeverage(t0) } : t0;
     let value: OrderValue | null = null;
     let valueError: string | undefined;
     if (t.kind === 'order' && !t.reducing) {
@@ -72,14 +74,15 @@ export class Safety {
       }
     }
     const counting = t.kind === 'order' && !t.reducing;
-    const [spent24h, ordersLastMinute, lastIdentical, positionBefore] = await Promise.all([
+    const fingerprint = t.kind === 'order' ? fingerprintOf(t) : null;
+    const [spent24h, ordersLastMinute, lastIdentical, position] = await Promise.all([
       counting && policy.max_daily_notional !== null ? this.journal.spent24h(t.account, now) : new Decimal(0),
       counting && policy.max_orders_per_minute !== null ? this.journal.ordersLastMinute(t.account, now) : 0,
-      counting && policy.duplicate_window_seconds !== null ? this.journal.lastIdentical(t.account, fingerprintOf(t), now - policy.duplicate_window_seconds * 1000) : null,
+      counting && fingerprint && policy.duplicate_window_seconds !== null ? this.journal.lastIdentical(t.account, fingerprint, now - policy.duplicate_window_seconds * 1000) : null,
       counting && policy.max_position_notional !== null && value ? this.#positionOf(t, value) : null,
     ]);
-    const checks = evaluate(t, { info, policy, killSwitches: ks, value, valueError, spent24h, ordersLastMinute, lastIdentical, positionBefore, now });
-    return { policy, value, checks, spent24h, confirmation_required: needsConfirmation(t, policy, value, principal.role) };
+    const checks = evaluate(t, { info, policy, killSwitches: ks, value, valueError, spent24h, ordersLastMinute, lastIdentical, positionBefore: position?.held ?? null, restingSameSide: position?.resting ?? new Decimal(0), now });
+    return { policy, value, checks, spent24h, fingerprint, confirmation_required: needsConfirmation(t, policy, value, principal.role) };
   }
 
   /** A preview token for this exact order, for this principal. */
@@ -87,17 +90,39 @@ export class Safety {
     return this.tokens.issue(orderBinding(principal.name, t));
   }
 
-  async #positionOf(t: TradeIntent, v: OrderValue): Promise<Decimal> {
+  /**
+   * The leverage an order would trade at: an open position's own (the engine adds to a position at the
+   * leverage it was opened with), else the order's, else the pair's setting.
+   */
+  async #effectiveLeverage(t: TradeIntent): Promise<number> {
+    const [p] = await this.db
+      .select({ amount: positions.amount, leverage: positions.leverage })
+      .from(positions)
+      .where(and(eq(positions.accountName, t.account), eq(positions.connectorName, t.connector), eq(positions.tradingPair, t.pair)));
+    if (p && !new Decimal(p.amount).isZero()) return p.leverage;
+    return t.leverage ?? this.trading.leverageFor(t.account, t.connector, t.pair);
+  }
+
+  /**
+   * What the position holds now (signed base amount: the perpetual position, or the spot base balance),
+   * and what resting orders on the same side will add to it when they fill.
+   */
+  async #positionOf(t: TradeIntent, v: OrderValue): Promise<{ held: Decimal; resting: Decimal }> {
+    const open = await this.db
+      .select({ amount: orders.amount, filled: orders.filledAmount })
+      .from(orders)
+      .where(and(eq(orders.accountName, t.account), eq(orders.connectorName, t.connector), eq(orders.tradingPair, t.pair), eq(orders.side, t.side ?? 'buy'), inArray(orders.status, ['open', 'partially_filled', 'pending_submit']), or(isNull(orders.positionAction), ne(orders.positionAction, 'close'))));
+    const resting = open.reduce((sum, o) => sum.plus(new Decimal(o.amount).minus(o.filled)), new Decimal(0));
     if (v.market.market_type === 'perpetual') {
       const [p] = await this.db
         .select({ amount: positions.amount })
         .from(positions)
         .where(and(eq(positions.accountName, t.account), eq(positions.connectorName, t.connector), eq(positions.tradingPair, t.pair)));
-      return new Decimal(p?.amount ?? 0);
+      return { held: new Decimal(p?.amount ?? 0), resting };
     }
     const [bal] = await this.accountsService.balances(t.account, t.connector);
     if (!bal || bal.status !== 'ok') throw new AppError('UPSTREAM_UNAVAILABLE', `The ${t.connector} balances of ${t.account} cannot be read, so the position cap cannot be checked.`, { hint: 'Retry shortly.' });
-    return new Decimal(bal.balances.find((b) => b.asset === v.market.base)?.total ?? 0);
+    return { held: new Decimal(bal.balances.find((b) => b.asset === v.market.base)?.total ?? 0), resting };
   }
 
   async status(account: string | undefined) {

@@ -261,7 +261,18 @@ export class PaperEngine {
       const [order] = await tx.select().from(orders).where(eq(orders.id, orderId)).for('update');
       if (!order || (order.status !== 'open' && order.status !== 'partially_filled')) return false;
       const remaining = D(order.amount).minus(D(order.filledAmount));
-      const amount = Decimal.min(remaining, available);
+      let amount = Decimal.min(remaining, available);
+      const reducible = order.positionAction === 'close' ? await this.#reducible(t, order) : null;
+      if (reducible !== null && reducible.lt(amount)) {
+        // A resting close may only reduce what is still open when it fills: other fills may have shrunk
+        // or closed the position since it was placed, and it must never open one the other way.
+        if (reducible.lte(0)) {
+          if (order.reservedAsset && D(order.reservedAmount).gt(0)) await new PaperBook(t, order.accountName, order.connectorName).adjust(order.reservedAsset, ZERO, D(order.reservedAmount).neg());
+          await tx.update(orders).set({ status: 'canceled', reservedAmount: '0', errorMessage: 'canceled: the position it was to reduce is closed', updatedAt: new Date() }).where(eq(orders.id, order.id));
+          return true;
+        }
+        amount = reducible;
+      }
       const price = D(order.price);
       const ctx: Ctx = { tx: t, order, market, marketType, book: new PaperBook(t, order.accountName, order.connectorName) };
       const reserved = D(order.reservedAmount);
@@ -269,12 +280,27 @@ export class PaperEngine {
       if (order.reservedAsset && release.gt(0)) await ctx.book.adjust(order.reservedAsset, ZERO, release.neg());
       await this.#applyExecutions(ctx, [{ price, amount }], true, order.leverage ?? 1);
       const done = amount.eq(remaining);
+      // A close whose position is now flat has nothing left to reduce: its remainder is canceled.
+      const flat = !done && reducible !== null && amount.eq(reducible);
       await tx
         .update(orders)
-        .set({ status: done ? 'filled' : 'partially_filled', reservedAmount: reserved.minus(release).toFixed(), updatedAt: new Date() })
+        .set({
+          status: done ? 'filled' : flat ? 'canceled' : 'partially_filled',
+          reservedAmount: reserved.minus(release).toFixed(),
+          ...(flat ? { errorMessage: 'remainder canceled: the position it was to reduce is closed' } : {}),
+          updatedAt: new Date(),
+        })
         .where(eq(orders.id, order.id));
       return true;
     });
+  }
+
+  /** How much of the position a close order can still reduce: the opposite side's size, else 0. */
+  async #reducible(tx: Db, order: OrderRow): Promise<Decimal> {
+    const [p] = await tx.select().from(positions).where(and(eq(positions.accountName, order.accountName), eq(positions.connectorName, order.connectorName), eq(positions.tradingPair, order.tradingPair)));
+    const size = D(p?.amount);
+    const reduces = !size.isZero() && size.isPositive() === (order.side === 'sell');
+    return reduces ? size.abs() : ZERO;
   }
 
   /** Cancels an open paper order and releases what it held. */

@@ -19,7 +19,7 @@ export const previewOrder = defineCommand({
     mode: z.enum(['disabled', 'paper', 'live']).describe("The account's trading mode."),
     live: z.boolean().describe('True when the connector is a live exchange: the order would move real funds.'),
     reference_price: z.number().nullable().describe('The live quote the order is valued at (ask for a buy, bid for a sell).'),
-    notional_quote: z.number().nullable().describe('amount × max(limit price, reference price), in the quote asset.'),
+    notional_quote: z.number().nullable().describe('What the order can cost at the current book, in the quote asset: amount × max(limit price, reference price) for a limit order, the book walked level by level for a market order.'),
     quote_asset: z.string().nullable(),
     notional_usdt: z.number().nullable().describe('The same value in USDT, which the caps are in; null when it cannot be priced.'),
     estimated_fee: z.number().nullable().describe('Taker fee estimate in the quote asset.'),
