@@ -37,6 +37,8 @@ export const DecimalIn = z
 
 export const PositiveDecimalIn = DecimalIn.refine((v) => Number(v) > 0, 'must be greater than 0');
 
+export const NonNegativeDecimalIn = DecimalIn.refine((v) => Number(v) >= 0, 'must be 0 or more');
+
 /** An integer that may arrive as a query-string value; the range is advertised in the JSON Schema. */
 export const QueryInt = (min: number, max: number) => {
   const message = `must be an integer from ${min} to ${max}`;

@@ -1,11 +1,11 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRegistry } from '../../src/core/command/index.js';
 import { MAX_RESULT_CHARS, MIN_RESULT_CHARS } from '../../src/mcp/result-size.js';
 import { createMcpServer } from '../../src/mcp/server.js';
 import { allCommands } from '../../src/tools/index.js';
+import { mcpClient } from '../helpers/mcp-call.js';
 import { ADMIN_AUTH, drivers, testServer, testServices, type TestServer } from '../helpers/test-env.js';
 
 /** A past range of hourly candles: the same 1000 candles on every call and on both faces. */
@@ -22,8 +22,7 @@ describe.each(drivers())('large results over MCP on %s', (driver) => {
 
   beforeAll(async () => {
     s = await testServer(driver);
-    client = new Client({ name: 'e2e-result-size', version: '1.0.0' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${s.url}/mcp`), { requestInit: { headers: { authorization: ADMIN_AUTH } } }));
+    client = await mcpClient(s.url, ADMIN_AUTH, 'e2e-result-size');
     // Listing first makes the client validate every structuredContent against the tool's outputSchema.
     await client.listTools();
   });

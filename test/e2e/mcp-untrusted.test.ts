@@ -1,7 +1,7 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ccxtOptionsFor, startBinanceFixture, type BinanceFixture } from '../fixtures/binance-fixture.js';
+import { mcpClient } from '../helpers/mcp-call.js';
 import { ADMIN_AUTH, drivers, testServer, type TestServer } from '../helpers/test-env.js';
 
 /**
@@ -24,8 +24,7 @@ describe.each(drivers())('external text over MCP on %s', (driver) => {
   beforeAll(async () => {
     fx = await startBinanceFixture();
     s = await testServer(driver, {}, { ccxt: () => ccxtOptionsFor(fx) });
-    client = new Client({ name: 'e2e-untrusted', version: '1.0.0' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${s.url}/mcp`), { requestInit: { headers: { authorization: ADMIN_AUTH } } }));
+    client = await mcpClient(s.url, ADMIN_AUTH, 'e2e-untrusted');
   });
   afterAll(async () => {
     await client?.close().catch(() => undefined);

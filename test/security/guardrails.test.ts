@@ -238,6 +238,8 @@ describe.each(drivers())('guardrails on %s', (driver) => {
       expect(m.ok).toBe(false);
       if (!m.ok) expect({ code: m.error.code, hint: m.error.hint }).toEqual({ code: r.body.error.code, hint: r.body.error.hint });
       expect(codeOf(await place(order('confirm', { amount: (50 / ask).toFixed(5) })))).toBe('ok');
+      // A token is not needed below the threshold, but one that is passed must still be valid.
+      expect(codeOf(await place(order('confirm', { amount: (50 / ask).toFixed(5), confirmation_token: 'garbage' })))).toBe('CONFIRMATION_MISMATCH');
       // Admins are exempt; the journal still records them.
       expect(codeOf(await s.call('POST', '/trading/orders', order('confirm', { amount: big() })))).toBe('ok');
     });

@@ -26,7 +26,8 @@ export class RiskGuard implements Guard {
       const early = await this.safety.assess(t, ctx.principal);
       this.#refuse(early.checks);
       if (needsConfirmation(t, early.policy, early.value, ctx.principal.role)) {
-        approved = await ctx.askHuman({ message: confirmationMessage(t, early.value?.notional_usdt?.toFixed(2) ?? 'unknown'), summary: summaryOf(t, early.value?.notional_usdt?.toFixed(2)) });
+        const worth = early.value?.notional_usdt?.toFixed(2);
+        approved = await ctx.askHuman({ message: confirmationMessage(t, worth ?? 'unknown'), summary: summaryOf(t, worth) });
         if (!approved) {
           ctx.journal.detail = { confirmation: 'declined' };
           throw new AppError('CONFIRMATION_DECLINED', 'The user did not approve this order, so it was not placed.', {
@@ -63,6 +64,12 @@ export class RiskGuard implements Guard {
         this.safety.tokens.redeem(t.confirmationToken, orderBinding(ctx.principal.name, t));
         ctx.journal.detail = { confirmation: 'token' };
       } else if (approved) ctx.journal.detail = { confirmation: 'elicitation' };
+      else if (t.confirmationToken && !ctx.askHuman) {
+        // Not needed here, but a token that was passed must still be this order's: a wrong one is a
+        // sign the caller confused two orders, and is never passed over in silence.
+        this.safety.tokens.redeem(t.confirmationToken, orderBinding(ctx.principal.name, t));
+        ctx.journal.detail = { confirmation: 'token' };
+      }
       return next();
     });
   }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConnectorName, DecimalIn } from '../../core/schema.js';
+import { ConnectorName, NonNegativeDecimalIn } from '../../core/schema.js';
 
 export const CredentialField = z.enum(['api_key', 'secret', 'password', 'uid', 'login', 'private_key', 'wallet_address', 'account_id', 'token', 'twofa']);
 
@@ -10,7 +10,7 @@ export const ConnectorAttachment = z.strictObject({
     .optional()
     .describe('Credential fields for a live exchange connector (GET /connectors/{name} lists the ones it needs). Stored encrypted, never returned.'),
   paper_balances: z
-    .record(z.string().regex(/^[A-Z0-9]{1,20}$/, 'an asset symbol in capitals'), DecimalIn.refine((v) => Number(v) >= 0, 'must be 0 or more'))
+    .record(z.string().regex(/^[A-Z0-9]{1,20}$/, 'an asset symbol in capitals'), NonNegativeDecimalIn)
     .optional()
     .describe('Starting balances for a sim or *_paper_trade connector, e.g. {"USDT": 10000, "BTC": 1}. Defaults to 10000 USDT and 1 BTC.'),
 });

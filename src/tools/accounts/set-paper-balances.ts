@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AppError, defineCommand } from '../../core/command/index.js';
-import { AccountName, ConnectorName, DecimalIn } from '../../core/schema.js';
+import { AccountName, ConnectorName, NonNegativeDecimalIn } from '../../core/schema.js';
 import { BalanceOut } from './schemas.js';
 
 export const setPaperBalances = defineCommand({
@@ -17,7 +17,7 @@ export const setPaperBalances = defineCommand({
     account_name: AccountName,
     connector_name: ConnectorName,
     balances: z
-      .record(z.string().regex(/^[A-Z0-9]{1,20}$/, 'an asset symbol in capitals'), DecimalIn.refine((v) => Number(v) >= 0, 'must be 0 or more'))
+      .record(z.string().regex(/^[A-Z0-9]{1,20}$/, 'an asset symbol in capitals'), NonNegativeDecimalIn)
       .describe('Asset → amount, e.g. {"USDT": 10000, "BTC": 1}.'),
   }),
   output: z.object({ account_name: z.string(), connector_name: z.string(), balances: z.array(BalanceOut) }),

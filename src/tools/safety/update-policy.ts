@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineCommand } from '../../core/command/index.js';
 import { PAIR_PATTERN } from '../../core/safety/pairs.js';
-import { AccountName, DecimalIn, PositiveDecimalIn } from '../../core/schema.js';
+import { AccountName, NonNegativeDecimalIn, PositiveDecimalIn } from '../../core/schema.js';
 import { PolicyOut, policyView } from './schemas.js';
 
 const Cap = PositiveDecimalIn.nullable().optional();
@@ -28,7 +28,7 @@ export const updatePolicy = defineCommand({
     denied_pairs: z.array(Pattern).max(200).optional().describe('Never these pairs/patterns; applies to orders, closes and leverage changes.'),
     max_orders_per_minute: z.number().int().min(1).max(10_000).nullable().optional(),
     duplicate_window_seconds: z.number().int().min(1).max(86_400).nullable().optional().describe('Refuse an identical order repeated within this many seconds.'),
-    confirm_above_notional: DecimalIn.refine((v) => Number(v) >= 0, 'must be 0 or more').nullable().optional().describe('Orders worth more than this (USDT) need a person\'s confirmation; 0 = every order; null = none. Admins are exempt.'),
+    confirm_above_notional: NonNegativeDecimalIn.nullable().optional().describe('Orders worth more than this (USDT) need a person\'s confirmation; 0 = every order; null = none. Admins are exempt.'),
   }),
   output: PolicyOut,
   http: { method: 'PUT', path: '/accounts/{account_name}/policy' },

@@ -79,7 +79,7 @@ export const ConfirmationToken = z
   .string()
   .min(1)
   .max(400)
-  .describe('The confirmation_token trading_preview_order returned for this exact order, when the order needs a confirmation; valid once, for 60 s.');
+  .describe('The confirmation_token trading_preview_order returned for this exact order, when the order needs a confirmation; valid once, for 60 s. A token that is passed must match the order even when none is needed.');
 
 /** The order fields the guards check, shared by placing and previewing so both see the same order. */
 export function orderIntent(o: Omit<PlaceOrder, 'account_name' | 'client_order_id'> & { account_name?: string }): TradeIntent {
