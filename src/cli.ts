@@ -185,6 +185,9 @@ export async function main(argv: string[]): Promise<number> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
+  // A last net, not a fix: each background loop catches its own failures. A rejection that escapes
+  // anyway is a bug to log, not a reason to take every open order and connection down with the process.
+  process.on('unhandledRejection', (reason) => logger.error('unhandled promise rejection', { err: reason }));
   try {
     if (sub === 'mcp') {
       await mcpCommand(config, logger);

@@ -12,7 +12,8 @@ describe.each(drivers())('server on %s', (driver) => {
     const r = await s.call('GET', '/health', undefined, null);
     expect(r.status).toBe(200);
     expect(r.body.status).toBe('ok');
-    expect(r.body.database).toBe(driver);
+    expect(r.body.database).toBe('ok');
+    expect(r.body.database_kind).toBe(driver);
   });
 
   it('serves master_account paper balances on sim', async () => {

@@ -64,7 +64,7 @@ export class StartupError extends Error {}
 
 /** Opens the database, the vault and the domain services, and prepares a fresh install. */
 export async function createServices(config: Config, logger: Logger, options: ServiceOptions = {}): Promise<{ services: Services; facts: StartupFacts }> {
-  const database = await openDatabase({ url: config.databaseUrl, dataDir: join(config.dataDir, 'pg') });
+  const database = await openDatabase({ url: config.databaseUrl, dataDir: join(config.dataDir, 'pg'), logger });
   try {
     const { db } = database;
     const { key, source } = loadVaultKey(config.vaultKey, join(config.dataDir, 'vault.key'));

@@ -1,6 +1,8 @@
 import express, { type Express, type RequestHandler } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import type { Registry } from '../core/command/index.js';
+import { DatabaseHealth } from '../core/db/health.js';
+import { DATABASE_UNAVAILABLE_HINT } from '../core/db/errors.js';
 import type { Services } from '../core/services.js';
 import { basicAuth } from './auth.js';
 import { errorHandler, notFoundHandler } from './errors.js';
@@ -26,8 +28,24 @@ export function createRestApp(opts: RestAppOptions): Express {
   app.use(requestId);
 
   const started = Date.now();
-  app.get('/health', (_req, res) => {
-    res.json({ status: 'ok', version: opts.version, uptime_s: Math.round((Date.now() - started) / 1000), database: services.database.kind });
+  const uptime = () => Math.round((Date.now() - started) / 1000);
+  // Liveness: the process runs and answers; it says nothing about the database, so a supervisor does
+  // not restart a server that is only waiting for its database to come back.
+  app.get('/health/live', (_req, res) => {
+    res.json({ status: 'ok', version: opts.version, uptime_s: uptime() });
+  });
+  // Readiness: 503 while the database is unreachable (a cached, bounded check: see DatabaseHealth).
+  const dbHealth = new DatabaseHealth(services.database);
+  app.get('/health', async (_req, res) => {
+    const database = await dbHealth.state();
+    res.status(database === 'ok' ? 200 : 503).json({
+      status: database === 'ok' ? 'ok' : 'unavailable',
+      version: opts.version,
+      uptime_s: uptime(),
+      database,
+      database_kind: services.database.kind,
+      ...(database === 'ok' ? {} : { hint: DATABASE_UNAVAILABLE_HINT }),
+    });
   });
 
   app.use(basicAuth(services.auth));

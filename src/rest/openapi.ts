@@ -41,10 +41,23 @@ export function buildOpenApi(registry: Registry, version: string): Record<string
       '/health': {
         get: {
           operationId: 'health',
-          summary: 'Liveness',
-          description: 'Answers without authentication.',
+          summary: 'Readiness',
+          description:
+            'Answers without authentication. `database` is `ok` or `unreachable`, from a bounded check whose answer is reused for about a second; while the database is unreachable the answer is 503 and every command answers 503 `UPSTREAM_UNAVAILABLE` (retryable) until it is back.',
           security: [],
-          responses: { '200': { description: 'The server is up.', content: { 'application/json': { schema: { type: 'object' } } } } },
+          responses: {
+            '200': { description: 'The server is up and its database answers.', content: { 'application/json': { schema: HealthSchema } } },
+            '503': { description: 'The server is up but its database is unreachable.', content: { 'application/json': { schema: HealthSchema } } },
+          },
+        },
+      },
+      '/health/live': {
+        get: {
+          operationId: 'health_live',
+          summary: 'Liveness',
+          description: 'Answers 200 without authentication while the process runs, whatever the state of the database.',
+          security: [],
+          responses: { '200': { description: 'The process is up.', content: { 'application/json': { schema: { type: 'object' } } } } },
         },
       },
       ...paths,
@@ -55,6 +68,19 @@ export function buildOpenApi(registry: Registry, version: string): Record<string
     },
   };
 }
+
+const HealthSchema = {
+  type: 'object',
+  properties: {
+    status: { type: 'string', enum: ['ok', 'unavailable'] },
+    version: { type: 'string' },
+    uptime_s: { type: 'integer' },
+    database: { type: 'string', enum: ['ok', 'unreachable'] },
+    database_kind: { type: 'string', enum: ['pglite', 'postgres'] },
+    hint: { type: 'string' },
+  },
+  required: ['status', 'version', 'uptime_s', 'database', 'database_kind'],
+};
 
 function operation(cmd: AnyCommand): Record<string, unknown> {
   const input = toJsonSchema(cmd.input, 'input');

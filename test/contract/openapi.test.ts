@@ -38,7 +38,8 @@ const doc = buildOpenApi(registry, 'test') as unknown as OpenApiDoc;
 
 const restCommands = allCommands.filter((c) => channelsOf(c).includes('rest')).map((cmd) => ({ name: cmd.name, cmd }));
 const operations = Object.entries(doc.paths).flatMap(([path, byMethod]) => Object.entries(byMethod).map(([method, op]) => ({ path, method, op })));
-const commandOperations = operations.filter((o) => o.path !== '/health');
+const HEALTH_PATHS = ['/health', '/health/live'];
+const commandOperations = operations.filter((o) => !HEALTH_PATHS.includes(o.path));
 
 const successStatus = (cmd: AnyCommand) => String(cmd.http.successStatus ?? 200);
 const opOf = (cmd: AnyCommand): Operation => doc.paths[cmd.http.path]![cmd.http.method.toLowerCase()]!;
@@ -52,16 +53,16 @@ describe('the OpenAPI document', () => {
     expect(doc.openapi).toBe('3.1.0');
   });
 
-  it('requires HTTP Basic globally, and only /health opts out', () => {
+  it('requires HTTP Basic globally, and only the health checks opt out', () => {
     expect(doc.security).toEqual([{ basicAuth: [] }]);
     expect(doc.components.securitySchemes.basicAuth).toEqual({ type: 'http', scheme: 'basic' });
     for (const { path, method, op } of operations) {
-      if (path === '/health') expect(op.security).toEqual([]);
+      if (HEALTH_PATHS.includes(path)) expect(op.security).toEqual([]);
       else if (op.security !== undefined) expect(op.security, `${method} ${path}`).toContainEqual({ basicAuth: [] });
     }
   });
 
-  it('maps every path except /health back to a REST-served command with that method', () => {
+  it('maps every path except the health checks back to a REST-served command with that method', () => {
     for (const { path, method, op } of commandOperations) {
       const cmd = registry.get(op.operationId);
       expect(cmd, `${method.toUpperCase()} ${path} has operationId ${op.operationId}, which is no command`).toBeDefined();

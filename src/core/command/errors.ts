@@ -1,3 +1,5 @@
+import { databaseUnavailable, isDatabaseUnavailable } from '../db/errors.js';
+
 /**
  * The one closed set of error codes. Every failure a caller can see is an AppError with one of these
  * codes; the REST face maps it to a status with `httpStatusOf`, the MCP face to an `isError` result.
@@ -139,11 +141,13 @@ export function errorBody(err: AppError, requestId?: string): ErrorBody {
 
 /**
  * Normalises anything thrown into an AppError. Services map their third-party errors (ccxt, pg,
- * dockerode, MQTT) themselves; whatever reaches this point unmapped is an INTERNAL error whose
- * cause is kept for the log and never shown.
+ * dockerode, MQTT) themselves; a lost database connection can surface from any query, so it is
+ * recognised here once for every command on both faces (503, retryable). Whatever else reaches this
+ * point unmapped is an INTERNAL error whose cause is kept for the log and never shown.
  */
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
+  if (isDatabaseUnavailable(err)) return databaseUnavailable(err);
   return new AppError('INTERNAL', 'The server hit an unexpected error.', {
     hint: 'This is a bug or an unhandled condition; the server log has the details. Retrying may not help.',
     cause: err,

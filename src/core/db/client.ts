@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import type { Logger } from '../logger.js';
 import * as schema from './schema/index.js';
 
 export type Schema = typeof schema;
@@ -16,27 +17,55 @@ export interface Database {
    * while an embedded data directory admits a single process.
    */
   lockAcrossProcesses?(name: string): Promise<() => Promise<void>>;
+  /** Whether the database answers a trivial query within `timeoutMs`; never throws. */
+  ping(timeoutMs?: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.url));
+
+export interface OpenOptions {
+  url?: string;
+  dataDir?: string;
+  /** Where lost connections are reported (a Postgres server can go away while we run). */
+  logger?: Logger;
+}
 
 /**
  * Opens the database and applies the committed migrations. With a URL it is a Postgres server
  * (node-postgres pool); without one, embedded PGlite persisted under `dataDir` (or in memory when
  * `dataDir` is `memory://`). The same SQL migrations run on both.
  */
-export async function openDatabase(opts: { url?: string; dataDir?: string }): Promise<Database> {
-  if (opts.url) return openPostgres(opts.url);
+export async function openDatabase(opts: OpenOptions): Promise<Database> {
+  if (opts.url) return openPostgres(opts.url, opts.logger);
   return openPglite(opts.dataDir ?? 'memory://');
 }
 
-async function openPostgres(url: string): Promise<Database> {
+/** Every pool's settings: a dead peer is noticed by TCP keepalive, and connecting gives up after 5 s. */
+const POOL_BASE = { connectionTimeoutMillis: 5000, idleTimeoutMillis: 30000, keepAlive: true, keepAliveInitialDelayMillis: 10_000 };
+/** How long a release waits for the unlock before dropping the session instead (which frees the lock too). */
+const UNLOCK_TIMEOUT_MS = 5000;
+const DEFAULT_PING_TIMEOUT_MS = 2000;
+
+async function openPostgres(url: string, logger?: Logger): Promise<Database> {
   const { default: pg } = await import('pg');
   const { drizzle } = await import('drizzle-orm/node-postgres');
   const { migrate } = await import('drizzle-orm/node-postgres/migrator');
-  const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30000 });
-  pool.on('error', () => undefined); // an idle client dropping is handled on next checkout
+  const lost = connectionLossLog(logger);
+  /**
+   * A Postgres server can vanish at any moment (restart, failover, admin shutdown). node-postgres then
+   * emits 'error' on every client whose socket died, checked out or idle, and an 'error' event nobody
+   * listens to ends the process. So every pool listens on the pool (idle clients) and on each client it
+   * creates (clients checked out by a transaction or a lock holder); the pool drops a broken client on
+   * release and opens new ones on demand, which is how we reconnect once the server is back.
+   */
+  const newPool = (purpose: string, max: number, extra: Record<string, unknown> = {}) => {
+    const p = new pg.Pool({ connectionString: url, max, ...POOL_BASE, ...extra });
+    p.on('error', (err) => lost(purpose, err));
+    p.on('connect', (client) => client.on('error', (err) => lost(purpose, err)));
+    return p;
+  };
+  const pool = newPool('main', 10);
   try {
     const client = await pool.connect();
     client.release();
@@ -51,36 +80,83 @@ async function openPostgres(url: string): Promise<Database> {
   // that would let them finish.
   let lockPool: InstanceType<typeof pg.Pool> | undefined;
   const lockAcrossProcesses = async (name: string) => {
-    if (!lockPool) {
-      lockPool = new pg.Pool({ connectionString: url, max: 16, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30000 });
-      lockPool.on('error', () => undefined);
-    }
+    lockPool ??= newPool('advisory locks', 16);
     const client = await lockPool.connect();
+    // Set when this holder's session dies: its lock is gone with it, so the release only drops the client.
+    let sessionLost: Error | undefined;
+    const onError = (err: Error) => {
+      sessionLost ??= err;
+    };
+    client.on('error', onError);
+    const drop = (err: Error | true) => {
+      client.removeListener('error', onError);
+      client.release(err);
+    };
     const key = [LOCK_CLASS, fnv1a32(name)];
     try {
       await client.query('select pg_advisory_lock($1, $2)', key);
     } catch (err) {
-      client.release(true);
+      drop(true);
       throw err;
     }
     return async () => {
+      if (sessionLost) return drop(sessionLost);
       try {
-        await client.query('select pg_advisory_unlock($1, $2)', key);
+        await withTimeout(client.query('select pg_advisory_unlock($1, $2)', key), UNLOCK_TIMEOUT_MS, 'advisory unlock');
+        client.removeListener('error', onError);
         client.release();
       } catch {
-        client.release(true); // closing the session frees its locks
+        drop(true); // closing the session frees its locks
       }
     };
+  };
+  // The health check has a one-connection pool of its own, so a main pool busy with load cannot make
+  // a reachable database look down, and a flood of checks cannot take more than one connection.
+  let healthPool: InstanceType<typeof pg.Pool> | undefined;
+  const ping = async (timeoutMs = DEFAULT_PING_TIMEOUT_MS) => {
+    healthPool ??= newPool('health check', 1, { connectionTimeoutMillis: timeoutMs, idleTimeoutMillis: 10_000 });
+    try {
+      await withTimeout(healthPool.query('select 1'), timeoutMs, 'health check');
+      return true;
+    } catch {
+      return false;
+    }
   };
   return {
     db,
     kind: 'postgres',
     lockAcrossProcesses,
+    ping,
     close: async () => {
       await lockPool?.end().catch(() => undefined);
+      await healthPool?.end().catch(() => undefined);
       await pool.end();
     },
   };
+}
+
+/**
+ * Reports lost connections without flooding the log: during an outage every client of every pool fails,
+ * and each retry fails again, so one line per pool and reason every 10 s is enough to see it.
+ */
+function connectionLossLog(logger: Logger | undefined): (pool: string, err: Error) => void {
+  const lastAt = new Map<string, number>();
+  return (pool, err) => {
+    if (!logger) return;
+    const key = `${pool}|${(err as { code?: string }).code ?? err.message}`;
+    const now = Date.now();
+    if (now - (lastAt.get(key) ?? 0) < 10_000) return;
+    lastAt.set(key, now);
+    logger.warn('database connection lost; it is reopened on the next query', { pool, code: (err as { code?: string }).code, err: err.message });
+  };
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** The first key of our advisory locks ("td"), so they cannot collide with another application's. */
@@ -102,7 +178,15 @@ async function openPglite(dataDir: string): Promise<Database> {
   const client = await PGlite.create(dataDir, { postgresqlconf: ['shared_buffers=16MB'] });
   const db = drizzle(client, { schema }) as unknown as Db;
   await migrate(db as never, { migrationsFolder: MIGRATIONS_DIR });
-  return { db, kind: 'pglite', close: () => client.close() };
+  const ping = async () => {
+    try {
+      await client.query('select 1');
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  return { db, kind: 'pglite', ping, close: () => client.close() };
 }
 
 export function redactUrl(url: string): string {

@@ -1,5 +1,5 @@
-import { AppError } from '../command/errors.js';
 import type { Database } from '../db/client.js';
+import { databaseUnavailable } from '../db/errors.js';
 import { KeyedMutex } from '../trading/keyed-mutex.js';
 
 /**
@@ -15,12 +15,15 @@ export class AccountLocks {
 
   run<T>(account: string, fn: () => Promise<T>): Promise<T> {
     return this.#local.run(account, async () => {
+      // The advisory lock lives in the database: failing to take it means the database is unreachable or
+      // has no connection to spare, which the caller sees as a retryable 503, never as its own fault.
       const release = await this.database.lockAcrossProcesses?.(`account:${account}`).catch((err: unknown) => {
-        throw new AppError('RATE_LIMITED', `The order lock of ${account} could not be taken: too many orders are in flight on this database.`, { hint: 'Retry in a few seconds.', cause: err });
+        throw databaseUnavailable(err, `The order lock of ${account} could not be taken: the database is unreachable or out of connections`);
       });
       try {
         return await fn();
       } finally {
+        // Never throws: a failed unlock drops the session, which frees the lock on the server.
         await release?.();
       }
     });

@@ -71,7 +71,7 @@ export class TradingService {
               details: { order_id: existing.id },
             });
           }
-          return { order: existing, replayed: true, book_source: null };
+          return { order: await this.#settleInterrupted(existing), replayed: true, book_source: null };
         }
       }
       await this.#requireAttached(req.account_name, req.connector_name);
@@ -119,6 +119,24 @@ export class TradingService {
     const { amount, price } = applyRules(market, req.side, new Decimal(req.amount), req.price ? new Decimal(req.price) : null, new Decimal(String(ticker.last)));
     const pending = await this.#insertPending(req, hash, amount, price);
     return { order: await this.live.submit(pending), replayed: false, book_source: req.connector_name };
+  }
+
+  /**
+   * A paper order found still `pending_submit` here, under the account lock, is not in flight: its
+   * execution was cut off after the row was stored (the database went away mid-order). Its fills never
+   * committed, so it is marked failed, as a restart would: the retry then says what happened instead of
+   * replaying a pending order that would never execute. A live order is left to the sync loop, which
+   * asks its exchange.
+   */
+  async #settleInterrupted(order: OrderRow): Promise<OrderRow> {
+    if (order.status !== 'pending_submit') return order;
+    if ((await this.connectors.info(order.connectorName).catch(() => null))?.kind === 'exchange') return order;
+    const [row] = await this.db
+      .update(orders)
+      .set({ status: 'failed', errorMessage: 'interrupted before it was executed (the database became unreachable); nothing was executed', updatedAt: new Date() })
+      .where(and(eq(orders.id, order.id), eq(orders.status, 'pending_submit')))
+      .returning();
+    return row ?? order;
   }
 
   async #insertPending(req: PlaceOrder, hash: string, amount: Decimal, price: Decimal | null): Promise<OrderRow> {
