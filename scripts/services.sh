@@ -19,18 +19,28 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get install -y -qq "${need[@]}" >&2
 fi
 
-# PostgreSQL: the Debian cluster, started if it is not running.
-ver=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -1)
-if [ -z "$ver" ]; then echo "services: no PostgreSQL cluster found" >&2; exit 1; fi
-if ! pg_lsclusters -h | awk '{print $4}' | grep -q online; then
-  pg_ctlcluster "$ver" main start >&2
+# PostgreSQL: the Debian cluster that serves PG_PORT (another cluster being online proves nothing about
+# this port), started if it is down, created if no cluster is configured for the port.
+cluster=$(pg_lsclusters -h 2>/dev/null | awk -v port="$PG_PORT" '$3 == port { print $1, $2, $4; exit }')
+if [ -z "$cluster" ]; then
+  ver=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -1)
+  ver=${ver:-$(ls /usr/lib/postgresql 2>/dev/null | sort -V | tail -1)}
+  if [ -z "$ver" ]; then echo "services: no PostgreSQL server installed" >&2; exit 1; fi
+  echo "services: no PostgreSQL cluster serves port $PG_PORT; creating $ver/tradedesk_$PG_PORT" >&2
+  pg_createcluster -p "$PG_PORT" "$ver" "tradedesk_$PG_PORT" >&2
+  cluster="$ver tradedesk_$PG_PORT down"
 fi
+read -r pg_ver pg_name pg_status <<<"$cluster"
+case "$pg_status" in
+  online*) ;;
+  *) pg_ctlcluster "$pg_ver" "$pg_name" start >&2 ;;
+esac
 for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p "$PG_PORT" && break; sleep 0.5; done
-pg_isready -q -h 127.0.0.1 -p "$PG_PORT" || { echo "services: PostgreSQL did not come up" >&2; exit 1; }
-su postgres -c "psql -qtAc \"SELECT 1 FROM pg_roles WHERE rolname='$DB_USER'\"" | grep -q 1 ||
-  su postgres -c "psql -qc \"CREATE ROLE $DB_USER LOGIN SUPERUSER PASSWORD '$DB_PASS'\"" >&2
-su postgres -c "psql -qtAc \"SELECT 1 FROM pg_database WHERE datname='$DB_NAME'\"" | grep -q 1 ||
-  su postgres -c "createdb -O $DB_USER $DB_NAME" >&2
+pg_isready -q -h 127.0.0.1 -p "$PG_PORT" || { echo "services: PostgreSQL ($pg_ver/$pg_name) did not come up on port $PG_PORT" >&2; exit 1; }
+su postgres -c "psql -p $PG_PORT -qtAc \"SELECT 1 FROM pg_roles WHERE rolname='$DB_USER'\"" | grep -q 1 ||
+  su postgres -c "psql -p $PG_PORT -qc \"CREATE ROLE $DB_USER LOGIN SUPERUSER PASSWORD '$DB_PASS'\"" >&2
+su postgres -c "psql -p $PG_PORT -qtAc \"SELECT 1 FROM pg_database WHERE datname='$DB_NAME'\"" | grep -q 1 ||
+  su postgres -c "createdb -p $PG_PORT -O $DB_USER $DB_NAME" >&2
 
 # Mosquitto: a broker of our own on MQTT_PORT (the packaged service may hold 1883).
 if ! (exec 3<>/dev/tcp/127.0.0.1/"$MQTT_PORT") 2>/dev/null; then
