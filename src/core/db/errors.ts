@@ -24,7 +24,8 @@ const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
  */
 const UNAVAILABLE_MESSAGES = [
   /^Connection terminated/i, // "… unexpectedly", "… due to connection timeout"
-  /timeout exceeded when trying to connect/i,
+  /timeout exceeded when trying to connect/i, // pg-pool: no connection within connectionTimeoutMillis
+  /^timeout expired$/i, // pg Client.connect: connectionTimeoutMillis passed
   /Client has encountered a connection error and is not queryable/i,
   /Client was closed and is not queryable/i,
   /Cannot use a pool after calling end on the pool/i,
