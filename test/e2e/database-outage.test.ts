@@ -49,6 +49,8 @@ interface Answer {
   orderId?: string;
   /** The order's status in a successful order answer. */
   orderStatus?: string;
+  /** The request id the answer carries (every REST answer, an MCP error), to find its journal row. */
+  requestId?: string;
   transportError?: string;
 }
 
@@ -68,6 +70,7 @@ function faces(url: string, mcp: Client) {
         endedAt: Date.now(),
         ok,
         status: String(r.status),
+        requestId: r.headers.get('x-request-id') ?? undefined,
         ...(ok ? { orderId: r.body?.order?.order_id, orderStatus: r.body?.order?.status } : { code: r.body?.error?.code, retryable: r.body?.error?.retryable, hint: r.body?.error?.hint, retryAfter: r.headers.get('retry-after') }),
       };
     } catch (err) {
@@ -79,7 +82,7 @@ function faces(url: string, mcp: Client) {
     try {
       const r = await mcpCall(mcp, name, args);
       if (r.ok) return { face: 'mcp', kind, startedAt, endedAt: Date.now(), ok: true, status: 'mcp-ok', orderId: r.output?.order?.order_id, orderStatus: r.output?.order?.status };
-      return { face: 'mcp', kind, startedAt, endedAt: Date.now(), ok: false, status: 'mcp-error', code: r.code, retryable: r.error.retryable, hint: r.error.hint };
+      return { face: 'mcp', kind, startedAt, endedAt: Date.now(), ok: false, status: 'mcp-error', code: r.code, retryable: r.error.retryable, hint: r.error.hint, requestId: r.error.request_id };
     } catch (err) {
       return { face: 'mcp', kind, startedAt, endedAt: Date.now(), ok: false, status: 'transport', transportError: String(err) };
     }
@@ -223,6 +226,29 @@ async function expectEachOrderOnce(url: string, placed: Map<string, { ids: Set<s
   }
 }
 
+/**
+ * Every refused call of the outage has its journal row once the database is back: the rows that could
+ * not be written then are kept and written later. Polls until they are all there, or fails.
+ */
+async function expectJournaled(url: string, answers: Answer[]) {
+  const ids = answers.filter((a) => !a.ok).map((a) => a.requestId);
+  expect(ids.every((id) => typeof id === 'string')).toBe(true);
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    let missing: string[] = [];
+    await until('the outage\'s journal rows to be written', 15_000, async () => {
+      const { rows } = await c.query<{ request_id: string }>('select distinct request_id from audit_events where request_id = any($1)', [ids]);
+      const found = new Set(rows.map((r) => r.request_id));
+      missing = (ids as string[]).filter((id) => !found.has(id));
+      return missing.length === 0;
+    });
+    return ids.length;
+  } finally {
+    await c.end();
+  }
+}
+
 /** The in-process server's config on the private cluster (server mode, env admin). */
 function serverConfig(databaseUrl: string, dataDir: string): Config {
   return {
@@ -315,6 +341,8 @@ describe.skipIf(!BIN && !REQUIRED)('a database outage under load', () => {
       expect(during.length).toBeGreaterThan(0);
       expect(during.filter((a) => a.ok)).toEqual([]);
       expectOutageAnswers(load.answers);
+      const journaled = await expectJournaled(db.url, load.answers);
+      console.log(`[database outage, in process] all ${journaled} refused calls have their journal row after recovery`);
       const { stored, interrupted } = await expectEachOrderOnce(db.url, load.placed, 'outage');
       expect(stored).toBe(load.placed.size);
       console.log(`[database outage, in process] ${interrupted} of ${stored} orders were cut off by the outage and answered as failed on retry`);
@@ -388,6 +416,7 @@ describe.skipIf(!BIN && !REQUIRED)('a database outage under load', () => {
         );
         expectOutageAnswers(load.answers);
         await expectEachOrderOnce(db.url, load.placed, 'cli');
+        await expectJournaled(db.url, load.answers);
       } finally {
         await mcp.close().catch(() => undefined);
       }

@@ -1,5 +1,6 @@
 import { eq } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
+import { isDatabaseUnavailable } from '../db/errors.js';
 import { auditEvents } from '../db/schema/index.js';
 import type { Logger } from '../logger.js';
 
@@ -38,12 +39,19 @@ export interface AuditLog {
  * Writes audit rows in batches: reads wait up to `delayMs` so that a burst costs one INSERT rather than
  * one per call (an INSERT's fixed cost is most of what the pipeline adds to a read); a state-changing
  * command asks for an urgent write and awaits its row.
- * A failed write is logged and rejects the waiting callers; it is never dropped silently.
+ * A failed write is logged and rejects the waiting callers; it is never dropped silently. When the
+ * database is unreachable the rows (and intent completions) are also kept in memory, up to MAX_KEPT,
+ * and written once it is back, so a call made during an outage still ends up in the journal.
  */
 export class BatchedAuditLog implements AuditLog {
   #queue: Array<{ event: AuditEvent; done: () => void; fail: (e: unknown) => void }> = [];
   #timer: NodeJS.Timeout | undefined;
   #writing: Promise<void> = Promise.resolve();
+  /** Rows whose write found the database unreachable, oldest first, written by a retry loop. */
+  #kept: AuditEvent[] = [];
+  #keptCompletions: KeptCompletion[] = [];
+  #retryTimer: NodeJS.Timeout | undefined;
+  #dropped = 0;
 
   constructor(
     private readonly db: Db,
@@ -68,13 +76,19 @@ export class BatchedAuditLog implements AuditLog {
   async complete(id: number, outcome: string, durationMs: number, detail?: unknown): Promise<void> {
     const set: Partial<typeof auditEvents.$inferInsert> = { outcome, durationMs: round3(durationMs) };
     if (detail !== undefined) set.detail = detail as object;
-    await this.db.update(auditEvents).set(set).where(eq(auditEvents.id, id));
+    try {
+      await this.db.update(auditEvents).set(set).where(eq(auditEvents.id, id));
+    } catch (err) {
+      // An intent left PENDING would count towards the budget as if it had spent: finish it once the database is back.
+      if (isDatabaseUnavailable(err)) this.#keepForLater([], [{ id, set }]);
+      throw err;
+    }
   }
 
   flush(): Promise<void> {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.#writing = this.#writing.then(() => this.#writeBatch());
+    this.#writing = this.#writing.then(() => this.#writeBatch()).then(() => (this.#kept.length || this.#keptCompletions.length ? this.#writeKept() : undefined));
     return this.#writing;
   }
 
@@ -85,10 +99,76 @@ export class BatchedAuditLog implements AuditLog {
       await this.db.insert(auditEvents).values(batch.map(({ event }) => rowOf(event)));
       for (const b of batch) b.done();
     } catch (err) {
-      this.logger.error('audit write failed', { rows: batch.length, err });
       for (const b of batch) b.fail(err);
+      if (!isDatabaseUnavailable(err)) {
+        this.logger.error('audit write failed', { rows: batch.length, err });
+        return;
+      }
+      // The database is away: the calls still happened, so their rows are kept and written once it is back.
+      this.#keepForLater(batch.map((b) => b.event));
     }
   }
+
+  #keepForLater(events: AuditEvent[], completions: KeptCompletion[] = []): void {
+    this.#kept.push(...events);
+    this.#keptCompletions.push(...completions);
+    for (const list of [this.#kept, this.#keptCompletions]) {
+      const over = list.length - BatchedAuditLog.MAX_KEPT;
+      if (over > 0) {
+        list.splice(0, over);
+        this.#dropped += over;
+      }
+    }
+    if (this.#retryTimer) return;
+    this.logger.warn('audit rows kept in memory until the database is reachable again', { rows: this.#kept.length, dropped: this.#dropped });
+    this.#scheduleRetry();
+  }
+
+  #scheduleRetry(): void {
+    this.#retryTimer = setTimeout(() => {
+      this.#writing = this.#writing.then(() => this.#writeKept());
+    }, BatchedAuditLog.RETRY_MS);
+    this.#retryTimer.unref();
+  }
+
+  async #writeKept(): Promise<void> {
+    clearTimeout(this.#retryTimer);
+    while (this.#kept.length) {
+      const chunk = this.#kept.slice(0, this.maxBatch);
+      try {
+        await this.db.insert(auditEvents).values(chunk.map(rowOf));
+        this.#kept.splice(0, chunk.length);
+      } catch (err) {
+        if (isDatabaseUnavailable(err)) return this.#scheduleRetry();
+        this.#kept.splice(0, chunk.length);
+        this.logger.error('audit write failed', { rows: chunk.length, err });
+      }
+    }
+    while (this.#keptCompletions.length) {
+      const { id, set } = this.#keptCompletions[0]!;
+      try {
+        await this.db.update(auditEvents).set(set).where(eq(auditEvents.id, id));
+      } catch (err) {
+        if (isDatabaseUnavailable(err)) return this.#scheduleRetry();
+        this.logger.error('audit intent not completed', { id, err });
+      }
+      this.#keptCompletions.shift();
+    }
+    this.#retryTimer = undefined;
+    if (this.#dropped) this.logger.error('audit rows dropped during a database outage: more were kept than fit in memory', { rows: this.#dropped });
+    else this.logger.info('audit rows kept during a database outage are written');
+    this.#dropped = 0;
+  }
+
+  /** How many rows an outage may keep in memory; past that the oldest go, and the log says how many. */
+  static readonly MAX_KEPT = 20_000;
+  static readonly RETRY_MS = 1000;
+}
+
+/** An intent's completion that found the database unreachable. */
+interface KeptCompletion {
+  id: number;
+  set: Partial<typeof auditEvents.$inferInsert>;
 }
 
 function rowOf(e: AuditEvent): typeof auditEvents.$inferInsert {

@@ -28,7 +28,6 @@ const UNAVAILABLE_MESSAGES = [
   /^timeout expired$/i, // pg Client.connect: connectionTimeoutMillis passed
   /Client has encountered a connection error and is not queryable/i,
   /Client was closed and is not queryable/i,
-  /Cannot use a pool after calling end on the pool/i,
 ];
 
 /** How deep to follow `cause`: drizzle wraps pg's error once, our own code may wrap it again. */
