@@ -127,6 +127,7 @@ describe.each(drivers())('exchange secrets on %s', (driver) => {
       '/openapi.json',
       '/docs/',
       '/health',
+      '/health/live',
       '/market-data/ticker/BTC-USDT?connector_name=sim',
       '/market-data/orderbook/BTC-USDT?connector_name=sim',
       '/market-data/candles/BTC-USDT?connector_name=sim',
