@@ -47,6 +47,7 @@ export class TradingService {
   readonly #locks = new KeyedMutex();
   #matcher: NodeJS.Timeout | undefined;
   #matching = false;
+  #matchFailures = 0;
   #lastLiveSync = 0;
 
   constructor(
@@ -337,12 +338,16 @@ export class TradingService {
         for (const o of liveOpen) if ((await this.connectors.info(o.connectorName).catch(() => null))?.kind === 'exchange') liveRows.push(o);
         await this.live.sync(liveRows);
       }
-      return await this.engine.matchResting(async (connector, pair) => {
+      const matched = await this.engine.matchResting(async (connector, pair) => {
         const venue = await paperVenue(this.connectors, connector, pair);
         return { ob: await venue.book(BOOK_DEPTH), market: venue.market, marketType: venue.marketType };
       });
+      this.#matchFailures = 0;
+      return matched;
     } catch (err) {
-      this.logger.warn('matching resting orders failed', { err });
+      // Through a database outage every round fails the same way: log the first and then one a minute.
+      this.#matchFailures++;
+      if (this.#matchFailures === 1 || this.#matchFailures % 60 === 0) this.logger.warn('matching resting orders failed; retrying every round', { failures: this.#matchFailures, err });
       return 0;
     } finally {
       this.#matching = false;
