@@ -23,7 +23,10 @@ export interface AuditEvent {
 }
 
 export interface AuditLog {
-  /** Queues the row; the promise settles once it is stored. `urgent` writes it without waiting for a batch. */
+  /**
+   * Queues the row; the promise settles once it is stored (or, while the database is unreachable, kept
+   * to be stored when it is back). `urgent` writes it without waiting for a batch.
+   */
   record(event: AuditEvent, urgent?: boolean): Promise<void>;
   /**
    * Writes an order's intent (outcome `PENDING`) at once, before it is sent, and returns its row id; the
@@ -80,8 +83,8 @@ export class BatchedAuditLog implements AuditLog {
       await this.db.update(auditEvents).set(set).where(eq(auditEvents.id, id));
     } catch (err) {
       // An intent left PENDING would count towards the budget as if it had spent: finish it once the database is back.
-      if (isDatabaseUnavailable(err)) this.#keepForLater([], [{ id, set }]);
-      throw err;
+      if (!isDatabaseUnavailable(err)) throw err;
+      this.#keepForLater([], [{ id, set }]);
     }
   }
 
@@ -99,13 +102,15 @@ export class BatchedAuditLog implements AuditLog {
       await this.db.insert(auditEvents).values(batch.map(({ event }) => rowOf(event)));
       for (const b of batch) b.done();
     } catch (err) {
-      for (const b of batch) b.fail(err);
       if (!isDatabaseUnavailable(err)) {
         this.logger.error('audit write failed', { rows: batch.length, err });
+        for (const b of batch) b.fail(err);
         return;
       }
       // The database is away: the calls still happened, so their rows are kept and written once it is back.
+      // The callers are answered now (their rows are accepted); the outage is logged here once, not per call.
       this.#keepForLater(batch.map((b) => b.event));
+      for (const b of batch) b.done();
     }
   }
 
