@@ -46,6 +46,7 @@ const POOL_BASE = { connectionTimeoutMillis: 5000, idleTimeoutMillis: 30000, kee
 /** How long a release waits for the unlock before dropping the session instead (which frees the lock too). */
 const UNLOCK_TIMEOUT_MS = 5000;
 const DEFAULT_PING_TIMEOUT_MS = 2000;
+const CLOSE_TIMEOUT_MS = 5000;
 
 async function openPostgres(url: string, logger?: Logger): Promise<Database> {
   const { default: pg } = await import('pg');
@@ -63,6 +64,10 @@ async function openPostgres(url: string, logger?: Logger): Promise<Database> {
     const p = new pg.Pool({ connectionString: url, max, ...POOL_BASE, ...extra });
     p.on('error', (err) => lost(purpose, err));
     p.on('connect', (client) => client.on('error', (err) => lost(purpose, err)));
+    // The promise form is what drizzle's transactions and our lock holders use; pool.query uses the
+    // callback form and releases its client itself.
+    const connect = p.connect.bind(p) as (cb?: unknown) => unknown;
+    p.connect = ((cb?: unknown) => (cb ? connect(cb) : (connect() as Promise<PoolClient>).then(releaseWhenDead))) as typeof p.connect;
     return p;
   };
   const pool = newPool('main', 10);
@@ -127,12 +132,42 @@ async function openPostgres(url: string, logger?: Logger): Promise<Database> {
     kind: 'postgres',
     lockAcrossProcesses,
     ping,
+    // Bounded: a client still checked out (a request that never finished) must not hold up a shutdown.
     close: async () => {
-      await lockPool?.end().catch(() => undefined);
-      await healthPool?.end().catch(() => undefined);
-      await pool.end();
+      await withTimeout(lockPool?.end() ?? Promise.resolve(), CLOSE_TIMEOUT_MS, 'closing the lock pool').catch(() => undefined);
+      await withTimeout(healthPool?.end() ?? Promise.resolve(), CLOSE_TIMEOUT_MS, 'closing the health-check pool').catch(() => undefined);
+      await withTimeout(pool.end(), CLOSE_TIMEOUT_MS, 'closing the database pool');
     },
   };
+}
+
+/** What a pool hands out: a pg client with its release function. */
+interface PoolClient {
+  release(err?: Error | boolean): void;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+  removeListener(event: 'error', listener: (err: Error) => void): unknown;
+}
+
+/**
+ * Makes a checked-out client go back to its pool by itself when its connection dies, and makes a later
+ * release a no-op. drizzle's transaction() sends BEGIN before its try/finally, so a connection dying
+ * between checkout and BEGIN would never be released: each such outage would cost the pool a client
+ * for good, and closing the pool would wait for it for ever. The holder's next query fails as
+ * "not queryable", which reads as the database being unreachable.
+ */
+function releaseWhenDead<C extends PoolClient>(client: C): C {
+  const release = client.release.bind(client);
+  let released = false;
+  const finish = (err?: Error | boolean) => {
+    if (released) return;
+    released = true;
+    client.removeListener('error', onError);
+    release(err);
+  };
+  const onError = (err: Error) => finish(err);
+  client.on('error', onError);
+  client.release = finish;
+  return client;
 }
 
 /**

@@ -1,12 +1,16 @@
+import { execFileSync } from 'node:child_process';
+import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testServices, type Driver } from '../helpers/test-env.js';
 
 /**
- * The per-account order lock holds a Postgres session (an advisory lock) for the whole order. When that
- * session dies while the lock is held (the server restarted, an admin terminated it, the network
- * dropped it), the process must not die of the client's 'error' event, the holder must finish, and
- * the account must not stay locked: the next order takes the lock at once.
+ * Postgres sessions that die under us (the server restarted, an admin terminated them, the network
+ * dropped them) while a client is checked out of a pool. The process must not die of the client's
+ * 'error' event, and the pool must get the client back.
+ *
+ * The per-account order lock holds a session (an advisory lock) for the whole order: when it dies, the
+ * holder must finish and the account must not stay locked: the next order takes the lock at once.
  */
 const driver: Driver = 'postgres';
 
@@ -55,5 +59,35 @@ describe.skipIf(!process.env.DATABASE_URL)('an order lock whose session dies, on
     });
     expect(second).toBe('again');
     expect(await holders()).toEqual([]);
+  });
+});
+
+describe.skipIf(!process.env.DATABASE_URL)('a transaction whose connection died before BEGIN, on postgres', () => {
+  it('fails as unreachable and gives its client back to the pool, so the pool still closes', async () => {
+    const ctx = await testServices('postgres');
+    let closed = false;
+    try {
+      const { db } = ctx.services;
+      // The pool hands out its most recently used idle client first: this one.
+      const { rows } = (await db.execute(sql`select pg_backend_pid() as pid`)) as unknown as { rows: Array<{ pid: number }> };
+      const pid = rows[0]!.pid;
+      // Terminated from another process while this event loop is blocked, so the pool cannot notice
+      // before the transaction takes the dead client and sends BEGIN on it.
+      execFileSync('psql', [ctx.env.config.databaseUrl!, '-qAtc', `select pg_terminate_backend(${pid})`]);
+      const err = await db.transaction(async (tx) => tx.execute(sql`select 1`)).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(Error);
+      const { isDatabaseUnavailable } = await import('../../src/core/db/errors.js');
+      expect(isDatabaseUnavailable(err), String(err)).toBe(true);
+      // The pool serves again, and closing it does not wait for a client nobody will release.
+      expect(await db.execute(sql`select 1 as one`)).toMatchObject({ rows: [{ one: 1 }] });
+      await expect(ctx.services.database.close()).resolves.toBeUndefined();
+      closed = true;
+    } finally {
+      if (!closed) await ctx.services.database.close().catch(() => undefined);
+      await ctx.env.cleanup();
+    }
   });
 });
