@@ -57,8 +57,9 @@ async function openPostgres(url: string, logger?: Logger): Promise<Database> {
    * A Postgres server can vanish at any moment (restart, failover, admin shutdown). node-postgres then
    * emits 'error' on every client whose socket died, checked out or idle, and an 'error' event nobody
    * listens to ends the process. So every pool listens on the pool (idle clients) and on each client it
-   * creates (clients checked out by a transaction or a lock holder); the pool drops a broken client on
-   * release and opens new ones on demand, which is how we reconnect once the server is back.
+   * creates (clients checked out by a transaction or a lock holder). A broken client leaves the pool
+   * (a checked-out one at once: see releaseWhenDead) and new ones are opened on demand, which is how we
+   * reconnect once the server is back.
    */
   const newPool = (purpose: string, max: number, extra: Record<string, unknown> = {}) => {
     const p = new pg.Pool({ connectionString: url, max, ...POOL_BASE, ...extra });
