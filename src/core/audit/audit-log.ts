@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { auditEvents } from '../db/schema/index.js';
 import type { Logger } from '../logger.js';
+import { storableRow, storableValue, unstorableFallback } from './storable.js';
 
 export interface AuditEvent {
   at: Date;
@@ -38,7 +39,10 @@ export interface AuditLog {
  * Writes audit rows in batches: reads wait up to `delayMs` so that a burst costs one INSERT rather than
  * one per call (an INSERT's fixed cost is most of what the pipeline adds to a read); a state-changing
  * command asks for an urgent write and awaits its row.
- * A failed write is logged and rejects the waiting callers; it is never dropped silently.
+ * Every row is made storable first (see storable.ts). If a batch still fails, its rows are written one
+ * by one, so one bad row never costs another caller its row; a row that fails alone is stored in its
+ * reduced form. A write that fails even then (the database is down) is logged and rejects the waiting
+ * callers; it is never dropped silently.
  */
 export class BatchedAuditLog implements AuditLog {
   #queue: Array<{ event: AuditEvent; done: () => void; fail: (e: unknown) => void }> = [];
@@ -61,14 +65,25 @@ export class BatchedAuditLog implements AuditLog {
   }
 
   async begin(event: AuditEvent): Promise<number> {
-    const [row] = await this.db.insert(auditEvents).values(rowOf({ ...event, outcome: 'PENDING' })).returning({ id: auditEvents.id });
-    return row!.id;
+    return this.#insertOne(rowOf({ ...event, outcome: 'PENDING' }));
   }
 
   async complete(id: number, outcome: string, durationMs: number, detail?: unknown): Promise<void> {
-    const set: Partial<typeof auditEvents.$inferInsert> = { outcome, durationMs: round3(durationMs) };
-    if (detail !== undefined) set.detail = detail as object;
+    const set: Partial<typeof auditEvents.$inferInsert> = { outcome: storableRow({ outcome }).outcome, durationMs: round3(durationMs) };
+    if (detail !== undefined) set.detail = storableValue(detail) as object;
     await this.db.update(auditEvents).set(set).where(eq(auditEvents.id, id));
+  }
+
+  /** Inserts one row, or its reduced form if the database refuses the row itself; returns its id. */
+  async #insertOne(row: typeof auditEvents.$inferInsert): Promise<number> {
+    try {
+      const [r] = await this.db.insert(auditEvents).values(row).returning({ id: auditEvents.id });
+      return r!.id;
+    } catch (err) {
+      this.logger.warn('audit row refused by the database; storing it without its input', { command: row.command, request_id: row.requestId, err });
+      const [r] = await this.db.insert(auditEvents).values(unstorableFallback(row)).returning({ id: auditEvents.id });
+      return r!.id;
+    }
   }
 
   flush(): Promise<void> {
@@ -81,18 +96,31 @@ export class BatchedAuditLog implements AuditLog {
   async #writeBatch(): Promise<void> {
     const batch = this.#queue.splice(0, this.#queue.length);
     if (batch.length === 0) return;
+    const rows = batch.map(({ event }) => rowOf(event));
     try {
-      await this.db.insert(auditEvents).values(batch.map(({ event }) => rowOf(event)));
+      await this.db.insert(auditEvents).values(rows);
       for (const b of batch) b.done();
+      return;
     } catch (err) {
-      this.logger.error('audit write failed', { rows: batch.length, err });
-      for (const b of batch) b.fail(err);
+      this.logger.warn('audit batch refused; writing its rows one by one', { rows: batch.length, err });
+    }
+    for (let i = 0; i < batch.length; i++) {
+      try {
+        await this.#insertOne(rows[i]!);
+        batch[i]!.done();
+      } catch (err) {
+        // Even the reduced row failed: the database itself is not taking writes. Fail this row and the
+        // rest at once rather than waiting on each.
+        this.logger.error('audit write failed', { rows: batch.length - i, err });
+        for (const b of batch.slice(i)) b.fail(err);
+        return;
+      }
     }
   }
 }
 
 function rowOf(e: AuditEvent): typeof auditEvents.$inferInsert {
-  return {
+  return storableRow({
     at: e.at,
     channel: e.channel,
     principal: e.principal,
@@ -107,7 +135,7 @@ function rowOf(e: AuditEvent): typeof auditEvents.$inferInsert {
     countsToBudget: e.countsToBudget ?? false,
     fingerprint: e.fingerprint ?? null,
     detail: (e.detail ?? null) as object | null,
-  };
+  });
 }
 
 const round3 = (ms: number) => Math.round(ms * 1000) / 1000;
