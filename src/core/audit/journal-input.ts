@@ -20,7 +20,7 @@ export function journalInput(schema: z.ZodType | undefined, raw: unknown): unkno
   const unknown: string[] = [];
   const known = schema ? keep(schema, raw, [], unknown, 0) : undefined;
   if (!schema) for (const k of Object.keys(raw)) unknown.push(k);
-  const out: Record<string, unknown> = known && typeof known === 'object' && !Array.isArray(known) ? { ...(redactValue(known) as object) } : {};
+  const out: Record<string, unknown> = Object.assign(Object.create(null), known && typeof known === 'object' && !Array.isArray(known) ? redactValue(known) : {});
   if (unknown.length) out.unknown_fields = unknown.slice(0, MAX_UNKNOWN).map((n) => (n.length > NAME_MAX ? `${n.slice(0, NAME_MAX)}…` : n));
   return out;
 }
@@ -65,9 +65,10 @@ function keep(schema: z.ZodType, value: unknown, path: string[], unknown: string
   if (want === 'scalar') return value;
   if (d.type === 'array' && d.element) return (value as unknown[]).map((v, i) => keep(d.element!, v, [...path, String(i)], unknown, depth + 1));
   if (d.type === 'unknown' || d.type === 'any') return '[structure]';
-  const out: Record<string, unknown> = {};
+  const out: Record<string, unknown> = Object.create(null);
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    const field = d.type === 'object' ? d.shape?.[k] : d.keyType && d.keyType.safeParse(k).success ? d.valueType : undefined;
+    // Own keys only: "constructor" or "__proto__" must not find Object.prototype's members.
+    const field = d.type === 'object' ? (d.shape && Object.hasOwn(d.shape, k) ? d.shape[k] : undefined) : d.keyType && d.keyType.safeParse(k).success ? d.valueType : undefined;
     if (field) out[k] = keep(field, v, [...path, k], unknown, depth + 1);
     else unknown.push([...path, k].join('.'));
   }

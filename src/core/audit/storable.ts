@@ -27,7 +27,8 @@ export function storableValue(value: unknown, depth = 0): unknown {
   if (depth >= MAX_DEPTH) return '[depth]';
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
   if (Array.isArray(value)) return value.map((v) => storableValue(v, depth + 1));
-  const out: Record<string, unknown> = {};
+  // A key such as "__proto__" stays a plain key: no prototype to assign through.
+  const out: Record<string, unknown> = Object.create(null);
   for (const [k, v] of Object.entries(value)) out[storableText(k, MAX_COLUMN)] = storableValue(v, depth + 1);
   return out;
 }

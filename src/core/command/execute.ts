@@ -52,11 +52,21 @@ export async function execute(registry: Registry, name: string, rawInput: unknow
     if (appErr.code === 'INTERNAL') ctx.logger.error('command failed', { command: name, request_id: ctx.requestId, err: appErr.cause ?? appErr });
     // Input the schema did not accept keeps its known fields only: an unknown field's value may be a
     // secret sent under a misspelled name.
-    const journaled = accepted ? parsed : journalInput(cmd?.input, rawInput);
+    const journaled = accepted ? parsed : safeJournalInput(cmd, rawInput, ctx);
     const audited = finish(ctx, name, cmd, journaled, appErr.code, started, intentId, refusalOf(appErr));
     if (cmd && cmd.risk !== 'read') await audited.catch((e) => ctx.logger.error('audit row not written', { command: name, request_id: ctx.requestId, err: e }));
     else audited.catch(() => undefined);
     throw appErr;
+  }
+}
+
+/** The journal's view of unaccepted input; a failure to build it must never turn a refusal into a 500. */
+function safeJournalInput(cmd: AnyCommand | undefined, raw: unknown, ctx: CommandContext): unknown {
+  try {
+    return journalInput(cmd?.input, raw);
+  } catch (err) {
+    ctx.logger.error('could not describe a refused input for the journal', { command: cmd?.name, request_id: ctx.requestId, err });
+    return { unjournalable: true };
   }
 }
 
