@@ -11,7 +11,7 @@ import { ADMIN_AUTH, drivers, testServer, type TestServer } from '../helpers/tes
  * lists the inputs that broke a rule, and the same seed replays them. `npm run fuzz` runs more.
  */
 const SEED = Number(process.env.FUZZ_SEED ?? 20261201);
-const RUNS = Number(process.env.FUZZ_RUNS ?? 1500);
+const RUNS = Number(process.env.FUZZ_RUNS ?? 2500);
 
 async function rows(s: TestServer, query: ReturnType<typeof sql>): Promise<Array<Record<string, unknown>>> {
   return ((await s.services.db.execute(query)) as unknown as { rows: Array<Record<string, unknown>> }).rows;
@@ -52,6 +52,8 @@ describe.each(drivers())('fuzz on %s', (driver) => {
     const missing = out.journaledRestIds.filter((id) => count.get(id) !== 1);
     expect(missing.map((id) => `${id}: ${count.get(id) ?? 0} rows: ${out.restRequests.get(id)}`), 'REST calls without exactly one row').toEqual([]);
     expect(out.unjournaledRestIds.filter((id) => count.has(id)).map((id) => `${id}: ${out.restRequests.get(id)}`), 'calls refused before execute() that have a row').toEqual([]);
+    const pending = await rows(s, sql`select request_id, command from audit_events where outcome = 'PENDING' and (request_id like ${`fz${driver}-%`} or channel = 'mcp')`);
+    expect(pending, 'journal rows left PENDING after their call was answered').toEqual([]);
     const [after] = await rows(s, sql`select count(*)::int as n from audit_events where channel = 'mcp'`);
     expect((after!.n as number) - (before!.n as number), 'MCP calls vs MCP journal rows').toBe(out.mcpCalls);
     expect(out.mcpCalls).toBe(out.sent.mcp);

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { redactValue } from '../secrets/redact.js';
+import { setOwn } from './storable.js';
 
 /** At most this many unknown field names are kept, each cut to NAME_MAX characters. */
 const MAX_UNKNOWN = 50;
@@ -20,7 +21,7 @@ export function journalInput(schema: z.ZodType | undefined, raw: unknown): unkno
   const unknown: string[] = [];
   const known = schema ? keep(schema, raw, [], unknown, 0) : undefined;
   if (!schema) for (const k of Object.keys(raw)) unknown.push(k);
-  const out: Record<string, unknown> = Object.assign(Object.create(null), known && typeof known === 'object' && !Array.isArray(known) ? redactValue(known) : {});
+  const out: Record<string, unknown> = known && typeof known === 'object' && !Array.isArray(known) ? { ...(redactValue(known) as object) } : {};
   if (unknown.length) out.unknown_fields = unknown.slice(0, MAX_UNKNOWN).map((n) => (n.length > NAME_MAX ? `${n.slice(0, NAME_MAX)}…` : n));
   return out;
 }
@@ -65,11 +66,11 @@ function keep(schema: z.ZodType, value: unknown, path: string[], unknown: string
   if (want === 'scalar') return value;
   if (d.type === 'array' && d.element) return (value as unknown[]).map((v, i) => keep(d.element!, v, [...path, String(i)], unknown, depth + 1));
   if (d.type === 'unknown' || d.type === 'any') return '[structure]';
-  const out: Record<string, unknown> = Object.create(null);
+  const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     // Own keys only: "constructor" or "__proto__" must not find Object.prototype's members.
     const field = d.type === 'object' ? (d.shape && Object.hasOwn(d.shape, k) ? d.shape[k] : undefined) : d.keyType && d.keyType.safeParse(k).success ? d.valueType : undefined;
-    if (field) out[k] = keep(field, v, [...path, k], unknown, depth + 1);
+    if (field) setOwn(out, k, keep(field, v, [...path, k], unknown, depth + 1));
     else unknown.push([...path, k].join('.'));
   }
   return out;

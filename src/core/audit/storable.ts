@@ -27,10 +27,14 @@ export function storableValue(value: unknown, depth = 0): unknown {
   if (depth >= MAX_DEPTH) return '[depth]';
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
   if (Array.isArray(value)) return value.map((v) => storableValue(v, depth + 1));
-  // A key such as "__proto__" stays a plain key: no prototype to assign through.
-  const out: Record<string, unknown> = Object.create(null);
-  for (const [k, v] of Object.entries(value)) out[storableText(k, MAX_COLUMN)] = storableValue(v, depth + 1);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) setOwn(out, storableText(k, MAX_COLUMN), storableValue(v, depth + 1));
   return out;
+}
+
+/** Sets a key as an own property: "__proto__" stays a plain key rather than replacing the prototype. */
+export function setOwn(o: Record<string, unknown>, k: string, v: unknown): void {
+  Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
 }
 
 const cleanColumn = (s: string | null | undefined) => (typeof s === 'string' ? storableText(s, MAX_COLUMN) : s);
