@@ -6,6 +6,7 @@
  *   FUZZ_RUNS=20000 FUZZ_SEED=7 npm run fuzz
  */
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +17,9 @@ import type { Config } from '../src/core/config.js';
 import { createLogger } from '../src/core/logger.js';
 import { fuzzCases, runFuzz, summaryLine } from '../test/helpers/fuzz.js';
 import { mcpClient } from '../test/helpers/mcp-call.js';
+
+// The MCP client adds an abort listener per request to a shared signal; thousands are expected here.
+setMaxListeners(0);
 
 const runs = Number(process.env.FUZZ_RUNS ?? 10_000);
 const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 1_000_000);
@@ -70,7 +74,11 @@ async function main(): Promise<number> {
     const mcpBefore = await count(sql`select count(*)::int as n from audit_events where channel = 'mcp'`);
     const out = await runFuzz({ baseUrl: server.url, commands: server.registry.commands, authorization, mcp }, cases, 'fzs');
     await server.services.audit.flush();
-    const restRows = await count(sql`select count(*)::int as n from audit_events where request_id like 'fzs-%'`);
+    const perId = ((await server.services.db.execute(sql`select request_id, count(*)::int as n from audit_events where request_id like 'fzs-%' group by request_id`)) as unknown as { rows: Array<{ request_id: string; n: number }> }).rows;
+    const rowsOf = new Map(perId.map((r) => [r.request_id, r.n]));
+    for (const id of out.journaledRestIds) if (rowsOf.get(id) !== 1) out.failures.push(`${id}: ${rowsOf.get(id) ?? 0} journal rows: ${out.restRequests.get(id)}`);
+    for (const id of out.unjournaledRestIds) if (rowsOf.has(id)) out.failures.push(`${id}: journaled though refused before execute(): ${out.restRequests.get(id)}`);
+    const restRows = perId.reduce((s, r) => s + r.n, 0);
     const mcpRows = (await count(sql`select count(*)::int as n from audit_events where channel = 'mcp'`)) - mcpBefore;
     const alive = (await fetch(`${server.url}/connectors/sim`, { headers: { authorization } })).status === 200;
     console.log(`${summaryLine(`${databaseUrl ? 'postgres' : 'embedded'} seed ${seed}`, out)}; journal rows REST ${restRows}/${out.journaledRestIds.length} MCP ${mcpRows}/${out.mcpCalls}; alive ${alive}; ${Math.round((Date.now() - started) / 1000)} s`);

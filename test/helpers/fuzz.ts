@@ -161,7 +161,7 @@ export interface RestRequest {
   method: string;
   path: string;
   body?: string;
-  /** Refused by the REST face before execute() by design, so not journaled: a path/body conflict, or a path that is not UTF-8. */
+  /** Refused by the REST face before execute() by design, so not journaled: a path/body conflict, a path that is not UTF-8 or that resolves to another route. */
   preExecute: boolean;
 }
 
@@ -183,7 +183,8 @@ export function restRequest(cmd: AnyCommand, input: Record<string, unknown>, kee
     const raw = p in input ? asText(input[p]) : String(VALID[p]?.[0] ?? 'x');
     const value = raw.length === 0 ? 'x' : raw;
     path = path.replace(`{${p}}`, encode(value));
-    if (hasLoneSurrogate(value)) preExecute = true;
+    // Not UTF-8 once encoded, or a dot segment the URL resolves away: either way no command route is reached.
+    if (hasLoneSurrogate(value) || value === '.' || value === '..') preExecute = true;
     if (!keepPathKeys) delete source[p];
     else if (p in source && !sameAsPath(source[p], value, query)) preExecute = true;
   }
@@ -270,8 +271,9 @@ async function restCase(t: FuzzTarget, cmd: AnyCommand, c: Extract<FuzzCase, { f
     return;
   }
   out.sent.rest++;
-  // 431: the URL is longer than Node's HTTP parser takes (16 KB of headers); no application code ran.
-  (req.preExecute || res.status === 431 ? out.unjournaledRestIds : out.journaledRestIds).push(id);
+  // 431: the URL is longer than Node's HTTP parser takes (16 KB of headers); 413: the body is over the
+  // body parser's limit. Neither reached a command.
+  (req.preExecute || res.status === 431 || res.status === 413 ? out.unjournaledRestIds : out.journaledRestIds).push(id);
   if (res.status >= 500) out.failures.push(`${req.method} ${req.path.slice(0, 200)} ${req.body?.slice(0, 200) ?? ''} → ${res.status}: ${text.slice(0, 300)}`);
 }
 
