@@ -11,7 +11,7 @@ import { ADMIN_AUTH, drivers, testServer, type TestServer } from '../helpers/tes
  * lists the inputs that broke a rule, and the same seed replays them. `npm run fuzz` runs more.
  */
 const SEED = Number(process.env.FUZZ_SEED ?? 20261201);
-const RUNS = Number(process.env.FUZZ_RUNS ?? 2500);
+const RUNS = Number(process.env.FUZZ_RUNS ?? 5000);
 
 async function rows(s: TestServer, query: ReturnType<typeof sql>): Promise<Array<Record<string, unknown>>> {
   return ((await s.services.db.execute(query)) as unknown as { rows: Array<Record<string, unknown>> }).rows;
