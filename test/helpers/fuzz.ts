@@ -212,6 +212,8 @@ export interface FuzzOutcome {
   unjournaledRestIds: string[];
   /** tools/call requests answered (each must have exactly one journal row). */
   mcpCalls: number;
+  /** tools/call requests over the HTTP body limit, refused with 413 before any command. */
+  mcpTooLarge: number;
   /** Each REST request id with its request and status, for failure messages. */
   restRequests: Map<string, string>;
 }
@@ -235,7 +237,7 @@ const show = (c: FuzzCase) => {
 /** Sends the cases, `concurrency` at a time, and checks each answer; `prefix` tags the REST request ids. */
 export async function runFuzz(target: FuzzTarget, cases: readonly FuzzCase[], prefix: string, concurrency = 4): Promise<FuzzOutcome> {
   const byName = new Map(target.commands.map((c) => [c.name, c]));
-  const out: FuzzOutcome = { sent: { rest: 0, auth: 0, mcp: 0 }, restStatus: {}, mcpCode: {}, failures: [], journaledRestIds: [], unjournaledRestIds: [], mcpCalls: 0, restRequests: new Map() };
+  const out: FuzzOutcome = { sent: { rest: 0, auth: 0, mcp: 0 }, restStatus: {}, mcpCode: {}, failures: [], journaledRestIds: [], unjournaledRestIds: [], mcpCalls: 0, mcpTooLarge: 0, restRequests: new Map() };
   let next = 0;
   const worker = async () => {
     while (next < cases.length) {
@@ -294,6 +296,11 @@ async function mcpCase(t: FuzzTarget, c: Extract<FuzzCase, { face: 'mcp' }>, out
     if (code === 'INTERNAL' || code === 'UNPARSEABLE') out.failures.push(`mcp ${show(c)} → ${code}: ${block?.text?.slice(0, 300)}`);
   } catch (err) {
     const code = (err as { code?: number }).code;
+    if (code === 413) {
+      // The HTTP transport's body limit refused the request: an answer, and no command was reached.
+      out.mcpTooLarge++;
+      return bump(out.mcpCode, 'HTTP 413');
+    }
     bump(out.mcpCode, `rpc ${code}`);
     out.failures.push(`mcp ${show(c)} → JSON-RPC error ${code}: ${String(err).slice(0, 300)}`);
   }
