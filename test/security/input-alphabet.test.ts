@@ -104,6 +104,21 @@ describe.each(drivers())('input alphabet and ranges on %s', (driver) => {
     }
   });
 
+  it('the cursors a page returns are accepted by the next call (orders, fills, journal)', async () => {
+    for (let i = 0; i < 3; i++) expect((await s.call('POST', '/trading/orders', { ...ORDER, client_order_id: `page-${i}` })).status).toBe(201);
+    for (const path of ['/trading/orders?status=all&limit=1', '/trading/history?limit=1', '/audit/events?limit=1']) {
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const r: HttpAnswer = await s.call('GET', cursor ? `${path}&cursor=${encodeURIComponent(cursor)}` : path);
+        expect(r.status, `${path} page ${pages}: ${r.text.slice(0, 200)}`).toBe(200);
+        cursor = r.body.pagination.next_cursor;
+        pages++;
+      } while (cursor && pages < 3);
+      expect(pages, path).toBe(3);
+    }
+  });
+
   it('a NUL in a Basic-auth username is a 401, not a 500', async () => {
     for (const creds of ['ad\u0000min:x', '\u0000:\u0000', `admin\u0000:test-admin-password`]) {
       const r = await httpJson(s.url, 'GET', '/accounts', undefined, `Basic ${Buffer.from(creds).toString('base64')}`);
