@@ -9,3 +9,12 @@ export type Decimal = InstanceType<typeof Decimal>;
 
 /** Largest magnitude a numeric(38,18) column holds. */
 export const MAX_AMOUNT = new Decimal('1e20');
+
+/**
+ * The mid of a bid and an ask, in decimal: each price is taken at its shortest decimal form (what the
+ * exchange sent), so the mid has at most one more digit than the prices and no float noise
+ * (57953.615, never 57953.615000000005).
+ */
+export function midPrice(bid: number, ask: number): Decimal {
+  return new Decimal(String(bid)).plus(String(ask)).div(2);
+}

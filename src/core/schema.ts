@@ -8,6 +8,52 @@ import { Decimal, MAX_AMOUNT } from './decimal.js';
 
 export const NAME_RE = /^[A-Za-z0-9_-]+$/;
 
+/*
+ * The input alphabet. Free text (reasons, ids, tokens, credentials, search terms) is any Unicode text
+ * except control characters (C0 and DEL) and UTF-16 surrogates that are not part of a pair: Postgres
+ * cannot store NUL in text or jsonb, a lone surrogate is not valid UTF-8 anywhere past this process, and
+ * a control character in a name or reason only ever serves to hide or forge text in a log. A field that
+ * really carries line breaks (a PEM private key) allows \t, \n and \r and nothing else.
+ */
+const TEXT_RE = /^[^\u0000-\u001F\u007F\p{Cs}]*$/u;
+const MULTILINE_TEXT_RE = /^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\p{Cs}]*$/u;
+const TEXT_MESSAGE = 'must not contain control characters or unpaired surrogates';
+
+/** Free text within the input alphabet, `min`..`max` characters; `multiline` also allows tab and line breaks. */
+export function Text(opts: { min?: number; max: number; multiline?: boolean; trim?: boolean }) {
+  const base = opts.trim ? z.string().trim() : z.string();
+  return base
+    .min(opts.min ?? 0)
+    .max(opts.max)
+    .regex(opts.multiline ? MULTILINE_TEXT_RE : TEXT_RE, TEXT_MESSAGE);
+}
+
+/** What no field of any command accepts, whatever its own schema says: Postgres cannot hold it. */
+const UNSTORABLE_RE = /[\u0000\p{Cs}]/u;
+
+/**
+ * The path of the first string (value or key) in `value` that holds a NUL or a lone surrogate, or null.
+ * execute() refuses such input before a command's own schema sees it, so no command can let one through
+ * to the database by declaring a plain z.string().
+ */
+export function unstorableTextPath(value: unknown, path: Array<string | number> = [], depth = 0): string | null {
+  if (typeof value === 'string') return UNSTORABLE_RE.test(value) ? path.join('.') || '(root)' : null;
+  if (depth > 32 || value === null || typeof value !== 'object') return null;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const p = unstorableTextPath(value[i], [...path, i], depth + 1);
+      if (p !== null) return p;
+    }
+    return null;
+  }
+  for (const [k, v] of Object.entries(value)) {
+    if (UNSTORABLE_RE.test(k)) return [...path, k.replace(UNSTORABLE_RE, '?')].join('.');
+    const p = unstorableTextPath(v, [...path, k], depth + 1);
+    if (p !== null) return p;
+  }
+  return null;
+}
+
 export const AccountName = z
   .string()
   .min(1)
@@ -63,6 +109,14 @@ export function QueryList<T extends z.ZodType<unknown, string>>(item: T) {
 export const Limit = QueryInt(1, 1000).optional().describe('Maximum items per page (1-1000, default 100).');
 export const Cursor = z.string().regex(/^\d{1,9}$/, 'a next_cursor value from a previous page').optional().describe('Opaque cursor from a previous page\'s pagination.next_cursor.');
 
+/** A cursor that is a row id (a bigserial): digits, within the integers JavaScript and bigint share. */
+export const IdCursor = z
+  .string()
+  .regex(/^\d{1,16}$/, 'a next_cursor value from a previous page')
+  .refine((v) => Number(v) <= Number.MAX_SAFE_INTEGER, 'a next_cursor value from a previous page')
+  .optional()
+  .describe("Opaque cursor from a previous page's pagination.next_cursor.");
+
 export const PaginationOut = z.object({
   limit: z.number().int(),
   has_more: z.boolean(),
@@ -83,13 +137,22 @@ export function pageOf<T>(items: readonly T[], limit = 100, cursor?: string): { 
 
 export const IsoTime = z.string().describe('ISO-8601 UTC time.');
 
+/**
+ * The times an input may name: 1970-01-01 to 9999-12-31 UTC. Every later step (Date, ISO strings,
+ * Postgres timestamptz, the candle arithmetic) holds these exactly; beyond them a year has five digits
+ * or a millisecond count loses precision.
+ */
+export const MIN_TIME_MS = 0;
+export const MAX_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+const TIME_MESSAGE = 'epoch milliseconds or an ISO-8601 time from 1970-01-01 to 9999-12-31, e.g. 2026-01-31T00:00:00Z';
+
 /** A point in time given as epoch milliseconds (number or digits) or an ISO-8601 string; parsed to ms. */
 export const TimeIn = z
-  .union([z.number().int().nonnegative(), z.string().trim().min(1)])
+  .union([z.number().int().nonnegative(), z.string().trim().min(1).max(64)], { error: TIME_MESSAGE })
   .transform((v, ctx) => {
     const ms = typeof v === 'number' ? v : /^\d+$/.test(v) ? Number(v) : Date.parse(v);
-    if (!Number.isFinite(ms)) {
-      ctx.addIssue({ code: 'custom', message: 'epoch milliseconds or an ISO-8601 time, e.g. 2026-01-31T00:00:00Z' });
+    if (!Number.isFinite(ms) || ms < MIN_TIME_MS || ms > MAX_TIME_MS) {
+      ctx.addIssue({ code: 'custom', message: TIME_MESSAGE });
       return z.NEVER;
     }
     return ms;

@@ -8,10 +8,11 @@ import {
   ErrorCode as RpcErrorCode,
 } from '@modelcontextprotocol/sdk/types.js';
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import { execute, toAppError, type Principal, type Registry, type Surface } from '../core/command/index.js';
 import type { Services } from '../core/services.js';
 import { humanConfirmer } from './ask-human.js';
-import { loadPrompts, renderPrompt, type PromptFile } from './prompts.js';
+import { loadPrompts, promptArgumentProblems, renderPrompt, type PromptFile } from './prompts.js';
 import { MAX_RESULT_CHARS, MIN_RESULT_CHARS } from './result-size.js';
 import { toTool, visibleCommands } from './tool-adapter.js';
 import { toolError, toolResult } from './tool-output.js';
@@ -26,6 +27,23 @@ export interface McpServerOptions {
   /** Limit on a success result's size in characters (default MAX_RESULT_CHARS); larger results are cut. */
   maxResultChars?: number;
 }
+
+/**
+ * tools/call with `arguments` of any JSON type. The SDK's own schema wants an object, and a request
+ * that fails it never reaches a handler (the caller gets -32603 and no journal row). Here a non-object
+ * is moved aside, so the SDK's check passes, and execute() refuses it as VALIDATION_FAILED like any
+ * other bad input, with its journal row.
+ */
+const CallToolAnyArguments = CallToolRequestSchema.extend({
+  params: CallToolRequestSchema.shape.params
+    .extend({ arguments: z.unknown().optional() })
+    .transform(({ arguments: args, ...rest }) => ({ ...rest, given: args })),
+});
+
+/** prompts/get with argument values of any JSON type, checked by promptArgumentProblems. */
+const GetPromptAnyArguments = GetPromptRequestSchema.extend({
+  params: GetPromptRequestSchema.shape.params.extend({ arguments: z.unknown().optional() }),
+});
 
 /**
  * An MCP server over the command registry, built on the SDK's low-level Server so that our own
@@ -46,11 +64,12 @@ export function createMcpServer(opts: McpServerOptions): Server {
 
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools }));
 
-  server.setRequestHandler(CallToolRequestSchema, async (req) => {
+  server.setRequestHandler(CallToolAnyArguments, async (req) => {
     const requestId = randomUUID();
     try {
       const askHuman = humanConfirmer(server);
-      const out = await execute(registry, req.params.name, req.params.arguments ?? {}, { services, principal, surface, requestId, logger: services.logger, askHuman });
+      // Absent arguments are none (a tool without parameters); anything else is the tool's input.
+      const out = await execute(registry, req.params.name, req.params.given, { services, principal, surface, requestId, logger: services.logger, askHuman });
       return toolResult(out, { maxChars });
     } catch (err) {
       return toolError(toAppError(err), requestId);
@@ -61,12 +80,12 @@ export function createMcpServer(opts: McpServerOptions): Server {
     prompts: prompts.map((p) => ({ name: p.name, title: p.title, description: p.description, arguments: p.arguments })),
   }));
 
-  server.setRequestHandler(GetPromptRequestSchema, async (req) => {
+  server.setRequestHandler(GetPromptAnyArguments, async (req) => {
     const p = prompts.find((x) => x.name === req.params.name);
-    if (!p) throw new McpError(RpcErrorCode.InvalidParams, `No prompt named ${req.params.name}; prompts/list shows them.`);
-    const args = req.params.arguments ?? {};
-    const missing = p.arguments.filter((a) => a.required && !args[a.name]).map((a) => a.name);
-    if (missing.length) throw new McpError(RpcErrorCode.InvalidParams, `Prompt ${p.name} needs ${missing.join(', ')}.`);
+    if (!p) throw new McpError(RpcErrorCode.InvalidParams, `No prompt named ${req.params.name.slice(0, 64)}; prompts/list shows them.`);
+    const problems = promptArgumentProblems(p, req.params.arguments);
+    if (problems.length) throw new McpError(RpcErrorCode.InvalidParams, `Invalid arguments for prompt ${p.name}: ${problems.slice(0, 5).join('; ')}.`, { issues: problems });
+    const args = (req.params.arguments ?? {}) as Record<string, string | undefined>;
     return { description: p.description, messages: [{ role: 'user', content: { type: 'text', text: renderPrompt(p, args) } }] };
   });
 

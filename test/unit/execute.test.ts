@@ -442,7 +442,8 @@ describe('execute: audit redaction', () => {
     expect(audit.events).toHaveLength(1);
     expect(audit.events[0]!.outcome).toBe('VALIDATION_FAILED');
     expect(JSON.stringify(audit.events)).not.toMatch(/AKIA-very-secret-key|pa55word-nested|list-secret-value/);
-    expect(audit.events[0]!.input).toMatchObject({ id: 'a', unexpected: 1, api_key: '***' });
+    // An unknown field is kept by name only: its value may be a secret under a misspelled name.
+    expect(audit.events[0]!.input).toMatchObject({ id: 'a', api_key: '***', unknown_fields: ['unexpected'] });
   });
 
   it('masks secrets of a call refused by policy', async () => {

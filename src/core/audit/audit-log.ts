@@ -3,6 +3,7 @@ import type { Db } from '../db/client.js';
 import { isDatabaseUnavailable } from '../db/errors.js';
 import { auditEvents } from '../db/schema/index.js';
 import type { Logger } from '../logger.js';
+import { storableRow, storableValue, unstorableFallback } from './storable.js';
 
 export interface AuditEvent {
   at: Date;
@@ -42,9 +43,11 @@ export interface AuditLog {
  * Writes audit rows in batches: reads wait up to `delayMs` so that a burst costs one INSERT rather than
  * one per call (an INSERT's fixed cost is most of what the pipeline adds to a read); a state-changing
  * command asks for an urgent write and awaits its row.
- * A failed write is logged and rejects the waiting callers; it is never dropped silently. When the
- * database is unreachable the rows (and intent completions) are also kept in memory, up to MAX_KEPT,
- * and written once it is back, so a call made during an outage still ends up in the journal.
+ * Every row is made storable first (see storable.ts). If a batch fails, its rows are written one by one,
+ * so one bad row never costs another caller its row; a row that fails alone is stored in its reduced
+ * form. When the database is unreachable the rows (and intent completions) are kept in memory, up to
+ * MAX_KEPT, and written once it is back, so a call made during an outage still ends up in the journal.
+ * Any other failure is logged and rejects the waiting callers; nothing is dropped silently.
  */
 export class BatchedAuditLog implements AuditLog {
   #queue: Array<{ event: AuditEvent; done: () => void; fail: (e: unknown) => void }> = [];
@@ -72,19 +75,31 @@ export class BatchedAuditLog implements AuditLog {
   }
 
   async begin(event: AuditEvent): Promise<number> {
-    const [row] = await this.db.insert(auditEvents).values(rowOf({ ...event, outcome: 'PENDING' })).returning({ id: auditEvents.id });
-    return row!.id;
+    return this.#insertOne(rowOf({ ...event, outcome: 'PENDING' }));
   }
 
   async complete(id: number, outcome: string, durationMs: number, detail?: unknown): Promise<void> {
-    const set: Partial<typeof auditEvents.$inferInsert> = { outcome, durationMs: round3(durationMs) };
-    if (detail !== undefined) set.detail = detail as object;
+    const set: Partial<typeof auditEvents.$inferInsert> = { outcome: storableRow({ outcome }).outcome, durationMs: round3(durationMs) };
+    if (detail !== undefined) set.detail = storableValue(detail) as object;
     try {
       await this.db.update(auditEvents).set(set).where(eq(auditEvents.id, id));
     } catch (err) {
       // An intent left PENDING would count towards the budget as if it had spent: finish it once the database is back.
       if (!isDatabaseUnavailable(err)) throw err;
       this.#keepForLater([], [{ id, set }]);
+    }
+  }
+
+  /** Inserts one row, or its reduced form if the database refuses the row itself; returns its id. */
+  async #insertOne(row: typeof auditEvents.$inferInsert): Promise<number> {
+    try {
+      const [r] = await this.db.insert(auditEvents).values(row).returning({ id: auditEvents.id });
+      return r!.id;
+    } catch (err) {
+      if (isDatabaseUnavailable(err)) throw err;
+      this.logger.warn('audit row refused by the database; storing it without its input', { command: row.command, request_id: row.requestId, err });
+      const [r] = await this.db.insert(auditEvents).values(unstorableFallback(row)).returning({ id: auditEvents.id });
+      return r!.id;
     }
   }
 
@@ -98,19 +113,36 @@ export class BatchedAuditLog implements AuditLog {
   async #writeBatch(): Promise<void> {
     const batch = this.#queue.splice(0, this.#queue.length);
     if (batch.length === 0) return;
+    const rows = batch.map(({ event }) => rowOf(event));
     try {
-      await this.db.insert(auditEvents).values(batch.map(({ event }) => rowOf(event)));
+      await this.db.insert(auditEvents).values(rows);
       for (const b of batch) b.done();
+      return;
     } catch (err) {
-      if (!isDatabaseUnavailable(err)) {
-        this.logger.error('audit write failed', { rows: batch.length, err });
-        for (const b of batch) b.fail(err);
+      if (isDatabaseUnavailable(err)) {
+        // The database is away: the calls still happened, so their rows are kept and written once it is
+        // back. The callers are answered now (their rows are accepted); the outage is logged once, not per call.
+        this.#keepForLater(batch.map((b) => b.event));
+        for (const b of batch) b.done();
         return;
       }
-      // The database is away: the calls still happened, so their rows are kept and written once it is back.
-      // The callers are answered now (their rows are accepted); the outage is logged here once, not per call.
-      this.#keepForLater(batch.map((b) => b.event));
-      for (const b of batch) b.done();
+      this.logger.warn('audit batch refused; writing its rows one by one', { rows: batch.length, err });
+    }
+    for (let i = 0; i < batch.length; i++) {
+      try {
+        await this.#insertOne(rows[i]!);
+        batch[i]!.done();
+      } catch (err) {
+        if (isDatabaseUnavailable(err)) {
+          this.#keepForLater(batch.slice(i).map((b) => b.event));
+          for (const b of batch.slice(i)) b.done();
+          return;
+        }
+        // Even the reduced row failed: fail this row and the rest at once rather than waiting on each.
+        this.logger.error('audit write failed', { rows: batch.length - i, err });
+        for (const b of batch.slice(i)) b.fail(err);
+        return;
+      }
     }
   }
 
@@ -145,8 +177,16 @@ export class BatchedAuditLog implements AuditLog {
         this.#kept.splice(0, chunk.length);
       } catch (err) {
         if (isDatabaseUnavailable(err)) return this.#scheduleRetry();
-        this.#kept.splice(0, chunk.length);
-        this.logger.error('audit write failed', { rows: chunk.length, err });
+        // One bad row must not cost the others theirs: write this chunk row by row.
+        for (const e of chunk) {
+          try {
+            await this.#insertOne(rowOf(e));
+          } catch (rowErr) {
+            if (isDatabaseUnavailable(rowErr)) return this.#scheduleRetry();
+            this.logger.error('audit write failed', { rows: 1, err: rowErr });
+          }
+          this.#kept.shift();
+        }
       }
     }
     while (this.#keptCompletions.length) {
@@ -177,7 +217,7 @@ interface KeptCompletion {
 }
 
 function rowOf(e: AuditEvent): typeof auditEvents.$inferInsert {
-  return {
+  return storableRow({
     at: e.at,
     channel: e.channel,
     principal: e.principal,
@@ -192,7 +232,7 @@ function rowOf(e: AuditEvent): typeof auditEvents.$inferInsert {
     countsToBudget: e.countsToBudget ?? false,
     fingerprint: e.fingerprint ?? null,
     detail: (e.detail ?? null) as object | null,
-  };
+  });
 }
 
 const round3 = (ms: number) => Math.round(ms * 1000) / 1000;

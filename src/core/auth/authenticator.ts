@@ -49,12 +49,23 @@ export class Authenticator {
 
 const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 
-/** Parses an `Authorization: Basic …` header; null when absent or malformed. */
+/**
+ * Parses an `Authorization: Basic …` header; null when absent or malformed. Credentials that are not
+ * valid UTF-8 or hold a control character (RFC 7617 allows neither) are malformed: no stored user or
+ * password can contain one, and a NUL must never reach a database query.
+ */
 export function parseBasicAuth(header: string | undefined): { username: string; password: string } | null {
   if (!header) return null;
   const m = /^Basic\s+([A-Za-z0-9+/=_-]+)\s*$/i.exec(header);
   if (!m) return null;
-  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const bytes = Buffer.from(m[1]!, 'base64');
+  let decoded: string;
+  try {
+    decoded = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return null;
+  }
+  if (/[\u0000-\u001F\u007F]/.test(decoded)) return null;
   const i = decoded.indexOf(':');
   if (i < 1) return null;
   return { username: decoded.slice(0, i), password: decoded.slice(i + 1) };

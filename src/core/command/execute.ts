@@ -3,6 +3,8 @@ import { AppError, toAppError } from './errors.js';
 import type { Registry } from './registry.js';
 import { channelsOf, type AnyCommand, type CommandContext, type Guard, type Principal, type Risk, type Role } from './types.js';
 import type { AuditEvent } from '../audit/audit-log.js';
+import { journalInput } from '../audit/journal-input.js';
+import { unstorableTextPath } from '../schema.js';
 import { redactValue } from '../secrets/redact.js';
 
 const ROLE_MAY: Record<Role, ReadonlySet<Risk>> = {
@@ -21,13 +23,15 @@ export async function execute(registry: Registry, name: string, rawInput: unknow
   const started = performance.now();
   const cmd = registry.get(name);
   let parsed: unknown;
+  let accepted = false;
   let intentId: number | undefined;
   try {
     if (!cmd) {
-      throw new AppError('NOT_FOUND', `There is no command named ${name}.`, { hint: 'List the available tools or see /openapi.json for the command names.' });
+      throw new AppError('NOT_FOUND', `There is no command named ${name.slice(0, 64)}.`, { hint: 'List the available tools or see /openapi.json for the command names.' });
     }
     checkPolicy(cmd, ctx);
     parsed = parseInput(cmd.input, rawInput);
+    accepted = true;
     const input = parsed;
     const invoke = async () => {
       // A trading command's intent is journaled before anything is sent, inside the guards' lock, so
@@ -46,10 +50,23 @@ export async function execute(registry: Registry, name: string, rawInput: unknow
   } catch (err) {
     const appErr = toAppError(err);
     if (appErr.code === 'INTERNAL') ctx.logger.error('command failed', { command: name, request_id: ctx.requestId, err: appErr.cause ?? appErr });
-    const audited = finish(ctx, name, cmd, parsed ?? rawInput, appErr.code, started, intentId, refusalOf(appErr));
+    // Input the schema did not accept keeps its known fields only: an unknown field's value may be a
+    // secret sent under a misspelled name.
+    const journaled = accepted ? parsed : safeJournalInput(cmd, rawInput, ctx);
+    const audited = finish(ctx, name, cmd, journaled, appErr.code, started, intentId, refusalOf(appErr));
     if (cmd && cmd.risk !== 'read') await audited.catch((e) => ctx.logger.error('audit row not written', { command: name, request_id: ctx.requestId, err: e }));
     else audited.catch(() => undefined);
     throw appErr;
+  }
+}
+
+/** The journal's view of unaccepted input; a failure to build it must never turn a refusal into a 500. */
+function safeJournalInput(cmd: AnyCommand | undefined, raw: unknown, ctx: CommandContext): unknown {
+  try {
+    return journalInput(cmd?.input, raw);
+  } catch (err) {
+    ctx.logger.error('could not describe a refused input for the journal', { command: cmd?.name, request_id: ctx.requestId, err });
+    return { unjournalable: true };
   }
 }
 
@@ -92,8 +109,16 @@ export function zodIssues(error: z.ZodError): Array<{ path: string; message: str
   return error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(root)', message: i.message }));
 }
 
+/** Absent input is an empty object (a command without parameters); anything else must be an object. */
 function parseInput(schema: z.ZodObject, raw: unknown): unknown {
-  const res = schema.safeParse(raw ?? {});
+  const unstorable = unstorableTextPath(raw);
+  if (unstorable !== null) {
+    throw new AppError('VALIDATION_FAILED', `Invalid input: ${unstorable}: contains a NUL character or an unpaired surrogate`, {
+      hint: 'Send text without control characters; no field accepts a NUL character or an unpaired UTF-16 surrogate.',
+      details: { issues: [{ path: unstorable, message: 'contains a NUL character or an unpaired surrogate' }] },
+    });
+  }
+  const res = schema.safeParse(raw === undefined ? {} : raw);
   if (res.success) return res.data;
   const issues = zodIssues(res.error);
   const summary = issues.slice(0, 5).map((i) => `${i.path}: ${i.message}`).join('; ');

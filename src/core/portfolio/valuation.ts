@@ -1,5 +1,5 @@
 import { AppError } from '../command/errors.js';
-import { Decimal } from '../decimal.js';
+import { Decimal, midPrice } from '../decimal.js';
 import type { MarketData } from '../market-data/market-data.js';
 
 /** Assets treated as worth one unit of a USD-like quote. */
@@ -39,8 +39,7 @@ export class Valuation {
     const spot = connector.replace(/_perpetual(_paper_trade)?$/, '$1').replace(/^sim_perpetual$/, 'sim');
     try {
       const t = await this.marketData.ticker(spot, pair);
-      const mid = t.bid !== null && t.ask !== null ? (t.bid + t.ask) / 2 : t.last;
-      return new Decimal(String(mid));
+      return t.bid !== null && t.ask !== null ? midPrice(t.bid, t.ask) : new Decimal(String(t.last));
     } catch (err) {
       if (err instanceof AppError) return null;
       throw err;

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { ConnectorName, NonNegativeDecimalIn } from '../../core/schema.js';
+import { ConnectorName, NonNegativeDecimalIn, Text } from '../../core/schema.js';
 
 export const CredentialField = z.enum(['api_key', 'secret', 'password', 'uid', 'login', 'private_key', 'wallet_address', 'account_id', 'token', 'twofa']);
 
 export const ConnectorAttachment = z.strictObject({
   connector_name: ConnectorName,
   credentials: z
-    .partialRecord(CredentialField, z.string().trim().min(1).max(4096))
+    .partialRecord(CredentialField, Text({ min: 1, max: 4096, multiline: true, trim: true }))
     .optional()
     .describe('Credential fields for a live exchange connector (GET /connectors/{name} lists the ones it needs). Stored encrypted, never returned.'),
   paper_balances: z

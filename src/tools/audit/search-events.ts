@@ -2,7 +2,7 @@ import { and, desc, eq, gte, lt, lte, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { defineCommand } from '../../core/command/index.js';
 import { auditEvents } from '../../core/db/schema/index.js';
-import { AccountName, Cursor, Limit, paginated, TimeIn } from '../../core/schema.js';
+import { AccountName, IdCursor, Limit, paginated, TimeIn } from '../../core/schema.js';
 
 const Name = z.string().min(1).max(80).regex(/^[A-Za-z0-9_.@-]+$/, 'letters, digits and _ . @ - only');
 
@@ -24,7 +24,7 @@ export const searchEvents = defineCommand({
     since: TimeIn.optional().describe('From this time (epoch ms or ISO-8601).'),
     until: TimeIn.optional().describe('Up to this time.'),
     limit: Limit,
-    cursor: Cursor,
+    cursor: IdCursor,
   }),
   output: paginated(
     z.object({

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineCommand } from '../../core/command/index.js';
-import { Cursor, Limit, pageOf, paginated } from '../../core/schema.js';
+import { Cursor, Limit, pageOf, paginated, Text } from '../../core/schema.js';
 import { ConnectorKindEnum, ConnectorOut, MarketTypeEnum, connectorOut } from './schemas.js';
 
 export const listConnectors = defineCommand({
@@ -15,7 +15,7 @@ export const listConnectors = defineCommand({
   input: z.strictObject({
     kind: ConnectorKindEnum.optional().describe('Only connectors of this kind.'),
     market_type: MarketTypeEnum.optional().describe('Only spot or only perpetual connectors.'),
-    search: z.string().max(64).optional().describe('Case-insensitive substring of the name or display name.'),
+    search: Text({ max: 64 }).optional().describe('Case-insensitive substring of the name or display name.'),
     limit: Limit,
     cursor: Cursor,
   }),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineCommand } from '../../core/command/index.js';
-import { ConnectorName, Cursor, Limit, pageOf, paginated } from '../../core/schema.js';
+import { ConnectorName, Cursor, Limit, pageOf, paginated, Text } from '../../core/schema.js';
 import { MarketOut, marketOut } from './schemas.js';
 
 export const listMarkets = defineCommand({
@@ -14,7 +14,7 @@ export const listMarkets = defineCommand({
   openWorld: true,
   input: z.strictObject({
     connector_name: ConnectorName,
-    search: z.string().max(20).optional().describe('Only pairs whose base or quote contains this text, e.g. "BTC".'),
+    search: Text({ max: 20 }).optional().describe('Only pairs whose base or quote contains this text, e.g. "BTC".'),
     limit: Limit,
     cursor: Cursor,
   }),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineCommand } from '../../core/command/index.js';
+import { Decimal, midPrice } from '../../core/decimal.js';
 import { iso } from '../../core/schema.js';
 import { MarketRef } from './schemas.js';
 
@@ -31,13 +32,13 @@ export const getTicker = defineCommand({
   http: { method: 'GET', path: '/market-data/ticker/{trading_pair}' },
   handler: async (input, ctx) => {
     const t = await ctx.services.marketData.ticker(input.connector_name, input.trading_pair);
-    const mid = t.bid !== null && t.ask !== null ? (t.bid + t.ask) / 2 : null;
+    const mid = t.bid !== null && t.ask !== null ? midPrice(t.bid, t.ask) : null;
     return {
       connector_name: input.connector_name,
       ...t,
       time: iso(t.timestamp),
-      mid,
-      spread_pct: mid && t.bid !== null && t.ask !== null ? Number((((t.ask - t.bid) / mid) * 100).toFixed(6)) : null,
+      mid: mid?.toNumber() ?? null,
+      spread_pct: mid && !mid.isZero() && t.bid !== null && t.ask !== null ? new Decimal(String(t.ask)).minus(String(t.bid)).div(mid).times(100).toDecimalPlaces(6).toNumber() : null,
     };
   },
 });

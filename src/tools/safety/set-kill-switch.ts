@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineCommand } from '../../core/command/index.js';
-import { AccountName, QueryBool } from '../../core/schema.js';
+import { AccountName, QueryBool, Text } from '../../core/schema.js';
 import { KillSwitchOut, killSwitchView } from './schemas.js';
 
 export const setKillSwitch = defineCommand({
@@ -14,7 +14,7 @@ export const setKillSwitch = defineCommand({
   openWorld: true,
   input: z.strictObject({
     account_name: AccountName.optional().describe('The account to stop; omit for the global switch (all accounts).'),
-    reason: z.string().trim().min(1).max(500).describe('Why, in a sentence: shown to whoever clears it.'),
+    reason: Text({ min: 1, max: 500, trim: true }).describe('Why, in a sentence: shown to whoever clears it.'),
     cancel_open_orders: QueryBool.optional().describe('Also cancel the open orders it covers (default false).'),
   }),
   output: z.object({

@@ -14,5 +14,10 @@ export const cancelOrder = defineCommand({
   input: z.strictObject(OrderRef),
   output: z.object({ order: OrderOut }),
   http: { method: 'DELETE', path: '/trading/orders/{order_id}' },
-  handler: async (input, ctx) => ({ order: orderView(await ctx.services.trading.cancel(input.account_name, input.order_id)) }),
+  handler: async (input, ctx) => {
+    // Found first so that the journal row names the order's account even when the cancel is refused.
+    const order = await ctx.services.trading.get(input.account_name, input.order_id);
+    ctx.journal = { ...ctx.journal, accountName: order.accountName };
+    return { order: orderView(await ctx.services.trading.cancel(order.accountName, order.id)) };
+  },
 });

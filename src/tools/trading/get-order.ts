@@ -16,6 +16,7 @@ export const getOrder = defineCommand({
   http: { method: 'GET', path: '/trading/orders/{order_id}' },
   handler: async (input, ctx) => {
     const order = await ctx.services.trading.get(input.account_name, input.order_id);
+    ctx.journal = { ...ctx.journal, accountName: order.accountName };
     const fills = await ctx.services.trading.fills({ order_id: order.id, limit: 1000 });
     return { order: orderView(order), fills: fills.data.reverse().map(fillView) };
   },

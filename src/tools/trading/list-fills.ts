@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { defineCommand } from '../../core/command/index.js';
-import { Limit, paginated } from '../../core/schema.js';
+import { IdCursor, Limit, paginated, Text } from '../../core/schema.js';
 import { fillView } from '../../core/trading/order-view.js';
-import { FillOut, Filters, OpaqueCursor } from './schemas.js';
+import { FillOut, Filters } from './schemas.js';
 
 export const listFills = defineCommand({
   name: 'trading_list_fills',
@@ -12,7 +12,7 @@ export const listFills = defineCommand({
   risk: 'read',
   idempotent: true,
   openWorld: false,
-  input: z.strictObject({ ...Filters, order_id: z.string().max(80).optional().describe('Only the fills of this order.'), limit: Limit, cursor: OpaqueCursor }),
+  input: z.strictObject({ ...Filters, order_id: Text({ min: 1, max: 80 }).optional().describe('Only the fills of this order.'), limit: Limit, cursor: IdCursor }),
   output: paginated(FillOut),
   http: { method: 'GET', path: '/trading/history' },
   handler: async (input, ctx) => {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineCommand } from '../../core/command/index.js';
 import { Limit, paginated } from '../../core/schema.js';
 import { orderView } from '../../core/trading/order-view.js';
-import { Filters, OpaqueCursor, OrderOut, OrderStatus } from './schemas.js';
+import { Filters, OrderCursor, OrderOut, OrderStatus } from './schemas.js';
 
 export const listOrders = defineCommand({
   name: 'trading_list_orders',
@@ -16,7 +16,7 @@ export const listOrders = defineCommand({
     ...Filters,
     status: z.union([z.enum(['active', 'all']), OrderStatus]).optional().describe('"active" (default), "all", or one status.'),
     limit: Limit,
-    cursor: OpaqueCursor,
+    cursor: OrderCursor,
   }),
   output: paginated(OrderOut),
   http: { method: 'GET', path: '/trading/orders' },

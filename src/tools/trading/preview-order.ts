@@ -34,6 +34,8 @@ export const previewOrder = defineCommand({
   handler: async (input, ctx) => {
     const { safety } = ctx.services;
     const t = orderIntent(input);
+    // The journal row names the account the preview is for, the default one included.
+    ctx.journal = { ...ctx.journal, accountName: t.account };
     const a = await safety.assess(t, ctx.principal);
     const refused = a.checks.some((c) => !c.ok);
     const token = a.confirmation_required && !refused ? safety.issueToken(t, ctx.principal) : null;

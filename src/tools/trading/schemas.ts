@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { TradeIntent } from '../../core/command/index.js';
 import type { PlaceOrder } from '../../core/trading/trading-service.js';
-import { AccountName, ConnectorName, PositiveDecimalIn, TradingPair } from '../../core/schema.js';
+import { AccountName, ConnectorName, PositiveDecimalIn, Text, TradingPair } from '../../core/schema.js';
 
 export const OrderStatus = z.enum(['pending_submit', 'open', 'partially_filled', 'filled', 'canceled', 'rejected', 'failed']);
 
@@ -68,17 +68,30 @@ export const Filters = {
 
 /** Names one order: by order_id or client_order_id, with the account when a client id is ambiguous. */
 export const OrderRef = {
-  order_id: z.string().min(1).max(80).describe('The order_id, or your client_order_id.'),
+  order_id: Text({ min: 1, max: 80 }).describe('The order_id, or your client_order_id.'),
   account_name: AccountName.optional().describe('Needed only when the same client_order_id exists on several accounts.'),
 };
 
-export const OpaqueCursor = z.string().max(200).optional().describe("Opaque cursor from a previous page's pagination.next_cursor.");
+/**
+ * The order list's keyset cursor: base64url of "<ISO time>|<order id>", as the trading service writes
+ * it. Checked here, in full, so that a forged cursor is a 400 and never reaches a query.
+ */
+const ORDER_CURSOR_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z\|[A-Za-z0-9_-]{1,80}$/;
+function isOrderCursor(v: string): boolean {
+  const decoded = Buffer.from(v, 'base64url').toString('utf8');
+  return ORDER_CURSOR_RE.test(decoded) && !Number.isNaN(Date.parse(decoded.slice(0, decoded.indexOf('|'))));
+}
+
+export const OrderCursor = z
+  .string()
+  .max(200)
+  .regex(/^[A-Za-z0-9_-]*$/, 'a next_cursor value from a previous page')
+  .refine(isOrderCursor, 'a next_cursor value from a previous page')
+  .optional()
+  .describe("Opaque cursor from a previous page's pagination.next_cursor.");
 export const DEFAULT_ACCOUNT = 'master_account';
 
-export const ConfirmationToken = z
-  .string()
-  .min(1)
-  .max(400)
+export const ConfirmationToken = Text({ min: 1, max: 400 })
   .describe('The confirmation_token trading_preview_order returned for this exact order, when the order needs a confirmation; valid once, for 60 s. A token that is passed must match the order even when none is needed.');
 
 /** The order fields the guards check, shared by placing and previewing so both see the same order. */

@@ -20,8 +20,9 @@ export const auditEvents = pgTable(
     durationMs: real('duration_ms').notNull(),
     requestId: text('request_id'),
     accountName: text('account_name'),
-    /** The order's value in USDT when it was checked; null when it could not be valued or is not an order. */
-    notional: numeric('notional', { precision: 38, scale: 18 }),
+    /** The order's value in USDT when it was checked; null when it could not be valued or is not an order.
+     *  Unbounded: an absurd order (a huge amount at a real price) is still journaled, and refused. */
+    notional: numeric('notional'),
     /** True for a risk-increasing order: it counts towards the 24 h budget and the per-minute rate. */
     countsToBudget: boolean('counts_to_budget').notNull().default(false),
     /** Hash of the order without its client id: the duplicate-order window compares these. */

@@ -1,0 +1,1 @@
+ALTER TABLE "audit_events" ALTER COLUMN "notional" SET DATA TYPE numeric;
