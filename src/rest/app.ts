@@ -30,7 +30,7 @@ export function createRestApp(opts: RestAppOptions): Express {
     res.json({ status: 'ok', version: opts.version, uptime_s: Math.round((Date.now() - started) / 1000), database: services.database.kind });
   });
 
-  app.use(basicAuth(services.auth));
+  app.use(basicAuth(services.login));
   app.use(express.json({ limit: opts.bodyLimit ?? '256kb' }));
 
   const openapi = buildOpenApi(registry, opts.version);

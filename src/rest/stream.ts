@@ -1,8 +1,9 @@
-import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import { STATUS_CODES as STATUS_TEXT, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import { AppError, errorBody, toAppError } from '../core/command/index.js';
+import { AppError, errorBody, httpStatusOf, toAppError } from '../core/command/index.js';
 import { parseBasicAuth } from '../core/auth/authenticator.js';
+import { throttledError } from './auth.js';
 import { feedId, type FeedKey, type FeedMessage } from '../core/market-data/hub.js';
 import { MAX_SUBSCRIPTIONS, StreamRequest } from '../core/market-data/stream-protocol.js';
 import type { Services } from '../core/services.js';
@@ -26,10 +27,12 @@ export function attachMarketStream(http: HttpServer, services: Services): { clos
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     if (path !== STREAM_PATH) return refuse(socket, 404, 'Not Found');
     const creds = parseBasicAuth(req.headers.authorization);
-    void (creds ? services.auth.verify(creds.username, creds.password) : Promise.resolve(null)).then(
-      (principal) => {
-        if (!principal) return refuse(socket, 401, 'Unauthorized', 'WWW-Authenticate: Basic realm="tradedesk"\r\n');
-        wss.handleUpgrade(req, socket, head, (ws) => serve(ws, services));
+    // The same gate as every REST route: a throttled attempt is refused before any password check.
+    void (creds ? services.login.login(creds.username, creds.password, req.socket.remoteAddress) : Promise.resolve(null)).then(
+      (outcome) => {
+        if (outcome?.ok) return wss.handleUpgrade(req, socket, head, (ws) => serve(ws, services));
+        if (outcome?.reason === 'throttled') return refuseError(socket, throttledError(outcome.retryAfterS, outcome.scope), `Retry-After: ${outcome.retryAfterS}\r\n`);
+        refuse(socket, 401, 'Unauthorized', 'WWW-Authenticate: Basic realm="tradedesk"\r\n');
       },
       () => refuse(socket, 500, 'Internal Server Error'),
     );
@@ -128,4 +131,10 @@ function send(ws: WebSocket, body: Record<string, unknown>): void {
 function refuse(socket: Duplex, status: number, text: string, extra = ''): void {
   const body = JSON.stringify({ error: { code: status === 401 ? 'UNAUTHENTICATED' : status === 404 ? 'NOT_FOUND' : 'INTERNAL', message: text, retryable: false } });
   socket.end(`HTTP/1.1 ${status} ${text}\r\n${extra}Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+function refuseError(socket: Duplex, err: AppError, extra = ''): void {
+  const body = JSON.stringify(errorBody(err));
+  const status = httpStatusOf(err.code);
+  socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\n${extra}Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
