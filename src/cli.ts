@@ -1,7 +1,6 @@
-import { createServer, STATUS_CODES, type Server as HttpServer } from 'node:http';
-import type { Duplex } from 'node:stream';
+import { createServer, type Server as HttpServer } from 'node:http';
 import { parseArgs } from 'node:util';
-import { AppError, createRegistry, errorBody, type Principal, type Registry, type Surface } from './core/command/index.js';
+import { createRegistry, type Principal, type Registry, type Surface } from './core/command/index.js';
 import { resetAdminPassword } from './core/auth/reset-admin-password.js';
 import { CONFIG_VARS, ConfigError, loadConfig, type Config, type ConfigVar } from './core/config.js';
 import { lockDataDir } from './core/data-dir-lock.js';
@@ -10,6 +9,7 @@ import { createServices, type ServiceOptions, type Services, type StartupFacts }
 import { mcpHttpHandler } from './mcp/http.js';
 import { serveStdio } from './mcp/stdio.js';
 import { createRestApp } from './rest/app.js';
+import { answerClientError } from './rest/client-error.js';
 import { attachMarketStream } from './rest/stream.js';
 import { allCommands, DEFAULT_TOOLSETS } from './tools/index.js';
 import { Username } from './tools/users/schemas.js';
@@ -138,29 +138,6 @@ export async function startServer(config: Config, logger: Logger, options: Start
       unlock();
     },
   };
-}
-
-/**
- * Errors Node's HTTP parser raises before a request reaches express (headers too large, malformed
- * request, a request or its headers not received in time) get the API's JSON error shape instead of
- * Node's bare text, when nothing of a response has been written yet.
- */
-function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
-  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-  if (!socket.writable || inFlight?.headersSent || err.code === 'ECONNRESET') {
-    socket.destroy();
-    return;
-  }
-  const [status, e] =
-    err.code === 'HPE_HEADER_OVERFLOW'
-      ? [431, new AppError('PAYLOAD_TOO_LARGE', 'The request headers are too large.', { hint: 'Send fewer or shorter headers (16 KB in all at most).' })]
-      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? [408, new AppError('TIMEOUT', 'The request was not received in time.', { hint: 'Send the headers and the whole body (as long as Content-Length says) promptly.' })]
-        : err.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW'
-          ? [413, new AppError('PAYLOAD_TOO_LARGE', 'The chunk extensions are too large.', { hint: 'Send a plain chunked or Content-Length body.' })]
-          : [400, new AppError('VALIDATION_FAILED', 'The HTTP request is malformed.', { hint: 'Send a well-formed HTTP/1.1 request.' })];
-  const body = JSON.stringify(errorBody(e));
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`, () => socket.destroy());
 }
 
 /** The generated password goes to stderr; stdout may be the MCP stdio channel. */

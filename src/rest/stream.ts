@@ -1,9 +1,10 @@
-import { STATUS_CODES as STATUS_TEXT, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { AppError, errorBody, httpStatusOf, toAppError } from '../core/command/index.js';
 import { parseBasicAuth } from '../core/auth/authenticator.js';
 import { throttledError } from './auth.js';
+import { endWithJson } from './client-error.js';
 import { feedId, type FeedKey, type FeedMessage } from '../core/market-data/hub.js';
 import { MAX_SUBSCRIPTIONS, StreamRequest } from '../core/market-data/stream-protocol.js';
 import type { Services } from '../core/services.js';
@@ -31,10 +32,18 @@ export function attachMarketStream(http: HttpServer, services: Services): { clos
     void (creds ? services.login.login(creds.username, creds.password, req.socket.remoteAddress) : Promise.resolve(null)).then(
       (outcome) => {
         if (outcome?.ok) return wss.handleUpgrade(req, socket, head, (ws) => serve(ws, services));
-        if (outcome?.reason === 'throttled') return refuseError(socket, throttledError(outcome.retryAfterS, outcome.scope), `Retry-After: ${outcome.retryAfterS}\r\n`);
-        refuse(socket, 401, 'Unauthorized', 'WWW-Authenticate: Basic realm="tradedesk"\r\n');
+        if (outcome?.reason === 'throttled') {
+          const err = throttledError(outcome.retryAfterS, outcome.scope);
+          return endWithJson(socket, httpStatusOf(err.code), errorBody(err), { 'Retry-After': String(outcome.retryAfterS) });
+        }
+        refuse(socket, 401, 'Unauthorized', { 'WWW-Authenticate': 'Basic realm="tradedesk"' });
       },
-      () => refuse(socket, 500, 'Internal Server Error'),
+      (err) => {
+        // The same mapping as REST (a database outage is the 503 there, not a bare 500).
+        const e = toAppError(err);
+        if (e.code === 'INTERNAL') services.logger.error('stream upgrade: login check failed', { err });
+        endWithJson(socket, httpStatusOf(e.code), errorBody(e));
+      },
     );
   });
 
@@ -128,13 +137,7 @@ function send(ws: WebSocket, body: Record<string, unknown>): void {
   if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(body));
 }
 
-function refuse(socket: Duplex, status: number, text: string, extra = ''): void {
-  const body = JSON.stringify({ error: { code: status === 401 ? 'UNAUTHENTICATED' : status === 404 ? 'NOT_FOUND' : 'INTERNAL', message: text, retryable: false } });
-  socket.end(`HTTP/1.1 ${status} ${text}\r\n${extra}Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-}
-
-function refuseError(socket: Duplex, err: AppError, extra = ''): void {
-  const body = JSON.stringify(errorBody(err));
-  const status = httpStatusOf(err.code);
-  socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\n${extra}Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+function refuse(socket: Duplex, status: 401 | 404, text: string, headers: Record<string, string> = {}): void {
+  const code = status === 401 ? 'UNAUTHENTICATED' : 'NOT_FOUND';
+  endWithJson(socket, status, { error: { code, message: text, retryable: false } }, headers);
 }
