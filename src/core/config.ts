@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { normalizeOrigin } from './auth/origin-policy.js';
 import { LOG_LEVELS } from './logger.js';
 
 /**
@@ -21,7 +22,7 @@ export const CONFIG_VARS = {
   TOOLSETS: { describe: 'MCP toolsets to expose, comma-separated, or "all"', default: 'default' },
   READ_ONLY: { describe: 'true: MCP lists and runs read commands only', default: 'false' },
   MCP_ALLOWED_HOSTS: { describe: 'Extra Host names accepted by /mcp, comma-separated', default: '' },
-  MCP_ALLOWED_ORIGINS: { describe: 'Browser origins allowed to call /mcp besides the server\'s own, comma-separated (e.g. http://localhost:5173; "null" admits sandboxed pages)', default: '' },
+  MCP_ALLOWED_ORIGINS: { describe: 'Browser origins allowed to call /mcp and open the market-data stream besides the server\'s own, comma-separated (e.g. http://localhost:5173; "null" admits sandboxed pages)', default: '' },
   MCP_PRINCIPAL: { describe: 'Who `mcp` over stdio acts as: a stored user (with its role) or else a trader of that name', default: 'agent' },
   PORTFOLIO_SNAPSHOT_MINUTES: { describe: 'Minutes between portfolio snapshots (history and performance)', default: '5' },
   SIM_SEED: { describe: 'Seed of the built-in sim exchange: same seed, same price history', default: 'sim' },
@@ -81,7 +82,7 @@ export interface Config {
   toolsets: string;
   readOnly: boolean;
   mcpAllowedHosts: string[];
-  /** Normalised origins (scheme://host[:port]), or "null", that /mcp accepts besides its own. */
+  /** Normalised origins (scheme://host[:port]), or "null", that /mcp and the stream accept besides the server's own. */
   mcpAllowedOrigins: string[];
   simSeed: string;
   mcpPrincipal: string;
@@ -131,15 +132,3 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<ConfigV
 }
 
 const splitList = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
-
-/** `scheme://host[:port]` as a browser sends it in Origin (default port dropped), or undefined. */
-export function normalizeOrigin(origin: string): string | undefined {
-  try {
-    const u = new URL(origin);
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') return undefined;
-    if (u.pathname !== '/' || u.search || u.hash || u.username || u.password) return undefined;
-    return u.origin;
-  } catch {
-    return undefined;
-  }
-}

@@ -1,16 +1,14 @@
 import type { RequestHandler } from 'express';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { AppError, type Principal } from '../core/command/index.js';
-import { normalizeOrigin } from '../core/config.js';
+import { originAllowed } from '../core/auth/origin-policy.js';
 import type { McpServerOptions } from './server.js';
 import { createMcpServer } from './server.js';
 
 /**
  * Streamable HTTP at /mcp, stateless: each POST gets a fresh server and transport bound to the
  * authenticated principal. The Host must be a loopback name (plus configured ones), so a web page
- * cannot reach a local server through DNS rebinding. A browser's Origin must be the server's own or a
- * configured one: another local port is another application (any dev server on the machine), and
- * `null` is any sandboxed iframe or file:// page. Requests without Origin are not from a browser.
+ * cannot reach a local server through DNS rebinding; a browser's Origin must pass `originAllowed`.
  */
 export function mcpHttpHandler(opts: Omit<McpServerOptions, 'principal'> & { allowedHosts: string[]; allowedOrigins: string[] }): RequestHandler {
   const allowed = new Set(['localhost', '127.0.0.1', '[::1]', ...opts.allowedHosts.map((h) => h.toLowerCase())]);
@@ -22,7 +20,7 @@ export function mcpHttpHandler(opts: Omit<McpServerOptions, 'principal'> & { all
         throw new AppError('POLICY_DENIED', `Host ${req.headers.host ?? '(none)'} is not allowed for /mcp.`, { hint: 'Add it to MCP_ALLOWED_HOSTS if this server is reached by that name.' });
       }
       const origin = req.headers.origin;
-      if (origin !== undefined && !originAllowed(origin, req.headers.host!, allowedOrigins)) {
+      if (origin !== undefined && !originAllowed(origin, req.headers.host, allowedOrigins)) {
         throw new AppError('POLICY_DENIED', `Origin ${origin} is not allowed for /mcp.`, {
           hint: 'Only pages served by this server may call /mcp from a browser. To admit another web app, add its origin (e.g. http://localhost:5173) to MCP_ALLOWED_ORIGINS.',
         });
@@ -43,15 +41,6 @@ export function mcpHttpHandler(opts: Omit<McpServerOptions, 'principal'> & { all
       next(err);
     }
   };
-}
-
-function originAllowed(origin: string, host: string, configured: ReadonlySet<string>): boolean {
-  if (origin === 'null') return configured.has('null');
-  const o = normalizeOrigin(origin);
-  if (!o) return false;
-  // Same origin: the page was served by this server under the (already checked) Host it now calls.
-  if (o === normalizeOrigin(`http://${host}`) || o === normalizeOrigin(`https://${host}`)) return true;
-  return configured.has(o);
 }
 
 function hostnameOf(host: string | undefined): string | undefined {

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { AppError, errorBody, httpStatusOf, toAppError } from '../core/command/index.js';
 import { parseBasicAuth } from '../core/auth/authenticator.js';
+import { originAllowed } from '../core/auth/origin-policy.js';
 import { throttledError } from './auth.js';
 import { endWithJson } from './client-error.js';
 import { feedId, type FeedKey, type FeedMessage } from '../core/market-data/hub.js';
@@ -23,10 +24,20 @@ const HEARTBEAT_MS = 15_000;
  */
 export function attachMarketStream(http: HttpServer, services: Services): { close(): void } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  const allowedOrigins = new Set(services.config.mcpAllowedOrigins);
 
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     if (path !== STREAM_PATH) return refuse(socket, 404, 'Not Found');
+    // No same-origin policy guards a WebSocket: a page elsewhere could open one with the browser's
+    // cached credentials. Browser origins get the same rule as /mcp.
+    const origin = req.headers.origin;
+    if (origin !== undefined && !originAllowed(origin, req.headers.host, allowedOrigins)) {
+      const err = new AppError('POLICY_DENIED', `Origin ${origin} is not allowed for the market-data stream.`, {
+        hint: 'Only pages served by this server may open the stream from a browser. To admit another web app, add its origin to MCP_ALLOWED_ORIGINS.',
+      });
+      return endWithJson(socket, httpStatusOf(err.code), errorBody(err));
+    }
     const creds = parseBasicAuth(req.headers.authorization);
     // The same gate as every REST route: a throttled attempt is refused before any password check.
     void (creds ? services.login.login(creds.username, creds.password, req.socket.remoteAddress) : Promise.resolve(null)).then(

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { ConfigError, loadConfig } from '../../src/core/config.js';
 import { ADMIN_AUTH, drivers, testServer, type TestServer } from '../helpers/test-env.js';
 import { rawRequest } from '../helpers/raw-http.js';
@@ -12,6 +13,28 @@ const mcpPost = (s: TestServer, origin?: string) =>
     headers: { authorization: ADMIN_AUTH, 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...(origin === undefined ? {} : { origin }) },
     body: INIT,
   });
+
+/** The status the market-stream upgrade is answered with (101 when accepted), and the body of a refusal. */
+function streamUpgrade(s: TestServer, origin?: string): Promise<{ status: number; body?: any }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${s.url.replace('http', 'ws')}/market-data/stream`, { headers: { authorization: ADMIN_AUTH }, ...(origin === undefined ? {} : { origin }) });
+    ws.on('open', () => {
+      ws.close();
+      resolve({ status: 101 });
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => {
+        resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) });
+        ws.terminate();
+      });
+    });
+    ws.on('error', (err) => {
+      if (!/Unexpected server response/.test(err.message)) reject(err);
+    });
+  });
+}
 
 describe.each(drivers())('/mcp Origin check on %s', (driver) => {
   describe('with no MCP_ALLOWED_ORIGINS', () => {
@@ -42,6 +65,17 @@ describe.each(drivers())('/mcp Origin check on %s', (driver) => {
       expect((await mcpPost(s, `http://127.0.0.1:${port}`)).status).toBe(200);
       expect((await mcpPost(s)).status).toBe(200);
     });
+
+    it('the market-data stream upgrade follows the same rule', async () => {
+      for (const origin of ['null', 'http://localhost:5173', 'https://evil.example']) {
+        const r = await streamUpgrade(s, origin);
+        expect(r.status, origin).toBe(403);
+        expect(r.body.error.code).toBe('POLICY_DENIED');
+        expect(r.body.error.hint).toMatch(/MCP_ALLOWED_ORIGINS/);
+      }
+      expect((await streamUpgrade(s, s.url)).status).toBe(101);
+      expect((await streamUpgrade(s)).status).toBe(101);
+    });
   });
 
   describe('with MCP_ALLOWED_ORIGINS set', () => {
@@ -56,6 +90,8 @@ describe.each(drivers())('/mcp Origin check on %s', (driver) => {
       expect((await mcpPost(s, 'null')).status).toBe(200);
       expect((await mcpPost(s, 'http://localhost:5174')).status).toBe(403);
       expect((await mcpPost(s, 'https://localhost:5173')).status).toBe(403);
+      expect((await streamUpgrade(s, 'http://localhost:5173')).status).toBe(101);
+      expect((await streamUpgrade(s, 'http://localhost:5174')).status).toBe(403);
     });
   });
 });
