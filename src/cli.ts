@@ -1,6 +1,7 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import { createRegistry, type Principal, type Registry, type Surface } from './core/command/index.js';
+import { resetAdminPassword } from './core/auth/reset-admin-password.js';
 import { CONFIG_VARS, ConfigError, loadConfig, type Config, type ConfigVar } from './core/config.js';
 import { lockDataDir } from './core/data-dir-lock.js';
 import { createLogger, type Logger } from './core/logger.js';
@@ -8,8 +9,10 @@ import { createServices, type ServiceOptions, type Services, type StartupFacts }
 import { mcpHttpHandler } from './mcp/http.js';
 import { serveStdio } from './mcp/stdio.js';
 import { createRestApp } from './rest/app.js';
+import { answerClientError } from './rest/client-error.js';
 import { attachMarketStream } from './rest/stream.js';
 import { allCommands, DEFAULT_TOOLSETS } from './tools/index.js';
+import { Username } from './tools/users/schemas.js';
 import { VERSION } from './version.js';
 
 const flagName = (v: string) => v.toLowerCase().replace(/_/g, '-');
@@ -19,6 +22,10 @@ const HELP = `tradedesk ${VERSION}: a self-hosted trading server for LLM agents 
 Usage:
   tradedesk [serve] [flags]   REST API, docs and MCP over HTTP on one port (default)
   tradedesk mcp [flags]       MCP over stdio, for Claude Desktop and other MCP clients
+  tradedesk reset-admin-password [--username admin] [flags]
+                              give a stored admin a new generated password (creating it if absent),
+                              print it once and keep it in DATA_DIR/admin-password.txt; run it while
+                              no server uses the embedded DATA_DIR
   tradedesk --help | --version
 
 Flags (each also read from the environment variable of the same name):
@@ -27,7 +34,10 @@ ${Object.entries(CONFIG_VARS)
   .join('\n')}
 
 Without DATABASE_URL the server is self-contained: embedded PGlite in DATA_DIR, a generated admin
-password printed once on first start, paper balances on the offline "sim" exchange.
+password printed on first start and kept in DATA_DIR/admin-password.txt (mode 0600) until that admin
+first logs in, paper balances on the offline "sim" exchange. Everything but GET /health needs Basic
+auth, the docs at /docs and /openapi.json included. MQTT_URL and MQTT_PORT are reserved for bots,
+which are not available yet.
 `;
 
 export interface RunningServer {
@@ -48,8 +58,32 @@ export function resolveToolsets(spec: string, registry: Registry): ReadonlySet<s
   return new Set(names.flatMap((n) => (n === 'default' ? DEFAULT_TOOLSETS : [n])));
 }
 
+/**
+ * Limits on how long a client may take to send a request. Node's defaults (requestTimeout 300 s,
+ * checked every 30 s) let a client that promises a longer body than it sends hold a connection for
+ * five minutes; a trading API's requests are small JSON bodies.
+ */
+export interface HttpTimeouts {
+  /** From connection (or the end of the previous request) to the end of the headers. */
+  headersMs: number;
+  /** From the start of a request to the end of its body. */
+  requestMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveMs: number;
+  /** How often the two limits above are checked; a request may overrun them by this much. */
+  checkIntervalMs: number;
+}
+
+export const DEFAULT_HTTP_TIMEOUTS: HttpTimeouts = { headersMs: 10_000, requestMs: 30_000, keepAliveMs: 5_000, checkIntervalMs: 1_000 };
+
+export interface StartOptions extends ServiceOptions {
+  timeouts?: Partial<HttpTimeouts>;
+  /** Runs once the services are up and before the port is taken (prints the generated admin password). */
+  beforeListen?: (facts: StartupFacts) => void;
+}
+
 /** Starts the HTTP server (REST, docs, /mcp). Used by `serve` and by the tests. */
-export async function startServer(config: Config, logger: Logger, options: ServiceOptions = {}): Promise<RunningServer> {
+export async function startServer(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningServer> {
   const registry = createRegistry(allCommands);
   const toolsets = resolveToolsets(config.toolsets, registry);
   const unlock = config.mode === 'embedded' ? lockDataDir(config.dataDir, 'serve') : () => undefined;
@@ -68,16 +102,25 @@ export async function startServer(config: Config, logger: Logger, options: Servi
     registry,
     services,
     version: VERSION,
-    mounts: [{ path: '/mcp', handler: mcpHttpHandler({ registry, services, version: VERSION, surface: { channel: 'mcp', ...surface }, allowedHosts: [config.host, ...config.mcpAllowedHosts] }) }],
+    mounts: [{ path: '/mcp', handler: mcpHttpHandler({ registry, services, version: VERSION, surface: { channel: 'mcp', ...surface }, allowedHosts: [config.host, ...config.mcpAllowedHosts], allowedOrigins: config.mcpAllowedOrigins }) }],
   });
-  const http = createServer(app);
+  const t = { ...DEFAULT_HTTP_TIMEOUTS, ...options.timeouts };
+  const http = createServer({ headersTimeout: t.headersMs, requestTimeout: t.requestMs, connectionsCheckingInterval: t.checkIntervalMs }, app);
+  http.keepAliveTimeout = t.keepAliveMs;
+  http.on('clientError', answerClientError);
   const stream = attachMarketStream(http, services);
-  http.headersTimeout = 30_000;
-  http.requestTimeout = 120_000;
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(config.port, config.host, () => resolve());
-  });
+  options.beforeListen?.(facts);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(config.port, config.host, () => resolve());
+    });
+  } catch (err) {
+    stream.close();
+    await services.close().catch(() => undefined);
+    unlock();
+    throw err;
+  }
   const addr = http.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -97,22 +140,24 @@ export async function startServer(config: Config, logger: Logger, options: Servi
   };
 }
 
-/** The generated password goes to stderr once; stdout may be the MCP stdio channel. */
-function announceAdmin(admin: { username: string; password: string } | undefined, url: string): void {
+/** The generated password goes to stderr; stdout may be the MCP stdio channel. */
+function announceAdmin(admin: StartupFacts['generatedAdmin'], url: string): void {
   if (!admin) return;
   process.stderr.write(
-    `\n  First start: an admin user was created. This password is shown once and stored only as a hash.\n` +
+    `\n  First start: an admin user was created. The database keeps only a hash of this password.\n` +
       `    username: ${admin.username}\n    password: ${admin.password}\n` +
+      `  It is also in ${admin.file} (readable by you only) until this admin first logs in.\n` +
+      `  Lost it? Stop the server and run: tradedesk reset-admin-password\n` +
       `  Try: curl -u ${admin.username}:<password> ${url}/accounts\n\n`,
   );
 }
 
 async function serveCommand(config: Config, logger: Logger): Promise<void> {
   const t0 = performance.now();
-  const server = await startServer(config, logger);
+  // Printed before the port is taken: a start that then fails (port in use) has still shown it.
+  const server = await startServer(config, logger, { beforeListen: (f) => announceAdmin(f.generatedAdmin, configuredUrl(config)) });
   const { facts } = server;
   logger.info('listening', { url: server.url, docs: `${server.url}/docs`, mcp: `${server.url}/mcp`, database: server.services.database.kind, startup_ms: Math.round(performance.now() - t0) });
-  announceAdmin(facts.generatedAdmin, server.url);
   if (facts.vaultKeySource === 'generated') logger.info('generated a vault key for exchange secrets', { file: `${config.dataDir}/vault.key` });
   if (facts.createdDefaultAccount) logger.info('created master_account with paper balances on sim');
   const stop = async (signal: string) => {
@@ -130,7 +175,7 @@ async function mcpCommand(config: Config, logger: Logger): Promise<void> {
   const unlock = config.mode === 'embedded' ? lockDataDir(config.dataDir, 'mcp stdio') : () => undefined;
   try {
     const { services, facts } = await createServices(config, logger);
-    announceAdmin(facts.generatedAdmin, `http://${config.host}:${config.port}`);
+    announceAdmin(facts.generatedAdmin, configuredUrl(config));
     // Stdio has no login: the process acts as the configured user, with its stored role, else as a trader.
     const principal: Principal = { name: config.mcpPrincipal, role: (await services.users.role(config.mcpPrincipal)) ?? 'trader' };
     services.trading.startMatcher();
@@ -145,8 +190,24 @@ async function mcpCommand(config: Config, logger: Logger): Promise<void> {
   }
 }
 
+const configuredUrl = (config: Config) => `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
+
+async function resetAdminPasswordCommand(config: Config, username: string): Promise<void> {
+  const unlock = config.mode === 'embedded' ? lockDataDir(config.dataDir, 'reset-admin-password') : () => undefined;
+  try {
+    const r = await resetAdminPassword(config, username);
+    process.stderr.write(
+      `\n  ${r.created ? 'Created admin' : 'New password for admin'} ${r.username}. The database keeps only a hash of it.\n` +
+        `    username: ${r.username}\n    password: ${r.password}\n` +
+        `  It is also in ${r.file} (readable by you only) until this admin next logs in.\n\n`,
+    );
+  } finally {
+    unlock();
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
-  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } };
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' }, username: { type: 'string' } };
   for (const v of Object.keys(CONFIG_VARS)) options[flagName(v)] = { type: v === 'READ_ONLY' ? 'boolean' : 'string' };
   let parsed;
   try {
@@ -165,8 +226,17 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const sub = positionals[0] ?? 'serve';
-  if (!['serve', 'mcp'].includes(sub) || positionals.length > 1) {
+  if (!['serve', 'mcp', 'reset-admin-password'].includes(sub) || positionals.length > 1) {
     process.stderr.write(`unknown command "${positionals.join(' ')}"\n\n${HELP}`);
+    return 2;
+  }
+  if (values.username !== undefined && sub !== 'reset-admin-password') {
+    process.stderr.write('--username belongs to reset-admin-password\n\nRun tradedesk --help for the flags.\n');
+    return 2;
+  }
+  const username = Username.safeParse(values.username ?? 'admin');
+  if (!username.success) {
+    process.stderr.write(`tradedesk: --username: ${username.error.issues[0]?.message ?? 'invalid'}\n`);
     return 2;
   }
   const flags: Partial<Record<ConfigVar, string>> = {};
@@ -193,11 +263,15 @@ export async function main(argv: string[]): Promise<number> {
       await mcpCommand(config, logger);
       return 0;
     }
+    if (sub === 'reset-admin-password') {
+      await resetAdminPasswordCommand(config, username.data);
+      return 0;
+    }
     await serveCommand(config, logger);
     return -1; // keep running
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`tradedesk: cannot start: ${msg}\n`);
+    process.stderr.write(`tradedesk: ${sub === 'reset-admin-password' ? 'cannot reset the admin password' : 'cannot start'}: ${msg}\n`);
     logger.debug('start failure', { err });
     return 1;
   }

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { normalizeOrigin } from './auth/origin-policy.js';
 import { LOG_LEVELS } from './logger.js';
 
 /**
@@ -10,10 +11,10 @@ import { LOG_LEVELS } from './logger.js';
 export const CONFIG_VARS = {
   PORT: { describe: 'HTTP port for REST, docs and MCP over HTTP', default: '8000' },
   HOST: { describe: 'Interface to bind; keep 127.0.0.1 unless behind a proxy', default: '127.0.0.1' },
-  DATA_DIR: { describe: 'Where the embedded database, vault key and bot files live', default: './data' },
+  DATA_DIR: { describe: 'Where the embedded database, vault key and generated admin password file live', default: './data' },
   DATABASE_URL: { describe: 'Postgres server URL; unset means embedded PGlite in DATA_DIR/pg' },
-  MQTT_URL: { describe: 'MQTT broker URL for bots; unset means the embedded broker' },
-  MQTT_PORT: { describe: 'Port of the embedded MQTT broker', default: '1883' },
+  MQTT_URL: { describe: 'Reserved for bots (not available yet; nothing connects to it)' },
+  MQTT_PORT: { describe: 'Reserved for bots (not available yet; nothing listens on it)', default: '1883' },
   API_USERNAME: { describe: 'Basic-auth admin user (required with DATABASE_URL)' },
   API_PASSWORD: { describe: 'Basic-auth admin password (required with DATABASE_URL)' },
   VAULT_KEY: { describe: '32-byte key (64 hex chars or base64) sealing exchange secrets; unset means DATA_DIR/vault.key' },
@@ -21,6 +22,7 @@ export const CONFIG_VARS = {
   TOOLSETS: { describe: 'MCP toolsets to expose, comma-separated, or "all"', default: 'default' },
   READ_ONLY: { describe: 'true: MCP lists and runs read commands only', default: 'false' },
   MCP_ALLOWED_HOSTS: { describe: 'Extra Host names accepted by /mcp, comma-separated', default: '' },
+  MCP_ALLOWED_ORIGINS: { describe: 'Browser origins allowed to call /mcp and open the market-data stream besides the server\'s own, comma-separated (e.g. http://localhost:5173; "null" admits sandboxed pages)', default: '' },
   MCP_PRINCIPAL: { describe: 'Who `mcp` over stdio acts as: a stored user (with its role) or else a trader of that name', default: 'agent' },
   PORTFOLIO_SNAPSHOT_MINUTES: { describe: 'Minutes between portfolio snapshots (history and performance)', default: '5' },
   SIM_SEED: { describe: 'Seed of the built-in sim exchange: same seed, same price history', default: 'sim' },
@@ -46,6 +48,9 @@ const ConfigSchema = z
     TOOLSETS: z.string(),
     READ_ONLY: bool,
     MCP_ALLOWED_HOSTS: z.string(),
+    MCP_ALLOWED_ORIGINS: z
+      .string()
+      .refine((v) => splitList(v).every((o) => o === 'null' || normalizeOrigin(o) !== undefined), 'MCP_ALLOWED_ORIGINS must be origins such as https://app.example.com or http://localhost:5173, or null'),
     SIM_SEED: z.string().min(1).max(64),
     MCP_PRINCIPAL: z.string().min(1).max(64).regex(/^[A-Za-z0-9_.@-]+$/, 'MCP_PRINCIPAL must be a user name (letters, digits, _ . @ -)'),
     PORTFOLIO_SNAPSHOT_MINUTES: z.coerce.number({ error: 'PORTFOLIO_SNAPSHOT_MINUTES must be a number' }).min(0.1, 'PORTFOLIO_SNAPSHOT_MINUTES must be at least 0.1').max(1440, 'PORTFOLIO_SNAPSHOT_MINUTES must be at most 1440'),
@@ -77,6 +82,8 @@ export interface Config {
   toolsets: string;
   readOnly: boolean;
   mcpAllowedHosts: string[];
+  /** Normalised origins (scheme://host[:port]), or "null", that /mcp and the stream accept besides the server's own. */
+  mcpAllowedOrigins: string[];
   simSeed: string;
   mcpPrincipal: string;
   portfolioSnapshotMinutes: number;
@@ -115,10 +122,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<ConfigV
     logLevel: c.LOG_LEVEL,
     toolsets: c.TOOLSETS,
     readOnly: c.READ_ONLY,
-    mcpAllowedHosts: c.MCP_ALLOWED_HOSTS.split(',').map((s) => s.trim()).filter(Boolean),
+    mcpAllowedHosts: splitList(c.MCP_ALLOWED_HOSTS),
+    mcpAllowedOrigins: splitList(c.MCP_ALLOWED_ORIGINS).map((o) => (o === 'null' ? o : normalizeOrigin(o)!)),
     simSeed: c.SIM_SEED,
     mcpPrincipal: c.MCP_PRINCIPAL,
     portfolioSnapshotMinutes: c.PORTFOLIO_SNAPSHOT_MINUTES,
     mode: c.DATABASE_URL ? 'server' : 'embedded',
   };
 }
+
+const splitList = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);

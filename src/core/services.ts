@@ -2,7 +2,10 @@ import { join } from 'node:path';
 import { count, eq } from 'drizzle-orm';
 import { AccountsService } from './accounts/accounts-service.js';
 import { BatchedAuditLog, type AuditLog } from './audit/audit-log.js';
+import { AdminPasswordFile } from './auth/admin-password-file.js';
 import { Authenticator } from './auth/authenticator.js';
+import { LoginGate } from './auth/login.js';
+import { LoginThrottle, type LoginThrottleOptions } from './auth/login-throttle.js';
 import { generatePassword, hashPassword } from './auth/passwords.js';
 import type { Guard } from './command/types.js';
 import type { Config } from './config.js';
@@ -38,6 +41,8 @@ export interface Services {
   portfolio: PortfolioService;
   audit: AuditLog;
   auth: Authenticator;
+  /** Every Basic-auth login goes through this: failed-login throttle, then the authenticator. */
+  login: LoginGate;
   users: UsersService;
   safety: Safety;
   guards: Guard[];
@@ -46,7 +51,7 @@ export interface Services {
 
 export interface StartupFacts {
   /** Set only on the first start in embedded mode: the generated admin password, to print once. */
-  generatedAdmin?: { username: string; password: string };
+  generatedAdmin?: { username: string; password: string; file: string };
   vaultKeySource: 'env' | 'file' | 'generated';
   createdDefaultAccount: boolean;
 }
@@ -58,6 +63,8 @@ export interface ServiceOptions {
   simNow?: () => number;
   /** The clock confirmation tokens expire by (tests move it past the 60 s lifetime). */
   tokenClock?: () => number;
+  /** Failed-login throttle settings (tests use a fake clock or small limits). */
+  loginThrottle?: Partial<LoginThrottleOptions>;
 }
 
 export class StartupError extends Error {}
@@ -72,7 +79,10 @@ export async function createServices(config: Config, logger: Logger, options: Se
     await checkVaultKey(db, vault);
 
     const auth = new Authenticator(db, config.apiUsername && config.apiPassword ? { username: config.apiUsername, password: config.apiPassword } : undefined);
-    const generatedAdmin = config.apiUsername ? undefined : await ensureAdmin(db);
+    const adminPasswordFile = new AdminPasswordFile(config.dataDir);
+    const generatedAdmin = config.apiUsername ? undefined : await ensureAdmin(db, adminPasswordFile);
+    const login = new LoginGate(new LoginThrottle(options.loginThrottle), auth);
+    login.onSuccess((p) => adminPasswordFile.loggedIn(p.name));
     const connectors = new Connectors(options.ccxt, new SimExchange(config.simSeed, options.simNow));
     const accounts = new AccountsService(db, vault, connectors);
     const createdDefaultAccount = await accounts.ensureDefaults();
@@ -98,6 +108,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
       portfolio,
       audit,
       auth,
+      login,
       users: new UsersService(db, auth),
       safety,
       guards: [new RiskGuard(safety)],
@@ -131,11 +142,17 @@ async function checkVaultKey(db: Db, vault: Vault): Promise<void> {
   }
 }
 
-/** First embedded start with no configured credentials: one admin with a strong generated password. */
-async function ensureAdmin(db: Db): Promise<{ username: string; password: string } | undefined> {
+/**
+ * First embedded start with no configured credentials: one admin with a strong generated password,
+ * also written to DATA_DIR/admin-password.txt (0600) before the server listens, so that a start that
+ * fails later, or whose console nobody reads, does not lose it.
+ */
+async function ensureAdmin(db: Db, file: AdminPasswordFile): Promise<StartupFacts['generatedAdmin']> {
   const [row] = await db.select({ n: count() }).from(users);
   if ((row?.n ?? 0) > 0) return undefined;
   const password = generatePassword();
   const inserted = await db.insert(users).values({ username: 'admin', passwordHash: await hashPassword(password), role: 'admin' }).onConflictDoNothing().returning();
-  return inserted.length ? { username: 'admin', password } : undefined;
+  if (!inserted.length) return undefined;
+  file.write('admin', password);
+  return { username: 'admin', password, file: file.path };
 }

@@ -1,16 +1,18 @@
 import type { RequestHandler } from 'express';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { AppError, type Principal } from '../core/command/index.js';
+import { originAllowed } from '../core/auth/origin-policy.js';
 import type { McpServerOptions } from './server.js';
 import { createMcpServer } from './server.js';
 
 /**
  * Streamable HTTP at /mcp, stateless: each POST gets a fresh server and transport bound to the
- * authenticated principal. Host and Origin are checked against loopback names (plus configured ones)
- * so a web page cannot reach a local server through DNS rebinding.
+ * authenticated principal. The Host must be a loopback name (plus configured ones), so a web page
+ * cannot reach a local server through DNS rebinding; a browser's Origin must pass `originAllowed`.
  */
-export function mcpHttpHandler(opts: Omit<McpServerOptions, 'principal'> & { allowedHosts: string[] }): RequestHandler {
+export function mcpHttpHandler(opts: Omit<McpServerOptions, 'principal'> & { allowedHosts: string[]; allowedOrigins: string[] }): RequestHandler {
   const allowed = new Set(['localhost', '127.0.0.1', '[::1]', ...opts.allowedHosts.map((h) => h.toLowerCase())]);
+  const allowedOrigins = new Set(opts.allowedOrigins);
   return async (req, res, next) => {
     try {
       const host = hostnameOf(req.headers.host);
@@ -18,8 +20,10 @@ export function mcpHttpHandler(opts: Omit<McpServerOptions, 'principal'> & { all
         throw new AppError('POLICY_DENIED', `Host ${req.headers.host ?? '(none)'} is not allowed for /mcp.`, { hint: 'Add it to MCP_ALLOWED_HOSTS if this server is reached by that name.' });
       }
       const origin = req.headers.origin;
-      if (origin && origin !== 'null' && !allowed.has(hostnameOf(safeHost(origin)) ?? '')) {
-        throw new AppError('POLICY_DENIED', `Origin ${origin} is not allowed for /mcp.`, { hint: 'Browsers on other sites may not call this server.' });
+      if (origin !== undefined && !originAllowed(origin, req.headers.host, allowedOrigins)) {
+        throw new AppError('POLICY_DENIED', `Origin ${origin} is not allowed for /mcp.`, {
+          hint: 'Only pages served by this server may call /mcp from a browser. To admit another web app, add its origin (e.g. http://localhost:5173) to MCP_ALLOWED_ORIGINS.',
+        });
       }
       if (req.method !== 'POST') {
         res.status(405).setHeader('Allow', 'POST').json({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: this endpoint is stateless, use POST.' }, id: null });
@@ -37,14 +41,6 @@ export function mcpHttpHandler(opts: Omit<McpServerOptions, 'principal'> & { all
       next(err);
     }
   };
-}
-
-function safeHost(url: string): string | undefined {
-  try {
-    return new URL(url).host;
-  } catch {
-    return undefined;
-  }
 }
 
 function hostnameOf(host: string | undefined): string | undefined {

@@ -48,7 +48,7 @@ export function createRestApp(opts: RestAppOptions): Express {
     });
   });
 
-  app.use(basicAuth(services.auth));
+  app.use(basicAuth(services.login));
   app.use(express.json({ limit: opts.bodyLimit ?? '256kb' }));
 
   const openapi = buildOpenApi(registry, opts.version);

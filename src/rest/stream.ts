@@ -1,8 +1,11 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import { AppError, errorBody, toAppError } from '../core/command/index.js';
+import { AppError, errorBody, httpStatusOf, toAppError } from '../core/command/index.js';
 import { parseBasicAuth } from '../core/auth/authenticator.js';
+import { originAllowed } from '../core/auth/origin-policy.js';
+import { throttledError } from './auth.js';
+import { endWithJson } from './client-error.js';
 import { feedId, type FeedKey, type FeedMessage } from '../core/market-data/hub.js';
 import { MAX_SUBSCRIPTIONS, StreamRequest } from '../core/market-data/stream-protocol.js';
 import type { Services } from '../core/services.js';
@@ -21,17 +24,37 @@ const HEARTBEAT_MS = 15_000;
  */
 export function attachMarketStream(http: HttpServer, services: Services): { close(): void } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  const allowedOrigins = new Set(services.config.mcpAllowedOrigins);
 
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     if (path !== STREAM_PATH) return refuse(socket, 404, 'Not Found');
+    // No same-origin policy guards a WebSocket: a page elsewhere could open one with the browser's
+    // cached credentials. Browser origins get the same rule as /mcp.
+    const origin = req.headers.origin;
+    if (origin !== undefined && !originAllowed(origin, req.headers.host, allowedOrigins)) {
+      const err = new AppError('POLICY_DENIED', `Origin ${origin} is not allowed for the market-data stream.`, {
+        hint: 'Only pages served by this server may open the stream from a browser. To admit another web app, add its origin to MCP_ALLOWED_ORIGINS.',
+      });
+      return endWithJson(socket, httpStatusOf(err.code), errorBody(err));
+    }
     const creds = parseBasicAuth(req.headers.authorization);
-    void (creds ? services.auth.verify(creds.username, creds.password) : Promise.resolve(null)).then(
-      (principal) => {
-        if (!principal) return refuse(socket, 401, 'Unauthorized', 'WWW-Authenticate: Basic realm="tradedesk"\r\n');
-        wss.handleUpgrade(req, socket, head, (ws) => serve(ws, services));
+    // The same gate as every REST route: a throttled attempt is refused before any password check.
+    void (creds ? services.login.login(creds.username, creds.password, req.socket.remoteAddress) : Promise.resolve(null)).then(
+      (outcome) => {
+        if (outcome?.ok) return wss.handleUpgrade(req, socket, head, (ws) => serve(ws, services));
+        if (outcome?.reason === 'throttled') {
+          const err = throttledError(outcome.retryAfterS, outcome.scope);
+          return endWithJson(socket, httpStatusOf(err.code), errorBody(err), { 'Retry-After': String(outcome.retryAfterS) });
+        }
+        refuse(socket, 401, 'Unauthorized', { 'WWW-Authenticate': 'Basic realm="tradedesk"' });
       },
-      () => refuse(socket, 500, 'Internal Server Error'),
+      (err) => {
+        // The same mapping as REST (a database outage is the 503 there, not a bare 500).
+        const e = toAppError(err);
+        if (e.code === 'INTERNAL') services.logger.error('stream upgrade: login check failed', { err });
+        endWithJson(socket, httpStatusOf(e.code), errorBody(e));
+      },
     );
   });
 
@@ -125,7 +148,7 @@ function send(ws: WebSocket, body: Record<string, unknown>): void {
   if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(body));
 }
 
-function refuse(socket: Duplex, status: number, text: string, extra = ''): void {
-  const body = JSON.stringify({ error: { code: status === 401 ? 'UNAUTHENTICATED' : status === 404 ? 'NOT_FOUND' : 'INTERNAL', message: text, retryable: false } });
-  socket.end(`HTTP/1.1 ${status} ${text}\r\n${extra}Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+function refuse(socket: Duplex, status: 401 | 404, text: string, headers: Record<string, string> = {}): void {
+  const code = status === 401 ? 'UNAUTHENTICATED' : 'NOT_FOUND';
+  endWithJson(socket, status, { error: { code, message: text, retryable: false } }, headers);
 }

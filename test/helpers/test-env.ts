@@ -67,6 +67,7 @@ export async function testEnv(driver: Driver, overrides: Partial<Config> = {}): 
     toolsets: 'default',
     readOnly: false,
     mcpAllowedHosts: [],
+    mcpAllowedOrigins: [],
     simSeed: 'sim',
     mcpPrincipal: 'agent',
     portfolioSnapshotMinutes: 5,

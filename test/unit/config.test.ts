@@ -30,6 +30,7 @@ describe('loadConfig', () => {
       toolsets: 'default',
       readOnly: false,
       mcpAllowedHosts: [],
+      mcpAllowedOrigins: [],
       simSeed: 'sim',
       mcpPrincipal: 'agent',
       portfolioSnapshotMinutes: 5,

@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import type { Principal } from '../../src/core/command/types.js';
+import { LoginGate, type PasswordVerifier } from '../../src/core/auth/login.js';
+import { addressKey, LoginThrottle } from '../../src/core/auth/login-throttle.js';
+
+/** A verifier that knows one password per user and counts how often it was asked (each ask is a scrypt). */
+class CountingVerifier implements PasswordVerifier {
+  calls = 0;
+  constructor(private readonly passwords: Record<string, string>) {}
+  async verify(username: string, password: string): Promise<Principal | null> {
+    this.calls++;
+    return this.passwords[username] === password ? { name: username, role: 'trader' } : null;
+  }
+}
+
+function setup(limits: { maxPerAddress?: number; maxPerUser?: number; windowMs?: number } = {}) {
+  let now = 1_000_000;
+  const clock = { advance: (ms: number) => (now += ms) };
+  const throttle = new LoginThrottle({ maxPerAddress: 5, maxPerUser: 12, windowMs: 60_000, ...limits, now: () => now });
+  const verifier = new CountingVerifier({ alice: 'alice-password', bob: 'bob-password' });
+  return { gate: new LoginGate(throttle, verifier), verifier, clock };
+}
+
+describe('login throttle', () => {
+  it('refuses an address after its failures, without running the verifier, with a Retry-After to the window end', async () => {
+    const { gate, verifier, clock } = setup();
+    for (let i = 0; i < 5; i++) expect(await gate.login('alice', 'wrong', '10.0.0.1')).toEqual({ ok: false, reason: 'credentials' });
+    expect(verifier.calls).toBe(5);
+    clock.advance(10_000);
+    const refused = await gate.login('alice', 'wrong', '10.0.0.1');
+    expect(refused).toEqual({ ok: false, reason: 'throttled', scope: 'address', retryAfterS: 50 });
+    // The right password from the throttled address is refused too, and still costs no verification.
+    expect((await gate.login('alice', 'alice-password', '10.0.0.1')).ok).toBe(false);
+    expect(verifier.calls).toBe(5);
+    // Other addresses are not affected.
+    expect(await gate.login('alice', 'alice-password', '10.0.0.2')).toEqual({ ok: true, principal: { name: 'alice', role: 'trader' } });
+    // Once the oldest failure leaves the window, one more attempt is admitted.
+    clock.advance(50_000);
+    expect(await gate.login('alice', 'alice-password', '10.0.0.1')).toMatchObject({ ok: true });
+  });
+
+  it('counts a parallel burst before any attempt finishes: only the limit reaches the verifier', async () => {
+    const { gate, verifier } = setup();
+    const outcomes = await Promise.all(Array.from({ length: 16 }, () => gate.login('alice', 'wrong', '10.0.0.1')));
+    expect(verifier.calls).toBe(5);
+    expect(outcomes.filter((o) => !o.ok && o.reason === 'throttled')).toHaveLength(11);
+    expect(outcomes.filter((o) => !o.ok && o.reason === 'credentials')).toHaveLength(5);
+  });
+
+  it('locks a username under a distributed attack, except from addresses its owner has logged in from', async () => {
+    const { gate, verifier } = setup();
+    expect((await gate.login('alice', 'alice-password', '192.168.1.7')).ok).toBe(true); // alice's usual address
+    for (let a = 1; a <= 3; a++) for (let i = 0; i < 4; i++) await gate.login('alice', 'wrong', `10.0.0.${a}`);
+    expect(verifier.calls).toBe(13);
+    const fresh = await gate.login('alice', 'alice-password', '10.0.9.9');
+    expect(fresh).toMatchObject({ ok: false, reason: 'throttled', scope: 'user' });
+    expect(verifier.calls).toBe(13);
+    expect(await gate.login('alice', 'alice-password', '192.168.1.7')).toMatchObject({ ok: true });
+    // Another user from a fresh address is unaffected.
+    expect(await gate.login('bob', 'bob-password', '10.0.9.9')).toMatchObject({ ok: true });
+  });
+
+  it("a success clears the user's failures and withdraws its own mark from the address", async () => {
+    const { gate, verifier } = setup({ maxPerAddress: 3, maxPerUser: 3 });
+    await gate.login('alice', 'wrong', '10.0.0.1');
+    await gate.login('alice', 'wrong', '10.0.0.1');
+    for (let i = 0; i < 10; i++) expect((await gate.login('alice', 'alice-password', '10.0.0.1')).ok).toBe(true);
+    expect(await gate.login('alice', 'wrong', '10.0.0.1')).toEqual({ ok: false, reason: 'credentials' });
+    expect(await gate.login('alice', 'wrong', '10.0.0.1')).toMatchObject({ reason: 'throttled' });
+    expect(verifier.calls).toBe(13);
+  });
+
+  it('does not count an attempt whose check failed for another reason (database down)', async () => {
+    const throttle = new LoginThrottle({ maxPerAddress: 2 });
+    const gate = new LoginGate(throttle, { verify: async () => Promise.reject(new Error('database down')) });
+    for (let i = 0; i < 5; i++) await expect(gate.login('alice', 'x', '10.0.0.1')).rejects.toThrow('database down');
+    const ok = new LoginGate(throttle, new CountingVerifier({ alice: 'p' }));
+    expect(await ok.login('alice', 'p', '10.0.0.1')).toMatchObject({ ok: true });
+  });
+
+  it('tells the success hooks, and only on success', async () => {
+    const { gate } = setup();
+    const seen: string[] = [];
+    gate.onSuccess((p) => seen.push(p.name));
+    await gate.login('alice', 'wrong', '10.0.0.1');
+    await gate.login('bob', 'bob-password', '10.0.0.1');
+    expect(seen).toEqual(['bob']);
+  });
+
+  it('keeps memory bounded under a spray of usernames and addresses', async () => {
+    let now = 0;
+    const throttle = new LoginThrottle({ maxKeys: 100, now: () => now });
+    for (let i = 0; i < 5000; i++) {
+      const a = throttle.begin(`user${i}`, `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
+      if (a.admitted) i % 2 ? a.attempt.failed() : a.attempt.succeeded();
+      now++;
+    }
+    expect(throttle.stats()).toEqual({ addresses: 100, users: 100, trustedUsers: 100 });
+  });
+});
+
+describe('addressKey', () => {
+  it('keeps IPv4, unwraps IPv4-mapped IPv6 and groups IPv6 by /64', () => {
+    expect(addressKey('127.0.0.1')).toBe('127.0.0.1');
+    expect(addressKey('::ffff:127.0.0.2')).toBe('127.0.0.2');
+    expect(addressKey('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64');
+    expect(addressKey('2001:db8:1:2:bbbb:cccc:dddd:eeee')).toBe('2001:db8:1:2::/64');
+    expect(addressKey('2001:0db8:0001:0002::9')).toBe('2001:db8:1:2::/64');
+    expect(addressKey('::1')).toBe('0:0:0:0::/64');
+    expect(addressKey('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
+    expect(addressKey(undefined)).toBe('unknown');
+  });
+});
