@@ -26,7 +26,7 @@ export const previewOrder = defineCommand({
     estimated_fee: z.number().nullable().describe('Taker fee estimate in the quote asset.'),
     checks: z.array(
       z.object({
-        name: z.string().describe('The guard or rule: mode, kill_switch, pairs, caps, rate, duplicate_window, then what the engine checks (funds, market_rules, ...).'),
+        name: z.string().describe('The guard or rule: mode, kill_switch, pairs, caps, rate, duplicate_window, then what the engine checks (funds, order_rules, ...).'),
         ok: z.boolean(),
         code: z.string().nullable().describe('The error code placing the order gets because this check fails; null when it passes.'),
         message: z.string(),
@@ -79,11 +79,11 @@ export const previewOrder = defineCommand({
 function executionChecks(refusal: AppError | null): Check[] {
   if (!refusal) {
     return [
-      { name: 'market_rules', ok: true, code: 'VALIDATION_FAILED', message: "the amount and price fit the market's step, tick, size and notional rules" },
+      { name: 'order_rules', ok: true, code: 'VALIDATION_FAILED', message: "the amount and price fit the market's step, tick, size and notional rules, and a close fits the position" },
       { name: 'funds', ok: true, code: 'UPSTREAM_REJECTED', message: 'the account can pay for the order now' },
     ];
   }
   const reason = (refusal.details as { reason?: string } | undefined)?.reason;
-  const name = reason === 'insufficient_funds' ? 'funds' : refusal.code === 'VALIDATION_FAILED' ? 'market_rules' : refusal.code === 'UPSTREAM_REJECTED' ? 'exchange_rules' : 'execution';
+  const name = reason === 'insufficient_funds' ? 'funds' : refusal.code === 'VALIDATION_FAILED' ? 'order_rules' : refusal.code === 'UPSTREAM_REJECTED' ? 'exchange_rules' : 'execution';
   return [{ name, ok: false, code: refusal.code, message: refusal.message }];
 }
