@@ -91,6 +91,26 @@ describe.each(drivers())('guardrails at fill time on %s', (driver) => {
     expect(resting.body.error.details.check).toBe('max_position_notional');
   });
 
+  it('the exploit with the order rested before the cap existed: the fill stops at the cap', async () => {
+    await account('exploit_late');
+    const { ask } = await book();
+    const size = Number((4500 / ask).toFixed(3));
+    expect(codeOf(await place(order('exploit_late', { amount: String(size) })))).toBe('ok');
+    const price = Math.round(ask * 1.003);
+    const resting = await place(order('exploit_late', { side: 'sell', order_type: 'limit', price: String(price), amount: (size * 2).toFixed(3) }));
+    expect(resting.status, resting.text).toBe(201);
+    await policy('exploit_late', { max_position_notional: '5000' });
+    expect((await s.call('POST', '/trading/close-position', { account_name: 'exploit_late', ...perp, trading_pair: 'BTC-USDT' }, TRADER)).status).toBe(201);
+    await advanceUntil((b) => b.bid >= price);
+    await matchUntilSettled('exploit_late');
+    const o = await orderRow(resting.body.order.order_id);
+    expect(o.status).toBe('canceled');
+    expect(o.error_message).toContain('max_position_notional guard');
+    const held = await position('exploit_late');
+    expect(held).toBeLessThan(0);
+    expect(Math.abs(held) * price).toBeLessThanOrEqual(5000);
+  });
+
   it('a resting order placed under the cap fills only what fits after the cap is lowered; the rest is canceled, naming the guard', async () => {
     await account('cap_lowered', { max_position_notional: '5000' });
     const { bid } = await book();
