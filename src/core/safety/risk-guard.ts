@@ -105,7 +105,7 @@ const HINTS: Record<string, string> = {
   valuation: 'Retry when a price for the quote asset is available.',
   max_order_notional: 'Reduce the amount so the order is worth less than the cap.',
   max_daily_notional: 'The 24 h budget frees up as older orders leave the window; safety_get_status shows what remains.',
-  max_position_notional: 'Reduce the amount, or reduce the position first.',
+  max_position_notional: 'Reduce the amount, or reduce the position first. An order that may rest is counted as if the position were closed before it fills; to rest an order that only reduces a perpetual position, pass position_action "close".',
   max_orders_per_minute: 'Wait a minute before placing more orders.',
   duplicate_window: 'If you really mean to repeat it, wait for the window to pass; to retry the same order safely, reuse its client_order_id.',
 };

@@ -117,7 +117,8 @@ export class TradingService {
       const draft = this.#draft({ ...p.req, client_order_id: undefined }, 'dry-run', p.amount, p.price);
       return await this.engine.wouldRefuse(draft, p.venue.market, p.venue.marketType, p.ob, (pair) => this.#mark(req.connector_name, pair));
     } catch (err) {
-      if (err instanceof AppError && err.code !== 'INTERNAL') return err;
+      // No such account or pair is an answer about the request, not about the order: it is raised as such.
+      if (err instanceof AppError && err.code !== 'INTERNAL' && err.code !== 'NOT_FOUND') return err;
       throw err;
     }
   }
