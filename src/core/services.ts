@@ -22,6 +22,7 @@ import { TradingService } from './trading/trading-service.js';
 import { PortfolioService } from './portfolio/portfolio-service.js';
 import { Valuation } from './portfolio/valuation.js';
 import { UsersService } from './users/users-service.js';
+import { PolicyFillGuard } from './safety/fill-guard.js';
 import { RiskGuard } from './safety/risk-guard.js';
 import { Safety } from './safety/safety.js';
 import { loadVaultKey, Vault } from './secrets/vault.js';
@@ -87,10 +88,10 @@ export async function createServices(config: Config, logger: Logger, options: Se
     const accounts = new AccountsService(db, vault, connectors);
     const createdDefaultAccount = await accounts.ensureDefaults();
     const audit = new BatchedAuditLog(db, logger);
-    const trading = new TradingService(db, connectors, accounts, logger);
-    await trading.reconcile();
     const marketData = new MarketData(connectors, new CandleCache(db));
     const valuation = new Valuation(marketData);
+    const trading = new TradingService(db, connectors, accounts, logger, new PolicyFillGuard(connectors, valuation, logger));
+    await trading.reconcile();
     const portfolio = new PortfolioService(db, accounts, trading, valuation, logger);
     const safety = new Safety(database, connectors, accounts, trading, valuation, logger, options.tokenClock);
 

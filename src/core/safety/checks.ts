@@ -31,7 +31,7 @@ export interface CheckState {
   lastIdentical: Date | null;
   /** Signed base amount held now (perpetual position, or spot base balance). */
   positionBefore: Decimal | null;
-  /** Base amount of resting orders on this order's side, which will add to the position when they fill. */
+  /** Base amount of resting orders on this order's side (closes excluded), which will add to that side when they fill. */
   restingSameSide: Decimal;
   now: number;
 }
@@ -88,17 +88,24 @@ export function evaluate(t: TradeIntent, s: CheckState): Check[] {
     });
   }
   if (s.value && p.max_position_notional !== null && s.positionBefore !== null && t.amount) {
-    const delta = new Decimal(t.amount).plus(s.restingSameSide).times(t.side === 'sell' ? -1 : 1);
-    const after = s.positionBefore.plus(delta).abs();
+    // The position on this order's side (negative when the order first reduces the other side).
+    const sameSide = s.positionBefore.times(t.side === 'sell' ? -1 : 1);
+    const amount = new Decimal(t.amount);
+    // The most this side can reach once every resting order on it fills. A market order fills now,
+    // against the position as it is; an order that may rest can fill after the position was closed by
+    // something else, so its worst case starts from no position on the other side. (The engine checks
+    // the cap again when a resting order fills; this refuses what could only fill partly at best.)
+    const before = Decimal.max(sameSide, 0).plus(s.restingSameSide);
+    const after = (t.orderType === 'market' ? Decimal.max(sameSide.plus(amount), 0) : Decimal.max(sameSide, 0).plus(amount)).plus(s.restingSameSide);
     const toUsdt = n !== null && !s.value.notional_quote.isZero() ? n.div(s.value.notional_quote) : null;
     const afterUsdt = toUsdt ? after.times(s.value.reference_price).times(toUsdt) : null;
-    // A position may always shrink, even above the cap.
-    const grows = after.gt(s.positionBefore.abs());
+    // A position may always shrink, even above the cap; a spot sell cannot go below no holding.
+    const grows = after.gt(before) && !(s.value.market.market_type === 'spot' && t.side === 'sell');
     add({
       name: 'max_position_notional',
       ok: !grows || (afterUsdt !== null && afterUsdt.lte(p.max_position_notional)),
       code: 'RISK_LIMIT_EXCEEDED',
-      message: `the ${t.pair} position would be worth ${afterUsdt ? usd(afterUsdt) : 'an unknown amount of'} USDT (counting resting orders on the same side) against a cap of ${p.max_position_notional.toFixed()} USDT`,
+      message: `the ${t.pair} ${t.side === 'sell' ? 'short' : 'long'} side could reach ${afterUsdt ? usd(afterUsdt) : 'an unknown amount of'} USDT (counting resting orders on that side${t.orderType === 'market' ? '' : ', and the position closed before this order fills'}) against a cap of ${p.max_position_notional.toFixed()} USDT`,
       limit: p.max_position_notional.toFixed(),
       value: afterUsdt ? usd(afterUsdt) : null,
     });

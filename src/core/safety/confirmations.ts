@@ -44,6 +44,15 @@ export class ConfirmationTokens {
 
   /** Checks and consumes the token for this binding, or throws a code saying exactly what is wrong with it. */
   redeem(token: string, binding: string): void {
+    const body = this.verify(token, binding);
+    this.#used.set(body.n, body.e);
+  }
+
+  /**
+   * Checks the token for this binding without consuming it: signature, reuse, expiry, then the order it
+   * was issued for. Throws the code that names the problem.
+   */
+  verify(token: string, binding: string): { n: string; e: number } {
     const body = this.#verified(token);
     if (!body) {
       throw new AppError('CONFIRMATION_MISMATCH', 'The confirmation_token was not issued by this server (or the server restarted since).', {
@@ -68,7 +77,7 @@ export class ConfirmationTokens {
         hint: 'A token confirms one exact order (account, connector, pair, side, type, amount, price, leverage). Preview the order you mean to place and use its token.',
       });
     }
-    this.#used.set(body.n, body.e);
+    return body;
   }
 
   /** The token's payload when its signature is ours, else null; never throws on malformed input. */

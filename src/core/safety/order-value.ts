@@ -6,6 +6,7 @@ import type { ConnectorInfo, Market, OrderBook } from '../exchange/types.js';
 import { toLevels, walkBook } from '../trading/book-walk.js';
 import type { Valuation } from '../portfolio/valuation.js';
 import { PAPER_FEES, feeOn } from '../trading/fees.js';
+import { quantize } from '../trading/quantize.js';
 import { paperVenue } from '../trading/venue.js';
 
 export interface OrderValue {
@@ -28,9 +29,11 @@ export interface OrderValue {
  * what the order could cost now, not what the caller says it costs. Perpetual contracts here are linear
  * (one contract = one base unit), so the value is amount × price.
  */
-export async function valueOrder(connectors: Connectors, valuation: Valuation, t: TradeIntent): Promise<OrderValue> {
+export async function valueOrder(connectors: Connectors, valuation: Valuation, t: TradeIntent, at?: MarketVenue): Promise<OrderValue> {
   const info = await connectors.info(t.connector);
-  const { market, book } = await bookFor(connectors, info, t.pair);
+  const venue = at ?? (await venueOf(connectors, info, t.pair));
+  const { market } = venue;
+  const book = await venue.book(BOOK_DEPTH);
   const side = t.side ?? 'buy';
   const levels = toLevels(side === 'buy' ? book.asks : book.bids);
   const otherSide = toLevels(side === 'buy' ? book.bids : book.asks);
@@ -60,14 +63,29 @@ export async function valueOrder(connectors: Connectors, valuation: Valuation, t
 
 const BOOK_DEPTH = 100;
 
-/** The market and its current book: the connector's own (a live exchange's, or a paper venue's, with sim standing in offline). */
-async function bookFor(connectors: Connectors, info: ConnectorInfo, pair: string): Promise<{ market: Market; book: OrderBook }> {
+/** A market and where its book comes from. */
+export interface MarketVenue {
+  market: Market;
+  book(depth: number): Promise<OrderBook>;
+}
+
+/** The market and its book: the connector's own (a live exchange's, or a paper venue's, with sim standing in offline). */
+export async function venueOf(connectors: Connectors, info: ConnectorInfo, pair: string): Promise<MarketVenue> {
   if (info.kind === 'exchange') {
     const c = await connectors.get(info.name);
     const market = (await c.loadMarkets()).find((m) => m.trading_pair === pair);
     if (!market) throw new AppError('NOT_FOUND', `${info.name} does not list ${pair}.`, { hint: `GET /connectors/${info.name}/markets lists its pairs.` });
-    return { market, book: await c.fetchOrderBook(pair, BOOK_DEPTH) };
+    return { market, book: (depth) => c.fetchOrderBook(pair, depth) };
   }
-  const venue = await paperVenue(connectors, info.name, pair);
-  return { market: venue.market, book: await venue.book(BOOK_DEPTH) };
+  return paperVenue(connectors, info.name, pair);
+}
+
+/**
+ * The order as the engine will execute it: amount and price quantised to the market's step and tick.
+ * The duplicate window and confirmation tokens compare this, so sub-step dust does not make a new order.
+ */
+export function executableIntent(market: Market, t: TradeIntent): TradeIntent {
+  if (t.kind !== 'order' || !t.amount || !t.side) return t;
+  const q = quantize(market, t.side, new Decimal(t.amount), t.price ? new Decimal(t.price) : null);
+  return { ...t, amount: q.amount.toFixed(), ...(q.price ? { price: q.price.toFixed() } : {}) };
 }

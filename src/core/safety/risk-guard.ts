@@ -42,6 +42,13 @@ export class RiskGuard implements Guard {
       // changed one). Checked under the lock, where no other call of this account can remove the row
       // (an order refused as invalid is deleted) between this check and the handler.
       if (t.clientOrderId && (await this.#exists(t.account, t.clientOrderId))) return next();
+      // A token that is passed is checked first, so its misuse (reused, expired, another order's) is
+      // answered as such rather than hidden behind whichever limit the order also meets. It is consumed
+      // only below, when the order passes every check and goes to the handler: a refused order does not
+      // burn it. The account lock spans the check and the consumption, and the token binds the account,
+      // so two calls with one token are serialised here and only the first gets through.
+      const token = ctx.askHuman ? undefined : t.confirmationToken;
+      if (token) this.safety.tokens.verify(token, orderBinding(ctx.principal.name, await this.safety.executable(t)));
       const a = await this.safety.assess(t, ctx.principal);
       ctx.journal = {
         accountName: t.account,
@@ -61,13 +68,13 @@ export class RiskGuard implements Guard {
             details: { threshold: a.policy.confirm_above_notional!.toFixed(), notional: a.value?.notional_usdt?.toFixed(2) ?? null },
           });
         }
-        this.safety.tokens.redeem(t.confirmationToken, orderBinding(ctx.principal.name, t));
+        this.safety.tokens.redeem(t.confirmationToken, orderBinding(ctx.principal.name, a.intent));
         ctx.journal.detail = { confirmation: 'token' };
       } else if (approved) ctx.journal.detail = { confirmation: 'elicitation' };
-      else if (t.confirmationToken && !ctx.askHuman) {
+      else if (token) {
         // Not needed here, but a token that was passed must still be this order's: a wrong one is a
         // sign the caller confused two orders, and is never passed over in silence.
-        this.safety.tokens.redeem(t.confirmationToken, orderBinding(ctx.principal.name, t));
+        this.safety.tokens.redeem(token, orderBinding(ctx.principal.name, a.intent));
         ctx.journal.detail = { confirmation: 'token' };
       }
       return next();
@@ -98,7 +105,7 @@ const HINTS: Record<string, string> = {
   valuation: 'Retry when a price for the quote asset is available.',
   max_order_notional: 'Reduce the amount so the order is worth less than the cap.',
   max_daily_notional: 'The 24 h budget frees up as older orders leave the window; safety_get_status shows what remains.',
-  max_position_notional: 'Reduce the amount, or reduce the position first.',
+  max_position_notional: 'Reduce the amount, or reduce the position first. An order that may rest is counted as if the position were closed before it fills; to rest an order that only reduces a perpetual position, pass position_action "close".',
   max_orders_per_minute: 'Wait a minute before placing more orders.',
   duplicate_window: 'If you really mean to repeat it, wait for the window to pass; to retry the same order safely, reuse its client_order_id.',
 };

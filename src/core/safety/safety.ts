@@ -14,7 +14,7 @@ import { evaluate, fingerprintOf, needsConfirmation, type Check } from './checks
 import { ConfirmationTokens, orderBinding } from './confirmations.js';
 import { Journal } from './journal.js';
 import { KillSwitches, type KillSwitchState } from './kill-switches.js';
-import { valueOrder, type OrderValue } from './order-value.js';
+import { executableIntent, valueOrder, venueOf, type MarketVenue, type OrderValue } from './order-value.js';
 import { PolicyStore, type Policy } from './policy-store.js';
 
 export interface Assessment {
@@ -24,6 +24,8 @@ export interface Assessment {
   spent24h: Decimal;
   /** The order's fingerprint for the duplicate window, with its effective leverage filled in. */
   fingerprint: string | null;
+  /** The order as it will be executed (amount and price quantised): what the fingerprint and a confirmation token bind. */
+  intent: TradeIntent;
   confirmation_required: boolean;
 }
 
@@ -57,16 +59,18 @@ export class Safety {
   }
 
   /** Every check for this intent, evaluated now, without changing anything. */
-  async assess(t0: TradeIntent, principal: Principal): Promise<Assessment> {
+  async assess(sent: TradeIntent, principal: Principal): Promise<Assessment> {
     const now = Date.now();
-    const info = await this.connectors.info(t0.connector);
+    const info = await this.connectors.info(sent.connector);
+    const venue = await this.#venue(sent);
+    const t0 = venue ? executableIntent(venue.market, sent) : sent;
     const [policy, ks] = await Promise.all([this.policies.get(t0.account), this.killSwitches.activeFor(t0.account)]);
     const t: TradeIntent = info.market_type === 'perpetual' && t0.kind === 'order' && !t0.reducing ? { ...t0, leverage: await this.#effectiveLeverage(t0) } : t0;
     let value: OrderValue | null = null;
     let valueError: string | undefined;
     if (t.kind === 'order' && !t.reducing) {
       try {
-        value = await valueOrder(this.connectors, this.valuation, t);
+        value = await valueOrder(this.connectors, this.valuation, t, venue ?? undefined);
       } catch (err) {
         if (!(err instanceof AppError)) throw err;
         if (err.code === 'NOT_FOUND') throw err;
@@ -82,10 +86,27 @@ export class Safety {
       counting && policy.max_position_notional !== null && value ? this.#positionOf(t, value) : null,
     ]);
     const checks = evaluate(t, { info, policy, killSwitches: ks, value, valueError, spent24h, ordersLastMinute, lastIdentical, positionBefore: position?.held ?? null, restingSameSide: position?.resting ?? new Decimal(0), now });
-    return { policy, value, checks, spent24h, fingerprint, confirmation_required: needsConfirmation(t, policy, value, principal.role) };
+    return { policy, value, checks, spent24h, fingerprint, intent: t0, confirmation_required: needsConfirmation(t, policy, value, principal.role) };
   }
 
-  /** A preview token for this exact order, for this principal. */
+  /** The order as the engine will execute it (quantised to its market's rules); as sent when the market cannot be read. */
+  async executable(t: TradeIntent): Promise<TradeIntent> {
+    const venue = await this.#venue(t);
+    return venue ? executableIntent(venue.market, t) : t;
+  }
+
+  /** The order's market, or null when it cannot be read now (the valuation then reports why). */
+  async #venue(t: TradeIntent): Promise<MarketVenue | null> {
+    if (t.kind !== 'order') return null;
+    try {
+      return await venueOf(this.connectors, await this.connectors.info(t.connector), t.pair);
+    } catch (err) {
+      if (err instanceof AppError && err.code !== 'NOT_FOUND') return null;
+      throw err;
+    }
+  }
+
+  /** A preview token for this exact order (as the engine will execute it: pass `Assessment.intent`), for this principal. */
   issueToken(t: TradeIntent, principal: Principal) {
     return this.tokens.issue(orderBinding(principal.name, t));
   }

@@ -5,7 +5,10 @@ import type { Db } from '../db/client.js';
 import { fills, orders, type OrderRow } from '../db/schema/index.js';
 import { CcxtConnector } from '../exchange/ccxt/ccxt-connector.js';
 import type { Connectors } from '../exchange/connectors.js';
-import type { ExchangeOrder } from '../exchange/types.js';
+import type { ExchangeOrder, Market } from '../exchange/types.js';
+import { Decimal } from '../decimal.js';
+import type { FillGuard } from './fill-guard.js';
+import { insufficientFunds } from './paper-engine.js';
 import type { Logger } from '../logger.js';
 
 /** Errors after which the order certainly did not reach the exchange. */
@@ -22,6 +25,7 @@ export class LiveOrders {
     private readonly connectors: Connectors,
     private readonly accounts: AccountsService,
     private readonly logger: Logger,
+    private readonly guard?: FillGuard,
   ) {}
 
   async #venue(order: OrderRow): Promise<{ c: CcxtConnector; creds: Record<string, string> }> {
@@ -66,6 +70,20 @@ export class LiveOrders {
         cause: err,
       });
     }
+  }
+
+  /**
+   * Whether the account's free balance on the exchange covers a spot order now: the quote for a buy
+   * (amount × price, before fees, which the exchange charges its own way), the base for a sell. Returns
+   * the refusal the exchange would give, or null.
+   */
+  async fundsShortfall(account: string, connector: string, market: Market, side: 'buy' | 'sell', amount: Decimal, price: Decimal): Promise<AppError | null> {
+    const c = await this.connectors.get(connector);
+    const balances = await c.fetchBalances(await this.accounts.credentialsFor(account, connector));
+    const asset = side === 'buy' ? market.quote : market.base;
+    const need = side === 'buy' ? amount.times(price) : amount;
+    const have = new Decimal(balances.find((b) => b.asset === asset)?.available ?? 0);
+    return need.gt(have) ? insufficientFunds(asset, need, have) : null;
   }
 
   /** Finds an order whose outcome is unknown; a definite "no such order" marks it failed. */
@@ -133,17 +151,45 @@ export class LiveOrders {
     return row!;
   }
 
-  /** Refreshes live orders that are open or unconfirmed. */
+  /** Refreshes live orders that are open or unconfirmed, and cancels the resting ones the account's limits now stop. */
   async sync(rows: OrderRow[]): Promise<number> {
     let n = 0;
     for (const o of rows) {
       try {
-        await this.resolve(o);
+        const now = await this.resolve(o);
         n++;
+        await this.recheck(now);
       } catch (err) {
         this.logger.debug('live order sync failed', { order_id: o.id, err: (err as Error).message });
       }
     }
     return n;
+  }
+
+  /**
+   * A live order resting on the exchange meets the account's limits as they are now (kill switch, mode,
+   * pairs, and for spot the position cap against the exchange's balance); one they would stop is
+   * canceled at the exchange. What this guarantees is weaker than for paper orders: the exchange fills
+   * the order, not this server, so a fill between two syncs (a few seconds apart) is not prevented, and
+   * live perpetual positions are not tracked here, so their cap is not re-checked. What it does
+   * guarantee is that an order the limits now forbid does not keep resting. Returns the order as stored.
+   */
+  async recheck(order: OrderRow): Promise<OrderRow> {
+    if (!this.guard || !order.exchangeOrderId || !order.price || order.positionAction === 'close' || (order.status !== 'open' && order.status !== 'partially_filled')) return order;
+    const { c, creds } = await this.#venue(order);
+    const market = (await c.loadMarkets()).find((m) => m.trading_pair === order.tradingPair);
+    if (!market) return order;
+    const remaining = new Decimal(order.amount).minus(order.filledAmount);
+    const position = market.market_type === 'spot' ? new Decimal((await c.fetchBalances(creds)).find((b) => b.asset === market.base)?.total ?? 0) : null;
+    const usdtPerQuote = await this.guard.usdtPer(order.connectorName, market.quote).catch(() => null);
+    const verdict = await this.guard.check(this.db, { order, market, marketType: market.market_type, amount: remaining, price: new Decimal(order.price), position, leverage: null, usdtPerQuote });
+    if (!verdict.cancel) return order;
+    await this.cancel(order);
+    const [row] = await this.db
+      .update(orders)
+      .set({ errorMessage: `canceled at the exchange by the ${verdict.cancel.guard} guard while it was resting: ${verdict.cancel.reason}`, updatedAt: new Date() })
+      .where(eq(orders.id, order.id))
+      .returning();
+    return row!;
   }
 }

@@ -3,14 +3,20 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import { AppError } from '../command/errors.js';
 import type { Db } from '../db/client.js';
 import { fills, orders, positions, type OrderRow, type PositionRow } from '../db/schema/index.js';
+
+/** An order row before it is stored. */
+export type NewOrderRow = typeof orders.$inferInsert;
 import { Decimal } from '../decimal.js';
 import type { Market, MarketType, OrderBook } from '../exchange/types.js';
 import { PaperBook } from './balances.js';
 import { crosses, toLevels, walkBook, type Execution } from './book-walk.js';
 import { feeOn, PAPER_FEES, q18 } from './fees.js';
+import type { FillGuard } from './fill-guard.js';
 import { applyFill, unrealizedPnl, type PositionState } from './position-math.js';
 
 const ZERO = new Decimal(0);
+/** Thrown to roll a dry run back; never escapes the engine. */
+const ROLLBACK = Symbol('rollback');
 const D = (v: string | null | undefined) => new Decimal(v ?? '0');
 
 /** Marks (mid prices) of the pairs a perpetual account holds positions in, for its equity. */
@@ -32,51 +38,77 @@ interface Ctx {
  * none of it did, which is what makes a restart safe.
  */
 export class PaperEngine {
-  constructor(private readonly db: Db) {}
+  /** `guard` re-checks the account's limits when a resting order fills; without one (tests of the engine alone) nothing is re-checked. */
+  constructor(
+    private readonly db: Db,
+    private readonly guard?: FillGuard,
+  ) {}
 
   /** Executes a `pending_submit` order against `book`; returns the order as stored afterwards. */
   async submit(order: OrderRow, market: Market, marketType: MarketType, ob: OrderBook, marks: MarkSource): Promise<OrderRow> {
-    return this.db.transaction(async (tx) => {
-      const t = tx as unknown as Db;
-      const ctx: Ctx = { tx: t, order, market, marketType, book: new PaperBook(t, order.accountName, order.connectorName) };
-      const amount = D(order.amount);
-      const limit = order.price ? D(order.price) : undefined;
-      const side = order.side;
-      const bids = toLevels(ob.bids);
-      const asks = toLevels(ob.asks);
-      if (order.orderType === 'limit_maker' && limit && crosses(side, limit, bids[0]?.price, asks[0]?.price)) {
-        throw reject(`A limit_maker ${side} at ${limit} would take liquidity (best ${side === 'buy' ? 'ask' : 'bid'} ${side === 'buy' ? asks[0]?.price : bids[0]?.price}).`, 'Use a price that rests on the book, or a limit order.');
-      }
-      const taker = order.orderType === 'limit_maker' ? { executions: [], filled: ZERO, notional: ZERO } : walkBook(side === 'buy' ? asks : bids, amount, side, limit);
-      const rest = order.orderType === 'market' ? ZERO : amount.minus(taker.filled);
-      // One leverage for the check, the reservation and the fills: the open position's, else the order's.
-      const leverage = marketType === 'perpetual' ? await this.#effectiveLeverage(ctx) : 1;
+    return this.db.transaction(async (tx) => this.#execute(tx as unknown as Db, order, market, marketType, ob, marks));
+  }
 
-      if (marketType === 'spot') await this.#checkSpot(ctx, taker.executions, rest, limit);
-      else await this.#checkPerp(ctx, taker.executions, rest, limit, leverage, marks);
+  /**
+   * What submit would answer for this order now, changing nothing: the order is executed in a
+   * transaction that is always rolled back, so the preview meets exactly the engine's own checks
+   * (market rules already applied by the caller, limit_maker crossing, funds, margin, reduce-only).
+   * Returns the refusal, or null when the order would be accepted.
+   */
+  async wouldRefuse(draft: NewOrderRow, market: Market, marketType: MarketType, ob: OrderBook, marks: MarkSource): Promise<AppError | null> {
+    try {
+      await this.db.transaction(async (tx) => {
+        const [order] = await tx.insert(orders).values(draft).returning();
+        await this.#execute(tx as unknown as Db, order!, market, marketType, ob, marks);
+        throw ROLLBACK;
+      });
+    } catch (err) {
+      if (err === ROLLBACK) return null;
+      if (err instanceof AppError && err.code !== 'INTERNAL') return err;
+      throw err;
+    }
+    return null;
+  }
 
-      await this.#applyExecutions(ctx, taker.executions, false, leverage);
-      let reserved: { asset: string; amount: Decimal } | null = null;
-      if (rest.gt(0)) {
-        reserved = this.#reserveFor(ctx, rest, limit!, leverage);
-        await ctx.book.adjust(reserved.asset, ZERO, reserved.amount);
-      }
-      const filled = taker.filled;
-      const status = rest.gt(0) ? (filled.gt(0) ? 'partially_filled' : 'open') : filled.eq(amount) ? 'filled' : 'canceled';
-      const [row] = await tx
-        .update(orders)
-        .set({
-          status,
-          leverage: marketType === 'perpetual' ? leverage : null,
-          reservedAsset: reserved?.asset ?? null,
-          reservedAmount: (reserved?.amount ?? ZERO).toFixed(),
-          errorMessage: status === 'canceled' ? (filled.gt(0) ? `the book held only ${filled} ${market.base}; the rest was canceled` : 'the book had no liquidity for this order') : null,
-          updatedAt: new Date(),
-        })
-        .where(eq(orders.id, order.id))
-        .returning();
-      return row!;
-    });
+  async #execute(tx: Db, order: OrderRow, market: Market, marketType: MarketType, ob: OrderBook, marks: MarkSource): Promise<OrderRow> {
+    const ctx: Ctx = { tx, order, market, marketType, book: new PaperBook(tx, order.accountName, order.connectorName) };
+    const amount = D(order.amount);
+    const limit = order.price ? D(order.price) : undefined;
+    const side = order.side;
+    const bids = toLevels(ob.bids);
+    const asks = toLevels(ob.asks);
+    if (order.orderType === 'limit_maker' && limit && crosses(side, limit, bids[0]?.price, asks[0]?.price)) {
+      throw reject(`A limit_maker ${side} at ${limit} would take liquidity (best ${side === 'buy' ? 'ask' : 'bid'} ${side === 'buy' ? asks[0]?.price : bids[0]?.price}).`, 'Use a price that rests on the book, or a limit order.');
+    }
+    const taker = order.orderType === 'limit_maker' ? { executions: [], filled: ZERO, notional: ZERO } : walkBook(side === 'buy' ? asks : bids, amount, side, limit);
+    const rest = order.orderType === 'market' ? ZERO : amount.minus(taker.filled);
+    // One leverage for the check, the reservation and the fills: the open position's, else the order's.
+    const leverage = marketType === 'perpetual' ? await this.#effectiveLeverage(ctx) : 1;
+
+    if (marketType === 'spot') await this.#checkSpot(ctx, taker.executions, rest, limit);
+    else await this.#checkPerp(ctx, taker.executions, rest, limit, leverage, marks);
+
+    await this.#applyExecutions(ctx, taker.executions, false, leverage);
+    let reserved: { asset: string; amount: Decimal } | null = null;
+    if (rest.gt(0)) {
+      reserved = this.#reserveFor(ctx, rest, limit!, leverage);
+      await ctx.book.adjust(reserved.asset, ZERO, reserved.amount);
+    }
+    const filled = taker.filled;
+    const status = rest.gt(0) ? (filled.gt(0) ? 'partially_filled' : 'open') : filled.eq(amount) ? 'filled' : 'canceled';
+    const [row] = await tx
+      .update(orders)
+      .set({
+        status,
+        leverage: marketType === 'perpetual' ? leverage : null,
+        reservedAsset: reserved?.asset ?? null,
+        reservedAmount: (reserved?.amount ?? ZERO).toFixed(),
+        errorMessage: status === 'canceled' ? (filled.gt(0) ? `the book held only ${filled} ${market.base}; the rest was canceled` : 'the book had no liquidity for this order') : null,
+        updatedAt: new Date(),
+      })
+      .where(eq(orders.id, order.id))
+      .returning();
+    return row!;
   }
 
   async #effectiveLeverage(ctx: Ctx): Promise<number> {
@@ -96,11 +128,11 @@ export class PaperEngine {
       const reserve = rest.gt(0) ? this.#reserveFor(ctx, rest, limit!, 1).amount : ZERO;
       const need = cost.plus(reserve);
       const have = await ctx.book.available(market.quote);
-      if (need.gt(have)) throw insufficient(market.quote, need, have);
+      if (need.gt(have)) throw insufficientFunds(market.quote, need, have);
     } else {
       const need = execs.reduce((s, e) => s.plus(e.amount), ZERO).plus(rest);
       const have = await ctx.book.available(market.base);
-      if (need.gt(have)) throw insufficient(market.base, need, have);
+      if (need.gt(have)) throw insufficientFunds(market.base, need, have);
     }
   }
 
@@ -143,7 +175,7 @@ export class PaperEngine {
     }
     const reserve = rest.gt(0) && order.positionAction !== 'close' ? this.#reserveFor(ctx, rest, limit!, lev).amount : ZERO;
     const need = delta.neg().plus(reserve);
-    if (need.gt(free)) throw insufficient(`${market.quote} margin`, need, Decimal.max(free, ZERO));
+    if (need.gt(free)) throw insufficientFunds(`${market.quote} margin`, need, Decimal.max(free, ZERO));
   }
 
   /** What an open remainder holds back: quote for a buy (price + maker fee), base for a spot sell, margin for perps. */
@@ -241,6 +273,8 @@ export class PaperEngine {
       const [connector, pair] = key.split('|') as [string, string];
       const src = await books(connector, pair).catch(() => null);
       if (!src) continue;
+      // Priced once per market and round, outside the fills' transactions (it may reach the network).
+      const usdtPerQuote = this.guard ? await this.guard.usdtPer(connector, src.market.quote).catch(() => null) : null;
       const bestBid = src.ob.bids[0] ? new Decimal(String(src.ob.bids[0].price)) : undefined;
       const bestAsk = src.ob.asks[0] ? new Decimal(String(src.ob.asks[0].price)) : undefined;
       for (const o of list) {
@@ -249,13 +283,13 @@ export class PaperEngine {
         if (!reached) continue;
         const available = walkBook(toLevels(o.side === 'buy' ? src.ob.asks : src.ob.bids), D(o.amount).minus(D(o.filledAmount)), o.side, price).filled;
         if (available.lte(0)) continue;
-        changed += (await this.#fillResting(o.id, available, src.market, src.marketType)) ? 1 : 0;
+        changed += (await this.#fillResting(o.id, available, src.market, src.marketType, usdtPerQuote)) ? 1 : 0;
       }
     }
     return changed;
   }
 
-  async #fillResting(orderId: string, available: Decimal, market: Market, marketType: MarketType): Promise<boolean> {
+  async #fillResting(orderId: string, available: Decimal, market: Market, marketType: MarketType, usdtPerQuote: Decimal | null): Promise<boolean> {
     return this.db.transaction(async (tx) => {
       const t = tx as unknown as Db;
       const [order] = await tx.select().from(orders).where(eq(orders.id, orderId)).for('update');
@@ -276,23 +310,49 @@ export class PaperEngine {
       const price = D(order.price);
       const ctx: Ctx = { tx: t, order, market, marketType, book: new PaperBook(t, order.accountName, order.connectorName) };
       const reserved = D(order.reservedAmount);
-      const release = amount.eq(remaining) ? reserved : Decimal.min(reserved, this.#reserveFor(ctx, amount, price, order.leverage ?? 1).amount);
+      // A risk-increasing order meets the account's limits as they are now, not as they were when it was placed.
+      let stopped: { guard: string; reason: string } | undefined;
+      if (reducible === null && this.guard) {
+        const verdict = await this.guard.check(t, { order, market, marketType, amount, price, usdtPerQuote, ...(await this.#holding(ctx)) });
+        stopped = verdict.cancel;
+        if (verdict.amount.lt(amount)) amount = verdict.amount;
+        if (amount.lte(0) && !stopped) return false;
+      }
+      const stopMessage = stopped && `${amount.gt(0) ? 'remainder ' : ''}canceled when it came to fill, by the ${stopped.guard} guard: ${stopped.reason}`;
+      const release = amount.eq(remaining) || stopped ? reserved : Decimal.min(reserved, this.#reserveFor(ctx, amount, price, order.leverage ?? 1).amount);
       if (order.reservedAsset && release.gt(0)) await ctx.book.adjust(order.reservedAsset, ZERO, release.neg());
-      await this.#applyExecutions(ctx, [{ price, amount }], true, order.leverage ?? 1);
+      if (amount.gt(0)) await this.#applyExecutions(ctx, [{ price, amount }], true, order.leverage ?? 1);
       const done = amount.eq(remaining);
       // A close whose position is now flat has nothing left to reduce: its remainder is canceled.
       const flat = !done && reducible !== null && amount.eq(reducible);
       await tx
         .update(orders)
         .set({
-          status: done ? 'filled' : flat ? 'canceled' : 'partially_filled',
+          status: done ? 'filled' : flat || stopped ? 'canceled' : 'partially_filled',
           reservedAmount: reserved.minus(release).toFixed(),
           ...(flat ? { errorMessage: 'remainder canceled: the position it was to reduce is closed' } : {}),
+          ...(stopMessage && !done ? { errorMessage: stopMessage } : {}),
           updatedAt: new Date(),
         })
         .where(eq(orders.id, order.id));
       return true;
     });
+  }
+
+  /**
+   * What a fill would add to, read with its row locked until the fill commits: the perpetual position
+   * and the leverage a fill trades at (the open position's, else the order's), or the spot base balance.
+   */
+  async #holding(ctx: Ctx): Promise<{ position: Decimal; leverage: number | null }> {
+    const { tx, order, market, marketType } = ctx;
+    if (marketType === 'spot') return { position: (await ctx.book.get(market.base)).total, leverage: null };
+    const [p] = await tx
+      .select()
+      .from(positions)
+      .where(and(eq(positions.accountName, order.accountName), eq(positions.connectorName, order.connectorName), eq(positions.tradingPair, order.tradingPair)))
+      .for('update');
+    const size = D(p?.amount);
+    return { position: size, leverage: p && !size.isZero() ? p.leverage : (order.leverage ?? 1) };
   }
 
   /** How much of the position a close order can still reduce: the opposite side's size, else 0. */
@@ -345,7 +405,8 @@ function reject(message: string, hint: string): AppError {
   return new AppError('UPSTREAM_REJECTED', message, { hint });
 }
 
-function insufficient(asset: string, need: Decimal, have: Decimal): AppError {
+/** The refusal for an order the account cannot pay for; the paper engine's and a live preview's. */
+export function insufficientFunds(asset: string, need: Decimal, have: Decimal): AppError {
   return new AppError('UPSTREAM_REJECTED', `Insufficient ${asset}: the order needs ${need.toDecimalPlaces(8).toString()}, ${have.toDecimalPlaces(8).toString()} is available.`, {
     hint: 'Reduce the amount, cancel open orders that hold funds, or add paper balance.',
     details: { reason: 'insufficient_funds', asset, required: Number(need.toDecimalPlaces(8)), available: Number(have.toDecimalPlaces(8)) },

@@ -18,14 +18,21 @@ export function priceToTick(price: Decimal, tick: string | null, side: 'buy' | '
 }
 
 /**
+ * The order as it will be executed: amount down to the step, price to the tick. Never throws, so the
+ * guards can fingerprint and bind an order by what the engine will do with it, not by how it was sent.
+ */
+export function quantize(market: Market, side: 'buy' | 'sell', amount: Decimal, price: Decimal | null): { amount: Decimal; price: Decimal | null } {
+  return { amount: floorTo(amount, market.rules.min_base_amount_increment), price: price ? priceToTick(price, market.rules.min_price_increment, side) : null };
+}
+
+/**
  * Applies a market's rules to an order: amount down to the step, price to the tick, then the minimum
  * and maximum size and the minimum notional (valued at `refPrice` for market orders). The error names
  * the rule and its value so the caller can fix the order.
  */
 export function applyRules(market: Market, side: 'buy' | 'sell', amount: Decimal, price: Decimal | null, refPrice: Decimal): { amount: Decimal; price: Decimal | null } {
   const r = market.rules;
-  const qAmount = floorTo(amount, r.min_base_amount_increment);
-  const qPrice = price ? priceToTick(price, r.min_price_increment, side) : null;
+  const { amount: qAmount, price: qPrice } = quantize(market, side, amount, price);
   const fail = (field: string, message: string, details: Record<string, unknown>) =>
     new AppError('VALIDATION_FAILED', `Invalid input: ${field}: ${message}`, {
       hint: `Read the rules with connectors_get_trading_rules for ${market.trading_pair} and adjust the order.`,

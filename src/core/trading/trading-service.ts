@@ -7,9 +7,10 @@ import { Decimal } from '../decimal.js';
 import type { Connectors } from '../exchange/connectors.js';
 import type { Logger } from '../logger.js';
 import type { AccountsService } from '../accounts/accounts-service.js';
+import type { FillGuard } from './fill-guard.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { LiveOrders } from './live-orders.js';
-import { PaperEngine } from './paper-engine.js';
+import { PaperEngine, type NewOrderRow } from './paper-engine.js';
 import { applyRules } from './quantize.js';
 import { unrealizedPnl } from './position-math.js';
 import { midOf, paperVenue } from './venue.js';
@@ -55,9 +56,11 @@ export class TradingService {
     private readonly connectors: Connectors,
     accounts: AccountsService,
     private readonly logger: Logger,
+    /** Re-checks the account's limits when a resting order fills (paper) or is seen resting (live). */
+    fillGuard?: FillGuard,
   ) {
-    this.engine = new PaperEngine(db);
-    this.live = new LiveOrders(db, connectors, accounts, logger);
+    this.engine = new PaperEngine(db, fillGuard);
+    this.live = new LiveOrders(db, connectors, accounts, logger, fillGuard);
   }
 
   async place(req: PlaceOrder): Promise<PlaceResult> {
@@ -75,24 +78,10 @@ export class TradingService {
           return { order: await this.#settleInterrupted(existing), replayed: true, book_source: null };
         }
       }
-      await this.#requireAttached(req.account_name, req.connector_name);
-      const info = await this.connectors.info(req.connector_name);
-      if (info.market_type === 'spot' && (req.position_action || req.leverage)) {
-        throw invalid(req.position_action ? 'position_action' : 'leverage', `${req.connector_name} is a spot connector; position_action and leverage apply to perpetuals`);
-      }
+      const info = await this.#validate(req);
       if (info.kind === 'exchange') return this.#placeLive(req, hash);
-      if (info.market_type === 'perpetual' && req.leverage === undefined && req.position_action !== 'close') {
-        // The pair's chosen leverage applies to a new position; an open one keeps its own.
-        const open = await this.#openPosition(req.account_name, req.connector_name, req.trading_pair);
-        if (!open) req = { ...req, leverage: await this.leverageFor(req.account_name, req.connector_name, req.trading_pair) };
-      }
-      const venue = await paperVenue(this.connectors, req.connector_name, req.trading_pair);
-      const ob = await venue.book(BOOK_DEPTH);
-      if (req.leverage && venue.market.rules.max_leverage && req.leverage > venue.market.rules.max_leverage) {
-        throw invalid('leverage', `${req.trading_pair} allows at most ${venue.market.rules.max_leverage}x`);
-      }
-      const ref = await midOf(ob);
-      const { amount, price } = applyRules(venue.market, req.side, new Decimal(req.amount), req.price ? new Decimal(req.price) : null, ref);
+      const { venue, ob, amount, price, req: full } = await this.#preparePaper(req);
+      req = full;
       const pending = await this.#insertPending(req, hash, amount, price);
       const id = pending.id;
       try {
@@ -111,13 +100,70 @@ export class TradingService {
     });
   }
 
-  async #placeLive(req: PlaceOrder, hash: string): Promise<PlaceResult> {
+  /**
+   * Every check placing this order would meet after the guards, changing nothing: the connector is
+   * attached, the fields fit the connector and the market's rules, and (paper) the engine accepts it
+   * against the current book, funds and position, or (live) the exchange balances cover it. Returns the
+   * refusal placing would get, or null. Live perpetual margin is the exchange's to judge and is not
+   * checked here.
+   */
+  async check(req: PlaceOrder): Promise<AppError | null> {
+    try {
+      const info = await this.#validate(req);
+      if (info.kind === 'exchange') {
+        const { market, amount, price, ref } = await this.#prepareLive(req);
+        return info.market_type === 'spot' ? await this.live.fundsShortfall(req.account_name, req.connector_name, market, req.side, amount, price ?? ref) : null;
+      }
+      const p = await this.#preparePaper(req);
+      const draft = this.#draft({ ...p.req, client_order_id: undefined }, 'dry-run', p.amount, p.price);
+      return await this.engine.wouldRefuse(draft, p.venue.market, p.venue.marketType, p.ob, (pair) => this.#mark(req.connector_name, pair));
+    } catch (err) {
+      // No such account or pair is an answer about the request, not about the order: it is raised as such.
+      if (err instanceof AppError && err.code !== 'INTERNAL' && err.code !== 'NOT_FOUND') return err;
+      throw err;
+    }
+  }
+
+  /** The checks that need no market: the account has the connector, and spot orders name no perpetual fields. */
+  async #validate(req: PlaceOrder) {
+    await this.#requireAttached(req.account_name, req.connector_name);
+    const info = await this.connectors.info(req.connector_name);
+    if (info.market_type === 'spot' && (req.position_action || req.leverage)) {
+      throw invalid(req.position_action ? 'position_action' : 'leverage', `${req.connector_name} is a spot connector; position_action and leverage apply to perpetuals`);
+    }
+    return info;
+  }
+
+  /** A paper order's venue, book, leverage and quantised amount and price, as the engine will get them. */
+  async #preparePaper(req: PlaceOrder) {
+    if (req.leverage === undefined && req.position_action !== 'close' && (await this.connectors.info(req.connector_name)).market_type === 'perpetual') {
+      // The pair's chosen leverage applies to a new position; an open one keeps its own.
+      const open = await this.#openPosition(req.account_name, req.connector_name, req.trading_pair);
+      if (!open) req = { ...req, leverage: await this.leverageFor(req.account_name, req.connector_name, req.trading_pair) };
+    }
+    const venue = await paperVenue(this.connectors, req.connector_name, req.trading_pair);
+    const ob = await venue.book(BOOK_DEPTH);
+    if (req.leverage && venue.market.rules.max_leverage && req.leverage > venue.market.rules.max_leverage) {
+      throw invalid('leverage', `${req.trading_pair} allows at most ${venue.market.rules.max_leverage}x`);
+    }
+    const ref = await midOf(ob);
+    const { amount, price } = applyRules(venue.market, req.side, new Decimal(req.amount), req.price ? new Decimal(req.price) : null, ref);
+    return { venue, ob, amount, price, req };
+  }
+
+  async #prepareLive(req: PlaceOrder) {
     if (req.leverage) throw invalid('leverage', 'set leverage on the exchange for live perpetual orders; this server does not change it yet');
     const connector = await this.connectors.get(req.connector_name);
     const market = (await connector.loadMarkets()).find((m) => m.trading_pair === req.trading_pair);
     if (!market) throw new AppError('NOT_FOUND', `${req.connector_name} does not list ${req.trading_pair}.`, { hint: `GET /connectors/${req.connector_name}/markets lists its pairs.` });
     const ticker = await connector.fetchTicker(req.trading_pair);
-    const { amount, price } = applyRules(market, req.side, new Decimal(req.amount), req.price ? new Decimal(req.price) : null, new Decimal(String(ticker.last)));
+    const ref = new Decimal(String(ticker.last));
+    const { amount, price } = applyRules(market, req.side, new Decimal(req.amount), req.price ? new Decimal(req.price) : null, ref);
+    return { market, amount, price, ref };
+  }
+
+  async #placeLive(req: PlaceOrder, hash: string): Promise<PlaceResult> {
+    const { amount, price } = await this.#prepareLive(req);
     const pending = await this.#insertPending(req, hash, amount, price);
     return { order: await this.live.submit(pending), replayed: false, book_source: req.connector_name };
   }
@@ -141,26 +187,27 @@ export class TradingService {
   }
 
   async #insertPending(req: PlaceOrder, hash: string, amount: Decimal, price: Decimal | null): Promise<OrderRow> {
-    const id = `ord_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
-    const [row] = await this.db
-      .insert(orders)
-      .values({
-        id,
-        clientOrderId: req.client_order_id ?? id,
-        accountName: req.account_name,
-        connectorName: req.connector_name,
-        tradingPair: req.trading_pair,
-        side: req.side,
-        orderType: req.order_type,
-        amount: amount.toFixed(),
-        price: price?.toFixed() ?? null,
-        positionAction: req.position_action ?? null,
-        leverage: req.leverage ?? null,
-        status: 'pending_submit',
-        requestHash: hash,
-      })
-      .returning();
+    const [row] = await this.db.insert(orders).values(this.#draft(req, hash, amount, price)).returning();
     return row!;
+  }
+
+  #draft(req: PlaceOrder, hash: string, amount: Decimal, price: Decimal | null): NewOrderRow {
+    const id = `ord_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
+    return {
+      id,
+      clientOrderId: req.client_order_id ?? id,
+      accountName: req.account_name,
+      connectorName: req.connector_name,
+      tradingPair: req.trading_pair,
+      side: req.side,
+      orderType: req.order_type,
+      amount: amount.toFixed(),
+      price: price?.toFixed() ?? null,
+      positionAction: req.position_action ?? null,
+      leverage: req.leverage ?? null,
+      status: 'pending_submit',
+      requestHash: hash,
+    };
   }
 
   /** Leverage for a new position on this pair: the one set with setLeverage, else 1. */

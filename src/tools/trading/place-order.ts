@@ -16,7 +16,8 @@ export const placeOrder = defineCommand({
     .strictObject({
       ...OrderFields,
       client_order_id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, "_" and "-", at most 64').optional().describe('Your id for this order; a retry with the same id returns the original order.'),
-      confirmation_token: ConfirmationToken.optional(),
+      // null is what a preview answers when no token is needed; echoed back, it means none.
+      confirmation_token: ConfirmationToken.nullish().describe(`${ConfirmationToken.description} null, as a preview answers when none is needed, means none.`),
     })
     .superRefine(priceRule),
   output: z.object({
@@ -26,7 +27,7 @@ export const placeOrder = defineCommand({
     book_source: z.string().nullable().describe('The book the order filled against; "sim" when a paper connector\'s exchange was unreachable.'),
   }),
   http: { method: 'POST', path: '/trading/orders', successStatus: 201 },
-  trade: (input) => ({ ...orderIntent(input), clientOrderId: input.client_order_id, confirmationToken: input.confirmation_token }),
+  trade: (input) => ({ ...orderIntent(input), clientOrderId: input.client_order_id, confirmationToken: input.confirmation_token ?? undefined }),
   handler: async (input, ctx) => {
     const { trading } = ctx.services;
     const { confirmation_token: _token, ...order } = input;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { defineCommand } from '../../core/command/index.js';
+import { defineCommand, type AppError } from '../../core/command/index.js';
+import type { Check } from '../../core/safety/checks.js';
 import { OrderFields, OrderOut, orderIntent, priceRule } from './schemas.js';
 
 const num = (d: { toNumber(): number } | null | undefined) => (d ? d.toNumber() : null);
@@ -9,7 +10,7 @@ export const previewOrder = defineCommand({
   group: 'trading',
   title: 'Preview order',
   description:
-    'Checks an order without placing it: its value at the live quote, the estimated fee, every guardrail it would meet (mode, caps, pairs, kill switch, rate, duplicates) and whether it needs a confirmation. Changes nothing. When confirmation_required is true and nothing would refuse the order, it returns a confirmation_token bound to this exact order: show the preview to the user, and only if they agree pass the token to trading_place_order with the same fields within 60 s. A token works once.',
+    'Checks an order without placing it: its value at the live quote, the estimated fee, every guardrail it would meet (mode, caps, pairs, kill switch, rate, duplicates), what execution would check (funds or margin, market rules, limit_maker crossing) and whether it needs a confirmation. Changes nothing. When confirmation_required is true and nothing would refuse the order, it returns a confirmation_token bound to this exact order: show the preview to the user, and only if they agree pass the token to trading_place_order with the same fields within 60 s. A token works once.',
   risk: 'read',
   idempotent: true,
   openWorld: true,
@@ -23,7 +24,16 @@ export const previewOrder = defineCommand({
     quote_asset: z.string().nullable(),
     notional_usdt: z.number().nullable().describe('The same value in USDT, which the caps are in; null when it cannot be priced.'),
     estimated_fee: z.number().nullable().describe('Taker fee estimate in the quote asset.'),
-    checks: z.array(z.object({ name: z.string(), ok: z.boolean(), code: z.string().describe('The error code placing the order would get if this check fails.'), message: z.string(), limit: z.union([z.string(), z.number()]).nullable().optional(), value: z.union([z.string(), z.number()]).nullable().optional() })),
+    checks: z.array(
+      z.object({
+        name: z.string().describe('The guard or rule: mode, kill_switch, pairs, caps, rate, duplicate_window, then what the engine checks (funds, order_rules, ...).'),
+        ok: z.boolean(),
+        code: z.string().nullable().describe('The error code placing the order gets because this check fails; null when it passes.'),
+        message: z.string(),
+        limit: z.union([z.string(), z.number()]).nullable().optional(),
+        value: z.union([z.string(), z.number()]).nullable().optional(),
+      }),
+    ),
     would_be_refused: z.boolean().describe('True when a check above fails: placing this order now would be refused.'),
     confirmation_required: z.boolean(),
     confirmation_token: z.string().nullable().describe('Pass to trading_place_order with the same fields; null when not needed or the order would be refused.'),
@@ -32,13 +42,16 @@ export const previewOrder = defineCommand({
   }),
   http: { method: 'POST', path: '/trading/orders/preview' },
   handler: async (input, ctx) => {
-    const { safety } = ctx.services;
+    const { safety, trading } = ctx.services;
     const t = orderIntent(input);
     // The journal row names the account the preview is for, the default one included.
     ctx.journal = { ...ctx.journal, accountName: t.account };
     const a = await safety.assess(t, ctx.principal);
-    const refused = a.checks.some((c) => !c.ok);
-    const token = a.confirmation_required && !refused ? safety.issueToken(t, ctx.principal) : null;
+    // What the order meets after the guards: the engine's own checks (or a live exchange's balances).
+    const refusal = await trading.check({ ...input, account_name: t.account });
+    const checks = [...a.checks, ...executionChecks(refusal)].map((c) => ({ ...c, code: c.ok ? null : c.code }));
+    const refused = checks.some((c) => !c.ok);
+    const token = a.confirmation_required && !refused ? safety.issueToken(a.intent, ctx.principal) : null;
     return {
       account_name: t.account,
       connector_name: t.connector,
@@ -54,7 +67,7 @@ export const previewOrder = defineCommand({
       quote_asset: a.value?.market.quote ?? null,
       notional_usdt: num(a.value?.notional_usdt),
       estimated_fee: num(a.value?.estimated_fee),
-      checks: a.checks,
+      checks,
       would_be_refused: refused,
       confirmation_required: a.confirmation_required,
       confirmation_token: token?.token ?? null,
@@ -63,3 +76,17 @@ export const previewOrder = defineCommand({
     };
   },
 });
+
+/** The engine's answer as checks: one failed check named for what refused the order, or the ones that passed. */
+function executionChecks(refusal: AppError | null): Check[] {
+  if (!refusal) {
+    return [
+      { name: 'order_rules', ok: true, code: 'VALIDATION_FAILED', message: "the amount and price fit the market's step, tick, size and notional rules, and a close fits the position" },
+      { name: 'funds', ok: true, code: 'UPSTREAM_REJECTED', message: 'the account can pay for the order now' },
+    ];
+  }
+  const reason = (refusal.details as { reason?: string } | undefined)?.reason;
+  const byCode: Partial<Record<AppError['code'], string>> = { VALIDATION_FAILED: 'order_rules', UPSTREAM_REJECTED: 'exchange_rules', PRECONDITION_FAILED: 'connector' };
+  const name = reason === 'insufficient_funds' ? 'funds' : (byCode[refusal.code] ?? 'execution');
+  return [{ name, ok: false, code: refusal.code, message: refusal.message }];
+}
