@@ -7,7 +7,8 @@ export interface ErrorBody {
   message: string;
   hint?: string;
   retryable: boolean;
-  details?: { issues?: Array<{ path: string; message: string }>; [k: string]: unknown };
+  /** Field issues for VALIDATION_FAILED; other codes add their own keys (check, limit, exchange...). */
+  details?: { issues?: Array<{ path: string; message: string }>; [k: string]: any };
   request_id?: string;
 }
 

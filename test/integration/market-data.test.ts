@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { expectError } from '../helpers/errors.js';
 import { drivers, testServer, type TestServer } from '../helpers/test-env.js';
 import { offlineBinance, type OfflineExchange } from '../helpers/offline-exchange.js';
 
@@ -11,14 +12,6 @@ const T0 = Date.UTC(2026, 2, 10, 15, 30, 12, 250);
 const SIM_PAIRS = ['BTC-USDT', 'ETH-USDT', 'SOL-USDT', 'ETH-BTC'];
 const PERP_PAIRS = ['BTC-USDT', 'ETH-USDT', 'SOL-USDT'];
 const iso = (ms: number) => new Date(ms).toISOString();
-
-function expectError(r: Res, status: number, code: string) {
-  expect(r.status, JSON.stringify(r.body)).toBe(status);
-  expect(r.body.error.code).toBe(code);
-  expect(typeof r.body.error.message).toBe('string');
-  expect(JSON.stringify(r.body)).not.toMatch(/\n\s+at |node_modules/);
-  return r.body.error;
-}
 
 const ascending = (xs: number[]) => xs.every((x, i) => i === 0 || xs[i - 1]! < x);
 const descending = (xs: number[]) => xs.every((x, i) => i === 0 || xs[i - 1]! > x);
