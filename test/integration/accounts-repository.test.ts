@@ -290,6 +290,8 @@ describe.each(drivers())('AccountsService on %s', (driver) => {
       expect(await accountRow(MASTER_ACCOUNT)).toEqual(before.acc);
       expect(await connectorRows(MASTER_ACCOUNT)).toEqual(before.conns);
       expect(await balanceRows(MASTER_ACCOUNT)).toEqual(before.bal);
+      // Back to the defaults, so no other test depends on running before this one.
+      await svc().update(MASTER_ACCOUNT, [{ connector_name: 'sim', paper_balances: { BTC: '1', USDT: '10000' } }], []);
     });
 
     it('recreates master_account once when it is missing, even when run concurrently', async () => {
