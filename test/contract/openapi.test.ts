@@ -165,12 +165,11 @@ describe('the OpenAPI document served by a running server', () => {
     expect(getsWithoutParams.length).toBeGreaterThan(0);
   });
 
-  it.each(getsWithoutParams)('$name answers a real GET with 200 or a documented error status, never 500 or a missing route', async ({ cmd }) => {
+  // Every GET without path parameters needs no input either: on a fresh server each answers 200 with
+  // its declared output (a new one that needs a query parameter should say so here).
+  it.each(getsWithoutParams)('$name answers a real GET with 200 and its declared output', async ({ cmd }) => {
     const r = await s.call('GET', cmd.http.path);
-    expect(Object.keys(opOf(cmd).responses)).toContain(String(r.status));
-    expect(r.status).not.toBe(500);
-    if (r.status === 404) expect(r.body.error.message).not.toMatch(/^No route/);
-    if (r.status === 200) expect(cmd.output.safeParse(r.body).success).toBe(true);
-    else expect(r.body.error.code).toBeTypeOf('string');
+    expect(r.status, r.text.slice(0, 300)).toBe(200);
+    expect(cmd.output.safeParse(r.body).success).toBe(true);
   });
 });

@@ -306,16 +306,15 @@ describe("ccxt's own binance class against the fixture", () => {
   it('a hang → RequestTimeout within the client timeout', async () => {
     const quick = await binanceClient(fx, { timeout: 300 });
     fx.hang(true);
-    const t0 = performance.now();
     try {
       expect(await rejection(quick.fetchTime())).toBeInstanceOf(ccxt.RequestTimeout);
     } finally {
       fx.hang(false);
     }
-    expect(performance.now() - t0).toBeLessThan(5000);
     expect(fx.requests.at(-1)!.status).toBe('hung');
     expect(await quick.fetchTime()).toBeGreaterThan(0);
-  });
+    // Not timed here (bench/ measures): a client that ignored its timeout would run into this test's.
+  }, 15_000);
 
   it('an order placed whose answer is lost (drop_after): NetworkError, yet the order exists and is found by client id', async () => {
     fx.fault({ mode: 'drop_after', match: (r) => r.method === 'POST' && r.path === '/api/v3/order', times: 1 });
@@ -461,10 +460,9 @@ describe('CcxtConnector (our binance connector) against the fixture', () => {
     }
   });
 
-  it('a hang → TIMEOUT (request timeout below the deadline), in bounded time', async () => {
+  it('a hang → TIMEOUT (request timeout below the deadline)', async () => {
     const slow = new CcxtConnector(info, ccxtOptionsFor(fx, { timeoutMs: 300, deadlineMs: 3000 }));
     fx.hang(true);
-    const t0 = performance.now();
     try {
       const err = await appError(slow.loadMarkets());
       expect(err.code).toBe('TIMEOUT');
@@ -472,8 +470,7 @@ describe('CcxtConnector (our binance connector) against the fixture', () => {
     } finally {
       fx.hang(false);
     }
-    expect(performance.now() - t0).toBeLessThan(5000);
-  });
+  }, 15_000);
 
   // ccxt keeps a rejected loadMarkets() promise and returns it on every later call; CcxtConnector reloads
   // while no markets are loaded, so one failed first load does not break the connector until restart.

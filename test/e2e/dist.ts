@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,13 +9,34 @@ import { createHash } from 'node:crypto';
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const MAIN = join(ROOT, 'dist', 'main.js');
 
+/** The newest modification time of any file under `dir` (0 when it does not exist). */
+function newestMtime(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  let newest = 0;
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    const st = statSync(p);
+    newest = Math.max(newest, st.isDirectory() ? newestMtime(p) : st.mtimeMs);
+  }
+  return newest;
+}
+
+/** dist/main.js exists and is newer than every source and prompt file it is built from or reads. */
+export function distIsFresh(): boolean {
+  if (!existsSync(MAIN)) return false;
+  return statSync(MAIN).mtimeMs >= Math.max(newestMtime(join(ROOT, 'src')), newestMtime(join(ROOT, 'prompts')));
+}
+
 /**
- * `npm test` builds before running; a bare `vitest run` may find no dist/. Builds once when dist/main.js
- * is missing, with a lock directory so two test files starting together do not build over each other.
+ * `npm test` builds before running; a bare `vitest run` may find no dist/, or one built from older
+ * sources, and would then test an old CLI. Rebuilds when dist/main.js is missing or older than anything
+ * under src/ or prompts/, holding a lock directory so that two test files starting together do not
+ * build over each other (the build empties dist/ first), and re-checking under the lock so that only
+ * the first of them builds.
  */
 export async function ensureBuilt(): Promise<string> {
-  if (existsSync(MAIN)) return MAIN;
   const lock = join(tmpdir(), `tradedesk-build-${createHash('sha1').update(ROOT).digest('hex').slice(0, 10)}.lock`);
+  if (distIsFresh() && !existsSync(lock)) return MAIN;
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
     try {
@@ -27,12 +48,11 @@ export async function ensureBuilt(): Promise<string> {
       } catch {
         /* gone meanwhile */
       }
-      if (existsSync(MAIN) && !existsSync(lock)) return MAIN;
       await new Promise((r) => setTimeout(r, 200));
       continue;
     }
     try {
-      if (!existsSync(MAIN)) execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, stdio: 'pipe' });
+      if (!distIsFresh()) execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, stdio: 'pipe' });
       return MAIN;
     } finally {
       rmSync(lock, { recursive: true, force: true });

@@ -309,9 +309,7 @@ describe.each(drivers())('WS /market-data/stream on %s', (driver) => {
       expect.soft(feed('sim_perpetual|SOL-USDT|ticker')?.listeners, 'one hub listener for the connection').toBe(1);
       await c.close();
       // Closing the connection leaves nothing behind in the hub.
-      let left = feed('sim_perpetual|SOL-USDT|ticker')?.listeners ?? 0;
-      for (const until = Date.now() + 3000; left > 0 && Date.now() < until; left = feed('sim_perpetual|SOL-USDT|ticker')?.listeners ?? 0) await sleep(50);
-      expect.soft(left, 'hub listeners left after the connection closed').toBe(0);
+      await expect.poll(() => feed('sim_perpetual|SOL-USDT|ticker')?.listeners ?? 0, { message: 'hub listeners left after the connection closed', timeout: 5000 }).toBe(0);
     });
 
     it('unsubscribe stops the updates', async () => {
@@ -320,8 +318,11 @@ describe.each(drivers())('WS /market-data/stream on %s', (driver) => {
       await c.waitFor((m) => m.type === 'ticker');
       expect(await c.request(unsub('ticker', 'sim', 'ETH-USDT'))).toEqual({ type: 'unsubscribed', subscription: 'sim|ETH-USDT|ticker' });
       const after = c.messages.length;
-      await sleep(2500);
-      expect(c.messages.slice(after).filter((m) => m.type === 'ticker')).toEqual([]);
+      // A feed on the same period as a control: three of its updates are three periods in which an
+      // ETH-USDT update would have come, had the unsubscribe not stopped it.
+      expect((await c.request(sub('ticker', 'sim', 'SOL-USDT'))).type).toBe('subscribed');
+      await c.waitCount((m) => m.type === 'ticker' && m.trading_pair === 'SOL-USDT', 3, { from: after });
+      expect(c.updates('ticker', 'sim', 'ETH-USDT', after)).toEqual([]);
       // Unsubscribing again: nothing to stop.
       const again = await c.request(unsub('ticker', 'sim', 'ETH-USDT'));
       expect(again).toMatchObject({ type: 'error', code: 'NOT_FOUND' });
@@ -399,7 +400,7 @@ describe.each(drivers())('WS /market-data/stream on %s', (driver) => {
       expect(subscribed).toBe(50);
       const ids = new Set(reqs.map((r) => `${r.connector_name}|${r.trading_pair}|candles|${r.interval}`));
       const held = s.services.hub.feeds().filter((f) => ids.has(f.id)).reduce((n, f) => n + f.listeners, 0);
-      expect(held).toBeLessThanOrEqual(50);
+      expect(held).toBe(50);
     });
   });
 
@@ -446,12 +447,11 @@ describe.each(drivers())('WS /market-data/stream on %s', (driver) => {
         // Leaving and coming back within the idle period keeps the feed.
         const off1 = hub.subscribe(key, () => undefined);
         off1();
-        await sleep(100);
         const seen: FeedMessage[] = [];
         const off2 = hub.subscribe(key, (m) => seen.push(m));
-        await sleep(600);
+        // Five 100 ms periods outlast the 300 ms idle period: the feed was kept, not dropped.
+        await expect.poll(() => seen.length, { timeout: 5000 }).toBeGreaterThanOrEqual(5);
         expect(hub.feeds()).toEqual([{ id, listeners: 1 }]);
-        expect(seen.length).toBeGreaterThan(0);
         off2();
         await expect.poll(() => hub.feeds(), { timeout: 5000 }).toEqual([]);
       } finally {
@@ -494,9 +494,8 @@ describe.each(drivers())('WS /market-data/stream on %s', (driver) => {
       const normal = await client();
       expect((await normal.request(sub('orderbook', 'sim', 'BTC-USDT'))).type).toBe('subscribed');
       const from = normal.messages.length;
-      await sleep(4000);
-      const got = normal.updates('orderbook', 'sim', 'BTC-USDT', from);
-      expect(got.length).toBeGreaterThanOrEqual(3);
+      // Fails at the wait's deadline if the paused client stalls the shared feed.
+      await normal.waitCount((m) => m.type === 'orderbook' && m.connector_name === 'sim' && m.trading_pair === 'BTC-USDT', 3, { from });
       // The slow client is still subscribed to the same shared feed.
       expect(feed('sim|BTC-USDT|orderbook')?.listeners).toBe(2);
       // And the server itself still answers.

@@ -1,28 +1,27 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { ElicitRequestSchema, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
-import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createMcpServer } from '../../src/mcp/server.js';
 import { DEFAULT_TOOLSETS } from '../../src/tools/index.js';
-import { drivers, testServer, type TestServer } from '../helpers/test-env.js';
-
-const PINNED = Date.UTC(2026, 5, 1, 12, 0, 0, 0);
+import { errorOf } from '../helpers/errors.js';
+import { guardrailServer, order, type GuardrailHarness } from '../helpers/guardrail-harness.js';
+import { drivers } from '../helpers/test-env.js';
 
 /**
  * Confirmation by MCP elicitation, for clients that support it: the person answers, not the model.
  * The client here is the SDK's own, connected in-process to our MCP server as the trader "agent".
  */
 describe.each(drivers())('order confirmation by elicitation on %s', (driver) => {
-  let s: TestServer;
+  let h: GuardrailHarness;
   let ask = 0;
   let answer: (req: unknown) => Promise<ElicitResult> = async () => ({ action: 'decline' });
   const asked: Array<{ message: string }> = [];
 
   async function connect(withElicitation: boolean): Promise<Client> {
     const server = createMcpServer({
-      registry: s.registry,
-      services: s.services,
+      registry: h.s.registry,
+      services: h.s.services,
       principal: { name: 'agent', role: 'trader' },
       surface: { channel: 'mcp', toolsets: new Set(DEFAULT_TOOLSETS), readOnly: false },
       version: 'test',
@@ -40,24 +39,28 @@ describe.each(drivers())('order confirmation by elicitation on %s', (driver) => 
     return client;
   }
 
-  const orders = async () => ((await s.services.db.execute(sql`select count(*)::int as n from orders where account_name = 'elicit'`)) as unknown as { rows: Array<{ n: number }> }).rows[0]!.n;
-  const big = () => ({ account_name: 'elicit', connector_name: 'sim', trading_pair: 'BTC-USDT', side: 'buy', order_type: 'market', amount: (500 / ask).toFixed(5) });
-  const codeOf = (r: Awaited<ReturnType<Client['callTool']>>) => (r.isError ? JSON.parse((r.content as Array<{ text: string }>)[0]!.text).error.code : 'ok');
+  /** Each test's own account, asking for confirmation above 100 USDT. */
+  let account = '';
+  let n = 0;
+  const orders = () => h.orderCount(account);
+  const big = () => order(account, { amount: (500 / ask).toFixed(5) });
+  const codeOf = (r: Awaited<ReturnType<Client['callTool']>>) => (r.isError ? errorOf(r).code : 'ok');
 
   beforeAll(async () => {
-    s = await testServer(driver, {}, { simNow: () => PINNED });
-    expect((await s.call('POST', '/accounts', { account_name: 'elicit', connectors: [{ connector_name: 'sim', paper_balances: { USDT: '100000' } }] })).status).toBe(201);
-    expect((await s.call('PUT', '/accounts/elicit/policy', { confirm_above_notional: '100' })).status).toBe(200);
-    ask = (await s.call('GET', '/market-data/ticker/BTC-USDT?connector_name=sim')).body.ask;
+    h = await guardrailServer(driver);
+    ask = (await h.s.call('GET', '/market-data/ticker/BTC-USDT?connector_name=sim')).body.ask;
   });
-  afterAll(async () => s?.stop());
+  afterAll(async () => h?.close());
+  beforeEach(async () => {
+    account = await h.account(`elicit_${++n}`, { confirm_above_notional: '100' });
+  });
 
   it('an approval places the order, and the person saw what it was', async () => {
     const client = await connect(true);
     answer = async () => ({ action: 'accept', content: { confirm: true } });
     const r = await client.callTool({ name: 'trading_place_order', arguments: big() });
     expect(codeOf(r)).toBe('ok');
-    expect(asked.at(-1)!.message).toMatch(/buy .* BTC-USDT .* on sim for account elicit/);
+    expect(asked.at(-1)!.message).toMatch(new RegExp(`buy .* BTC-USDT .* on sim for account ${account}`));
     expect(await orders()).toBe(1);
     await client.close();
   });
@@ -76,7 +79,7 @@ describe.each(drivers())('order confirmation by elicitation on %s', (driver) => 
       answer = a;
       expect(codeOf(await client.callTool({ name: 'trading_place_order', arguments: big() }))).toBe('CONFIRMATION_DECLINED');
     }
-    expect(await orders()).toBe(1);
+    expect(await orders()).toBe(0);
     await client.close();
   });
 
@@ -87,7 +90,7 @@ describe.each(drivers())('order confirmation by elicitation on %s', (driver) => 
     expect(token).toBeTruthy();
     answer = async () => ({ action: 'decline' });
     expect(codeOf(await client.callTool({ name: 'trading_place_order', arguments: { ...big(), confirmation_token: token } }))).toBe('CONFIRMATION_DECLINED');
-    expect(await orders()).toBe(1);
+    expect(await orders()).toBe(0);
     await client.close();
   });
 
@@ -99,7 +102,7 @@ describe.each(drivers())('order confirmation by elicitation on %s', (driver) => 
     const token = (preview.structuredContent as { confirmation_token: string }).confirmation_token;
     expect(codeOf(await client.callTool({ name: 'trading_place_order', arguments: { ...big(), confirmation_token: token } }))).toBe('ok');
     expect(asked.length).toBe(before);
-    expect(await orders()).toBe(2);
+    expect(await orders()).toBe(1);
     await client.close();
   });
 
@@ -109,6 +112,7 @@ describe.each(drivers())('order confirmation by elicitation on %s', (driver) => 
     answer = async () => ({ action: 'decline' });
     expect(codeOf(await client.callTool({ name: 'trading_place_order', arguments: { ...big(), amount: (50 / ask).toFixed(5) } }))).toBe('ok');
     expect(asked.length).toBe(before);
+    expect(await orders()).toBe(1);
     await client.close();
   });
 });

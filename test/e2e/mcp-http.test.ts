@@ -2,20 +2,10 @@ import { request } from 'node:http';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorOf, structuredOf as structured } from '../helpers/errors.js';
 import { ADMIN_AUTH, basicHeader, drivers, testServer, type TestServer } from '../helpers/test-env.js';
 
 type CallResult = Awaited<ReturnType<Client['callTool']>>;
-
-function errorOf(result: CallResult): { code: string; message: string; hint?: string; retryable: boolean; details?: { issues?: Array<{ path: string; message: string }> } } {
-  expect(result.isError).toBe(true);
-  const content = result.content as Array<{ type: string; text: string }>;
-  return JSON.parse(content[0]!.text).error;
-}
-
-function structured(result: CallResult): any {
-  expect(result.isError ?? false).toBe(false);
-  return result.structuredContent;
-}
 
 const INIT = {
   jsonrpc: '2.0',

@@ -5,20 +5,11 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorOf } from '../helpers/errors.js';
+import { waitFor } from '../helpers/wait.js';
 import { cleanEnv, ensureBuilt, MAIN, ROOT } from './dist.js';
 
-interface ToolErrorBody {
-  error: { code: string; message: string; hint?: string; retryable: boolean; details?: { issues?: Array<{ path: string; message: string }> }; request_id?: string };
-}
-
 type CallResult = Awaited<ReturnType<Client['callTool']>>;
-
-function errorOf(result: CallResult): ToolErrorBody['error'] {
-  expect(result.isError).toBe(true);
-  const content = result.content as Array<{ type: string; text: string }>;
-  expect(content[0]?.type).toBe('text');
-  return (JSON.parse(content[0]!.text) as ToolErrorBody).error;
-}
 
 function structured(result: CallResult): any {
   expect(result.isError ?? false).toBe(false);
@@ -235,15 +226,15 @@ describe('MCP over stdio: the real CLI with the SDK client', () => {
   it('after the client closes, a new process takes the data dir, keeps the data and generates no second admin', async () => {
     const pid = transport.pid!;
     await client.close();
-    // Wait for the first process to be gone.
-    for (let i = 0; i < 100; i++) {
+    // Wait for the first process to be gone; a process that never exits fails here, not later.
+    await waitFor(`process ${pid} to exit`, () => {
       try {
         process.kill(pid, 0);
+        return false;
       } catch {
-        break;
+        return true;
       }
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    }, { timeoutMs: 30_000, everyMs: 50 });
     let stderr2 = '';
     const t2 = new StdioClientTransport({ command: process.execPath, args: [MAIN, 'mcp'], env, cwd: ROOT, stderr: 'pipe' });
     t2.stderr?.on('data', (d: Buffer) => (stderr2 += d.toString()));

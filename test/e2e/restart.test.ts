@@ -8,6 +8,7 @@ import { openDatabase } from '../../src/core/db/client.js';
 import { orders } from '../../src/core/db/schema/index.js';
 import { Decimal } from '../../src/core/decimal.js';
 import { basicHeader, httpJson, testEnv, type TestEnv } from '../helpers/test-env.js';
+import { waitFor } from '../helpers/wait.js';
 import { cleanEnv, ensureBuilt, MAIN, ROOT } from './dist.js';
 
 /**
@@ -309,8 +310,7 @@ describe.each(modes)('restart safety of the real CLI ($name)', (mode) => {
       ),
     );
     // Let a few through (the account's orders run one at a time), then pull the plug with the rest in flight.
-    const deadline = Date.now() + 20_000;
-    while (answers.size < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+    await waitFor('three acknowledged orders of the burst', () => answers.size >= 3, { timeoutMs: 20_000, everyMs: 2 });
     await crash(server!);
     await Promise.all(inflight);
     server = await startCli(env);

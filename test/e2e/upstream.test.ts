@@ -1,19 +1,10 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { binanceApiUrls, offlineBinance, type OfflineExchange } from '../helpers/offline-exchange.js';
 import { testServer, type TestServer } from '../helpers/test-env.js';
 
-/** Every string leaf of ccxt's `urls.api` (a string or a nested map) replaced by `base`. */
-function mapUrls(value: unknown, base: string): unknown {
-  if (typeof value === 'string') return base;
-  if (Array.isArray(value)) return value.map((v) => mapUrls(v, base));
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mapUrls(v, base)]));
-  return value;
-}
-
-async function binanceApiUrls(base: string): Promise<Record<string, unknown>> {
-  const ccxt = (await import('ccxt')).default;
-  const ex = new ccxt.binance();
-  const api = mapUrls((ex.urls as { api: unknown }).api, base) as Record<string, unknown>;
+async function binanceUrls(base: string): Promise<Record<string, unknown>> {
+  const api = await binanceApiUrls(base);
   expect(Object.keys(api).length).toBeGreaterThan(3);
   return api;
 }
@@ -48,11 +39,11 @@ async function tcpServer(mode: 'hang' | 'close'): Promise<{ server: Server; port
   };
 }
 
-async function timed<T>(p: Promise<T>): Promise<{ value: T; ms: number }> {
-  const t0 = performance.now();
-  const value = await p;
-  return { value, ms: performance.now() - t0 };
-}
+/**
+ * No timing is asserted here (timings are measured in bench/): a request that hung past the 1.5 s
+ * deadline would hit the test's own timeout and fail it, and the answer must be the deadline's TIMEOUT.
+ */
+const BOUNDED = 20_000;
 
 describe('an unreachable exchange never hangs a request', () => {
   let hang: Awaited<ReturnType<typeof tcpServer>>;
@@ -66,8 +57,8 @@ describe('an unreachable exchange never hangs a request', () => {
   beforeAll(async () => {
     hang = await tcpServer('hang');
     closing = await tcpServer('close');
-    hangUrls = await binanceApiUrls(`http://127.0.0.1:${hang.port}`);
-    closeUrls = await binanceApiUrls(`http://127.0.0.1:${closing.port}`);
+    hangUrls = await binanceUrls(`http://127.0.0.1:${hang.port}`);
+    closeUrls = await binanceUrls(`http://127.0.0.1:${closing.port}`);
     // Connectors are built once per connector name, when first used: binance (and its paper twin) get
     // the silent server, and binance_perpetual, built after `upstream` is switched, the one that hangs up.
     s = await testServer('pglite', {}, {
@@ -84,11 +75,11 @@ describe('an unreachable exchange never hangs a request', () => {
     await closing?.close();
   });
 
-  it('a silent exchange: GET /connectors/binance/markets answers within seconds with 504 or 503 and a hint', async () => {
+  it('a silent exchange: GET /connectors/binance/markets answers 504 TIMEOUT at the deadline, with a hint', async () => {
     const before = hang.connections();
-    const { value: r, ms } = await timed(s.call('GET', '/connectors/binance/markets'));
-    expect([503, 504]).toContain(r.status);
-    expect(['TIMEOUT', 'UPSTREAM_UNAVAILABLE']).toContain(r.body.error.code);
+    const r = await s.call('GET', '/connectors/binance/markets');
+    expect(r.status).toBe(504);
+    expect(r.body.error.code).toBe('TIMEOUT');
     expect(r.body.error.retryable).toBe(true);
     expect(r.body.error.hint).toBeTruthy();
     expect(r.body.error.details.exchange).toBe('binance');
@@ -96,21 +87,22 @@ describe('an unreachable exchange never hangs a request', () => {
     // The override was applied: ccxt really talked to the local server.
     expect(optionCalls).toEqual(['binance']);
     expect(hang.connections()).toBeGreaterThan(before);
-    // Deadline 1.5 s; generous bound for a slow machine, far below the 10 s/20 s defaults.
-    expect(ms).toBeLessThan(8000);
-  });
+  }, BOUNDED);
 
   it('a second call is just as bounded (no failed state cached, nothing stuck)', async () => {
-    const { value: r, ms } = await timed(s.call('GET', '/connectors/binance/trading-rules'));
-    expect([503, 504]).toContain(r.status);
-    expect(ms).toBeLessThan(8000);
-  });
+    const r = await s.call('GET', '/connectors/binance/trading-rules');
+    expect(r.status).toBe(504);
+    expect(r.body.error.code).toBe('TIMEOUT');
+  }, BOUNDED);
 
   it('several concurrent calls all come back', async () => {
-    const { value: results, ms } = await timed(Promise.all([1, 2, 3].map(() => s.call('GET', '/connectors/binance/markets'))));
-    for (const r of results) expect([503, 504]).toContain(r.status);
-    expect(ms).toBeLessThan(10_000);
-  });
+    const results = await Promise.all([1, 2, 3].map(() => s.call('GET', '/connectors/binance/markets')));
+    expect(results.map((r) => [r.status, r.body.error.code])).toEqual([
+      [504, 'TIMEOUT'],
+      [504, 'TIMEOUT'],
+      [504, 'TIMEOUT'],
+    ]);
+  }, BOUNDED);
 
   it('balances through the silent exchange report the connector as an error in place, in bounded time', async () => {
     const created = await s.call('POST', '/accounts', {
@@ -118,44 +110,48 @@ describe('an unreachable exchange never hangs a request', () => {
       connectors: [{ connector_name: 'sim' }, { connector_name: 'binance', credentials: { api_key: 'slow-api-key-0001', secret: 'slow-secret-0001' } }],
     });
     expect(created.status).toBe(201);
-    const { value: r, ms } = await timed(s.call('GET', '/accounts/slow/balances'));
+    const r = await s.call('GET', '/accounts/slow/balances');
     expect(r.status).toBe(200);
     const byName = Object.fromEntries(r.body.connectors.map((c: { connector_name: string }) => [c.connector_name, c]));
     expect(byName.sim.status).toBe('ok');
     expect(byName.binance.status).toBe('error');
-    expect(['TIMEOUT', 'UPSTREAM_UNAVAILABLE']).toContain(byName.binance.error.code);
-    expect(ms).toBeLessThan(8000);
-  });
+    expect(byName.binance.error.code).toBe('TIMEOUT');
+  }, BOUNDED);
 
   it('an exchange that closes the connection at once: 503 UPSTREAM_UNAVAILABLE', async () => {
     upstream = 'close';
     const before = closing.connections();
-    const { value: r, ms } = await timed(s.call('GET', '/connectors/binance_perpetual/markets'));
+    const r = await s.call('GET', '/connectors/binance_perpetual/markets');
     expect(r.status).toBe(503);
     expect(r.body.error.code).toBe('UPSTREAM_UNAVAILABLE');
     expect(r.body.error.hint).toMatch(/sim/);
     expect(closing.connections()).toBeGreaterThan(before);
-    expect(ms).toBeLessThan(8000);
-  });
+  }, BOUNDED);
 });
 
-describe('with the default options, offline', () => {
+/** Binance offline on any machine: a local server that hangs up at once, never the real exchange. */
+describe('binance offline', () => {
   let s: TestServer;
+  let offline: OfflineExchange;
   beforeAll(async () => {
-    s = await testServer('pglite');
+    offline = await offlineBinance();
+    s = await testServer('pglite', {}, { ccxt: offline.ccxt });
   });
-  afterAll(async () => s?.stop());
+  afterAll(async () => {
+    await s?.stop();
+    await offline?.close();
+  });
 
-  it('binance markets answer 503 UPSTREAM_UNAVAILABLE quickly (DNS fails)', async () => {
-    const { value: r, ms } = await timed(s.call('GET', '/connectors/binance/markets'));
+  it('binance markets answer 503 UPSTREAM_UNAVAILABLE with a hint towards sim', async () => {
+    const before = offline.connections();
+    const r = await s.call('GET', '/connectors/binance/markets');
     expect(r.status).toBe(503);
     expect(r.body.error.code).toBe('UPSTREAM_UNAVAILABLE');
     expect(r.body.error.retryable).toBe(true);
     expect(r.body.error.hint).toMatch(/offline|sim/);
     expect(r.body.error.details.exchange).toBe('binance');
-    // Well below the default 10 s request timeout: a DNS failure is not waited out.
-    expect(ms).toBeLessThan(8000);
-  });
+    expect(offline.connections()).toBeGreaterThan(before);
+  }, BOUNDED);
 
   it('the paper twin and the perpetual connector fail the same way', async () => {
     for (const name of ['binance_paper_trade', 'binance_perpetual']) {
@@ -163,7 +159,7 @@ describe('with the default options, offline', () => {
       expect(r.status, name).toBe(503);
       expect(r.body.error.code).toBe('UPSTREAM_UNAVAILABLE');
     }
-  });
+  }, BOUNDED);
 
   it('the offline sim connector keeps working meanwhile', async () => {
     const r = await s.call('GET', '/connectors/sim/markets');

@@ -9,6 +9,12 @@ function mapUrls(value: unknown, base: string): unknown {
   return value;
 }
 
+/** ccxt's binance API URL map with every URL pointed at `base` (a local server standing in for binance). */
+export async function binanceApiUrls(base: string): Promise<Record<string, unknown>> {
+  const ccxt = (await import('ccxt')).default;
+  return mapUrls((new ccxt.binance().urls as { api: unknown }).api, base) as Record<string, unknown>;
+}
+
 export interface OfflineExchange {
   /** Pass as ServiceOptions.ccxt: binance (spot, perpetual, paper twin) talks to a server that hangs up at once. */
   ccxt: (exchange: string) => CcxtOptions;
@@ -30,8 +36,7 @@ export async function offlineBinance(): Promise<OfflineExchange> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;
-  const ccxt = (await import('ccxt')).default;
-  const api = mapUrls((new ccxt.binance().urls as { api: unknown }).api, `http://127.0.0.1:${port}`) as Record<string, unknown>;
+  const api = await binanceApiUrls(`http://127.0.0.1:${port}`);
   return {
     ccxt: (exchange) => (exchange === 'binance' ? { timeoutMs: 1500, deadlineMs: 3000, urls: { api } } : DEFAULT_CCXT_OPTIONS),
     connections: () => connections,

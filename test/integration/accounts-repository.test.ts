@@ -5,6 +5,7 @@ import { MASTER_ACCOUNT } from '../../src/core/accounts/accounts-service.js';
 import { AppError } from '../../src/core/command/errors.js';
 import { accountConnectors, accounts, paperBalances } from '../../src/core/db/schema/index.js';
 import type { Services } from '../../src/core/services.js';
+import { offlineBinance, type OfflineExchange } from '../helpers/offline-exchange.js';
 import { drivers, testServices } from '../helpers/test-env.js';
 
 async function rejection(p: Promise<unknown>): Promise<AppError> {
@@ -20,11 +21,17 @@ async function rejection(p: Promise<unknown>): Promise<AppError> {
 describe.each(drivers())('AccountsService on %s', (driver) => {
   let services: Services;
   let close: () => Promise<void>;
+  // Binance on a local server that hangs up: "unreachable" on any machine, connected or not.
+  let offline: OfflineExchange;
 
   beforeAll(async () => {
-    ({ services, close } = await testServices(driver));
+    offline = await offlineBinance();
+    ({ services, close } = await testServices(driver, {}, { ccxt: offline.ccxt }));
   });
-  afterAll(async () => close?.());
+  afterAll(async () => {
+    await close?.();
+    await offline?.close();
+  });
 
   const db = () => services.db;
   const svc = () => services.accounts;
@@ -126,8 +133,9 @@ describe.each(drivers())('AccountsService on %s', (driver) => {
   });
 
   describe('decimal exactness', () => {
+    const given = { USDT: '1234.567890123456789012', BTC: '0.000000000000000001', ETH: '99999999999999999999.999999999999999999', SOL: '0.1' };
+
     it('stores paper balances in numeric(38,18) and reads them back exactly', async () => {
-      const given = { USDT: '1234.567890123456789012', BTC: '0.000000000000000001', ETH: '99999999999999999999.999999999999999999', SOL: '0.1' };
       await svc().create('repo_exact', [{ connector_name: 'sim', paper_balances: given }]);
       const rows = await balanceRows('repo_exact', 'sim');
       const byAsset = Object.fromEntries(rows.map((r) => [r.asset, r]));
@@ -139,7 +147,8 @@ describe.each(drivers())('AccountsService on %s', (driver) => {
     });
 
     it('reports total and available through the ledger without losing a digit', async () => {
-      const balances = await svc().ledger.balances('repo_exact', 'sim');
+      await svc().create('repo_exact_ledger', [{ connector_name: 'sim', paper_balances: given }]);
+      const balances = await svc().ledger.balances('repo_exact_ledger', 'sim');
       const byAsset = Object.fromEntries(balances.map((b) => [b.asset, b]));
       expect(byAsset.USDT).toEqual({ asset: 'USDT', total: '1234.567890123456789012', locked: '0', available: '1234.567890123456789012' });
       expect(new Decimal(byAsset.BTC!.total).equals('0.000000000000000001')).toBe(true);
@@ -173,30 +182,33 @@ describe.each(drivers())('AccountsService on %s', (driver) => {
     });
 
     it('removes connectors with their balances', async () => {
-      const view = await svc().update('repo_upd', [], ['sim_perpetual']);
+      await svc().create('repo_upd_rm', [{ connector_name: 'sim', paper_balances: { BTC: '3' } }, { connector_name: 'sim_perpetual', paper_balances: { USDT: '50.5' } }]);
+      const view = await svc().update('repo_upd_rm', [], ['sim_perpetual']);
       expect(view.connectors.map((c) => c.connector_name)).toEqual(['sim']);
-      expect((await connectorRows('repo_upd')).map((c) => c.connectorName)).toEqual(['sim']);
-      expect(await balanceRows('repo_upd', 'sim_perpetual')).toEqual([]);
-      expect(await balanceMap('repo_upd')).toEqual({ sim: { BTC: '3' } });
+      expect((await connectorRows('repo_upd_rm')).map((c) => c.connectorName)).toEqual(['sim']);
+      expect(await balanceRows('repo_upd_rm', 'sim_perpetual')).toEqual([]);
+      expect(await balanceMap('repo_upd_rm')).toEqual({ sim: { BTC: '3' } });
     });
 
     it('replaces credentials with a freshly sealed box', async () => {
-      await svc().update('repo_upd', [{ connector_name: 'binance', credentials: { api_key: 'first-api-key-000', secret: 'first-secret-000' } }], []);
-      const box1 = (await connectorRows('repo_upd')).find((c) => c.connectorName === 'binance')!.secretBox!;
-      await svc().update('repo_upd', [{ connector_name: 'binance', credentials: { api_key: 'second-api-key-111', secret: 'second-secret-111' } }], []);
-      const row = (await connectorRows('repo_upd')).find((c) => c.connectorName === 'binance')!;
+      await svc().create('repo_upd_creds', [{ connector_name: 'sim' }]);
+      await svc().update('repo_upd_creds', [{ connector_name: 'binance', credentials: { api_key: 'first-api-key-000', secret: 'first-secret-000' } }], []);
+      const box1 = (await connectorRows('repo_upd_creds')).find((c) => c.connectorName === 'binance')!.secretBox!;
+      await svc().update('repo_upd_creds', [{ connector_name: 'binance', credentials: { api_key: 'second-api-key-111', secret: 'second-secret-111' } }], []);
+      const row = (await connectorRows('repo_upd_creds')).find((c) => c.connectorName === 'binance')!;
       expect(row.secretBox).not.toBe(box1);
-      expect(services.vault.openJson(row.secretBox!, 'account:repo_upd/connector:binance')).toEqual({ api_key: 'second-api-key-111', secret: 'second-secret-111' });
+      expect(services.vault.openJson(row.secretBox!, 'account:repo_upd_creds/connector:binance')).toEqual({ api_key: 'second-api-key-111', secret: 'second-secret-111' });
       expect(row.masked).toEqual({ api_key: 'sec***111', secret: '***' });
     });
 
     it('refuses to remove a connector the account does not have, changing nothing', async () => {
-      const before = { conns: await connectorRows('repo_upd'), bal: await balanceMap('repo_upd') };
-      const err = await rejection(svc().update('repo_upd', [{ connector_name: 'sim', paper_balances: { USDT: '1' } }], ['binance', 'sim_perpetual']));
+      await svc().create('repo_upd_missing', [{ connector_name: 'sim', paper_balances: { BTC: '3' } }, { connector_name: 'binance', credentials: { api_key: 'missing-api-key-000', secret: 'missing-secret-000' } }]);
+      const before = { conns: await connectorRows('repo_upd_missing'), bal: await balanceMap('repo_upd_missing') };
+      const err = await rejection(svc().update('repo_upd_missing', [{ connector_name: 'sim', paper_balances: { USDT: '1' } }], ['binance', 'sim_perpetual']));
       expect(err.code).toBe('NOT_FOUND');
       expect(err.details).toEqual({ remove_connectors: ['sim_perpetual'] });
-      expect(await connectorRows('repo_upd')).toEqual(before.conns);
-      expect(await balanceMap('repo_upd')).toEqual(before.bal);
+      expect(await connectorRows('repo_upd_missing')).toEqual(before.conns);
+      expect(await balanceMap('repo_upd_missing')).toEqual(before.bal);
     });
 
     it('refuses an unknown account with NOT_FOUND', async () => {
@@ -207,7 +219,8 @@ describe.each(drivers())('AccountsService on %s', (driver) => {
 
   describe('balances', () => {
     it('reads paper balances and reports an unreachable exchange in place', async () => {
-      const result = await svc().balances('repo_upd');
+      await svc().create('repo_bal', [{ connector_name: 'sim', paper_balances: { BTC: '3' } }, { connector_name: 'binance', credentials: { api_key: 'bal-api-key-000', secret: 'bal-secret-000' } }]);
+      const result = await svc().balances('repo_bal');
       const sim = result.find((r) => r.connector_name === 'sim');
       const binance = result.find((r) => r.connector_name === 'binance');
       expect(sim).toEqual({ connector_name: 'sim', status: 'ok', balances: [{ asset: 'BTC', total: '3', locked: '0', available: '3' }] });
@@ -218,14 +231,18 @@ describe.each(drivers())('AccountsService on %s', (driver) => {
     });
 
     it('fails the call when only the unreachable connector is asked for', async () => {
-      const err = await rejection(svc().balances('repo_upd', 'binance'));
+      await svc().create('repo_bal_live', [{ connector_name: 'binance', credentials: { api_key: 'bal-api-key-111', secret: 'bal-secret-111' } }]);
+      const before = offline.connections();
+      const err = await rejection(svc().balances('repo_bal_live', 'binance'));
+      expect(offline.connections()).toBeGreaterThan(before);
       expect(err.code).toBe('UPSTREAM_UNAVAILABLE');
       expect(err.retryable).toBe(true);
     });
 
     it('NOT_FOUND for an unknown account or a connector the account lacks', async () => {
       expect((await rejection(svc().balances('repo_nobody'))).code).toBe('NOT_FOUND');
-      const err = await rejection(svc().balances('repo_upd', 'sim_perpetual'));
+      await svc().create('repo_bal_sim', [{ connector_name: 'sim' }]);
+      const err = await rejection(svc().balances('repo_bal_sim', 'sim_perpetual'));
       expect(err.code).toBe('NOT_FOUND');
       expect(err.hint).toContain('sim');
     });
@@ -246,9 +263,7 @@ describe.each(drivers())('AccountsService on %s', (driver) => {
       expect(await balanceRows('repo_del')).toEqual([]);
       expect((await rejection(svc().get('repo_del'))).code).toBe('NOT_FOUND');
       expect((await rejection(svc().delete('repo_del'))).code).toBe('NOT_FOUND');
-    });
-
-    it('a recreated account starts fresh, with nothing left from its namesake', async () => {
+      // A recreated account starts fresh, with nothing left from its namesake.
       await svc().create('repo_del', [{ connector_name: 'sim', paper_balances: { ETH: '1' } }]);
       expect(await balanceMap('repo_del')).toEqual({ sim: { ETH: '1' } });
       expect((await connectorRows('repo_del')).map((c) => c.connectorName)).toEqual(['sim']);
@@ -275,6 +290,8 @@ describe.each(drivers())('AccountsService on %s', (driver) => {
       expect(await accountRow(MASTER_ACCOUNT)).toEqual(before.acc);
       expect(await connectorRows(MASTER_ACCOUNT)).toEqual(before.conns);
       expect(await balanceRows(MASTER_ACCOUNT)).toEqual(before.bal);
+      // Back to the defaults, so no other test depends on running before this one.
+      await svc().update(MASTER_ACCOUNT, [{ connector_name: 'sim', paper_balances: { BTC: '1', USDT: '10000' } }], []);
     });
 
     it('recreates master_account once when it is missing, even when run concurrently', async () => {
@@ -322,12 +339,15 @@ describe.each(drivers())('AccountsService on %s', (driver) => {
 
   describe('list', () => {
     it('lists every account with its connectors, credentials masked', async () => {
+      await svc().create('repo_list_paper', [{ connector_name: 'sim' }, { connector_name: 'sim_perpetual' }]);
+      await svc().create('repo_list_live', [{ connector_name: 'binance', credentials: { api_key: 'AKlist0123456789XYZ', secret: 'list-secret-value-0987' } }]);
       const list = await svc().list();
       const names = list.map((a) => a.account_name);
       expect(new Set(names).size).toBe(names.length);
-      expect(names).toEqual(expect.arrayContaining([MASTER_ACCOUNT, 'repo_create', 'repo_live', 'repo_upd']));
-      expect(list.find((a) => a.account_name === 'repo_live')?.connectors.map((c) => c.connector_name)).toEqual(['binance']);
-      expect(JSON.stringify(list)).not.toContain('repo-secret-value-0987');
+      expect(names).toEqual(expect.arrayContaining([MASTER_ACCOUNT, 'repo_list_paper', 'repo_list_live']));
+      expect(list.find((a) => a.account_name === 'repo_list_paper')?.connectors.map((c) => c.connector_name)).toEqual(['sim', 'sim_perpetual']);
+      expect(list.find((a) => a.account_name === 'repo_list_live')?.connectors.map((c) => c.connector_name)).toEqual(['binance']);
+      expect(JSON.stringify(list)).not.toContain('list-secret-value-0987');
     });
   });
 });

@@ -2,6 +2,7 @@ import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { portfolioSnapshots } from '../../src/core/db/schema/index.js';
 import { Decimal } from '../../src/core/decimal.js';
+import { expectError } from '../helpers/errors.js';
 import { drivers, testServer, type TestServer } from '../helpers/test-env.js';
 import { offlineBinance, type OfflineExchange } from '../helpers/offline-exchange.js';
 
@@ -13,12 +14,6 @@ const T0 = Date.UTC(2026, 2, 10, 15, 30, 12, 250);
 const iso = (ms: number) => new Date(ms).toISOString();
 const D = (v: number | string) => new Decimal(String(v));
 const sum = (xs: Array<number | string | Decimal>) => xs.reduce<Decimal>((s, x) => s.plus(x instanceof Decimal ? x : D(x)), new Decimal(0));
-
-function expectError(r: Res, status: number, code: string) {
-  expect(r.status, JSON.stringify(r.body)).toBe(status);
-  expect(r.body.error.code).toBe(code);
-  return r.body.error;
-}
 
 function expectOk(r: Res, status = 200): any {
   expect(r.status, JSON.stringify(r.body)).toBe(status);

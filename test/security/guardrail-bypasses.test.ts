@@ -1,35 +1,27 @@
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { codeOf, mcpCall as mcp, mcpClient } from '../helpers/mcp-call.js';
-import { basicHeader, drivers, testServer, type TestServer } from '../helpers/test-env.js';
+import { guardrailServer, order, perp, PINNED, TRADER, type GuardrailHarness } from '../helpers/guardrail-harness.js';
+import { codeOf, mcpCall as mcp } from '../helpers/mcp-call.js';
+import { drivers } from '../helpers/test-env.js';
+import { waitFor } from '../helpers/wait.js';
 
 /**
  * Less obvious ways past the guardrails, each closed: resting reduce-only orders, replays racing a
  * refusal, leverage inherited from an open position, fingerprints of perpetual orders, resting orders
  * against the position cap, malformed tokens.
  */
-const TRADER = basicHeader('tina', 'trader-password-1');
-const PINNED = Date.UTC(2026, 5, 1, 12, 0, 0, 0);
-
 const mcpCode = codeOf;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.each(drivers())('guardrails against indirect bypasses on %s', (driver) => {
-  let s: TestServer;
-  let client: Client;
+  let h: GuardrailHarness;
   let clock = PINNED;
 
-  const perp = { connector_name: 'sim_perpetual' };
-  const order = (account: string, extra: Record<string, unknown> = {}) => ({ account_name: account, connector_name: 'sim', trading_pair: 'BTC-USDT', side: 'buy', order_type: 'market', amount: '0.01', ...extra });
-  const place = (body: Record<string, unknown>) => s.call('POST', '/trading/orders', body, TRADER);
-  const policy = async (account: string, p: Record<string, unknown>) => expect((await s.call('PUT', `/accounts/${account}/policy`, p)).status).toBe(200);
-  const rows = async (q: ReturnType<typeof sql>) => ((await s.services.db.execute(q)) as unknown as { rows: any[] }).rows;
-  const position = async (account: string) => (await rows(sql`select amount, leverage from positions where account_name = ${account} and connector_name = 'sim_perpetual' and trading_pair = 'BTC-USDT'`))[0] ?? { amount: '0', leverage: null };
-  const book = async (connector = 'sim_perpetual') => {
-    const ob = await (await s.services.connectors.get(connector)).fetchOrderBook('BTC-USDT', 1);
-    return { bid: ob.bids[0]!.price, ask: ob.asks[0]!.price };
-  };
+  const place = (body: Record<string, unknown>) => h.place(body);
+  const policy = (account: string, p: Record<string, unknown>) => h.policy(account, p);
+  const account = (name: string, p: Record<string, unknown> = {}) => h.account(name, p);
+  const rows = (q: ReturnType<typeof sql>) => h.rows(q);
+  const position = (account: string) => h.position(account);
+  const book = (connector?: string) => h.book(connector);
   /** Moves the sim clock forward until `pred` holds for the perpetual book (prices are a deterministic random walk). */
   async function advanceUntil(pred: (b: { bid: number; ask: number }) => boolean): Promise<void> {
     for (let i = 0; i < 20_000; i++) {
@@ -38,35 +30,17 @@ describe.each(drivers())('guardrails against indirect bypasses on %s', (driver) 
     }
     throw new Error('the sim price never got there');
   }
-  /** Runs the resting-order matcher until `done` holds (the background matcher may run at the same time). */
-  async function matchUntil(done: () => Promise<boolean>): Promise<void> {
-    for (let i = 0; i < 50 && !(await done()); i++) {
-      await s.services.trading.matchOnce();
-      await sleep(100);
-    }
-  }
-
-  async function account(name: string, p: Record<string, unknown> = {}): Promise<void> {
-    const made = await s.call('POST', '/accounts', {
-      account_name: name,
-      connectors: [
-        { connector_name: 'sim', paper_balances: { USDT: '1000000', BTC: '10' } },
-        { connector_name: 'sim_perpetual', paper_balances: { USDT: '1000000' } },
-      ],
+  /** Runs the resting-order matcher until no order of `account` is open; fails the test if that never happens. */
+  const matchUntilNoneOpen = (account: string) =>
+    waitFor(`no open order left for ${account}`, async () => {
+      await h.s.services.trading.matchOnce();
+      return (await rows(sql`select count(*)::int as n from orders where account_name = ${account} and status in ('open', 'partially_filled')`))[0].n === 0;
     });
-    expect(made.status, made.text).toBe(201);
-    if (Object.keys(p).length) await policy(name, p);
-  }
 
   beforeAll(async () => {
-    s = await testServer(driver, {}, { simNow: () => clock });
-    expect((await s.call('POST', '/users', { username: 'tina', password: 'trader-password-1', role: 'trader' })).status).toBe(201);
-    client = await mcpClient(s.url, TRADER, 'bypasses');
+    h = await guardrailServer(driver, { simNow: () => clock, clientName: 'bypasses' });
   });
-  afterAll(async () => {
-    await client?.close();
-    await s?.stop();
-  });
+  afterAll(async () => h?.close());
   beforeEach(() => {
     clock = PINNED;
   });
@@ -74,9 +48,9 @@ describe.each(drivers())('guardrails against indirect bypasses on %s', (driver) 
   it('the duplicate window also holds for a perpetual order that names no leverage', async () => {
     await account('dup_perp', { duplicate_window_seconds: 60 });
     const body = order('dup_perp', { ...perp, amount: '0.001' });
-    expect(mcpCode(await mcp(client, 'trading_place_order', body))).toBe('ok');
+    expect(mcpCode(await mcp(h.client, 'trading_place_order', body))).toBe('ok');
     // The journal and the check both fingerprint the order with its effective leverage filled in.
-    expect(mcpCode(await mcp(client, 'trading_place_order', body))).toBe('DUPLICATE_ORDER');
+    expect(mcpCode(await mcp(h.client, 'trading_place_order', body))).toBe('DUPLICATE_ORDER');
   });
 
   it('max_leverage also bounds an order that adds to a position opened at a higher leverage', async () => {
@@ -84,8 +58,8 @@ describe.each(drivers())('guardrails against indirect bypasses on %s', (driver) 
     expect(codeOf(await place(order('lev_open', { ...perp, amount: '0.01', leverage: 20 })))).toBe('ok');
     // The admin tightens the policy; the agent keeps adding to the 20x position by leaving leverage out.
     await policy('lev_open', { max_leverage: 2 });
-    const preview = await mcp(client, 'trading_preview_order', order('lev_open', { ...perp, amount: '0.05' }));
-    const add = await mcp(client, 'trading_place_order', order('lev_open', { ...perp, amount: '0.05' }));
+    const preview = await mcp(h.client, 'trading_preview_order', order('lev_open', { ...perp, amount: '0.05' }));
+    const add = await mcp(h.client, 'trading_place_order', order('lev_open', { ...perp, amount: '0.05' }));
     expect.soft(preview.ok && preview.output.would_be_refused).toBe(true);
     expect.soft(mcpCode(add)).toBe('RISK_LIMIT_EXCEEDED');
     // The 20x position does not grow under a 2x limit.
@@ -99,16 +73,16 @@ describe.each(drivers())('guardrails against indirect bypasses on %s', (driver) 
     // Three reduce-only sells for the whole position, resting at the ask. As "reducing" they pass the kill
     // switch and the caps, so the engine must check them again when they fill.
     for (let i = 0; i < 3; i++) {
-      const r = await mcp(client, 'trading_place_order', order('flip', { ...perp, side: 'sell', order_type: 'limit', price: String(ask), amount: '0.01', position_action: 'close' }));
+      const r = await mcp(h.client, 'trading_place_order', order('flip', { ...perp, side: 'sell', order_type: 'limit', price: String(ask), amount: '0.01', position_action: 'close' }));
       expect(mcpCode(r)).toBe('ok');
     }
-    expect(mcpCode(await mcp(client, 'safety_set_kill_switch', { account_name: 'flip', reason: 'stop everything' }))).toBe('ok');
+    expect(mcpCode(await mcp(h.client, 'safety_set_kill_switch', { account_name: 'flip', reason: 'stop everything' }))).toBe('ok');
     await policy('flip', { max_order_notional: '1', max_daily_notional: '1', max_position_notional: '1' });
     // The position is closed; only the "reduce-only" orders are left.
-    expect(mcpCode(await mcp(client, 'trading_close_position', { account_name: 'flip', ...perp, trading_pair: 'BTC-USDT' }))).toBe('ok');
+    expect(mcpCode(await mcp(h.client, 'trading_close_position', { account_name: 'flip', ...perp, trading_pair: 'BTC-USDT' }))).toBe('ok');
     expect(Number((await position('flip')).amount)).toBe(0);
     await advanceUntil((b) => b.bid >= ask);
-    await matchUntil(async () => (await rows(sql`select count(*)::int as n from orders where account_name = 'flip' and status = 'open'`))[0].n === 0);
+    await matchUntilNoneOpen('flip');
     // Kill switch on, caps at 1 USDT, no position: the resting closes are canceled, not turned into a short.
     expect(Number((await position('flip')).amount)).toBe(0);
   });
@@ -121,35 +95,47 @@ describe.each(drivers())('guardrails against indirect bypasses on %s', (driver) 
     for (let i = 0; i < 3; i++) codes.push(codeOf(await place(order('pos_rest', { ...perp, order_type: 'limit', price: String(bid), amount }))));
     expect.soft(codes).toEqual(['ok', 'RISK_LIMIT_EXCEEDED', 'RISK_LIMIT_EXCEEDED']);
     await advanceUntil((b) => b.ask <= bid);
-    await matchUntil(async () => (await rows(sql`select count(*)::int as n from orders where account_name = 'pos_rest' and status = 'open'`))[0].n === 0);
-    const held = Number((await position('pos_rest')).amount) * bid;
-    // Only one of the three ~3000 USDT orders was accepted against the 5000 USDT cap.
-    expect(held).toBeLessThanOrEqual(5000);
+    await matchUntilNoneOpen('pos_rest');
+    // Only one of the three ~3000 USDT orders was accepted against the 5000 USDT cap, and it filled.
+    expect(Number((await position('pos_rest')).amount)).toBe(Number(amount));
   });
 
   it('a client_order_id replay cannot carry a different order past the guards while the first is being refused', async () => {
     await account('replay_race', { max_order_notional: '10', max_daily_notional: '10' });
-    expect(codeOf(await s.call('POST', '/safety/kill-switch', { account_name: 'replay_race', reason: 'halt' }, TRADER))).toBe('ok');
-    // Stands for a slow engine transaction (for *_paper_trade connectors it fetches marks from the exchange).
-    const engine = s.services.trading.engine;
+    expect(codeOf(await h.s.call('POST', '/safety/kill-switch', { account_name: 'replay_race', reason: 'halt' }, TRADER))).toBe('ok');
+    // Stands for a slow engine transaction (for *_paper_trade connectors it fetches marks from the exchange):
+    // A is held inside the engine until B has reached the account lock behind it.
+    const engine = h.s.services.trading.engine;
     const submit = engine.submit.bind(engine);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
     const spy = vi.spyOn(engine, 'submit').mockImplementation(async (...args) => {
-      await sleep(400);
+      await gate;
       return submit(...args);
+    });
+    const locks = h.s.services.safety.locks;
+    const run = locks.run.bind(locks);
+    let lockCalls = 0;
+    const lockSpy = vi.spyOn(locks, 'run').mockImplementation((account, fn) => {
+      if (account === 'replay_race' && ++lockCalls === 2) release();
+      return run(account, fn);
     });
     try {
       // A: a "close" with nothing to close. It is reducing, so the kill switch lets it through; the engine
       // refuses it as VALIDATION_FAILED and deletes its row, freeing the client_order_id again.
       const a = place(order('replay_race', { ...perp, side: 'sell', amount: '0.01', position_action: 'close', client_order_id: 'same-id' }));
-      for (let i = 0; i < 200 && (await rows(sql`select count(*)::int as n from orders where client_order_id = 'same-id'`))[0].n === 0; i++) await sleep(5);
+      await waitFor("A's order row", async () => (await rows(sql`select count(*)::int as n from orders where client_order_id = 'same-id'`))[0].n > 0);
       // B: a large buy under the same id, sent while A's row exists: it is not a retry once A is gone.
       const b = place(order('replay_race', { amount: '1', client_order_id: 'same-id' }));
       const [ra, rb] = await Promise.all([a, b]);
       expect(codeOf(ra)).toBe('VALIDATION_FAILED');
       expect.soft(await rows(sql`select side, amount, status from orders where account_name = 'replay_race'`)).toEqual([]);
       expect(codeOf(rb)).toBe('KILL_SWITCH_ACTIVE');
+      expect(lockCalls).toBe(2);
     } finally {
+      release();
       spy.mockRestore();
+      lockSpy.mockRestore();
     }
   });
 
@@ -161,7 +147,7 @@ describe.each(drivers())('guardrails against indirect bypasses on %s', (driver) 
     const r = await place({ ...body, confirmation_token: `ct1.eyJ4IjoxfQ.${'é'.repeat(43)}` });
     expect.soft(r.status).toBe(409);
     expect.soft(codeOf(r)).toBe('CONFIRMATION_MISMATCH');
-    const st = (await s.call('GET', '/safety/status?account_name=bad_token', undefined, TRADER)).body.accounts[0];
+    const st = (await h.s.call('GET', '/safety/status?account_name=bad_token', undefined, TRADER)).body.accounts[0];
     expect(st.used_24h_notional).toBe(0);
   });
 });

@@ -1,48 +1,31 @@
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { codeOf, mcpClient } from '../helpers/mcp-call.js';
-import { basicHeader, drivers, testServer, type TestServer } from '../helpers/test-env.js';
+import { guardrailServer, order, perp, TRADER, VIEWER, type GuardrailHarness } from '../helpers/guardrail-harness.js';
+import { errorOf } from '../helpers/errors.js';
+import { codeOf } from '../helpers/mcp-call.js';
+import { drivers } from '../helpers/test-env.js';
 
 /** Attacks on the guardrails through odd inputs: ids, formats, pairs, stored settings, tokens. */
-const TRADER = basicHeader('tina', 'trader-password-1');
-const VIEWER = basicHeader('vic', 'viewer-password-1');
-const PINNED = Date.UTC(2026, 5, 1, 12, 0, 0, 0);
-
 describe.each(drivers())('guardrails against odd inputs on %s', (driver) => {
-  let s: TestServer;
-  let client: Client;
-  const perp = { connector_name: 'sim_perpetual' };
-  const order = (account: string, extra: Record<string, unknown> = {}) => ({ account_name: account, connector_name: 'sim', trading_pair: 'BTC-USDT', side: 'buy', order_type: 'market', amount: '0.01', ...extra });
-  const place = (body: Record<string, unknown>, auth = TRADER) => s.call('POST', '/trading/orders', body, auth);
-  const policy = async (account: string, p: Record<string, unknown>) => expect((await s.call('PUT', `/accounts/${account}/policy`, p)).status).toBe(200);
-  const rows = async (q: ReturnType<typeof sql>) => ((await s.services.db.execute(q)) as unknown as { rows: any[] }).rows;
-  const orderCount = async (a: string) => (await rows(sql`select count(*)::int as n from orders where account_name = ${a}`))[0].n as number;
-  async function account(name: string, p: Record<string, unknown> = {}, usdt = '1000000'): Promise<void> {
-    const made = await s.call('POST', '/accounts', { account_name: name, connectors: [{ connector_name: 'sim', paper_balances: { USDT: usdt, BTC: '10', ETH: '100' } }, { connector_name: 'sim_perpetual', paper_balances: { USDT: usdt } }] });
-    expect(made.status, made.text).toBe(201);
-    if (Object.keys(p).length) await policy(name, p);
-  }
+  let h: GuardrailHarness;
+  const place = (body: Record<string, unknown>, auth = TRADER) => h.place(body, auth);
+  const policy = (account: string, p: Record<string, unknown>) => h.policy(account, p);
+  const orderCount = (a: string) => h.orderCount(a);
+  const account = (name: string, p: Record<string, unknown> = {}, usdt = '1000000') => h.account(name, p, usdt);
 
   beforeAll(async () => {
-    s = await testServer(driver, {}, { simNow: () => PINNED });
-    for (const [u, p, r] of [['tina', 'trader-password-1', 'trader'], ['vic', 'viewer-password-1', 'viewer']]) expect((await s.call('POST', '/users', { username: u, password: p, role: r })).status).toBe(201);
-    client = await mcpClient(s.url, TRADER, 'probes');
+    h = await guardrailServer(driver, { clientName: 'probes' });
   });
-  afterAll(async () => {
-    await client?.close();
-    await s?.stop();
-  });
+  afterAll(async () => h?.close());
 
   it('a "close" on a spot connector is refused and leaves no order; an oversized close_position only closes', async () => {
     await account('h_close');
-    expect(codeOf(await s.call('POST', '/safety/kill-switch', { account_name: 'h_close', reason: 'x' }, TRADER))).toBe('ok');
+    expect(codeOf(await h.s.call('POST', '/safety/kill-switch', { account_name: 'h_close', reason: 'x' }, TRADER))).toBe('ok');
     expect(codeOf(await place(order('h_close', { side: 'sell', position_action: 'close' })))).toBe('VALIDATION_FAILED');
     expect(await orderCount('h_close')).toBe(0);
-    await s.call('POST', '/safety/kill-switch/clear', { account_name: 'h_close' });
+    await h.s.call('POST', '/safety/kill-switch/clear', { account_name: 'h_close' });
     expect(codeOf(await place(order('h_close', { ...perp, amount: '0.01' })))).toBe('ok');
-    expect(codeOf(await s.call('POST', '/trading/close-position', { account_name: 'h_close', ...perp, trading_pair: 'BTC-USDT', amount: '5' }, TRADER))).toBe('ok');
-    expect((await s.call('GET', '/trading/positions?account_name=h_close', undefined, TRADER)).body.data).toEqual([]);
+    expect(codeOf(await h.s.call('POST', '/trading/close-position', { account_name: 'h_close', ...perp, trading_pair: 'BTC-USDT', amount: '5' }, TRADER))).toBe('ok');
+    expect((await h.s.call('GET', '/trading/positions?account_name=h_close', undefined, TRADER)).body.data).toEqual([]);
   });
 
   it('client_order_id tricks: an id of another account, or a rejected order\'s id with other fields', async () => {
@@ -64,25 +47,25 @@ describe.each(drivers())('guardrails against odd inputs on %s', (driver) => {
 
   it('a stored leverage choice is checked against a later, tighter max_leverage', async () => {
     await account('h_lev');
-    expect(codeOf(await s.call('POST', '/trading/leverage', { account_name: 'h_lev', ...perp, trading_pair: 'BTC-USDT', leverage: 10 }, TRADER))).toBe('ok');
+    expect(codeOf(await h.s.call('POST', '/trading/leverage', { account_name: 'h_lev', ...perp, trading_pair: 'BTC-USDT', leverage: 10 }, TRADER))).toBe('ok');
     await policy('h_lev', { max_leverage: 3 });
     expect(codeOf(await place(order('h_lev', { ...perp, amount: '0.001' })))).toBe('RISK_LIMIT_EXCEEDED');
   });
 
   it('an ETH-BTC order is valued in USDT through BTC and capped', async () => {
     await account('h_ethbtc', { max_order_notional: '1000' });
-    const p = (await s.call('POST', '/trading/orders/preview', order('h_ethbtc', { trading_pair: 'ETH-BTC', amount: '1' }), TRADER)).body;
+    const p = (await h.s.call('POST', '/trading/orders/preview', order('h_ethbtc', { trading_pair: 'ETH-BTC', amount: '1' }), TRADER)).body;
     expect(p.quote_asset).toBe('BTC');
     expect(p.notional_usdt).toBeGreaterThan(1000);
     expect(codeOf(await place(order('h_ethbtc', { trading_pair: 'ETH-BTC', amount: '1' })))).toBe('RISK_LIMIT_EXCEEDED');
   });
 
   it('tool names are exact; a viewer\'s preview token is useless to anyone', async () => {
-    const r = await client.callTool({ name: 'Trading_Place_Order', arguments: order('h_a') });
-    expect(JSON.parse((r.content as Array<{ text: string }>)[0]!.text).error.code).toBe('NOT_FOUND');
     await account('h_conf', { confirm_above_notional: '1' });
+    const r = await h.client.callTool({ name: 'Trading_Place_Order', arguments: order('h_conf') });
+    expect(errorOf(r).code).toBe('NOT_FOUND');
     const body = order('h_conf', { amount: '0.001' });
-    const token = (await s.call('POST', '/trading/orders/preview', body, VIEWER)).body.confirmation_token;
+    const token = (await h.s.call('POST', '/trading/orders/preview', body, VIEWER)).body.confirmation_token;
     expect(codeOf(await place({ ...body, confirmation_token: token }, VIEWER))).toBe('POLICY_DENIED');
     expect(codeOf(await place({ ...body, confirmation_token: token }))).toBe('CONFIRMATION_MISMATCH');
     expect(await orderCount('h_conf')).toBe(0);

@@ -1,17 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { basicHeader, drivers, testServer, type TestServer } from '../helpers/test-env.js';
-
-const TRADER = basicHeader('tina', 'trader-password-1');
-const VIEWER = basicHeader('vic', 'viewer-password-1');
+import { TRADER, USERS, VIEWER } from '../helpers/guardrail-harness.js';
+import { drivers, testServer, type TestServer } from '../helpers/test-env.js';
 
 /** Principals beyond the one admin: what each role may do, the same over REST as the core enforces everywhere. */
 describe.each(drivers())('users and roles on %s', (driver) => {
   let s: TestServer;
   beforeAll(async () => {
     s = await testServer(driver);
-    expect((await s.call('POST', '/users', { username: 'tina', password: 'trader-password-1', role: 'trader' })).status).toBe(201);
-    expect((await s.call('POST', '/users', { username: 'vic', password: 'viewer-password-1', role: 'viewer' })).status).toBe(201);
+    for (const username of ['tina', 'vic'] as const) expect((await s.call('POST', '/users', { username, ...USERS[username] })).status).toBe(201);
   });
   afterAll(async () => s?.stop());
 
@@ -20,7 +17,7 @@ describe.each(drivers())('users and roles on %s', (driver) => {
 
   it('stores only password hashes', async () => {
     const rows = ((await s.services.db.execute(sql`select * from users`)) as unknown as { rows: unknown[] }).rows;
-    expect(JSON.stringify(rows)).not.toContain('trader-password-1');
+    expect(JSON.stringify(rows)).not.toContain(USERS.tina.password);
     expect(JSON.stringify(rows)).toContain('scrypt$');
   });
 
