@@ -98,7 +98,7 @@ describe('cutting an oversized result', () => {
     const shown = JSON.parse(json!).data.length as number;
     expect(notice).toContain(`Result cut: ${shown} of 300 items of \`data\``);
     // Every placeholder left has its quote, and no quote is left without its placeholder.
-    const ids = [...fence!.matchAll(/<untrusted-data id="(\d+)"/g)].map((m) => Number(m[1]));
+    const ids = [...fence!.matchAll(/<untrusted-data-[0-9a-f]{12} id="(\d+)"/g)].map((m) => Number(m[1]));
     expect(ids).toHaveLength(shown);
     for (const id of ids) expect(json).toContain(JSON.stringify(placeholderFor(id)));
     expect(fence).not.toContain(`venue message ${shown}\n`);

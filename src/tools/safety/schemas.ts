@@ -2,6 +2,13 @@ import { z } from 'zod';
 import type { KillSwitchState } from '../../core/safety/kill-switches.js';
 import type { Policy } from '../../core/safety/policy-store.js';
 
+/**
+ * Why a principal did something (a kill switch, an approval): free text that other principals' agents
+ * read later, fenced as untrusted over MCP. Kept to a sentence or two, so it cannot carry a long payload.
+ */
+export const REASON_MAX = 200;
+export const Reason = z.string().trim().min(1).max(REASON_MAX);
+
 export const KillSwitchOut = z.object({
   scope: z.enum(['global', 'account']),
   account_name: z.string().nullable(),

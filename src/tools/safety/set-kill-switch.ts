@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineCommand } from '../../core/command/index.js';
 import { AccountName, QueryBool } from '../../core/schema.js';
-import { KillSwitchOut, killSwitchView } from './schemas.js';
+import { KillSwitchOut, killSwitchView, Reason, REASON_MAX } from './schemas.js';
 
 export const setKillSwitch = defineCommand({
   name: 'safety_set_kill_switch',
@@ -14,7 +14,7 @@ export const setKillSwitch = defineCommand({
   openWorld: true,
   input: z.strictObject({
     account_name: AccountName.optional().describe('The account to stop; omit for the global switch (all accounts).'),
-    reason: z.string().trim().min(1).max(500).describe('Why, in a sentence: shown to whoever clears it.'),
+    reason: Reason.describe(`Why, in a sentence (at most ${REASON_MAX} characters): shown to whoever clears it.`),
     cancel_open_orders: QueryBool.optional().describe('Also cancel the open orders it covers (default false).'),
   }),
   output: z.object({
