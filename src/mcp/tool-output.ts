@@ -56,7 +56,7 @@ export function toolResult(output: Record<string, unknown>, opts: ResultOptions 
 /** A second cut counts from what the first one left: the totals are the first one's. */
 function mergeCuts(first: ListCut[], second: ListCut[]): ListCut[] {
   const byPath = new Map(first.map((c) => [c.path, c]));
-  for (const c of second) byPath.set(c.path, { path: c.path, shown: c.shown, total: byPath.get(c.path)?.total ?? c.total });
+  for (const c of second) byPath.set(c.path, { ...c, total: byPath.get(c.path)?.total ?? c.total });
   return [...byPath.values()];
 }
 

@@ -22,6 +22,7 @@ const candlesOutput = (n: number) => ({
   candles: Array.from({ length: n }, (_, i) => ({ timestamp: T0 + i * 3_600_000, time: new Date(T0 + i * 3_600_000).toISOString(), open: 42000.5 + i, high: 42100.25 + i, low: 41900.75 + i, close: 42050.5 + i, volume: 12.345678 })),
   truncated: false,
   next_start_time: null,
+  previous_end_time: null,
 });
 
 describe('cutting an oversized result', () => {
@@ -32,7 +33,7 @@ describe('cutting an oversized result', () => {
     expect(size).toBeGreaterThan(MAX_RESULT_CHARS);
   });
 
-  it('keeps valid, schema-shaped JSON within the limit, the first candles, and says so in its own block', () => {
+  it('keeps valid, schema-shaped JSON within the limit, the newest candles, and says so in its own block', () => {
     const r = toolResult(output);
     const [json, notice] = texts(r);
     expect(r.content).toHaveLength(2);
@@ -42,7 +43,7 @@ describe('cutting an oversized result', () => {
     const kept = parsed.candles as Array<{ timestamp: number }>;
     expect(kept.length).toBeGreaterThan(500);
     expect(kept.length).toBeLessThan(1000);
-    expect(kept).toEqual(output.candles.slice(0, kept.length));
+    expect(kept).toEqual(output.candles.slice(1000 - kept.length));
     // Everything but the list is as it was.
     expect({ ...parsed, candles: [] }).toEqual({ ...output, candles: [] });
     expect(schemaCheck('market_data_get_candles', r.structuredContent)).toMatchObject({ valid: true });
@@ -87,7 +88,7 @@ describe('cutting an oversized result', () => {
     const value = { portfolio: { history: Array.from({ length: 2000 }, (_, i) => ({ t: i, v: i * 1.5 })) } };
     const cut = cutToFit(value, 6_000);
     expect(cut.json.length).toBeLessThanOrEqual(6_000);
-    expect(cut.cuts).toEqual([{ path: 'portfolio.history', shown: expect.any(Number), total: 2000 }]);
+    expect(cut.cuts).toEqual([{ path: 'portfolio.history', shown: expect.any(Number), total: 2000, kept: 'first' }]);
   });
 
   it('drops the fenced texts of the items it cut', () => {
