@@ -9,7 +9,8 @@
  *     included, quoted as one JSON text;
  *   - `logs`, `log_lines`: every string anywhere inside the value (a line, or a field of a log entry);
  *   - `upstream_message`, `reason`: the string value (an exchange's error text, see ccxt/errors.ts; the
- *     reason a principal gave for a kill switch or an approval);
+ *     reason a principal gave for a kill switch or an approval), unless a reason is a short code of
+ *     ours (`insufficient_funds`);
  *   - `error_message`: the string value, unless the object it is in names one of our own engines as its
  *     `connector_name` (`sim`, `sim_perpetual`, `*_paper_trade`: their orders carry only messages this
  *     server wrote); an order on a real exchange may carry the exchange's words;
@@ -37,11 +38,13 @@ export const FENCE_TAG = 'untrusted-data';
 const FOREIGN_VALUES = new Set(['input', 'detail']);
 /** Every string below is quoted on its own. */
 const FOREIGN_TREES = new Set(['logs', 'log_lines']);
-const FOREIGN_STRINGS = new Set(['upstream_message', 'reason']);
+const FOREIGN_STRINGS = new Set(['upstream_message']);
 /** Lists whose items quote the journal: these fields of their items are foreign. */
 const FOREIGN_IN_LIST_ITEMS: Readonly<Record<string, ReadonlySet<string>>> = { recent_denials: new Set(['message']) };
 const isUpstreamHolder = (key: string | undefined) => key !== undefined && (key === 'upstream' || key.startsWith('upstream_'));
 const isCommandName = (s: string) => s.length <= NAME_MAX && NAME_PATTERN.test(s);
+/** A short code of ours such as `insufficient_funds`: too short and plain to carry instructions. */
+const isCodeToken = (s: string) => /^[a-z][a-z0-9_]{0,31}$/.test(s);
 
 /** Connectors that are this server's own engines (Hummingbot's naming, see ARCHITECTURE.md). */
 const isOwnEngine = (connector: unknown) => typeof connector === 'string' && ((SIM_CONNECTORS as readonly string[]).includes(connector) || connector.endsWith('_paper_trade'));
@@ -99,6 +102,7 @@ export function fenceUntrusted<T>(value: T): Fenced<T> {
 
   const foreignString = (k: string, x: string, obj: Record<string, unknown>, holderKey: string | undefined, listKey: string | undefined) =>
     FOREIGN_STRINGS.has(k) ||
+    (k === 'reason' && !isCodeToken(x)) ||
     (k === 'error_message' && !isOwnEngine(obj.connector_name)) ||
     (k === 'message' && isUpstreamHolder(holderKey)) ||
     (listKey !== undefined && FOREIGN_IN_LIST_ITEMS[listKey]?.has(k) === true) ||

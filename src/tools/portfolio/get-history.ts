@@ -10,7 +10,7 @@ export const getHistory = defineCommand({
   group: 'portfolio',
   title: 'Portfolio history',
   description:
-    'Returns the portfolio\'s total value over time from snapshots the server takes every few minutes, one point per interval (the last snapshot in it), oldest first, with the split per account. Values are in the quote of the snapshots (USDT).',
+    'The portfolio\'s total value over time, from snapshots taken every few minutes: one point per interval, oldest first, split per account, in USDT.',
   risk: 'read',
   idempotent: true,
   openWorld: false,

@@ -8,7 +8,7 @@ export const setKillSwitch = defineCommand({
   group: 'safety',
   title: 'Set kill switch',
   description:
-    'Stops all new risk at once: for one account, or for every account when account_name is omitted. New orders (except closes and reduce-only orders) and leverage changes are refused until an admin clears it over REST; cancels and closes keep working. It survives restarts. Optionally cancels the open orders it covers. Use it when something is going wrong; an agent can set it but never clear it.',
+    'Stops new risk at once, on one account or (without account_name) on all. New orders and leverage changes are refused until an admin clears it over REST (an agent never can); cancels, closes and reduce-only orders keep working. It survives restarts and can cancel the open orders it covers. Use it when something goes wrong.',
   risk: 'write',
   idempotent: true,
   openWorld: true,

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { defineCommand } from '../../core/command/index.js';
-import { Limit, paginated } from '../../core/schema.js';
+import { paginated } from '../../core/schema.js';
 import { fillView } from '../../core/trading/order-view.js';
 import { FillOut, Filters, OpaqueCursor } from './schemas.js';
+import { pageLimit, PageLimit } from '../../core/pagination.js';
 
 export const listFills = defineCommand({
   name: 'trading_list_fills',
@@ -12,11 +13,11 @@ export const listFills = defineCommand({
   risk: 'read',
   idempotent: true,
   openWorld: false,
-  input: z.strictObject({ ...Filters, order_id: z.string().max(80).optional().describe('Only the fills of this order.'), limit: Limit, cursor: OpaqueCursor }),
+  input: z.strictObject({ ...Filters, order_id: z.string().max(80).optional().describe('Only the fills of this order.'), limit: PageLimit, cursor: OpaqueCursor }),
   output: paginated(FillOut),
   http: { method: 'GET', path: '/trading/history' },
   handler: async (input, ctx) => {
-    const page = await ctx.services.trading.fills({ ...input, limit: input.limit ?? 100 });
+    const page = await ctx.services.trading.fills({ ...input, limit: pageLimit(input.limit, ctx) });
     return { data: page.data.map(fillView), pagination: page.pagination };
   },
 });
