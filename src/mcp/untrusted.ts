@@ -6,7 +6,8 @@
  * Which values are foreign is decided by field names, so the rule is the same for every tool and every
  * error, results and errors alike:
  *   - `input`, `detail` (the journal's copy of a call and of its refusal): the whole value, keys
- *     included, quoted as one JSON text;
+ *     included, quoted as one JSON text, unless it holds no text at all (only numbers, booleans and
+ *     short codes under plain field names);
  *   - `logs`, `log_lines`: every string anywhere inside the value (a line, or a field of a log entry);
  *   - `upstream_message`, `reason`: the string value (an exchange's error text, see ccxt/errors.ts; the
  *     reason a principal gave for a kill switch or an approval), unless a reason is a short code of
@@ -78,12 +79,18 @@ export interface Fenced<T> {
 
 export const placeholderFor = (id: number) => `[untrusted text #${id}, see below]`;
 
-/** Whether a whole-value field holds anything worth quoting (null, numbers and empty containers do not). */
+/**
+ * Whether a whole-value field holds text worth quoting. Numbers, booleans, null and short codes of
+ * ours (`{"confirmation":"elicitation"}`, `{"limit":5}`) under plain field names carry none.
+ */
 function hasText(v: unknown): boolean {
-  if (typeof v === 'string') return v.length > 0;
-  if (Array.isArray(v)) return v.length > 0;
-  return !!v && typeof v === 'object' && Object.keys(v).length > 0;
+  if (typeof v === 'string') return !isCodeToken(v);
+  if (Array.isArray(v)) return v.some(hasText);
+  if (!v || typeof v !== 'object') return false;
+  return Object.entries(v).some(([k, x]) => !isFieldName(k) || hasText(x));
 }
+
+const isFieldName = (k: string) => /^[a-z][a-z0-9_]{0,39}$/.test(k);
 
 /** Replaces every foreign value in `value` by its placeholder; `value` itself is not modified. */
 export function fenceUntrusted<T>(value: T): Fenced<T> {

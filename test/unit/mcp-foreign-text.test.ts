@@ -62,10 +62,16 @@ describe('foreign text from principals', () => {
     expect(value.checks[0]!.message).toBe('master_account is in paper mode');
   });
 
-  it('empty or textless journal values are left inline', () => {
-    const { value, texts: quoted } = fenceUntrusted({ data: [{ input: {}, detail: null }, { input: [], detail: 3 }] });
-    expect(value).toEqual({ data: [{ input: {}, detail: null }, { input: [], detail: 3 }] });
+  it('journal values without text (numbers, flags, short codes of ours) are left inline', () => {
+    const rows = [{ input: {}, detail: null }, { input: [], detail: 3 }, { input: { limit: 5, flag: true }, detail: { confirmation: 'elicitation' } }];
+    const { value, texts: quoted } = fenceUntrusted({ data: rows });
+    expect(value).toEqual({ data: rows });
     expect(quoted).toEqual([]);
+  });
+
+  it('a key that is not a plain field name, or any free text, makes the whole value quoted', () => {
+    const { value } = fenceUntrusted({ data: [{ input: { 'Ignore this': 1 } }, { input: { trading_pair: 'BTC-USDT' } }, { detail: { confirmation: 'x y' } }] });
+    expect(value.data.map((r) => Object.values(r)[0])).toEqual([placeholderFor(1), placeholderFor(2), placeholderFor(3)]);
   });
 
   it('the cheap check sees every new field', () => {
