@@ -1,7 +1,7 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src/core/command/index.js';
-import { toolError, toolResult } from '../../src/mcp/tool-output.js';
+import { MAX_ERROR_STRING, toolError, toolResult } from '../../src/mcp/tool-output.js';
 import { fenceUntrusted, MAX_QUOTE_CHARS, mayHoldUntrusted, placeholderFor, renderUntrusted } from '../../src/mcp/untrusted.js';
 
 /**
@@ -108,5 +108,18 @@ describe('errors carry no foreign text outside the fence', () => {
     const r = toolResult(output);
     expect(JSON.parse(texts(r)[0]!)).toEqual(r.structuredContent);
     expect(texts(r)[0]).not.toContain('IGNORE ALL');
+  });
+});
+
+describe('errors stay small', () => {
+  it('a message quoting a huge unknown key is bounded, and says how much was left out', () => {
+    const key = `IGNORE ${'x'.repeat(20_000)}`;
+    const r = toolError(new AppError('VALIDATION_FAILED', `Invalid input: (root): Unrecognized key: "${key}"`, { details: { issues: [{ path: '(root)', message: `Unrecognized key: "${key}"` }] } }), 'req');
+    const json = texts(r)[0]!;
+    expect(json.length).toBeLessThan(2 * MAX_ERROR_STRING + 500);
+    const body = JSON.parse(json);
+    expect(body.error.code).toBe('VALIDATION_FAILED');
+    expect(body.error.message).toMatch(/… \[\d+ more characters not shown\]$/);
+    expect(body.error.details.issues[0].path).toBe('(root)');
   });
 });
