@@ -52,8 +52,11 @@ function timeOf(item: unknown, field: string): number | undefined {
   if (!isPlainObject(item)) return undefined;
   const v = item[field];
   const ms = typeof v === 'number' ? v : typeof v === 'string' ? Date.parse(v) : NaN;
-  return Number.isFinite(ms) ? ms : undefined;
+  // Only times a Date can hold: the notice prints them.
+  return Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS ? ms : undefined;
 }
+
+const MAX_DATE_MS = 8.64e15;
 
 /** The time field of a list whose first and last items both carry it, if any. */
 function timeFieldOf(items: readonly unknown[]): string | undefined {

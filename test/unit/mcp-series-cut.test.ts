@@ -54,3 +54,12 @@ describe('cutting a time series', () => {
     expect(texts(r)[1]).toContain('the newest');
   });
 });
+
+describe('times a Date cannot hold', () => {
+  it('a list dated beyond what a Date holds is cut as an undated list, without failing', () => {
+    const trades = Array.from({ length: 300 }, (_, i) => ({ trade_id: `t${i}`, timestamp: 1e300 * (i + 1), side: 'buy' }));
+    const r = toolResult({ trades }, { maxChars: 5_000 });
+    expect((r.structuredContent as { trades: typeof trades }).trades[0]).toEqual(trades[0]);
+    expect(texts(r)[1]).toContain('(the first ones)');
+  });
+});
