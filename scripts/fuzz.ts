@@ -59,6 +59,7 @@ async function main(): Promise<number> {
     toolsets: 'default',
     readOnly: false,
     mcpAllowedHosts: [],
+    mcpAllowedOrigins: [],
     simSeed: 'sim',
     mcpPrincipal: 'agent',
     portfolioSnapshotMinutes: 5,

@@ -17,6 +17,13 @@ export interface ListCut {
   path: string;
   shown: number;
   total: number;
+  /**
+   * Which end was kept: `newest` for a time series in ascending order (its old end was dropped), else
+   * `first` (a list newest first, a book best first, or a list with no time).
+   */
+  kept: 'first' | 'newest';
+  /** For `newest`: the time of the first item kept, in epoch ms. */
+  firstKeptMs?: number;
 }
 
 export interface CutResult<T> {
@@ -33,13 +40,46 @@ interface Candidate {
   path: string;
   items: unknown[];
   lens: number[];
+  /** Oldest first: cut from the start, so the newest items stay. */
+  ascending: boolean;
+}
+
+/** Fields that date a list's items, in the order they are looked for. */
+const TIME_FIELDS = ['timestamp', 'time', 'at', 'created_at'] as const;
+
+/** The time of an item in epoch ms, from the first time field it has; undefined when it has none. */
+function timeOf(item: unknown, field: string): number | undefined {
+  if (!isPlainObject(item)) return undefined;
+  const v = item[field];
+  const ms = typeof v === 'number' ? v : typeof v === 'string' ? Date.parse(v) : NaN;
+  // Only times a Date can hold: the notice prints them.
+  return Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS ? ms : undefined;
+}
+
+const MAX_DATE_MS = 8.64e15;
+
+/** The time field of a list whose first and last items both carry it, if any. */
+function timeFieldOf(items: readonly unknown[]): string | undefined {
+  if (items.length < 2) return undefined;
+  return TIME_FIELDS.find((f) => timeOf(items[0], f) !== undefined && timeOf(items[items.length - 1], f) !== undefined);
+}
+
+/**
+ * Whether a list is a time series oldest first (candles, trades, portfolio points). Such a list loses
+ * its OLD end when cut: an agent asking for the latest candles must get the latest ones. A list newest
+ * first (orders, fills, the journal) keeps its start, which is already its newest end.
+ */
+function isAscendingSeries(items: readonly unknown[]): boolean {
+  const f = timeFieldOf(items);
+  return f !== undefined && timeOf(items[0], f)! < timeOf(items[items.length - 1], f)!;
 }
 
 /**
  * Shortens the largest lists until the JSON fits `budget` characters: each list over a common size
- * ("water level") keeps its first items up to that size, so two big lists (bids and asks) are cut
- * alike instead of one of them vanishing. Lists inside list items are left whole: the outer list's
- * items are what the query's limit counts.
+ * ("water level") keeps its items up to that size, so two big lists (bids and asks) are cut alike
+ * instead of one of them vanishing. A time series oldest first keeps its last (newest) items, any
+ * other list its first ones. Lists inside list items are left whole: the outer list's items are what
+ * the query's limit counts.
  */
 export function cutToFit<T>(value: T, budget: number, json = JSON.stringify(value)): CutResult<T> {
   if (json.length <= budget || !isPlainObject(value)) return { value, cuts: [], json };
@@ -56,18 +96,27 @@ export function cutToFit<T>(value: T, budget: number, json = JSON.stringify(valu
     let removed = 0;
     candidates.forEach((c, i) => {
       if (sizes[i]! <= level) return;
-      const keep = longestPrefix(c, level);
-      c.holder[c.key] = c.items.slice(0, keep);
+      const keep = longestRun(c, level);
+      c.holder[c.key] = c.ascending ? c.items.slice(c.items.length - keep) : c.items.slice(0, keep);
       removed += sizes[i]! - listLength(c, keep);
     });
     if (removed === 0) break;
     size -= removed;
   }
-  const cuts = candidates.map((c) => ({ path: c.path, shown: shownOf(c), total: c.items.length })).filter((c) => c.shown < c.total);
+  const cuts = candidates.filter((c) => shownOf(c) < c.items.length).map(cutOf);
   return { value: root, cuts, json: JSON.stringify(root) };
 }
 
 const shownOf = (c: Candidate) => (c.holder[c.key] as unknown[]).length;
+
+function cutOf(c: Candidate): ListCut {
+  const shown = shownOf(c);
+  if (!c.ascending) return { path: c.path, shown, total: c.items.length, kept: 'first' };
+  const first = c.items[c.items.length - shown];
+  const field = timeFieldOf(c.items)!;
+  const ms = shown > 0 ? timeOf(first, field) : undefined;
+  return { path: c.path, shown, total: c.items.length, kept: 'newest', ...(ms !== undefined ? { firstKeptMs: ms } : {}) };
+}
 
 /** Only plain objects are copied through; anything else (a Date, say) serializes on its own terms. */
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -83,7 +132,7 @@ function copySpine(obj: Record<string, unknown>, prefix: string, out: Candidate[
     const path = prefix ? `${prefix}.${key}` : key;
     if (Array.isArray(v)) {
       // JSON.stringify gives undefined for an undefined or function item, which a list shows as null.
-      const c: Candidate = { holder: copy, key, path, items: v, lens: v.map((x) => JSON.stringify(x)?.length ?? 4) };
+      const c: Candidate = { holder: copy, key, path, items: v, lens: v.map((x) => JSON.stringify(x)?.length ?? 4), ascending: isAscendingSeries(v) };
       out.push(c);
     } else if (isPlainObject(v)) {
       copy[key] = copySpine(v, path, out);
@@ -92,19 +141,22 @@ function copySpine(obj: Record<string, unknown>, prefix: string, out: Candidate[
   return copy;
 }
 
-/** Serialized length of the list holding its first `n` items: brackets, items, commas. */
+/** The length of the item `k` places from the kept end (the start, or the end of an ascending series). */
+const lenFromKeptEnd = (c: Candidate, k: number) => c.lens[c.ascending ? c.items.length - 1 - k : k]!;
+
+/** Serialized length of the list holding `n` items from its kept end: brackets, items, commas. */
 function listLength(c: Candidate, n: number): number {
   let len = 2 + Math.max(0, n - 1);
-  for (let i = 0; i < n; i++) len += c.lens[i]!;
+  for (let k = 0; k < n; k++) len += lenFromKeptEnd(c, k);
   return len;
 }
 
-/** The most items from the start whose serialized list is at most `max` characters. */
-function longestPrefix(c: Candidate, max: number): number {
+/** The most items from the kept end whose serialized list is at most `max` characters. */
+function longestRun(c: Candidate, max: number): number {
   let len = 2;
   let n = 0;
   while (n < c.items.length) {
-    const next = len + c.lens[n]! + (n > 0 ? 1 : 0);
+    const next = len + lenFromKeptEnd(c, n) + (n > 0 ? 1 : 0);
     if (next > max) break;
     len = next;
     n++;
@@ -128,13 +180,27 @@ export function waterLevel(sizes: number[], excess: number): number {
   return 2;
 }
 
+/** Series lists whose command reads backwards from `end_time` (candles, portfolio points). */
+const PAGED_BY_END_TIME = new Set(['candles', 'points']);
+
+function cutLine(c: ListCut): string {
+  const head = `Result cut: ${c.shown} of ${c.total} items of \`${c.path}\` shown`;
+  if (c.kept === 'first') return `${head} (the first ones).`;
+  const dropped = c.total - c.shown;
+  const from = c.firstKeptMs !== undefined ? `, from ${new Date(c.firstKeptMs).toISOString()} on` : '';
+  const line = `${head}: the newest${from}; the ${dropped} oldest were dropped.`;
+  if (c.firstKeptMs === undefined || !PAGED_BY_END_TIME.has(c.path)) return line;
+  return `${line} To read them, call again with end_time=${c.firstKeptMs - 1} and limit=${dropped}, without start_time.`;
+}
+
 /** The in-band notice, one line per cut list. */
 export function cutNotice(cuts: readonly ListCut[], limit: number, stillOver: boolean): string {
-  const lines = cuts.map((c) => `Result cut: ${c.shown} of ${c.total} items of \`${c.path}\` shown (the first ones).`);
+  const lines = cuts.map(cutLine);
   if (stillOver) lines.push(`The result is still over ${limit} characters after cutting its lists.`);
   lines.push(
-    `Results are limited to ${limit} characters. Narrow the query (a smaller limit, a shorter time range, more filters) to see the rest; ` +
-      'counts and continuation fields in the result (has_more, next_cursor, truncated, next_start_time) describe the uncut result, so re-query rather than follow them.',
+    `Results are limited to ${limit} characters. Narrow the query (a smaller limit, a shorter time range, more filters) to see the rest. ` +
+      'Counts and continuation fields in the result (has_more, next_cursor, truncated, next_start_time) describe the uncut result: ' +
+      'for a paged list, call again with limit set to the number shown, and its next_cursor continues right after the last item shown.',
   );
   return lines.join('\n');
 }

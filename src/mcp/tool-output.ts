@@ -56,21 +56,37 @@ export function toolResult(output: Record<string, unknown>, opts: ResultOptions 
 /** A second cut counts from what the first one left: the totals are the first one's. */
 function mergeCuts(first: ListCut[], second: ListCut[]): ListCut[] {
   const byPath = new Map(first.map((c) => [c.path, c]));
-  for (const c of second) byPath.set(c.path, { path: c.path, shown: c.shown, total: byPath.get(c.path)?.total ?? c.total });
+  for (const c of second) byPath.set(c.path, { ...c, total: byPath.get(c.path)?.total ?? c.total });
   return [...byPath.values()];
+}
+
+/** The longest string an error body carries to a model. */
+export const MAX_ERROR_STRING = 1_000;
+
+/**
+ * Errors stay small: a message can quote what the caller sent (a validation message lists unknown
+ * keys, whatever their length), so each string is cut at MAX_ERROR_STRING characters, saying so.
+ */
+function boundStrings<T>(value: T): T {
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') return v.length <= MAX_ERROR_STRING ? v : `${v.slice(0, MAX_ERROR_STRING)}… [${v.length - MAX_ERROR_STRING} more characters not shown]`;
+    if (Array.isArray(v)) return v.map(walk);
+    if (!v || typeof v !== 'object') return v;
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+  };
+  return walk(value) as T;
 }
 
 /**
  * Domain failures are tool results the model can read and act on, never JSON-RPC errors. The JSON
- * body is REST's, redacted, with external text fenced; errors are small and never cut.
+ * body is REST's, redacted, with external text fenced and every string bounded; errors are never cut.
  */
 export function toolError(err: AppError, requestId: string): CallToolResult {
   let body = errorBody(err, requestId);
+  if (mayNeedRedaction(JSON.stringify(body))) body = redactForModel(body, 'error');
+  // Bounded after redaction, so that a cut can never leave part of a secret unmasked.
+  body = boundStrings(body);
   let json = JSON.stringify(body);
-  if (mayNeedRedaction(json)) {
-    body = redactForModel(body, 'error');
-    json = JSON.stringify(body);
-  }
   let fence: string | undefined;
   if (mayHoldUntrusted(json)) {
     const fenced = fenceUntrusted(body);

@@ -264,6 +264,7 @@ function serverConfig(databaseUrl: string, dataDir: string): Config {
     toolsets: 'default',
     readOnly: false,
     mcpAllowedHosts: [],
+    mcpAllowedOrigins: [],
     simSeed: 'sim',
     mcpPrincipal: 'agent',
     portfolioSnapshotMinutes: 5,

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorOf } from '../helpers/errors.js';
 import { waitFor } from '../helpers/wait.js';
 import { cleanEnv, ensureBuilt, MAIN, ROOT } from './dist.js';
+import { MCP_PAGE_LIMIT } from '../../src/core/pagination.js';
 
 type CallResult = Awaited<ReturnType<Client['callTool']>>;
 
@@ -105,7 +106,7 @@ describe('MCP over stdio: the real CLI with the SDK client', () => {
     expect(out.connector_name).toBe('sim');
     expect(out.data.map((m: { trading_pair: string }) => m.trading_pair)).toContain('BTC-USDT');
     expect(out.data.find((m: { trading_pair: string }) => m.trading_pair === 'BTC-USDT')).toEqual({ trading_pair: 'BTC-USDT', base: 'BTC', quote: 'USDT', market_type: 'spot', active: true });
-    expect(out.pagination).toEqual({ limit: 100, has_more: false, next_cursor: null });
+    expect(out.pagination).toEqual({ limit: MCP_PAGE_LIMIT, has_more: false, next_cursor: null });
   });
 
   it('accounts_get_balances reads master_account paper balances', async () => {

@@ -317,6 +317,7 @@ describe.each(drivers())('portfolio on %s', (driver) => {
       expect(h).toEqual({
         interval: '5m',
         truncated: false,
+        previous_end_time: null,
         points: [
           { timestamp: H0, time: iso(H0), total_value: 1100, by_account: { hist: 1100 } },
           { timestamp: H0 + 5 * MINUTE, time: iso(H0 + 5 * MINUTE), total_value: 1200, by_account: { hist: 1200 } },
@@ -346,6 +347,7 @@ describe.each(drivers())('portfolio on %s', (driver) => {
       ]);
       const limited = expectOk(await hist(`interval=5m&limit=2&${q}`));
       expect(limited.truncated).toBe(true);
+      expect(limited.previous_end_time).toBe(iso(H0 + 20 * MINUTE - 1));
       expect(limited.points.map((p: any) => [p.timestamp, p.total_value])).toEqual([
         [H0 + 20 * MINUTE, 1500],
         [H0 + 25 * MINUTE, 1600],
@@ -364,7 +366,7 @@ describe.each(drivers())('portfolio on %s', (driver) => {
     });
 
     it('an empty range has no points', async () => {
-      expect(expectOk(await hist(`interval=1h&start_time=${H0 - 86_400_000}&end_time=${H0 - 1}`))).toEqual({ interval: '1h', points: [], truncated: false });
+      expect(expectOk(await hist(`interval=1h&start_time=${H0 - 86_400_000}&end_time=${H0 - 1}`))).toEqual({ interval: '1h', points: [], truncated: false, previous_end_time: null });
     });
   });
 

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startServer } from '../../src/cli.js';
 import { createLogger } from '../../src/core/logger.js';
 import { guardrailServer, order, perp, PINNED, TRADER, TRADER2, VIEWER, type Body, type GuardrailHarness } from '../helpers/guardrail-harness.js';
+import { placeholderFor } from '../../src/mcp/untrusted.js';
 import { codeOf, mcpCall as mcp, mcpClient } from '../helpers/mcp-call.js';
 import { drivers, httpJson, testServer, type HttpAnswer, type TestServer } from '../helpers/test-env.js';
 
@@ -306,7 +307,8 @@ describe.each(drivers())('guardrails on %s', (driver) => {
       const set = await mcp(h.client, 'safety_set_kill_switch', { account_name: 'killed', reason: 'runaway loop', cancel_open_orders: true });
       expect(set.ok).toBe(true);
       if (set.ok) {
-        expect(set.output.kill_switch).toMatchObject({ scope: 'account', account_name: 'killed', set_by: 'tina', reason: 'runaway loop' });
+        // Over MCP a reason is fenced as untrusted text (src/mcp/untrusted.ts); REST shows it below.
+        expect(set.output.kill_switch).toMatchObject({ scope: 'account', account_name: 'killed', set_by: 'tina', reason: placeholderFor(1) });
         expect(set.output.canceled_order_ids.sort()).toEqual([resting.order_id, keep.order_id].sort());
       }
       const blocked = await place(order('killed', { amount: '0.001' }));

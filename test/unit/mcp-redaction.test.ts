@@ -1,10 +1,9 @@
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
-import { AppError, channelsOf, type AnyCommand } from '../../src/core/command/index.js';
+import { AppError, channelsOf, type AnyCommand, toJsonSchema } from '../../src/core/command/index.js';
 import { isSecretKey, MASK, registerSecret } from '../../src/core/secrets/redact.js';
 import { mayNeedRedaction, NOT_SECRET_FIELDS, redactForModel } from '../../src/mcp/redact-output.js';
-import { toTool } from '../../src/mcp/tool-adapter.js';
 import { toolError, toolResult } from '../../src/mcp/tool-output.js';
 import { allCommands } from '../../src/tools/index.js';
 
@@ -16,8 +15,10 @@ registerSecret(QUOTED_SECRET);
 
 const everything = (r: CallToolResult) => JSON.stringify(r);
 const validator = new AjvJsonSchemaValidator();
+/** The complete output schema, which the server checks every result against (the listing shows its documented part). */
+const fullOutputSchema = (cmd: AnyCommand) => toJsonSchema(cmd.output, 'output');
 const command = (name: string) => allCommands.find((c) => c.name === name) as AnyCommand;
-const schemaCheck = (name: string, value: unknown) => validator.getValidator(toTool(command(name)).outputSchema as never)(value);
+const schemaCheck = (name: string, value: unknown) => validator.getValidator(fullOutputSchema(command(name)) as never)(value);
 
 describe('registered secret values', () => {
   it('are masked in a success result: text and structuredContent', () => {
@@ -86,7 +87,7 @@ describe('secret-looking field names', () => {
 describe('cost', () => {
   it('a large result without secrets or secret-looking fields is not walked (the same object goes out)', () => {
     const candles = Array.from({ length: 500 }, (_, i) => ({ timestamp: i, time: new Date(i).toISOString(), open: 1, high: 2, low: 0.5, close: 1.5, volume: 10 }));
-    const out = { connector_name: 'sim', trading_pair: 'BTC-USDT', interval: '1m', candles, truncated: false, next_start_time: null };
+    const out = { connector_name: 'sim', trading_pair: 'BTC-USDT', interval: '1m', candles, truncated: false, next_start_time: null, previous_end_time: null };
     expect(mayNeedRedaction(JSON.stringify(out))).toBe(false);
     expect(toolResult(out).structuredContent).toBe(out);
     expect(schemaCheck('market_data_get_candles', out)).toMatchObject({ valid: true });
@@ -117,7 +118,7 @@ describe('the output schemas', () => {
     const found: string[] = [];
     for (const cmd of allCommands.filter((c) => channelsOf(c).includes('mcp'))) {
       const fields: string[] = [];
-      secretLookingFields(toTool(cmd).outputSchema, '', fields);
+      secretLookingFields(fullOutputSchema(cmd), '', fields);
       found.push(...fields.map((f) => `${cmd.name}${f}`));
     }
     // Account credentials are already masked by the server ("abc***xyz"); over MCP they become "***".
@@ -125,7 +126,7 @@ describe('the output schemas', () => {
   });
 
   it('every masked field holds only strings, so "***" keeps the result valid', () => {
-    const schema = toTool(command('accounts_list_accounts')).outputSchema as any;
+    const schema = fullOutputSchema(command('accounts_list_accounts')) as any;
     const credentials = schema.properties.data.items.properties.connectors.items.properties.credentials;
     expect(credentials.additionalProperties).toEqual({ type: 'string' });
   });

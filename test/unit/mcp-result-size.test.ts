@@ -1,16 +1,17 @@
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
-import { channelsOf, type AnyCommand } from '../../src/core/command/index.js';
+import { channelsOf, type AnyCommand, toJsonSchema } from '../../src/core/command/index.js';
 import { cutToFit, MAX_RESULT_CHARS, waterLevel } from '../../src/mcp/result-size.js';
-import { toTool } from '../../src/mcp/tool-adapter.js';
 import { toolResult } from '../../src/mcp/tool-output.js';
 import { placeholderFor } from '../../src/mcp/untrusted.js';
 import { allCommands } from '../../src/tools/index.js';
 
 const validator = new AjvJsonSchemaValidator();
+/** The complete output schema, which the server checks every result against (the listing shows its documented part). */
+const fullOutputSchema = (cmd: AnyCommand) => toJsonSchema(cmd.output, 'output');
 const command = (name: string) => allCommands.find((c) => c.name === name) as AnyCommand;
-const schemaCheck = (name: string, value: unknown) => validator.getValidator(toTool(command(name)).outputSchema as never)(value);
+const schemaCheck = (name: string, value: unknown) => validator.getValidator(fullOutputSchema(command(name)) as never)(value);
 const texts = (r: CallToolResult) => r.content.map((c) => (c.type === 'text' ? c.text : ''));
 const total = (r: CallToolResult) => texts(r).reduce((n, t) => n + t.length, 0);
 
@@ -22,6 +23,7 @@ const candlesOutput = (n: number) => ({
   candles: Array.from({ length: n }, (_, i) => ({ timestamp: T0 + i * 3_600_000, time: new Date(T0 + i * 3_600_000).toISOString(), open: 42000.5 + i, high: 42100.25 + i, low: 41900.75 + i, close: 42050.5 + i, volume: 12.345678 })),
   truncated: false,
   next_start_time: null,
+  previous_end_time: null,
 });
 
 describe('cutting an oversized result', () => {
@@ -32,7 +34,7 @@ describe('cutting an oversized result', () => {
     expect(size).toBeGreaterThan(MAX_RESULT_CHARS);
   });
 
-  it('keeps valid, schema-shaped JSON within the limit, the first candles, and says so in its own block', () => {
+  it('keeps valid, schema-shaped JSON within the limit, the newest candles, and says so in its own block', () => {
     const r = toolResult(output);
     const [json, notice] = texts(r);
     expect(r.content).toHaveLength(2);
@@ -42,7 +44,7 @@ describe('cutting an oversized result', () => {
     const kept = parsed.candles as Array<{ timestamp: number }>;
     expect(kept.length).toBeGreaterThan(500);
     expect(kept.length).toBeLessThan(1000);
-    expect(kept).toEqual(output.candles.slice(0, kept.length));
+    expect(kept).toEqual(output.candles.slice(1000 - kept.length));
     // Everything but the list is as it was.
     expect({ ...parsed, candles: [] }).toEqual({ ...output, candles: [] });
     expect(schemaCheck('market_data_get_candles', r.structuredContent)).toMatchObject({ valid: true });
@@ -87,7 +89,7 @@ describe('cutting an oversized result', () => {
     const value = { portfolio: { history: Array.from({ length: 2000 }, (_, i) => ({ t: i, v: i * 1.5 })) } };
     const cut = cutToFit(value, 6_000);
     expect(cut.json.length).toBeLessThanOrEqual(6_000);
-    expect(cut.cuts).toEqual([{ path: 'portfolio.history', shown: expect.any(Number), total: 2000 }]);
+    expect(cut.cuts).toEqual([{ path: 'portfolio.history', shown: expect.any(Number), total: 2000, kept: 'first' }]);
   });
 
   it('drops the fenced texts of the items it cut', () => {
@@ -98,7 +100,7 @@ describe('cutting an oversized result', () => {
     const shown = JSON.parse(json!).data.length as number;
     expect(notice).toContain(`Result cut: ${shown} of 300 items of \`data\``);
     // Every placeholder left has its quote, and no quote is left without its placeholder.
-    const ids = [...fence!.matchAll(/<untrusted-data id="(\d+)"/g)].map((m) => Number(m[1]));
+    const ids = [...fence!.matchAll(/<untrusted-data-[0-9a-f]{12} id="(\d+)"/g)].map((m) => Number(m[1]));
     expect(ids).toHaveLength(shown);
     for (const id of ids) expect(json).toContain(JSON.stringify(placeholderFor(id)));
     expect(fence).not.toContain(`venue message ${shown}\n`);
@@ -118,7 +120,7 @@ describe('the output schemas', () => {
   it('set no minimum length on any list, so a cut list still validates', () => {
     const offenders: string[] = [];
     for (const cmd of allCommands.filter((c) => channelsOf(c).includes('mcp'))) {
-      const text = JSON.stringify(toTool(cmd).outputSchema);
+      const text = JSON.stringify(fullOutputSchema(cmd));
       if (/"minItems":\s*[1-9]/.test(text)) offenders.push(cmd.name);
     }
     expect(offenders).toEqual([]);

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { AppError, toAppError } from './errors.js';
-import type { Registry } from './registry.js';
+import { NAME_MAX, NAME_PATTERN, type Registry } from './registry.js';
 import { channelsOf, type AnyCommand, type CommandContext, type Guard, type Principal, type Risk, type Role } from './types.js';
 import type { AuditEvent } from '../audit/audit-log.js';
 import { journalInput } from '../audit/journal-input.js';
@@ -27,7 +27,11 @@ export async function execute(registry: Registry, name: string, rawInput: unknow
   let intentId: number | undefined;
   try {
     if (!cmd) {
-      throw new AppError('NOT_FOUND', `There is no command named ${name.slice(0, 64)}.`, { hint: 'List the available tools or see /openapi.json for the command names.' });
+      // The name is the caller's free text: quoted only when it looks like a name, and bounded in details.
+      throw new AppError('NOT_FOUND', NAME_PATTERN.test(name) && name.length <= NAME_MAX ? `There is no command named ${name}.` : 'There is no command by that name.', {
+        hint: 'List the available tools or see /openapi.json for the command names.',
+        details: { command: name.length > NAME_MAX * 2 ? `${name.slice(0, NAME_MAX * 2)}…` : name },
+      });
     }
     checkPolicy(cmd, ctx);
     parsed = parseInput(cmd.input, rawInput);

@@ -59,7 +59,8 @@ export function evaluate(t: TradeIntent, s: CheckState): Check[] {
   }
   if (increasing) {
     const ks = s.killSwitches[0];
-    add({ name: 'kill_switch', ok: !ks, code: 'KILL_SWITCH_ACTIVE', message: ks ? `the ${ks.scope === 'global' ? 'global' : `${t.account}`} kill switch is on since ${ks.set_at.toISOString()} (${ks.reason})` : 'no kill switch is on' });
+    // The reason is another principal's free text: the message points to it rather than quoting it.
+    add({ name: 'kill_switch', ok: !ks, code: 'KILL_SWITCH_ACTIVE', message: ks ? `the ${ks.scope === 'global' ? 'global' : `${t.account}`} kill switch is on since ${ks.set_at.toISOString()}; safety_get_status shows who set it and why` : 'no kill switch is on' });
   }
   const pairWhy = pairRefusal(t.pair, p.allowed_pairs, p.denied_pairs);
   add({ name: 'pairs', ok: !pairWhy, code: 'POLICY_DENIED', message: pairWhy ?? `${t.pair} is allowed` });

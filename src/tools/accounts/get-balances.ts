@@ -8,7 +8,7 @@ export const getBalances = defineCommand({
   group: 'accounts',
   title: 'Get account balances',
   description:
-    'Returns the balances of an account on each attached connector (total, available and locked per asset). Paper and sim balances come from this server; live ones from the exchange. A connector that cannot be read is reported with status "error" instead of failing the whole call.',
+    'An account\'s balances on each attached connector (total, available, locked per asset): paper and sim from this server, live from the exchange. A connector that cannot be read has status "error"; the call still succeeds.',
   risk: 'read',
   idempotent: true,
   openWorld: true,

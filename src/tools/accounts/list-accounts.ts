@@ -1,19 +1,20 @@
 import { z } from 'zod';
 import { defineCommand } from '../../core/command/index.js';
-import { Cursor, Limit, pageOf, paginated } from '../../core/schema.js';
+import { pageOf, paginated } from '../../core/schema.js';
 import { AccountOut } from './schemas.js';
+import { pageLimit, PageCursor, PageLimit } from '../../core/pagination.js';
 
 export const listAccounts = defineCommand({
   name: 'accounts_list_accounts',
   group: 'accounts',
   title: 'List accounts',
   description:
-    'Lists the trading accounts and the connectors attached to each (credentials masked). Use an account_name from here when reading balances or placing orders; "master_account" exists from the first start with paper balances on "sim".',
+    'The trading accounts and their connectors (credentials masked). "master_account" exists from the start, with paper balances on "sim".',
   risk: 'read',
   idempotent: true,
   openWorld: false,
-  input: z.strictObject({ limit: Limit, cursor: Cursor }),
+  input: z.strictObject({ limit: PageLimit, cursor: PageCursor }),
   output: paginated(AccountOut),
   http: { method: 'GET', path: '/accounts' },
-  handler: async (input, ctx) => pageOf(await ctx.services.accounts.list(), input.limit ?? 100, input.cursor),
+  handler: async (input, ctx) => pageOf(await ctx.services.accounts.list(), pageLimit(input.limit, ctx), input.cursor),
 });

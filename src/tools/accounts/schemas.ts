@@ -1,10 +1,11 @@
 import { z } from 'zod';
-import { ConnectorName, NonNegativeDecimalIn, Text } from '../../core/schema.js';
+import { NonNegativeDecimalIn, Text } from '../../core/schema.js';
+import { Connector } from '../fields.js';
 
 export const CredentialField = z.enum(['api_key', 'secret', 'password', 'uid', 'login', 'private_key', 'wallet_address', 'account_id', 'token', 'twofa']);
 
 export const ConnectorAttachment = z.strictObject({
-  connector_name: ConnectorName,
+  connector_name: Connector,
   credentials: z
     .partialRecord(CredentialField, Text({ min: 1, max: 4096, multiline: true, trim: true }))
     .optional()

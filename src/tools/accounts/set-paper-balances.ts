@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { AppError, defineCommand } from '../../core/command/index.js';
-import { AccountName, ConnectorName, NonNegativeDecimalIn } from '../../core/schema.js';
+import { AccountName, NonNegativeDecimalIn } from '../../core/schema.js';
 import { BalanceOut } from './schemas.js';
+import { Connector } from '../fields.js';
 
 export const setPaperBalances = defineCommand({
   name: 'accounts_set_paper_balances',
@@ -15,7 +16,7 @@ export const setPaperBalances = defineCommand({
   channels: ['rest'],
   input: z.strictObject({
     account_name: AccountName,
-    connector_name: ConnectorName,
+    connector_name: Connector,
     balances: z
       .record(z.string().regex(/^[A-Z0-9]{1,20}$/, 'an asset symbol in capitals'), NonNegativeDecimalIn)
       .describe('Asset → amount, e.g. {"USDT": 10000, "BTC": 1}.'),

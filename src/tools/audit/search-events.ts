@@ -2,7 +2,8 @@ import { and, desc, eq, gte, lt, lte, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { defineCommand } from '../../core/command/index.js';
 import { auditEvents } from '../../core/db/schema/index.js';
-import { AccountName, IdCursor, Limit, paginated, TimeIn } from '../../core/schema.js';
+import { AccountName, IdCursor, paginated, TimeIn } from '../../core/schema.js';
+import { pageLimit, PageLimit } from '../../core/pagination.js';
 
 const Name = z.string().min(1).max(80).regex(/^[A-Za-z0-9_.@-]+$/, 'letters, digits and _ . @ - only');
 
@@ -11,7 +12,7 @@ export const searchEvents = defineCommand({
   group: 'audit',
   title: 'Search the audit journal',
   description:
-    'What was done, newest first: every command from REST or MCP with who called it, its (redacted) input and its outcome, including refused and failed attempts. An order\'s row is written before it is sent and shows PENDING until it completes. Filter by account, principal, command, outcome or time to answer "what did my agent do".',
+    'The journal, newest first: every REST or MCP call with who made it, its redacted input and its outcome, refusals and failures included (an order is PENDING until it completes). Filter by account, principal, command, outcome or time to answer "what did my agent do".',
   risk: 'read',
   idempotent: true,
   openWorld: false,
@@ -23,8 +24,8 @@ export const searchEvents = defineCommand({
     channel: z.enum(['rest', 'mcp']).optional(),
     since: TimeIn.optional().describe('From this time (epoch ms or ISO-8601).'),
     until: TimeIn.optional().describe('Up to this time.'),
-    limit: Limit,
-    cursor: IdCursor,
+    limit: PageLimit,
+    cursor: IdCursor.describe("The previous page's pagination.next_cursor."),
   }),
   output: paginated(
     z.object({
@@ -53,7 +54,7 @@ export const searchEvents = defineCommand({
     if (f.since !== undefined) conds.push(gte(auditEvents.at, new Date(f.since)));
     if (f.until !== undefined) conds.push(lte(auditEvents.at, new Date(f.until)));
     if (f.cursor) conds.push(lt(auditEvents.id, Number(f.cursor)));
-    const limit = f.limit ?? 100;
+    const limit = pageLimit(f.limit, ctx);
     // Reads are journaled in batches; flush so a search sees the calls made just before it.
     await ctx.services.audit.flush();
     const rows = await ctx.services.db.select().from(auditEvents).where(and(...conds)).orderBy(desc(auditEvents.id)).limit(limit + 1);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineCommand } from '../../core/command/index.js';
-import { ConnectorName } from '../../core/schema.js';
 import { ConnectorOut, connectorOut } from './schemas.js';
+import { Connector } from '../fields.js';
 
 export const getConnector = defineCommand({
   name: 'connectors_get_connector',
@@ -12,7 +12,7 @@ export const getConnector = defineCommand({
   risk: 'read',
   idempotent: true,
   openWorld: false,
-  input: z.strictObject({ connector_name: ConnectorName }),
+  input: z.strictObject({ connector_name: Connector }),
   output: ConnectorOut,
   http: { method: 'GET', path: '/connectors/{connector_name}' },
   handler: async (input, ctx) => connectorOut(await ctx.services.connectors.info(input.connector_name)),

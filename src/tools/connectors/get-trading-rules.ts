@@ -1,22 +1,24 @@
 import { z } from 'zod';
 import { AppError, defineCommand } from '../../core/command/index.js';
-import { ConnectorName, Cursor, Limit, pageOf, paginated, QueryList, TradingPair } from '../../core/schema.js';
+import { pageOf, paginated, QueryList, TradingPair } from '../../core/schema.js';
 import { TradingRulesOut, rulesOut } from './schemas.js';
+import { pageLimit, PageCursor, PageLimit } from '../../core/pagination.js';
+import { Connector } from '../fields.js';
 
 export const getTradingRules = defineCommand({
   name: 'connectors_get_trading_rules',
   group: 'connectors',
   title: 'Get trading rules',
   description:
-    'Returns the order rules of a connector\'s markets: minimum and maximum order size, price tick, amount step, minimum notional and maximum leverage. Read them before placing an order so the amount and price are valid. Live exchanges are asked over the network.',
+    'The order rules of a connector\'s markets: min and max order size, price tick, amount step, min notional, max leverage. Read them before ordering so amount and price are valid.',
   risk: 'read',
   idempotent: true,
   openWorld: true,
   input: z.strictObject({
-    connector_name: ConnectorName,
-    trading_pairs: QueryList(TradingPair).optional().describe('Only these pairs (repeat the parameter or separate with commas); all pairs when omitted.'),
-    limit: Limit,
-    cursor: Cursor,
+    connector_name: Connector,
+    trading_pairs: QueryList(TradingPair).optional().describe('Only these pairs (default all).'),
+    limit: PageLimit,
+    cursor: PageCursor,
   }),
   output: paginated(TradingRulesOut).extend({ connector_name: z.string() }),
   http: { method: 'GET', path: '/connectors/{connector_name}/trading-rules' },
@@ -35,6 +37,6 @@ export const getTradingRules = defineCommand({
         });
       }
     }
-    return { connector_name: input.connector_name, ...pageOf(selected.map(rulesOut), input.limit ?? 100, input.cursor) };
+    return { connector_name: input.connector_name, ...pageOf(selected.map(rulesOut), pageLimit(input.limit, ctx), input.cursor) };
   },
 });

@@ -1,14 +1,15 @@
 import { z } from 'zod';
 import { defineCommand } from '../../core/command/index.js';
-import { Cursor, Limit, pageOf, paginated, Text } from '../../core/schema.js';
+import { pageOf, paginated, Text } from '../../core/schema.js';
 import { ConnectorKindEnum, ConnectorOut, MarketTypeEnum, connectorOut } from './schemas.js';
+import { pageLimit, PageCursor, PageLimit } from '../../core/pagination.js';
 
 export const listConnectors = defineCommand({
   name: 'connectors_list_connectors',
   group: 'connectors',
   title: 'List connectors',
   description:
-    'Lists the exchanges this server can trade on: every ccxt exchange (spot and perpetual), a paper-trading twin of each, and the built-in offline "sim" exchange. Filter by kind, market type or a search string; use a name from here as connector_name everywhere else.',
+    'The connectors this server trades on: every ccxt exchange (spot and perpetual), a paper twin of each, and the offline "sim". Filter by kind, market type or search; a name from here is the connector_name everywhere else.',
   risk: 'read',
   idempotent: true,
   openWorld: false,
@@ -16,8 +17,8 @@ export const listConnectors = defineCommand({
     kind: ConnectorKindEnum.optional().describe('Only connectors of this kind.'),
     market_type: MarketTypeEnum.optional().describe('Only spot or only perpetual connectors.'),
     search: Text({ max: 64 }).optional().describe('Case-insensitive substring of the name or display name.'),
-    limit: Limit,
-    cursor: Cursor,
+    limit: PageLimit,
+    cursor: PageCursor,
   }),
   output: paginated(ConnectorOut),
   http: { method: 'GET', path: '/connectors' },
@@ -29,6 +30,6 @@ export const listConnectors = defineCommand({
         (!input.market_type || c.market_type === input.market_type) &&
         (!q || c.name.includes(q) || c.display_name.toLowerCase().includes(q)),
     );
-    return pageOf(all.map(connectorOut), input.limit ?? 100, input.cursor);
+    return pageOf(all.map(connectorOut), pageLimit(input.limit, ctx), input.cursor);
   },
 });

@@ -1,22 +1,24 @@
 import { z } from 'zod';
 import { defineCommand } from '../../core/command/index.js';
-import { ConnectorName, Cursor, Limit, pageOf, paginated, Text } from '../../core/schema.js';
+import { pageOf, paginated, Text } from '../../core/schema.js';
 import { MarketOut, marketOut } from './schemas.js';
+import { pageLimit, PageCursor, PageLimit } from '../../core/pagination.js';
+import { Connector } from '../fields.js';
 
 export const listMarkets = defineCommand({
   name: 'connectors_list_markets',
   group: 'connectors',
   title: 'List markets',
   description:
-    'Lists the trading pairs a connector offers (BASE-QUOTE), optionally filtered by asset. Use it to find a market before reading prices or placing orders. Live exchanges are asked over the network; "sim" answers offline.',
+    'The trading pairs (BASE-QUOTE) a connector offers, optionally filtered by asset. Use it to find a market before reading prices or ordering.',
   risk: 'read',
   idempotent: true,
   openWorld: true,
   input: z.strictObject({
-    connector_name: ConnectorName,
+    connector_name: Connector,
     search: Text({ max: 20 }).optional().describe('Only pairs whose base or quote contains this text, e.g. "BTC".'),
-    limit: Limit,
-    cursor: Cursor,
+    limit: PageLimit,
+    cursor: PageCursor,
   }),
   output: paginated(MarketOut).extend({ connector_name: z.string() }),
   http: { method: 'GET', path: '/connectors/{connector_name}/markets' },
@@ -24,6 +26,6 @@ export const listMarkets = defineCommand({
     const connector = await ctx.services.connectors.get(input.connector_name);
     const q = input.search?.toUpperCase();
     const markets = (await connector.loadMarkets()).filter((m) => !q || m.base.includes(q) || m.quote.includes(q));
-    return { connector_name: input.connector_name, ...pageOf(markets.map(marketOut), input.limit ?? 100, input.cursor) };
+    return { connector_name: input.connector_name, ...pageOf(markets.map(marketOut), pageLimit(input.limit, ctx), input.cursor) };
   },
 });

@@ -6,7 +6,7 @@ export const MarketTypeEnum = z.enum(['spot', 'perpetual']);
 
 export const ConnectorOut = z.object({
   name: z.string(),
-  kind: ConnectorKindEnum.describe('sim: built-in synthetic exchange; exchange: live ccxt exchange; paper: our paper engine over an exchange\'s public data.'),
+  kind: ConnectorKindEnum.describe('sim: built-in; exchange: live, real funds; paper: simulated fills on an exchange\'s public data.'),
   exchange: z.string(),
   market_type: MarketTypeEnum,
   offline: z.boolean().describe('Works with no network.'),

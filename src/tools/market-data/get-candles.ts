@@ -9,16 +9,16 @@ export const getCandles = defineCommand({
   group: 'market_data',
   title: 'Get candles',
   description:
-    'Returns OHLCV candles, oldest first, for an interval from 1m to 1w. Give start_time to read forward from a point, or only end_time (default now) to read the latest. At most 1000 candles per call; `truncated` says more exist in the range, and `next_start_time` continues from there.',
+    'OHLCV candles, oldest first, 1m to 1w. Without start_time it reads back from end_time (default now): the newest `limit` candles, and `previous_end_time` pages further back. With start_time it reads forward, and `next_start_time` continues. At most 1000 per call.',
   risk: 'read',
   idempotent: true,
   openWorld: true,
   input: z.strictObject({
     ...MarketRef,
     interval: z.enum(CANDLE_INTERVALS).optional().describe('Candle interval (default 1h).'),
-    start_time: TimeIn.optional().describe('First candle at or after this time (epoch ms or ISO-8601).'),
-    end_time: TimeIn.optional().describe('No candle after this time (epoch ms or ISO-8601); default now.'),
-    limit: QueryInt(1, 1000).optional().describe('Maximum candles, 1-1000 (default 100).'),
+    start_time: TimeIn.optional().describe('Read forward from this time (epoch ms or ISO-8601).'),
+    end_time: TimeIn.optional().describe('No candle after this time; default now.'),
+    limit: QueryInt(1, 1000).optional().describe('Candles, 1-1000 (default 100).'),
   }),
   output: z.object({
     connector_name: z.string(),
@@ -27,8 +27,9 @@ export const getCandles = defineCommand({
     candles: z.array(
       z.object({ timestamp: z.number(), time: z.string(), open: z.number(), high: z.number(), low: z.number(), close: z.number(), volume: z.number() }),
     ),
-    truncated: z.boolean(),
-    next_start_time: z.string().nullable(),
+    truncated: z.boolean().describe('More candles exist in the direction read.'),
+    next_start_time: z.string().nullable().describe('Reading forward: start_time of the next page.'),
+    previous_end_time: z.string().nullable().describe('Reading back: end_time of the page before this one.'),
   }),
   http: { method: 'GET', path: '/market-data/candles/{trading_pair}' },
   handler: async (input, ctx) => {
@@ -43,6 +44,8 @@ export const getCandles = defineCommand({
     const truncated = rows.length > limit;
     const kept = truncated ? (forward ? rows.slice(0, limit) : rows.slice(-limit)) : rows;
     const next = truncated && forward ? kept[kept.length - 1]!.timestamp + INTERVAL_MS[interval] : null;
+    // Reading back, the page before ends just before this page's first candle.
+    const previous = truncated && !forward ? kept[0]!.timestamp - 1 : null;
     return {
       connector_name: input.connector_name,
       trading_pair: input.trading_pair,
@@ -50,6 +53,7 @@ export const getCandles = defineCommand({
       candles: kept.map((c) => ({ ...c, time: iso(c.timestamp) })),
       truncated,
       next_start_time: next === null ? null : iso(next),
+      previous_end_time: previous === null ? null : iso(previous),
     };
   },
 });

@@ -8,7 +8,7 @@ export const getOrderBook = defineCommand({
   group: 'market_data',
   title: 'Get order book',
   description:
-    'Returns an order-book snapshot: bids (highest first) and asks (lowest first), up to `depth` levels per side. Use it to judge liquidity and the slippage a market order would take.',
+    'An order-book snapshot: bids (highest first) and asks (lowest first), up to `depth` levels each. Use it to judge liquidity and a market order\'s slippage.',
   risk: 'read',
   idempotent: true,
   openWorld: true,

@@ -9,7 +9,7 @@ export const getTicker = defineCommand({
   group: 'market_data',
   title: 'Get ticker',
   description:
-    'Returns the current price of a market: last trade, best bid and ask, and 24-hour high, low, volume and change. Use it before sizing or pricing an order.',
+    'The current price of a market: last trade, best bid and ask, 24 h high, low, volume and change. Read it before sizing or pricing an order.',
   risk: 'read',
   idempotent: true,
   openWorld: true,

@@ -8,7 +8,7 @@ export const getPortfolioBalances = defineCommand({
   group: 'portfolio',
   title: 'Portfolio balances',
   description:
-    'Returns every holding across accounts and connectors, valued in one quote currency (USDT by default), with perpetual unrealized PnL and totals per connector, per account and overall. Assets without a price are listed with a null value, not counted as zero.',
+    'Every holding across accounts and connectors, valued in one quote (USDT by default), with perpetual unrealized PnL and totals per connector, account and overall. An asset without a price has a null value, not zero.',
   risk: 'read',
   idempotent: true,
   openWorld: true,

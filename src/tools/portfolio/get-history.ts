@@ -10,7 +10,7 @@ export const getHistory = defineCommand({
   group: 'portfolio',
   title: 'Portfolio history',
   description:
-    'Returns the portfolio\'s total value over time from snapshots the server takes every few minutes, one point per interval (the last snapshot in it), oldest first, with the split per account. Values are in the quote of the snapshots (USDT).',
+    'The portfolio\'s total value over time, from snapshots taken every few minutes: one point per interval, oldest first, split per account, in USDT.',
   risk: 'read',
   idempotent: true,
   openWorld: false,
@@ -25,7 +25,8 @@ export const getHistory = defineCommand({
   output: z.object({
     interval: z.string(),
     points: z.array(z.object({ timestamp: z.number(), time: z.string(), total_value: z.number(), by_account: z.record(z.string(), z.number()) })),
-    truncated: z.boolean(),
+    truncated: z.boolean().describe('Older points exist in the range.'),
+    previous_end_time: z.string().nullable().describe('When truncated: end_time of the page before this one.'),
   }),
   http: { method: 'GET', path: '/portfolio/history' },
   handler: async (input, ctx) => {
@@ -34,10 +35,13 @@ export const getHistory = defineCommand({
     const start = input.start_time ?? end - 7 * 86_400_000;
     if (start > end) throw new AppError('VALIDATION_FAILED', 'Invalid input: start_time is after end_time.', { details: { issues: [{ path: 'start_time', message: 'must not be after end_time' }] } });
     const h = await ctx.services.portfolio.history(input, INTERVALS[interval], start, end, input.limit ?? 500);
+    // The latest points are kept, so the page before ends just before the first one.
+    const first = h.points[0];
     return {
       interval,
       points: h.points.map((p) => ({ timestamp: p.timestamp, time: iso(p.timestamp), total_value: p.total_value.toNumber(), by_account: Object.fromEntries(Object.entries(p.by_account).map(([k, v]) => [k, v.toNumber()])) })),
       truncated: h.truncated,
+      previous_end_time: h.truncated && first ? iso(first.timestamp - 1) : null,
     };
   },
 });

@@ -1,6 +1,14 @@
 import { z } from 'zod';
+import { Text } from '../../core/schema.js';
 import type { KillSwitchState } from '../../core/safety/kill-switches.js';
 import type { Policy } from '../../core/safety/policy-store.js';
+
+/**
+ * Why a principal did something (a kill switch, an approval): free text that other principals' agents
+ * read later, fenced as untrusted over MCP. Kept to a sentence or two, so it cannot carry a long payload.
+ */
+export const REASON_MAX = 200;
+export const Reason = Text({ min: 1, max: REASON_MAX, trim: true });
 
 export const KillSwitchOut = z.object({
   scope: z.enum(['global', 'account']),

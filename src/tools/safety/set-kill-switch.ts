@@ -1,20 +1,20 @@
 import { z } from 'zod';
 import { defineCommand } from '../../core/command/index.js';
-import { AccountName, QueryBool, Text } from '../../core/schema.js';
-import { KillSwitchOut, killSwitchView } from './schemas.js';
+import { AccountName, QueryBool } from '../../core/schema.js';
+import { KillSwitchOut, killSwitchView, Reason, REASON_MAX } from './schemas.js';
 
 export const setKillSwitch = defineCommand({
   name: 'safety_set_kill_switch',
   group: 'safety',
   title: 'Set kill switch',
   description:
-    'Stops all new risk at once: for one account, or for every account when account_name is omitted. New orders (except closes and reduce-only orders) and leverage changes are refused until an admin clears it over REST; cancels and closes keep working. It survives restarts. Optionally cancels the open orders it covers. Use it when something is going wrong; an agent can set it but never clear it.',
+    'Stops new risk at once, on one account or (without account_name) on all. New orders and leverage changes are refused until an admin clears it over REST (an agent never can); cancels, closes and reduce-only orders keep working. It survives restarts and can cancel the open orders it covers. Use it when something goes wrong.',
   risk: 'write',
   idempotent: true,
   openWorld: true,
   input: z.strictObject({
     account_name: AccountName.optional().describe('The account to stop; omit for the global switch (all accounts).'),
-    reason: Text({ min: 1, max: 500, trim: true }).describe('Why, in a sentence: shown to whoever clears it.'),
+    reason: Reason.describe(`Why, in a sentence (at most ${REASON_MAX} characters): shown to whoever clears it.`),
     cancel_open_orders: QueryBool.optional().describe('Also cancel the open orders it covers (default false).'),
   }),
   output: z.object({

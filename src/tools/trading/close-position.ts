@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { defineCommand } from '../../core/command/index.js';
-import { AccountName, ConnectorName, PositiveDecimalIn, TradingPair } from '../../core/schema.js';
+import { AccountName, PositiveDecimalIn, TradingPair } from '../../core/schema.js';
 import { fillView, orderView } from '../../core/trading/order-view.js';
 import { DEFAULT_ACCOUNT, FillOut, OrderOut } from './schemas.js';
+import { Connector } from '../fields.js';
 
 export const closePosition = defineCommand({
   name: 'trading_close_position',
@@ -14,7 +15,7 @@ export const closePosition = defineCommand({
   openWorld: true,
   input: z.strictObject({
     account_name: AccountName.optional().describe('Account holding the position (default "master_account").'),
-    connector_name: ConnectorName,
+    connector_name: Connector,
     trading_pair: TradingPair,
     amount: PositiveDecimalIn.optional().describe('Close only this much (base asset); the whole position when omitted.'),
     client_order_id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional().describe('Makes a retry safe, as for trading_place_order.'),

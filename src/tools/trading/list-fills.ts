@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { defineCommand } from '../../core/command/index.js';
-import { IdCursor, Limit, paginated, Text } from '../../core/schema.js';
+import { IdCursor, paginated, Text } from '../../core/schema.js';
 import { fillView } from '../../core/trading/order-view.js';
 import { FillOut, Filters } from './schemas.js';
+import { pageLimit, PageLimit } from '../../core/pagination.js';
 
 export const listFills = defineCommand({
   name: 'trading_list_fills',
@@ -12,11 +13,11 @@ export const listFills = defineCommand({
   risk: 'read',
   idempotent: true,
   openWorld: false,
-  input: z.strictObject({ ...Filters, order_id: Text({ min: 1, max: 80 }).optional().describe('Only the fills of this order.'), limit: Limit, cursor: IdCursor }),
+  input: z.strictObject({ ...Filters, order_id: Text({ min: 1, max: 80 }).optional().describe('Only the fills of this order.'), limit: PageLimit, cursor: IdCursor.describe("The previous page's pagination.next_cursor.") }),
   output: paginated(FillOut),
   http: { method: 'GET', path: '/trading/history' },
   handler: async (input, ctx) => {
-    const page = await ctx.services.trading.fills({ ...input, limit: input.limit ?? 100 });
+    const page = await ctx.services.trading.fills({ ...input, limit: pageLimit(input.limit, ctx) });
     return { data: page.data.map(fillView), pagination: page.pagination };
   },
 });

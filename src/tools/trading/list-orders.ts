@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { defineCommand } from '../../core/command/index.js';
-import { Limit, paginated } from '../../core/schema.js';
+import { paginated } from '../../core/schema.js';
 import { orderView } from '../../core/trading/order-view.js';
 import { Filters, OrderCursor, OrderOut, OrderStatus } from './schemas.js';
+import { pageLimit, PageLimit } from '../../core/pagination.js';
 
 export const listOrders = defineCommand({
   name: 'trading_list_orders',
@@ -15,13 +16,13 @@ export const listOrders = defineCommand({
   input: z.strictObject({
     ...Filters,
     status: z.union([z.enum(['active', 'all']), OrderStatus]).optional().describe('"active" (default), "all", or one status.'),
-    limit: Limit,
+    limit: PageLimit,
     cursor: OrderCursor,
   }),
   output: paginated(OrderOut),
   http: { method: 'GET', path: '/trading/orders' },
   handler: async (input, ctx) => {
-    const page = await ctx.services.trading.list({ ...input, limit: input.limit ?? 100 });
+    const page = await ctx.services.trading.list({ ...input, limit: pageLimit(input.limit, ctx) });
     return { data: page.data.map(orderView), pagination: page.pagination };
   },
 });

@@ -8,16 +8,16 @@ export const placeOrder = defineCommand({
   group: 'trading',
   title: 'Place order',
   description:
-    'Places a market, limit or limit_maker order and returns it with its immediate fills. Amounts are in the base asset, rounded down to the market\'s step (see connectors_get_trading_rules). A limit order that does not fill at once rests until it fills or is canceled. Pass a client_order_id to make a retry safe: the same id returns the first order instead of placing another. Guardrails (mode, caps, pairs, kill switch) are checked at execution; an order above the confirmation threshold needs the user\'s approval or a confirmation_token from trading_preview_order.',
+    'Places a market, limit or limit_maker order; returns it with its immediate fills. amount is in the base asset, rounded down to the market\'s step; a limit order that does not fill at once rests. A client_order_id makes a retry safe: the same id returns the first order. Guardrails are checked at execution; above the confirmation threshold an order needs the user\'s approval or a confirmation_token from trading_preview_order.',
   risk: 'destructive',
   idempotent: false,
   openWorld: true,
   input: z
     .strictObject({
       ...OrderFields,
-      client_order_id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, "_" and "-", at most 64').optional().describe('Your id for this order; a retry with the same id returns the original order.'),
+      client_order_id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, "_" and "-", at most 64').optional().describe('Your id for this order (letters, digits, _ and -, up to 64); a retry with the same id returns the original order.'),
       // null is what a preview answers when no token is needed; echoed back, it means none.
-      confirmation_token: ConfirmationToken.nullish().describe(`${ConfirmationToken.description} null, as a preview answers when none is needed, means none.`),
+      confirmation_token: ConfirmationToken.nullish().describe(`${ConfirmationToken.description} null means none.`),
     })
     .superRefine(priceRule),
   output: z.object({

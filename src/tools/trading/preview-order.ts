@@ -10,7 +10,7 @@ export const previewOrder = defineCommand({
   group: 'trading',
   title: 'Preview order',
   description:
-    'Checks an order without placing it: its value at the live quote, the estimated fee, every guardrail it would meet (mode, caps, pairs, kill switch, rate, duplicates), what execution would check (funds or margin, market rules, limit_maker crossing) and whether it needs a confirmation. Changes nothing. When confirmation_required is true and nothing would refuse the order, it returns a confirmation_token bound to this exact order: show the preview to the user, and only if they agree pass the token to trading_place_order with the same fields within 60 s. A token works once.',
+    'Checks an order without placing it: its value at the live quote, the fee, every guardrail it would meet, what execution would check (funds or margin, market rules, limit_maker crossing) and whether it needs a confirmation. Changes nothing. When confirmation_required is true and nothing refuses the order, it returns a confirmation_token for this exact order: show the preview to the user and, only if they agree, pass the token to trading_place_order with the same fields within 60 s. A token works once.',
   risk: 'read',
   idempotent: true,
   openWorld: true,

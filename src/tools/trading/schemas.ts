@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { TradeIntent } from '../../core/command/index.js';
 import type { PlaceOrder } from '../../core/trading/trading-service.js';
 import { AccountName, ConnectorName, PositiveDecimalIn, Text, TradingPair } from '../../core/schema.js';
+import { Connector } from '../fields.js';
 
 export const OrderStatus = z.enum(['pending_submit', 'open', 'partially_filled', 'filled', 'canceled', 'rejected', 'failed']);
 
@@ -115,7 +116,7 @@ export function orderIntent(o: Omit<PlaceOrder, 'account_name' | 'client_order_i
 /** An order's fields, shared by trading_place_order and trading_preview_order. */
 export const OrderFields = {
   account_name: AccountName.optional().describe('Account to trade from (default "master_account").'),
-  connector_name: ConnectorName,
+  connector_name: Connector,
   trading_pair: TradingPair,
   side: z.enum(['buy', 'sell']),
   order_type: z.enum(['market', 'limit', 'limit_maker']).describe('market fills now against the book; limit may rest; limit_maker is refused if it would fill at once.'),

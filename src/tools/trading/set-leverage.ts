@@ -8,7 +8,7 @@ export const setLeverage = defineCommand({
   group: 'trading',
   title: 'Set leverage',
   description:
-    'Chooses the leverage of new positions on a perpetual pair (paper and sim perpetual connectors). Orders that give no leverage use it; an open position keeps the leverage it was opened with, so close it first to change it. Subject to the account\'s max leverage and pair lists.',
+    'Sets the leverage of new positions on a perpetual pair (sim and paper perpetual connectors); orders that give none use it. An open position keeps its leverage: close it first. Bounded by the account\'s max leverage and pair lists.',
   risk: 'write',
   idempotent: true,
   openWorld: false,
