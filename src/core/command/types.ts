@@ -15,6 +15,11 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export interface Principal {
   name: string;
   role: Role;
+  /**
+   * The accounts this principal may see and trade; null or absent = all. Admins are never limited.
+   * Enforced once, in execute() (see scope.ts), for both faces.
+   */
+  accounts?: readonly string[] | null;
 }
 
 export interface HttpBinding {
@@ -81,6 +86,8 @@ export interface TradeIntent {
   positionAction?: 'open' | 'close';
   clientOrderId?: string;
   confirmationToken?: string;
+  /** The human approval this order is sent under (policy `confirmation: human`). */
+  approvalId?: string;
 }
 
 export interface CommandDefinition<I extends z.ZodObject = z.ZodObject, O extends z.ZodObject = z.ZodObject> {

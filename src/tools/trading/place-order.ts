@@ -1,14 +1,14 @@
 import { z } from 'zod';
 import { defineCommand } from '../../core/command/index.js';
 import { fillView, orderView } from '../../core/trading/order-view.js';
-import { ConfirmationToken, DEFAULT_ACCOUNT, FillOut, OrderFields, OrderOut, orderIntent, priceRule } from './schemas.js';
+import { ApprovalId, ConfirmationToken, DEFAULT_ACCOUNT, FillOut, OrderFields, OrderOut, orderIntent, priceRule } from './schemas.js';
 
 export const placeOrder = defineCommand({
   name: 'trading_place_order',
   group: 'trading',
   title: 'Place order',
   description:
-    'Places a market, limit or limit_maker order and returns it with its immediate fills. Amounts are in the base asset, rounded down to the market\'s step (see connectors_get_trading_rules). A limit order that does not fill at once rests until it fills or is canceled. Pass a client_order_id to make a retry safe: the same id returns the first order instead of placing another. Guardrails (mode, caps, pairs, kill switch) are checked at execution; an order above the confirmation threshold needs the user\'s approval or a confirmation_token from trading_preview_order.',
+    'Places a market, limit or limit_maker order and returns it with its immediate fills. Amounts are in the base asset, rounded down to the market\'s step. A limit order that does not fill at once rests until it fills or is canceled. A retry with the same client_order_id returns the first order instead of placing another. Guardrails (mode, caps, pairs, kill switch) are checked at execution; an order above the confirmation threshold needs the user\'s approval or a confirmation_token from trading_preview_order; if it is parked for a person\'s approval, send it again with approval_id once approved.',
   risk: 'destructive',
   idempotent: false,
   openWorld: true,
@@ -17,6 +17,7 @@ export const placeOrder = defineCommand({
       ...OrderFields,
       client_order_id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, "_" and "-", at most 64').optional().describe('Your id for this order; a retry with the same id returns the original order.'),
       confirmation_token: ConfirmationToken.optional(),
+      approval_id: ApprovalId.optional(),
     })
     .superRefine(priceRule),
   output: z.object({
@@ -26,10 +27,10 @@ export const placeOrder = defineCommand({
     book_source: z.string().nullable().describe('The book the order filled against; "sim" when a paper connector\'s exchange was unreachable.'),
   }),
   http: { method: 'POST', path: '/trading/orders', successStatus: 201 },
-  trade: (input) => ({ ...orderIntent(input), clientOrderId: input.client_order_id, confirmationToken: input.confirmation_token }),
+  trade: (input) => ({ ...orderIntent(input), clientOrderId: input.client_order_id, confirmationToken: input.confirmation_token, approvalId: input.approval_id }),
   handler: async (input, ctx) => {
     const { trading } = ctx.services;
-    const { confirmation_token: _token, ...order } = input;
+    const { confirmation_token: _token, approval_id: _approval, ...order } = input;
     const result = await trading.place({ ...order, account_name: input.account_name ?? DEFAULT_ACCOUNT });
     const fills = await trading.fills({ order_id: result.order.id, limit: 1000 });
     return { order: orderView(result.order), fills: fills.data.reverse().map(fillView), replayed: result.replayed, book_source: result.book_source };
