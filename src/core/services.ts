@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { count, eq } from 'drizzle-orm';
 import { AccountsService } from './accounts/accounts-service.js';
 import { BatchedAuditLog, type AuditLog } from './audit/audit-log.js';
-import { Authenticator } from './auth/authenticator.js';
+import { Authenticator, type AuthenticatorHooks } from './auth/authenticator.js';
 import { generatePassword, hashPassword } from './auth/passwords.js';
 import type { Guard } from './command/types.js';
 import type { Config } from './config.js';
@@ -58,6 +58,8 @@ export interface ServiceOptions {
   simNow?: () => number;
   /** The clock confirmation tokens expire by (tests move it past the 60 s lifetime). */
   tokenClock?: () => number;
+  /** Seams in login verification (tests hold a verification between its read and its cache write). */
+  authHooks?: AuthenticatorHooks;
 }
 
 export class StartupError extends Error {}
@@ -71,7 +73,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
     const vault = new Vault(key);
     await checkVaultKey(db, vault);
 
-    const auth = new Authenticator(db, config.apiUsername && config.apiPassword ? { username: config.apiUsername, password: config.apiPassword } : undefined);
+    const auth = new Authenticator(db, config.apiUsername && config.apiPassword ? { username: config.apiUsername, password: config.apiPassword } : undefined, options.authHooks);
     const generatedAdmin = config.apiUsername ? undefined : await ensureAdmin(db);
     const connectors = new Connectors(options.ccxt, new SimExchange(config.simSeed, options.simNow));
     const accounts = new AccountsService(db, vault, connectors);
