@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { AppError, toAppError } from './errors.js';
 import type { Registry } from './registry.js';
+import { checkAccountScope } from './scope.js';
 import { channelsOf, type AnyCommand, type CommandContext, type Guard, type Principal, type Risk, type Role } from './types.js';
 import type { AuditEvent } from '../audit/audit-log.js';
 import { redactValue } from '../secrets/redact.js';
@@ -27,7 +28,9 @@ export async function execute(registry: Registry, name: string, rawInput: unknow
       throw new AppError('NOT_FOUND', `There is no command named ${name}.`, { hint: 'List the available tools or see /openapi.json for the command names.' });
     }
     checkPolicy(cmd, ctx);
+    checkAccountScope(cmd, rawInput, ctx.principal, 'raw');
     parsed = parseInput(cmd.input, rawInput);
+    checkAccountScope(cmd, parsed, ctx.principal, 'parsed');
     const input = parsed;
     const invoke = async () => {
       // A trading command's intent is journaled before anything is sent, inside the guards' lock, so

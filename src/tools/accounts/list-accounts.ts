@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineCommand } from '../../core/command/index.js';
+import { defineCommand, inScope } from '../../core/command/index.js';
 import { Cursor, Limit, pageOf, paginated } from '../../core/schema.js';
 import { AccountOut } from './schemas.js';
 
@@ -12,8 +12,9 @@ export const listAccounts = defineCommand({
   risk: 'read',
   idempotent: true,
   openWorld: false,
+  accountScope: 'filtered',
   input: z.strictObject({ limit: Limit, cursor: Cursor }),
   output: paginated(AccountOut),
   http: { method: 'GET', path: '/accounts' },
-  handler: async (input, ctx) => pageOf(await ctx.services.accounts.list(), input.limit ?? 100, input.cursor),
+  handler: async (input, ctx) => pageOf((await ctx.services.accounts.list()).filter((a) => inScope(ctx.principal, a.account_name)), input.limit ?? 100, input.cursor),
 });

@@ -11,6 +11,7 @@ export const getApproval = defineCommand({
   risk: 'read',
   idempotent: true,
   openWorld: false,
+  accountScope: 'filtered',
   input: z.strictObject({ approval_id: ApprovalIdIn }),
   output: z.object({ approval: ApprovalOut }),
   http: { method: 'GET', path: '/trading/approvals/{approval_id}' },

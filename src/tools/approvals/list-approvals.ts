@@ -12,6 +12,7 @@ export const listApprovals = defineCommand({
   risk: 'read',
   idempotent: true,
   openWorld: false,
+  accountScope: 'filtered',
   input: z.strictObject({
     status: ApprovalStatus.optional().describe('Only approvals in this state.'),
     limit: Limit,

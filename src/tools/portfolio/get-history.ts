@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AppError, defineCommand } from '../../core/command/index.js';
+import { AppError, defineCommand, scopeList } from '../../core/command/index.js';
 import { iso, QueryInt, TimeIn } from '../../core/schema.js';
 import { PortfolioFilter } from './schemas.js';
 
@@ -14,6 +14,7 @@ export const getHistory = defineCommand({
   risk: 'read',
   idempotent: true,
   openWorld: false,
+  accountScope: 'filtered',
   input: z.strictObject({
     account_names: PortfolioFilter.account_names,
     connector_names: PortfolioFilter.connector_names,
@@ -33,7 +34,7 @@ export const getHistory = defineCommand({
     const end = input.end_time ?? Date.now();
     const start = input.start_time ?? end - 7 * 86_400_000;
     if (start > end) throw new AppError('VALIDATION_FAILED', 'Invalid input: start_time is after end_time.', { details: { issues: [{ path: 'start_time', message: 'must not be after end_time' }] } });
-    const h = await ctx.services.portfolio.history(input, INTERVALS[interval], start, end, input.limit ?? 500);
+    const h = await ctx.services.portfolio.history({ ...input, account_names: input.account_names ?? scopeList(ctx.principal) ?? undefined }, INTERVALS[interval], start, end, input.limit ?? 500);
     return {
       interval,
       points: h.points.map((p) => ({ timestamp: p.timestamp, time: iso(p.timestamp), total_value: p.total_value.toNumber(), by_account: Object.fromEntries(Object.entries(p.by_account).map(([k, v]) => [k, v.toNumber()])) })),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineCommand } from '../../core/command/index.js';
+import { defineCommand, scopeList } from '../../core/command/index.js';
 import { orderView } from '../../core/trading/order-view.js';
 import { OrderOut, OrderRef } from './schemas.js';
 
@@ -11,8 +11,9 @@ export const cancelOrder = defineCommand({
   risk: 'write',
   idempotent: false,
   openWorld: true,
+  accountScope: 'filtered',
   input: z.strictObject(OrderRef),
   output: z.object({ order: OrderOut }),
   http: { method: 'DELETE', path: '/trading/orders/{order_id}' },
-  handler: async (input, ctx) => ({ order: orderView(await ctx.services.trading.cancel(input.account_name, input.order_id)) }),
+  handler: async (input, ctx) => ({ order: orderView(await ctx.services.trading.cancel(input.account_name, input.order_id, scopeList(ctx.principal))) }),
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineCommand } from '../../core/command/index.js';
+import { defineCommand, scopeList } from '../../core/command/index.js';
 import { Limit, paginated } from '../../core/schema.js';
 import { fillView } from '../../core/trading/order-view.js';
 import { FillOut, Filters, OpaqueCursor } from './schemas.js';
@@ -12,11 +12,12 @@ export const listFills = defineCommand({
   risk: 'read',
   idempotent: true,
   openWorld: false,
+  accountScope: 'filtered',
   input: z.strictObject({ ...Filters, order_id: z.string().max(80).optional().describe('Only the fills of this order.'), limit: Limit, cursor: OpaqueCursor }),
   output: paginated(FillOut),
   http: { method: 'GET', path: '/trading/history' },
   handler: async (input, ctx) => {
-    const page = await ctx.services.trading.fills({ ...input, limit: input.limit ?? 100 });
+    const page = await ctx.services.trading.fills({ ...input, accounts: scopeList(ctx.principal), limit: input.limit ?? 100 });
     return { data: page.data.map(fillView), pagination: page.pagination };
   },
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineCommand } from '../../core/command/index.js';
+import { defineCommand, scopeList } from '../../core/command/index.js';
 import { Limit, paginated } from '../../core/schema.js';
 import { orderView } from '../../core/trading/order-view.js';
 import { Filters, OpaqueCursor, OrderOut, OrderStatus } from './schemas.js';
@@ -12,6 +12,7 @@ export const listOrders = defineCommand({
   risk: 'read',
   idempotent: true,
   openWorld: false,
+  accountScope: 'filtered',
   input: z.strictObject({
     ...Filters,
     status: z.union([z.enum(['active', 'all']), OrderStatus]).optional().describe('"active" (default), "all", or one status.'),
@@ -21,7 +22,7 @@ export const listOrders = defineCommand({
   output: paginated(OrderOut),
   http: { method: 'GET', path: '/trading/orders' },
   handler: async (input, ctx) => {
-    const page = await ctx.services.trading.list({ ...input, limit: input.limit ?? 100 });
+    const page = await ctx.services.trading.list({ ...input, accounts: scopeList(ctx.principal), limit: input.limit ?? 100 });
     return { data: page.data.map(orderView), pagination: page.pagination };
   },
 });

@@ -12,6 +12,7 @@ export const placeOrder = defineCommand({
   risk: 'destructive',
   idempotent: false,
   openWorld: true,
+  accountScope: { default: DEFAULT_ACCOUNT },
   input: z
     .strictObject({
       ...OrderFields,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineCommand } from '../../core/command/index.js';
-import { OrderFields, OrderOut, orderIntent, priceRule } from './schemas.js';
+import { DEFAULT_ACCOUNT, OrderFields, OrderOut, orderIntent, priceRule } from './schemas.js';
 
 const num = (d: { toNumber(): number } | null | undefined) => (d ? d.toNumber() : null);
 
@@ -13,6 +13,7 @@ export const previewOrder = defineCommand({
   risk: 'read',
   idempotent: true,
   openWorld: true,
+  accountScope: { default: DEFAULT_ACCOUNT },
   input: z.strictObject(OrderFields).superRefine(priceRule),
   output: z.object({
     ...OrderOut.pick({ account_name: true, connector_name: true, trading_pair: true, side: true, order_type: true, amount: true, price: true }).shape,
