@@ -133,7 +133,7 @@ async function mcpCommand(config: Config, logger: Logger): Promise<void> {
     announceAdmin(facts.generatedAdmin, `http://${config.host}:${config.port}`);
     // Stdio has no login: the process acts as the configured user, with its stored role and account
     // list, else as a trader on every account.
-    const principal: Principal = (await services.users.principal(config.mcpPrincipal)) ?? { name: config.mcpPrincipal, role: 'trader', accounts: null };
+    const principal: Principal = (await services.users.principal(config.mcpPrincipal)) ?? { name: config.mcpPrincipal, role: 'trader' };
     services.trading.startMatcher();
     services.portfolio.startSnapshots(config.portfolioSnapshotMinutes * 60_000);
     try {

@@ -148,6 +148,8 @@ describe.each(drivers())('exchange secrets on %s', (driver) => {
       '/safety/status?account_name=vaulted',
       '/audit/events?limit=1000',
       '/audit/events?account_name=vaulted',
+      '/trading/approvals',
+      '/trading/approvals/apr_AAAAAAAAAAAAAAAA',
     ];
     // Orders on the account that holds the secrets: one on sim that rests, one refused on the live connector.
     const t = await call('GET', '/market-data/ticker/BTC-USDT?connector_name=sim');
@@ -225,6 +227,8 @@ describe.each(drivers())('exchange secrets on %s', (driver) => {
         safety_get_status: [{}, { account_name: 'vaulted' }],
         safety_set_kill_switch: [{ account_name: 'vaulted', reason: 'secrets check', cancel_open_orders: true }],
         audit_search_events: [{ limit: 1000 }, { account_name: 'vaulted' }],
+        approvals_list_approvals: [{}],
+        approvals_get_approval: [{ approval_id: 'apr_AAAAAAAAAAAAAAAA' }],
       };
       const { tools } = await client.listTools();
       expect(tools.map((t) => t.name).sort()).toEqual(Object.keys(args).sort());

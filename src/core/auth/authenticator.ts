@@ -14,7 +14,7 @@ export interface AuthenticatorHooks {
 
 /** The identity a stored user's row grants: name, role and the accounts it is limited to (null: all). */
 export function principalOf(row: Pick<UserRow, 'username' | 'role' | 'accounts'>): Principal {
-  return { name: row.username, role: row.role, accounts: row.accounts ?? null };
+  return row.accounts ? { name: row.username, role: row.role, accounts: row.accounts } : { name: row.username, role: row.role };
 }
 
 /**
@@ -44,7 +44,7 @@ export class Authenticator {
   constructor(db: Db, envUser?: { username: string; password: string }, hooks: AuthenticatorHooks = {}) {
     this.#db = db;
     this.#hooks = hooks;
-    if (envUser) this.#envUser = { digest: sha256(`${envUser.username}:${envUser.password}`), principal: { name: envUser.username, role: 'admin', accounts: null } };
+    if (envUser) this.#envUser = { digest: sha256(`${envUser.username}:${envUser.password}`), principal: { name: envUser.username, role: 'admin' } };
   }
 
   async verify(username: string, password: string): Promise<Principal | null> {
