@@ -195,6 +195,11 @@ describe.each(drivers())('human approvals on %s', (driver) => {
     }
   });
 
+  it('a preview says a confirmation is needed but issues no token the agent could use instead', async () => {
+    const preview = await mcpCall(agent, 'trading_preview_order', order());
+    expect(preview.ok && { required: preview.output.confirmation_required, token: preview.output.confirmation_token }).toEqual({ required: true, token: null });
+  });
+
   it('below the threshold an order needs no approval', async () => {
     const small = await mcpCall(agent, 'trading_place_order', order({ amount: (Number(amount) / 10).toFixed(5) }));
     expect(small.ok, JSON.stringify(small)).toBe(true);

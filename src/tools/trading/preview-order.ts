@@ -27,7 +27,7 @@ export const previewOrder = defineCommand({
     checks: z.array(z.object({ name: z.string(), ok: z.boolean(), code: z.string().describe('The error code placing the order would get if this check fails.'), message: z.string(), limit: z.union([z.string(), z.number()]).nullable().optional(), value: z.union([z.string(), z.number()]).nullable().optional() })),
     would_be_refused: z.boolean().describe('True when a check above fails: placing this order now would be refused.'),
     confirmation_required: z.boolean(),
-    confirmation_token: z.string().nullable().describe('Pass to trading_place_order with the same fields; null when not needed or the order would be refused.'),
+    confirmation_token: z.string().nullable().describe('Pass to trading_place_order with the same fields; null when not needed, when the order would be refused, or when a different person must approve it (placing it then parks it for approval).'),
     token_expires_at: z.string().nullable(),
     remaining_24h_notional: z.number().nullable().describe('USDT left in the 24 h budget before this order; null when there is no 24 h cap.'),
   }),
@@ -37,7 +37,8 @@ export const previewOrder = defineCommand({
     const t = orderIntent(input);
     const a = await safety.assess(t, ctx.principal);
     const refused = a.checks.some((c) => !c.ok);
-    const token = a.confirmation_required && !refused ? safety.issueToken(t, ctx.principal) : null;
+    // A token would not help where a different person must approve (policy confirmation "human").
+    const token = a.confirmation_required && !refused && a.policy.confirmation !== 'human' ? safety.issueToken(t, ctx.principal) : null;
     return {
       account_name: t.account,
       connector_name: t.connector,
