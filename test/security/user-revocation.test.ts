@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuthenticatorHooks } from '../../src/core/auth/authenticator.js';
+import { mcpCall, mcpClient } from '../helpers/mcp-call.js';
 import { basicHeader, drivers, testServer, type TestServer } from '../helpers/test-env.js';
 
 /**
@@ -66,6 +67,28 @@ describe.each(drivers())('revoking a user on %s', (driver) => {
     expect(next.status).toBe(403);
     expect(next.body.error.code).toBe('POLICY_DENIED');
     expect(next.body.error.message).toContain('role viewer');
+  });
+
+  it('over MCP too: the next tool call after a demotion runs with the new role, after a deletion is refused', async () => {
+    await addUser('mcp_user', 'trader');
+    const client = await mcpClient(s.url, auth('mcp_user'), 'revocation');
+    try {
+      const order = { connector_name: 'sim', trading_pair: 'BTC-USDT', side: 'buy', order_type: 'market', amount: '0.001' };
+      // Connecting verified and cached the login; any user change empties the cache, so the next call reads again.
+      await addUser('mcp_other', 'viewer');
+      const h = hold.arm('mcp_user');
+      const inFlight = mcpCall(client, 'accounts_list_accounts', {});
+      await h.reached;
+      expect((await s.call('PUT', '/users/mcp_user', { role: 'viewer' })).body.role).toBe('viewer');
+      h.release();
+      expect((await inFlight).ok).toBe(true);
+      const next = await mcpCall(client, 'trading_place_order', order);
+      expect(next.ok ? 'ok' : next.code).toBe('POLICY_DENIED');
+      expect((await s.call('DELETE', '/users/mcp_user')).status).toBe(200);
+      await expect(mcpCall(client, 'accounts_list_accounts', {})).rejects.toThrow(/UNAUTHENTICATED/);
+    } finally {
+      await client.close().catch(() => undefined);
+    }
   });
 
   it('a cached login is dropped by a deletion: the next request is refused', async () => {
