@@ -56,7 +56,7 @@ export interface ServiceOptions {
   ccxt?: (exchange: string) => CcxtOptions;
   /** The sim exchange's clock (tests pin it so that prices do not move between two calls). */
   simNow?: () => number;
-  /** The clock confirmation tokens expire by (tests move it past the 60 s lifetime). */
+  /** The clock confirmation tokens and human approvals expire by (tests move it past their lifetimes). */
   tokenClock?: () => number;
   /** Seams in login verification (tests hold a verification between its read and its cache write). */
   authHooks?: AuthenticatorHooks;

@@ -37,6 +37,9 @@ export interface ApprovalView {
  * REST-only and admin-only, so no MCP caller can reach them). The requester then sends the same order
  * again and the guard lets it through once, before the approval expires.
  *
+ * An approval is spent when the guard lets its order through, before the handler runs: if the venue then
+ * refuses the order, a new approval is needed, which errs on the side of asking a person again.
+ *
  * MCP elicitation is not accepted instead in this mode: it is answered by whoever runs the client, which
  * for an unattended agent may be the agent's own harness, and the server cannot tell who answered. The
  * point of `human` is a second, authenticated identity.
