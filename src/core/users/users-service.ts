@@ -1,4 +1,4 @@
-import { asc, count, eq } from 'drizzle-orm';
+import { asc, eq } from 'drizzle-orm';
 import { AppError } from '../command/errors.js';
 import type { Principal, Role } from '../command/types.js';
 import { principalOf, type Authenticator } from '../auth/authenticator.js';
@@ -64,9 +64,10 @@ export class UsersService {
     const passwordHash = changes.password ? await hashPassword(changes.password) : undefined;
     try {
       return await this.db.transaction(async (tx) => {
+        const admins = changes.role && changes.role !== 'admin' ? await lockAdmins(tx as unknown as Db) : null;
         const [u] = await tx.select().from(users).where(eq(users.username, username)).for('update');
         if (!u) throw notFound(username);
-        if (u.role === 'admin' && changes.role && changes.role !== 'admin') await lastAdminGuard(tx as unknown as Db, username);
+        if (u.role === 'admin' && admins) lastAdminGuard(admins, username);
         const [row] = await tx
           .update(users)
           .set({
@@ -88,9 +89,10 @@ export class UsersService {
   async delete(username: string): Promise<void> {
     try {
       await this.db.transaction(async (tx) => {
+        const admins = await lockAdmins(tx as unknown as Db);
         const [u] = await tx.select().from(users).where(eq(users.username, username)).for('update');
         if (!u) throw notFound(username);
-        if (u.role === 'admin') await lastAdminGuard(tx as unknown as Db, username);
+        if (u.role === 'admin') lastAdminGuard(admins, username);
         await tx.delete(users).where(eq(users.username, username));
       });
     } finally {
@@ -104,10 +106,19 @@ function normalise(accounts: string[] | null): string[] | null {
   return accounts === null ? null : [...new Set(accounts)].sort();
 }
 
+/**
+ * Locks every admin row, in name order, before a change that may remove an admin: two such changes then
+ * run one after the other (and cannot deadlock), so two admins demoting each other at once cannot leave
+ * none. Returns the admins as they are once the lock is held.
+ */
+async function lockAdmins(db: Db): Promise<string[]> {
+  const rows = await db.select({ username: users.username }).from(users).where(eq(users.role, 'admin')).orderBy(asc(users.username)).for('update');
+  return rows.map((r) => r.username);
+}
+
 /** Keeps at least one stored admin, so the server never locks its owner out. */
-async function lastAdminGuard(db: Db, leaving: string): Promise<void> {
-  const [row] = await db.select({ n: count() }).from(users).where(eq(users.role, 'admin'));
-  if ((row?.n ?? 0) <= 1) {
+function lastAdminGuard(admins: string[], leaving: string): void {
+  if (admins.filter((a) => a !== leaving).length < 1) {
     throw new AppError('PRECONDITION_FAILED', `${leaving} is the last admin.`, { hint: 'Create another admin first.' });
   }
 }
