@@ -176,8 +176,9 @@ async function mcpCommand(config: Config, logger: Logger): Promise<void> {
   try {
     const { services, facts } = await createServices(config, logger);
     announceAdmin(facts.generatedAdmin, configuredUrl(config));
-    // Stdio has no login: the process acts as the configured user, with its stored role, else as a trader.
-    const principal: Principal = { name: config.mcpPrincipal, role: (await services.users.role(config.mcpPrincipal)) ?? 'trader' };
+    // Stdio has no login: the process acts as the configured user, with its stored role and account
+    // list, else as a trader on every account.
+    const principal: Principal = (await services.users.principal(config.mcpPrincipal)) ?? { name: config.mcpPrincipal, role: 'trader' };
     services.trading.startMatcher();
     services.portfolio.startSnapshots(config.portfolioSnapshotMinutes * 60_000);
     try {

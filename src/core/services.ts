@@ -3,7 +3,7 @@ import { count, eq } from 'drizzle-orm';
 import { AccountsService } from './accounts/accounts-service.js';
 import { BatchedAuditLog, type AuditLog } from './audit/audit-log.js';
 import { AdminPasswordFile } from './auth/admin-password-file.js';
-import { Authenticator } from './auth/authenticator.js';
+import { Authenticator, type AuthenticatorHooks } from './auth/authenticator.js';
 import { LoginGate } from './auth/login.js';
 import { LoginThrottle, type LoginThrottleOptions } from './auth/login-throttle.js';
 import { generatePassword, hashPassword } from './auth/passwords.js';
@@ -62,10 +62,12 @@ export interface ServiceOptions {
   ccxt?: (exchange: string) => CcxtOptions;
   /** The sim exchange's clock (tests pin it so that prices do not move between two calls). */
   simNow?: () => number;
-  /** The clock confirmation tokens expire by (tests move it past the 60 s lifetime). */
+  /** The clock confirmation tokens and human approvals expire by (tests move it past their lifetimes). */
   tokenClock?: () => number;
   /** Failed-login throttle settings (tests use a fake clock or small limits). */
   loginThrottle?: Partial<LoginThrottleOptions>;
+  /** Seams in login verification (tests hold a verification between its read and its cache write). */
+  authHooks?: AuthenticatorHooks;
 }
 
 export class StartupError extends Error {}
@@ -79,7 +81,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
     const vault = new Vault(key);
     await checkVaultKey(db, vault);
 
-    const auth = new Authenticator(db, config.apiUsername && config.apiPassword ? { username: config.apiUsername, password: config.apiPassword } : undefined);
+    const auth = new Authenticator(db, config.apiUsername && config.apiPassword ? { username: config.apiUsername, password: config.apiPassword } : undefined, options.authHooks);
     const adminPasswordFile = new AdminPasswordFile(config.dataDir);
     const generatedAdmin = config.apiUsername ? undefined : await ensureAdmin(db, adminPasswordFile);
     const login = new LoginGate(new LoginThrottle(options.loginThrottle), auth);

@@ -4,7 +4,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { channelsOf, pathParams, type AnyCommand, type ErrorCode } from '../../src/core/command/index.js';
 import { allCommands } from '../../src/tools/index.js';
-import { ADMIN_AUTH, drivers, testServer, type TestServer } from '../helpers/test-env.js';
+import { ADMIN_AUTH, basicHeader, drivers, testServer, type TestServer } from '../helpers/test-env.js';
 import { MCP_PAGE_LIMIT } from '../../src/core/pagination.js';
 
 type Outcome = 'ok' | ErrorCode;
@@ -208,6 +208,19 @@ const CASES: Case[] = [
   c('portfolio_get_history', 'unknown interval', { interval: '2m' }, 'VALIDATION_FAILED'),
   c('portfolio_get_performance', 'a day', { window: '24h' }, 'ok'),
   c('portfolio_get_performance', 'unknown window', { window: '1y' }, 'VALIDATION_FAILED'),
+  c('approvals_list_approvals', 'pending ones', { status: 'pending' }, 'ok'),
+  c('approvals_list_approvals', 'an unknown status', { status: 'maybe' }, 'VALIDATION_FAILED'),
+  c('approvals_get_approval', 'a parked order', async (ctx) => {
+    // A trader's order on an account that wants a person's approval for every order is parked.
+    await ctx.s.call('POST', '/accounts', { account_name: 'parity_approvals', connectors: [{ connector_name: 'sim' }] });
+    await ctx.s.call('PUT', '/accounts/parity_approvals/policy', { confirm_above_notional: '0', confirmation: 'human' });
+    await ctx.s.call('POST', '/users', { username: 'parity_trader', password: 'parity-trader-password', role: 'trader' });
+    const parked = await ctx.s.call('POST', '/trading/orders', await restingBuy(ctx, { account_name: 'parity_approvals' }), basicHeader('parity_trader', 'parity-trader-password'));
+    expect(parked.body.error?.code, JSON.stringify(parked.body)).toBe('CONFIRMATION_REQUIRED');
+    return { approval_id: parked.body.error.details.approval_id };
+  }, 'ok'),
+  c('approvals_get_approval', 'an unknown approval', { approval_id: 'apr_AAAAAAAAAAAAAAAA' }, 'NOT_FOUND'),
+  c('approvals_get_approval', 'a malformed id', { approval_id: 'nope' }, 'VALIDATION_FAILED'),
 ];
 
 /** The sim clock is pinned so that prices do not move between the REST and the MCP call. */
@@ -225,6 +238,8 @@ const REST_ONLY_CALLS: Record<string, Record<string, unknown>> = {
   users_delete_user: { username: 'admin' },
   safety_clear_kill_switch: {},
   safety_update_policy: { account_name: 'master_account', mode: 'disabled' },
+  approvals_approve_order: { approval_id: 'apr_AAAAAAAAAAAAAAAA' },
+  approvals_reject_order: { approval_id: 'apr_AAAAAAAAAAAAAAAA' },
 };
 
 const byName = new Map(allCommands.map((cmd) => [cmd.name, cmd]));

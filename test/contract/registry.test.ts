@@ -57,6 +57,10 @@ const VALID_MINIMAL: Record<string, Record<string, unknown>> = {
   safety_clear_kill_switch: {},
   safety_update_policy: { account_name: 'master_account' },
   audit_search_events: {},
+  approvals_list_approvals: {},
+  approvals_get_approval: { approval_id: 'apr_AAAAAAAAAAAAAAAA' },
+  approvals_approve_order: { approval_id: 'apr_AAAAAAAAAAAAAAAA' },
+  approvals_reject_order: { approval_id: 'apr_AAAAAAAAAAAAAAAA' },
 };
 
 const RISKS = ['read', 'write', 'destructive', 'admin'] as const;

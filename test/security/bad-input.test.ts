@@ -147,6 +147,8 @@ const BAD: Record<string, BadCase[]> = {
     { why: 'nothing to change', path: '/users/someone', body: {}, issue: 'role' },
     { why: 'short password', path: '/users/someone', body: { password: 'x' }, issue: 'password' },
     { why: 'unknown role', path: '/users/someone', body: { role: 'root' }, issue: 'role' },
+    { why: 'empty account list', path: '/users/someone', body: { accounts: [] }, issue: 'accounts' },
+    { why: 'malformed account name', path: '/users/someone', body: { accounts: ['a b'] }, issue: 'accounts.0' },
   ],
   users_delete_user: [
     { why: 'bad username', path: '/users/bad%20name', issue: 'username' },
@@ -265,6 +267,7 @@ const BAD: Record<string, BadCase[]> = {
     { why: 'bad pair pattern', path: '/accounts/master_account/policy', body: { denied_pairs: ['ETH/*'] }, issue: 'denied_pairs*' },
     { why: 'leverage 0', path: '/accounts/master_account/policy', body: { max_leverage: 0 }, issue: 'max_leverage' },
     { why: 'negative confirmation threshold', path: '/accounts/master_account/policy', body: { confirm_above_notional: -1 }, issue: 'confirm_above_notional' },
+    { why: 'unknown confirmation mode', path: '/accounts/master_account/policy', body: { confirmation: 'agent' }, issue: 'confirmation' },
   ],
   audit_search_events: [
     { why: 'bad channel', path: '/audit/events?channel=ws', issue: 'channel' },
@@ -293,6 +296,25 @@ const BAD: Record<string, BadCase[]> = {
     { why: 'unknown window', path: '/portfolio/performance?window=1y', issue: 'window' },
     { why: 'lowercase quote', path: '/portfolio/performance?quote=usdt', issue: 'quote' },
     { why: 'unknown key', path: '/portfolio/performance?since=0', issue: '(root)' },
+  ],
+  approvals_list_approvals: [
+    { why: 'unknown status', path: '/trading/approvals?status=maybe', issue: 'status' },
+    { why: 'a cursor this server did not issue', path: '/trading/approvals?cursor=garbage', issue: 'cursor' },
+    { why: 'limit 0', path: '/trading/approvals?limit=0', issue: 'limit' },
+    { why: 'unknown key', path: '/trading/approvals?requester=x', issue: '(root)' },
+  ],
+  approvals_get_approval: [
+    { why: 'not an approval id', path: '/trading/approvals/123', issue: 'approval_id' },
+    { why: 'oversized id', path: `/trading/approvals/apr_${long(100)}`, issue: 'approval_id' },
+  ],
+  approvals_approve_order: [
+    { why: 'not an approval id', path: '/trading/approvals/nope/approve', issue: 'approval_id' },
+    { why: 'reason too long', path: '/trading/approvals/apr_AAAAAAAAAAAAAAAA/approve', body: { reason: long(201) }, issue: 'reason' },
+    { why: 'empty reason', path: '/trading/approvals/apr_AAAAAAAAAAAAAAAA/approve', body: { reason: '  ' }, issue: 'reason' },
+  ],
+  approvals_reject_order: [
+    { why: 'not an approval id', path: '/trading/approvals/nope/reject', issue: 'approval_id' },
+    { why: 'reason not a string', path: '/trading/approvals/apr_AAAAAAAAAAAAAAAA/reject', body: { reason: 5 }, issue: 'reason' },
   ],
 };
 

@@ -158,6 +158,8 @@ describe.each(drivers())('exchange secrets on %s', (driver) => {
       '/safety/status?account_name=vaulted',
       '/audit/events?limit=1000',
       '/audit/events?account_name=vaulted',
+      '/trading/approvals',
+      '/trading/approvals/apr_AAAAAAAAAAAAAAAA',
     ];
     const NOT_200: Record<string, [number, string]> = {
       '/accounts/vaulted/balances?connector_name=binance': [503, 'UPSTREAM_UNAVAILABLE'],
@@ -246,6 +248,8 @@ describe.each(drivers())('exchange secrets on %s', (driver) => {
         safety_get_status: [{}, { account_name: 'vaulted' }],
         safety_set_kill_switch: [{ account_name: 'vaulted', reason: 'secrets check', cancel_open_orders: true }],
         audit_search_events: [{ limit: 1000 }, { account_name: 'vaulted' }],
+        approvals_list_approvals: [{}],
+        approvals_get_approval: [{ approval_id: 'apr_AAAAAAAAAAAAAAAA' }],
       };
       const { tools } = await client.listTools();
       expect(tools.map((t) => t.name).sort()).toEqual(Object.keys(args).sort());

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { AppError, toAppError } from './errors.js';
 import { NAME_MAX, NAME_PATTERN, type Registry } from './registry.js';
+import { checkAccountScope } from './scope.js';
 import { channelsOf, type AnyCommand, type CommandContext, type Guard, type Principal, type Risk, type Role } from './types.js';
 import type { AuditEvent } from '../audit/audit-log.js';
 import { journalInput } from '../audit/journal-input.js';
@@ -34,8 +35,10 @@ export async function execute(registry: Registry, name: string, rawInput: unknow
       });
     }
     checkPolicy(cmd, ctx);
+    checkAccountScope(cmd, rawInput, ctx.principal, 'raw');
     parsed = parseInput(cmd.input, rawInput);
     accepted = true;
+    checkAccountScope(cmd, parsed, ctx.principal, 'parsed');
     const input = parsed;
     const invoke = async () => {
       // A trading command's intent is journaled before anything is sent, inside the guards' lock, so

@@ -3,3 +3,4 @@ export * from './errors.js';
 export * from './registry.js';
 export * from './execute.js';
 export * from './json-schema.js';
+export * from './scope.js';

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { Services } from '../services.js';
 import type { Logger } from '../logger.js';
+import type { AccountScopeRule } from './scope.js';
 
 /**
  * What a command may do, from least to most dangerous. Drives the MCP annotations, read-only mode and
@@ -15,6 +16,11 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export interface Principal {
   name: string;
   role: Role;
+  /**
+   * The accounts this principal may see and trade; null or absent = all. Admins are never limited.
+   * Enforced once, in execute() (see scope.ts), for both faces.
+   */
+  accounts?: readonly string[] | null;
 }
 
 export interface HttpBinding {
@@ -81,6 +87,8 @@ export interface TradeIntent {
   positionAction?: 'open' | 'close';
   clientOrderId?: string;
   confirmationToken?: string;
+  /** The human approval this order is sent under (policy `confirmation: human`). */
+  approvalId?: string;
 }
 
 export interface CommandDefinition<I extends z.ZodObject = z.ZodObject, O extends z.ZodObject = z.ZodObject> {
@@ -103,6 +111,12 @@ export interface CommandDefinition<I extends z.ZodObject = z.ZodObject, O extend
   input: I;
   output: O;
   http: HttpBinding;
+  /**
+   * What an omitted account means, for a command that takes an optional account or lists accounts' data
+   * (see scope.ts): 'filtered' = the handler lists only the principal's accounts; 'named' = a principal
+   * limited to some accounts must name one; `{ default }` = this account is used.
+   */
+  accountScope?: AccountScopeRule;
   /** Declared by commands that trade: the guards check and journal the intent before the handler runs. */
   trade?: (input: z.output<I>) => TradeIntent;
   handler: (input: z.output<I>, ctx: CommandContext) => Promise<z.input<O>>;

@@ -5,6 +5,8 @@ import { accountPolicies, accounts, type AccountPolicyRow } from '../db/schema/i
 import { Decimal } from '../decimal.js';
 
 export type TradingMode = 'disabled' | 'paper' | 'live';
+/** token: the caller confirms with a preview token (or the client's person through elicitation); human: another principal approves over REST. */
+export type ConfirmationMode = 'token' | 'human';
 
 /** An account's policy with its defaults filled in. Notional values are USDT, as Decimals. */
 export interface Policy {
@@ -21,6 +23,7 @@ export interface Policy {
   max_orders_per_minute: number | null;
   duplicate_window_seconds: number | null;
   confirm_above_notional: Decimal | null;
+  confirmation: ConfirmationMode;
   updated_by: string | null;
   updated_at: Date | null;
 }
@@ -37,6 +40,7 @@ export interface PolicyPatch {
   max_orders_per_minute?: number | null;
   duplicate_window_seconds?: number | null;
   confirm_above_notional?: string | null;
+  confirmation?: ConfirmationMode;
 }
 
 export function defaultPolicy(account: string): Policy {
@@ -53,6 +57,7 @@ export function defaultPolicy(account: string): Policy {
     max_orders_per_minute: null,
     duplicate_window_seconds: null,
     confirm_above_notional: null,
+    confirmation: 'token',
     updated_by: null,
     updated_at: null,
   };
@@ -74,6 +79,7 @@ function fromRow(r: AccountPolicyRow): Policy {
     max_orders_per_minute: r.maxOrdersPerMinute,
     duplicate_window_seconds: r.duplicateWindowSeconds,
     confirm_above_notional: dec(r.confirmAboveNotional),
+    confirmation: r.confirmation,
     updated_by: r.updatedBy,
     updated_at: r.updatedAt,
   };
@@ -106,6 +112,7 @@ export class PolicyStore {
       maxOrdersPerMinute: next.max_orders_per_minute,
       duplicateWindowSeconds: next.duplicate_window_seconds,
       confirmAboveNotional: next.confirm_above_notional?.toFixed() ?? null,
+      confirmation: next.confirmation,
       updatedBy: by,
       updatedAt: new Date(),
     };
@@ -133,6 +140,7 @@ export function applyPatch(p: Policy, patch: PolicyPatch): Policy {
   if (patch.max_orders_per_minute !== undefined) next.max_orders_per_minute = patch.max_orders_per_minute;
   if (patch.duplicate_window_seconds !== undefined) next.duplicate_window_seconds = patch.duplicate_window_seconds;
   if (patch.confirm_above_notional !== undefined) next.confirm_above_notional = dec(patch.confirm_above_notional);
+  if (patch.confirmation !== undefined) next.confirmation = patch.confirmation;
   if (next.mode === 'live') {
     const switching = p.mode !== 'live';
     if ((switching && patch.max_order_notional === undefined) || !next.order_cap_decided) {

@@ -25,7 +25,8 @@ export class RiskGuard implements Guard {
     if (ctx.askHuman && !(t.clientOrderId && (await this.#exists(t.account, t.clientOrderId)))) {
       const early = await this.safety.assess(t, ctx.principal);
       this.#refuse(early.checks);
-      if (needsConfirmation(t, early.policy, early.value, ctx.principal.role)) {
+      // In `human` mode the person at the client does not count: another principal approves over REST (approvals.ts).
+      if (early.policy.confirmation !== 'human' && needsConfirmation(t, early.policy, early.value, ctx.principal.role)) {
         const worth = early.value?.notional_usdt?.toFixed(2);
         approved = await ctx.askHuman({ message: confirmationMessage(t, worth ?? 'unknown'), summary: summaryOf(t, worth) });
         if (!approved) {
@@ -57,6 +58,11 @@ export class RiskGuard implements Guard {
         fingerprint: a.fingerprint,
       };
       this.#refuse(a.checks);
+      if (a.policy.confirmation === 'human' && needsConfirmation(t, a.policy, a.value, ctx.principal.role)) {
+        const approvalId = await this.safety.approvals.redeemOrPark(t, ctx.principal, ctx.surface.channel, a.value?.notional_usdt ?? null, a.policy.confirm_above_notional!);
+        ctx.journal.detail = { confirmation: 'human', approval_id: approvalId };
+        return next();
+      }
       if (!approved && needsConfirmation(t, a.policy, a.value, ctx.principal.role)) {
         if (ctx.askHuman) {
           // The amount moved above the threshold after the person was asked: ask again rather than guess.

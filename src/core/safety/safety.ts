@@ -10,6 +10,7 @@ import type { AccountsService } from '../accounts/accounts-service.js';
 import type { Valuation } from '../portfolio/valuation.js';
 import type { TradingService } from '../trading/trading-service.js';
 import { AccountLocks } from './account-locks.js';
+import { Approvals } from './approvals.js';
 import { evaluate, fingerprintOf, needsConfirmation, type Check } from './checks.js';
 import { ConfirmationTokens, orderBinding } from './confirmations.js';
 import { Journal } from './journal.js';
@@ -40,6 +41,7 @@ export class Safety {
   readonly journal: Journal;
   readonly tokens: ConfirmationTokens;
   readonly locks: AccountLocks;
+  readonly approvals: Approvals;
 
   constructor(
     database: Database,
@@ -56,6 +58,7 @@ export class Safety {
     this.killSwitches = new KillSwitches(this.db);
     this.journal = new Journal(this.db);
     this.tokens = new ConfirmationTokens(tokenClock);
+    this.approvals = new Approvals(this.db, tokenClock);
   }
 
   /** Every check for this intent, evaluated now, without changing anything. */

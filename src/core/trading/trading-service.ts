@@ -248,24 +248,26 @@ export class TradingService {
     return p ?? null;
   }
 
-  async get(account: string | undefined, idOrClientId: string): Promise<OrderRow> {
+  /** `within`: only orders of these accounts (a principal's account scope); null = any account. */
+  async get(account: string | undefined, idOrClientId: string, within: readonly string[] | null = null): Promise<OrderRow> {
     const match = or(eq(orders.id, idOrClientId), eq(orders.clientOrderId, idOrClientId))!;
-    const rows = await this.db.select().from(orders).where(account ? and(match, eq(orders.accountName, account)) : match).limit(2);
+    const rows = await this.db.select().from(orders).where(and(match, account ? eq(orders.accountName, account) : undefined, within ? inArray(orders.accountName, [...within]) : undefined)).limit(2);
     if (rows.length === 0) throw new AppError('NOT_FOUND', `There is no order ${idOrClientId}${account ? ` on ${account}` : ''}.`, { hint: 'List orders with trading_list_orders.' });
     if (rows.length > 1) throw new AppError('CONFLICT', `${idOrClientId} names orders on several accounts.`, { hint: 'Pass account_name too.' });
     return rows[0]!;
   }
 
-  async cancel(account: string | undefined, idOrClientId: string): Promise<OrderRow> {
-    const order = await this.get(account, idOrClientId);
+  async cancel(account: string | undefined, idOrClientId: string, within: readonly string[] | null = null): Promise<OrderRow> {
+    const order = await this.get(account, idOrClientId, within);
     const info = await this.connectors.info(order.connectorName);
     if (info.kind === 'exchange') return this.#locks.run(order.accountName, () => this.live.cancel(order));
     return this.#locks.run(order.accountName, () => this.engine.cancel(order.id));
   }
 
-  async list(f: { account_name?: string; connector_name?: string; trading_pair?: string; status?: 'active' | 'all' | OrderRow['status']; limit: number; cursor?: string }) {
+  async list(f: { account_name?: string; accounts?: readonly string[] | null; connector_name?: string; trading_pair?: string; status?: 'active' | 'all' | OrderRow['status']; limit: number; cursor?: string }) {
     const conds: SQL[] = [];
     if (f.account_name) conds.push(eq(orders.accountName, f.account_name));
+    if (f.accounts) conds.push(inArray(orders.accountName, [...f.accounts]));
     if (f.connector_name) conds.push(eq(orders.connectorName, f.connector_name));
     if (f.trading_pair) conds.push(eq(orders.tradingPair, f.trading_pair));
     const status = f.status ?? 'active';
@@ -280,9 +282,10 @@ export class TradingService {
     return { data: page, pagination: { limit: f.limit, has_more: more, next_cursor: more && last ? encodeCursor(last.createdAt, last.id) : null } };
   }
 
-  async fills(f: { account_name?: string; connector_name?: string; trading_pair?: string; order_id?: string; limit: number; cursor?: string }) {
+  async fills(f: { account_name?: string; accounts?: readonly string[] | null; connector_name?: string; trading_pair?: string; order_id?: string; limit: number; cursor?: string }) {
     const conds: SQL[] = [];
     if (f.account_name) conds.push(eq(fills.accountName, f.account_name));
+    if (f.accounts) conds.push(inArray(fills.accountName, [...f.accounts]));
     if (f.connector_name) conds.push(eq(fills.connectorName, f.connector_name));
     if (f.trading_pair) conds.push(eq(fills.tradingPair, f.trading_pair));
     if (f.order_id) conds.push(eq(fills.orderId, f.order_id));
@@ -296,9 +299,10 @@ export class TradingService {
     return { data: page, pagination: { limit: f.limit, has_more: more, next_cursor: more ? String(page[page.length - 1]!.id) : null } };
   }
 
-  async positions(f: { account_name?: string; connector_name?: string; trading_pair?: string }) {
+  async positions(f: { account_name?: string; accounts?: readonly string[] | null; connector_name?: string; trading_pair?: string }) {
     const conds: SQL[] = [ne(positions.amount, '0')];
     if (f.account_name) conds.push(eq(positions.accountName, f.account_name));
+    if (f.accounts) conds.push(inArray(positions.accountName, [...f.accounts]));
     if (f.connector_name) conds.push(eq(positions.connectorName, f.connector_name));
     if (f.trading_pair) conds.push(eq(positions.tradingPair, f.trading_pair));
     const rows = await this.db.select().from(positions).where(and(...conds)).orderBy(positions.accountName, positions.connectorName, positions.tradingPair);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineCommand } from '../../core/command/index.js';
+import { defineCommand, inScope } from '../../core/command/index.js';
 import { pageOf, paginated } from '../../core/schema.js';
 import { AccountOut } from './schemas.js';
 import { pageLimit, PageCursor, PageLimit } from '../../core/pagination.js';
@@ -13,8 +13,9 @@ export const listAccounts = defineCommand({
   risk: 'read',
   idempotent: true,
   openWorld: false,
+  accountScope: 'filtered',
   input: z.strictObject({ limit: PageLimit, cursor: PageCursor }),
   output: paginated(AccountOut),
   http: { method: 'GET', path: '/accounts' },
-  handler: async (input, ctx) => pageOf(await ctx.services.accounts.list(), pageLimit(input.limit, ctx), input.cursor),
+  handler: async (input, ctx) => pageOf((await ctx.services.accounts.list()).filter((a) => inScope(ctx.principal, a.account_name)), pageLimit(input.limit, ctx), input.cursor),
 });

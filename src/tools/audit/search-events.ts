@@ -1,6 +1,6 @@
-import { and, desc, eq, gte, lt, lte, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, isNull, lt, lte, or, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
-import { defineCommand } from '../../core/command/index.js';
+import { defineCommand, scopeList } from '../../core/command/index.js';
 import { auditEvents } from '../../core/db/schema/index.js';
 import { AccountName, IdCursor, paginated, TimeIn } from '../../core/schema.js';
 import { pageLimit, PageLimit } from '../../core/pagination.js';
@@ -16,6 +16,7 @@ export const searchEvents = defineCommand({
   risk: 'read',
   idempotent: true,
   openWorld: false,
+  accountScope: 'filtered',
   input: z.strictObject({
     account_name: AccountName.optional(),
     principal: Name.optional().describe('The user or agent that made the call.'),
@@ -47,6 +48,9 @@ export const searchEvents = defineCommand({
   handler: async (f, ctx) => {
     const conds: SQL[] = [];
     if (f.account_name) conds.push(eq(auditEvents.accountName, f.account_name));
+    // A principal limited to some accounts sees the events of those accounts, and its own calls that named none.
+    const scope = scopeList(ctx.principal);
+    if (scope) conds.push(or(inArray(auditEvents.accountName, scope), and(isNull(auditEvents.accountName), eq(auditEvents.principal, ctx.principal.name)))!);
     if (f.principal) conds.push(eq(auditEvents.principal, f.principal));
     if (f.command) conds.push(eq(auditEvents.command, f.command));
     if (f.outcome) conds.push(eq(auditEvents.outcome, f.outcome));

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineCommand } from '../../core/command/index.js';
+import { defineCommand, scopeList } from '../../core/command/index.js';
 import { Decimal } from '../../core/decimal.js';
 import { dec, PortfolioFilter } from './schemas.js';
 
@@ -12,6 +12,7 @@ export const getPortfolioBalances = defineCommand({
   risk: 'read',
   idempotent: true,
   openWorld: true,
+  accountScope: 'filtered',
   input: z.strictObject(PortfolioFilter),
   output: z.object({
     quote: z.string(),
@@ -36,7 +37,7 @@ export const getPortfolioBalances = defineCommand({
   http: { method: 'GET', path: '/portfolio/balances' },
   handler: async (input, ctx) => {
     const quote = input.quote ?? 'USDT';
-    const state = await ctx.services.portfolio.state(input, quote);
+    const state = await ctx.services.portfolio.state({ ...input, account_names: input.account_names ?? scopeList(ctx.principal) ?? undefined }, quote);
     const byAccount = new Map<string, typeof state>();
     for (const s of state) byAccount.set(s.account_name, [...(byAccount.get(s.account_name) ?? []), s]);
     const total = state.reduce((s, c) => s.plus(c.total_value), new Decimal(0));

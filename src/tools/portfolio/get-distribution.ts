@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineCommand } from '../../core/command/index.js';
+import { defineCommand, scopeList } from '../../core/command/index.js';
 import { Decimal } from '../../core/decimal.js';
 import { PortfolioFilter } from './schemas.js';
 
@@ -11,6 +11,7 @@ export const getDistribution = defineCommand({
   risk: 'read',
   idempotent: true,
   openWorld: true,
+  accountScope: 'filtered',
   input: z.strictObject(PortfolioFilter),
   output: z.object({
     quote: z.string(),
@@ -21,7 +22,7 @@ export const getDistribution = defineCommand({
   http: { method: 'GET', path: '/portfolio/distribution' },
   handler: async (input, ctx) => {
     const quote = input.quote ?? 'USDT';
-    const state = await ctx.services.portfolio.state(input, quote);
+    const state = await ctx.services.portfolio.state({ ...input, account_names: input.account_names ?? scopeList(ctx.principal) ?? undefined }, quote);
     const priced = new Map<string, { amount: Decimal; value: Decimal }>();
     const unpriced = new Map<string, Decimal>();
     for (const c of state) {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AppError, defineCommand } from '../../core/command/index.js';
+import { AppError, defineCommand, scopeList } from '../../core/command/index.js';
 import { iso, QueryInt, TimeIn } from '../../core/schema.js';
 import { PortfolioFilter } from './schemas.js';
 
@@ -14,6 +14,7 @@ export const getHistory = defineCommand({
   risk: 'read',
   idempotent: true,
   openWorld: false,
+  accountScope: 'filtered',
   input: z.strictObject({
     account_names: PortfolioFilter.account_names,
     connector_names: PortfolioFilter.connector_names,
@@ -34,7 +35,7 @@ export const getHistory = defineCommand({
     const end = input.end_time ?? Date.now();
     const start = input.start_time ?? end - 7 * 86_400_000;
     if (start > end) throw new AppError('VALIDATION_FAILED', 'Invalid input: start_time is after end_time.', { details: { issues: [{ path: 'start_time', message: 'must not be after end_time' }] } });
-    const h = await ctx.services.portfolio.history(input, INTERVALS[interval], start, end, input.limit ?? 500);
+    const h = await ctx.services.portfolio.history({ ...input, account_names: input.account_names ?? scopeList(ctx.principal) ?? undefined }, INTERVALS[interval], start, end, input.limit ?? 500);
     // The latest points are kept, so the page before ends just before the first one.
     const first = h.points[0];
     return {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineCommand } from '../../core/command/index.js';
+import { defineCommand, scopeList } from '../../core/command/index.js';
 import { dec, PortfolioFilter } from './schemas.js';
 
 const WINDOWS = { '1h': 3_600_000, '24h': 86_400_000, '7d': 7 * 86_400_000, '30d': 30 * 86_400_000, '90d': 90 * 86_400_000, all: Number.POSITIVE_INFINITY } as const;
@@ -13,6 +13,7 @@ export const getPerformance = defineCommand({
   risk: 'read',
   idempotent: true,
   openWorld: true,
+  accountScope: 'filtered',
   input: z.strictObject({ ...PortfolioFilter, window: z.enum(Object.keys(WINDOWS) as [keyof typeof WINDOWS]).optional().describe('Window ending now (default 24h).') }),
   output: z.object({
     window: z.string(),
@@ -31,7 +32,7 @@ export const getPerformance = defineCommand({
     const window = input.window ?? '24h';
     const quote = input.quote ?? 'USDT';
     const span = WINDOWS[window];
-    const p = await ctx.services.portfolio.performance(input, Number.isFinite(span) ? Date.now() - span : 0, quote);
+    const p = await ctx.services.portfolio.performance({ ...input, account_names: input.account_names ?? scopeList(ctx.principal) ?? undefined }, Number.isFinite(span) ? Date.now() - span : 0, quote);
     return {
       window,
       quote,

@@ -12,6 +12,7 @@ export const clearKillSwitch = defineCommand({
   idempotent: true,
   openWorld: false,
   channels: ['rest'],
+  accountScope: 'named',
   input: z.strictObject({ account_name: AccountName.optional().describe('The account whose switch to clear; omit for the global switch.') }),
   output: z.object({ cleared: KillSwitchOut.nullable().describe('The switch that was on, or null if none was.') }),
   http: { method: 'POST', path: '/safety/kill-switch/clear' },

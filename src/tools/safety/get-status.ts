@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineCommand } from '../../core/command/index.js';
+import { defineCommand, inScope } from '../../core/command/index.js';
 import { AccountName } from '../../core/schema.js';
 import { KillSwitchOut, PolicyOut, killSwitchView, policyView } from './schemas.js';
 
@@ -12,6 +12,7 @@ export const getStatus = defineCommand({
   risk: 'read',
   idempotent: true,
   openWorld: false,
+  accountScope: 'filtered',
   input: z.strictObject({ account_name: AccountName.optional().describe('Only this account (default: all).') }),
   output: z.object({
     global_kill_switch: KillSwitchOut.nullable(),
@@ -30,7 +31,13 @@ export const getStatus = defineCommand({
   }),
   http: { method: 'GET', path: '/safety/status' },
   handler: async (input, ctx) => {
-    const s = await ctx.services.safety.status(input.account_name);
+    const all = await ctx.services.safety.status(input.account_name);
+    // A principal limited to some accounts sees only theirs, and only denials on them or its own.
+    const s = {
+      ...all,
+      accounts: all.accounts.filter((a) => inScope(ctx.principal, a.policy.account_name)),
+      denials: all.denials.filter((d) => inScope(ctx.principal, d.account_name) || (d.account_name === null && d.principal === ctx.principal.name)),
+    };
     return {
       global_kill_switch: s.global ? killSwitchView(s.global) : null,
       accounts: s.accounts.map((a) => ({

@@ -31,6 +31,7 @@ export const PolicyOut = z.object({
   max_orders_per_minute: z.number().int().nullable(),
   duplicate_window_seconds: z.number().int().nullable(),
   confirm_above_notional: z.number().nullable().describe('Orders worth more USDT than this need a person\'s confirmation (admins excepted).'),
+  confirmation: z.enum(['token', 'human']).describe('token: the caller confirms with a preview token; human: a different person approves the order over REST.'),
   updated_by: z.string().nullable(),
   updated_at: z.string().nullable(),
 });

@@ -12,6 +12,7 @@ export const setKillSwitch = defineCommand({
   risk: 'write',
   idempotent: true,
   openWorld: true,
+  accountScope: 'named',
   input: z.strictObject({
     account_name: AccountName.optional().describe('The account to stop; omit for the global switch (all accounts).'),
     reason: Reason.describe(`Why, in a sentence (at most ${REASON_MAX} characters): shown to whoever clears it.`),

@@ -29,6 +29,10 @@ export const updatePolicy = defineCommand({
     max_orders_per_minute: z.number().int().min(1).max(10_000).nullable().optional(),
     duplicate_window_seconds: z.number().int().min(1).max(86_400).nullable().optional().describe('Refuse an identical order repeated within this many seconds.'),
     confirm_above_notional: NonNegativeDecimalIn.nullable().optional().describe('Orders worth more than this (USDT) need a person\'s confirmation; 0 = every order; null = none. Admins are exempt.'),
+    confirmation: z
+      .enum(['token', 'human'])
+      .optional()
+      .describe('How such an order is confirmed. token (default): a preview token, or the person at the MCP client when it can be asked. human: the order is parked as a pending approval that a different user with the admin role approves or rejects over REST (POST /trading/approvals/{approval_id}/approve) within 15 minutes; the caller cannot approve its own order.'),
   }),
   output: PolicyOut,
   http: { method: 'PUT', path: '/accounts/{account_name}/policy' },

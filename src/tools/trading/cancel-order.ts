@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineCommand } from '../../core/command/index.js';
+import { defineCommand, scopeList } from '../../core/command/index.js';
 import { orderView } from '../../core/trading/order-view.js';
 import { OrderOut, OrderRef } from './schemas.js';
 
@@ -11,13 +11,15 @@ export const cancelOrder = defineCommand({
   risk: 'write',
   idempotent: false,
   openWorld: true,
+  accountScope: 'filtered',
   input: z.strictObject(OrderRef),
   output: z.object({ order: OrderOut }),
   http: { method: 'DELETE', path: '/trading/orders/{order_id}' },
   handler: async (input, ctx) => {
     // Found first so that the journal row names the order's account even when the cancel is refused.
-    const order = await ctx.services.trading.get(input.account_name, input.order_id);
+    const within = scopeList(ctx.principal);
+    const order = await ctx.services.trading.get(input.account_name, input.order_id, within);
     ctx.journal = { ...ctx.journal, accountName: order.accountName };
-    return { order: orderView(await ctx.services.trading.cancel(order.accountName, order.id)) };
+    return { order: orderView(await ctx.services.trading.cancel(order.accountName, order.id, within)) };
   },
 });

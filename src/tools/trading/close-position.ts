@@ -13,6 +13,7 @@ export const closePosition = defineCommand({
   risk: 'destructive',
   idempotent: false,
   openWorld: true,
+  accountScope: { default: DEFAULT_ACCOUNT },
   input: z.strictObject({
     account_name: AccountName.optional().describe('Account holding the position (default "master_account").'),
     connector_name: Connector,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineCommand } from '../../core/command/index.js';
+import { defineCommand, scopeList } from '../../core/command/index.js';
 import { fillView, orderView } from '../../core/trading/order-view.js';
 import { FillOut, OrderOut, OrderRef } from './schemas.js';
 
@@ -11,11 +11,12 @@ export const getOrder = defineCommand({
   risk: 'read',
   idempotent: true,
   openWorld: false,
+  accountScope: 'filtered',
   input: z.strictObject(OrderRef),
   output: z.object({ order: OrderOut, fills: z.array(FillOut) }),
   http: { method: 'GET', path: '/trading/orders/{order_id}' },
   handler: async (input, ctx) => {
-    const order = await ctx.services.trading.get(input.account_name, input.order_id);
+    const order = await ctx.services.trading.get(input.account_name, input.order_id, scopeList(ctx.principal));
     ctx.journal = { ...ctx.journal, accountName: order.accountName };
     const fills = await ctx.services.trading.fills({ order_id: order.id, limit: 1000 });
     return { order: orderView(order), fills: fills.data.reverse().map(fillView) };

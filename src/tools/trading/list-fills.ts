@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineCommand } from '../../core/command/index.js';
+import { defineCommand, scopeList } from '../../core/command/index.js';
 import { IdCursor, paginated, Text } from '../../core/schema.js';
 import { fillView } from '../../core/trading/order-view.js';
 import { FillOut, Filters } from './schemas.js';
@@ -13,11 +13,12 @@ export const listFills = defineCommand({
   risk: 'read',
   idempotent: true,
   openWorld: false,
+  accountScope: 'filtered',
   input: z.strictObject({ ...Filters, order_id: Text({ min: 1, max: 80 }).optional().describe('Only the fills of this order.'), limit: PageLimit, cursor: IdCursor.describe("The previous page's pagination.next_cursor.") }),
   output: paginated(FillOut),
   http: { method: 'GET', path: '/trading/history' },
   handler: async (input, ctx) => {
-    const page = await ctx.services.trading.fills({ ...input, limit: pageLimit(input.limit, ctx) });
+    const page = await ctx.services.trading.fills({ ...input, accounts: scopeList(ctx.principal), limit: pageLimit(input.limit, ctx) });
     return { data: page.data.map(fillView), pagination: page.pagination };
   },
 });

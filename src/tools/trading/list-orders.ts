@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineCommand } from '../../core/command/index.js';
+import { defineCommand, scopeList } from '../../core/command/index.js';
 import { paginated } from '../../core/schema.js';
 import { orderView } from '../../core/trading/order-view.js';
 import { Filters, OrderCursor, OrderOut, OrderStatus } from './schemas.js';
@@ -13,6 +13,7 @@ export const listOrders = defineCommand({
   risk: 'read',
   idempotent: true,
   openWorld: false,
+  accountScope: 'filtered',
   input: z.strictObject({
     ...Filters,
     status: z.union([z.enum(['active', 'all']), OrderStatus]).optional().describe('"active" (default), "all", or one status.'),
@@ -22,7 +23,7 @@ export const listOrders = defineCommand({
   output: paginated(OrderOut),
   http: { method: 'GET', path: '/trading/orders' },
   handler: async (input, ctx) => {
-    const page = await ctx.services.trading.list({ ...input, limit: pageLimit(input.limit, ctx) });
+    const page = await ctx.services.trading.list({ ...input, accounts: scopeList(ctx.principal), limit: pageLimit(input.limit, ctx) });
     return { data: page.data.map(orderView), pagination: page.pagination };
   },
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineCommand } from '../../core/command/index.js';
+import { defineCommand, scopeList } from '../../core/command/index.js';
 import { positionView } from '../../core/trading/order-view.js';
 import { Filters, PositionOut } from './schemas.js';
 
@@ -11,8 +11,9 @@ export const listPositions = defineCommand({
   risk: 'read',
   idempotent: true,
   openWorld: true,
+  accountScope: 'filtered',
   input: z.strictObject(Filters),
   output: z.object({ data: z.array(PositionOut) }),
   http: { method: 'GET', path: '/trading/positions' },
-  handler: async (input, ctx) => ({ data: (await ctx.services.trading.positions(input)).map((p) => positionView(p.row, p.mark, p.unrealized)) }),
+  handler: async (input, ctx) => ({ data: (await ctx.services.trading.positions({ ...input, accounts: scopeList(ctx.principal) })).map((p) => positionView(p.row, p.mark, p.unrealized)) }),
 });

@@ -1,23 +1,25 @@
 import { z } from 'zod';
 import { defineCommand } from '../../core/command/index.js';
 import { fillView, orderView } from '../../core/trading/order-view.js';
-import { ConfirmationToken, DEFAULT_ACCOUNT, FillOut, OrderFields, OrderOut, orderIntent, priceRule } from './schemas.js';
+import { ApprovalId, ConfirmationToken, DEFAULT_ACCOUNT, FillOut, OrderFields, OrderOut, orderIntent, priceRule } from './schemas.js';
 
 export const placeOrder = defineCommand({
   name: 'trading_place_order',
   group: 'trading',
   title: 'Place order',
   description:
-    'Places a market, limit or limit_maker order; returns it with its immediate fills. amount is in the base asset, rounded down to the market\'s step; a limit order that does not fill at once rests. A client_order_id makes a retry safe: the same id returns the first order. Guardrails are checked at execution; above the confirmation threshold an order needs the user\'s approval or a confirmation_token from trading_preview_order.',
+    'Places a market, limit or limit_maker order; returns it with its immediate fills. amount is in the base asset, rounded down to the market\'s step; a limit order that does not fill at once rests. A client_order_id makes a retry safe: the same id returns the first order. Guardrails are checked at execution; above the confirmation threshold an order needs the user\'s approval or a confirmation_token from trading_preview_order; if it is parked for a person\'s approval (approval_id), send it again with that approval_id once a person approved it.',
   risk: 'destructive',
   idempotent: false,
   openWorld: true,
+  accountScope: { default: DEFAULT_ACCOUNT },
   input: z
     .strictObject({
       ...OrderFields,
       client_order_id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, "_" and "-", at most 64').optional().describe('Your id for this order (letters, digits, _ and -, up to 64); a retry with the same id returns the original order.'),
       // null is what a preview answers when no token is needed; echoed back, it means none.
       confirmation_token: ConfirmationToken.nullish().describe(`${ConfirmationToken.description} null means none.`),
+      approval_id: ApprovalId.optional(),
     })
     .superRefine(priceRule),
   output: z.object({
@@ -27,10 +29,10 @@ export const placeOrder = defineCommand({
     book_source: z.string().nullable().describe('The book the order filled against; "sim" when a paper connector\'s exchange was unreachable.'),
   }),
   http: { method: 'POST', path: '/trading/orders', successStatus: 201 },
-  trade: (input) => ({ ...orderIntent(input), clientOrderId: input.client_order_id, confirmationToken: input.confirmation_token ?? undefined }),
+  trade: (input) => ({ ...orderIntent(input), clientOrderId: input.client_order_id, confirmationToken: input.confirmation_token ?? undefined, approvalId: input.approval_id }),
   handler: async (input, ctx) => {
     const { trading } = ctx.services;
-    const { confirmation_token: _token, ...order } = input;
+    const { confirmation_token: _token, approval_id: _approval, ...order } = input;
     const result = await trading.place({ ...order, account_name: input.account_name ?? DEFAULT_ACCOUNT });
     const fills = await trading.fills({ order_id: result.order.id, limit: 1000 });
     return { order: orderView(result.order), fills: fills.data.reverse().map(fillView), replayed: result.replayed, book_source: result.book_source };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineCommand, type AppError } from '../../core/command/index.js';
 import type { Check } from '../../core/safety/checks.js';
-import { OrderFields, OrderOut, orderIntent, priceRule } from './schemas.js';
+import { DEFAULT_ACCOUNT, OrderFields, OrderOut, orderIntent, priceRule } from './schemas.js';
 
 const num = (d: { toNumber(): number } | null | undefined) => (d ? d.toNumber() : null);
 
@@ -14,6 +14,7 @@ export const previewOrder = defineCommand({
   risk: 'read',
   idempotent: true,
   openWorld: true,
+  accountScope: { default: DEFAULT_ACCOUNT },
   input: z.strictObject(OrderFields).superRefine(priceRule),
   output: z.object({
     ...OrderOut.pick({ account_name: true, connector_name: true, trading_pair: true, side: true, order_type: true, amount: true, price: true }).shape,
@@ -36,7 +37,7 @@ export const previewOrder = defineCommand({
     ),
     would_be_refused: z.boolean().describe('True when a check above fails: placing this order now would be refused.'),
     confirmation_required: z.boolean(),
-    confirmation_token: z.string().nullable().describe('Pass to trading_place_order with the same fields; null when not needed or the order would be refused.'),
+    confirmation_token: z.string().nullable().describe('Pass to trading_place_order with the same fields; null when not needed, when the order would be refused, or when a different person must approve it (placing it then parks it for approval).'),
     token_expires_at: z.string().nullable(),
     remaining_24h_notional: z.number().nullable().describe('USDT left in the 24 h budget before this order; null when there is no 24 h cap.'),
   }),
@@ -51,7 +52,8 @@ export const previewOrder = defineCommand({
     const refusal = await trading.check({ ...input, account_name: t.account });
     const checks = [...a.checks, ...executionChecks(refusal)].map((c) => ({ ...c, code: c.ok ? null : c.code }));
     const refused = checks.some((c) => !c.ok);
-    const token = a.confirmation_required && !refused ? safety.issueToken(a.intent, ctx.principal) : null;
+    // A token would not help where a different person must approve (policy confirmation "human").
+    const token = a.confirmation_required && !refused && a.policy.confirmation !== 'human' ? safety.issueToken(a.intent, ctx.principal) : null;
     return {
       account_name: t.account,
       connector_name: t.connector,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { TradeIntent } from '../../core/command/index.js';
 import type { PlaceOrder } from '../../core/trading/trading-service.js';
+import { APPROVAL_ID_RE } from '../../core/safety/approvals.js';
 import { AccountName, ConnectorName, PositiveDecimalIn, Text, TradingPair } from '../../core/schema.js';
 import { Connector } from '../fields.js';
 
@@ -94,6 +95,11 @@ export const DEFAULT_ACCOUNT = 'master_account';
 
 export const ConfirmationToken = Text({ min: 1, max: 400 })
   .describe('The confirmation_token trading_preview_order returned for this exact order, when the order needs a confirmation; valid once, for 60 s. A token that is passed must match the order even when none is needed.');
+
+export const ApprovalId = z
+  .string()
+  .regex(APPROVAL_ID_RE, 'an approval id like apr_…')
+  .describe('The approval a person granted for this exact order (accounts whose policy asks for a human approval); used once.');
 
 /** The order fields the guards check, shared by placing and previewing so both see the same order. */
 export function orderIntent(o: Omit<PlaceOrder, 'account_name' | 'client_order_id'> & { account_name?: string }): TradeIntent {

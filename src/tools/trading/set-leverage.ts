@@ -12,6 +12,7 @@ export const setLeverage = defineCommand({
   risk: 'write',
   idempotent: true,
   openWorld: false,
+  accountScope: { default: DEFAULT_ACCOUNT },
   input: z.strictObject({
     account_name: AccountName.optional().describe('Account (default "master_account").'),
     connector_name: ConnectorName.describe('A perpetual connector, e.g. "sim_perpetual".'),

@@ -6,7 +6,7 @@ export const listUsers = defineCommand({
   name: 'users_list_users',
   group: 'users',
   title: 'List users',
-  description: 'Lists the users allowed to call this server, with their roles. Admin only, REST only.',
+  description: 'Lists the users allowed to call this server, with their roles and account limits. Admin only, REST only.',
   risk: 'admin',
   idempotent: true,
   openWorld: false,

@@ -6,3 +6,4 @@ export * from './trading.js';
 export * from './portfolio.js';
 export * from './candles.js';
 export * from './safety.js';
+export * from './approvals.js';

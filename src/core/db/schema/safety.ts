@@ -21,6 +21,8 @@ export const accountPolicies = pgTable('account_policies', {
   maxOrdersPerMinute: integer('max_orders_per_minute'),
   duplicateWindowSeconds: integer('duplicate_window_seconds'),
   confirmAboveNotional: numeric('confirm_above_notional', { precision: 38, scale: 18 }),
+  /** Who confirms an order above the threshold: the caller with a preview token, or another person over REST. */
+  confirmation: text('confirmation', { enum: ['token', 'human'] }).notNull().default('token'),
   updatedBy: text('updated_by').notNull(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });

@@ -1,1 +1,0 @@
-ALTER TABLE "audit_events" ALTER COLUMN "notional" SET DATA TYPE numeric;

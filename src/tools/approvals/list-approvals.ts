@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { defineCommand } from '../../core/command/index.js';
+import { Limit, paginated } from '../../core/schema.js';
+import { ApprovalOut, ApprovalStatus } from './schemas.js';
+
+export const listApprovals = defineCommand({
+  name: 'approvals_list_approvals',
+  group: 'approvals',
+  title: 'List approvals',
+  description:
+    'Lists the orders parked for a person\'s approval (accounts whose policy sets confirmation "human"), newest first: yours, or everyone\'s for an admin. A pending approval can only be decided by a different person over the REST API; you cannot approve it. When one is approved, send exactly the same order again with its approval_id.',
+  risk: 'read',
+  idempotent: true,
+  openWorld: false,
+  accountScope: 'filtered',
+  input: z.strictObject({
+    status: ApprovalStatus.optional().describe('Only approvals in this state.'),
+    limit: Limit,
+    cursor: z.string().max(200).optional().describe("Opaque cursor from a previous page's pagination.next_cursor."),
+  }),
+  output: paginated(ApprovalOut),
+  http: { method: 'GET', path: '/trading/approvals' },
+  handler: async (input, ctx) => ctx.services.safety.approvals.list(ctx.principal, { status: input.status, limit: input.limit ?? 100, cursor: input.cursor }),
+});
