@@ -1,5 +1,5 @@
 import { AppError } from '../command/errors.js';
-import { Decimal } from '../decimal.js';
+import { Decimal, midPrice } from '../decimal.js';
 import type { Connectors } from '../exchange/connectors.js';
 import type { ConnectorInfo, Market, MarketType, OrderBook } from '../exchange/types.js';
 
@@ -45,5 +45,5 @@ export async function midOf(ob: OrderBook): Promise<Decimal> {
   const bid = ob.bids[0]?.price;
   const ask = ob.asks[0]?.price;
   if (bid === undefined && ask === undefined) throw new AppError('UPSTREAM_UNAVAILABLE', `The ${ob.trading_pair} book is empty.`, { hint: 'Retry shortly.' });
-  return new Decimal(String(bid !== undefined && ask !== undefined ? (bid + ask) / 2 : (bid ?? ask)));
+  return bid !== undefined && ask !== undefined ? midPrice(bid, ask) : new Decimal(String(bid ?? ask));
 }

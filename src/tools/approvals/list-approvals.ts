@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineCommand } from '../../core/command/index.js';
-import { Limit, paginated } from '../../core/schema.js';
+import { paginated } from '../../core/schema.js';
+import { pageLimit, PageLimit } from '../../core/pagination.js';
 import { ApprovalOut, ApprovalStatus } from './schemas.js';
 
 export const listApprovals = defineCommand({
@@ -15,10 +16,10 @@ export const listApprovals = defineCommand({
   accountScope: 'filtered',
   input: z.strictObject({
     status: ApprovalStatus.optional().describe('Only approvals in this state.'),
-    limit: Limit,
+    limit: PageLimit,
     cursor: z.string().max(200).optional().describe("Opaque cursor from a previous page's pagination.next_cursor."),
   }),
   output: paginated(ApprovalOut),
   http: { method: 'GET', path: '/trading/approvals' },
-  handler: async (input, ctx) => ctx.services.safety.approvals.list(ctx.principal, { status: input.status, limit: input.limit ?? 100, cursor: input.cursor }),
+  handler: async (input, ctx) => ctx.services.safety.approvals.list(ctx.principal, { status: input.status, limit: pageLimit(input.limit, ctx), cursor: input.cursor }),
 });
