@@ -14,5 +14,5 @@ export function pageLimit(requested: number | undefined, ctx: Pick<CommandContex
   return ctx.surface.channel === 'mcp' ? Math.min(restDefault, MCP_PAGE_LIMIT) : restDefault;
 }
 
-export const PageLimit = Limit.describe(`Items per page, 1-1000 (default 100, or ${MCP_PAGE_LIMIT} over MCP).`);
+export const PageLimit = Limit.describe(`Items per page (default 100; ${MCP_PAGE_LIMIT} over MCP).`);
 export const PageCursor = Cursor.describe("The previous page's pagination.next_cursor.");

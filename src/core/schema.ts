@@ -71,7 +71,7 @@ export const ConnectorName = z
 export const TradingPair = z
   .string()
   .regex(/^[A-Z0-9]{1,20}-[A-Z0-9]{1,20}$/, 'BASE-QUOTE in capitals, e.g. BTC-USDT')
-  .describe('Trading pair as BASE-QUOTE, e.g. "BTC-USDT".');
+  .describe('BASE-QUOTE, e.g. "BTC-USDT".');
 
 const DECIMAL_RE = /^-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
 

@@ -107,8 +107,12 @@ function simplifyAnyOf(s: Record<string, unknown>, io: 'input' | 'output'): Reco
   return { ...rest, anyOf: alts };
 }
 
-/** An alternative that is only a type (a non-negative integer counts: epoch ms are). */
-const isPlainType = (a: Record<string, unknown>) => typeof a.type === 'string' && Object.keys(a).every((k) => k === 'type' || (k === 'minimum' && a.minimum === 0) || k === 'pattern');
+/**
+ * An alternative that is only a type and its bounds (epoch ms from 0 to year 9999, a time string of
+ * bounded length): merged into a list of types, the bounds go, which makes the listing looser, never stricter.
+ */
+const PLAIN_KEYS = new Set(['type', 'minimum', 'maximum', 'minLength', 'maxLength', 'pattern']);
+const isPlainType = (a: Record<string, unknown>) => typeof a.type === 'string' && Object.keys(a).every((k) => PLAIN_KEYS.has(k));
 
 /** A string alternative that only spells a non-string alternative for a query string. */
 function isQueryStringForm(a: Record<string, unknown>, alts: Record<string, unknown>[]): boolean {

@@ -166,6 +166,7 @@ describe.each(drivers())('exchange secrets on %s', (driver) => {
       '/connectors/binance/markets': [503, 'UPSTREAM_UNAVAILABLE'],
       '/connectors/binance/trading-rules': [503, 'UPSTREAM_UNAVAILABLE'],
       '/trading/orders/secrets-binance?account_name=vaulted': [404, 'NOT_FOUND'],
+      '/trading/approvals/apr_AAAAAAAAAAAAAAAA': [404, 'NOT_FOUND'],
     };
     // Orders on the account that holds the secrets: one on sim that rests, one refused on the live connector.
     const t = await call('GET', '/market-data/ticker/BTC-USDT?connector_name=sim');

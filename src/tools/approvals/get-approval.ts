@@ -7,7 +7,7 @@ export const getApproval = defineCommand({
   group: 'approvals',
   title: 'Get approval',
   description:
-    'Shows one approval: the exact order it covers, its state (pending, approved, rejected, expired, used), who decided and when it expires. Poll this after a CONFIRMATION_REQUIRED refusal that named an approval_id; a person must approve it over the REST API, you cannot.',
+    'Shows one approval: the order it covers, its state, who decided, when it expires. Poll it after a CONFIRMATION_REQUIRED refusal that named an approval_id; only a different person can approve it, over REST.',
   risk: 'read',
   idempotent: true,
   openWorld: false,

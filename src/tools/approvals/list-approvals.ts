@@ -9,7 +9,7 @@ export const listApprovals = defineCommand({
   group: 'approvals',
   title: 'List approvals',
   description:
-    'Lists the orders parked for a person\'s approval (accounts whose policy sets confirmation "human"), newest first: yours, or everyone\'s for an admin. A pending approval can only be decided by a different person over the REST API; you cannot approve it. When one is approved, send exactly the same order again with its approval_id.',
+    'Lists orders parked for a person\'s approval, newest first: yours (an admin sees all). Only a different person can approve one, over REST; once approved, send exactly the same order again with its approval_id.',
   risk: 'read',
   idempotent: true,
   openWorld: false,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Text } from '../../core/schema.js';
 import { APPROVAL_ID_RE, REASON_MAX } from '../../core/safety/approvals.js';
 
 export const ApprovalIdIn = z.string().regex(APPROVAL_ID_RE, 'an approval id like apr_…').describe('The approval_id a CONFIRMATION_REQUIRED refusal returned.');
@@ -7,14 +8,14 @@ export const ApprovalStatus = z.enum(['pending', 'approved', 'rejected', 'expire
 
 export const ApprovalOut = z.object({
   approval_id: z.string(),
-  status: ApprovalStatus.describe('pending: waits for a person; approved: send the same order again with approval_id; rejected; expired; used: the order was placed.'),
+  status: ApprovalStatus.describe('approved: send the same order again with approval_id; used: the order was placed.'),
   account_name: z.string(),
   order: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).describe('The exact order the approval covers.'),
   notional_usdt: z.number().nullable(),
   requester: z.string(),
   channel: z.string(),
   created_at: z.string(),
-  expires_at: z.string().describe('A pending approval must be decided, and an approved one used, before this time.'),
+  expires_at: z.string().describe('Deadline to decide, then to use it.'),
   decided_at: z.string().nullable(),
   decided_by: z.string().nullable(),
   reason: z.string().nullable().describe('The deciding person\'s note (untrusted text).'),
@@ -22,4 +23,4 @@ export const ApprovalOut = z.object({
 });
 
 /** The decider's note: short, and untrusted for whoever reads it later. */
-export const ReasonIn = z.string().trim().min(1).max(REASON_MAX).describe(`An optional note for the requester, at most ${REASON_MAX} characters.`);
+export const ReasonIn = Text({ min: 1, max: REASON_MAX, trim: true }).describe(`An optional note for the requester, at most ${REASON_MAX} characters.`);

@@ -12,7 +12,7 @@ export const searchEvents = defineCommand({
   group: 'audit',
   title: 'Search the audit journal',
   description:
-    'The journal, newest first: every REST or MCP call with who made it, its redacted input and its outcome, refusals and failures included (an order is PENDING until it completes). Filter by account, principal, command, outcome or time to answer "what did my agent do".',
+    'The journal, newest first: every REST or MCP call with its principal, redacted input and outcome, refusals included (an order is PENDING until it completes). Filter by account, principal, command, outcome or time.',
   risk: 'read',
   idempotent: true,
   openWorld: false,

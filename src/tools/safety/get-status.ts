@@ -8,7 +8,7 @@ export const getStatus = defineCommand({
   group: 'safety',
   title: 'Safety status',
   description:
-    'The guardrails in force: each account\'s trading mode and limits, what is left of its 24 h budget, orders in the last minute, the kill switches, and the most recent refusals. Read this before trading, and after a refusal to see why.',
+    'The guardrails in force: each account\'s mode and limits, 24 h budget left, orders in the last minute, kill switches and recent refusals. Read it before trading and after a refusal.',
   risk: 'read',
   idempotent: true,
   openWorld: false,
@@ -22,7 +22,7 @@ export const getStatus = defineCommand({
         policy: PolicyOut,
         kill_switch: KillSwitchOut.nullable(),
         trading_blocked: z.boolean().describe('True when a kill switch or disabled mode blocks new risk; cancels and closes still work.'),
-        used_24h_notional: z.number().describe('USDT value of risk-increasing orders in the last 24 h.'),
+        used_24h_notional: z.number().describe('Risk-increasing USDT in the last 24 h.'),
         remaining_24h_notional: z.number().nullable(),
         orders_last_minute: z.number().int(),
       }),

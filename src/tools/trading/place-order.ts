@@ -8,7 +8,7 @@ export const placeOrder = defineCommand({
   group: 'trading',
   title: 'Place order',
   description:
-    'Places a market, limit or limit_maker order; returns it with its immediate fills. amount is in the base asset, rounded down to the market\'s step; a limit order that does not fill at once rests. A client_order_id makes a retry safe: the same id returns the first order. Guardrails are checked at execution; above the confirmation threshold an order needs the user\'s approval or a confirmation_token from trading_preview_order; if it is parked for a person\'s approval (approval_id), send it again with that approval_id once a person approved it.',
+    'Places a market, limit or limit_maker order; returns it with its immediate fills. amount is in the base asset, rounded down to the market\'s step; an unfilled limit order rests. Reusing a client_order_id returns the first order. Guardrails are checked at execution; above the confirmation threshold an order needs the user\'s approval, a confirmation_token from trading_preview_order, or a person\'s approval_id.',
   risk: 'destructive',
   idempotent: false,
   openWorld: true,

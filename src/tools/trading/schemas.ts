@@ -71,7 +71,7 @@ export const Filters = {
 /** Names one order: by order_id or client_order_id, with the account when a client id is ambiguous. */
 export const OrderRef = {
   order_id: Text({ min: 1, max: 80 }).describe('The order_id, or your client_order_id.'),
-  account_name: AccountName.optional().describe('Needed only when the same client_order_id exists on several accounts.'),
+  account_name: AccountName.optional().describe('Only if that client_order_id is on several accounts.'),
 };
 
 /**
@@ -94,12 +94,12 @@ export const OrderCursor = z
 export const DEFAULT_ACCOUNT = 'master_account';
 
 export const ConfirmationToken = Text({ min: 1, max: 400 })
-  .describe('The confirmation_token trading_preview_order returned for this exact order, when the order needs a confirmation; valid once, for 60 s. A token that is passed must match the order even when none is needed.');
+  .describe('From trading_preview_order for this exact order; valid once, for 60 s. A token passed must match the order.');
 
 export const ApprovalId = z
   .string()
   .regex(APPROVAL_ID_RE, 'an approval id like apr_…')
-  .describe('The approval a person granted for this exact order (accounts whose policy asks for a human approval); used once.');
+  .describe('The approval a person granted for this exact order; used once.');
 
 /** The order fields the guards check, shared by placing and previewing so both see the same order. */
 export function orderIntent(o: Omit<PlaceOrder, 'account_name' | 'client_order_id'> & { account_name?: string }): TradeIntent {
@@ -125,11 +125,11 @@ export const OrderFields = {
   connector_name: Connector,
   trading_pair: TradingPair,
   side: z.enum(['buy', 'sell']),
-  order_type: z.enum(['market', 'limit', 'limit_maker']).describe('market fills now against the book; limit may rest; limit_maker is refused if it would fill at once.'),
+  order_type: z.enum(['market', 'limit', 'limit_maker']).describe('market fills now; limit may rest; limit_maker is refused if it would fill at once.'),
   amount: PositiveDecimalIn.describe('Order size in the base asset, e.g. 0.01 for 0.01 BTC.'),
-  price: PositiveDecimalIn.optional().describe('Limit price in the quote asset; required for limit and limit_maker, not allowed for market.'),
+  price: PositiveDecimalIn.optional().describe('Limit price in the quote asset; for limit and limit_maker only.'),
   position_action: z.enum(['open', 'close']).optional().describe('Perpetuals only: "close" only reduces the position (reduce-only).'),
-  leverage: z.number().int().min(1).max(125).optional().describe("Perpetuals only: leverage for a new position (default: the pair's trading_set_leverage choice, else 1)."),
+  leverage: z.number().int().min(1).max(125).optional().describe("Perpetuals: leverage of a new position (default: the pair's setting, else 1)."),
 };
 
 export function priceRule(v: { order_type: string; price?: string }, ctx: z.RefinementCtx): void {
