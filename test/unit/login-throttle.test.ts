@@ -22,6 +22,23 @@ function setup(limits: { maxPerAddress?: number; maxPerUser?: number; windowMs?:
 }
 
 describe('login throttle', () => {
+  it('keeps admitting a user who logged in from an address when another client there exhausts it, up to that user\'s own failures', async () => {
+    const { gate, verifier } = setup();
+    expect((await gate.login('alice', 'alice-password', '127.0.0.1')).ok).toBe(true);
+    // A stale client on the same machine with bob's old password uses up the address's allowance.
+    for (let i = 0; i < 5; i++) expect(await gate.login('bob', 'old', '127.0.0.1')).toEqual({ ok: false, reason: 'credentials' });
+    expect(await gate.login('bob', 'bob-password', '127.0.0.1')).toMatchObject({ ok: false, reason: 'throttled', scope: 'address' });
+    // alice, known from this address, still gets in; an unknown user does not reach the verifier.
+    expect(await gate.login('alice', 'alice-password', '127.0.0.1')).toMatchObject({ ok: true });
+    const calls = verifier.calls;
+    expect(await gate.login('carol', 'x', '127.0.0.1')).toMatchObject({ ok: false, reason: 'throttled', scope: 'address' });
+    expect(verifier.calls).toBe(calls);
+    // Guessing alice's password from there is still bounded by alice's own failures (12 here).
+    for (let i = 0; i < 12; i++) expect(await gate.login('alice', 'guess', '127.0.0.1')).toEqual({ ok: false, reason: 'credentials' });
+    expect(await gate.login('alice', 'alice-password', '127.0.0.1')).toMatchObject({ ok: false, reason: 'throttled', scope: 'address' });
+    expect(verifier.calls).toBe(calls + 12);
+  });
+
   it('refuses an address after its failures, without running the verifier, with a Retry-After to the window end', async () => {
     const { gate, verifier, clock } = setup();
     for (let i = 0; i < 5; i++) expect(await gate.login('alice', 'wrong', '10.0.0.1')).toEqual({ ok: false, reason: 'credentials' });
@@ -65,9 +82,11 @@ describe('login throttle', () => {
     await gate.login('alice', 'wrong', '10.0.0.1');
     await gate.login('alice', 'wrong', '10.0.0.1');
     for (let i = 0; i < 10; i++) expect((await gate.login('alice', 'alice-password', '10.0.0.1')).ok).toBe(true);
-    expect(await gate.login('alice', 'wrong', '10.0.0.1')).toEqual({ ok: false, reason: 'credentials' });
+    // The address keeps its two failures; alice, now known there, is bounded by her own (cleared) count.
+    for (let i = 0; i < 3; i++) expect(await gate.login('alice', 'wrong', '10.0.0.1')).toEqual({ ok: false, reason: 'credentials' });
     expect(await gate.login('alice', 'wrong', '10.0.0.1')).toMatchObject({ reason: 'throttled' });
-    expect(verifier.calls).toBe(13);
+    expect(await gate.login('bob', 'bob-password', '10.0.0.1')).toMatchObject({ reason: 'throttled', scope: 'address' });
+    expect(verifier.calls).toBe(15);
   });
 
   it('does not count an attempt whose check failed for another reason (database down)', async () => {

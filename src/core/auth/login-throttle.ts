@@ -59,9 +59,16 @@ export class LoginThrottle {
     const now = this.#o.now();
     const address = addressKey(rawAddress);
     const byAddress = this.#recent(this.#byAddress, address, now);
-    if (byAddress.length >= this.#o.maxPerAddress) return { admitted: false, reason: 'address', retryAfterS: this.#retryAfter(byAddress, this.#o.maxPerAddress, now) };
     const byUser = this.#recent(this.#byUser, username, now);
-    if (byUser.length >= this.#o.maxPerUser && !this.#isTrusted(username, address, now)) {
+    const trusted = this.#isTrusted(username, address, now);
+    // A user who logged in from this address before keeps getting in when another client on the same
+    // address (a stale script on the same machine, most often) exhausts the address's allowance: the
+    // owner is not locked out by their own neighbour. That user's own failures still bound guessing.
+    const addressFull = byAddress.length >= this.#o.maxPerAddress;
+    if (addressFull && !(trusted && byUser.length < this.#o.maxPerUser)) {
+      return { admitted: false, reason: 'address', retryAfterS: this.#retryAfter(byAddress, this.#o.maxPerAddress, now) };
+    }
+    if (byUser.length >= this.#o.maxPerUser && !trusted) {
       return { admitted: false, reason: 'user', retryAfterS: this.#retryAfter(byUser, this.#o.maxPerUser, now) };
     }
     const mark = now;
