@@ -198,7 +198,7 @@ async function resetAdminPasswordCommand(config: Config, username: string): Prom
   try {
     const r = await resetAdminPassword(config, username);
     process.stderr.write(
-      `\n  ${r.created ? 'Created admin' : 'New password for admin'} ${r.username}. The database keeps only a hash of it.\n` +
+      `\n  ${r.created ? 'Created the admin user' : 'A new password for the admin user'} "${r.username}". The database keeps only a hash of it.\n` +
         `    username: ${r.username}\n    password: ${r.password}\n` +
         `  It is also in ${r.file} (readable by you only) until this admin next logs in.\n\n`,
     );

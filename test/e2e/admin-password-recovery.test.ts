@@ -181,7 +181,7 @@ describe('generated admin password recovery (embedded, built CLI)', () => {
     expect(r.code, r.stderr).toBe(0);
     const ops = passwordIn(r.stderr)!;
     expectPrivateFile(file, ops, 'ops');
-    expect(r.stderr).toMatch(/Created admin ops/);
+    expect(r.stderr).toMatch(/Created the admin user "ops"/);
 
     const s = await serve(cliEnv);
     try {
@@ -250,7 +250,7 @@ describe.runIf(process.env.DATABASE_URL)('reset-admin-password in server mode (P
     const again = await runCli(['reset-admin-password', '--username', 'root'], cliEnv);
     expect(again.code, again.stderr).toBe(0);
     const fresh = passwordIn(again.stderr)!;
-    expect(again.stderr).toMatch(/New password for admin root/);
+    expect(again.stderr).toMatch(/A new password for the admin user "root"/);
 
     const server = await startServer(env.config, createLogger('silent'));
     try {
