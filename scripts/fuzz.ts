@@ -11,9 +11,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
-import pg from 'pg';
+import { privateDatabase, testConfig } from '../test/helpers/config.js';
 import { startServer } from '../src/cli.js';
-import type { Config } from '../src/core/config.js';
 import { createLogger } from '../src/core/logger.js';
 import { fuzzCases, runFuzz, summaryLine } from '../test/helpers/fuzz.js';
 import { mcpClient } from '../test/helpers/mcp-call.js';
@@ -28,43 +27,9 @@ const authorization = `Basic ${Buffer.from(`${admin.username}:${admin.password}`
 
 async function main(): Promise<number> {
   const dataDir = mkdtempSync(join(tmpdir(), 'td-fuzz-'));
-  let databaseUrl: string | undefined;
-  let dropDb = async () => {};
-  if (process.env.DATABASE_URL) {
-    const name = `td_fuzz_${randomBytes(4).toString('hex')}`;
-    const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
-    await c.connect();
-    await c.query(`CREATE DATABASE ${name}`);
-    await c.end();
-    const u = new URL(process.env.DATABASE_URL);
-    u.pathname = `/${name}`;
-    databaseUrl = u.toString();
-    dropDb = async () => {
-      const d = new pg.Client({ connectionString: process.env.DATABASE_URL });
-      await d.connect();
-      await d.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await d.end();
-    };
-  }
-  const config: Config = {
-    port: 0,
-    host: '127.0.0.1',
-    dataDir,
-    databaseUrl,
-    mqttPort: 0,
-    apiUsername: admin.username,
-    apiPassword: admin.password,
-    vaultKey: randomBytes(32).toString('hex'),
-    logLevel: 'silent',
-    toolsets: 'default',
-    readOnly: false,
-    mcpAllowedHosts: [],
-    mcpAllowedOrigins: [],
-    simSeed: 'sim',
-    mcpPrincipal: 'agent',
-    portfolioSnapshotMinutes: 5,
-    mode: databaseUrl ? 'server' : 'embedded',
-  };
+  const db = process.env.DATABASE_URL ? await privateDatabase(process.env.DATABASE_URL, 'td_fuzz') : undefined;
+  const dropDb = async () => db?.drop();
+  const config = testConfig({ dataDir, databaseUrl: db?.url, admin });
   // Hundreds of malformed Basic-auth headers come from this one address: the login throttle would lock it out.
   const server = await startServer(config, createLogger('silent'), { loginThrottle: { maxPerAddress: Number.MAX_SAFE_INTEGER, maxPerUser: Number.MAX_SAFE_INTEGER } });
   const mcp = await mcpClient(server.url, authorization, 'fuzz-script');
@@ -83,7 +48,7 @@ async function main(): Promise<number> {
     const restRows = perId.reduce((s, r) => s + r.n, 0);
     const mcpRows = (await count(sql`select count(*)::int as n from audit_events where channel = 'mcp'`)) - mcpBefore;
     const alive = (await fetch(`${server.url}/connectors/sim`, { headers: { authorization } })).status === 200;
-    console.log(`${summaryLine(`${databaseUrl ? 'postgres' : 'embedded'} seed ${seed}`, out)}; journal rows REST ${restRows}/${out.journaledRestIds.length} MCP ${mcpRows}/${out.mcpCalls}; alive ${alive}; ${Math.round((Date.now() - started) / 1000)} s`);
+    console.log(`${summaryLine(`${db ? 'postgres' : 'embedded'} seed ${seed}`, out)}; journal rows REST ${restRows}/${out.journaledRestIds.length} MCP ${mcpRows}/${out.mcpCalls}; alive ${alive}; ${Math.round((Date.now() - started) / 1000)} s`);
     for (const f of out.failures.slice(0, 50)) console.log(`  ${f}`);
     return out.failures.length === 0 && restRows === out.journaledRestIds.length && mcpRows === out.mcpCalls && alive ? 0 : 1;
   } finally {

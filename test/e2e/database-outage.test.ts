@@ -13,6 +13,7 @@ import { cleanEnv, ensureBuilt, ROOT } from './dist.js';
 import { mcpCall, mcpClient } from '../helpers/mcp-call.js';
 import { freePort, postgresBinDir, startPrivatePostgres, type PrivatePostgres } from '../helpers/private-postgres.js';
 import { ADMIN, ADMIN_AUTH, httpJson } from '../helpers/test-env.js';
+import { testConfig } from '../helpers/config.js';
 
 /**
  * Pulls the database out from under a running server: a private Postgres cluster (never the shared one)
@@ -26,9 +27,10 @@ const BIN = postgresBinDir();
 const REQUIRED = process.env.REQUIRE_SERVICES === '1';
 const OUTAGE_MS = 4000;
 const RECOVERY_DEADLINE_MS = 30_000;
+/** The pause between two requests of one load worker, so an outage does not become a busy loop. */
 const PACE_MS = 40;
 /** One key for both servers: they share the private database, which remembers the key's fingerprint. */
-const VAULT_KEY = randomBytes(32).toString('hex'); // between two requests of one load worker, so an outage does not become a busy loop
+const VAULT_KEY = randomBytes(32).toString('hex');
 
 type Face = 'rest' | 'mcp';
 type Kind = 'order' | 'read';
@@ -251,25 +253,7 @@ async function expectJournaled(url: string, answers: Answer[]) {
 
 /** The in-process server's config on the private cluster (server mode, env admin). */
 function serverConfig(databaseUrl: string, dataDir: string): Config {
-  return {
-    port: 0,
-    host: '127.0.0.1',
-    dataDir,
-    databaseUrl,
-    mqttPort: 0,
-    apiUsername: ADMIN.username,
-    apiPassword: ADMIN.password,
-    vaultKey: VAULT_KEY,
-    logLevel: 'silent',
-    toolsets: 'default',
-    readOnly: false,
-    mcpAllowedHosts: [],
-    mcpAllowedOrigins: [],
-    simSeed: 'sim',
-    mcpPrincipal: 'agent',
-    portfolioSnapshotMinutes: 5,
-    mode: 'server',
-  };
+  return testConfig({ dataDir, databaseUrl, admin: ADMIN, vaultKey: VAULT_KEY });
 }
 
 describe.skipIf(!BIN && !REQUIRED)('a database outage under load', () => {

@@ -1,9 +1,8 @@
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
-import pg from 'pg';
+import { privateDatabase, testConfig } from './config.js';
 import { startServer, type RunningServer } from '../../src/cli.js';
 import type { Config } from '../../src/core/config.js';
 import { createLogger } from '../../src/core/logger.js';
@@ -38,42 +37,11 @@ export async function testEnv(driver: Driver, overrides: Partial<Config> = {}): 
   if (driver === 'pglite') {
     cpSync(inject('pgliteTemplate'), join(dataDir, 'pg'), { recursive: true });
   } else {
-    const base = process.env.DATABASE_URL!;
-    const name = `td_${randomBytes(6).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: base });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const u = new URL(base);
-    u.pathname = `/${name}`;
-    databaseUrl = u.toString();
-    dropDb = async () => {
-      const c = new pg.Client({ connectionString: base });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    };
+    const db = await privateDatabase(process.env.DATABASE_URL!);
+    databaseUrl = db.url;
+    dropDb = db.drop;
   }
-  const config: Config = {
-    port: 0,
-    host: '127.0.0.1',
-    dataDir,
-    databaseUrl,
-    mqttPort: 0,
-    apiUsername: ADMIN.username,
-    apiPassword: ADMIN.password,
-    vaultKey: randomBytes(32).toString('hex'),
-    logLevel: 'silent',
-    toolsets: 'default',
-    readOnly: false,
-    mcpAllowedHosts: [],
-    mcpAllowedOrigins: [],
-    simSeed: 'sim',
-    mcpPrincipal: 'agent',
-    portfolioSnapshotMinutes: 5,
-    mode: databaseUrl ? 'server' : 'embedded',
-    ...overrides,
-  };
+  const config = testConfig({ dataDir, databaseUrl, admin: ADMIN }, overrides);
   return {
     config,
     dataDir,
