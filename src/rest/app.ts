@@ -8,7 +8,7 @@ import { basicAuth } from './auth.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { buildOpenApi } from './openapi.js';
 import { requestId } from './request-id.js';
-import { commandRoutes } from './routes.js';
+import { commandBodyParser, commandRoutes } from './routes.js';
 
 export interface RestAppOptions {
   registry: Registry;
@@ -49,7 +49,7 @@ export function createRestApp(opts: RestAppOptions): Express {
   });
 
   app.use(basicAuth(services.login));
-  app.use(express.json({ limit: opts.bodyLimit ?? '256kb' }));
+  app.use(commandBodyParser(registry, opts.bodyLimit ?? '256kb'));
 
   const openapi = buildOpenApi(registry, opts.version);
   app.get('/openapi.json', (_req, res) => {

@@ -1,12 +1,36 @@
-import { Router, type Request } from 'express';
+import express, { Router, type Request, type RequestHandler } from 'express';
 import { AppError, channelsOf, execute, pathParams, type Registry, type Surface } from '../core/command/index.js';
 import type { Services } from '../core/services.js';
+import { bodyErrorOf } from './errors.js';
 
 const REST_SURFACE: Surface = { channel: 'rest', toolsets: 'all', readOnly: false };
 
 /** `/accounts/{account_name}` → `/accounts/:account_name` */
 export function expressPath(path: string): string {
   return path.replace(/\{([a-z_][a-z0-9_]*)\}/g, ':$1');
+}
+
+/**
+ * The JSON body parser, with its failures handed to the command route when the request is for one (so
+ * the call is journaled there); anywhere else (the MCP mount, an unknown path) they are answered as before.
+ */
+export function commandBodyParser(registry: Registry, limit: string): RequestHandler {
+  const json = express.json({ limit });
+  const routes = registry.commands
+    .filter((c) => channelsOf(c).includes('rest'))
+    .map((c) => ({ method: c.http.method, re: new RegExp(`^${expressPath(c.http.path).replace(/:[a-z_][a-z0-9_]*/g, '[^/]+')}/?$`) }));
+  const isCommand = (req: Request) => routes.some((r) => r.method === req.method && r.re.test(req.path));
+  return (req, res, next) => {
+    json(req, res, (err?: unknown) => {
+      const bodyErr = err ? bodyErrorOf(err) : null;
+      if (bodyErr && isCommand(req)) {
+        res.locals.bodyError = bodyErr;
+        req.body = {};
+        return next();
+      }
+      next(err);
+    });
+  };
 }
 
 /**
@@ -20,14 +44,25 @@ export function commandRoutes(registry: Registry, services: Services): Router {
     const method = cmd.http.method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete';
     const params = pathParams(cmd.http.path);
     router[method](expressPath(cmd.http.path), async (req, res) => {
-      const input = assembleInput(req, cmd.http.method, params);
-      const output = await execute(registry, cmd.name, input, {
-        services,
-        principal: res.locals.principal,
-        surface: REST_SURFACE,
-        requestId: res.locals.requestId,
-        logger: services.logger,
-      });
+      // A body that could not be read, or input that cannot be assembled, is still this command's call:
+      // execute() refuses it and journals it, so every authenticated call is a row.
+      let refusal = res.locals.bodyError as AppError | undefined;
+      let input: Record<string, unknown> = {};
+      if (!refusal) {
+        try {
+          input = assembleInput(req, cmd.http.method, params);
+        } catch (err) {
+          if (!(err instanceof AppError)) throw err;
+          refusal = err;
+        }
+      }
+      const output = await execute(
+        registry,
+        cmd.name,
+        input,
+        { services, principal: res.locals.principal, surface: REST_SURFACE, requestId: res.locals.requestId, logger: services.logger },
+        refusal,
+      );
       res.status(cmd.http.successStatus ?? 200).json(output);
     });
   }

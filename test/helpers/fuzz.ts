@@ -161,16 +161,10 @@ export interface RestRequest {
   method: string;
   path: string;
   body?: string;
-  /** Refused by the REST face before execute() by design, so not journaled: a path/body conflict, a path that is not UTF-8 or that resolves to another route. */
+  /** Never reaches a command route, so not journaled: a path that is not UTF-8 or that resolves to another route. */
   preExecute: boolean;
 }
 
-/** Whether the REST face reads the same value in the query or body as in the path (else it refuses the call before execute). */
-function sameAsPath(v: unknown, path: string, query: boolean): boolean {
-  if (!query) return v === path;
-  if (Array.isArray(v)) return v.length === 0 || (v.length === 1 && asText(v[0]) === path);
-  return asText(v) === path;
-}
 
 /** The HTTP request of a REST case: path parameters in the path, the rest in the query or a JSON body. */
 export function restRequest(cmd: AnyCommand, input: Record<string, unknown>, keepPathKeys: boolean): RestRequest {
@@ -185,8 +179,8 @@ export function restRequest(cmd: AnyCommand, input: Record<string, unknown>, kee
     path = path.replace(`{${p}}`, encode(value));
     // Not UTF-8 once encoded, or a dot segment the URL resolves away: either way no command route is reached.
     if (hasLoneSurrogate(value) || value === '.' || value === '..') preExecute = true;
+    // A path/body conflict is refused by execute() itself (and journaled) like any other bad input.
     if (!keepPathKeys) delete source[p];
-    else if (p in source && !sameAsPath(source[p], value, query)) preExecute = true;
   }
   if (query) {
     const parts: string[] = [];
@@ -273,9 +267,9 @@ async function restCase(t: FuzzTarget, cmd: AnyCommand, c: Extract<FuzzCase, { f
     return;
   }
   out.sent.rest++;
-  // 431: the URL is longer than Node's HTTP parser takes (16 KB of headers); 413: the body is over the
-  // body parser's limit. Neither reached a command.
-  (req.preExecute || res.status === 431 || res.status === 413 ? out.unjournaledRestIds : out.journaledRestIds).push(id);
+  // 431: the URL is longer than Node's HTTP parser takes (16 KB of headers), so no command route was
+  // reached. A body over the parser's limit (413) on a command route is journaled like any refusal.
+  (req.preExecute || res.status === 431 ? out.unjournaledRestIds : out.journaledRestIds).push(id);
   if (res.status >= 500) out.failures.push(`${req.method} ${req.path.slice(0, 200)} ${req.body?.slice(0, 200) ?? ''} → ${res.status}: ${text.slice(0, 300)}`);
 }
 

@@ -12,8 +12,6 @@ interface BadCase {
   body?: unknown;
   /** A field path details.issues must name (exactly, or as a prefix when it ends with '*'). */
   issue: string;
-  /** Refused by the REST face before execute() (a path/body conflict), so not in the audit journal. */
-  preExecute?: true;
 }
 
 const long = (n: number, c = 'a') => c.repeat(n);
@@ -39,7 +37,7 @@ const BAD: Record<string, BadCase[]> = {
     { why: 'hyphen in name', path: '/connectors/bin-ance', issue: 'connector_name' },
     { why: 'oversized name', path: `/connectors/${long(65)}`, issue: 'connector_name' },
     { why: 'unknown key', path: '/connectors/sim?verbose=true', issue: '(root)' },
-    { why: 'query conflicts with path', path: '/connectors/sim?connector_name=binance', issue: 'connector_name', preExecute: true },
+    { why: 'query conflicts with path', path: '/connectors/sim?connector_name=binance', issue: 'connector_name' },
   ],
   connectors_get_trading_rules: [
     { why: 'lowercase pair', path: '/connectors/sim/trading-rules?trading_pairs=btc-usdt', issue: 'trading_pairs.0' },
@@ -99,13 +97,13 @@ const BAD: Record<string, BadCase[]> = {
     { why: 'unknown key', path: '/accounts/keeper', body: { connectors: [{ connector_name: 'sim' }], foo: 1 }, issue: '(root)' },
     { why: 'unknown credential field', path: '/accounts/keeper', body: { connectors: [{ connector_name: 'binance', credentials: { apikey: 'k-1234567', secret: 's-1234567' } }] }, issue: 'connectors.0.credentials*' },
     { why: 'bad account name in the path', path: '/accounts/bad%20name', body: { connectors: [{ connector_name: 'sim' }] }, issue: 'account_name' },
-    { why: 'body names another account', path: '/accounts/keeper', body: { account_name: 'master_account', connectors: [{ connector_name: 'sim' }] }, issue: 'account_name', preExecute: true },
+    { why: 'body names another account', path: '/accounts/keeper', body: { account_name: 'master_account', connectors: [{ connector_name: 'sim' }] }, issue: 'account_name' },
   ],
   accounts_delete_account: [
     { why: 'name with a space', path: '/accounts/bad%20name', issue: 'account_name' },
     { why: 'oversized name', path: `/accounts/${long(65)}`, issue: 'account_name' },
     { why: 'unknown key on a real account', path: '/accounts/keeper?force=true', issue: '(root)' },
-    { why: 'query names another account', path: '/accounts/keeper?account_name=master_account', issue: 'account_name', preExecute: true },
+    { why: 'query names another account', path: '/accounts/keeper?account_name=master_account', issue: 'account_name' },
   ],
   accounts_get_balances: [
     { why: 'uppercase connector', path: '/accounts/keeper/balances?connector_name=SIM', issue: 'connector_name' },
@@ -205,7 +203,7 @@ const BAD: Record<string, BadCase[]> = {
     { why: 'oversized id', path: `/trading/orders/${long(81)}`, issue: 'order_id' },
     { why: 'bad account name', path: '/trading/orders/ord_x?account_name=bad!name', issue: 'account_name' },
     { why: 'unknown key', path: '/trading/orders/ord_x?verbose=1', issue: '(root)' },
-    { why: 'query conflicts with path', path: '/trading/orders/ord_x?order_id=ord_y', issue: 'order_id', preExecute: true },
+    { why: 'query conflicts with path', path: '/trading/orders/ord_x?order_id=ord_y', issue: 'order_id' },
   ],
   trading_cancel_order: [
     { why: 'oversized id', path: `/trading/orders/${long(81)}`, issue: 'order_id' },
@@ -429,7 +427,7 @@ describe.each(drivers())('bad input on %s', (driver) => {
       // The calls reached the command: execute() journaled each refusal under its name.
       await s.services.audit.flush();
       const auditedAfter = (await rows(s.services.db, sql`select count(*)::int as n from audit_events where command = ${cmd.name} and outcome = 'VALIDATION_FAILED'`))[0]!.n as number;
-      expect(auditedAfter - auditedBefore).toBe(cases!.filter((c) => !c.preExecute).length);
+      expect(auditedAfter - auditedBefore).toBe(cases!.length);
     });
   }
 

@@ -20,7 +20,7 @@ const ROLE_MAY: Record<Role, ReadonlySet<Risk>> = {
  *   resolve → policy (channel, toolset, read-only, role) → parse → guard → handler → output check → audit.
  * It returns the checked output or throws an AppError; it never builds an HTTP response or MCP result.
  */
-export async function execute(registry: Registry, name: string, rawInput: unknown, ctx: CommandContext): Promise<Record<string, unknown>> {
+export async function execute(registry: Registry, name: string, rawInput: unknown, ctx: CommandContext, refusal?: AppError): Promise<Record<string, unknown>> {
   const started = performance.now();
   const cmd = registry.get(name);
   let parsed: unknown;
@@ -35,6 +35,9 @@ export async function execute(registry: Registry, name: string, rawInput: unknow
       });
     }
     checkPolicy(cmd, ctx);
+    // A face that could not even read the call (a body that is not JSON, or not an object) still makes
+    // it a journal row: it is refused here, after the policy, like any other bad input.
+    if (refusal) throw refusal;
     checkAccountScope(cmd, rawInput, ctx.principal, 'raw');
     parsed = parseInput(cmd.input, rawInput);
     accepted = true;
