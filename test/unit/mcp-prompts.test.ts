@@ -91,7 +91,7 @@ describe('the other new prompts', () => {
 
 describe('the server instructions', () => {
   it('mention the guardrails and the untrusted-data fence', () => {
-    for (const s of ['paper', 'live', 'trading_preview_order', 'confirmation_token', 'kill switch', 'safety_set_kill_switch', '<untrusted-data id="1">']) expect(instructions).toContain(s);
+    for (const s of ['paper', 'live', 'trading_preview_order', 'confirmation_token', 'kill switch', 'safety_set_kill_switch', '<untrusted-data-4f2a9c… id="1">']) expect(instructions).toContain(s);
   });
 
   it('are read from server-instructions.md without front matter', () => {
