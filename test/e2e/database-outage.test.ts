@@ -11,7 +11,8 @@ import type { Config } from '../../src/core/config.js';
 import { createLogger } from '../../src/core/logger.js';
 import { cleanEnv, ensureBuilt, ROOT } from './dist.js';
 import { mcpCall, mcpClient } from '../helpers/mcp-call.js';
-import { freePort, postgresBinDir, startPrivatePostgres, type PrivatePostgres } from '../helpers/private-postgres.js';
+import { freePort } from '../helpers/free-port.js';
+import { postgresBinDir, startPrivatePostgres, type PrivatePostgres } from '../helpers/private-postgres.js';
 import { ADMIN, ADMIN_AUTH, httpJson } from '../helpers/test-env.js';
 import { testConfig } from '../helpers/config.js';
 

@@ -7,7 +7,7 @@ import { AppError, httpStatusOf, toAppError } from '../../src/core/command/error
 import { isDatabaseUnavailable } from '../../src/core/db/errors.js';
 import { DatabaseHealth } from '../../src/core/db/health.js';
 import { AccountLocks } from '../../src/core/safety/account-locks.js';
-import { freePort } from '../helpers/private-postgres.js';
+import { freePort } from '../helpers/free-port.js';
 
 /** An error the way pg raises it for a server-sent ErrorResponse with this SQLSTATE. */
 function pgServerError(code: string, message: string): Error {
