@@ -73,7 +73,7 @@ function assembleInput(req: Request, method: string, params: string[]): Record<s
   const fromBody = method !== 'GET' && method !== 'DELETE';
   const source: unknown = fromBody ? (req.body ?? {}) : req.query;
   if (source === null || typeof source !== 'object' || Array.isArray(source)) {
-    throw new AppError('VALIDATION_FAILED', 'The request body must be a JSON object.', { details: { issues: [{ path: '(body)', message: 'expected an object' }] } });
+    throw new AppError('VALIDATION_FAILED', 'The request body must be a JSON object.', { hint: 'Send the fields as one JSON object, e.g. {"connector_name": "sim", ...}; the route\'s schema is in /openapi.json.', details: { issues: [{ path: '(body)', message: 'expected an object' }] } });
   }
   const input: Record<string, unknown> = { ...(source as Record<string, unknown>) };
   for (const p of params) {
