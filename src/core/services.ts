@@ -7,6 +7,7 @@ import { Authenticator, type AuthenticatorHooks } from './auth/authenticator.js'
 import { LoginGate } from './auth/login.js';
 import { LoginThrottle, type LoginThrottleOptions } from './auth/login-throttle.js';
 import { generatePassword, hashPassword } from './auth/passwords.js';
+import { systemClock, type Clock } from './clock.js';
 import type { Guard } from './command/types.js';
 import type { Config } from './config.js';
 import { openDatabase, type Database, type Db } from './db/client.js';
@@ -29,6 +30,8 @@ import { loadVaultKey, Vault } from './secrets/vault.js';
 
 /** Everything a command handler may use, through `ctx.services`. */
 export interface Services {
+  /** The time every service reads; the order path takes it from here too. */
+  clock: Clock;
   config: Config;
   logger: Logger;
   database: Database;
@@ -50,6 +53,11 @@ export interface Services {
   close(): Promise<void>;
 }
 
+declare module './command/types.js' {
+  /** Handlers reach every service through `ctx.services`. */
+  interface CommandServices extends Services {}
+}
+
 export interface StartupFacts {
   /** Set only on the first start in embedded mode: the generated admin password, to print once. */
   generatedAdmin?: { username: string; password: string; file: string };
@@ -60,11 +68,12 @@ export interface StartupFacts {
 export interface ServiceOptions {
   /** Per-exchange ccxt settings (tests point an exchange at a local fixture). */
   ccxt?: (exchange: string) => CcxtOptions;
-  /** The sim exchange's clock (tests pin it so that prices do not move between two calls). */
-  simNow?: () => number;
-  /** The clock confirmation tokens and human approvals expire by (tests move it past their lifetimes). */
-  tokenClock?: () => number;
-  /** Failed-login throttle settings (tests use a fake clock or small limits). */
+  /**
+   * The clock every service reads (default: the wall clock). Tests pin it, so that sim prices do not move
+   * between two calls, and move it past the lifetimes of tokens and approvals.
+   */
+  clock?: Clock;
+  /** Failed-login throttle settings (tests use small limits). */
   loginThrottle?: Partial<LoginThrottleOptions>;
   /** Seams in login verification (tests hold a verification between its read and its cache write). */
   authHooks?: AuthenticatorHooks;
@@ -74,6 +83,7 @@ export class StartupError extends Error {}
 
 /** Opens the database, the vault and the domain services, and prepares a fresh install. */
 export async function createServices(config: Config, logger: Logger, options: ServiceOptions = {}): Promise<{ services: Services; facts: StartupFacts }> {
+  const clock = options.clock ?? systemClock;
   const database = await openDatabase({ url: config.databaseUrl, dataDir: join(config.dataDir, 'pg'), logger });
   try {
     const { db } = database;
@@ -81,23 +91,24 @@ export async function createServices(config: Config, logger: Logger, options: Se
     const vault = new Vault(key);
     await checkVaultKey(db, vault);
 
-    const auth = new Authenticator(db, config.apiUsername && config.apiPassword ? { username: config.apiUsername, password: config.apiPassword } : undefined, options.authHooks);
-    const adminPasswordFile = new AdminPasswordFile(config.dataDir);
-    const generatedAdmin = config.apiUsername ? undefined : await ensureAdmin(db, adminPasswordFile);
-    const login = new LoginGate(new LoginThrottle(options.loginThrottle), auth);
+    const auth = new Authenticator(db, clock, config.apiUsername && config.apiPassword ? { username: config.apiUsername, password: config.apiPassword } : undefined, options.authHooks);
+    const adminPasswordFile = new AdminPasswordFile(config.dataDir, clock);
+    const generatedAdmin = config.apiUsername ? undefined : await ensureAdmin(db, adminPasswordFile, clock);
+    const login = new LoginGate(new LoginThrottle(clock, options.loginThrottle), auth);
     login.onSuccess((p) => adminPasswordFile.loggedIn(p.name));
-    const connectors = new Connectors(options.ccxt, new SimExchange(config.simSeed, options.simNow));
-    const accounts = new AccountsService(db, vault, connectors);
+    const connectors = new Connectors(options.ccxt, new SimExchange(config.simSeed, clock), clock);
+    const accounts = new AccountsService(db, vault, connectors, clock);
     const createdDefaultAccount = await accounts.ensureDefaults();
     const audit = new BatchedAuditLog(db, logger);
-    const marketData = new MarketData(connectors, new CandleCache(db));
-    const valuation = new Valuation(marketData);
-    const trading = new TradingService(db, connectors, accounts, logger, new PolicyFillGuard(connectors, valuation, logger));
+    const marketData = new MarketData(connectors, new CandleCache(db), clock);
+    const valuation = new Valuation(marketData, clock);
+    const trading = new TradingService(db, connectors, accounts, logger, new PolicyFillGuard(connectors, valuation, logger, clock));
     await trading.reconcile();
-    const portfolio = new PortfolioService(db, accounts, trading, valuation, logger);
-    const safety = new Safety(database, connectors, accounts, trading, valuation, logger, options.tokenClock);
+    const portfolio = new PortfolioService(db, accounts, trading, valuation, logger, clock);
+    const safety = new Safety(database, connectors, accounts, trading, valuation, logger, clock);
 
     const services: Services = {
+      clock,
       config,
       logger,
       database,
@@ -112,7 +123,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
       audit,
       auth,
       login,
-      users: new UsersService(db, auth),
+      users: new UsersService(db, auth, clock),
       safety,
       guards: [new RiskGuard(safety)],
       close: async () => {
@@ -150,11 +161,12 @@ async function checkVaultKey(db: Db, vault: Vault): Promise<void> {
  * also written to DATA_DIR/admin-password.txt (0600) before the server listens, so that a start that
  * fails later, or whose console nobody reads, does not lose it.
  */
-async function ensureAdmin(db: Db, file: AdminPasswordFile): Promise<StartupFacts['generatedAdmin']> {
+async function ensureAdmin(db: Db, file: AdminPasswordFile, clock: Clock): Promise<StartupFacts['generatedAdmin']> {
   const [row] = await db.select({ n: count() }).from(users);
   if ((row?.n ?? 0) > 0) return undefined;
   const password = generatePassword();
-  const inserted = await db.insert(users).values({ username: 'admin', passwordHash: await hashPassword(password), role: 'admin' }).onConflictDoNothing().returning();
+  const at = clock.date();
+  const inserted = await db.insert(users).values({ username: 'admin', passwordHash: await hashPassword(password), role: 'admin', createdAt: at, updatedAt: at }).onConflictDoNothing().returning();
   if (!inserted.length) return undefined;
   file.write('admin', password);
   return { username: 'admin', password, file: file.path };

@@ -27,8 +27,9 @@ export function createRestApp(opts: RestAppOptions): Express {
   app.set('etag', false);
   app.use(requestId);
 
-  const started = Date.now();
-  const uptime = () => Math.round((Date.now() - started) / 1000);
+  // Uptime is elapsed process time, not domain time: a monotonic measure, whatever clock the services read.
+  const started = performance.now();
+  const uptime = () => Math.round((performance.now() - started) / 1000);
   // Liveness: the process runs and answers; it says nothing about the database, so a supervisor does
   // not restart a server that is only waiting for its database to come back.
   app.get('/health/live', (_req, res) => {

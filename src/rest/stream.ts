@@ -59,7 +59,8 @@ export function attachMarketStream(http: HttpServer, services: Services): { clos
   });
 
   const beat = setInterval(() => {
-    const heartbeat = JSON.stringify({ type: 'heartbeat', time: new Date().toISOString() });
+    // The server's time in the same clock as the data the stream carries, so a client can judge staleness.
+    const heartbeat = JSON.stringify({ type: 'heartbeat', time: services.clock.date().toISOString() });
     for (const ws of wss.clients) {
       const s = ws as WebSocket & { alive?: boolean };
       if (s.alive === false) {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { AuditEvent, AuditLog } from '../../src/core/audit/audit-log.js';
-import { createRegistry, execute, toJsonSchema, type AnyCommand, type CommandContext, type Principal } from '../../src/core/command/index.js';
+import { systemClock } from '../../src/core/clock.js';
+import { createRegistry, execute, toJsonSchema, type AnyCommand, type CommandContext, type CommandServices, type Principal } from '../../src/core/command/index.js';
 import { createLogger } from '../../src/core/logger.js';
-import type { Services } from '../../src/core/services.js';
 import { allCommands } from '../../src/tools/index.js';
 
 /** Keeps the audit rows in memory; nothing else of the services is reachable, so a handler that runs fails loudly. */
@@ -22,7 +22,7 @@ class MemoryAudit implements AuditLog {
 const registry = createRegistry(allCommands);
 const scoped: Principal = { name: 'scoped_agent', role: 'trader', accounts: ['mine'] };
 const ctxFor = (principal: Principal): CommandContext => ({
-  services: { audit: new MemoryAudit(), guards: [] } as unknown as Services,
+  services: { audit: new MemoryAudit(), guards: [], clock: systemClock } as unknown as CommandServices,
   principal,
   surface: { channel: 'rest', toolsets: 'all', readOnly: false },
   requestId: 'scope-contract',

@@ -6,6 +6,7 @@ import { channelsOf, pathParams, type AnyCommand, type ErrorCode } from '../../s
 import { allCommands } from '../../src/tools/index.js';
 import { ADMIN_AUTH, basicHeader, drivers, testServer, type TestServer } from '../helpers/test-env.js';
 import { MCP_PAGE_LIMIT } from '../../src/core/pagination.js';
+import { ManualClock } from '../../src/core/clock.js';
 
 type Outcome = 'ok' | ErrorCode;
 type Input = Record<string, unknown>;
@@ -364,7 +365,7 @@ describe.each(drivers())('REST/MCP parity on %s', (driver) => {
   let seq = 0;
 
   beforeAll(async () => {
-    s = await testServer(driver, {}, { simNow: () => PINNED_NOW });
+    s = await testServer(driver, {}, { clock: new ManualClock(PINNED_NOW) });
     client = new Client({ name: 'contract-parity', version: '0.0.0' });
     await client.connect(new StreamableHTTPClientTransport(new URL(`${s.url}/mcp`), { requestInit: { headers: { authorization: ADMIN_AUTH } } }));
     // Listing first makes the client check every structuredContent against the advertised outputSchema.

@@ -6,6 +6,7 @@ import { createLogger } from '../../src/core/logger.js';
 import type { ServiceOptions } from '../../src/core/services.js';
 import { mcpClient } from './mcp-call.js';
 import { ADMIN_AUTH, basicHeader, httpJson, testServer, type Driver, type HttpAnswer, type TestServer } from './test-env.js';
+import { ManualClock, type Clock } from '../../src/core/clock.js';
 
 /**
  * The one harness of the guardrail tests: a server on a pinned sim clock, the test users, an MCP
@@ -13,7 +14,7 @@ import { ADMIN_AUTH, basicHeader, httpJson, testServer, type Driver, type HttpAn
  * account, counts and state snapshots).
  */
 
-/** A fixed sim time: every order of a test is valued at the same price. */
+/** A fixed time: every order of a test is valued at the same sim price. */
 export const PINNED = Date.UTC(2026, 5, 1, 12, 0, 0, 0);
 
 export const USERS = {
@@ -55,14 +56,14 @@ export interface GuardrailHarness {
 }
 
 export interface HarnessOptions {
-  simNow?: () => number;
-  tokenClock?: () => number;
+  /** The server's clock; default: one pinned at PINNED. */
+  clock?: Clock;
   clientName?: string;
   overrides?: Parameters<typeof testServer>[1];
 }
 
 export async function guardrailServer(driver: Driver, opts: HarnessOptions = {}): Promise<GuardrailHarness> {
-  const options: ServiceOptions = { simNow: opts.simNow ?? (() => PINNED), ...(opts.tokenClock ? { tokenClock: opts.tokenClock } : {}) };
+  const options: ServiceOptions = { clock: opts.clock ?? new ManualClock(PINNED) };
   const s = await testServer(driver, opts.overrides ?? {}, options);
   for (const [username, u] of Object.entries(USERS)) {
     const r = await s.call('POST', '/users', { username, password: u.password, role: u.role });

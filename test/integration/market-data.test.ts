@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { expectError } from '../helpers/errors.js';
 import { drivers, testServer, type TestServer } from '../helpers/test-env.js';
 import { offlineBinance, type OfflineExchange } from '../helpers/offline-exchange.js';
+import { ManualClock } from '../../src/core/clock.js';
 
 type Res = { status: number; body: any; headers: Headers };
 
@@ -19,12 +20,12 @@ const descending = (xs: number[]) => xs.every((x, i) => i === 0 || xs[i - 1]! > 
 describe.each(drivers())('REST market data on sim, %s', (driver) => {
   let s: TestServer;
   let offline: OfflineExchange;
-  let T = T0;
+  const clock = new ManualClock(T0);
   const get = (path: string) => s.call('GET', path);
 
   beforeAll(async () => {
     offline = await offlineBinance();
-    s = await testServer(driver, {}, { simNow: () => T, ccxt: offline.ccxt });
+    s = await testServer(driver, {}, { clock, ccxt: offline.ccxt });
   });
   afterAll(async () => {
     await s?.stop();
@@ -39,7 +40,7 @@ describe.each(drivers())('REST market data on sim, %s', (driver) => {
       expect(Object.keys(t).sort()).toEqual(
         ['ask', 'bid', 'change_24h_pct', 'connector_name', 'high_24h', 'last', 'low_24h', 'mid', 'spread_pct', 'time', 'timestamp', 'trading_pair', 'volume_24h'].sort(),
       );
-      expect(t).toMatchObject({ connector_name: 'sim', trading_pair: 'BTC-USDT', timestamp: T, time: iso(T) });
+      expect(t).toMatchObject({ connector_name: 'sim', trading_pair: 'BTC-USDT', timestamp: clock.now(), time: iso(clock.now()) });
       expect(t.bid).toBeLessThan(t.ask);
       expect(t.mid).toBeCloseTo((t.bid + t.ask) / 2, 8);
       expect(t.spread_pct).toBeCloseTo(((t.ask - t.bid) / t.mid) * 100, 5);
@@ -69,7 +70,7 @@ describe.each(drivers())('REST market data on sim, %s', (driver) => {
       expect(r.status).toBe(200);
       const ob = r.body;
       expect(ob).toMatchObject({ connector_name: 'sim', trading_pair: 'ETH-USDT', depth: 20 });
-      expect(ob.timestamp).toBe(Math.floor(T / 1000) * 1000);
+      expect(ob.timestamp).toBe(Math.floor(clock.now() / 1000) * 1000);
       expect(ob.time).toBe(iso(ob.timestamp));
       expect(ob.bids).toHaveLength(20);
       expect(ob.asks).toHaveLength(20);
@@ -125,13 +126,13 @@ describe.each(drivers())('REST market data on sim, %s', (driver) => {
       expect(r.body).toMatchObject({ connector_name: 'sim', trading_pair: 'BTC-USDT', interval: '1h', next_start_time: null });
       expect(r.body.candles).toHaveLength(100);
       expectCandleShape(r.body.candles, HOUR);
-      expect(r.body.candles.at(-1).timestamp).toBe(Math.floor(T / HOUR) * HOUR);
+      expect(r.body.candles.at(-1).timestamp).toBe(Math.floor(clock.now() / HOUR) * HOUR);
       // The history goes back further.
       expect(r.body.truncated).toBe(true);
     });
 
     it('with start_time reads forward; truncated and next_start_time page through without gap or overlap', async () => {
-      const start = T - 3 * 86_400_000 + 17 * MINUTE; // not on an hour: the first candle is the next hour
+      const start = clock.now() - 3 * 86_400_000 + 17 * MINUTE; // not on an hour: the first candle is the next hour
       const end = Math.floor(start / HOUR) * HOUR + 26 * HOUR;
       const pages: any[] = [];
       let cursor: string | number = start;
@@ -156,20 +157,20 @@ describe.each(drivers())('REST market data on sim, %s', (driver) => {
     });
 
     it('forward paging through the present stops at now', async () => {
-      const start = Math.floor(T / MINUTE) * MINUTE - 24 * MINUTE;
+      const start = Math.floor(clock.now() / MINUTE) * MINUTE - 24 * MINUTE;
       const first = await candles(`interval=1m&limit=20&start_time=${start}`);
       expect(first.body.candles).toHaveLength(20);
       expect(first.body.truncated).toBe(true);
       const second = await candles(`interval=1m&limit=20&start_time=${encodeURIComponent(first.body.next_start_time)}`);
       expect(second.status).toBe(200);
       expect(second.body.candles[0].timestamp).toBe(first.body.candles.at(-1).timestamp + MINUTE);
-      expect(second.body.candles.at(-1).timestamp).toBe(Math.floor(T / MINUTE) * MINUTE);
+      expect(second.body.candles.at(-1).timestamp).toBe(Math.floor(clock.now() / MINUTE) * MINUTE);
       expect(second.body.truncated).toBe(false);
       expect(second.body.next_start_time).toBeNull();
     });
 
     it('only end_time: the latest candles at or before it', async () => {
-      const end = T - 5 * 86_400_000 + 12 * MINUTE + 345;
+      const end = clock.now() - 5 * 86_400_000 + 12 * MINUTE + 345;
       const r = await candles(`interval=15m&limit=50&end_time=${end}`);
       expect(r.status).toBe(200);
       expect(r.body.candles).toHaveLength(50);
@@ -180,7 +181,7 @@ describe.each(drivers())('REST market data on sim, %s', (driver) => {
     });
 
     it('ISO-8601 and epoch milliseconds give the same result', async () => {
-      const start = Math.floor((T - 2 * 86_400_000) / HOUR) * HOUR;
+      const start = Math.floor((clock.now() - 2 * 86_400_000) / HOUR) * HOUR;
       const end = start + 12 * HOUR;
       const byMs = await candles(`interval=30m&start_time=${start}&end_time=${end}`);
       const byIso = await candles(`interval=30m&start_time=${encodeURIComponent(iso(start))}&end_time=${encodeURIComponent(iso(end))}`);
@@ -227,7 +228,7 @@ describe.each(drivers())('REST market data on sim, %s', (driver) => {
         expect(['buy', 'sell']).toContain(t.side);
         expect(t.price).toBeGreaterThan(0);
         expect(t.amount).toBeGreaterThan(0);
-        expect(t.timestamp).toBeLessThanOrEqual(T);
+        expect(t.timestamp).toBeLessThanOrEqual(clock.now());
         expect(t.time).toBe(iso(t.timestamp));
         ids.add(t.trade_id);
       }
@@ -235,7 +236,7 @@ describe.each(drivers())('REST market data on sim, %s', (driver) => {
       const ts = trades.map((t: { timestamp: number }) => t.timestamp);
       expect(ts.every((x: number, i: number) => i === 0 || ts[i - 1] <= x)).toBe(true);
       // Within a few minutes of now.
-      expect(T - ts[0]).toBeLessThan(15 * MINUTE);
+      expect(clock.now() - ts[0]).toBeLessThan(15 * MINUTE);
     });
 
     it('defaults to 50 and caps at 500', async () => {
@@ -313,13 +314,13 @@ describe.each(drivers())('REST market data on sim, %s', (driver) => {
 
     it('and moves when the clock moves', async () => {
       const before = await Promise.all(paths.map(get));
-      T = T0 + 10 * MINUTE;
+      clock.set(T0 + 10 * MINUTE);
       try {
         const after = await Promise.all(paths.map(get));
         for (const [i, p] of paths.entries()) expect(after[i]!.body, p).not.toEqual(before[i]!.body);
-        expect(after[0]!.body.timestamp).toBe(T);
+        expect(after[0]!.body.timestamp).toBe(clock.now());
       } finally {
-        T = T0;
+        clock.set(T0);
       }
       const back = await Promise.all(paths.map(get));
       for (const [i, p] of paths.entries()) expect(back[i]!.body, p).toEqual(before[i]!.body);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drivers, testServer, type TestServer } from '../helpers/test-env.js';
+import { ManualClock } from '../../src/core/clock.js';
 
 /**
  * Portfolio history keeps the latest points when a range holds more than `limit`; previous_end_time
@@ -11,21 +12,21 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 describe.each(drivers())('portfolio history paging on %s', (driver) => {
   let s: TestServer;
-  let T = H0;
+  const clock = new ManualClock(H0);
 
   beforeAll(async () => {
-    s = await testServer(driver, {}, { simNow: () => T });
+    s = await testServer(driver, {}, { clock });
     s.services.portfolio.stopSnapshots();
     const r = await s.call('POST', '/accounts', { account_name: 'walk', connectors: [{ connector_name: 'sim', paper_balances: { USDT: '1' } }] });
     expect(r.status, r.text).toBe(201);
     // One snapshot in each of seven 5-minute buckets, worth 1001..1007.
     for (let i = 0; i < 7; i++) {
-      T = H0 + i * 5 * MINUTE + MINUTE;
+      clock.set(H0 + i * 5 * MINUTE + MINUTE);
       const p = await s.call('PUT', '/accounts/walk/paper-balances', { connector_name: 'sim', balances: { USDT: String(1001 + i) } });
       expect(p.status, p.text).toBe(200);
-      await s.services.portfolio.snapshot('USDT', new Date(T));
+      await s.services.portfolio.snapshot('USDT', clock.date());
     }
-    T = H0;
+    clock.set(H0);
   });
   afterAll(async () => {
     await s?.stop();

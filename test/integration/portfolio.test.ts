@@ -5,6 +5,7 @@ import { Decimal } from '../../src/core/decimal.js';
 import { expectError } from '../helpers/errors.js';
 import { drivers, testServer, type TestServer } from '../helpers/test-env.js';
 import { offlineBinance, type OfflineExchange } from '../helpers/offline-exchange.js';
+import { ManualClock } from '../../src/core/clock.js';
 
 type Res = { status: number; body: any; headers: Headers };
 
@@ -23,7 +24,7 @@ function expectOk(r: Res, status = 200): any {
 describe.each(drivers())('portfolio on %s', (driver) => {
   let s: TestServer;
   let offline: OfflineExchange;
-  let T = T0;
+  const clock = new ManualClock(T0);
   let mid: Decimal;
   const get = (path: string) => s.call('GET', path);
   const connectorOf = (body: any, account: string, connector: string) =>
@@ -38,7 +39,7 @@ describe.each(drivers())('portfolio on %s', (driver) => {
 
   beforeAll(async () => {
     offline = await offlineBinance();
-    s = await testServer(driver, {}, { simNow: () => T, ccxt: offline.ccxt });
+    s = await testServer(driver, {}, { clock, ccxt: offline.ccxt });
     // Snapshots are taken by the tests, at the times they choose; none on the server's own schedule.
     s.services.portfolio.stopSnapshots();
     const t = expectOk(await get('/market-data/ticker/BTC-USDT?connector_name=sim'));
@@ -208,7 +209,7 @@ describe.each(drivers())('portfolio on %s', (driver) => {
         }),
         201,
       );
-      const now = Date.now();
+      const now = clock.now();
       const outside = new Date(now - 90 * MINUTE);
       const first = new Date(now - 40 * MINUTE);
       const later = new Date(now - 20 * MINUTE);
@@ -303,12 +304,12 @@ describe.each(drivers())('portfolio on %s', (driver) => {
       expectOk(await s.call('POST', '/accounts', { account_name: 'hist', connectors: [{ connector_name: 'sim', paper_balances: { USDT: '1' } }] }), 201);
       try {
         for (const [offset, usdt] of SNAPS) {
-          T = H0 + offset;
+          clock.set(H0 + offset);
           await setPaper('hist', 'sim', { USDT: String(usdt) });
           await s.services.portfolio.snapshot('USDT', new Date(H0 + offset));
         }
       } finally {
-        T = T0;
+        clock.set(T0);
       }
     });
 

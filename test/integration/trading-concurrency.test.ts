@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Decimal } from '../../src/core/decimal.js';
 import { drivers, testServer, type TestServer } from '../helpers/test-env.js';
+import { ManualClock } from '../../src/core/clock.js';
 
 /**
  * Many orders at once on one account, through the REST server: the balance check and the update must
@@ -34,7 +35,7 @@ describe.each(drivers())('concurrent orders on %s', (driver) => {
     }).rows;
 
   beforeAll(async () => {
-    s = await testServer(driver, {}, { simNow: () => PINNED_NOW });
+    s = await testServer(driver, {}, { clock: new ManualClock(PINNED_NOW) });
     for (const account of ['racer', 'retrier']) {
       const r = await s.call('POST', '/accounts', { account_name: account, connectors: [{ connector_name: 'sim', paper_balances: { USDT: START_USDT } }] });
       expect(r.status, JSON.stringify(r.body)).toBe(201);

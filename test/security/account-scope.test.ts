@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { mcpCall, mcpClient } from '../helpers/mcp-call.js';
 import { basicHeader, drivers, testServer, type TestServer } from '../helpers/test-env.js';
+import { ManualClock } from '../../src/core/clock.js';
 
 const SCOTY = basicHeader('scoty', 'scoty-trader-password');
 const PINNED = Date.UTC(2026, 5, 1, 12, 0, 0, 0);
@@ -23,7 +24,7 @@ describe.each(drivers())('account scoping on %s', (driver) => {
   const accountsIn = (rows: Array<{ account_name: string | null }>) => [...new Set(rows.map((r) => r.account_name))].sort();
 
   beforeAll(async () => {
-    s = await testServer(driver, {}, { simNow: () => PINNED });
+    s = await testServer(driver, {}, { clock: new ManualClock(PINNED) });
     for (const a of ['alpha', 'beta']) expect((await s.call('POST', '/accounts', { account_name: a, connectors: [{ connector_name: 'sim' }] })).status).toBe(201);
     const created = await s.call('POST', '/users', { username: 'scoty', password: 'scoty-trader-password', role: 'trader', accounts: ['alpha'] });
     expect(created.status).toBe(201);

@@ -4,6 +4,7 @@ import { guardrailServer, order, perp, PINNED, TRADER, type GuardrailHarness } f
 import { codeOf, mcpCall as mcp } from '../helpers/mcp-call.js';
 import { drivers } from '../helpers/test-env.js';
 import { waitFor } from '../helpers/wait.js';
+import { ManualClock } from '../../src/core/clock.js';
 
 /**
  * Less obvious ways past the guardrails, each closed: resting reduce-only orders, replays racing a
@@ -14,7 +15,7 @@ const mcpCode = codeOf;
 
 describe.each(drivers())('guardrails against indirect bypasses on %s', (driver) => {
   let h: GuardrailHarness;
-  let clock = PINNED;
+  const clock = new ManualClock(PINNED);
 
   const place = (body: Record<string, unknown>) => h.place(body);
   const policy = (account: string, p: Record<string, unknown>) => h.policy(account, p);
@@ -22,10 +23,10 @@ describe.each(drivers())('guardrails against indirect bypasses on %s', (driver) 
   const rows = (q: ReturnType<typeof sql>) => h.rows(q);
   const position = (account: string) => h.position(account);
   const book = (connector?: string) => h.book(connector);
-  /** Moves the sim clock forward until `pred` holds for the perpetual book (prices are a deterministic random walk). */
+  /** Moves the clock forward until `pred` holds for the perpetual book (prices are a deterministic random walk). */
   async function advanceUntil(pred: (b: { bid: number; ask: number }) => boolean): Promise<void> {
     for (let i = 0; i < 20_000; i++) {
-      clock += 30_000;
+      clock.advance(30_000);
       if (pred(await book())) return;
     }
     throw new Error('the sim price never got there');
@@ -38,11 +39,11 @@ describe.each(drivers())('guardrails against indirect bypasses on %s', (driver) 
     });
 
   beforeAll(async () => {
-    h = await guardrailServer(driver, { simNow: () => clock, clientName: 'bypasses' });
+    h = await guardrailServer(driver, { clock, clientName: 'bypasses' });
   });
   afterAll(async () => h?.close());
   beforeEach(() => {
-    clock = PINNED;
+    clock.set(PINNED);
   });
 
   it('the duplicate window also holds for a perpetual order that names no leverage', async () => {

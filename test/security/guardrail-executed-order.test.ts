@@ -1,7 +1,8 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { codeOf, mcpCall as mcp, mcpClient } from '../helpers/mcp-call.js';
 import { basicHeader, drivers, testServer, type TestServer } from '../helpers/test-env.js';
+import { ManualClock } from '../../src/core/clock.js';
 
 /**
  * The guards judge the order the engine will execute, not the digits it was sent with (sub-step dust
@@ -13,7 +14,8 @@ const TRADER = basicHeader('dora', 'trader-password-1');
 describe.each(drivers())('the order as executed, and confirmation tokens first, on %s', (driver) => {
   let s: TestServer;
   let client: Client;
-  let tokenNow = Date.UTC(2026, 6, 1, 12, 0, 0, 0);
+  const PINNED = Date.UTC(2026, 6, 1, 12, 0, 0, 0);
+  const clock = new ManualClock(PINNED);
   let ask = 0;
 
   const order = (account: string, extra: Record<string, unknown> = {}) => ({ account_name: account, connector_name: 'sim', trading_pair: 'BTC-USDT', side: 'buy', order_type: 'market', amount: '0.001', ...extra });
@@ -35,11 +37,14 @@ describe.each(drivers())('the order as executed, and confirmation tokens first, 
   }
 
   beforeAll(async () => {
-    // The sim clock is pinned so the price does not move between a preview and its order.
-    s = await testServer(driver, {}, { simNow: () => Date.UTC(2026, 6, 1, 12, 0, 0, 0), tokenClock: () => tokenNow });
+    // The clock is pinned so the price does not move between a preview and its order.
+    s = await testServer(driver, {}, { clock });
     expect((await s.call('POST', '/users', { username: 'dora', password: 'trader-password-1', role: 'trader' })).status).toBe(201);
     client = await mcpClient(s.url, TRADER, 'executed-order');
     ask = (await (await s.services.connectors.get('sim')).fetchOrderBook('BTC-USDT', 1)).asks[0]!.price;
+  });
+  beforeEach(() => {
+    clock.set(PINNED);
   });
   afterAll(async () => {
     await client?.close();
@@ -101,11 +106,13 @@ describe.each(drivers())('the order as executed, and confirmation tokens first, 
       await account('token_first', { confirm_above_notional: '100', max_orders_per_minute: 1 });
       const body = order('token_first', { amount: (200 / ask).toFixed(5) });
       const stale = await tokenFor(body);
+      // Half a minute later the rate limit (1 a minute) is spent: every further order would be RATE_LIMITED.
+      clock.advance(30_000);
       const other = await tokenFor(order('token_first', { amount: (300 / ask).toFixed(5) }));
       expect(codeOf(await place({ ...body, confirmation_token: await tokenFor(body) }))).toBe('ok');
-      // The rate limit (1 a minute) is spent: every further order would be RATE_LIMITED.
       expect(codeOf(await place({ ...body, confirmation_token: other }))).toBe('CONFIRMATION_MISMATCH');
-      tokenNow += 61_000;
+      // The first token has expired; the order that spent the rate limit is still inside its minute.
+      clock.advance(31_000);
       expect(codeOf(await place({ ...body, confirmation_token: stale }))).toBe('CONFIRMATION_EXPIRED');
       expect(codeOf(await place(body))).toBe('RATE_LIMITED');
     });

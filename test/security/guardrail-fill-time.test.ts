@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { codeOf } from '../helpers/mcp-call.js';
 import { basicHeader, drivers, testServer, type TestServer } from '../helpers/test-env.js';
+import { ManualClock } from '../../src/core/clock.js';
 
 /**
  * A resting order meets the account's limits when it fills, not only when it was placed: the position,
@@ -12,7 +13,7 @@ const PINNED = Date.UTC(2026, 6, 1, 12, 0, 0, 0);
 
 describe.each(drivers())('guardrails at fill time on %s', (driver) => {
   let s: TestServer;
-  let clock = PINNED;
+  const clock = new ManualClock(PINNED);
 
   const perp = { connector_name: 'sim_perpetual' };
   const order = (account: string, extra: Record<string, unknown> = {}) => ({ account_name: account, ...perp, trading_pair: 'BTC-USDT', side: 'buy', order_type: 'market', amount: '0.01', ...extra });
@@ -30,10 +31,10 @@ describe.each(drivers())('guardrails at fill time on %s', (driver) => {
     const ob = await (await s.services.connectors.get(connector)).fetchOrderBook('BTC-USDT', 1);
     return { bid: ob.bids[0]!.price, ask: ob.asks[0]!.price };
   };
-  /** Moves the sim clock (a deterministic random walk) until `pred` holds for the book. */
+  /** Moves the clock (the sim price is a deterministic random walk) until `pred` holds for the book. */
   async function advanceUntil(pred: (b: { bid: number; ask: number }) => boolean, connector = 'sim_perpetual'): Promise<void> {
     for (let i = 0; i < 20_000; i++) {
-      clock += 30_000;
+      clock.advance(30_000);
       if (pred(await book(connector))) return;
     }
     throw new Error('the sim price never got there');
@@ -60,14 +61,14 @@ describe.each(drivers())('guardrails at fill time on %s', (driver) => {
   }
 
   beforeAll(async () => {
-    s = await testServer(driver, {}, { simNow: () => clock });
+    s = await testServer(driver, {}, { clock });
     expect((await s.call('POST', '/users', { username: 'fay', password: 'trader-password-1', role: 'trader' })).status).toBe(201);
   });
   afterAll(async () => {
     await s?.stop();
   });
   beforeEach(() => {
-    clock = PINNED;
+    clock.set(PINNED);
   });
 
   it('the reported exploit: open near the cap, rest an opposite order twice the size, close; the position never passes the cap', async () => {

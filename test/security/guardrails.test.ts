@@ -6,11 +6,12 @@ import { guardrailServer, order, perp, PINNED, TRADER, TRADER2, VIEWER, type Bod
 import { placeholderFor } from '../../src/mcp/untrusted.js';
 import { codeOf, mcpCall as mcp, mcpClient } from '../helpers/mcp-call.js';
 import { drivers, httpJson, testServer, type HttpAnswer, type TestServer } from '../helpers/test-env.js';
+import { ManualClock } from '../../src/core/clock.js';
 
 /** The adversarial guardrail checks: every way an agent could push past a limit, over both faces. Each test makes its own accounts. */
 describe.each(drivers())('guardrails on %s', (driver) => {
   let h: GuardrailHarness;
-  let clock = Date.now();
+  const clock = new ManualClock(PINNED);
   let ask = 0;
   let bid = 0;
 
@@ -24,14 +25,14 @@ describe.each(drivers())('guardrails on %s', (driver) => {
   const worth = async (name: string, extra: Body) => (await h.s.call('POST', '/trading/orders/preview', order(name, extra))).body.notional_usdt as number;
 
   beforeAll(async () => {
-    h = await guardrailServer(driver, { tokenClock: () => clock });
+    h = await guardrailServer(driver, { clock });
     const t = (await h.s.call('GET', '/market-data/ticker/BTC-USDT?connector_name=sim')).body;
     ask = t.ask;
     bid = t.bid;
   });
   afterAll(async () => h?.close());
   beforeEach(() => {
-    clock = Date.now();
+    clock.set(PINNED);
   });
 
   describe('policy is an admin REST matter', () => {
@@ -275,7 +276,7 @@ describe.each(drivers())('guardrails on %s', (driver) => {
       expect(codeOf(await place({ ...body, confirmation_token: token }, TRADER2))).toBe('CONFIRMATION_MISMATCH');
       const [v, payload] = token.split('.');
       expect(codeOf(await place({ ...body, confirmation_token: `${v}.${payload}.AAAA` }))).toBe('CONFIRMATION_MISMATCH');
-      clock += 61_000;
+      clock.advance(61_000);
       const expired = await place({ ...body, confirmation_token: token });
       expect(expired.body.error.code).toBe('CONFIRMATION_EXPIRED');
       expect(await h.state(['confirm_bound'])).toEqual(before);
@@ -494,8 +495,8 @@ describe.runIf(drivers().includes('postgres'))('guardrails across processes on p
   let a: TestServer;
   let b: Awaited<ReturnType<typeof startServer>>;
   beforeAll(async () => {
-    a = await testServer('postgres', {}, { simNow: () => PINNED });
-    b = await startServer(a.env.config, createLogger('silent'), { simNow: () => PINNED });
+    a = await testServer('postgres', {}, { clock: new ManualClock(PINNED) });
+    b = await startServer(a.env.config, createLogger('silent'), { clock: new ManualClock(PINNED) });
   });
   afterAll(async () => {
     await b?.close();

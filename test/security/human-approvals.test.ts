@@ -8,8 +8,9 @@ import { APPROVAL_TTL_MS } from '../../src/core/safety/approvals.js';
 import { DEFAULT_TOOLSETS } from '../../src/tools/index.js';
 import { mcpCall, mcpClient } from '../helpers/mcp-call.js';
 import { basicHeader, drivers, testServer, type TestServer } from '../helpers/test-env.js';
+import { ManualClock } from '../../src/core/clock.js';
 
-/** The sim clock is pinned so that every order is valued at the same price. */
+/** The clock is pinned so that every order is valued at the same sim price. */
 const PINNED = Date.UTC(2026, 5, 1, 12, 0, 0, 0);
 const AMY = basicHeader('amy', 'amy-trader-password');
 const BOB = basicHeader('bob', 'bob-admin-password');
@@ -21,7 +22,7 @@ const CID = basicHeader('cid', 'cid-trader-password');
  */
 describe.each(drivers())('human approvals on %s', (driver) => {
   let s: TestServer;
-  let clock = Date.now();
+  const clock = new ManualClock(PINNED);
   let agent: Client;
   let amount = '';
   const order = (extra: Record<string, unknown> = {}) => ({ account_name: 'approve_me', connector_name: 'sim', trading_pair: 'BTC-USDT', side: 'buy', order_type: 'market', amount, ...extra });
@@ -34,7 +35,7 @@ describe.each(drivers())('human approvals on %s', (driver) => {
   };
 
   beforeAll(async () => {
-    s = await testServer(driver, {}, { simNow: () => PINNED, tokenClock: () => clock });
+    s = await testServer(driver, {}, { clock });
     for (const [username, password, role] of [['amy', 'amy-trader-password', 'trader'], ['bob', 'bob-admin-password', 'admin'], ['cid', 'cid-trader-password', 'trader']]) {
       expect((await s.call('POST', '/users', { username, password, role })).status).toBe(201);
     }
@@ -149,7 +150,7 @@ describe.each(drivers())('human approvals on %s', (driver) => {
     const undecided = await park({ amount: (Number(amount) * 5).toFixed(5) });
     const decided = await park({ amount: (Number(amount) * 6).toFixed(5) });
     expect((await s.call('POST', `/trading/approvals/${decided}/approve`, {}, BOB)).status).toBe(200);
-    clock += APPROVAL_TTL_MS + 1000;
+    clock.advance(APPROVAL_TTL_MS + 1000);
     try {
       const late = await s.call('POST', `/trading/approvals/${undecided}/approve`, {}, BOB);
       expect(late.status).toBe(409);
@@ -161,7 +162,8 @@ describe.each(drivers())('human approvals on %s', (driver) => {
       const listed = await mcpCall(agent, 'approvals_list_approvals', { status: 'expired' });
       expect(listed.ok && listed.output.data.map((a: { approval_id: string }) => a.approval_id)).toEqual(expect.arrayContaining([undecided, decided]));
     } finally {
-      clock = Date.now() + 2 * APPROVAL_TTL_MS;
+      // Later tests start after every approval made so far has lapsed.
+      clock.advance(APPROVAL_TTL_MS);
     }
   });
 

@@ -2,6 +2,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codeOf, mcpCall as mcp, mcpClient } from '../helpers/mcp-call.js';
 import { basicHeader, drivers, testServer, type TestServer } from '../helpers/test-env.js';
+import { ManualClock } from '../../src/core/clock.js';
 
 /**
  * A preview meets every check the order would: the guards, then the engine's own (funds, margin,
@@ -32,7 +33,7 @@ describe.each(drivers())('preview runs the execution checks on %s', (driver) => 
   const passedCodes = (p: { checks: CheckOut[] }) => p.checks.filter((c) => c.ok).map((c) => c.code);
 
   beforeAll(async () => {
-    s = await testServer(driver, {}, { simNow: () => Date.UTC(2026, 6, 1, 12, 0, 0, 0) });
+    s = await testServer(driver, {}, { clock: new ManualClock(Date.UTC(2026, 6, 1, 12, 0, 0, 0)) });
     expect((await s.call('POST', '/users', { username: 'pia', password: 'trader-password-1', role: 'trader' })).status).toBe(201);
     const made = await s.call('POST', '/accounts', {
       account_name: 'small',

@@ -8,12 +8,13 @@ import {
   execute,
   type AnyCommand,
   type CommandContext,
+  type CommandServices,
   type Guard,
   type Principal,
   type Surface,
 } from '../../src/core/command/index.js';
 import type { Logger } from '../../src/core/logger.js';
-import type { Services } from '../../src/core/services.js';
+import { ManualClock } from '../../src/core/clock.js';
 
 /** An in-memory audit log: every record() call is kept. */
 class MemoryAudit implements AuditLog {
@@ -211,8 +212,11 @@ let audit: MemoryAudit;
 let logger: ReturnType<typeof memoryLogger>;
 let guards: Guard[];
 
+/** The time execute() stamps its audit rows with: the context's clock, not the wall. */
+const AT = Date.UTC(2026, 0, 2, 3, 4, 5, 6);
+
 function ctx(principal: Principal = ADMIN, surface: Surface = REST): CommandContext {
-  const services = { guards, audit, logger } as unknown as Services;
+  const services = { guards, audit, logger, clock: new ManualClock(AT) } as unknown as CommandServices;
   return { services, principal, surface, requestId: 'req-1', logger };
 }
 
@@ -245,7 +249,7 @@ describe('execute: success', () => {
     expect(audit.events).toHaveLength(1);
     const e = audit.events[0]!;
     expect(e).toMatchObject({ channel: 'mcp', principal: 'agent', command: 'things_set_thing', risk: 'write', outcome: 'OK', requestId: 'req-1', input: { id: 'a' } });
-    expect(e.at).toBeInstanceOf(Date);
+    expect(e.at).toEqual(new Date(AT));
     expect(e.durationMs).toBeGreaterThanOrEqual(0);
   });
 });

@@ -6,6 +6,7 @@ import { Decimal } from '../../src/core/decimal.js';
 import type { Market, MarketType, OrderBook } from '../../src/core/exchange/types.js';
 import type { Services } from '../../src/core/services.js';
 import { drivers, testServer, testServices, type TestServer } from '../helpers/test-env.js';
+import { ManualClock } from '../../src/core/clock.js';
 
 /**
  * Fee amounts pinned to the decimal on a fixed book, for spot and perpetual, taker and maker, and the
@@ -133,7 +134,7 @@ describe.each(drivers())('the preview estimates the taker fee on %s', (driver) =
   let s: TestServer;
   beforeAll(async () => {
     // A pinned sim clock: the book the preview values against does not move between calls.
-    s = await testServer(driver, {}, { simNow: () => Date.UTC(2026, 5, 1, 12, 0, 0, 0) });
+    s = await testServer(driver, {}, { clock: new ManualClock(Date.UTC(2026, 5, 1, 12, 0, 0, 0)) });
     const made = await s.call('POST', '/accounts', { account_name: 'preview_fees', connectors: [{ connector_name: 'sim', paper_balances: { USDT: '100000' } }, { connector_name: 'sim_perpetual', paper_balances: { USDT: '100000' } }] });
     expect(made.status, made.text).toBe(201);
   });

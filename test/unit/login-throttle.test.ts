@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Principal } from '../../src/core/command/types.js';
 import { LoginGate, type PasswordVerifier } from '../../src/core/auth/login.js';
 import { addressKey, LoginThrottle } from '../../src/core/auth/login-throttle.js';
+import { ManualClock } from '../../src/core/clock.js';
 
 /** A verifier that knows one password per user and counts how often it was asked (each ask is a scrypt). */
 class CountingVerifier implements PasswordVerifier {
@@ -14,9 +15,8 @@ class CountingVerifier implements PasswordVerifier {
 }
 
 function setup(limits: { maxPerAddress?: number; maxPerUser?: number; windowMs?: number } = {}) {
-  let now = 1_000_000;
-  const clock = { advance: (ms: number) => (now += ms) };
-  const throttle = new LoginThrottle({ maxPerAddress: 5, maxPerUser: 12, windowMs: 60_000, ...limits, now: () => now });
+  const clock = new ManualClock(1_000_000);
+  const throttle = new LoginThrottle(clock, { maxPerAddress: 5, maxPerUser: 12, windowMs: 60_000, ...limits });
   const verifier = new CountingVerifier({ alice: 'alice-password', bob: 'bob-password' });
   return { gate: new LoginGate(throttle, verifier), verifier, clock };
 }
@@ -90,7 +90,7 @@ describe('login throttle', () => {
   });
 
   it('does not count an attempt whose check failed for another reason (database down)', async () => {
-    const throttle = new LoginThrottle({ maxPerAddress: 2 });
+    const throttle = new LoginThrottle(new ManualClock(0), { maxPerAddress: 2 });
     const gate = new LoginGate(throttle, { verify: async () => Promise.reject(new Error('database down')) });
     for (let i = 0; i < 5; i++) await expect(gate.login('alice', 'x', '10.0.0.1')).rejects.toThrow('database down');
     const ok = new LoginGate(throttle, new CountingVerifier({ alice: 'p' }));
@@ -107,12 +107,12 @@ describe('login throttle', () => {
   });
 
   it('keeps memory bounded under a spray of usernames and addresses', async () => {
-    let now = 0;
-    const throttle = new LoginThrottle({ maxKeys: 100, now: () => now });
+    const clock = new ManualClock(0);
+    const throttle = new LoginThrottle(clock, { maxKeys: 100 });
     for (let i = 0; i < 5000; i++) {
       const a = throttle.begin(`user${i}`, `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
       if (a.admitted) i % 2 ? a.attempt.failed() : a.attempt.succeeded();
-      now++;
+      clock.advance(1);
     }
     expect(throttle.stats()).toEqual({ addresses: 100, users: 100, trustedUsers: 100 });
   });

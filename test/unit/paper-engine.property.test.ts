@@ -7,6 +7,7 @@ import { Decimal } from '../../src/core/decimal.js';
 import type { OrderBook } from '../../src/core/exchange/types.js';
 import type { Services } from '../../src/core/services.js';
 import { testServices } from '../helpers/test-env.js';
+import { ManualClock } from '../../src/core/clock.js';
 
 /**
  * Properties of the paper matching engine over random sequences of orders, cancels, clock moves and
@@ -49,12 +50,12 @@ const START_BALANCES = { sim: { USDT: '10000', BTC: '0.2', ETH: '3' }, sim_perpe
 describe('paper engine properties (PGlite, sim on a pinned clock)', () => {
   let services: Services;
   let close: () => Promise<void>;
-  let now = Date.UTC(2026, 2, 10, 12, 0, 0);
+  const clock = new ManualClock(Date.UTC(2026, 2, 10, 12, 0, 0));
   let runs = 0;
   const stats = { placed: 0, refused: 0, takerFills: 0, makerFills: 0, perpFills: 0, realizedFills: 0, cancels: 0 };
 
   beforeAll(async () => {
-    ({ services, close } = await testServices('pglite', {}, { simNow: () => now }));
+    ({ services, close } = await testServices('pglite', {}, { clock }));
   });
   afterAll(async () => close?.());
 
@@ -118,7 +119,7 @@ describe('paper engine properties (PGlite, sim on a pinned clock)', () => {
 
     for (const [i, s] of steps.entries()) {
       if (s.kind === 'tick') {
-        now += s.seconds * 1000;
+        clock.advance(s.seconds * 1000);
         if (s.match) await services.trading.matchOnce();
       }
       else if (s.kind === 'match') await services.trading.matchOnce();
@@ -245,7 +246,7 @@ describe('paper engine properties (PGlite, sim on a pinned clock)', () => {
   }
 
   it('holds on a fixed run with resting fills, a flip through zero and partial closes', async () => {
-    now = Date.UTC(2026, 2, 10, 12, 0, 0);
+    clock.set(Date.UTC(2026, 2, 10, 12, 0, 0));
     const place = (venue: Venue, p: Pair, side: 'buy' | 'sell', type: 'market' | 'limit' | 'limit_maker', notional: number, atTouch = false): Step => ({ kind: 'place', venue, pair: p, side, type, notional, offsetBps: 0, atTouch });
     const tick = (seconds: number): Step => ({ kind: 'tick', seconds, match: true });
     const r = await runScenario(
@@ -271,7 +272,7 @@ describe('paper engine properties (PGlite, sim on a pinned clock)', () => {
   }, 60_000);
 
   it('a perpetual limit order that omits leverage reserves margin at the open position\'s leverage, as its funds check assumed', async () => {
-    now = Date.UTC(2026, 2, 11, 12, 0, 0);
+    clock.set(Date.UTC(2026, 2, 11, 12, 0, 0));
     const account = 'lev_inherit';
     await services.accounts.create(account, [{ connector_name: 'sim_perpetual', paper_balances: { USDT: '10000' } }]);
     const opened = await services.trading.place({ account_name: account, connector_name: 'sim_perpetual', trading_pair: 'BTC-USDT', side: 'sell', order_type: 'market', amount: '0.01', leverage: 3 });

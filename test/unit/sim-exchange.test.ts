@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SimExchange } from '../../src/core/exchange/sim/sim-exchange.js';
 import { PriceModel, SIM_EPOCH_MS } from '../../src/core/exchange/sim/price-model.js';
+import { ManualClock } from '../../src/core/clock.js';
 
 const T = Date.UTC(2026, 2, 10, 15, 30, 12, 250);
 
@@ -58,7 +59,7 @@ describe('sim price model', () => {
 });
 
 describe('sim exchange market data', () => {
-  const sim = new SimExchange('sim', () => T);
+  const sim = new SimExchange('sim', new ManualClock(T));
   const spot = sim.market('spot', 'BTC-USDT');
 
   it('books are sorted, uncrossed and on the tick', () => {

@@ -1,4 +1,5 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
+import type { Clock } from '../clock.js';
 import { AppError } from '../command/errors.js';
 import type { Db } from '../db/client.js';
 import { accountConnectors, accounts, type AccountConnectorRow } from '../db/schema/index.js';
@@ -44,6 +45,7 @@ export class AccountsService {
     private readonly db: Db,
     private readonly vault: Vault,
     private readonly connectors: Connectors,
+    private readonly clock: Clock,
   ) {
     this.ledger = new PaperLedger(db);
   }
@@ -64,7 +66,8 @@ export class AccountsService {
   async create(name: string, attach: ConnectorAttachment[]): Promise<AccountView> {
     const prepared = await this.#prepare(attach);
     await this.db.transaction(async (tx) => {
-      const inserted = await tx.insert(accounts).values({ name }).onConflictDoNothing().returning();
+      const at = this.clock.date();
+      const inserted = await tx.insert(accounts).values({ name, createdAt: at, updatedAt: at }).onConflictDoNothing().returning();
       if (inserted.length === 0) {
         throw new AppError('CONFLICT', `Account ${name} already exists.`, { hint: 'Use PUT /accounts/{account_name} to change its connectors.' });
       }
@@ -86,7 +89,7 @@ export class AccountsService {
         for (const r of remove) await this.ledger.set(tx as unknown as Db, name, r, {});
       }
       await this.#attach(tx as unknown as Db, name, prepared);
-      await tx.update(accounts).set({ updatedAt: new Date() }).where(eq(accounts.name, name));
+      await tx.update(accounts).set({ updatedAt: this.clock.date() }).where(eq(accounts.name, name));
     });
     return this.get(name);
   }
@@ -188,6 +191,7 @@ export class AccountsService {
   }
 
   async #attach(tx: Db, account: string, prepared: Array<{ info: ConnectorInfo; a: ConnectorAttachment }>): Promise<void> {
+    const at = this.clock.date();
     for (const { info, a } of prepared) {
       const creds = a.credentials ?? {};
       const hasCreds = Object.keys(creds).length > 0;
@@ -196,11 +200,11 @@ export class AccountsService {
         connectorName: info.name,
         secretBox: hasCreds ? this.vault.sealJson(creds, aad(account, info.name)) : null,
         masked: Object.fromEntries(Object.entries(creds).map(([k, v]) => [k, PARTLY_SHOWN.has(k) ? maskSecret(v) : MASK])),
-        updatedAt: new Date(),
+        updatedAt: at,
       };
       const [existing] = await tx.select().from(accountConnectors).where(and(eq(accountConnectors.accountName, account), eq(accountConnectors.connectorName, info.name)));
       if (existing) await tx.update(accountConnectors).set(values).where(and(eq(accountConnectors.accountName, account), eq(accountConnectors.connectorName, info.name)));
-      else await tx.insert(accountConnectors).values(values);
+      else await tx.insert(accountConnectors).values({ ...values, createdAt: at });
       if (info.kind !== 'exchange' && (!existing || a.paper_balances)) {
         await this.ledger.set(tx, account, info.name, a.paper_balances ?? DEFAULT_PAPER_BALANCES);
       }

@@ -1,5 +1,6 @@
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Clock } from '../clock.js';
 
 export const ADMIN_PASSWORD_FILE = 'admin-password.txt';
 
@@ -13,11 +14,11 @@ export class AdminPasswordFile {
   /** The username the file is for, while it exists. */
   #pending: string | undefined;
   #readAt = 0;
-  readonly #now: () => number;
+  readonly #clock: Clock;
 
-  constructor(dataDir: string, now: () => number = Date.now) {
+  constructor(dataDir: string, clock: Clock) {
     this.path = join(dataDir, ADMIN_PASSWORD_FILE);
-    this.#now = now;
+    this.#clock = clock;
     this.#reread();
   }
 
@@ -26,7 +27,7 @@ export class AdminPasswordFile {
     rmSync(this.path, { force: true }); // a file left by someone else might not be 0600; start afresh
     writeFileSync(
       this.path,
-      `# tradedesk admin credentials, generated ${new Date().toISOString()}.\n` +
+      `# tradedesk admin credentials, generated ${this.#clock.date().toISOString()}.\n` +
         `# This file is removed after the first successful login of this user.\n` +
         `username: ${username}\npassword: ${password}\n`,
       { mode: 0o600, flag: 'wx' },
@@ -39,7 +40,7 @@ export class AdminPasswordFile {
   loggedIn(username: string): void {
     // `reset-admin-password` may write the file while a server on a shared Postgres runs: look again
     // now and then rather than on every login, which would put file IO on every request.
-    if (this.#pending === undefined && this.#now() - this.#readAt > RE_READ_MS) this.#reread();
+    if (this.#pending === undefined && this.#clock.now() - this.#readAt > RE_READ_MS) this.#reread();
     if (this.#pending !== username) return;
     this.#pending = undefined;
     try {
@@ -50,7 +51,7 @@ export class AdminPasswordFile {
   }
 
   #reread(): void {
-    this.#readAt = this.#now();
+    this.#readAt = this.#clock.now();
     this.#pending = readUsername(this.path);
   }
 }

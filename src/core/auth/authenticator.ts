@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { eq } from 'drizzle-orm';
+import type { Clock } from '../clock.js';
 import type { Principal } from '../command/types.js';
 import type { Db } from '../db/client.js';
 import { users, type UserRow } from '../db/schema/index.js';
@@ -35,14 +36,16 @@ export class Authenticator {
   readonly #cache = new Map<string, { principal: Principal; until: number }>();
   readonly #db: Db;
   readonly #hooks: AuthenticatorHooks;
+  readonly #clock: Clock;
   #generation = 0;
   static readonly CACHE_MS = 5 * 60_000;
   static readonly CACHE_MAX = 1000;
   /** Rounds a verification restarts when user changes keep landing during it; the last result is then returned uncached. */
   static readonly MAX_ROUNDS = 3;
 
-  constructor(db: Db, envUser?: { username: string; password: string }, hooks: AuthenticatorHooks = {}) {
+  constructor(db: Db, clock: Clock, envUser?: { username: string; password: string }, hooks: AuthenticatorHooks = {}) {
     this.#db = db;
+    this.#clock = clock;
     this.#hooks = hooks;
     if (envUser) this.#envUser = { digest: sha256(`${envUser.username}:${envUser.password}`), principal: { name: envUser.username, role: 'admin' } };
   }
@@ -52,7 +55,7 @@ export class Authenticator {
     if (this.#envUser && timingSafeEqual(digest, this.#envUser.digest)) return this.#envUser.principal;
     const key = digest.toString('base64');
     const hit = this.#cache.get(key);
-    if (hit && hit.until > Date.now()) return hit.principal;
+    if (hit && hit.until > this.#clock.now()) return hit.principal;
     let result: Principal | null = null;
     for (let round = 0; round < Authenticator.MAX_ROUNDS; round++) {
       const generation = this.#generation;
@@ -64,7 +67,7 @@ export class Authenticator {
       if (generation !== this.#generation) continue; // a user changed while this one was read: read again
       if (result) {
         if (this.#cache.size >= Authenticator.CACHE_MAX) this.#cache.delete(this.#cache.keys().next().value!);
-        this.#cache.set(key, { principal: result, until: Date.now() + Authenticator.CACHE_MS });
+        this.#cache.set(key, { principal: result, until: this.#clock.now() + Authenticator.CACHE_MS });
       }
       return result;
     }

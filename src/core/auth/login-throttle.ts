@@ -1,4 +1,5 @@
 import { isIPv6 } from 'node:net';
+import type { Clock } from '../clock.js';
 
 export interface LoginThrottleOptions {
   /** The sliding window failures are counted in. */
@@ -15,7 +16,6 @@ export interface LoginThrottleOptions {
   trustMs: number;
   /** Upper bound on the addresses and usernames tracked, so a spray of names cannot grow memory. */
   maxKeys: number;
-  now: () => number;
 }
 
 export const DEFAULT_LOGIN_THROTTLE: LoginThrottleOptions = {
@@ -24,7 +24,6 @@ export const DEFAULT_LOGIN_THROTTLE: LoginThrottleOptions = {
   maxPerUser: 30,
   trustMs: 7 * 24 * 3600_000,
   maxKeys: 10_000,
-  now: () => Date.now(),
 };
 
 /** An attempt admitted by `begin`; settle it exactly once. */
@@ -51,12 +50,15 @@ export class LoginThrottle {
   /** username → (address → time of its last successful login). */
   readonly #trusted = new Map<string, Map<string, number>>();
 
-  constructor(options: Partial<LoginThrottleOptions> = {}) {
+  constructor(
+    private readonly clock: Clock,
+    options: Partial<LoginThrottleOptions> = {},
+  ) {
     this.#o = { ...DEFAULT_LOGIN_THROTTLE, ...options };
   }
 
   begin(username: string, rawAddress: string | undefined): Admission {
-    const now = this.#o.now();
+    const now = this.clock.now();
     const address = addressKey(rawAddress);
     const byAddress = this.#recent(this.#byAddress, address, now);
     const byUser = this.#recent(this.#byUser, username, now);
@@ -86,7 +88,7 @@ export class LoginThrottle {
           settled = true;
           withdraw(this.#byAddress.get(address), mark);
           this.#byUser.delete(username);
-          this.#trust(username, address, this.#o.now());
+          this.#trust(username, address, this.clock.now());
         },
         abandoned: () => {
           if (settled) return;

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { systemClock } from '../clock.js';
 import type { Config } from '../config.js';
 import { openDatabase } from '../db/client.js';
 import { UsersService } from '../users/users-service.js';
@@ -14,10 +15,10 @@ export class ResetRefusedError extends Error {}
  * opens only the database, so it works while no server runs (an embedded data dir admits one process,
  * so the CLI takes its lock; a Postgres database may be shared with running servers).
  */
-export async function resetAdminPassword(config: Config, username: string): Promise<{ username: string; password: string; file: string; created: boolean }> {
+export async function resetAdminPassword(config: Config, username: string, clock = systemClock): Promise<{ username: string; password: string; file: string; created: boolean }> {
   const database = await openDatabase({ url: config.databaseUrl, dataDir: join(config.dataDir, 'pg') });
   try {
-    const users = new UsersService(database.db, new Authenticator(database.db));
+    const users = new UsersService(database.db, new Authenticator(database.db, clock), clock);
     const role = await users.role(username);
     if (role && role !== 'admin') {
       throw new ResetRefusedError(`${username} is a ${role}, not an admin; pass --username with an admin's name (GET /users lists them)`);
@@ -25,7 +26,7 @@ export async function resetAdminPassword(config: Config, username: string): Prom
     const password = generatePassword();
     if (role) await users.update(username, { password });
     else await users.create(username, password, 'admin');
-    const file = new AdminPasswordFile(config.dataDir);
+    const file = new AdminPasswordFile(config.dataDir, clock);
     file.write(username, password);
     return { username, password, file: file.path, created: !role };
   } finally {

@@ -151,7 +151,7 @@ function eventOf(ctx: CommandContext, name: string, cmd: AnyCommand | undefined,
   const j = ctx.journal;
   const account = j?.accountName ?? (input && typeof input === 'object' && typeof (input as { account_name?: unknown }).account_name === 'string' ? (input as { account_name: string }).account_name : null);
   return {
-    at: new Date(),
+    at: ctx.services.clock.date(),
     channel: ctx.surface.channel,
     principal: ctx.principal.name,
     command: name,

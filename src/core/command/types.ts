@@ -1,5 +1,6 @@
 import type { z } from 'zod';
-import type { Services } from '../services.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { AccountScopeRule } from './scope.js';
 
@@ -39,8 +40,20 @@ export interface Surface {
   readOnly: boolean;
 }
 
+/**
+ * `ctx.services` as the command layer knows it: what execute() itself uses. The composition root widens
+ * it by declaration merging to every service a handler may use, so command/ depends on no concrete
+ * service and the root, which depends on command/, is not imported back.
+ */
+export interface CommandServices {
+  /** The time every command reads: the wall clock in the server, a pinned or simulated one elsewhere. */
+  clock: Clock;
+  audit: AuditLog;
+  guards: Guard[];
+}
+
 export interface CommandContext {
-  services: Services;
+  services: CommandServices;
   principal: Principal;
   surface: Surface;
   requestId: string;

@@ -1,4 +1,5 @@
 import { AppError } from '../command/errors.js';
+import { systemClock, type Clock } from '../clock.js';
 import { CcxtConnector, CCXT_CREDENTIAL_FIELDS, DEFAULT_CCXT_OPTIONS, type CcxtOptions } from './ccxt/ccxt-connector.js';
 import { ccxtCatalog, type CcxtExchangeFacts } from './ccxt/ccxt-loader.js';
 import { SIM_CONNECTORS, SimConnector, simInfo } from './sim/sim-connector.js';
@@ -23,6 +24,7 @@ export class Connectors {
   constructor(
     private readonly ccxtOptions: (exchange: string) => CcxtOptions = () => DEFAULT_CCXT_OPTIONS,
     sim: SimExchange = new SimExchange(),
+    private readonly clock: Clock = systemClock,
   ) {
     this.sim = sim;
   }
@@ -66,7 +68,7 @@ export class Connectors {
     const key = info.kind === 'paper' ? info.name.slice(0, -PAPER_SUFFIX.length) : info.name;
     let c = this.#instances.get(key);
     if (!c) {
-      c = info.kind === 'sim' ? new SimConnector(info, this.sim) : new CcxtConnector(info.kind === 'paper' ? await this.info(key) : info, this.ccxtOptions(info.exchange));
+      c = info.kind === 'sim' ? new SimConnector(info, this.sim) : new CcxtConnector(info.kind === 'paper' ? await this.info(key) : info, this.ccxtOptions(info.exchange), this.clock);
       this.#instances.set(key, c);
     }
     return c;

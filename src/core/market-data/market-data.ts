@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '../clock.js';
 import type { Connectors } from '../exchange/connectors.js';
 import type { CandleCache } from './candle-cache.js';
 import type { CandleInterval, CandleRow, OrderBook, PublicTrade, Ticker } from '../exchange/types.js';
@@ -10,6 +11,7 @@ export class MarketData {
   constructor(
     private readonly connectors: Connectors,
     private readonly cache?: CandleCache,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   async ticker(connector: string, pair: string): Promise<Ticker> {
@@ -24,7 +26,7 @@ export class MarketData {
     const c = await this.connectors.get(connector);
     // sim computes any range itself; live exchanges go through the cache (paper connectors share their exchange's).
     if (c.info.kind === 'sim' || !this.cache) return c.fetchCandles(pair, interval, opts);
-    const now = Date.now();
+    const now = this.clock.now();
     const source = c.info.name;
     if (opts.since !== undefined) {
       const hit = await this.cache.covered(source, pair, interval, opts.since, opts.until ?? now, opts.limit, now);

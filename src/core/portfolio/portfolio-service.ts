@@ -1,5 +1,6 @@
 import { and, asc, gte, inArray, lte, sum, type SQL } from 'drizzle-orm';
 import type { AccountsService } from '../accounts/accounts-service.js';
+import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import { fills, portfolioSnapshots } from '../db/schema/index.js';
 import { Decimal } from '../decimal.js';
@@ -46,6 +47,7 @@ export class PortfolioService {
     private readonly trading: TradingService,
     private readonly valuation: Valuation,
     private readonly logger: Logger,
+    private readonly clock: Clock,
   ) {}
 
   async state(filter: Filter, quote: string): Promise<ConnectorState[]> {
@@ -81,7 +83,7 @@ export class PortfolioService {
   }
 
   /** Stores the current valued state of every account and connector. */
-  async snapshot(quote = 'USDT', at = new Date()): Promise<number> {
+  async snapshot(quote = 'USDT', at = this.clock.date()): Promise<number> {
     const state = await this.state({}, quote);
     const rows = state
       .filter((s) => s.status === 'ok')

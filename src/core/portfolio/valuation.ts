@@ -1,4 +1,5 @@
 import { AppError } from '../command/errors.js';
+import type { Clock } from '../clock.js';
 import { Decimal, midPrice } from '../decimal.js';
 import type { MarketData } from '../market-data/market-data.js';
 
@@ -8,19 +9,23 @@ const USD_LIKE = new Set(['USD', 'USDT', 'USDC', 'BUSD', 'FDUSD', 'TUSD', 'DAI',
 /**
  * Prices an asset in a quote currency: 1 for the quote itself (and USD stablecoins against each other),
  * else the mid of ASSET-QUOTE on the connector, else on sim, else through USDT. Unpriceable assets are
- * returned as null and shown as such, never silently valued at 0. Prices are cached for a few seconds.
+ * returned as null and shown as such, never silently valued at 0. Prices are cached for a few seconds
+ * of the injected clock: the time they are quoted at, which a pinned or simulated clock moves by jumps.
  */
 export class Valuation {
   readonly #cache = new Map<string, { at: number; price: Decimal | null }>();
   static readonly TTL_MS = 5_000;
 
-  constructor(private readonly marketData: MarketData) {}
+  constructor(
+    private readonly marketData: MarketData,
+    private readonly clock: Clock,
+  ) {}
 
   async price(connector: string, asset: string, quote: string): Promise<Decimal | null> {
     if (asset === quote || (USD_LIKE.has(asset) && USD_LIKE.has(quote))) return new Decimal(1);
     const key = `${connector}|${asset}|${quote}`;
     const hit = this.#cache.get(key);
-    if (hit && Date.now() - hit.at < Valuation.TTL_MS) return hit.price;
+    if (hit && this.clock.now() - hit.at < Valuation.TTL_MS) return hit.price;
     let price = (await this.#mid(connector, `${asset}-${quote}`)) ?? (await this.#mid('sim', `${asset}-${quote}`));
     if (!price) {
       const inverse = (await this.#mid(connector, `${quote}-${asset}`)) ?? (await this.#mid('sim', `${quote}-${asset}`));
@@ -31,7 +36,7 @@ export class Valuation {
       const usdtInQuote = await this.price(connector, 'USDT', quote);
       if (viaUsdt && usdtInQuote) price = viaUsdt.times(usdtInQuote);
     }
-    this.#cache.set(key, { at: Date.now(), price });
+    this.#cache.set(key, { at: this.clock.now(), price });
     return price;
   }
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { and, desc, eq, gt, lt, or, type SQL } from 'drizzle-orm';
+import type { Clock } from '../clock.js';
 import { AppError } from '../command/errors.js';
 import type { Channel, Principal, TradeIntent } from '../command/types.js';
 import type { Db } from '../db/client.js';
@@ -47,7 +48,7 @@ export interface ApprovalView {
 export class Approvals {
   constructor(
     private readonly db: Db,
-    private readonly now: () => number = Date.now,
+    private readonly clock: Clock,
   ) {}
 
   /**
@@ -57,7 +58,7 @@ export class Approvals {
    */
   async redeemOrPark(t: TradeIntent, principal: Principal, channel: Channel, notional: Decimal | null, threshold: Decimal): Promise<string> {
     const fingerprint = orderBinding(principal.name, t);
-    const now = new Date(this.now());
+    const now = this.clock.date();
     if (t.approvalId) return this.#redeemNamed(t.approvalId, fingerprint, principal, now);
 
     const [approved] = await this.db
@@ -146,7 +147,7 @@ export class Approvals {
           details: { approval_id: id },
         });
       }
-      const now = new Date(this.now());
+      const now = this.clock.date();
       const status = effectiveStatus(row, now);
       if (status !== 'pending') {
         if (status === 'expired' && row.status !== 'expired') await tx.update(approvals).set({ status: 'expired' }).where(eq(approvals.id, id));
@@ -175,12 +176,12 @@ export class Approvals {
   async get(id: string, principal: Principal): Promise<ApprovalView> {
     const [row] = await this.db.select().from(approvals).where(eq(approvals.id, id));
     if (!row || (principal.role !== 'admin' && row.requester !== principal.name)) throw notFound(id);
-    return view(row, new Date(this.now()));
+    return view(row, this.clock.date());
   }
 
   /** Newest first; a non-admin sees only its own. `status` filters on the effective status. */
   async list(principal: Principal, f: { status?: ApprovalStatus; limit: number; cursor?: string }): Promise<{ data: ApprovalView[]; pagination: { limit: number; has_more: boolean; next_cursor: string | null } }> {
-    const now = new Date(this.now());
+    const now = this.clock.date();
     const conds: SQL[] = [];
     if (principal.role !== 'admin') conds.push(eq(approvals.requester, principal.name));
     if (f.status) conds.push(statusCondition(f.status, now));

@@ -1,4 +1,5 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Clock } from '../clock.js';
 import { AppError } from '../command/errors.js';
 import type { TradeIntent } from '../command/types.js';
 import { Decimal } from '../decimal.js';
@@ -34,10 +35,10 @@ export class ConfirmationTokens {
   readonly #key = randomBytes(32);
   readonly #used = new Map<string, number>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(private readonly clock: Clock) {}
 
   issue(binding: string): { token: string; expires_at: Date } {
-    const exp = this.now() + TOKEN_TTL_MS;
+    const exp = this.clock.now() + TOKEN_TTL_MS;
     const payload = Buffer.from(JSON.stringify({ n: randomBytes(12).toString('base64url'), e: exp, b: binding })).toString('base64url');
     return { token: `ct1.${payload}.${this.#sign(payload)}`, expires_at: new Date(exp) };
   }
@@ -59,7 +60,7 @@ export class ConfirmationTokens {
         hint: 'Call trading_preview_order with the same order fields and pass the confirmation_token it returns.',
       });
     }
-    const now = this.now();
+    const now = this.clock.now();
     this.#prune(now);
     if (this.#used.has(body.n)) {
       throw new AppError('CONFIRMATION_REUSED', 'This confirmation_token was already used; each token confirms one order once.', {

@@ -1,3 +1,4 @@
+import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import { Decimal } from '../decimal.js';
 import type { Connectors } from '../exchange/connectors.js';
@@ -23,6 +24,7 @@ export class PolicyFillGuard implements FillGuard {
     private readonly connectors: Connectors,
     private readonly valuation: Valuation,
     private readonly logger: Logger,
+    private readonly clock: Clock,
   ) {}
 
   async usdtPer(connector: string, quote: string): Promise<Decimal | null> {
@@ -47,7 +49,7 @@ export class PolicyFillGuard implements FillGuard {
   async #verdict(tx: Db, r: FillRequest): Promise<FillVerdict> {
     const { order } = r;
     const account = order.accountName;
-    const [policy, switches] = await Promise.all([new PolicyStore(tx).get(account), new KillSwitches(tx).activeFor(account)]);
+    const [policy, switches] = await Promise.all([new PolicyStore(tx, this.clock).get(account), new KillSwitches(tx, this.clock).activeFor(account)]);
     const none = (guard: string, reason: string): FillVerdict => ({ amount: ZERO, cancel: { guard, reason } });
     if (policy.mode === 'disabled') return none('mode', `trading is disabled for ${account}`);
     if ((await this.connectors.info(order.connectorName)).kind === 'exchange' && policy.mode !== 'live') {

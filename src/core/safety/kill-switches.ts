@@ -1,4 +1,5 @@
 import { eq, inArray } from 'drizzle-orm';
+import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import { killSwitches, type KillSwitchRow } from '../db/schema/index.js';
 
@@ -21,7 +22,10 @@ function view(r: KillSwitchRow): KillSwitchState {
  * restarts because it lives in the database, and only the admin clear command deletes it.
  */
 export class KillSwitches {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+  ) {}
 
   /** The switches that stop `account` (its own and the global one), global first. */
   async activeFor(account: string): Promise<KillSwitchState[]> {
@@ -36,7 +40,7 @@ export class KillSwitches {
   /** Sets the switch; setting an active one keeps its first reason and time (the first trip is the one that matters). */
   async set(account: string | null, reason: string, by: string): Promise<{ state: KillSwitchState; already_active: boolean }> {
     const scope = account ?? GLOBAL_SCOPE;
-    const inserted = await this.db.insert(killSwitches).values({ scope, reason, setBy: by }).onConflictDoNothing().returning();
+    const inserted = await this.db.insert(killSwitches).values({ scope, reason, setBy: by, setAt: this.clock.date() }).onConflictDoNothing().returning();
     if (inserted[0]) return { state: view(inserted[0]), already_active: false };
     const [row] = await this.db.select().from(killSwitches).where(eq(killSwitches.scope, scope));
     return { state: view(row!), already_active: true };

@@ -1,5 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { AppError } from '../command/errors.js';
+import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import { accountPolicies, accounts, type AccountPolicyRow } from '../db/schema/index.js';
 import { Decimal } from '../decimal.js';
@@ -87,7 +88,10 @@ function fromRow(r: AccountPolicyRow): Policy {
 
 /** Per-account policies in Postgres. Only the admin REST command writes them. */
 export class PolicyStore {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+  ) {}
 
   async get(account: string): Promise<Policy> {
     const [row] = await this.db.select().from(accountPolicies).where(eq(accountPolicies.accountName, account));
@@ -114,7 +118,7 @@ export class PolicyStore {
       confirmAboveNotional: next.confirm_above_notional?.toFixed() ?? null,
       confirmation: next.confirmation,
       updatedBy: by,
-      updatedAt: new Date(),
+      updatedAt: this.clock.date(),
     };
     const [row] = await this.db.insert(accountPolicies).values(values).onConflictDoUpdate({ target: accountPolicies.accountName, set: values }).returning();
     return fromRow(row!);

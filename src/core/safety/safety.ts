@@ -1,5 +1,6 @@
 import { and, eq, inArray, isNull, ne, or } from 'drizzle-orm';
 import { AppError } from '../command/errors.js';
+import type { Clock } from '../clock.js';
 import type { Principal, TradeIntent } from '../command/types.js';
 import type { Database, Db } from '../db/client.js';
 import { accounts, orders, positions } from '../db/schema/index.js';
@@ -50,20 +51,20 @@ export class Safety {
     private readonly trading: TradingService,
     private readonly valuation: Valuation,
     private readonly logger: Logger,
-    tokenClock?: () => number,
+    private readonly clock: Clock,
   ) {
     this.db = database.db;
     this.locks = new AccountLocks(database);
-    this.policies = new PolicyStore(this.db);
-    this.killSwitches = new KillSwitches(this.db);
+    this.policies = new PolicyStore(this.db, clock);
+    this.killSwitches = new KillSwitches(this.db, clock);
     this.journal = new Journal(this.db);
-    this.tokens = new ConfirmationTokens(tokenClock);
-    this.approvals = new Approvals(this.db, tokenClock);
+    this.tokens = new ConfirmationTokens(clock);
+    this.approvals = new Approvals(this.db, clock);
   }
 
   /** Every check for this intent, evaluated now, without changing anything. */
   async assess(sent: TradeIntent, principal: Principal): Promise<Assessment> {
-    const now = Date.now();
+    const now = this.clock.now();
     const info = await this.connectors.info(sent.connector);
     const venue = await this.#venue(sent);
     const t0 = venue ? executableIntent(venue.market, sent) : sent;
@@ -150,7 +151,7 @@ export class Safety {
   }
 
   async status(account: string | undefined) {
-    const now = Date.now();
+    const now = this.clock.now();
     const names = account ? [account] : (await this.db.select({ name: accounts.name }).from(accounts).orderBy(accounts.name)).map((a) => a.name);
     if (account) {
       const [row] = await this.db.select({ name: accounts.name }).from(accounts).where(eq(accounts.name, account));

@@ -1,4 +1,5 @@
 import { asc, eq } from 'drizzle-orm';
+import type { Clock } from '../clock.js';
 import { AppError } from '../command/errors.js';
 import type { Principal, Role } from '../command/types.js';
 import { principalOf, type Authenticator } from '../auth/authenticator.js';
@@ -34,6 +35,7 @@ export class UsersService {
   constructor(
     private readonly db: Db,
     private readonly auth: Authenticator,
+    private readonly clock: Clock,
   ) {}
 
   async list(): Promise<UserView[]> {
@@ -52,7 +54,9 @@ export class UsersService {
 
   async create(username: string, password: string, role: Role, accounts: string[] | null = null): Promise<UserView> {
     try {
-      const inserted = await this.db.insert(users).values({ username, passwordHash: await hashPassword(password), role, accounts: normalise(accounts) }).onConflictDoNothing().returning();
+      const passwordHash = await hashPassword(password);
+      const at = this.clock.date();
+      const inserted = await this.db.insert(users).values({ username, passwordHash, role, accounts: normalise(accounts), createdAt: at, updatedAt: at }).onConflictDoNothing().returning();
       if (!inserted.length) throw new AppError('CONFLICT', `User ${username} already exists.`, { hint: 'Use PUT /users/{username} to change the password, role or accounts.' });
       return view(inserted[0]!);
     } finally {
@@ -74,7 +78,7 @@ export class UsersService {
             ...(passwordHash ? { passwordHash } : {}),
             ...(changes.role ? { role: changes.role } : {}),
             ...(changes.accounts !== undefined ? { accounts: normalise(changes.accounts) } : {}),
-            updatedAt: new Date(),
+            updatedAt: this.clock.date(),
           })
           .where(eq(users.username, username))
           .returning();

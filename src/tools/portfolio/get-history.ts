@@ -32,7 +32,7 @@ export const getHistory = defineCommand({
   http: { method: 'GET', path: '/portfolio/history' },
   handler: async (input, ctx) => {
     const interval = input.interval ?? '1h';
-    const end = input.end_time ?? Date.now();
+    const end = input.end_time ?? ctx.services.clock.now();
     const start = input.start_time ?? end - 7 * 86_400_000;
     if (start > end) throw new AppError('VALIDATION_FAILED', 'Invalid input: start_time is after end_time.', { details: { issues: [{ path: 'start_time', message: 'must not be after end_time' }] } });
     const h = await ctx.services.portfolio.history({ ...input, account_names: input.account_names ?? scopeList(ctx.principal) ?? undefined }, INTERVALS[interval], start, end, input.limit ?? 500);

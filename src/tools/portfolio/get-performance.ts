@@ -32,7 +32,7 @@ export const getPerformance = defineCommand({
     const window = input.window ?? '24h';
     const quote = input.quote ?? 'USDT';
     const span = WINDOWS[window];
-    const p = await ctx.services.portfolio.performance({ ...input, account_names: input.account_names ?? scopeList(ctx.principal) ?? undefined }, Number.isFinite(span) ? Date.now() - span : 0, quote);
+    const p = await ctx.services.portfolio.performance({ ...input, account_names: input.account_names ?? scopeList(ctx.principal) ?? undefined }, Number.isFinite(span) ? ctx.services.clock.now() - span : 0, quote);
     return {
       window,
       quote,

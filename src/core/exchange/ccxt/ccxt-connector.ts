@@ -1,5 +1,6 @@
 import type { Exchange } from 'ccxt';
 import { AppError } from '../../command/errors.js';
+import { systemClock, type Clock } from '../../clock.js';
 import type { Order as CcxtOrder } from 'ccxt';
 import type { Balance, CandleInterval, CandleRow, ConnectorInfo, CredentialField, ExchangeConnector, ExchangeOrder, LiveTrading, Market, NewOrder, OrderBook, PublicTrade, Ticker } from '../types.js';
 import { mapCcxtError, unavailable } from './errors.js';
@@ -50,6 +51,7 @@ export class CcxtConnector implements ExchangeConnector, LiveTrading {
   constructor(
     readonly info: ConnectorInfo,
     private readonly options: CcxtOptions = DEFAULT_CCXT_OPTIONS,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   async #instance(credentials: Record<string, string> | null): Promise<Exchange> {
@@ -106,7 +108,7 @@ export class CcxtConnector implements ExchangeConnector, LiveTrading {
   }
 
   async loadMarkets(): Promise<Market[]> {
-    if (this.#markets && Date.now() - this.#markets.at < CcxtConnector.MARKETS_TTL_MS) return this.#markets.value;
+    if (this.#markets && this.clock.now() - this.#markets.at < CcxtConnector.MARKETS_TTL_MS) return this.#markets.value;
     const ex = await this.#publicInstance();
     const raw = await this.#call(() => ensureMarkets(ex));
     const tickMode = ex.precisionMode === TICK_SIZE;
@@ -136,7 +138,7 @@ export class CcxtConnector implements ExchangeConnector, LiveTrading {
       });
     }
     markets.sort((a, b) => a.trading_pair.localeCompare(b.trading_pair));
-    this.#markets = { at: Date.now(), value: markets };
+    this.#markets = { at: this.clock.now(), value: markets };
     return markets;
   }
 
@@ -172,7 +174,7 @@ export class CcxtConnector implements ExchangeConnector, LiveTrading {
     if (last === undefined) throw new AppError('UPSTREAM_REJECTED', `${this.info.exchange} returned no price for ${pair}.`);
     return {
       trading_pair: pair,
-      timestamp: t.timestamp ?? Date.now(),
+      timestamp: t.timestamp ?? this.clock.now(),
       last,
       bid: t.bid ?? null,
       ask: t.ask ?? null,
@@ -190,7 +192,7 @@ export class CcxtConnector implements ExchangeConnector, LiveTrading {
       return ex.fetchOrderBook(this.#symbol(pair), depth);
     });
     const side = (levels: Array<Array<number | undefined>>) => levels.slice(0, depth).map(([price, amount]) => ({ price: Number(price), amount: Number(amount) }));
-    return { trading_pair: pair, timestamp: ob.timestamp ?? Date.now(), bids: side(ob.bids as never), asks: side(ob.asks as never) };
+    return { trading_pair: pair, timestamp: ob.timestamp ?? this.clock.now(), bids: side(ob.bids as never), asks: side(ob.asks as never) };
   }
 
   async fetchCandles(pair: string, interval: CandleInterval, opts: { since?: number; until?: number; limit: number }): Promise<CandleRow[]> {
@@ -224,7 +226,7 @@ export class CcxtConnector implements ExchangeConnector, LiveTrading {
       await ensureMarkets(ex);
       return ex.createOrder(this.#symbol(o.trading_pair), type, o.side, Number(o.amount), o.price === null ? undefined : Number(o.price), params);
     });
-    return fromCcxtOrder(placed, o.client_order_id);
+    return fromCcxtOrder(placed, o.client_order_id, this.clock.now());
   }
 
   async cancelOrder(credentials: Record<string, string>, exchangeOrderId: string, pair: string): Promise<ExchangeOrder> {
@@ -248,11 +250,12 @@ export class CcxtConnector implements ExchangeConnector, LiveTrading {
       if ((found.filled ?? 0) > 0 && !found.trades?.length && ex.has.fetchOrderTrades) found.trades = await ex.fetchOrderTrades(String(found.id), symbol);
       return found;
     });
-    return fromCcxtOrder(order, ref.client_order_id ?? null);
+    return fromCcxtOrder(order, ref.client_order_id ?? null, this.clock.now());
   }
 }
 
-function fromCcxtOrder(o: CcxtOrder, clientOrderId: string | null): ExchangeOrder {
+/** `seenAt` stamps a trade the exchange sent without a time. */
+function fromCcxtOrder(o: CcxtOrder, clientOrderId: string | null, seenAt: number): ExchangeOrder {
   const filled = o.filled ?? 0;
   const amount = o.amount ?? 0;
   const status: ExchangeOrder['status'] =
@@ -273,7 +276,7 @@ function fromCcxtOrder(o: CcxtOrder, clientOrderId: string | null): ExchangeOrde
       fee: toDecimalString(t.fee?.cost),
       fee_asset: t.fee?.currency ?? null,
       maker: t.takerOrMaker === 'maker',
-      timestamp: t.timestamp ?? Date.now(),
+      timestamp: t.timestamp ?? seenAt,
     })),
   };
 }

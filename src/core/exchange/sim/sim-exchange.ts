@@ -1,4 +1,5 @@
 import { AppError } from '../../command/errors.js';
+import { systemClock, type Clock } from '../../clock.js';
 import { INTERVAL_MS, type CandleInterval, type CandleRow, type OrderBook, type PublicTrade, type Ticker } from '../types.js';
 import { syntheticBook, syntheticTrades, type BookShape } from './book.js';
 import { SIM_LISTINGS, type SimListing } from './markets.js';
@@ -19,14 +20,14 @@ const decimals = (inc: string) => (inc.includes('.') ? inc.split('.')[1]!.length
 
 /**
  * The built-in exchange's market data: one price model per BASE-QUOTE shared by the spot and perpetual
- * markets, books and trades synthesised around it. `now` is injectable so tests can pin time.
+ * markets, books and trades synthesised around it, at the injected clock's time (tests pin it).
  */
 export class SimExchange {
   readonly #markets = new Map<string, SimMarket>();
 
   constructor(
     readonly seed = 'sim',
-    private readonly now: () => number = Date.now,
+    private readonly clock: Clock = systemClock,
   ) {
     const models = new Map<string, PriceModel>();
     for (const l of SIM_LISTINGS) {
@@ -59,11 +60,11 @@ export class SimExchange {
   }
 
   /** Mid price now (or at `t`), unrounded. */
-  mid(m: SimMarket, t = this.now()): number {
+  mid(m: SimMarket, t = this.clock.now()): number {
     return m.model.priceAt(t) * this.#basis(m, t);
   }
 
-  orderBook(m: SimMarket, depth: number, t = this.now()): OrderBook {
+  orderBook(m: SimMarket, depth: number, t = this.clock.now()): OrderBook {
     const second = Math.floor(t / 1000);
     const mid = this.mid(m, second * 1000);
     const regime = m.model.regimeOf(Math.floor((t - SIM_EPOCH_MS) / 86_400_000));
@@ -72,7 +73,7 @@ export class SimExchange {
   }
 
   ticker(m: SimMarket): Ticker {
-    const t = this.now();
+    const t = this.clock.now();
     const book = this.orderBook(m, 1, t);
     const day = this.#candle(m, t - 86_400_000, 86_400_000, t);
     const last = this.#round(this.mid(m, t), m.listing.tick);
@@ -116,7 +117,7 @@ export class SimExchange {
   }
 
   candles(m: SimMarket, interval: CandleInterval, opts: { since?: number; until?: number; limit: number }): CandleRow[] {
-    const now = this.now();
+    const now = this.clock.now();
     const step = INTERVAL_MS[interval];
     const until = Math.min(opts.until ?? now, now);
     let first: number;
@@ -139,7 +140,7 @@ export class SimExchange {
   }
 
   trades(m: SimMarket, limit: number): PublicTrade[] {
-    const now = this.now();
+    const now = this.clock.now();
     const out: PublicTrade[] = [];
     for (let s = Math.floor(now / 1000); out.length < limit && s > Math.floor(now / 1000) - 900; s--) {
       const book = this.orderBook(m, 1, s * 1000);
