@@ -18,6 +18,8 @@ import type { Logger } from './logger.js';
 import { MarketData } from './market-data/market-data.js';
 import { MarketDataHub } from './market-data/hub.js';
 import { CandleCache } from './market-data/candle-cache.js';
+import { candleBackfill, CANDLE_BACKFILL_KIND } from './market-data/candle-backfill.js';
+import { Jobs, type JobsDeps } from './jobs/jobs.js';
 import { TradingService } from './trading/trading-service.js';
 import { PortfolioService } from './portfolio/portfolio-service.js';
 import { Valuation } from './portfolio/valuation.js';
@@ -47,6 +49,8 @@ export interface Services {
   users: UsersService;
   safety: Safety;
   guards: Guard[];
+  /** Persisted long-running work (backfills now; backtests, optimizations, image pulls next). */
+  jobs: Jobs;
   close(): Promise<void>;
 }
 
@@ -68,6 +72,8 @@ export interface ServiceOptions {
   loginThrottle?: Partial<LoginThrottleOptions>;
   /** Seams in login verification (tests hold a verification between its read and its cache write). */
   authHooks?: AuthenticatorHooks;
+  /** Job settings (tests use short heartbeats, a fake instance id, another concurrency). */
+  jobs?: Pick<JobsDeps, 'clock' | 'instanceId' | 'options'>;
 }
 
 export class StartupError extends Error {}
@@ -90,12 +96,17 @@ export async function createServices(config: Config, logger: Logger, options: Se
     const accounts = new AccountsService(db, vault, connectors);
     const createdDefaultAccount = await accounts.ensureDefaults();
     const audit = new BatchedAuditLog(db, logger);
-    const marketData = new MarketData(connectors, new CandleCache(db));
+    const candleCache = new CandleCache(db);
+    const marketData = new MarketData(connectors, candleCache);
     const valuation = new Valuation(marketData);
     const trading = new TradingService(db, connectors, accounts, logger, new PolicyFillGuard(connectors, valuation, logger));
     await trading.reconcile();
     const portfolio = new PortfolioService(db, accounts, trading, valuation, logger);
     const safety = new Safety(database, connectors, accounts, trading, valuation, logger, options.tokenClock);
+    // An embedded data directory admits one process, so whatever jobs it finds unfinished at start are orphans.
+    const jobs = new Jobs({ db, logger, ...options.jobs, options: { exclusive: config.mode === 'embedded', ...options.jobs?.options } });
+    jobs.register(CANDLE_BACKFILL_KIND, candleBackfill(connectors, candleCache));
+    await jobs.start();
 
     const services: Services = {
       config,
@@ -115,7 +126,9 @@ export async function createServices(config: Config, logger: Logger, options: Se
       users: new UsersService(db, auth),
       safety,
       guards: [new RiskGuard(safety)],
+      jobs,
       close: async () => {
+        await jobs.stop().catch((err) => logger.error('stopping jobs failed', { err }));
         trading.stopMatcher();
         portfolio.stopSnapshots();
         services.hub.stopAll();
