@@ -19,6 +19,8 @@ import type { Logger } from './logger.js';
 import { MarketData } from './market-data/market-data.js';
 import { MarketDataHub } from './market-data/hub.js';
 import { CandleCache } from './market-data/candle-cache.js';
+import { candleBackfill, CANDLE_BACKFILL_KIND } from './market-data/candle-backfill.js';
+import { Jobs, type JobsDeps } from './jobs/jobs.js';
 import { TradingService } from './trading/trading-service.js';
 import { PortfolioService } from './portfolio/portfolio-service.js';
 import { Valuation } from './portfolio/valuation.js';
@@ -50,6 +52,8 @@ export interface Services {
   users: UsersService;
   safety: Safety;
   guards: Guard[];
+  /** Persisted long-running work (backfills now; backtests, optimizations, image pulls next). */
+  jobs: Jobs;
   close(): Promise<void>;
 }
 
@@ -77,6 +81,8 @@ export interface ServiceOptions {
   loginThrottle?: Partial<LoginThrottleOptions>;
   /** Seams in login verification (tests hold a verification between its read and its cache write). */
   authHooks?: AuthenticatorHooks;
+  /** Job settings (tests use short heartbeats, a fake instance id, another concurrency). */
+  jobs?: Pick<JobsDeps, 'clock' | 'instanceId' | 'options'>;
 }
 
 export class StartupError extends Error {}
@@ -100,12 +106,17 @@ export async function createServices(config: Config, logger: Logger, options: Se
     const accounts = new AccountsService(db, vault, connectors, clock);
     const createdDefaultAccount = await accounts.ensureDefaults();
     const audit = new BatchedAuditLog(db, logger);
-    const marketData = new MarketData(connectors, new CandleCache(db), clock);
+    const candleCache = new CandleCache(db);
+    const marketData = new MarketData(connectors, candleCache, clock);
     const valuation = new Valuation(marketData, clock);
     const trading = new TradingService(db, connectors, accounts, logger, new PolicyFillGuard(connectors, valuation, logger, clock));
     await trading.reconcile();
     const portfolio = new PortfolioService(db, accounts, trading, valuation, logger, clock);
     const safety = new Safety(database, connectors, accounts, trading, valuation, logger, clock);
+    // An embedded data directory admits one process, so whatever jobs it finds unfinished at start are orphans.
+    const jobs = new Jobs({ db, logger, clock, ...options.jobs, options: { exclusive: config.mode === 'embedded', ...options.jobs?.options } });
+    jobs.register(CANDLE_BACKFILL_KIND, candleBackfill(connectors, candleCache));
+    await jobs.start();
 
     const services: Services = {
       clock,
@@ -126,7 +137,9 @@ export async function createServices(config: Config, logger: Logger, options: Se
       users: new UsersService(db, auth, clock),
       safety,
       guards: [new RiskGuard(safety)],
+      jobs,
       close: async () => {
+        await jobs.stop().catch((err) => logger.error('stopping jobs failed', { err }));
         trading.stopMatcher();
         portfolio.stopSnapshots();
         services.hub.stopAll();

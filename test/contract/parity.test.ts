@@ -7,6 +7,7 @@ import { allCommands } from '../../src/tools/index.js';
 import { ADMIN_AUTH, basicHeader, drivers, testServer, type TestServer } from '../helpers/test-env.js';
 import { MCP_PAGE_LIMIT } from '../../src/core/pagination.js';
 import { ManualClock } from '../../src/core/clock.js';
+import { waitFor } from '../helpers/wait.js';
 
 type Outcome = 'ok' | ErrorCode;
 type Input = Record<string, unknown>;
@@ -43,7 +44,28 @@ const STATEFUL = new Set(['trading_place_order', 'trading_cancel_order', 'tradin
 const VOLATILE: Record<string, (o: Record<string, unknown>) => unknown> = {
   safety_set_kill_switch: (o) => ({ ...o, kill_switch: { ...(o.kill_switch as object), set_at: undefined, reason: undefined } }),
   audit_search_events: (o) => ({ ...o, data: (o.data as Array<Record<string, unknown>>).map((r) => ({ ...r, input: undefined, detail: undefined })) }),
+  // A job's input is fenced over MCP (it may quote another principal); a new job has its own id and times.
+  jobs_get_job: (o) => ({ job: { ...(o.job as object), input: undefined } }),
+  jobs_list_jobs: (o) => ({ ...o, data: (o.data as Array<Record<string, unknown>>).map((j) => ({ ...j, input: undefined })) }),
+  jobs_cancel_job: (o) => ({ job: jobStable(o.job as Record<string, unknown>) }),
+  jobs_start_candle_backfill: (o) => ({ job: jobStable(o.job as Record<string, unknown>) }),
 };
+
+function jobStable(j: Record<string, unknown>): Record<string, unknown> {
+  return { kind: j.kind, status: j.status, principal: j.principal, account_name: j.account_name, cancel_requested: j.cancel_requested, error: j.error };
+}
+
+/** A day of hourly sim candles: a backfill that ends within a second. */
+const SMALL_BACKFILL = { connector_name: 'sim', trading_pair: 'ETH-USDT', interval: '1h', start_time: '2024-03-01T00:00:00Z', end_time: '2024-03-02T00:00:00Z' };
+
+/** Starts a small backfill over REST and waits until it has succeeded; returns its id. */
+async function finishedBackfill(ctx: CaseCtx): Promise<string> {
+  const r = await ctx.s.call('POST', '/market-data/candles/backfill', SMALL_BACKFILL);
+  expect(r.status, r.text).toBe(202);
+  const id = r.body.job.job_id as string;
+  await waitFor('the backfill to succeed', async () => (await ctx.s.call('GET', `/jobs/${id}`)).body.job.status === 'succeeded');
+  return id;
+}
 
 /** A price rounded to the cent, as a string, so that it reaches both faces identically. */
 const cents = (v: number) => (Math.round(v * 100) / 100).toFixed(2);
@@ -222,6 +244,22 @@ const CASES: Case[] = [
   }, 'ok'),
   c('approvals_get_approval', 'an unknown approval', { approval_id: 'apr_AAAAAAAAAAAAAAAA' }, 'NOT_FOUND'),
   c('approvals_get_approval', 'a malformed id', { approval_id: 'nope' }, 'VALIDATION_FAILED'),
+
+  c('jobs_get_job', 'a finished backfill', async (ctx) => ({ job_id: await finishedBackfill(ctx) }), 'ok'),
+  c('jobs_get_job', 'an unknown job', { job_id: 'job_AAAAAAAAAAAAAAAA' }, 'NOT_FOUND'),
+  c('jobs_get_job', 'a malformed id', { job_id: 'job_1' }, 'VALIDATION_FAILED'),
+  c('jobs_list_jobs', 'finished backfills', { kind: 'candle_backfill', status: 'succeeded' }, 'ok'),
+  c('jobs_list_jobs', 'an unknown status', { status: 'done' }, 'VALIDATION_FAILED'),
+  c('jobs_cancel_job', 'a long backfill', async (ctx) => {
+    const r = await ctx.s.call('POST', '/market-data/candles/backfill', { ...SMALL_BACKFILL, interval: '1m', start_time: '2022-01-01T00:00:00Z', end_time: '2023-06-01T00:00:00Z' });
+    expect(r.status, r.text).toBe(202);
+    return { job_id: r.body.job.job_id };
+  }, 'ok', true),
+  c('jobs_cancel_job', 'a job that already ended', async (ctx) => ({ job_id: await finishedBackfill(ctx) }), 'CONFLICT'),
+  c('jobs_cancel_job', 'an unknown job', { job_id: 'job_AAAAAAAAAAAAAAAA' }, 'NOT_FOUND'),
+  c('jobs_start_candle_backfill', 'a day of hourly candles', SMALL_BACKFILL, 'ok'),
+  c('jobs_start_candle_backfill', 'an unlisted pair', { ...SMALL_BACKFILL, trading_pair: 'DOGE-USDT' }, 'NOT_FOUND'),
+  c('jobs_start_candle_backfill', 'start after end', { ...SMALL_BACKFILL, start_time: '2024-03-03T00:00:00Z' }, 'VALIDATION_FAILED'),
 ];
 
 /** The sim clock is pinned so that prices do not move between the REST and the MCP call. */
@@ -365,7 +403,8 @@ describe.each(drivers())('REST/MCP parity on %s', (driver) => {
   let seq = 0;
 
   beforeAll(async () => {
-    s = await testServer(driver, {}, { clock: new ManualClock(PINNED_NOW) });
+    // Every toolset, so that MCP serves every command REST does (jobs is not a default toolset).
+    s = await testServer(driver, { toolsets: 'all' }, { clock: new ManualClock(PINNED_NOW) });
     client = new Client({ name: 'contract-parity', version: '0.0.0' });
     await client.connect(new StreamableHTTPClientTransport(new URL(`${s.url}/mcp`), { requestInit: { headers: { authorization: ADMIN_AUTH } } }));
     // Listing first makes the client check every structuredContent against the advertised outputSchema.

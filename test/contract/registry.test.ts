@@ -61,6 +61,10 @@ const VALID_MINIMAL: Record<string, Record<string, unknown>> = {
   approvals_get_approval: { approval_id: 'apr_AAAAAAAAAAAAAAAA' },
   approvals_approve_order: { approval_id: 'apr_AAAAAAAAAAAAAAAA' },
   approvals_reject_order: { approval_id: 'apr_AAAAAAAAAAAAAAAA' },
+  jobs_list_jobs: {},
+  jobs_get_job: { job_id: 'job_AAAAAAAAAAAAAAAA' },
+  jobs_cancel_job: { job_id: 'job_AAAAAAAAAAAAAAAA' },
+  jobs_start_candle_backfill: { connector_name: 'sim', trading_pair: 'BTC-USDT', start_time: '2024-01-01T00:00:00Z' },
 };
 
 const RISKS = ['read', 'write', 'destructive', 'admin'] as const;

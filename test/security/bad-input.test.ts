@@ -314,6 +314,28 @@ const BAD: Record<string, BadCase[]> = {
     { why: 'not an approval id', path: '/trading/approvals/nope/reject', issue: 'approval_id' },
     { why: 'reason not a string', path: '/trading/approvals/apr_AAAAAAAAAAAAAAAA/reject', body: { reason: 5 }, issue: 'reason' },
   ],
+  jobs_list_jobs: [
+    { why: 'unknown status', path: '/jobs?status=done', issue: 'status' },
+    { why: 'kind in capitals', path: '/jobs?kind=BACKFILL', issue: 'kind' },
+    { why: 'a cursor this server did not issue', path: '/jobs?cursor=garbage', issue: 'cursor' },
+    { why: 'limit 0', path: '/jobs?limit=0', issue: 'limit' },
+    { why: 'unknown key', path: '/jobs?principal=bob', issue: '(root)' },
+  ],
+  jobs_get_job: [
+    { why: 'not a job id', path: '/jobs/123', issue: 'job_id' },
+    { why: 'oversized id', path: `/jobs/job_${long(100)}`, issue: 'job_id' },
+  ],
+  jobs_cancel_job: [
+    { why: 'not a job id', path: '/jobs/nope/cancel', issue: 'job_id' },
+    { why: 'unknown key', path: '/jobs/job_AAAAAAAAAAAAAAAA/cancel', body: { force: true }, issue: '(root)' },
+  ],
+  jobs_start_candle_backfill: [
+    { why: 'no start_time', path: '/market-data/candles/backfill', body: { connector_name: 'sim', trading_pair: 'BTC-USDT' }, issue: 'start_time' },
+    { why: 'unknown interval', path: '/market-data/candles/backfill', body: { connector_name: 'sim', trading_pair: 'BTC-USDT', interval: '2w', start_time: 0 }, issue: 'interval' },
+    { why: 'lowercase pair', path: '/market-data/candles/backfill', body: { connector_name: 'sim', trading_pair: 'btc-usdt', start_time: 0 }, issue: 'trading_pair' },
+    { why: 'start after end', path: '/market-data/candles/backfill', body: { connector_name: 'sim', trading_pair: 'BTC-USDT', start_time: '2024-02-01T00:00:00Z', end_time: '2024-01-01T00:00:00Z' }, issue: 'start_time' },
+    { why: 'more candles than one backfill takes', path: '/market-data/candles/backfill', body: { connector_name: 'sim', trading_pair: 'BTC-USDT', interval: '1m', start_time: '2015-01-01T00:00:00Z', end_time: '2024-01-01T00:00:00Z' }, issue: 'start_time' },
+  ],
 };
 
 type Res = { status: number; body: any; headers: Headers };

@@ -7,3 +7,4 @@ export * from './portfolio.js';
 export * from './candles.js';
 export * from './safety.js';
 export * from './approvals.js';
+export * from './jobs.js';

@@ -1,0 +1,160 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Principal } from '../../src/core/command/index.js';
+import { createLogger } from '../../src/core/logger.js';
+import { CANDLE_BACKFILL_KIND } from '../../src/core/market-data/candle-backfill.js';
+import { createServices, type Services } from '../../src/core/services.js';
+import { testConfig } from '../helpers/config.js';
+import { freePort } from '../helpers/free-port.js';
+import { basicHeader, drivers, httpJson, testEnv, type TestEnv } from '../helpers/test-env.js';
+import { waitFor } from '../helpers/wait.js';
+import { cleanEnv, ensureBuilt, MAIN, ROOT } from './dist.js';
+
+/**
+ * A job never stays "running" after the process that ran it is gone: stopped cleanly (the job is
+ * recorded as interrupted on the way down) or killed outright (the next start finds it and ends it).
+ */
+
+const ADMIN: Principal = { name: 'admin', role: 'admin' };
+const USER = 'jobs-restart-admin';
+const PASS = 'jobs-restart-password';
+const AUTH = basicHeader(USER, PASS);
+/** A sim backfill far longer than any test waits for: about 900 pages. */
+const LONG_BACKFILL = { connector_name: 'sim', trading_pair: 'BTC-USDT', interval: '1m', start_time: '2021-01-01T00:00:00.000Z', end_time: '2022-09-17T00:00:00.000Z' };
+
+const storedCandles = async (services: Services) => {
+  const r = (await services.db.execute(sql`select count(*)::int as n from candles where connector_name = 'sim'`)) as unknown as { rows: Array<{ n: number }> };
+  return Number(r.rows[0]!.n);
+};
+
+describe.each(drivers())('a Services instance stopped mid-job, on %s', (driver) => {
+  let env: TestEnv;
+  let services: Services | undefined;
+
+  beforeAll(async () => {
+    env = await testEnv(driver);
+  });
+  afterAll(async () => {
+    await services?.close();
+    await env?.cleanup();
+  });
+
+  it('records the running job as interrupted with what it covered, and the next start finds it so, never running', async () => {
+    const first = (await createServices(env.config, createLogger('silent'))).services;
+    const job = await first.jobs.create(CANDLE_BACKFILL_KIND, LONG_BACKFILL, ADMIN);
+    await waitFor('the backfill to make progress', async () => (await first.jobs.get(job.job_id, ADMIN)).progress > 0, { timeoutMs: 60_000 });
+    await first.close();
+
+    services = (await createServices(env.config, createLogger('silent'))).services;
+    const after = await services.jobs.get(job.job_id, ADMIN);
+    expect(after).toMatchObject({
+      status: 'interrupted',
+      error: { code: 'INTERRUPTED', message: 'The server stopped while this job ran; start it again.' },
+      result: { complete: false },
+    });
+    expect(after.finished_at).not.toBeNull();
+    expect(after.result).toMatchObject({ candles_fetched: expect.any(Number) });
+    // What it stored before the stop stays stored, and a new run skips it.
+    const stored = await storedCandles(services);
+    expect(stored).toBeGreaterThan(0);
+    expect(stored).toBe((after.result as { candles_fetched: number }).candles_fetched);
+    const again = await services.jobs.create(CANDLE_BACKFILL_KIND, { ...LONG_BACKFILL, end_time: new Date(Date.parse(LONG_BACKFILL.start_time) + (stored - 1) * 60_000).toISOString() }, ADMIN);
+    const rerun = await waitFor('the re-run to end', async () => {
+      const j = await services!.jobs.get(again.job_id, ADMIN);
+      return j.status === 'succeeded' ? j : undefined;
+    }, { timeoutMs: 60_000 });
+    expect(rerun.result).toMatchObject({ candles_fetched: 0, candles_already_cached: stored, complete: true });
+  });
+});
+
+interface Running {
+  child: ChildProcess;
+  url: string;
+}
+
+async function startCli(env: Record<string, string>): Promise<Running> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [MAIN, 'serve'], { env: cleanEnv({ ...env, PORT: String(port), HOST: '127.0.0.1', MQTT_PORT: String(await freePort()), LOG_LEVEL: 'warn' }), cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`tradedesk serve to answer (${out})`, async () => {
+    if (child.exitCode !== null) throw new Error(`tradedesk serve exited with ${child.exitCode}: ${out}`);
+    return fetch(`${url}/health`).then((r) => r.ok, () => false);
+  }, { timeoutMs: 60_000, everyMs: 100 });
+  return { child, url };
+}
+
+/** SIGKILL: no shutdown hook runs, as in a crash or a power cut. */
+async function crash(p: Running): Promise<void> {
+  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+  const gone = new Promise<void>((r) => p.child.once('exit', () => r()));
+  process.kill(p.child.pid!, 'SIGKILL');
+  await gone;
+}
+
+const modes = [{ name: 'embedded', postgres: false }, ...(process.env.DATABASE_URL ? [{ name: 'server', postgres: true }] : [])];
+
+describe.each(modes)('the real CLI killed mid-job ($name)', (mode) => {
+  let dataDir: string;
+  let pgEnv: TestEnv | undefined;
+  let env: Record<string, string>;
+  let server: Running | undefined;
+  let services: Services | undefined;
+
+  beforeAll(async () => {
+    await ensureBuilt();
+    dataDir = mkdtempSync(join(tmpdir(), `td-e2e-jobs-${mode.name}-`));
+    env = { DATA_DIR: dataDir, API_USERNAME: USER, API_PASSWORD: PASS, VAULT_KEY: randomBytes(32).toString('hex') };
+    if (mode.postgres) {
+      pgEnv = await testEnv('postgres');
+      env.DATABASE_URL = pgEnv.config.databaseUrl!;
+    }
+    server = await startCli(env);
+  }, 180_000);
+  afterAll(async () => {
+    if (server) await crash(server);
+    await services?.close();
+    await pgEnv?.cleanup();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('the job it ran is interrupted after the next start, never left running', async () => {
+    const started = await httpJson(server!.url, 'POST', '/market-data/candles/backfill', LONG_BACKFILL, AUTH);
+    expect(started.status, started.text).toBe(202);
+    const id: string = started.body.job.job_id;
+    await waitFor('the backfill to make progress', async () => {
+      const r = await httpJson(server!.url, 'GET', `/jobs/${id}`, undefined, AUTH);
+      return r.body.job?.status === 'running' && r.body.job.progress > 0;
+    }, { timeoutMs: 60_000 });
+    await crash(server!);
+
+    if (!mode.postgres) {
+      // Embedded: the data directory admits one process, so the restarted server ends it at once.
+      server = await startCli(env);
+      const r = await httpJson(server.url, 'GET', `/jobs/${id}`, undefined, AUTH);
+      expect(r.status).toBe(200);
+      expect(r.body.job).toMatchObject({ status: 'interrupted', error: { code: 'INTERRUPTED', message: 'The server stopped while this job ran; start it again.' } });
+      return;
+    }
+    // Server mode: other processes may share the database, so the job is ended once its heartbeat is
+    // stale; a short staleness stands in for the default 30 s.
+    const config = testConfig({ dataDir, databaseUrl: env.DATABASE_URL, admin: { username: USER, password: PASS }, vaultKey: env.VAULT_KEY });
+    const peek = (await createServices(config, createLogger('silent'), { jobs: { options: { staleAfterMs: 60_000 } } })).services;
+    try {
+      // Its heartbeat is recent: a process that starts now cannot yet tell a dead owner from a busy one.
+      expect((await peek.jobs.get(id, ADMIN)).status).toBe('running');
+    } finally {
+      await peek.close();
+    }
+    await new Promise((r) => setTimeout(r, 1_200));
+    services = (await createServices(config, createLogger('silent'), { jobs: { options: { staleAfterMs: 1_000 } } })).services;
+    expect(await services.jobs.get(id, ADMIN)).toMatchObject({ status: 'interrupted', error: { code: 'INTERRUPTED' } });
+  });
+});
