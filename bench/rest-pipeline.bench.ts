@@ -15,6 +15,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { goal, goalJson, printGoals, type Goal } from './lib/goals.js';
 import { AUTH, cores, drivers, fmt, intEnv, machineCpu, percentile, ratio, round, sleep, startBenchServer, type Driver } from './lib/harness.js';
 
 // ---------------------------------------------------------------------------------------------------
@@ -27,10 +28,13 @@ const SETTINGS = {
   pipelining: 1,
 };
 
-/** The read commands measured: one answered from memory (sim markets), one that reads the database. */
+/**
+ * The read commands measured: one answered from memory (sim markets), one that reads the database; and
+ * the issue's goal for each, server CPU per request at most this many times the bare express app's.
+ */
 const ROUTES = [
-  { key: 'trading_rules', path: '/connectors/sim/trading-rules?trading_pairs=BTC-USDT', what: 'sim trading rules (no DB read)' },
-  { key: 'balances', path: '/accounts/master_account/balances?connector_name=sim', what: 'paper balances (DB read)' },
+  { key: 'trading_rules', path: '/connectors/sim/trading-rules?trading_pairs=BTC-USDT', what: 'sim trading rules (no DB read)', cpuGoal: 1.5 },
+  { key: 'balances', path: '/accounts/master_account/balances?connector_name=sim', what: 'paper balances (DB read)', cpuGoal: 3 },
 ] as const;
 type RouteKey = (typeof ROUTES)[number]['key'];
 
@@ -321,6 +325,7 @@ function report(all: Measured[]): void {
   for (const r of rows.slice(1)) console.log(line(r));
 
   const ratios: Record<string, { rps: number | null; p50: number | null; p99: number | null; cpu_per_req: number | null }> = {};
+  const goals: Goal[] = [];
   console.log('');
   console.log('ratios pipeline / baseline     req/s     p50     p99  cpu/req');
   for (const m of all) {
@@ -330,7 +335,11 @@ function report(all: Measured[]): void {
     const r = { rps: ratio(m.load.rps, b.load.rps), p50: ratio(m.load.p50, b.load.p50), p99: ratio(m.load.p99, b.load.p99), cpu: ratio(m.cpu.serverUsPerReq, b.cpu.serverUsPerReq) };
     ratios[`${m.driver}.${m.route}`] = { rps: round(r.rps), p50: round(r.p50), p99: round(r.p99), cpu_per_req: round(r.cpu) };
     console.log(`  ${`${m.driver} ${m.route}`.padEnd(28)} ${fmt(r.rps, 3).padStart(6)}  ${fmt(r.p50, 2).padStart(6)}  ${fmt(r.p99, 2).padStart(6)}  ${fmt(r.cpu, 2).padStart(7)}`);
+    const limit = ROUTES.find((x) => x.key === m.route)!.cpuGoal;
+    goals.push(goal(`${m.driver} ${m.route} server CPU per request`, r.cpu, '<=', limit, 'x', `${fmt(m.cpu.serverUsPerReq, 0)} vs ${fmt(b.cpu.serverUsPerReq, 0)} µs`));
   }
+  console.log('');
+  printGoals('goal (pipeline / bare express, same run)', goals);
 
   console.log('');
   const audits = all.filter((m) => m.audit);
@@ -380,6 +389,7 @@ function report(all: Measured[]): void {
       ]),
     ),
     ratios,
+    goals: goals.map(goalJson),
     audit_ok: allMatch,
     warnings,
   };
