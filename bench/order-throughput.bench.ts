@@ -1,20 +1,40 @@
 /**
- * Sustained order placement through REST: C concurrent clients each place small market orders with a
- * unique client_order_id for D seconds; then the database is checked for lost and duplicated orders
- * and fills, paper balances are reconciled with the fills, and retries with the same client_order_id
- * must come back `replayed: true` without adding anything. The baseline is the same concurrency of a
- * trivial authenticated read (GET /accounts) on the same server: ratio = orders/s ÷ reads/s.
+ * Sustained order placement through REST against a floor: C concurrent clients each place small market
+ * orders with a unique client_order_id for D seconds, on one account and then spread over N accounts,
+ * first against tradedesk and then against the floor (bench/lib/floor-server.ts: express + pg doing the
+ * same durable work in 7 statements in one transaction) on the same Postgres server, in the same run,
+ * with the same load generator, concurrency and retry/race mix. Printed: orders/s, latencies, server CPU
+ * per order, Postgres backend CPU per order, SQL statements per order (counted by wrapping the drivers'
+ * query functions in this process), ratios tradedesk / floor against the goals, and the checks that no
+ * acknowledged order was lost or duplicated and the balances equal what the fills imply.
  *
- *   eval "$(bash scripts/services.sh | sed 's/^/export /')" && npm run bench:throughput   # Postgres and PGlite
- *   npx tsx bench/order-throughput.bench.ts            # PGlite only (Postgres skipped, said so)
+ *   eval "$(bash scripts/services.sh | sed 's/^/export /')" && npm run bench:throughput   # Postgres + floor
+ *   npx tsx bench/order-throughput.bench.ts            # no DATABASE_URL: embedded database, no floor
  *   BENCH_DURATION=30 BENCH_CONCURRENCY=16 npx tsx bench/order-throughput.bench.ts
  *
  * Clients run in a forked child process (plain node:http, one keep-alive connection per client), so
- * they never share an event loop with the server. See bench/README.md for how to read the figures.
+ * they never share an event loop with the server; tradedesk and the floor both run in this process, one
+ * after the other. See bench/README.md for how to read the figures.
  */
-import { Agent, request } from 'node:http';
-import { sql, type SQL } from 'drizzle-orm';
-import { AUTH, ClientProcess, cores, cpuCell, cpuMeter, cpuWarnings, drivers, fmt, fundMasterAccount, intEnv, log, orderBody, printTable, ratio, round, roundSummary, runMain, serveClient, sleep, startBenchServer, summarize, type BenchServer, type ClientReply, type CpuSplit, type Driver, type Summary } from './lib/harness.js';
+import { sql } from 'drizzle-orm';
+import { startFloorServer } from './lib/floor-server.js';
+import { goal, goalJson, printGoals, type Goal } from './lib/goals.js';
+import { BENCH_BALANCES, ClientProcess, cores, cpuWarnings, createFundedAccount, fmt, fundMasterAccount, intEnv, log, printTable, ratio, round, roundSummary, runMain, serveClient, sleep, startBenchServer, type CpuSplit, type Driver, cpuMeter } from './lib/harness.js';
+import { checkRun, simBalances, type Check, type Query, type Row } from './lib/order-checks.js';
+import { loadRun, type LoadReply, type LoadRequest } from './lib/order-load.js';
+import { pgBackendCpu, type BackendCpu } from './lib/pg-backend-cpu.js';
+import { countStatements, installStatementCounter, type StatementCount } from './lib/statement-counter.js';
+
+const DATABASE_URL = process.env.DATABASE_URL;
+
+function driversFromEnv(): Driver[] {
+  const raw = process.env.BENCH_DRIVERS;
+  if (!raw) return DATABASE_URL ? ['postgres'] : ['pglite'];
+  const list = raw.split(',').map((s) => s.trim());
+  for (const d of list) if (d !== 'pglite' && d !== 'postgres') throw new Error(`BENCH_DRIVERS: unknown driver "${d}" (pglite, postgres)`);
+  if (list.includes('postgres') && !DATABASE_URL) throw new Error('BENCH_DRIVERS lists postgres but DATABASE_URL is not set');
+  return list as Driver[];
+}
 
 const SETTINGS = {
   concurrency: Math.round(intEnv('BENCH_CONCURRENCY', 8)),
@@ -24,441 +44,288 @@ const SETTINGS = {
   retryEvery: Math.round(intEnv('BENCH_RETRY_EVERY', 20)),
   /** Every n-th order (counted over all clients) is sent twice at once on two connections (a racing duplicate, 2%). */
   raceEvery: Math.round(intEnv('BENCH_RACE_EVERY', 50)),
+  /** Accounts of the spread load. */
+  accounts: Math.round(intEnv('BENCH_ACCOUNTS', 8)),
+  drivers: driversFromEnv(),
 };
 
-// ---------------------------------------------------------------------------------------------------
-// Client process
+/** The issue's goals for tradedesk against the floor. */
+const GOALS = { ordersPerS: 0.6, cpuPerOrder: 2, statementsPerOrder: 8, floorStatements: 7 };
 
-interface LoadRequest {
-  id: number;
+const ASSETS = { base: 'BTC', quote: 'USDT' };
+const SPREAD_ACCOUNTS = Array.from({ length: SETTINGS.accounts }, (_, i) => `bench_acct_${i}`);
+const LOADS = [
+  { key: 'one', label: '1 account', accounts: ['master_account'] },
+  { key: 'spread', label: `${SETTINGS.accounts} accounts`, accounts: SPREAD_ACCOUNTS },
+] as const;
+type Load = (typeof LOADS)[number];
+
+// ---------------------------------------------------------------------------------------------------
+// Targets and one measured load
+
+interface Target {
+  /** 'tradedesk postgres', 'tradedesk pglite' or 'floor'. */
+  name: string;
+  kind: 'tradedesk' | 'floor';
   url: string;
-  mode: 'orders' | 'reads';
-  concurrency: number;
-  durationS: number;
-  /** client_order_id prefix; ids are `<prefix><client>-<n>`. */
-  prefix: string;
-  retryEvery: number;
-  raceEvery: number;
+  query: Query;
+  /** The database on the DATABASE_URL server whose backends serve this target. */
+  pgDatabase?: string;
+  /** Waits until everything the run queued is stored (tradedesk's batched audit rows). */
+  settle(): Promise<void>;
+  /** SQL statements per second sent while no request runs (timers: resting-order matcher, snapshots). */
+  idleStatementsPerS: number;
 }
 
-interface LoadReply extends ClientReply {
-  /** Completed new orders (201, replayed false) or reads (200), and their latencies in ms. */
-  ok: number;
-  latency: Summary;
-  /** From the first request to the last response (the clients stop starting requests after durationS and wait for the ones in flight). */
-  elapsedMs: number;
-  requests: number;
-  /** Acknowledged new orders: [client_order_id, order_id, number of fills in the response, status]. */
-  acked: Array<[string, string, number, string]>;
-  failures: Record<string, number>;
-  failureSamples: string[];
-  retries: { sent: number; replayed: number; sameOrder: number; notReplayed: number; failed: number };
-  races: { pairs: number; oneNewOneReplayed: number; sameOrder: number; bothNew: number; failed: number };
-}
-
-interface Res {
-  status: number;
-  text: string;
-}
-
-function send(agent: Agent, base: URL, method: 'GET' | 'POST', path: string, body = ''): Promise<Res> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string | number> = { authorization: AUTH };
-    if (method === 'POST') Object.assign(headers, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-    const req = request({ host: base.hostname, port: base.port, path, method, agent, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-interface PlaceBody {
-  order: { order_id: string; client_order_id: string; status: string };
-  fills: unknown[];
-  replayed: boolean;
-}
-
-async function loadRun(msg: LoadRequest): Promise<Omit<LoadReply, 'id' | 'cpuCores'>> {
-  const base = new URL(msg.url);
-  // One keep-alive connection per client, and one more each for the racing duplicates.
-  const agents = Array.from({ length: msg.concurrency }, () => new Agent({ keepAlive: true, maxSockets: 1 }));
-  const raceAgents = Array.from({ length: msg.concurrency }, () => new Agent({ keepAlive: true, maxSockets: 1 }));
-  // Open every connection before the clock starts.
-  await Promise.all([...agents, ...raceAgents].map((a) => send(a, base, 'GET', '/health')));
-
-  const lat: number[] = [];
-  const acked: LoadReply['acked'] = [];
-  const failures: Record<string, number> = {};
-  const failureSamples: string[] = [];
-  const retries = { sent: 0, replayed: 0, sameOrder: 0, notReplayed: 0, failed: 0 };
-  const races = { pairs: 0, oneNewOneReplayed: 0, sameOrder: 0, bothNew: 0, failed: 0 };
-  let requests = 0;
-  let ok = 0;
-  const fail = (what: string, r: Res | Error) => {
-    const key = r instanceof Error ? `${what}: ${r.message}` : `${what}: ${r.status}`;
-    failures[key] = (failures[key] ?? 0) + 1;
-    if (failureSamples.length < 5) failureSamples.push(r instanceof Error ? `${what}: ${r.message}` : `${what}: ${r.status} ${r.text.slice(0, 200)}`);
-  };
-  const parse = (r: Res): PlaceBody | null => {
-    if (r.status !== 201) return null;
-    try {
-      return JSON.parse(r.text) as PlaceBody;
-    } catch {
-      return null;
-    }
-  };
-
-  const t0 = performance.now();
-  const deadline = t0 + msg.durationS * 1000;
-  let last = t0;
-  /** Orders started by all clients together: picks the retried and the raced ones evenly across clients. */
-  let started = 0;
-  const worker = async (c: number) => {
-    const agent = agents[c]!;
-    let n = 0;
-    while (performance.now() < deadline) {
-      const i = n++;
-      if (msg.mode === 'reads') {
-        const s = performance.now();
-        requests++;
-        const r = await send(agent, base, 'GET', '/accounts').catch((e: Error) => e);
-        last = performance.now();
-        if (!(r instanceof Error) && r.status === 200) {
-          ok++;
-          lat.push(last - s);
-        } else fail('read', r);
-        continue;
-      }
-      const cid = `${msg.prefix}${c}-${i}`;
-      const g = started++;
-      // Per client, buys and sells alternate in pairs so that every client's position stays near zero.
-      const body = JSON.stringify(orderBody(i % 2 === 0 ? 'buy' : 'sell', cid));
-      const s = performance.now();
-      if (msg.raceEvery > 0 && g % msg.raceEvery === msg.raceEvery - 1) {
-        // The same order twice at once, on two connections: exactly one must be new, both the same order.
-        requests += 2;
-        races.pairs++;
-        const [a, b] = await Promise.all([send(agent, base, 'POST', '/trading/orders', body).catch((e: Error) => e), send(raceAgents[c]!, base, 'POST', '/trading/orders', body).catch((e: Error) => e)]);
-        last = performance.now();
-        const pa = a instanceof Error ? null : parse(a);
-        const pb = b instanceof Error ? null : parse(b);
-        if (!pa || !pb) {
-          races.failed++;
-          if (!pa) fail('race', a);
-          if (!pb) fail('race', b);
-          const first = pa ?? pb;
-          if (first && !first.replayed) {
-            ok++;
-            acked.push([cid, first.order.order_id, first.fills.length, first.order.status]);
-          }
-          continue;
-        }
-        if (pa.order.order_id === pb.order.order_id) races.sameOrder++;
-        if (pa.replayed !== pb.replayed) races.oneNewOneReplayed++;
-        if (!pa.replayed && !pb.replayed) races.bothNew++;
-        const fresh = pa.replayed ? pb : pa;
-        if (!fresh.replayed) {
-          ok++;
-          lat.push(last - s);
-          acked.push([cid, fresh.order.order_id, fresh.fills.length, fresh.order.status]);
-        }
-        continue;
-      }
-      requests++;
-      const r = await send(agent, base, 'POST', '/trading/orders', body).catch((e: Error) => e);
-      last = performance.now();
-      const p = r instanceof Error ? null : parse(r);
-      if (!p || p.replayed) {
-        fail(p?.replayed ? 'order replayed on first send' : 'order', r);
-        continue;
-      }
-      ok++;
-      lat.push(last - s);
-      acked.push([cid, p.order.order_id, p.fills.length, p.order.status]);
-      if (msg.retryEvery > 0 && g % msg.retryEvery === 0) {
-        // A client that did not see the answer retries with the same client_order_id.
-        requests++;
-        retries.sent++;
-        const rr = await send(agent, base, 'POST', '/trading/orders', body).catch((e: Error) => e);
-        last = performance.now();
-        const pr = rr instanceof Error ? null : parse(rr);
-        if (!pr) {
-          retries.failed++;
-          fail('retry', rr);
-          continue;
-        }
-        if (pr.replayed) retries.replayed++;
-        else retries.notReplayed++;
-        if (pr.order.order_id === p.order.order_id) retries.sameOrder++;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: msg.concurrency }, (_, c) => worker(c)));
-  for (const a of [...agents, ...raceAgents]) a.destroy();
-  return { ok, latency: summarize(lat), elapsedMs: last - t0, requests, acked: msg.mode === 'orders' ? acked : [], failures, failureSamples, retries, races };
-}
-
-function clientMain(): void {
-  serveClient<LoadRequest>(async (msg) => ({ ...(await loadRun(msg)) }));
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Checks against the database
-
-interface Check {
-  dbOrders: number;
-  dbFills: number;
-  /** Acknowledged but missing, not filled, another order id, or fewer/more fills than the response showed. */
-  lost: number;
-  lostSamples: string[];
-  /** client_order_id stored more than once (the unique index forbids it), and fill ids stored twice. */
-  duplicatedOrders: number;
-  duplicatedFills: number;
-  /** Stored orders that no client saw acknowledged (e.g. a request that failed after the insert). */
-  unacked: number;
-  /** Orders whose fills do not add up to their amount and filled_amount. */
-  fillMismatch: number;
-  fillsPerOrder: Record<string, number>;
-  /** Paper balance changes during the run equal what the fills imply, to the last of 18 decimals. */
-  balances: { asset: string; expected: string; actual: string; ok: boolean }[];
-}
-
-type Row = Record<string, unknown>;
-
-async function rows(b: BenchServer, q: SQL): Promise<Row[]> {
-  const res = (await b.server.services.db.execute(q)) as unknown as { rows: Row[] };
-  return res.rows;
-}
-
-async function simBalances(b: BenchServer): Promise<Map<string, string>> {
-  const r = await rows(b, sql`select asset, total::text as total from paper_balances where account_name = 'master_account' and connector_name = 'sim'`);
-  return new Map(r.map((x) => [String(x.asset), String(x.total)]));
-}
-
-async function checkRun(b: BenchServer, prefix: string, acked: LoadReply['acked'], before: Map<string, string>): Promise<Check> {
-  const { Decimal } = await import('../src/core/decimal.js');
-  const like = `${prefix}%`;
-  const perOrder = await rows(
-    b,
-    sql`select o.client_order_id as cid, o.id as id, o.status as status, o.amount::text as amount, o.filled_amount::text as filled,
-               count(f.id)::int as nfills, coalesce(sum(f.amount), 0)::text as famount
-        from orders o left join fills f on f.order_id = o.id
-        where o.client_order_id like ${like} group by o.id`,
-  );
-  const [{ n: dbOrders } = { n: 0 }] = await rows(b, sql`select count(*)::int as n from orders where client_order_id like ${like}`);
-  const [{ n: dbFills } = { n: 0 }] = await rows(b, sql`select count(*)::int as n from fills f join orders o on o.id = f.order_id where o.client_order_id like ${like}`);
-  const dupOrders = await rows(b, sql`select client_order_id, count(*)::int as n from orders where client_order_id like ${like} group by 1 having count(*) > 1`);
-  const dupFills = await rows(b, sql`select fill_id, count(*)::int as n from fills group by 1 having count(*) > 1`);
-
-  const byCid = new Map<string, Row[]>();
-  for (const r of perOrder) byCid.set(String(r.cid), [...(byCid.get(String(r.cid)) ?? []), r]);
-  let lost = 0;
-  const lostSamples: string[] = [];
-  const seen = new Set<string>();
-  for (const [cid, orderId, nFills, status] of acked) {
-    seen.add(cid);
-    const found = byCid.get(cid);
-    const r = found?.[0];
-    const why = !r
-      ? 'not in the database'
-      : r.id !== orderId
-        ? `stored as ${String(r.id)}, acknowledged as ${orderId}`
-        : r.status !== 'filled' || status !== 'filled'
-          ? `status ${String(r.status)} (response said ${status})`
-          : Number(r.nfills) !== nFills
-            ? `${String(r.nfills)} fills stored, ${nFills} in the response`
-            : null;
-    if (why) {
-      lost++;
-      if (lostSamples.length < 5) lostSamples.push(`${cid}: ${why}`);
-    }
-  }
-  let fillMismatch = 0;
-  const fillsPerOrder: Record<string, number> = {};
-  for (const r of perOrder) {
-    const nf = String(r.nfills);
-    fillsPerOrder[nf] = (fillsPerOrder[nf] ?? 0) + 1;
-    if (r.status === 'filled' && !(new Decimal(String(r.famount)).eq(new Decimal(String(r.amount))) && new Decimal(String(r.filled)).eq(new Decimal(String(r.amount))))) fillMismatch++;
-  }
-
-  // Balances: what the run's fills imply (quote notional rounded to 18 places as the engine does, fees
-  // as stored), against the change of the stored paper balances over the run.
-  const fillRows = await rows(b, sql`select f.side as side, f.price::text as price, f.amount::text as amount, f.fee::text as fee from fills f join orders o on o.id = f.order_id where o.client_order_id like ${like}`);
-  let dBase = new Decimal(0);
-  let dQuote = new Decimal(0);
-  for (const f of fillRows) {
-    const amount = new Decimal(String(f.amount));
-    const notional = amount.times(new Decimal(String(f.price))).toDecimalPlaces(18, Decimal.ROUND_HALF_EVEN);
-    const fee = new Decimal(String(f.fee));
-    if (f.side === 'buy') {
-      dBase = dBase.plus(amount);
-      dQuote = dQuote.minus(notional).minus(fee);
-    } else {
-      dBase = dBase.minus(amount);
-      dQuote = dQuote.plus(notional).minus(fee);
-    }
-  }
-  const after = await simBalances(b);
-  const balances = (
-    [
-      ['BTC', dBase],
-      ['USDT', dQuote],
-    ] as const
-  ).map(([asset, delta]) => {
-    const expected = new Decimal(before.get(asset) ?? '0').plus(delta);
-    const actual = new Decimal(after.get(asset) ?? '0');
-    return { asset, expected: expected.toFixed(), actual: actual.toFixed(), ok: expected.eq(actual) };
-  });
-
-  return {
-    dbOrders: Number(dbOrders),
-    dbFills: Number(dbFills),
-    lost,
-    lostSamples,
-    duplicatedOrders: dupOrders.length,
-    duplicatedFills: dupFills.length,
-    unacked: perOrder.filter((r) => !seen.has(String(r.cid))).length,
-    fillMismatch,
-    fillsPerOrder,
-    balances,
-  };
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Orchestration
-
-interface DriverResult {
-  driver: Driver;
-  orders: LoadReply;
-  reads: LoadReply;
-  ordersCpu: CpuSplit;
-  readsCpu: CpuSplit;
+interface Measured {
+  target: Target;
+  load: Load;
+  reply: LoadReply;
+  cpu: CpuSplit;
+  db: BackendCpu | null;
+  statements: StatementCount;
   check: Check;
   ordersPerS: number;
-  readsPerS: number;
+  srvUsPerOrder: number;
+  dbUsPerOrder: number;
+  statementsPerOrder: number;
 }
 
-async function benchDriver(client: ClientProcess, driver: Driver, cleanups: Array<() => Promise<void>>, runTag: string): Promise<DriverResult> {
-  const b = await startBenchServer(driver, cleanups);
-  await fundMasterAccount(b.url);
-  const base = { url: b.url, concurrency: SETTINGS.concurrency, retryEvery: SETTINGS.retryEvery, raceEvery: SETTINGS.raceEvery };
-  const run = (mode: LoadRequest['mode'], durationS: number, prefix: string) => client.call<LoadRequest, LoadReply>({ id: 0, ...base, mode, durationS, prefix });
+async function idleStatementRate(): Promise<number> {
+  const w = countStatements();
+  await sleep(2000);
+  return w.stop().total / 2;
+}
 
+async function measureLoad(client: ClientProcess, t: Target, load: Load, runTag: string): Promise<Measured> {
+  const run = (durationS: number, prefix: string) =>
+    client.call<LoadRequest, LoadReply>({ id: 0, url: t.url, concurrency: SETTINGS.concurrency, durationS, prefix, accounts: [...load.accounts], retryEvery: SETTINGS.retryEvery, raceEvery: SETTINGS.raceEvery });
   if (SETTINGS.warmup > 0) {
-    log(`  ${driver}: warm-up ${SETTINGS.warmup}s orders, ${SETTINGS.warmup}s reads ... `);
-    await run('orders', SETTINGS.warmup, `warmup-${runTag}-`);
-    await run('reads', SETTINGS.warmup, '');
+    log(`  ${t.name} ${load.label}: warm-up ${SETTINGS.warmup}s ... `);
+    await run(SETTINGS.warmup, `warmup-${runTag}-${load.key}-`);
+    await t.settle();
     log('done\n');
   }
   await sleep(200);
-  const before = await simBalances(b);
-  const prefix = `bench-${runTag}-`;
-  log(`  ${driver}: orders ${SETTINGS.duration}s x ${SETTINGS.concurrency} clients ... `);
-  let meter = cpuMeter();
-  const orders = await run('orders', SETTINGS.duration, prefix);
-  const ordersCpu = meter.stop(orders.cpuCores);
-  const ordersPerS = orders.ok / (orders.elapsedMs / 1000);
+  const before = await simBalances(t.query, [...load.accounts]);
+  const prefix = `bench-${runTag}-${load.key}-`;
+  log(`  ${t.name} ${load.label}: ${SETTINGS.duration}s x ${SETTINGS.concurrency} clients ... `);
+  const backends = t.pgDatabase && DATABASE_URL ? await pgBackendCpu(DATABASE_URL, t.pgDatabase) : undefined;
+  const counting = countStatements();
+  const meter = cpuMeter();
+  const reply = await run(SETTINGS.duration, prefix);
+  const cpu = meter.stop(reply.cpuCores);
+  // The statements of the run include the audit rows it queued, written by the batch after the last answer.
+  await t.settle();
+  const statements = counting.stop();
+  const db = backends ? await backends.stop() : null;
+  const ordersPerS = reply.ok / (reply.elapsedMs / 1000);
   log(`${fmt(ordersPerS, 1)} orders/s\n`);
-  await b.server.services.audit.flush();
-  const check = await checkRun(b, prefix, orders.acked, before);
-
-  log(`  ${driver}: reads GET /accounts ${SETTINGS.duration}s x ${SETTINGS.concurrency} clients ... `);
-  meter = cpuMeter();
-  const reads = await run('reads', SETTINGS.duration, '');
-  const readsCpu = meter.stop(reads.cpuCores);
-  const readsPerS = reads.ok / (reads.elapsedMs / 1000);
-  log(`${fmt(readsPerS, 0)} reads/s\n`);
-  await b.close();
-  return { driver, orders, reads, ordersCpu, readsCpu, check, ordersPerS, readsPerS };
+  const check = await checkRun(t.query, prefix, reply.acked, [...load.accounts], before, ASSETS);
+  const per = (v: number) => (reply.ok > 0 ? v / reply.ok : NaN);
+  return { target: t, load, reply, cpu, db, statements, check, ordersPerS, srvUsPerOrder: per(cpu.serverUs), dbUsPerOrder: db?.available ? per(db.us) : NaN, statementsPerOrder: per(statements.total) };
 }
 
-function report(results: DriverResult[]): void {
-  console.log('');
-  console.log(`Order throughput over REST: ${SETTINGS.concurrency} clients x ${SETTINGS.duration}s, market orders 0.001 BTC on sim BTC-USDT, retry every ${SETTINGS.retryEvery}th, racing duplicate every ${SETTINGS.raceEvery}th; ${cores()} cores`);
-  if (!process.env.DATABASE_URL) console.log('postgres: skipped (DATABASE_URL is not set); PGlite only');
-  const table: string[][] = [];
-  for (const r of results) {
-    table.push([`${r.driver} orders`, fmt(r.ordersPerS, 1), String(r.orders.ok), String(r.orders.requests), fmt(r.orders.latency.p50, 2), fmt(r.orders.latency.p99, 2), fmt(r.ordersCpu.serverUs / Math.max(1, r.orders.requests), 0), cpuCell(r.ordersCpu)]);
-    table.push([`${r.driver} reads`, fmt(r.readsPerS, 1), String(r.reads.ok), String(r.reads.requests), fmt(r.reads.latency.p50, 2), fmt(r.reads.latency.p99, 2), fmt(r.readsCpu.serverUs / Math.max(1, r.reads.requests), 0), cpuCell(r.readsCpu)]);
+async function benchTradedesk(client: ClientProcess, driver: Driver, cleanups: Array<() => Promise<void>>, runTag: string): Promise<Measured[]> {
+  const b = await startBenchServer(driver, cleanups);
+  await fundMasterAccount(b.url);
+  for (const a of SPREAD_ACCOUNTS) await createFundedAccount(b.url, a);
+  const query: Query = async (q) => ((await b.server.services.db.execute(q)) as unknown as { rows: Row[] }).rows;
+  const pgDatabase = driver === 'postgres' ? String((await query(sql`select current_database() as d`))[0]!.d) : undefined;
+  const t: Target = { name: `tradedesk ${driver}`, kind: 'tradedesk', url: b.url, query, pgDatabase, settle: () => b.server.services.audit.flush(), idleStatementsPerS: await idleStatementRate() };
+  const out: Measured[] = [];
+  for (const load of LOADS) out.push(await measureLoad(client, t, load, runTag));
+  await b.close();
+  return out;
+}
+
+async function benchFloor(client: ClientProcess, cleanups: Array<() => Promise<void>>, runTag: string): Promise<Measured[]> {
+  const f = await startFloorServer(DATABASE_URL!, ['master_account', ...SPREAD_ACCOUNTS], BENCH_BALANCES, cleanups);
+  const query: Query = async (q) => (await f.db.execute(q)).rows as Row[];
+  const t: Target = { name: 'floor', kind: 'floor', url: f.url, query, pgDatabase: f.database, settle: async () => undefined, idleStatementsPerS: await idleStatementRate() };
+  const out: Measured[] = [];
+  for (const load of LOADS) out.push(await measureLoad(client, t, load, runTag));
+  await f.close();
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Report
+
+/** Machine CPU during the run in cores: server process / client process / the target's Postgres backends / everything else / steal. */
+function cpuCell(m: Measured): string {
+  const dbCores = m.db?.available ? m.db.us / 1000 / m.cpu.wallMs : NaN;
+  const other = Number.isFinite(dbCores) ? Math.max(0, m.cpu.other - dbCores) : m.cpu.other;
+  return `${fmt(m.cpu.server)}/${fmt(m.cpu.client)}/${Number.isFinite(dbCores) ? fmt(dbCores) : '-'}/${fmt(other)}/${fmt(m.cpu.steal)}`;
+}
+
+function checkOk(m: Measured): boolean {
+  const c = m.check;
+  const o = m.reply;
+  const balOk = c.balances.every((x) => x.ok);
+  const retryOk = o.retries.replayed === o.retries.sent && o.retries.sameOrder === o.retries.sent;
+  const raceOk = o.races.bothNew === 0 && o.races.sameOrder === o.races.pairs - o.races.failed && o.races.oneNewOneReplayed === o.races.pairs - o.races.failed;
+  const countOk = c.dbOrders === o.ok && c.unacked === 0;
+  return c.lost === 0 && c.duplicatedOrders === 0 && c.duplicatedFills === 0 && c.fillMismatch === 0 && balOk && retryOk && raceOk && countOk && Object.keys(o.failures).length === 0;
+}
+
+function goalsFor(driver: string, td: Measured[], floor: Measured[]): Goal[] {
+  const goals: Goal[] = [];
+  for (const load of LOADS) {
+    const t = td.find((m) => m.load.key === load.key)!;
+    const f = floor.find((m) => m.load.key === load.key);
+    goals.push(goal(`${driver} orders/s, ${load.label}`, f ? ratio(t.ordersPerS, f.ordersPerS) : NaN, '>=', GOALS.ordersPerS, 'x', f ? `${fmt(t.ordersPerS, 0)} vs ${fmt(f.ordersPerS, 0)}` : 'no floor'));
   }
-  printTable(['driver run', 'per s', 'ok', 'requests', 'p50 ms', 'p99 ms', 'srv µs/req', 'cpu srv/cli/other/steal'], table);
+  for (const load of LOADS) {
+    const t = td.find((m) => m.load.key === load.key)!;
+    const f = floor.find((m) => m.load.key === load.key);
+    goals.push(goal(`${driver} server CPU per order, ${load.label}`, f ? ratio(t.srvUsPerOrder, f.srvUsPerOrder) : NaN, '<=', GOALS.cpuPerOrder, 'x', f ? `${fmt(t.srvUsPerOrder, 0)} vs ${fmt(f.srvUsPerOrder, 0)} µs` : 'no floor'));
+  }
+  for (const load of LOADS) {
+    const t = td.find((m) => m.load.key === load.key)!;
+    const f = floor.find((m) => m.load.key === load.key);
+    goals.push(goal(`${driver} statements per order, ${load.label}`, t.statementsPerOrder, '<=', GOALS.statementsPerOrder, '', `${f ? `floor ${fmt(f.statementsPerOrder, 2)} measured` : 'no floor'}, ${GOALS.floorStatements} by design`));
+  }
+  return goals;
+}
+
+function report(all: Measured[]): void {
+  const floor = all.filter((m) => m.target.kind === 'floor');
+  const drivers = [...new Set(all.filter((m) => m.target.kind === 'tradedesk').map((m) => m.target.name))];
+  console.log('');
+  console.log(
+    `Order throughput over REST, tradedesk vs floor: ${SETTINGS.concurrency} clients x ${SETTINGS.duration}s per load (after ${SETTINGS.warmup}s warm-up), market orders 0.001 BTC on sim BTC-USDT, retry every ${SETTINGS.retryEvery}th, racing duplicate every ${SETTINGS.raceEvery}th; loads: 1 account, ${SETTINGS.accounts} accounts; ${cores()} cores`,
+  );
+  if (!DATABASE_URL) console.log('floor: skipped (DATABASE_URL is not set; the floor runs on a Postgres server)');
+  printTable(
+    ['target', 'load', 'orders/s', 'new', 'requests', 'p50 ms', 'p99 ms', 'srv µs/order', 'db µs/order', 'stmts/order', 'cpu srv/cli/db/other/steal'],
+    all.map((m) => [
+      m.target.name,
+      m.load.label,
+      fmt(m.ordersPerS, 1),
+      String(m.reply.ok),
+      String(m.reply.requests),
+      fmt(m.reply.latency.p50, 2),
+      fmt(m.reply.latency.p99, 2),
+      fmt(m.srvUsPerOrder, 0),
+      Number.isFinite(m.dbUsPerOrder) ? fmt(m.dbUsPerOrder, 0) : '-',
+      fmt(m.statementsPerOrder, 2),
+      cpuCell(m),
+    ]),
+  );
+
+  const ratios: Record<string, Record<string, number | null>> = {};
+  const goals: Goal[] = [];
+  for (const d of drivers) {
+    const td = all.filter((m) => m.target.name === d);
+    if (floor.length) {
+      console.log('');
+      const rows: string[][] = [];
+      for (const load of LOADS) {
+        const t = td.find((m) => m.load.key === load.key)!;
+        const f = floor.find((m) => m.load.key === load.key)!;
+        const r = {
+          orders_per_s: ratio(t.ordersPerS, f.ordersPerS),
+          p50: ratio(t.reply.latency.p50, f.reply.latency.p50),
+          p99: ratio(t.reply.latency.p99, f.reply.latency.p99),
+          server_cpu_per_order: ratio(t.srvUsPerOrder, f.srvUsPerOrder),
+          db_cpu_per_order: ratio(t.dbUsPerOrder, f.dbUsPerOrder),
+          total_cpu_per_order: ratio(t.srvUsPerOrder + t.dbUsPerOrder, f.srvUsPerOrder + f.dbUsPerOrder),
+          statements_per_order: ratio(t.statementsPerOrder, f.statementsPerOrder),
+        };
+        ratios[`${d}/floor.${load.key}`] = Object.fromEntries(Object.entries(r).map(([k, v]) => [k, round(v)]));
+        rows.push([load.label, fmt(r.orders_per_s, 3), fmt(r.p50, 2), fmt(r.p99, 2), fmt(r.server_cpu_per_order, 2), fmt(r.db_cpu_per_order, 2), fmt(r.total_cpu_per_order, 2), fmt(r.statements_per_order, 2)]);
+      }
+      console.log(`ratios ${d} / floor${d.endsWith('postgres') ? '' : ' (the floor runs on the DATABASE_URL Postgres server, so this is not like for like)'}`);
+      printTable(['load', 'orders/s', 'p50', 'p99', 'srv µs/order', 'db µs/order', 'srv+db µs/order', 'stmts/order'], rows);
+    }
+    goals.push(...goalsFor(d, td, floor));
+  }
+  console.log('');
+  printGoals('goal (tradedesk / floor, same run)', goals);
+
+  // Where the statements go: per order, by kind and by text, for each tradedesk target on one account.
+  for (const m of all.filter((x) => x.load.key === 'one')) {
+    const n = Math.max(1, m.reply.ok);
+    console.log('');
+    console.log(
+      `statements per new order, ${m.target.name} ${m.load.label} (${m.statements.total} statements / ${m.reply.ok} new orders; ${m.reply.requests} requests incl. retries and races; ${fmt(m.target.idleStatementsPerS, 1)}/s sent while idle): ${Object.entries(m.statements.byKind)
+        .map(([k, v]) => `${k} ${fmt(v / n, 2)}`)
+        .join(', ')}`,
+    );
+    if (m.target.kind !== 'tradedesk') continue;
+    for (const [text, count] of m.statements.byText.filter(([, c]) => c / n >= 0.01).slice(0, 30)) console.log(`  ${fmt(count / n, 2).padStart(6)}  ${text.length > 130 ? `${text.slice(0, 127)}...` : text}`);
+  }
 
   console.log('');
-  console.log('ratio orders/s ÷ reads/s (same server, same concurrency)');
-  for (const r of results) console.log(`  ${r.driver.padEnd(9)} ${fmt(ratio(r.ordersPerS, r.readsPerS), 4)}  (${fmt(r.ordersPerS, 1)} / ${fmt(r.readsPerS, 1)})`);
-  if (results.length === 2) console.log(`  postgres / pglite orders/s: ${fmt(ratio(results[1]!.ordersPerS, results[0]!.ordersPerS), 2)}`);
-
-  console.log('');
-  const verdicts: string[] = [];
-  let allOk = true;
-  for (const r of results) {
-    const c = r.check;
-    const o = r.orders;
+  for (const m of all) {
+    const c = m.check;
+    const o = m.reply;
     const fails = Object.entries(o.failures).map(([k, v]) => `${k} x${v}`).join(', ') || 'none';
-    const balOk = c.balances.every((x) => x.ok);
-    const retryOk = o.retries.replayed === o.retries.sent && o.retries.sameOrder === o.retries.sent;
-    const raceOk = o.races.bothNew === 0 && o.races.sameOrder === o.races.pairs - o.races.failed && o.races.oneNewOneReplayed === o.races.pairs - o.races.failed;
-    const countOk = c.dbOrders === o.ok && c.unacked === 0;
-    const ok = c.lost === 0 && c.duplicatedOrders === 0 && c.duplicatedFills === 0 && c.fillMismatch === 0 && balOk && retryOk && raceOk && countOk && Object.keys(o.failures).length === 0;
-    allOk &&= ok;
-    console.log(`${r.driver}: ${ok ? 'OK' : 'PROBLEM'}`);
+    const badBalances = c.balances.filter((x) => !x.ok);
+    console.log(`${m.target.name} ${m.load.label}: ${checkOk(m) ? 'OK' : 'PROBLEM'}`);
     console.log(`  acknowledged new orders ${o.ok}; in the database ${c.dbOrders} orders with ${c.dbFills} fills (fills per order: ${Object.entries(c.fillsPerOrder).map(([k, v]) => `${k}:${v}`).join(' ')})`);
     console.log(`  lost ${c.lost}, duplicated orders ${c.duplicatedOrders}, duplicated fill ids ${c.duplicatedFills}, stored but never acknowledged ${c.unacked}, fills not adding up ${c.fillMismatch}`);
     if (c.lostSamples.length) console.log(`  lost e.g. ${c.lostSamples.join('; ')}`);
     console.log(`  retries after the ack: ${o.retries.sent} sent, ${o.retries.replayed} replayed:true, ${o.retries.sameOrder} same order id, ${o.retries.notReplayed} placed again, ${o.retries.failed} failed`);
     console.log(`  racing duplicates: ${o.races.pairs} pairs, ${o.races.oneNewOneReplayed} one new + one replayed, ${o.races.sameOrder} same order id, ${o.races.bothNew} both new, ${o.races.failed} failed`);
-    console.log(`  balances vs fills: ${c.balances.map((x) => `${x.asset} ${x.ok ? 'exact' : `MISMATCH expected ${x.expected} stored ${x.actual}`}`).join(', ')}`);
+    console.log(`  balances vs fills: ${badBalances.length === 0 ? `all ${c.balances.length} exact` : badBalances.map((x) => `${x.account} ${x.asset} MISMATCH expected ${x.expected} stored ${x.actual}`).join('; ')}`);
     console.log(`  request failures: ${fails}${o.failureSamples.length ? ` (e.g. ${o.failureSamples.join(' | ')})` : ''}`);
-    if (r.reads.failureSamples.length) console.log(`  read failures: ${r.reads.failureSamples.join(' | ')}`);
-    verdicts.push(`${r.driver}:${ok ? 'ok' : 'problem'}`);
   }
 
   const warnings: string[] = [];
-  for (const r of results) {
-    warnings.push(...cpuWarnings(`${r.driver} orders`, r.ordersCpu, { otherExpected: r.driver === 'postgres' }));
-    warnings.push(...cpuWarnings(`${r.driver} reads`, r.readsCpu, { otherExpected: r.driver === 'postgres' }));
+  for (const m of all) {
+    // With the target's own Postgres backends measured, what is left in "other" is someone else's work.
+    const dbCores = m.db?.available ? m.db.us / 1000 / m.cpu.wallMs : NaN;
+    const cpu = Number.isFinite(dbCores) ? { ...m.cpu, other: Math.max(0, m.cpu.other - dbCores) } : m.cpu;
+    warnings.push(...cpuWarnings(`${m.target.name} ${m.load.label}`, cpu, { otherExpected: !Number.isFinite(dbCores) && m.target.name.endsWith('postgres') }));
   }
   console.log('');
   for (const w of warnings) console.log(`warning: ${w}`);
 
+  const ok = all.every(checkOk);
   const result = {
     settings: SETTINGS,
     node: process.version,
     cores: cores(),
-    postgres: process.env.DATABASE_URL ? 'run' : 'skipped: DATABASE_URL is not set',
+    floor: DATABASE_URL ? 'run' : 'skipped: DATABASE_URL is not set',
+    statement_counting: 'pg Client.prototype.query and PGlite query/exec/transaction wrapped in the bench process',
     runs: Object.fromEntries(
-      results.map((r) => [
-        r.driver,
+      all.map((m) => [
+        `${m.target.name.replace(' ', '.')}.${m.load.key}`,
         {
-          orders_per_s: round(r.ordersPerS, 2),
-          reads_per_s: round(r.readsPerS, 1),
-          ratio_orders_to_reads: round(ratio(r.ordersPerS, r.readsPerS), 5),
-          orders_latency_ms: roundSummary(r.orders.latency),
-          reads_latency_ms: roundSummary(r.reads.latency),
-          orders_requests: r.orders.requests,
-          orders_acknowledged: r.orders.ok,
-          cpu_orders: { server: round(r.ordersCpu.server), client: round(r.ordersCpu.client), other: round(r.ordersCpu.other), steal: round(r.ordersCpu.steal), server_us_per_request: round(r.ordersCpu.serverUs / Math.max(1, r.orders.requests), 1) },
-          cpu_reads: { server: round(r.readsCpu.server), client: round(r.readsCpu.client), other: round(r.readsCpu.other), steal: round(r.readsCpu.steal), server_us_per_request: round(r.readsCpu.serverUs / Math.max(1, r.reads.requests), 1) },
-          db_orders: r.check.dbOrders,
-          db_fills: r.check.dbFills,
-          fills_per_order: r.check.fillsPerOrder,
-          lost: r.check.lost,
-          duplicated_orders: r.check.duplicatedOrders,
-          duplicated_fills: r.check.duplicatedFills,
-          unacknowledged_in_db: r.check.unacked,
-          fill_mismatch: r.check.fillMismatch,
-          balances_exact: r.check.balances.every((x) => x.ok),
-          retries: r.orders.retries,
-          races: r.orders.races,
-          failures: r.orders.failures,
+          accounts: m.load.accounts.length,
+          orders_per_s: round(m.ordersPerS, 2),
+          latency_ms: roundSummary(m.reply.latency),
+          requests: m.reply.requests,
+          new_orders: m.reply.ok,
+          server_cpu_us_per_order: round(m.srvUsPerOrder, 1),
+          db_cpu_us_per_order: round(m.dbUsPerOrder, 1),
+          statements: m.statements.total,
+          statements_per_order: round(m.statementsPerOrder, 3),
+          statements_by_kind: m.statements.byKind,
+          statements_top: m.statements.byText.slice(0, 25),
+          idle_statements_per_s: round(m.target.idleStatementsPerS, 1),
+          cpu: { server: round(m.cpu.server), client: round(m.cpu.client), db: m.db?.available ? round(m.db.us / 1000 / m.cpu.wallMs) : null, other: round(m.cpu.other), steal: round(m.cpu.steal) },
+          db_orders: m.check.dbOrders,
+          db_fills: m.check.dbFills,
+          fills_per_order: m.check.fillsPerOrder,
+          lost: m.check.lost,
+          duplicated_orders: m.check.duplicatedOrders,
+          duplicated_fills: m.check.duplicatedFills,
+          unacknowledged_in_db: m.check.unacked,
+          fill_mismatch: m.check.fillMismatch,
+          balances_exact: m.check.balances.every((x) => x.ok),
+          retries: m.reply.retries,
+          races: m.reply.races,
+          failures: m.reply.failures,
+          ok: checkOk(m),
         },
       ]),
     ),
-    ok: allOk,
+    ratios,
+    goals: goals.map(goalJson),
+    ok,
     warnings,
   };
   console.log(`RESULT ${JSON.stringify(result)}`);
@@ -466,15 +333,18 @@ function report(results: DriverResult[]): void {
 
 async function main(): Promise<void> {
   await runMain(async (cleanups) => {
+    const counters = await installStatementCounter();
+    log(`statement counting: ${counters.join(', ') || 'no driver found'}\n`);
     const client = new ClientProcess(import.meta.url);
     cleanups.push(() => client.close());
     const runTag = Date.now().toString(36);
-    if (!process.env.DATABASE_URL) log('postgres: skipped (DATABASE_URL is not set); running PGlite only\n');
-    const results: DriverResult[] = [];
-    for (const d of drivers()) results.push(await benchDriver(client, d, cleanups, runTag));
-    report(results);
+    if (!DATABASE_URL) log('floor: skipped (DATABASE_URL is not set); tradedesk on the embedded database only\n');
+    const all: Measured[] = [];
+    for (const d of SETTINGS.drivers) all.push(...(await benchTradedesk(client, d, cleanups, runTag)));
+    if (DATABASE_URL) all.push(...(await benchFloor(client, cleanups, runTag)));
+    report(all);
   });
 }
 
-if (process.env.BENCH_ROLE === 'client') clientMain();
+if (process.env.BENCH_ROLE === 'client') serveClient<LoadRequest>(async (msg) => ({ ...(await loadRun(msg)) }));
 else void main();

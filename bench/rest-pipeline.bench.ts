@@ -15,7 +15,9 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { goal, goalJson, printGoals, type Goal } from './lib/goals.js';
 import { AUTH, cores, drivers, fmt, intEnv, machineCpu, percentile, ratio, round, sleep, startBenchServer, type Driver } from './lib/harness.js';
+import { pgBackendCpu } from './lib/pg-backend-cpu.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Settings
@@ -27,10 +29,13 @@ const SETTINGS = {
   pipelining: 1,
 };
 
-/** The read commands measured: one answered from memory (sim markets), one that reads the database. */
+/**
+ * The read commands measured: one answered from memory (sim markets), one that reads the database; and
+ * the issue's goal for each, server CPU per request at most this many times the bare express app's.
+ */
 const ROUTES = [
-  { key: 'trading_rules', path: '/connectors/sim/trading-rules?trading_pairs=BTC-USDT', what: 'sim trading rules (no DB read)' },
-  { key: 'balances', path: '/accounts/master_account/balances?connector_name=sim', what: 'paper balances (DB read)' },
+  { key: 'trading_rules', path: '/connectors/sim/trading-rules?trading_pairs=BTC-USDT', what: 'sim trading rules (no DB read)', cpuGoal: 1.5 },
+  { key: 'balances', path: '/accounts/master_account/balances?connector_name=sim', what: 'paper balances (DB read)', cpuGoal: 3 },
 ] as const;
 type RouteKey = (typeof ROUTES)[number]['key'];
 
@@ -169,7 +174,10 @@ interface CpuSplit {
   /** Server CPU per completed request, in µs: steadier than req/s on a busy machine. */
   serverUsPerReq: number;
   loadgen: number;
-  /** Everything else on the machine: other processes, the kernel's network work, and the Postgres server when it is the driver. */
+  /** The Postgres backends serving the run's database (NaN when not measured: PGlite, the baseline, a remote server). */
+  db: number;
+  dbUsPerReq: number;
+  /** Everything else on the machine: other processes, the kernel's network work, Postgres's shared processes (and its backends when they are not measured). */
   other: number;
   machine: number;
   /** CPU time the hypervisor took from this machine's cores (a busy host), in cores. */
@@ -189,6 +197,8 @@ interface Target {
   url: string;
   /** The audit row count after every queued row is stored and no request is in flight. */
   settledAuditCount?: () => Promise<number>;
+  /** The database on the DATABASE_URL server that serves the target, whose backends' CPU is measured. */
+  pgDatabase?: string;
 }
 
 /** Warm-up, then the measured run; for the pipeline also the audit rows written during the measured run. */
@@ -197,6 +207,7 @@ async function measure(gen: LoadGenerator, target: Target, name: string, driver:
   process.stderr.write(`  ${name}: warm-up ${SETTINGS.warmup}s, run ${SETTINGS.duration}s ... `);
   await gen.run(url, SETTINGS.warmup);
   const before = target.settledAuditCount ? await target.settledAuditCount() : 0;
+  const backends = target.pgDatabase && process.env.DATABASE_URL ? await pgBackendCpu(process.env.DATABASE_URL, target.pgDatabase) : undefined;
   const cpu0 = process.cpuUsage();
   const machine0 = machineCpu();
   const t0 = performance.now();
@@ -204,11 +215,16 @@ async function measure(gen: LoadGenerator, target: Target, name: string, driver:
   const wallMs = performance.now() - t0;
   const cpuUsed = process.cpuUsage(cpu0);
   const machine1 = machineCpu();
+  const backendCpu = backends ? await backends.stop() : undefined;
+  const dbUs = backendCpu?.available ? backendCpu.us : NaN;
   const server = (cpuUsed.user + cpuUsed.system) / 1000 / wallMs;
   const machineCores = (machine1.busy - machine0.busy) / wallMs;
   const serverUsPerReq = (cpuUsed.user + cpuUsed.system) / Math.max(1, load.ok + load.non2xx);
   const steal = (machine1.steal - machine0.steal) / wallMs;
-  const cpu: CpuSplit = { server, serverUsPerReq, loadgen: load.cpuCores, other: Math.max(0, machineCores - server - load.cpuCores), machine: machineCores, steal };
+  const db = dbUs / 1000 / wallMs;
+  const dbUsPerReq = dbUs / Math.max(1, load.ok + load.non2xx);
+  const other = Math.max(0, machineCores - server - load.cpuCores - (Number.isFinite(db) ? db : 0));
+  const cpu: CpuSplit = { server, serverUsPerReq, loadgen: load.cpuCores, db, dbUsPerReq, other, machine: machineCores, steal };
   const m: Measured = { name, driver, route: route.key, load, cpu };
   if (target.settledAuditCount) {
     const rows = (await target.settledAuditCount()) - before;
@@ -235,6 +251,7 @@ async function benchPipeline(gen: LoadGenerator, driver: Driver, cleanups: Array
   const { server, close } = await startBenchServer(driver, cleanups, { fallbackToDatabaseUrl: true });
 
   const { db, audit } = server.services;
+  const pgDatabase = driver === 'postgres' ? String(((await db.execute(sql`select current_database() as d`)) as unknown as { rows: Array<{ d: string }> }).rows[0]?.d) : undefined;
   const countRows = async (): Promise<number> => {
     const res = (await db.execute(sql`select count(*)::int as n from audit_events`)) as unknown as { rows: Array<{ n: number | string }> };
     return Number(res.rows[0]?.n ?? NaN);
@@ -256,7 +273,7 @@ async function benchPipeline(gen: LoadGenerator, driver: Driver, cleanups: Array
   const bodies = new Map<RouteKey, unknown>();
   for (const route of ROUTES) {
     bodies.set(route.key, await fetchBody(server.url + route.path));
-    results.push(await measure(gen, { url: server.url, settledAuditCount }, `pipeline/${driver} ${route.key}`, driver, route));
+    results.push(await measure(gen, { url: server.url, settledAuditCount, pgDatabase }, `pipeline/${driver} ${route.key}`, driver, route));
   }
   await close();
   return { results, bodies };
@@ -304,13 +321,14 @@ async function benchBaseline(gen: LoadGenerator, bodies: Map<RouteKey, unknown>,
 // Report
 
 function report(all: Measured[]): void {
-  const head = ['target', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', '2xx', 'non2xx/err', 'cpu srv/gen/other/steal', 'srv µs/req', 'audit rows'];
+  const head = ['target', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', '2xx', 'non2xx/err', 'cpu srv/gen/db/other/steal', 'srv µs/req', 'db µs/req', 'audit rows'];
   const rows: string[][] = [head];
   for (const m of all) {
     const l = m.load;
     const a = m.audit ? `${m.audit.rows} ${m.audit.matches ? 'OK' : 'MISMATCH'} (${m.audit.ok} + ${m.audit.inFlightAtStop} in flight)` : '-';
-    const cpu = `${fmt(m.cpu.server)}/${fmt(m.cpu.loadgen)}/${fmt(m.cpu.other)}/${fmt(m.cpu.steal)}`;
-    rows.push([m.name, fmt(l.rps, 0), fmt(l.p50, 3), fmt(l.p90, 3), fmt(l.p99, 3), String(l.ok), `${l.non2xx}/${l.errors}`, cpu, fmt(m.cpu.serverUsPerReq, 0), a]);
+    const measuredDb = Number.isFinite(m.cpu.db);
+    const cpu = `${fmt(m.cpu.server)}/${fmt(m.cpu.loadgen)}/${measuredDb ? fmt(m.cpu.db) : '-'}/${fmt(m.cpu.other)}/${fmt(m.cpu.steal)}`;
+    rows.push([m.name, fmt(l.rps, 0), fmt(l.p50, 3), fmt(l.p90, 3), fmt(l.p99, 3), String(l.ok), `${l.non2xx}/${l.errors}`, cpu, fmt(m.cpu.serverUsPerReq, 0), measuredDb ? fmt(m.cpu.dbUsPerReq, 0) : '-', a]);
   }
   const widths = head.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((c, i) => (i === 0 || i === r.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
@@ -321,6 +339,7 @@ function report(all: Measured[]): void {
   for (const r of rows.slice(1)) console.log(line(r));
 
   const ratios: Record<string, { rps: number | null; p50: number | null; p99: number | null; cpu_per_req: number | null }> = {};
+  const goals: Goal[] = [];
   console.log('');
   console.log('ratios pipeline / baseline     req/s     p50     p99  cpu/req');
   for (const m of all) {
@@ -330,7 +349,11 @@ function report(all: Measured[]): void {
     const r = { rps: ratio(m.load.rps, b.load.rps), p50: ratio(m.load.p50, b.load.p50), p99: ratio(m.load.p99, b.load.p99), cpu: ratio(m.cpu.serverUsPerReq, b.cpu.serverUsPerReq) };
     ratios[`${m.driver}.${m.route}`] = { rps: round(r.rps), p50: round(r.p50), p99: round(r.p99), cpu_per_req: round(r.cpu) };
     console.log(`  ${`${m.driver} ${m.route}`.padEnd(28)} ${fmt(r.rps, 3).padStart(6)}  ${fmt(r.p50, 2).padStart(6)}  ${fmt(r.p99, 2).padStart(6)}  ${fmt(r.cpu, 2).padStart(7)}`);
+    const limit = ROUTES.find((x) => x.key === m.route)!.cpuGoal;
+    goals.push(goal(`${m.driver} ${m.route} server CPU per request`, r.cpu, '<=', limit, 'x', `${fmt(m.cpu.serverUsPerReq, 0)} vs ${fmt(b.cpu.serverUsPerReq, 0)} µs`));
   }
+  console.log('');
+  printGoals('goal (pipeline / bare express, same run)', goals);
 
   console.log('');
   const audits = all.filter((m) => m.audit);
@@ -343,7 +366,8 @@ function report(all: Measured[]): void {
   // A comparison is only fair when the machine was otherwise quiet and the load generator had CPU to spare.
   const warnings: string[] = [];
   for (const m of all) {
-    const busyOther = m.driver === 'postgres' ? undefined : m.cpu.other;
+    // With the run's own Postgres backends measured, what is left in "other" is someone else's work.
+    const busyOther = m.driver === 'postgres' && !Number.isFinite(m.cpu.db) ? undefined : m.cpu.other;
     if (busyOther !== undefined && busyOther > 0.25) warnings.push(`${m.name}: other processes used ${fmt(busyOther)} cores during the run; its figures are disturbed`);
     if (m.cpu.steal > 0.1) warnings.push(`${m.name}: the hypervisor took ${fmt(m.cpu.steal)} cores (steal) during the run; its figures are disturbed`);
     if (m.cpu.loadgen > 0.85) warnings.push(`${m.name}: the load generator used ${fmt(m.cpu.loadgen)} cores; the server may be faster than measured`);
@@ -373,6 +397,8 @@ function report(all: Measured[]): void {
           cpu_server: round(m.cpu.server),
           cpu_server_us_per_req: round(m.cpu.serverUsPerReq, 1),
           cpu_loadgen: round(m.cpu.loadgen),
+          cpu_db: round(m.cpu.db),
+          cpu_db_us_per_req: round(m.cpu.dbUsPerReq, 1),
           cpu_other: round(m.cpu.other),
           cpu_steal: round(m.cpu.steal),
           ...(m.audit ? { audit_rows: m.audit.rows, audit_in_flight_at_stop: m.audit.inFlightAtStop, audit_matches: m.audit.matches } : {}),
@@ -380,6 +406,7 @@ function report(all: Measured[]): void {
       ]),
     ),
     ratios,
+    goals: goals.map(goalJson),
     audit_ok: allMatch,
     warnings,
   };

@@ -253,13 +253,22 @@ export async function api(url: string, method: string, path: string, body?: unkn
 
 /** Large paper balances on sim for master_account, so that small orders never run out of funds. */
 export async function fundMasterAccount(url: string): Promise<void> {
-  const r = await api(url, 'PUT', '/accounts/master_account', { connectors: [{ connector_name: 'sim', paper_balances: { USDT: 100000000, BTC: 1000 } }] });
+  const r = await api(url, 'PUT', '/accounts/master_account', { connectors: [{ connector_name: 'sim', paper_balances: BENCH_BALANCES }] });
   if (r.status !== 200) throw new Error(`PUT /accounts/master_account answered ${r.status}: ${JSON.stringify(r.body).slice(0, 300)}`);
 }
 
+/** Paper balances every bench account gets on sim: enough that small orders never run out. */
+export const BENCH_BALANCES = { USDT: '100000000', BTC: '1000' };
+
+/** A new account attached to sim with BENCH_BALANCES, as master_account gets them. */
+export async function createFundedAccount(url: string, name: string): Promise<void> {
+  const r = await api(url, 'POST', '/accounts', { account_name: name, connectors: [{ connector_name: 'sim', paper_balances: BENCH_BALANCES }] });
+  if (r.status !== 201) throw new Error(`POST /accounts ${name} answered ${r.status}: ${JSON.stringify(r.body).slice(0, 300)}`);
+}
+
 /** The body of one small market order on sim BTC-USDT. */
-export const orderBody = (side: 'buy' | 'sell', clientOrderId: string) => ({
-  account_name: 'master_account',
+export const orderBody = (side: 'buy' | 'sell', clientOrderId: string, account = 'master_account') => ({
+  account_name: account,
   connector_name: 'sim',
   trading_pair: 'BTC-USDT',
   side,
