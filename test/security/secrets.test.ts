@@ -160,6 +160,8 @@ describe.each(drivers())('exchange secrets on %s', (driver) => {
       '/audit/events?account_name=vaulted',
       '/trading/approvals',
       '/trading/approvals/apr_AAAAAAAAAAAAAAAA',
+      '/jobs',
+      '/jobs/job_AAAAAAAAAAAAAAAA',
     ];
     const NOT_200: Record<string, [number, string]> = {
       '/accounts/vaulted/balances?connector_name=binance': [503, 'UPSTREAM_UNAVAILABLE'],
@@ -167,6 +169,7 @@ describe.each(drivers())('exchange secrets on %s', (driver) => {
       '/connectors/binance/trading-rules': [503, 'UPSTREAM_UNAVAILABLE'],
       '/trading/orders/secrets-binance?account_name=vaulted': [404, 'NOT_FOUND'],
       '/trading/approvals/apr_AAAAAAAAAAAAAAAA': [404, 'NOT_FOUND'],
+      '/jobs/job_AAAAAAAAAAAAAAAA': [404, 'NOT_FOUND'],
     };
     // Orders on the account that holds the secrets: one on sim that rests, one refused on the live connector.
     const t = await call('GET', '/market-data/ticker/BTC-USDT?connector_name=sim');
