@@ -21,6 +21,7 @@ import { MarketDataHub } from './market-data/hub.js';
 import { CandleCache } from './market-data/candle-cache.js';
 import { candleBackfill, CANDLE_BACKFILL_KIND } from './market-data/candle-backfill.js';
 import { Jobs, type JobsDeps } from './jobs/jobs.js';
+import { AccountLocks } from './trading/account-locks.js';
 import { TradingService } from './trading/trading-service.js';
 import { PortfolioService } from './portfolio/portfolio-service.js';
 import { Valuation } from './portfolio/valuation.js';
@@ -44,6 +45,8 @@ export interface Services {
   marketData: MarketData;
   hub: MarketDataHub;
   trading: TradingService;
+  /** The per-account order lock, shared by the guards and the order path. */
+  locks: AccountLocks;
   portfolio: PortfolioService;
   audit: AuditLog;
   auth: Authenticator;
@@ -109,10 +112,11 @@ export async function createServices(config: Config, logger: Logger, options: Se
     const candleCache = new CandleCache(db);
     const marketData = new MarketData(connectors, candleCache, clock);
     const valuation = new Valuation(marketData, clock);
-    const trading = new TradingService(db, connectors, accounts, logger, new PolicyFillGuard(connectors, valuation, logger, clock));
+    const locks = new AccountLocks(database);
+    const trading = new TradingService(database, connectors, accounts, logger, clock, locks, new PolicyFillGuard(connectors, valuation, logger, clock));
     await trading.reconcile();
     const portfolio = new PortfolioService(db, accounts, trading, valuation, logger, clock);
-    const safety = new Safety(database, connectors, accounts, trading, valuation, logger, clock);
+    const safety = new Safety(database, connectors, accounts, trading, valuation, logger, clock, locks);
     // An embedded data directory admits one process, so whatever jobs it finds unfinished at start are orphans.
     const jobs = new Jobs({ db, logger, clock, ...options.jobs, options: { exclusive: config.mode === 'embedded', ...options.jobs?.options } });
     jobs.register(CANDLE_BACKFILL_KIND, candleBackfill(connectors, candleCache));
@@ -130,13 +134,14 @@ export async function createServices(config: Config, logger: Logger, options: Se
       marketData,
       hub: new MarketDataHub(marketData, logger),
       trading,
+      locks,
       portfolio,
       audit,
       auth,
       login,
       users: new UsersService(db, auth, clock),
       safety,
-      guards: [new RiskGuard(safety)],
+      guards: [new RiskGuard(safety, trading, clock)],
       jobs,
       close: async () => {
         await jobs.stop().catch((err) => logger.error('stopping jobs failed', { err }));

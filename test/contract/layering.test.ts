@@ -202,10 +202,6 @@ const CLOCK_ALLOWED: Record<string, string> = {
   'src/core/logger.ts': 'log lines are stamped in wall time: an operator reads them against the wall, whatever clock the domain runs on',
   'src/core/db/client.ts': 'infrastructure: it rate-limits its own connection-loss log lines, a transport concern, not domain time',
   'src/core/data-dir-lock.ts': 'infrastructure: the lock file records when this process took the data directory, for an operator',
-  // TODO(issue 9, item 1): the order path is being rewritten on its own branch, which takes services.clock; drop these three then.
-  'src/core/trading/trading-service.ts': 'order path, being rewritten to take the injected clock (TODO issue 9, item 1)',
-  'src/core/trading/paper-engine.ts': 'order path, being rewritten to take the injected clock (TODO issue 9, item 1)',
-  'src/core/trading/live-orders.ts': 'order path, being rewritten to take the injected clock (TODO issue 9, item 1)',
 };
 const CLOCK_FILE = 'src/core/clock.ts';
 

@@ -9,12 +9,13 @@ import { testServices, type Driver } from '../helpers/test-env.js';
  * dropped them) while a client is checked out of a pool. The process must not die of the client's
  * 'error' event, and the pool must get the client back.
  *
- * The per-account order lock holds a session (an advisory lock) for the whole order: when it dies, the
- * holder must finish and the account must not stay locked: the next order takes the lock at once.
+ * The per-account order lock holds a session (a transaction holding the account's row lock) for the
+ * whole order: when it dies, the holder must finish and the account must not stay locked: the next order
+ * takes the lock at once.
  */
 const driver: Driver = 'postgres';
 
-// Advisory locks exist only on a Postgres server (the embedded database admits one process).
+// Held locks exist only on a Postgres server (the embedded database admits one process).
 describe.skipIf(!process.env.DATABASE_URL)('an order lock whose session dies, on postgres', () => {
   let ctx: Awaited<ReturnType<typeof testServices>>;
   let admin: pg.Client;
@@ -23,15 +24,16 @@ describe.skipIf(!process.env.DATABASE_URL)('an order lock whose session dies, on
     ctx = await testServices(driver);
     admin = new pg.Client({ connectionString: ctx.env.config.databaseUrl });
     await admin.connect();
+    await admin.query(`insert into accounts (name) values ('victim')`);
   });
   afterAll(async () => {
     await admin?.end();
     await ctx?.close();
   });
 
-  /** Backends of this database holding one of our advisory locks ("td" class). */
+  /** Backends of this database holding an account's row lock in a held transaction. */
   const holders = async () =>
-    (await admin.query<{ pid: number }>(`select pid from pg_locks where locktype = 'advisory' and classid = $1 and database = (select oid from pg_database where datname = current_database())`, [0x7464])).rows.map((r) => r.pid);
+    (await admin.query<{ pid: number }>(`select pid from pg_stat_activity where datname = current_database() and state like 'idle in transaction%' and query like 'select name from accounts where name = $1 for no key update%'`)).rows.map((r) => r.pid);
 
   async function until(what: string, check: () => Promise<boolean>) {
     const deadline = Date.now() + 10_000;
@@ -42,7 +44,7 @@ describe.skipIf(!process.env.DATABASE_URL)('an order lock whose session dies, on
   }
 
   it('is released with its session, and the next holder gets it at once', async () => {
-    const locks = ctx.services.safety.locks;
+    const locks = ctx.services.locks;
     const first = await locks.run('victim', async () => {
       const pids = await holders();
       expect(pids).toHaveLength(1);

@@ -105,28 +105,30 @@ describe.each(drivers())('guardrails against indirect bypasses on %s', (driver) 
     await account('replay_race', { max_order_notional: '10', max_daily_notional: '10' });
     expect(codeOf(await h.s.call('POST', '/safety/kill-switch', { account_name: 'replay_race', reason: 'halt' }, TRADER))).toBe('ok');
     // Stands for a slow engine transaction (for *_paper_trade connectors it fetches marks from the exchange):
-    // A is held inside the engine until B has reached the account lock behind it.
-    const engine = h.s.services.trading.engine;
-    const submit = engine.submit.bind(engine);
+    // A is held inside its transaction, holding the account lock, until B has reached the lock behind it.
+    const trading = h.s.services.trading;
+    const placeInSession = trading.placeInSession.bind(trading);
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const spy = vi.spyOn(engine, 'submit').mockImplementation(async (...args) => {
+    let entered = false;
+    const spy = vi.spyOn(trading, 'placeInSession').mockImplementation(async (...args) => {
+      entered = true;
       await gate;
-      return submit(...args);
+      return placeInSession(...args);
     });
-    const locks = h.s.services.safety.locks;
-    const run = locks.run.bind(locks);
+    const locks = h.s.services.locks;
+    const transaction = locks.transaction.bind(locks);
     let lockCalls = 0;
-    const lockSpy = vi.spyOn(locks, 'run').mockImplementation((account, fn) => {
+    const lockSpy = vi.spyOn(locks, 'transaction').mockImplementation((account, fn) => {
       if (account === 'replay_race' && ++lockCalls === 2) release();
-      return run(account, fn);
+      return transaction(account, fn);
     });
     try {
       // A: a "close" with nothing to close. It is reducing, so the kill switch lets it through; the engine
-      // refuses it as VALIDATION_FAILED and deletes its row, freeing the client_order_id again.
+      // refuses it as VALIDATION_FAILED and stores nothing, so the client_order_id stays free.
       const a = place(order('replay_race', { ...perp, side: 'sell', amount: '0.01', position_action: 'close', client_order_id: 'same-id' }));
-      await waitFor("A's order row", async () => (await rows(sql`select count(*)::int as n from orders where client_order_id = 'same-id'`))[0].n > 0);
-      // B: a large buy under the same id, sent while A's row exists: it is not a retry once A is gone.
+      await waitFor('A inside its transaction', async () => entered);
+      // B: a large buy under the same id, sent while A holds the lock: it is not a retry once A is refused.
       const b = place(order('replay_race', { amount: '1', client_order_id: 'same-id' }));
       const [ra, rb] = await Promise.all([a, b]);
       expect(codeOf(ra)).toBe('VALIDATION_FAILED');

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Decimal } from '../../src/core/decimal.js';
-import { crosses, toLevels, walkBook, type Level, type Walk } from '../../src/core/trading/book-walk.js';
+import { crosses, toLevels, walkBook, type Level, type Walk } from '../../src/core/trading/matching/book-walk.js';
 
 const D = (v: string | number) => new Decimal(String(v));
 const levels = (...l: Array<[number | string, number | string]>): Level[] => l.map(([p, a]) => ({ price: D(p), amount: D(a) }));

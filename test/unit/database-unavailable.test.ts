@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError, httpStatusOf, toAppError } from '../../src/core/command/errors.js';
 import { isDatabaseUnavailable } from '../../src/core/db/errors.js';
 import { DatabaseHealth } from '../../src/core/db/health.js';
-import { AccountLocks } from '../../src/core/safety/account-locks.js';
+import { AccountLocks } from '../../src/core/trading/account-locks.js';
 import { freePort } from '../helpers/free-port.js';
 
 /** An error the way pg raises it for a server-sent ErrorResponse with this SQLSTATE. */
@@ -119,10 +119,13 @@ describe('recognising an unreachable database', () => {
   });
 });
 
+/** The lock's own transaction is what these tests exercise; the order path's runner is never reached. */
+const unusedSql = { query: () => Promise.reject(new Error('not used')), transaction: () => Promise.reject(new Error('not used')) };
+
 describe('the account lock when the database is unreachable', () => {
   it('is a retryable 503 UPSTREAM_UNAVAILABLE, not RATE_LIMITED, and the order never runs', async () => {
     const refused = await refusedError();
-    const locks = new AccountLocks({ lockAcrossProcesses: () => Promise.reject(refused) });
+    const locks = new AccountLocks({ holdTransaction: () => Promise.reject(refused), sql: unusedSql });
     let ran = false;
     const err = await locks
       .run('acct', async () => {
@@ -138,7 +141,7 @@ describe('the account lock when the database is unreachable', () => {
     expect((err as AppError).hint).toMatch(/database is unreachable/i);
     expect(ran).toBe(false);
     // The local queue is not wedged by the failure: the next holder gets the lock.
-    const ok = new AccountLocks({ lockAcrossProcesses: async () => async () => undefined });
+    const ok = new AccountLocks({ holdTransaction: async () => ({ q: { query: async () => [{ name: 'acct' }] as never[] }, release: async () => undefined }), sql: unusedSql });
     await expect(ok.run('acct', async () => 'done')).resolves.toBe('done');
     await expect(locks.run('acct', async () => 'x')).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
   });

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fills, orders, type OrderRow } from '../../src/core/db/schema/index.js';
+import { requestHash, type OrderPlan, type PlaceOrder } from '../../src/core/trading/order-plan.js';
+import { placePaperOrder } from '../../src/core/trading/paper/paper-order.js';
 import { Decimal } from '../../src/core/decimal.js';
 import type { Market, MarketType, OrderBook } from '../../src/core/exchange/types.js';
 import type { Services } from '../../src/core/services.js';
@@ -58,15 +60,23 @@ describe.each(drivers())('paper fees on a fixed book on %s', (driver) => {
     return name;
   }
 
-  /** Stores a pending order and runs it through the engine against `book`. */
+  /** Places an order through the paper order path against `book` instead of the sim's own book. */
   async function submit(account: string, connector: 'sim' | 'sim_perpetual', o: { side: 'buy' | 'sell'; type: 'market' | 'limit'; amount: string; price?: string }, book = BOOK): Promise<OrderRow> {
-    const id = randomUUID();
-    const [row] = await services.db
-      .insert(orders)
-      .values({ id, clientOrderId: id, accountName: account, connectorName: connector, tradingPair: 'BTC-USDT', side: o.side, orderType: o.type, amount: o.amount, price: o.price ?? null, leverage: connector === 'sim_perpetual' ? 1 : null, status: 'pending_submit', requestHash: id })
-      .returning();
     const marketType: MarketType = connector === 'sim' ? 'spot' : 'perpetual';
-    return services.trading.engine.submit(row!, markets.get(connector)!, marketType, book, async () => new Decimal('98.5'));
+    const req: PlaceOrder = { account_name: account, connector_name: connector, trading_pair: 'BTC-USDT', side: o.side, order_type: o.type, amount: o.amount, ...(o.price ? { price: o.price } : {}), ...(connector === 'sim_perpetual' ? { leverage: 1 } : {}) };
+    const market = markets.get(connector)!;
+    const plan: OrderPlan = {
+      req,
+      venue: { info: await services.connectors.info(connector), market, marketType, bookSource: connector, book: async () => book },
+      book,
+      amount: new Decimal(o.amount),
+      price: o.price ? new Decimal(o.price) : null,
+      requestHash: requestHash(req),
+      refusal: null,
+    };
+    const marks = async (pairs: string[]) => new Map(pairs.map((p) => [p, new Decimal('98.5')] as const));
+    const placed = await services.locks.transaction(account, async (q) => placePaperOrder(q, plan, await services.trading.readLedger(q, plan), { now: services.clock.date(), marks }));
+    return placed.order;
   }
 
   const feesOf = async (orderId: string) => (await services.db.select().from(fills).where(eq(fills.orderId, orderId))).map((f) => ({ price: Number(f.price), amount: Number(f.amount), fee: Number(f.fee), maker: f.isMaker }));

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Decimal } from '../../src/core/decimal.js';
-import { applyFill, unrealizedPnl, type PositionState } from '../../src/core/trading/position-math.js';
+import { applyFill, unrealizedPnl, type PositionState } from '../../src/core/trading/matching/position-math.js';
 
 const D = (v: string | number) => new Decimal(String(v));
 const pos = (amount: string | number, entry: string | number, margin: string | number): PositionState => ({ amount: D(amount), entryPrice: D(entry), margin: D(margin) });

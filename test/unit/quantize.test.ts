@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src/core/command/errors.js';
 import { Decimal } from '../../src/core/decimal.js';
 import type { Market } from '../../src/core/exchange/types.js';
-import { applyRules, floorTo, priceToTick } from '../../src/core/trading/quantize.js';
+import { applyRules, floorTo, priceToTick } from '../../src/core/trading/matching/quantize.js';
 
 const D = (v: string | number) => new Decimal(String(v));
 

@@ -75,7 +75,7 @@ export class BatchedAuditLog implements AuditLog {
   }
 
   async begin(event: AuditEvent): Promise<number> {
-    return this.#insertOne(rowOf({ ...event, outcome: 'PENDING' }));
+    return this.#insertOne(auditRow({ ...event, outcome: 'PENDING' }));
   }
 
   async complete(id: number, outcome: string, durationMs: number, detail?: unknown): Promise<void> {
@@ -113,7 +113,7 @@ export class BatchedAuditLog implements AuditLog {
   async #writeBatch(): Promise<void> {
     const batch = this.#queue.splice(0, this.#queue.length);
     if (batch.length === 0) return;
-    const rows = batch.map(({ event }) => rowOf(event));
+    const rows = batch.map(({ event }) => auditRow(event));
     try {
       await this.db.insert(auditEvents).values(rows);
       for (const b of batch) b.done();
@@ -173,14 +173,14 @@ export class BatchedAuditLog implements AuditLog {
     while (this.#kept.length) {
       const chunk = this.#kept.slice(0, this.maxBatch);
       try {
-        await this.db.insert(auditEvents).values(chunk.map(rowOf));
+        await this.db.insert(auditEvents).values(chunk.map(auditRow));
         this.#kept.splice(0, chunk.length);
       } catch (err) {
         if (isDatabaseUnavailable(err)) return this.#scheduleRetry();
         // One bad row must not cost the others theirs: write this chunk row by row.
         for (const e of chunk) {
           try {
-            await this.#insertOne(rowOf(e));
+            await this.#insertOne(auditRow(e));
           } catch (rowErr) {
             if (isDatabaseUnavailable(rowErr)) return this.#scheduleRetry();
             this.logger.error('audit write failed', { rows: 1, err: rowErr });
@@ -216,7 +216,8 @@ interface KeptCompletion {
   set: Partial<typeof auditEvents.$inferInsert>;
 }
 
-function rowOf(e: AuditEvent): typeof auditEvents.$inferInsert {
+/** The row an event is stored as (made storable); also what the paper order path writes in its own statement. */
+export function auditRow(e: AuditEvent): typeof auditEvents.$inferInsert {
   return storableRow({
     at: e.at,
     channel: e.channel,

@@ -43,14 +43,19 @@ export async function execute(registry: Registry, name: string, rawInput: unknow
     accepted = true;
     checkAccountScope(cmd, parsed, ctx.principal, 'parsed');
     const input = parsed;
+    ctx.journalRow = (outcome) => {
+      ctx.journal!.written = true;
+      return { ...eventOf(ctx, name, cmd, input, outcome, performance.now() - started), countsToBudget: ctx.journal?.countsToBudget ?? false };
+    };
     const invoke = async () => {
       // A trading command's intent is journaled before anything is sent, inside the guards' lock, so
-      // the next order's checks already see it.
-      if (cmd.trade) intentId = await ctx.services.audit.begin(eventOf(ctx, name, cmd, input, 'PENDING', 0));
+      // the next order's checks already see it; unless the guard's transaction stores it with the order.
+      if (cmd.trade && !ctx.journal?.inTransaction) intentId = await ctx.services.audit.begin(eventOf(ctx, name, cmd, input, 'PENDING', 0));
       return cmd.handler(input as never, ctx);
     };
     const result = await runGuards(ctx.services.guards, cmd, input, ctx, invoke);
     const output = checkOutput(cmd, result, ctx);
+    if (ctx.journal?.stored) return output;
     // A state-changing call waits for its row; if the row cannot be written the change has still
     // happened, so the caller gets the result (a 500 would invite a duplicate retry) and the log says why.
     const audited = finish(ctx, name, cmd, input, 'OK', started, intentId);
@@ -59,6 +64,7 @@ export async function execute(registry: Registry, name: string, rawInput: unknow
     return output;
   } catch (err) {
     const appErr = toAppError(err);
+    if (ctx.journal?.stored) throw appErr;
     if (appErr.code === 'INTERNAL') ctx.logger.error('command failed', { command: name, request_id: ctx.requestId, err: appErr.cause ?? appErr });
     // Input the schema did not accept keeps its known fields only: an unknown field's value may be a
     // secret sent under a misspelled name.

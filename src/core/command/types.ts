@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { AuditLog } from '../audit/audit-log.js';
+import type { AuditEvent, AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { AccountScopeRule } from './scope.js';
@@ -66,6 +66,11 @@ export interface CommandContext {
   askHuman?: (question: ConfirmationQuestion) => Promise<boolean>;
   /** Facts a guard found (account, value of the order), written into this call's audit row. */
   journal?: JournalFacts;
+  /**
+   * This call's journal row with an outcome, as execute() would write it: for a handler that writes it
+   * itself in its own transaction (a paper order stores its row with the order). Set by execute().
+   */
+  journalRow?: (outcome: string) => AuditEvent;
 }
 
 export interface ConfirmationQuestion {
@@ -80,6 +85,12 @@ export interface JournalFacts {
   countsToBudget?: boolean;
   fingerprint?: string | null;
   detail?: unknown;
+  /** The guard runs the handler inside its own transaction: execute() writes no intent row before it. */
+  inTransaction?: boolean;
+  /** The handler included the call's row in its transaction's writes. */
+  written?: boolean;
+  /** That transaction committed: the call has its one row, and execute() writes none after it. */
+  stored?: boolean;
 }
 
 /**

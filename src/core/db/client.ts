@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { Logger } from '../logger.js';
 import * as schema from './schema/index.js';
+import { pgliteRunner, pgRunner, type Queryable, type SqlRunner } from './sql-runner.js';
 
 export type Schema = typeof schema;
 /** The one database type the rest of the code sees, whichever driver is behind it. */
@@ -11,12 +12,15 @@ export type Db = PgDatabase<PgQueryResultHKT, Schema>;
 export interface Database {
   db: Db;
   kind: 'pglite' | 'postgres';
+  /** Fixed, prepared statements for the hot paths (see sql-runner.ts). */
+  sql: SqlRunner;
   /**
-   * Holds a lock named `name` across every process on this database until the returned release is
-   * called. Only Postgres has it: several servers (REST and a stdio MCP server) may share one Postgres,
-   * while an embedded data directory admits a single process.
+   * Opens a transaction on a connection of its own and keeps it open until `release` (which commits):
+   * row locks taken in it are held across work that must not run inside the caller's transaction (a
+   * live order waits on its exchange). Only Postgres has it: several servers (REST and a stdio MCP
+   * server) may share one Postgres, while an embedded data directory admits a single process.
    */
-  lockAcrossProcesses?(name: string): Promise<() => Promise<void>>;
+  holdTransaction?(): Promise<{ q: Queryable; release(): Promise<void> }>;
   /** Whether the database answers a trivial query within `timeoutMs`; never throws. */
   ping(timeoutMs?: number): Promise<boolean>;
   close(): Promise<void>;
@@ -81,14 +85,13 @@ async function openPostgres(url: string, logger?: Logger): Promise<Database> {
   }
   const db = drizzle(pool, { schema }) as unknown as Db;
   await migrate(db as never, { migrationsFolder: MIGRATIONS_DIR });
-  // Advisory locks are held by a session, so each holder keeps a connection for the duration. They come
-  // from a pool of their own: holders waiting on the main pool could otherwise starve the very queries
-  // that would let them finish.
+  // A held transaction keeps its connection for the duration, so holders come from a pool of their own:
+  // holders waiting on the main pool could otherwise starve the very queries that would let them finish.
   let lockPool: InstanceType<typeof pg.Pool> | undefined;
-  const lockAcrossProcesses = async (name: string) => {
-    lockPool ??= newPool('advisory locks', 16);
+  const holdTransaction = async () => {
+    lockPool ??= newPool('account locks', 16);
     const client = await lockPool.connect();
-    // Set when this holder's session dies: its lock is gone with it, so the release only drops the client.
+    // Set when this holder's session dies: its locks are gone with it, so the release only drops the client.
     let sessionLost: Error | undefined;
     const onError = (err: Error) => {
       sessionLost ??= err;
@@ -98,22 +101,25 @@ async function openPostgres(url: string, logger?: Logger): Promise<Database> {
       client.removeListener('error', onError);
       client.release(err);
     };
-    const key = [LOCK_CLASS, fnv1a32(name)];
     try {
-      await client.query('select pg_advisory_lock($1, $2)', key);
+      await client.query('begin');
     } catch (err) {
       drop(true);
       throw err;
     }
-    return async () => {
-      if (sessionLost) return drop(sessionLost);
-      try {
-        await withTimeout(client.query('select pg_advisory_unlock($1, $2)', key), UNLOCK_TIMEOUT_MS, 'advisory unlock');
-        client.removeListener('error', onError);
-        client.release();
-      } catch {
-        drop(true); // closing the session frees its locks
-      }
+    const q: Queryable = { query: async (st, params) => (await client.query({ name: st.name, text: st.text, values: params as unknown[] })).rows };
+    return {
+      q,
+      release: async () => {
+        if (sessionLost) return drop(sessionLost);
+        try {
+          await withTimeout(client.query('commit'), UNLOCK_TIMEOUT_MS, 'releasing a held transaction');
+          client.removeListener('error', onError);
+          client.release();
+        } catch {
+          drop(true); // closing the session ends its transaction and frees its locks
+        }
+      },
     };
   };
   // The health check has a one-connection pool of its own, so a main pool busy with load cannot make
@@ -131,7 +137,8 @@ async function openPostgres(url: string, logger?: Logger): Promise<Database> {
   return {
     db,
     kind: 'postgres',
-    lockAcrossProcesses,
+    sql: pgRunner(pool as never),
+    holdTransaction,
     ping,
     // Bounded: a client still checked out (a request that never finished) must not hold up a shutdown.
     close: async () => {
@@ -195,16 +202,6 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** The first key of our advisory locks ("td"), so they cannot collide with another application's. */
-const LOCK_CLASS = 0x7464;
-
-/** A 32-bit signed hash of a lock name; two names sharing a hash only serialise each other. */
-function fnv1a32(s: string): number {
-  let h = 0x811c9dc5;
-  for (const b of Buffer.from(s, 'utf8')) h = Math.imul(h ^ b, 0x01000193);
-  return h | 0;
-}
-
 async function openPglite(dataDir: string): Promise<Database> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { drizzle } = await import('drizzle-orm/pglite');
@@ -222,7 +219,7 @@ async function openPglite(dataDir: string): Promise<Database> {
       return false;
     }
   };
-  return { db, kind: 'pglite', ping, close: () => client.close() };
+  return { db, kind: 'pglite', sql: pgliteRunner(client as never), ping, close: () => client.close() };
 }
 
 export function redactUrl(url: string): string {

@@ -5,7 +5,7 @@ import type { Connectors } from '../exchange/connectors.js';
 import type { Logger } from '../logger.js';
 import type { Valuation } from '../portfolio/valuation.js';
 import type { FillGuard, FillRequest, FillVerdict } from '../trading/fill-guard.js';
-import { floorTo } from '../trading/quantize.js';
+import { floorTo } from '../trading/matching/quantize.js';
 import { KillSwitches } from './kill-switches.js';
 import { pairRefusal } from './pairs.js';
 import { PolicyStore } from './policy-store.js';

@@ -13,7 +13,7 @@ export interface KillSwitchState {
   set_at: Date;
 }
 
-function view(r: KillSwitchRow): KillSwitchState {
+export function killSwitchView(r: KillSwitchRow): KillSwitchState {
   return { scope: r.scope === GLOBAL_SCOPE ? 'global' : 'account', account_name: r.scope === GLOBAL_SCOPE ? null : r.scope, reason: r.reason, set_by: r.setBy, set_at: r.setAt };
 }
 
@@ -30,24 +30,24 @@ export class KillSwitches {
   /** The switches that stop `account` (its own and the global one), global first. */
   async activeFor(account: string): Promise<KillSwitchState[]> {
     const rows = await this.db.select().from(killSwitches).where(inArray(killSwitches.scope, [GLOBAL_SCOPE, account]));
-    return rows.map(view).sort((a, b) => Number(b.scope === 'global') - Number(a.scope === 'global'));
+    return rows.map(killSwitchView).sort((a, b) => Number(b.scope === 'global') - Number(a.scope === 'global'));
   }
 
   async list(): Promise<KillSwitchState[]> {
-    return (await this.db.select().from(killSwitches)).map(view);
+    return (await this.db.select().from(killSwitches)).map(killSwitchView);
   }
 
   /** Sets the switch; setting an active one keeps its first reason and time (the first trip is the one that matters). */
   async set(account: string | null, reason: string, by: string): Promise<{ state: KillSwitchState; already_active: boolean }> {
     const scope = account ?? GLOBAL_SCOPE;
     const inserted = await this.db.insert(killSwitches).values({ scope, reason, setBy: by, setAt: this.clock.date() }).onConflictDoNothing().returning();
-    if (inserted[0]) return { state: view(inserted[0]), already_active: false };
+    if (inserted[0]) return { state: killSwitchView(inserted[0]), already_active: false };
     const [row] = await this.db.select().from(killSwitches).where(eq(killSwitches.scope, scope));
-    return { state: view(row!), already_active: true };
+    return { state: killSwitchView(row!), already_active: true };
   }
 
   async clear(account: string | null): Promise<KillSwitchState | null> {
     const [row] = await this.db.delete(killSwitches).where(eq(killSwitches.scope, account ?? GLOBAL_SCOPE)).returning();
-    return row ? view(row) : null;
+    return row ? killSwitchView(row) : null;
   }
 }

@@ -3,10 +3,10 @@ import type { TradeIntent } from '../command/types.js';
 import { Decimal } from '../decimal.js';
 import type { Connectors } from '../exchange/connectors.js';
 import type { ConnectorInfo, Market, OrderBook } from '../exchange/types.js';
-import { toLevels, walkBook } from '../trading/book-walk.js';
+import { toLevels, walkBook } from '../trading/matching/book-walk.js';
 import type { Valuation } from '../portfolio/valuation.js';
-import { PAPER_FEES, feeOn } from '../trading/fees.js';
-import { quantize } from '../trading/quantize.js';
+import { PAPER_FEES, feeOn } from '../trading/matching/fees.js';
+import { quantize } from '../trading/matching/quantize.js';
 import { paperVenue } from '../trading/venue.js';
 
 export interface OrderValue {

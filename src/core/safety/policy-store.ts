@@ -66,7 +66,7 @@ export function defaultPolicy(account: string): Policy {
 
 const dec = (v: string | null) => (v === null ? null : new Decimal(v));
 
-function fromRow(r: AccountPolicyRow): Policy {
+export function policyFromRow(r: AccountPolicyRow): Policy {
   return {
     account_name: r.accountName,
     mode: r.mode,
@@ -95,7 +95,7 @@ export class PolicyStore {
 
   async get(account: string): Promise<Policy> {
     const [row] = await this.db.select().from(accountPolicies).where(eq(accountPolicies.accountName, account));
-    return row ? fromRow(row) : defaultPolicy(account);
+    return row ? policyFromRow(row) : defaultPolicy(account);
   }
 
   async update(account: string, patch: PolicyPatch, by: string): Promise<Policy> {
@@ -121,7 +121,7 @@ export class PolicyStore {
       updatedAt: this.clock.date(),
     };
     const [row] = await this.db.insert(accountPolicies).values(values).onConflictDoUpdate({ target: accountPolicies.accountName, set: values }).returning();
-    return fromRow(row!);
+    return policyFromRow(row!);
   }
 }
 

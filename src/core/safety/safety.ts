@@ -1,16 +1,16 @@
-import { and, eq, inArray, isNull, ne, or } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { AppError } from '../command/errors.js';
 import type { Clock } from '../clock.js';
 import type { Principal, TradeIntent } from '../command/types.js';
 import type { Database, Db } from '../db/client.js';
-import { accounts, orders, positions } from '../db/schema/index.js';
+import { accounts, positions } from '../db/schema/index.js';
 import { Decimal } from '../decimal.js';
 import type { Connectors } from '../exchange/connectors.js';
 import type { Logger } from '../logger.js';
 import type { AccountsService } from '../accounts/accounts-service.js';
 import type { Valuation } from '../portfolio/valuation.js';
+import type { AccountLocks } from '../trading/account-locks.js';
 import type { TradingService } from '../trading/trading-service.js';
-import { AccountLocks } from './account-locks.js';
 import { Approvals } from './approvals.js';
 import { evaluate, fingerprintOf, needsConfirmation, type Check } from './checks.js';
 import { ConfirmationTokens, orderBinding } from './confirmations.js';
@@ -46,15 +46,16 @@ export class Safety {
 
   constructor(
     database: Database,
-    private readonly connectors: Connectors,
+    readonly connectors: Connectors,
     private readonly accountsService: AccountsService,
     private readonly trading: TradingService,
-    private readonly valuation: Valuation,
+    readonly valuation: Valuation,
     private readonly logger: Logger,
     private readonly clock: Clock,
+    locks: AccountLocks,
   ) {
     this.db = database.db;
-    this.locks = new AccountLocks(database);
+    this.locks = locks;
     this.policies = new PolicyStore(this.db, clock);
     this.killSwitches = new KillSwitches(this.db, clock);
     this.journal = new Journal(this.db);
@@ -133,11 +134,7 @@ export class Safety {
    * and what resting orders on the same side will add to it when they fill.
    */
   async #positionOf(t: TradeIntent, v: OrderValue): Promise<{ held: Decimal; resting: Decimal }> {
-    const open = await this.db
-      .select({ amount: orders.amount, filled: orders.filledAmount })
-      .from(orders)
-      .where(and(eq(orders.accountName, t.account), eq(orders.connectorName, t.connector), eq(orders.tradingPair, t.pair), eq(orders.side, t.side ?? 'buy'), inArray(orders.status, ['open', 'partially_filled', 'pending_submit']), or(isNull(orders.positionAction), ne(orders.positionAction, 'close'))));
-    const resting = open.reduce((sum, o) => sum.plus(new Decimal(o.amount).minus(o.filled)), new Decimal(0));
+    const resting = await this.trading.restingSameSide(t.account, t.connector, t.pair, t.side ?? 'buy');
     if (v.market.market_type === 'perpetual') {
       const [p] = await this.db
         .select({ amount: positions.amount })
@@ -189,11 +186,7 @@ export class Safety {
     const canceled: string[] = [];
     const failed: Array<{ order_id: string; code: string; message: string }> = [];
     if (cancelOpenOrders) {
-      const open = await this.db
-        .select({ id: orders.id, account: orders.accountName })
-        .from(orders)
-        .where(account ? and(eq(orders.accountName, account), inArray(orders.status, ['open', 'partially_filled'])) : inArray(orders.status, ['open', 'partially_filled']));
-      for (const o of open) {
+      for (const o of await this.trading.openOrderIds(account)) {
         try {
           await this.trading.cancel(o.account, o.id);
           canceled.push(o.id);

@@ -1,3 +1,4 @@
+import type { Clock } from '../clock.js';
 import { eq } from 'drizzle-orm';
 import { AppError } from '../command/errors.js';
 import type { AccountsService } from '../accounts/accounts-service.js';
@@ -8,7 +9,7 @@ import type { Connectors } from '../exchange/connectors.js';
 import type { ExchangeOrder, Market } from '../exchange/types.js';
 import { Decimal } from '../decimal.js';
 import type { FillGuard } from './fill-guard.js';
-import { insufficientFunds } from './paper-engine.js';
+import { insufficientFunds } from './matching/match.js';
 import type { Logger } from '../logger.js';
 
 /** Errors after which the order certainly did not reach the exchange. */
@@ -25,6 +26,7 @@ export class LiveOrders {
     private readonly connectors: Connectors,
     private readonly accounts: AccountsService,
     private readonly logger: Logger,
+    private readonly clock: Clock,
     private readonly guard?: FillGuard,
   ) {}
 
@@ -62,7 +64,7 @@ export class LiveOrders {
         });
       }
       if (resolved && resolved.status !== 'pending_submit') return resolved;
-      await this.db.update(orders).set({ errorMessage: 'outcome unknown: the exchange did not answer; the server keeps checking', updatedAt: new Date() }).where(eq(orders.id, order.id));
+      await this.db.update(orders).set({ errorMessage: 'outcome unknown: the exchange did not answer; the server keeps checking', updatedAt: this.clock.date() }).where(eq(orders.id, order.id));
       const appErr = err instanceof AppError ? err : new AppError('UPSTREAM_UNAVAILABLE', `${order.connectorName} did not confirm the order.`, { cause: err });
       throw new AppError(appErr.code === 'TIMEOUT' ? 'TIMEOUT' : 'UPSTREAM_UNAVAILABLE', `${order.connectorName} did not confirm order ${order.id}; it may or may not have been placed.`, {
         hint: `The server reconciles it with the exchange. Read it with trading_get_order ${order.id} before placing again; a retry with the same client_order_id is safe.`,
@@ -138,7 +140,7 @@ export class LiveOrders {
           feePaid: ex.fee ?? order.feePaid,
           feeAsset: ex.fee_asset ?? order.feeAsset,
           errorMessage: null,
-          updatedAt: new Date(),
+          updatedAt: this.clock.date(),
         })
         .where(eq(orders.id, order.id))
         .returning();
@@ -147,7 +149,7 @@ export class LiveOrders {
   }
 
   async #finish(id: string, status: 'rejected' | 'failed', message: string): Promise<OrderRow> {
-    const [row] = await this.db.update(orders).set({ status, errorMessage: message, updatedAt: new Date() }).where(eq(orders.id, id)).returning();
+    const [row] = await this.db.update(orders).set({ status, errorMessage: message, updatedAt: this.clock.date() }).where(eq(orders.id, id)).returning();
     return row!;
   }
 
@@ -187,7 +189,7 @@ export class LiveOrders {
     await this.cancel(order);
     const [row] = await this.db
       .update(orders)
-      .set({ errorMessage: `canceled at the exchange by the ${verdict.cancel.guard} guard while it was resting: ${verdict.cancel.reason}`, updatedAt: new Date() })
+      .set({ errorMessage: `canceled at the exchange by the ${verdict.cancel.guard} guard while it was resting: ${verdict.cancel.reason}`, updatedAt: this.clock.date() })
       .where(eq(orders.id, order.id))
       .returning();
     return row!;

@@ -1,26 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { Clock } from '../clock.js';
 import { AppError } from '../command/errors.js';
 import type { Db } from '../db/client.js';
 import { fills, orders, positions, type OrderRow, type PositionRow } from '../db/schema/index.js';
-
-/** An order row before it is stored. */
-export type NewOrderRow = typeof orders.$inferInsert;
 import { Decimal } from '../decimal.js';
 import type { Market, MarketType, OrderBook } from '../exchange/types.js';
 import { PaperBook } from './balances.js';
-import { crosses, toLevels, walkBook, type Execution } from './book-walk.js';
-import { feeOn, PAPER_FEES, q18 } from './fees.js';
+import { lazyLevels, walkBook, type Execution } from './matching/book-walk.js';
 import type { FillGuard } from './fill-guard.js';
-import { applyFill, unrealizedPnl, type PositionState } from './position-math.js';
+import { reducible, reserveFor, settle, type HeldPosition } from './matching/match.js';
+
+export { insufficientFunds } from './matching/match.js';
+
+/** An order row before it is stored. */
+export type NewOrderRow = typeof orders.$inferInsert;
 
 const ZERO = new Decimal(0);
-/** Thrown to roll a dry run back; never escapes the engine. */
-const ROLLBACK = Symbol('rollback');
 const D = (v: string | null | undefined) => new Decimal(v ?? '0');
-
-/** Marks (mid prices) of the pairs a perpetual account holds positions in, for its equity. */
-export type MarkSource = (pair: string) => Promise<Decimal>;
 
 interface Ctx {
   tx: Db;
@@ -31,197 +28,30 @@ interface Ctx {
 }
 
 /**
- * Our own matching engine for paper and sim connectors. An order takes liquidity from the book it is
- * given (walking levels, so size moves the price), the rest of a limit order rests and holds funds back
- * until it fills or is canceled. Spot settles both assets; perpetuals keep one-way positions with
- * margin in the quote asset. Every change of one order is one transaction: it either all happened or
- * none of it did, which is what makes a restart safe.
+ * The paper ledger's background work: resting orders that the market reaches are filled as maker, a
+ * cancel releases what an order held, and orders a crash left unexecuted are settled at start. New
+ * orders are placed by paper-order.ts. The arithmetic is the pure matcher's (matching/); this class
+ * stores its answers. Every change of one order is one transaction that first takes the account's row
+ * lock, so it never interleaves with a placement on the same account, in this process or another.
  */
 export class PaperEngine {
   /** `guard` re-checks the account's limits when a resting order fills; without one (tests of the engine alone) nothing is re-checked. */
   constructor(
     private readonly db: Db,
+    private readonly clock: Clock,
     private readonly guard?: FillGuard,
   ) {}
-
-  /** Executes a `pending_submit` order against `book`; returns the order as stored afterwards. */
-  async submit(order: OrderRow, market: Market, marketType: MarketType, ob: OrderBook, marks: MarkSource): Promise<OrderRow> {
-    return this.db.transaction(async (tx) => this.#execute(tx as unknown as Db, order, market, marketType, ob, marks));
-  }
-
-  /**
-   * What submit would answer for this order now, changing nothing: the order is executed in a
-   * transaction that is always rolled back, so the preview meets exactly the engine's own checks
-   * (market rules already applied by the caller, limit_maker crossing, funds, margin, reduce-only).
-   * Returns the refusal, or null when the order would be accepted.
-   */
-  async wouldRefuse(draft: NewOrderRow, market: Market, marketType: MarketType, ob: OrderBook, marks: MarkSource): Promise<AppError | null> {
-    try {
-      await this.db.transaction(async (tx) => {
-        const [order] = await tx.insert(orders).values(draft).returning();
-        await this.#execute(tx as unknown as Db, order!, market, marketType, ob, marks);
-        throw ROLLBACK;
-      });
-    } catch (err) {
-      if (err === ROLLBACK) return null;
-      if (err instanceof AppError && err.code !== 'INTERNAL') return err;
-      throw err;
-    }
-    return null;
-  }
-
-  async #execute(tx: Db, order: OrderRow, market: Market, marketType: MarketType, ob: OrderBook, marks: MarkSource): Promise<OrderRow> {
-    const ctx: Ctx = { tx, order, market, marketType, book: new PaperBook(tx, order.accountName, order.connectorName) };
-    const amount = D(order.amount);
-    const limit = order.price ? D(order.price) : undefined;
-    const side = order.side;
-    const bids = toLevels(ob.bids);
-    const asks = toLevels(ob.asks);
-    if (order.orderType === 'limit_maker' && limit && crosses(side, limit, bids[0]?.price, asks[0]?.price)) {
-      throw reject(`A limit_maker ${side} at ${limit} would take liquidity (best ${side === 'buy' ? 'ask' : 'bid'} ${side === 'buy' ? asks[0]?.price : bids[0]?.price}).`, 'Use a price that rests on the book, or a limit order.');
-    }
-    const taker = order.orderType === 'limit_maker' ? { executions: [], filled: ZERO, notional: ZERO } : walkBook(side === 'buy' ? asks : bids, amount, side, limit);
-    const rest = order.orderType === 'market' ? ZERO : amount.minus(taker.filled);
-    // One leverage for the check, the reservation and the fills: the open position's, else the order's.
-    const leverage = marketType === 'perpetual' ? await this.#effectiveLeverage(ctx) : 1;
-
-    if (marketType === 'spot') await this.#checkSpot(ctx, taker.executions, rest, limit);
-    else await this.#checkPerp(ctx, taker.executions, rest, limit, leverage, marks);
-
-    await this.#applyExecutions(ctx, taker.executions, false, leverage);
-    let reserved: { asset: string; amount: Decimal } | null = null;
-    if (rest.gt(0)) {
-      reserved = this.#reserveFor(ctx, rest, limit!, leverage);
-      await ctx.book.adjust(reserved.asset, ZERO, reserved.amount);
-    }
-    const filled = taker.filled;
-    const status = rest.gt(0) ? (filled.gt(0) ? 'partially_filled' : 'open') : filled.eq(amount) ? 'filled' : 'canceled';
-    const [row] = await tx
-      .update(orders)
-      .set({
-        status,
-        leverage: marketType === 'perpetual' ? leverage : null,
-        reservedAsset: reserved?.asset ?? null,
-        reservedAmount: (reserved?.amount ?? ZERO).toFixed(),
-        errorMessage: status === 'canceled' ? (filled.gt(0) ? `the book held only ${filled} ${market.base}; the rest was canceled` : 'the book had no liquidity for this order') : null,
-        updatedAt: new Date(),
-      })
-      .where(eq(orders.id, order.id))
-      .returning();
-    return row!;
-  }
-
-  async #effectiveLeverage(ctx: Ctx): Promise<number> {
-    const { tx, order } = ctx;
-    const [p] = await tx
-      .select()
-      .from(positions)
-      .where(and(eq(positions.accountName, order.accountName), eq(positions.connectorName, order.connectorName), eq(positions.tradingPair, order.tradingPair)));
-    return p && !D(p.amount).isZero() ? p.leverage : (order.leverage ?? 1);
-  }
-
-  async #checkSpot(ctx: Ctx, execs: Execution[], rest: Decimal, limit: Decimal | undefined): Promise<void> {
-    const { order, market } = ctx;
-    const fees = PAPER_FEES.spot;
-    if (order.side === 'buy') {
-      const cost = execs.reduce((s, e) => s.plus(q18(e.amount.times(e.price))).plus(feeOn(e.amount.times(e.price), fees.taker)), ZERO);
-      const reserve = rest.gt(0) ? this.#reserveFor(ctx, rest, limit!, 1).amount : ZERO;
-      const need = cost.plus(reserve);
-      const have = await ctx.book.available(market.quote);
-      if (need.gt(have)) throw insufficientFunds(market.quote, need, have);
-    } else {
-      const need = execs.reduce((s, e) => s.plus(e.amount), ZERO).plus(rest);
-      const have = await ctx.book.available(market.base);
-      if (need.gt(have)) throw insufficientFunds(market.base, need, have);
-    }
-  }
-
-  async #checkPerp(ctx: Ctx, execs: Execution[], rest: Decimal, limit: Decimal | undefined, leverage: number, marks: MarkSource): Promise<void> {
-    const { order, market, tx } = ctx;
-    const all = await tx.select().from(positions).where(and(eq(positions.accountName, order.accountName), eq(positions.connectorName, order.connectorName)));
-    let equityExtra = ZERO;
-    let marginUsed = ZERO;
-    for (const p of all) {
-      marginUsed = marginUsed.plus(D(p.margin));
-      if (!D(p.amount).isZero()) equityExtra = equityExtra.plus(unrealizedPnl(state(p), await marks(p.tradingPair)));
-    }
-    const quote = await ctx.book.get(market.quote);
-    const free = quote.total.plus(equityExtra).minus(quote.locked).minus(marginUsed);
-    const current = all.find((p) => p.tradingPair === order.tradingPair);
-    let pos: PositionState = current ? state(current) : { amount: ZERO, entryPrice: ZERO, margin: ZERO };
-    if (current && !D(current.amount).isZero() && order.leverage && order.leverage !== current.leverage) {
-      throw new AppError('VALIDATION_FAILED', `Invalid input: leverage: the open ${order.tradingPair} position uses ${current.leverage}x.`, {
-        hint: `Omit leverage or pass ${current.leverage}; close the position to change it.`,
-        details: { issues: [{ path: 'leverage', message: `the open position uses ${current.leverage}x` }] },
-      });
-    }
-    const lev = current && !D(current.amount).isZero() ? current.leverage : leverage;
-    if (order.positionAction === 'close') {
-      const qty = D(order.amount);
-      const reduces = !pos.amount.isZero() && pos.amount.isPositive() === (order.side === 'sell');
-      if (!reduces || qty.gt(pos.amount.abs())) {
-        throw new AppError('VALIDATION_FAILED', `Invalid input: amount: a close order must reduce the ${order.tradingPair} position (${pos.amount.toString()}) without reversing it.`, {
-          hint: 'Use trading_close_position, or an amount up to the position size on the opposite side.',
-          details: { issues: [{ path: 'amount', message: `at most ${pos.amount.abs().toString()} on the ${pos.amount.isPositive() ? 'sell' : 'buy'} side` }] },
-        });
-      }
-    }
-    let delta = ZERO;
-    for (const e of execs) {
-      const qty = order.side === 'buy' ? e.amount : e.amount.neg();
-      const change = applyFill(pos, qty, e.price, lev);
-      delta = delta.plus(change.realizedPnl).minus(feeOn(e.amount.times(e.price), PAPER_FEES.perpetual.taker)).minus(change.next.margin.minus(pos.margin));
-      pos = change.next;
-    }
-    const reserve = rest.gt(0) && order.positionAction !== 'close' ? this.#reserveFor(ctx, rest, limit!, lev).amount : ZERO;
-    const need = delta.neg().plus(reserve);
-    if (need.gt(free)) throw insufficientFunds(`${market.quote} margin`, need, Decimal.max(free, ZERO));
-  }
-
-  /** What an open remainder holds back: quote for a buy (price + maker fee), base for a spot sell, margin for perps. */
-  #reserveFor(ctx: Ctx, rest: Decimal, price: Decimal, leverage: number): { asset: string; amount: Decimal } {
-    const { order, market, marketType } = ctx;
-    if (marketType === 'perpetual') {
-      if (order.positionAction === 'close') return { asset: market.quote, amount: ZERO };
-      const notional = rest.times(price);
-      return { asset: market.quote, amount: q18(notional.div(leverage)).plus(feeOn(notional, PAPER_FEES.perpetual.maker)) };
-    }
-    if (order.side === 'sell') return { asset: market.base, amount: rest };
-    const notional = q18(rest.times(price));
-    return { asset: market.quote, amount: notional.plus(feeOn(notional, PAPER_FEES.spot.maker)) };
-  }
 
   /** Books executions: balances, position, fill rows, and the order's filled amount, average and fees. */
   async #applyExecutions(ctx: Ctx, execs: Execution[], maker: boolean, leverage: number): Promise<void> {
     if (execs.length === 0) return;
     const { tx, order, market, marketType, book } = ctx;
-    const rate = PAPER_FEES[marketType][maker ? 'maker' : 'taker'];
-    let filled = D(order.filledAmount);
-    let notionalSum = D(order.averageFillPrice).times(filled);
-    let feePaid = D(order.feePaid);
-    let posRow = marketType === 'perpetual' ? (await tx.select().from(positions).where(and(eq(positions.accountName, order.accountName), eq(positions.connectorName, order.connectorName), eq(positions.tradingPair, order.tradingPair))).for('update'))[0] : undefined;
-    let pos: PositionState = posRow ? state(posRow) : { amount: ZERO, entryPrice: ZERO, margin: ZERO };
-    let realizedTotal = posRow ? D(posRow.realizedPnl) : ZERO;
-    const lev = posRow && !D(posRow.amount).isZero() ? posRow.leverage : leverage;
-    for (const e of execs) {
-      const notional = q18(e.amount.times(e.price));
-      const fee = feeOn(e.amount.times(e.price), rate);
-      let realized: Decimal | null = null;
-      if (marketType === 'spot') {
-        if (order.side === 'buy') {
-          await book.adjust(market.quote, notional.plus(fee).neg());
-          await book.adjust(market.base, e.amount);
-        } else {
-          await book.adjust(market.base, e.amount.neg());
-          await book.adjust(market.quote, notional.minus(fee));
-        }
-      } else {
-        const change = applyFill(pos, order.side === 'buy' ? e.amount : e.amount.neg(), e.price, lev);
-        pos = change.next;
-        realized = change.realizedPnl;
-        realizedTotal = realizedTotal.plus(realized);
-        await book.adjust(market.quote, realized.minus(fee));
-      }
+    const posRow = marketType === 'perpetual' ? (await tx.select().from(positions).where(and(eq(positions.accountName, order.accountName), eq(positions.connectorName, order.connectorName), eq(positions.tradingPair, order.tradingPair))).for('update'))[0] : undefined;
+    const held = new Map<string, HeldPosition>(posRow ? [[order.tradingPair, heldOf(posRow)]] : []);
+    const s = settle(order, { base: market.base, quote: market.quote, marketType }, { balances: new Map(), positions: held, leverageSetting: leverage }, execs, maker, leverage);
+    for (const d of s.deltas) await book.adjust(d.asset, d.total, d.locked);
+    const now = this.clock.date();
+    for (const f of s.fills) {
       await tx.insert(fills).values({
         fillId: `${order.id}-${randomUUID().slice(0, 8)}`,
         orderId: order.id,
@@ -229,27 +59,26 @@ export class PaperEngine {
         connectorName: order.connectorName,
         tradingPair: order.tradingPair,
         side: order.side,
-        price: e.price.toFixed(),
-        amount: e.amount.toFixed(),
-        fee: fee.toFixed(),
+        price: f.price.toFixed(),
+        amount: f.amount.toFixed(),
+        fee: f.fee.toFixed(),
         feeAsset: market.quote,
         isMaker: maker,
-        realizedPnl: realized?.toFixed() ?? null,
+        realizedPnl: f.realizedPnl?.toFixed() ?? null,
+        at: now,
       });
-      filled = filled.plus(e.amount);
-      notionalSum = notionalSum.plus(e.amount.times(e.price));
-      feePaid = feePaid.plus(fee);
     }
-    if (marketType === 'perpetual') {
-      const values = { amount: pos.amount.toFixed(), entryPrice: pos.entryPrice.toFixed(), margin: pos.margin.toFixed(), leverage: lev, realizedPnl: realizedTotal.toFixed(), updatedAt: new Date() };
+    if (s.position) {
+      const p = s.position;
+      const values = { amount: p.amount.toFixed(), entryPrice: p.entryPrice.toFixed(), margin: p.margin.toFixed(), leverage: p.leverage, realizedPnl: p.realizedPnl.toFixed(), updatedAt: now };
       if (posRow) await tx.update(positions).set(values).where(and(eq(positions.accountName, order.accountName), eq(positions.connectorName, order.connectorName), eq(positions.tradingPair, order.tradingPair)));
       else await tx.insert(positions).values({ accountName: order.accountName, connectorName: order.connectorName, tradingPair: order.tradingPair, ...values });
-      posRow = undefined;
     }
-    const avg = q18(notionalSum.div(filled));
+    const filled = D(order.filledAmount).plus(execs.reduce((a, e) => a.plus(e.amount), ZERO));
+    const notionalSum = D(order.averageFillPrice).times(D(order.filledAmount)).plus(s.notional);
     const [updated] = await tx
       .update(orders)
-      .set({ filledAmount: filled.toFixed(), averageFillPrice: avg.toFixed(), feePaid: feePaid.toFixed(), feeAsset: market.quote, updatedAt: new Date() })
+      .set({ filledAmount: filled.toFixed(), averageFillPrice: q18(notionalSum.div(filled)).toFixed(), feePaid: D(order.feePaid).plus(s.feePaid).toFixed(), feeAsset: market.quote, updatedAt: now })
       .where(eq(orders.id, order.id))
       .returning();
     ctx.order = updated!;
@@ -281,7 +110,7 @@ export class PaperEngine {
         const price = D(o.price);
         const reached = o.side === 'buy' ? bestAsk !== undefined && bestAsk.lte(price) : bestBid !== undefined && bestBid.gte(price);
         if (!reached) continue;
-        const available = walkBook(toLevels(o.side === 'buy' ? src.ob.asks : src.ob.bids), D(o.amount).minus(D(o.filledAmount)), o.side, price).filled;
+        const available = walkBook(lazyLevels(o.side === 'buy' ? src.ob.asks : src.ob.bids), D(o.amount).minus(D(o.filledAmount)), o.side, price).filled;
         if (available.lte(0)) continue;
         changed += (await this.#fillResting(o.id, available, src.market, src.marketType, usdtPerQuote)) ? 1 : 0;
       }
@@ -292,39 +121,42 @@ export class PaperEngine {
   async #fillResting(orderId: string, available: Decimal, market: Market, marketType: MarketType, usdtPerQuote: Decimal | null): Promise<boolean> {
     return this.db.transaction(async (tx) => {
       const t = tx as unknown as Db;
+      const [head] = await tx.select({ accountName: orders.accountName }).from(orders).where(eq(orders.id, orderId));
+      if (!head) return false;
+      await lockAccountRow(t, head.accountName);
       const [order] = await tx.select().from(orders).where(eq(orders.id, orderId)).for('update');
       if (!order || (order.status !== 'open' && order.status !== 'partially_filled')) return false;
       const remaining = D(order.amount).minus(D(order.filledAmount));
       let amount = Decimal.min(remaining, available);
-      const reducible = order.positionAction === 'close' ? await this.#reducible(t, order) : null;
-      if (reducible !== null && reducible.lt(amount)) {
+      const closable = order.positionAction === 'close' ? await this.#reducible(t, order) : null;
+      if (closable !== null && closable.lt(amount)) {
         // A resting close may only reduce what is still open when it fills: other fills may have shrunk
         // or closed the position since it was placed, and it must never open one the other way.
-        if (reducible.lte(0)) {
+        if (closable.lte(0)) {
           if (order.reservedAsset && D(order.reservedAmount).gt(0)) await new PaperBook(t, order.accountName, order.connectorName).adjust(order.reservedAsset, ZERO, D(order.reservedAmount).neg());
-          await tx.update(orders).set({ status: 'canceled', reservedAmount: '0', errorMessage: 'canceled: the position it was to reduce is closed', updatedAt: new Date() }).where(eq(orders.id, order.id));
+          await tx.update(orders).set({ status: 'canceled', reservedAmount: '0', errorMessage: 'canceled: the position it was to reduce is closed', updatedAt: this.clock.date() }).where(eq(orders.id, order.id));
           return true;
         }
-        amount = reducible;
+        amount = closable;
       }
       const price = D(order.price);
       const ctx: Ctx = { tx: t, order, market, marketType, book: new PaperBook(t, order.accountName, order.connectorName) };
       const reserved = D(order.reservedAmount);
       // A risk-increasing order meets the account's limits as they are now, not as they were when it was placed.
       let stopped: { guard: string; reason: string } | undefined;
-      if (reducible === null && this.guard) {
+      if (closable === null && this.guard) {
         const verdict = await this.guard.check(t, { order, market, marketType, amount, price, usdtPerQuote, ...(await this.#holding(ctx)) });
         stopped = verdict.cancel;
         if (verdict.amount.lt(amount)) amount = verdict.amount;
         if (amount.lte(0) && !stopped) return false;
       }
       const stopMessage = stopped && `${amount.gt(0) ? 'remainder ' : ''}canceled when it came to fill, by the ${stopped.guard} guard: ${stopped.reason}`;
-      const release = amount.eq(remaining) || stopped ? reserved : Decimal.min(reserved, this.#reserveFor(ctx, amount, price, order.leverage ?? 1).amount);
+      const release = amount.eq(remaining) || stopped ? reserved : Decimal.min(reserved, reserveFor(order, { base: market.base, quote: market.quote, marketType }, amount, price, order.leverage ?? 1).amount);
       if (order.reservedAsset && release.gt(0)) await ctx.book.adjust(order.reservedAsset, ZERO, release.neg());
       if (amount.gt(0)) await this.#applyExecutions(ctx, [{ price, amount }], true, order.leverage ?? 1);
       const done = amount.eq(remaining);
       // A close whose position is now flat has nothing left to reduce: its remainder is canceled.
-      const flat = !done && reducible !== null && amount.eq(reducible);
+      const flat = !done && closable !== null && amount.eq(closable);
       await tx
         .update(orders)
         .set({
@@ -332,7 +164,7 @@ export class PaperEngine {
           reservedAmount: reserved.minus(release).toFixed(),
           ...(flat ? { errorMessage: 'remainder canceled: the position it was to reduce is closed' } : {}),
           ...(stopMessage && !done ? { errorMessage: stopMessage } : {}),
-          updatedAt: new Date(),
+          updatedAt: this.clock.date(),
         })
         .where(eq(orders.id, order.id));
       return true;
@@ -358,14 +190,15 @@ export class PaperEngine {
   /** How much of the position a close order can still reduce: the opposite side's size, else 0. */
   async #reducible(tx: Db, order: OrderRow): Promise<Decimal> {
     const [p] = await tx.select().from(positions).where(and(eq(positions.accountName, order.accountName), eq(positions.connectorName, order.connectorName), eq(positions.tradingPair, order.tradingPair)));
-    const size = D(p?.amount);
-    const reduces = !size.isZero() && size.isPositive() === (order.side === 'sell');
-    return reduces ? size.abs() : ZERO;
+    return reducible(D(p?.amount), order.side);
   }
 
   /** Cancels an open paper order and releases what it held. */
   async cancel(orderId: string): Promise<OrderRow> {
     return this.db.transaction(async (tx) => {
+      const [head] = await tx.select({ accountName: orders.accountName }).from(orders).where(eq(orders.id, orderId));
+      if (!head) throw new AppError('NOT_FOUND', `There is no order ${orderId}.`);
+      await lockAccountRow(tx as unknown as Db, head.accountName);
       const [order] = await tx.select().from(orders).where(eq(orders.id, orderId)).for('update');
       if (!order) throw new AppError('NOT_FOUND', `There is no order ${orderId}.`);
       if (order.status !== 'open' && order.status !== 'partially_filled') {
@@ -375,7 +208,7 @@ export class PaperEngine {
       if (order.reservedAsset && D(order.reservedAmount).gt(0)) await book.adjust(order.reservedAsset, ZERO, D(order.reservedAmount).neg());
       const [row] = await tx
         .update(orders)
-        .set({ status: 'canceled', reservedAmount: '0', updatedAt: new Date() })
+        .set({ status: 'canceled', reservedAmount: '0', updatedAt: this.clock.date() })
         .where(eq(orders.id, order.id))
         .returning();
       return row!;
@@ -397,18 +230,13 @@ export class PaperEngine {
   }
 }
 
-function state(p: PositionRow): PositionState {
-  return { amount: D(p.amount), entryPrice: D(p.entryPrice), margin: D(p.margin) };
+function heldOf(p: PositionRow): HeldPosition {
+  return { amount: D(p.amount), entryPrice: D(p.entryPrice), margin: D(p.margin), leverage: p.leverage, realizedPnl: D(p.realizedPnl) };
 }
 
-function reject(message: string, hint: string): AppError {
-  return new AppError('UPSTREAM_REJECTED', message, { hint });
-}
+const q18 = (d: Decimal) => d.toDecimalPlaces(18, Decimal.ROUND_HALF_EVEN);
 
-/** The refusal for an order the account cannot pay for; the paper engine's and a live preview's. */
-export function insufficientFunds(asset: string, need: Decimal, have: Decimal): AppError {
-  return new AppError('UPSTREAM_REJECTED', `Insufficient ${asset}: the order needs ${need.toDecimalPlaces(8).toString()}, ${have.toDecimalPlaces(8).toString()} is available.`, {
-    hint: 'Reduce the amount, cancel open orders that hold funds, or add paper balance.',
-    details: { reason: 'insufficient_funds', asset, required: Number(need.toDecimalPlaces(8)), available: Number(have.toDecimalPlaces(8)) },
-  });
+/** The account's row lock, as a placement takes it (see ledger-state.ts), for this transaction. */
+async function lockAccountRow(tx: Db, account: string): Promise<void> {
+  await tx.execute(sql`select name from accounts where name = ${account} for no key update`);
 }

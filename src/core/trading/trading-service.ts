@@ -1,46 +1,36 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { and, desc, eq, inArray, isNotNull, lt, ne, or, type SQL } from 'drizzle-orm';
+import { randomUUID } from 'node:crypto';
+import { and, desc, eq, inArray, isNotNull, isNull, lt, ne, or, type SQL } from 'drizzle-orm';
+import type { AuditEvent } from '../audit/audit-log.js';
+import type { Clock } from '../clock.js';
 import { AppError } from '../command/errors.js';
-import type { Db } from '../db/client.js';
+import type { Database, Db } from '../db/client.js';
+import type { Queryable } from '../db/sql-runner.js';
 import { accountConnectors, accounts, fills, leverageSettings, orders, positions, type OrderRow } from '../db/schema/index.js';
 import { Decimal } from '../decimal.js';
 import type { Connectors } from '../exchange/connectors.js';
 import type { Logger } from '../logger.js';
 import type { AccountsService } from '../accounts/accounts-service.js';
+import type { AccountLocks } from './account-locks.js';
 import type { FillGuard } from './fill-guard.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { LiveOrders } from './live-orders.js';
+import { applyRules } from './matching/quantize.js';
+import { unrealizedPnl } from './matching/position-math.js';
+import { BOOK_DEPTH, invalid, planPaperOrder, requestHash, type OrderPlan, type PlaceOrder } from './order-plan.js';
+import { readLedger, type Ledger } from './paper/ledger-state.js';
+import { paperRefusal, placePaperOrder, type PlaceResult } from './paper/paper-order.js';
+import type { OrderSession } from './paper/order-session.js';
 import { PaperEngine, type NewOrderRow } from './paper-engine.js';
-import { applyRules } from './quantize.js';
-import { unrealizedPnl } from './position-math.js';
 import { midOf, paperVenue } from './venue.js';
 
-export interface PlaceOrder {
-  account_name: string;
-  connector_name: string;
-  trading_pair: string;
-  side: 'buy' | 'sell';
-  order_type: 'market' | 'limit' | 'limit_maker';
-  amount: string;
-  price?: string;
-  client_order_id?: string;
-  position_action?: 'open' | 'close';
-  leverage?: number;
-}
-
-export interface PlaceResult {
-  order: OrderRow;
-  /** The order already existed under this client_order_id: nothing new was placed. */
-  replayed: boolean;
-  book_source: string | null;
-}
-
-const BOOK_DEPTH = 100;
+export type { PlaceOrder, PlaceResult };
 
 /**
- * Orders, fills and positions. Every order is stored as `pending_submit` before it is executed and
- * updated after; a retry with the same client_order_id returns the first order; one account's orders
- * are handled one at a time so balance checks cannot race.
+ * Orders, fills and positions: the one owner of the `orders` table (other domains ask here). A paper
+ * order is planned before the account lock and placed in one transaction after it (paper/); a live
+ * order is stored as `pending_submit` before it is sent and updated after. A retry with the same
+ * client_order_id returns the first order; one account's orders are handled one at a time so balance
+ * checks cannot race.
  */
 export class TradingService {
   readonly engine: PaperEngine;
@@ -51,19 +41,54 @@ export class TradingService {
   #matchFailures = 0;
   #lastLiveSync = 0;
 
+  private readonly db: Db;
+
   constructor(
-    private readonly db: Db,
+    private readonly database: Database,
     private readonly connectors: Connectors,
     accounts: AccountsService,
     private readonly logger: Logger,
+    private readonly clock: Clock,
+    /** The per-account lock every order of an account takes, shared with the guards. */
+    readonly locks: AccountLocks,
     /** Re-checks the account's limits when a resting order fills (paper) or is seen resting (live). */
     fillGuard?: FillGuard,
   ) {
-    this.engine = new PaperEngine(db, fillGuard);
-    this.live = new LiveOrders(db, connectors, accounts, logger, fillGuard);
+    this.db = database.db;
+    this.engine = new PaperEngine(this.db, clock, fillGuard);
+    this.live = new LiveOrders(this.db, connectors, accounts, logger, clock, fillGuard);
   }
 
+  /** What a paper order needs before the account lock; null for a live exchange's order. */
+  plan(req: PlaceOrder): Promise<OrderPlan | null> {
+    return planPaperOrder(this.connectors, req);
+  }
+
+  /** The ledger an order meets, read in the caller's transaction after the account lock. */
+  readLedger(q: Queryable, plan: OrderPlan): Promise<Ledger> {
+    const r = plan.req;
+    return readLedger(q, r.account_name, r.connector_name, r.client_order_id ?? null, r.trading_pair, r.side);
+  }
+
+  /**
+   * Places a planned paper order in the guard's transaction (the account lock is held, the ledger read).
+   * `journal`, when given, is the call's journal row for an outcome: it is written with the order.
+   */
+  placeInSession(s: OrderSession, journal?: (outcome: string) => AuditEvent): Promise<PlaceResult> {
+    return placePaperOrder(s.q, s.plan, s.ledger, { now: this.clock.date(), marks: (pairs) => this.#marks(s.plan.req.connector_name, pairs), journal });
+  }
+
+  async #marks(connector: string, pairs: string[]): Promise<Map<string, Decimal>> {
+    return new Map(await Promise.all(pairs.map(async (p) => [p, await this.#mark(connector, p)] as const)));
+  }
+
+  /**
+   * Places an order without the guards (the guard's own path is placeInSession): a paper order in one
+   * transaction under the account lock, a live one through its exchange.
+   */
   async place(req: PlaceOrder): Promise<PlaceResult> {
+    const plan = await this.plan(req);
+    if (plan) return this.locks.transaction(req.account_name, async (q) => this.placeInSession({ q, plan, ledger: await this.readLedger(q, plan) }));
     return this.#locks.run(req.account_name, async () => {
       const hash = requestHash(req);
       if (req.client_order_id) {
@@ -75,29 +100,17 @@ export class TradingService {
               details: { order_id: existing.id },
             });
           }
-          return { order: await this.#settleInterrupted(existing), replayed: true, book_source: null };
+          return this.#withFills(await this.#settleInterrupted(existing), true, null);
         }
       }
-      const info = await this.#validate(req);
-      if (info.kind === 'exchange') return this.#placeLive(req, hash);
-      const { venue, ob, amount, price, req: full } = await this.#preparePaper(req);
-      req = full;
-      const pending = await this.#insertPending(req, hash, amount, price);
-      const id = pending.id;
-      try {
-        const order = await this.engine.submit(pending, venue.market, venue.marketType, ob, (pair) => this.#mark(req.connector_name, pair));
-        return { order, replayed: false, book_source: venue.bookSource };
-      } catch (err) {
-        if (err instanceof AppError && err.code === 'VALIDATION_FAILED') {
-          // Bad input changes nothing: the row goes, and the client_order_id stays free for the corrected order.
-          await this.db.delete(orders).where(eq(orders.id, id));
-        } else {
-          const message = err instanceof AppError ? err.message : 'the order could not be executed';
-          await this.db.update(orders).set({ status: 'rejected', errorMessage: message, updatedAt: new Date() }).where(eq(orders.id, id));
-        }
-        throw err;
-      }
+      await this.#validate(req);
+      return this.#placeLive(req, hash);
     });
+  }
+
+  async #withFills(order: OrderRow, replayed: boolean, bookSource: string | null): Promise<PlaceResult> {
+    const f = await this.fills({ order_id: order.id, limit: 1000 });
+    return { order, fills: f.data.reverse(), replayed, book_source: bookSource };
   }
 
   /**
@@ -109,14 +122,14 @@ export class TradingService {
    */
   async check(req: PlaceOrder): Promise<AppError | null> {
     try {
-      const info = await this.#validate(req);
-      if (info.kind === 'exchange') {
-        const { market, amount, price, ref } = await this.#prepareLive(req);
-        return info.market_type === 'spot' ? await this.live.fundsShortfall(req.account_name, req.connector_name, market, req.side, amount, price ?? ref) : null;
+      const plan = await this.plan(req);
+      if (plan) {
+        const ledger = await this.readLedger(this.database.sql, { ...plan, req: { ...plan.req, client_order_id: undefined } });
+        return await paperRefusal(plan, ledger, { marks: (pairs) => this.#marks(req.connector_name, pairs) });
       }
-      const p = await this.#preparePaper(req);
-      const draft = this.#draft({ ...p.req, client_order_id: undefined }, 'dry-run', p.amount, p.price);
-      return await this.engine.wouldRefuse(draft, p.venue.market, p.venue.marketType, p.ob, (pair) => this.#mark(req.connector_name, pair));
+      const info = await this.#validate(req);
+      const { market, amount, price, ref } = await this.#prepareLive(req);
+      return info.market_type === 'spot' ? await this.live.fundsShortfall(req.account_name, req.connector_name, market, req.side, amount, price ?? ref) : null;
     } catch (err) {
       // No such account or pair is an answer about the request, not about the order: it is raised as such.
       if (err instanceof AppError && err.code !== 'INTERNAL' && err.code !== 'NOT_FOUND') return err;
@@ -134,23 +147,6 @@ export class TradingService {
     return info;
   }
 
-  /** A paper order's venue, book, leverage and quantised amount and price, as the engine will get them. */
-  async #preparePaper(req: PlaceOrder) {
-    if (req.leverage === undefined && req.position_action !== 'close' && (await this.connectors.info(req.connector_name)).market_type === 'perpetual') {
-      // The pair's chosen leverage applies to a new position; an open one keeps its own.
-      const open = await this.#openPosition(req.account_name, req.connector_name, req.trading_pair);
-      if (!open) req = { ...req, leverage: await this.leverageFor(req.account_name, req.connector_name, req.trading_pair) };
-    }
-    const venue = await paperVenue(this.connectors, req.connector_name, req.trading_pair);
-    const ob = await venue.book(BOOK_DEPTH);
-    if (req.leverage && venue.market.rules.max_leverage && req.leverage > venue.market.rules.max_leverage) {
-      throw invalid('leverage', `${req.trading_pair} allows at most ${venue.market.rules.max_leverage}x`);
-    }
-    const ref = await midOf(ob);
-    const { amount, price } = applyRules(venue.market, req.side, new Decimal(req.amount), req.price ? new Decimal(req.price) : null, ref);
-    return { venue, ob, amount, price, req };
-  }
-
   async #prepareLive(req: PlaceOrder) {
     if (req.leverage) throw invalid('leverage', 'set leverage on the exchange for live perpetual orders; this server does not change it yet');
     const connector = await this.connectors.get(req.connector_name);
@@ -165,7 +161,7 @@ export class TradingService {
   async #placeLive(req: PlaceOrder, hash: string): Promise<PlaceResult> {
     const { amount, price } = await this.#prepareLive(req);
     const pending = await this.#insertPending(req, hash, amount, price);
-    return { order: await this.live.submit(pending), replayed: false, book_source: req.connector_name };
+    return this.#withFills(await this.live.submit(pending), false, req.connector_name);
   }
 
   /**
@@ -180,7 +176,7 @@ export class TradingService {
     if ((await this.connectors.info(order.connectorName).catch(() => null))?.kind === 'exchange') return order;
     const [row] = await this.db
       .update(orders)
-      .set({ status: 'failed', errorMessage: 'interrupted before it was executed (the database became unreachable); nothing was executed', updatedAt: new Date() })
+      .set({ status: 'failed', errorMessage: 'interrupted before it was executed (the database became unreachable); nothing was executed', updatedAt: this.clock.date() })
       .where(and(eq(orders.id, order.id), eq(orders.status, 'pending_submit')))
       .returning();
     return row ?? order;
@@ -237,7 +233,7 @@ export class TradingService {
         throw new AppError('PRECONDITION_FAILED', `The open ${req.trading_pair} position uses ${open.leverage}x; its leverage cannot change while it is open.`, { hint: 'Close the position first, then set the leverage.' });
       }
       const previous = await this.leverageFor(req.account_name, req.connector_name, req.trading_pair);
-      const values = { accountName: req.account_name, connectorName: req.connector_name, tradingPair: req.trading_pair, leverage: req.leverage, updatedAt: new Date() };
+      const values = { accountName: req.account_name, connectorName: req.connector_name, tradingPair: req.trading_pair, leverage: req.leverage, updatedAt: this.clock.date() };
       await this.db.insert(leverageSettings).values(values).onConflictDoUpdate({ target: [leverageSettings.accountName, leverageSettings.connectorName, leverageSettings.tradingPair], set: values });
       return { previous };
     });
@@ -246,6 +242,27 @@ export class TradingService {
   async #openPosition(account: string, connector: string, pair: string) {
     const [p] = await this.db.select().from(positions).where(and(eq(positions.accountName, account), eq(positions.connectorName, connector), eq(positions.tradingPair, pair), ne(positions.amount, '0')));
     return p ?? null;
+  }
+
+  /** Whether an order was placed under this client_order_id. */
+  async exists(account: string, clientOrderId: string): Promise<boolean> {
+    const rows = await this.db.select({ id: orders.id }).from(orders).where(and(eq(orders.accountName, account), eq(orders.clientOrderId, clientOrderId))).limit(1);
+    return rows.length > 0;
+  }
+
+  /** Base amount of the account's resting orders on one pair and side (closes excluded), which add to that side when they fill. */
+  async restingSameSide(account: string, connector: string, pair: string, side: 'buy' | 'sell'): Promise<Decimal> {
+    const open = await this.db
+      .select({ amount: orders.amount, filled: orders.filledAmount })
+      .from(orders)
+      .where(and(eq(orders.accountName, account), eq(orders.connectorName, connector), eq(orders.tradingPair, pair), eq(orders.side, side), inArray(orders.status, ['open', 'partially_filled', 'pending_submit']), or(isNull(orders.positionAction), ne(orders.positionAction, 'close'))));
+    return open.reduce((sum, o) => sum.plus(new Decimal(o.amount).minus(o.filled)), new Decimal(0));
+  }
+
+  /** The open orders of one account (or of every account), for a kill switch that cancels them. */
+  async openOrderIds(account: string | null): Promise<Array<{ id: string; account: string }>> {
+    const open = inArray(orders.status, ['open', 'partially_filled']);
+    return this.db.select({ id: orders.id, account: orders.accountName }).from(orders).where(account ? and(eq(orders.accountName, account), open) : open);
   }
 
   /** `within`: only orders of these accounts (a principal's account scope); null = any account. */
@@ -382,9 +399,9 @@ export class TradingService {
     if (this.#matching) return 0;
     this.#matching = true;
     try {
-      if (Date.now() - this.#lastLiveSync > 5000) {
-        this.#lastLiveSync = Date.now();
-        const liveOpen = await this.db.select().from(orders).where(or(and(inArray(orders.status, ['open', 'partially_filled']), isNotNull(orders.exchangeOrderId)), and(eq(orders.status, 'pending_submit'), lt(orders.createdAt, new Date(Date.now() - 10_000))))!);
+      if (this.clock.now() - this.#lastLiveSync > 5000) {
+        this.#lastLiveSync = this.clock.now();
+        const liveOpen = await this.db.select().from(orders).where(or(and(inArray(orders.status, ['open', 'partially_filled']), isNotNull(orders.exchangeOrderId)), and(eq(orders.status, 'pending_submit'), lt(orders.createdAt, new Date(this.clock.now() - 10_000))))!);
         const liveRows: OrderRow[] = [];
         for (const o of liveOpen) if ((await this.connectors.info(o.connectorName).catch(() => null))?.kind === 'exchange') liveRows.push(o);
         await this.live.sync(liveRows);
@@ -411,11 +428,6 @@ export class TradingService {
   }
 }
 
-function requestHash(r: PlaceOrder): string {
-  const canon = [r.account_name, r.connector_name, r.trading_pair, r.side, r.order_type, new Decimal(r.amount).toFixed(), r.price ? new Decimal(r.price).toFixed() : '', r.position_action ?? '', r.leverage ?? ''].join('|');
-  return createHash('sha256').update(canon).digest('base64url').slice(0, 32);
-}
-
 function encodeCursor(at: Date, id: string): string {
   return Buffer.from(`${at.toISOString()}|${id}`).toString('base64url');
 }
@@ -426,8 +438,4 @@ function decodeCursor(c: string | undefined): { at: Date; id: string } | null {
   const d = new Date(at ?? '');
   if (!id || Number.isNaN(d.getTime())) throw invalid('cursor', 'a next_cursor value from a previous page');
   return { at: d, id };
-}
-
-function invalid(path: string, message: string): AppError {
-  return new AppError('VALIDATION_FAILED', `Invalid input: ${path}: ${message}`, { details: { issues: [{ path, message }] } });
 }

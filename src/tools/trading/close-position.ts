@@ -27,7 +27,6 @@ export const closePosition = defineCommand({
   handler: async (input, ctx) => {
     const { trading } = ctx.services;
     const result = await trading.closePosition({ ...input, account_name: input.account_name ?? DEFAULT_ACCOUNT });
-    const fills = await trading.fills({ order_id: result.order.id, limit: 1000 });
-    return { order: orderView(result.order), fills: fills.data.reverse().map(fillView), replayed: result.replayed };
+    return { order: orderView(result.order), fills: result.fills.map(fillView), replayed: result.replayed };
   },
 });

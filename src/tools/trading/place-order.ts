@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineCommand } from '../../core/command/index.js';
 import { fillView, orderView } from '../../core/trading/order-view.js';
+import { sessionOf } from '../../core/trading/paper/order-session.js';
 import { ApprovalId, ConfirmationToken, DEFAULT_ACCOUNT, FillOut, OrderFields, OrderOut, orderIntent, priceRule } from './schemas.js';
 
 export const placeOrder = defineCommand({
@@ -33,8 +34,12 @@ export const placeOrder = defineCommand({
   handler: async (input, ctx) => {
     const { trading } = ctx.services;
     const { confirmation_token: _token, approval_id: _approval, ...order } = input;
-    const result = await trading.place({ ...order, account_name: input.account_name ?? DEFAULT_ACCOUNT });
-    const fills = await trading.fills({ order_id: result.order.id, limit: 1000 });
-    return { order: orderView(result.order), fills: fills.data.reverse().map(fillView), replayed: result.replayed, book_source: result.book_source };
+    // The guard's transaction, when it opened one: the order is filled from the ledger it checked and
+    // stored with this call's journal row (a replay writes nothing, so execute() journals it).
+    const session = sessionOf(ctx);
+    const result = session
+      ? await trading.placeInSession(session, session.ledger.existing ? undefined : ctx.journalRow)
+      : await trading.place({ ...order, account_name: input.account_name ?? DEFAULT_ACCOUNT });
+    return { order: orderView(result.order), fills: result.fills.map(fillView), replayed: result.replayed, book_source: result.book_source };
   },
 });

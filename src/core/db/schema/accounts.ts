@@ -1,4 +1,5 @@
-import { index, jsonb, numeric, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { check, index, jsonb, numeric, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
 export const accounts = pgTable('accounts', {
   name: text('name').primaryKey(),
@@ -38,6 +39,10 @@ export const paperBalances = pgTable(
   (t) => [
     primaryKey({ name: 'paper_balances_pk', columns: [t.accountName, t.connectorName, t.asset] }),
     index('paper_balances_account_idx').on(t.accountName),
+    // The order path writes balance changes as deltas: a bug that would overdraw or over-lock a balance
+    // fails the transaction here instead of storing an impossible ledger.
+    check('paper_balances_total_nonnegative', sql`${t.total} >= 0`),
+    check('paper_balances_locked_within_total', sql`${t.locked} >= 0 and ${t.locked} <= ${t.total}`),
   ],
 );
 

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { bigserial, boolean, index, integer, numeric, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import { accounts } from './accounts.js';
 
@@ -42,6 +43,8 @@ export const orders = pgTable(
     index('orders_status_idx').on(t.status),
     index('orders_account_created_idx').on(t.accountName, t.createdAt),
     index('orders_client_order_id_idx').on(t.clientOrderId),
+    // Resting orders of one pair: the position cap reads them on every order, whatever the account's history.
+    index('orders_resting_idx').on(t.accountName, t.connectorName, t.tradingPair, t.side).where(sql`${t.status} in ('open', 'partially_filled', 'pending_submit')`),
   ],
 );
 

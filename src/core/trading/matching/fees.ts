@@ -1,5 +1,5 @@
-import { Decimal } from '../decimal.js';
-import type { MarketType } from '../exchange/types.js';
+import { Decimal } from '../../decimal.js';
+import type { MarketType } from '../../exchange/types.js';
 
 /** Paper fee schedule, in the quote asset: typical large-exchange base tiers. */
 export const PAPER_FEES: Record<MarketType, { maker: Decimal; taker: Decimal }> = {

@@ -1,4 +1,4 @@
-import { Decimal } from '../decimal.js';
+import { Decimal } from '../../decimal.js';
 import { q18 } from './fees.js';
 
 export interface PositionState {

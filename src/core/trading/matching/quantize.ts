@@ -1,6 +1,6 @@
-import { AppError } from '../command/errors.js';
-import { Decimal } from '../decimal.js';
-import type { Market } from '../exchange/types.js';
+import { AppError } from '../../command/errors.js';
+import { Decimal } from '../../decimal.js';
+import type { Market } from '../../exchange/types.js';
 
 /** Rounds down to a multiple of `step` (an order never grows by quantisation). */
 export function floorTo(value: Decimal, step: string | null): Decimal {

@@ -1,4 +1,4 @@
-import { Decimal } from '../decimal.js';
+import { Decimal } from '../../decimal.js';
 
 export interface Level {
   price: Decimal;
@@ -22,7 +22,7 @@ export interface Walk {
  * descending for a sell), up to `amount`, never past `limit` when given. Each execution is at the
  * level's own price, so a fill is never better than the book.
  */
-export function walkBook(levels: readonly Level[], amount: Decimal, side: 'buy' | 'sell', limit?: Decimal): Walk {
+export function walkBook(levels: Iterable<Level>, amount: Decimal, side: 'buy' | 'sell', limit?: Decimal): Walk {
   const executions: Execution[] = [];
   let remaining = amount;
   let notional = new Decimal(0);
@@ -43,6 +43,27 @@ export function crosses(side: 'buy' | 'sell', price: Decimal, bestBid: Decimal |
   return side === 'buy' ? bestAsk !== undefined && price.gte(bestAsk) : bestBid !== undefined && price.lte(bestBid);
 }
 
-export function toLevels(raw: ReadonlyArray<{ price: number; amount: number }>): Level[] {
-  return raw.map((l) => ({ price: new Decimal(String(l.price)), amount: new Decimal(String(l.amount)) }));
+/** A book level as a connector reports it. */
+export interface RawLevel {
+  price: number;
+  amount: number;
+}
+
+const level = (l: RawLevel): Level => ({ price: new Decimal(String(l.price)), amount: new Decimal(String(l.amount)) });
+
+export function toLevels(raw: readonly RawLevel[]): Level[] {
+  return raw.map(level);
+}
+
+/**
+ * The levels as exact decimals, converted only as far as a walk reads them: an order that fills on the
+ * first level of a 100-level book builds two Decimals, not two hundred.
+ */
+export function* lazyLevels(raw: readonly RawLevel[]): Generator<Level> {
+  for (const l of raw) yield level(l);
+}
+
+/** The best price of one side, or undefined when that side is empty. */
+export function bestOf(raw: readonly RawLevel[]): Decimal | undefined {
+  return raw[0] ? new Decimal(String(raw[0].price)) : undefined;
 }

@@ -1,0 +1,3 @@
+CREATE INDEX "orders_resting_idx" ON "orders" USING btree ("account_name","connector_name","trading_pair","side") WHERE "orders"."status" in ('open', 'partially_filled', 'pending_submit');--> statement-breakpoint
+ALTER TABLE "paper_balances" ADD CONSTRAINT "paper_balances_total_nonnegative" CHECK ("paper_balances"."total" >= 0);--> statement-breakpoint
+ALTER TABLE "paper_balances" ADD CONSTRAINT "paper_balances_locked_within_total" CHECK ("paper_balances"."locked" >= 0 and "paper_balances"."locked" <= "paper_balances"."total");
