@@ -3,7 +3,7 @@ import type { TradeIntent } from '../command/types.js';
 import { Decimal } from '../decimal.js';
 import type { Connectors } from '../exchange/connectors.js';
 import type { ConnectorInfo, Market, OrderBook } from '../exchange/types.js';
-import { toLevels, walkBook } from '../trading/matching/book-walk.js';
+import { bestOf, lazyLevels, walkBook } from '../trading/matching/book-walk.js';
 import type { Valuation } from '../portfolio/valuation.js';
 import { PAPER_FEES, feeOn } from '../trading/matching/fees.js';
 import { quantize } from '../trading/matching/quantize.js';
@@ -35,9 +35,8 @@ export async function valueOrder(connectors: Connectors, valuation: Valuation, t
   const { market } = venue;
   const book = await venue.book(BOOK_DEPTH);
   const side = t.side ?? 'buy';
-  const levels = toLevels(side === 'buy' ? book.asks : book.bids);
-  const otherSide = toLevels(side === 'buy' ? book.bids : book.asks);
-  const ref = levels[0]?.price ?? otherSide[0]?.price;
+  const own = side === 'buy' ? book.asks : book.bids;
+  const ref = bestOf(own) ?? bestOf(side === 'buy' ? book.bids : book.asks);
   if (!ref) throw new AppError('UPSTREAM_UNAVAILABLE', `The ${t.pair} book on ${info.name} is empty, so the order cannot be valued.`, { hint: 'Retry shortly.' });
   const amount = new Decimal(t.amount ?? 0);
   let notional: Decimal;
@@ -46,7 +45,7 @@ export async function valueOrder(connectors: Connectors, valuation: Valuation, t
   } else {
     // A market order pays for the depth it eats: walk the book, and value what the book cannot fill at
     // its last (worst) level, so a large order is not valued at the best quote.
-    const walk = walkBook(levels, amount, side);
+    const walk = walkBook(lazyLevels(own), amount, side);
     const worst = walk.executions.at(-1)?.price ?? ref;
     notional = walk.notional.plus(amount.minus(walk.filled).times(worst));
   }

@@ -66,11 +66,22 @@ export class SimExchange {
 
   orderBook(m: SimMarket, depth: number, t = this.clock.now()): OrderBook {
     const second = Math.floor(t / 1000);
+    // A book is the same for a whole second: every order, quote and valuation in that second reads the
+    // last one built (frozen, so no reader can change it for the next) instead of building it again.
+    const hit = this.#books.get(m.key);
+    if (hit && hit.second === second && hit.depth >= depth) {
+      return hit.depth === depth ? hit.book : { ...hit.book, bids: hit.book.bids.slice(0, depth), asks: hit.book.asks.slice(0, depth) };
+    }
     const mid = this.mid(m, second * 1000);
     const regime = m.model.regimeOf(Math.floor((t - SIM_EPOCH_MS) / 86_400_000));
-    const book = syntheticBook(m.key, mid, second, regime, m.shape, depth);
-    return { trading_pair: `${m.listing.base}-${m.listing.quote}`, timestamp: book.timestamp, bids: book.bids, asks: book.asks };
+    const snap = syntheticBook(m.key, mid, second, regime, m.shape, depth);
+    const book: OrderBook = Object.freeze({ trading_pair: `${m.listing.base}-${m.listing.quote}`, timestamp: snap.timestamp, bids: freezeLevels(snap.bids), asks: freezeLevels(snap.asks) });
+    if (!hit || hit.second !== second || hit.depth < depth) this.#books.set(m.key, { second, depth, book });
+    return book;
   }
+
+  /** The last book built per market, with its second and depth. */
+  readonly #books = new Map<string, { second: number; depth: number; book: OrderBook }>();
 
   ticker(m: SimMarket): Ticker {
     const t = this.clock.now();
@@ -152,4 +163,9 @@ export class SimExchange {
     }
     return out.slice(0, limit).reverse();
   }
+}
+
+function freezeLevels<L extends object>(levels: L[]): L[] {
+  for (const l of levels) Object.freeze(l);
+  return Object.freeze(levels) as L[];
 }
