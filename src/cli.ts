@@ -1,6 +1,7 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import { parseArgs } from 'node:util';
-import { createRegistry, type Principal, type Registry, type Surface } from './core/command/index.js';
+import { createRegistry, type Registry, type Surface } from './core/command/index.js';
+import { type Principal } from './core/principal.js';
 import { resetAdminPassword } from './core/auth/reset-admin-password.js';
 import { CONFIG_VARS, ConfigError, loadConfig, type Config, type ConfigVar } from './core/config.js';
 import { lockDataDir } from './core/data-dir-lock.js';

@@ -1,4 +1,3 @@
-import type { CommandContext } from './command/types.js';
 import { Cursor, Limit } from './schema.js';
 
 /**
@@ -9,7 +8,7 @@ import { Cursor, Limit } from './schema.js';
 export const MCP_PAGE_LIMIT = 20;
 
 /** The limit a call asked for, or the default for the face it came through. */
-export function pageLimit(requested: number | undefined, ctx: Pick<CommandContext, 'surface'>, restDefault = 100): number {
+export function pageLimit(requested: number | undefined, ctx: { surface: { channel: string } }, restDefault = 100): number {
   if (requested !== undefined) return requested;
   return ctx.surface.channel === 'mcp' ? Math.min(restDefault, MCP_PAGE_LIMIT) : restDefault;
 }

@@ -1,6 +1,7 @@
 import type { RequestHandler } from 'express';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { AppError, type Principal } from '../core/command/index.js';
+import { AppError } from '../core/errors.js';
+import { type Principal } from '../core/principal.js';
 import { originAllowed } from '../core/auth/origin-policy.js';
 import type { McpServerOptions } from './server.js';
 import { createMcpServer } from './server.js';

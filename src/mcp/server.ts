@@ -9,7 +9,9 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { execute, toAppError, type Principal, type Registry, type Surface } from '../core/command/index.js';
+import { execute, type Registry, type Surface } from '../core/command/index.js';
+import { toAppError } from '../core/errors.js';
+import { type Principal } from '../core/principal.js';
 import type { Services } from '../core/services.js';
 import { humanConfirmer } from './ask-human.js';
 import { loadPrompts, promptArgumentProblems, renderPrompt, type PromptFile } from './prompts.js';

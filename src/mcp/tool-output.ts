@@ -1,5 +1,5 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { errorBody, type AppError } from '../core/command/index.js';
+import { errorBody, type AppError } from '../core/errors.js';
 import { mayNeedRedaction, redactForModel } from './redact-output.js';
 import { cutNotice, cutToFit, MAX_RESULT_CHARS, type ListCut } from './result-size.js';
 import { fenceUntrusted, mayHoldUntrusted, referencedTexts, renderUntrusted, type UntrustedText } from './untrusted.js';

@@ -1,5 +1,5 @@
 import type { Request, RequestHandler } from 'express';
-import { AppError, errorBody, httpStatusOf } from '../core/command/index.js';
+import { AppError, errorBody, httpStatusOf } from '../core/errors.js';
 import { parseBasicAuth } from '../core/auth/authenticator.js';
 import type { LoginGate, LoginOutcome } from '../core/auth/login.js';
 import { sendError } from './errors.js';

@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { AppError, errorBody } from '../core/command/index.js';
+import { AppError, errorBody } from '../core/errors.js';
 
 /**
  * Errors Node's HTTP parser raises before a request reaches express (headers too large, malformed

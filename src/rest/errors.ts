@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
-import { AppError, errorBody, httpStatusOf, toAppError } from '../core/command/index.js';
+import { AppError, errorBody, httpStatusOf, toAppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 
 export function sendError(res: Response, err: AppError): void {

@@ -1,4 +1,5 @@
-import { channelsOf, ERROR_CODES, httpStatusOf, pathParams, toJsonSchema, type AnyCommand, type JsonSchema, type Registry } from '../core/command/index.js';
+import { channelsOf, pathParams, toJsonSchema, type AnyCommand, type JsonSchema, type Registry } from '../core/command/index.js';
+import { ERROR_CODES, httpStatusOf } from '../core/errors.js';
 
 const ErrorResponse = {
   type: 'object',

@@ -1,5 +1,6 @@
 import express, { Router, type Request, type RequestHandler } from 'express';
-import { AppError, channelsOf, execute, pathParams, type Registry, type Surface } from '../core/command/index.js';
+import { channelsOf, execute, pathParams, type Registry, type Surface } from '../core/command/index.js';
+import { AppError } from '../core/errors.js';
 import type { Services } from '../core/services.js';
 import { bodyErrorOf } from './errors.js';
 

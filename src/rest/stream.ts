@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import { AppError, errorBody, httpStatusOf, toAppError } from '../core/command/index.js';
+import { AppError, errorBody, httpStatusOf, toAppError } from '../core/errors.js';
 import { parseBasicAuth } from '../core/auth/authenticator.js';
 import { originAllowed } from '../core/auth/origin-policy.js';
 import { throttledError } from './auth.js';

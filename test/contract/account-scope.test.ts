@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { AuditEvent, AuditLog } from '../../src/core/audit/audit-log.js';
 import { systemClock } from '../../src/core/clock.js';
-import { createRegistry, execute, toJsonSchema, type AnyCommand, type CommandContext, type CommandServices, type Principal } from '../../src/core/command/index.js';
+import { createRegistry, execute, toJsonSchema, type AnyCommand, type CommandContext, type CommandServices } from '../../src/core/command/index.js';
+import { type Principal } from '../../src/core/principal.js';
 import { createLogger } from '../../src/core/logger.js';
 import { allCommands } from '../../src/tools/index.js';
 

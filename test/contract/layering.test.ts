@@ -394,6 +394,30 @@ describe('src/core/trading/matching and src/core/strategy import no db, IO or tr
   });
 });
 
+/**
+ * The command pipeline knows no concrete service: it may use the shared vocabulary (errors, principal,
+ * trade intent, clock, logger, schema), the journal it writes (audit) and the redaction it writes with
+ * (secrets/redact); never a domain. Handlers reach domains through ctx.services, typed by the root.
+ */
+const COMMAND_MAY_IMPORT = new Set(['src/core/errors.ts', 'src/core/principal.ts', 'src/core/trade-intent.ts', 'src/core/clock.ts', 'src/core/logger.ts', 'src/core/schema.ts', 'src/core/audit/audit-log.ts', 'src/core/audit/journal-input.ts', 'src/core/secrets/redact.ts']);
+
+function commandViolations(file: string, source: string): string[] {
+  return importRefs(source)
+    .map((r) => ({ spec: r.spec, local: resolveLocal(file, r.spec) }))
+    .filter((r) => r.local !== null && !r.local.startsWith('src/core/command/') && !COMMAND_MAY_IMPORT.has(r.local))
+    .map((r) => r.spec);
+}
+
+describe('src/core/command imports the shared vocabulary and the journal, never a domain', () => {
+  it('the rule can fail', () => {
+    expect(commandViolations('src/core/command/execute.ts', "import { TradingService } from '../trading/trading-service.js';")).toEqual(['../trading/trading-service.js']);
+    expect(commandViolations('src/core/command/execute.ts', "import { AppError } from '../errors.js';")).toEqual([]);
+  });
+  it.each(sourceFiles('src/core/command', ANY_SOURCE))('%s', (file) => {
+    expect(commandViolations(file, readRepo(file)!)).toEqual([]);
+  });
+});
+
 describe('src/bot imports no db and no secrets', () => {
   it('neither directly nor through the modules it loads', () => {
     const found = Object.fromEntries(sourceFiles('src/bot', ANY_SOURCE).map((f) => [f, botViolations(f, readRepo)] as const).filter(([, v]) => v.length));

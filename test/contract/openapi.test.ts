@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { channelsOf, createRegistry, ERROR_CODES, httpStatusOf, pathParams, toJsonSchema, type AnyCommand } from '../../src/core/command/index.js';
+import { channelsOf, createRegistry, pathParams, toJsonSchema, type AnyCommand } from '../../src/core/command/index.js';
+import { ERROR_CODES, httpStatusOf } from '../../src/core/errors.js';
 import { buildOpenApi } from '../../src/rest/openapi.js';
 import { allCommands } from '../../src/tools/index.js';
 import { VERSION } from '../../src/version.js';

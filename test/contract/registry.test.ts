@@ -1,19 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import {
-  channelsOf,
-  createRegistry,
-  defineCommand,
-  NAME_MAX,
-  NAME_PATTERN,
-  pathParams,
-  RegistryError,
-  toJsonSchema,
-  VERBS,
-  type AnyCommand,
-  type CommandDefinition,
-  type JsonSchema,
-} from '../../src/core/command/index.js';
+import { channelsOf, createRegistry, defineCommand, NAME_MAX, NAME_PATTERN, pathParams, RegistryError, toJsonSchema, VERBS, type AnyCommand, type CommandDefinition, type JsonSchema } from '../../src/core/command/index.js';
 import { allCommands } from '../../src/tools/index.js';
 
 /**

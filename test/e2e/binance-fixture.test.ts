@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppError } from '../../src/core/command/errors.js';
+import { AppError } from '../../src/core/errors.js';
 import { CcxtConnector } from '../../src/core/exchange/ccxt/ccxt-connector.js';
 import { Connectors } from '../../src/core/exchange/connectors.js';
 import { simMarkets } from '../../src/core/exchange/sim/markets.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Principal } from '../../src/core/command/index.js';
+import type { Principal } from '../../src/core/principal.js';
 import { createLogger } from '../../src/core/logger.js';
 import { CANDLE_BACKFILL_KIND } from '../../src/core/market-data/candle-backfill.js';
 import { createServices, type Services } from '../../src/core/services.js';

@@ -2,7 +2,7 @@ import { Decimal } from 'decimal.js';
 import { and, asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MASTER_ACCOUNT } from '../../src/core/accounts/accounts-service.js';
-import { AppError } from '../../src/core/command/errors.js';
+import { AppError } from '../../src/core/errors.js';
 import { accountConnectors, accounts, paperBalances } from '../../src/core/db/schema/index.js';
 import type { Services } from '../../src/core/services.js';
 import { offlineBinance, type OfflineExchange } from '../helpers/offline-exchange.js';

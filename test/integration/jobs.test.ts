@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AppError, type Principal } from '../../src/core/command/index.js';
+import { AppError } from '../../src/core/errors.js';
+import { type Principal } from '../../src/core/principal.js';
 import { openDatabase, type Database } from '../../src/core/db/client.js';
 import { jobs as jobsTable } from '../../src/core/db/schema/index.js';
 import { JobStore } from '../../src/core/jobs/job-store.js';

@@ -3,7 +3,7 @@ import { drizzle } from 'drizzle-orm/node-postgres';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppError, httpStatusOf, toAppError } from '../../src/core/command/errors.js';
+import { AppError, httpStatusOf, toAppError } from '../../src/core/errors.js';
 import { isDatabaseUnavailable } from '../../src/core/db/errors.js';
 import { DatabaseHealth } from '../../src/core/db/health.js';
 import { AccountLocks } from '../../src/core/trading/account-locks.js';

@@ -1,18 +1,9 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { AuditEvent, AuditLog } from '../../src/core/audit/audit-log.js';
-import {
-  AppError,
-  createRegistry,
-  defineCommand,
-  execute,
-  type AnyCommand,
-  type CommandContext,
-  type CommandServices,
-  type Guard,
-  type Principal,
-  type Surface,
-} from '../../src/core/command/index.js';
+import { createRegistry, defineCommand, execute, type AnyCommand, type CommandContext, type CommandServices, type Guard, type Surface } from '../../src/core/command/index.js';
+import { AppError } from '../../src/core/errors.js';
+import { type Principal } from '../../src/core/principal.js';
 import type { Logger } from '../../src/core/logger.js';
 import { ManualClock } from '../../src/core/clock.js';
 

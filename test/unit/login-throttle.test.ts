@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Principal } from '../../src/core/command/types.js';
+import type { Principal } from '../../src/core/principal.js';
 import { LoginGate, type PasswordVerifier } from '../../src/core/auth/login.js';
 import { addressKey, LoginThrottle } from '../../src/core/auth/login-throttle.js';
 import { ManualClock } from '../../src/core/clock.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../../src/core/command/errors.js';
+import { AppError } from '../../src/core/errors.js';
 import { Decimal } from '../../src/core/decimal.js';
 import { matchOrder, settle, type Holdings, type OrderTerms } from '../../src/core/trading/matching/match.js';
 

@@ -1,6 +1,6 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../../src/core/command/index.js';
+import { AppError } from '../../src/core/errors.js';
 import { MAX_ERROR_STRING, toolError, toolResult } from '../../src/mcp/tool-output.js';
 import { fenceUntrusted, MAX_QUOTE_CHARS, mayHoldUntrusted, placeholderFor, renderUntrusted } from '../../src/mcp/untrusted.js';
 

@@ -1,7 +1,8 @@
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
-import { AppError, channelsOf, type AnyCommand, toJsonSchema } from '../../src/core/command/index.js';
+import { channelsOf, type AnyCommand, toJsonSchema } from '../../src/core/command/index.js';
+import { AppError } from '../../src/core/errors.js';
 import { isSecretKey, MASK, registerSecret } from '../../src/core/secrets/redact.js';
 import { mayNeedRedaction, NOT_SECRET_FIELDS, redactForModel } from '../../src/mcp/redact-output.js';
 import { toolError, toolResult } from '../../src/mcp/tool-output.js';

@@ -1,7 +1,8 @@
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
-import { AppError, channelsOf, type AnyCommand, toJsonSchema } from '../../src/core/command/index.js';
+import { channelsOf, type AnyCommand, toJsonSchema } from '../../src/core/command/index.js';
+import { AppError } from '../../src/core/errors.js';
 import { toolError, toolResult } from '../../src/mcp/tool-output.js';
 import { fenceUntrusted, mayHoldUntrusted, neutraliseFence, placeholderFor, renderUntrusted } from '../../src/mcp/untrusted.js';
 import { allCommands } from '../../src/tools/index.js';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppError } from '../../src/core/command/errors.js';
+import { AppError } from '../../src/core/errors.js';
 import { fills, orders, paperBalances, positions, type FillRow, type OrderRow } from '../../src/core/db/schema/index.js';
 import { Decimal } from '../../src/core/decimal.js';
 import type { OrderBook } from '../../src/core/exchange/types.js';

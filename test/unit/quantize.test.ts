@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../../src/core/command/errors.js';
+import { AppError } from '../../src/core/errors.js';
 import { Decimal } from '../../src/core/decimal.js';
 import type { Market } from '../../src/core/exchange/types.js';
 import { applyRules, floorTo, priceToTick } from '../../src/core/trading/matching/quantize.js';

@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
-import { AppError } from '../command/errors.js';
+import { AppError } from '../errors.js';
 import type { Db } from '../db/client.js';
 import { accountConnectors, accounts, type AccountConnectorRow } from '../db/schema/index.js';
 import type { Connectors } from '../exchange/connectors.js';

@@ -1,6 +1,6 @@
 import { Decimal } from '../decimal.js';
 import { and, eq, inArray } from 'drizzle-orm';
-import { AppError } from '../command/errors.js';
+import { AppError } from '../errors.js';
 import type { Db } from '../db/client.js';
 import { orders, paperBalances } from '../db/schema/index.js';
 import type { Balance } from '../exchange/types.js';

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
-import type { Principal } from '../command/types.js';
+import type { Principal } from '../principal.js';
 import type { Db } from '../db/client.js';
 import { users, type UserRow } from '../db/schema/index.js';
 import { verifyPassword } from './passwords.js';

@@ -1,4 +1,4 @@
-import type { Principal } from '../command/types.js';
+import type { Principal } from '../principal.js';
 import type { LoginThrottle } from './login-throttle.js';
 
 /** What checks a password: the Authenticator, or a counting fake in tests. */

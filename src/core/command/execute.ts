@@ -1,8 +1,9 @@
 import type { z } from 'zod';
-import { AppError, toAppError } from './errors.js';
+import { AppError, toAppError } from '../errors.js';
 import { NAME_MAX, NAME_PATTERN, type Registry } from './registry.js';
 import { checkAccountScope } from './scope.js';
-import { channelsOf, type AnyCommand, type CommandContext, type Guard, type Principal, type Risk, type Role } from './types.js';
+import { channelsOf, type AnyCommand, type CommandContext, type Guard, type Risk } from './types.js';
+import type { Principal, Role } from '../principal.js';
 import type { AuditEvent } from '../audit/audit-log.js';
 import { journalInput } from '../audit/journal-input.js';
 import { unstorableTextPath } from '../schema.js';
@@ -184,4 +185,3 @@ function finish(ctx: CommandContext, name: string, cmd: AnyCommand | undefined, 
   return ctx.services.audit.record(eventOf(ctx, name, cmd, input, outcome, durationMs, detail), cmd !== undefined && cmd.risk !== 'read');
 }
 
-export type { Principal };

@@ -1,5 +1,4 @@
 export * from './types.js';
-export * from './errors.js';
 export * from './registry.js';
 export * from './execute.js';
 export * from './json-schema.js';

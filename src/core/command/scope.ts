@@ -1,6 +1,7 @@
 import { NAME_RE } from '../schema.js';
-import { AppError } from './errors.js';
-import type { AnyCommand, Principal } from './types.js';
+import { AppError } from '../errors.js';
+import type { AnyCommand } from './types.js';
+import type { Principal } from '../principal.js';
 
 /**
  * Account scoping: a principal with an account list sees and trades only those accounts, on both faces.

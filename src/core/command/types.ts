@@ -2,6 +2,8 @@ import type { z } from 'zod';
 import type { AuditEvent, AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
+import type { Principal } from '../principal.js';
+import type { TradeIntent } from '../trade-intent.js';
 import type { AccountScopeRule } from './scope.js';
 
 /**
@@ -11,18 +13,8 @@ import type { AccountScopeRule } from './scope.js';
  */
 export type Risk = 'read' | 'write' | 'destructive' | 'admin';
 export type Channel = 'rest' | 'mcp';
-export type Role = 'admin' | 'trader' | 'viewer';
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-export interface Principal {
-  name: string;
-  role: Role;
-  /**
-   * The accounts this principal may see and trade; null or absent = all. Admins are never limited.
-   * Enforced once, in execute() (see scope.ts), for both faces.
-   */
-  accounts?: readonly string[] | null;
-}
 
 export interface HttpBinding {
   method: HttpMethod;
@@ -93,27 +85,6 @@ export interface JournalFacts {
   stored?: boolean;
 }
 
-/**
- * What a trading command is about to do, declared by the command so that the guards see every
- * symbol-bearing write the same way. `reducing` actions (closes, reduce-only orders) are never capped.
- */
-export interface TradeIntent {
-  kind: 'order' | 'close' | 'leverage';
-  account: string;
-  connector: string;
-  pair: string;
-  reducing: boolean;
-  side?: 'buy' | 'sell';
-  orderType?: 'market' | 'limit' | 'limit_maker';
-  amount?: string;
-  price?: string;
-  leverage?: number;
-  positionAction?: 'open' | 'close';
-  clientOrderId?: string;
-  confirmationToken?: string;
-  /** The human approval this order is sent under (policy `confirmation: human`). */
-  approvalId?: string;
-}
 
 export interface CommandDefinition<I extends z.ZodObject = z.ZodObject, O extends z.ZodObject = z.ZodObject> {
   /** `<group>_<verb>_<noun>`, snake_case, at most 40 characters. */

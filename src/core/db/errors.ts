@@ -1,4 +1,4 @@
-import { AppError } from '../command/errors.js';
+import { AppError } from '../errors.js';
 
 /**
  * Recognising "the database cannot be reached right now", as opposed to a query that is wrong. Such a

@@ -1,4 +1,4 @@
-import { AppError } from '../command/errors.js';
+import { AppError } from '../errors.js';
 import { systemClock, type Clock } from '../clock.js';
 import { CcxtConnector, CCXT_CREDENTIAL_FIELDS, DEFAULT_CCXT_OPTIONS, type CcxtOptions } from './ccxt/ccxt-connector.js';
 import { ccxtCatalog, type CcxtExchangeFacts } from './ccxt/ccxt-loader.js';

@@ -1,4 +1,4 @@
-import { AppError, toAppError } from '../command/errors.js';
+import { AppError, toAppError } from '../errors.js';
 import type { JobError } from '../db/schema/index.js';
 import { storableText } from '../audit/storable.js';
 

@@ -1,5 +1,5 @@
 import { and, count, desc, eq, inArray, isNull, lt, ne, or, sql, type SQL } from 'drizzle-orm';
-import { AppError } from '../command/errors.js';
+import { AppError } from '../errors.js';
 import type { Db } from '../db/client.js';
 import { jobs, type JobError, type JobRow, type JobStatus } from '../db/schema/index.js';
 import { CANCELED, INTERRUPTED } from './job-errors.js';

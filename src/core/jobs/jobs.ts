@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { storableValue } from '../audit/storable.js';
-import { AppError } from '../command/errors.js';
+import { AppError } from '../errors.js';
 import { accountScope } from '../command/scope.js';
-import type { Principal } from '../command/types.js';
+import type { Principal } from '../principal.js';
 import type { Db } from '../db/client.js';
 import type { JobRow, JobStatus } from '../db/schema/index.js';
 import type { Logger } from '../logger.js';

@@ -1,4 +1,4 @@
-import { AppError } from '../command/errors.js';
+import { AppError } from '../errors.js';
 import type { Connectors } from '../exchange/connectors.js';
 import { INTERVAL_MS, type CandleInterval } from '../exchange/types.js';
 import type { JobRunner } from '../jobs/types.js';

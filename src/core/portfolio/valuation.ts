@@ -1,4 +1,4 @@
-import { AppError } from '../command/errors.js';
+import { AppError } from '../errors.js';
 import type { Clock } from '../clock.js';
 import { Decimal, midPrice } from '../decimal.js';
 import type { MarketData } from '../market-data/market-data.js';

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { and, desc, eq, gt, lt, or, type SQL } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
-import { AppError } from '../command/errors.js';
-import type { Channel, Principal, TradeIntent } from '../command/types.js';
+import { AppError } from '../errors.js';
+import type { Channel } from '../command/types.js';
+import type { Principal } from '../principal.js';
+import type { TradeIntent } from '../trade-intent.js';
 import type { Db } from '../db/client.js';
 import { approvals, type ApprovalRow } from '../db/schema/index.js';
 import type { Decimal } from '../decimal.js';

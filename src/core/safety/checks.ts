@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { ErrorCode } from '../command/errors.js';
-import type { TradeIntent } from '../command/types.js';
+import type { ErrorCode } from '../errors.js';
+import type { TradeIntent } from '../trade-intent.js';
 import { Decimal } from '../decimal.js';
 import type { ConnectorInfo } from '../exchange/types.js';
 import type { KillSwitchState } from './kill-switches.js';

@@ -1,7 +1,7 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../clock.js';
-import { AppError } from '../command/errors.js';
-import type { TradeIntent } from '../command/types.js';
+import { AppError } from '../errors.js';
+import type { TradeIntent } from '../trade-intent.js';
 import { Decimal } from '../decimal.js';
 
 export const TOKEN_TTL_MS = 60_000;

@@ -1,5 +1,5 @@
-import { AppError } from '../command/errors.js';
-import type { TradeIntent } from '../command/types.js';
+import { AppError } from '../errors.js';
+import type { TradeIntent } from '../trade-intent.js';
 import { Decimal } from '../decimal.js';
 import type { Connectors } from '../exchange/connectors.js';
 import type { ConnectorInfo, Market, OrderBook } from '../exchange/types.js';

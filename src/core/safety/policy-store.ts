@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import { AppError } from '../command/errors.js';
+import { AppError } from '../errors.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import { accountPolicies, accounts, type AccountPolicyRow } from '../db/schema/index.js';

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js';
-import { AppError } from '../command/errors.js';
-import type { AnyCommand, CommandContext, Guard, TradeIntent } from '../command/types.js';
+import { AppError } from '../errors.js';
+import type { AnyCommand, CommandContext, Guard } from '../command/types.js';
+import type { TradeIntent } from '../trade-intent.js';
 import { CommitThenThrow } from '../db/sql-runner.js';
 import { Decimal } from '../decimal.js';
 import type { OrderPlan } from '../trading/order-plan.js';

@@ -1,7 +1,8 @@
 import { and, eq } from 'drizzle-orm';
-import { AppError } from '../command/errors.js';
+import { AppError } from '../errors.js';
 import type { Clock } from '../clock.js';
-import type { Principal, TradeIntent } from '../command/types.js';
+import type { Principal } from '../principal.js';
+import type { TradeIntent } from '../trade-intent.js';
 import type { Database, Db } from '../db/client.js';
 import { accounts, positions } from '../db/schema/index.js';
 import { Decimal } from '../decimal.js';

@@ -1,5 +1,5 @@
 import { and, eq, sql } from 'drizzle-orm';
-import { AppError } from '../command/errors.js';
+import { AppError } from '../errors.js';
 import type { Db } from '../db/client.js';
 import { Decimal } from '../decimal.js';
 import { paperBalances } from '../db/schema/index.js';

@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import { eq } from 'drizzle-orm';
-import { AppError } from '../command/errors.js';
+import { AppError } from '../errors.js';
 import type { AccountsService } from '../accounts/accounts-service.js';
 import type { Db } from '../db/client.js';
 import { fills, orders, type OrderRow } from '../db/schema/index.js';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { AppError } from '../command/errors.js';
+import { AppError } from '../errors.js';
 import { Decimal } from '../decimal.js';
 import type { Connectors } from '../exchange/connectors.js';
 import type { OrderBook } from '../exchange/types.js';

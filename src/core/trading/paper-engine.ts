@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
-import { AppError } from '../command/errors.js';
+import { AppError } from '../errors.js';
 import type { Db } from '../db/client.js';
 import { fills, orders, positions, type OrderRow, type PositionRow } from '../db/schema/index.js';
 import { Decimal } from '../decimal.js';

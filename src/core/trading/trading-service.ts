@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { and, desc, eq, inArray, isNotNull, isNull, lt, ne, or, type SQL } from 'drizzle-orm';
 import type { AuditEvent } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
-import { AppError } from '../command/errors.js';
+import { AppError } from '../errors.js';
 import type { Database, Db } from '../db/client.js';
 import type { Queryable } from '../db/sql-runner.js';
 import { accountConnectors, accounts, fills, leverageSettings, orders, positions, type OrderRow } from '../db/schema/index.js';

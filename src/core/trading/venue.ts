@@ -1,4 +1,4 @@
-import { AppError } from '../command/errors.js';
+import { AppError } from '../errors.js';
 import { Decimal, midPrice } from '../decimal.js';
 import type { Connectors } from '../exchange/connectors.js';
 import type { ConnectorInfo, Market, MarketType, OrderBook } from '../exchange/types.js';

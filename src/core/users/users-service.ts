@@ -1,7 +1,7 @@
 import { asc, eq } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
-import { AppError } from '../command/errors.js';
-import type { Principal, Role } from '../command/types.js';
+import { AppError } from '../errors.js';
+import type { Principal, Role } from '../principal.js';
 import { principalOf, type Authenticator } from '../auth/authenticator.js';
 import { hashPassword } from '../auth/passwords.js';
 import type { Db } from '../db/client.js';

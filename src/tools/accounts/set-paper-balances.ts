@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { AppError, defineCommand } from '../../core/command/index.js';
+import { defineCommand } from '../../core/command/index.js';
+import { AppError } from '../../core/errors.js';
 import { AccountName, NonNegativeDecimalIn } from '../../core/schema.js';
 import { BalanceOut } from './schemas.js';
 import { Connector } from '../fields.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { AppError, defineCommand } from '../../core/command/index.js';
+import { defineCommand } from '../../core/command/index.js';
+import { AppError } from '../../core/errors.js';
 import { pageOf, paginated, QueryList, TradingPair } from '../../core/schema.js';
 import { TradingRulesOut, rulesOut } from './schemas.js';
 import { pageLimit, PageCursor, PageLimit } from '../../core/pagination.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { AppError, defineCommand } from '../../core/command/index.js';
+import { defineCommand } from '../../core/command/index.js';
+import { AppError } from '../../core/errors.js';
 import { CANDLE_INTERVALS } from '../../core/exchange/types.js';
 import { BACKFILL_MAX_CANDLES, backfillSlots, CANDLE_BACKFILL_KIND } from '../../core/market-data/candle-backfill.js';
 import { iso, TimeIn, TradingPair } from '../../core/schema.js';

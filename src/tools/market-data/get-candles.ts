@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { AppError, defineCommand } from '../../core/command/index.js';
+import { defineCommand } from '../../core/command/index.js';
+import { AppError } from '../../core/errors.js';
 import { CANDLE_INTERVALS, INTERVAL_MS } from '../../core/exchange/types.js';
 import { iso, QueryInt, TimeIn } from '../../core/schema.js';
 import { MarketRef } from './schemas.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { AppError, defineCommand, scopeList } from '../../core/command/index.js';
+import { defineCommand, scopeList } from '../../core/command/index.js';
+import { AppError } from '../../core/errors.js';
 import { iso, QueryInt, TimeIn } from '../../core/schema.js';
 import { PortfolioFilter } from './schemas.js';
 

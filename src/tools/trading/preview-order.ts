@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { defineCommand, type AppError } from '../../core/command/index.js';
+import { defineCommand } from '../../core/command/index.js';
+import { type AppError } from '../../core/errors.js';
 import type { Check } from '../../core/safety/checks.js';
 import { DEFAULT_ACCOUNT, OrderFields, OrderOut, orderIntent, priceRule } from './schemas.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { TradeIntent } from '../../core/command/index.js';
+import type { TradeIntent } from '../../core/trade-intent.js';
 import type { PlaceOrder } from '../../core/trading/trading-service.js';
 import { APPROVAL_ID_RE } from '../../core/safety/approvals.js';
 import { AccountName, ConnectorName, PositiveDecimalIn, Text, TradingPair } from '../../core/schema.js';

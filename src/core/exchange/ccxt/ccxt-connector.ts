@@ -1,5 +1,5 @@
 import type { Exchange } from 'ccxt';
-import { AppError } from '../../command/errors.js';
+import { AppError } from '../../errors.js';
 import { systemClock, type Clock } from '../../clock.js';
 import type { Order as CcxtOrder } from 'ccxt';
 import type { Balance, CandleInterval, CandleRow, ConnectorInfo, CredentialField, ExchangeConnector, ExchangeOrder, LiveTrading, Market, NewOrder, OrderBook, PublicTrade, Ticker } from '../types.js';

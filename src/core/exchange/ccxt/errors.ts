@@ -1,4 +1,4 @@
-import { AppError } from '../../command/errors.js';
+import { AppError } from '../../errors.js';
 
 import type { CcxtModule } from './ccxt-loader.js';
 

@@ -1,4 +1,4 @@
-import { AppError } from '../../command/errors.js';
+import { AppError } from '../../errors.js';
 import type { Balance, CandleInterval, CandleRow, ConnectorInfo, ExchangeConnector, Market, MarketType, OrderBook, PublicTrade, Ticker } from '../types.js';
 import { simMarkets } from './markets.js';
 import type { SimExchange } from './sim-exchange.js';

@@ -1,4 +1,4 @@
-import { AppError } from '../../command/errors.js';
+import { AppError } from '../../errors.js';
 import { systemClock, type Clock } from '../../clock.js';
 import { INTERVAL_MS, type CandleInterval, type CandleRow, type OrderBook, type PublicTrade, type Ticker } from '../types.js';
 import { syntheticBook, syntheticTrades, type BookShape } from './book.js';

@@ -1,4 +1,4 @@
-import { AppError } from '../../command/errors.js';
+import { AppError } from '../../errors.js';
 import { Decimal } from '../../decimal.js';
 import type { MarketType } from '../../exchange/types.js';
 import { bestOf, crosses, lazyLevels, walkBook, type Execution, type RawLevel } from './book-walk.js';

@@ -1,4 +1,4 @@
-import { AppError } from '../../command/errors.js';
+import { AppError } from '../../errors.js';
 import { Decimal } from '../../decimal.js';
 import type { Market } from '../../exchange/types.js';
 

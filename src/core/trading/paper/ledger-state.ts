@@ -1,4 +1,4 @@
-import { AppError } from '../../command/errors.js';
+import { AppError } from '../../errors.js';
 import type { FillRow, OrderRow } from '../../db/schema/index.js';
 import { statement, type Queryable } from '../../db/sql-runner.js';
 import { Decimal } from '../../decimal.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditEvent } from '../../audit/audit-log.js';
-import { AppError } from '../../command/errors.js';
+import { AppError } from '../../errors.js';
 import type { FillRow, OrderRow } from '../../db/schema/index.js';
 import { CommitThenThrow, type Queryable } from '../../db/sql-runner.js';
 import type { Decimal } from '../../decimal.js';

@@ -1,4 +1,4 @@
-import { databaseUnavailable, isDatabaseUnavailable } from '../db/errors.js';
+import { databaseUnavailable, isDatabaseUnavailable } from './db/errors.js';
 
 /**
  * The one closed set of error codes. Every failure a caller can see is an AppError with one of these
