@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { privateDatabase, testConfig } from '../test/helpers/config.js';
-import { startServer } from '../src/cli.js';
+import { startServer } from '../src/app/server.js';
 import { createLogger } from '../src/core/logger.js';
 import { fuzzCases, runFuzz, summaryLine } from '../test/helpers/fuzz.js';
 import { mcpClient } from '../test/helpers/mcp-call.js';

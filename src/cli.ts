@@ -6,7 +6,9 @@ import { resetAdminPassword } from './core/auth/reset-admin-password.js';
 import { CONFIG_VARS, ConfigError, loadConfig, type Config, type ConfigVar } from './core/config.js';
 import { lockDataDir } from './core/data-dir-lock.js';
 import { createLogger, type Logger } from './core/logger.js';
-import { createServices, type ServiceOptions, type Services, type StartupFacts } from './core/services.js';
+import { startServer } from './app/server.js';
+import type { StartupFacts } from './app/services.js';
+import { runStdio } from './app/stdio.js';
 import { mcpHttpHandler } from './mcp/http.js';
 import { serveStdio } from './mcp/stdio.js';
 import { createRestApp } from './rest/app.js';
@@ -41,106 +43,6 @@ auth, the docs at /docs and /openapi.json included. MQTT_URL and MQTT_PORT are r
 which are not available yet.
 `;
 
-export interface RunningServer {
-  http: HttpServer;
-  facts: StartupFacts;
-  url: string;
-  services: Services;
-  registry: Registry;
-  close(): Promise<void>;
-}
-
-export function resolveToolsets(spec: string, registry: Registry): ReadonlySet<string> | 'all' {
-  if (spec === 'all') return 'all';
-  const names = spec === 'default' ? DEFAULT_TOOLSETS : spec.split(',').map((s) => s.trim()).filter(Boolean);
-  const known = registry.toolsets();
-  const unknown = names.filter((n) => n !== 'default' && !known.includes(n));
-  if (unknown.length) throw new ConfigError(`invalid configuration:\n  TOOLSETS: unknown toolset ${unknown.join(', ')}; known: ${known.join(', ')}, or "all"`);
-  return new Set(names.flatMap((n) => (n === 'default' ? DEFAULT_TOOLSETS : [n])));
-}
-
-/**
- * Limits on how long a client may take to send a request. Node's defaults (requestTimeout 300 s,
- * checked every 30 s) let a client that promises a longer body than it sends hold a connection for
- * five minutes; a trading API's requests are small JSON bodies.
- */
-export interface HttpTimeouts {
-  /** From connection (or the end of the previous request) to the end of the headers. */
-  headersMs: number;
-  /** From the start of a request to the end of its body. */
-  requestMs: number;
-  /** An idle keep-alive connection is closed after this. */
-  keepAliveMs: number;
-  /** How often the two limits above are checked; a request may overrun them by this much. */
-  checkIntervalMs: number;
-}
-
-export const DEFAULT_HTTP_TIMEOUTS: HttpTimeouts = { headersMs: 10_000, requestMs: 30_000, keepAliveMs: 5_000, checkIntervalMs: 1_000 };
-
-export interface StartOptions extends ServiceOptions {
-  timeouts?: Partial<HttpTimeouts>;
-  /** Runs once the services are up and before the port is taken (prints the generated admin password). */
-  beforeListen?: (facts: StartupFacts) => void;
-}
-
-/** Starts the HTTP server (REST, docs, /mcp). Used by `serve` and by the tests. */
-export async function startServer(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningServer> {
-  const registry = createRegistry(allCommands);
-  const toolsets = resolveToolsets(config.toolsets, registry);
-  const unlock = config.mode === 'embedded' ? lockDataDir(config.dataDir, 'serve') : () => undefined;
-  let services: Services;
-  let facts;
-  try {
-    ({ services, facts } = await createServices(config, logger, options));
-  } catch (err) {
-    unlock();
-    throw err;
-  }
-  services.trading.startMatcher();
-  services.portfolio.startSnapshots(config.portfolioSnapshotMinutes * 60_000);
-  const surface: Omit<Surface, 'channel'> = { toolsets, readOnly: config.readOnly };
-  const app = createRestApp({
-    registry,
-    services,
-    version: VERSION,
-    mounts: [{ path: '/mcp', handler: mcpHttpHandler({ registry, services, version: VERSION, surface: { channel: 'mcp', ...surface }, allowedHosts: [config.host, ...config.mcpAllowedHosts], allowedOrigins: config.mcpAllowedOrigins }) }],
-  });
-  const t = { ...DEFAULT_HTTP_TIMEOUTS, ...options.timeouts };
-  const http = createServer({ headersTimeout: t.headersMs, requestTimeout: t.requestMs, connectionsCheckingInterval: t.checkIntervalMs }, app);
-  http.keepAliveTimeout = t.keepAliveMs;
-  http.on('clientError', answerClientError);
-  const stream = attachMarketStream(http, services);
-  options.beforeListen?.(facts);
-  try {
-    await new Promise<void>((resolve, reject) => {
-      http.once('error', reject);
-      http.listen(config.port, config.host, () => resolve());
-    });
-  } catch (err) {
-    stream.close();
-    await services.close().catch(() => undefined);
-    unlock();
-    throw err;
-  }
-  const addr = http.address();
-  const port = typeof addr === 'object' && addr ? addr.port : config.port;
-  const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
-  return {
-    http,
-    url: `http://${hostForUrl}:${port}`,
-    services,
-    registry,
-    facts,
-    close: async () => {
-      stream.close();
-      http.closeAllConnections();
-      await new Promise<void>((r) => http.close(() => r()));
-      await services.close();
-      unlock();
-    },
-  };
-}
-
 /** The generated password goes to stderr; stdout may be the MCP stdio channel. */
 function announceAdmin(admin: StartupFacts['generatedAdmin'], url: string): void {
   if (!admin) return;
@@ -171,25 +73,7 @@ async function serveCommand(config: Config, logger: Logger): Promise<void> {
 }
 
 async function mcpCommand(config: Config, logger: Logger): Promise<void> {
-  const registry = createRegistry(allCommands);
-  const toolsets = resolveToolsets(config.toolsets, registry);
-  const unlock = config.mode === 'embedded' ? lockDataDir(config.dataDir, 'mcp stdio') : () => undefined;
-  try {
-    const { services, facts } = await createServices(config, logger);
-    announceAdmin(facts.generatedAdmin, configuredUrl(config));
-    // Stdio has no login: the process acts as the configured user, with its stored role and account
-    // list, else as a trader on every account.
-    const principal: Principal = (await services.users.principal(config.mcpPrincipal)) ?? { name: config.mcpPrincipal, role: 'trader' };
-    services.trading.startMatcher();
-    services.portfolio.startSnapshots(config.portfolioSnapshotMinutes * 60_000);
-    try {
-      await serveStdio({ registry, services, principal, surface: { channel: 'mcp', toolsets, readOnly: config.readOnly }, version: VERSION });
-    } finally {
-      await services.close();
-    }
-  } finally {
-    unlock();
-  }
+  await runStdio(config, logger, { onFacts: (f) => announceAdmin(f.generatedAdmin, configuredUrl(config)) });
 }
 
 const configuredUrl = (config: Config) => `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;

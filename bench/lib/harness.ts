@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { RunningServer } from '../../src/cli.js';
+import type { RunningServer } from '../../src/app/server.js';
 import type { Config } from '../../src/core/config.js';
 
 // ---------------------------------------------------------------------------------------------------
@@ -192,7 +192,7 @@ export interface BenchServer {
  * `fallbackToDatabaseUrl`, a failure to create that database uses the DATABASE_URL database itself.
  */
 export async function startBenchServer(driver: Driver, cleanups: Array<() => Promise<void>>, opts: { fallbackToDatabaseUrl?: boolean } = {}): Promise<BenchServer> {
-  const [{ startServer }, { createLogger }, { loadConfig }] = await Promise.all([import('../../src/cli.js'), import('../../src/core/logger.js'), import('../../src/core/config.js')]);
+  const [{ startServer }, { createLogger }, { loadConfig }] = await Promise.all([import('../../src/app/server.js'), import('../../src/core/logger.js'), import('../../src/core/config.js')]);
   const dataDir = mkdtempSync(join(tmpdir(), `td-bench-${driver}-`));
   cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
   let databaseUrl: string | undefined;

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { execute, type Registry, type Surface } from '../core/command/index.js';
 import { toAppError } from '../core/errors.js';
 import { type Principal } from '../core/principal.js';
-import type { Services } from '../core/services.js';
+import type { CommandServices as Services } from '../core/command/types.js';
 import { humanConfirmer } from './ask-human.js';
 import { loadPrompts, promptArgumentProblems, renderPrompt, type PromptFile } from './prompts.js';
 import { MAX_RESULT_CHARS, MIN_RESULT_CHARS } from './result-size.js';

@@ -3,7 +3,7 @@ import swaggerUi from 'swagger-ui-express';
 import type { Registry } from '../core/command/index.js';
 import { DatabaseHealth } from '../core/db/health.js';
 import { DATABASE_UNAVAILABLE_HINT } from '../core/db/errors.js';
-import type { Services } from '../core/services.js';
+import type { CommandServices as Services } from '../core/command/types.js';
 import { basicAuth } from './auth.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { buildOpenApi } from './openapi.js';

@@ -1,7 +1,7 @@
 import express, { Router, type Request, type RequestHandler } from 'express';
 import { channelsOf, execute, pathParams, type Registry, type Surface } from '../core/command/index.js';
 import { AppError } from '../core/errors.js';
-import type { Services } from '../core/services.js';
+import type { CommandServices as Services } from '../core/command/types.js';
 import { bodyErrorOf } from './errors.js';
 
 const REST_SURFACE: Surface = { channel: 'rest', toolsets: 'all', readOnly: false };

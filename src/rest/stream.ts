@@ -8,7 +8,7 @@ import { throttledError } from './auth.js';
 import { endWithJson } from './client-error.js';
 import { feedId, type FeedKey, type FeedMessage } from '../core/market-data/hub.js';
 import { MAX_SUBSCRIPTIONS, StreamRequest } from '../core/market-data/stream-protocol.js';
-import type { Services } from '../core/services.js';
+import type { CommandServices as Services } from '../core/command/types.js';
 import { zodIssues } from '../core/command/index.js';
 
 export const STREAM_PATH = '/market-data/stream';

@@ -262,20 +262,18 @@ function botViolations(file: string, read: Read): string[] {
 }
 
 /**
- * The composition root wires every module; nothing else imports it. The root is src/app once it exists,
- * and src/main.ts and src/cli.ts until then; src/core/services.ts is the bag of services it builds.
+ * The composition root (src/app) wires every module; nothing else imports it but the entry points that
+ * parse arguments and call it (src/main.ts, src/cli.ts). The faces are handed the modules by the root and
+ * type them as `CommandServices` (command/types.ts, widened by the root), never by importing the root.
  */
 const isRoot = (path: string | null) => path === 'src/main.ts' || path === 'src/cli.ts' || under('src/app')(path);
-const BAG = 'src/core/services.ts';
-/** TODO(issue 9, item 4): the faces are handed the bag by the root and name its type; they take module interfaces once src/app is the root. */
-const namesBagType = (file: string) => under('src/rest')(file) || under('src/mcp')(file);
 
 function rootViolations(file: string, source: string): string[] {
   if (isRoot(file)) return [];
   return importRefs(source)
     .filter((r) => {
       const local = resolveLocal(file, r.spec);
-      return isRoot(local) || (local === BAG && !(r.typeOnly && namesBagType(file)));
+      return isRoot(local);
     })
     .map((r) => r.spec);
 }
@@ -358,13 +356,13 @@ describe('the layering checkers (self-check: each rule can fail)', () => {
   });
 
   it('flags imports of the composition root and of the bag of services outside the root', () => {
-    expect(rootViolations('src/core/command/types.ts', "import type { Services } from '../services.js';")).toEqual(['../services.js']);
+    expect(rootViolations('src/core/command/types.ts', "import type { Services } from '../../app/services.js';")).toEqual(['../../app/services.js']);
     expect(rootViolations('src/tools/x/y.ts', "import { startServer } from '../../cli.js';")).toEqual(['../../cli.js']);
-    expect(rootViolations('src/bot/main.ts', "import { createServices } from '../core/services.js';")).toEqual(['../core/services.js']);
-    expect(rootViolations('src/rest/app.ts', "import { createServices } from '../core/services.js';")).toEqual(['../core/services.js']);
-    expect(rootViolations('src/rest/app.ts', "import type { Services } from '../core/services.js';\nimport { x } from '../app/wire.js';")).toEqual(['../app/wire.js']);
-    expect(rootViolations('src/app/wire.ts', "import { createServices } from '../core/services.js';")).toEqual([]);
-    expect(rootViolations('src/cli.ts', "import { createServices } from './core/services.js';")).toEqual([]);
+    expect(rootViolations('src/bot/main.ts', "import { createServices } from '../app/services.js';")).toEqual(['../app/services.js']);
+    expect(rootViolations('src/rest/app.ts', "import type { Services } from '../app/services.js';")).toEqual(['../app/services.js']);
+    expect(rootViolations('src/rest/app.ts', "import type { CommandServices } from '../core/command/types.js';\nimport { x } from '../app/wire.js';")).toEqual(['../app/wire.js']);
+    expect(rootViolations('src/app/wire.ts', "import { createServices } from './services.js';")).toEqual([]);
+    expect(rootViolations('src/cli.ts', "import { startServer } from './app/server.js';")).toEqual([]);
   });
 });
 
@@ -425,7 +423,7 @@ describe('src/bot imports no db and no secrets', () => {
   });
 });
 
-describe('only the composition root (src/app; src/main.ts and src/cli.ts until it exists) imports every module', () => {
+describe('only the composition root (src/app, called by src/main.ts and src/cli.ts) imports every module', () => {
   it('nothing else imports the root or the bag of services (the faces name its type only)', () => {
     const found = Object.fromEntries(
       sourceFiles('src', ANY_SOURCE)

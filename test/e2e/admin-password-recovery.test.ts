@@ -3,7 +3,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer } from '../../src/cli.js';
+import { startServer } from '../../src/app/server.js';
 import { createLogger } from '../../src/core/logger.js';
 import { basicHeader, testEnv, type TestEnv } from '../helpers/test-env.js';
 import { cleanEnv, ensureBuilt, MAIN, ROOT } from './dist.js';

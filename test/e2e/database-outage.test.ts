@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../src/cli.js';
+import { startServer, type RunningServer } from '../../src/app/server.js';
 import type { Config } from '../../src/core/config.js';
 import { createLogger } from '../../src/core/logger.js';
 import { cleanEnv, ensureBuilt, ROOT } from './dist.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../src/cli.js';
+import { startServer, type RunningServer } from '../../src/app/server.js';
 import { createLogger } from '../../src/core/logger.js';
 import { ADMIN_AUTH, drivers, testEnv, type TestEnv } from '../helpers/test-env.js';
 import { parseRawResponse, rawExchange } from '../helpers/raw-http.js';

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../src/core/principal.js';
 import { createLogger } from '../../src/core/logger.js';
 import { CANDLE_BACKFILL_KIND } from '../../src/core/market-data/candle-backfill.js';
-import { createServices, type Services } from '../../src/core/services.js';
+import { createServices, type Services } from '../../src/app/services.js';
 import { testConfig } from '../helpers/config.js';
 import { freePort } from '../helpers/free-port.js';
 import { basicHeader, drivers, httpJson, testEnv, type TestEnv } from '../helpers/test-env.js';

@@ -2,7 +2,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ElicitRequestSchema, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServices } from '../../src/core/services.js';
+import { createServices } from '../../src/app/services.js';
 import { createLogger } from '../../src/core/logger.js';
 import { testEnv, type TestEnv } from '../helpers/test-env.js';
 import { cleanEnv, ensureBuilt, MAIN, ROOT } from './dist.js';

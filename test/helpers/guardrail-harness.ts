@@ -1,9 +1,9 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { sql, type SQL } from 'drizzle-orm';
 import { expect } from 'vitest';
-import { startServer } from '../../src/cli.js';
+import { startServer } from '../../src/app/server.js';
 import { createLogger } from '../../src/core/logger.js';
-import type { ServiceOptions } from '../../src/core/services.js';
+import type { ServiceOptions } from '../../src/app/services.js';
 import { mcpClient } from './mcp-call.js';
 import { ADMIN_AUTH, basicHeader, httpJson, testServer, type Driver, type HttpAnswer, type TestServer } from './test-env.js';
 import { ManualClock, type Clock } from '../../src/core/clock.js';

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { privateDatabase, testConfig } from './config.js';
-import { startServer, type RunningServer } from '../../src/cli.js';
+import { startServer, type RunningServer } from '../../src/app/server.js';
 import type { Config } from '../../src/core/config.js';
 import { createLogger } from '../../src/core/logger.js';
-import { createServices, type ServiceOptions, type Services } from '../../src/core/services.js';
+import { createServices, type ServiceOptions, type Services } from '../../src/app/services.js';
 
 export type Driver = 'pglite' | 'postgres';
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MASTER_ACCOUNT } from '../../src/core/accounts/accounts-service.js';
 import { AppError } from '../../src/core/errors.js';
 import { accountConnectors, accounts, paperBalances } from '../../src/core/db/schema/index.js';
-import type { Services } from '../../src/core/services.js';
+import type { Services } from '../../src/app/services.js';
 import { offlineBinance, type OfflineExchange } from '../helpers/offline-exchange.js';
 import { drivers, testServices } from '../helpers/test-env.js';
 

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatchedAuditLog, type AuditEvent } from '../../src/core/audit/audit-log.js';
 import { createLogger } from '../../src/core/logger.js';
-import type { Services } from '../../src/core/services.js';
+import type { Services } from '../../src/app/services.js';
 import { mcpCall, mcpClient } from '../helpers/mcp-call.js';
 import { ADMIN_AUTH, basicHeader, drivers, testServer, testServices, type TestServer } from '../helpers/test-env.js';
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBasicAuth } from '../../src/core/auth/authenticator.js';
 import { ConfigError, loadConfig } from '../../src/core/config.js';
 import { createLogger } from '../../src/core/logger.js';
-import { createServices } from '../../src/core/services.js';
+import { createServices } from '../../src/app/services.js';
 import { cleanEnv, ensureBuilt, MAIN, ROOT } from '../e2e/dist.js';
 import { ADMIN, ADMIN_AUTH, basicHeader, drivers, testEnv, testServer, type TestServer } from '../helpers/test-env.js';
 

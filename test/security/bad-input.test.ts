@@ -1,6 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Services } from '../../src/core/services.js';
+import type { Services } from '../../src/app/services.js';
 import { allCommands } from '../../src/tools/index.js';
 import { drivers, testServer, type TestServer } from '../helpers/test-env.js';
 

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startServer } from '../../src/cli.js';
+import { startServer } from '../../src/app/server.js';
 import { createLogger } from '../../src/core/logger.js';
 import { guardrailServer, order, perp, PINNED, TRADER, TRADER2, VIEWER, type Body, type GuardrailHarness } from '../helpers/guardrail-harness.js';
 import { placeholderFor } from '../../src/mcp/untrusted.js';

@@ -6,7 +6,7 @@ import { requestHash, type OrderPlan, type PlaceOrder } from '../../src/core/tra
 import { placePaperOrder } from '../../src/core/trading/paper/paper-order.js';
 import { Decimal } from '../../src/core/decimal.js';
 import type { Market, MarketType, OrderBook } from '../../src/core/exchange/types.js';
-import type { Services } from '../../src/core/services.js';
+import type { Services } from '../../src/app/services.js';
 import { drivers, testServer, testServices, type TestServer } from '../helpers/test-env.js';
 import { ManualClock } from '../../src/core/clock.js';
 

@@ -5,7 +5,7 @@ import { AppError } from '../../src/core/errors.js';
 import { fills, orders, paperBalances, positions, type FillRow, type OrderRow } from '../../src/core/db/schema/index.js';
 import { Decimal } from '../../src/core/decimal.js';
 import type { OrderBook } from '../../src/core/exchange/types.js';
-import type { Services } from '../../src/core/services.js';
+import type { Services } from '../../src/app/services.js';
 import { testServices } from '../helpers/test-env.js';
 import { ManualClock } from '../../src/core/clock.js';
 

@@ -103,6 +103,11 @@ export class BatchedAuditLog implements AuditLog {
     }
   }
 
+  /** At shutdown: what is queued is written (a failure is logged by the write itself). */
+  stop(): Promise<void> {
+    return this.flush().catch(() => undefined);
+  }
+
   flush(): Promise<void> {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;

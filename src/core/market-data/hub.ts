@@ -80,6 +80,10 @@ export class MarketDataHub {
     return [...this.#feeds.entries()].map(([id, f]) => ({ id, listeners: f.listeners.size }));
   }
 
+  stop(): void {
+    this.stopAll();
+  }
+
   stopAll(): void {
     for (const id of [...this.#feeds.keys()]) this.#stop(id);
   }

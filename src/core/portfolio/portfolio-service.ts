@@ -1,3 +1,4 @@
+import type { Lifecycle } from '../lifecycle.js';
 import { and, asc, gte, inArray, lte, sum, type SQL } from 'drizzle-orm';
 import type { AccountsService } from '../accounts/accounts-service.js';
 import type { Clock } from '../clock.js';
@@ -38,7 +39,7 @@ const ZERO = new Decimal(0);
  * The portfolio across accounts and connectors, valued in one quote currency, with snapshots on a
  * schedule for history and performance. Everything is summed as exact decimals.
  */
-export class PortfolioService {
+export class PortfolioService implements Lifecycle {
   #timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -48,7 +49,17 @@ export class PortfolioService {
     private readonly valuation: Valuation,
     private readonly logger: Logger,
     private readonly clock: Clock,
+    /** How often every account's value is recorded; null = only when asked (snapshot). */
+    private readonly settings: { snapshotEveryMs: number | null } = { snapshotEveryMs: null },
   ) {}
+
+  start(): void {
+    if (this.settings.snapshotEveryMs) this.startSnapshots(this.settings.snapshotEveryMs);
+  }
+
+  stop(): void {
+    this.stopSnapshots();
+  }
 
   async state(filter: Filter, quote: string): Promise<ConnectorState[]> {
     const all = await this.accounts.list();

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { and, desc, eq, inArray, isNotNull, isNull, lt, ne, or, type SQL } from 'drizzle-orm';
 import type { AuditEvent } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
+import type { Lifecycle } from '../lifecycle.js';
 import { AppError } from '../errors.js';
 import type { Database, Db } from '../db/client.js';
 import type { Queryable } from '../db/sql-runner.js';
@@ -32,7 +33,7 @@ export type { PlaceOrder, PlaceResult };
  * client_order_id returns the first order; one account's orders are handled one at a time so balance
  * checks cannot race.
  */
-export class TradingService {
+export class TradingService implements Lifecycle {
   readonly engine: PaperEngine;
   readonly live: LiveOrders;
   readonly #locks = new KeyedMutex();
@@ -53,6 +54,8 @@ export class TradingService {
     readonly locks: AccountLocks,
     /** Re-checks the account's limits when a resting order fills (paper) or is seen resting (live). */
     fillGuard?: FillGuard,
+    /** How often resting paper orders are matched against the book; null = only when asked (matchOnce). */
+    private readonly settings: { matchEveryMs: number | null } = { matchEveryMs: null },
   ) {
     this.db = database.db;
     this.engine = new PaperEngine(this.db, clock, fillGuard);
@@ -369,6 +372,16 @@ export class TradingService {
         hint: `An admin attaches it with PUT /accounts/${account}; paper and sim connectors need no credentials.`,
       });
     }
+  }
+
+  /** Settles what a crash left (see reconcile), then matches resting orders in the background. */
+  async start(): Promise<void> {
+    await this.reconcile();
+    if (this.settings.matchEveryMs) this.startMatcher(this.settings.matchEveryMs);
+  }
+
+  stop(): void {
+    this.stopMatcher();
   }
 
   /** Start-up: orders left `pending_submit` by a crash are settled before anything else runs. */

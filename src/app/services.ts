@@ -1,35 +1,36 @@
 import { join } from 'node:path';
 import { count, eq } from 'drizzle-orm';
-import { AccountsService } from './accounts/accounts-service.js';
-import { BatchedAuditLog, type AuditLog } from './audit/audit-log.js';
-import { AdminPasswordFile } from './auth/admin-password-file.js';
-import { Authenticator, type AuthenticatorHooks } from './auth/authenticator.js';
-import { LoginGate } from './auth/login.js';
-import { LoginThrottle, type LoginThrottleOptions } from './auth/login-throttle.js';
-import { generatePassword, hashPassword } from './auth/passwords.js';
-import { systemClock, type Clock } from './clock.js';
-import type { Guard } from './command/types.js';
-import type { Config } from './config.js';
-import { openDatabase, type Database, type Db } from './db/client.js';
-import { settings, users } from './db/schema/index.js';
-import type { CcxtOptions } from './exchange/ccxt/ccxt-connector.js';
-import { Connectors } from './exchange/connectors.js';
-import { SimExchange } from './exchange/sim/sim-exchange.js';
-import type { Logger } from './logger.js';
-import { MarketData } from './market-data/market-data.js';
-import { MarketDataHub } from './market-data/hub.js';
-import { CandleCache } from './market-data/candle-cache.js';
-import { candleBackfill, CANDLE_BACKFILL_KIND } from './market-data/candle-backfill.js';
-import { Jobs, type JobsDeps } from './jobs/jobs.js';
-import { AccountLocks } from './trading/account-locks.js';
-import { TradingService } from './trading/trading-service.js';
-import { PortfolioService } from './portfolio/portfolio-service.js';
-import { Valuation } from './portfolio/valuation.js';
-import { UsersService } from './users/users-service.js';
-import { PolicyFillGuard } from './safety/fill-guard.js';
-import { RiskGuard } from './safety/risk-guard.js';
-import { Safety } from './safety/safety.js';
-import { loadVaultKey, Vault } from './secrets/vault.js';
+import { AccountsService } from '../core/accounts/accounts-service.js';
+import { BatchedAuditLog, type AuditLog } from '../core/audit/audit-log.js';
+import { AdminPasswordFile } from '../core/auth/admin-password-file.js';
+import { Authenticator, type AuthenticatorHooks } from '../core/auth/authenticator.js';
+import { LoginGate } from '../core/auth/login.js';
+import { LoginThrottle, type LoginThrottleOptions } from '../core/auth/login-throttle.js';
+import { generatePassword, hashPassword } from '../core/auth/passwords.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import type { Guard } from '../core/command/types.js';
+import type { Config } from '../core/config.js';
+import { openDatabase, type Database, type Db } from '../core/db/client.js';
+import { settings, users } from '../core/db/schema/index.js';
+import type { CcxtOptions } from '../core/exchange/ccxt/ccxt-connector.js';
+import { Connectors } from '../core/exchange/connectors.js';
+import { SimExchange } from '../core/exchange/sim/sim-exchange.js';
+import type { Logger } from '../core/logger.js';
+import { Modules } from './modules.js';
+import { MarketData } from '../core/market-data/market-data.js';
+import { MarketDataHub } from '../core/market-data/hub.js';
+import { CandleCache } from '../core/market-data/candle-cache.js';
+import { candleBackfill, CANDLE_BACKFILL_KIND } from '../core/market-data/candle-backfill.js';
+import { Jobs, type JobsDeps } from '../core/jobs/jobs.js';
+import { AccountLocks } from '../core/trading/account-locks.js';
+import { TradingService } from '../core/trading/trading-service.js';
+import { PortfolioService } from '../core/portfolio/portfolio-service.js';
+import { Valuation } from '../core/portfolio/valuation.js';
+import { UsersService } from '../core/users/users-service.js';
+import { PolicyFillGuard } from '../core/safety/fill-guard.js';
+import { RiskGuard } from '../core/safety/risk-guard.js';
+import { Safety } from '../core/safety/safety.js';
+import { loadVaultKey, Vault } from '../core/secrets/vault.js';
 
 /** Everything a command handler may use, through `ctx.services`. */
 export interface Services {
@@ -60,7 +61,7 @@ export interface Services {
   close(): Promise<void>;
 }
 
-declare module './command/types.js' {
+declare module '../core/command/types.js' {
   /** Handlers reach every service through `ctx.services`. */
   interface CommandServices extends Services {}
 }
@@ -86,14 +87,24 @@ export interface ServiceOptions {
   authHooks?: AuthenticatorHooks;
   /** Job settings (tests use short heartbeats, a fake instance id, another concurrency). */
   jobs?: Pick<JobsDeps, 'clock' | 'instanceId' | 'options'>;
+  /**
+   * Start the background loops too: resting orders matched every second, portfolio snapshots. A server
+   * does; a test that drives matching itself does not.
+   */
+  background?: boolean;
 }
 
 export class StartupError extends Error {}
 
-/** Opens the database, the vault and the domain services, and prepares a fresh install. */
+/**
+ * Opens the database, the vault and the domain modules, prepares a fresh install and starts the
+ * modules in wiring order. `services.close()` stops them in reverse: one list, kept by `Modules`.
+ */
 export async function createServices(config: Config, logger: Logger, options: ServiceOptions = {}): Promise<{ services: Services; facts: StartupFacts }> {
   const clock = options.clock ?? systemClock;
-  const database = await openDatabase({ url: config.databaseUrl, dataDir: join(config.dataDir, 'pg'), logger });
+  const modules = new Modules(logger);
+  const database: Database = await openDatabase({ url: config.databaseUrl, dataDir: join(config.dataDir, 'pg'), logger });
+  modules.add('database', { stop: () => database.close() });
   try {
     const { db } = database;
     const { key, source } = loadVaultKey(config.vaultKey, join(config.dataDir, 'vault.key'));
@@ -108,19 +119,19 @@ export async function createServices(config: Config, logger: Logger, options: Se
     const connectors = new Connectors(options.ccxt, new SimExchange(config.simSeed, clock), clock);
     const accounts = new AccountsService(db, vault, connectors, clock);
     const createdDefaultAccount = await accounts.ensureDefaults();
-    const audit = new BatchedAuditLog(db, logger);
+    const audit = modules.add('audit', new BatchedAuditLog(db, logger));
     const candleCache = new CandleCache(db);
     const marketData = new MarketData(connectors, candleCache, clock);
+    const hub = modules.add('market data hub', new MarketDataHub(marketData, logger));
     const valuation = new Valuation(marketData, clock);
     const locks = new AccountLocks(database);
-    const trading = new TradingService(database, connectors, accounts, logger, clock, locks, new PolicyFillGuard(connectors, valuation, logger, clock));
-    await trading.reconcile();
-    const portfolio = new PortfolioService(db, accounts, trading, valuation, logger, clock);
+    const trading = modules.add('trading', new TradingService(database, connectors, accounts, logger, clock, locks, new PolicyFillGuard(connectors, valuation, logger, clock), { matchEveryMs: options.background ? 1000 : null }));
+    const portfolio = modules.add('portfolio', new PortfolioService(db, accounts, trading, valuation, logger, clock, { snapshotEveryMs: options.background ? config.portfolioSnapshotMinutes * 60_000 : null }));
     const safety = new Safety(database, connectors, accounts, trading, valuation, logger, clock, locks);
     // An embedded data directory admits one process, so whatever jobs it finds unfinished at start are orphans.
-    const jobs = new Jobs({ db, logger, clock, ...options.jobs, options: { exclusive: config.mode === 'embedded', ...options.jobs?.options } });
+    const jobs = modules.add('jobs', new Jobs({ db, logger, clock, ...options.jobs, options: { exclusive: config.mode === 'embedded', ...options.jobs?.options } }));
     jobs.register(CANDLE_BACKFILL_KIND, candleBackfill(connectors, candleCache));
-    await jobs.start();
+    await modules.start();
 
     const services: Services = {
       clock,
@@ -132,7 +143,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
       connectors,
       accounts,
       marketData,
-      hub: new MarketDataHub(marketData, logger),
+      hub,
       trading,
       locks,
       portfolio,
@@ -143,18 +154,11 @@ export async function createServices(config: Config, logger: Logger, options: Se
       safety,
       guards: [new RiskGuard(safety, trading, clock)],
       jobs,
-      close: async () => {
-        await jobs.stop().catch((err) => logger.error('stopping jobs failed', { err }));
-        trading.stopMatcher();
-        portfolio.stopSnapshots();
-        services.hub.stopAll();
-        await audit.flush().catch(() => undefined);
-        await database.close();
-      },
+      close: () => modules.stop(),
     };
     return { services, facts: { generatedAdmin, vaultKeySource: source, createdDefaultAccount } };
   } catch (err) {
-    await database.close().catch(() => undefined);
+    await modules.stop();
     throw err;
   }
 }
