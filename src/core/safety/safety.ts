@@ -64,11 +64,14 @@ export class Safety {
     this.approvals = new Approvals(this.db, clock);
   }
 
-  /** Every check for this intent, evaluated now, without changing anything. */
-  async assess(sent: TradeIntent, principal: Principal): Promise<Assessment> {
+  /**
+   * Every check for this intent, evaluated now, without changing anything. `at` is the order's market
+   * and book when the caller already read them (a preview shares one plan with the engine's check).
+   */
+  async assess(sent: TradeIntent, principal: Principal, at?: MarketVenue): Promise<Assessment> {
     const now = this.clock.now();
     const info = await this.connectors.info(sent.connector);
-    const venue = await this.#venue(sent);
+    const venue = at ?? (await this.#venue(sent));
     const t0 = venue ? executableIntent(venue.market, sent) : sent;
     const [policy, ks] = await Promise.all([this.policies.get(t0.account), this.killSwitches.activeFor(t0.account)]);
     const t: TradeIntent = info.market_type === 'perpetual' && t0.kind === 'order' && !t0.reducing ? { ...t0, leverage: await this.#effectiveLeverage(t0) } : t0;

@@ -78,11 +78,13 @@ export class TradingService implements Lifecycle {
    * `journal`, when given, is the call's journal row for an outcome: it is written with the order.
    */
   placeInSession(s: OrderSession, journal?: (outcome: string) => AuditEvent): Promise<PlaceResult> {
-    return placePaperOrder(s.q, s.plan, s.ledger, { now: this.clock.date(), marks: (pairs) => this.#marks(s.plan.req.connector_name, pairs), journal });
+    return placePaperOrder(s.q, s.plan, s.ledger, { now: this.clock.date(), marks: (pairs) => this.#marks(s.plan, pairs), journal });
   }
 
-  async #marks(connector: string, pairs: string[]): Promise<Map<string, Decimal>> {
-    return new Map(await Promise.all(pairs.map(async (p) => [p, await this.#mark(connector, p)] as const)));
+  /** Marks for margin: the order's own pair from the plan's book (one snapshot per order), the others read now. */
+  async #marks(plan: OrderPlan, pairs: string[]): Promise<Map<string, Decimal>> {
+    const { connector_name: connector, trading_pair: own } = plan.req;
+    return new Map(await Promise.all(pairs.map(async (p) => [p, p === own ? await midOf(plan.book) : await this.#mark(connector, p)] as const)));
   }
 
   /**
@@ -121,14 +123,14 @@ export class TradingService implements Lifecycle {
    * attached, the fields fit the connector and the market's rules, and (paper) the engine accepts it
    * against the current book, funds and position, or (live) the exchange balances cover it. Returns the
    * refusal placing would get, or null. Live perpetual margin is the exchange's to judge and is not
-   * checked here.
+   * checked here. `planned` is the order's plan when the caller made it (undefined: made here).
    */
-  async check(req: PlaceOrder): Promise<AppError | null> {
+  async check(req: PlaceOrder, planned?: OrderPlan | null): Promise<AppError | null> {
     try {
-      const plan = await this.plan(req);
+      const plan = planned === undefined ? await this.plan(req) : planned;
       if (plan) {
         const ledger = await this.readLedger(this.database.sql, { ...plan, req: { ...plan.req, client_order_id: undefined } });
-        return await paperRefusal(plan, ledger, { marks: (pairs) => this.#marks(req.connector_name, pairs) });
+        return await paperRefusal(plan, ledger, { marks: (pairs) => this.#marks(plan, pairs) });
       }
       const info = await this.#validate(req);
       const { market, amount, price, ref } = await this.#prepareLive(req);

@@ -48,9 +48,13 @@ export const previewOrder = defineCommand({
     const t = orderIntent(input);
     // The journal row names the account the preview is for, the default one included.
     ctx.journal = { ...ctx.journal, accountName: t.account };
-    const a = await safety.assess(t, ctx.principal);
+    // One plan (market, rules, one book snapshot) for the guards' valuation and the engine's check. When
+    // it cannot be made, both make their own and report why in their own words.
+    const req = { ...input, account_name: t.account };
+    const plan = await trading.plan(req).catch(() => undefined);
+    const a = await safety.assess(t, ctx.principal, plan ? { market: plan.venue.market, book: async () => plan.book } : undefined);
     // What the order meets after the guards: the engine's own checks (or a live exchange's balances).
-    const refusal = await trading.check({ ...input, account_name: t.account });
+    const refusal = await trading.check(req, plan);
     const checks = [...a.checks, ...executionChecks(refusal)].map((c) => ({ ...c, code: c.ok ? null : c.code }));
     const refused = checks.some((c) => !c.ok);
     // A token would not help where a different person must approve (policy confirmation "human").
