@@ -9,6 +9,7 @@ import type { Market, MarketType, OrderBook } from '../../src/core/exchange/type
 import type { Services } from '../../src/app/services.js';
 import { drivers, testServer, testServices, type TestServer } from '../helpers/test-env.js';
 import { ManualClock } from '../../src/core/clock.js';
+import { TWO_LEVEL_BOOK as BOOK } from '../helpers/two-level-book.js';
 
 /**
  * Fee amounts pinned to the decimal on a fixed book, for spot and perpetual, taker and maker, and the
@@ -18,18 +19,6 @@ import { ManualClock } from '../../src/core/clock.js';
  * The book: asks 100 × 1 then 101 × 5, bids 99 × 1 then 98 × 5. Rates: spot maker 0.08 %, taker 0.1 %;
  * perpetual maker 0.02 %, taker 0.05 %.
  */
-const BOOK: OrderBook = {
-  trading_pair: 'BTC-USDT',
-  timestamp: 0,
-  asks: [
-    { price: 100, amount: 1 },
-    { price: 101, amount: 5 },
-  ],
-  bids: [
-    { price: 99, amount: 1 },
-    { price: 98, amount: 5 },
-  ],
-};
 /** The same market after it moved down through 97.5: a resting buy at 98 is reached. */
 const MOVED_DOWN: OrderBook = { ...BOOK, asks: [{ price: 97.5, amount: 10 }], bids: [{ price: 97, amount: 10 }] };
 

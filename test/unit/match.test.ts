@@ -2,21 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src/core/errors.js';
 import { Decimal } from '../../src/core/decimal.js';
 import { matchOrder, settle, type Holdings, type OrderTerms } from '../../src/core/trading/matching/match.js';
+import { TWO_LEVEL_BOOK as BOOK } from '../helpers/two-level-book.js';
 
 /**
  * The pure matcher on an in-memory ledger, as a backtest will call it: no database, no clock. Rates:
  * spot taker 0.1 %, maker 0.08 %; perpetual taker 0.05 %.
  */
-const BOOK = {
-  asks: [
-    { price: 100, amount: 1 },
-    { price: 101, amount: 5 },
-  ],
-  bids: [
-    { price: 99, amount: 1 },
-    { price: 98, amount: 5 },
-  ],
-};
 const SPOT = { base: 'BTC', quote: 'USDT', marketType: 'spot' as const };
 const PERP = { base: 'BTC', quote: 'USDT', marketType: 'perpetual' as const };
 const d = (v: string | number) => new Decimal(v);

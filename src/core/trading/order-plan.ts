@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { AppError } from '../errors.js';
 import { Decimal } from '../decimal.js';
 import type { Connectors } from '../exchange/connectors.js';
@@ -66,6 +66,24 @@ export async function planPaperOrder(connectors: Connectors, req: PlaceOrder): P
 export function requestHash(r: PlaceOrder): string {
   const canon = [r.account_name, r.connector_name, r.trading_pair, r.side, r.order_type, new Decimal(r.amount).toFixed(), r.price ? new Decimal(r.price).toFixed() : '', r.position_action ?? '', r.leverage ?? ''].join('|');
   return createHash('sha256').update(canon).digest('base64url').slice(0, 32);
+}
+
+/** A new order's identity and request fields, as the orders table stores them (a paper or a live order). */
+export function orderFields(req: PlaceOrder, amount: Decimal, price: Decimal | null, hash: string) {
+  const id = `ord_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
+  return {
+    id,
+    clientOrderId: req.client_order_id ?? id,
+    accountName: req.account_name,
+    connectorName: req.connector_name,
+    tradingPair: req.trading_pair,
+    side: req.side,
+    orderType: req.order_type,
+    amount: amount.toFixed(),
+    price: price?.toFixed() ?? null,
+    positionAction: req.position_action ?? null,
+    requestHash: hash,
+  };
 }
 
 export function invalid(path: string, message: string): AppError {

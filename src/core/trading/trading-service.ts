@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { and, desc, eq, inArray, isNotNull, isNull, lt, ne, or, type SQL } from 'drizzle-orm';
 import type { AuditEvent } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
@@ -17,7 +16,7 @@ import { KeyedMutex } from './keyed-mutex.js';
 import { LiveOrders } from './live-orders.js';
 import { applyRules } from './matching/quantize.js';
 import { unrealizedPnl } from './matching/position-math.js';
-import { BOOK_DEPTH, invalid, planPaperOrder, requestHash, type OrderPlan, type PlaceOrder } from './order-plan.js';
+import { BOOK_DEPTH, invalid, orderFields, planPaperOrder, requestHash, type OrderPlan, type PlaceOrder } from './order-plan.js';
 import { readLedger, type Ledger } from './paper/ledger-state.js';
 import { paperRefusal, placePaperOrder, type PlaceResult } from './paper/paper-order.js';
 import type { OrderSession } from './paper/order-session.js';
@@ -193,22 +192,7 @@ export class TradingService implements Lifecycle {
   }
 
   #draft(req: PlaceOrder, hash: string, amount: Decimal, price: Decimal | null): NewOrderRow {
-    const id = `ord_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
-    return {
-      id,
-      clientOrderId: req.client_order_id ?? id,
-      accountName: req.account_name,
-      connectorName: req.connector_name,
-      tradingPair: req.trading_pair,
-      side: req.side,
-      orderType: req.order_type,
-      amount: amount.toFixed(),
-      price: price?.toFixed() ?? null,
-      positionAction: req.position_action ?? null,
-      leverage: req.leverage ?? null,
-      status: 'pending_submit',
-      requestHash: hash,
-    };
+    return { ...orderFields(req, amount, price, hash), leverage: req.leverage ?? null, status: 'pending_submit' };
   }
 
   /** Leverage for a new position on this pair: the one set with setLeverage, else 1. */

@@ -1,11 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import type { AuditEvent } from '../../audit/audit-log.js';
 import { AppError } from '../../errors.js';
 import type { FillRow, OrderRow } from '../../db/schema/index.js';
 import { CommitThenThrow, type Queryable } from '../../db/sql-runner.js';
 import type { Decimal } from '../../decimal.js';
 import { matchOrder, type MatchResult } from '../matching/match.js';
-import type { OrderPlan } from '../order-plan.js';
+import { orderFields, type OrderPlan } from '../order-plan.js';
 import { readOrder, type Ledger } from './ledger-state.js';
 import { writeOrder } from './order-write.js';
 
@@ -94,19 +93,8 @@ export async function paperRefusal(plan: OrderPlan, ledger: Ledger, ctx: Pick<Pa
 }
 
 function orderRow(plan: OrderPlan, now: Date, outcome: Partial<OrderRow> & Pick<OrderRow, 'status' | 'errorMessage' | 'leverage'>): OrderRow {
-  const { req } = plan;
-  const id = `ord_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
   return {
-    id,
-    clientOrderId: req.client_order_id ?? id,
-    accountName: req.account_name,
-    connectorName: req.connector_name,
-    tradingPair: req.trading_pair,
-    side: req.side,
-    orderType: req.order_type,
-    amount: plan.amount.toFixed(),
-    price: plan.price?.toFixed() ?? null,
-    positionAction: req.position_action ?? null,
+    ...orderFields(plan.req, plan.amount, plan.price, plan.requestHash),
     filledAmount: '0',
     averageFillPrice: null,
     feePaid: '0',
@@ -114,7 +102,6 @@ function orderRow(plan: OrderPlan, now: Date, outcome: Partial<OrderRow> & Pick<
     reservedAsset: null,
     reservedAmount: '0',
     exchangeOrderId: null,
-    requestHash: plan.requestHash,
     createdAt: now,
     updatedAt: now,
     ...outcome,
