@@ -117,9 +117,9 @@ export async function createServices(config: Config, logger: Logger, options: Se
     const login = new LoginGate(new LoginThrottle(clock, options.loginThrottle), auth);
     login.onSuccess((p) => adminPasswordFile.loggedIn(p.name));
     const connectors = new Connectors(options.ccxt, new SimExchange(config.simSeed, clock), clock);
-    const accounts = new AccountsService(db, vault, connectors, clock);
+    const accounts = new AccountsService(database, vault, connectors, clock);
     const createdDefaultAccount = await accounts.ensureDefaults();
-    const audit = modules.add('audit', new BatchedAuditLog(db, logger));
+    const audit = modules.add('audit', new BatchedAuditLog(database, logger));
     const candleCache = new CandleCache(db);
     const marketData = new MarketData(connectors, candleCache, clock);
     const hub = modules.add('market data hub', new MarketDataHub(marketData, logger));

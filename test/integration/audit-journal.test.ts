@@ -48,7 +48,7 @@ describe.each(drivers())('the audit journal on %s', (driver) => {
     afterAll(async () => env?.close());
 
     it('one bad row never costs another: 300 concurrent rows, some hostile, are all stored', async () => {
-      const log = new BatchedAuditLog(env.services.db, createLogger('silent'), 50, 500);
+      const log = new BatchedAuditLog(env.services.database, createLogger('silent'), 50, 500);
       const events = Array.from({ length: 300 }, (_, i) => event(i, 'batch', i % 10 === 3 ? HOSTILE[Math.floor(i / 10) % HOSTILE.length]! : {}));
       const results = await Promise.allSettled(events.map((e) => log.record(e)));
       expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
@@ -57,7 +57,7 @@ describe.each(drivers())('the audit journal on %s', (driver) => {
     });
 
     it('every hostile row is stored, cleaned, and says what it could not keep', async () => {
-      const log = new BatchedAuditLog(env.services.db, createLogger('silent'));
+      const log = new BatchedAuditLog(env.services.database, createLogger('silent'));
       await Promise.all(HOSTILE.map((h, i) => log.record(event(i, 'hostile', h))));
       const stored = await rows(env.services.db, sql`select request_id, principal, account_name, input, detail, notional::text as notional from audit_events where request_id like 'hostile-%' order by request_id`);
       expect(stored).toHaveLength(HOSTILE.length);
@@ -74,7 +74,7 @@ describe.each(drivers())('the audit journal on %s', (driver) => {
     });
 
     it('an intent row is written and completed whatever its input and value', async () => {
-      const log = new BatchedAuditLog(env.services.db, createLogger('silent'));
+      const log = new BatchedAuditLog(env.services.database, createLogger('silent'));
       const id = await log.begin(event(0, 'intent', { command: 'trading_place_order', risk: 'write', input: { amount: '\u0000' }, notional: '123456789012345678901234567890' }));
       await log.complete(id, 'UPSTREAM_REJECTED', 2, { message: 'no\u0000pe' });
       const [r] = await rows(env.services.db, sql`select outcome, notional::text as notional, input, detail from audit_events where id = ${id}`);

@@ -1,13 +1,13 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
 import { AppError } from '../errors.js';
-import type { Db } from '../db/client.js';
+import type { Database, Db } from '../db/client.js';
 import { accountConnectors, accounts, type AccountConnectorRow } from '../db/schema/index.js';
 import type { Connectors } from '../exchange/connectors.js';
 import type { Balance, ConnectorInfo } from '../exchange/types.js';
 import { maskSecret, MASK } from '../secrets/redact.js';
 import type { Vault } from '../secrets/vault.js';
-import { DEFAULT_PAPER_BALANCES, PaperLedger } from './paper-ledger.js';
+import { DEFAULT_PAPER_BALANCES, PaperLedger, type AttachedConnector } from './paper-ledger.js';
 
 export const MASTER_ACCOUNT = 'master_account';
 
@@ -40,14 +40,16 @@ const PARTLY_SHOWN = new Set(['api_key', 'uid', 'login', 'wallet_address', 'acco
  */
 export class AccountsService {
   readonly ledger: PaperLedger;
+  private readonly db: Db;
 
   constructor(
-    private readonly db: Db,
+    database: Pick<Database, 'db' | 'sql'>,
     private readonly vault: Vault,
     private readonly connectors: Connectors,
     private readonly clock: Clock,
   ) {
-    this.ledger = new PaperLedger(db);
+    this.db = database.db;
+    this.ledger = new PaperLedger(database);
   }
 
   async list(): Promise<AccountView[]> {
@@ -104,9 +106,8 @@ export class AccountsService {
 
   /** Balances per attached connector. One unreachable exchange is reported in place, not as a failure of all. */
   async balances(name: string, only?: string): Promise<ConnectorBalances[]> {
-    // One query in the common case; the account itself is read only to explain an empty answer.
-    const conds = [eq(accountConnectors.accountName, name), ...(only ? [eq(accountConnectors.connectorName, only)] : [])];
-    const targets = await this.db.select().from(accountConnectors).where(and(...conds)).orderBy(asc(accountConnectors.connectorName));
+    // One query in the common case (connectors and paper balances); the account itself is read only to explain an empty answer.
+    const targets = await this.ledger.attached(name, only);
     if (targets.length === 0) {
       const view = await this.get(name);
       if (only) {
@@ -118,7 +119,7 @@ export class AccountsService {
     return Promise.all(
       targets.map(async (row): Promise<ConnectorBalances> => {
         try {
-          return { connector_name: row.connectorName, status: 'ok', balances: await this.#balancesOf(row) };
+          return { connector_name: row.connectorName, status: 'ok', balances: await this.#balancesOf(name, row) };
         } catch (err) {
           if (only || !(err instanceof AppError)) throw err;
           return { connector_name: row.connectorName, status: 'error', balances: [], error: { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) } };
@@ -137,10 +138,10 @@ export class AccountsService {
     return true;
   }
 
-  async #balancesOf(row: AccountConnectorRow): Promise<Balance[]> {
+  async #balancesOf(accountName: string, row: AttachedConnector): Promise<Balance[]> {
     const info = await this.connectors.info(row.connectorName);
-    if (info.kind !== 'exchange') return this.ledger.balances(row.accountName, row.connectorName);
-    const creds = row.secretBox ? this.#openCredentials(row) : null;
+    if (info.kind !== 'exchange') return row.balances;
+    const creds = row.secretBox ? this.#openCredentials({ accountName, connectorName: row.connectorName, secretBox: row.secretBox }) : null;
     const connector = await this.connectors.get(row.connectorName);
     return connector.fetchBalances(creds);
   }
@@ -154,7 +155,7 @@ export class AccountsService {
     return this.#openCredentials(row);
   }
 
-  #openCredentials(row: AccountConnectorRow): Record<string, string> {
+  #openCredentials(row: Pick<AccountConnectorRow, 'accountName' | 'connectorName' | 'secretBox'>): Record<string, string> {
     try {
       return this.vault.openJson(row.secretBox!, aad(row.accountName, row.connectorName));
     } catch (err) {

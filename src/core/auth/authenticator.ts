@@ -81,6 +81,9 @@ export class Authenticator {
   }
 }
 
+/** Shared by every request: a decode without `stream` keeps no state between calls. */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 
 /**
@@ -95,7 +98,7 @@ export function parseBasicAuth(header: string | undefined): { username: string; 
   const bytes = Buffer.from(m[1]!, 'base64');
   let decoded: string;
   try {
-    decoded = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    decoded = STRICT_UTF8.decode(bytes);
   } catch {
     return null;
   }

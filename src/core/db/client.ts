@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { Logger } from '../logger.js';
 import * as schema from './schema/index.js';
-import { pgliteRunner, pgRunner, type Queryable, type SqlRunner } from './sql-runner.js';
+import { pgRunner, type Queryable, type SqlRunner } from './sql-runner.js';
 
 export type Schema = typeof schema;
 /** The one database type the rest of the code sees, whichever driver is behind it. */
@@ -206,6 +206,7 @@ async function openPglite(dataDir: string): Promise<Database> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { drizzle } = await import('drizzle-orm/pglite');
   const { migrate } = await import('drizzle-orm/pglite/migrator');
+  const { pgliteRunner } = await import('./pglite-runner.js');
   if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
   // 16 MB of shared buffers instead of 128: the embedded profile serves one user, and the OS caches files.
   const client = await PGlite.create(dataDir, { postgresqlconf: ['shared_buffers=16MB'] });
@@ -219,7 +220,7 @@ async function openPglite(dataDir: string): Promise<Database> {
       return false;
     }
   };
-  return { db, kind: 'pglite', sql: pgliteRunner(client as never), ping, close: () => client.close() };
+  return { db, kind: 'pglite', sql: pgliteRunner(client), ping, close: () => client.close() };
 }
 
 export function redactUrl(url: string): string {

@@ -80,30 +80,4 @@ export function pgRunner(pool: PgPool): SqlRunner {
   };
 }
 
-interface PgliteLike {
-  query<R>(text: string, params?: unknown[]): Promise<{ rows: R[] }>;
-  transaction<T>(fn: (tx: { query<R>(text: string, params?: unknown[]): Promise<{ rows: R[] }> }) => Promise<T>): Promise<T>;
-}
-
-/** PGlite: one connection, so a transaction excludes everything else; its default parsers are used, set once. */
-export function pgliteRunner(client: PgliteLike): SqlRunner {
-  return {
-    query: async <R>(st: Statement, params: readonly unknown[]) => (await client.query<R>(st.text, params as unknown[])).rows,
-    async transaction<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
-      let after: unknown;
-      let threw = false;
-      const result = await client.transaction(async (tx) => {
-        try {
-          return await fn({ query: async <R>(st: Statement, params: readonly unknown[]) => (await tx.query<R>(st.text, params as unknown[])).rows });
-        } catch (err) {
-          if (!(err instanceof CommitThenThrow)) throw err;
-          threw = true;
-          after = err.error;
-          return undefined as T;
-        }
-      });
-      if (threw) throw after;
-      return result;
-    },
-  };
-}
+// PGlite's runner is in pglite-runner.ts, loaded only with the embedded database.
