@@ -122,7 +122,7 @@ async function openPostgres(url: string, logger?: Logger): Promise<Database> {
     throw new Error(`cannot connect to the database at DATABASE_URL (${redactUrl(url)}): ${(err as Error).message}`, { cause: err });
   }
   const db = drizzle(pool, { schema }) as unknown as Db;
-  await migrate(db as never, { migrationsFolder: MIGRATIONS_DIR });
+  await migrateExclusively(pool as never, () => migrate(db as never, { migrationsFolder: MIGRATIONS_DIR }));
   // A held transaction keeps its connection for the duration, so holders come from a pool of their own:
   // holders waiting on the main pool could otherwise starve the very queries that would let them finish.
   let lockPool: InstanceType<typeof pg.Pool> | undefined;
@@ -185,6 +185,32 @@ async function openPostgres(url: string, logger?: Logger): Promise<Database> {
       await withTimeout(pool.end(), CLOSE_TIMEOUT_MS, 'closing the database pool');
     },
   };
+}
+
+/** Any number that no other code takes an advisory lock on. */
+const MIGRATION_LOCK = 7_305_021_841;
+
+/**
+ * Two processes starting at once on a fresh database (a REST server and a stdio MCP server) would both
+ * create the tables: the second fails. A session-level advisory lock makes the second wait, and then
+ * find nothing left to apply.
+ */
+async function migrateExclusively(pool: { connect(): Promise<{ query(sql: string, params?: unknown[]): Promise<unknown>; release(err?: boolean): void }> }, run: () => Promise<void>): Promise<void> {
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    try {
+      await run();
+    } finally {
+      await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => (broken = true));
+    }
+  } catch (err) {
+    broken = true;
+    throw err;
+  } finally {
+    client.release(broken);
+  }
 }
 
 /** What a pool hands out: a pg client with its release function. */

@@ -350,12 +350,20 @@ function isPostgres(pid: number): boolean {
   }
 }
 
+/**
+ * Whether a process runs. A zombie does not: a server whose starter died was reparented, and where the
+ * new parent does not reap (some containers' pid 1) it stays a zombie after it exits.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    return !/^\d+ \(.*\) Z/s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true;
   }
 }
 
