@@ -1,9 +1,9 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { arch, platform, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import type { Logger } from '../logger.js';
 
 /**
@@ -124,7 +124,41 @@ async function binaries(): Promise<Binaries> {
   } catch (err) {
     throw new Error(`the embedded database has no PostgreSQL binaries for ${platform()}-${arch()} (npm package ${name}); set DATABASE_URL to use a Postgres server`, { cause: err });
   }
+  prepareBinaries(dirname(dirname(mod.postgres)));
   return { initdb: mod.initdb, postgres: mod.postgres };
+}
+
+/**
+ * What the platform package's install script would do, done here instead: npm 11 skips dependencies'
+ * install scripts unless approved, and an unpacked tarball may lack the library symlinks listed in
+ * native/pg-symlinks.json or the executable bits. Both are checked once per start; cheap when in place.
+ */
+function prepareBinaries(native: string): void {
+  for (const bin of ['initdb', 'postgres', 'pg_ctl']) {
+    const file = join(native, 'bin', bin);
+    try {
+      const mode = statSync(file).mode;
+      if ((mode & 0o555) !== 0o555) chmodSync(file, mode | 0o555);
+    } catch {
+      /* absent (pg_ctl is optional) or not ours to change: the spawn says so */
+    }
+  }
+  let links: Array<{ source: string; target: string }> = [];
+  try {
+    links = JSON.parse(readFileSync(join(native, 'pg-symlinks.json'), 'utf8')) as typeof links;
+  } catch {
+    return;
+  }
+  const pkg = dirname(native);
+  for (const { source, target } of links) {
+    const to = join(pkg, target);
+    if (existsSync(to)) continue;
+    try {
+      symlinkSync(relative(dirname(to), join(pkg, source)), to);
+    } catch {
+      /* read-only install: the loader says which library is missing */
+    }
+  }
 }
 
 /** Postgres refuses to run as root: as root it runs as the `postgres` user (created when missing). */
