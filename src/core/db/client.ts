@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { attachEmbeddedPostgres, isPgliteDataDir } from './embedded-postgres.js';
+import { takePrestarted } from './embedded-prestart.js';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { Logger } from '../logger.js';
 import * as schema from './schema/index.js';
@@ -63,7 +64,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
         'Start with EMBEDDED_DATABASE=pglite to keep using it, or move that DATA_DIR away to start afresh.',
     );
   }
-  const cluster = await attachEmbeddedPostgres(opts.dataDir, { logger: opts.logger });
+  const cluster = await (takePrestarted(opts.dataDir) ?? attachEmbeddedPostgres(opts.dataDir, { logger: opts.logger }));
   try {
     const database = await openPostgres(cluster.url, opts.logger);
     return {
