@@ -36,7 +36,8 @@ ${Object.entries(CONFIG_VARS)
   .map(([k, v]) => `  --${flagName(k).padEnd(20)} ${k.padEnd(18)} ${v.describe}${'default' in v && v.default ? ` (default ${v.default})` : ''}`)
   .join('\n')}
 
-Without DATABASE_URL the server is self-contained: embedded PGlite in DATA_DIR, a generated admin
+Without DATABASE_URL the server is self-contained: an embedded Postgres in DATA_DIR (shared by
+\`serve\` and \`mcp\`: whichever starts first starts it, the last to stop stops it), a generated admin
 password printed on first start and kept in DATA_DIR/admin-password.txt (mode 0600) until that admin
 first logs in, paper balances on the offline "sim" exchange. Everything but GET /health needs Basic
 auth, the docs at /docs and /openapi.json included. MQTT_URL and MQTT_PORT are reserved for bots,
@@ -79,7 +80,7 @@ async function mcpCommand(config: Config, logger: Logger): Promise<void> {
 const configuredUrl = (config: Config) => `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
 
 async function resetAdminPasswordCommand(config: Config, username: string): Promise<void> {
-  const unlock = config.mode === 'embedded' ? lockDataDir(config.dataDir, 'reset-admin-password') : () => undefined;
+  const unlock = config.mode === 'embedded' ? lockDataDir(config.dataDir, 'reset-admin-password', { exclusive: true }) : () => undefined;
   try {
     const r = await resetAdminPassword(config, username);
     process.stderr.write(

@@ -12,12 +12,13 @@ export interface App {
 }
 
 /**
- * The start every entry point shares: the embedded data directory taken for this process (a server
- * database is shared by design), the modules created and started with their background loops, and one
+ * The start every entry point shares: this process registered in the embedded data directory (which
+ * a REST server and a stdio MCP server may share; a server database is shared by design), the modules created and started with their background loops, and one
  * stop that undoes all of it in reverse.
  */
 export async function openApp(config: Config, logger: Logger, purpose: string, options: ServiceOptions = {}): Promise<App> {
-  const unlock = config.mode === 'embedded' ? lockDataDir(config.dataDir, purpose) : () => undefined;
+  // serve and mcp share an embedded Postgres; PGlite admits one process.
+  const unlock = config.mode === 'embedded' ? lockDataDir(config.dataDir, purpose, { exclusive: config.embeddedDatabase === 'pglite' }) : () => undefined;
   try {
     const { services, facts } = await createServices(config, logger, { background: true, ...options });
     let stopping: Promise<void> | undefined;

@@ -103,7 +103,7 @@ export class StartupError extends Error {}
 export async function createServices(config: Config, logger: Logger, options: ServiceOptions = {}): Promise<{ services: Services; facts: StartupFacts }> {
   const clock = options.clock ?? systemClock;
   const modules = new Modules(logger);
-  const database: Database = await openDatabase({ url: config.databaseUrl, dataDir: join(config.dataDir, 'pg'), logger });
+  const database: Database = await openDatabase({ url: config.databaseUrl, dataDir: join(config.dataDir, 'pg'), embedded: config.embeddedDatabase, logger });
   modules.add('database', { stop: () => database.close() });
   try {
     const { db } = database;
@@ -128,8 +128,9 @@ export async function createServices(config: Config, logger: Logger, options: Se
     const trading = modules.add('trading', new TradingService(database, connectors, accounts, logger, clock, locks, new PolicyFillGuard(connectors, valuation, logger, clock), { matchEveryMs: options.background ? 1000 : null }));
     const portfolio = modules.add('portfolio', new PortfolioService(db, accounts, trading, valuation, logger, clock, { snapshotEveryMs: options.background ? config.portfolioSnapshotMinutes * 60_000 : null }));
     const safety = new Safety(database, connectors, accounts, trading, valuation, logger, clock, locks);
-    // An embedded data directory admits one process, so whatever jobs it finds unfinished at start are orphans.
-    const jobs = modules.add('jobs', new Jobs({ db, logger, clock, ...options.jobs, options: { exclusive: config.mode === 'embedded', ...options.jobs?.options } }));
+    // Alone on an embedded database (PGlite always is), whatever jobs it finds unfinished at start are orphans.
+    const alone = database.kind === 'pglite' || (database.embedded?.alone() ?? false);
+    const jobs = modules.add('jobs', new Jobs({ db, logger, clock, ...options.jobs, options: { exclusive: alone, ...options.jobs?.options } }));
     jobs.register(CANDLE_BACKFILL_KIND, candleBackfill(connectors, candleCache));
     await modules.start();
 

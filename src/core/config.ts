@@ -12,7 +12,8 @@ export const CONFIG_VARS = {
   PORT: { describe: 'HTTP port for REST, docs and MCP over HTTP', default: '8000' },
   HOST: { describe: 'Interface to bind; keep 127.0.0.1 unless behind a proxy', default: '127.0.0.1' },
   DATA_DIR: { describe: 'Where the embedded database, vault key and generated admin password file live', default: './data' },
-  DATABASE_URL: { describe: 'Postgres server URL; unset means embedded PGlite in DATA_DIR/pg' },
+  DATABASE_URL: { describe: 'Postgres server URL; unset means an embedded Postgres in DATA_DIR/pg' },
+  EMBEDDED_DATABASE: { describe: 'Without DATABASE_URL: postgres (a real Postgres run from bundled binaries) or pglite (the earlier driver, one process per DATA_DIR)', default: 'postgres' },
   MQTT_URL: { describe: 'Reserved for bots (not available yet; nothing connects to it)' },
   MQTT_PORT: { describe: 'Reserved for bots (not available yet; nothing listens on it)', default: '1883' },
   API_USERNAME: { describe: 'Basic-auth admin user (required with DATABASE_URL)' },
@@ -39,6 +40,7 @@ const ConfigSchema = z
     HOST: nonEmpty,
     DATA_DIR: nonEmpty,
     DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must start with postgres:// or postgresql://').optional(),
+    EMBEDDED_DATABASE: z.enum(['postgres', 'pglite'], { error: 'EMBEDDED_DATABASE must be postgres or pglite' }),
     MQTT_URL: z.string().regex(/^(mqtts?|wss?|tcp):\/\//, 'MQTT_URL must start with mqtt://, mqtts://, ws:// or wss://').optional(),
     MQTT_PORT: port('MQTT_PORT'),
     API_USERNAME: z.string().min(1).max(64).regex(/^[^:]+$/, 'API_USERNAME must not contain ":"').optional(),
@@ -73,6 +75,8 @@ export interface Config {
   host: string;
   dataDir: string;
   databaseUrl?: string;
+  /** Which embedded database runs when there is no DATABASE_URL. */
+  embeddedDatabase: 'postgres' | 'pglite';
   mqttUrl?: string;
   mqttPort: number;
   apiUsername?: string;
@@ -87,7 +91,7 @@ export interface Config {
   simSeed: string;
   mcpPrincipal: string;
   portfolioSnapshotMinutes: number;
-  /** embedded: PGlite, generated credentials; server: Postgres, credentials from the environment. */
+  /** embedded: Postgres in DATA_DIR, generated credentials; server: Postgres at DATABASE_URL, credentials from the environment. */
   mode: 'embedded' | 'server';
 }
 
@@ -114,6 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<ConfigV
     host: c.HOST,
     dataDir: resolve(c.DATA_DIR),
     databaseUrl: c.DATABASE_URL,
+    embeddedDatabase: c.EMBEDDED_DATABASE,
     mqttUrl: c.MQTT_URL,
     mqttPort: c.MQTT_PORT,
     apiUsername: c.API_USERNAME,

@@ -1,44 +1,69 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isAlive } from './db/embedded-postgres.js';
 
 export class DataDirLockedError extends Error {}
 
-/**
- * Embedded PGlite must be opened by one process at a time, or its files get corrupted. A lock file
- * with our pid guards the data dir; a lock left by a dead process is taken over.
- */
-export function lockDataDir(dataDir: string, role: string): () => void {
-  mkdirSync(dataDir, { recursive: true });
-  const file = join(dataDir, 'server.lock');
-  if (existsSync(file)) {
-    try {
-      const held = JSON.parse(readFileSync(file, 'utf8')) as { pid: number; role?: string };
-      if (held.pid !== process.pid && isAlive(held.pid)) {
-        throw new DataDirLockedError(
-          `another tradedesk process (pid ${held.pid}, ${held.role ?? 'server'}) is using ${dataDir}; the embedded database allows one process. ` +
-            'Stop it, use another DATA_DIR, or point both at a Postgres server with DATABASE_URL.',
-        );
-      }
-    } catch (err) {
-      if (err instanceof DataDirLockedError) throw err;
-    }
-  }
-  writeFileSync(file, JSON.stringify({ pid: process.pid, role, started: new Date().toISOString() }), { mode: 0o600 });
-  return () => {
-    try {
-      const held = JSON.parse(readFileSync(file, 'utf8')) as { pid: number };
-      if (held.pid === process.pid) rmSync(file, { force: true });
-    } catch {
-      /* already gone */
-    }
-  };
+interface Entry {
+  pid: number;
+  role: string;
+  exclusive: boolean;
+  started: string;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+/**
+ * The processes using a data directory, one file each in DATA_DIR/processes/. Processes that share the
+ * embedded Postgres (`serve` and `mcp`) coexist; an exclusive one (`reset-admin-password`, or any
+ * process on the PGlite driver, which one process opens at a time) admits no other. Entries of dead
+ * processes are pruned. Returns the function that removes this process's entry.
+ */
+export function lockDataDir(dataDir: string, role: string, opts: { exclusive?: boolean } = {}): () => void {
+  const dir = join(dataDir, 'processes');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${process.pid}.json`);
+  const exclusive = opts.exclusive ?? false;
+  // Written first and checked after: of two processes registering at once, each sees the other.
+  writeFileSync(file, JSON.stringify({ pid: process.pid, role, exclusive, started: new Date().toISOString() } satisfies Entry), { mode: 0o600 });
+  const others = liveEntries(dir).filter((e) => e.pid !== process.pid);
+  const conflict = exclusive ? others[0] : others.find((e) => e.exclusive);
+  if (conflict) {
+    rmSync(file, { force: true });
+    const why = conflict.exclusive && !exclusive ? `which needs ${dataDir} to itself` : exclusive ? `and ${role} needs ${dataDir} to itself` : '';
+    throw new DataDirLockedError(
+      `another tradedesk process (pid ${conflict.pid}, ${conflict.role}) is using ${dataDir}${why ? `, ${why}` : ''}. ` +
+        'Stop it, or use another DATA_DIR.',
+    );
   }
+  return () => rmSync(file, { force: true });
 }
+
+/** The live processes registered in the data directory. */
+export function dataDirProcesses(dataDir: string): Entry[] {
+  return liveEntries(join(dataDir, 'processes'));
+}
+
+function liveEntries(dir: string): Entry[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const live: Entry[] = [];
+  for (const name of names) {
+    if (!name.endsWith('.json')) continue;
+    const pid = Number(name.slice(0, -5));
+    if (!Number.isInteger(pid) || pid <= 0) continue;
+    if (!isAlive(pid)) {
+      rmSync(join(dir, name), { force: true });
+      continue;
+    }
+    try {
+      live.push(JSON.parse(readFileSync(join(dir, name), 'utf8')) as Entry);
+    } catch {
+      live.push({ pid, role: 'starting', exclusive: false, started: '' }); // being written right now
+    }
+  }
+  return live;
+}
+

@@ -202,6 +202,7 @@ const CLOCK_ALLOWED: Record<string, string> = {
   'src/core/logger.ts': 'log lines are stamped in wall time: an operator reads them against the wall, whatever clock the domain runs on',
   'src/core/db/client.ts': 'infrastructure: it rate-limits its own connection-loss log lines, a transport concern, not domain time',
   'src/core/data-dir-lock.ts': 'infrastructure: the lock file records when this process took the data directory, for an operator',
+  'src/core/db/embedded-postgres.ts': 'infrastructure: start deadlines and the age of a start lock of the embedded server process, not domain time',
 };
 const CLOCK_FILE = 'src/core/clock.ts';
 

@@ -142,7 +142,7 @@ describe.each(restCommands)('operation $name', ({ cmd }) => {
 describe('the OpenAPI document served by a running server', () => {
   let s: TestServer;
   beforeAll(async () => {
-    s = await testServer('pglite');
+    s = await testServer('postgres');
   });
   afterAll(async () => s?.stop());
 

@@ -46,7 +46,7 @@ describe('tools advertised by a real MCP server', () => {
   let close: () => Promise<void>;
 
   beforeAll(async () => {
-    const svc = await testServices('pglite');
+    const svc = await testServices('postgres');
     const server = createMcpServer({
       registry,
       services: svc.services,

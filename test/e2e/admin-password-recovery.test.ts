@@ -109,7 +109,7 @@ describe('generated admin password recovery (embedded, built CLI)', () => {
 
   beforeAll(async () => {
     await ensureBuilt();
-    env = await testEnv('pglite', { apiUsername: undefined, apiPassword: undefined });
+    env = await testEnv('postgres', { apiUsername: undefined, apiPassword: undefined });
     cliEnv = { DATA_DIR: env.dataDir, VAULT_KEY: env.config.vaultKey!, HOST: '127.0.0.1' };
     file = join(env.dataDir, FILE);
     blocker = createServer();
@@ -204,7 +204,7 @@ describe('generated admin password recovery (embedded, built CLI)', () => {
   }, 180_000);
 
   it('a first start through `tradedesk mcp` leaves the password in the file too', async () => {
-    const other = await testEnv('pglite', { apiUsername: undefined, apiPassword: undefined });
+    const other = await testEnv('postgres', { apiUsername: undefined, apiPassword: undefined });
     try {
       const child = spawn(process.execPath, [MAIN, 'mcp'], { env: cleanEnv({ DATA_DIR: other.dataDir, VAULT_KEY: other.config.vaultKey!, LOG_LEVEL: 'warn' }), cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
       let stderr = '';

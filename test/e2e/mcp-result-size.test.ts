@@ -68,7 +68,7 @@ describe('the limit is a server option', () => {
   const LIMIT = 20_000;
 
   beforeAll(async () => {
-    const svc = await testServices('pglite');
+    const svc = await testServices('postgres');
     const server = createMcpServer({
       registry: createRegistry(allCommands),
       services: svc.services,

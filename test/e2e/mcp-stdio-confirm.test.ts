@@ -19,7 +19,7 @@ describe('order confirmation over stdio with a client that can ask the user', ()
 
   beforeAll(async () => {
     await ensureBuilt();
-    env = await testEnv('pglite');
+    env = await testEnv('postgres');
     // The policy is an admin's setting, made before the agent starts (the stdio server cannot change it).
     const { services } = await createServices(env.config, createLogger('silent'));
     await services.safety.policies.update('master_account', { confirm_above_notional: '100' }, 'admin');
@@ -27,7 +27,8 @@ describe('order confirmation over stdio with a client that can ask the user', ()
     const transport = new StdioClientTransport({
       command: process.execPath,
       args: [MAIN, 'mcp'],
-      env: cleanEnv({ DATA_DIR: env.dataDir, VAULT_KEY: env.config.vaultKey!, LOG_LEVEL: 'warn' }),
+      // The same database the policy was written to.
+      env: cleanEnv({ DATA_DIR: env.dataDir, DATABASE_URL: env.config.databaseUrl!, API_USERNAME: env.config.apiUsername!, API_PASSWORD: env.config.apiPassword!, VAULT_KEY: env.config.vaultKey!, LOG_LEVEL: 'warn' }),
       cwd: ROOT,
       stderr: 'ignore',
     });

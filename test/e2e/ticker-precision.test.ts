@@ -9,7 +9,7 @@ const decimals = (n: number) => new Decimal(String(n)).decimalPlaces();
 describe('ticker precision', () => {
   let s: TestServer;
   beforeAll(async () => {
-    s = await testServer('pglite');
+    s = await testServer('postgres');
   });
   afterAll(async () => s?.stop());
 

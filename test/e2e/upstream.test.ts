@@ -61,7 +61,7 @@ describe('an unreachable exchange never hangs a request', () => {
     closeUrls = await binanceUrls(`http://127.0.0.1:${closing.port}`);
     // Connectors are built once per connector name, when first used: binance (and its paper twin) get
     // the silent server, and binance_perpetual, built after `upstream` is switched, the one that hangs up.
-    s = await testServer('pglite', {}, {
+    s = await testServer('postgres', {}, {
       ccxt: (exchange) => {
         optionCalls.push(exchange);
         return { timeoutMs: 500, deadlineMs: 1500, urls: { api: upstream === 'hang' ? hangUrls : closeUrls } };
@@ -135,7 +135,7 @@ describe('binance offline', () => {
   let offline: OfflineExchange;
   beforeAll(async () => {
     offline = await offlineBinance();
-    s = await testServer('pglite', {}, { ccxt: offline.ccxt });
+    s = await testServer('postgres', {}, { ccxt: offline.ccxt });
   });
   afterAll(async () => {
     await s?.stop();

@@ -12,6 +12,7 @@ export function testConfig(base: { dataDir: string; databaseUrl?: string; admin:
     host: '127.0.0.1',
     dataDir: base.dataDir,
     databaseUrl: base.databaseUrl,
+    embeddedDatabase: 'postgres',
     mqttPort: 0,
     apiUsername: base.admin.username,
     apiPassword: base.admin.password,

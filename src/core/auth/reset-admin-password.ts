@@ -12,11 +12,11 @@ export class ResetRefusedError extends Error {}
 /**
  * `tradedesk reset-admin-password`: gives a stored admin a new generated password (creating the admin
  * when no such user exists), and keeps it in DATA_DIR/admin-password.txt like a first start does. It
- * opens only the database, so it works while no server runs (an embedded data dir admits one process,
- * so the CLI takes its lock; a Postgres database may be shared with running servers).
+ * opens only the database, and runs while no server uses the embedded data dir (the CLI takes it for
+ * itself: a server caches logins); a Postgres server's database may be shared with running servers.
  */
 export async function resetAdminPassword(config: Config, username: string, clock = systemClock): Promise<{ username: string; password: string; file: string; created: boolean }> {
-  const database = await openDatabase({ url: config.databaseUrl, dataDir: join(config.dataDir, 'pg') });
+  const database = await openDatabase({ url: config.databaseUrl, dataDir: join(config.dataDir, 'pg'), embedded: config.embeddedDatabase });
   try {
     const users = new UsersService(database.db, new Authenticator(database.db, clock), clock);
     const role = await users.role(username);

@@ -1,5 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { attachEmbeddedPostgres, isPgliteDataDir } from './embedded-postgres.js';
+import { takePrestarted } from './embedded-prestart.js';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { Logger } from '../logger.js';
 import * as schema from './schema/index.js';
@@ -12,13 +14,18 @@ export type Db = PgDatabase<PgQueryResultHKT, Schema>;
 export interface Database {
   db: Db;
   kind: 'pglite' | 'postgres';
+  /**
+   * Set when this is the embedded Postgres in DATA_DIR/pg, which several of our processes may share
+   * (a REST server and a stdio MCP server): `alone()` says whether no other one is attached right now.
+   */
+  embedded?: { alone(): boolean };
   /** Fixed, prepared statements for the hot paths (see sql-runner.ts). */
   sql: SqlRunner;
   /**
    * Opens a transaction on a connection of its own and keeps it open until `release` (which commits):
    * row locks taken in it are held across work that must not run inside the caller's transaction (a
-   * live order waits on its exchange). Only Postgres has it: several servers (REST and a stdio MCP
-   * server) may share one Postgres, while an embedded data directory admits a single process.
+   * live order waits on its exchange). Only Postgres has it (embedded or server): several servers (REST
+   * and a stdio MCP server) may share one Postgres, while a PGlite data directory admits a single process.
    */
   holdTransaction?(): Promise<{ q: Queryable; release(): Promise<void> }>;
   /** Whether the database answers a trivial query within `timeoutMs`; never throws. */
@@ -28,21 +35,53 @@ export interface Database {
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.url));
 
+export type EmbeddedDriver = 'postgres' | 'pglite';
+
 export interface OpenOptions {
   url?: string;
+  /** The embedded database's directory (DATA_DIR/pg), used without a URL. */
   dataDir?: string;
+  /** Which embedded database: a real Postgres run from the embedded-postgres binaries (default), or PGlite. */
+  embedded?: EmbeddedDriver;
   /** Where lost connections are reported (a Postgres server can go away while we run). */
   logger?: Logger;
 }
 
 /**
  * Opens the database and applies the committed migrations. With a URL it is a Postgres server
- * (node-postgres pool); without one, embedded PGlite persisted under `dataDir` (or in memory when
- * `dataDir` is `memory://`). The same SQL migrations run on both.
+ * (node-postgres pool). Without one it is the embedded Postgres in `dataDir`, started (or attached to,
+ * when another of our processes runs it) and then opened through the very same path as a server; or,
+ * with `embedded: 'pglite'`, PGlite persisted under `dataDir` (in memory when it is `memory://`).
+ * The same SQL migrations run on all of them.
  */
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
   if (opts.url) return openPostgres(opts.url, opts.logger);
-  return openPglite(opts.dataDir ?? 'memory://');
+  if (opts.embedded === 'pglite' || opts.dataDir?.startsWith('memory://')) return openPglite(opts.dataDir ?? 'memory://');
+  if (!opts.dataDir) throw new Error('the embedded database needs a data directory');
+  if (isPgliteDataDir(opts.dataDir)) {
+    throw new Error(
+      `${opts.dataDir} holds a PGlite database from an earlier version, which the embedded Postgres cannot open. ` +
+        'Start with EMBEDDED_DATABASE=pglite to keep using it, or move that DATA_DIR away to start afresh.',
+    );
+  }
+  const cluster = await (takePrestarted(opts.dataDir) ?? attachEmbeddedPostgres(opts.dataDir, { logger: opts.logger }));
+  try {
+    const database = await openPostgres(cluster.url, opts.logger);
+    return {
+      ...database,
+      embedded: { alone: cluster.alone },
+      close: async () => {
+        try {
+          await database.close();
+        } finally {
+          await cluster.release();
+        }
+      },
+    };
+  } catch (err) {
+    await cluster.release();
+    throw err;
+  }
 }
 
 /** Every pool's settings: a dead peer is noticed by TCP keepalive, and connecting gives up after 5 s. */
@@ -84,7 +123,7 @@ async function openPostgres(url: string, logger?: Logger): Promise<Database> {
     throw new Error(`cannot connect to the database at DATABASE_URL (${redactUrl(url)}): ${(err as Error).message}`, { cause: err });
   }
   const db = drizzle(pool, { schema }) as unknown as Db;
-  await migrate(db as never, { migrationsFolder: MIGRATIONS_DIR });
+  await migrateExclusively(pool as never, () => migrate(db as never, { migrationsFolder: MIGRATIONS_DIR }));
   // A held transaction keeps its connection for the duration, so holders come from a pool of their own:
   // holders waiting on the main pool could otherwise starve the very queries that would let them finish.
   let lockPool: InstanceType<typeof pg.Pool> | undefined;
@@ -147,6 +186,32 @@ async function openPostgres(url: string, logger?: Logger): Promise<Database> {
       await withTimeout(pool.end(), CLOSE_TIMEOUT_MS, 'closing the database pool');
     },
   };
+}
+
+/** Any number that no other code takes an advisory lock on. */
+const MIGRATION_LOCK = 7_305_021_841;
+
+/**
+ * Two processes starting at once on a fresh database (a REST server and a stdio MCP server) would both
+ * create the tables: the second fails. A session-level advisory lock makes the second wait, and then
+ * find nothing left to apply.
+ */
+async function migrateExclusively(pool: { connect(): Promise<{ query(sql: string, params?: unknown[]): Promise<unknown>; release(err?: boolean): void }> }, run: () => Promise<void>): Promise<void> {
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    try {
+      await run();
+    } finally {
+      await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => (broken = true));
+    }
+  } catch (err) {
+    broken = true;
+    throw err;
+  } finally {
+    client.release(broken);
+  }
 }
 
 /** What a pool hands out: a pg client with its release function. */

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { registerSecret } from './redact.js';
 
@@ -69,7 +69,18 @@ export function loadVaultKey(envKey: string | undefined, keyFile: string): { key
     return { key: parseVaultKey(readFileSync(keyFile, 'utf8')), source: 'file' };
   }
   mkdirSync(dirname(keyFile), { recursive: true, mode: 0o700 });
+  // Written whole to a file of our own, then linked into place: link fails if the key exists, so of two
+  // processes starting on an empty data dir at once one key wins, and the other reads it, never a half.
   const key = randomBytes(32);
-  writeFileSync(keyFile, key.toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
+  const tmp = `${keyFile}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  writeFileSync(tmp, key.toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
+  try {
+    linkSync(tmp, keyFile);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    return { key: parseVaultKey(readFileSync(keyFile, 'utf8')), source: 'file' };
+  } finally {
+    rmSync(tmp, { force: true });
+  }
   return { key, source: 'generated' };
 }
