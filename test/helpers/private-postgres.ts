@@ -5,6 +5,7 @@ import { arch, platform, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './free-port.js';
+import { prepareBinaries } from '../../src/core/db/embedded-postgres.js';
 
 const run = promisify(execFile);
 
@@ -34,7 +35,10 @@ export function postgresBinDir(): string | undefined {
   try {
     const entry = createRequire(import.meta.url).resolve(`@embedded-postgres/${platform()}-${arch()}`);
     const bin = join(dirname(entry), '..', 'native', 'bin');
-    if (existsSync(join(bin, 'pg_ctl'))) return bin;
+    if (existsSync(join(bin, 'pg_ctl'))) {
+      prepareBinaries(dirname(bin)); // the library links a fresh `npm ci` leaves out
+      return bin;
+    }
   } catch {
     /* no package for this platform */
   }

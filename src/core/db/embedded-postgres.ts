@@ -133,7 +133,7 @@ async function binaries(): Promise<Binaries> {
  * install scripts unless approved, and an unpacked tarball may lack the library symlinks listed in
  * native/pg-symlinks.json or the executable bits. Both are checked once per start; cheap when in place.
  */
-function prepareBinaries(native: string): void {
+export function prepareBinaries(native: string): void {
   for (const bin of ['initdb', 'postgres', 'pg_ctl']) {
     const file = join(native, 'bin', bin);
     try {
