@@ -4,7 +4,7 @@
  * (`services.trading.place`), in the same run. A third mode, `execute`, runs the command pipeline
  * in-process (execute(): parse, handler, output check, audit row) without HTTP, to split the overhead.
  *
- *   npx tsx bench/order-roundtrip.bench.ts                       # PGlite only
+ *   npx tsx bench/order-roundtrip.bench.ts                       # the embedded database
  *   eval "$(bash scripts/services.sh | sed 's/^/export /')" && npm run bench:orders   # + Postgres
  *   BENCH_ORDERS=1000 BENCH_BLOCK=50 npx tsx bench/order-roundtrip.bench.ts
  *
@@ -214,12 +214,12 @@ function report(results: DriverResult[]): void {
   if (results.length === 2) {
     const [a, b] = results as [DriverResult, DriverResult];
     console.log('');
-    console.log(`postgres / pglite p50: direct ${fmt(ratio(b.modes.direct.lat.p50, a.modes.direct.lat.p50))}, rest ${fmt(ratio(b.modes.rest.lat.p50, a.modes.rest.lat.p50))}`);
+    console.log(`${b.driver} / ${a.driver} p50: direct ${fmt(ratio(b.modes.direct.lat.p50, a.modes.direct.lat.p50))}, rest ${fmt(ratio(b.modes.rest.lat.p50, a.modes.rest.lat.p50))}`);
   }
 
   const warnings: string[] = [];
   for (const r of results) {
-    for (const m of MODES) warnings.push(...cpuWarnings(`${r.driver} ${m}`, r.modes[m].cpu, { otherExpected: r.driver === 'postgres', clientLimit: 0.5 }));
+    for (const m of MODES) warnings.push(...cpuWarnings(`${r.driver} ${m}`, r.modes[m].cpu, { otherExpected: r.driver !== 'pglite', clientLimit: 0.5 }));
     if (r.errors.length) warnings.push(`${r.driver}: ${r.errors.length} orders did not come back filled and new: ${r.errors.slice(0, 3).join(' | ')}`);
   }
   if (!process.env.DATABASE_URL) console.log('\npostgres: skipped (DATABASE_URL is not set)');

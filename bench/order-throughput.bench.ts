@@ -19,7 +19,7 @@
 import { sql } from 'drizzle-orm';
 import { startFloorServer } from './lib/floor-server.js';
 import { goal, goalJson, printGoals, type Goal } from './lib/goals.js';
-import { BENCH_BALANCES, ClientProcess, cores, cpuWarnings, createFundedAccount, fmt, fundMasterAccount, intEnv, log, printTable, ratio, round, roundSummary, runMain, serveClient, sleep, startBenchServer, type CpuSplit, type Driver, cpuMeter } from './lib/harness.js';
+import { BENCH_BALANCES, ClientProcess, cores, cpuWarnings, createFundedAccount, drivers, fmt, fundMasterAccount, intEnv, log, printTable, ratio, round, roundSummary, runMain, serveClient, sleep, startBenchServer, type CpuSplit, type Driver, cpuMeter } from './lib/harness.js';
 import { checkRun, simBalances, type Check, type Query, type Row } from './lib/order-checks.js';
 import { loadRun, type LoadReply, type LoadRequest } from './lib/order-load.js';
 import { pgBackendCpu, type BackendCpu } from './lib/pg-backend-cpu.js';
@@ -27,14 +27,6 @@ import { countStatements, installStatementCounter, type StatementCount } from '.
 
 const DATABASE_URL = process.env.DATABASE_URL;
 
-function driversFromEnv(): Driver[] {
-  const raw = process.env.BENCH_DRIVERS;
-  if (!raw) return DATABASE_URL ? ['postgres'] : ['pglite'];
-  const list = raw.split(',').map((s) => s.trim());
-  for (const d of list) if (d !== 'pglite' && d !== 'postgres') throw new Error(`BENCH_DRIVERS: unknown driver "${d}" (pglite, postgres)`);
-  if (list.includes('postgres') && !DATABASE_URL) throw new Error('BENCH_DRIVERS lists postgres but DATABASE_URL is not set');
-  return list as Driver[];
-}
 
 const SETTINGS = {
   concurrency: Math.round(intEnv('BENCH_CONCURRENCY', 8)),
@@ -46,7 +38,7 @@ const SETTINGS = {
   raceEvery: Math.round(intEnv('BENCH_RACE_EVERY', 50)),
   /** Accounts of the spread load. */
   accounts: Math.round(intEnv('BENCH_ACCOUNTS', 8)),
-  drivers: driversFromEnv(),
+  drivers: drivers(DATABASE_URL ? ['postgres'] : ['embedded']),
 };
 
 /** The issue's goals for tradedesk against the floor. */
@@ -64,7 +56,7 @@ type Load = (typeof LOADS)[number];
 // Targets and one measured load
 
 interface Target {
-  /** 'tradedesk postgres', 'tradedesk pglite' or 'floor'. */
+  /** 'tradedesk <driver>' or 'floor'. */
   name: string;
   kind: 'tradedesk' | 'floor';
   url: string;
@@ -278,7 +270,7 @@ function report(all: Measured[]): void {
     // With the target's own Postgres backends measured, what is left in "other" is someone else's work.
     const dbCores = m.db?.available ? m.db.us / 1000 / m.cpu.wallMs : NaN;
     const cpu = Number.isFinite(dbCores) ? { ...m.cpu, other: Math.max(0, m.cpu.other - dbCores) } : m.cpu;
-    warnings.push(...cpuWarnings(`${m.target.name} ${m.load.label}`, cpu, { otherExpected: !Number.isFinite(dbCores) && m.target.name.endsWith('postgres') }));
+    warnings.push(...cpuWarnings(`${m.target.name} ${m.load.label}`, cpu, { otherExpected: !Number.isFinite(dbCores) && !m.target.name.endsWith('pglite') && m.target.name !== 'floor' }));
   }
   console.log('');
   for (const w of warnings) console.log(`warning: ${w}`);

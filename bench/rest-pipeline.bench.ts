@@ -3,7 +3,7 @@
  * assembly and zod parse, handler, output check, batched audit row) compared with a bare express 5
  * app that returns the very same JSON body.
  *
- *   npm run bench                                  # PGlite only
+ *   npm run bench                                  # the embedded database (BENCH_DRIVERS=pglite adds the earlier one)
  *   eval "$(bash scripts/services.sh | sed 's/^/export /')" && npm run bench   # + Postgres server
  *   BENCH_DURATION=20 BENCH_CONNECTIONS=20 npm run bench
  *
@@ -367,7 +367,7 @@ function report(all: Measured[]): void {
   const warnings: string[] = [];
   for (const m of all) {
     // With the run's own Postgres backends measured, what is left in "other" is someone else's work.
-    const busyOther = m.driver === 'postgres' && !Number.isFinite(m.cpu.db) ? undefined : m.cpu.other;
+    const busyOther = m.driver !== 'pglite' && m.driver !== 'baseline' && !Number.isFinite(m.cpu.db) ? undefined : m.cpu.other;
     if (busyOther !== undefined && busyOther > 0.25) warnings.push(`${m.name}: other processes used ${fmt(busyOther)} cores during the run; its figures are disturbed`);
     if (m.cpu.steal > 0.1) warnings.push(`${m.name}: the hypervisor took ${fmt(m.cpu.steal)} cores (steal) during the run; its figures are disturbed`);
     if (m.cpu.loadgen > 0.85) warnings.push(`${m.name}: the load generator used ${fmt(m.cpu.loadgen)} cores; the server may be faster than measured`);
@@ -426,7 +426,7 @@ async function main(): Promise<void> {
       if (!bodies) bodies = r.bodies;
       else {
         for (const [k, v] of r.bodies) {
-          if (JSON.stringify(v) !== JSON.stringify(bodies.get(k))) process.stderr.write(`  note: ${driver} answers ${k} with a different body than pglite\n`);
+          if (JSON.stringify(v) !== JSON.stringify(bodies.get(k))) process.stderr.write(`  note: ${driver} answers ${k} with a different body than the first driver\n`);
         }
       }
     }

@@ -248,7 +248,7 @@ async function measure(client: ClientProcess, name: Measured['name'], url: strin
 
 async function benchReal(client: ClientProcess, cleanups: Array<() => Promise<void>>): Promise<Measured> {
   // The stream does not touch the database (auth is the configured user's digest), so PGlite is enough.
-  const { server, url, close } = await startBenchServer('pglite', cleanups);
+  const { server, url, close } = await startBenchServer('embedded', cleanups);
   const emissions = emissionLog();
   // Subscribed before any client, so it is called first in each poll: the send-time marker.
   const leave = server.services.hub.subscribe(FEED, (msg) => emissions.note(msg.data));

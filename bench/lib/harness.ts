@@ -146,9 +146,23 @@ export function cpuWarnings(name: string, c: CpuSplit, opts: { otherExpected?: b
 // ---------------------------------------------------------------------------------------------------
 // The real server on a private database
 
-export type Driver = 'pglite' | 'postgres';
+/**
+ * Where the server's database runs: `embedded` is the default of `npm start` (a real Postgres run from
+ * the bundled binaries in DATA_DIR), `pglite` the earlier embedded driver (EMBEDDED_DATABASE=pglite),
+ * `postgres` a private database on the server at DATABASE_URL.
+ */
+export type Driver = 'embedded' | 'pglite' | 'postgres';
+const DRIVERS: readonly Driver[] = ['embedded', 'pglite', 'postgres'];
 
-export const drivers = (): Driver[] => (process.env.DATABASE_URL ? ['pglite', 'postgres'] : ['pglite']);
+/** BENCH_DRIVERS (comma-separated) when set, else `defaults`: the embedded database, and Postgres when DATABASE_URL is set. */
+export function drivers(defaults: Driver[] = process.env.DATABASE_URL ? ['embedded', 'postgres'] : ['embedded']): Driver[] {
+  const raw = process.env.BENCH_DRIVERS;
+  if (!raw) return defaults;
+  const list = raw.split(',').map((s) => s.trim());
+  for (const d of list) if (!DRIVERS.includes(d as Driver)) throw new Error(`BENCH_DRIVERS: unknown driver "${d}" (${DRIVERS.join(', ')})`);
+  if (list.includes('postgres') && !process.env.DATABASE_URL) throw new Error('BENCH_DRIVERS lists postgres but DATABASE_URL is not set');
+  return list as Driver[];
+}
 
 /** A fresh database on the DATABASE_URL server (as test/helpers/test-env.ts does), and how to drop it. */
 export async function createPgDatabase(base: string): Promise<{ url: string; name: string; drop: () => Promise<void> }> {
@@ -215,6 +229,7 @@ export async function startBenchServer(driver: Driver, cleanups: Array<() => Pro
       HOST: '127.0.0.1',
       DATA_DIR: dataDir,
       DATABASE_URL: databaseUrl,
+      EMBEDDED_DATABASE: driver === 'pglite' ? 'pglite' : 'postgres',
       API_USERNAME: USER,
       API_PASSWORD: PASSWORD,
       VAULT_KEY: randomBytes(32).toString('hex'),

@@ -102,14 +102,15 @@ export class LiveOrders {
     }
   }
 
-  async cancel(order: OrderRow): Promise<OrderRow> {
+  /** Cancels at the exchange; `reason`, when given, is stored with the outcome (in the same update). */
+  async cancel(order: OrderRow, reason: string | null = null): Promise<OrderRow> {
     if (!order.exchangeOrderId) throw new AppError('CONFLICT', `Order ${order.id} is not confirmed by the exchange yet.`, { hint: 'Retry in a few seconds.' });
     const { c, creds } = await this.#venue(order);
-    return this.apply(order, await c.cancelOrder(creds, order.exchangeOrderId, order.tradingPair));
+    return this.apply(order, await c.cancelOrder(creds, order.exchangeOrderId, order.tradingPair), reason);
   }
 
   /** Stores what the exchange reports; fills are keyed by the exchange's trade id, so repeats add nothing. */
-  async apply(order: OrderRow, ex: ExchangeOrder): Promise<OrderRow> {
+  async apply(order: OrderRow, ex: ExchangeOrder, message: string | null = null): Promise<OrderRow> {
     return this.db.transaction(async (tx) => {
       for (const t of ex.trades) {
         await tx
@@ -139,7 +140,7 @@ export class LiveOrders {
           averageFillPrice: ex.average_price,
           feePaid: ex.fee ?? order.feePaid,
           feeAsset: ex.fee_asset ?? order.feeAsset,
-          errorMessage: null,
+          errorMessage: message,
           updatedAt: this.clock.date(),
         })
         .where(eq(orders.id, order.id))
@@ -186,12 +187,7 @@ export class LiveOrders {
     const usdtPerQuote = await this.guard.usdtPer(order.connectorName, market.quote).catch(() => null);
     const verdict = await this.guard.check(this.db, { order, market, marketType: market.market_type, amount: remaining, price: new Decimal(order.price), position, leverage: null, usdtPerQuote });
     if (!verdict.cancel) return order;
-    await this.cancel(order);
-    const [row] = await this.db
-      .update(orders)
-      .set({ errorMessage: `canceled at the exchange by the ${verdict.cancel.guard} guard while it was resting: ${verdict.cancel.reason}`, updatedAt: this.clock.date() })
-      .where(eq(orders.id, order.id))
-      .returning();
-    return row!;
+    // One update: a reader never sees the order canceled without the reason.
+    return this.cancel(order, `canceled at the exchange by the ${verdict.cancel.guard} guard while it was resting: ${verdict.cancel.reason}`);
   }
 }
