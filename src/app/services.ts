@@ -11,6 +11,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import type { Guard } from '../core/command/types.js';
 import type { Config } from '../core/config.js';
 import { openDatabase, type Database, type Db } from '../core/db/client.js';
+import { isFirstStart } from '../core/db/embedded-prestart.js';
 import { settings, users } from '../core/db/schema/index.js';
 import type { CcxtOptions } from '../core/exchange/ccxt/ccxt-connector.js';
 import { Connectors } from '../core/exchange/connectors.js';
@@ -103,6 +104,10 @@ export class StartupError extends Error {}
 export async function createServices(config: Config, logger: Logger, options: ServiceOptions = {}): Promise<{ services: Services; facts: StartupFacts }> {
   const clock = options.clock ?? systemClock;
   const modules = new Modules(logger);
+  // A first start's admin password is hashed while the database is created: scrypt is slow on purpose,
+  // and after the database it would add its time to the first start.
+  const firstAdmin = !config.apiUsername && !config.databaseUrl && config.embeddedDatabase === 'postgres' && isFirstStart(join(config.dataDir, 'pg')) ? newAdminSecret() : undefined;
+  firstAdmin?.catch(() => undefined); // awaited (and its failure reported) by ensureAdmin
   const database: Database = await openDatabase({ url: config.databaseUrl, dataDir: join(config.dataDir, 'pg'), embedded: config.embeddedDatabase, logger });
   modules.add('database', { stop: () => database.close() });
   try {
@@ -113,7 +118,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
 
     const auth = new Authenticator(db, clock, config.apiUsername && config.apiPassword ? { username: config.apiUsername, password: config.apiPassword } : undefined, options.authHooks);
     const adminPasswordFile = new AdminPasswordFile(config.dataDir, clock);
-    const generatedAdmin = config.apiUsername ? undefined : await ensureAdmin(db, adminPasswordFile, clock);
+    const generatedAdmin = config.apiUsername ? undefined : await ensureAdmin(db, adminPasswordFile, clock, firstAdmin);
     const login = new LoginGate(new LoginThrottle(clock, options.loginThrottle), auth);
     login.onSuccess((p) => adminPasswordFile.loggedIn(p.name));
     const connectors = new Connectors(options.ccxt, new SimExchange(config.simSeed, clock), clock);
@@ -184,12 +189,22 @@ async function checkVaultKey(db: Db, vault: Vault): Promise<void> {
  * also written to DATA_DIR/admin-password.txt (0600) before the server listens, so that a start that
  * fails later, or whose console nobody reads, does not lose it.
  */
-async function ensureAdmin(db: Db, file: AdminPasswordFile, clock: Clock): Promise<StartupFacts['generatedAdmin']> {
+interface AdminSecret {
+  password: string;
+  hash: string;
+}
+
+async function newAdminSecret(): Promise<AdminSecret> {
+  const password = generatePassword();
+  return { password, hash: await hashPassword(password) };
+}
+
+async function ensureAdmin(db: Db, file: AdminPasswordFile, clock: Clock, prepared?: Promise<AdminSecret>): Promise<StartupFacts['generatedAdmin']> {
   const [row] = await db.select({ n: count() }).from(users);
   if ((row?.n ?? 0) > 0) return undefined;
-  const password = generatePassword();
+  const { password, hash } = await (prepared ?? newAdminSecret());
   const at = clock.date();
-  const inserted = await db.insert(users).values({ username: 'admin', passwordHash: await hashPassword(password), role: 'admin', createdAt: at, updatedAt: at }).onConflictDoNothing().returning();
+  const inserted = await db.insert(users).values({ username: 'admin', passwordHash: hash, role: 'admin', createdAt: at, updatedAt: at }).onConflictDoNothing().returning();
   if (!inserted.length) return undefined;
   file.write('admin', password);
   return { username: 'admin', password, file: file.path };

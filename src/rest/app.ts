@@ -52,14 +52,23 @@ export function createRestApp(opts: RestAppOptions): Express {
   app.use(basicAuth(services.login));
   app.use(commandBodyParser(registry, opts.bodyLimit ?? '256kb'));
 
-  const openapi = buildOpenApi(registry, opts.version);
+  // The document and the docs UI are built on first use: they take tens of milliseconds that a start
+  // (or a test server) that nobody reads the docs of need not spend.
+  let docs: { openapi: object; ui: express.Router } | undefined;
+  const docsOf = () => {
+    if (docs) return docs;
+    const openapi = buildOpenApi(registry, opts.version);
+    const ui = express.Router();
+    // swagger-ui-express serves the UI's assets from its own dependency: nothing is fetched from a CDN.
+    // The document is embedded in the page rather than fetched, so the page works however the browser
+    // holds the Basic credentials.
+    ui.use(swaggerUi.serveFiles(openapi), swaggerUi.setup(openapi, { customSiteTitle: 'tradedesk API', swaggerOptions: { persistAuthorization: true } }));
+    return (docs = { openapi, ui });
+  };
   app.get('/openapi.json', (_req, res) => {
-    res.json(openapi);
+    res.json(docsOf().openapi);
   });
-  // swagger-ui-express serves the UI's assets from its own dependency: nothing is fetched from a CDN.
-  // The document is embedded in the page rather than fetched, so the page works however the browser
-  // holds the Basic credentials.
-  app.use('/docs', swaggerUi.serveFiles(openapi), swaggerUi.setup(openapi, { customSiteTitle: 'tradedesk API', swaggerOptions: { persistAuthorization: true } }));
+  app.use('/docs', (req, res, next) => docsOf().ui(req, res, next));
 
   for (const m of opts.mounts ?? []) app.use(m.path, m.handler);
   app.use(commandRoutes(registry, services));

@@ -23,6 +23,9 @@ import type { Logger } from '../logger.js';
  * client file behind (pruned by pid) and possibly the server running alone (an orphan, found through
  * its postmaster.pid and reused by the next start).
  */
+/** Written once the cluster is initialised: its absence means a first start. */
+export const CREDENTIALS_FILE = 'credentials.json';
+
 export interface EmbeddedPostgres {
   url: string;
   port: number;
@@ -199,7 +202,7 @@ function ensureReachable(pgDir: string, owner: { uid: number; gid: number }): vo
 // Start, reuse, stop
 
 async function ensureRunning(pgDir: string, cluster: string, bins: Binaries, owner: ReturnType<typeof runAs>, opts: EmbeddedOptions): Promise<Credentials> {
-  const credsFile = join(pgDir, 'credentials.json');
+  const credsFile = join(pgDir, CREDENTIALS_FILE);
   if (!existsSync(join(cluster, 'PG_VERSION'))) await initCluster(pgDir, cluster, credsFile, bins, owner, opts);
   const creds = JSON.parse(readFileSync(credsFile, 'utf8')) as Credentials;
 

@@ -1,6 +1,7 @@
+import { existsSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 import type { Logger } from '../logger.js';
-import { attachEmbeddedPostgres, isPgliteDataDir, type EmbeddedPostgres } from './embedded-postgres.js';
+import { attachEmbeddedPostgres, CREDENTIALS_FILE, isPgliteDataDir, type EmbeddedPostgres } from './embedded-postgres.js';
 
 /**
  * A first start spends most of its time in initdb, and before that in loading the server's modules.
@@ -10,6 +11,8 @@ import { attachEmbeddedPostgres, isPgliteDataDir, type EmbeddedPostgres } from '
  * mean `serve` or `mcp` on the embedded Postgres; anything unusual leaves the work to the normal path.
  */
 const started = new Map<string, Promise<EmbeddedPostgres>>();
+/** Data dirs whose cluster did not exist when this process prestarted it: this start is their first. */
+const fresh = new Set<string>();
 
 /** Flags that take no value (all other `--flag`s take the next argument unless written `--flag=value`). */
 const BOOLEAN_FLAGS = new Set(['--read-only', '--help', '-h', '--version']);
@@ -32,9 +35,19 @@ export function prestartEmbedded(argv: string[], env: NodeJS.ProcessEnv, logger?
   if (dataDir === true) return;
   const pgDir = join(resolve(dataDir || env.DATA_DIR || './data'), 'pg');
   if (isPgliteDataDir(pgDir)) return; // refused, with its message, by openDatabase
+  if (!existsSync(join(pgDir, CREDENTIALS_FILE))) fresh.add(pgDir);
   const p = attachEmbeddedPostgres(pgDir, { logger });
   p.catch(() => undefined); // observed by whoever takes it
   started.set(pgDir, p);
+}
+
+/**
+ * Whether the embedded cluster under `pgDir` is being created by this start (call it before the
+ * database is opened). A guess that can only cost time: another process may create it first.
+ */
+export function isFirstStart(pgDir: string): boolean {
+  const dir = resolve(pgDir);
+  return fresh.has(dir) || (!started.has(dir) && !existsSync(join(dir, CREDENTIALS_FILE)));
 }
 
 /** The cluster prestarted for `pgDir`, handed over once. */
