@@ -1,7 +1,4 @@
-import { createServer, type Server as HttpServer } from 'node:http';
 import { parseArgs } from 'node:util';
-import { createRegistry, type Registry, type Surface } from './core/command/index.js';
-import { type Principal } from './core/principal.js';
 import { resetAdminPassword } from './core/auth/reset-admin-password.js';
 import { CONFIG_VARS, ConfigError, loadConfig, type Config, type ConfigVar } from './core/config.js';
 import { lockDataDir } from './core/data-dir-lock.js';
@@ -9,12 +6,6 @@ import { createLogger, type Logger } from './core/logger.js';
 import { startServer } from './app/server.js';
 import type { StartupFacts } from './app/services.js';
 import { runStdio } from './app/stdio.js';
-import { mcpHttpHandler } from './mcp/http.js';
-import { serveStdio } from './mcp/stdio.js';
-import { createRestApp } from './rest/app.js';
-import { answerClientError } from './rest/client-error.js';
-import { attachMarketStream } from './rest/stream.js';
-import { allCommands, DEFAULT_TOOLSETS } from './tools/index.js';
 import { Username } from './tools/users/schemas.js';
 import { VERSION } from './version.js';
 

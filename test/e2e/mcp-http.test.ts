@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorOf, structuredOf as structured } from '../helpers/errors.js';
 import { ADMIN_AUTH, basicHeader, drivers, testServer, type TestServer } from '../helpers/test-env.js';
 
-type CallResult = Awaited<ReturnType<Client['callTool']>>;
 
 const INIT = {
   jsonrpc: '2.0',

@@ -4,7 +4,6 @@ import { drivers, testServer, type TestServer } from '../helpers/test-env.js';
 import { offlineBinance, type OfflineExchange } from '../helpers/offline-exchange.js';
 import { ManualClock } from '../../src/core/clock.js';
 
-type Res = { status: number; body: any; headers: Headers };
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;

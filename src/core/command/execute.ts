@@ -3,7 +3,7 @@ import { AppError, toAppError } from '../errors.js';
 import { NAME_MAX, NAME_PATTERN, type Registry } from './registry.js';
 import { checkAccountScope } from './scope.js';
 import { channelsOf, type AnyCommand, type CommandContext, type Guard, type Risk } from './types.js';
-import type { Principal, Role } from '../principal.js';
+import type { Role } from '../principal.js';
 import type { AuditEvent } from '../audit/audit-log.js';
 import { journalInput } from '../audit/journal-input.js';
 import { unstorableTextPath } from '../schema.js';
