@@ -1,9 +1,10 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
+import { freePort } from '../helpers/free-port.js';
 
 /** The repository root and the built CLI entry. */
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -67,4 +68,43 @@ export function cleanEnv(extra: Record<string, string>): Record<string, string> 
   const ours = /^(PORT|HOST|DATA_DIR|DATABASE_URL|EMBEDDED_DATABASE|MQTT_URL|MQTT_PORT|API_USERNAME|API_PASSWORD|VAULT_KEY|LOG_LEVEL|TOOLSETS|READ_ONLY|MCP_ALLOWED_HOSTS|MCP_ALLOWED_ORIGINS|MCP_PRINCIPAL|SIM_SEED|PORTFOLIO_SNAPSHOT_MINUTES)$/;
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !ours.test(k)) env[k] = v;
   return { ...env, ...extra };
+}
+
+/** A `tradedesk serve` child process and where it listens. */
+export interface ServeProcess {
+  child: ChildProcess;
+  url: string;
+  /** Everything it wrote to stdout and stderr so far. */
+  output(): string;
+}
+
+/**
+ * Starts `node dist/main.js serve` with `env` over a clean environment, on free HTTP and MQTT ports,
+ * and waits until /health answers; fails with its output when it exits or is not ready within 60 s.
+ */
+export async function startServeProcess(env: Record<string, string>, logLevel = 'warn'): Promise<ServeProcess> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [MAIN, 'serve'], { env: cleanEnv({ PORT: String(port), HOST: '127.0.0.1', MQTT_PORT: String(await freePort()), LOG_LEVEL: logLevel, ...env }), cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  let exited: number | null | undefined;
+  child.on('exit', (code) => (exited = code));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (exited !== undefined) throw new Error(`tradedesk serve exited with ${exited} before it was ready: ${out}`);
+    if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) return { child, url, output: () => out };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`tradedesk serve did not become ready in 60 s: ${out}`);
+}
+
+/** SIGKILL: no shutdown hook runs, as in a crash or a power cut. */
+export async function crash(p: { child: ChildProcess }): Promise<void> {
+  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+  const gone = new Promise<void>((r) => p.child.once('exit', () => r()));
+  process.kill(p.child.pid!, 'SIGKILL');
+  await gone;
 }

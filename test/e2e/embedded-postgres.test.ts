@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -8,7 +8,7 @@ import { tempDataDir } from '../helpers/data-dir.js';
 import { freePort } from '../helpers/free-port.js';
 import { basicHeader, httpJson } from '../helpers/test-env.js';
 import { waitFor } from '../helpers/wait.js';
-import { cleanEnv, ensureBuilt, MAIN, ROOT } from './dist.js';
+import { cleanEnv, ensureBuilt, MAIN, ROOT, startServeProcess, type ServeProcess as Running } from './dist.js';
 
 /**
  * The embedded database as a user meets it, through the real CLI: a real Postgres started in
@@ -16,34 +16,8 @@ import { cleanEnv, ensureBuilt, MAIN, ROOT } from './dist.js';
  * REST server and a stdio MCP server, and stopped by the last of our processes to leave.
  */
 
-interface Running {
-  child: ChildProcess;
-  url: string;
-  output: () => string;
-}
-
-async function startServe(dataDir: string, extra: Record<string, string> = {}): Promise<Running> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [MAIN, 'serve'], { env: cleanEnv({ DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', MQTT_PORT: String(await freePort()), LOG_LEVEL: 'info', ...extra }), cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  let exited: number | null | undefined;
-  child.on('exit', (code) => (exited = code));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (exited !== undefined) throw new Error(`tradedesk serve exited with ${exited} before it was ready: ${out}`);
-    try {
-      if ((await fetch(`${url}/health`)).ok) return { child, url, output: () => out };
-    } catch {
-      /* not listening yet */
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`tradedesk serve did not become ready in 60 s: ${out}`);
-}
+/** Starts `tradedesk serve` on `dataDir`, logging at info (the tests read what the embedded database says). */
+const startServe = (dataDir: string, extra: Record<string, string> = {}) => startServeProcess({ DATA_DIR: dataDir, ...extra }, 'info');
 
 /** Runs the CLI to its exit. */
 function runToExit(args: string[], dataDir: string, extra: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> {

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,10 +9,9 @@ import { createLogger } from '../../src/core/logger.js';
 import { CANDLE_BACKFILL_KIND } from '../../src/core/market-data/candle-backfill.js';
 import { createServices, type Services } from '../../src/app/services.js';
 import { testConfig } from '../helpers/config.js';
-import { freePort } from '../helpers/free-port.js';
 import { basicHeader, drivers, httpJson, testEnv, type TestEnv } from '../helpers/test-env.js';
 import { waitFor } from '../helpers/wait.js';
-import { cleanEnv, ensureBuilt, MAIN, ROOT } from './dist.js';
+import { crash, ensureBuilt, startServeProcess, type ServeProcess as Running } from './dist.js';
 
 /**
  * A job never stays "running" after the process that ran it is gone: stopped cleanly (the job is
@@ -72,33 +70,6 @@ describe.each(drivers())('a Services instance stopped mid-job, on %s', (driver) 
   });
 });
 
-interface Running {
-  child: ChildProcess;
-  url: string;
-}
-
-async function startCli(env: Record<string, string>): Promise<Running> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [MAIN, 'serve'], { env: cleanEnv({ ...env, PORT: String(port), HOST: '127.0.0.1', MQTT_PORT: String(await freePort()), LOG_LEVEL: 'warn' }), cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor(`tradedesk serve to answer (${out})`, async () => {
-    if (child.exitCode !== null) throw new Error(`tradedesk serve exited with ${child.exitCode}: ${out}`);
-    return fetch(`${url}/health`).then((r) => r.ok, () => false);
-  }, { timeoutMs: 60_000, everyMs: 100 });
-  return { child, url };
-}
-
-/** SIGKILL: no shutdown hook runs, as in a crash or a power cut. */
-async function crash(p: Running): Promise<void> {
-  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
-  const gone = new Promise<void>((r) => p.child.once('exit', () => r()));
-  process.kill(p.child.pid!, 'SIGKILL');
-  await gone;
-}
-
 const modes = [{ name: 'embedded', postgres: false }, ...(process.env.DATABASE_URL ? [{ name: 'server', postgres: true }] : [])];
 
 describe.each(modes)('the real CLI killed mid-job ($name)', (mode) => {
@@ -116,7 +87,7 @@ describe.each(modes)('the real CLI killed mid-job ($name)', (mode) => {
       pgEnv = await testEnv('postgres');
       env.DATABASE_URL = pgEnv.config.databaseUrl!;
     }
-    server = await startCli(env);
+    server = await startServeProcess(env);
   }, 180_000);
   afterAll(async () => {
     if (server) await crash(server);
@@ -137,7 +108,7 @@ describe.each(modes)('the real CLI killed mid-job ($name)', (mode) => {
 
     if (!mode.postgres) {
       // Embedded: the data directory admits one process, so the restarted server ends it at once.
-      server = await startCli(env);
+      server = await startServeProcess(env);
       const r = await httpJson(server.url, 'GET', `/jobs/${id}`, undefined, AUTH);
       expect(r.status).toBe(200);
       expect(r.body.job).toMatchObject({ status: 'interrupted', error: { code: 'INTERRUPTED', message: 'The server stopped while this job ran; start it again.' } });

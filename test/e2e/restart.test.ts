@@ -1,6 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { freePort } from '../helpers/free-port.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +7,7 @@ import { orders } from '../../src/core/db/schema/index.js';
 import { Decimal } from '../../src/core/decimal.js';
 import { basicHeader, httpJson, testEnv, type TestEnv } from '../helpers/test-env.js';
 import { waitFor } from '../helpers/wait.js';
-import { cleanEnv, ensureBuilt, MAIN, ROOT } from './dist.js';
+import { crash, ensureBuilt, startServeProcess, type ServeProcess as Running } from './dist.js';
 
 /**
  * Restart safety with the real CLI: orders acknowledged before a SIGKILL are all there afterwards,
@@ -30,46 +28,6 @@ interface Mode {
 
 const modes: Mode[] = [{ name: 'embedded', postgres: false }, ...(process.env.DATABASE_URL ? [{ name: 'server' as const, postgres: true }] : [])];
 
-
-interface Running {
-  child: ChildProcess;
-  url: string;
-  output: () => string;
-}
-
-/** Starts `node dist/main.js serve` and waits until /health answers. */
-async function startCli(env: Record<string, string>): Promise<Running> {
-  const port = await freePort();
-  const mqttPort = await freePort();
-  const child = spawn(process.execPath, [MAIN, 'serve'], { env: cleanEnv({ ...env, PORT: String(port), HOST: '127.0.0.1', MQTT_PORT: String(mqttPort), LOG_LEVEL: 'warn' }), cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  let exited: number | null | undefined;
-  child.on('exit', (code) => (exited = code));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (exited !== undefined) throw new Error(`tradedesk serve exited with ${exited} before it was ready: ${out}`);
-    try {
-      const r = await fetch(`${url}/health`);
-      if (r.ok) return { child, url, output: () => out };
-    } catch {
-      /* not listening yet */
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`tradedesk serve did not become ready in 60 s: ${out}`);
-}
-
-/** SIGKILL: no shutdown hook runs, exactly like a crash or a power cut. */
-async function crash(p: Running): Promise<void> {
-  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
-  const gone = new Promise<void>((r) => p.child.once('exit', () => r()));
-  process.kill(p.child.pid!, 'SIGKILL');
-  await gone;
-}
 
 const call = (p: Running, method: string, path: string, body?: unknown) => httpJson(p.url, method, path, body, AUTH);
 
@@ -154,7 +112,7 @@ describe.each(modes)('restart safety of the real CLI ($name)', (mode) => {
       pgEnv = await testEnv('postgres');
       env.DATABASE_URL = pgEnv.config.databaseUrl!;
     }
-    server = await startCli(env);
+    server = await startServeProcess(env);
   }, 120_000);
 
   afterAll(async () => {
@@ -194,7 +152,7 @@ describe.each(modes)('restart safety of the real CLI ($name)', (mode) => {
 
   it('after SIGKILL and a restart, every acknowledged order is there as acknowledged and nothing ran twice', async () => {
     await crash(server!);
-    server = await startCli(env);
+    server = await startServeProcess(env);
     const after = await state(server);
     expect(Object.keys(after.orders).sort()).toEqual(Object.keys(before.orders).sort());
     for (const [id, o] of acked) expect(stable(after.orders[id]!), id).toEqual(stable(o));
@@ -272,7 +230,7 @@ describe.each(modes)('restart safety of the real CLI ($name)', (mode) => {
     } finally {
       await database.close();
     }
-    server = await startCli(env);
+    server = await startServeProcess(env);
     const o = await call(server, 'GET', '/trading/orders/ord_crashpending0001');
     expect(o.status).toBe(200);
     expect(o.body.order).toMatchObject({ status: 'failed', filled_amount: 0, fee_paid: 0, client_order_id: 'r-pending-1' });
@@ -302,7 +260,7 @@ describe.each(modes)('restart safety of the real CLI ($name)', (mode) => {
     await waitFor('three acknowledged orders of the burst', () => answers.size >= 3, { timeoutMs: 20_000, everyMs: 2 });
     await crash(server!);
     await Promise.all(inflight);
-    server = await startCli(env);
+    server = await startServeProcess(env);
     const after = await state(server);
     // Some were acknowledged and some were cut off; otherwise the crash missed the burst.
     expect(answers.size).toBeGreaterThanOrEqual(3);
