@@ -5,7 +5,6 @@ import { lockDataDir } from './core/data-dir-lock.js';
 import { createLogger, type Logger } from './core/logger.js';
 import { startServer } from './app/server.js';
 import type { StartupFacts } from './app/services.js';
-import { runStdio } from './app/stdio.js';
 import { Username } from './tools/users/schemas.js';
 import { VERSION } from './version.js';
 
@@ -65,6 +64,8 @@ async function serveCommand(config: Config, logger: Logger): Promise<void> {
 }
 
 async function mcpCommand(config: Config, logger: Logger): Promise<void> {
+  // Loaded here, not at the top: `serve` never needs the stdio transport.
+  const { runStdio } = await import('./app/stdio.js');
   await runStdio(config, logger, { onFacts: (f) => announceAdmin(f.generatedAdmin, configuredUrl(config)) });
 }
 

@@ -3,9 +3,9 @@ import { createRegistry, type Registry, type Surface } from '../core/command/ind
 import type { Config } from '../core/config.js';
 import { ConfigError } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
-import { mcpHttpHandler } from '../mcp/http.js';
 import { createRestApp } from '../rest/app.js';
 import { answerClientError } from '../rest/client-error.js';
+import { onFirstUse } from '../rest/on-first-use.js';
 import { attachMarketStream } from '../rest/stream.js';
 import { allCommands, DEFAULT_TOOLSETS } from '../tools/index.js';
 import { VERSION } from '../version.js';
@@ -64,7 +64,12 @@ export async function startServer(config: Config, logger: Logger, options: Start
     registry,
     services,
     version: VERSION,
-    mounts: [{ path: '/mcp', handler: mcpHttpHandler({ registry, services, version: VERSION, surface: { channel: 'mcp', ...surface }, allowedHosts: [config.host, ...config.mcpAllowedHosts], allowedOrigins: config.mcpAllowedOrigins }) }],
+    mounts: [
+      {
+        path: '/mcp',
+        handler: onFirstUse(async () => (await import('../mcp/http.js')).mcpHttpHandler({ registry, services, version: VERSION, surface: { channel: 'mcp', ...surface }, allowedHosts: [config.host, ...config.mcpAllowedHosts], allowedOrigins: config.mcpAllowedOrigins })),
+      },
+    ],
   });
   const t = { ...DEFAULT_HTTP_TIMEOUTS, ...options.timeouts };
   const http = createServer({ headersTimeout: t.headersMs, requestTimeout: t.requestMs, connectionsCheckingInterval: t.checkIntervalMs }, app);

@@ -1,5 +1,4 @@
 import express, { type Express, type RequestHandler } from 'express';
-import swaggerUi from 'swagger-ui-express';
 import type { Registry } from '../core/command/index.js';
 import { DatabaseHealth } from '../core/db/health.js';
 import { DATABASE_UNAVAILABLE_HINT } from '../core/db/errors.js';
@@ -7,6 +6,7 @@ import type { CommandServices as Services } from '../core/command/types.js';
 import { basicAuth } from './auth.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { buildOpenApi } from './openapi.js';
+import { onFirstUse } from './on-first-use.js';
 import { requestId } from './request-id.js';
 import { commandBodyParser, commandRoutes } from './routes.js';
 
@@ -52,23 +52,24 @@ export function createRestApp(opts: RestAppOptions): Express {
   app.use(basicAuth(services.login));
   app.use(commandBodyParser(registry, opts.bodyLimit ?? '256kb'));
 
-  // The document and the docs UI are built on first use: they take tens of milliseconds that a start
-  // (or a test server) that nobody reads the docs of need not spend.
-  let docs: { openapi: object; ui: express.Router } | undefined;
-  const docsOf = () => {
-    if (docs) return docs;
-    const openapi = buildOpenApi(registry, opts.version);
-    const ui = express.Router();
+  // The document and the docs UI are built on first use: a start (or a test server) whose docs nobody
+  // reads need not spend the tens of milliseconds they take.
+  let openapi: object | undefined;
+  const openapiOf = () => (openapi ??= buildOpenApi(registry, opts.version));
+  const ui = onFirstUse(async () => {
+    const { default: swaggerUi } = await import('swagger-ui-express');
+    const openapi = openapiOf();
+    const router = express.Router();
     // swagger-ui-express serves the UI's assets from its own dependency: nothing is fetched from a CDN.
     // The document is embedded in the page rather than fetched, so the page works however the browser
     // holds the Basic credentials.
-    ui.use(swaggerUi.serveFiles(openapi), swaggerUi.setup(openapi, { customSiteTitle: 'tradedesk API', swaggerOptions: { persistAuthorization: true } }));
-    return (docs = { openapi, ui });
-  };
-  app.get('/openapi.json', (_req, res) => {
-    res.json(docsOf().openapi);
+    router.use(swaggerUi.serveFiles(openapi), swaggerUi.setup(openapi, { customSiteTitle: 'tradedesk API', swaggerOptions: { persistAuthorization: true } }));
+    return router;
   });
-  app.use('/docs', (req, res, next) => docsOf().ui(req, res, next));
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openapiOf());
+  });
+  app.use('/docs', ui);
 
   for (const m of opts.mounts ?? []) app.use(m.path, m.handler);
   app.use(commandRoutes(registry, services));
