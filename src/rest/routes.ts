@@ -43,11 +43,26 @@ export function commandBodyParser(registry: Registry, limit: string): RequestHan
  */
 export function commandRoutes(registry: Registry, services: Services): Router {
   const router = Router();
+  // Routes are grouped under their first path segment (/trading, /accounts, ...): a request is matched
+  // against a dozen groups and then its group's routes, not against every route in turn.
+  const groups = new Map<string, Router>();
+  const routerFor = (path: string): { r: Router; rest: string } => {
+    const m = /^\/([a-z][a-z0-9-]*)(\/.*)?$/.exec(path);
+    if (!m) return { r: router, rest: path };
+    let g = groups.get(m[1]!);
+    if (!g) {
+      g = Router();
+      groups.set(m[1]!, g);
+      router.use(`/${m[1]}`, g);
+    }
+    return { r: g, rest: m[2] ?? '/' };
+  };
   for (const cmd of registry.commands) {
     if (!channelsOf(cmd).includes('rest')) continue;
     const method = cmd.http.method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete';
     const params = pathParams(cmd.http.path);
-    router[method](expressPath(cmd.http.path), async (req, res) => {
+    const { r, rest } = routerFor(expressPath(cmd.http.path));
+    r[method](rest, async (req, res) => {
       // A body that could not be read, or input that cannot be assembled, is still this command's call:
       // execute() refuses it and journals it, so every authenticated call is a row.
       let refusal = res.locals.bodyError as AppError | undefined;
