@@ -187,6 +187,8 @@ interface CpuSplit {
 interface Measured {
   name: string;
   driver: Driver | 'baseline';
+  /** For a baseline run: the driver whose pipeline ran just before it, which it is compared with. */
+  pairedWith?: Driver;
   route: RouteKey;
   load: LoadResult;
   cpu: CpuSplit;
@@ -280,7 +282,7 @@ async function benchPipeline(gen: LoadGenerator, driver: Driver, cleanups: Array
 }
 
 /** A bare express 5 app serving the captured bodies on the same paths, with the same response headers switched off. */
-async function benchBaseline(gen: LoadGenerator, bodies: Map<RouteKey, unknown>, cleanups: Array<() => Promise<void>>): Promise<Measured[]> {
+async function benchBaseline(gen: LoadGenerator, bodies: Map<RouteKey, unknown>, cleanups: Array<() => Promise<void>>, pairedWith: Driver): Promise<Measured[]> {
   const { default: express } = await import('express');
   const app = express();
   // The real app sends no ETag and no X-Powered-By; do the same so both answer the same bytes of body.
@@ -312,7 +314,7 @@ async function benchBaseline(gen: LoadGenerator, bodies: Map<RouteKey, unknown>,
     if (JSON.stringify(got) !== JSON.stringify(bodies.get(route.key))) throw new Error(`baseline ${route.key} does not serve the captured body`);
   }
   const results: Measured[] = [];
-  for (const route of ROUTES) results.push(await measure(gen, { url }, `baseline ${route.key}`, 'baseline', route));
+  for (const route of ROUTES) results.push({ ...(await measure(gen, { url }, `baseline (after ${pairedWith}) ${route.key}`, 'baseline', route)), pairedWith });
   await close();
   return results;
 }
@@ -344,7 +346,7 @@ function report(all: Measured[]): void {
   console.log('ratios pipeline / baseline     req/s     p50     p99  cpu/req');
   for (const m of all) {
     if (m.driver === 'baseline') continue;
-    const b = all.find((x) => x.driver === 'baseline' && x.route === m.route);
+    const b = all.find((x) => x.driver === 'baseline' && x.pairedWith === m.driver && x.route === m.route);
     if (!b) continue;
     const r = { rps: ratio(m.load.rps, b.load.rps), p50: ratio(m.load.p50, b.load.p50), p99: ratio(m.load.p99, b.load.p99), cpu: ratio(m.cpu.serverUsPerReq, b.cpu.serverUsPerReq) };
     ratios[`${m.driver}.${m.route}`] = { rps: round(r.rps), p50: round(r.p50), p99: round(r.p99), cpu_per_req: round(r.cpu) };
@@ -380,7 +382,7 @@ function report(all: Measured[]): void {
     cores: cores(),
     runs: Object.fromEntries(
       all.map((m) => [
-        `${m.driver}.${m.route}`,
+        m.pairedWith ? `baseline_after_${m.pairedWith}.${m.route}` : `${m.driver}.${m.route}`,
         {
           rps: round(m.load.rps, 1),
           p50_ms: round(m.load.p50),
@@ -420,6 +422,8 @@ async function main(): Promise<void> {
   try {
     const all: Measured[] = [];
     let bodies: Map<RouteKey, unknown> | undefined;
+    // Each driver's pipeline is followed by its own baseline run: the machine's speed drifts over a
+    // run of several minutes on a shared host, and a ratio of two runs minutes apart carries that drift.
     for (const driver of drivers()) {
       const r = await benchPipeline(gen, driver, cleanups);
       all.push(...r.results);
@@ -429,8 +433,8 @@ async function main(): Promise<void> {
           if (JSON.stringify(v) !== JSON.stringify(bodies.get(k))) process.stderr.write(`  note: ${driver} answers ${k} with a different body than the first driver\n`);
         }
       }
+      all.push(...(await benchBaseline(gen, bodies, cleanups, driver)));
     }
-    all.push(...(await benchBaseline(gen, bodies!, cleanups)));
     report(all);
   } catch (err) {
     process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
