@@ -1,6 +1,7 @@
 import type { Executor } from '../types.js';
 import type { BaseExecutor } from './base.js';
 import { ExecutorConfig } from './configs.js';
+import { OrderExecutor } from './order-executor.js';
 import { PositionExecutor } from './position-executor.js';
 
 /** Builds the executor a config names, not yet started (its first tick starts it). */
@@ -22,6 +23,8 @@ function build(config: ExecutorConfig, id: string, createdAt: number): BaseExecu
   switch (config.type) {
     case 'position':
       return new PositionExecutor(config, id, createdAt);
+    case 'order':
+      return new OrderExecutor(config, id, createdAt);
     default:
       throw new Error(`no executor for type ${config.type}`);
   }
