@@ -62,7 +62,7 @@ export class OrderExecutor extends BaseExecutor<OrderExecutorConfig> {
     this.placeNext(ctx);
   }
 
-  stop(ctx: ExecutorContext, keepPosition: boolean): void {
+  override stop(ctx: ExecutorContext, keepPosition: boolean): void {
     if (this.config.position_action === 'close' && !keepPosition && (this.status === 'active' || this.status === 'not_started')) {
       return this.beginClose(ctx, 'EARLY_STOP', false);
     }
