@@ -16,9 +16,10 @@ import type { BacktestSpec } from './spec.js';
  * Runs one backtest, in memory, with no IO and no clock: the same spec and candles give the same
  * result, byte for byte, as JSON. Each candle of the range becomes a four-point price path
  * (candle-path.ts); at each point the sim venue fills what rests, then the strategy runtime steps (its
- * executors tick, the controller decides once a candle of its interval has closed). The engine skips a
- * point when nothing can happen at it (no resting order reached, every executor idle at that price, the
- * controller not due).
+ * executors tick, the controller decides once a candle of its interval has closed). Between two points
+ * the engine also stops at each executor's idle-band edge the price passes (a stop loss level), so a
+ * barrier is met at its own price. It skips a point when nothing can happen at it (no resting order
+ * reached, every executor idle at that price, the controller not due).
  */
 
 export interface BacktestEnv {
@@ -66,6 +67,9 @@ export interface BacktestResult {
 }
 
 const PROGRESS_EVERY = 8192;
+/** Interior stops per path segment at most (each one an executor's edge), and how far apart they must be. */
+const MAX_EDGES_PER_SEGMENT = 8;
+const EDGE_MIN_MOVE = 1e-9;
 
 export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgress: BacktestProgress | null, env: BacktestEnv): BacktestResult {
   const def = env.controller(spec.controller.name);
@@ -127,6 +131,16 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
   });
   runtime = new StrategyRuntime({ controller: def.create(config), interval, createExecutor: env.createExecutor });
   const stepCtx = { now: 0, market, sink: venue, price: 0 };
+  const visit = (now: number, price: number) => {
+    market.now = now;
+    market.setPrice(price);
+    venue.setPoint(now, price);
+    if (runtime.needsStep(now, price)) {
+      stepCtx.now = now;
+      stepCtx.price = price;
+      runtime.step(stepCtx);
+    }
+  };
 
   const series = { time: new Array<number>(total), pnl: new Array<number>(total), position: new Array<number>(total), price: new Array<number>(total) };
   const path = new Float64Array(PATH_POINTS);
@@ -138,17 +152,19 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
     candlePath(open[i]!, high[i]!, low[i]!, close[i]!, spec.fill_path, path);
     pathTimes(times[i]!, stepMs, at);
     for (let k = 0; k < PATH_POINTS; k++) {
-      const now = at[k]!;
       const price = path[k]!;
-      if (k === PATH_POINTS - 1) market.closed = i + 1;
-      market.now = now;
-      market.setPrice(price);
-      venue.setPoint(now, price);
-      if (runtime.needsStep(now, price)) {
-        stepCtx.now = now;
-        stepCtx.price = price;
-        runtime.step(stepCtx);
+      if (k > 0) {
+        // Between two points the price passes every level in between: stop where an executor wakes.
+        let from = path[k - 1]!;
+        for (let n = 0; n < MAX_EDGES_PER_SEGMENT; n++) {
+          const edge = runtime.nextEdge(from, price);
+          if (!(Math.abs(edge - from) > from * EDGE_MIN_MOVE)) break;
+          visit(at[k - 1]!, edge);
+          from = edge;
+        }
       }
+      if (k === PATH_POINTS - 1) market.closed = i + 1;
+      visit(at[k]!, price);
     }
     const j = i - first;
     series.time[j] = at[PATH_POINTS - 1]!;

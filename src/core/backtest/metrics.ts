@@ -159,7 +159,7 @@ export function tradeStats(executors: readonly ExecutorReport[]) {
   const closeTypes: Partial<Record<CloseType, number>> = {};
   for (const r of executors) {
     if (r.closeType) closeTypes[r.closeType] = (closeTypes[r.closeType] ?? 0) + 1;
-    if (!r.volume.isPositive()) continue;
+    if (!r.volume.gt(0)) continue;
     positions++;
     const pnl = r.netPnl;
     if (pnl.isZero()) continue;

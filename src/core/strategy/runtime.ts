@@ -146,6 +146,23 @@ export class StrategyRuntime {
     return false;
   }
 
+  /**
+   * The idle-band edge nearest `from` strictly between `from` and `to`, or NaN: where a price moving
+   * from one to the other first wakes an executor. A backtest steps there too, so a stop fills at its
+   * price rather than at the candle's extreme.
+   */
+  nextEdge(from: number, to: number): number {
+    let best = Number.NaN;
+    for (let i = 0; i < this.active.length; i++) {
+      const b = this.active[i]!.band;
+      if (b === null) continue;
+      if (to < from) {
+        if (b.low < from && b.low > to && !(best >= b.low)) best = b.low;
+      } else if (b.high > from && b.high < to && !(best <= b.high)) best = b.high;
+    }
+    return best;
+  }
+
   step(ctx: StepContext): void {
     this.stepCtx = ctx;
     this.stepSeq++;
