@@ -1,6 +1,8 @@
 import type { Executor } from '../types.js';
 import type { BaseExecutor } from './base.js';
 import { ExecutorConfig } from './configs.js';
+import { DcaExecutor } from './dca-executor.js';
+import { GridExecutor } from './grid-executor.js';
 import { OrderExecutor } from './order-executor.js';
 import { PositionExecutor } from './position-executor.js';
 
@@ -25,6 +27,10 @@ function build(config: ExecutorConfig, id: string, createdAt: number): BaseExecu
       return new PositionExecutor(config, id, createdAt);
     case 'order':
       return new OrderExecutor(config, id, createdAt);
+    case 'dca':
+      return new DcaExecutor(config, id, createdAt);
+    case 'grid':
+      return new GridExecutor(config, id, createdAt);
     default:
       throw new Error(`no executor for type ${config.type}`);
   }
