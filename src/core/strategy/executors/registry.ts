@@ -5,6 +5,7 @@ import { DcaExecutor } from './dca-executor.js';
 import { GridExecutor } from './grid-executor.js';
 import { OrderExecutor } from './order-executor.js';
 import { PositionExecutor } from './position-executor.js';
+import { TwapExecutor } from './twap-executor.js';
 
 /** Builds the executor a config names, not yet started (its first tick starts it). */
 export function createExecutor(config: ExecutorConfig, id: string, createdAt: number): Executor {
@@ -31,7 +32,7 @@ function build(config: ExecutorConfig, id: string, createdAt: number): BaseExecu
       return new DcaExecutor(config, id, createdAt);
     case 'grid':
       return new GridExecutor(config, id, createdAt);
-    default:
-      throw new Error(`no executor for type ${config.type}`);
+    case 'twap':
+      return new TwapExecutor(config, id, createdAt);
   }
 }
