@@ -121,7 +121,8 @@ export class PositionExecutor extends BaseExecutor<PositionExecutorConfig> {
     if (!this.takeProfitAtMarket && tp !== undefined && this.openDone && this.orders.working('take_profit').length === 0) return null;
     const entry = this.ledger.entryPrice!;
     const key = this.bandKey;
-    if (key && key.entry === entry && key.trailing === this.trailing && key.atMarket === this.takeProfitAtMarket) return key.band;
+    // The ledger computes the entry afresh on each read, so it is compared by value; the trailing trigger is replaced, never mutated.
+    if (key && key.entry.eq(entry) && key.trailing === this.trailing && key.atMarket === this.takeProfitAtMarket) return key.band;
     const side = this.config.side;
     const band: IdleBand = { low: -Infinity, high: Infinity, until };
     // `gains`: the test holds when PnL is at or past f in the position's favour; `strict` for > / <.
