@@ -86,7 +86,7 @@ export class PositionExecutor extends BaseExecutor<PositionExecutorConfig> {
       }
       this.placeTakeProfit(ctx);
     } else if (order.role === 'take_profit') {
-      if (order.state === 'filled' && this.ledger.position.isZero()) this.beginClose(ctx, 'TAKE_PROFIT', true);
+      if (order.state === 'filled') this.beginClose(ctx, 'TAKE_PROFIT', true);
       else if (order.state === 'rejected' || order.state === 'canceled') this.takeProfitAtMarket = true;
     }
   }
