@@ -170,6 +170,7 @@ export class StrategyRuntime {
     const price = ctx.price;
     for (let i = 0; i < this.active.length; i++) {
       const a = this.active[i]!;
+      if (a.executor.status === 'terminated') continue;
       const b = a.band;
       if (price !== undefined && b !== null && price > b.low && price < b.high && ctx.now < b.until) continue;
       this.current = a;
