@@ -1,8 +1,7 @@
 import { Decimal } from '../../decimal.js';
-import { highEdge, lowEdge } from '../price-edge.js';
 import type { ExecutorContext, IdleBand, MarketView, OrderFill } from '../types.js';
 import { BaseExecutor } from './base.js';
-import { barrierPrices, checkBarriers, frac, markPrice, pnlFraction, priceAtPnl, type BarrierSpec } from './barriers.js';
+import { barrierBand, barrierPrices, checkBarriers, frac, markPrice, priceAtPnl, type BarrierSpec } from './barriers.js';
 import type { PositionExecutorConfig } from './configs.js';
 import type { TrackedOrder } from './tracked-orders.js';
 
@@ -86,7 +85,7 @@ export class PositionExecutor extends BaseExecutor<PositionExecutorConfig> {
       }
       this.placeTakeProfit(ctx);
     } else if (order.role === 'take_profit') {
-      if (order.state === 'filled' && this.ledger.position.isZero()) this.beginClose(ctx, 'TAKE_PROFIT', true);
+      if (order.state === 'filled') this.beginClose(ctx, 'TAKE_PROFIT', true);
       else if (order.state === 'rejected' || order.state === 'canceled') this.takeProfitAtMarket = true;
     }
   }
@@ -121,29 +120,10 @@ export class PositionExecutor extends BaseExecutor<PositionExecutorConfig> {
     if (!this.takeProfitAtMarket && tp !== undefined && this.openDone && this.orders.working('take_profit').length === 0) return null;
     const entry = this.ledger.entryPrice!;
     const key = this.bandKey;
-    if (key && key.entry === entry && key.trailing === this.trailing && key.atMarket === this.takeProfitAtMarket) return key.band;
-    const side = this.config.side;
+    // The ledger computes the entry afresh on each read, so it is compared by value; the trailing trigger is replaced, never mutated.
+    if (key && key.entry.eq(entry) && key.trailing === this.trailing && key.atMarket === this.takeProfitAtMarket) return key.band;
     const band: IdleBand = { low: -Infinity, high: Infinity, until };
-    // `gains`: the test holds when PnL is at or past f in the position's favour; `strict` for > / <.
-    const edge = (f: Decimal, gains: boolean, strict: boolean) => {
-      const test = (p: Decimal) => {
-        const pnl = pnlFraction(side, entry, p);
-        return gains ? (strict ? pnl.gt(f) : pnl.gte(f)) : strict ? pnl.lt(f) : pnl.lte(f);
-      };
-      const near = priceAtPnl(side, entry, f);
-      if (gains === (side === 'buy')) band.high = Math.min(band.high, highEdge(near, test));
-      else band.low = Math.max(band.low, lowEdge(near, test));
-    };
-    const b = this.config.triple_barrier;
-    if (b.stop_loss !== undefined) edge(frac(b.stop_loss).neg(), false, false);
-    if (b.trailing_stop) {
-      if (this.trailing === null) edge(frac(b.trailing_stop.activation_price), true, false);
-      else {
-        edge(this.trailing, false, true);
-        edge(this.trailing.plus(frac(b.trailing_stop.trailing_delta)), true, true);
-      }
-    }
-    if (this.takeProfitAtMarket && tp !== undefined) edge(frac(tp), true, false);
+    barrierBand(this.spec, this.config.side, entry, this.trailing, this.takeProfitAtMarket, band);
     this.bandKey = { entry, trailing: this.trailing, atMarket: this.takeProfitAtMarket, band };
     return band;
   }
