@@ -8,3 +8,5 @@ export * from './candles.js';
 export * from './safety.js';
 export * from './approvals.js';
 export * from './jobs.js';
+export * from './strategies.js';
+export * from './backtests.js';
