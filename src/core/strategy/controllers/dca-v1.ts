@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { Decimal } from '../../decimal.js';
 import { defineController } from '../controller.js';
 import { DcaExecutorConfig, TrailingStop } from '../executors/configs.js';
-import type { ControllerInstance, ControllerView, ExecutorAction, Side } from '../types.js';
-import { hasFills, isActive, isStoppable, roundPrice } from './base/executors.js';
+import type { ControllerInstance, ControllerView, ExecutorAction, ExecutorReport, Side } from '../types.js';
+import { hasFills, isActive, isStoppable, isTerminated, roundPrice, SettledPrefix } from './base/executors.js';
 import { cooldownTime, Fraction, leverage, marketFields, Seconds, totalAmountQuote } from './base/fields.js';
 
 const DcaV1Config = z
@@ -68,6 +68,7 @@ class DcaV1 implements ControllerInstance {
   private readonly cooldownMs: number;
   private readonly refreshMs: number | null;
   private mid: Decimal | null = null;
+  private readonly settled = new SettledPrefix();
 
   constructor(private readonly c: DcaV1Config) {
     const weights = c.dca_amounts_pct ?? c.dca_spreads.map(() => 1);
@@ -85,7 +86,10 @@ class DcaV1 implements ControllerInstance {
     const actions: ExecutorAction[] = [];
     let active = 0;
     let newest = -Infinity;
-    for (const r of view.executors) {
+    const list = view.executors;
+    const from = this.settled.skip(list, isTerminated);
+    for (let i = from; i < list.length; i++) {
+      const r = list[i] as ExecutorReport;
       if (!isActive(r)) continue;
       active++;
       if (r.createdAt > newest) newest = r.createdAt;
@@ -94,7 +98,8 @@ class DcaV1 implements ControllerInstance {
       actions.push({ kind: 'create', config: this.ladder(view.newExecutorId(), this.mid) });
     }
     if (this.refreshMs !== null) {
-      for (const r of view.executors) {
+      for (let i = from; i < list.length; i++) {
+        const r = list[i] as ExecutorReport;
         if (isStoppable(r) && !hasFills(r) && view.now - r.createdAt > this.refreshMs) actions.push({ kind: 'stop', executorId: r.id, keepPosition: false });
       }
     }

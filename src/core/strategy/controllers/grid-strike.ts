@@ -3,8 +3,8 @@ import { Decimal } from '../../decimal.js';
 import { PositiveDecimalIn } from '../../schema.js';
 import { defineController } from '../controller.js';
 import { GridExecutorConfig } from '../executors/configs.js';
-import type { ControllerInstance, ControllerView, ExecutorAction } from '../types.js';
-import { isActive } from './base/executors.js';
+import type { ControllerInstance, ControllerView, ExecutorAction, ExecutorReport } from '../types.js';
+import { isActive, isTerminated, SettledPrefix } from './base/executors.js';
 import { Fraction, leverage, marketFields, Seconds, totalAmountQuote } from './base/fields.js';
 
 const GridStrikeConfig = z
@@ -55,6 +55,7 @@ class GridStrike implements ControllerInstance {
   private readonly end: Decimal;
   private mid: Decimal | null = null;
   private activeGrid: string | null = null;
+  private readonly settled = new SettledPrefix();
 
   constructor(private readonly c: GridStrikeConfig) {
     this.start = new Decimal(c.start_price);
@@ -68,9 +69,13 @@ class GridStrike implements ControllerInstance {
   update(view: ControllerView): ExecutorAction[] {
     const quote = view.market.quote(this.c.connector_name, this.c.trading_pair);
     this.mid = quote === null ? null : quote.mid;
-    const active = view.executors.find(isActive);
-    this.activeGrid = active === undefined ? null : active.id;
-    if (active !== undefined || this.mid === null || !this.inside(this.mid)) return [];
+    const list = view.executors;
+    this.activeGrid = null;
+    for (let i = this.settled.skip(list, isTerminated); i < list.length && this.activeGrid === null; i++) {
+      const r = list[i] as ExecutorReport;
+      if (isActive(r)) this.activeGrid = r.id;
+    }
+    if (this.activeGrid !== null || this.mid === null || !this.inside(this.mid)) return [];
     const c = this.c;
     // Parsed so the executor's own defaults fill what the controller does not set.
     const config = GridExecutorConfig.parse({

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { Decimal } from '../../../decimal.js';
 import type { PositionExecutorConfig } from '../../executors/configs.js';
-import type { ControllerView, ExecutorAction, Side } from '../../types.js';
-import { type BarrierConfig, baseAmount, hasFills, isActive, isStoppable, roundPrice, tripleBarrier } from './executors.js';
+import type { ControllerView, ExecutorAction, ExecutorReport, Side } from '../../types.js';
+import { type BarrierConfig, baseAmount, hasFills, isActive, isStoppable, roundPrice, SettledPrefix, tripleBarrier } from './executors.js';
 import { barrierFields, cooldownTime, leverage, marketFields, Seconds, totalAmountQuote } from './fields.js';
 
 /**
@@ -79,6 +79,11 @@ export class LevelLadder {
   private readonly busy: Uint8Array;
   private readonly cooldownMs: number;
   private readonly refreshMs: number;
+  private readonly settled = new SettledPrefix();
+  private now = 0;
+  /** Ended, and not a stop loss still cooling its level down: nothing this ladder looks at any more. */
+  private readonly isSettled = (r: ExecutorReport): boolean =>
+    r.status === 'terminated' && !(r.closeType === 'STOP_LOSS' && r.closedAt !== null && this.now - r.closedAt < this.cooldownMs);
 
   constructor(private readonly c: MarketMakingConfig) {
     const buyW = c.buy_amounts_pct ?? c.buy_spreads.map(() => 1);
@@ -110,11 +115,14 @@ export class LevelLadder {
    */
   actions(view: ControllerView, reference: ReferencePrice, spreadMultiplier: number): ExecutorAction[] {
     const now = view.now;
+    this.now = now;
     const busy = this.busy;
     busy.fill(0);
     let held = 0;
     const actions: ExecutorAction[] = [];
-    for (const r of view.executors) {
+    const list = view.executors;
+    for (let k = this.settled.skip(list, this.isSettled); k < list.length; k++) {
+      const r = list[k] as ExecutorReport;
       const i = this.levelIndex(r.id);
       if (i < 0) continue;
       const coolingDown = r.closeType === 'STOP_LOSS' && r.closedAt !== null && now - r.closedAt < this.cooldownMs;
