@@ -81,9 +81,14 @@ export class LevelLadder {
   private readonly refreshMs: number;
   private readonly settled = new SettledPrefix();
   private now = 0;
+  /** Level index by executor id, for the executors not yet settled (parsing the id each step is the ladder's main cost). */
+  private readonly levelById = new Map<string, number>();
   /** Ended, and not a stop loss still cooling its level down: nothing this ladder looks at any more. */
-  private readonly isSettled = (r: ExecutorReport): boolean =>
-    r.status === 'terminated' && !(r.closeType === 'STOP_LOSS' && r.closedAt !== null && this.now - r.closedAt < this.cooldownMs);
+  private readonly isSettled = (r: ExecutorReport): boolean => {
+    const settled = r.status === 'terminated' && !(r.closeType === 'STOP_LOSS' && r.closedAt !== null && this.now - r.closedAt < this.cooldownMs);
+    if (settled) this.levelById.delete(r.id);
+    return settled;
+  };
 
   constructor(private readonly c: MarketMakingConfig) {
     const buyW = c.buy_amounts_pct ?? c.buy_spreads.map(() => 1);
@@ -104,9 +109,13 @@ export class LevelLadder {
    * executors hold.
    */
   private levelIndex(executorId: string): number {
-    const k = executorId.lastIndexOf(':');
-    if (k < 0) return -1;
-    return this.index.get(executorId.slice(k + 1)) ?? -1;
+    let i = this.levelById.get(executorId);
+    if (i === undefined) {
+      const k = executorId.lastIndexOf(':');
+      i = k < 0 ? -1 : (this.index.get(executorId.slice(k + 1)) ?? -1);
+      this.levelById.set(executorId, i);
+    }
+    return i;
   }
 
   /**
