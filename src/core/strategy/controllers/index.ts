@@ -7,4 +7,7 @@ import { pmmDynamic } from './pmm-dynamic.js';
 import { pmmSimple } from './pmm-simple.js';
 import { supertrendV1 } from './supertrend-v1.js';
 
-export const SHIPPED_CONTROLLERS: readonly ControllerDefinition[] = [bollingerV1, macdBbV1, supertrendV1, pmmSimple, pmmDynamic, gridStrike, dcaV1] as unknown as readonly ControllerDefinition[];
+/** The controllers the server ships, by the original's names; an operator's own modules load beside them. */
+export const SHIPPED_CONTROLLERS: readonly ControllerDefinition[] = [bollingerV1, macdBbV1, supertrendV1, pmmSimple, pmmDynamic, gridStrike, dcaV1];
+
+export { bollingerV1, dcaV1, gridStrike, macdBbV1, pmmDynamic, pmmSimple, supertrendV1 };
