@@ -38,6 +38,9 @@ export interface StepContext {
   price?: number;
 }
 
+/** memoAt of a report that no longer changes. */
+const FINAL = -2;
+
 class Active {
   band: IdleBand | null = null;
   /** Its full report, computed at most once per step (the step's sequence number in `memoAt`). */
@@ -135,8 +138,8 @@ class LiveReport implements ExecutorReport {
  *    stop asks it to end.
  *
  * Active executors and the reports of ended ones live apart, and the controller's view of its executors
- * is one array kept in place (an ended executor's report written once, an active one's entry live: see
- * LiveReport), with the active entries also in a list of their own; so a step costs what the active
+ * is one array kept in place (each entry live, see LiveReport, until an ended executor's report is
+ * final), with the active entries also in a list of their own; so a step costs what the active
  * executors cost, however many have run before.
  */
 export class StrategyRuntime {
@@ -328,13 +331,16 @@ export class StrategyRuntime {
     }
   }
 
-  /** Moves terminated executors out of the active list, their final report into their slot. */
+  /**
+   * Moves terminated executors out of the active list. Their entry in the view stays live until first
+   * read: most ended executors are never looked at before the run ends, so their report is built once,
+   * when asked for (see fullReport).
+   */
   private retire(): void {
     let kept = 0;
     for (let i = 0; i < this.active.length; i++) {
       const a = this.active[i]!;
       if (a.executor.status === 'terminated') {
-        this.reports[a.slot] = a.executor.report(this.ctx());
         this.byId.delete(a.executor.id);
         this.activeChanged = true;
       } else this.active[kept++] = a;
@@ -342,12 +348,20 @@ export class StrategyRuntime {
     this.active.length = kept;
   }
 
+  /**
+   * An executor's report as of this step, built at most once per step; an ended executor with nothing
+   * held no longer changes, so its first report is kept for good (and replaces its live entry).
+   */
   private readonly fullReport = (a: Active): ExecutorReport => {
-    if (a.memoAt !== this.stepSeq || a.memo === null) {
-      a.memo = a.executor.report(this.ctx());
-      a.memoAt = this.stepSeq;
+    if (a.memo !== null && (a.memoAt === this.stepSeq || a.memoAt === FINAL)) return a.memo;
+    const r = a.executor.report(this.ctx());
+    a.memo = r;
+    a.memoAt = this.stepSeq;
+    if (a.executor.status === 'terminated' && r.positionAmount.isZero()) {
+      a.memoAt = FINAL;
+      this.reports[a.slot] = r;
     }
-    return a.memo;
+    return r;
   };
 
   private liveActive(): ExecutorReport[] {
