@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { normalizeOrigin } from './auth/origin-policy.js';
 import { LOG_LEVELS } from './logger.js';
@@ -27,6 +27,7 @@ export const CONFIG_VARS = {
   MCP_PRINCIPAL: { describe: 'Who `mcp` over stdio acts as: a stored user (with its role) or else a trader of that name', default: 'agent' },
   PORTFOLIO_SNAPSHOT_MINUTES: { describe: 'Minutes between portfolio snapshots (history and performance)', default: '5' },
   SIM_SEED: { describe: 'Seed of the built-in sim exchange: same seed, same price history', default: 'sim' },
+  STRATEGIES_DIR: { describe: 'Folder of the operator\'s own strategy modules (controllers/ and scripts/, .js or .mjs), loaded at start; unset means DATA_DIR/strategies' },
 } as const;
 export type ConfigVar = keyof typeof CONFIG_VARS;
 
@@ -54,6 +55,7 @@ const ConfigSchema = z
       .string()
       .refine((v) => splitList(v).every((o) => o === 'null' || normalizeOrigin(o) !== undefined), 'MCP_ALLOWED_ORIGINS must be origins such as https://app.example.com or http://localhost:5173, or null'),
     SIM_SEED: z.string().min(1).max(64),
+    STRATEGIES_DIR: nonEmpty.optional(),
     MCP_PRINCIPAL: z.string().min(1).max(64).regex(/^[A-Za-z0-9_.@-]+$/, 'MCP_PRINCIPAL must be a user name (letters, digits, _ . @ -)'),
     PORTFOLIO_SNAPSHOT_MINUTES: z.coerce.number({ error: 'PORTFOLIO_SNAPSHOT_MINUTES must be a number' }).min(0.1, 'PORTFOLIO_SNAPSHOT_MINUTES must be at least 0.1').max(1440, 'PORTFOLIO_SNAPSHOT_MINUTES must be at most 1440'),
   })
@@ -91,6 +93,8 @@ export interface Config {
   simSeed: string;
   mcpPrincipal: string;
   portfolioSnapshotMinutes: number;
+  /** The operator's strategy modules: `controllers/` and `scripts/` under it. */
+  strategiesDir: string;
   /** embedded: Postgres in DATA_DIR, generated credentials; server: Postgres at DATABASE_URL, credentials from the environment. */
   mode: 'embedded' | 'server';
 }
@@ -132,6 +136,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<ConfigV
     simSeed: c.SIM_SEED,
     mcpPrincipal: c.MCP_PRINCIPAL,
     portfolioSnapshotMinutes: c.PORTFOLIO_SNAPSHOT_MINUTES,
+    strategiesDir: resolve(c.STRATEGIES_DIR ?? join(c.DATA_DIR, 'strategies')),
     mode: c.DATABASE_URL ? 'server' : 'embedded',
   };
 }

@@ -148,9 +148,10 @@ export class GridExecutor extends BaseExecutor<GridExecutorConfig> {
           this.beginClose(ctx, order.state === 'rejected' && order.code === 'INSUFFICIENT_BALANCE' ? 'INSUFFICIENT_BALANCE' : 'FAILED', true);
         }
       } else l.state = 'idle';
-    } else if (l.held.isZero()) {
-      // Round trip done: the level may open again.
+    } else if (order.state === 'filled' || l.held.isZero()) {
+      // Round trip done (a take profit the venue quantised down leaves its dust in the ledger, not the level): the level may open again.
       l.state = 'idle';
+      l.held = new Decimal(0);
       l.entry = null;
       this.roundTrips += 1;
     }

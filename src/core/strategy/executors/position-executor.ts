@@ -1,8 +1,7 @@
 import { Decimal } from '../../decimal.js';
-import { highEdge, lowEdge } from '../price-edge.js';
 import type { ExecutorContext, IdleBand, MarketView, OrderFill } from '../types.js';
 import { BaseExecutor } from './base.js';
-import { barrierPrices, checkBarriers, frac, markPrice, pnlFraction, priceAtPnl, type BarrierSpec } from './barriers.js';
+import { barrierBand, barrierPrices, checkBarriers, frac, markPrice, priceAtPnl, type BarrierSpec } from './barriers.js';
 import type { PositionExecutorConfig } from './configs.js';
 import type { TrackedOrder } from './tracked-orders.js';
 
@@ -17,9 +16,6 @@ import type { TrackedOrder } from './tracked-orders.js';
  * reached with nothing filled the open order is cancelled and the executor ends EXPIRED (so does one
  * created already past it); with a position it closes as TIME_LIMIT.
  */
-/** Relative distance by which a state-only edge of the idle band is pulled inside (float error is ~1e-16). */
-const WAKE_MARGIN = 1e-12;
-
 export class PositionExecutor extends BaseExecutor<PositionExecutorConfig> {
   /** Armed trailing trigger as a PnL fraction, null until armed. */
   private trailing: Decimal | null = null;
@@ -89,7 +85,7 @@ export class PositionExecutor extends BaseExecutor<PositionExecutorConfig> {
       }
       this.placeTakeProfit(ctx);
     } else if (order.role === 'take_profit') {
-      if (order.state === 'filled' && this.ledger.position.isZero()) this.beginClose(ctx, 'TAKE_PROFIT', true);
+      if (order.state === 'filled') this.beginClose(ctx, 'TAKE_PROFIT', true);
       else if (order.state === 'rejected' || order.state === 'canceled') this.takeProfitAtMarket = true;
     }
   }
@@ -124,42 +120,10 @@ export class PositionExecutor extends BaseExecutor<PositionExecutorConfig> {
     if (!this.takeProfitAtMarket && tp !== undefined && this.openDone && this.orders.working('take_profit').length === 0) return null;
     const entry = this.ledger.entryPrice!;
     const key = this.bandKey;
-    if (key && key.entry === entry && key.trailing === this.trailing && key.atMarket === this.takeProfitAtMarket) return key.band;
-    const side = this.config.side;
+    // The ledger computes the entry afresh on each read, so it is compared by value; the trailing trigger is replaced, never mutated.
+    if (key && key.entry.eq(entry) && key.trailing === this.trailing && key.atMarket === this.takeProfitAtMarket) return key.band;
     const band: IdleBand = { low: -Infinity, high: Infinity, until };
-    const entryNum = entry.toNumber();
-    const sign = side === 'buy' ? 1 : -1;
-    // A barrier at PnL fraction f sits at the price entry × (1 ± f); `gains`: it is reached when PnL is
-    // at or past f in the position's favour, else at or below it; `strict` for > / <.
-    const onHigh = (gains: boolean) => gains === (side === 'buy');
-    // Where the executor acts (a close): the exact double at which its own PnL test fires, so a
-    // backtest stopping at the edge fills at the barrier price.
-    const closeAt = (f: Decimal, gains: boolean, strict: boolean) => {
-      const test = (p: Decimal) => {
-        const pnl = pnlFraction(side, entry, p);
-        return gains ? (strict ? pnl.gt(f) : pnl.gte(f)) : strict ? pnl.lt(f) : pnl.lte(f);
-      };
-      const near = priceAtPnl(side, entry, f);
-      if (onHigh(gains)) band.high = Math.min(band.high, highEdge(near, test));
-      else band.low = Math.max(band.low, lowEdge(near, test));
-    };
-    // Where it only updates state (arms or raises the trailing stop): a number a hair inside the band is
-    // enough, since waking early costs one tick and changes nothing.
-    const wakeAt = (f: number, gains: boolean) => {
-      const price = entryNum * (1 + sign * f);
-      if (onHigh(gains)) band.high = Math.min(band.high, price * (1 - WAKE_MARGIN));
-      else band.low = Math.max(band.low, price * (1 + WAKE_MARGIN));
-    };
-    const b = this.config.triple_barrier;
-    if (b.stop_loss !== undefined) closeAt(frac(b.stop_loss).neg(), false, false);
-    if (b.trailing_stop) {
-      if (this.trailing === null) wakeAt(b.trailing_stop.activation_price, true);
-      else {
-        closeAt(this.trailing, false, true);
-        wakeAt(this.trailing.toNumber() + b.trailing_stop.trailing_delta, true);
-      }
-    }
-    if (this.takeProfitAtMarket && tp !== undefined) closeAt(frac(tp), true, false);
+    barrierBand(this.spec, this.config.side, entry, this.trailing, this.takeProfitAtMarket, band);
     this.bandKey = { entry, trailing: this.trailing, atMarket: this.takeProfitAtMarket, band };
     return band;
   }
