@@ -32,6 +32,9 @@ import { PolicyFillGuard } from '../core/safety/fill-guard.js';
 import { RiskGuard } from '../core/safety/risk-guard.js';
 import { Safety } from '../core/safety/safety.js';
 import { loadVaultKey, Vault } from '../core/secrets/vault.js';
+import { SHIPPED_SCRIPTS } from '../core/strategy/scripts/index.js';
+import { StrategyCatalog } from '../core/strategy-catalog/catalog.js';
+import { ControllerConfigs } from '../core/strategy-catalog/controller-configs.js';
 
 /** Everything a command handler may use, through `ctx.services`. */
 export interface Services {
@@ -59,6 +62,10 @@ export interface Services {
   guards: Guard[];
   /** Persisted long-running work (backfills now; backtests, optimizations, image pulls next). */
   jobs: Jobs;
+  /** The controllers and scripts this server can run: shipped, and the operator's from STRATEGIES_DIR. */
+  strategies: StrategyCatalog;
+  /** Saved, versioned controller configs. */
+  controllerConfigs: ControllerConfigs;
   close(): Promise<void>;
 }
 
@@ -137,6 +144,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
     const alone = database.kind === 'pglite' || (database.embedded?.alone() ?? false);
     const jobs = modules.add('jobs', new Jobs({ db, logger, clock, ...options.jobs, options: { exclusive: alone, ...options.jobs?.options } }));
     jobs.register(CANDLE_BACKFILL_KIND, candleBackfill(connectors, candleCache));
+    const strategies = modules.add('strategy catalog', new StrategyCatalog({ controllers: [], scripts: SHIPPED_SCRIPTS, dir: config.strategiesDir, logger }));
     await modules.start();
 
     const services: Services = {
@@ -160,6 +168,8 @@ export async function createServices(config: Config, logger: Logger, options: Se
       safety,
       guards: [new RiskGuard(safety, trading, clock)],
       jobs,
+      strategies,
+      controllerConfigs: new ControllerConfigs(db, strategies, clock),
       close: () => modules.stop(),
     };
     return { services, facts: { generatedAdmin, vaultKeySource: source, createdDefaultAccount } };
