@@ -1,0 +1,71 @@
+import { Decimal } from '../../decimal.js';
+import type { CloseType, Quote, Side } from '../types.js';
+
+/** Barrier fractions as configs give them (0.02 = 2%), read into Decimal through their shortest string. */
+export interface BarrierSpec {
+  stopLoss?: number | undefined;
+  takeProfit?: number | undefined;
+  trailing?: { activation_price: number; trailing_delta: number } | undefined;
+}
+
+export const frac = (n: number): Decimal => new Decimal(String(n));
+
+/** The price a position is valued at: a long sells at the bid, a short buys back at the ask. */
+export function markPrice(q: Quote, positionSide: Side): Decimal {
+  return positionSide === 'buy' ? q.bid : q.ask;
+}
+
+/** Gross PnL of a position as a fraction of its entry: (price − entry) / entry, sign flipped for a short. */
+export function pnlFraction(side: Side, entry: Decimal, price: Decimal): Decimal {
+  const move = price.minus(entry).div(entry);
+  return side === 'buy' ? move : move.neg();
+}
+
+/** The price at which a PnL fraction is reached: entry × (1 ± f). */
+export function priceAtPnl(side: Side, entry: Decimal, f: Decimal): Decimal {
+  return side === 'buy' ? entry.times(Decimal.add(1, f)) : entry.times(Decimal.sub(1, f));
+}
+
+/**
+ * Which barrier the price crosses, if any. The checks run stop loss → trailing stop → take profit and
+ * the first that fires wins, so when one price crosses several (a gap through the stop that also drops
+ * below an armed trailing trigger) the stop loss is the close type. Within a candle the backtester feeds
+ * the path point by point, so the point that crosses first decides, not this order.
+ *
+ * The trailing stop arms when PnL first reaches the activation fraction, with its trigger at PnL −
+ * delta; afterwards a price is tested against the trigger before the trigger is raised, so the point
+ * that makes a new peak can never also fire it. `trailing` is the current trigger (a PnL fraction) or
+ * null while unarmed; the returned `trailing` is the new one.
+ */
+export function checkBarriers(
+  spec: BarrierSpec,
+  side: Side,
+  entry: Decimal,
+  price: Decimal,
+  trailing: Decimal | null,
+  takeProfitAtMarket: boolean,
+): { hit: CloseType | null; trailing: Decimal | null } {
+  const pnl = pnlFraction(side, entry, price);
+  if (spec.stopLoss !== undefined && pnl.lte(frac(spec.stopLoss).neg())) return { hit: 'STOP_LOSS', trailing };
+  if (spec.trailing) {
+    const delta = frac(spec.trailing.trailing_delta);
+    if (trailing === null) {
+      if (pnl.gte(frac(spec.trailing.activation_price))) trailing = pnl.minus(delta);
+    } else {
+      if (pnl.lt(trailing)) return { hit: 'TRAILING_STOP', trailing };
+      if (pnl.minus(delta).gt(trailing)) trailing = pnl.minus(delta);
+    }
+  }
+  if (takeProfitAtMarket && spec.takeProfit !== undefined && pnl.gte(frac(spec.takeProfit))) return { hit: 'TAKE_PROFIT', trailing };
+  return { hit: null, trailing };
+}
+
+/** Barrier prices for a report or a chart: where stop loss, take profit and the armed trailing trigger sit. */
+export function barrierPrices(spec: BarrierSpec, side: Side, entry: Decimal | null, trailing: Decimal | null): Record<string, string | null> {
+  if (!entry) return { stop_loss_price: null, take_profit_price: null, trailing_stop_price: null };
+  return {
+    stop_loss_price: spec.stopLoss === undefined ? null : priceAtPnl(side, entry, frac(spec.stopLoss).neg()).toString(),
+    take_profit_price: spec.takeProfit === undefined ? null : priceAtPnl(side, entry, frac(spec.takeProfit)).toString(),
+    trailing_stop_price: trailing === null ? null : priceAtPnl(side, entry, trailing).toString(),
+  };
+}

@@ -1,0 +1,129 @@
+import { Decimal } from '../../decimal.js';
+import type { ExecutorContext, MarketView, OrderFill } from '../types.js';
+import { BaseExecutor } from './base.js';
+import { barrierPrices, checkBarriers, frac, markPrice, priceAtPnl, type BarrierSpec } from './barriers.js';
+import type { PositionExecutorConfig } from './configs.js';
+import type { TrackedOrder } from './tracked-orders.js';
+
+/**
+ * One directional position under a triple barrier. It opens with a market, limit or limit-maker order
+ * (a limit at `entry_price`, or at the touch — bid for a buy, ask for a sell — when absent); once
+ * anything is filled it checks, each tick, the mark price (bid for a long, ask for a short) against
+ * stop loss → trailing stop → take profit, then the time limit; the first that fires closes the
+ * position with a market order. Barriers are gross price barriers on the average entry (entry × (1 ± f)),
+ * not PnL net of fees. A take profit of limit type rests as a limit at entry × (1 ± tp) as soon as the
+ * open order is done; its fill ends the executor as TAKE_PROFIT. The deadline is creation + time_limit:
+ * reached with nothing filled the open order is cancelled and the executor ends EXPIRED (so does one
+ * created already past it); with a position it closes as TIME_LIMIT.
+ */
+export class PositionExecutor extends BaseExecutor<PositionExecutorConfig> {
+  /** Armed trailing trigger as a PnL fraction, null until armed. */
+  private trailing: Decimal | null = null;
+  /** The open order is done (filled, or ended by the venue with what it filled). */
+  private openDone = false;
+  /** The resting take profit was refused by the venue; from then on take profit is checked as a market barrier. */
+  private takeProfitAtMarket: boolean;
+
+  constructor(config: PositionExecutorConfig, id: string, createdAt: number) {
+    super(config, id, createdAt);
+    this.takeProfitAtMarket = config.triple_barrier.take_profit_order_type === 'market';
+  }
+
+  private get spec(): BarrierSpec {
+    const b = this.config.triple_barrier;
+    return { stopLoss: b.stop_loss, takeProfit: b.take_profit, trailing: b.trailing_stop };
+  }
+
+  private get deadline(): number {
+    const t = this.config.triple_barrier.time_limit;
+    return t === undefined ? Infinity : this.createdAt + t * 1000;
+  }
+
+  protected start(ctx: ExecutorContext): boolean {
+    if (ctx.now >= this.deadline) {
+      this.terminate(ctx.now, 'EXPIRED');
+      return false;
+    }
+    const type = this.config.triple_barrier.open_order_type;
+    let price: Decimal | undefined;
+    if (type !== 'market') {
+      const q = this.quote(ctx.market);
+      price = this.config.entry_price ? new Decimal(this.config.entry_price) : q ? (this.config.side === 'buy' ? q.bid : q.ask) : undefined;
+      if (!price) {
+        // No price to rest at yet: try again next tick.
+        this.status = 'not_started';
+        return false;
+      }
+    }
+    this.place(ctx, { role: 'open', side: this.config.side, type, amount: new Decimal(this.config.amount), ...(price ? { price } : {}) });
+    return this.status === 'active';
+  }
+
+  protected step(ctx: ExecutorContext): void {
+    const held = !this.ledger.position.isZero();
+    if (held) {
+      const q = this.quote(ctx.market);
+      if (q) {
+        const r = checkBarriers(this.spec, this.config.side, this.ledger.entryPrice!, markPrice(q, this.config.side), this.trailing, this.takeProfitAtMarket);
+        this.trailing = r.trailing;
+        if (r.hit) return this.beginClose(ctx, r.hit, true);
+      }
+    }
+    if (ctx.now >= this.deadline) return this.beginClose(ctx, held ? 'TIME_LIMIT' : 'EXPIRED', true);
+    this.placeTakeProfit(ctx);
+  }
+
+  protected onOrder(order: TrackedOrder, _fills: OrderFill[], ctx: ExecutorContext): void {
+    if (order.role === 'open') {
+      if (order.state === 'filled') this.openDone = true;
+      else if (order.state === 'canceled' || order.state === 'rejected') {
+        this.openDone = true;
+        if (order.filled.isZero()) {
+          const closeType = order.state === 'rejected' && order.code === 'INSUFFICIENT_BALANCE' ? 'INSUFFICIENT_BALANCE' : 'FAILED';
+          return this.beginClose(ctx, closeType, true);
+        }
+      }
+      this.placeTakeProfit(ctx);
+    } else if (order.role === 'take_profit') {
+      if (order.state === 'filled' && this.ledger.position.isZero()) this.beginClose(ctx, 'TAKE_PROFIT', true);
+      else if (order.state === 'rejected' || order.state === 'canceled') this.takeProfitAtMarket = true;
+    }
+  }
+
+  /** The resting take profit, once the open is done, for what is held. */
+  private placeTakeProfit(ctx: ExecutorContext): void {
+    const tp = this.config.triple_barrier.take_profit;
+    if (this.takeProfitAtMarket || tp === undefined || !this.openDone || this.status !== 'active') return;
+    if (this.ledger.position.isZero() || this.orders.working('take_profit').length > 0) return;
+    this.place(ctx, {
+      role: 'take_profit',
+      side: this.config.side === 'buy' ? 'sell' : 'buy',
+      type: this.config.triple_barrier.take_profit_order_type,
+      amount: this.ledger.position.abs(),
+      price: priceAtPnl(this.config.side, this.ledger.entryPrice!, frac(tp)),
+      positionAction: 'close',
+    });
+  }
+
+  protected riskQuote(): Decimal {
+    return this.ledger.openedQuote;
+  }
+
+  protected custom(_market: MarketView): Record<string, unknown> {
+    return {
+      ...barrierPrices(this.spec, this.config.side, this.ledger.entryPrice, this.trailing),
+      trailing_trigger_pnl: this.trailing?.toString() ?? null,
+      deadline: Number.isFinite(this.deadline) ? this.deadline : null,
+    };
+  }
+
+  protected ownState(): Record<string, unknown> {
+    return { trailing: this.trailing?.toString() ?? null, openDone: this.openDone, takeProfitAtMarket: this.takeProfitAtMarket };
+  }
+
+  protected loadOwnState(s: Record<string, unknown>): void {
+    this.trailing = s.trailing === null ? null : new Decimal(s.trailing as string);
+    this.openDone = s.openDone as boolean;
+    this.takeProfitAtMarket = s.takeProfitAtMarket as boolean;
+  }
+}
