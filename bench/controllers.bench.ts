@@ -68,6 +68,11 @@ class ColumnView implements MarketView, ControllerView {
     return this;
   }
 
+  /** Every executor in this view is live (ended ones drop out), so the active list is the list. */
+  get activeExecutors(): readonly ExecutorReport[] {
+    return this.executors;
+  }
+
   quote(): Quote | null {
     if (this.closed === 0) return null;
     const d = new Decimal(cols.close[this.closed - 1] as number);

@@ -22,12 +22,6 @@ export interface ControllerSource {
   controller(name: string): { definition: ControllerDefinition; moduleUrl: string | null } | undefined;
 }
 
-/** The shipped controllers (and, later, the operator's) as a source, by name. */
-export function controllerSourceOf(defs: readonly ControllerDefinition[], moduleUrls: ReadonlyMap<string, string> = new Map()): ControllerSource {
-  const byName = new Map(defs.map((d) => [d.name, d]));
-  return { controller: (name) => (byName.has(name) ? { definition: byName.get(name)!, moduleUrl: moduleUrls.get(name) ?? null } : undefined) };
-}
-
 export interface BacktestJobDeps {
   connectors: Pick<Connectors, 'get'>;
   candles: CandleReader;

@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { Decimal } from '../../decimal.js';
 import { defineController } from '../controller.js';
 import { DcaExecutorConfig, TrailingStop } from '../executors/configs.js';
-import type { ControllerInstance, ControllerView, ExecutorAction, ExecutorReport, Side } from '../types.js';
-import { hasFills, isActive, isStoppable, isTerminated, roundPrice, SettledPrefix } from './base/executors.js';
+import type { ControllerInstance, ControllerView, ExecutorAction, Side } from '../types.js';
+import { hasFills, isStoppable, roundPrice } from './base/executors.js';
 import { cooldownTime, Fraction, leverage, marketFields, Seconds, totalAmountQuote } from './base/fields.js';
 
 const DcaV1Config = z
@@ -68,7 +68,6 @@ class DcaV1 implements ControllerInstance {
   private readonly cooldownMs: number;
   private readonly refreshMs: number | null;
   private mid: Decimal | null = null;
-  private readonly settled = new SettledPrefix();
 
   constructor(private readonly c: DcaV1Config) {
     const weights = c.dca_amounts_pct ?? c.dca_spreads.map(() => 1);
@@ -84,22 +83,14 @@ class DcaV1 implements ControllerInstance {
     const quote = view.market.quote(c.connector_name, c.trading_pair);
     this.mid = quote === null ? null : quote.mid;
     const actions: ExecutorAction[] = [];
-    let active = 0;
+    const active = view.activeExecutors;
     let newest = -Infinity;
-    const list = view.executors;
-    const from = this.settled.skip(list, isTerminated);
-    for (let i = from; i < list.length; i++) {
-      const r = list[i] as ExecutorReport;
-      if (!isActive(r)) continue;
-      active++;
-      if (r.createdAt > newest) newest = r.createdAt;
-    }
-    if (this.mid !== null && this.mid.gt(0) && active < c.max_executors && view.now - newest > this.cooldownMs) {
+    for (const r of active) if (r.createdAt > newest) newest = r.createdAt;
+    if (this.mid !== null && this.mid.gt(0) && active.length < c.max_executors && view.now - newest > this.cooldownMs) {
       actions.push({ kind: 'create', config: this.ladder(view.newExecutorId(), this.mid) });
     }
     if (this.refreshMs !== null) {
-      for (let i = from; i < list.length; i++) {
-        const r = list[i] as ExecutorReport;
+      for (const r of active) {
         if (isStoppable(r) && !hasFills(r) && view.now - r.createdAt > this.refreshMs) actions.push({ kind: 'stop', executorId: r.id, keepPosition: false });
       }
     }

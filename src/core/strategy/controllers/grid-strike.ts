@@ -3,8 +3,7 @@ import { Decimal } from '../../decimal.js';
 import { PositiveDecimalIn } from '../../schema.js';
 import { defineController } from '../controller.js';
 import { GridExecutorConfig } from '../executors/configs.js';
-import type { ControllerInstance, ControllerView, ExecutorAction, ExecutorReport } from '../types.js';
-import { isActive, isTerminated, SettledPrefix } from './base/executors.js';
+import type { ControllerInstance, ControllerView, ExecutorAction } from '../types.js';
 import { Fraction, leverage, marketFields, Seconds, totalAmountQuote } from './base/fields.js';
 
 const GridStrikeConfig = z
@@ -55,7 +54,6 @@ class GridStrike implements ControllerInstance {
   private readonly end: Decimal;
   private mid: Decimal | null = null;
   private activeGrid: string | null = null;
-  private readonly settled = new SettledPrefix();
 
   constructor(private readonly c: GridStrikeConfig) {
     this.start = new Decimal(c.start_price);
@@ -69,12 +67,8 @@ class GridStrike implements ControllerInstance {
   update(view: ControllerView): ExecutorAction[] {
     const quote = view.market.quote(this.c.connector_name, this.c.trading_pair);
     this.mid = quote === null ? null : quote.mid;
-    const list = view.executors;
-    this.activeGrid = null;
-    for (let i = this.settled.skip(list, isTerminated); i < list.length && this.activeGrid === null; i++) {
-      const r = list[i] as ExecutorReport;
-      if (isActive(r)) this.activeGrid = r.id;
-    }
+    const active = view.activeExecutors[0];
+    this.activeGrid = active === undefined ? null : active.id;
     if (this.activeGrid !== null || this.mid === null || !this.inside(this.mid)) return [];
     const c = this.c;
     // Parsed so the executor's own defaults fill what the controller does not set.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isTerminated, SettledPrefix } from '../../../../src/core/strategy/controllers/base/executors.js';
+import { SettledPrefix } from '../../../../src/core/strategy/controllers/base/executors.js';
 import { bollingerV1 } from '../../../../src/core/strategy/controllers/bollinger-v1.js';
 import type { ExecutorReport } from '../../../../src/core/strategy/types.js';
 import { ControllerHarness } from '../../../helpers/controller-harness.js';
@@ -12,7 +12,7 @@ describe('SettledPrefix', () => {
     const p = new SettledPrefix();
     const list = [r('a', 'terminated'), r('b', 'terminated'), r('c', 'active'), r('d', 'terminated')];
     let looked = 0;
-    const settled = (x: ExecutorReport) => (looked++, isTerminated(x));
+    const settled = (x: ExecutorReport) => (looked++, x.status === 'terminated');
     expect(p.skip(list, settled)).toBe(2);
     expect(looked).toBe(3);
     // Nothing changed: only the first live one is looked at again.

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { Decimal } from '../../../decimal.js';
 import type { PositionExecutorConfig } from '../../executors/configs.js';
-import type { ControllerView, ExecutorAction, ExecutorReport, Side } from '../../types.js';
-import { type BarrierConfig, baseAmount, isActive, isTerminated, SettledPrefix, tripleBarrier } from './executors.js';
+import type { ControllerView, ExecutorAction, Side } from '../../types.js';
+import { type BarrierConfig, baseAmount, isActive, tripleBarrier } from './executors.js';
 import { barrierFields, cooldownTime, leverage, marketFields, totalAmountQuote } from './fields.js';
 
 /**
@@ -38,7 +38,6 @@ export interface DirectionalConfig extends BarrierConfig {
 export class DirectionalTrader {
   private readonly perExecutorQuote: Decimal;
   private readonly cooldownMs: number;
-  private readonly settled = new SettledPrefix();
 
   constructor(private readonly c: DirectionalConfig) {
     this.perExecutorQuote = new Decimal(c.total_amount_quote).div(c.max_executors_per_side);
@@ -68,9 +67,7 @@ export class DirectionalTrader {
   private canCreate(view: ControllerView, side: Side): boolean {
     let active = 0;
     let newest = -Infinity;
-    const list = view.executors;
-    for (let i = this.settled.skip(list, isTerminated); i < list.length; i++) {
-      const r = list[i] as ExecutorReport;
+    for (const r of view.activeExecutors) {
       if (r.side !== side || !isActive(r)) continue;
       active++;
       if (r.createdAt > newest) newest = r.createdAt;

@@ -55,10 +55,12 @@ export function roundPrice(price: Decimal): Decimal {
 
 
 /**
- * Where a controller's look at its executors may start. The runtime lists them in creation order and
- * keeps the ones that ended, so a long run's list grows without bound; an executor that has settled
- * (ended, and past anything the controller still counts it for) never matters again, so each step skips
- * the settled prefix instead of rescanning every executor that ever ran. A list that was rebuilt
+ * Where a controller's look at all its executors may start, for a controller that still counts some
+ * ended ones (a market-making level cools down after a stop loss; `activeExecutors` lists only working
+ * ones). The runtime lists executors in creation order and keeps the ended ones, so a long run's list
+ * grows without bound; an executor that has settled (ended, and past anything the controller still
+ * counts it for) never matters again, so each step skips the settled prefix instead of rescanning
+ * every executor that ever ran. A list that was rebuilt
  * (shorter, or another executor where the prefix ended) is scanned from the start again.
  */
 export class SettledPrefix {
@@ -75,5 +77,3 @@ export class SettledPrefix {
     return i;
   }
 }
-
-export const isTerminated = (r: ExecutorReport): boolean => r.status === 'terminated';
