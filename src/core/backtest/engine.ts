@@ -110,8 +110,8 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
     takerFee: new Decimal(spec.taker_fee ?? spec.trade_cost),
     slippageBps: spec.slippage_bps,
     balances: { base: base0, quote: quote0 },
-    onFill(order: OrderRequest, f: OrderFill) {
-      volume = volume.plus(f.amount.times(f.price));
+    onFill(order: OrderRequest, f: OrderFill, notional: Decimal) {
+      volume = volume.plus(notional);
       fees = fees.plus(f.fee);
       fills.push({
         executor_id: runtime?.ownerOf(order.clientOrderId) ?? null,
