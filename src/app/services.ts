@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { count, eq } from 'drizzle-orm';
 import { AccountsService } from '../core/accounts/accounts-service.js';
@@ -30,6 +31,11 @@ import { Valuation } from '../core/portfolio/valuation.js';
 import { UsersService } from '../core/users/users-service.js';
 import { PolicyFillGuard } from '../core/safety/fill-guard.js';
 import { RiskGuard } from '../core/safety/risk-guard.js';
+import { BACKTEST_KIND, backtestRunner, controllerSourceOf } from '../core/backtesting/backtest-job.js';
+import { BacktestStore } from '../core/backtesting/backtest-store.js';
+import { Backtests } from '../core/backtesting/backtests.js';
+import { StrategyPool } from '../core/backtesting/worker-pool.js';
+import { SHIPPED_CONTROLLERS } from '../core/strategy/controllers/index.js';
 import { Safety } from '../core/safety/safety.js';
 import { loadVaultKey, Vault } from '../core/secrets/vault.js';
 
@@ -59,6 +65,7 @@ export interface Services {
   guards: Guard[];
   /** Persisted long-running work (backfills now; backtests, optimizations, image pulls next). */
   jobs: Jobs;
+  backtests: Backtests;
   close(): Promise<void>;
 }
 
@@ -137,6 +144,10 @@ export async function createServices(config: Config, logger: Logger, options: Se
     const alone = database.kind === 'pglite' || (database.embedded?.alone() ?? false);
     const jobs = modules.add('jobs', new Jobs({ db, logger, clock, ...options.jobs, options: { exclusive: alone, ...options.jobs?.options } }));
     jobs.register(CANDLE_BACKFILL_KIND, candleBackfill(connectors, candleCache));
+    const strategyPool = modules.add('strategy pool', new StrategyPool({ maxThreads: availableParallelism(), idleTimeoutMs: 60_000 }));
+    const backtestStore = new BacktestStore(db);
+    const controllers = controllerSourceOf(SHIPPED_CONTROLLERS);
+    jobs.register(BACKTEST_KIND, backtestRunner({ connectors, candles: marketData, pool: strategyPool, store: backtestStore, controllers }));
     await modules.start();
 
     const services: Services = {
@@ -160,6 +171,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
       safety,
       guards: [new RiskGuard(safety, trading, clock)],
       jobs,
+      backtests: new Backtests(jobs, backtestStore, controllers, clock),
       close: () => modules.stop(),
     };
     return { services, facts: { generatedAdmin, vaultKeySource: source, createdDefaultAccount } };

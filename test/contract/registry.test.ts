@@ -52,6 +52,11 @@ const VALID_MINIMAL: Record<string, Record<string, unknown>> = {
   jobs_get_job: { job_id: 'job_AAAAAAAAAAAAAAAA' },
   jobs_cancel_job: { job_id: 'job_AAAAAAAAAAAAAAAA' },
   jobs_start_candle_backfill: { connector_name: 'sim', trading_pair: 'BTC-USDT', start_time: '2024-01-01T00:00:00Z' },
+  backtesting_run_backtest: { controller: { name: 'bollinger_v1' }, connector: 'sim', trading_pair: 'BTC-USDT', start: 0, end: 60_000 },
+  backtesting_get_backtest: { job_id: 'job_AAAAAAAAAAAAAAAA' },
+  backtesting_get_backtest_metrics: { job_id: 'job_AAAAAAAAAAAAAAAA' },
+  backtesting_list_backtests: {},
+  backtesting_delete_backtest: { job_id: 'job_AAAAAAAAAAAAAAAA' },
 };
 
 const RISKS = ['read', 'write', 'destructive', 'admin'] as const;
