@@ -345,7 +345,7 @@ export class StrategyRuntime {
         this.activeChanged = true;
       } else this.active[kept++] = a;
     }
-    this.active.length = kept;
+    if (kept !== this.active.length) this.active.length = kept;
   }
 
   /**
