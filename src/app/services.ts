@@ -32,6 +32,7 @@ import { PolicyFillGuard } from '../core/safety/fill-guard.js';
 import { RiskGuard } from '../core/safety/risk-guard.js';
 import { Safety } from '../core/safety/safety.js';
 import { loadVaultKey, Vault } from '../core/secrets/vault.js';
+import { SHIPPED_CONTROLLERS } from '../core/strategy/controllers/index.js';
 import { SHIPPED_SCRIPTS } from '../core/strategy/scripts/index.js';
 import { StrategyCatalog } from '../core/strategy-catalog/catalog.js';
 import { ControllerConfigs } from '../core/strategy-catalog/controller-configs.js';
@@ -144,7 +145,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
     const alone = database.kind === 'pglite' || (database.embedded?.alone() ?? false);
     const jobs = modules.add('jobs', new Jobs({ db, logger, clock, ...options.jobs, options: { exclusive: alone, ...options.jobs?.options } }));
     jobs.register(CANDLE_BACKFILL_KIND, candleBackfill(connectors, candleCache));
-    const strategies = modules.add('strategy catalog', new StrategyCatalog({ controllers: [], scripts: SHIPPED_SCRIPTS, dir: config.strategiesDir, logger }));
+    const strategies = modules.add('strategy catalog', new StrategyCatalog({ controllers: SHIPPED_CONTROLLERS, scripts: SHIPPED_SCRIPTS, dir: config.strategiesDir, logger }));
     await modules.start();
 
     const services: Services = {
