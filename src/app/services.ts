@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { count, eq } from 'drizzle-orm';
 import { AccountsService } from '../core/accounts/accounts-service.js';
@@ -30,9 +31,13 @@ import { Valuation } from '../core/portfolio/valuation.js';
 import { UsersService } from '../core/users/users-service.js';
 import { PolicyFillGuard } from '../core/safety/fill-guard.js';
 import { RiskGuard } from '../core/safety/risk-guard.js';
+import { BACKTEST_KIND, backtestRunner } from '../core/backtesting/backtest-job.js';
+import { BacktestStore } from '../core/backtesting/backtest-store.js';
+import { Backtests } from '../core/backtesting/backtests.js';
+import { StrategyPool } from '../core/backtesting/worker-pool.js';
+import { SHIPPED_CONTROLLERS } from '../core/strategy/controllers/index.js';
 import { Safety } from '../core/safety/safety.js';
 import { loadVaultKey, Vault } from '../core/secrets/vault.js';
-import { SHIPPED_CONTROLLERS } from '../core/strategy/controllers/index.js';
 import { SHIPPED_SCRIPTS } from '../core/strategy/scripts/index.js';
 import { StrategyCatalog } from '../core/strategy-catalog/catalog.js';
 import { ControllerConfigs } from '../core/strategy-catalog/controller-configs.js';
@@ -63,6 +68,7 @@ export interface Services {
   guards: Guard[];
   /** Persisted long-running work (backfills now; backtests, optimizations, image pulls next). */
   jobs: Jobs;
+  backtests: Backtests;
   /** The controllers and scripts this server can run: shipped, and the operator's from STRATEGIES_DIR. */
   strategies: StrategyCatalog;
   /** Saved, versioned controller configs. */
@@ -146,6 +152,9 @@ export async function createServices(config: Config, logger: Logger, options: Se
     const jobs = modules.add('jobs', new Jobs({ db, logger, clock, ...options.jobs, options: { exclusive: alone, ...options.jobs?.options } }));
     jobs.register(CANDLE_BACKFILL_KIND, candleBackfill(connectors, candleCache));
     const strategies = modules.add('strategy catalog', new StrategyCatalog({ controllers: SHIPPED_CONTROLLERS, scripts: SHIPPED_SCRIPTS, dir: config.strategiesDir, logger }));
+    const strategyPool = modules.add('strategy pool', new StrategyPool({ maxThreads: availableParallelism(), idleTimeoutMs: 60_000 }));
+    const backtestStore = new BacktestStore(db);
+    jobs.register(BACKTEST_KIND, backtestRunner({ connectors, candles: marketData, pool: strategyPool, store: backtestStore, controllers: strategies }));
     await modules.start();
 
     const services: Services = {
@@ -169,6 +178,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
       safety,
       guards: [new RiskGuard(safety, trading, clock)],
       jobs,
+      backtests: new Backtests(jobs, backtestStore, strategies, clock),
       strategies,
       controllerConfigs: new ControllerConfigs(db, strategies, clock),
       close: () => modules.stop(),

@@ -33,7 +33,7 @@ describe.each(drivers())('strategy management over REST and MCP on %s', (driver)
     mkdirSync(join(dir, 'controllers'));
     writeFileSync(join(dir, 'controllers', 'range-watch.mjs'), OPERATOR_CONTROLLER);
     s = await testServer(driver, { toolsets: 'default,strategies', strategiesDir: dir });
-    for (const [username, role] of [['strat_trader', 'trader'], ['strat_viewer', 'viewer']]) {
+    for (const [username, role] of [['strat_trader', 'trader'], ['strat_viewer', 'viewer']] as const) {
       const r = await s.call('POST', '/users', { username, password: `${username.replace('_', '-')}-password`, role });
       expect(r.status, r.text).toBe(201);
     }

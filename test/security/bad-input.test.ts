@@ -15,6 +15,8 @@ interface BadCase {
 }
 
 const long = (n: number, c = 'a') => c.repeat(n);
+/** A valid backtest body, each bad case changing one thing. */
+const BACKTEST = { controller: { name: 'bollinger_v1', config: {} }, connector: 'sim', trading_pair: 'BTC-USDT', start: '2024-01-01T00:00:00Z', end: '2024-01-01T01:00:00Z' };
 /** Valid orders that the bad cases spoil one field of. */
 const ORDER = { connector_name: 'sim', trading_pair: 'BTC-USDT', side: 'buy', order_type: 'market', amount: '0.001' } as const;
 const PERP = { connector_name: 'sim_perpetual', trading_pair: 'BTC-USDT', side: 'sell', order_type: 'market', amount: '0.001' } as const;
@@ -335,6 +337,33 @@ const BAD: Record<string, BadCase[]> = {
     { why: 'lowercase pair', path: '/market-data/candles/backfill', body: { connector_name: 'sim', trading_pair: 'btc-usdt', start_time: 0 }, issue: 'trading_pair' },
     { why: 'start after end', path: '/market-data/candles/backfill', body: { connector_name: 'sim', trading_pair: 'BTC-USDT', start_time: '2024-02-01T00:00:00Z', end_time: '2024-01-01T00:00:00Z' }, issue: 'start_time' },
     { why: 'more candles than one backfill takes', path: '/market-data/candles/backfill', body: { connector_name: 'sim', trading_pair: 'BTC-USDT', interval: '1m', start_time: '2015-01-01T00:00:00Z', end_time: '2024-01-01T00:00:00Z' }, issue: 'start_time' },
+  ],
+  backtesting_run_backtest: [
+    { why: 'no controller', path: '/backtesting/run', body: { ...BACKTEST, controller: undefined }, issue: 'controller' },
+    { why: 'a bad controller config', path: '/backtesting/run', body: { ...BACKTEST, controller: { name: 'bollinger_v1', config: { bb_length: 'long' } } }, issue: 'controller.config.bb_length' },
+    { why: 'end before start', path: '/backtesting/run', body: { ...BACKTEST, start: '2024-02-01T00:00:00Z' }, issue: 'end' },
+    { why: 'unknown resolution', path: '/backtesting/run', body: { ...BACKTEST, resolution: '2m' }, issue: 'resolution' },
+    { why: 'negative fee', path: '/backtesting/run', body: { ...BACKTEST, trade_cost: -0.001 }, issue: 'trade_cost' },
+    { why: 'wait too long', path: '/backtesting/run', body: { ...BACKTEST, wait_seconds: 3600 }, issue: 'wait_seconds' },
+    { why: 'more candles than one backtest takes', path: '/backtesting/run', body: { ...BACKTEST, start: '2015-01-01T00:00:00Z' }, issue: 'start' },
+    { why: 'an end in the future', path: '/backtesting/run', body: { ...BACKTEST, end: '2999-01-01T00:00:00Z' }, issue: 'end' },
+  ],
+  backtesting_get_backtest: [
+    { why: 'not a job id', path: '/backtesting/results/123', issue: 'job_id' },
+    { why: 'oversized id', path: `/backtesting/results/job_${long(100)}`, issue: 'job_id' },
+  ],
+  backtesting_get_backtest_metrics: [
+    { why: 'not a job id', path: '/backtesting/metrics/nope', issue: 'job_id' },
+    { why: 'oversized id', path: `/backtesting/metrics/job_${long(100)}`, issue: 'job_id' },
+  ],
+  backtesting_list_backtests: [
+    { why: 'unknown status', path: '/backtesting/results?status=done', issue: 'status' },
+    { why: 'limit 0', path: '/backtesting/results?limit=0', issue: 'limit' },
+    { why: 'unknown key', path: '/backtesting/results?kind=backtest', issue: '(root)' },
+  ],
+  backtesting_delete_backtest: [
+    { why: 'not a job id', path: '/backtesting/results/nope', issue: 'job_id' },
+    { why: 'oversized id', path: `/backtesting/results/job_${long(100)}`, issue: 'job_id' },
   ],
   strategies_list_controllers: [
     { why: 'unknown type', path: '/controllers?type=scalping', issue: 'type' },

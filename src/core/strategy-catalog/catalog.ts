@@ -1,3 +1,4 @@
+import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import type { z } from 'zod';
 import { toJsonSchema, type JsonSchema } from '../command/json-schema.js';
@@ -91,6 +92,14 @@ export class StrategyCatalog implements Lifecycle {
 
   list(kind: StrategyKind): CatalogEntry[] {
     return [...this.#entries[kind].values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** A controller by name and, for an operator's, the file URL of its module (a worker thread imports it from there). */
+  controller(name: string): { definition: ControllerDefinition; moduleUrl: string | null } | undefined {
+    const entry = this.#entries.controller.get(name);
+    if (!entry) return undefined;
+    const file = this.#files.get(`controller:${name}`);
+    return { definition: entry.definition as ControllerDefinition, moduleUrl: entry.source === 'operator' && file ? pathToFileURL(file).href : null };
   }
 
   /** The entry, or NOT_FOUND naming the ones there are. */

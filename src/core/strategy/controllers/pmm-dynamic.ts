@@ -6,7 +6,7 @@ import { Macd, Natr, Sma, Stdev } from '../indicators/index.js';
 import type { ControllerInstance, ControllerView, ExecutorAction } from '../types.js';
 import { CandleFeed } from './base/candle-feed.js';
 import { candleFields, candlesMarket } from './base/fields.js';
-import { checkLevels, LevelLadder, marketMakingFields } from './base/market-making.js';
+import { checkLevels, LevelLadder, marketMakingFields, type ReferencePrice } from './base/market-making.js';
 import { num } from './base/signal.js';
 
 /**
@@ -53,7 +53,7 @@ export const pmmDynamic = defineController({
   create: (c) => new PmmDynamic(c),
 });
 
-class PmmDynamic implements ControllerInstance {
+class PmmDynamic implements ControllerInstance, ReferencePrice {
   private readonly natr: Natr;
   private readonly macd: Macd;
   private readonly macdMean = new Sma(MACD_ZSCORE_WINDOW);
@@ -64,6 +64,9 @@ class PmmDynamic implements ControllerInstance {
   private macdZ = NaN;
   private priceMultiplier = NaN;
   private spreadMultiplier = NaN;
+  /** The features are defined (past the warm-up) at the newest close. */
+  private ready = false;
+  /** close × (1 + price multiplier) as a Decimal, built on first use after each new close. */
   private reference: Decimal | null = null;
 
   constructor(c: PmmDynamicConfig) {
@@ -94,10 +97,9 @@ class PmmDynamic implements ControllerInstance {
   /** The original's features at the newest close: reference price and spread multiplier, or null in warm-up. */
   private recompute(): void {
     const hist = this.macd.histogram;
-    if (!this.natr.ready || !this.macdStdev.ready || Number.isNaN(hist)) {
-      this.reference = null;
-      return;
-    }
+    this.reference = null;
+    this.ready = this.natr.ready && this.macdStdev.ready && !Number.isNaN(hist);
+    if (!this.ready) return;
     // Sample standard deviation (the original's pandas default) from the population one.
     const sd = this.macdStdev.value * Math.sqrt(MACD_ZSCORE_WINDOW / (MACD_ZSCORE_WINDOW - 1));
     // High MACD against its recent range pushes the reference down (mean reversion); a flat window has no say.
@@ -105,26 +107,31 @@ class PmmDynamic implements ControllerInstance {
     const natr = this.natr.value / 100;
     this.spreadMultiplier = natr;
     this.priceMultiplier = (0.5 * this.macdZ + 0.5 * (hist > 0 ? 1 : -1)) * (natr / 2);
-    this.reference = new Decimal(this.close).times(1 + this.priceMultiplier);
+  }
+
+  referencePrice(): Decimal {
+    if (this.reference === null) this.reference = new Decimal(this.close).times(1 + this.priceMultiplier);
+    return this.reference;
   }
 
   update(view: ControllerView): ExecutorAction[] {
     if (this.feed.pull(view.market) > 0) this.recompute();
-    if (this.reference === null || !this.reference.gt(0)) return [];
-    return this.ladder.actions(view, this.reference, this.spreadMultiplier);
+    // An extreme MACD z-score on a wild market could shift the reference to zero or below: no quotes then.
+    if (!this.ready || !(this.close * (1 + this.priceMultiplier) > 0)) return [];
+    return this.ladder.actions(view, this, this.spreadMultiplier);
   }
 
   processedData(): Record<string, unknown> {
     return {
       candle_time: Number.isFinite(this.feed.lastTime) ? this.feed.lastTime : null,
       close: num(this.close),
-      reference_price: this.reference === null ? null : this.reference.toFixed(),
-      spread_multiplier: this.reference === null ? null : this.spreadMultiplier,
-      price_multiplier: this.reference === null ? null : this.priceMultiplier,
+      reference_price: this.ready ? this.referencePrice().toFixed() : null,
+      spread_multiplier: this.ready ? this.spreadMultiplier : null,
+      price_multiplier: this.ready ? this.priceMultiplier : null,
       natr: num(this.natr.value),
       macd: num(this.macd.macd),
       macd_histogram: num(this.macd.histogram),
-      macd_zscore: this.reference === null ? null : this.macdZ,
+      macd_zscore: this.ready ? this.macdZ : null,
     };
   }
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Decimal } from '../../decimal.js';
 import { defineController } from '../controller.js';
 import type { ControllerInstance, ControllerView, ExecutorAction } from '../types.js';
-import { checkLevels, LevelLadder, marketMakingFields } from './base/market-making.js';
+import { checkLevels, LevelLadder, marketMakingFields, type ReferencePrice } from './base/market-making.js';
 
 const PmmSimpleConfig = z
   .object(
@@ -27,8 +27,9 @@ export const pmmSimple = defineController({
   create: (c) => new PmmSimple(c),
 });
 
-class PmmSimple implements ControllerInstance {
+class PmmSimple implements ControllerInstance, ReferencePrice {
   private readonly ladder: LevelLadder;
+  /** The mid of the latest quote. */
   private reference: Decimal | null = null;
 
   constructor(private readonly c: PmmSimpleConfig) {
@@ -39,7 +40,11 @@ class PmmSimple implements ControllerInstance {
     const quote = view.market.quote(this.c.connector_name, this.c.trading_pair);
     if (quote === null || !quote.mid.gt(0)) return [];
     this.reference = quote.mid;
-    return this.ladder.actions(view, quote.mid, 1);
+    return this.ladder.actions(view, this, 1);
+  }
+
+  referencePrice(): Decimal {
+    return this.reference as Decimal;
   }
 
   processedData(): Record<string, unknown> {

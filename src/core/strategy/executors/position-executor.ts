@@ -1,7 +1,7 @@
 import { Decimal } from '../../decimal.js';
-import type { ExecutorContext, MarketView, OrderFill } from '../types.js';
+import type { ExecutorContext, IdleBand, MarketView, OrderFill } from '../types.js';
 import { BaseExecutor } from './base.js';
-import { barrierPrices, checkBarriers, frac, markPrice, priceAtPnl, type BarrierSpec } from './barriers.js';
+import { barrierBand, barrierPrices, checkBarriers, frac, markPrice, priceAtPnl, type BarrierSpec } from './barriers.js';
 import type { PositionExecutorConfig } from './configs.js';
 import type { TrackedOrder } from './tracked-orders.js';
 
@@ -85,7 +85,7 @@ export class PositionExecutor extends BaseExecutor<PositionExecutorConfig> {
       }
       this.placeTakeProfit(ctx);
     } else if (order.role === 'take_profit') {
-      if (order.state === 'filled' && this.ledger.position.isZero()) this.beginClose(ctx, 'TAKE_PROFIT', true);
+      if (order.state === 'filled') this.beginClose(ctx, 'TAKE_PROFIT', true);
       else if (order.state === 'rejected' || order.state === 'canceled') this.takeProfitAtMarket = true;
     }
   }
@@ -104,6 +104,31 @@ export class PositionExecutor extends BaseExecutor<PositionExecutorConfig> {
       positionAction: 'close',
     });
   }
+
+  /**
+   * While active, nothing happens before the deadline unless the price reaches a barrier: with nothing
+   * held yet the executor only waits for its open order's update; holding, the band runs from the
+   * highest price that would close (stop loss, armed trailing trigger, market take profit, on the side
+   * the position loses or gains) to the lowest that would close, arm or raise the trailing stop. The
+   * band is recomputed only when the entry or the trailing trigger moved.
+   */
+  idleBand(): IdleBand | null {
+    if (this.status !== 'active') return null;
+    const until = this.deadline;
+    if (this.ledger.position.isZero()) return this.openDone ? null : { low: -Infinity, high: Infinity, until };
+    const tp = this.config.triple_barrier.take_profit;
+    if (!this.takeProfitAtMarket && tp !== undefined && this.openDone && this.orders.working('take_profit').length === 0) return null;
+    const entry = this.ledger.entryPrice!;
+    const key = this.bandKey;
+    // The ledger computes the entry afresh on each read, so it is compared by value; the trailing trigger is replaced, never mutated.
+    if (key && key.entry.eq(entry) && key.trailing === this.trailing && key.atMarket === this.takeProfitAtMarket) return key.band;
+    const band: IdleBand = { low: -Infinity, high: Infinity, until };
+    barrierBand(this.spec, this.config.side, entry, this.trailing, this.takeProfitAtMarket, band);
+    this.bandKey = { entry, trailing: this.trailing, atMarket: this.takeProfitAtMarket, band };
+    return band;
+  }
+
+  private bandKey: { entry: Decimal; trailing: Decimal | null; atMarket: boolean; band: IdleBand } | null = null;
 
   protected riskQuote(): Decimal {
     return this.ledger.openedQuote;

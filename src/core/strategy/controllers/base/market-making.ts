@@ -67,19 +67,16 @@ interface Level {
   quote: Decimal;
 }
 
-/**
- * An executor's level rides in its id (`<executor id>:buy_0`), so a controller rebuilt after a restart
- * still knows which levels its running executors hold.
- */
-const LEVEL_SUFFIX = /:((?:buy|sell)_\d+)$/;
-
-export function levelOf(executorId: string): string | null {
-  const m = LEVEL_SUFFIX.exec(executorId);
-  return m === null ? null : (m[1] as string);
+/** Where the ladder is centred; asked only when a level is free, so a controller may build it lazily. */
+export interface ReferencePrice {
+  referencePrice(): Decimal;
 }
 
 export class LevelLadder {
   readonly levels: readonly Level[];
+  private readonly index = new Map<string, number>();
+  /** Per level: held by a working executor (or cooling down) at this step. Reused across steps. */
+  private readonly busy: Uint8Array;
   private readonly cooldownMs: number;
   private readonly refreshMs: number;
 
@@ -90,28 +87,51 @@ export class LevelLadder {
     const weightSum = [...buyW, ...sellW].reduce((s, w) => s.plus(w), new Decimal(0));
     const level = (side: Side, spread: number, w: number, i: number): Level => ({ id: `${side}_${i}`, side, spread, quote: total.times(w).div(weightSum) });
     this.levels = [...c.buy_spreads.map((s, i) => level('buy', s, buyW[i] ?? 1, i)), ...c.sell_spreads.map((s, i) => level('sell', s, sellW[i] ?? 1, i))];
+    this.levels.forEach((l, i) => this.index.set(l.id, i));
+    this.busy = new Uint8Array(this.levels.length);
     this.cooldownMs = c.cooldown_time * 1000;
     this.refreshMs = c.executor_refresh_time * 1000;
   }
 
   /**
-   * Creates for the free levels around `reference` (spreads scaled by `spreadMultiplier`), buy levels
-   * first, then stops for the unfilled executors due for a refresh.
+   * This ladder's level index of an executor, or -1 when it holds none. The level rides in the id
+   * (`<executor id>:buy_0`), so a controller rebuilt after a restart still knows what its running
+   * executors hold.
    */
-  actions(view: ControllerView, reference: Decimal, spreadMultiplier: number): ExecutorAction[] {
+  private levelIndex(executorId: string): number {
+    const k = executorId.lastIndexOf(':');
+    if (k < 0) return -1;
+    return this.index.get(executorId.slice(k + 1)) ?? -1;
+  }
+
+  /**
+   * Creates for the free levels around the reference price (spreads scaled by `spreadMultiplier`), buy
+   * levels first, then stops for the unfilled executors due for a refresh.
+   */
+  actions(view: ControllerView, reference: ReferencePrice, spreadMultiplier: number): ExecutorAction[] {
     const now = view.now;
-    const working = new Set<string>();
-    for (const r of view.executors) {
-      const id = levelOf(r.id);
-      if (id === null) continue;
-      const coolingDown = r.closeType === 'STOP_LOSS' && r.closedAt !== null && now - r.closedAt < this.cooldownMs;
-      if (isActive(r) || coolingDown) working.add(id);
-    }
+    const busy = this.busy;
+    busy.fill(0);
+    let held = 0;
     const actions: ExecutorAction[] = [];
-    for (const l of this.levels) {
-      if (working.has(l.id)) continue;
+    for (const r of view.executors) {
+      const i = this.levelIndex(r.id);
+      if (i < 0) continue;
+      const coolingDown = r.closeType === 'STOP_LOSS' && r.closedAt !== null && now - r.closedAt < this.cooldownMs;
+      if ((isActive(r) || coolingDown) && busy[i] === 0) {
+        busy[i] = 1;
+        held++;
+      }
+      if (isStoppable(r) && !hasFills(r) && now - r.createdAt > this.refreshMs) actions.push({ kind: 'stop', executorId: r.id, keepPosition: false });
+    }
+    if (held === this.levels.length) return actions;
+    const ref = reference.referencePrice();
+    const creates: ExecutorAction[] = [];
+    for (let i = 0; i < this.levels.length; i++) {
+      const l = this.levels[i] as Level;
+      if (busy[i] === 1) continue;
       const offset = new Decimal(l.spread).times(spreadMultiplier);
-      const price = roundPrice(reference.times(l.side === 'buy' ? Decimal.sub(1, offset) : offset.plus(1)));
+      const price = roundPrice(ref.times(l.side === 'buy' ? Decimal.sub(1, offset) : offset.plus(1)));
       if (!price.gt(0)) continue;
       const config: PositionExecutorConfig = {
         type: 'position',
@@ -124,13 +144,9 @@ export class LevelLadder {
         entry_price: price.toFixed(),
         triple_barrier: tripleBarrier(this.c, 'limit'),
       };
-      actions.push({ kind: 'create', config });
+      creates.push({ kind: 'create', config });
     }
-    for (const r of view.executors) {
-      if (levelOf(r.id) !== null && isStoppable(r) && !hasFills(r) && now - r.createdAt > this.refreshMs) {
-        actions.push({ kind: 'stop', executorId: r.id, keepPosition: false });
-      }
-    }
-    return actions;
+    // The original proposes creates before stops.
+    return actions.length === 0 ? creates : creates.concat(actions);
   }
 }
