@@ -102,6 +102,22 @@ describe.each(drivers())('strategy management over REST and MCP on %s', (driver)
     expect((await s.call('GET', path, undefined, TRADER)).status).toBe(404);
   });
 
+  it("backtests the operator's controller: the worker thread reads its module as the catalog did", async () => {
+    const start = Date.UTC(2024, 0, 1);
+    const r = await s.call('POST', '/backtesting/run', {
+      controller: { name: 'range_watch_v1', config: { connector_name: 'sim', trading_pair: 'BTC-USDT', bars: 5 } },
+      connector: 'sim',
+      trading_pair: 'BTC-USDT',
+      start: new Date(start).toISOString(),
+      end: start + 86_400_000 - 60_000,
+      resolution: '1m',
+      wait_seconds: 30,
+    });
+    expect(r.status, r.text).toBe(202);
+    expect(r.body.job.status, JSON.stringify(r.body.job.error)).toBe('succeeded');
+    expect(r.body.summary).toMatchObject({ candles: 1440, executors: 0 });
+  });
+
   it('serves the strategies toolset over MCP when asked for (it is not a default toolset)', async () => {
     expect(DEFAULT_TOOLSETS).not.toContain('strategies');
     const { tools } = await mcp.listTools();
