@@ -557,6 +557,8 @@ describe.each(drivers())('bad input on %s', (driver) => {
       { why: 'update: credentials for sim', method: 'PUT', path: '/accounts/keeper', body: { connectors: [{ connector_name: 'sim', credentials: { secret: 'abcdefghij' } }] }, issue: 'connectors.0.credentials' },
       { why: 'update: a valid attachment then binance without secret', method: 'PUT', path: '/accounts/keeper', body: { connectors: [{ connector_name: 'sim_perpetual', paper_balances: { USDT: 5 } }, { connector_name: 'binance', credentials: { api_key: 'new-key-000000' } }] }, issue: 'connectors.1.credentials' },
       { why: 'update: unknown connector while removing a real one', method: 'PUT', path: '/accounts/keeper', body: { remove_connectors: ['sim'], connectors: [{ connector_name: 'nosuchex' }] }, issue: 'connectors.0.connector_name' },
+      { why: 'a controller config its controller refuses', method: 'POST', path: '/controllers/bollinger_v1/configs', body: { name: 'sem_cfg', config: { connector_name: 'sim', trading_pair: 'BTC-USDT', bb_length: 1 } }, issue: 'config.bb_length' },
+      { why: 'a controller config with a field its controller does not have', method: 'POST', path: '/controllers/bollinger_v1/configs', body: { name: 'sem_cfg', config: { connector_name: 'sim', trading_pair: 'BTC-USDT', bb_lenght: 50 } }, issue: 'config' },
     ];
 
     it('each is a 400 VALIDATION_FAILED naming the field, and changes nothing', async () => {

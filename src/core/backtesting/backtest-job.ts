@@ -37,7 +37,7 @@ export function resolveBacktest(controllers: ControllerSource, spec: BacktestSpe
   const found = controllers.controller(spec.controller.name);
   if (!found) {
     throw new AppError('NOT_FOUND', `No controller named ${spec.controller.name}.`, {
-      hint: 'GET /controllers (controllers_list_controllers) lists the controllers this server has.',
+      hint: 'GET /controllers (strategies_list_controllers) lists the controllers this server has.',
       details: { issues: [{ path: 'controller.name', message: 'unknown controller' }] },
     });
   }

@@ -4,6 +4,7 @@ import { SHIPPED_CONTROLLERS } from '../strategy/controllers/index.js';
 import type { ControllerDefinition } from '../strategy/controller.js';
 import { type BacktestTaskInput, runBacktestTask } from './backtest-task.js';
 import { type StoredBacktest, storedBacktest } from '../backtest/stored-result.js';
+import { moduleDefinitions } from '../strategy-catalog/operator-modules.js';
 
 /**
  * The tasks a strategy pool worker runs, by name (piscina calls the named export). Each receives the
@@ -28,8 +29,9 @@ const shipped = new Map<string, ControllerDefinition>(SHIPPED_CONTROLLERS.map((d
 export async function backtest({ input, port }: WorkerTask<BacktestWorkerInput>): Promise<StoredBacktest> {
   const controllers = new Map(shipped);
   if (input.controllerModule) {
-    const mod = (await import(input.controllerModule)) as Record<string, unknown>;
-    for (const value of Object.values(mod)) {
+    // Read as the catalog read it at start: the default export, a definition, a list or a function of the kit.
+    const mod = (await import(input.controllerModule)) as { default?: unknown };
+    for (const value of (await moduleDefinitions(mod)) ?? []) {
       const def = value as ControllerDefinition;
       if (def && typeof def === 'object' && typeof def.name === 'string' && typeof def.create === 'function') controllers.set(def.name, def);
     }

@@ -28,14 +28,18 @@ const strategyFields = {
   description: z.string(),
   source: z.enum(['shipped', 'operator']).describe("shipped with the server, or loaded from the operator's strategies folder."),
   config_schema: z.record(z.string(), z.unknown()).describe("JSON Schema of the config (what a caller sends: defaults are optional)."),
-  data_needs: DataNeedsOut.nullable().describe('The market data the default config needs; null when some config field has no default.'),
+  example_config: z
+    .record(z.string(), z.unknown())
+    .nullable()
+    .describe('A complete, valid config: the defaults, with connector_name "sim" and trading_pair "BTC-USDT" where required. Null when other fields are required.'),
+  data_needs: DataNeedsOut.nullable().describe('The market data example_config needs (candle intervals and bars, quotes).'),
 };
 
 export const ControllerOut = z.object({ ...strategyFields, type: ControllerType });
 export const ScriptOut = z.object(strategyFields);
 
 export function scriptOut(e: CatalogEntry): z.input<typeof ScriptOut> {
-  return { name: e.name, description: e.description, source: e.source, config_schema: e.configSchema, data_needs: e.defaultDataNeeds };
+  return { name: e.name, description: e.description, source: e.source, config_schema: e.configSchema, example_config: e.example?.config ?? null, data_needs: e.example?.dataNeeds ?? null };
 }
 
 export function controllerOut(e: CatalogEntry): z.input<typeof ControllerOut> {
