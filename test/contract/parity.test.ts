@@ -50,7 +50,24 @@ const VOLATILE: Record<string, (o: Record<string, unknown>) => unknown> = {
   jobs_list_jobs: (o) => ({ ...o, data: (o.data as Array<Record<string, unknown>>).map((j) => ({ ...j, input: undefined })) }),
   jobs_cancel_job: (o) => ({ job: jobStable(o.job as Record<string, unknown>) }),
   jobs_start_candle_backfill: (o) => ({ job: jobStable(o.job as Record<string, unknown>) }),
+  // Each face creates (or stops) an executor of its own: ids and times differ, what it is does not.
+  executors_create_executor: (o) => ({ executor: executorStable(o.executor as Record<string, unknown>) }),
+  executors_stop_executor: (o) => ({ executor: executorStable(o.executor as Record<string, unknown>), keep_position: o.keep_position }),
 };
+
+function executorStable(e: Record<string, unknown>): Record<string, unknown> {
+  return { executor_type: e.executor_type, account_name: e.account_name, connector_name: e.connector_name, trading_pair: e.trading_pair, side: e.side, status: e.status, close_type: e.close_type, stop_requested: e.stop_requested, created_by: e.created_by };
+}
+
+/** A long position executor on sim with barriers the pinned price never reaches. */
+const WIDE_POSITION = { type: 'position', connector_name: 'sim', trading_pair: 'BTC-USDT', side: 'buy', amount: '0.0005', triple_barrier: { stop_loss: 0.5, take_profit: 0.5 } };
+
+/** Creates an executor over REST and returns its id. */
+async function executorVia(ctx: CaseCtx): Promise<string> {
+  const r = await ctx.s.call('POST', '/executors', { executor_config: WIDE_POSITION });
+  expect(r.status, r.text).toBe(201);
+  return r.body.executor.executor_id as string;
+}
 
 function jobStable(j: Record<string, unknown>): Record<string, unknown> {
   return { kind: j.kind, status: j.status, principal: j.principal, account_name: j.account_name, cancel_requested: j.cancel_requested, error: j.error };
@@ -261,6 +278,18 @@ const CASES: Case[] = [
   c('jobs_start_candle_backfill', 'a day of hourly candles', SMALL_BACKFILL, 'ok'),
   c('jobs_start_candle_backfill', 'an unlisted pair', { ...SMALL_BACKFILL, trading_pair: 'DOGE-USDT' }, 'NOT_FOUND'),
   c('jobs_start_candle_backfill', 'start after end', { ...SMALL_BACKFILL, start_time: '2024-03-03T00:00:00Z' }, 'VALIDATION_FAILED'),
+
+  c('executors_create_executor', 'a position executor with wide barriers', { executor_config: WIDE_POSITION }, 'ok', true),
+  c('executors_create_executor', 'a pair the connector does not list', { executor_config: { ...WIDE_POSITION, trading_pair: 'NOPE-USDT' } }, 'VALIDATION_FAILED'),
+  c('executors_create_executor', 'a connector the account lacks', { executor_config: { ...WIDE_POSITION, connector_name: 'binance_paper_trade' } }, 'PRECONDITION_FAILED'),
+  c('executors_list_executors', 'running executors', { status: 'running' }, 'ok'),
+  c('executors_list_executors', 'unknown status', { status: 'done' }, 'VALIDATION_FAILED'),
+  c('executors_get_summary', 'every account', {}, 'ok'),
+  c('executors_get_summary', 'a malformed account', { account_name: 'bad name!' }, 'VALIDATION_FAILED'),
+  c('executors_get_executor', 'a running executor with its orders', async (ctx) => ({ executor_id: await executorVia(ctx) }), 'ok'),
+  c('executors_get_executor', 'an unknown executor', { executor_id: 'ex_missing' }, 'NOT_FOUND'),
+  c('executors_stop_executor', 'a running executor, keeping its position', async (ctx) => ({ executor_id: await executorVia(ctx), keep_position: true }), 'ok', true),
+  c('executors_stop_executor', 'an unknown executor', { executor_id: 'ex_missing' }, 'NOT_FOUND'),
 ];
 
 /** The sim clock is pinned so that prices do not move between the REST and the MCP call. */

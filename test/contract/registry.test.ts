@@ -52,6 +52,11 @@ const VALID_MINIMAL: Record<string, Record<string, unknown>> = {
   jobs_get_job: { job_id: 'job_AAAAAAAAAAAAAAAA' },
   jobs_cancel_job: { job_id: 'job_AAAAAAAAAAAAAAAA' },
   jobs_start_candle_backfill: { connector_name: 'sim', trading_pair: 'BTC-USDT', start_time: '2024-01-01T00:00:00Z' },
+  executors_create_executor: { executor_config: { type: 'position', connector_name: 'sim', trading_pair: 'BTC-USDT', side: 'buy', amount: '0.001' } },
+  executors_list_executors: {},
+  executors_get_summary: {},
+  executors_get_executor: { executor_id: 'ex_contract' },
+  executors_stop_executor: { executor_id: 'ex_contract' },
 };
 
 const RISKS = ['read', 'write', 'destructive', 'admin'] as const;

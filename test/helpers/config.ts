@@ -25,6 +25,7 @@ export function testConfig(base: { dataDir: string; databaseUrl?: string; admin:
     simSeed: 'sim',
     mcpPrincipal: 'agent',
     portfolioSnapshotMinutes: 5,
+    executorIntervalMs: 1000,
     mode: base.databaseUrl ? 'server' : 'embedded',
     ...overrides,
   };

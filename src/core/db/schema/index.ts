@@ -8,3 +8,4 @@ export * from './candles.js';
 export * from './safety.js';
 export * from './approvals.js';
 export * from './jobs.js';
+export * from './executors.js';
