@@ -115,6 +115,11 @@ export class ExecutorService implements Lifecycle {
     clearTimeout(this.#timer);
     await this.#round;
     await Promise.all([...this.#running.values()].map((r) => r.busy));
+    // Handed back, so that the next process (a restart, another server) resumes them without waiting
+    // for this one's heartbeat to go stale.
+    const held = [...this.#running.keys()];
+    this.#running.clear();
+    await this.#store.release(held, this.instanceId).catch((err) => this.deps.logger.warn('could not hand back executors at stop; another process takes them once they go stale', { err }));
   }
 
   #schedule(): void {

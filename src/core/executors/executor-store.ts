@@ -102,6 +102,11 @@ export class ExecutorStore {
     return this.db.update(executors).set({ runner, heartbeatAt: now }).where(and(ne(executors.status, 'terminated'), free)).returning();
   }
 
+  /** Lets go of executors at a clean stop: the next runner takes them at once. */
+  async release(ids: string[], runner: string): Promise<void> {
+    if (ids.length) await this.db.update(executors).set({ runner: null }).where(and(inArray(executors.id, ids), eq(executors.runner, runner)));
+  }
+
   /** Writes a cycle's outcome; false when another runner holds the executor now. */
   async save(id: string, runner: string, s: ExecutorSave): Promise<boolean> {
     const rows = await this.db
@@ -138,13 +143,13 @@ export class ExecutorStore {
     return { data: page, pagination: { limit: f.limit, has_more: more, next_cursor: more && last ? encodeExecutorCursor(last.createdAt, last.id) : null } };
   }
 
-  /** The orders an executor placed, oldest first (its client order ids share one prefix). */
+  /** The orders an executor placed, oldest first (its client order ids share one prefix and end in their sequence number). */
   async orders(executor: Pick<ExecutorRow, 'id' | 'accountName'>, limit = 200): Promise<OrderRow[]> {
     return this.db
       .select()
       .from(orders)
       .where(and(eq(orders.accountName, executor.accountName), like(orders.clientOrderId, `${orderIdPrefix(executor.id).replace(/[\\%_]/g, (c) => `\\${c}`)}%`)))
-      .orderBy(asc(orders.createdAt), asc(orders.id))
+      .orderBy(asc(orders.createdAt), asc(sql`length(${orders.clientOrderId})`), asc(orders.clientOrderId))
       .limit(limit);
   }
 
