@@ -115,8 +115,11 @@ export class ExecutorDesk {
     return [...this.orders.entries()].filter(([, o]) => o.state === 'open' || o.state === 'partially_filled').map(([id]) => id);
   }
 
-  /** Fills `amount` (default: all that is left) of an order at `price` (default: its limit, or the touch). */
-  fill(id: string, opts: { amount?: string; price?: string; fee?: string; maker?: boolean } = {}): this {
+  /**
+   * Fills `amount` (default: all that is left) of an order at `price` (default: its limit, or the
+   * touch). `complete` ends the order as filled whatever the amount: a venue that quantised it down.
+   */
+  fill(id: string, opts: { amount?: string; price?: string; fee?: string; maker?: boolean; complete?: boolean } = {}): this {
     const o = this.order(id);
     const amount = opts.amount ? new Decimal(opts.amount) : o.req.amount.minus(o.filled);
     const price = opts.price ? new Decimal(opts.price) : (o.req.price ?? this.touch(o.req));
@@ -124,7 +127,7 @@ export class ExecutorDesk {
     o.filled = o.filled.plus(amount);
     o.notional = o.notional.plus(amount.times(price));
     o.fees = o.fees.plus(fee);
-    o.state = o.filled.gte(o.req.amount) ? 'filled' : 'partially_filled';
+    o.state = opts.complete || o.filled.gte(o.req.amount) ? 'filled' : 'partially_filled';
     const fill: OrderFill = { price, amount, fee, isMaker: opts.maker ?? o.req.type !== 'market', timestamp: this.now };
     return this.send(id, [fill]);
   }

@@ -164,6 +164,19 @@ export interface Executor {
   openOrderIds(): string[];
   report(ctx: { now: number; market: MarketView }): ExecutorReport;
   state(): Record<string, unknown>;
+  /**
+   * Optional: while the price stays strictly inside (low, high), `now` is before `until` and no order
+   * update arrives, a tick would change nothing (no barrier, no order, no trailing peak). A runtime that
+   * knows the price as a number may then skip the tick: a backtest walks four points per candle and most
+   * of them are quiet. null (or no method): tick every step.
+   */
+  idleBand?(): IdleBand | null;
+}
+
+export interface IdleBand {
+  low: number;
+  high: number;
+  until: number;
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -5,7 +5,8 @@ const ZERO = new Decimal(0);
 
 export interface FillLedgerState {
   position: string;
-  entryPrice: string | null;
+  cost: string;
+  lastEntry: string | null;
   realizedPnl: string;
   fees: string;
   volume: string;
@@ -13,16 +14,20 @@ export interface FillLedgerState {
 }
 
 /**
- * One executor's fills reduced to a netted position with an average entry price. A fill on the side
- * of the position (or from flat) moves the average; a fill against it realizes (price − entry) on the
- * closed part and, past flat, opens the other way at the fill price. Fees are kept apart so PnL can be
- * shown gross and net. The entry price is kept after the position goes flat so a closed executor still
- * reports where it entered.
+ * One executor's fills reduced to a netted position and its cost (the quote paid for what is held, or
+ * received for a short). A fill on the side of the position (or from flat) adds to the cost; a fill
+ * against it realizes the closed part against its share of the cost and, past flat, opens the other
+ * way at the fill price. Keeping the cost rather than an average price means a position that goes flat
+ * realizes exactly what was received minus what was paid, with no rounding left over from averaging.
+ * Fees are kept apart so PnL can be shown gross and net. The entry price is kept after the position
+ * goes flat so a closed executor still reports where it entered.
  */
 export class FillLedger {
   /** Signed base amount: positive long, negative short. */
   position = ZERO;
-  entryPrice: Decimal | null = null;
+  /** Quote paid for (a short: received for) what is held. */
+  cost = ZERO;
+  private lastEntry: Decimal | null = null;
   /** Gross of fees. */
   realizedPnl = ZERO;
   fees = ZERO;
@@ -31,40 +36,50 @@ export class FillLedger {
   /** Quote of the fills that opened or added to a position: what was put at risk. */
   openedQuote = ZERO;
 
+  /** Average entry of what is held; of what was last held once flat; null before any fill. */
+  get entryPrice(): Decimal | null {
+    return this.position.isZero() ? this.lastEntry : this.cost.div(this.position.abs());
+  }
+
   apply(side: Side, fill: Pick<OrderFill, 'price' | 'amount' | 'fee'>): void {
     const signed = side === 'buy' ? fill.amount : fill.amount.neg();
+    const quote = fill.amount.times(fill.price);
     this.fees = this.fees.plus(fill.fee);
-    this.volume = this.volume.plus(fill.amount.times(fill.price));
+    this.volume = this.volume.plus(quote);
     const pos = this.position;
     if (pos.isZero() || pos.isPositive() === signed.isPositive()) {
-      const held = pos.abs();
-      const prior = this.entryPrice && !held.isZero() ? held.times(this.entryPrice) : ZERO;
-      this.entryPrice = prior.plus(fill.amount.times(fill.price)).div(held.plus(fill.amount));
-      this.openedQuote = this.openedQuote.plus(fill.amount.times(fill.price));
+      this.cost = this.cost.plus(quote);
+      this.openedQuote = this.openedQuote.plus(quote);
       this.position = pos.plus(signed);
       return;
     }
-    const closing = Decimal.min(fill.amount, pos.abs());
+    const held = pos.abs();
+    const closing = Decimal.min(fill.amount, held);
+    const removed = closing.eq(held) ? this.cost : this.cost.times(closing).div(held);
     const direction = pos.isPositive() ? 1 : -1;
-    this.realizedPnl = this.realizedPnl.plus(fill.price.minus(this.entryPrice!).times(closing).times(direction));
+    if (closing.eq(held)) this.lastEntry = this.cost.div(held);
+    this.realizedPnl = this.realizedPnl.plus(closing.times(fill.price).minus(removed).times(direction));
+    this.cost = this.cost.minus(removed);
     this.position = pos.plus(signed);
     const opening = fill.amount.minus(closing);
     if (opening.gt(0)) {
-      this.entryPrice = fill.price;
-      this.openedQuote = this.openedQuote.plus(opening.times(fill.price));
+      this.cost = opening.times(fill.price);
+      this.openedQuote = this.openedQuote.plus(this.cost);
     }
   }
 
   /** Gross PnL of what is held, marked at `mark`. */
   unrealizedPnl(mark: Decimal | null): Decimal {
-    if (this.position.isZero() || !mark || !this.entryPrice) return ZERO;
-    return mark.minus(this.entryPrice).times(this.position);
+    if (this.position.isZero() || !mark) return ZERO;
+    const direction = this.position.isPositive() ? 1 : -1;
+    return mark.times(this.position).minus(this.cost.times(direction));
   }
 
   toJSON(): FillLedgerState {
     return {
       position: this.position.toString(),
-      entryPrice: this.entryPrice?.toString() ?? null,
+      cost: this.cost.toString(),
+      lastEntry: this.lastEntry?.toString() ?? null,
       realizedPnl: this.realizedPnl.toString(),
       fees: this.fees.toString(),
       volume: this.volume.toString(),
@@ -75,7 +90,8 @@ export class FillLedger {
   static from(s: FillLedgerState): FillLedger {
     const l = new FillLedger();
     l.position = new Decimal(s.position);
-    l.entryPrice = s.entryPrice === null ? null : new Decimal(s.entryPrice);
+    l.cost = new Decimal(s.cost);
+    l.lastEntry = s.lastEntry === null ? null : new Decimal(s.lastEntry);
     l.realizedPnl = new Decimal(s.realizedPnl);
     l.fees = new Decimal(s.fees);
     l.volume = new Decimal(s.volume);

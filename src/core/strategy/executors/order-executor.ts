@@ -52,7 +52,8 @@ export class OrderExecutor extends BaseExecutor<OrderExecutorConfig> {
 
   protected onOrder(order: TrackedOrder, fills: OrderFill[], ctx: ExecutorContext): void {
     for (const f of fills) this.executed = this.executed.plus(f.amount);
-    if (this.executed.gte(this.amount)) return this.beginClose(ctx, 'COMPLETED', false);
+    // A filled order is done even when it filled less than asked: the venue quantised the amount down.
+    if (order.state === 'filled' || this.executed.gte(this.amount)) return this.beginClose(ctx, 'COMPLETED', false);
     if (order.state === 'rejected') {
       const closeType = order.code === 'INSUFFICIENT_BALANCE' && this.executed.isZero() ? 'INSUFFICIENT_BALANCE' : 'FAILED';
       return this.beginClose(ctx, closeType, false);
@@ -62,7 +63,7 @@ export class OrderExecutor extends BaseExecutor<OrderExecutorConfig> {
     this.placeNext(ctx);
   }
 
-  stop(ctx: ExecutorContext, keepPosition: boolean): void {
+  override stop(ctx: ExecutorContext, keepPosition: boolean): void {
     if (this.config.position_action === 'close' && !keepPosition && (this.status === 'active' || this.status === 'not_started')) {
       return this.beginClose(ctx, 'EARLY_STOP', false);
     }

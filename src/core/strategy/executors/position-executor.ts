@@ -1,7 +1,8 @@
 import { Decimal } from '../../decimal.js';
-import type { ExecutorContext, MarketView, OrderFill } from '../types.js';
+import { highEdge, lowEdge } from '../price-edge.js';
+import type { ExecutorContext, IdleBand, MarketView, OrderFill } from '../types.js';
 import { BaseExecutor } from './base.js';
-import { barrierPrices, checkBarriers, frac, markPrice, priceAtPnl, type BarrierSpec } from './barriers.js';
+import { barrierPrices, checkBarriers, frac, markPrice, pnlFraction, priceAtPnl, type BarrierSpec } from './barriers.js';
 import type { PositionExecutorConfig } from './configs.js';
 import type { TrackedOrder } from './tracked-orders.js';
 
@@ -85,7 +86,7 @@ export class PositionExecutor extends BaseExecutor<PositionExecutorConfig> {
       }
       this.placeTakeProfit(ctx);
     } else if (order.role === 'take_profit') {
-      if (order.state === 'filled' && this.ledger.position.isZero()) this.beginClose(ctx, 'TAKE_PROFIT', true);
+      if (order.state === 'filled') this.beginClose(ctx, 'TAKE_PROFIT', true);
       else if (order.state === 'rejected' || order.state === 'canceled') this.takeProfitAtMarket = true;
     }
   }
@@ -104,6 +105,51 @@ export class PositionExecutor extends BaseExecutor<PositionExecutorConfig> {
       positionAction: 'close',
     });
   }
+
+  /**
+   * While active, nothing happens before the deadline unless the price reaches a barrier: with nothing
+   * held yet the executor only waits for its open order's update; holding, the band runs from the
+   * highest price that would close (stop loss, armed trailing trigger, market take profit, on the side
+   * the position loses or gains) to the lowest that would close, arm or raise the trailing stop. The
+   * band is recomputed only when the entry or the trailing trigger moved.
+   */
+  idleBand(): IdleBand | null {
+    if (this.status !== 'active') return null;
+    const until = this.deadline;
+    if (this.ledger.position.isZero()) return this.openDone ? null : { low: -Infinity, high: Infinity, until };
+    const tp = this.config.triple_barrier.take_profit;
+    if (!this.takeProfitAtMarket && tp !== undefined && this.openDone && this.orders.working('take_profit').length === 0) return null;
+    const entry = this.ledger.entryPrice!;
+    const key = this.bandKey;
+    // The ledger computes the entry afresh on each read, so it is compared by value; the trailing trigger is replaced, never mutated.
+    if (key && key.entry.eq(entry) && key.trailing === this.trailing && key.atMarket === this.takeProfitAtMarket) return key.band;
+    const side = this.config.side;
+    const band: IdleBand = { low: -Infinity, high: Infinity, until };
+    // `gains`: the test holds when PnL is at or past f in the position's favour; `strict` for > / <.
+    const edge = (f: Decimal, gains: boolean, strict: boolean) => {
+      const test = (p: Decimal) => {
+        const pnl = pnlFraction(side, entry, p);
+        return gains ? (strict ? pnl.gt(f) : pnl.gte(f)) : strict ? pnl.lt(f) : pnl.lte(f);
+      };
+      const near = priceAtPnl(side, entry, f);
+      if (gains === (side === 'buy')) band.high = Math.min(band.high, highEdge(near, test));
+      else band.low = Math.max(band.low, lowEdge(near, test));
+    };
+    const b = this.config.triple_barrier;
+    if (b.stop_loss !== undefined) edge(frac(b.stop_loss).neg(), false, false);
+    if (b.trailing_stop) {
+      if (this.trailing === null) edge(frac(b.trailing_stop.activation_price), true, false);
+      else {
+        edge(this.trailing, false, true);
+        edge(this.trailing.plus(frac(b.trailing_stop.trailing_delta)), true, true);
+      }
+    }
+    if (this.takeProfitAtMarket && tp !== undefined) edge(frac(tp), true, false);
+    this.bandKey = { entry, trailing: this.trailing, atMarket: this.takeProfitAtMarket, band };
+    return band;
+  }
+
+  private bandKey: { entry: Decimal; trailing: Decimal | null; atMarket: boolean; band: IdleBand } | null = null;
 
   protected riskQuote(): Decimal {
     return this.ledger.openedQuote;

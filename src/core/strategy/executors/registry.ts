@@ -1,8 +1,11 @@
 import type { Executor } from '../types.js';
 import type { BaseExecutor } from './base.js';
 import { ExecutorConfig } from './configs.js';
+import { DcaExecutor } from './dca-executor.js';
+import { GridExecutor } from './grid-executor.js';
 import { OrderExecutor } from './order-executor.js';
 import { PositionExecutor } from './position-executor.js';
+import { TwapExecutor } from './twap-executor.js';
 
 /** Builds the executor a config names, not yet started (its first tick starts it). */
 export function createExecutor(config: ExecutorConfig, id: string, createdAt: number): Executor {
@@ -25,7 +28,11 @@ function build(config: ExecutorConfig, id: string, createdAt: number): BaseExecu
       return new PositionExecutor(config, id, createdAt);
     case 'order':
       return new OrderExecutor(config, id, createdAt);
-    default:
-      throw new Error(`no executor for type ${config.type}`);
+    case 'dca':
+      return new DcaExecutor(config, id, createdAt);
+    case 'grid':
+      return new GridExecutor(config, id, createdAt);
+    case 'twap':
+      return new TwapExecutor(config, id, createdAt);
   }
 }

@@ -37,6 +37,14 @@ describe('order executor', () => {
     expect(rep(d).entryPrice).toBe('98.625');
   });
 
+  it('an order the venue quantised down and filled completes without chasing the dust', () => {
+    const { d, e } = setup({ amount: '1.23456789' }, { autoFillMarket: false });
+    d.tick(0, '100').fill('o1', { amount: '1.2345', complete: true });
+    d.tick(1000, '100');
+    expect([e.closeType, d.submitted.length]).toEqual(['COMPLETED', 1]);
+    expect(rep(d).positionAmount).toBe('1.2345');
+  });
+
   it('limit maker without a price rests at the touch (bid for a buy, ask for a sell)', () => {
     const a = setup({ execution_strategy: 'limit_maker' });
     a.d.setQuote('99.9', '100.1').tick(0);

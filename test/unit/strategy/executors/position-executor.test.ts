@@ -125,6 +125,35 @@ describe('position executor', () => {
     expect(rep(d)).toMatchObject({ realizedPnl: '-1.25', fees: '0.09875', netPnl: '-1.34875', volume: '98.75', entryPrice: '100' });
   });
 
+  it('a close that fills partly and is cancelled by the venue is topped up for the rest', () => {
+    const { d, e } = setup({ triple_barrier: { stop_loss: 0.02 } }, { autoFillMarket: false });
+    d.tick(0, '100').fill('o1');
+    d.tick(MIN, '97');
+    d.fill('o2', { amount: '1.5' }).cancel('o2');
+    expect(e.status).toBe('shutting_down');
+    expect(d.last()).toMatchObject({ clientOrderId: 'o3', side: 'sell', type: 'market' });
+    expect(d.last().amount.toString()).toBe('0.5');
+    d.fill('o3', { price: '96' });
+    expect([e.status, e.closeType]).toEqual(['terminated', 'STOP_LOSS']);
+    expect(rep(d).realizedPnl).toBe('-6.5');
+  });
+
+  it('an open order that fills while its cancel is pending is closed too before the executor ends', () => {
+    const { d, e } = setup({ entry_price: '100', triple_barrier: { open_order_type: 'limit', stop_loss: 0.02 } }, { autoCancel: false });
+    d.tick(0, '100').fill('o1', { amount: '0.5' });
+    d.tick(MIN, '97');
+    expect(d.cancels).toEqual(['o1']);
+    expect(rep(d).positionAmount).toBe('0');
+    expect(e.status).toBe('shutting_down');
+    d.fill('o1', { amount: '0.3' });
+    expect(d.last()).toMatchObject({ clientOrderId: 'o3', side: 'sell' });
+    expect(d.last().amount.toString()).toBe('0.3');
+    expect(e.status).toBe('shutting_down');
+    d.cancel('o1');
+    expect([e.status, e.closeType]).toEqual(['terminated', 'STOP_LOSS']);
+    expect(rep(d)).toMatchObject({ positionAmount: '0', realizedPnl: '-2.4' });
+  });
+
   it('a limit take profit rests at entry × (1 + tp) once the open fills; its fills end it as TAKE_PROFIT', () => {
     const { d, e } = setup({ amount: '1', triple_barrier: { take_profit: 0.03, stop_loss: 0.05, take_profit_order_type: 'limit' } });
     d.tick(0, '100');

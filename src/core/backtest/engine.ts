@@ -1,0 +1,259 @@
+import { Decimal } from '../decimal.js';
+import { AppError } from '../errors.js';
+import type { Market } from '../exchange/types.js';
+import { INTERVAL_MS } from '../exchange/types.js';
+import type { ControllerDefinition } from '../strategy/controller.js';
+import { StrategyRuntime, type ExecutorFactory } from '../strategy/runtime.js';
+import type { ExecutorReport, OrderFill, OrderRequest } from '../strategy/types.js';
+import { type CandleColumns, type CandleGap, gapsOf } from './candle-loader.js';
+import { candlePath, PATH_POINTS, pathTimes } from './candle-path.js';
+import { BacktestMarketView } from './candle-view.js';
+import { type BacktestMetrics, computeMetrics } from './metrics.js';
+import { SimVenue } from './sim-venue.js';
+import type { BacktestSpec } from './spec.js';
+
+/**
+ * Runs one backtest, in memory, with no IO and no clock: the same spec and candles give the same
+ * result, byte for byte, as JSON. Each candle of the range becomes a four-point price path
+ * (candle-path.ts); at each point the sim venue fills what rests, then the strategy runtime steps (its
+ * executors tick, the controller decides once a candle of its interval has closed). Between two points
+ * the engine also stops at each executor's idle-band edge the price passes (a stop loss level), so a
+ * barrier is met at its own price. It skips a point when nothing can happen at it (no resting order
+ * reached, every executor idle at that price, the controller not due).
+ */
+
+export interface BacktestEnv {
+  /** The controller module a spec names (the caller's registry). */
+  controller(name: string): ControllerDefinition | undefined;
+  createExecutor: ExecutorFactory;
+  /** The traded market's assets and trading rules (quantisation, minimum sizes). */
+  market: Pick<Market, 'trading_pair' | 'base' | 'quote' | 'rules'>;
+}
+
+export type BacktestProgress = (doneCandles: number, totalCandles: number) => void;
+
+export interface BacktestFill {
+  executor_id: string | null;
+  client_order_id: string;
+  side: 'buy' | 'sell';
+  price: string;
+  amount: string;
+  fee: string;
+  is_maker: boolean;
+  timestamp: number;
+}
+
+export interface BacktestResult {
+  controller: { name: string; config: Record<string, unknown> };
+  connector: string;
+  trading_pair: string;
+  resolution: string;
+  start: number;
+  end: number;
+  /** Candles of the range walked (warm-up excluded). */
+  candles: number;
+  /** Missing candle slots in the range: nothing is interpolated, the path jumps over them. */
+  gaps: CandleGap[];
+  initial_balances: { base: string; quote: string };
+  final_balances: { base: string; quote: string };
+  executors: Array<Omit<ExecutorReport, 'positionAmount' | 'entryPrice' | 'volume' | 'fees' | 'realizedPnl' | 'unrealizedPnl' | 'netPnl' | 'netPnlPct'> & Record<string, unknown>>;
+  fills: BacktestFill[];
+  /**
+   * Sampled at each candle close (numbers, not decimals: a plot's precision): the close time, the
+   * strategy's PnL in quote marked to the close, its net base position and the close price.
+   */
+  series: { time: number[]; pnl: number[]; position: number[]; price: number[] };
+  metrics: BacktestMetrics;
+}
+
+const PROGRESS_EVERY = 8192;
+/** Interior stops per path segment at most (each one an executor's edge), and how far apart they must be. */
+const MAX_EDGES_PER_SEGMENT = 8;
+const EDGE_MIN_MOVE = 1e-9;
+
+export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgress: BacktestProgress | null, env: BacktestEnv): BacktestResult {
+  const def = env.controller(spec.controller.name);
+  if (!def) throw new AppError('NOT_FOUND', `No controller named ${spec.controller.name}.`);
+  const config = parseConfig(def, spec);
+  const needs = def.data(config);
+  const stepMs = INTERVAL_MS[spec.resolution];
+  for (const need of needs.candles) {
+    if (need.connector !== spec.connector || need.tradingPair !== spec.trading_pair) {
+      throw new AppError('NOT_SUPPORTED', `The controller reads candles of ${need.tradingPair} on ${need.connector}; a backtest feeds ${spec.trading_pair} on ${spec.connector} only.`);
+    }
+    if (INTERVAL_MS[need.interval] % stepMs !== 0) {
+      throw new AppError('VALIDATION_FAILED', `The controller reads ${need.interval} candles, finer than the resolution ${spec.resolution}.`, { hint: 'Use a resolution that divides the controller interval.' });
+    }
+  }
+  const interval = needs.candles[0]?.interval ?? spec.resolution;
+
+  const times = candles.time;
+  const first = lowerBound(times, spec.start);
+  const last = lowerBound(times, spec.end + 1);
+  const total = last - first;
+  const firstSlot = Math.ceil(spec.start / stepMs) * stepMs;
+  const lastSlot = Math.floor(spec.end / stepMs) * stepMs;
+  const gaps = gapsOf(times.subarray(first, last), firstSlot, lastSlot, stepMs);
+
+  const market = new BacktestMarketView(candles, spec.connector, spec.trading_pair, spec.resolution);
+  const base0 = new Decimal(spec.initial_balances.base);
+  const quote0 = new Decimal(spec.initial_balances.quote);
+  const fills: BacktestFill[] = [];
+  let volume = new Decimal(0);
+  let fees = new Decimal(0);
+  let position = 0;
+  let runtime: StrategyRuntime | null = null;
+  const venue = new SimVenue({
+    connector: spec.connector,
+    market: env.market,
+    makerFee: new Decimal(spec.maker_fee ?? spec.trade_cost),
+    takerFee: new Decimal(spec.taker_fee ?? spec.trade_cost),
+    slippageBps: spec.slippage_bps,
+    balances: { base: base0, quote: quote0 },
+    onFill(order: OrderRequest, f: OrderFill) {
+      volume = volume.plus(f.amount.times(f.price));
+      fees = fees.plus(f.fee);
+      fills.push({
+        executor_id: runtime?.ownerOf(order.clientOrderId) ?? null,
+        client_order_id: order.clientOrderId,
+        side: order.side,
+        price: f.price.toString(),
+        amount: f.amount.toString(),
+        fee: f.fee.toString(),
+        is_maker: f.isMaker,
+        timestamp: f.timestamp,
+      });
+    },
+    onUpdate(u) {
+      if (u.newFills.length > 0) position = venue.base.total.minus(base0).toNumber();
+      runtime?.deliver(u);
+    },
+  });
+  runtime = new StrategyRuntime({ controller: def.create(config), interval, createExecutor: env.createExecutor });
+  const stepCtx = { now: 0, market, sink: venue, price: 0 };
+  const visit = (now: number, price: number) => {
+    market.now = now;
+    market.setPrice(price);
+    venue.setPoint(now, price);
+    if (runtime.needsStep(now, price)) {
+      stepCtx.now = now;
+      stepCtx.price = price;
+      runtime.step(stepCtx);
+    }
+  };
+
+  const series = { time: new Array<number>(total), pnl: new Array<number>(total), position: new Array<number>(total), price: new Array<number>(total) };
+  const path = new Float64Array(PATH_POINTS);
+  const at = new Float64Array(PATH_POINTS);
+  const quote0Num = quote0.toNumber();
+  const { open, high, low, close } = candles;
+  market.closed = first;
+  for (let i = first; i < last; i++) {
+    candlePath(open[i]!, high[i]!, low[i]!, close[i]!, spec.fill_path, path);
+    pathTimes(times[i]!, stepMs, at);
+    for (let k = 0; k < PATH_POINTS; k++) {
+      const price = path[k]!;
+      if (k > 0) {
+        // Between two points the price passes every level in between: stop where an executor wakes.
+        let from = path[k - 1]!;
+        for (let n = 0; n < MAX_EDGES_PER_SEGMENT; n++) {
+          const edge = runtime.nextEdge(from, price);
+          if (!(Math.abs(edge - from) > from * EDGE_MIN_MOVE)) break;
+          visit(at[k - 1]!, edge);
+          from = edge;
+        }
+      }
+      if (k === PATH_POINTS - 1) market.closed = i + 1;
+      visit(at[k]!, price);
+    }
+    const j = i - first;
+    series.time[j] = at[PATH_POINTS - 1]!;
+    series.pnl[j] = venue.quoteNum - quote0Num + position * close[i]!;
+    series.position[j] = position;
+    series.price[j] = close[i]!;
+    if (onProgress && (j + 1) % PROGRESS_EVERY === 0) onProgress(j + 1, total);
+  }
+  onProgress?.(total, total);
+
+  const reports = total > 0 ? runtime.allReports() : [];
+  const lastClose = total > 0 ? new Decimal(String(close[last - 1]!)) : new Decimal(0);
+  const netPnl = venue.quote.total.minus(quote0).plus(venue.base.total.minus(base0).times(lastClose));
+  const initialEquity = total > 0 ? quote0.plus(base0.times(String(open[first]!))).toNumber() : quote0.toNumber();
+  const metrics = computeMetrics({
+    initialEquity,
+    netPnl,
+    volume,
+    fees,
+    executors: reports,
+    series,
+    durationMs: total > 0 ? at[PATH_POINTS - 1]! - times[first]! : 0,
+  });
+  return {
+    controller: { name: def.name, config: config as Record<string, unknown> },
+    connector: spec.connector,
+    trading_pair: spec.trading_pair,
+    resolution: spec.resolution,
+    start: spec.start,
+    end: spec.end,
+    candles: total,
+    gaps,
+    initial_balances: { base: base0.toString(), quote: quote0.toString() },
+    final_balances: { base: venue.base.total.toString(), quote: venue.quote.total.toString() },
+    executors: reports.map(reportJson),
+    fills,
+    series,
+    metrics,
+  };
+}
+
+/** The controller's config with the backtest's market filled in; a different market is refused. */
+function parseConfig(def: ControllerDefinition, spec: BacktestSpec): unknown {
+  const raw = { connector_name: spec.connector, trading_pair: spec.trading_pair, ...spec.controller.config };
+  if (raw.connector_name !== spec.connector || raw.trading_pair !== spec.trading_pair) {
+    throw new AppError('VALIDATION_FAILED', `The controller config trades ${String(raw.trading_pair)} on ${String(raw.connector_name)}, the backtest ${spec.trading_pair} on ${spec.connector}.`, {
+      hint: 'Leave connector_name and trading_pair out of the controller config, or make them match the backtest.',
+    });
+  }
+  const parsed = def.config.safeParse(raw);
+  if (!parsed.success) {
+    throw new AppError('VALIDATION_FAILED', `Invalid controller config: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, {
+      details: { issues: parsed.error.issues.map((i) => ({ path: `controller.config.${i.path.join('.')}`, message: i.message })) },
+    });
+  }
+  return parsed.data;
+}
+
+function reportJson(r: ExecutorReport): BacktestResult['executors'][number] {
+  return {
+    id: r.id,
+    type: r.type,
+    connector: r.connector,
+    tradingPair: r.tradingPair,
+    side: r.side,
+    status: r.status,
+    closeType: r.closeType,
+    createdAt: r.createdAt,
+    closedAt: r.closedAt,
+    positionAmount: r.positionAmount.toString(),
+    entryPrice: r.entryPrice?.toString() ?? null,
+    volume: r.volume.toString(),
+    fees: r.fees.toString(),
+    realizedPnl: r.realizedPnl.toString(),
+    unrealizedPnl: r.unrealizedPnl.toString(),
+    netPnl: r.netPnl.toString(),
+    netPnlPct: r.netPnlPct.toString(),
+    custom: r.custom,
+  };
+}
+
+/** First index whose value is >= x (times are ascending). */
+function lowerBound(a: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

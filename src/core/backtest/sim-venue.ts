@@ -1,0 +1,213 @@
+import { Decimal } from '../decimal.js';
+import { AppError } from '../errors.js';
+import type { Market } from '../exchange/types.js';
+import { feeOn } from '../trading/matching/fees.js';
+import { applyRules } from '../trading/matching/quantize.js';
+import type { OrderFill, OrderRequest, OrderSink, OrderState, OrderUpdate } from '../strategy/types.js';
+
+/**
+ * A backtest's exchange: an in-memory spot ledger (base and quote, each with a locked part) and a
+ * matcher that trades at the current point of the candle path. It never reads a clock: the engine moves
+ * it from point to point with `setPoint`.
+ *
+ * - A market order fills at once, in full, at the path price made worse by `slippageBps`, as taker.
+ * - A limit order that would cross the current price fills at once as taker at the better of its limit
+ *   and the slipped price; otherwise it rests, holding back quote (buy: notional + maker fee) or base
+ *   (sell), and fills in full at its limit price, as maker, at the first path point at or through it.
+ * - A limit_maker order that would cross is rejected; it never takes.
+ * - An order the balance cannot pay is rejected with code INSUFFICIENT_BALANCE; one the market's rules
+ *   refuse (size below the minimum, notional too small) with the rules' code.
+ * Amounts are floored to the market's step and limit prices moved to its tick, as the paper engine does.
+ * Every change reaches `onUpdate` synchronously, cumulative as OrderUpdate says.
+ */
+
+export interface VenueOptions {
+  connector: string;
+  /** The traded market: pair, assets and the rules orders are quantised and checked against. */
+  market: Pick<Market, 'trading_pair' | 'base' | 'quote' | 'rules'>;
+  makerFee: Decimal;
+  takerFee: Decimal;
+  slippageBps: number;
+  balances: { base: Decimal; quote: Decimal };
+  onUpdate(update: OrderUpdate): void;
+  /** Each fill with the order it belongs to, before the order's update is sent. */
+  onFill?(order: OrderRequest, fill: OrderFill): void;
+}
+
+export interface AssetBalance {
+  total: Decimal;
+  locked: Decimal;
+}
+
+interface Resting {
+  req: OrderRequest;
+  buy: boolean;
+  amount: Decimal;
+  price: Decimal;
+  /** The limit as a number, so a path point is tested without Decimal arithmetic. */
+  priceNum: number;
+  /** What the order holds back: quote for a buy, base for a sell. */
+  reserved: Decimal;
+}
+
+const ZERO = new Decimal(0);
+
+export class SimVenue implements OrderSink {
+  readonly base: AssetBalance;
+  readonly quote: AssetBalance;
+  /** Totals as numbers, kept with every fill, for the per-candle series. */
+  baseNum: number;
+  quoteNum: number;
+  private now = 0;
+  private priceNum = Number.NaN;
+  private priceDec: Decimal | null = null;
+  private readonly resting: Resting[] = [];
+  /** Every order id ever submitted: a reused id is refused as the live venues refuse it. */
+  private readonly seen = new Set<string>();
+  /** Highest resting buy limit and lowest resting sell limit: a point between them fills nothing. */
+  private maxBuy = -Infinity;
+  private minSell = Infinity;
+  private readonly slipUp: Decimal;
+  private readonly slipDown: Decimal;
+  private readonly fullMarket: Market;
+
+  constructor(private readonly o: VenueOptions) {
+    this.base = { total: o.balances.base, locked: ZERO };
+    this.quote = { total: o.balances.quote, locked: ZERO };
+    this.baseNum = o.balances.base.toNumber();
+    this.quoteNum = o.balances.quote.toNumber();
+    const slip = new Decimal(o.slippageBps).div(10_000);
+    this.slipUp = new Decimal(1).plus(slip);
+    this.slipDown = new Decimal(1).minus(slip);
+    this.fullMarket = { ...o.market, market_type: 'spot', active: true };
+  }
+
+  get restingCount(): number {
+    return this.resting.length;
+  }
+
+  /** The current path price, as a decimal from its shortest form (what the candle said). */
+  price(): Decimal {
+    if (this.priceDec === null) this.priceDec = new Decimal(String(this.priceNum));
+    return this.priceDec;
+  }
+
+  /** Moves to a path point and fills the resting orders it reaches, oldest first. */
+  setPoint(time: number, price: number): void {
+    this.now = time;
+    if (price !== this.priceNum) {
+      this.priceNum = price;
+      this.priceDec = null;
+    }
+    if (price > this.maxBuy && price < this.minSell) return;
+    let filledAny = false;
+    for (let i = 0; i < this.resting.length; i++) {
+      const r = this.resting[i]!;
+      if (r.buy ? price > r.priceNum : price < r.priceNum) continue;
+      this.resting.splice(i--, 1);
+      filledAny = true;
+      (r.buy ? this.quote : this.base).locked = (r.buy ? this.quote : this.base).locked.minus(r.reserved);
+      this.fill(r.req, r.amount, r.price, true);
+    }
+    if (filledAny) this.bounds();
+  }
+
+  submit(req: OrderRequest): void {
+    if (this.seen.has(req.clientOrderId)) return this.reject(req, 'DUPLICATE_ORDER', `Order id ${req.clientOrderId} was used before.`);
+    this.seen.add(req.clientOrderId);
+    if (req.connector !== this.o.connector || req.tradingPair !== this.o.market.trading_pair) {
+      return this.reject(req, 'NOT_SUPPORTED', `This backtest trades ${this.o.market.trading_pair} on ${this.o.connector} only.`);
+    }
+    if (Number.isNaN(this.priceNum)) return this.reject(req, 'PRECONDITION_FAILED', 'No price yet: the backtest has not reached its first candle.');
+    const buy = req.side === 'buy';
+    const mark = this.price();
+    let amount: Decimal;
+    let limit: Decimal | null;
+    try {
+      ({ amount, price: limit } = applyRules(this.fullMarket, req.side, req.amount, req.type === 'market' ? null : (req.price ?? mark), mark));
+    } catch (e) {
+      if (e instanceof AppError) return this.reject(req, e.code, e.message);
+      throw e;
+    }
+    if (limit === null) return this.take(req, amount, buy ? mark.times(this.slipUp) : mark.times(this.slipDown));
+    const crosses = buy ? limit.gte(mark) : limit.lte(mark);
+    if (crosses) {
+      if (req.type === 'limit_maker') {
+        return this.reject(req, 'UPSTREAM_REJECTED', `A limit_maker ${req.side} at ${limit} would take liquidity at ${mark}.`);
+      }
+      return this.take(req, amount, buy ? Decimal.min(limit, mark.times(this.slipUp)) : Decimal.max(limit, mark.times(this.slipDown)));
+    }
+    const reserved = buy ? amount.times(limit).plus(feeOn(amount.times(limit), this.o.makerFee)) : amount;
+    const asset = buy ? this.quote : this.base;
+    const free = asset.total.minus(asset.locked);
+    if (reserved.gt(free)) return this.insufficient(req, buy ? this.o.market.quote : this.o.market.base, reserved, free);
+    asset.locked = asset.locked.plus(reserved);
+    this.resting.push({ req, buy, amount, price: limit, priceNum: limit.toNumber(), reserved });
+    this.bounds();
+    this.o.onUpdate({ clientOrderId: req.clientOrderId, state: 'open', filled: ZERO, averagePrice: null, fees: ZERO, newFills: [], timestamp: this.now });
+  }
+
+  cancel(_connector: string, _tradingPair: string, clientOrderId: string): void {
+    const i = this.resting.findIndex((r) => r.req.clientOrderId === clientOrderId);
+    if (i < 0) return;
+    const [r] = this.resting.splice(i, 1) as [Resting];
+    const asset = r.buy ? this.quote : this.base;
+    asset.locked = asset.locked.minus(r.reserved);
+    this.bounds();
+    this.update(r.req, 'canceled', ZERO, null, ZERO, []);
+  }
+
+  private take(req: OrderRequest, amount: Decimal, price: Decimal): void {
+    const buy = req.side === 'buy';
+    if (buy) {
+      const notional = amount.times(price);
+      const need = notional.plus(feeOn(notional, this.o.takerFee));
+      const free = this.quote.total.minus(this.quote.locked);
+      if (need.gt(free)) return this.insufficient(req, this.o.market.quote, need, free);
+    } else {
+      const free = this.base.total.minus(this.base.locked);
+      if (amount.gt(free)) return this.insufficient(req, this.o.market.base, amount, free);
+    }
+    this.fill(req, amount, price, false);
+  }
+
+  /** Books one full fill: the fee is charged in quote, on top of a buy and out of a sell's proceeds. */
+  private fill(req: OrderRequest, amount: Decimal, price: Decimal, isMaker: boolean): void {
+    const notional = amount.times(price);
+    const fee = feeOn(notional, isMaker ? this.o.makerFee : this.o.takerFee);
+    if (req.side === 'buy') {
+      this.base.total = this.base.total.plus(amount);
+      this.quote.total = this.quote.total.minus(notional).minus(fee);
+    } else {
+      this.base.total = this.base.total.minus(amount);
+      this.quote.total = this.quote.total.plus(notional).minus(fee);
+    }
+    this.baseNum = this.base.total.toNumber();
+    this.quoteNum = this.quote.total.toNumber();
+    const f: OrderFill = { price, amount, fee, isMaker, timestamp: this.now };
+    this.o.onFill?.(req, f);
+    this.update(req, 'filled', amount, price, fee, [f]);
+  }
+
+  private insufficient(req: OrderRequest, asset: string, need: Decimal, free: Decimal): void {
+    this.reject(req, 'INSUFFICIENT_BALANCE', `Insufficient ${asset}: the order needs ${need} and ${free} is free.`);
+  }
+
+  private reject(req: OrderRequest, code: string, reason: string): void {
+    this.o.onUpdate({ clientOrderId: req.clientOrderId, state: 'rejected', filled: ZERO, averagePrice: null, fees: ZERO, newFills: [], reason, code, timestamp: this.now });
+  }
+
+  private update(req: OrderRequest, state: OrderState, filled: Decimal, averagePrice: Decimal | null, fees: Decimal, newFills: OrderFill[]): void {
+    this.o.onUpdate({ clientOrderId: req.clientOrderId, state, filled, averagePrice, fees, newFills, timestamp: this.now });
+  }
+
+  private bounds(): void {
+    this.maxBuy = -Infinity;
+    this.minSell = Infinity;
+    for (const r of this.resting) {
+      if (r.buy) this.maxBuy = Math.max(this.maxBuy, r.priceNum);
+      else this.minSell = Math.min(this.minSell, r.priceNum);
+    }
+  }
+}
+

@@ -1,0 +1,195 @@
+import { Decimal } from '../../decimal.js';
+import type { ExecutorContext, MarketView, OrderFill, Quote } from '../types.js';
+import { BaseExecutor } from './base.js';
+import { frac } from './barriers.js';
+import type { GridExecutorConfig } from './configs.js';
+import type { TrackedOrder } from './tracked-orders.js';
+
+type LevelState = 'idle' | 'opening' | 'holding' | 'failed';
+
+interface Level {
+  price: Decimal;
+  amount: Decimal;
+  state: LevelState;
+  /** Base bought (sold, short grid) at this level and not yet taken profit on. */
+  held: Decimal;
+  /** Average fill price of what is held. */
+  entry: Decimal | null;
+}
+
+/** How many levels fit: spaced at least min_spread (of start) apart, each worth at least min_order_amount_quote; one at least. */
+export function gridLevelCount(c: GridExecutorConfig): number {
+  const start = new Decimal(c.start_price);
+  const range = new Decimal(c.end_price).minus(start).div(start);
+  const bySpread = range.div(frac(c.min_spread_between_orders)).floor().plus(1);
+  const byAmount = new Decimal(c.total_amount_quote).div(c.min_order_amount_quote).floor();
+  return Math.max(1, Decimal.min(bySpread, byAmount).toNumber());
+}
+
+/**
+ * A grid between start_price and end_price: n evenly spaced levels (n from gridLevelCount), each worth
+ * total_amount_quote / n. A long grid (side buy) rests a limit-maker buy at each idle level below the
+ * mid by at least safe_extra_spread, nearest the price first, at most max_open_orders opening at once
+ * and max_orders_per_batch per batch, one batch every order_frequency seconds; within
+ * activation_bounds of the mid only (an unfilled opening order that drifts out is cancelled). A level
+ * whose buy is done places its take profit: a limit-maker sell of what it holds at entry × (1 +
+ * take_profit), or just above the ask if that is higher; when it fills the level is idle again and the
+ * round trip's profit is realized. A short grid mirrors it. The grid ends at the time limit (EXPIRED
+ * with nothing held, TIME_LIMIT otherwise) or when the price crosses limit_price (below it for a long,
+ * above for a short: STOP_LOSS); its holdings are then closed at market unless keep_position. A level
+ * whose opening order is rejected is left out from then on; the first rejection ends the grid while it
+ * has never filled (INSUFFICIENT_BALANCE when the venue says so).
+ */
+export class GridExecutor extends BaseExecutor<GridExecutorConfig> {
+  private levels: Level[];
+  private lastBatchAt: number | null = null;
+  private roundTrips = 0;
+
+  constructor(config: GridExecutorConfig, id: string, createdAt: number) {
+    super(config, id, createdAt);
+    const n = gridLevelCount(config);
+    const start = new Decimal(config.start_price);
+    const step = n > 1 ? new Decimal(config.end_price).minus(start).div(n - 1) : new Decimal(0);
+    const quote = new Decimal(config.total_amount_quote).div(n);
+    this.levels = Array.from({ length: n }, (_, i) => {
+      const price = start.plus(step.times(i));
+      return { price, amount: quote.div(price), state: 'idle' as LevelState, held: new Decimal(0), entry: null };
+    });
+  }
+
+  private get long(): boolean {
+    return this.config.side === 'buy';
+  }
+
+  private get deadline(): number {
+    return this.config.time_limit === undefined ? Infinity : this.createdAt + this.config.time_limit * 1000;
+  }
+
+  protected start(ctx: ExecutorContext): boolean {
+    if (ctx.now < this.deadline) return true;
+    this.terminate(ctx.now, 'EXPIRED');
+    return false;
+  }
+
+  protected step(ctx: ExecutorContext): void {
+    const held = !this.ledger.position.isZero();
+    const q = this.quote(ctx.market);
+    const keep = this.config.keep_position && held;
+    if (q && this.config.limit_price) {
+      const limit = new Decimal(this.config.limit_price);
+      if (this.long ? q.mid.lt(limit) : q.mid.gt(limit)) return this.beginClose(ctx, 'STOP_LOSS', !keep);
+    }
+    if (ctx.now >= this.deadline) return this.beginClose(ctx, held ? 'TIME_LIMIT' : 'EXPIRED', !keep);
+    if (!q) return;
+    this.cancelOutOfBounds(ctx, q);
+    this.levels.forEach((l, i) => {
+      if (l.state === 'holding' && this.orders.working('take_profit').every((o) => o.level !== i)) this.placeTakeProfit(ctx, i, q);
+    });
+    this.openLevels(ctx, q);
+  }
+
+  private inBounds(price: Decimal, q: Quote): boolean {
+    const b = this.config.activation_bounds;
+    return b === undefined || price.minus(q.mid).abs().div(q.mid).lte(frac(b));
+  }
+
+  private cancelOutOfBounds(ctx: ExecutorContext, q: Quote): void {
+    for (const o of this.orders.working('open')) if (o.filled.isZero() && !this.inBounds(o.price!, q)) this.cancel(ctx, o);
+  }
+
+  private openLevels(ctx: ExecutorContext, q: Quote): void {
+    if (this.lastBatchAt !== null && ctx.now - this.lastBatchAt < this.config.order_frequency * 1000) return;
+    const room = Math.min(this.config.max_open_orders - this.orders.working('open').length, this.config.max_orders_per_batch ?? Infinity);
+    if (room <= 0) return;
+    const safe = frac(this.config.safe_extra_spread);
+    const edge = this.long ? q.mid.times(Decimal.sub(1, safe)) : q.mid.times(Decimal.add(1, safe));
+    const candidates = this.levels
+      .map((l, i) => ({ l, i }))
+      .filter(({ l }) => l.state === 'idle' && (this.long ? l.price.lte(edge) : l.price.gte(edge)) && this.inBounds(l.price, q))
+      .sort((a, b) => a.l.price.minus(q.mid).abs().cmp(b.l.price.minus(q.mid).abs()) || a.i - b.i)
+      .slice(0, room);
+    if (candidates.length === 0) return;
+    this.lastBatchAt = ctx.now;
+    for (const { l, i } of candidates) {
+      if (this.status !== 'active') return;
+      l.state = 'opening';
+      this.place(ctx, { role: 'open', level: i, side: this.config.side, type: 'limit_maker', amount: l.amount, price: l.price });
+    }
+  }
+
+  private placeTakeProfit(ctx: ExecutorContext, i: number, q: Quote | null): void {
+    const l = this.levels[i]!;
+    const tp = frac(this.config.take_profit);
+    const safe = frac(this.config.safe_extra_spread);
+    let price = this.long ? l.entry!.times(Decimal.add(1, tp)) : l.entry!.times(Decimal.sub(1, tp));
+    if (q) price = this.long ? Decimal.max(price, q.ask.times(Decimal.add(1, safe))) : Decimal.min(price, q.bid.times(Decimal.sub(1, safe)));
+    this.place(ctx, { role: 'take_profit', level: i, side: this.long ? 'sell' : 'buy', type: 'limit_maker', amount: l.held, price, positionAction: 'close' });
+  }
+
+  protected onOrder(order: TrackedOrder, fills: OrderFill[], ctx: ExecutorContext): void {
+    const l = this.levels[order.level]!;
+    for (const f of fills) {
+      if (order.role === 'open') {
+        const cost = l.entry ? l.entry.times(l.held) : new Decimal(0);
+        l.held = l.held.plus(f.amount);
+        l.entry = cost.plus(f.price.times(f.amount)).div(l.held);
+      } else {
+        l.held = Decimal.max(l.held.minus(f.amount), 0);
+      }
+    }
+    if (order.state === 'open' || order.state === 'partially_filled') return;
+    if (order.role === 'open') {
+      if (l.held.gt(0)) {
+        l.state = 'holding';
+        this.placeTakeProfit(ctx, order.level, this.quote(ctx.market));
+      } else if (order.state === 'rejected' || !order.cancelRequested) {
+        l.state = 'failed';
+        if (this.ledger.openedQuote.isZero()) {
+          this.beginClose(ctx, order.state === 'rejected' && order.code === 'INSUFFICIENT_BALANCE' ? 'INSUFFICIENT_BALANCE' : 'FAILED', true);
+        }
+      } else l.state = 'idle';
+    } else if (order.state === 'filled' || l.held.isZero()) {
+      // Round trip done (a take profit the venue quantised down leaves its dust in the ledger, not the level): the level may open again.
+      l.state = 'idle';
+      l.held = new Decimal(0);
+      l.entry = null;
+      this.roundTrips += 1;
+    }
+  }
+
+  protected riskQuote(): Decimal {
+    return new Decimal(this.config.total_amount_quote);
+  }
+
+  protected custom(_market: MarketView): Record<string, unknown> {
+    const count = (s: LevelState) => this.levels.filter((l) => l.state === s).length;
+    return {
+      levels: this.levels.map((l) => l.price.toString()),
+      amount_per_level_quote: new Decimal(this.config.total_amount_quote).div(this.levels.length).toString(),
+      opening_levels: count('opening'),
+      holding_levels: count('holding'),
+      failed_levels: count('failed'),
+      round_trips: this.roundTrips,
+    };
+  }
+
+  protected ownState(): Record<string, unknown> {
+    return {
+      levels: this.levels.map((l) => ({ state: l.state, held: l.held.toString(), entry: l.entry?.toString() ?? null })),
+      lastBatchAt: this.lastBatchAt,
+      roundTrips: this.roundTrips,
+    };
+  }
+
+  protected loadOwnState(s: Record<string, unknown>): void {
+    const saved = s.levels as Array<{ state: LevelState; held: string; entry: string | null }>;
+    saved.forEach((v, i) => {
+      const l = this.levels[i]!;
+      l.state = v.state;
+      l.held = new Decimal(v.held);
+      l.entry = v.entry === null ? null : new Decimal(v.entry);
+    });
+    this.lastBatchAt = s.lastBatchAt as number | null;
+    this.roundTrips = s.roundTrips as number;
+  }
+}

@@ -1,0 +1,266 @@
+import type { CandleInterval } from '../exchange/types.js';
+import { INTERVAL_MS } from '../exchange/types.js';
+import type { ExecutorConfig } from './executors/configs.js';
+import type {
+  ControllerInstance,
+  ControllerView,
+  Executor,
+  ExecutorAction,
+  ExecutorContext,
+  ExecutorReport,
+  IdleBand,
+  MarketView,
+  OrderRequest,
+  OrderSink,
+  OrderUpdate,
+} from './types.js';
+
+/** Builds an executor from its config (the executor registry), active from its first tick. */
+export type ExecutorFactory = (config: ExecutorConfig, id: string, createdAt: number) => Executor;
+
+export interface RuntimeOptions {
+  controller: ControllerInstance;
+  /** The controller's main interval: `update` runs once per closed candle of it. */
+  interval: CandleInterval;
+  createExecutor: ExecutorFactory;
+  /** Prefix of the executor and order ids this runtime makes (ids are `<prefix>e<n>` and `<prefix>o<n>`). */
+  idPrefix?: string;
+}
+
+export interface StepContext {
+  now: number;
+  market: MarketView;
+  sink: OrderSink;
+  /**
+   * The current price as a number, when the driver knows it (a backtest's path point): executors whose
+   * idle band holds it are not ticked. Absent: every active executor is ticked.
+   */
+  price?: number;
+}
+
+interface Active {
+  executor: Executor;
+  /** Where its report sits in the controller's view. */
+  slot: number;
+  band: IdleBand | null;
+}
+
+/**
+ * Drives one controller and its executors on whatever clock the caller steps it with: a backtest's path
+ * points, the server's update interval, a bot's timer. One step:
+ *
+ * 1. routes the order updates queued since the last step to the executor that placed each order;
+ * 2. ticks the active executors (in creation order), then routes what those ticks caused;
+ * 3. when a candle of the main interval has closed since the controller last ran, calls its `update`
+ *    and applies the actions: create builds the executor through the factory (first ticked next step),
+ *    stop asks it to end.
+ *
+ * Active executors and the reports of ended ones live apart, and the controller's view of its executors
+ * is one array kept in place (ended reports written once, active ones refreshed when the view is read),
+ * so a step costs what the active executors cost, however many have run before.
+ */
+export class StrategyRuntime {
+  private readonly active: Active[] = [];
+  private readonly byId = new Map<string, Active>();
+  private readonly usedIds = new Set<string>();
+  /** Reports in creation order: ended ones final, active ones refreshed on read. */
+  private readonly reports: ExecutorReport[] = [];
+  private readonly owner = new Map<string, Active>();
+  private pending: OrderUpdate[] = [];
+  private executorSeq = 0;
+  private orderSeq = 0;
+  private readonly intervalMs: number;
+  /** Close time of the next main-interval candle: the controller runs at the first step at or after it. */
+  private nextDue = -Infinity;
+  /** The step at which the active reports were last refreshed (NaN: stale). */
+  private reportsFreshAt = Number.NaN;
+  private stepSeq = 0;
+  private current: Active | null = null;
+  private stepCtx: StepContext | null = null;
+  private readonly prefix: string;
+  private readonly ectx: ExecutorContext;
+  private readonly view: ControllerView;
+
+  constructor(private readonly o: RuntimeOptions) {
+    this.intervalMs = INTERVAL_MS[o.interval];
+    this.prefix = o.idPrefix ?? '';
+    const rt = this;
+    const sink: OrderSink = {
+      submit(order: OrderRequest) {
+        // The order belongs to whichever executor is running: tick, update and stop all set `current`.
+        if (rt.current) rt.owner.set(order.clientOrderId, rt.current);
+        rt.ctx().sink.submit(order);
+      },
+      cancel(connector: string, tradingPair: string, clientOrderId: string) {
+        rt.ctx().sink.cancel(connector, tradingPair, clientOrderId);
+      },
+    };
+    this.ectx = {
+      get now() {
+        return rt.ctx().now;
+      },
+      get market() {
+        return rt.ctx().market;
+      },
+      sink,
+      newOrderId: () => `${this.prefix}o${++this.orderSeq}`,
+    };
+    this.view = {
+      get now() {
+        return rt.ctx().now;
+      },
+      get market() {
+        return rt.ctx().market;
+      },
+      get executors() {
+        return rt.refreshedReports();
+      },
+      newExecutorId: () => this.nextExecutorId(),
+    };
+  }
+
+  /** Queues an order update from the sink; it reaches its executor at the next step. */
+  deliver(update: OrderUpdate): void {
+    this.pending.push(update);
+  }
+
+  /** The executor that placed an order still working (undefined once the order is final). */
+  ownerOf(clientOrderId: string): string | undefined {
+    return this.owner.get(clientOrderId)?.executor.id;
+  }
+
+  get activeCount(): number {
+    return this.active.length;
+  }
+
+  /**
+   * Whether a step at (now, price) could do anything: updates are queued, the controller is due, or an
+   * active executor has no idle band or is outside it. A driver may skip the step otherwise.
+   */
+  needsStep(now: number, price: number): boolean {
+    if (this.pending.length > 0 || now >= this.nextDue) return true;
+    for (let i = 0; i < this.active.length; i++) {
+      const b = this.active[i]!.band;
+      if (b === null || price <= b.low || price >= b.high || now >= b.until) return true;
+    }
+    return false;
+  }
+
+  /**
+   * The idle-band edge nearest `from` strictly between `from` and `to`, or NaN: where a price moving
+   * from one to the other first wakes an executor. A backtest steps there too, so a stop fills at its
+   * price rather than at the candle's extreme.
+   */
+  nextEdge(from: number, to: number): number {
+    let best = Number.NaN;
+    for (let i = 0; i < this.active.length; i++) {
+      const b = this.active[i]!.band;
+      if (b === null) continue;
+      if (to < from) {
+        if (b.low < from && b.low > to && !(best >= b.low)) best = b.low;
+      } else if (b.high > from && b.high < to && !(best <= b.high)) best = b.high;
+    }
+    return best;
+  }
+
+  step(ctx: StepContext): void {
+    this.stepCtx = ctx;
+    this.stepSeq++;
+    this.route();
+    const price = ctx.price;
+    for (let i = 0; i < this.active.length; i++) {
+      const a = this.active[i]!;
+      const b = a.band;
+      if (price !== undefined && b !== null && price > b.low && price < b.high && ctx.now < b.until) continue;
+      this.current = a;
+      a.executor.tick(this.ectx);
+      a.band = a.executor.idleBand?.() ?? null;
+    }
+    this.current = null;
+    this.route();
+    if (ctx.now >= this.nextDue) {
+      this.nextDue = Math.floor(ctx.now / this.intervalMs) * this.intervalMs + this.intervalMs;
+      this.apply(this.o.controller.update(this.view));
+      this.route();
+    }
+    this.retire();
+  }
+
+  /** Every executor's report as of the last step (ended ones final), in creation order. */
+  allReports(): readonly ExecutorReport[] {
+    return this.refreshedReports();
+  }
+
+  private ctx(): StepContext {
+    if (!this.stepCtx) throw new Error('The strategy runtime has not been stepped yet.');
+    return this.stepCtx;
+  }
+
+  private nextExecutorId(): string {
+    let id: string;
+    do id = `${this.prefix}e${++this.executorSeq}`;
+    while (this.usedIds.has(id));
+    return id;
+  }
+
+  /** Hands queued updates to their executors; updates their handling causes are routed in the same pass. */
+  private route(): void {
+    for (let i = 0; i < this.pending.length; i++) {
+      const u = this.pending[i]!;
+      const a = this.owner.get(u.clientOrderId);
+      if (u.state === 'filled' || u.state === 'canceled' || u.state === 'rejected') this.owner.delete(u.clientOrderId);
+      if (!a || a.executor.status === 'terminated') continue;
+      this.current = a;
+      a.executor.onOrderUpdate(u, this.ectx);
+      a.band = a.executor.idleBand?.() ?? null;
+    }
+    this.current = null;
+    this.pending.length = 0;
+  }
+
+  private apply(actions: readonly ExecutorAction[]): void {
+    for (const action of actions) {
+      if (action.kind === 'create') {
+        const id = action.config.id ?? this.nextExecutorId();
+        if (this.usedIds.has(id)) continue;
+        this.usedIds.add(id);
+        const executor = this.o.createExecutor({ ...action.config, id }, id, this.ctx().now);
+        const a: Active = { executor, slot: this.reports.length, band: null };
+        this.reports.push(executor.report(this.ctx()));
+        this.active.push(a);
+        this.byId.set(id, a);
+      } else {
+        const a = this.byId.get(action.executorId);
+        if (!a) continue;
+        this.current = a;
+        a.executor.stop(this.ectx, action.keepPosition);
+        a.band = null;
+        this.current = null;
+      }
+    }
+    this.reportsFreshAt = Number.NaN;
+  }
+
+  /** Moves terminated executors out of the active list, their final report into their slot. */
+  private retire(): void {
+    let kept = 0;
+    for (let i = 0; i < this.active.length; i++) {
+      const a = this.active[i]!;
+      if (a.executor.status === 'terminated') {
+        this.reports[a.slot] = a.executor.report(this.ctx());
+        this.byId.delete(a.executor.id);
+        this.reportsFreshAt = Number.NaN;
+      } else this.active[kept++] = a;
+    }
+    this.active.length = kept;
+  }
+
+  private refreshedReports(): ExecutorReport[] {
+    const ctx = this.ctx();
+    if (this.reportsFreshAt !== this.stepSeq) {
+      for (const a of this.active) this.reports[a.slot] = a.executor.report(ctx);
+      this.reportsFreshAt = this.stepSeq;
+    }
+    return this.reports;
+  }
+}
