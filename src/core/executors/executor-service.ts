@@ -142,12 +142,7 @@ export class ExecutorService implements Lifecycle {
     const { clock, factory, users } = this.deps;
     const id = req.config.id ?? `ex_${randomBytes(12).toString('base64url')}`;
     const now = clock.now();
-    let executor: Executor;
-    try {
-      executor = factory.create({ ...req.config, id }, id, now);
-    } catch (err) {
-      throw new AppError('NOT_SUPPORTED', `This server cannot run ${req.config.type} executors yet.`, { hint: 'executors_create_executor lists the types in executor_config.type; use one it runs.', cause: err });
-    }
+    const executor = factory.create({ ...req.config, id }, id, now);
     const stored = (await users.principal(req.principal.name)) !== null;
     const principal: ExecutorPrincipal = { name: req.principal.name, role: req.principal.role, accounts: req.principal.accounts ? [...req.principal.accounts] : null, stored, channel: req.channel };
     const row = await this.#store.insert({
