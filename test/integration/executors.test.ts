@@ -176,6 +176,45 @@ describe.each(drivers())('executors on the paper order path (%s)', (driver) => {
     expect((await s.call('POST', '/executors', { account_name: 'desk', executor_config: position() }, LIM)).status).toBe(404);
   });
 
+  it('a leveraged short on a perpetual opens and, stopped, closes with a reduce-only order', async () => {
+    clock.set(PINNED);
+    const r = await s.call('POST', '/accounts', { account_name: 'perp', connectors: [{ connector_name: 'sim_perpetual', paper_balances: { USDT: '10000' } }] });
+    expect(r.status, r.text).toBe(201);
+    const e = await create('perp', { type: 'position', connector_name: 'sim_perpetual', trading_pair: 'BTC-USDT', side: 'sell', amount: '0.02', leverage: 3, triple_barrier: { stop_loss: 0.5 } });
+    expect(e.status).toBe('active');
+    const pos = async () => (await rows<{ amount: string; leverage: number }>(sql`select amount::text, leverage from positions where account_name = 'perp'`))[0];
+    expect(D((await pos())!.amount).toString()).toBe('-0.02');
+    expect((await pos())!.leverage).toBe(3);
+    const stopped = await s.call('POST', `/executors/${e.executor_id}/stop`, {}, TRADER);
+    expect(stopped.body.executor).toMatchObject({ status: 'terminated', close_type: 'EARLY_STOP' });
+    const orders = (await get(e.executor_id)).orders;
+    expect(orders.map((o) => [o.side, o.position_action, o.leverage, o.status])).toEqual([
+      ['sell', 'open', 3, 'filled'],
+      ['buy', 'close', 3, 'filled'],
+    ]);
+    expect(D((await pos())?.amount ?? '0').isZero()).toBe(true);
+  });
+
+  it('a TWAP sends one market slice per interval as the clock reaches it, and completes', async () => {
+    clock.set(PINNED);
+    const e = await create('desk', { type: 'twap', connector_name: 'sim', trading_pair: 'BTC-USDT', side: 'buy', total_amount_quote: '300', total_duration: 60, order_interval: 20 });
+    expect((await get(e.executor_id)).orders).toHaveLength(1);
+    clock.set(PINNED + 19_000);
+    await s.services.executors.runOnce();
+    expect((await get(e.executor_id)).orders).toHaveLength(1);
+    clock.set(PINNED + 20_000);
+    await s.services.executors.runOnce();
+    expect((await get(e.executor_id)).orders).toHaveLength(2);
+    clock.set(PINNED + 40_000);
+    await s.services.executors.runOnce();
+    const done = await get(e.executor_id);
+    expect(done.orders.map((o) => [o.side, o.order_type, o.status])).toEqual(Array(3).fill(['buy', 'market', 'filled']));
+    expect(done.executor).toMatchObject({ status: 'terminated', close_type: 'COMPLETED' });
+    // Each slice bought about 100 USDT of BTC (rounded down to the amount step).
+    for (const o of done.orders) expect(o.filled_amount * o.average_fill_price).toBeGreaterThan(99);
+    expect(done.report.filled_amount_quote).toBeGreaterThan(297);
+  });
+
   it('a running executor is resumed by the next server on the same database, barriers intact', async () => {
     clock.set(PINNED);
     await account('resume', '100000');
