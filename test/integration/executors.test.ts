@@ -215,6 +215,30 @@ describe.each(drivers())('executors on the paper order path (%s)', (driver) => {
     expect(done.report.filled_amount_quote).toBeGreaterThan(297);
   });
 
+  it('the account\'s guardrails refuse an executor\'s orders like anyone\'s: a cap, then a kill switch', async () => {
+    clock.set(PINNED);
+    await account('capped', '100000');
+    const policy = await s.call('PUT', '/accounts/capped/policy', { max_order_notional: '100' });
+    expect(policy.status, policy.text).toBe(200);
+    const big = await create('capped', position());
+    expect(big).toMatchObject({ status: 'terminated', close_type: 'FAILED', error_count: 1 });
+    expect(big.last_error).toMatch(/per-order cap of 100 USDT/);
+    const small = await create('capped', position({ amount: '0.001', triple_barrier: { stop_loss: 0.5 } }));
+    expect(small.status).toBe('active');
+
+    const ks = await s.call('POST', '/safety/kill-switch', { account_name: 'capped', reason: 'test' });
+    expect(ks.status, ks.text).toBe(200);
+    const blocked = await create('capped', position({ amount: '0.001' }));
+    expect(blocked).toMatchObject({ status: 'terminated', close_type: 'FAILED' });
+    const journal = await rows(sql`select principal, outcome from audit_events where request_id like 'executor:%' and account_name = 'capped' order by id`);
+    expect(journal).toEqual([
+      { principal: 'tess', outcome: 'RISK_LIMIT_EXCEEDED' },
+      { principal: 'tess', outcome: 'OK' },
+      { principal: 'tess', outcome: 'KILL_SWITCH_ACTIVE' },
+    ]);
+    expect(await rows(sql`select count(*)::int as n from orders where account_name = 'capped'`)).toEqual([{ n: 1 }]);
+  });
+
   it('a running executor is resumed by the next server on the same database, barriers intact', async () => {
     clock.set(PINNED);
     await account('resume', '100000');
