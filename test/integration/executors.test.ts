@@ -237,6 +237,16 @@ describe.each(drivers())('executors on the paper order path (%s)', (driver) => {
       { principal: 'tess', outcome: 'KILL_SWITCH_ACTIVE' },
     ]);
     expect(await rows(sql`select count(*)::int as n from orders where account_name = 'capped'`)).toEqual([{ n: 1 }]);
+
+    // A minute later the running one's unrealized PnL has moved; the summary adds it as of that cycle.
+    clock.set(PINNED + 60_000);
+    await s.services.executors.runOnce();
+    const live = (await get(small.executor_id)).report;
+    const stored = (await rows<{ u: string }>(sql`select report->>'unrealized_pnl_quote' as u from executors where id = ${small.executor_id}`))[0]!.u;
+    expect(live.unrealized_pnl_quote).not.toBe(Number(stored));
+    const sum = await s.call('GET', '/executors/summary?account_name=capped');
+    expect(sum.body.accounts).toEqual([expect.objectContaining({ account_name: 'capped', total_executors: 3, active_executors: 1, unrealized_pnl_quote: live.unrealized_pnl_quote, net_pnl_quote: live.net_pnl_quote })]);
+    expect(sum.body.total).toEqual(expect.objectContaining({ total_executors: 3, net_pnl_quote: live.net_pnl_quote }));
   });
 
   it('a running executor is resumed by the next server on the same database, barriers intact', async () => {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Clock } from '../clock.js';
+import { Decimal } from '../decimal.js';
 import type { Db } from '../db/client.js';
 import type { ExecutorPrincipal, ExecutorRow, ExecutorRowStatus, ExecutorRuntime, OrderRow, OutboxEntry } from '../db/schema/index.js';
 import { AppError, toAppError } from '../errors.js';
@@ -59,6 +60,18 @@ interface Running {
   saved: string;
   /** The cycle in progress: cycles of one executor never overlap. */
   busy: Promise<unknown>;
+}
+
+/** One account's executors: counts, and PnL, fees and volume in quote as exact decimals. */
+export interface AccountTotals {
+  accountName: string;
+  total: number;
+  active: number;
+  netPnl: Decimal;
+  realizedPnl: Decimal;
+  unrealizedPnl: Decimal;
+  fees: Decimal;
+  volume: Decimal;
 }
 
 export interface CreateExecutor {
@@ -180,6 +193,42 @@ export class ExecutorService implements Lifecycle {
   liveReport(id: string): Record<string, unknown> | null {
     const r = this.#running.get(id)?.report;
     return r ? reportJson(r) : null;
+  }
+
+  /**
+   * PnL per account: ended executors summed in the database from their final reports, running ones
+   * added from their latest report (this process's as of its last cycle, else the stored one).
+   */
+  async summary(accounts: readonly string[] | null, account?: string): Promise<AccountTotals[]> {
+    const [ended, unended] = await Promise.all([this.#store.endedTotals(accounts, account), this.#store.unended(accounts, account)]);
+    const by = new Map<string, AccountTotals>();
+    const of = (name: string) => {
+      let t = by.get(name);
+      if (!t) by.set(name, (t = { accountName: name, total: 0, active: 0, netPnl: new Decimal(0), realizedPnl: new Decimal(0), unrealizedPnl: new Decimal(0), fees: new Decimal(0), volume: new Decimal(0) }));
+      return t;
+    };
+    for (const e of ended) {
+      const t = of(e.accountName);
+      t.total += e.count;
+      t.netPnl = t.netPnl.plus(e.netPnl);
+      t.realizedPnl = t.realizedPnl.plus(e.realizedPnl);
+      t.unrealizedPnl = t.unrealizedPnl.plus(e.unrealizedPnl);
+      t.fees = t.fees.plus(e.fees);
+      t.volume = t.volume.plus(e.volume);
+    }
+    for (const row of unended) {
+      const t = of(row.accountName);
+      const r = this.liveReport(row.id) ?? row.report ?? {};
+      const d = (k: string) => new Decimal(typeof r[k] === 'string' ? (r[k] as string) : '0');
+      t.total++;
+      t.active++;
+      t.netPnl = t.netPnl.plus(d('net_pnl_quote'));
+      t.realizedPnl = t.realizedPnl.plus(d('realized_pnl_quote'));
+      t.unrealizedPnl = t.unrealizedPnl.plus(d('unrealized_pnl_quote'));
+      t.fees = t.fees.plus(d('cum_fees_quote'));
+      t.volume = t.volume.plus(d('filled_amount_quote'));
+    }
+    return [...by.values()].sort((a, b) => (a.accountName < b.accountName ? -1 : 1));
   }
 
   #exclusive(run: Running, fn: () => Promise<void>): Promise<void> {

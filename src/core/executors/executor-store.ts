@@ -153,17 +153,16 @@ export class ExecutorStore {
       .limit(limit);
   }
 
-  /** PnL and volume per account, summed in numeric from the stored reports (decimal strings). */
-  async summary(accounts: readonly string[] | null, account?: string) {
-    const conds: SQL[] = [];
+  /** PnL and volume of ended executors per account, summed in numeric from their final reports (decimal strings). */
+  async endedTotals(accounts: readonly string[] | null, account?: string) {
+    const conds: SQL[] = [eq(executors.status, 'terminated')];
     if (accounts) conds.push(inArray(executors.accountName, [...accounts]));
     if (account) conds.push(eq(executors.accountName, account));
     const num = (field: string) => sql<string>`coalesce(sum((${executors.report}->>${field})::numeric), 0)::text`;
     return this.db
       .select({
         accountName: executors.accountName,
-        total: sql<number>`count(*)::int`,
-        active: sql<number>`(count(*) filter (where ${executors.status} <> 'terminated'))::int`,
+        count: sql<number>`count(*)::int`,
         netPnl: num('net_pnl_quote'),
         realizedPnl: num('realized_pnl_quote'),
         unrealizedPnl: num('unrealized_pnl_quote'),
@@ -174,5 +173,13 @@ export class ExecutorStore {
       .where(and(...conds))
       .groupBy(executors.accountName)
       .orderBy(executors.accountName);
+  }
+
+  /** The executors not yet ended, with their last stored report. */
+  async unended(accounts: readonly string[] | null, account?: string): Promise<Array<Pick<ExecutorRow, 'id' | 'accountName' | 'report'>>> {
+    const conds: SQL[] = [ne(executors.status, 'terminated')];
+    if (accounts) conds.push(inArray(executors.accountName, [...accounts]));
+    if (account) conds.push(eq(executors.accountName, account));
+    return this.db.select({ id: executors.id, accountName: executors.accountName, report: executors.report }).from(executors).where(and(...conds));
   }
 }

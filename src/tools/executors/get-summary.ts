@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineCommand, scopeList } from '../../core/command/index.js';
 import { Decimal } from '../../core/decimal.js';
+import type { AccountTotals } from '../../core/executors/executor-service.js';
 import { AccountName } from '../../core/schema.js';
 
 const Totals = {
@@ -8,7 +9,7 @@ const Totals = {
   active_executors: z.number().int(),
   net_pnl_quote: z.number().describe('Realized plus unrealized, net of fees, in the quote asset.'),
   realized_pnl_quote: z.number(),
-  unrealized_pnl_quote: z.number().describe('As of each executor\'s last stored report.'),
+  unrealized_pnl_quote: z.number().describe('Of running executors, at the prices of their latest cycle.'),
   cum_fees_quote: z.number(),
   filled_amount_quote: z.number().describe('Quote volume traded.'),
 };
@@ -26,29 +27,21 @@ export const getExecutorSummary = defineCommand({
   output: z.object({ accounts: z.array(z.object({ account_name: z.string(), ...Totals })), total: z.object(Totals) }),
   http: { method: 'GET', path: '/executors/summary' },
   handler: async (input, ctx) => {
-    const rows = await ctx.services.executors.store.summary(scopeList(ctx.principal), input.account_name);
-    const accounts = rows.map((r) => ({
-      account_name: r.accountName,
-      total_executors: r.total,
-      active_executors: r.active,
-      net_pnl_quote: Number(r.netPnl),
-      realized_pnl_quote: Number(r.realizedPnl),
-      unrealized_pnl_quote: Number(r.unrealizedPnl),
-      cum_fees_quote: Number(r.fees),
-      filled_amount_quote: Number(r.volume),
-    }));
-    const sum = (k: 'netPnl' | 'realizedPnl' | 'unrealizedPnl' | 'fees' | 'volume') => Number(rows.reduce((s, r) => s.plus(r[k]), new Decimal(0)));
-    return {
-      accounts,
-      total: {
-        total_executors: rows.reduce((s, r) => s + r.total, 0),
-        active_executors: rows.reduce((s, r) => s + r.active, 0),
-        net_pnl_quote: sum('netPnl'),
-        realized_pnl_quote: sum('realizedPnl'),
-        unrealized_pnl_quote: sum('unrealizedPnl'),
-        cum_fees_quote: sum('fees'),
-        filled_amount_quote: sum('volume'),
-      },
-    };
+    const rows = await ctx.services.executors.summary(scopeList(ctx.principal), input.account_name);
+    const totals = (t: Omit<AccountTotals, 'accountName'>) => ({
+      total_executors: t.total,
+      active_executors: t.active,
+      net_pnl_quote: t.netPnl.toNumber(),
+      realized_pnl_quote: t.realizedPnl.toNumber(),
+      unrealized_pnl_quote: t.unrealizedPnl.toNumber(),
+      cum_fees_quote: t.fees.toNumber(),
+      filled_amount_quote: t.volume.toNumber(),
+    });
+    const zero = new Decimal(0);
+    const all = rows.reduce(
+      (s, r) => ({ total: s.total + r.total, active: s.active + r.active, netPnl: s.netPnl.plus(r.netPnl), realizedPnl: s.realizedPnl.plus(r.realizedPnl), unrealizedPnl: s.unrealizedPnl.plus(r.unrealizedPnl), fees: s.fees.plus(r.fees), volume: s.volume.plus(r.volume) }),
+      { total: 0, active: 0, netPnl: zero, realizedPnl: zero, unrealizedPnl: zero, fees: zero, volume: zero },
+    );
+    return { accounts: rows.map((r) => ({ account_name: r.accountName, ...totals(r) })), total: totals(all) };
   },
 });
