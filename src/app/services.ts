@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { count, eq } from 'drizzle-orm';
 import { AccountsService } from '../core/accounts/accounts-service.js';
@@ -35,8 +36,16 @@ import { Valuation } from '../core/portfolio/valuation.js';
 import { UsersService } from '../core/users/users-service.js';
 import { PolicyFillGuard } from '../core/safety/fill-guard.js';
 import { RiskGuard } from '../core/safety/risk-guard.js';
+import { BACKTEST_KIND, backtestRunner } from '../core/backtesting/backtest-job.js';
+import { BacktestStore } from '../core/backtesting/backtest-store.js';
+import { Backtests } from '../core/backtesting/backtests.js';
+import { StrategyPool } from '../core/backtesting/worker-pool.js';
+import { SHIPPED_CONTROLLERS } from '../core/strategy/controllers/index.js';
 import { Safety } from '../core/safety/safety.js';
 import { loadVaultKey, Vault } from '../core/secrets/vault.js';
+import { SHIPPED_SCRIPTS } from '../core/strategy/scripts/index.js';
+import { StrategyCatalog } from '../core/strategy-catalog/catalog.js';
+import { ControllerConfigs } from '../core/strategy-catalog/controller-configs.js';
 
 /** Everything a command handler may use, through `ctx.services`. */
 export interface Services {
@@ -66,6 +75,11 @@ export interface Services {
   jobs: Jobs;
   /** Executors the server runs itself: created by a command, resumed after a restart. */
   executors: ExecutorService;
+  backtests: Backtests;
+  /** The controllers and scripts this server can run: shipped, and the operator's from STRATEGIES_DIR. */
+  strategies: StrategyCatalog;
+  /** Saved, versioned controller configs. */
+  controllerConfigs: ControllerConfigs;
   close(): Promise<void>;
 }
 
@@ -146,6 +160,10 @@ export async function createServices(config: Config, logger: Logger, options: Se
     const alone = database.kind === 'pglite' || (database.embedded?.alone() ?? false);
     const jobs = modules.add('jobs', new Jobs({ db, logger, clock, ...options.jobs, options: { exclusive: alone, ...options.jobs?.options } }));
     jobs.register(CANDLE_BACKFILL_KIND, candleBackfill(connectors, candleCache));
+    const strategies = modules.add('strategy catalog', new StrategyCatalog({ controllers: SHIPPED_CONTROLLERS, scripts: SHIPPED_SCRIPTS, dir: config.strategiesDir, logger }));
+    const strategyPool = modules.add('strategy pool', new StrategyPool({ maxThreads: availableParallelism(), idleTimeoutMs: 60_000 }));
+    const backtestStore = new BacktestStore(db);
+    jobs.register(BACKTEST_KIND, backtestRunner({ connectors, candles: marketData, pool: strategyPool, store: backtestStore, controllers: strategies }));
     const users = new UsersService(db, auth, clock);
     // Executors place their orders through the command pipeline, as the principal who created them,
     // exactly as that principal's own REST or MCP call would: role, scope, guards, journal.
@@ -182,6 +200,9 @@ export async function createServices(config: Config, logger: Logger, options: Se
       guards: [new RiskGuard(safety, trading, clock)],
       jobs,
       executors,
+      backtests: new Backtests(jobs, backtestStore, strategies, clock),
+      strategies,
+      controllerConfigs: new ControllerConfigs(db, strategies, clock),
       close: () => modules.stop(),
     };
     // Started once `services` exists: the executors module resumes executors at start, and their

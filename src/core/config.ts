@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { normalizeOrigin } from './auth/origin-policy.js';
 import { LOG_LEVELS } from './logger.js';
@@ -28,6 +28,7 @@ export const CONFIG_VARS = {
   PORTFOLIO_SNAPSHOT_MINUTES: { describe: 'Minutes between portfolio snapshots (history and performance)', default: '5' },
   EXECUTOR_INTERVAL_MS: { describe: 'Milliseconds between two cycles of the executors the server runs (tick, order updates)', default: '1000' },
   SIM_SEED: { describe: 'Seed of the built-in sim exchange: same seed, same price history', default: 'sim' },
+  STRATEGIES_DIR: { describe: 'Folder of the operator\'s own strategy modules (controllers/ and scripts/, .js or .mjs), loaded at start; unset means DATA_DIR/strategies' },
 } as const;
 export type ConfigVar = keyof typeof CONFIG_VARS;
 
@@ -56,6 +57,7 @@ const ConfigSchema = z
       .refine((v) => splitList(v).every((o) => o === 'null' || normalizeOrigin(o) !== undefined), 'MCP_ALLOWED_ORIGINS must be origins such as https://app.example.com or http://localhost:5173, or null'),
     SIM_SEED: z.string().min(1).max(64),
     EXECUTOR_INTERVAL_MS: z.coerce.number({ error: 'EXECUTOR_INTERVAL_MS must be a number' }).int('EXECUTOR_INTERVAL_MS must be whole milliseconds').min(100, 'EXECUTOR_INTERVAL_MS must be at least 100').max(60_000, 'EXECUTOR_INTERVAL_MS must be at most 60000'),
+    STRATEGIES_DIR: nonEmpty.optional(),
     MCP_PRINCIPAL: z.string().min(1).max(64).regex(/^[A-Za-z0-9_.@-]+$/, 'MCP_PRINCIPAL must be a user name (letters, digits, _ . @ -)'),
     PORTFOLIO_SNAPSHOT_MINUTES: z.coerce.number({ error: 'PORTFOLIO_SNAPSHOT_MINUTES must be a number' }).min(0.1, 'PORTFOLIO_SNAPSHOT_MINUTES must be at least 0.1').max(1440, 'PORTFOLIO_SNAPSHOT_MINUTES must be at most 1440'),
   })
@@ -95,6 +97,8 @@ export interface Config {
   portfolioSnapshotMinutes: number;
   /** Milliseconds between two cycles of the executors service. */
   executorIntervalMs: number;
+  /** The operator's strategy modules: `controllers/` and `scripts/` under it. */
+  strategiesDir: string;
   /** embedded: Postgres in DATA_DIR, generated credentials; server: Postgres at DATABASE_URL, credentials from the environment. */
   mode: 'embedded' | 'server';
 }
@@ -137,6 +141,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<ConfigV
     mcpPrincipal: c.MCP_PRINCIPAL,
     portfolioSnapshotMinutes: c.PORTFOLIO_SNAPSHOT_MINUTES,
     executorIntervalMs: c.EXECUTOR_INTERVAL_MS,
+    strategiesDir: resolve(c.STRATEGIES_DIR ?? join(c.DATA_DIR, 'strategies')),
     mode: c.DATABASE_URL ? 'server' : 'embedded',
   };
 }

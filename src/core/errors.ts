@@ -153,3 +153,8 @@ export function toAppError(err: unknown): AppError {
     cause: err,
   });
 }
+
+/** A 400 naming one input field, as a schema failure would: the same shape, so a client handles both alike. */
+export function invalidField(path: string, message: string): AppError {
+  return new AppError('VALIDATION_FAILED', `Invalid input: ${path}: ${message}`, { hint: 'Fix the fields listed in details.issues and call again.', details: { issues: [{ path, message }] } });
+}

@@ -31,7 +31,10 @@ export function mcpHttpHandler(opts: Omit<McpServerOptions, 'principal'> & { all
         return;
       }
       const server = createMcpServer({ ...opts, principal: res.locals.principal as Principal });
-      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+      // Plain JSON answers, except for a call that asked for progress: its notifications need the answer
+      // to be a stream (server-sent events) that carries them before the result.
+      const wantsProgress = (req.body as { params?: { _meta?: { progressToken?: unknown } } } | undefined)?.params?._meta?.progressToken !== undefined;
+      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: !wantsProgress });
       res.on('close', () => {
         void transport.close();
         void server.close();

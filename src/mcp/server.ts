@@ -6,6 +6,7 @@ import {
   ListToolsRequestSchema,
   McpError,
   ErrorCode as RpcErrorCode,
+  type ServerNotification,
 } from '@modelcontextprotocol/sdk/types.js';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
@@ -66,12 +67,14 @@ export function createMcpServer(opts: McpServerOptions): Server {
 
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools }));
 
-  server.setRequestHandler(CallToolAnyArguments, async (req) => {
+  server.setRequestHandler(CallToolAnyArguments, async (req, extra) => {
     const requestId = randomUUID();
     try {
       const askHuman = humanConfirmer(server);
+      const token = req.params._meta?.progressToken;
+      const progress = token === undefined ? undefined : progressNotifier((n) => extra.sendNotification(n), token);
       // Absent arguments are none (a tool without parameters); anything else is the tool's input.
-      const out = await execute(registry, req.params.name, req.params.given, { services, principal, surface, requestId, logger: services.logger, askHuman });
+      const out = await execute(registry, req.params.name, req.params.given, { services, principal, surface, requestId, logger: services.logger, askHuman, ...(progress ? { progress } : {}) });
       return toolResult(out, { maxChars });
     } catch (err) {
       return toolError(toAppError(err), requestId);
@@ -92,4 +95,17 @@ export function createMcpServer(opts: McpServerOptions): Server {
   });
 
   return server;
+}
+
+/**
+ * MCP progress notifications for one call: only rising values are sent (the protocol asks for
+ * increasing progress), and a failed send is dropped, since progress is advice and the call goes on.
+ */
+function progressNotifier(send: (n: ServerNotification) => Promise<void>, progressToken: string | number): (fraction: number, message?: string) => void {
+  let last = -1;
+  return (fraction, message) => {
+    if (!(fraction > last)) return;
+    last = fraction;
+    send({ method: 'notifications/progress', params: { progressToken, progress: fraction, total: 1, ...(message ? { message } : {}) } }).catch(() => undefined);
+  };
 }

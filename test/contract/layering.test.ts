@@ -384,12 +384,21 @@ describe('time comes from the injected Clock: no Date.now() or new Date() in src
   });
 });
 
-describe('src/core/trading/matching and src/core/strategy import no db, IO or transport', () => {
+
+describe('src/core/trading/matching, src/core/strategy and the backtest engine import no db, IO or transport', () => {
   // These directories may not exist yet: the rule then holds vacuously, and bites from their first file.
+  const files = [
+    ...sourceFiles('src/core/trading/matching', ANY_SOURCE),
+    ...sourceFiles('src/core/strategy', ANY_SOURCE),
+    ...sourceFiles('src/core/backtest', ANY_SOURCE),
+  ];
   it('neither directly nor through the modules they load', () => {
-    const files = [...sourceFiles('src/core/trading/matching', ANY_SOURCE), ...sourceFiles('src/core/strategy', ANY_SOURCE)];
     const found = Object.fromEntries(files.map((f) => [f, pureViolations(f, readRepo)] as const).filter(([, v]) => v.length));
     expect(found).toEqual({});
+  });
+  it('draw no unseeded randomness: the same inputs replay the same run', () => {
+    const found = files.filter((f) => /\bMath\.random\b/.test(readRepo(f)!.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '')));
+    expect(found).toEqual([]);
   });
 });
 

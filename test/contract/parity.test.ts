@@ -53,6 +53,11 @@ const VOLATILE: Record<string, (o: Record<string, unknown>) => unknown> = {
   // Each face creates (or stops) an executor of its own: ids and times differ, what it is does not.
   executors_create_executor: (o) => ({ executor: executorStable(o.executor as Record<string, unknown>) }),
   executors_stop_executor: (o) => ({ executor: executorStable(o.executor as Record<string, unknown>), keep_position: o.keep_position }),
+  // Each run is its own job: ids and times differ, the summary (digest included) does not.
+  backtesting_run_backtest: (o) => ({ job: jobStable(o.job as Record<string, unknown>), summary: { ...(o.summary as object), result_id: undefined } }),
+  backtesting_get_backtest: (o) => ({ job: { ...(o.job as object), input: undefined }, result: o.result }),
+  backtesting_list_backtests: (o) => ({ ...o, data: (o.data as Array<Record<string, unknown>>).map((j) => ({ ...j, input: undefined })) }),
+  backtesting_delete_backtest: (o) => ({ ...o, job_id: undefined }),
 };
 
 function executorStable(e: Record<string, unknown>): Record<string, unknown> {
@@ -71,6 +76,16 @@ async function executorVia(ctx: CaseCtx): Promise<string> {
 
 function jobStable(j: Record<string, unknown>): Record<string, unknown> {
   return { kind: j.kind, status: j.status, principal: j.principal, account_name: j.account_name, cancel_requested: j.cancel_requested, error: j.error };
+}
+
+/** A day of bollinger_v1 on sim 1m candles: a backtest that ends within seconds. */
+const SMALL_BACKTEST = { controller: { name: 'bollinger_v1', config: {} }, connector: 'sim', trading_pair: 'BTC-USDT', start: '2024-03-01T00:00:00Z', end: '2024-03-01T23:59:00Z', wait_seconds: 30 };
+
+async function finishedBacktest(ctx: CaseCtx): Promise<string> {
+  const r = await ctx.s.call('POST', '/backtesting/run', SMALL_BACKTEST);
+  expect(r.status, r.text).toBe(202);
+  expect(r.body.job.status, r.text).toBe('succeeded');
+  return r.body.job.job_id as string;
 }
 
 /** A day of hourly sim candles: a backfill that ends within a second. */
@@ -276,6 +291,18 @@ const CASES: Case[] = [
   c('jobs_cancel_job', 'a job that already ended', async (ctx) => ({ job_id: await finishedBackfill(ctx) }), 'CONFLICT'),
   c('jobs_cancel_job', 'an unknown job', { job_id: 'job_AAAAAAAAAAAAAAAA' }, 'NOT_FOUND'),
   c('jobs_start_candle_backfill', 'a day of hourly candles', SMALL_BACKFILL, 'ok'),
+  c('backtesting_run_backtest', 'a day of bollinger_v1 on sim', SMALL_BACKTEST, 'ok'),
+  c('backtesting_run_backtest', 'an unknown controller', { ...SMALL_BACKTEST, controller: { name: 'nope_v1', config: {} } }, 'NOT_FOUND'),
+  c('backtesting_run_backtest', 'a bad controller config', { ...SMALL_BACKTEST, controller: { name: 'bollinger_v1', config: { bb_length: 0 } } }, 'VALIDATION_FAILED'),
+  c('backtesting_get_backtest', 'a finished backtest', async (ctx) => ({ job_id: await finishedBacktest(ctx) }), 'ok'),
+  c('backtesting_get_backtest', 'an unknown backtest', { job_id: 'job_AAAAAAAAAAAAAAAA' }, 'NOT_FOUND'),
+  c('backtesting_get_backtest', 'a backfill job', async (ctx) => ({ job_id: await finishedBackfill(ctx) }), 'NOT_FOUND'),
+  c('backtesting_get_backtest_metrics', 'a finished backtest', async (ctx) => ({ job_id: await finishedBacktest(ctx) }), 'ok'),
+  c('backtesting_get_backtest_metrics', 'an unknown backtest', { job_id: 'job_AAAAAAAAAAAAAAAA' }, 'NOT_FOUND'),
+  c('backtesting_list_backtests', 'finished ones', { status: 'succeeded' }, 'ok'),
+  c('backtesting_list_backtests', 'an unknown status', { status: 'done' }, 'VALIDATION_FAILED'),
+  c('backtesting_delete_backtest', 'a finished backtest', async (ctx) => ({ job_id: await finishedBacktest(ctx) }), 'ok', true),
+  c('backtesting_delete_backtest', 'an unknown backtest', { job_id: 'job_AAAAAAAAAAAAAAAA' }, 'NOT_FOUND'),
   c('jobs_start_candle_backfill', 'an unlisted pair', { ...SMALL_BACKFILL, trading_pair: 'DOGE-USDT' }, 'NOT_FOUND'),
   c('jobs_start_candle_backfill', 'start after end', { ...SMALL_BACKFILL, start_time: '2024-03-03T00:00:00Z' }, 'VALIDATION_FAILED'),
 

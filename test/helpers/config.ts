@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import pg from 'pg';
 import type { Config } from '../../src/core/config.js';
 
@@ -26,6 +27,7 @@ export function testConfig(base: { dataDir: string; databaseUrl?: string; admin:
     mcpPrincipal: 'agent',
     portfolioSnapshotMinutes: 5,
     executorIntervalMs: 1000,
+    strategiesDir: join(base.dataDir, 'strategies'),
     mode: base.databaseUrl ? 'server' : 'embedded',
     ...overrides,
   };

@@ -15,6 +15,8 @@ interface BadCase {
 }
 
 const long = (n: number, c = 'a') => c.repeat(n);
+/** A valid backtest body, each bad case changing one thing. */
+const BACKTEST = { controller: { name: 'bollinger_v1', config: {} }, connector: 'sim', trading_pair: 'BTC-USDT', start: '2024-01-01T00:00:00Z', end: '2024-01-01T01:00:00Z' };
 /** Valid orders that the bad cases spoil one field of. */
 const ORDER = { connector_name: 'sim', trading_pair: 'BTC-USDT', side: 'buy', order_type: 'market', amount: '0.001' } as const;
 const PERP = { connector_name: 'sim_perpetual', trading_pair: 'BTC-USDT', side: 'sell', order_type: 'market', amount: '0.001' } as const;
@@ -363,6 +365,92 @@ const BAD: Record<string, BadCase[]> = {
     { why: 'keep_position not a boolean', path: '/executors/ex_AAAA/stop', body: { keep_position: 'yes' }, issue: 'keep_position' },
     { why: 'unknown key', path: '/executors/ex_AAAA/stop', body: { force: true }, issue: '(root)' },
   ],
+  backtesting_run_backtest: [
+    { why: 'no controller', path: '/backtesting/run', body: { ...BACKTEST, controller: undefined }, issue: 'controller' },
+    { why: 'a bad controller config', path: '/backtesting/run', body: { ...BACKTEST, controller: { name: 'bollinger_v1', config: { bb_length: 'long' } } }, issue: 'controller.config.bb_length' },
+    { why: 'end before start', path: '/backtesting/run', body: { ...BACKTEST, start: '2024-02-01T00:00:00Z' }, issue: 'end' },
+    { why: 'unknown resolution', path: '/backtesting/run', body: { ...BACKTEST, resolution: '2m' }, issue: 'resolution' },
+    { why: 'negative fee', path: '/backtesting/run', body: { ...BACKTEST, trade_cost: -0.001 }, issue: 'trade_cost' },
+    { why: 'wait too long', path: '/backtesting/run', body: { ...BACKTEST, wait_seconds: 3600 }, issue: 'wait_seconds' },
+    { why: 'more candles than one backtest takes', path: '/backtesting/run', body: { ...BACKTEST, start: '2015-01-01T00:00:00Z' }, issue: 'start' },
+    { why: 'an end in the future', path: '/backtesting/run', body: { ...BACKTEST, end: '2999-01-01T00:00:00Z' }, issue: 'end' },
+  ],
+  backtesting_get_backtest: [
+    { why: 'not a job id', path: '/backtesting/results/123', issue: 'job_id' },
+    { why: 'oversized id', path: `/backtesting/results/job_${long(100)}`, issue: 'job_id' },
+  ],
+  backtesting_get_backtest_metrics: [
+    { why: 'not a job id', path: '/backtesting/metrics/nope', issue: 'job_id' },
+    { why: 'oversized id', path: `/backtesting/metrics/job_${long(100)}`, issue: 'job_id' },
+  ],
+  backtesting_list_backtests: [
+    { why: 'unknown status', path: '/backtesting/results?status=done', issue: 'status' },
+    { why: 'limit 0', path: '/backtesting/results?limit=0', issue: 'limit' },
+    { why: 'unknown key', path: '/backtesting/results?kind=backtest', issue: '(root)' },
+  ],
+  backtesting_delete_backtest: [
+    { why: 'not a job id', path: '/backtesting/results/nope', issue: 'job_id' },
+    { why: 'oversized id', path: `/backtesting/results/job_${long(100)}`, issue: 'job_id' },
+  ],
+  strategies_list_controllers: [
+    { why: 'unknown type', path: '/controllers?type=scalping', issue: 'type' },
+    { why: 'limit 0', path: '/controllers?limit=0', issue: 'limit' },
+    { why: 'a cursor that is not an offset', path: '/controllers?cursor=abc', issue: 'cursor' },
+    { why: 'unknown key', path: '/controllers?owner=bob', issue: '(root)' },
+  ],
+  strategies_list_controller_configs: [
+    { why: 'controller name in capitals', path: '/controllers/configs?controller_name=Bollinger', issue: 'controller_name' },
+    { why: 'a name with a space', path: '/controllers/configs?name=my%20config', issue: 'name' },
+    { why: 'a cursor this server did not issue', path: '/controllers/configs?cursor=garbage', issue: 'cursor' },
+    { why: 'unknown key', path: '/controllers/configs?owner=bob', issue: '(root)' },
+  ],
+  strategies_get_controller: [
+    { why: 'a hyphen in the name', path: '/controllers/bollinger-v1', issue: 'controller_name' },
+    { why: 'oversized name', path: `/controllers/${long(64)}`, issue: 'controller_name' },
+    { why: 'unknown key', path: '/controllers/bollinger_v1?verbose=1', issue: '(root)' },
+  ],
+  strategies_validate_controller_config: [
+    { why: 'no config', path: '/controllers/bollinger_v1/validate', body: {}, issue: 'config' },
+    { why: 'config is a list', path: '/controllers/bollinger_v1/validate', body: { config: [1, 2] }, issue: 'config' },
+    { why: 'name in capitals', path: '/controllers/Bollinger/validate', body: { config: {} }, issue: 'controller_name' },
+  ],
+  strategies_create_controller_config: [
+    { why: 'no name', path: '/controllers/bollinger_v1/configs', body: { config: {} }, issue: 'name' },
+    { why: 'a name with a slash', path: '/controllers/bollinger_v1/configs', body: { name: 'a/b', config: {} }, issue: 'name' },
+    { why: 'config is text', path: '/controllers/bollinger_v1/configs', body: { name: 'x', config: 'fast=5' }, issue: 'config' },
+    { why: 'unknown key', path: '/controllers/bollinger_v1/configs', body: { name: 'x', config: {}, owner: 'bob' }, issue: '(root)' },
+  ],
+  strategies_get_controller_config: [
+    { why: 'not a config id', path: '/controllers/nope/config', issue: 'config_id' },
+    { why: 'version 0', path: '/controllers/cfg_AAAAAAAAAAAAAAAA/config?version=0', issue: 'version' },
+    { why: 'version in words', path: '/controllers/cfg_AAAAAAAAAAAAAAAA/config?version=latest', issue: 'version' },
+  ],
+  strategies_update_controller_config: [
+    { why: 'no config', path: '/controllers/cfg_AAAAAAAAAAAAAAAA/config', body: {}, issue: 'config' },
+    { why: 'expected_version 0', path: '/controllers/cfg_AAAAAAAAAAAAAAAA/config', body: { config: {}, expected_version: 0 }, issue: 'expected_version' },
+    { why: 'not a config id', path: '/controllers/bollinger_v1/config', body: { config: {} }, issue: 'config_id' },
+  ],
+  strategies_delete_controller_config: [
+    { why: 'not a config id', path: '/controllers/nope/config', issue: 'config_id' },
+    { why: 'unknown key', path: '/controllers/cfg_AAAAAAAAAAAAAAAA/config?force=1', issue: '(root)' },
+  ],
+  strategies_list_config_versions: [
+    { why: 'not a config id', path: '/controllers/nope/config/versions', issue: 'config_id' },
+    { why: 'limit 0', path: '/controllers/cfg_AAAAAAAAAAAAAAAA/config/versions?limit=0', issue: 'limit' },
+    { why: 'a cursor that is not a version', path: '/controllers/cfg_AAAAAAAAAAAAAAAA/config/versions?cursor=v2', issue: 'cursor' },
+  ],
+  strategies_list_scripts: [
+    { why: 'limit too large', path: '/scripts?limit=5000', issue: 'limit' },
+    { why: 'unknown key', path: '/scripts?type=generic', issue: '(root)' },
+  ],
+  strategies_get_script: [
+    { why: 'name in capitals', path: '/scripts/TWAP', issue: 'script_name' },
+    { why: 'oversized name', path: `/scripts/${long(64)}`, issue: 'script_name' },
+  ],
+  strategies_validate_script_config: [
+    { why: 'config is a number', path: '/scripts/twap_buyer_v1/validate', body: { config: 5 }, issue: 'config' },
+    { why: 'a dot in the name', path: '/scripts/twap.v1/validate', body: { config: {} }, issue: 'script_name' },
+  ],
 };
 
 type Res = { status: number; body: any; headers: Headers };
@@ -419,6 +507,8 @@ describe.each(drivers())('bad input on %s', (driver) => {
       account_policies: await rows(db, sql`select * from account_policies order by account_name`),
       kill_switches: await rows(db, sql`select * from kill_switches order by scope`),
       leverage_settings: await rows(db, sql`select * from leverage_settings order by account_name, connector_name, trading_pair`),
+      controller_configs: await rows(db, sql`select * from controller_configs order by id`),
+      controller_config_versions: await rows(db, sql`select * from controller_config_versions order by config_id, version`),
     };
     return JSON.parse(JSON.stringify({ accounts: list.body.data, balances, counts, tables }));
   }

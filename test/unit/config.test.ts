@@ -36,8 +36,14 @@ describe('loadConfig', () => {
       mcpPrincipal: 'agent',
       portfolioSnapshotMinutes: 5,
       executorIntervalMs: 1000,
+      strategiesDir: resolve('./data/strategies'),
       mode: 'embedded',
     });
+  });
+
+  it('puts the strategies folder in DATA_DIR unless STRATEGIES_DIR names one', () => {
+    expect(loadConfig({ DATA_DIR: '/tmp/td-x' }).strategiesDir).toBe('/tmp/td-x/strategies');
+    expect(loadConfig({ DATA_DIR: '/tmp/td-x', STRATEGIES_DIR: '/srv/strategies' }).strategiesDir).toBe('/srv/strategies');
   });
 
   it('reads the environment and treats an empty value as unset', () => {

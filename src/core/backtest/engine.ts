@@ -207,7 +207,8 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
 }
 
 /** The controller's config with the backtest's market filled in; a different market is refused. */
-function parseConfig(def: ControllerDefinition, spec: BacktestSpec): unknown {
+/** The controller config a spec runs, parsed with the controller's schema (connector and pair default to the backtest's); errors name paths under controller.config. */
+export function parseConfig(def: ControllerDefinition, spec: BacktestSpec): unknown {
   const raw = { connector_name: spec.connector, trading_pair: spec.trading_pair, ...spec.controller.config };
   if (raw.connector_name !== spec.connector || raw.trading_pair !== spec.trading_pair) {
     throw new AppError('VALIDATION_FAILED', `The controller config trades ${String(raw.trading_pair)} on ${String(raw.connector_name)}, the backtest ${spec.trading_pair} on ${spec.connector}.`, {

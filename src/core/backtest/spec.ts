@@ -9,7 +9,7 @@ const Fee = z.number().finite().min(0).lt(0.1);
  * What a backtest runs: one controller over one market's candles, on an in-memory spot ledger. Times
  * are epoch ms; fees and slippage apply to every fill (see docs/backtesting.md for the fill model).
  */
-export const BacktestSpec = z
+export const BacktestSpecFields = z
   .object({
     controller: z
       .object({
@@ -36,8 +36,12 @@ export const BacktestSpec = z
       .default({ base: '0', quote: '10000' }),
     fill_path: z.enum(FILL_PATHS).default('direction').describe('Order of the extremes inside a candle: direction (up candle O-L-H-C, down candle O-H-L-C), high_first or low_first.'),
   })
-  .strict()
-  .refine((s) => s.end >= s.start, { message: 'end must not be before start', path: ['end'] });
+  .strict();
+
+/** The range check every form of the spec carries (the run command's too, with its ISO times). */
+export const endNotBeforeStart: [(s: { start: number; end: number }) => boolean, { message: string; path: string[] }] = [(s) => s.end >= s.start, { message: 'end must not be before start', path: ['end'] }];
+
+export const BacktestSpec = BacktestSpecFields.refine(...endNotBeforeStart);
 
 export type BacktestSpec = z.infer<typeof BacktestSpec>;
 export type BacktestSpecInput = z.input<typeof BacktestSpec>;

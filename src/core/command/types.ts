@@ -56,6 +56,11 @@ export interface CommandContext {
    * cannot be asked.
    */
   askHuman?: (question: ConfirmationQuestion) => Promise<boolean>;
+  /**
+   * Reports how far a long call is (a run that waits for its job), `fraction` from 0 to 1, when the
+   * client asked for progress (an MCP progress token). Absent otherwise.
+   */
+  progress?: (fraction: number, message?: string) => void;
   /** Facts a guard found (account, value of the order), written into this call's audit row. */
   journal?: JournalFacts;
   /**

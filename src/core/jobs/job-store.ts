@@ -1,4 +1,4 @@
-import { and, count, desc, eq, inArray, isNull, lt, ne, or, sql, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, inArray, isNull, lt, ne, notInArray, or, sql, type SQL } from 'drizzle-orm';
 import { AppError } from '../errors.js';
 import type { Db } from '../db/client.js';
 import { jobs, type JobError, type JobRow, type JobStatus } from '../db/schema/index.js';
@@ -54,6 +54,12 @@ export class JobStore {
       .values({ id: j.id, kind: j.kind, status: 'queued', input: j.input as object, principal: j.principal, accountName: j.accountName, owner: j.owner, heartbeatAt: j.now, createdAt: j.now, updatedAt: j.now })
       .returning();
     return row!;
+  }
+
+  /** Deletes an ended job (and, by cascade, what it stored); a queued or running one is left alone. */
+  async deleteEnded(id: string): Promise<boolean> {
+    const rows = await this.db.delete(jobs).where(and(eq(jobs.id, id), notInArray(jobs.status, ACTIVE))).returning({ id: jobs.id });
+    return rows.length > 0;
   }
 
   async get(id: string): Promise<JobRow | undefined> {

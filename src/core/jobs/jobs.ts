@@ -149,6 +149,18 @@ export class Jobs {
     return jobView(row);
   }
 
+  /** Deletes an ended job of the principal's (with what it stored); an unfinished one must be canceled first. */
+  async remove(id: string, principal: Principal, kind?: string): Promise<void> {
+    const row = await this.#store.get(id);
+    if (!row || !isVisible(row, viewerOf(principal)) || (kind !== undefined && row.kind !== kind)) throw jobNotFound(id);
+    if (!(await this.#store.deleteEnded(id))) {
+      throw new AppError('CONFLICT', `Job ${id} has not ended (${row.status}); it cannot be deleted yet.`, {
+        hint: 'Cancel it first (jobs_cancel_job), then delete it.',
+        details: { job_id: id, status: row.status },
+      });
+    }
+  }
+
   /** Ends what dead processes left behind, then heartbeats and runs this process's jobs. */
   async start(): Promise<void> {
     if (this.#state !== 'new') return;

@@ -1,14 +1,12 @@
 import { z } from 'zod';
 import { defineCommand } from '../../core/command/index.js';
-import { AppError } from '../../core/errors.js';
+import { AppError, invalidField } from '../../core/errors.js';
 import { CANDLE_INTERVALS } from '../../core/exchange/types.js';
 import { BACKFILL_MAX_CANDLES, backfillSlots, CANDLE_BACKFILL_KIND } from '../../core/market-data/candle-backfill.js';
 import { iso, TimeIn, TradingPair } from '../../core/schema.js';
 import { Connector } from '../fields.js';
 import { JobOut } from './schemas.js';
 
-const invalid = (path: string, message: string) =>
-  new AppError('VALIDATION_FAILED', `Invalid input: ${path}: ${message}`, { hint: 'Fix the fields listed in details.issues and call again.', details: { issues: [{ path, message }] } });
 
 /**
  * A job rather than a call: a long range takes minutes and many exchange requests. The answer is the
@@ -37,10 +35,10 @@ export const startCandleBackfill = defineCommand({
     const interval = input.interval ?? '1h';
     const now = ctx.services.clock.now();
     const end = Math.min(input.end_time ?? now, now);
-    if (input.start_time >= end) throw invalid('start_time', input.end_time === undefined || input.end_time <= now ? 'must be before end_time' : 'must be in the past');
+    if (input.start_time >= end) throw invalidField('start_time', input.end_time === undefined || input.end_time <= now ? 'must be before end_time' : 'must be in the past');
     const { count } = backfillSlots(interval, input.start_time, end);
-    if (count === 0) throw invalid('start_time', `the range holds no ${interval} candle`);
-    if (count > BACKFILL_MAX_CANDLES) throw invalid('start_time', `the range holds ${count} ${interval} candles; at most ${BACKFILL_MAX_CANDLES} per backfill (split it, or use a longer interval)`);
+    if (count === 0) throw invalidField('start_time', `the range holds no ${interval} candle`);
+    if (count > BACKFILL_MAX_CANDLES) throw invalidField('start_time', `the range holds ${count} ${interval} candles; at most ${BACKFILL_MAX_CANDLES} per backfill (split it, or use a longer interval)`);
     // Checked now, so that a typo is a 404 to the caller rather than a job that fails later.
     const connector = await ctx.services.connectors.get(input.connector_name);
     if (!(await connector.loadMarkets()).some((m) => m.trading_pair === input.trading_pair)) {

@@ -9,3 +9,5 @@ export * from './safety.js';
 export * from './approvals.js';
 export * from './jobs.js';
 export * from './executors.js';
+export * from './strategies.js';
+export * from './backtests.js';

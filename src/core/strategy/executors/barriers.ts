@@ -1,5 +1,6 @@
 import { Decimal } from '../../decimal.js';
-import type { CloseType, Quote, Side } from '../types.js';
+import { highEdge, lowEdge } from '../price-edge.js';
+import type { CloseType, IdleBand, Quote, Side } from '../types.js';
 
 /** Barrier fractions as configs give them (0.02 = 2%), read into Decimal through their shortest string. */
 export interface BarrierSpec {
@@ -68,4 +69,32 @@ export function barrierPrices(spec: BarrierSpec, side: Side, entry: Decimal | nu
     take_profit_price: spec.takeProfit === undefined ? null : priceAtPnl(side, entry, frac(spec.takeProfit)).toString(),
     trailing_stop_price: trailing === null ? null : priceAtPnl(side, entry, trailing).toString(),
   };
+}
+
+/**
+ * Narrows `band` to the prices at which checkBarriers would do nothing: from the highest price that
+ * would close (stop loss, armed trailing trigger, market take profit, on the side the position loses
+ * or gains) to the lowest that would close, arm or raise the trailing stop. Each edge is the exact
+ * double at which the executor's own test changes (see price-edge).
+ */
+export function barrierBand(spec: BarrierSpec, side: Side, entry: Decimal, trailing: Decimal | null, takeProfitAtMarket: boolean, band: IdleBand): void {
+  // `gains`: the test holds when PnL is at or past f in the position's favour; `strict` for > / <.
+  const edge = (f: Decimal, gains: boolean, strict: boolean) => {
+    const test = (p: Decimal) => {
+      const pnl = pnlFraction(side, entry, p);
+      return gains ? (strict ? pnl.gt(f) : pnl.gte(f)) : strict ? pnl.lt(f) : pnl.lte(f);
+    };
+    const near = priceAtPnl(side, entry, f);
+    if (gains === (side === 'buy')) band.high = Math.min(band.high, highEdge(near, test));
+    else band.low = Math.max(band.low, lowEdge(near, test));
+  };
+  if (spec.stopLoss !== undefined) edge(frac(spec.stopLoss).neg(), false, false);
+  if (spec.trailing) {
+    if (trailing === null) edge(frac(spec.trailing.activation_price), true, false);
+    else {
+      edge(trailing, false, true);
+      edge(trailing.plus(frac(spec.trailing.trailing_delta)), true, true);
+    }
+  }
+  if (takeProfitAtMarket && spec.takeProfit !== undefined) edge(frac(spec.takeProfit), true, false);
 }

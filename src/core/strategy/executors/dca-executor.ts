@@ -1,7 +1,8 @@
 import { Decimal } from '../../decimal.js';
-import type { ExecutorContext, MarketView, OrderFill, Quote } from '../types.js';
+import { highEdge, lowEdge } from '../price-edge.js';
+import type { ExecutorContext, IdleBand, MarketView, OrderFill, Quote } from '../types.js';
 import { BaseExecutor } from './base.js';
-import { barrierPrices, checkBarriers, frac, markPrice, type BarrierSpec } from './barriers.js';
+import { barrierBand, barrierPrices, checkBarriers, frac, markPrice, type BarrierSpec } from './barriers.js';
 import type { DcaExecutorConfig } from './configs.js';
 import type { TrackedOrder } from './tracked-orders.js';
 
@@ -18,6 +19,8 @@ import type { TrackedOrder } from './tracked-orders.js';
  */
 export class DcaExecutor extends BaseExecutor<DcaExecutorConfig> {
   private trailing: Decimal | null = null;
+  /** The mid at the last tick, as a number: which side of a bounded maker level the price is on (for idleBand only). */
+  private lastMid: number | null = null;
   /** Per level: its order was sent (a dropped level counts as sent: it is never retried). */
   private sent: boolean[];
 
@@ -54,7 +57,9 @@ export class DcaExecutor extends BaseExecutor<DcaExecutorConfig> {
       if (r.hit) return this.beginClose(ctx, r.hit, true);
     }
     if (ctx.now >= this.deadline) return this.beginClose(ctx, held ? 'TIME_LIMIT' : 'EXPIRED', true);
-    if (q) this.placeLevels(ctx, q);
+    if (!q) return;
+    this.lastMid = q.mid.toNumber();
+    this.placeLevels(ctx, q);
   }
 
   private placeLevels(ctx: ExecutorContext, q: Quote): void {
@@ -73,6 +78,33 @@ export class DcaExecutor extends BaseExecutor<DcaExecutorConfig> {
         this.place(ctx, { role: 'level', level: i, side: this.config.side, type: 'limit', amount, price });
       }
     }
+  }
+
+  /**
+   * Quiet until the deadline while the price stays off the barriers of what is held (as a position's)
+   * and off every unsent level: a taker level's price, or the edge of a bounded maker level's activation
+   * range on the side the price is on. An unbounded maker level is placed at the next tick with a quote.
+   */
+  idleBand(): IdleBand | null {
+    if (this.status !== 'active') return null;
+    const band: IdleBand = { low: -Infinity, high: Infinity, until: this.deadline };
+    if (!this.ledger.position.isZero()) barrierBand(this.spec, this.config.side, this.ledger.entryPrice!, this.trailing, true, band);
+    const bound = this.config.activation_bounds?.[0];
+    for (let i = 0; i < this.sent.length; i++) {
+      if (this.sent[i]) continue;
+      const price = this.level(i).price;
+      if (this.config.mode === 'taker') {
+        if (this.config.side === 'buy') band.low = Math.max(band.low, lowEdge(price, (p) => p.lte(price)));
+        else band.high = Math.min(band.high, highEdge(price, (p) => p.gte(price)));
+        continue;
+      }
+      if (bound === undefined || this.lastMid === null) return null;
+      const b = frac(bound);
+      const inRange = (p: Decimal) => p.minus(price).abs().div(price).lte(b);
+      if (this.lastMid > price.toNumber()) band.low = Math.max(band.low, lowEdge(price.times(Decimal.add(1, b)), inRange));
+      else band.high = Math.min(band.high, highEdge(price.times(Decimal.sub(1, b)), inRange));
+    }
+    return band;
   }
 
   protected onOrder(order: TrackedOrder, _fills: OrderFill[], ctx: ExecutorContext): void {

@@ -1,5 +1,6 @@
 import { Decimal } from '../../decimal.js';
-import type { ExecutorContext, MarketView, OrderFill, Quote } from '../types.js';
+import { highEdge, lowEdge } from '../price-edge.js';
+import type { ExecutorContext, IdleBand, MarketView, OrderFill, Quote } from '../types.js';
 import { BaseExecutor } from './base.js';
 import type { OrderExecutorConfig } from './configs.js';
 import type { TrackedOrder } from './tracked-orders.js';
@@ -97,6 +98,36 @@ export class OrderExecutor extends BaseExecutor<OrderExecutorConfig> {
     this.place(ctx, { role: 'order', side: this.config.side, type, amount, price, ...pa });
     return true;
   }
+
+  /**
+   * With its order working, the executor waits for updates; a chaser also wakes when the price (bid for a
+   * buy, ask for a sell; one price in a backtest) leaves the band in which its target stays within the
+   * refresh threshold of the resting price. Cached per working order: its price does not change.
+   */
+  idleBand(): IdleBand | null {
+    if (this.status !== 'active') return null;
+    const working = this.orders.working('order')[0];
+    if (!working) return null;
+    if (this.config.execution_strategy !== 'limit_chaser' || working.cancelRequested || !working.price) return { low: -Infinity, high: Infinity, until: Infinity };
+    if (this.bandOf?.id === working.id) return this.bandOf.band;
+    const resting = working.price;
+    const threshold = new Decimal(String(this.chaser.refresh_threshold));
+    const moved = (p: Decimal) => {
+      const target = this.chasePrice({ bid: p, ask: p, mid: p });
+      return target.minus(resting).abs().div(resting).gt(threshold);
+    };
+    const d = new Decimal(String(this.chaser.distance));
+    const scale = this.config.side === 'buy' ? Decimal.sub(1, d) : Decimal.add(1, d);
+    const band: IdleBand = {
+      low: lowEdge(resting.times(Decimal.sub(1, threshold)).div(scale), moved),
+      high: highEdge(resting.times(Decimal.add(1, threshold)).div(scale), moved),
+      until: Infinity,
+    };
+    this.bandOf = { id: working.id, band };
+    return band;
+  }
+
+  private bandOf: { id: string; band: IdleBand } | null = null;
 
   protected riskQuote(): Decimal {
     return this.ledger.openedQuote;

@@ -1,8 +1,7 @@
 import { Decimal } from '../../decimal.js';
-import { highEdge, lowEdge } from '../price-edge.js';
 import type { ExecutorContext, IdleBand, MarketView, OrderFill } from '../types.js';
 import { BaseExecutor } from './base.js';
-import { barrierPrices, checkBarriers, frac, markPrice, pnlFraction, priceAtPnl, type BarrierSpec } from './barriers.js';
+import { barrierBand, barrierPrices, checkBarriers, frac, markPrice, priceAtPnl, type BarrierSpec } from './barriers.js';
 import type { PositionExecutorConfig } from './configs.js';
 import type { TrackedOrder } from './tracked-orders.js';
 
@@ -123,28 +122,8 @@ export class PositionExecutor extends BaseExecutor<PositionExecutorConfig> {
     const key = this.bandKey;
     // The ledger computes the entry afresh on each read, so it is compared by value; the trailing trigger is replaced, never mutated.
     if (key && key.entry.eq(entry) && key.trailing === this.trailing && key.atMarket === this.takeProfitAtMarket) return key.band;
-    const side = this.config.side;
     const band: IdleBand = { low: -Infinity, high: Infinity, until };
-    // `gains`: the test holds when PnL is at or past f in the position's favour; `strict` for > / <.
-    const edge = (f: Decimal, gains: boolean, strict: boolean) => {
-      const test = (p: Decimal) => {
-        const pnl = pnlFraction(side, entry, p);
-        return gains ? (strict ? pnl.gt(f) : pnl.gte(f)) : strict ? pnl.lt(f) : pnl.lte(f);
-      };
-      const near = priceAtPnl(side, entry, f);
-      if (gains === (side === 'buy')) band.high = Math.min(band.high, highEdge(near, test));
-      else band.low = Math.max(band.low, lowEdge(near, test));
-    };
-    const b = this.config.triple_barrier;
-    if (b.stop_loss !== undefined) edge(frac(b.stop_loss).neg(), false, false);
-    if (b.trailing_stop) {
-      if (this.trailing === null) edge(frac(b.trailing_stop.activation_price), true, false);
-      else {
-        edge(this.trailing, false, true);
-        edge(this.trailing.plus(frac(b.trailing_stop.trailing_delta)), true, true);
-      }
-    }
-    if (this.takeProfitAtMarket && tp !== undefined) edge(frac(tp), true, false);
+    barrierBand(this.spec, this.config.side, entry, this.trailing, this.takeProfitAtMarket, band);
     this.bandKey = { entry, trailing: this.trailing, atMarket: this.takeProfitAtMarket, band };
     return band;
   }

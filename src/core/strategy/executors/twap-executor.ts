@@ -1,5 +1,5 @@
 import { Decimal } from '../../decimal.js';
-import type { ExecutorContext, MarketView, OrderFill, Quote } from '../types.js';
+import type { ExecutorContext, IdleBand, MarketView, OrderFill, Quote } from '../types.js';
 import { BaseExecutor } from './base.js';
 import { frac } from './barriers.js';
 import type { TwapExecutorConfig } from './configs.js';
@@ -91,6 +91,27 @@ export class TwapExecutor extends BaseExecutor<TwapExecutorConfig> {
     if (!order.cancelRequested && ++this.replacements > MAX_REPLACEMENTS) return this.beginClose(ctx, 'FAILED', false);
     const q = this.quote(ctx.market);
     if (q) this.placeSlice(ctx, order.level, q);
+  }
+
+  /**
+   * A TWAP acts on time, not price: between ticks nothing happens before the next slice is due or (maker)
+   * a resting slice goes stale, unless an update arrives. A slice left without an order (its re-place
+   * waited for a quote) needs the next tick.
+   */
+  idleBand(): IdleBand | null {
+    if (this.status !== 'active') return null;
+    const working = this.orders.working('slice');
+    let until = Infinity;
+    for (let i = 0; i < this.slices.length; i++) {
+      const s = this.slices[i]!;
+      if (s.state === 'working' && working.every((o) => o.level !== i)) return null;
+      if (s.state === 'pending') until = Math.min(until, this.dueAt(i));
+    }
+    if (this.config.mode === 'maker') {
+      const stale = this.config.order_resubmission_time * 1000;
+      for (const o of working) if (!o.cancelRequested) until = Math.min(until, o.placedAt + stale);
+    }
+    return { low: -Infinity, high: Infinity, until };
   }
 
   protected riskQuote(): Decimal {

@@ -94,6 +94,28 @@ describe('dca executor', () => {
     expect(b.d.submitted).toHaveLength(2);
   });
 
+  it('idle band: unsent taker levels and the barriers of what is held; a bounded maker level by its activation edge', () => {
+    const a = setup({ mode: 'taker', stop_loss: 0.05, take_profit: 0.02, time_limit: 600 });
+    a.d.tick(0, '101');
+    expect(a.e.idleBand!()).toEqual({ low: 100, high: Infinity, until: 600_000 });
+    a.d.tick(1000, '100');
+    expect(a.e.idleBand!()).toEqual({ low: 95, high: 102, until: 600_000 });
+    a.d.tick(2000, '101.99');
+    expect(a.e.status).toBe('active');
+    a.d.tick(3000, '102');
+    expect(a.e.closeType).toBe('TAKE_PROFIT');
+    expect(a.e.idleBand!()).toBeNull();
+
+    const b = setup({ activation_bounds: [0.02] });
+    b.d.tick(0, '103');
+    expect(b.e.idleBand!()).toEqual({ low: 102, high: Infinity, until: Infinity });
+    b.d.tick(1000, '102');
+    expect(b.d.submitted).toHaveLength(1);
+    expect(b.e.idleBand!()).toEqual({ low: 91.8, high: Infinity, until: Infinity });
+    const c = setup({});
+    expect(c.e.idleBand!()).toBeNull();
+  });
+
   it('stop keeping the position holds it', () => {
     const { d, e } = setup({});
     d.tick(0, '101').fill('o1');

@@ -117,6 +117,24 @@ describe('order executor', () => {
     expect(c.d.submitted).toHaveLength(1);
   });
 
+  it('idle band: a resting order waits for updates; a chaser wakes exactly where its target leaves the threshold', () => {
+    const a = setup({ execution_strategy: 'limit', price: '99' });
+    a.d.tick(0, '100');
+    expect(a.e.idleBand!()).toEqual({ low: -Infinity, high: Infinity, until: Infinity });
+    const { d, e } = setup({ execution_strategy: 'limit_chaser', amount: '1', chaser: { distance: 0.01, refresh_threshold: 0.02 } });
+    d.tick(0, '100');
+    // resting at 99: the target 0.99 × p moves more than 2% of 99 away above p = 102 and below p = 98
+    const band = e.idleBand!()!;
+    expect(band.low).toBeLessThan(98);
+    expect(band.low).toBeGreaterThan(98 - 1e-12);
+    expect(band.high).toBeGreaterThan(102);
+    expect(band.high).toBeLessThan(102 + 1e-12);
+    d.run([[1000, 102], [2000, 98]]);
+    expect(d.submitted).toHaveLength(1);
+    d.tick(3000, band.high);
+    expect(d.cancels).toEqual(['o1']);
+  });
+
   it('restored mid-chase it continues exactly as the uninterrupted run', () => {
     const cfg = { execution_strategy: 'limit_chaser', amount: '1', chaser: { distance: 0.01, refresh_threshold: 0.02 } };
     const script = (d: ExecutorDesk, from: number, to: number) => {

@@ -59,6 +59,15 @@ describe('twap executor', () => {
     expect(rep(d)).toMatchObject({ positionAmount: '2', entryPrice: '100', volume: '200' });
   });
 
+  it('idle band: no price matters; it wakes at the next slice, or (maker) when the resting slice goes stale', () => {
+    const a = setup({});
+    a.d.tick(0, '100');
+    expect(a.e.idleBand!()).toEqual({ low: -Infinity, high: Infinity, until: 60 * S });
+    const b = setup({ mode: 'maker', order_resubmission_time: 45 });
+    b.d.tick(10 * S, '100');
+    expect(b.e.idleBand!()).toEqual({ low: -Infinity, high: Infinity, until: 55 * S });
+  });
+
   it('a rejected slice ends it INSUFFICIENT_BALANCE keeping what was bought', () => {
     const { d, e } = setup({}, { autoFillMarket: false });
     d.tick(0, '100').fill('o1');

@@ -28,7 +28,8 @@ export interface StrategyPoolOptions {
   idleTimeoutMs: number;
 }
 
-const WORKER_FILE = new URL(`./pool-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+// From the TypeScript sources the worker needs the tsx loader, which pool-worker.dev.mjs registers first.
+const WORKER_FILE = new URL(import.meta.url.endsWith('.ts') ? './pool-worker.dev.mjs' : './pool-worker.js', import.meta.url);
 
 export class StrategyPool {
   #pool: Piscina | undefined;
@@ -58,9 +59,7 @@ export class StrategyPool {
   async #ensure(): Promise<Piscina> {
     if (this.#pool) return this.#pool;
     const { Piscina } = await import('piscina');
-    // Run from the TypeScript sources (tests, tsx), a worker needs the same loader to import them.
-    const execArgv = WORKER_FILE.pathname.endsWith('.ts') ? ['--import', 'tsx'] : [];
-    this.#pool ??= new Piscina({ filename: WORKER_FILE.href, minThreads: 0, maxThreads: this.#opts.maxThreads, idleTimeout: this.#opts.idleTimeoutMs, execArgv });
+    this.#pool ??= new Piscina({ filename: WORKER_FILE.href, minThreads: 0, maxThreads: this.#opts.maxThreads, idleTimeout: this.#opts.idleTimeoutMs });
     return this.#pool;
   }
 }

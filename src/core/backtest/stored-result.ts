@@ -1,0 +1,83 @@
+import type { BacktestResult } from './engine.js';
+import type { BacktestMetrics } from './metrics.js';
+
+/**
+ * What a finished backtest keeps: the result document (series thinned to a plot's resolution), its
+ * digest, and a summary small enough for a job row and for a model to read. Built in the worker.
+ */
+
+/** Points kept of each series in the stored result; one year of 1m candles is 525,600. */
+export const STORED_SERIES_POINTS = 5_000;
+/** Points of the equity curve in the summary (what a model reads first). */
+export const SUMMARY_CURVE_POINTS = 60;
+const TOP_EXECUTORS = 5;
+
+export interface BacktestSummary {
+  candles: number;
+  gaps: number;
+  missing_candles: number;
+  executors: number;
+  fills: number;
+  metrics: BacktestMetrics;
+  /** The best and worst executors by net PnL (id, side, close type, net PnL in quote). */
+  top_executors: Array<Record<string, unknown>>;
+  worst_executors: Array<Record<string, unknown>>;
+  /** The PnL curve at a few points: [time ms, pnl quote]. */
+  equity_curve: Array<[number, number]>;
+  digest: string;
+  bytes: number;
+}
+
+export interface StoredBacktest {
+  /** The result document as JSON text. */
+  json: string;
+  summary: BacktestSummary;
+}
+
+/** Indexes of `n` points thinned to at most `max`: evenly spaced, the last point always kept. */
+export function thinIndexes(n: number, max: number): number[] {
+  if (n <= max) return Array.from({ length: n }, (_, i) => i);
+  const stride = Math.ceil(n / max);
+  const out: number[] = [];
+  for (let i = (n - 1) % stride; i < n; i += stride) out.push(i);
+  return out;
+}
+
+function thin(series: BacktestResult['series'], max: number): BacktestResult['series'] & { thinned_from: number } {
+  const idx = thinIndexes(series.time.length, max);
+  const pick = (a: number[]) => idx.map((i) => a[i]!);
+  return { time: pick(series.time), pnl: pick(series.pnl), position: pick(series.position), price: pick(series.price), thinned_from: series.time.length };
+}
+
+const brief = (e: BacktestResult['executors'][number]) => ({
+  id: e.id,
+  type: e.type,
+  side: e.side,
+  close_type: e.closeType,
+  created_at: e.createdAt,
+  closed_at: e.closedAt,
+  net_pnl_quote: e.netPnl,
+});
+
+export function storedBacktest(result: BacktestResult, digestOf: (text: string) => string): StoredBacktest {
+  const doc = { ...result, series: thin(result.series, STORED_SERIES_POINTS) };
+  const json = JSON.stringify(doc);
+  const byPnl = [...result.executors].sort((a, b) => Number(b.netPnl) - Number(a.netPnl) || (a.id < b.id ? -1 : 1));
+  const curve = thinIndexes(result.series.time.length, SUMMARY_CURVE_POINTS).map((i): [number, number] => [result.series.time[i]!, result.series.pnl[i]!]);
+  return {
+    json,
+    summary: {
+      candles: result.candles,
+      gaps: result.gaps.length,
+      missing_candles: result.gaps.reduce((s, g) => s + g.candles, 0),
+      executors: result.executors.length,
+      fills: result.fills.length,
+      metrics: result.metrics,
+      top_executors: byPnl.slice(0, TOP_EXECUTORS).map(brief),
+      worst_executors: byPnl.slice(-TOP_EXECUTORS).reverse().map(brief),
+      equity_curve: curve,
+      digest: digestOf(json),
+      bytes: Buffer.byteLength(json),
+    },
+  };
+}

@@ -1,0 +1,100 @@
+import { AppError } from '../errors.js';
+import type { Connectors } from '../exchange/connectors.js';
+import { INTERVAL_MS, type Market } from '../exchange/types.js';
+import type { JobRunner } from '../jobs/types.js';
+import type { ControllerDefinition } from '../strategy/controller.js';
+import type { BacktestWorkerInput } from './pool-worker.js';
+import type { BacktestStore } from './backtest-store.js';
+import type { BacktestTaskProgress } from './backtest-task.js';
+import { type CandleReader, loadCandles } from '../backtest/candle-loader.js';
+import { parseConfig } from '../backtest/engine.js';
+import { BacktestSpec } from '../backtest/spec.js';
+import type { StoredBacktest, BacktestSummary } from '../backtest/stored-result.js';
+import type { StrategyPool } from './worker-pool.js';
+
+export const BACKTEST_KIND = 'backtest';
+
+/** Share of a job's progress spent reading candles; the simulation takes the rest. */
+const LOAD_SHARE = 0.1;
+
+/** A controller by name, and the operator's module that defines it (null for a shipped one). */
+export interface ControllerSource {
+  controller(name: string): { definition: ControllerDefinition; moduleUrl: string | null } | undefined;
+}
+
+export interface BacktestJobDeps {
+  connectors: Pick<Connectors, 'get'>;
+  candles: CandleReader;
+  pool: Pick<StrategyPool, 'run'>;
+  store: Pick<BacktestStore, 'save'>;
+  controllers: ControllerSource;
+}
+
+export type BacktestJobResult = BacktestSummary & { result_id: string };
+
+/** A controller by name and its config parsed, or the field-path error a caller sees before any job starts. */
+export function resolveBacktest(controllers: ControllerSource, spec: BacktestSpec): { definition: ControllerDefinition; moduleUrl: string | null; config: unknown } {
+  const found = controllers.controller(spec.controller.name);
+  if (!found) {
+    throw new AppError('NOT_FOUND', `No controller named ${spec.controller.name}.`, {
+      hint: 'GET /controllers (controllers_list_controllers) lists the controllers this server has.',
+      details: { issues: [{ path: 'controller.name', message: 'unknown controller' }] },
+    });
+  }
+  return { ...found, config: parseConfig(found.definition, spec) };
+}
+
+/** Candles of the resolution before the start that the controller's first decision needs. */
+export function warmupCandles(definition: ControllerDefinition, config: unknown, spec: BacktestSpec): number {
+  const step = INTERVAL_MS[spec.resolution];
+  let bars = 0;
+  for (const need of definition.data(config).candles) bars = Math.max(bars, Math.ceil((need.bars * INTERVAL_MS[need.interval]) / step));
+  return Math.max(bars, Math.ceil((definition.warmupBars(config) * INTERVAL_MS[definition.data(config).candles[0]?.interval ?? spec.resolution]) / step));
+}
+
+/**
+ * Runs one backtest job: reads the candles (sim computes any range; an exchange's come through the
+ * candle cache), moves them to a pool worker that simulates, and stores the full result before the job
+ * ends with its summary. The event loop stays free: only the page reads and the final write run here.
+ */
+export function backtestRunner(deps: BacktestJobDeps): JobRunner<unknown, BacktestJobResult> {
+  return async (input, ctx) => {
+    const spec = BacktestSpec.parse(input);
+    const { definition, moduleUrl, config } = resolveBacktest(deps.controllers, spec);
+    const market = await marketOf(deps.connectors, spec);
+    ctx.progress(0, 'reading candles');
+    const loaded = await loadCandles(
+      deps.candles,
+      { connector: spec.connector, tradingPair: spec.trading_pair, interval: spec.resolution, start: spec.start, end: spec.end, warmupBars: warmupCandles(definition, config, spec) },
+      { signal: ctx.signal, onPage: (done, total) => ctx.progress((LOAD_SHARE * done) / Math.max(total, 1), `reading candles: ${done} of ${total}`) },
+    );
+    const started = ctx.clock.now();
+    const columns = loaded.columns;
+    const task: BacktestWorkerInput = { spec, columns, market, ...(moduleUrl ? { controllerModule: moduleUrl } : {}) };
+    const stored = await deps.pool.run<BacktestWorkerInput, StoredBacktest>(
+      { name: 'backtest', input: task, transfer: [columns.time, columns.open, columns.high, columns.low, columns.close, columns.volume].map((a) => a.buffer as ArrayBuffer) },
+      {
+        signal: ctx.signal,
+        onMessage: (m) => {
+          const p = m as BacktestTaskProgress;
+          if (p.total <= 0) return;
+          const share = p.done / p.total;
+          const elapsed = ctx.clock.now() - started;
+          const left = share > 0 ? Math.round((elapsed * (1 - share)) / share / 1000) : null;
+          ctx.progress(LOAD_SHARE + (1 - LOAD_SHARE) * share, `simulating: ${p.done} of ${p.total} candles${left === null ? '' : `, about ${left} s left`}`);
+        },
+      },
+    );
+    ctx.signal.throwIfAborted();
+    await deps.store.save(ctx.jobId, spec, stored.json, stored.summary);
+    ctx.progress(1, `done: ${stored.summary.candles} candles, ${stored.summary.executors} executors`);
+    return { result_id: ctx.jobId, ...stored.summary };
+  };
+}
+
+async function marketOf(connectors: Pick<Connectors, 'get'>, spec: BacktestSpec): Promise<Pick<Market, 'trading_pair' | 'base' | 'quote' | 'rules'>> {
+  const markets = await (await connectors.get(spec.connector)).loadMarkets();
+  const m = markets.find((x) => x.trading_pair === spec.trading_pair);
+  if (!m) throw new AppError('NOT_FOUND', `${spec.connector} does not list ${spec.trading_pair}.`, { hint: 'connectors_list_markets lists the pairs of a connector.' });
+  return { trading_pair: m.trading_pair, base: m.base, quote: m.quote, rules: m.rules };
+}

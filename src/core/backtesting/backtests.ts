@@ -1,0 +1,61 @@
+import { AppError, invalidField } from '../errors.js';
+import { INTERVAL_MS } from '../exchange/types.js';
+import type { JobPage, Jobs } from '../jobs/jobs.js';
+import type { JobView } from '../jobs/job-view.js';
+import type { Principal } from '../principal.js';
+import type { Clock } from '../clock.js';
+import { BACKTEST_KIND, type ControllerSource, resolveBacktest } from './backtest-job.js';
+import type { BacktestRecord, BacktestStore } from './backtest-store.js';
+import type { BacktestSpec } from '../backtest/spec.js';
+
+/** Candles one backtest may walk: about four years of 1m candles, a few hundred MB of worker memory at most. */
+export const MAX_BACKTEST_CANDLES = 2_200_000;
+
+/**
+ * Backtests as the faces see them: a spec checked (controller, config, range) before a job exists, the
+ * job that runs it, and its stored result. Visibility is the job's: a user sees its own, an admin all.
+ */
+export class Backtests {
+  constructor(
+    private readonly jobs: Jobs,
+    private readonly store: BacktestStore,
+    private readonly controllers: ControllerSource,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Checks everything a run needs that can be known now; a bad spec never becomes a job. */
+  async start(spec: BacktestSpec, principal: Principal): Promise<JobView> {
+    resolveBacktest(this.controllers, spec);
+    if (spec.end > this.clock.now()) throw invalidField('end', 'must not be in the future: a backtest runs over closed candles');
+    const step = INTERVAL_MS[spec.resolution];
+    const candles = Math.floor(spec.end / step) - Math.ceil(spec.start / step) + 1;
+    if (candles < 1) throw invalidField('end', `the range holds no ${spec.resolution} candle`);
+    if (candles > MAX_BACKTEST_CANDLES) throw invalidField('start', `the range holds ${candles} ${spec.resolution} candles; at most ${MAX_BACKTEST_CANDLES} per backtest (shorten it or use a longer resolution)`);
+    return this.jobs.create(BACKTEST_KIND, spec, principal);
+  }
+
+  job(id: string, principal: Principal): Promise<JobView> {
+    return this.ofKind(id, principal);
+  }
+
+  /** The job and, once it succeeded, its stored result. */
+  async result(id: string, principal: Principal): Promise<{ job: JobView; record: BacktestRecord | null }> {
+    const job = await this.ofKind(id, principal);
+    return { job, record: job.status === 'succeeded' ? ((await this.store.get(id)) ?? null) : null };
+  }
+
+  list(principal: Principal, page: { limit: number; cursor?: string; status?: JobView['status'] }): Promise<JobPage> {
+    return this.jobs.list(principal, { kind: BACKTEST_KIND, limit: page.limit, ...(page.cursor ? { cursor: page.cursor } : {}), ...(page.status ? { status: page.status } : {}) });
+  }
+
+  remove(id: string, principal: Principal): Promise<void> {
+    return this.jobs.remove(id, principal, BACKTEST_KIND);
+  }
+
+  private async ofKind(id: string, principal: Principal): Promise<JobView> {
+    const job = await this.jobs.get(id, principal);
+    if (job.kind !== BACKTEST_KIND) throw new AppError('NOT_FOUND', `No backtest ${id}.`, { hint: 'backtesting_list_backtests lists your backtests.' });
+    return job;
+  }
+}
+

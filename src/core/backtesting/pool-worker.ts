@@ -1,0 +1,39 @@
+import { createHash } from 'node:crypto';
+import type { MessagePort } from 'node:worker_threads';
+import { SHIPPED_CONTROLLERS } from '../strategy/controllers/index.js';
+import type { ControllerDefinition } from '../strategy/controller.js';
+import { type BacktestTaskInput, runBacktestTask } from './backtest-task.js';
+import { type StoredBacktest, storedBacktest } from '../backtest/stored-result.js';
+
+/**
+ * The tasks a strategy pool worker runs, by name (piscina calls the named export). Each receives the
+ * task input and a port for progress messages; what it returns is the task's result.
+ */
+export interface WorkerTask<T> {
+  input: T;
+  port: MessagePort;
+}
+
+export interface BacktestWorkerInput extends BacktestTaskInput {
+  /** File URL of the operator's module defining the controller, when it is not a shipped one. */
+  controllerModule?: string;
+}
+
+const shipped = new Map<string, ControllerDefinition>(SHIPPED_CONTROLLERS.map((d) => [d.name, d]));
+
+/**
+ * Runs a backtest and hands back its stored form: serialised and digested here, in the worker, so the
+ * main thread never walks a result of megabytes (it writes the JSON text as it is).
+ */
+export async function backtest({ input, port }: WorkerTask<BacktestWorkerInput>): Promise<StoredBacktest> {
+  const controllers = new Map(shipped);
+  if (input.controllerModule) {
+    const mod = (await import(input.controllerModule)) as Record<string, unknown>;
+    for (const value of Object.values(mod)) {
+      const def = value as ControllerDefinition;
+      if (def && typeof def === 'object' && typeof def.name === 'string' && typeof def.create === 'function') controllers.set(def.name, def);
+    }
+  }
+  const result = runBacktestTask(input, (name) => controllers.get(name), (p) => port.postMessage(p));
+  return storedBacktest(result, (text) => createHash('sha256').update(text).digest('hex'));
+}

@@ -1,0 +1,44 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import { defineCommand } from '../../core/command/index.js';
+import { BacktestSpecFields, endNotBeforeStart } from '../../core/backtest/spec.js';
+import { TimeIn } from '../../core/schema.js';
+import { JobOut } from '../jobs/schemas.js';
+import { SummaryOut } from './schemas.js';
+
+const MAX_WAIT_SECONDS = 30;
+const POLL_MS = 200;
+
+/**
+ * A job, not a call: a year of 1m candles takes seconds to minutes. With wait_seconds the answer holds
+ * the finished summary when the run ends in time (and sends MCP progress meanwhile, when asked for).
+ */
+export const runBacktest = defineCommand({
+  name: 'backtesting_run_backtest',
+  group: 'backtesting',
+  title: 'Run backtest',
+  description: `Backtests one controller over one market's candles, as a background job: returns the job at once (202). The controller config is checked first (field-path errors, nothing started). Set wait_seconds (up to ${MAX_WAIT_SECONDS}) to get the summary in this answer when the run ends in time; otherwise follow the job with backtesting_get_backtest. Candles come from sim (any past range, deterministic) or the exchange through the candle cache; missing candles are reported, never filled.`,
+  risk: 'write',
+  idempotent: false,
+  openWorld: true,
+  accountScope: 'filtered',
+  input: BacktestSpecFields.extend({
+    start: TimeIn.describe('First candle open time (epoch ms or ISO-8601).'),
+    end: TimeIn.describe('Last candle open time, inclusive (epoch ms or ISO-8601); not in the future.'),
+    wait_seconds: z.number().min(0).max(MAX_WAIT_SECONDS).default(0).describe('Wait up to this long for the run to end and include its summary.'),
+  }).refine(...endNotBeforeStart),
+  output: z.object({ job: JobOut, summary: SummaryOut.nullable().describe('Set when the run ended within wait_seconds.') }),
+  http: { method: 'POST', path: '/backtesting/run', successStatus: 202 },
+  handler: async ({ wait_seconds, ...spec }, ctx) => {
+    const { backtests } = ctx.services;
+    let job = await backtests.start(spec, ctx.principal);
+    // Real time, not the command clock: the wait is the caller's patience, not market time.
+    const waited = AbortSignal.timeout(wait_seconds * 1000);
+    while ((job.status === 'queued' || job.status === 'running') && !waited.aborted) {
+      await sleep(POLL_MS);
+      job = await backtests.job(job.job_id, ctx.principal);
+      ctx.progress?.(job.progress, job.progress_message ?? undefined);
+    }
+    return { job, summary: job.status === 'succeeded' ? (job.result as z.infer<typeof SummaryOut>) : null };
+  },
+});

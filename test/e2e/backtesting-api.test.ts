@@ -1,0 +1,146 @@
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_TOOLSETS } from '../../src/tools/index.js';
+import { mcpClient } from '../helpers/mcp-call.js';
+import { ADMIN_AUTH, basicHeader, drivers, testServer, type TestServer } from '../helpers/test-env.js';
+import { waitFor } from '../helpers/wait.js';
+
+const MINUTE = 60_000;
+const DAY = 1440 * MINUTE;
+const START = Date.UTC(2024, 0, 1);
+const TRADER = basicHeader('bt_trader', 'bt-trader-password');
+
+/** bollinger_v1 on sim over `days` days of 1m candles. */
+const spec = (days: number, config: Record<string, unknown> = {}) => ({
+  controller: { name: 'bollinger_v1', config },
+  connector: 'sim',
+  trading_pair: 'BTC-USDT',
+  start: new Date(START).toISOString(),
+  end: START + days * DAY - MINUTE,
+  resolution: '1m',
+  trade_cost: 0.001,
+});
+
+describe.each(drivers())('backtesting over REST and MCP on %s', (driver) => {
+  let s: TestServer;
+  let mcp: Client;
+
+  const job = async (id: string, auth = ADMIN_AUTH) => {
+    const r = await s.call('GET', `/backtesting/results/${id}`, undefined, auth);
+    expect(r.status, r.text).toBe(200);
+    return r.body;
+  };
+  const ended = (id: string) =>
+    waitFor(`backtest ${id} to end`, async () => {
+      const b = await job(id);
+      return ['queued', 'running'].includes(b.job.status) ? undefined : b;
+    }, { timeoutMs: 120_000, everyMs: 50 });
+  const backtestCount = async () => {
+    const r = await s.call('GET', '/backtesting/results?limit=200');
+    expect(r.status, r.text).toBe(200);
+    return r.body.data.length as number;
+  };
+
+  beforeAll(async () => {
+    s = await testServer(driver, { toolsets: 'default,backtesting' });
+    mcp = await mcpClient(s.url, ADMIN_AUTH, 'backtesting');
+    const r = await s.call('POST', '/users', { username: 'bt_trader', password: 'bt-trader-password', role: 'trader' });
+    expect(r.status, r.text).toBe(201);
+  });
+  afterAll(async () => {
+    await mcp?.close().catch(() => undefined);
+    await s?.stop();
+  });
+
+  it('refuses a bad controller config, an unknown controller and a future range with field paths, and starts no job', async () => {
+    const before = await backtestCount();
+    const bad = await s.call('POST', '/backtesting/run', spec(1, { bb_length: -5 }));
+    expect(bad.status, bad.text).toBe(400);
+    expect(bad.body.error.details.issues.map((i: { path: string }) => i.path)).toContain('controller.config.bb_length');
+    const unknown = await s.call('POST', '/backtesting/run', { ...spec(1), controller: { name: 'no_such_v1', config: {} } });
+    expect(unknown.status, unknown.text).toBe(404);
+    expect(unknown.body.error.details.issues[0].path).toBe('controller.name');
+    const future = await s.call('POST', '/backtesting/run', { ...spec(1), end: Date.now() + DAY });
+    expect(future.status, future.text).toBe(400);
+    expect(future.body.error.details.issues[0].path).toBe('end');
+    const reversed = await s.call('POST', '/backtesting/run', { ...spec(1), start: START + DAY, end: START });
+    expect(reversed.status, reversed.text).toBe(400);
+    expect(await backtestCount()).toBe(before);
+  });
+
+  it('runs a backtest to the end within wait_seconds, stores its result and metrics, and gives the same digest twice', async () => {
+    const r = await s.call('POST', '/backtesting/run', { ...spec(3), wait_seconds: 30 });
+    expect(r.status, r.text).toBe(202);
+    expect(r.body.job.status).toBe('succeeded');
+    const summary = r.body.summary;
+    expect(summary.candles).toBe(3 * 1440);
+    expect(summary.gaps).toBe(0);
+    expect(summary.metrics.total_executors).toBe(summary.executors);
+    expect(summary.equity_curve.length).toBeGreaterThan(1);
+    expect(summary.equity_curve.length).toBeLessThanOrEqual(60);
+
+    const full = await job(r.body.job.job_id);
+    expect(full.result.candles).toBe(3 * 1440);
+    expect(full.result.executors).toHaveLength(summary.executors);
+    expect(full.result.series.time.length).toBe(full.result.series.pnl.length);
+    expect(full.result.metrics).toEqual(summary.metrics);
+    const metrics = await s.call('GET', `/backtesting/metrics/${r.body.job.job_id}`);
+    expect(metrics.status, metrics.text).toBe(200);
+    expect(metrics.body.summary.digest).toBe(summary.digest);
+
+    const again = await s.call('POST', '/backtesting/run', { ...spec(3), wait_seconds: 30 });
+    expect(again.body.job.status).toBe('succeeded');
+    expect(again.body.summary.digest).toBe(summary.digest);
+    expect(again.body.job.job_id).not.toBe(r.body.job.job_id);
+  });
+
+  it('reports progress with candles done while it runs, can be canceled, and a canceled run has no result or metrics', async () => {
+    const r = await s.call('POST', '/backtesting/run', spec(300));
+    expect(r.status, r.text).toBe(202);
+    const id = r.body.job.job_id;
+    const moving = await waitFor('progress past reading', async () => {
+      const b = await job(id);
+      return b.job.progress > 0 && /candles/.test(b.job.progress_message ?? '') ? b.job : undefined;
+    }, { timeoutMs: 60_000, everyMs: 20 });
+    expect(moving.progress).toBeLessThan(1);
+    const running = await s.call('DELETE', `/backtesting/results/${id}`);
+    expect(running.status, running.text).toBe(409);
+    const c = await s.call('POST', `/jobs/${id}/cancel`);
+    expect(c.status, c.text).toBe(200);
+    const end = await ended(id);
+    expect(end.job.status).toBe('canceled');
+    expect(end.result).toBeNull();
+    const m = await s.call('GET', `/backtesting/metrics/${id}`);
+    expect(m.status, m.text).toBe(412);
+  });
+
+  it('lists and deletes backtests, and a user sees only its own', async () => {
+    const mine = await s.call('POST', '/backtesting/run', { ...spec(1), wait_seconds: 30 }, TRADER);
+    expect(mine.status, mine.text).toBe(202);
+    const id = mine.body.job.job_id;
+    const theirs = await s.call('GET', '/backtesting/results?limit=200', undefined, TRADER);
+    expect(theirs.body.data.map((j: { job_id: string }) => j.job_id)).toEqual([id]);
+    const all = await s.call('GET', '/backtesting/results?limit=200');
+    expect(all.body.data.map((j: { job_id: string }) => j.job_id)).toContain(id);
+    const del = await s.call('DELETE', `/backtesting/results/${id}`, undefined, TRADER);
+    expect(del.status, del.text).toBe(200);
+    const gone = await s.call('GET', `/backtesting/results/${id}`, undefined, TRADER);
+    expect(gone.status).toBe(404);
+  });
+
+  it('over MCP the run sends progress notifications when asked and answers with the summary', async () => {
+    expect(DEFAULT_TOOLSETS).not.toContain('backtesting');
+    const seen: number[] = [];
+    const res = await mcp.callTool({ name: 'backtesting_run_backtest', arguments: { ...spec(20), wait_seconds: 30 } }, CallToolResultSchema, {
+      onprogress: (p) => seen.push(p.progress),
+      timeout: 60_000,
+    });
+    expect(res.isError, JSON.stringify(res.content)).toBeFalsy();
+    const out = res.structuredContent as { job: { status: string }; summary: { candles: number } };
+    expect(out.job.status).toBe('succeeded');
+    expect(out.summary.candles).toBe(20 * 1440);
+    expect(seen.length).toBeGreaterThan(0);
+    expect([...seen].sort((a, b) => a - b)).toEqual(seen);
+  });
+});
