@@ -9,6 +9,7 @@ import { LoginGate } from '../core/auth/login.js';
 import { LoginThrottle, type LoginThrottleOptions } from '../core/auth/login-throttle.js';
 import { generatePassword, hashPassword } from '../core/auth/passwords.js';
 import { systemClock, type Clock } from '../core/clock.js';
+import { createRegistry, execute } from '../core/command/index.js';
 import type { Guard } from '../core/command/types.js';
 import type { Config } from '../core/config.js';
 import { openDatabase, type Database, type Db } from '../core/db/client.js';
@@ -24,6 +25,10 @@ import { MarketDataHub } from '../core/market-data/hub.js';
 import { CandleCache } from '../core/market-data/candle-cache.js';
 import { candleBackfill, CANDLE_BACKFILL_KIND } from '../core/market-data/candle-backfill.js';
 import { Jobs, type JobsDeps } from '../core/jobs/jobs.js';
+import { ExecutorService, type ExecutorServiceOptions } from '../core/executors/executor-service.js';
+import type { RunCommand } from '../core/executors/types.js';
+import { createExecutor, restoreExecutor } from '../core/strategy/executors/registry.js';
+import { allCommands } from '../tools/index.js';
 import { AccountLocks } from '../core/trading/account-locks.js';
 import { TradingService } from '../core/trading/trading-service.js';
 import { PortfolioService } from '../core/portfolio/portfolio-service.js';
@@ -68,6 +73,8 @@ export interface Services {
   guards: Guard[];
   /** Persisted long-running work (backfills now; backtests, optimizations, image pulls next). */
   jobs: Jobs;
+  /** Executors the server runs itself: created by a command, resumed after a restart. */
+  executors: ExecutorService;
   backtests: Backtests;
   /** The controllers and scripts this server can run: shipped, and the operator's from STRATEGIES_DIR. */
   strategies: StrategyCatalog;
@@ -102,6 +109,8 @@ export interface ServiceOptions {
   authHooks?: AuthenticatorHooks;
   /** Job settings (tests use short heartbeats, a fake instance id, another concurrency). */
   jobs?: Pick<JobsDeps, 'clock' | 'instanceId' | 'options'>;
+  /** Executor service settings (tests drive its cycles themselves with `intervalMs: null`). */
+  executors?: Partial<ExecutorServiceOptions>;
   /**
    * Start the background loops too: resting orders matched every second, portfolio snapshots. A server
    * does; a test that drives matching itself does not.
@@ -155,7 +164,19 @@ export async function createServices(config: Config, logger: Logger, options: Se
     const strategyPool = modules.add('strategy pool', new StrategyPool({ maxThreads: availableParallelism(), idleTimeoutMs: 60_000 }));
     const backtestStore = new BacktestStore(db);
     jobs.register(BACKTEST_KIND, backtestRunner({ connectors, candles: marketData, pool: strategyPool, store: backtestStore, controllers: strategies }));
-    await modules.start();
+    const users = new UsersService(db, auth, clock);
+    // Executors place their orders through the command pipeline, as the principal who created them,
+    // exactly as that principal's own REST or MCP call would: role, scope, guards, journal.
+    const registry = createRegistry(allCommands);
+    const run: RunCommand = (name, input, as) =>
+      execute(registry, name, input, { services, principal: as.principal, surface: { channel: as.channel, toolsets: 'all', readOnly: false }, requestId: as.requestId, logger });
+    const executors = modules.add(
+      'executors',
+      new ExecutorService(
+        { db, marketData, trading, users, clock, logger, factory: { create: createExecutor, restore: restoreExecutor }, run },
+        { intervalMs: options.background ? config.executorIntervalMs : null, staleAfterMs: Math.max(10_000, config.executorIntervalMs * 10), exclusive: alone, ...options.executors },
+      ),
+    );
 
     const services: Services = {
       clock,
@@ -174,15 +195,19 @@ export async function createServices(config: Config, logger: Logger, options: Se
       audit,
       auth,
       login,
-      users: new UsersService(db, auth, clock),
+      users,
       safety,
       guards: [new RiskGuard(safety, trading, clock)],
       jobs,
+      executors,
       backtests: new Backtests(jobs, backtestStore, strategies, clock),
       strategies,
       controllerConfigs: new ControllerConfigs(db, strategies, clock),
       close: () => modules.stop(),
     };
+    // Started once `services` exists: the executors module resumes executors at start, and their
+    // orders run through execute() with these services.
+    await modules.start();
     return { services, facts: { generatedAdmin, vaultKeySource: source, createdDefaultAccount } };
   } catch (err) {
     await modules.stop();

@@ -26,6 +26,7 @@ export const CONFIG_VARS = {
   MCP_ALLOWED_ORIGINS: { describe: 'Browser origins allowed to call /mcp and open the market-data stream besides the server\'s own, comma-separated (e.g. http://localhost:5173; "null" admits sandboxed pages)', default: '' },
   MCP_PRINCIPAL: { describe: 'Who `mcp` over stdio acts as: a stored user (with its role) or else a trader of that name', default: 'agent' },
   PORTFOLIO_SNAPSHOT_MINUTES: { describe: 'Minutes between portfolio snapshots (history and performance)', default: '5' },
+  EXECUTOR_INTERVAL_MS: { describe: 'Milliseconds between two cycles of the executors the server runs (tick, order updates)', default: '1000' },
   SIM_SEED: { describe: 'Seed of the built-in sim exchange: same seed, same price history', default: 'sim' },
   STRATEGIES_DIR: { describe: 'Folder of the operator\'s own strategy modules (controllers/ and scripts/, .js or .mjs), loaded at start; unset means DATA_DIR/strategies' },
 } as const;
@@ -55,6 +56,7 @@ const ConfigSchema = z
       .string()
       .refine((v) => splitList(v).every((o) => o === 'null' || normalizeOrigin(o) !== undefined), 'MCP_ALLOWED_ORIGINS must be origins such as https://app.example.com or http://localhost:5173, or null'),
     SIM_SEED: z.string().min(1).max(64),
+    EXECUTOR_INTERVAL_MS: z.coerce.number({ error: 'EXECUTOR_INTERVAL_MS must be a number' }).int('EXECUTOR_INTERVAL_MS must be whole milliseconds').min(100, 'EXECUTOR_INTERVAL_MS must be at least 100').max(60_000, 'EXECUTOR_INTERVAL_MS must be at most 60000'),
     STRATEGIES_DIR: nonEmpty.optional(),
     MCP_PRINCIPAL: z.string().min(1).max(64).regex(/^[A-Za-z0-9_.@-]+$/, 'MCP_PRINCIPAL must be a user name (letters, digits, _ . @ -)'),
     PORTFOLIO_SNAPSHOT_MINUTES: z.coerce.number({ error: 'PORTFOLIO_SNAPSHOT_MINUTES must be a number' }).min(0.1, 'PORTFOLIO_SNAPSHOT_MINUTES must be at least 0.1').max(1440, 'PORTFOLIO_SNAPSHOT_MINUTES must be at most 1440'),
@@ -93,6 +95,8 @@ export interface Config {
   simSeed: string;
   mcpPrincipal: string;
   portfolioSnapshotMinutes: number;
+  /** Milliseconds between two cycles of the executors service. */
+  executorIntervalMs: number;
   /** The operator's strategy modules: `controllers/` and `scripts/` under it. */
   strategiesDir: string;
   /** embedded: Postgres in DATA_DIR, generated credentials; server: Postgres at DATABASE_URL, credentials from the environment. */
@@ -136,6 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<ConfigV
     simSeed: c.SIM_SEED,
     mcpPrincipal: c.MCP_PRINCIPAL,
     portfolioSnapshotMinutes: c.PORTFOLIO_SNAPSHOT_MINUTES,
+    executorIntervalMs: c.EXECUTOR_INTERVAL_MS,
     strategiesDir: resolve(c.STRATEGIES_DIR ?? join(c.DATA_DIR, 'strategies')),
     mode: c.DATABASE_URL ? 'server' : 'embedded',
   };

@@ -54,6 +54,9 @@ const VOLATILE: Record<string, (o: Record<string, unknown>) => unknown> = {
   strategies_create_controller_config: (o) => ({ controller_config: configStable(o.controller_config as Record<string, unknown>) }),
   strategies_update_controller_config: (o) => ({ controller_config: configStable(o.controller_config as Record<string, unknown>) }),
   strategies_delete_controller_config: (o) => ({ ...o, config_id: undefined }),
+  // Each face creates (or stops) an executor of its own: ids and times differ, what it is does not.
+  executors_create_executor: (o) => ({ executor: executorStable(o.executor as Record<string, unknown>) }),
+  executors_stop_executor: (o) => ({ executor: executorStable(o.executor as Record<string, unknown>), keep_position: o.keep_position }),
   // Each run is its own job: ids and times differ, the summary (digest included) does not.
   backtesting_run_backtest: (o) => ({ job: jobStable(o.job as Record<string, unknown>), summary: { ...(o.summary as object), result_id: undefined } }),
   backtesting_get_backtest: (o) => ({ job: { ...(o.job as object), input: undefined }, result: o.result }),
@@ -73,6 +76,20 @@ async function savedConfig(ctx: CaseCtx): Promise<string> {
   const r = await ctx.s.call('POST', '/controllers/bollinger_v1/configs', { name: `parity_${ctx.unique()}`, config: BOLLINGER });
   expect(r.status, r.text).toBe(201);
   return r.body.controller_config.config_id as string;
+}
+
+function executorStable(e: Record<string, unknown>): Record<string, unknown> {
+  return { executor_type: e.executor_type, account_name: e.account_name, connector_name: e.connector_name, trading_pair: e.trading_pair, side: e.side, status: e.status, close_type: e.close_type, stop_requested: e.stop_requested, created_by: e.created_by };
+}
+
+/** A long position executor on sim with barriers the pinned price never reaches. */
+const WIDE_POSITION = { type: 'position', connector_name: 'sim', trading_pair: 'BTC-USDT', side: 'buy', amount: '0.0005', triple_barrier: { stop_loss: 0.5, take_profit: 0.5 } };
+
+/** Creates an executor over REST and returns its id. */
+async function executorVia(ctx: CaseCtx): Promise<string> {
+  const r = await ctx.s.call('POST', '/executors', { executor_config: WIDE_POSITION });
+  expect(r.status, r.text).toBe(201);
+  return r.body.executor.executor_id as string;
 }
 
 function jobStable(j: Record<string, unknown>): Record<string, unknown> {
@@ -340,6 +357,17 @@ const CASES: Case[] = [
   c('strategies_get_script', 'an unknown script', { script_name: 'no_such_v1' }, 'NOT_FOUND'),
   c('strategies_validate_script_config', 'a TWAP of 1000 USDT over an hour', { script_name: 'twap_buyer_v1', config: { connector_name: 'sim', trading_pair: 'BTC-USDT', total_amount_quote: '1000', duration: 3600, interval: 600 } }, 'ok'),
   c('strategies_validate_script_config', 'an unknown script', { script_name: 'no_such_v1', config: {} }, 'NOT_FOUND'),
+  c('executors_create_executor', 'a position executor with wide barriers', { executor_config: WIDE_POSITION }, 'ok', true),
+  c('executors_create_executor', 'a pair the connector does not list', { executor_config: { ...WIDE_POSITION, trading_pair: 'NOPE-USDT' } }, 'VALIDATION_FAILED'),
+  c('executors_create_executor', 'a connector the account lacks', { executor_config: { ...WIDE_POSITION, connector_name: 'binance_paper_trade' } }, 'PRECONDITION_FAILED'),
+  c('executors_list_executors', 'running executors', { status: 'running' }, 'ok'),
+  c('executors_list_executors', 'unknown status', { status: 'done' }, 'VALIDATION_FAILED'),
+  c('executors_get_summary', 'every account', {}, 'ok'),
+  c('executors_get_summary', 'a malformed account', { account_name: 'bad name!' }, 'VALIDATION_FAILED'),
+  c('executors_get_executor', 'a running executor with its orders', async (ctx) => ({ executor_id: await executorVia(ctx) }), 'ok'),
+  c('executors_get_executor', 'an unknown executor', { executor_id: 'ex_missing' }, 'NOT_FOUND'),
+  c('executors_stop_executor', 'a running executor, keeping its position', async (ctx) => ({ executor_id: await executorVia(ctx), keep_position: true }), 'ok', true),
+  c('executors_stop_executor', 'an unknown executor', { executor_id: 'ex_missing' }, 'NOT_FOUND'),
 ];
 
 /** The sim clock is pinned so that prices do not move between the REST and the MCP call. */

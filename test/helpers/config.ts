@@ -26,6 +26,7 @@ export function testConfig(base: { dataDir: string; databaseUrl?: string; admin:
     simSeed: 'sim',
     mcpPrincipal: 'agent',
     portfolioSnapshotMinutes: 5,
+    executorIntervalMs: 1000,
     strategiesDir: join(base.dataDir, 'strategies'),
     mode: base.databaseUrl ? 'server' : 'embedded',
     ...overrides,

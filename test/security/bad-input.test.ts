@@ -338,6 +338,33 @@ const BAD: Record<string, BadCase[]> = {
     { why: 'start after end', path: '/market-data/candles/backfill', body: { connector_name: 'sim', trading_pair: 'BTC-USDT', start_time: '2024-02-01T00:00:00Z', end_time: '2024-01-01T00:00:00Z' }, issue: 'start_time' },
     { why: 'more candles than one backfill takes', path: '/market-data/candles/backfill', body: { connector_name: 'sim', trading_pair: 'BTC-USDT', interval: '1m', start_time: '2015-01-01T00:00:00Z', end_time: '2024-01-01T00:00:00Z' }, issue: 'start_time' },
   ],
+  executors_create_executor: [
+    { why: 'no executor_config', path: '/executors', body: {}, issue: 'executor_config' },
+    { why: 'unknown executor type', path: '/executors', body: { executor_config: { type: 'arbitrage', connector_name: 'sim', trading_pair: 'BTC-USDT' } }, issue: 'executor_config.type' },
+    { why: 'a stop loss that is not a fraction', path: '/executors', body: { executor_config: { type: 'position', connector_name: 'sim', trading_pair: 'BTC-USDT', side: 'buy', amount: '0.001', triple_barrier: { stop_loss: -1 } } }, issue: 'executor_config.triple_barrier.stop_loss' },
+    { why: 'an unknown barrier field', path: '/executors', body: { executor_config: { type: 'position', connector_name: 'sim', trading_pair: 'BTC-USDT', side: 'buy', amount: '0.001', triple_barrier: { stop: 0.01 } } }, issue: 'executor_config.triple_barrier' },
+    { why: 'a negative amount', path: '/executors', body: { executor_config: { type: 'position', connector_name: 'sim', trading_pair: 'BTC-USDT', side: 'buy', amount: '-1' } }, issue: 'executor_config.amount' },
+    { why: 'a pair the connector does not list', path: '/executors', body: { executor_config: { type: 'position', connector_name: 'sim', trading_pair: 'NOPE-USDT', side: 'buy', amount: '0.001' } }, issue: 'executor_config.trading_pair' },
+    { why: 'dca levels and prices of different lengths', path: '/executors', body: { executor_config: { type: 'dca', connector_name: 'sim', trading_pair: 'BTC-USDT', side: 'buy', amounts_quote: ['10', '10'], prices: ['100'] } }, issue: 'executor_config.prices' },
+  ],
+  executors_list_executors: [
+    { why: 'unknown status', path: '/executors?status=done', issue: 'status' },
+    { why: 'unknown type', path: '/executors?executor_type=xemm', issue: 'executor_type' },
+    { why: 'a cursor this server did not issue', path: '/executors?cursor=garbage', issue: 'cursor' },
+    { why: 'limit 0', path: '/executors?limit=0', issue: 'limit' },
+  ],
+  executors_get_summary: [
+    { why: 'malformed account name', path: '/executors/summary?account_name=bad%20name', issue: 'account_name' },
+    { why: 'unknown key', path: '/executors/summary?controller_id=main', issue: '(root)' },
+  ],
+  executors_get_executor: [
+    { why: 'a slash-free id with spaces', path: '/executors/bad%20id', issue: 'executor_id' },
+    { why: 'oversized id', path: `/executors/${long(81)}`, issue: 'executor_id' },
+  ],
+  executors_stop_executor: [
+    { why: 'keep_position not a boolean', path: '/executors/ex_AAAA/stop', body: { keep_position: 'yes' }, issue: 'keep_position' },
+    { why: 'unknown key', path: '/executors/ex_AAAA/stop', body: { force: true }, issue: '(root)' },
+  ],
   backtesting_run_backtest: [
     { why: 'no controller', path: '/backtesting/run', body: { ...BACKTEST, controller: undefined }, issue: 'controller' },
     { why: 'a bad controller config', path: '/backtesting/run', body: { ...BACKTEST, controller: { name: 'bollinger_v1', config: { bb_length: 'long' } } }, issue: 'controller.config.bb_length' },

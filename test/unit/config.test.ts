@@ -35,6 +35,7 @@ describe('loadConfig', () => {
       simSeed: 'sim',
       mcpPrincipal: 'agent',
       portfolioSnapshotMinutes: 5,
+      executorIntervalMs: 1000,
       strategiesDir: resolve('./data/strategies'),
       mode: 'embedded',
     });
@@ -108,6 +109,11 @@ describe('loadConfig', () => {
 
   it.each(['maybe', '2', 'on'])('refuses READ_ONLY=%s naming READ_ONLY', (value) => {
     expect(configError({ READ_ONLY: value }).message).toMatch(/READ_ONLY/);
+  });
+
+  it('reads EXECUTOR_INTERVAL_MS and refuses one below 100 ms naming it', () => {
+    expect(loadConfig({ EXECUTOR_INTERVAL_MS: '250' }).executorIntervalMs).toBe(250);
+    expect(() => loadConfig({ EXECUTOR_INTERVAL_MS: '10' })).toThrow(/EXECUTOR_INTERVAL_MS must be at least 100/);
   });
 
   it('splits MCP_ALLOWED_HOSTS on commas and drops blanks', () => {

@@ -8,5 +8,6 @@ export * from './candles.js';
 export * from './safety.js';
 export * from './approvals.js';
 export * from './jobs.js';
+export * from './executors.js';
 export * from './strategies.js';
 export * from './backtests.js';

@@ -1,0 +1,64 @@
+import type { Clock } from '../clock.js';
+import { Decimal } from '../decimal.js';
+import { INTERVAL_MS, type CandleInterval, type CandleRow } from '../exchange/types.js';
+import type { MarketData } from '../market-data/market-data.js';
+import type { MarketView, Quote } from '../strategy/types.js';
+
+const key = (connector: string, pair: string) => `${connector}|${pair}`;
+/** Candles kept per series: more than any executor asks for, few enough to load every tick. */
+const CANDLE_WINDOW = 300;
+
+/**
+ * A MarketView over the server's market data, loaded before a tick (the view itself is synchronous).
+ * It holds the quote of every pair it was told to watch and the candle series an executor asked for:
+ * a series first asked for during a tick is loaded for the next one, so an executor that reads candles
+ * sees an empty series once and the real one after (closed candles only, as in a backtest; live exchanges' through the candle cache).
+ */
+export class LiveMarketView implements MarketView {
+  readonly #quotes = new Map<string, Quote | null>();
+  readonly #candles = new Map<string, CandleRow[]>();
+  readonly #wanted = new Map<string, { connector: string; pair: string; interval: CandleInterval }>();
+  #now = 0;
+
+  constructor(
+    private readonly marketData: MarketData,
+    private readonly clock: Clock,
+  ) {}
+
+  get now(): number {
+    return this.#now;
+  }
+
+  /** Reads the quotes of `pairs` and every candle series asked for so far, as of the clock's now. */
+  async load(pairs: ReadonlyArray<{ connector: string; pair: string }>): Promise<void> {
+    this.#now = this.clock.now();
+    await Promise.all([
+      ...pairs.map(async ({ connector, pair }) => this.#quotes.set(key(connector, pair), await this.#quote(connector, pair))),
+      ...[...this.#wanted].map(async ([k, w]) => {
+        const rows = await this.marketData.candles(w.connector, w.pair, w.interval, { since: this.#now - CANDLE_WINDOW * INTERVAL_MS[w.interval], until: this.#now, limit: CANDLE_WINDOW });
+        this.#candles.set(k, rows.filter((c) => c.timestamp + INTERVAL_MS[w.interval] <= this.#now));
+      }),
+    ]);
+  }
+
+  async #quote(connector: string, pair: string): Promise<Quote | null> {
+    const book = await this.marketData.orderBook(connector, pair, 1);
+    const bid = book.bids[0]?.price;
+    const ask = book.asks[0]?.price;
+    if (bid === undefined || ask === undefined) return null;
+    const b = new Decimal(String(bid));
+    const a = new Decimal(String(ask));
+    return { bid: b, ask: a, mid: b.plus(a).div(2) };
+  }
+
+  quote(connector: string, tradingPair: string): Quote | null {
+    return this.#quotes.get(key(connector, tradingPair)) ?? null;
+  }
+
+  candles(connector: string, tradingPair: string, interval: CandleInterval, limit = CANDLE_WINDOW): readonly CandleRow[] {
+    const k = `${key(connector, tradingPair)}|${interval}`;
+    if (!this.#wanted.has(k)) this.#wanted.set(k, { connector, pair: tradingPair, interval });
+    const rows = this.#candles.get(k) ?? [];
+    return rows.slice(Math.max(0, rows.length - limit));
+  }
+}
