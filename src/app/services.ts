@@ -35,6 +35,9 @@ import { BACKTEST_KIND, backtestRunner, controllerSourceOf } from '../core/backt
 import { BacktestStore } from '../core/backtesting/backtest-store.js';
 import { Backtests } from '../core/backtesting/backtests.js';
 import { StrategyPool } from '../core/backtesting/worker-pool.js';
+import { OPTIMIZATION_KIND, optimizationRunner } from '../core/backtesting/optimization-job.js';
+import { OptimizationStore } from '../core/backtesting/optimization-store.js';
+import { Optimizations } from '../core/backtesting/optimizations.js';
 import { SHIPPED_CONTROLLERS } from '../core/strategy/controllers/index.js';
 import { Safety } from '../core/safety/safety.js';
 import { loadVaultKey, Vault } from '../core/secrets/vault.js';
@@ -66,6 +69,7 @@ export interface Services {
   /** Persisted long-running work (backfills now; backtests, optimizations, image pulls next). */
   jobs: Jobs;
   backtests: Backtests;
+  optimizations: Optimizations;
   close(): Promise<void>;
 }
 
@@ -148,6 +152,8 @@ export async function createServices(config: Config, logger: Logger, options: Se
     const backtestStore = new BacktestStore(db);
     const controllers = controllerSourceOf(SHIPPED_CONTROLLERS);
     jobs.register(BACKTEST_KIND, backtestRunner({ connectors, candles: marketData, pool: strategyPool, store: backtestStore, controllers }));
+    const optimizationStore = new OptimizationStore(db);
+    jobs.register(OPTIMIZATION_KIND, optimizationRunner({ connectors, candles: marketData, pool: strategyPool, store: optimizationStore, controllers }));
     await modules.start();
 
     const services: Services = {
@@ -172,6 +178,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
       guards: [new RiskGuard(safety, trading, clock)],
       jobs,
       backtests: new Backtests(jobs, backtestStore, controllers, clock),
+      optimizations: new Optimizations(jobs, optimizationStore, controllers, clock),
       close: () => modules.stop(),
     };
     return { services, facts: { generatedAdmin, vaultKeySource: source, createdDefaultAccount } };

@@ -10,3 +10,4 @@ export * from './approvals.js';
 export * from './jobs.js';
 export * from './strategies.js';
 export * from './backtests.js';
+export * from './optimizations.js';
