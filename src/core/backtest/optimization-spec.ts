@@ -62,13 +62,14 @@ export const ParamSpace = z
   .refine((s) => Object.keys(s).length >= 1 && Object.keys(s).length <= 20, { message: 'give 1 to 20 parameters' })
   .describe('Per controller config field (dotted path for nested fields): a range {min, max, step} or a list {values}.');
 
-const Seed = z.number().int().min(0).max(2 ** 32 - 1);
+const RandomState = z.number().int().min(0).max(2 ** 32 - 1);
 
 const GridSearch = z.strictObject({ method: z.literal('grid') });
 const RandomSearch = z.strictObject({
   method: z.literal('random'),
   n: z.number().int().min(1).max(MAX_TRIALS).describe('Distinct points drawn from the space.'),
-  seed: Seed.default(1).describe('The same seed draws the same points.'),
+  // Not named "seed": a job's stored input hides every field whose name looks like a secret, a wallet seed included.
+  random_state: RandomState.default(1).describe('Seed of the draw: the same random_state draws the same points.'),
 });
 
 export const Candidates = z.discriminatedUnion('method', [GridSearch, RandomSearch]);

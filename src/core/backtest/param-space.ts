@@ -90,7 +90,7 @@ export function candidatePoints(grid: ParamGrid, how: Candidates, max: number, p
   }
   if (how.n > max) throw invalidField(`${pathPrefix}.n`, `${how.n} trials; at most ${max} per optimization`);
   if (how.n > grid.size) throw invalidField(`${pathPrefix}.n`, `the space has only ${grid.size} points; draw at most that many (or use a grid search)`);
-  return drawIndexes(grid.size, how.n, how.seed).map((i) => grid.at(i));
+  return drawIndexes(grid.size, how.n, how.random_state).map((i) => grid.at(i));
 }
 
 /** `base` with each dotted path of `params` set, copying every object on the way (base is not changed). */

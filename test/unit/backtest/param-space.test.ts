@@ -39,8 +39,8 @@ describe('parameter space', () => {
     const g = new ParamGrid({ a: { min: 1, max: 200, step: 1 }, b: { min: 1, max: 100, step: 1 } });
     expect(g.size).toBe(20_000);
     expect(issuePath(() => candidatePoints(g, { method: 'grid' }, 10_000))).toBe('space');
-    expect(issuePath(() => candidatePoints(g, { method: 'random', n: 10_001, seed: 1 }, 10_000))).toBe('search.n');
-    expect(issuePath(() => candidatePoints(new ParamGrid({ a: { values: [1, 2] } }), { method: 'random', n: 3, seed: 1 }, 10_000))).toBe('search.n');
+    expect(issuePath(() => candidatePoints(g, { method: 'random', n: 10_001, random_state: 1 }, 10_000))).toBe('search.n');
+    expect(issuePath(() => candidatePoints(new ParamGrid({ a: { values: [1, 2] } }), { method: 'random', n: 3, random_state: 1 }, 10_000))).toBe('search.n');
   });
 
   it('random draws are distinct, inside the space, and the same for the same seed', () => {
@@ -52,7 +52,7 @@ describe('parameter space', () => {
     expect(drawIndexes(1000, 100, 8)).not.toEqual(a);
     expect(new Set(drawIndexes(10, 10, 3))).toEqual(new Set([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]));
     const g = new ParamGrid({ x: { min: 1, max: 50, step: 1 }, y: { values: ['p', 'q'] } });
-    expect(candidatePoints(g, { method: 'random', n: 5, seed: 42 }, 100)).toEqual(candidatePoints(g, { method: 'random', n: 5, seed: 42 }, 100));
+    expect(candidatePoints(g, { method: 'random', n: 5, random_state: 42 }, 100)).toEqual(candidatePoints(g, { method: 'random', n: 5, random_state: 42 }, 100));
   });
 
   it('sets nested paths on a copy, keeping the sibling fields', () => {
