@@ -57,6 +57,14 @@ const VALID_MINIMAL: Record<string, Record<string, unknown>> = {
   backtesting_get_backtest_metrics: { job_id: 'job_AAAAAAAAAAAAAAAA' },
   backtesting_list_backtests: {},
   backtesting_delete_backtest: { job_id: 'job_AAAAAAAAAAAAAAAA' },
+  backtesting_run_optimization: {
+    backtest: { controller: { name: 'bollinger_v1' }, connector: 'sim', trading_pair: 'BTC-USDT', start: 0, end: 60_000 },
+    space: { bb_length: { min: 20, max: 40, step: 10 } },
+    objective: { metric: 'sharpe_ratio' },
+  },
+  backtesting_get_optimization: { job_id: 'job_AAAAAAAAAAAAAAAA' },
+  backtesting_list_optimizations: {},
+  backtesting_delete_optimization: { job_id: 'job_AAAAAAAAAAAAAAAA' },
 };
 
 const RISKS = ['read', 'write', 'destructive', 'admin'] as const;

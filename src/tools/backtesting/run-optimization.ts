@@ -15,7 +15,7 @@ export const runOptimization = defineCommand({
   name: 'backtesting_run_optimization',
   group: 'backtesting',
   title: 'Run optimization',
-  description: `Searches a controller's config for the best backtest, as a background job (202). Give the base backtest (as backtesting_run_backtest takes it), a space over config fields (a range {min, max, step} or {values: [...]}; nested fields by dotted path, e.g. trailing_stop.activation_price), a search (grid; random with n and seed; walk_forward with windows), an objective (a metric to maximize or minimize) and constraints (e.g. max_drawdown_pct lte 0.2). Every trial config is checked first (field-path errors, nothing started); more than max_trials (at most ${MAX_TRIALS}) is refused. Candles are read once and the trials run on every core. Follow the job with backtesting_get_optimization; jobs_cancel_job keeps the trials done as a partial leaderboard.`,
+  description: `Searches a controller's config for the best backtest, as a background job (202). Give a base backtest (as backtesting_run_backtest takes it), a space over config fields (a range {min, max, step} or {values}; nested fields by dotted path), a search (grid, random, walk_forward), an objective (a metric to maximize or minimize) and constraints. Every trial config is checked first (field-path errors, nothing started); more than max_trials (at most ${MAX_TRIALS}) is refused. Follow it with backtesting_get_optimization; jobs_cancel_job keeps the trials done as a partial leaderboard.`,
   risk: 'write',
   idempotent: false,
   openWorld: true,
