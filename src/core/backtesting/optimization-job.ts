@@ -72,7 +72,6 @@ export function optimizationRunner(deps: OptimizationJobDeps): JobRunner<unknown
     const fitTrials = (plan.windows?.length ?? 1) * P;
     const run = (runs: TrialRun[]) =>
       runBatches(deps.pool, task, runs, ctx.signal, (d) => {
-        if (done.has(d.trial)) return;
         done.set(d.trial, d.metrics);
         tracker.trialDone(d, d.trial < fitTrials ? plan.points[d.trial % P]! : null);
       });
@@ -149,11 +148,17 @@ export function sharedColumns(c: CandleColumns): CandleColumns {
 
 /**
  * Runs `runs` on the pool in batches, one batch in flight per pool thread. Each trial's metrics reach
- * `onTrial` as it ends (a batch's return repeats them, so none is lost to a closing port). A cancel
- * stops the batches in flight and starts no other; an error ends the rest too and is thrown.
+ * `onTrial` once, as it ends (a batch's return repeats them, so none is lost to a closing port). A
+ * cancel stops the batches in flight and starts no other; an error ends the rest too and is thrown.
  */
-export async function runBatches(pool: Pick<StrategyPool, 'run' | 'threads'>, task: Omit<TrialsWorkerInput, 'trials'>, runs: TrialRun[], signal: AbortSignal, onTrial: (d: TrialDone) => void): Promise<void> {
+export async function runBatches(pool: Pick<StrategyPool, 'run' | 'threads'>, task: Omit<TrialsWorkerInput, 'trials'>, runs: TrialRun[], signal: AbortSignal, onEach: (d: TrialDone) => void): Promise<void> {
   if (runs.length === 0) return;
+  const seen = new Set<number>();
+  const onTrial = (d: TrialDone) => {
+    if (seen.has(d.trial)) return;
+    seen.add(d.trial);
+    onEach(d);
+  };
   const size = Math.min(MAX_BATCH, Math.max(1, Math.ceil(runs.length / (pool.threads * BATCHES_PER_THREAD))));
   const batches: TrialRun[][] = [];
   for (let i = 0; i < runs.length; i += size) batches.push(runs.slice(i, i + size));
