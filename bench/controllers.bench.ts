@@ -6,6 +6,7 @@
  *   npm run bench:controllers
  *   BENCH_N=2000000 BENCH_ROUNDS=5 npx tsx bench/controllers.bench.ts
  *   BENCH_ONLY=bollinger_v1 npx tsx bench/controllers.bench.ts     # only these controllers
+ *   BENCH_HELD_ONLY=1 npx tsx bench/controllers.bench.ts            # only the run whose executors never end
  *
  * The view hands out candles from reused row objects (a backtest's view need not allocate per step)
  * and keeps each created executor active until its lifetime is over or the controller stops it, so the
@@ -65,6 +66,11 @@ class ColumnView implements MarketView, ControllerView {
 
   get market(): MarketView {
     return this;
+  }
+
+  /** Every executor in this view is live (ended ones drop out), so the active list is the list. */
+  get activeExecutors(): readonly ExecutorReport[] {
+    return this.executors;
   }
 
   quote(): Quote | null {
@@ -176,7 +182,7 @@ const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.
  * keeps creating them and pays for sizing each in Decimal; and executors that never end, so after the
  * first few every step is a decision that ends in no action: the cost of watching the market.
  */
-const RUNS: Array<[string, number]> = [
+const RUNS: Array<[string, number]> = process.env.BENCH_HELD_ONLY ? [['held', Infinity]] : [
   ['45 min', 2700 * 1000],
   ['held', Infinity],
 ];

@@ -13,7 +13,7 @@
 import { availableParallelism } from 'node:os';
 import { toColumns, type CandleColumns } from '../src/core/backtest/candle-loader.js';
 import { OptimizationFields } from '../src/core/backtest/optimization-spec.js';
-import { controllerSourceOf } from '../src/core/backtesting/backtest-job.js';
+import type { ControllerSource } from '../src/core/backtesting/backtest-job.js';
 import { runBatches, sharedColumns } from '../src/core/backtesting/optimization-job.js';
 import { planOptimization } from '../src/core/backtesting/optimization-plan.js';
 import type { TrialsWorkerInput } from '../src/core/backtesting/pool-worker.js';
@@ -33,13 +33,21 @@ const MIN = 60_000;
 const START = Date.UTC(2024, 0, 1);
 const END = START + DAYS * 1440 * MIN - MIN;
 
+/** The shipped controllers by name, as the strategy catalog serves them. */
+const shipped: ControllerSource = {
+  controller: (name) => {
+    const definition = SHIPPED_CONTROLLERS.find((d) => d.name === name);
+    return definition ? { definition, moduleUrl: null } : undefined;
+  },
+};
+
 const spec = OptimizationFields.parse({
   backtest: { controller: { name: 'bollinger_v1', config: {} }, connector: 'sim', trading_pair: 'BTC-USDT', start: START, end: END, trade_cost: 0.0004 },
   space: { bb_length: { min: 20, max: 119, step: 1 }, bb_std: { min: 1, max: 2.8, step: 0.2 } },
   search: { method: 'random', n: TRIALS, random_state: 7 },
   objective: { metric: 'sharpe_ratio', direction: 'maximize' },
 });
-const plan = planOptimization(controllerSourceOf(SHIPPED_CONTROLLERS), spec);
+const plan = planOptimization(shipped, spec);
 
 function monthOfCandles(): CandleColumns {
   const sim = new SimExchange('sim', { now: () => END + 2 * MIN, date: () => new Date(END + 2 * MIN) } as never);

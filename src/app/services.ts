@@ -31,7 +31,7 @@ import { Valuation } from '../core/portfolio/valuation.js';
 import { UsersService } from '../core/users/users-service.js';
 import { PolicyFillGuard } from '../core/safety/fill-guard.js';
 import { RiskGuard } from '../core/safety/risk-guard.js';
-import { BACKTEST_KIND, backtestRunner, controllerSourceOf } from '../core/backtesting/backtest-job.js';
+import { BACKTEST_KIND, backtestRunner } from '../core/backtesting/backtest-job.js';
 import { BacktestStore } from '../core/backtesting/backtest-store.js';
 import { Backtests } from '../core/backtesting/backtests.js';
 import { StrategyPool } from '../core/backtesting/worker-pool.js';
@@ -41,6 +41,9 @@ import { Optimizations } from '../core/backtesting/optimizations.js';
 import { SHIPPED_CONTROLLERS } from '../core/strategy/controllers/index.js';
 import { Safety } from '../core/safety/safety.js';
 import { loadVaultKey, Vault } from '../core/secrets/vault.js';
+import { SHIPPED_SCRIPTS } from '../core/strategy/scripts/index.js';
+import { StrategyCatalog } from '../core/strategy-catalog/catalog.js';
+import { ControllerConfigs } from '../core/strategy-catalog/controller-configs.js';
 
 /** Everything a command handler may use, through `ctx.services`. */
 export interface Services {
@@ -70,6 +73,10 @@ export interface Services {
   jobs: Jobs;
   backtests: Backtests;
   optimizations: Optimizations;
+  /** The controllers and scripts this server can run: shipped, and the operator's from STRATEGIES_DIR. */
+  strategies: StrategyCatalog;
+  /** Saved, versioned controller configs. */
+  controllerConfigs: ControllerConfigs;
   close(): Promise<void>;
 }
 
@@ -148,12 +155,12 @@ export async function createServices(config: Config, logger: Logger, options: Se
     const alone = database.kind === 'pglite' || (database.embedded?.alone() ?? false);
     const jobs = modules.add('jobs', new Jobs({ db, logger, clock, ...options.jobs, options: { exclusive: alone, ...options.jobs?.options } }));
     jobs.register(CANDLE_BACKFILL_KIND, candleBackfill(connectors, candleCache));
+    const strategies = modules.add('strategy catalog', new StrategyCatalog({ controllers: SHIPPED_CONTROLLERS, scripts: SHIPPED_SCRIPTS, dir: config.strategiesDir, logger }));
     const strategyPool = modules.add('strategy pool', new StrategyPool({ maxThreads: availableParallelism(), idleTimeoutMs: 60_000 }));
     const backtestStore = new BacktestStore(db);
-    const controllers = controllerSourceOf(SHIPPED_CONTROLLERS);
-    jobs.register(BACKTEST_KIND, backtestRunner({ connectors, candles: marketData, pool: strategyPool, store: backtestStore, controllers }));
+    jobs.register(BACKTEST_KIND, backtestRunner({ connectors, candles: marketData, pool: strategyPool, store: backtestStore, controllers: strategies }));
     const optimizationStore = new OptimizationStore(db);
-    jobs.register(OPTIMIZATION_KIND, optimizationRunner({ connectors, candles: marketData, pool: strategyPool, store: optimizationStore, controllers }));
+    jobs.register(OPTIMIZATION_KIND, optimizationRunner({ connectors, candles: marketData, pool: strategyPool, store: optimizationStore, controllers: strategies }));
     await modules.start();
 
     const services: Services = {
@@ -177,8 +184,10 @@ export async function createServices(config: Config, logger: Logger, options: Se
       safety,
       guards: [new RiskGuard(safety, trading, clock)],
       jobs,
-      backtests: new Backtests(jobs, backtestStore, controllers, clock),
-      optimizations: new Optimizations(jobs, optimizationStore, controllers, clock),
+      backtests: new Backtests(jobs, backtestStore, strategies, clock),
+      optimizations: new Optimizations(jobs, optimizationStore, strategies, clock),
+      strategies,
+      controllerConfigs: new ControllerConfigs(db, strategies, clock),
       close: () => modules.stop(),
     };
     return { services, facts: { generatedAdmin, vaultKeySource: source, createdDefaultAccount } };

@@ -8,14 +8,15 @@ import { jobCommands } from './jobs/index.js';
 import { marketDataCommands } from './market-data/index.js';
 import { portfolioCommands } from './portfolio/index.js';
 import { safetyCommands } from './safety/index.js';
+import { strategyCommands } from './strategies/index.js';
 import { tradingCommands } from './trading/index.js';
 import { userCommands } from './users/index.js';
 
 /** Every command the server offers, in listing order. */
-export const allCommands: AnyCommand[] = [...connectorCommands, ...accountCommands, ...marketDataCommands, ...tradingCommands, ...approvalCommands, ...portfolioCommands, ...safetyCommands, ...auditCommands, ...userCommands, ...jobCommands, ...backtestingCommands] as unknown as AnyCommand[];
+export const allCommands: AnyCommand[] = [...connectorCommands, ...accountCommands, ...marketDataCommands, ...tradingCommands, ...approvalCommands, ...portfolioCommands, ...safetyCommands, ...auditCommands, ...userCommands, ...jobCommands, ...backtestingCommands, ...strategyCommands] as unknown as AnyCommand[];
 
 /**
  * Toolsets the MCP face lists when none are chosen: at most 30 tools (a contract test holds this), so a
- * model is not handed everything. Later toolsets (jobs, bots, backtests) are opt-in with --toolsets.
+ * model is not handed everything. Later toolsets (jobs, strategies, bots, backtests) are opt-in with --toolsets.
  */
 export const DEFAULT_TOOLSETS = ['connectors', 'accounts', 'market_data', 'trading', 'approvals', 'portfolio', 'safety', 'audit'];

@@ -50,6 +50,10 @@ const VOLATILE: Record<string, (o: Record<string, unknown>) => unknown> = {
   jobs_list_jobs: (o) => ({ ...o, data: (o.data as Array<Record<string, unknown>>).map((j) => ({ ...j, input: undefined })) }),
   jobs_cancel_job: (o) => ({ job: jobStable(o.job as Record<string, unknown>) }),
   jobs_start_candle_backfill: (o) => ({ job: jobStable(o.job as Record<string, unknown>) }),
+  // Each face writes to a config of its own (a new id, a new name).
+  strategies_create_controller_config: (o) => ({ controller_config: configStable(o.controller_config as Record<string, unknown>) }),
+  strategies_update_controller_config: (o) => ({ controller_config: configStable(o.controller_config as Record<string, unknown>) }),
+  strategies_delete_controller_config: (o) => ({ ...o, config_id: undefined }),
   // Each run is its own job: ids and times differ, the summary (digest included) does not.
   backtesting_run_backtest: (o) => ({ job: jobStable(o.job as Record<string, unknown>), summary: { ...(o.summary as object), result_id: undefined } }),
   backtesting_get_backtest: (o) => ({ job: { ...(o.job as object), input: undefined }, result: o.result }),
@@ -60,6 +64,20 @@ const VOLATILE: Record<string, (o: Record<string, unknown>) => unknown> = {
   backtesting_list_optimizations: (o) => ({ ...o, data: (o.data as Array<Record<string, unknown>>).map((j) => ({ ...j, input: undefined })) }),
   backtesting_delete_optimization: (o) => ({ ...o, job_id: undefined }),
 };
+
+function configStable(c: Record<string, unknown>): Record<string, unknown> {
+  return { ...c, config_id: undefined, name: undefined };
+}
+
+/** A bollinger_v1 config on sim, as an example config is made. */
+const BOLLINGER = { connector_name: 'sim', trading_pair: 'BTC-USDT' };
+
+/** Saves a bollinger_v1 config over REST; returns its id. */
+async function savedConfig(ctx: CaseCtx): Promise<string> {
+  const r = await ctx.s.call('POST', '/controllers/bollinger_v1/configs', { name: `parity_${ctx.unique()}`, config: BOLLINGER });
+  expect(r.status, r.text).toBe(201);
+  return r.body.controller_config.config_id as string;
+}
 
 function jobStable(j: Record<string, unknown>): Record<string, unknown> {
   return { kind: j.kind, status: j.status, principal: j.principal, account_name: j.account_name, cancel_requested: j.cancel_requested, error: j.error };
@@ -316,6 +334,40 @@ const CASES: Case[] = [
   c('backtesting_delete_optimization', 'an unknown optimization', { job_id: 'job_AAAAAAAAAAAAAAAA' }, 'NOT_FOUND'),
   c('jobs_start_candle_backfill', 'an unlisted pair', { ...SMALL_BACKFILL, trading_pair: 'DOGE-USDT' }, 'NOT_FOUND'),
   c('jobs_start_candle_backfill', 'start after end', { ...SMALL_BACKFILL, start_time: '2024-03-03T00:00:00Z' }, 'VALIDATION_FAILED'),
+
+  c('strategies_list_controllers', 'all', {}, 'ok'),
+  c('strategies_list_controllers', 'market makers, one per page', { type: 'market_making', limit: 1 }, 'ok'),
+  c('strategies_list_controllers', 'unknown type', { type: 'scalping' }, 'VALIDATION_FAILED'),
+  c('strategies_get_controller', 'bollinger_v1', { controller_name: 'bollinger_v1' }, 'ok'),
+  c('strategies_get_controller', 'an unknown controller', { controller_name: 'no_such_v1' }, 'NOT_FOUND'),
+  c('strategies_validate_controller_config', 'a valid config', { controller_name: 'bollinger_v1', config: { ...BOLLINGER, bb_length: 50 } }, 'ok'),
+  c('strategies_validate_controller_config', 'a bad config is an answer', { controller_name: 'bollinger_v1', config: { ...BOLLINGER, stop_loss: 'lots', zz_unknown: 1 } }, 'ok'),
+  c('strategies_validate_controller_config', 'an unknown controller', { controller_name: 'no_such_v1', config: {} }, 'NOT_FOUND'),
+  c('strategies_validate_controller_config', 'config is a list', { controller_name: 'bollinger_v1', config: [1] }, 'VALIDATION_FAILED'),
+  c('strategies_create_controller_config', 'a bollinger_v1 config', async (ctx) => ({ controller_name: 'bollinger_v1', name: `parity_${ctx.unique()}`, config: BOLLINGER }), 'ok', true),
+  c('strategies_create_controller_config', 'a bad config', { controller_name: 'bollinger_v1', name: 'parity_bad', config: { ...BOLLINGER, stop_loss: 'lots' } }, 'VALIDATION_FAILED'),
+  c('strategies_create_controller_config', 'a name already taken', async (ctx) => {
+    const id = await savedConfig(ctx);
+    const name = (await ctx.s.call('GET', `/controllers/${id}/config`)).body.controller_config.name as string;
+    return { controller_name: 'bollinger_v1', name, config: BOLLINGER };
+  }, 'CONFLICT'),
+  c('strategies_list_controller_configs', 'all', async (ctx) => (await savedConfig(ctx), {}), 'ok'),
+  c('strategies_list_controller_configs', 'a cursor this server did not issue', { cursor: 'garbage' }, 'VALIDATION_FAILED'),
+  c('strategies_get_controller_config', 'a saved config', async (ctx) => ({ config_id: await savedConfig(ctx) }), 'ok'),
+  c('strategies_get_controller_config', 'a version it does not have', async (ctx) => ({ config_id: await savedConfig(ctx), version: 2 }), 'NOT_FOUND'),
+  c('strategies_update_controller_config', 'a new version', async (ctx) => ({ config_id: await savedConfig(ctx), config: { ...BOLLINGER, bb_length: 60 }, expected_version: 1 }), 'ok', true),
+  c('strategies_update_controller_config', 'a stale expected_version', async (ctx) => ({ config_id: await savedConfig(ctx), config: BOLLINGER, expected_version: 3 }), 'CONFLICT'),
+  c('strategies_update_controller_config', 'a bad config', async (ctx) => ({ config_id: await savedConfig(ctx), config: { ...BOLLINGER, bb_length: -1 } }), 'VALIDATION_FAILED'),
+  c('strategies_delete_controller_config', 'a saved config', async (ctx) => ({ config_id: await savedConfig(ctx) }), 'ok', true),
+  c('strategies_delete_controller_config', 'an unknown config', { config_id: 'cfg_AAAAAAAAAAAAAAAA' }, 'NOT_FOUND'),
+  c('strategies_list_config_versions', 'a saved config', async (ctx) => ({ config_id: await savedConfig(ctx) }), 'ok'),
+  c('strategies_list_config_versions', 'an unknown config', { config_id: 'cfg_AAAAAAAAAAAAAAAA' }, 'NOT_FOUND'),
+  c('strategies_list_scripts', 'all', {}, 'ok'),
+  c('strategies_list_scripts', 'limit out of range', { limit: 0 }, 'VALIDATION_FAILED'),
+  c('strategies_get_script', 'twap_buyer_v1', { script_name: 'twap_buyer_v1' }, 'ok'),
+  c('strategies_get_script', 'an unknown script', { script_name: 'no_such_v1' }, 'NOT_FOUND'),
+  c('strategies_validate_script_config', 'a TWAP of 1000 USDT over an hour', { script_name: 'twap_buyer_v1', config: { connector_name: 'sim', trading_pair: 'BTC-USDT', total_amount_quote: '1000', duration: 3600, interval: 600 } }, 'ok'),
+  c('strategies_validate_script_config', 'an unknown script', { script_name: 'no_such_v1', config: {} }, 'NOT_FOUND'),
 ];
 
 /** The sim clock is pinned so that prices do not move between the REST and the MCP call. */

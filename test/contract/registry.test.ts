@@ -65,6 +65,18 @@ const VALID_MINIMAL: Record<string, Record<string, unknown>> = {
   backtesting_get_optimization: { job_id: 'job_AAAAAAAAAAAAAAAA' },
   backtesting_list_optimizations: {},
   backtesting_delete_optimization: { job_id: 'job_AAAAAAAAAAAAAAAA' },
+  strategies_list_controllers: {},
+  strategies_get_controller: { controller_name: 'bollinger_v1' },
+  strategies_validate_controller_config: { controller_name: 'bollinger_v1', config: {} },
+  strategies_list_controller_configs: {},
+  strategies_create_controller_config: { controller_name: 'bollinger_v1', name: 'btc_trend', config: {} },
+  strategies_get_controller_config: { config_id: 'cfg_AAAAAAAAAAAAAAAA' },
+  strategies_update_controller_config: { config_id: 'cfg_AAAAAAAAAAAAAAAA', config: {} },
+  strategies_delete_controller_config: { config_id: 'cfg_AAAAAAAAAAAAAAAA' },
+  strategies_list_config_versions: { config_id: 'cfg_AAAAAAAAAAAAAAAA' },
+  strategies_list_scripts: {},
+  strategies_get_script: { script_name: 'twap_buyer_v1' },
+  strategies_validate_script_config: { script_name: 'twap_buyer_v1', config: {} },
 };
 
 const RISKS = ['read', 'write', 'destructive', 'admin'] as const;

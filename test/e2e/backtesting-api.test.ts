@@ -77,8 +77,9 @@ describe.each(drivers())('backtesting over REST and MCP on %s', (driver) => {
     expect(summary.candles).toBe(3 * 1440);
     expect(summary.gaps).toBe(0);
     expect(summary.metrics.total_executors).toBe(summary.executors);
-    expect(summary.equity_curve.length).toBeGreaterThan(1);
-    expect(summary.equity_curve.length).toBeLessThanOrEqual(60);
+    expect(summary.equity_curve.time.length).toBeGreaterThan(1);
+    expect(summary.equity_curve.time.length).toBeLessThanOrEqual(60);
+    expect(summary.equity_curve.pnl).toHaveLength(summary.equity_curve.time.length);
 
     const full = await job(r.body.job.job_id);
     expect(full.result.candles).toBe(3 * 1440);
@@ -93,6 +94,20 @@ describe.each(drivers())('backtesting over REST and MCP on %s', (driver) => {
     expect(again.body.job.status).toBe('succeeded');
     expect(again.body.summary.digest).toBe(summary.digest);
     expect(again.body.job.job_id).not.toBe(r.body.job.job_id);
+  });
+
+  it('runs a saved controller config by id, the same as that config inline', async () => {
+    const cfg = await s.call('POST', '/controllers/bollinger_v1/configs', { name: 'bt_saved', config: { connector_name: 'sim', trading_pair: 'BTC-USDT', bb_length: 30, bb_std: 2.5 } });
+    expect(cfg.status, cfg.text).toBe(201);
+    const { controller, ...rest } = spec(1);
+    const byId = await s.call('POST', '/backtesting/run', { ...rest, controller_config_id: cfg.body.controller_config.config_id, wait_seconds: 30 });
+    expect(byId.status, byId.text).toBe(202);
+    expect(byId.body.job.input.controller).toEqual({ name: 'bollinger_v1', config: expect.objectContaining({ bb_length: 30, bb_std: 2.5 }) });
+    const inline = await s.call('POST', '/backtesting/run', { ...rest, controller: { name: controller.name, config: byId.body.job.input.controller.config }, wait_seconds: 30 });
+    expect(inline.body.summary.digest).toBe(byId.body.summary.digest);
+    const both = await s.call('POST', '/backtesting/run', { ...spec(1), controller_config_id: cfg.body.controller_config.config_id });
+    expect(both.status, both.text).toBe(400);
+    expect(both.body.error.details.issues[0].path).toBe('controller');
   });
 
   it('reports progress with candles done while it runs, can be canceled, and a canceled run has no result or metrics', async () => {

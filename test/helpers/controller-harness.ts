@@ -17,7 +17,7 @@ export class ControllerHarness<M extends MarketView & { now: number } = MarketVi
 
   step(now: number): ExecutorAction[] {
     this.market.now = now;
-    const actions = this.instance.update({ now, market: this.market, executors: this.executors, newExecutorId: () => `ex-${++this.seq}` });
+    const actions = this.instance.update({ now, market: this.market, executors: this.executors, activeExecutors: this.executors.filter((e) => e.status !== 'terminated'), newExecutorId: () => `ex-${++this.seq}` });
     for (const a of actions) {
       if (a.kind === 'create') {
         const c = a.config;

@@ -392,6 +392,65 @@ const BAD: Record<string, BadCase[]> = {
     { why: 'not a job id', path: '/backtesting/optimizations/nope', issue: 'job_id' },
     { why: 'oversized id', path: `/backtesting/optimizations/job_${long(100)}`, issue: 'job_id' },
   ],
+  strategies_list_controllers: [
+    { why: 'unknown type', path: '/controllers?type=scalping', issue: 'type' },
+    { why: 'limit 0', path: '/controllers?limit=0', issue: 'limit' },
+    { why: 'a cursor that is not an offset', path: '/controllers?cursor=abc', issue: 'cursor' },
+    { why: 'unknown key', path: '/controllers?owner=bob', issue: '(root)' },
+  ],
+  strategies_list_controller_configs: [
+    { why: 'controller name in capitals', path: '/controllers/configs?controller_name=Bollinger', issue: 'controller_name' },
+    { why: 'a name with a space', path: '/controllers/configs?name=my%20config', issue: 'name' },
+    { why: 'a cursor this server did not issue', path: '/controllers/configs?cursor=garbage', issue: 'cursor' },
+    { why: 'unknown key', path: '/controllers/configs?owner=bob', issue: '(root)' },
+  ],
+  strategies_get_controller: [
+    { why: 'a hyphen in the name', path: '/controllers/bollinger-v1', issue: 'controller_name' },
+    { why: 'oversized name', path: `/controllers/${long(64)}`, issue: 'controller_name' },
+    { why: 'unknown key', path: '/controllers/bollinger_v1?verbose=1', issue: '(root)' },
+  ],
+  strategies_validate_controller_config: [
+    { why: 'no config', path: '/controllers/bollinger_v1/validate', body: {}, issue: 'config' },
+    { why: 'config is a list', path: '/controllers/bollinger_v1/validate', body: { config: [1, 2] }, issue: 'config' },
+    { why: 'name in capitals', path: '/controllers/Bollinger/validate', body: { config: {} }, issue: 'controller_name' },
+  ],
+  strategies_create_controller_config: [
+    { why: 'no name', path: '/controllers/bollinger_v1/configs', body: { config: {} }, issue: 'name' },
+    { why: 'a name with a slash', path: '/controllers/bollinger_v1/configs', body: { name: 'a/b', config: {} }, issue: 'name' },
+    { why: 'config is text', path: '/controllers/bollinger_v1/configs', body: { name: 'x', config: 'fast=5' }, issue: 'config' },
+    { why: 'unknown key', path: '/controllers/bollinger_v1/configs', body: { name: 'x', config: {}, owner: 'bob' }, issue: '(root)' },
+  ],
+  strategies_get_controller_config: [
+    { why: 'not a config id', path: '/controllers/nope/config', issue: 'config_id' },
+    { why: 'version 0', path: '/controllers/cfg_AAAAAAAAAAAAAAAA/config?version=0', issue: 'version' },
+    { why: 'version in words', path: '/controllers/cfg_AAAAAAAAAAAAAAAA/config?version=latest', issue: 'version' },
+  ],
+  strategies_update_controller_config: [
+    { why: 'no config', path: '/controllers/cfg_AAAAAAAAAAAAAAAA/config', body: {}, issue: 'config' },
+    { why: 'expected_version 0', path: '/controllers/cfg_AAAAAAAAAAAAAAAA/config', body: { config: {}, expected_version: 0 }, issue: 'expected_version' },
+    { why: 'not a config id', path: '/controllers/bollinger_v1/config', body: { config: {} }, issue: 'config_id' },
+  ],
+  strategies_delete_controller_config: [
+    { why: 'not a config id', path: '/controllers/nope/config', issue: 'config_id' },
+    { why: 'unknown key', path: '/controllers/cfg_AAAAAAAAAAAAAAAA/config?force=1', issue: '(root)' },
+  ],
+  strategies_list_config_versions: [
+    { why: 'not a config id', path: '/controllers/nope/config/versions', issue: 'config_id' },
+    { why: 'limit 0', path: '/controllers/cfg_AAAAAAAAAAAAAAAA/config/versions?limit=0', issue: 'limit' },
+    { why: 'a cursor that is not a version', path: '/controllers/cfg_AAAAAAAAAAAAAAAA/config/versions?cursor=v2', issue: 'cursor' },
+  ],
+  strategies_list_scripts: [
+    { why: 'limit too large', path: '/scripts?limit=5000', issue: 'limit' },
+    { why: 'unknown key', path: '/scripts?type=generic', issue: '(root)' },
+  ],
+  strategies_get_script: [
+    { why: 'name in capitals', path: '/scripts/TWAP', issue: 'script_name' },
+    { why: 'oversized name', path: `/scripts/${long(64)}`, issue: 'script_name' },
+  ],
+  strategies_validate_script_config: [
+    { why: 'config is a number', path: '/scripts/twap_buyer_v1/validate', body: { config: 5 }, issue: 'config' },
+    { why: 'a dot in the name', path: '/scripts/twap.v1/validate', body: { config: {} }, issue: 'script_name' },
+  ],
 };
 
 type Res = { status: number; body: any; headers: Headers };
@@ -448,6 +507,8 @@ describe.each(drivers())('bad input on %s', (driver) => {
       account_policies: await rows(db, sql`select * from account_policies order by account_name`),
       kill_switches: await rows(db, sql`select * from kill_switches order by scope`),
       leverage_settings: await rows(db, sql`select * from leverage_settings order by account_name, connector_name, trading_pair`),
+      controller_configs: await rows(db, sql`select * from controller_configs order by id`),
+      controller_config_versions: await rows(db, sql`select * from controller_config_versions order by config_id, version`),
     };
     return JSON.parse(JSON.stringify({ accounts: list.body.data, balances, counts, tables }));
   }
@@ -523,6 +584,8 @@ describe.each(drivers())('bad input on %s', (driver) => {
       { why: 'update: credentials for sim', method: 'PUT', path: '/accounts/keeper', body: { connectors: [{ connector_name: 'sim', credentials: { secret: 'abcdefghij' } }] }, issue: 'connectors.0.credentials' },
       { why: 'update: a valid attachment then binance without secret', method: 'PUT', path: '/accounts/keeper', body: { connectors: [{ connector_name: 'sim_perpetual', paper_balances: { USDT: 5 } }, { connector_name: 'binance', credentials: { api_key: 'new-key-000000' } }] }, issue: 'connectors.1.credentials' },
       { why: 'update: unknown connector while removing a real one', method: 'PUT', path: '/accounts/keeper', body: { remove_connectors: ['sim'], connectors: [{ connector_name: 'nosuchex' }] }, issue: 'connectors.0.connector_name' },
+      { why: 'a controller config its controller refuses', method: 'POST', path: '/controllers/bollinger_v1/configs', body: { name: 'sem_cfg', config: { connector_name: 'sim', trading_pair: 'BTC-USDT', bb_length: 1 } }, issue: 'config.bb_length' },
+      { why: 'a controller config with a field its controller does not have', method: 'POST', path: '/controllers/bollinger_v1/configs', body: { name: 'sem_cfg', config: { connector_name: 'sim', trading_pair: 'BTC-USDT', bb_lenght: 50 } }, issue: 'config' },
     ];
 
     it('each is a 400 VALIDATION_FAILED naming the field, and changes nothing', async () => {

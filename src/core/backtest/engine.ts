@@ -110,8 +110,8 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
     takerFee: new Decimal(spec.taker_fee ?? spec.trade_cost),
     slippageBps: spec.slippage_bps,
     balances: { base: base0, quote: quote0 },
-    onFill(order: OrderRequest, f: OrderFill) {
-      volume = volume.plus(f.amount.times(f.price));
+    onFill(order: OrderRequest, f: OrderFill, notional: Decimal) {
+      volume = volume.plus(notional);
       fees = fees.plus(f.fee);
       fills.push({
         executor_id: runtime?.ownerOf(order.clientOrderId) ?? null,
@@ -206,7 +206,6 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
   };
 }
 
-/** The controller's config with the backtest's market filled in; a different market is refused. */
 /** The controller config a spec runs, parsed with the controller's schema (connector and pair default to the backtest's); errors name paths under controller.config. */
 export function parseConfig(def: ControllerDefinition, spec: BacktestSpec): unknown {
   const raw = { connector_name: spec.connector, trading_pair: spec.trading_pair, ...spec.controller.config };

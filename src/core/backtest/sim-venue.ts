@@ -30,8 +30,8 @@ export interface VenueOptions {
   slippageBps: number;
   balances: { base: Decimal; quote: Decimal };
   onUpdate(update: OrderUpdate): void;
-  /** Each fill with the order it belongs to, before the order's update is sent. */
-  onFill?(order: OrderRequest, fill: OrderFill): void;
+  /** Each fill with the order it belongs to and its notional (amount × price), before the order's update is sent. */
+  onFill?(order: OrderRequest, fill: OrderFill, notional: Decimal): void;
 }
 
 export interface AssetBalance {
@@ -158,23 +158,26 @@ export class SimVenue implements OrderSink {
   }
 
   private take(req: OrderRequest, amount: Decimal, price: Decimal): void {
-    const buy = req.side === 'buy';
-    if (buy) {
-      const notional = amount.times(price);
-      const need = notional.plus(feeOn(notional, this.o.takerFee));
+    const notional = amount.times(price);
+    const fee = feeOn(notional, this.o.takerFee);
+    if (req.side === 'buy') {
+      const need = notional.plus(fee);
       const free = this.quote.total.minus(this.quote.locked);
       if (need.gt(free)) return this.insufficient(req, this.o.market.quote, need, free);
     } else {
       const free = this.base.total.minus(this.base.locked);
       if (amount.gt(free)) return this.insufficient(req, this.o.market.base, amount, free);
     }
-    this.fill(req, amount, price, false);
+    this.book(req, amount, price, notional, fee, false);
+  }
+
+  private fill(req: OrderRequest, amount: Decimal, price: Decimal, isMaker: boolean): void {
+    const notional = amount.times(price);
+    this.book(req, amount, price, notional, feeOn(notional, isMaker ? this.o.makerFee : this.o.takerFee), isMaker);
   }
 
   /** Books one full fill: the fee is charged in quote, on top of a buy and out of a sell's proceeds. */
-  private fill(req: OrderRequest, amount: Decimal, price: Decimal, isMaker: boolean): void {
-    const notional = amount.times(price);
-    const fee = feeOn(notional, isMaker ? this.o.makerFee : this.o.takerFee);
+  private book(req: OrderRequest, amount: Decimal, price: Decimal, notional: Decimal, fee: Decimal, isMaker: boolean): void {
     if (req.side === 'buy') {
       this.base.total = this.base.total.plus(amount);
       this.quote.total = this.quote.total.minus(notional).minus(fee);
@@ -185,7 +188,7 @@ export class SimVenue implements OrderSink {
     this.baseNum = this.base.total.toNumber();
     this.quoteNum = this.quote.total.toNumber();
     const f: OrderFill = { price, amount, fee, isMaker, timestamp: this.now };
-    this.o.onFill?.(req, f);
+    this.o.onFill?.(req, f, notional);
     this.update(req, 'filled', amount, price, fee, [f]);
   }
 

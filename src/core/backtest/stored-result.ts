@@ -22,8 +22,8 @@ export interface BacktestSummary {
   /** The best and worst executors by net PnL (id, side, close type, net PnL in quote). */
   top_executors: Array<Record<string, unknown>>;
   worst_executors: Array<Record<string, unknown>>;
-  /** The PnL curve at a few points: [time ms, pnl quote]. */
-  equity_curve: Array<[number, number]>;
+  /** The PnL curve at a few points: close times (ms) and PnL in quote. */
+  equity_curve: { time: number[]; pnl: number[] };
   digest: string;
   bytes: number;
 }
@@ -63,7 +63,8 @@ export function storedBacktest(result: BacktestResult, digestOf: (text: string) 
   const doc = { ...result, series: thin(result.series, STORED_SERIES_POINTS) };
   const json = JSON.stringify(doc);
   const byPnl = [...result.executors].sort((a, b) => Number(b.netPnl) - Number(a.netPnl) || (a.id < b.id ? -1 : 1));
-  const curve = thinIndexes(result.series.time.length, SUMMARY_CURVE_POINTS).map((i): [number, number] => [result.series.time[i]!, result.series.pnl[i]!]);
+  const at = thinIndexes(result.series.time.length, SUMMARY_CURVE_POINTS);
+  const curve = { time: at.map((i) => result.series.time[i]!), pnl: at.map((i) => result.series.pnl[i]!) };
   return {
     json,
     summary: {

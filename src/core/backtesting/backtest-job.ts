@@ -22,12 +22,6 @@ export interface ControllerSource {
   controller(name: string): { definition: ControllerDefinition; moduleUrl: string | null } | undefined;
 }
 
-/** The shipped controllers (and, later, the operator's) as a source, by name. */
-export function controllerSourceOf(defs: readonly ControllerDefinition[], moduleUrls: ReadonlyMap<string, string> = new Map()): ControllerSource {
-  const byName = new Map(defs.map((d) => [d.name, d]));
-  return { controller: (name) => (byName.has(name) ? { definition: byName.get(name)!, moduleUrl: moduleUrls.get(name) ?? null } : undefined) };
-}
-
 export interface BacktestJobDeps {
   connectors: Pick<Connectors, 'get'>;
   candles: CandleReader;
@@ -43,7 +37,7 @@ export function resolveBacktest(controllers: ControllerSource, spec: BacktestSpe
   const found = controllers.controller(spec.controller.name);
   if (!found) {
     throw new AppError('NOT_FOUND', `No controller named ${spec.controller.name}.`, {
-      hint: 'GET /controllers (controllers_list_controllers) lists the controllers this server has.',
+      hint: 'GET /controllers (strategies_list_controllers) lists the controllers this server has.',
       details: { issues: [{ path: 'controller.name', message: 'unknown controller' }] },
     });
   }

@@ -5,6 +5,7 @@ import type { ControllerDefinition } from '../strategy/controller.js';
 import { type BacktestTaskInput, runBacktestTask } from './backtest-task.js';
 import { runTrialsTask, type TrialDone, type TrialsTaskInput } from './trials-task.js';
 import { type StoredBacktest, storedBacktest } from '../backtest/stored-result.js';
+import { moduleDefinitions } from '../strategy-catalog/operator-modules.js';
 
 /**
  * The tasks a strategy pool worker runs, by name (piscina calls the named export). Each receives the
@@ -45,8 +46,9 @@ export async function trials({ input, port }: WorkerTask<TrialsWorkerInput>): Pr
 async function controllersFor(moduleUrl: string | undefined): Promise<Map<string, ControllerDefinition>> {
   const controllers = new Map(shipped);
   if (moduleUrl) {
-    const mod = (await import(moduleUrl)) as Record<string, unknown>;
-    for (const value of Object.values(mod)) {
+    // Read as the catalog read it at start: the default export, a definition, a list or a function of the kit.
+    const mod = (await import(moduleUrl)) as { default?: unknown };
+    for (const value of (await moduleDefinitions(mod)) ?? []) {
       const def = value as ControllerDefinition;
       if (def && typeof def === 'object' && typeof def.name === 'string' && typeof def.create === 'function') controllers.set(def.name, def);
     }

@@ -1,3 +1,4 @@
+import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import type { z } from 'zod';
 import { toJsonSchema, type JsonSchema } from '../command/json-schema.js';
@@ -32,8 +33,12 @@ export interface CatalogEntry {
   description: string;
   source: Source;
   configSchema: JsonSchema;
-  /** What the default config (every field left out) needs; null when the config has required fields. */
-  defaultDataNeeds: DataNeedsOut | null;
+  /**
+   * A complete config made of the defaults (with connector_name "sim" and trading_pair "BTC-USDT" when
+   * the config requires them) and what it needs: the intervals and bar counts a strategy reads show
+   * there. Null when the config has other required fields.
+   */
+  example: { config: Record<string, unknown>; dataNeeds: DataNeedsOut | null } | null;
   definition: ControllerDefinition | ScriptDefinition;
 }
 
@@ -89,6 +94,14 @@ export class StrategyCatalog implements Lifecycle {
     return [...this.#entries[kind].values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  /** A controller by name and, for an operator's, the file URL of its module (a worker thread imports it from there). */
+  controller(name: string): { definition: ControllerDefinition; moduleUrl: string | null } | undefined {
+    const entry = this.#entries.controller.get(name);
+    if (!entry) return undefined;
+    const file = this.#files.get(`controller:${name}`);
+    return { definition: entry.definition as ControllerDefinition, moduleUrl: entry.source === 'operator' && file ? pathToFileURL(file).href : null };
+  }
+
   /** The entry, or NOT_FOUND naming the ones there are. */
   get(kind: StrategyKind, name: string): CatalogEntry {
     const entry = this.#entries[kind].get(name);
@@ -129,15 +142,24 @@ export class StrategyCatalog implements Lifecycle {
       description: d.description,
       source,
       configSchema: toJsonSchema(d.config, 'input'),
-      defaultDataNeeds: null,
+      example: null,
       definition: d,
     };
-    const defaults = d.config.safeParse({});
-    if (defaults.success) entry.defaultDataNeeds = needsOf(entry, defaults.data, this.options.logger);
     this.#entries[kind].set(d.name, entry);
+    let v = this.validate(kind, d.name, {});
+    if (!v.valid) {
+      // Fill in the market fields the config requires, and only those: a default stays a default.
+      const missing = new Set(v.issues.map((i) => i.path));
+      const market = Object.fromEntries(Object.entries(EXAMPLE_MARKET).filter(([k]) => missing.has(k)));
+      if (Object.keys(market).length) v = this.validate(kind, d.name, market);
+    }
+    if (v.valid) entry.example = { config: v.config, dataNeeds: v.dataNeeds };
     this.#files.set(`${kind}:${d.name}`, file);
   }
 }
+
+/** The market an example config names when its config requires one: the one every server has. */
+const EXAMPLE_MARKET = { connector_name: 'sim', trading_pair: 'BTC-USDT' };
 
 /** A strategy's data needs for a parsed config; null (and a log line) when its own code fails. */
 function needsOf(entry: CatalogEntry, config: unknown, logger: Logger): DataNeedsOut | null {

@@ -36,19 +36,29 @@ export async function importFolder(dir: string, logger: Logger, kind: string): P
     .sort();
   const out: LoadedModule[] = [];
   for (const file of files) {
-    let exported: unknown;
+    let definitions: unknown[] | undefined;
     try {
-      const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
-      exported = typeof mod.default === 'function' ? await (mod.default as (kit: ModuleKit) => unknown)(MODULE_KIT) : mod.default;
+      definitions = await moduleDefinitions((await import(pathToFileURL(file).href)) as { default?: unknown });
     } catch (err) {
       logger.warn(`skipped ${kind} module ${file}: it failed to load: ${err instanceof Error ? err.message : String(err)}`, { file, kind });
       continue;
     }
-    if (exported === undefined) {
+    if (definitions === undefined) {
       logger.warn(`skipped ${kind} module ${file}: it has no default export (a definition, an array of them, or a function returning either)`, { file, kind });
       continue;
     }
-    for (const definition of Array.isArray(exported) ? exported : [exported]) out.push({ file, definition });
+    for (const definition of definitions) out.push({ file, definition });
   }
   return out;
+}
+
+/**
+ * The definitions an imported operator module exports, unchecked; undefined when it has no default
+ * export. Shared with the worker threads that import the same module again (a backtest), so both read a
+ * module the same way.
+ */
+export async function moduleDefinitions(mod: { default?: unknown }): Promise<unknown[] | undefined> {
+  const exported = typeof mod.default === 'function' ? await (mod.default as (kit: ModuleKit) => unknown)(MODULE_KIT) : mod.default;
+  if (exported === undefined) return undefined;
+  return Array.isArray(exported) ? exported : [exported];
 }

@@ -38,11 +38,93 @@ export interface StepContext {
   price?: number;
 }
 
-interface Active {
-  executor: Executor;
-  /** Where its report sits in the controller's view. */
-  slot: number;
-  band: IdleBand | null;
+/** memoAt of a report that no longer changes. */
+const FINAL = -2;
+
+class Active {
+  band: IdleBand | null = null;
+  /** Its full report, computed at most once per step (the step's sequence number in `memoAt`). */
+  memo: ExecutorReport | null = null;
+  memoAt = -1;
+  readonly live: LiveReport;
+  constructor(
+    readonly executor: Executor,
+    readonly createdAt: number,
+    /** Where its report sits in the controller's view. */
+    readonly slot: number,
+    full: (a: Active) => ExecutorReport,
+  ) {
+    this.live = new LiveReport(this, full);
+  }
+}
+
+/**
+ * An active executor's entry in the controller's view. What a controller checks every step (id, side,
+ * status, creation time) is read straight from the executor; the first read of a figure (PnL, volume,
+ * position) computes the executor's report once for the step. Most steps read no figure at all.
+ */
+class LiveReport implements ExecutorReport {
+  constructor(
+    private readonly a: Active,
+    private readonly full: (a: Active) => ExecutorReport,
+  ) {}
+  get id() {
+    return this.a.executor.id;
+  }
+  get type() {
+    return this.a.executor.type;
+  }
+  get connector() {
+    return this.a.executor.config.connector_name;
+  }
+  get tradingPair() {
+    return this.a.executor.config.trading_pair;
+  }
+  get side() {
+    return this.a.executor.config.side;
+  }
+  get status() {
+    return this.a.executor.status;
+  }
+  get closeType() {
+    return this.a.executor.closeType;
+  }
+  get createdAt() {
+    return this.a.createdAt;
+  }
+  get closedAt() {
+    return this.full(this.a).closedAt;
+  }
+  get positionAmount() {
+    return this.full(this.a).positionAmount;
+  }
+  get entryPrice() {
+    return this.full(this.a).entryPrice;
+  }
+  get volume() {
+    return this.full(this.a).volume;
+  }
+  get fees() {
+    return this.full(this.a).fees;
+  }
+  get realizedPnl() {
+    return this.full(this.a).realizedPnl;
+  }
+  get unrealizedPnl() {
+    return this.full(this.a).unrealizedPnl;
+  }
+  get netPnl() {
+    return this.full(this.a).netPnl;
+  }
+  get netPnlPct() {
+    return this.full(this.a).netPnlPct;
+  }
+  get custom() {
+    return this.full(this.a).custom;
+  }
+  toJSON(): ExecutorReport {
+    return this.full(this.a);
+  }
 }
 
 /**
@@ -56,15 +138,19 @@ interface Active {
  *    stop asks it to end.
  *
  * Active executors and the reports of ended ones live apart, and the controller's view of its executors
- * is one array kept in place (ended reports written once, active ones refreshed when the view is read),
- * so a step costs what the active executors cost, however many have run before.
+ * is one array kept in place (each entry live, see LiveReport, until an ended executor's report is
+ * final), with the active entries also in a list of their own; so a step costs what the active
+ * executors cost, however many have run before.
  */
 export class StrategyRuntime {
   private readonly active: Active[] = [];
   private readonly byId = new Map<string, Active>();
   private readonly usedIds = new Set<string>();
-  /** Reports in creation order: ended ones final, active ones refreshed on read. */
+  /** Reports in creation order: ended ones final, active ones live. */
   private readonly reports: ExecutorReport[] = [];
+  /** The live reports of the active executors, rebuilt only when the active set changed. */
+  private activeReports: ExecutorReport[] = [];
+  private activeChanged = false;
   private readonly owner = new Map<string, Active>();
   private pending: OrderUpdate[] = [];
   private executorSeq = 0;
@@ -72,8 +158,6 @@ export class StrategyRuntime {
   private readonly intervalMs: number;
   /** Close time of the next main-interval candle: the controller runs at the first step at or after it. */
   private nextDue = -Infinity;
-  /** The step at which the active reports were last refreshed (NaN: stale). */
-  private reportsFreshAt = Number.NaN;
   private stepSeq = 0;
   private current: Active | null = null;
   private stepCtx: StepContext | null = null;
@@ -113,7 +197,10 @@ export class StrategyRuntime {
         return rt.ctx().market;
       },
       get executors() {
-        return rt.refreshedReports();
+        return rt.reports;
+      },
+      get activeExecutors() {
+        return rt.liveActive();
       },
       newExecutorId: () => this.nextExecutorId(),
     };
@@ -188,8 +275,8 @@ export class StrategyRuntime {
   }
 
   /** Every executor's report as of the last step (ended ones final), in creation order. */
-  allReports(): readonly ExecutorReport[] {
-    return this.refreshedReports();
+  allReports(): ExecutorReport[] {
+    return this.reports.map((r) => (r instanceof LiveReport ? r.toJSON() : r));
   }
 
   private ctx(): StepContext {
@@ -206,6 +293,7 @@ export class StrategyRuntime {
 
   /** Hands queued updates to their executors; updates their handling causes are routed in the same pass. */
   private route(): void {
+    if (this.pending.length === 0) return;
     for (let i = 0; i < this.pending.length; i++) {
       const u = this.pending[i]!;
       const a = this.owner.get(u.clientOrderId);
@@ -225,11 +313,13 @@ export class StrategyRuntime {
         const id = action.config.id ?? this.nextExecutorId();
         if (this.usedIds.has(id)) continue;
         this.usedIds.add(id);
-        const executor = this.o.createExecutor({ ...action.config, id }, id, this.ctx().now);
-        const a: Active = { executor, slot: this.reports.length, band: null };
-        this.reports.push(executor.report(this.ctx()));
+        const now = this.ctx().now;
+        const executor = this.o.createExecutor({ ...action.config, id }, id, now);
+        const a = new Active(executor, now, this.reports.length, this.fullReport);
+        this.reports.push(a.live);
         this.active.push(a);
         this.byId.set(id, a);
+        this.activeChanged = true;
       } else {
         const a = this.byId.get(action.executorId);
         if (!a) continue;
@@ -239,29 +329,46 @@ export class StrategyRuntime {
         this.current = null;
       }
     }
-    this.reportsFreshAt = Number.NaN;
   }
 
-  /** Moves terminated executors out of the active list, their final report into their slot. */
+  /**
+   * Moves terminated executors out of the active list. Their entry in the view stays live until first
+   * read: most ended executors are never looked at before the run ends, so their report is built once,
+   * when asked for (see fullReport).
+   */
   private retire(): void {
     let kept = 0;
     for (let i = 0; i < this.active.length; i++) {
       const a = this.active[i]!;
       if (a.executor.status === 'terminated') {
-        this.reports[a.slot] = a.executor.report(this.ctx());
         this.byId.delete(a.executor.id);
-        this.reportsFreshAt = Number.NaN;
+        this.activeChanged = true;
       } else this.active[kept++] = a;
     }
-    this.active.length = kept;
+    if (kept !== this.active.length) this.active.length = kept;
   }
 
-  private refreshedReports(): ExecutorReport[] {
-    const ctx = this.ctx();
-    if (this.reportsFreshAt !== this.stepSeq) {
-      for (const a of this.active) this.reports[a.slot] = a.executor.report(ctx);
-      this.reportsFreshAt = this.stepSeq;
+  /**
+   * An executor's report as of this step, built at most once per step; an ended executor with nothing
+   * held no longer changes, so its first report is kept for good (and replaces its live entry).
+   */
+  private readonly fullReport = (a: Active): ExecutorReport => {
+    if (a.memo !== null && (a.memoAt === this.stepSeq || a.memoAt === FINAL)) return a.memo;
+    const r = a.executor.report(this.ctx());
+    a.memo = r;
+    a.memoAt = this.stepSeq;
+    if (a.executor.status === 'terminated' && r.positionAmount.isZero()) {
+      a.memoAt = FINAL;
+      this.reports[a.slot] = r;
     }
-    return this.reports;
+    return r;
+  };
+
+  private liveActive(): ExecutorReport[] {
+    if (this.activeChanged) {
+      this.activeReports = this.active.map((a) => a.live);
+      this.activeChanged = false;
+    }
+    return this.activeReports;
   }
 }

@@ -199,6 +199,11 @@ export interface ControllerView {
   readonly market: MarketView;
   /** This controller's executors (active and ended), as of now. */
   readonly executors: readonly ExecutorReport[];
+  /**
+   * The ones not yet terminated, in the same order: what a per-step check (caps, cooldowns) loops over,
+   * so its cost stays with the working executors however many have ended before.
+   */
+  readonly activeExecutors: readonly ExecutorReport[];
   /** A fresh executor id, deterministic within a run. */
   newExecutorId(): string;
 }

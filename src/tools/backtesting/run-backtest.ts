@@ -4,6 +4,7 @@ import { defineCommand } from '../../core/command/index.js';
 import { BacktestSpecFields, endNotBeforeStart } from '../../core/backtest/spec.js';
 import { TimeIn } from '../../core/schema.js';
 import { JobOut } from '../jobs/schemas.js';
+import { ConfigIdIn } from '../strategies/schemas.js';
 import { SummaryOut } from './schemas.js';
 
 const MAX_WAIT_SECONDS = 30;
@@ -23,14 +24,21 @@ export const runBacktest = defineCommand({
   openWorld: true,
   accountScope: 'filtered',
   input: BacktestSpecFields.extend({
+    controller: BacktestSpecFields.shape.controller.optional().describe('The controller to run, with its config inline; or give controller_config_id.'),
+    controller_config_id: ConfigIdIn.optional().describe('A saved controller config (strategies toolset) to run instead of an inline controller.'),
+    controller_config_version: z.number().int().min(1).optional().describe('A version of that config; default its current one.'),
     start: TimeIn.describe('First candle open time (epoch ms or ISO-8601).'),
     end: TimeIn.describe('Last candle open time, inclusive (epoch ms or ISO-8601); not in the future.'),
     wait_seconds: z.number().min(0).max(MAX_WAIT_SECONDS).default(0).describe('Wait up to this long for the run to end and include its summary.'),
-  }).refine(...endNotBeforeStart),
+  })
+    .refine(...endNotBeforeStart)
+    .refine((i) => (i.controller === undefined) !== (i.controller_config_id === undefined), { message: 'give either controller or controller_config_id, not both', path: ['controller'] }),
   output: z.object({ job: JobOut, summary: SummaryOut.nullable().describe('Set when the run ended within wait_seconds.') }),
   http: { method: 'POST', path: '/backtesting/run', successStatus: 202 },
-  handler: async ({ wait_seconds, ...spec }, ctx) => {
-    const { backtests } = ctx.services;
+  handler: async ({ wait_seconds, controller_config_id, controller_config_version, controller, ...rest }, ctx) => {
+    const { backtests, controllerConfigs } = ctx.services;
+    const saved = controller_config_id ? await controllerConfigs.get(ctx.principal, controller_config_id, controller_config_version) : null;
+    const spec = { ...rest, controller: saved ? { name: saved.controller_name, config: saved.version.config } : controller! };
     let job = await backtests.start(spec, ctx.principal);
     // Real time, not the command clock: the wait is the caller's patience, not market time.
     const waited = AbortSignal.timeout(wait_seconds * 1000);

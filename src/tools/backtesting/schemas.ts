@@ -44,7 +44,7 @@ export const SummaryOut = z.object({
   metrics: MetricsOut,
   top_executors: z.array(ExecutorBrief),
   worst_executors: z.array(ExecutorBrief),
-  equity_curve: z.array(z.tuple([z.number(), z.number()])).describe('[time ms, PnL in quote] at up to 60 points.'),
+  equity_curve: z.object({ time: z.array(z.number()), pnl: z.array(z.number()) }).describe('The PnL curve in quote at up to 60 points (time in epoch ms).'),
   digest: z.string().describe('SHA-256 of the stored result: the same backtest gives the same digest.'),
   bytes: z.number().int(),
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../../src/core/errors.js';
 import { OptimizationFields } from '../../../src/core/backtest/optimization-spec.js';
-import { controllerSourceOf } from '../../../src/core/backtesting/backtest-job.js';
+import type { ControllerSource } from '../../../src/core/backtesting/backtest-job.js';
 import { runBatches } from '../../../src/core/backtesting/optimization-job.js';
 import { planOptimization } from '../../../src/core/backtesting/optimization-plan.js';
 import type { TrialsWorkerInput } from '../../../src/core/backtesting/pool-worker.js';
@@ -12,7 +12,14 @@ import { emptyMetrics } from '../backtest/metrics-fixture.js';
 
 const DAY = 86_400_000;
 const base = { controller: { name: 'bollinger_v1', config: {} }, connector: 'sim', trading_pair: 'BTC-USDT', start: Date.UTC(2024, 0, 1), end: Date.UTC(2024, 0, 1) + 4 * DAY - 60_000 };
-const controllers = controllerSourceOf(SHIPPED_CONTROLLERS);
+/** The shipped controllers by name, as the strategy catalog serves them. */
+const shipped: ControllerSource = {
+  controller: (name) => {
+    const definition = SHIPPED_CONTROLLERS.find((d) => d.name === name);
+    return definition ? { definition, moduleUrl: null } : undefined;
+  },
+};
+const controllers = shipped;
 const plan = (over: Record<string, unknown>) => planOptimization(controllers, OptimizationFields.parse({ backtest: base, space: { bb_length: { min: 20, max: 50, step: 10 } }, objective: { metric: 'net_pnl_pct' }, ...over }));
 
 /** A pool that runs a batch by posting each trial's metrics and returning them all, like the worker. */

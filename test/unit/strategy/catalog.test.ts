@@ -102,12 +102,17 @@ describe('StrategyCatalog', () => {
     ]);
   });
 
-  it('describes a config as JSON Schema, with the data the default config needs', () => {
+  it('describes a config as JSON Schema, with an example config and the data it needs', () => {
     const band = catalog.get('controller', 'band_watch_v1');
     expect(band.configSchema).toMatchObject({ type: 'object', additionalProperties: false, properties: { period: { type: 'integer', minimum: 2, maximum: 500, default: 20, description: 'Bars in the band.' } } });
-    expect(band.defaultDataNeeds).toEqual({ candles: [{ connector_name: 'sim', trading_pair: 'BTC-USDT', interval: '1h', bars: 40 }], quotes: [], warmup_bars: 20 });
-    // connector_name has no default: there is no default config to describe.
-    expect(catalog.get('controller', 'ema_cross_v1').defaultDataNeeds).toBeNull();
+    expect(band.example).toEqual({
+      config: { connector_name: 'sim', trading_pair: 'BTC-USDT', period: 20 },
+      dataNeeds: { candles: [{ connector_name: 'sim', trading_pair: 'BTC-USDT', interval: '1h', bars: 40 }], quotes: [], warmup_bars: 20 },
+    });
+    // connector_name has no default: the example names the sim market.
+    expect(catalog.get('controller', 'ema_cross_v1').example?.config).toEqual({ connector_name: 'sim', trading_pair: 'ETH-USDT', fast: 12 });
+    // Other required fields: no example.
+    expect(catalog.get('script', 'daily_dca_v1').example).toBeNull();
   });
 
   it('validates a config: its normal form and needs, or every issue with its path', () => {

@@ -27,6 +27,7 @@ class Probe implements Executor {
   updates: string[] = [];
   stopped: boolean | null = null;
   band: IdleBand | null = null;
+  closedAt: number | null = null;
   constructor(
     readonly config: ExecutorConfig,
     readonly id: string,
@@ -43,12 +44,14 @@ class Probe implements Executor {
     this.updates.push(`${u.clientOrderId}:${u.state}`);
     if (u.state === 'filled' && this.id !== 'keep') {
       this.status = 'terminated';
+      this.closedAt = u.timestamp;
       this.closeType = 'COMPLETED';
     }
   }
-  stop(_ctx: ExecutorContext, keepPosition: boolean): void {
+  stop(ctx: ExecutorContext, keepPosition: boolean): void {
     this.stopped = keepPosition;
     this.status = 'terminated';
+    this.closedAt = ctx.now;
     this.closeType = keepPosition ? 'POSITION_HOLD' : 'EARLY_STOP';
   }
   openOrderIds(): string[] {
@@ -57,7 +60,7 @@ class Probe implements Executor {
   report(ctx: { now: number }): ExecutorReport {
     return {
       id: this.id, type: 'order', connector: 'sim', tradingPair: 'BTC-USDT', side: 'buy', status: this.status, closeType: this.closeType,
-      createdAt: this.createdAt, closedAt: this.status === 'terminated' ? ctx.now : null, positionAmount: Z, entryPrice: null, volume: Z, fees: Z,
+      createdAt: this.createdAt, closedAt: this.closedAt, positionAmount: Z, entryPrice: null, volume: Z, fees: Z,
       realizedPnl: Z, unrealizedPnl: Z, netPnl: Z, netPnlPct: Z, custom: { reportedAt: ctx.now },
     };
   }
@@ -138,10 +141,14 @@ describe('StrategyRuntime', () => {
     step(300_000);
     const seen = views.at(-1)!;
     expect(seen).toBe(views[0]);
+    // an ended executor's report is built when first read, then kept; an active one's is as of the step
     expect(seen.map((r) => [r.id, r.status, r.closedAt, r.custom.reportedAt])).toEqual([
-      ['bt-e1', 'terminated', 2000, 2000],
+      ['bt-e1', 'terminated', 1500, 300_000],
       ['keep', 'active', null, 300_000],
     ]);
+    step(600_000);
+    expect(views.at(-1)!.map((r) => r.custom.reportedAt)).toEqual([300_000, 600_000]);
+    expect(rt.allReports().map((r) => r.custom.reportedAt)).toEqual([300_000, 600_000]);
   });
 
   it('applies stop actions with keepPosition', () => {

@@ -3,7 +3,7 @@ import { Decimal } from '../../decimal.js';
 import { defineController } from '../controller.js';
 import { DcaExecutorConfig, TrailingStop } from '../executors/configs.js';
 import type { ControllerInstance, ControllerView, ExecutorAction, Side } from '../types.js';
-import { hasFills, isActive, isStoppable, roundPrice } from './base/executors.js';
+import { hasFills, isStoppable, roundPrice } from './base/executors.js';
 import { cooldownTime, Fraction, leverage, marketFields, Seconds, totalAmountQuote } from './base/fields.js';
 
 const DcaV1Config = z
@@ -83,18 +83,14 @@ class DcaV1 implements ControllerInstance {
     const quote = view.market.quote(c.connector_name, c.trading_pair);
     this.mid = quote === null ? null : quote.mid;
     const actions: ExecutorAction[] = [];
-    let active = 0;
+    const active = view.activeExecutors;
     let newest = -Infinity;
-    for (const r of view.executors) {
-      if (!isActive(r)) continue;
-      active++;
-      if (r.createdAt > newest) newest = r.createdAt;
-    }
-    if (this.mid !== null && this.mid.gt(0) && active < c.max_executors && view.now - newest > this.cooldownMs) {
+    for (const r of active) if (r.createdAt > newest) newest = r.createdAt;
+    if (this.mid !== null && this.mid.gt(0) && active.length < c.max_executors && view.now - newest > this.cooldownMs) {
       actions.push({ kind: 'create', config: this.ladder(view.newExecutorId(), this.mid) });
     }
     if (this.refreshMs !== null) {
-      for (const r of view.executors) {
+      for (const r of active) {
         if (isStoppable(r) && !hasFills(r) && view.now - r.createdAt > this.refreshMs) actions.push({ kind: 'stop', executorId: r.id, keepPosition: false });
       }
     }

@@ -4,7 +4,6 @@ import { PositiveDecimalIn } from '../../schema.js';
 import { defineController } from '../controller.js';
 import { GridExecutorConfig } from '../executors/configs.js';
 import type { ControllerInstance, ControllerView, ExecutorAction } from '../types.js';
-import { isActive } from './base/executors.js';
 import { Fraction, leverage, marketFields, Seconds, totalAmountQuote } from './base/fields.js';
 
 const GridStrikeConfig = z
@@ -68,9 +67,9 @@ class GridStrike implements ControllerInstance {
   update(view: ControllerView): ExecutorAction[] {
     const quote = view.market.quote(this.c.connector_name, this.c.trading_pair);
     this.mid = quote === null ? null : quote.mid;
-    const active = view.executors.find(isActive);
+    const active = view.activeExecutors[0];
     this.activeGrid = active === undefined ? null : active.id;
-    if (active !== undefined || this.mid === null || !this.inside(this.mid)) return [];
+    if (this.activeGrid !== null || this.mid === null || !this.inside(this.mid)) return [];
     const c = this.c;
     // Parsed so the executor's own defaults fill what the controller does not set.
     const config = GridExecutorConfig.parse({

@@ -71,30 +71,44 @@ export function barrierPrices(spec: BarrierSpec, side: Side, entry: Decimal | nu
   };
 }
 
+/** Relative distance by which a state-only edge of the band is pulled inside (float error is ~1e-16). */
+const WAKE_MARGIN = 1e-12;
+
 /**
  * Narrows `band` to the prices at which checkBarriers would do nothing: from the highest price that
  * would close (stop loss, armed trailing trigger, market take profit, on the side the position loses
- * or gains) to the lowest that would close, arm or raise the trailing stop. Each edge is the exact
- * double at which the executor's own test changes (see price-edge).
+ * or gains) to the lowest that would close, arm or raise the trailing stop. A closing edge is the exact
+ * double at which the executor's own test changes (see price-edge); an arming or raising edge sits a
+ * hair inside.
  */
 export function barrierBand(spec: BarrierSpec, side: Side, entry: Decimal, trailing: Decimal | null, takeProfitAtMarket: boolean, band: IdleBand): void {
   // `gains`: the test holds when PnL is at or past f in the position's favour; `strict` for > / <.
-  const edge = (f: Decimal, gains: boolean, strict: boolean) => {
+  const onHigh = (gains: boolean) => gains === (side === 'buy');
+  // Where the executor closes: the exact double at which its own test fires, so a backtest stopping at
+  // the edge fills at the barrier price.
+  const closeAt = (f: Decimal, gains: boolean, strict: boolean) => {
     const test = (p: Decimal) => {
       const pnl = pnlFraction(side, entry, p);
       return gains ? (strict ? pnl.gt(f) : pnl.gte(f)) : strict ? pnl.lt(f) : pnl.lte(f);
     };
     const near = priceAtPnl(side, entry, f);
-    if (gains === (side === 'buy')) band.high = Math.min(band.high, highEdge(near, test));
+    if (onHigh(gains)) band.high = Math.min(band.high, highEdge(near, test));
     else band.low = Math.max(band.low, lowEdge(near, test));
   };
-  if (spec.stopLoss !== undefined) edge(frac(spec.stopLoss).neg(), false, false);
+  // Where it only moves state (arms or raises the trailing stop): a number a hair inside the band will
+  // do, since waking early costs one tick and changes nothing; no Decimal division needed.
+  const wakeAt = (f: number, gains: boolean) => {
+    const price = entry.toNumber() * (side === 'buy' ? 1 + f : 1 - f);
+    if (onHigh(gains)) band.high = Math.min(band.high, price * (1 - WAKE_MARGIN));
+    else band.low = Math.max(band.low, price * (1 + WAKE_MARGIN));
+  };
+  if (spec.stopLoss !== undefined) closeAt(frac(spec.stopLoss).neg(), false, false);
   if (spec.trailing) {
-    if (trailing === null) edge(frac(spec.trailing.activation_price), true, false);
+    if (trailing === null) wakeAt(spec.trailing.activation_price, true);
     else {
-      edge(trailing, false, true);
-      edge(trailing.plus(frac(spec.trailing.trailing_delta)), true, true);
+      closeAt(trailing, false, true);
+      wakeAt(trailing.toNumber() + spec.trailing.trailing_delta, true);
     }
   }
-  if (takeProfitAtMarket && spec.takeProfit !== undefined) edge(frac(spec.takeProfit), true, false);
+  if (takeProfitAtMarket && spec.takeProfit !== undefined) closeAt(frac(spec.takeProfit), true, false);
 }

@@ -67,7 +67,7 @@ export class DirectionalTrader {
   private canCreate(view: ControllerView, side: Side): boolean {
     let active = 0;
     let newest = -Infinity;
-    for (const r of view.executors) {
+    for (const r of view.activeExecutors) {
       if (r.side !== side || !isActive(r)) continue;
       active++;
       if (r.createdAt > newest) newest = r.createdAt;

@@ -53,3 +53,27 @@ export function roundPrice(price: Decimal): Decimal {
   return price.toSignificantDigits(16, Decimal.ROUND_HALF_EVEN);
 }
 
+
+/**
+ * Where a controller's look at all its executors may start, for a controller that still counts some
+ * ended ones (a market-making level cools down after a stop loss; `activeExecutors` lists only working
+ * ones). The runtime lists executors in creation order and keeps the ended ones, so a long run's list
+ * grows without bound; an executor that has settled (ended, and past anything the controller still
+ * counts it for) never matters again, so each step skips the settled prefix instead of rescanning
+ * every executor that ever ran. A list that was rebuilt
+ * (shorter, or another executor where the prefix ended) is scanned from the start again.
+ */
+export class SettledPrefix {
+  private start = 0;
+  private lastSettledId: string | null = null;
+
+  /** Index of the first executor not yet settled; `settled` must stay true for an executor once it is. */
+  skip(list: readonly ExecutorReport[], settled: (r: ExecutorReport) => boolean): number {
+    let i = this.start;
+    if (i > list.length || (i > 0 && (list[i - 1] as ExecutorReport).id !== this.lastSettledId)) i = 0;
+    while (i < list.length && settled(list[i] as ExecutorReport)) i++;
+    this.start = i;
+    this.lastSettledId = i > 0 ? (list[i - 1] as ExecutorReport).id : null;
+    return i;
+  }
+}

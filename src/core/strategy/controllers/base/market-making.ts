@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { Decimal } from '../../../decimal.js';
 import type { PositionExecutorConfig } from '../../executors/configs.js';
-import type { ControllerView, ExecutorAction, Side } from '../../types.js';
-import { type BarrierConfig, baseAmount, hasFills, isActive, isStoppable, roundPrice, tripleBarrier } from './executors.js';
+import type { ControllerView, ExecutorAction, ExecutorReport, Side } from '../../types.js';
+import { type BarrierConfig, baseAmount, hasFills, isActive, isStoppable, roundPrice, SettledPrefix, tripleBarrier } from './executors.js';
 import { barrierFields, cooldownTime, leverage, marketFields, Seconds, totalAmountQuote } from './fields.js';
 
 /**
@@ -79,6 +79,16 @@ export class LevelLadder {
   private readonly busy: Uint8Array;
   private readonly cooldownMs: number;
   private readonly refreshMs: number;
+  private readonly settled = new SettledPrefix();
+  private now = 0;
+  /** Level index by executor id, for the executors not yet settled (parsing the id each step is the ladder's main cost). */
+  private readonly levelById = new Map<string, number>();
+  /** Ended, and not a stop loss still cooling its level down: nothing this ladder looks at any more. */
+  private readonly isSettled = (r: ExecutorReport): boolean => {
+    const settled = r.status === 'terminated' && !(r.closeType === 'STOP_LOSS' && r.closedAt !== null && this.now - r.closedAt < this.cooldownMs);
+    if (settled) this.levelById.delete(r.id);
+    return settled;
+  };
 
   constructor(private readonly c: MarketMakingConfig) {
     const buyW = c.buy_amounts_pct ?? c.buy_spreads.map(() => 1);
@@ -99,9 +109,13 @@ export class LevelLadder {
    * executors hold.
    */
   private levelIndex(executorId: string): number {
-    const k = executorId.lastIndexOf(':');
-    if (k < 0) return -1;
-    return this.index.get(executorId.slice(k + 1)) ?? -1;
+    let i = this.levelById.get(executorId);
+    if (i === undefined) {
+      const k = executorId.lastIndexOf(':');
+      i = k < 0 ? -1 : (this.index.get(executorId.slice(k + 1)) ?? -1);
+      this.levelById.set(executorId, i);
+    }
+    return i;
   }
 
   /**
@@ -110,11 +124,14 @@ export class LevelLadder {
    */
   actions(view: ControllerView, reference: ReferencePrice, spreadMultiplier: number): ExecutorAction[] {
     const now = view.now;
+    this.now = now;
     const busy = this.busy;
     busy.fill(0);
     let held = 0;
     const actions: ExecutorAction[] = [];
-    for (const r of view.executors) {
+    const list = view.executors;
+    for (let k = this.settled.skip(list, this.isSettled); k < list.length; k++) {
+      const r = list[k] as ExecutorReport;
       const i = this.levelIndex(r.id);
       if (i < 0) continue;
       const coolingDown = r.closeType === 'STOP_LOSS' && r.closedAt !== null && now - r.closedAt < this.cooldownMs;
