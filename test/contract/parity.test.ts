@@ -63,6 +63,8 @@ const VOLATILE: Record<string, (o: Record<string, unknown>) => unknown> = {
   backtesting_get_optimization: (o) => ({ job: { ...(o.job as object), input: undefined }, result: o.result }),
   backtesting_list_optimizations: (o) => ({ ...o, data: (o.data as Array<Record<string, unknown>>).map((j) => ({ ...j, input: undefined })) }),
   backtesting_delete_optimization: (o) => ({ ...o, job_id: undefined }),
+  // Each save is a config of its own: its id and times differ, its config does not.
+  backtesting_create_optimized_config: (o) => ({ trial: o.trial, config: ((o.controller_config as Record<string, unknown>).version as Record<string, unknown>).config }),
 };
 
 function configStable(c: Record<string, unknown>): Record<string, unknown> {
@@ -332,6 +334,8 @@ const CASES: Case[] = [
   c('backtesting_list_optimizations', 'an unknown status', { status: 'done' }, 'VALIDATION_FAILED'),
   c('backtesting_delete_optimization', 'a finished optimization', async (ctx) => ({ job_id: await finishedOptimization(ctx) }), 'ok', true),
   c('backtesting_delete_optimization', 'an unknown optimization', { job_id: 'job_AAAAAAAAAAAAAAAA' }, 'NOT_FOUND'),
+  c('backtesting_create_optimized_config', 'the best of a finished optimization', async (ctx) => ({ job_id: await finishedOptimization(ctx), name: `opt_${Math.random().toString(36).slice(2, 10)}` }), 'ok', true),
+  c('backtesting_create_optimized_config', 'an unknown optimization', { job_id: 'job_AAAAAAAAAAAAAAAA', name: 'best' }, 'NOT_FOUND'),
   c('jobs_start_candle_backfill', 'an unlisted pair', { ...SMALL_BACKFILL, trading_pair: 'DOGE-USDT' }, 'NOT_FOUND'),
   c('jobs_start_candle_backfill', 'start after end', { ...SMALL_BACKFILL, start_time: '2024-03-03T00:00:00Z' }, 'VALIDATION_FAILED'),
 

@@ -65,6 +65,7 @@ const VALID_MINIMAL: Record<string, Record<string, unknown>> = {
   backtesting_get_optimization: { job_id: 'job_AAAAAAAAAAAAAAAA' },
   backtesting_list_optimizations: {},
   backtesting_delete_optimization: { job_id: 'job_AAAAAAAAAAAAAAAA' },
+  backtesting_create_optimized_config: { job_id: 'job_AAAAAAAAAAAAAAAA', name: 'best' },
   strategies_list_controllers: {},
   strategies_get_controller: { controller_name: 'bollinger_v1' },
   strategies_validate_controller_config: { controller_name: 'bollinger_v1', config: {} },

@@ -99,6 +99,18 @@ describe.each(drivers())('optimization over REST and MCP on %s', (driver) => {
     const plain = await s.call('POST', '/backtesting/run', { ...backtest(3, board[0]!.params), wait_seconds: 30 });
     expect(plain.body.job.status).toBe('succeeded');
     expect(plain.body.summary.metrics).toEqual(board[0]!.metrics);
+
+    const saved = await s.call('POST', `/backtesting/optimizations/${r.body.job.job_id}/save`, { name: 'bb_best' });
+    expect(saved.status, saved.text).toBe(201);
+    expect(saved.body.trial).toMatchObject({ rank: 1, params: board[0]!.params });
+    expect(saved.body.controller_config).toMatchObject({ name: 'bb_best', controller_name: 'bollinger_v1', current_version: 1 });
+    expect(saved.body.controller_config.version.config).toMatchObject({ ...board[0]!.params, connector_name: 'sim', trading_pair: 'BTC-USDT' });
+    const second = await s.call('POST', `/backtesting/optimizations/${r.body.job.job_id}/save`, { name: 'bb_second', rank: 2 });
+    expect(second.status, second.text).toBe(201);
+    expect(second.body.trial.params).toEqual(board[1]!.params);
+    const past = await s.call('POST', `/backtesting/optimizations/${r.body.job.job_id}/save`, { name: 'bb_past', rank: 6 });
+    expect(past.status, past.text).toBe(400);
+    expect(paths(past)).toEqual(['rank']);
   }, 120_000);
 
   it('walk-forward fits each window and scores its winner on the next segment', async () => {

@@ -392,6 +392,11 @@ const BAD: Record<string, BadCase[]> = {
     { why: 'not a job id', path: '/backtesting/optimizations/nope', issue: 'job_id' },
     { why: 'oversized id', path: `/backtesting/optimizations/job_${long(100)}`, issue: 'job_id' },
   ],
+  backtesting_create_optimized_config: [
+    { why: 'no name', path: '/backtesting/optimizations/job_AAAAAAAAAAAAAAAA/save', body: {}, issue: 'name' },
+    { why: 'rank 0', path: '/backtesting/optimizations/job_AAAAAAAAAAAAAAAA/save', body: { name: 'best', rank: 0 }, issue: 'rank' },
+    { why: 'not a job id', path: '/backtesting/optimizations/nope/save', body: { name: 'best' }, issue: 'job_id' },
+  ],
   strategies_list_controllers: [
     { why: 'unknown type', path: '/controllers?type=scalping', issue: 'type' },
     { why: 'limit 0', path: '/controllers?limit=0', issue: 'limit' },

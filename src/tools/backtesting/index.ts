@@ -1,3 +1,4 @@
+import { createOptimizedConfig } from './create-optimized-config.js';
 import { deleteBacktest } from './delete-backtest.js';
 import { deleteOptimization } from './delete-optimization.js';
 import { getBacktest } from './get-backtest.js';
@@ -8,4 +9,4 @@ import { listOptimizations } from './list-optimizations.js';
 import { runBacktest } from './run-backtest.js';
 import { runOptimization } from './run-optimization.js';
 
-export const backtestingCommands = [runBacktest, getBacktest, getBacktestMetrics, listBacktests, deleteBacktest, runOptimization, getOptimization, listOptimizations, deleteOptimization];
+export const backtestingCommands = [runBacktest, getBacktest, getBacktestMetrics, listBacktests, deleteBacktest, runOptimization, getOptimization, listOptimizations, deleteOptimization, createOptimizedConfig];
