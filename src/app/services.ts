@@ -40,6 +40,9 @@ import { BACKTEST_KIND, backtestRunner } from '../core/backtesting/backtest-job.
 import { BacktestStore } from '../core/backtesting/backtest-store.js';
 import { Backtests } from '../core/backtesting/backtests.js';
 import { StrategyPool } from '../core/backtesting/worker-pool.js';
+import { OPTIMIZATION_KIND, optimizationRunner } from '../core/backtesting/optimization-job.js';
+import { OptimizationStore } from '../core/backtesting/optimization-store.js';
+import { Optimizations } from '../core/backtesting/optimizations.js';
 import { SHIPPED_CONTROLLERS } from '../core/strategy/controllers/index.js';
 import { Safety } from '../core/safety/safety.js';
 import { loadVaultKey, Vault } from '../core/secrets/vault.js';
@@ -76,6 +79,7 @@ export interface Services {
   /** Executors the server runs itself: created by a command, resumed after a restart. */
   executors: ExecutorService;
   backtests: Backtests;
+  optimizations: Optimizations;
   /** The controllers and scripts this server can run: shipped, and the operator's from STRATEGIES_DIR. */
   strategies: StrategyCatalog;
   /** Saved, versioned controller configs. */
@@ -164,6 +168,8 @@ export async function createServices(config: Config, logger: Logger, options: Se
     const strategyPool = modules.add('strategy pool', new StrategyPool({ maxThreads: availableParallelism(), idleTimeoutMs: 60_000 }));
     const backtestStore = new BacktestStore(db);
     jobs.register(BACKTEST_KIND, backtestRunner({ connectors, candles: marketData, pool: strategyPool, store: backtestStore, controllers: strategies }));
+    const optimizationStore = new OptimizationStore(db);
+    jobs.register(OPTIMIZATION_KIND, optimizationRunner({ connectors, candles: marketData, pool: strategyPool, store: optimizationStore, controllers: strategies }));
     const users = new UsersService(db, auth, clock);
     // Executors place their orders through the command pipeline, as the principal who created them,
     // exactly as that principal's own REST or MCP call would: role, scope, guards, journal.
@@ -201,6 +207,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
       jobs,
       executors,
       backtests: new Backtests(jobs, backtestStore, strategies, clock),
+      optimizations: new Optimizations(jobs, optimizationStore, strategies, clock),
       strategies,
       controllerConfigs: new ControllerConfigs(db, strategies, clock),
       close: () => modules.stop(),

@@ -62,6 +62,12 @@ const VOLATILE: Record<string, (o: Record<string, unknown>) => unknown> = {
   backtesting_get_backtest: (o) => ({ job: { ...(o.job as object), input: undefined }, result: o.result }),
   backtesting_list_backtests: (o) => ({ ...o, data: (o.data as Array<Record<string, unknown>>).map((j) => ({ ...j, input: undefined })) }),
   backtesting_delete_backtest: (o) => ({ ...o, job_id: undefined }),
+  backtesting_run_optimization: (o) => ({ job: jobStable(o.job as Record<string, unknown>), summary: { ...(o.summary as object), result_id: undefined } }),
+  backtesting_get_optimization: (o) => ({ job: { ...(o.job as object), input: undefined }, result: o.result }),
+  backtesting_list_optimizations: (o) => ({ ...o, data: (o.data as Array<Record<string, unknown>>).map((j) => ({ ...j, input: undefined })) }),
+  backtesting_delete_optimization: (o) => ({ ...o, job_id: undefined }),
+  // Each save is a config of its own: its id and times differ, its config does not.
+  backtesting_create_optimized_config: (o) => ({ trial: o.trial, config: ((o.controller_config as Record<string, unknown>).version as Record<string, unknown>).config }),
 };
 
 function configStable(c: Record<string, unknown>): Record<string, unknown> {
@@ -101,6 +107,21 @@ const SMALL_BACKTEST = { controller: { name: 'bollinger_v1', config: {} }, conne
 
 async function finishedBacktest(ctx: CaseCtx): Promise<string> {
   const r = await ctx.s.call('POST', '/backtesting/run', SMALL_BACKTEST);
+  expect(r.status, r.text).toBe(202);
+  expect(r.body.job.status, r.text).toBe('succeeded');
+  return r.body.job.job_id as string;
+}
+
+/** Four bb_length values of bollinger_v1 over a day of sim 1m candles: an optimization that ends within seconds. */
+const SMALL_OPTIMIZATION = {
+  backtest: { ...SMALL_BACKTEST, wait_seconds: undefined },
+  space: { bb_length: { min: 20, max: 50, step: 10 } },
+  objective: { metric: 'net_pnl_pct', direction: 'maximize' },
+  wait_seconds: 30,
+};
+
+async function finishedOptimization(ctx: CaseCtx): Promise<string> {
+  const r = await ctx.s.call('POST', '/backtesting/optimize', SMALL_OPTIMIZATION);
   expect(r.status, r.text).toBe(202);
   expect(r.body.job.status, r.text).toBe('succeeded');
   return r.body.job.job_id as string;
@@ -321,6 +342,17 @@ const CASES: Case[] = [
   c('backtesting_list_backtests', 'an unknown status', { status: 'done' }, 'VALIDATION_FAILED'),
   c('backtesting_delete_backtest', 'a finished backtest', async (ctx) => ({ job_id: await finishedBacktest(ctx) }), 'ok', true),
   c('backtesting_delete_backtest', 'an unknown backtest', { job_id: 'job_AAAAAAAAAAAAAAAA' }, 'NOT_FOUND'),
+  c('backtesting_run_optimization', 'four configs of bollinger_v1 on sim', SMALL_OPTIMIZATION, 'ok'),
+  c('backtesting_run_optimization', 'a point the controller refuses', { ...SMALL_OPTIMIZATION, space: { bb_length: { values: [1, 20] } } }, 'VALIDATION_FAILED'),
+  c('backtesting_run_optimization', 'an unknown controller', { ...SMALL_OPTIMIZATION, backtest: { ...SMALL_OPTIMIZATION.backtest, controller: { name: 'nope_v1', config: {} } } }, 'NOT_FOUND'),
+  c('backtesting_get_optimization', 'a finished optimization', async (ctx) => ({ job_id: await finishedOptimization(ctx) }), 'ok'),
+  c('backtesting_get_optimization', 'a backtest job', async (ctx) => ({ job_id: await finishedBacktest(ctx) }), 'NOT_FOUND'),
+  c('backtesting_list_optimizations', 'finished ones', { status: 'succeeded' }, 'ok'),
+  c('backtesting_list_optimizations', 'an unknown status', { status: 'done' }, 'VALIDATION_FAILED'),
+  c('backtesting_delete_optimization', 'a finished optimization', async (ctx) => ({ job_id: await finishedOptimization(ctx) }), 'ok', true),
+  c('backtesting_delete_optimization', 'an unknown optimization', { job_id: 'job_AAAAAAAAAAAAAAAA' }, 'NOT_FOUND'),
+  c('backtesting_create_optimized_config', 'the best of a finished optimization', async (ctx) => ({ job_id: await finishedOptimization(ctx), name: `opt_${Math.random().toString(36).slice(2, 10)}` }), 'ok', true),
+  c('backtesting_create_optimized_config', 'an unknown optimization', { job_id: 'job_AAAAAAAAAAAAAAAA', name: 'best' }, 'NOT_FOUND'),
   c('jobs_start_candle_backfill', 'an unlisted pair', { ...SMALL_BACKFILL, trading_pair: 'DOGE-USDT' }, 'NOT_FOUND'),
   c('jobs_start_candle_backfill', 'start after end', { ...SMALL_BACKFILL, start_time: '2024-03-03T00:00:00Z' }, 'VALIDATION_FAILED'),
 

@@ -17,6 +17,7 @@ interface BadCase {
 const long = (n: number, c = 'a') => c.repeat(n);
 /** A valid backtest body, each bad case changing one thing. */
 const BACKTEST = { controller: { name: 'bollinger_v1', config: {} }, connector: 'sim', trading_pair: 'BTC-USDT', start: '2024-01-01T00:00:00Z', end: '2024-01-01T01:00:00Z' };
+const OPTIMIZATION = { backtest: BACKTEST, space: { bb_length: { min: 20, max: 40, step: 10 } }, objective: { metric: 'net_pnl_pct' } };
 /** Valid orders that the bad cases spoil one field of. */
 const ORDER = { connector_name: 'sim', trading_pair: 'BTC-USDT', side: 'buy', order_type: 'market', amount: '0.001' } as const;
 const PERP = { connector_name: 'sim_perpetual', trading_pair: 'BTC-USDT', side: 'sell', order_type: 'market', amount: '0.001' } as const;
@@ -391,6 +392,37 @@ const BAD: Record<string, BadCase[]> = {
   backtesting_delete_backtest: [
     { why: 'not a job id', path: '/backtesting/results/nope', issue: 'job_id' },
     { why: 'oversized id', path: `/backtesting/results/job_${long(100)}`, issue: 'job_id' },
+  ],
+  backtesting_run_optimization: [
+    { why: 'no space', path: '/backtesting/optimize', body: { ...OPTIMIZATION, space: undefined }, issue: 'space' },
+    { why: 'a step of 0', path: '/backtesting/optimize', body: { ...OPTIMIZATION, space: { bb_length: { min: 20, max: 40, step: 0 } } }, issue: 'space.bb_length.step' },
+    { why: 'a field path with a bracket', path: '/backtesting/optimize', body: { ...OPTIMIZATION, space: { 'bb[0]': { values: [1] } } }, issue: 'space.bb[0]' },
+    { why: 'a point the controller refuses', path: '/backtesting/optimize', body: { ...OPTIMIZATION, space: { bb_length: { values: [20, 'long'] } } }, issue: 'space.bb_length' },
+    { why: 'more trials than the cap', path: '/backtesting/optimize', body: { ...OPTIMIZATION, max_trials: 20_000 }, issue: 'max_trials' },
+    { why: 'a grid over max_trials', path: '/backtesting/optimize', body: { ...OPTIMIZATION, max_trials: 2 }, issue: 'space' },
+    { why: 'unknown search', path: '/backtesting/optimize', body: { ...OPTIMIZATION, search: { method: 'anneal' } }, issue: 'search.method' },
+    { why: 'random without n', path: '/backtesting/optimize', body: { ...OPTIMIZATION, search: { method: 'random' } }, issue: 'search.n' },
+    { why: 'unknown metric', path: '/backtesting/optimize', body: { ...OPTIMIZATION, objective: { metric: 'close_types' } }, issue: 'objective.metric' },
+    { why: 'unknown constraint op', path: '/backtesting/optimize', body: { ...OPTIMIZATION, constraints: [{ metric: 'max_drawdown_pct', op: 'eq', value: 0.1 }] }, issue: 'constraints.0.op' },
+    { why: 'a bad base config', path: '/backtesting/optimize', body: { ...OPTIMIZATION, backtest: { ...BACKTEST, controller: { name: 'bollinger_v1', config: { bb_std: 'wide' } } } }, issue: 'backtest.controller.config.bb_std' },
+    { why: 'base end before start', path: '/backtesting/optimize', body: { ...OPTIMIZATION, backtest: { ...BACKTEST, start: '2024-02-01T00:00:00Z' } }, issue: 'backtest.end' },
+  ],
+  backtesting_get_optimization: [
+    { why: 'not a job id', path: '/backtesting/optimizations/123', issue: 'job_id' },
+    { why: 'oversized id', path: `/backtesting/optimizations/job_${long(100)}`, issue: 'job_id' },
+  ],
+  backtesting_list_optimizations: [
+    { why: 'unknown status', path: '/backtesting/optimizations?status=done', issue: 'status' },
+    { why: 'unknown key', path: '/backtesting/optimizations?kind=optimization', issue: '(root)' },
+  ],
+  backtesting_delete_optimization: [
+    { why: 'not a job id', path: '/backtesting/optimizations/nope', issue: 'job_id' },
+    { why: 'oversized id', path: `/backtesting/optimizations/job_${long(100)}`, issue: 'job_id' },
+  ],
+  backtesting_create_optimized_config: [
+    { why: 'no name', path: '/backtesting/optimizations/job_AAAAAAAAAAAAAAAA/save', body: {}, issue: 'name' },
+    { why: 'rank 0', path: '/backtesting/optimizations/job_AAAAAAAAAAAAAAAA/save', body: { name: 'best', rank: 0 }, issue: 'rank' },
+    { why: 'not a job id', path: '/backtesting/optimizations/nope/save', body: { name: 'best' }, issue: 'job_id' },
   ],
   strategies_list_controllers: [
     { why: 'unknown type', path: '/controllers?type=scalping', issue: 'type' },

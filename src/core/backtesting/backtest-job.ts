@@ -92,7 +92,7 @@ export function backtestRunner(deps: BacktestJobDeps): JobRunner<unknown, Backte
   };
 }
 
-async function marketOf(connectors: Pick<Connectors, 'get'>, spec: BacktestSpec): Promise<Pick<Market, 'trading_pair' | 'base' | 'quote' | 'rules'>> {
+export async function marketOf(connectors: Pick<Connectors, 'get'>, spec: BacktestSpec): Promise<Pick<Market, 'trading_pair' | 'base' | 'quote' | 'rules'>> {
   const markets = await (await connectors.get(spec.connector)).loadMarkets();
   const m = markets.find((x) => x.trading_pair === spec.trading_pair);
   if (!m) throw new AppError('NOT_FOUND', `${spec.connector} does not list ${spec.trading_pair}.`, { hint: 'connectors_list_markets lists the pairs of a connector.' });

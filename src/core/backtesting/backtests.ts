@@ -11,6 +11,15 @@ import type { BacktestSpec } from '../backtest/spec.js';
 /** Candles one backtest may walk: about four years of 1m candles, a few hundred MB of worker memory at most. */
 export const MAX_BACKTEST_CANDLES = 2_200_000;
 
+/** The range a backtest walks, checked against now and the candle cap; `prefix` places the paths (`backtest.`). */
+export function checkBacktestRange(spec: Pick<BacktestSpec, 'start' | 'end' | 'resolution'>, now: number, prefix = ''): void {
+  if (spec.end > now) throw invalidField(`${prefix}end`, 'must not be in the future: a backtest runs over closed candles');
+  const step = INTERVAL_MS[spec.resolution];
+  const candles = Math.floor(spec.end / step) - Math.ceil(spec.start / step) + 1;
+  if (candles < 1) throw invalidField(`${prefix}end`, `the range holds no ${spec.resolution} candle`);
+  if (candles > MAX_BACKTEST_CANDLES) throw invalidField(`${prefix}start`, `the range holds ${candles} ${spec.resolution} candles; at most ${MAX_BACKTEST_CANDLES} per backtest (shorten it or use a longer resolution)`);
+}
+
 /**
  * Backtests as the faces see them: a spec checked (controller, config, range) before a job exists, the
  * job that runs it, and its stored result. Visibility is the job's: a user sees its own, an admin all.
@@ -26,11 +35,7 @@ export class Backtests {
   /** Checks everything a run needs that can be known now; a bad spec never becomes a job. */
   async start(spec: BacktestSpec, principal: Principal): Promise<JobView> {
     resolveBacktest(this.controllers, spec);
-    if (spec.end > this.clock.now()) throw invalidField('end', 'must not be in the future: a backtest runs over closed candles');
-    const step = INTERVAL_MS[spec.resolution];
-    const candles = Math.floor(spec.end / step) - Math.ceil(spec.start / step) + 1;
-    if (candles < 1) throw invalidField('end', `the range holds no ${spec.resolution} candle`);
-    if (candles > MAX_BACKTEST_CANDLES) throw invalidField('start', `the range holds ${candles} ${spec.resolution} candles; at most ${MAX_BACKTEST_CANDLES} per backtest (shorten it or use a longer resolution)`);
+    checkBacktestRange(spec, this.clock.now());
     return this.jobs.create(BACKTEST_KIND, spec, principal);
   }
 

@@ -6,3 +6,4 @@ register();
 const tasks = await import('./pool-worker.ts');
 
 export const backtest = tasks.backtest;
+export const trials = tasks.trials;

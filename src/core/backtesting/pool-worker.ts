@@ -3,6 +3,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { SHIPPED_CONTROLLERS } from '../strategy/controllers/index.js';
 import type { ControllerDefinition } from '../strategy/controller.js';
 import { type BacktestTaskInput, runBacktestTask } from './backtest-task.js';
+import { runTrialsTask, type TrialDone, type TrialsTaskInput } from './trials-task.js';
 import { type StoredBacktest, storedBacktest } from '../backtest/stored-result.js';
 import { moduleDefinitions } from '../strategy-catalog/operator-modules.js';
 
@@ -27,15 +28,30 @@ const shipped = new Map<string, ControllerDefinition>(SHIPPED_CONTROLLERS.map((d
  * main thread never walks a result of megabytes (it writes the JSON text as it is).
  */
 export async function backtest({ input, port }: WorkerTask<BacktestWorkerInput>): Promise<StoredBacktest> {
+  const controllers = await controllersFor(input.controllerModule);
+  const result = runBacktestTask(input, (name) => controllers.get(name), (p) => port.postMessage(p));
+  return storedBacktest(result, (text) => createHash('sha256').update(text).digest('hex'));
+}
+
+export interface TrialsWorkerInput extends TrialsTaskInput {
+  controllerModule?: string;
+}
+
+/** Runs a batch of optimization trials, posting each trial's metrics as it ends. */
+export async function trials({ input, port }: WorkerTask<TrialsWorkerInput>): Promise<TrialDone[]> {
+  const controllers = await controllersFor(input.controllerModule);
+  return runTrialsTask(input, (name) => controllers.get(name), (done) => port.postMessage(done));
+}
+
+async function controllersFor(moduleUrl: string | undefined): Promise<Map<string, ControllerDefinition>> {
   const controllers = new Map(shipped);
-  if (input.controllerModule) {
+  if (moduleUrl) {
     // Read as the catalog read it at start: the default export, a definition, a list or a function of the kit.
-    const mod = (await import(input.controllerModule)) as { default?: unknown };
+    const mod = (await import(moduleUrl)) as { default?: unknown };
     for (const value of (await moduleDefinitions(mod)) ?? []) {
       const def = value as ControllerDefinition;
       if (def && typeof def === 'object' && typeof def.name === 'string' && typeof def.create === 'function') controllers.set(def.name, def);
     }
   }
-  const result = runBacktestTask(input, (name) => controllers.get(name), (p) => port.postMessage(p));
-  return storedBacktest(result, (text) => createHash('sha256').update(text).digest('hex'));
+  return controllers;
 }

@@ -39,6 +39,11 @@ export class StrategyPool {
     this.#opts = opts;
   }
 
+  /** Threads the pool runs at most: how many tasks a job keeps in flight to use every one. */
+  get threads(): number {
+    return this.#opts.maxThreads;
+  }
+
   async run<T, R>(task: PoolTask<T>, opts: PoolRunOptions = {}): Promise<R> {
     const pool = await this.#ensure();
     const { port1, port2 } = new MessageChannel();

@@ -11,3 +11,4 @@ export * from './jobs.js';
 export * from './executors.js';
 export * from './strategies.js';
 export * from './backtests.js';
+export * from './optimizations.js';

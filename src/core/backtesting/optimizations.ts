@@ -1,0 +1,78 @@
+import { AppError, invalidField } from '../errors.js';
+import type { JobPage, Jobs } from '../jobs/jobs.js';
+import type { JobView } from '../jobs/job-view.js';
+import type { Principal } from '../principal.js';
+import type { Clock } from '../clock.js';
+import type { BacktestMetrics } from '../backtest/metrics.js';
+import { OptimizationFields, type OptimizationSpec } from '../backtest/optimization-spec.js';
+import { type Params, withParams } from '../backtest/param-space.js';
+import { type ControllerSource, resolveBacktest } from './backtest-job.js';
+import { checkBacktestRange } from './backtests.js';
+import { OPTIMIZATION_KIND } from './optimization-job.js';
+import { planOptimization } from './optimization-plan.js';
+import type { OptimizationRecord, OptimizationStore } from './optimization-store.js';
+
+/**
+ * Optimizations as the faces see them: the whole search planned and every trial config parsed before a
+ * job exists, the job that runs it, and its stored leaderboard (a canceled one's too, marked partial).
+ * Visibility is the job's: a user sees its own, an admin all.
+ */
+export class Optimizations {
+  constructor(
+    private readonly jobs: Jobs,
+    private readonly store: OptimizationStore,
+    private readonly controllers: ControllerSource,
+    private readonly clock: Clock,
+  ) {}
+
+  async start(spec: OptimizationSpec, principal: Principal): Promise<JobView> {
+    checkBacktestRange(spec.backtest, this.clock.now(), 'backtest.');
+    planOptimization(this.controllers, spec);
+    return this.jobs.create(OPTIMIZATION_KIND, spec, principal);
+  }
+
+  job(id: string, principal: Principal): Promise<JobView> {
+    return this.ofKind(id, principal);
+  }
+
+  /** The job and, once it ended with a leaderboard (succeeded, or canceled with what finished), the leaderboard. */
+  async result(id: string, principal: Principal): Promise<{ job: JobView; record: OptimizationRecord | null }> {
+    const job = await this.ofKind(id, principal);
+    return { job, record: job.status === 'queued' || job.status === 'running' ? null : ((await this.store.get(id)) ?? null) };
+  }
+
+  /**
+   * The controller config of the leaderboard's `rank`-th trial (1: the best): the base config with the
+   * trial's params set, on the optimization's market. Canceled runs count: their leaderboard is real.
+   */
+  async trialConfig(id: string, principal: Principal, rank: number): Promise<{ controllerName: string; config: Record<string, unknown>; trial: { rank: number; trial: number; params: Params; metrics: BacktestMetrics } }> {
+    const { job, record } = await this.result(id, principal);
+    if (!record) {
+      throw new AppError('PRECONDITION_FAILED', `Optimization ${id} is ${job.status}; it has no leaderboard${job.status === 'queued' || job.status === 'running' ? ' yet' : ''}.`, {
+        hint: job.status === 'queued' || job.status === 'running' ? 'Poll backtesting_get_optimization until it ends.' : 'Run it again with backtesting_run_optimization.',
+        details: { job_id: id, status: job.status },
+      });
+    }
+    const board = record.leaderboard as Array<{ rank: number; trial: number; params: Params; metrics: BacktestMetrics }>;
+    const trial = board[rank - 1];
+    if (!trial) throw invalidField('rank', board.length === 0 ? 'the leaderboard is empty: no trial met the constraints' : `the leaderboard has ${board.length} trials`);
+    const spec = OptimizationFields.parse(record.spec);
+    // The params go onto the parsed base config, as in the run: a nested field keeps its siblings' defaults.
+    const base = resolveBacktest(this.controllers, spec.backtest).config as Record<string, unknown>;
+    return { controllerName: spec.backtest.controller.name, config: withParams(base, trial.params), trial };
+  }
+
+  list(principal: Principal, page: { limit: number; cursor?: string; status?: JobView['status'] }): Promise<JobPage> {
+    return this.jobs.list(principal, { kind: OPTIMIZATION_KIND, limit: page.limit, ...(page.cursor ? { cursor: page.cursor } : {}), ...(page.status ? { status: page.status } : {}) });
+  }
+
+  remove(id: string, principal: Principal): Promise<void> {
+    return this.jobs.remove(id, principal, OPTIMIZATION_KIND);
+  }
+
+  private async ofKind(id: string, principal: Principal): Promise<JobView> {
+    const job = await this.jobs.get(id, principal);
+    if (job.kind !== OPTIMIZATION_KIND) throw new AppError('NOT_FOUND', `No optimization ${id}.`, { hint: 'backtesting_list_optimizations lists your optimizations.' });
+    return job;
+  }
+}
