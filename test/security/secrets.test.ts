@@ -162,6 +162,21 @@ describe.each(drivers())('exchange secrets on %s', (driver) => {
       '/trading/approvals/apr_AAAAAAAAAAAAAAAA',
       '/jobs',
       '/jobs/job_AAAAAAAAAAAAAAAA',
+      '/backtesting/results',
+      '/backtesting/results/job_AAAAAAAAAAAAAAAA',
+      '/backtesting/metrics/job_AAAAAAAAAAAAAAAA',
+      '/backtesting/optimizations',
+      '/backtesting/optimizations/job_AAAAAAAAAAAAAAAA',
+      '/controllers',
+      '/controllers/configs',
+      '/controllers/bollinger_v1',
+      '/controllers/cfg_AAAAAAAAAAAAAAAA/config',
+      '/controllers/cfg_AAAAAAAAAAAAAAAA/config/versions',
+      '/scripts',
+      '/scripts/twap_buyer_v1',
+      '/executors',
+      '/executors/summary',
+      '/executors/ex_missing',
     ];
     const NOT_200: Record<string, [number, string]> = {
       '/accounts/vaulted/balances?connector_name=binance': [503, 'UPSTREAM_UNAVAILABLE'],
@@ -170,6 +185,12 @@ describe.each(drivers())('exchange secrets on %s', (driver) => {
       '/trading/orders/secrets-binance?account_name=vaulted': [404, 'NOT_FOUND'],
       '/trading/approvals/apr_AAAAAAAAAAAAAAAA': [404, 'NOT_FOUND'],
       '/jobs/job_AAAAAAAAAAAAAAAA': [404, 'NOT_FOUND'],
+      '/backtesting/results/job_AAAAAAAAAAAAAAAA': [404, 'NOT_FOUND'],
+      '/backtesting/metrics/job_AAAAAAAAAAAAAAAA': [404, 'NOT_FOUND'],
+      '/backtesting/optimizations/job_AAAAAAAAAAAAAAAA': [404, 'NOT_FOUND'],
+      '/controllers/cfg_AAAAAAAAAAAAAAAA/config': [404, 'NOT_FOUND'],
+      '/controllers/cfg_AAAAAAAAAAAAAAAA/config/versions': [404, 'NOT_FOUND'],
+      '/executors/ex_missing': [404, 'NOT_FOUND'],
     };
     // Orders on the account that holds the secrets: one on sim that rests, one refused on the live connector.
     const t = await call('GET', '/market-data/ticker/BTC-USDT?connector_name=sim');
