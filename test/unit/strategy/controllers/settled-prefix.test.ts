@@ -13,19 +13,19 @@ describe('SettledPrefix', () => {
     const list = [r('a', 'terminated'), r('b', 'terminated'), r('c', 'active'), r('d', 'terminated')];
     let looked = 0;
     const settled = (x: ExecutorReport) => (looked++, x.status === 'terminated');
-    expect(p.skip(list, settled)).toBe(2);
+    expect(p.length(list, settled)).toBe(2);
     expect(looked).toBe(3);
     // Nothing changed: only the first live one is looked at again.
     looked = 0;
-    expect(p.skip(list, settled)).toBe(2);
+    expect(p.length(list, settled)).toBe(2);
     expect(looked).toBe(1);
     // c ends (its slot holds a fresh report): the prefix runs on over d.
     list[2] = r('c', 'terminated');
-    expect(p.skip(list, settled)).toBe(4);
+    expect(p.length(list, settled)).toBe(4);
     // A list rebuilt after a restart, shorter or different: scanned from the start.
-    expect(p.skip([r('x', 'active')], settled)).toBe(0);
-    expect(p.skip([r('a', 'terminated'), r('y', 'active'), r('z', 'active')], settled)).toBe(1);
-    expect(p.skip([r('q', 'active'), r('y', 'active'), r('z', 'active')], settled)).toBe(0);
+    expect(p.length([r('x', 'active')], settled)).toBe(0);
+    expect(p.length([r('a', 'terminated'), r('y', 'active'), r('z', 'active')], settled)).toBe(1);
+    expect(p.length([r('q', 'active'), r('y', 'active'), r('z', 'active')], settled)).toBe(0);
   });
 
   it('lets a directional controller ignore a long history of ended executors', () => {

@@ -68,7 +68,7 @@ export class SettledPrefix {
   private lastSettledId: string | null = null;
 
   /** Index of the first executor not yet settled; `settled` must stay true for an executor once it is. */
-  skip(list: readonly ExecutorReport[], settled: (r: ExecutorReport) => boolean): number {
+  length(list: readonly ExecutorReport[], settled: (r: ExecutorReport) => boolean): number {
     let i = this.start;
     if (i > list.length || (i > 0 && (list[i - 1] as ExecutorReport).id !== this.lastSettledId)) i = 0;
     while (i < list.length && settled(list[i] as ExecutorReport)) i++;

@@ -130,7 +130,7 @@ export class LevelLadder {
     let held = 0;
     const actions: ExecutorAction[] = [];
     const list = view.executors;
-    for (let k = this.settled.skip(list, this.isSettled); k < list.length; k++) {
+    for (let k = this.settled.length(list, this.isSettled); k < list.length; k++) {
       const r = list[k] as ExecutorReport;
       const i = this.levelIndex(r.id);
       if (i < 0) continue;
