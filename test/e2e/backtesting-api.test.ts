@@ -73,6 +73,7 @@ describe.each(drivers())('backtesting over REST and MCP on %s', (driver) => {
     const r = await s.call('POST', '/backtesting/run', { ...spec(3), wait_seconds: 30 });
     expect(r.status, r.text).toBe(202);
     expect(r.body.job.status).toBe('succeeded');
+    expect(r.body.job.progress_message).toMatch(/^done: 4320 candles/);
     const summary = r.body.summary;
     expect(summary.candles).toBe(3 * 1440);
     expect(summary.gaps).toBe(0);

@@ -283,7 +283,9 @@ export class Jobs {
     }
     await progress.close();
     try {
-      if (run.reason !== 'lost') await this.#finish(id, this.#finalOf(run, outcome, progress.latest?.fraction ?? row.progress, logger));
+      // The last message reported goes with the final state, so a finished job does not show a stale step.
+      const latest = progress.latest;
+      if (run.reason !== 'lost') await this.#finish(id, { ...this.#finalOf(run, outcome, latest?.fraction ?? row.progress, logger), ...(latest ? { progressMessage: latest.message } : {}) });
     } finally {
       this.#running.delete(id);
       done();
