@@ -44,12 +44,16 @@ export function resolveBacktest(controllers: ControllerSource, spec: BacktestSpe
   return { ...found, config: parseConfig(found.definition, spec) };
 }
 
-/** Candles of the resolution before the start that the controller's first decision needs. */
+/**
+ * Candles of the resolution before the start that the controller's first decision needs: the most
+ * history any of its candle feeds asks for, and its stated warm-up (in bars of its main interval).
+ */
 export function warmupCandles(definition: ControllerDefinition, config: unknown, spec: BacktestSpec): number {
   const step = INTERVAL_MS[spec.resolution];
-  let bars = 0;
-  for (const need of definition.data(config).candles) bars = Math.max(bars, Math.ceil((need.bars * INTERVAL_MS[need.interval]) / step));
-  return Math.max(bars, Math.ceil((definition.warmupBars(config) * INTERVAL_MS[definition.data(config).candles[0]?.interval ?? spec.resolution]) / step));
+  const feeds = definition.data(config).candles;
+  const inSteps = (bars: number, interval: keyof typeof INTERVAL_MS) => Math.ceil((bars * INTERVAL_MS[interval]) / step);
+  const main = feeds[0]?.interval ?? spec.resolution;
+  return Math.max(inSteps(definition.warmupBars(config), main), ...feeds.map((f) => inSteps(f.bars, f.interval)));
 }
 
 /**
