@@ -64,6 +64,8 @@ class Venue implements ExecutorContext {
   now = 0;
   quoteNow: Quote = quotes[0]!;
   current: Executor | null = null;
+  /** Orders and cancels sent to this venue: the timed runs must add none (nothing reached). */
+  requests = 0;
   private seq = 0;
   private readonly owner = new Map<string, { executor: Executor; req: OrderRequest }>();
   private readonly noCandles: readonly CandleRow[] = [];
@@ -89,6 +91,7 @@ class Venue implements ExecutorContext {
 
   private submit(req: OrderRequest): void {
     const executor = this.current!;
+    this.requests++;
     this.owner.set(req.clientOrderId, { executor, req });
     if (req.type !== 'market') return;
     const price = req.side === 'buy' ? this.quoteNow.ask : this.quoteNow.bid;
@@ -98,6 +101,7 @@ class Venue implements ExecutorContext {
   }
 
   private cancel(id: string): void {
+    this.requests++;
     const o = this.owner.get(id);
     if (!o) return;
     this.owner.delete(id);
@@ -112,9 +116,10 @@ class Venue implements ExecutorContext {
   }
 }
 
-const barrier = { stop_loss: 0.03, take_profit: 0.03, time_limit: 7 * 86_400, trailing_stop: { activation_price: 0.02, trailing_delta: 0.005 } };
+const MONTH = 30 * 86_400;
+const barrier = { stop_loss: 0.03, take_profit: 0.03, time_limit: MONTH, trailing_stop: { activation_price: 0.02, trailing_delta: 0.005 } };
 
-/** The k-th executor config of a set: barriers 2–3% away, far from the ±0.5% walk; deadlines a week off. */
+/** The k-th executor config of a set: barriers 2–3% away, far from the ±0.5% walk; deadlines a month off. */
 function config(kind: 'position' | 'dca' | 'grid' | 'twap', k: number): ExecutorConfig {
   const side = k % 2 === 0 ? 'buy' : 'sell';
   const common = { id: `${kind}-${k}`, connector_name: CONNECTOR, trading_pair: PAIR };
@@ -123,13 +128,13 @@ function config(kind: 'position' | 'dca' | 'grid' | 'twap', k: number): Executor
       return ExecutorConfig.parse({ type: 'position', ...common, side, amount: '0.01', triple_barrier: barrier });
     case 'dca':
       // Maker levels 3% and 5% away from the price: placed once, resting, never reached.
-      return ExecutorConfig.parse({ type: 'dca', ...common, side, amounts_quote: ['100', '100'], prices: side === 'buy' ? ['29100', '28500'] : ['30900', '31500'], mode: 'maker', stop_loss: 0.03, take_profit: 0.03, time_limit: 7 * 86_400 });
+      return ExecutorConfig.parse({ type: 'dca', ...common, side, amounts_quote: ['100', '100'], prices: side === 'buy' ? ['29100', '28500'] : ['30900', '31500'], mode: 'maker', stop_loss: 0.03, take_profit: 0.03, time_limit: MONTH });
     case 'grid':
       // The whole grid lies 3–5% away from the price, on the side its orders wait for.
-      return ExecutorConfig.parse({ type: 'grid', ...common, side, ...(side === 'buy' ? { start_price: '28500', end_price: '29100' } : { start_price: '30900', end_price: '31500' }), total_amount_quote: '1000', max_open_orders: 5, time_limit: 7 * 86_400 });
+      return ExecutorConfig.parse({ type: 'grid', ...common, side, ...(side === 'buy' ? { start_price: '28500', end_price: '29100' } : { start_price: '30900', end_price: '31500' }), total_amount_quote: '1000', max_open_orders: 5, time_limit: MONTH });
     case 'twap':
-      // A slice an hour over a day: the first is sent at start, the next one is due after the run.
-      return ExecutorConfig.parse({ type: 'twap', ...common, side, total_amount_quote: '2400', total_duration: 86_400, order_interval: 3_600, mode: 'taker' });
+      // Three slices ten days apart: the first is sent at start, the next one is due after the runs.
+      return ExecutorConfig.parse({ type: 'twap', ...common, side, total_amount_quote: '2400', total_duration: MONTH, order_interval: MONTH / 3, mode: 'taker' });
   }
 }
 
@@ -216,7 +221,7 @@ interface Bare {
   closed: boolean;
 }
 
-const bare: Bare[] = Array.from({ length: EXECUTORS }, (_, k) => ({ long: k % 2 === 0, entry: BASE, stopLoss: 0.03, takeProfit: 0.03, activation: 0.02, deadline: 7 * 86_400_000, peak: -Infinity, closed: false }));
+const bare: Bare[] = Array.from({ length: EXECUTORS }, (_, k) => ({ long: k % 2 === 0, entry: BASE, stopLoss: 0.03, takeProfit: 0.03, activation: 0.02, deadline: MONTH * 1000, peak: -Infinity, closed: false }));
 let bareClock = 0;
 
 function runBare(): number {
@@ -243,15 +248,20 @@ interface Sample {
   steal: number;
 }
 
-/** CPU time of this process during one run, per executor per step (µs), and per tick actually run. */
-function measure(run: () => number): Sample {
+/**
+ * CPU time (user + system) of this process over `reps` runs of a row, per run. The cheap rows repeat so
+ * that each measurement lasts long enough for the machine's CPU figures (10 ms resolution) to mean something.
+ */
+function measure(run: () => number, reps: number): Sample {
   const meter = cpuMeter();
-  const ticks = run();
+  let ticks = 0;
+  for (let i = 0; i < reps; i++) ticks += run();
   const c = meter.stop(0);
-  return { us: c.serverUs, ticks, other: c.other, steal: c.steal };
+  return { us: c.serverUs / reps, ticks: ticks / reps, other: c.other, steal: c.steal };
 }
 
 const sets = [buildSet('position', ['position']), buildSet('mixed', ['position', 'dca', 'grid', 'twap'])];
+const requestsAtStart = sets.map((set) => set.venue.requests);
 for (const set of sets) {
   const open = set.live.filter((a) => a.executor.status === 'active').length;
   if (open !== EXECUTORS) throw new Error(`${set.name}: ${open} of ${EXECUTORS} executors active after the first tick`);
@@ -260,29 +270,41 @@ for (const set of sets) {
 interface Row {
   name: string;
   run: () => number;
+  reps: number;
   samples: Sample[];
 }
 
-const rows: Row[] = [{ name: 'bare loop, numbers', run: runBare, samples: [] }];
+const rows: Row[] = [{ name: 'bare loop, numbers', run: runBare, reps: 1, samples: [] }];
 for (const set of sets) {
-  rows.push({ name: `${set.name}, every tick`, run: () => runEvery(set), samples: [] });
-  rows.push({ name: `${set.name}, idle bands`, run: () => runIdle(set), samples: [] });
+  rows.push({ name: `${set.name}, every tick`, run: () => runEvery(set), reps: 1, samples: [] });
+  rows.push({ name: `${set.name}, idle bands`, run: () => runIdle(set), reps: 1, samples: [] });
 }
 
-// One untimed run each compiles the paths; then the rounds, the row order rotating.
-for (const r of rows) r.run();
+// Untimed runs compile the paths and size the repeats: each measurement should take about MIN_MS.
+const MIN_MS = 100;
+for (const r of rows) {
+  for (let i = 0; i < 3; i++) r.run();
+  const t0 = process.cpuUsage();
+  r.run();
+  const used = process.cpuUsage(t0);
+  const ms = Math.max(0.05, (used.user + used.system) / 1000);
+  r.reps = Math.min(100, Math.ceil(MIN_MS / ms));
+}
 for (let round = 0; round < ROUNDS; round++) {
   process.stderr.write(`round ${round + 1}/${ROUNDS}\n`);
   for (let j = 0; j < rows.length; j++) {
     const r = rows[(j + round) % rows.length]!;
-    r.samples.push(measure(r.run));
+    r.samples.push(measure(r.run, r.reps));
   }
 }
 
-for (const set of sets) {
+sets.forEach((set, i) => {
   const open = set.live.filter((a) => a.executor.status === 'active').length;
-  if (open !== EXECUTORS) throw new Error(`${set.name}: ${open} of ${EXECUTORS} executors still active after the run; a barrier was hit`);
-}
+  if (open !== EXECUTORS) throw new Error(`${set.name}: ${open} of ${EXECUTORS} executors still active after the runs; a barrier was hit`);
+  const sent = set.venue.requests - requestsAtStart[i]!;
+  if (sent !== 0) throw new Error(`${set.name}: ${sent} orders or cancels sent during the timed runs; the walk reached a level or a slice was due`);
+});
+if (bare.some((p) => p.closed)) throw new Error('bare loop: a position closed; the walk reached a barrier');
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -305,6 +327,6 @@ printTable(
     return [r.name, fmt(us, 3), fmt(ratio(us, baseline), 2), `${fmt((100 * ticks) / steps, 1)}%`, fmt(perRun, 3)];
   }),
 );
-console.log(`\n${EXECUTORS} executors, ${TICKS} steps per run, median of ${ROUNDS} rounds of process CPU (user + system).`);
+console.log(`\n${EXECUTORS} executors, ${TICKS} steps per run, median of ${ROUNDS} rounds of process CPU (user + system); runs per measurement: ${rows.map((r) => `${r.name} ${r.reps}`).join(', ')}.`);
 for (const w of warnings) console.log(`warning: ${w}`);
-console.log(`RESULT ${JSON.stringify({ executors: EXECUTORS, ticks: TICKS, rounds: ROUNDS, rows: result, warnings })}`);
+console.log(`RESULT ${JSON.stringify({ executors: EXECUTORS, ticks: TICKS, rounds: ROUNDS, reps: Object.fromEntries(rows.map((r) => [r.name, r.reps])), rows: result, warnings })}`);
