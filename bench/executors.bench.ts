@@ -3,7 +3,7 @@
  * runtime drives them (one tick per step through an ExecutorContext, the idle band refreshed after each
  * tick), against a bare loop over 1,000 plain objects doing the same barrier comparisons with numbers.
  *
- *   npm run bench:executors
+ *   npm run bench:executors                                            # about 2 minutes
  *   BENCH_TICKS=200 BENCH_ROUNDS=3 npx tsx bench/executors.bench.ts     # quick
  *
  * Two sets of 1,000 executors on sim BTC-USDT: `position` (all position executors) and `mixed` (250
