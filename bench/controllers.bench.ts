@@ -20,6 +20,7 @@ import { bollingerV1, macdBbV1, pmmDynamic, supertrendV1 } from '../src/core/str
 import { BollingerBands, Macd, Natr, Supertrend } from '../src/core/strategy/indicators/index.js';
 import type { ControllerView, ExecutorReport, MarketView, Quote } from '../src/core/strategy/types.js';
 import { fmt, intEnv, printTable } from './lib/harness.js';
+import { randomWalk } from '../test/helpers/random-walk.js';
 
 const N = intEnv('BENCH_N', 2_000_000);
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((x) => x.trim())) : null;
@@ -27,33 +28,7 @@ const ROUNDS = intEnv('BENCH_ROUNDS', 5);
 const INTERVAL: CandleInterval = '1m';
 const STEP = INTERVAL_MS[INTERVAL];
 
-/** A deterministic random walk of minute candles near 30,000. */
-function series(n: number) {
-  let s = 12345;
-  const rnd = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const time = new Float64Array(n);
-  const high = new Float64Array(n);
-  const low = new Float64Array(n);
-  const close = new Float64Array(n);
-  let price = 30_000;
-  for (let i = 0; i < n; i++) {
-    const open = price;
-    price *= 1 + (rnd() - 0.5) * 0.004;
-    time[i] = i * STEP;
-    high[i] = Math.max(open, price) * (1 + rnd() * 0.001);
-    low[i] = Math.min(open, price) * (1 - rnd() * 0.001);
-    close[i] = price;
-  }
-  return { time, high, low, close };
-}
-
-const cols = series(N);
+const cols = randomWalk(N, 12345, STEP);
 
 /** A backtest-like view over the columns: `closed` candles visible, rows filled into reused objects. */
 class ColumnView implements MarketView, ControllerView {

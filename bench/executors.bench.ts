@@ -20,6 +20,7 @@ import { ExecutorConfig } from '../src/core/strategy/executors/configs.js';
 import { createExecutor } from '../src/core/strategy/executors/registry.js';
 import type { Executor, ExecutorContext, IdleBand, MarketView, OrderRequest, OrderUpdate, Quote } from '../src/core/strategy/types.js';
 import { cpuMeter, cpuWarnings, fmt, intEnv, printTable, ratio, round } from './lib/harness.js';
+import { seededRandom } from '../src/core/backtest/seeded-random.js';
 
 const EXECUTORS = intEnv('BENCH_EXECUTORS', 1_000);
 const TICKS = intEnv('BENCH_TICKS', 1_000);
@@ -30,14 +31,7 @@ const PAIR = 'BTC-USDT';
 
 /** A deterministic walk of small steps (at most 0.02% each), kept within ±0.5% of BASE. */
 function walk(n: number): Float64Array {
-  let s = 4242;
-  const rnd = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rnd = seededRandom(4242);
   const out = new Float64Array(n);
   let p = BASE;
   for (let i = 0; i < n; i++) {

@@ -14,37 +14,14 @@
 import { ATR, BollingerBands as TsBollinger, EMA, MACD, NATR, RSI, SMA, SuperTrend } from 'trading-signals';
 import { Atr, BollingerBands, Ema, Macd, Natr, Rsi, Sma, Stdev, Supertrend } from '../src/core/strategy/indicators/index.js';
 import { cpuMeter, cpuWarnings, fmt, intEnv, printTable, ratio, round } from './lib/harness.js';
+import { randomWalk } from '../test/helpers/random-walk.js';
 
 const N = intEnv('BENCH_N', 525_600);
 const ROUNDS = intEnv('BENCH_ROUNDS', 7);
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((s) => s.trim().toUpperCase())) : null;
 const PICK_MARGIN = 1.2;
 
-/** A deterministic random walk of minute candles near 30,000 (a year of them by default). */
-function series(n: number) {
-  let s = 12345;
-  const rnd = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const high = new Float64Array(n);
-  const low = new Float64Array(n);
-  const close = new Float64Array(n);
-  let price = 30_000;
-  for (let i = 0; i < n; i++) {
-    const open = price;
-    price *= 1 + (rnd() - 0.5) * 0.004;
-    high[i] = Math.max(open, price) * (1 + rnd() * 0.001);
-    low[i] = Math.min(open, price) * (1 - rnd() * 0.001);
-    close[i] = price;
-  }
-  return { high, low, close };
-}
-
-const { high, low, close } = series(N);
+const { high, low, close } = randomWalk(N);
 // trading-signals takes a candle object per update; built once, outside the timing, as a caller would hold them.
 const candles = Array.from(close, (c, i) => ({ open: c, high: high[i]!, low: low[i]!, close: c }));
 

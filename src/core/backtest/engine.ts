@@ -217,6 +217,7 @@ export function parseConfig(def: ControllerDefinition, spec: BacktestSpec): unkn
   const parsed = def.config.safeParse(raw);
   if (!parsed.success) {
     throw new AppError('VALIDATION_FAILED', `Invalid controller config: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, {
+      hint: `Fix the fields listed in details.issues; GET /controllers/${def.name} has the config's JSON Schema and defaults.`,
       details: { issues: parsed.error.issues.map((i) => ({ path: `controller.config.${i.path.join('.')}`, message: i.message })) },
     });
   }

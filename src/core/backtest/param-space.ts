@@ -1,6 +1,7 @@
 import { invalidField } from '../errors.js';
 import type { BacktestMetrics } from './metrics.js';
 import { type Candidates, type Constraint, meetsConstraints, metricValue, type Objective, type ParamSpec } from './optimization-spec.js';
+import { seededRandom } from './seeded-random.js';
 
 /**
  * The points of a parameter space, without IO: each parameter's values, the grid in a fixed order
@@ -54,18 +55,6 @@ export class ParamGrid {
     }
     return Object.fromEntries(this.keys.map((k) => [k, out[k]!]));
   }
-}
-
-/** A PRNG from a 32-bit seed (mulberry32): the same seed gives the same sequence on every machine. */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** `n` distinct indexes of [0, size), in draw order (Floyd's sampling: n draws whatever the size). */

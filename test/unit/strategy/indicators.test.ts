@@ -20,6 +20,7 @@ import {
   stdev,
   supertrend,
 } from '../../../src/core/strategy/indicators/index.js';
+import { randomWalk } from '../../helpers/random-walk.js';
 
 const X = [1, 3, 2, 6, 4, 8, 5, 9, 7, 10];
 // Bars for ATR and Supertrend: [high, low, close].
@@ -42,30 +43,6 @@ function expectSeries(got: ArrayLike<number>, want: number[], digits = 12): void
 
 const run = (ind: { update(x: number): number }, xs: number[]) => xs.map((x) => ind.update(x));
 const N = NaN;
-
-/** A deterministic random walk of candles near 30,000, so precision is tested far from zero. */
-function walk(n: number, seed: number): { high: Float64Array; low: Float64Array; close: Float64Array } {
-  let s = seed >>> 0;
-  const rnd = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const high = new Float64Array(n);
-  const low = new Float64Array(n);
-  const close = new Float64Array(n);
-  let price = 30_000;
-  for (let i = 0; i < n; i++) {
-    const open = price;
-    price *= 1 + (rnd() - 0.5) * 0.004;
-    high[i] = Math.max(open, price) * (1 + rnd() * 0.001);
-    low[i] = Math.min(open, price) * (1 - rnd() * 0.001);
-    close[i] = price;
-  }
-  return { high, low, close };
-}
 
 const relClose = (a: number, b: number, rel = 1e-9) => Math.abs(a - b) <= rel * Math.max(Math.abs(a), Math.abs(b), 1e-12);
 
@@ -184,7 +161,7 @@ describe('known answers on hand-worked series', () => {
 });
 
 describe('agreement with trading-signals on a long random walk (1e-9 relative)', () => {
-  const { high, low, close } = walk(20_000, 7);
+  const { high, low, close } = randomWalk(20_000, 7);
   const candles = Array.from(close, (c, i) => ({ high: high[i]!, low: low[i]!, close: c }));
 
   it('SMA, RSI and Bollinger from their first value', () => {
@@ -244,7 +221,7 @@ describe('agreement with trading-signals on a long random walk (1e-9 relative)',
 });
 
 describe('batch helpers', () => {
-  const { high, low, close } = walk(3_000, 11);
+  const { high, low, close } = randomWalk(3_000, 11);
 
   it('equal the incremental classes value for value, with NaN warm-up', () => {
     const same = (batch: Float64Array, live: number[]) => expect(Array.from(batch)).toEqual(live);
@@ -314,7 +291,7 @@ describe('batch helpers', () => {
 
 describe('reset()', () => {
   it('returns every class to its fresh state, so a second pass repeats the first', () => {
-    const { high, low, close } = walk(200, 3);
+    const { high, low, close } = randomWalk(200, 3);
     const makers: [string, () => { update(...a: number[]): number; reset(): void; ready: boolean }, boolean][] = [
       ['sma', () => new Sma(10), false],
       ['ema', () => new Ema(10), false],

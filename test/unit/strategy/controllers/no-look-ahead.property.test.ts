@@ -5,6 +5,7 @@ import { SHIPPED_CONTROLLERS } from '../../../../src/core/strategy/controllers/i
 import type { ExecutorAction } from '../../../../src/core/strategy/types.js';
 import { ControllerHarness } from '../../../helpers/controller-harness.js';
 import { FakeMarketView } from '../../../helpers/fake-market-view.js';
+import { seededRandom } from '../../../../src/core/backtest/seeded-random.js';
 
 const STEP = 180_000; // 3m
 const N = 160;
@@ -20,20 +21,9 @@ const CONFIGS: Record<string, Record<string, unknown>> = {
   dca_v1: { executor_refresh_time: 600 },
 };
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A random walk around 100 from `seed`, continuing `prefix` when given. */
 function walk(seed: number, prefix: readonly CandleRow[] = []): CandleRow[] {
-  const rnd = mulberry32(seed);
+  const rnd = seededRandom(seed);
   const rows = prefix.slice();
   let close = rows.length > 0 ? (rows[rows.length - 1] as CandleRow).close : 100;
   for (let i = rows.length; i < N; i++) {
