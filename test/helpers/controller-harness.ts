@@ -76,3 +76,21 @@ function report(id: string, type: ExecutorReport['type'], connector: string, tra
     custom: {},
   };
 }
+
+/** The triple barrier the directional controllers open with at their defaults (the original's). */
+export const DEFAULT_BARRIER = {
+  open_order_type: 'market',
+  take_profit_order_type: 'limit',
+  stop_loss_order_type: 'market',
+  time_limit_order_type: 'market',
+  stop_loss: 0.03,
+  take_profit: 0.02,
+  time_limit: 2700,
+  trailing_stop: { activation_price: 0.015, trailing_delta: 0.003 },
+} as const;
+
+/** The action a directional controller at its defaults takes on a signal: a sim BTC-USDT position at market. */
+export const directionalCreate = (id: string, side: 'buy' | 'sell', amount: string): ExecutorAction => ({
+  kind: 'create',
+  config: { type: 'position', id, connector_name: 'sim', trading_pair: 'BTC-USDT', leverage: 20, side, amount, triple_barrier: { ...DEFAULT_BARRIER, trailing_stop: { ...DEFAULT_BARRIER.trailing_stop } } },
+});

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bollingerV1 } from '../../../../src/core/strategy/controllers/bollinger-v1.js';
 import { ExecutorConfig } from '../../../../src/core/strategy/executors/configs.js';
-import type { ExecutorAction } from '../../../../src/core/strategy/types.js';
-import { ControllerHarness } from '../../../helpers/controller-harness.js';
+import { ControllerHarness, directionalCreate } from '../../../helpers/controller-harness.js';
 import { candlesFromCloses, FakeMarketView } from '../../../helpers/fake-market-view.js';
 
 const STEP = 180_000; // 3m
@@ -10,21 +9,7 @@ const STEP = 180_000; // 3m
 const FLAT = Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? 100 : 101));
 const CLOSES = [...FLAT, 90, 81, 72.9, 65.61, 59.049, 100, 130];
 
-const BARRIER = {
-  open_order_type: 'market',
-  take_profit_order_type: 'limit',
-  stop_loss_order_type: 'market',
-  time_limit_order_type: 'market',
-  stop_loss: 0.03,
-  take_profit: 0.02,
-  time_limit: 2700,
-  trailing_stop: { activation_price: 0.015, trailing_delta: 0.003 },
-};
-
-const create = (id: string, side: 'buy' | 'sell', amount: string): ExecutorAction => ({
-  kind: 'create',
-  config: { type: 'position', id, connector_name: 'sim', trading_pair: 'BTC-USDT', leverage: 20, side, amount, triple_barrier: BARRIER } as ExecutorConfig,
-});
+const create = directionalCreate;
 
 function setup(overrides: Record<string, unknown> = {}, closes = CLOSES) {
   const config = bollingerV1.config.parse({ connector_name: 'sim', trading_pair: 'BTC-USDT', bb_length: 20, ...overrides });

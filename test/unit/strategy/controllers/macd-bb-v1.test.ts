@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { macdBbV1 } from '../../../../src/core/strategy/controllers/macd-bb-v1.js';
 import { ExecutorConfig } from '../../../../src/core/strategy/executors/configs.js';
-import type { ExecutorAction } from '../../../../src/core/strategy/types.js';
-import { ControllerHarness } from '../../../helpers/controller-harness.js';
+import { ControllerHarness, directionalCreate } from '../../../helpers/controller-harness.js';
 import { candlesFromCloses, FakeMarketView } from '../../../helpers/fake-market-view.js';
 
 const STEP = 180_000; // 3m
@@ -22,28 +21,7 @@ function setup(overrides: Record<string, unknown> = {}) {
   return new ControllerHarness(macdBbV1.create(config), market);
 }
 
-const create = (id: string, side: 'buy' | 'sell', amount: string): ExecutorAction => ({
-  kind: 'create',
-  config: {
-    type: 'position',
-    id,
-    connector_name: 'sim',
-    trading_pair: 'BTC-USDT',
-    leverage: 20,
-    side,
-    amount,
-    triple_barrier: {
-      open_order_type: 'market',
-      take_profit_order_type: 'limit',
-      stop_loss_order_type: 'market',
-      time_limit_order_type: 'market',
-      stop_loss: 0.03,
-      take_profit: 0.02,
-      time_limit: 2700,
-      trailing_stop: { activation_price: 0.015, trailing_delta: 0.003 },
-    },
-  },
-});
+const create = directionalCreate;
 
 describe('macd_bb_v1', () => {
   it('takes the original defaults and warms up the longer of the bands and the MACD histogram', () => {
