@@ -52,7 +52,25 @@ function candles(): CandleColumns {
   };
 }
 
-function run(executor: Record<string, unknown>) {
+/**
+ * The same executors with their idle bands kept (edges still visited) but never trusted: `until` is
+ * always past, so the runtime ticks every executor at every point. A band that skipped a tick at which
+ * something would have happened shows as a different result.
+ */
+const tickEveryPoint: BacktestEnv = {
+  ...env,
+  createExecutor: (config, id, createdAt) => {
+    const e = createExecutor(config, id, createdAt);
+    const band = e.idleBand?.bind(e);
+    if (band) e.idleBand = () => {
+      const b = band();
+      return b && { ...b, until: -Infinity };
+    };
+    return e;
+  },
+};
+
+function run(executor: Record<string, unknown>, on: BacktestEnv = env) {
   const spec = BacktestSpec.parse({
     controller: { name: 'one_shot_v1', config: { executor } },
     connector: 'sim',
@@ -62,7 +80,7 @@ function run(executor: Record<string, unknown>) {
     trade_cost: 0.001,
     initial_balances: { base: '10', quote: '10000' },
   });
-  return runBacktest(spec, candles(), null, env);
+  return runBacktest(spec, candles(), null, on);
 }
 
 const CASES: Array<[string, Record<string, unknown>, (r: ReturnType<typeof run>) => void]> = [
@@ -102,5 +120,9 @@ describe('executors in the backtest engine', () => {
     expect(a.executors).toHaveLength(1);
     check(a);
     expect(JSON.stringify(run(executor))).toBe(JSON.stringify(a));
+  });
+
+  it.each(CASES)('%s: skipping the ticks inside idle bands changes nothing', (_name, executor) => {
+    expect(JSON.stringify(run(executor))).toBe(JSON.stringify(run(executor, tickEveryPoint)));
   });
 });
