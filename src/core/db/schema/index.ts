@@ -12,3 +12,4 @@ export * from './executors.js';
 export * from './strategies.js';
 export * from './backtests.js';
 export * from './optimizations.js';
+export * from './bots.js';

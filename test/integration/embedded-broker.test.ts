@@ -1,0 +1,78 @@
+import { randomBytes } from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EmbeddedBroker } from '../../src/core/bots/broker.js';
+import { brokerCredentials } from '../../src/core/bots/credentials.js';
+import { PgBotCredentials } from '../../src/core/bots/pg-credentials.js';
+import { botCredentials } from '../../src/core/db/schema/index.js';
+import { openDatabase, type Database } from '../../src/core/db/client.js';
+import { createLogger } from '../../src/core/logger.js';
+import { Vault } from '../../src/core/secrets/vault.js';
+import { botAccessSuite, connectBot, type BrokerUnderTest } from '../helpers/bot-broker-acl.js';
+import { privateDatabase } from '../helpers/config.js';
+
+describe('the embedded broker (aedes) with bot credentials in Postgres', () => {
+  let database: Database;
+  let dropDb: () => Promise<void>;
+  let broker: EmbeddedBroker;
+  let store: PgBotCredentials;
+  let under: BrokerUnderTest;
+
+  beforeAll(async () => {
+    const db = await privateDatabase(process.env.DATABASE_URL!);
+    dropDb = db.drop;
+    database = await openDatabase({ url: db.url });
+    store = new PgBotCredentials(database.db, new Vault(randomBytes(32)));
+    broker = new EmbeddedBroker({ port: 0, credentials: store, logger: createLogger('silent') });
+    await broker.start();
+    under = { url: broker.url, server: broker.serverLogin(), credentials: brokerCredentials(store, broker) };
+  });
+  afterAll(async () => {
+    await broker?.stop();
+    await database?.close();
+    await dropDb?.();
+  });
+
+  botAccessSuite(() => under);
+
+  it('listens on 127.0.0.1 only and makes a new server password at each start', async () => {
+    expect(broker.url).toMatch(/^mqtt:\/\/127\.0\.0\.1:\d+$/);
+    const other = new EmbeddedBroker({ port: 0, credentials: store, logger: createLogger('silent') });
+    await other.start();
+    try {
+      expect(other.serverLogin().password).not.toBe(broker.serverLogin().password);
+      expect(other.serverLogin().password.length).toBeGreaterThanOrEqual(32);
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it('stores only a hash and a sealed box of the password', async () => {
+    const login = await under.credentials.issue('stored-check');
+    const rows = await database.db.select().from(botCredentials).where(eq(botCredentials.botId, 'stored-check'));
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.passwordHash).toMatch(/^scrypt\$/);
+    expect(rows[0]!.passwordBox).toMatch(/^v1\./);
+    expect(JSON.stringify(rows[0])).not.toContain(login.password);
+  });
+
+  it('refuses an invalid bot id', async () => {
+    for (const bad of ['', 'Upper', 'a/b', 'a+b', 'a#', 'a.b', 'x'.repeat(64)]) {
+      await expect(under.credentials.issue(bad), bad).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    }
+  });
+
+  it('a reconnect storm checks the password with scrypt once per bot, and a revoke still bites at once', async () => {
+    const login = await store.issue('storm');
+    await expect(store.verify(login.username, login.password)).resolves.toBe('storm');
+    const t0 = performance.now();
+    for (let i = 0; i < 50; i++) expect(await store.verify(login.username, login.password)).toBe('storm');
+    const cached = (performance.now() - t0) / 50;
+    // scrypt at N=16384 costs tens of milliseconds; a remembered login is a primary-key read.
+    expect(cached).toBeLessThan(15);
+    await expect(store.verify(login.username, 'wrong')).resolves.toBeNull();
+    await new PgBotCredentials(database.db, new Vault(randomBytes(32))).revoke('storm');
+    await expect(store.verify(login.username, login.password)).resolves.toBeNull();
+    expect((await connectBot(broker.url, 'storm', login).then((c) => c.endAsync(true).then(() => 'connected'), () => 'refused'))).toBe('refused');
+  });
+});
