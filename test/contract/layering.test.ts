@@ -443,3 +443,22 @@ describe('only the composition root (src/app, called by src/main.ts and src/cli.
     expect(found).toEqual({});
   });
 });
+
+/** The bots' broker layer (topics, credentials, brokers) is core: it serves both faces and imports neither. */
+function botsFaceViolations(file: string, source: string): string[] {
+  return importRefs(source)
+    .filter((r) => {
+      const local = resolveLocal(file, r.spec);
+      return under('src/rest')(local) || under('src/mcp')(local);
+    })
+    .map((r) => r.spec);
+}
+
+describe('src/core/bots imports neither face (src/rest, src/mcp)', () => {
+  it('the rule can fail', () => {
+    expect(botsFaceViolations('src/core/bots/broker.ts', "import { x } from '../../rest/app.js';\nimport type { Y } from '../../mcp/server.js';\nimport { z } from './topics.js';")).toEqual(['../../rest/app.js', '../../mcp/server.js']);
+  });
+  it.each(sourceFiles('src/core/bots', ANY_SOURCE))('%s', (file) => {
+    expect(botsFaceViolations(file, readRepo(file)!)).toEqual([]);
+  });
+});
