@@ -114,6 +114,29 @@ export function botAccessSuite(broker: () => BrokerUnderTest) {
     }
   });
 
+  it("a bot's will is published under its own prefix only", async () => {
+    try {
+      const [a, b] = [id(), id()];
+      const login = await broker().credentials.issue(a);
+      const { got } = await serverListening();
+      const dropWith = async (topic: string) => {
+        // Mosquitto may already refuse the CONNECT over a will it does not allow; aedes checks it when publishing it.
+        const bot = await connectBot(broker().url, a, login, { will: { topic, payload: Buffer.from('gone'), qos: 1, retain: false } }).catch(() => null);
+        if (!bot) return;
+        const closed = new Promise<void>((r) => bot.once('close', () => r()));
+        bot.stream.destroy();
+        await closed;
+        await bot.endAsync(true);
+      };
+      await dropWith(`hbot/${b}/start`);
+      await dropWith(`hbot/${a}/status_updates`);
+      await waitFor('the allowed will', () => got.some((p) => p.topic === `hbot/${a}/status_updates`));
+      expect(got.map((p) => p.topic)).toEqual([`hbot/${a}/status_updates`]);
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('the server reaches a bot on its command topics', async () => {
     try {
       const b = id();

@@ -52,13 +52,14 @@ export class EmbeddedBroker implements Lifecycle, BrokerAccess {
     const aedes = await Aedes.createBroker({
       authenticate: (client, username, password, done) => void this.#authenticate(client, username, password).then((err) => done(err, err === null)),
       authorizePublish: (client, packet, done) => {
-        // A null client is the broker itself (its $SYS heartbeats, wills).
-        if (!client) return done(null);
-        const who = this.#identities.get(client);
+        // aedes asks without a client only for the will of a client it no longer knows (left over in a
+        // shared store by another broker): nobody can say whose it is, so it is not published.
+        const who = client ? this.#identities.get(client) : undefined;
         if (who?.kind === 'server' && !packet.topic.startsWith('$SYS/')) return done(null);
         if (who?.kind === 'bot' && botMayPublish(who.botId, packet.topic)) return done(null);
         // MQTT 3.1.1 has no refusal for a PUBLISH: aedes drops the message and closes the connection.
-        this.opts.logger.warn('mqtt publish refused', { client: client.id, topic: packet.topic });
+        // A will is checked here too, when it is about to be published.
+        this.opts.logger.warn('mqtt publish refused', { client: client?.id, topic: packet.topic });
         done(new Error(`publishing to ${packet.topic} is not allowed`));
       },
       authorizeSubscribe: (client, sub, done) => {
