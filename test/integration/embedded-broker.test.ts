@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBotBroker, type BotBroker } from '../../src/core/bots/bot-broker.js';
 import { EmbeddedBroker } from '../../src/core/bots/broker.js';
 import { brokerCredentials } from '../../src/core/bots/credentials.js';
 import { PgBotCredentials } from '../../src/core/bots/pg-credentials.js';
@@ -17,6 +18,7 @@ describe('the embedded broker (aedes) with bot credentials in Postgres', () => {
   let broker: EmbeddedBroker;
   let store: PgBotCredentials;
   let under: BrokerUnderTest;
+  let chosen: BotBroker;
 
   beforeAll(async () => {
     const db = await privateDatabase(process.env.DATABASE_URL!);
@@ -26,8 +28,12 @@ describe('the embedded broker (aedes) with bot credentials in Postgres', () => {
     broker = new EmbeddedBroker({ port: 0, credentials: store, logger: createLogger('silent') });
     await broker.start();
     under = { url: broker.url, server: broker.serverLogin(), credentials: brokerCredentials(store, broker) };
+    // What the orchestrator will be given: the same broker, chosen by the settings (no MQTT_URL).
+    chosen = createBotBroker({ mqttPort: 0, db: database.db, vault: new Vault(randomBytes(32)), logger: createLogger('silent') });
+    await chosen.start();
   });
   afterAll(async () => {
+    await chosen?.stop();
     await broker?.stop();
     await database?.close();
     await dropDb?.();
@@ -74,5 +80,16 @@ describe('the embedded broker (aedes) with bot credentials in Postgres', () => {
     await new PgBotCredentials(database.db, new Vault(randomBytes(32))).revoke('storm');
     await expect(store.verify(login.username, login.password)).resolves.toBeNull();
     expect((await connectBot(broker.url, 'storm', login).then((c) => c.endAsync(true).then(() => 'connected'), () => 'refused'))).toBe('refused');
+  });
+
+  it('is the broker the settings choose without MQTT_URL, on 127.0.0.1, with the same rules', async () => {
+    expect(chosen.kind).toBe('embedded');
+    expect(chosen.url()).toMatch(/^mqtt:\/\/127\.0\.0\.1:\d+$/);
+    expect(chosen.serverLogin().username).toBe('tradedesk');
+    const login = await chosen.credentials.issue('chosen-one');
+    const ok = await connectBot(chosen.url(), 'chosen-one', login);
+    await ok.endAsync(true);
+    await chosen.credentials.revoke('chosen-one');
+    await expect(connectBot(chosen.url(), 'chosen-one', login)).rejects.toMatchObject({ code: 4 });
   });
 });

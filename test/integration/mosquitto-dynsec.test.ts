@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBotBroker } from '../../src/core/bots/bot-broker.js';
 import { EmbeddedBroker, SERVER_USERNAME } from '../../src/core/bots/broker.js';
 import { brokerCredentials } from '../../src/core/bots/credentials.js';
 import { MosquittoDynsec } from '../../src/core/bots/mosquitto-dynsec.js';
@@ -8,7 +9,7 @@ import { openDatabase, type Database } from '../../src/core/db/client.js';
 import { AppError } from '../../src/core/errors.js';
 import { createLogger } from '../../src/core/logger.js';
 import { Vault } from '../../src/core/secrets/vault.js';
-import { botAccessSuite, type BrokerUnderTest } from '../helpers/bot-broker-acl.js';
+import { botAccessSuite, connectBot, type BrokerUnderTest } from '../helpers/bot-broker-acl.js';
 import { privateDatabase } from '../helpers/config.js';
 import { mosquittoInstall, startMosquitto, type RunningMosquitto } from '../helpers/mosquitto.js';
 
@@ -47,10 +48,19 @@ describe.skipIf(!install)('an external Mosquitto provisioned through its dynamic
 
   botAccessSuite(() => under);
 
-  it('starts again on a broker it has already set up (the server role exists)', async () => {
-    const again = new MosquittoDynsec({ url: `mqtt://${mosquitto.admin.username}:${mosquitto.admin.password}@127.0.0.1:${mosquitto.port}`, logger: silent });
-    await again.start();
-    await again.stop();
+  it('is the broker the settings choose with MQTT_URL, and starts again on a broker it has already set up', async () => {
+    const chosen = createBotBroker({ mqttUrl: `mqtt://${mosquitto.admin.username}:${encodeURIComponent(mosquitto.admin.password)}@127.0.0.1:${mosquitto.port}`, mqttPort: 1883, db: database.db, vault: new Vault(randomBytes(32)), logger: silent });
+    await chosen.start();
+    try {
+      expect(chosen.kind).toBe('mosquitto');
+      expect(chosen.url()).toBe(`mqtt://127.0.0.1:${mosquitto.port}`);
+      expect(chosen.serverLogin()).toEqual(mosquitto.admin);
+      const login = await chosen.credentials.issue('chosen-one');
+      const bot = await connectBot(chosen.url(), 'chosen-one', login);
+      await bot.endAsync(true);
+    } finally {
+      await chosen.stop();
+    }
   });
 
   it('refuses to start with a wrong admin password or no user in MQTT_URL', async () => {

@@ -1,0 +1,62 @@
+import type { Db } from '../db/client.js';
+import type { Lifecycle } from '../lifecycle.js';
+import type { Logger } from '../logger.js';
+import type { Vault } from '../secrets/vault.js';
+import { EmbeddedBroker } from './broker.js';
+import { brokerCredentials, type BotCredentials, type BotLogin } from './credentials.js';
+import { MosquittoDynsec } from './mosquitto-dynsec.js';
+import { PgBotCredentials } from './pg-credentials.js';
+
+/** The broker bots use, whichever it is: what the orchestrator and the runtimes need from it. */
+export interface BotBroker extends Lifecycle {
+  readonly kind: 'embedded' | 'mosquitto';
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Bot logins, kept in Postgres and mirrored into the broker. */
+  readonly credentials: BotCredentials;
+  /** Where the server and the bots connect, without credentials. Valid once started. */
+  url(): string;
+  /** The server's own login. Valid once started. */
+  serverLogin(): BotLogin;
+}
+
+export interface BotBrokerOptions {
+  /** MQTT_URL: an external Mosquitto; unset means the embedded broker. */
+  mqttUrl?: string;
+  /** MQTT_PORT: the embedded broker's port on 127.0.0.1 (0 picks a free one). */
+  mqttPort: number;
+  db: Db;
+  vault: Vault;
+  logger: Logger;
+}
+
+/** The runtime profiles' broker: embedded aedes without MQTT_URL, the Mosquitto at MQTT_URL with it. */
+export function createBotBroker(opts: BotBrokerOptions): BotBroker {
+  const store = new PgBotCredentials(opts.db, opts.vault);
+  const logger = opts.logger.child({ module: 'mqtt' });
+  if (!opts.mqttUrl) {
+    const broker = new EmbeddedBroker({ port: opts.mqttPort, credentials: store, logger });
+    return {
+      kind: 'embedded',
+      credentials: brokerCredentials(store, broker),
+      start: () => broker.start(),
+      stop: () => broker.stop(),
+      url: () => broker.url,
+      serverLogin: () => broker.serverLogin(),
+    };
+  }
+  const dynsec = new MosquittoDynsec({ url: opts.mqttUrl, logger });
+  const u = new URL(opts.mqttUrl);
+  const login = { username: decodeURIComponent(u.username), password: decodeURIComponent(u.password) };
+  u.username = '';
+  u.password = '';
+  const bare = u.toString().replace(/\/$/, '');
+  return {
+    kind: 'mosquitto',
+    credentials: brokerCredentials(store, dynsec),
+    start: () => dynsec.start(),
+    stop: () => dynsec.stop(),
+    url: () => bare,
+    serverLogin: () => login,
+  };
+}
