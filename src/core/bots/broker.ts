@@ -88,8 +88,11 @@ export class EmbeddedBroker implements Lifecycle, BrokerAccess {
     const aedes = this.#aedes;
     this.#server = undefined;
     this.#aedes = undefined;
-    if (server?.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+    // The listener stops taking connections first; it reports closed only once aedes has closed the
+    // connections it still holds, so both are awaited together.
+    const closed = server?.listening ? new Promise<void>((resolve) => server.close(() => resolve())) : undefined;
     if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    await closed;
   }
 
   get port(): number {
