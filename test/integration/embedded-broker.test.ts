@@ -75,13 +75,17 @@ describe('the embedded broker (aedes) with bot credentials in Postgres', () => {
     const login = await counting.issue('storm');
     for (let i = 0; i < 20; i++) expect(await counting.verify(login.username, login.password)).toBe('storm');
     expect(checked).toHaveLength(1);
-    // A wrong password is never taken for the remembered one: it goes to scrypt and fails.
+    // A wrong password is never taken for the remembered one: it goes to scrypt and fails, once.
+    await expect(counting.verify(login.username, 'wrong')).resolves.toBeNull();
     await expect(counting.verify(login.username, 'wrong')).resolves.toBeNull();
     expect(checked).toHaveLength(2);
+    await expect(counting.verify(login.username, 'wrong too')).resolves.toBeNull();
+    await expect(counting.verify(login.username, login.password)).resolves.toBe('storm');
+    expect(checked).toHaveLength(3);
     // Revoked by another process (another store on the same database): refused at once, no scrypt needed.
     await new PgBotCredentials(database.db, new Vault(randomBytes(32))).revoke('storm');
     await expect(counting.verify(login.username, login.password)).resolves.toBeNull();
-    expect(checked).toHaveLength(2);
+    expect(checked).toHaveLength(3);
   });
 
   it('stops with bots connected, closing their connections', async () => {

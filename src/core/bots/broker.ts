@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:net';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Lifecycle } from '../lifecycle.js';
 import type { Logger } from '../logger.js';
+import { registerSecret } from '../secrets/redact.js';
 import type { BotCredentials, BotLogin, BrokerAccess } from './credentials.js';
 import { botClientId, botMayPublish, botMaySubscribe } from './topics.js';
 
@@ -49,6 +50,7 @@ export class EmbeddedBroker implements Lifecycle, BrokerAccess {
 
   async start(): Promise<void> {
     this.#serverPassword = randomBytes(24).toString('base64url');
+    registerSecret(this.#serverPassword);
     const aedes = await Aedes.createBroker({
       authenticate: (client, username, password, done) => void this.#authenticate(client, username, password).then((err) => done(err, err === null)),
       authorizePublish: (client, packet, done) => {
@@ -120,6 +122,12 @@ export class EmbeddedBroker implements Lifecycle, BrokerAccess {
   }
 
   async #authenticate(client: Client, username: string | undefined, password: Buffer | undefined): Promise<AuthenticateError | null> {
+    const refused = await this.#check(client, username, password);
+    if (refused) this.opts.logger.warn('mqtt login refused', { client: client.id, username: username ?? null, reason: refused.message });
+    return refused;
+  }
+
+  async #check(client: Client, username: string | undefined, password: Buffer | undefined): Promise<AuthenticateError | null> {
     if (!username || !password) return refusal(NOT_AUTHORIZED, 'anonymous access is not allowed');
     const pw = password.toString('utf8');
     if (username === SERVER_USERNAME) {

@@ -8,7 +8,7 @@ import type { Vault } from '../secrets/vault.js';
 import type { BotCredentials, BotLogin } from './credentials.js';
 import { botIdOfUsername, botUsername, isBotId } from './topics.js';
 
-/** Logins remembered after a successful scrypt check; beyond this the oldest is forgotten. */
+/** Logins remembered after a scrypt check (passed, and failed); beyond this the oldest bot is forgotten. */
 const CACHE_LIMIT = 10_000;
 
 /**
@@ -23,6 +23,7 @@ const CACHE_LIMIT = 10_000;
  */
 export class PgBotCredentials implements BotCredentials {
   readonly #cache = new Map<string, { hash: string; digest: Buffer }>();
+  readonly #failed = new Map<string, { hash: string; digest: Buffer }>();
   // Per process: a digest in memory says nothing about the password outside it.
   readonly #digestKey = randomBytes(32);
 
@@ -57,20 +58,24 @@ export class PgBotCredentials implements BotCredentials {
     const [row] = await this.db.select({ username: botCredentials.username, hash: botCredentials.passwordHash }).from(botCredentials).where(eq(botCredentials.botId, botId));
     if (!row || row.username !== username) {
       this.#cache.delete(botId);
+      this.#failed.delete(botId);
       return null;
     }
     const digest = this.#digest(password);
     const known = this.#cache.get(botId);
     if (known && known.hash === row.hash && timingSafeEqual(known.digest, digest)) return botId;
-    if (!(await this.checkHash(password, row.hash))) return null;
-    this.#cache.delete(botId);
-    this.#cache.set(botId, { hash: row.hash, digest });
-    if (this.#cache.size > CACHE_LIMIT) this.#cache.delete(this.#cache.keys().next().value!);
-    return botId;
+    // A bot left with an old password retries it every few seconds: the same wrong password against
+    // the same hash is refused again without another scrypt.
+    const failed = this.#failed.get(botId);
+    if (failed && failed.hash === row.hash && timingSafeEqual(failed.digest, digest)) return null;
+    const ok = await this.checkHash(password, row.hash);
+    remember(ok ? this.#cache : this.#failed, botId, { hash: row.hash, digest });
+    return ok ? botId : null;
   }
 
   async revoke(botId: string): Promise<void> {
     this.#cache.delete(botId);
+    this.#failed.delete(botId);
     await this.db.delete(botCredentials).where(eq(botCredentials.botId, botId));
   }
 
@@ -87,3 +92,10 @@ export class PgBotCredentials implements BotCredentials {
 }
 
 const aad = (botId: string) => `bot_credentials:${botId}`;
+
+/** Keeps the newest entry of each bot, forgetting the oldest bot beyond CACHE_LIMIT. */
+function remember(map: Map<string, { hash: string; digest: Buffer }>, botId: string, entry: { hash: string; digest: Buffer }): void {
+  map.delete(botId);
+  map.set(botId, entry);
+  if (map.size > CACHE_LIMIT) map.delete(map.keys().next().value!);
+}
