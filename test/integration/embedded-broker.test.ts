@@ -8,6 +8,7 @@ import { PgBotCredentials } from '../../src/core/bots/pg-credentials.js';
 import { verifyPassword } from '../../src/core/auth/passwords.js';
 import { botCredentials } from '../../src/core/db/schema/index.js';
 import { openDatabase, type Database } from '../../src/core/db/client.js';
+import type { AppError } from '../../src/core/errors.js';
 import { createLogger } from '../../src/core/logger.js';
 import { Vault } from '../../src/core/secrets/vault.js';
 import { botAccessSuite, connectBot, type BrokerUnderTest } from '../helpers/bot-broker-acl.js';
@@ -52,6 +53,14 @@ describe('the embedded broker (aedes) with bot credentials in Postgres', () => {
     } finally {
       await other.stop();
     }
+  });
+
+  it('refuses to start on a port in use with a hint naming MQTT_PORT and MQTT_URL', async () => {
+    const taken = new EmbeddedBroker({ port: broker.port, credentials: store, logger: createLogger('silent') });
+    const err = await taken.start().then(() => null, (e: unknown) => e);
+    await taken.stop();
+    expect(err).toMatchObject({ code: 'PRECONDITION_FAILED', message: `The MQTT port 127.0.0.1:${broker.port} is in use.` });
+    expect((err as AppError).hint).toMatch(/MQTT_PORT.*MQTT_URL/);
   });
 
   it('stores only a hash and a sealed box of the password', async () => {

@@ -2,6 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:net';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import { AppError } from '../errors.js';
 import type { Lifecycle } from '../lifecycle.js';
 import type { Logger } from '../logger.js';
 import { registerSecret } from '../secrets/redact.js';
@@ -79,10 +80,19 @@ export class EmbeddedBroker implements Lifecycle, BrokerAccess {
     const server = createServer(aedes.handle);
     this.#aedes = aedes;
     this.#server = server;
-    server.listen(this.opts.port, this.opts.host ?? '127.0.0.1');
-    await Promise.race([once(server, 'listening'), once(server, 'error').then(([err]) => Promise.reject(err))]);
+    const host = this.opts.host ?? '127.0.0.1';
+    server.listen(this.opts.port, host);
+    try {
+      await Promise.race([once(server, 'listening'), once(server, 'error').then(([err]) => Promise.reject(err))]);
+    } catch (err) {
+      const inUse = (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
+      throw new AppError('PRECONDITION_FAILED', inUse ? `The MQTT port ${host}:${this.opts.port} is in use.` : `The embedded MQTT broker could not listen on ${host}:${this.opts.port}.`, {
+        hint: 'Set MQTT_PORT to a free port, or MQTT_URL to use an external Mosquitto instead of the embedded broker.',
+        cause: err,
+      });
+    }
     this.#port = (server.address() as { port: number }).port;
-    this.opts.logger.info('mqtt broker listening', { host: this.opts.host ?? '127.0.0.1', port: this.#port });
+    this.opts.logger.info('mqtt broker listening', { host, port: this.#port });
   }
 
   async stop(): Promise<void> {
