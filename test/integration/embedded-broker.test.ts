@@ -97,6 +97,23 @@ describe('the embedded broker (aedes) with bot credentials in Postgres', () => {
     expect(checked).toHaveLength(3);
   });
 
+  it('checks at most two passwords with scrypt at a time, so a storm of first logins leaves the thread pool to others', async () => {
+    let running = 0;
+    let most = 0;
+    const slow = new PgBotCredentials(database.db, new Vault(randomBytes(32)), async (pw, hash) => {
+      most = Math.max(most, ++running);
+      try {
+        return await verifyPassword(pw, hash);
+      } finally {
+        running--;
+      }
+    });
+    const logins = await Promise.all(['s1', 's2', 's3', 's4', 's5', 's6'].map(async (b) => [b, await slow.issue(b)] as const));
+    const who = await Promise.all(logins.map(([, l]) => slow.verify(l.username, l.password)));
+    expect(who).toEqual(['s1', 's2', 's3', 's4', 's5', 's6']);
+    expect(most).toBe(2);
+  });
+
   it('stops with bots connected, closing their connections', async () => {
     const own = new EmbeddedBroker({ port: 0, credentials: store, logger: createLogger('silent') });
     await own.start();

@@ -8,6 +8,8 @@ import type { Vault } from '../secrets/vault.js';
 import type { BotCredentials, BotLogin } from './credentials.js';
 import { botIdOfUsername, botUsername, isBotId } from './topics.js';
 
+/** scrypt checks run at once, out of libuv's 4 threads by default. */
+const HASH_SLOTS = 2;
 /** Logins remembered after a scrypt check (passed, and failed); beyond this the oldest bot is forgotten. */
 const CACHE_LIMIT = 10_000;
 
@@ -24,6 +26,8 @@ const CACHE_LIMIT = 10_000;
 export class PgBotCredentials implements BotCredentials {
   readonly #cache = new Map<string, { hash: string; digest: Buffer }>();
   readonly #failed = new Map<string, { hash: string; digest: Buffer }>();
+  readonly #waiting: Array<() => void> = [];
+  #hashing = 0;
   // Per process: a digest in memory says nothing about the password outside it.
   readonly #digestKey = randomBytes(32);
 
@@ -68,7 +72,7 @@ export class PgBotCredentials implements BotCredentials {
     // the same hash is refused again without another scrypt.
     const failed = this.#failed.get(botId);
     if (failed && failed.hash === row.hash && timingSafeEqual(failed.digest, digest)) return null;
-    const ok = await this.checkHash(password, row.hash);
+    const ok = await this.#limited(() => this.checkHash(password, row.hash));
     remember(ok ? this.#cache : this.#failed, botId, { hash: row.hash, digest });
     return ok ? botId : null;
   }
@@ -77,6 +81,23 @@ export class PgBotCredentials implements BotCredentials {
     this.#cache.delete(botId);
     this.#failed.delete(botId);
     await this.db.delete(botCredentials).where(eq(botCredentials.botId, botId));
+  }
+
+  /**
+   * scrypt runs on libuv's small thread pool, which DNS lookups and file reads share: a storm of first
+   * logins all hashing at once would starve them (new database connections time out). So at most
+   * HASH_SLOTS checks run at a time; the others wait their turn.
+   */
+  async #limited<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#hashing >= HASH_SLOTS) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    else this.#hashing++;
+    try {
+      return await fn();
+    } finally {
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#hashing--;
+    }
   }
 
   async #read(botId: string): Promise<BotLogin | null> {
