@@ -53,6 +53,8 @@ export class ControllerRun {
   readonly #sink: OrderSink;
   readonly #pairs: Array<{ connector: string; pair: string }>;
   readonly #deliver: (u: OrderUpdate) => void;
+  /** Client order ids per executor, in the order placed. */
+  readonly #orders = new Map<string, string[]>();
   /** The step in progress: steps never overlap. */
   #busy: Promise<void> = Promise.resolve();
 
@@ -79,7 +81,20 @@ export class ControllerRun {
     const runtime: ExecutorRuntime = { order_seq: 0, fills_seen: {}, last_seen: {}, error_count: 0, last_error: null };
     this.#sender = { kind: 'controller', id: req.id, account: req.accountName, principal: req.principal, outbox: [], runtime };
     this.#path = new OrderPath(deps);
-    this.#sink = this.#path.sink(this.#sender);
+    const queue = this.#path.sink(this.#sender);
+    this.#sink = {
+      submit: (o) => {
+        // The runtime has just recorded which executor is placing it.
+        const owner = this.#runtime.ownerOf(o.clientOrderId);
+        if (owner !== undefined) {
+          const ids = this.#orders.get(owner);
+          if (ids) ids.push(o.clientOrderId);
+          else this.#orders.set(owner, [o.clientOrderId]);
+        }
+        queue.submit(o);
+      },
+      cancel: (connector, pair, id) => queue.cancel(connector, pair, id),
+    };
     this.#deliver = (u) => this.#runtime.deliver(u);
   }
 
@@ -100,6 +115,11 @@ export class ControllerRun {
   /** Every executor's report as of the last step (ended ones final), in creation order. */
   reports(): ExecutorReport[] {
     return this.#runtime.allReports();
+  }
+
+  /** The client order ids an executor of this run placed, oldest first (the orders are in the account's ledger). */
+  ordersOf(executorId: string): readonly string[] {
+    return this.#orders.get(executorId) ?? [];
   }
 
   /** Order actions refused or failed so far, and the last failure's message. */
