@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadCandles } from '../../src/core/backtest/candle-loader.js';
+import { loadCandles, type LoadedCandles } from '../../src/core/backtest/candle-loader.js';
 import { candlePath, PATH_POINTS, pathTimes } from '../../src/core/backtest/candle-path.js';
 import { runBacktest, type BacktestResult } from '../../src/core/backtest/engine.js';
 import { BacktestSpec } from '../../src/core/backtest/spec.js';
@@ -33,9 +33,10 @@ import { drivers, testServer, type TestServer } from '../helpers/test-env.js';
  *   path steps after the backtester's close when the backtester's crossing came from a wick.
  *
  * The test checks both runs against their own feeds (the backtester against the candle path, the server
- * against the sim book at each sampled time), and against each other within those differences. A
- * trailing stop is left out: one armed by a wick the book never showed changes the close type, not only
- * its time and price (docs/backtesting.md, "Same code on the server").
+ * against the sim book at each sampled time), and against each other within those differences. The
+ * main run has no trailing stop: one armed by a wick the book never showed changes how an executor
+ * ends, not only when and at what price; the last test shows that case (docs/backtesting.md, "Same code
+ * on the server").
  */
 
 const MIN = 60_000;
@@ -103,16 +104,11 @@ describe.each(drivers())('one controller, the backtester and the paper order pat
   const backtestFills = (executorId: string): Fill[] =>
     bt.fills.filter((f) => f.executor_id === executorId).map((f) => ({ side: f.side, price: D(f.price), amount: D(f.amount), fee: D(f.fee), at: f.timestamp }));
 
-  beforeAll(async () => {
-    s = await testServer(driver, {}, { clock, executors: { intervalMs: null } });
-    const r = await s.call('POST', '/accounts', { account_name: 'desk', connectors: [{ connector_name: 'sim', paper_balances: { USDT: '100000', BTC: '1' } }] });
-    expect(r.status, r.text).toBe(201);
-
-    // (a) The backtester, over the sim candles of the range (read once the clock is past them).
-    clock.set(END + 2 * MIN);
-    const loaded = await loadCandles(s.services.marketData, { connector: 'sim', tradingPair: 'BTC-USDT', interval: '1m', start: START, end: END, warmupBars: CONFIG.bb_length });
+  let loaded: LoadedCandles;
+  /** (a) The backtester, over the sim candles of the range. */
+  const backtest = (config: Record<string, unknown>) => {
     const spec = BacktestSpec.parse({
-      controller: { name: 'bollinger_v1', config: CONFIG },
+      controller: { name: 'bollinger_v1', config },
       connector: 'sim',
       trading_pair: 'BTC-USDT',
       start: START,
@@ -124,8 +120,35 @@ describe.each(drivers())('one controller, the backtester and the paper order pat
       initial_balances: { base: '1', quote: '100000' },
     });
     const market = simMarkets('spot').find((m) => m.trading_pair === 'BTC-USDT')!;
-    bt = runBacktest(spec, loaded.columns, null, { controller: () => bollingerV1, createExecutor, market });
+    return runBacktest(spec, loaded.columns, null, { controller: () => bollingerV1, createExecutor, market });
+  };
+  /** (b) The same controller on the paper order path of `account`, the clock stepped over the same path times. */
+  const serve = async (id: string, account: string, config: Record<string, unknown>) => {
+    const r = await s.call('POST', '/accounts', { account_name: account, connectors: [{ connector_name: 'sim', paper_balances: { USDT: '100000', BTC: '1' } }] });
+    expect(r.status, r.text).toBe(201);
+    const served = s.services.controllerRuns.start({
+      id,
+      accountName: account,
+      controller: bollingerV1,
+      config,
+      principal: { name: 'desk-bot', role: 'trader', accounts: null, stored: false, channel: 'rest' },
+    });
+    const at = new Float64Array(PATH_POINTS);
+    for (let t = START; t <= END; t += MIN) {
+      pathTimes(t, MIN, at);
+      for (const time of at) {
+        clock.set(time);
+        await served.step();
+      }
+    }
+    return served;
+  };
 
+  beforeAll(async () => {
+    s = await testServer(driver, {}, { clock, executors: { intervalMs: null } });
+    // Read once the clock is past the range: sim candles never look past now.
+    clock.set(END + 2 * MIN);
+    loaded = await loadCandles(s.services.marketData, { connector: 'sim', tradingPair: 'BTC-USDT', interval: '1m', start: START, end: END, warmupBars: CONFIG.bb_length });
     const c = loaded.columns;
     const path = new Float64Array(PATH_POINTS);
     const at = new Float64Array(PATH_POINTS);
@@ -134,22 +157,8 @@ describe.each(drivers())('one controller, the backtester and the paper order pat
       pathTimes(c.time[i]!, MIN, at);
       for (let k = 1; k < PATH_POINTS; k++) segments.push({ t: at[k - 1]!, from: path[k - 1]!, to: path[k]!, tTo: at[k]!, k });
     }
-
-    // (b) The same controller on the paper order path, the clock stepped over the same path times.
-    run = s.services.controllerRuns.start({
-      id: 'three-clocks',
-      accountName: 'desk',
-      controller: bollingerV1,
-      config: CONFIG,
-      principal: { name: 'desk-bot', role: 'trader', accounts: null, stored: false, channel: 'rest' },
-    });
-    for (let t = START; t <= END; t += MIN) {
-      pathTimes(t, MIN, at);
-      for (const time of at) {
-        clock.set(time);
-        await run.step();
-      }
-    }
+    bt = backtest(CONFIG);
+    run = await serve('three-clocks', 'desk', CONFIG);
   });
   afterAll(async () => {
     await s?.stop();
@@ -168,9 +177,11 @@ describe.each(drivers())('one controller, the backtester and the paper order pat
     // Several executors and every close type the barriers give.
     expect(new Set(live.slice(0, 17).map((e) => e.closeType))).toEqual(new Set(['TIME_LIMIT', 'TAKE_PROFIT', 'STOP_LOSS']));
     expect(new Set(live.map((e) => e.side))).toEqual(new Set(['buy', 'sell']));
-    // How many path steps (20 s) after the backtester's close the server's came: none at the deadline;
-    // a barrier one step later when the backtester stopped between two points (it stamps the stop with
-    // the earlier one), more when its crossing came from a wick (see the next test).
+    // How many path steps (20 s) after the backtester's close the server's came: none at a deadline. At a
+    // barrier the backtester stops between two points and stamps the stop with the earlier one; the
+    // server sees it at the later one (1), or already at the earlier one when its touch, half a spread
+    // worse than the path price, had crossed there (0), or later when the path reached the barrier on a
+    // wick the book did not quote (2, 3: the next test names each).
     expect(live.slice(0, 17).map((e, i) => (e.closedAt! - ran[i]!.closedAt!) / STEP)).toEqual([0, 0, 0, 3, 2, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2, 1]);
   });
 
@@ -267,5 +278,28 @@ describe.each(drivers())('one controller, the backtester and the paper order pat
   it('runs every order through execute() as the run\'s principal, journaled', async () => {
     const r = (await s.services.db.execute(sql`select principal, command, outcome, count(*)::int as n from audit_events where request_id like 'controller:three-clocks:%' group by 1, 2, 3`)) as unknown as { rows: unknown[] };
     expect(r.rows).toEqual([{ principal: 'desk-bot', command: 'trading_place_order', outcome: 'OK', n: 34 }]);
+  });
+
+  it('a trailing stop armed only by a wick in the backtest is never armed on the server, so that executor ends another way', async () => {
+    const trailing = { activation_price: 0.002, trailing_delta: 0.001 };
+    const withTrailing = { ...CONFIG, trailing_stop: trailing };
+    const ran = backtest(withTrailing).executors;
+    const live = (await serve('three-clocks-trailing', 'trail', withTrailing)).reports();
+    expect(live.map((e) => [e.side, e.createdAt])).toEqual(ran.map((e) => [e.side, e.createdAt]));
+    const differ = live.flatMap((e, i) => (e.closeType === ran[i]!.closeType ? [] : [i]));
+    // The same closes up to the 15th executor, which the backtester ends by its trailing stop and the server by its time limit.
+    expect(differ[0]).toBe(14);
+    const [l, b] = [live[14]!, ran[14]!];
+    expect([b.side, b.closeType, l.closeType]).toEqual(['buy', 'TRAILING_STOP', 'TIME_LIMIT']);
+
+    // The backtester armed it: the candle path rose to the activation price of its entry...
+    const act = new Decimal(String(trailing.activation_price));
+    const bEntry = D(b.entryPrice as string);
+    const armedAt = segments.find((sg) => sg.t >= b.createdAt && sg.t < b.closedAt! && pnlFraction('buy', bEntry, D(sg.to)).gte(act));
+    expect(armedAt, 'the path reached the activation').toBeDefined();
+    // ...at a candle's high, while the book's bid never came near it at any sampled time until the
+    // server's deadline close.
+    expect(armedAt!.k === 1 || armedAt!.k === 2).toBe(true);
+    for (let t = l.createdAt + STEP; t <= l.closedAt!; t += STEP) expect(pnlFraction('buy', l.entryPrice!, mark('buy', t)).lt(act), new Date(t).toISOString()).toBe(true);
   });
 });
