@@ -180,8 +180,9 @@ describe.each(drivers())('one controller, the backtester and the paper order pat
     // How many path steps (20 s) after the backtester's close the server's came: none at a deadline. At a
     // barrier the backtester stops between two points and stamps the stop with the earlier one; the
     // server sees it at the later one (1), or already at the earlier one when its touch, half a spread
-    // worse than the path price, had crossed there (0), or later when the path reached the barrier on a
-    // wick the book did not quote (2, 3: the next test names each).
+    // worse than the path price, had crossed there (0), or later when the path reached the barrier at a
+    // candle's low or high that the book's touch did not (2, 3: the next test says whether by a wick or
+    // by the spread).
     expect(live.slice(0, 17).map((e, i) => (e.closedAt! - ran[i]!.closedAt!) / STEP)).toEqual([0, 0, 0, 3, 2, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2, 1]);
   });
 
