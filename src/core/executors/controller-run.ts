@@ -34,7 +34,8 @@ export interface StartControllerRun {
 
 /**
  * One controller and its executors on the server's order path: the StrategyRuntime the backtester
- * drives over a candle path, here driven by the injected clock. Each `step` reads the market as of the
+ * drives over a candle path, here driven by the injected clock. Whoever drives the run calls `step` (a
+ * bot runner on a timer, a test over a manual clock); each reads the market as of the
  * clock's now (quotes from the order book, the controller's candle series, closed candles only), delivers
  * what changed on working orders since the last step, then steps the runtime; every order the
  * executors place goes through execute() as the run's principal (OrderPath), and its answer is routed
@@ -74,6 +75,8 @@ export class ControllerRun {
     this.#pairs = [...pairs.values()];
     this.#runtime = new StrategyRuntime({
       controller: def.create(parsed.data),
+      // As in a backtest: the controller decides once per closed candle of its first series (a controller
+      // that reads no candles, once a minute).
       interval: needs.candles[0]?.interval ?? '1m',
       createExecutor: deps.createExecutor,
       idPrefix: orderIdPrefix(`controller:${req.id}`),
