@@ -123,9 +123,10 @@ describe.each(drivers())('one controller, the backtester and the paper order pat
     return runBacktest(spec, loaded.columns, null, { controller: () => bollingerV1, createExecutor, market });
   };
   /** (b) The same controller on the paper order path of `account`, the clock stepped over the same path times. */
-  const serve = async (id: string, account: string, config: Record<string, unknown>) => {
+  const serve = async (id: string, account: string, config: Record<string, unknown>, until = END, before?: () => Promise<void>) => {
     const r = await s.call('POST', '/accounts', { account_name: account, connectors: [{ connector_name: 'sim', paper_balances: { USDT: '100000', BTC: '1' } }] });
     expect(r.status, r.text).toBe(201);
+    await before?.();
     const served = s.services.controllerRuns.start({
       id,
       accountName: account,
@@ -134,7 +135,7 @@ describe.each(drivers())('one controller, the backtester and the paper order pat
       principal: { name: 'desk-bot', role: 'trader', accounts: null, stored: false, channel: 'rest' },
     });
     const at = new Float64Array(PATH_POINTS);
-    for (let t = START; t <= END; t += MIN) {
+    for (let t = START; t <= until; t += MIN) {
       pathTimes(t, MIN, at);
       for (const time of at) {
         clock.set(time);
@@ -279,6 +280,24 @@ describe.each(drivers())('one controller, the backtester and the paper order pat
   it('runs every order through execute() as the run\'s principal, journaled', async () => {
     const r = (await s.services.db.execute(sql`select principal, command, outcome, count(*)::int as n from audit_events where request_id like 'controller:three-clocks:%' group by 1, 2, 3`)) as unknown as { rows: unknown[] };
     expect(r.rows).toEqual([{ principal: 'desk-bot', command: 'trading_place_order', outcome: 'OK', n: 34 }]);
+  });
+
+  it('a controller run\'s orders meet the account\'s kill switch like anyone\'s', async () => {
+    const halted = await serve('three-clocks-halted', 'halted', CONFIG, START + 6 * MIN, async () => {
+      const ks = await s.call('POST', '/safety/kill-switch', { account_name: 'halted', reason: 'test' });
+      expect(ks.status, ks.text).toBe(200);
+    });
+    // The first signal's executor (12:06, as in the main run) has its opening order refused, and ends;
+    // an ended executor holds no cooldown, so the signal still there at the next close makes another.
+    expect(halted.reports().map((e) => [e.createdAt, e.status, e.closeType])).toEqual([
+      [START + 6 * MIN, 'terminated', 'FAILED'],
+      [START + 7 * MIN, 'not_started', null],
+    ]);
+    expect(halted.errors.count).toBe(1);
+    const r = (await s.services.db.execute(sql`select principal, outcome from audit_events where request_id like 'controller:three-clocks-halted:%'`)) as unknown as { rows: unknown[] };
+    expect(r.rows).toEqual([{ principal: 'desk-bot', outcome: 'KILL_SWITCH_ACTIVE' }]);
+    const orders = (await s.services.db.execute(sql`select count(*)::int as n from orders where account_name = 'halted'`)) as unknown as { rows: unknown[] };
+    expect(orders.rows).toEqual([{ n: 0 }]);
   });
 
   it('a trailing stop armed only by a wick in the backtest is never armed on the server, so that executor ends another way', async () => {
