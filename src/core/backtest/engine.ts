@@ -1,6 +1,5 @@
 import { Decimal } from '../decimal.js';
 import { AppError } from '../errors.js';
-import type { Market } from '../exchange/types.js';
 import { INTERVAL_MS } from '../exchange/types.js';
 import type { ControllerDefinition } from '../strategy/controller.js';
 import { StrategyRuntime, type ExecutorFactory } from '../strategy/runtime.js';
@@ -9,7 +8,7 @@ import { type CandleColumns, type CandleGap, gapsOf } from './candle-loader.js';
 import { candlePath, PATH_POINTS, pathTimes } from './candle-path.js';
 import { BacktestMarketView } from './candle-view.js';
 import { type BacktestMetrics, computeMetrics } from './metrics.js';
-import { SimVenue } from './sim-venue.js';
+import { type BacktestMarket, SimVenue } from './sim-venue.js';
 import type { BacktestSpec } from './spec.js';
 
 /**
@@ -26,8 +25,8 @@ export interface BacktestEnv {
   /** The controller module a spec names (the caller's registry). */
   controller(name: string): ControllerDefinition | undefined;
   createExecutor: ExecutorFactory;
-  /** The traded market's assets and trading rules (quantisation, minimum sizes). */
-  market: Pick<Market, 'trading_pair' | 'base' | 'quote' | 'rules'>;
+  /** The traded market's assets, type (spot or perpetual) and trading rules (quantisation, minimum sizes). */
+  market: BacktestMarket;
 }
 
 export type BacktestProgress = (doneCandles: number, totalCandles: number) => void;
@@ -125,7 +124,7 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
       });
     },
     onUpdate(u) {
-      if (u.newFills.length > 0) position = venue.base.total.minus(base0).toNumber();
+      if (u.newFills.length > 0) position = venue.positionNum();
       runtime?.deliver(u);
     },
   });
@@ -145,7 +144,6 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
   const series = { time: new Array<number>(total), pnl: new Array<number>(total), position: new Array<number>(total), price: new Array<number>(total) };
   const path = new Float64Array(PATH_POINTS);
   const at = new Float64Array(PATH_POINTS);
-  const quote0Num = quote0.toNumber();
   const { open, high, low, close } = candles;
   market.closed = first;
   for (let i = first; i < last; i++) {
@@ -168,7 +166,7 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
     }
     const j = i - first;
     series.time[j] = at[PATH_POINTS - 1]!;
-    series.pnl[j] = venue.quoteNum - quote0Num + position * close[i]!;
+    series.pnl[j] = venue.pnlNum(close[i]!);
     series.position[j] = position;
     series.price[j] = close[i]!;
     if (onProgress && (j + 1) % PROGRESS_EVERY === 0) onProgress(j + 1, total);
@@ -177,7 +175,7 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
 
   const reports = total > 0 ? runtime.allReports() : [];
   const lastClose = total > 0 ? new Decimal(String(close[last - 1]!)) : new Decimal(0);
-  const netPnl = venue.quote.total.minus(quote0).plus(venue.base.total.minus(base0).times(lastClose));
+  const netPnl = venue.pnl(lastClose);
   const initialEquity = total > 0 ? quote0.plus(base0.times(String(open[first]!))).toNumber() : quote0.toNumber();
   const metrics = computeMetrics({
     initialEquity,

@@ -1,14 +1,19 @@
 import { Decimal } from '../decimal.js';
 import { AppError } from '../errors.js';
-import type { Market } from '../exchange/types.js';
-import { feeOn } from '../trading/matching/fees.js';
+import type { Market, MarketType } from '../exchange/types.js';
+import { feeOn, q18 } from '../trading/matching/fees.js';
 import { applyRules } from '../trading/matching/quantize.js';
 import type { OrderFill, OrderRequest, OrderSink, OrderState, OrderUpdate } from '../strategy/types.js';
+import { PerpLedger } from './perp-ledger.js';
+
+/** The traded market as a backtest needs it; without market_type it is spot. */
+export type BacktestMarket = Pick<Market, 'trading_pair' | 'base' | 'quote' | 'rules'> & { market_type?: MarketType };
 
 /**
- * A backtest's exchange: an in-memory spot ledger (base and quote, each with a locked part) and a
- * matcher that trades at the current point of the candle path. It never reads a clock: the engine moves
- * it from point to point with `setPoint`.
+ * A backtest's exchange: an in-memory ledger (base and quote, each with a locked part; on a perpetual
+ * market quote collateral and a PerpLedger of long and short positions) and a matcher that trades at
+ * the current point of the candle path. It never reads a clock: the engine moves it from point to point
+ * with `setPoint`.
  *
  * - A market order fills at once, in full, at the path price made worse by `slippageBps`, as taker.
  * - A limit order that would cross the current price fills at once as taker at the better of its limit
@@ -17,6 +22,10 @@ import type { OrderFill, OrderRequest, OrderSink, OrderState, OrderUpdate } from
  * - A limit_maker order that would cross is rejected; it never takes.
  * - An order the balance cannot pay is rejected with code INSUFFICIENT_BALANCE; one the market's rules
  *   refuse (size below the minimum, notional too small) with the rules' code.
+ * - Perpetual: an open needs margin (notional / leverage) plus its fee out of the free collateral
+ *   (balance + unrealised PnL − margin held − what resting opens hold back); fees and realised PnL
+ *   settle in quote and base is never touched. A close needs no margin and is refused when it exceeds
+ *   its side's position; a resting close that would exceed it by the time it is reached is cancelled.
  * Amounts are floored to the market's step and limit prices moved to its tick, as the paper engine does.
  * Every change reaches `onUpdate` synchronously, cumulative as OrderUpdate says.
  */
@@ -24,7 +33,7 @@ import type { OrderFill, OrderRequest, OrderSink, OrderState, OrderUpdate } from
 export interface VenueOptions {
   connector: string;
   /** The traded market: pair, assets and the rules orders are quantised and checked against. */
-  market: Pick<Market, 'trading_pair' | 'base' | 'quote' | 'rules'>;
+  market: BacktestMarket;
   makerFee: Decimal;
   takerFee: Decimal;
   slippageBps: number;
@@ -70,6 +79,10 @@ export class SimVenue implements OrderSink {
   private readonly slipUp: Decimal;
   private readonly slipDown: Decimal;
   private readonly fullMarket: Market;
+  /** Positions, on a perpetual market; null on spot. */
+  readonly perp: PerpLedger | null;
+  private readonly base0: number;
+  private readonly quote0: number;
 
   constructor(private readonly o: VenueOptions) {
     this.base = { total: o.balances.base, locked: ZERO };
@@ -79,7 +92,28 @@ export class SimVenue implements OrderSink {
     const slip = new Decimal(o.slippageBps).div(10_000);
     this.slipUp = new Decimal(1).plus(slip);
     this.slipDown = new Decimal(1).minus(slip);
-    this.fullMarket = { ...o.market, market_type: 'spot', active: true };
+    this.fullMarket = { market_type: 'spot', ...o.market, active: true };
+    this.perp = this.fullMarket.market_type === 'perpetual' ? new PerpLedger() : null;
+    this.base0 = this.baseNum;
+    this.quote0 = this.quoteNum;
+  }
+
+  /** PnL in quote since the start, marked at `price`: balance changes plus, on a perpetual, open positions. */
+  pnl(price: Decimal): Decimal {
+    const q = this.quote.total.minus(this.o.balances.quote);
+    if (this.perp) return q.plus(this.perp.unrealized(price));
+    return q.plus(this.base.total.minus(this.o.balances.base).times(price));
+  }
+
+  /** The same as a number, for the per-candle series. */
+  pnlNum(price: number): number {
+    const q = this.quoteNum - this.quote0;
+    return this.perp ? q + this.perp.unrealizedNum(price) : q + (this.baseNum - this.base0) * price;
+  }
+
+  /** Net base the strategy holds (spot: base bought minus sold; perpetual: long minus short), as a number. */
+  positionNum(): number {
+    return this.perp ? this.perp.netNum() : this.baseNum - this.base0;
   }
 
   get restingCount(): number {
@@ -106,8 +140,11 @@ export class SimVenue implements OrderSink {
       if (r.buy ? price > r.priceNum : price < r.priceNum) continue;
       this.resting.splice(i--, 1);
       filledAny = true;
-      (r.buy ? this.quote : this.base).locked = (r.buy ? this.quote : this.base).locked.minus(r.reserved);
-      this.fill(r.req, r.amount, r.price, true);
+      const asset = this.reserveAsset(r.buy);
+      asset.locked = asset.locked.minus(r.reserved);
+      const refusal = this.perp?.closeRefusal(r.req, r.amount);
+      if (refusal) this.update(r.req, 'canceled', ZERO, null, ZERO, [], refusal);
+      else this.fill(r.req, r.amount, r.price, true);
     }
     if (filledAny) this.bounds();
   }
@@ -129,6 +166,8 @@ export class SimVenue implements OrderSink {
       if (e instanceof AppError) return this.reject(req, e.code, e.message);
       throw e;
     }
+    const refusal = this.perp?.closeRefusal(req, amount);
+    if (refusal) return this.reject(req, 'VALIDATION_FAILED', refusal);
     if (limit === null) return this.take(req, amount, buy ? mark.times(this.slipUp) : mark.times(this.slipDown));
     const crosses = buy ? limit.gte(mark) : limit.lte(mark);
     if (crosses) {
@@ -137,10 +176,10 @@ export class SimVenue implements OrderSink {
       }
       return this.take(req, amount, buy ? Decimal.min(limit, mark.times(this.slipUp)) : Decimal.max(limit, mark.times(this.slipDown)));
     }
-    const reserved = buy ? amount.times(limit).plus(feeOn(amount.times(limit), this.o.makerFee)) : amount;
-    const asset = buy ? this.quote : this.base;
-    const free = asset.total.minus(asset.locked);
-    if (reserved.gt(free)) return this.insufficient(req, buy ? this.o.market.quote : this.o.market.base, reserved, free);
+    const reserved = this.reserveFor(req, amount, limit);
+    const asset = this.reserveAsset(buy);
+    const free = this.free(asset);
+    if (reserved.gt(free)) return this.insufficient(req, asset === this.quote ? this.o.market.quote : this.o.market.base, reserved, free);
     asset.locked = asset.locked.plus(reserved);
     this.resting.push({ req, buy, amount, price: limit, priceNum: limit.toNumber(), reserved });
     this.bounds();
@@ -151,16 +190,40 @@ export class SimVenue implements OrderSink {
     const i = this.resting.findIndex((r) => r.req.clientOrderId === clientOrderId);
     if (i < 0) return;
     const [r] = this.resting.splice(i, 1) as [Resting];
-    const asset = r.buy ? this.quote : this.base;
+    const asset = this.reserveAsset(r.buy);
     asset.locked = asset.locked.minus(r.reserved);
     this.bounds();
     this.update(r.req, 'canceled', ZERO, null, ZERO, []);
   }
 
+  /** What a resting order holds back: spot buy quote (notional + maker fee), spot sell base, perpetual open margin + fee, close nothing. */
+  private reserveFor(req: OrderRequest, amount: Decimal, limit: Decimal): Decimal {
+    const notional = amount.times(limit);
+    if (this.perp) return req.positionAction === 'close' ? ZERO : q18(notional.div(this.perp.leverageFor(req))).plus(feeOn(notional, this.o.makerFee));
+    return req.side === 'buy' ? notional.plus(feeOn(notional, this.o.makerFee)) : amount;
+  }
+
+  /** Where a resting order's reserve sits: quote, except a spot sell's base. */
+  private reserveAsset(buy: boolean): AssetBalance {
+    return buy || this.perp ? this.quote : this.base;
+  }
+
+  /** What is free of an asset; on a perpetual, quote plus unrealised PnL less the margin held. */
+  private free(asset: AssetBalance): Decimal {
+    const free = asset.total.minus(asset.locked);
+    return this.perp ? free.plus(this.perp.unrealized(this.price())).minus(this.perp.margin()) : free;
+  }
+
   private take(req: OrderRequest, amount: Decimal, price: Decimal): void {
     const notional = amount.times(price);
     const fee = feeOn(notional, this.o.takerFee);
-    if (req.side === 'buy') {
+    if (this.perp) {
+      if (req.positionAction !== 'close') {
+        const need = q18(notional.div(this.perp.leverageFor(req))).plus(fee);
+        const free = this.free(this.quote);
+        if (need.gt(free)) return this.insufficient(req, `${this.o.market.quote} margin`, need, free);
+      }
+    } else if (req.side === 'buy') {
       const need = notional.plus(fee);
       const free = this.quote.total.minus(this.quote.locked);
       if (need.gt(free)) return this.insufficient(req, this.o.market.quote, need, free);
@@ -178,7 +241,9 @@ export class SimVenue implements OrderSink {
 
   /** Books one full fill: the fee is charged in quote, on top of a buy and out of a sell's proceeds. */
   private book(req: OrderRequest, amount: Decimal, price: Decimal, notional: Decimal, fee: Decimal, isMaker: boolean): void {
-    if (req.side === 'buy') {
+    if (this.perp) {
+      this.quote.total = this.quote.total.plus(this.perp.fill(req, amount, price)).minus(fee);
+    } else if (req.side === 'buy') {
       this.base.total = this.base.total.plus(amount);
       this.quote.total = this.quote.total.minus(notional).minus(fee);
     } else {
@@ -200,8 +265,8 @@ export class SimVenue implements OrderSink {
     this.o.onUpdate({ clientOrderId: req.clientOrderId, state: 'rejected', filled: ZERO, averagePrice: null, fees: ZERO, newFills: [], reason, code, timestamp: this.now });
   }
 
-  private update(req: OrderRequest, state: OrderState, filled: Decimal, averagePrice: Decimal | null, fees: Decimal, newFills: OrderFill[]): void {
-    this.o.onUpdate({ clientOrderId: req.clientOrderId, state, filled, averagePrice, fees, newFills, timestamp: this.now });
+  private update(req: OrderRequest, state: OrderState, filled: Decimal, averagePrice: Decimal | null, fees: Decimal, newFills: OrderFill[], reason?: string): void {
+    this.o.onUpdate({ clientOrderId: req.clientOrderId, state, filled, averagePrice, fees, newFills, timestamp: this.now, ...(reason ? { reason } : {}) });
   }
 
   private bounds(): void {

@@ -18,7 +18,7 @@ export const BacktestSpecFields = z
       })
       .strict()
       .describe('The controller to run (a stored config id is resolved to this before the run).'),
-    connector: ConnectorName.describe('Connector whose candles and trading rules the backtest uses, e.g. "sim" or "binance".'),
+    connector: ConnectorName.describe('Connector whose candles and trading rules the backtest uses, e.g. "sim", "sim_perpetual" (perpetual: shorts on margin) or "binance".'),
     trading_pair: TradingPair,
     start: z.number().int().min(0).describe('First candle open time of the range, epoch ms.'),
     end: z.number().int().min(0).describe('Last candle open time of the range (inclusive), epoch ms.'),

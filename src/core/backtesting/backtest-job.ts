@@ -1,6 +1,7 @@
 import { AppError } from '../errors.js';
 import type { Connectors } from '../exchange/connectors.js';
-import { INTERVAL_MS, type Market } from '../exchange/types.js';
+import { INTERVAL_MS } from '../exchange/types.js';
+import type { BacktestMarket } from '../backtest/sim-venue.js';
 import type { JobRunner } from '../jobs/types.js';
 import type { ControllerDefinition } from '../strategy/controller.js';
 import type { BacktestWorkerInput } from './pool-worker.js';
@@ -96,9 +97,9 @@ export function backtestRunner(deps: BacktestJobDeps): JobRunner<unknown, Backte
   };
 }
 
-export async function marketOf(connectors: Pick<Connectors, 'get'>, spec: BacktestSpec): Promise<Pick<Market, 'trading_pair' | 'base' | 'quote' | 'rules'>> {
+export async function marketOf(connectors: Pick<Connectors, 'get'>, spec: BacktestSpec): Promise<BacktestMarket> {
   const markets = await (await connectors.get(spec.connector)).loadMarkets();
   const m = markets.find((x) => x.trading_pair === spec.trading_pair);
   if (!m) throw new AppError('NOT_FOUND', `${spec.connector} does not list ${spec.trading_pair}.`, { hint: 'connectors_list_markets lists the pairs of a connector.' });
-  return { trading_pair: m.trading_pair, base: m.base, quote: m.quote, rules: m.rules };
+  return { trading_pair: m.trading_pair, base: m.base, quote: m.quote, rules: m.rules, market_type: m.market_type };
 }

@@ -1,4 +1,4 @@
-import type { Market } from '../exchange/types.js';
+import type { BacktestMarket } from '../backtest/sim-venue.js';
 import type { ControllerDefinition } from '../strategy/controller.js';
 import { createExecutor } from '../strategy/executors/registry.js';
 import type { CandleColumns } from '../backtest/candle-loader.js';
@@ -13,7 +13,7 @@ import type { BacktestSpec } from '../backtest/spec.js';
 export interface BacktestTaskInput {
   spec: BacktestSpec;
   columns: CandleColumns;
-  market: Pick<Market, 'trading_pair' | 'base' | 'quote' | 'rules'>;
+  market: BacktestMarket;
 }
 
 /** Posted by the worker while it runs: candles of the range done so far. */

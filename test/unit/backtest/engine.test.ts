@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { runBacktest } from '../../../src/core/backtest/engine.js';
+import { simMarkets } from '../../../src/core/exchange/sim/markets.js';
 import { columns, env, MIN, peeks, spec, T0 } from './helpers.js';
 
 type Row = [number, number, number, number];
@@ -60,6 +61,38 @@ describe('fees, slippage and the ledger in a run', () => {
     const r = runBacktest(spec({ opens: [{ ...long, amount: '1000' }], end: T0 + 2 * MIN }), columns([flat, flat, flat]), null, env);
     expect(r.executors.map((e) => e.closeType)).toEqual(['INSUFFICIENT_BALANCE']);
     expect(r.fills).toEqual([]);
+  });
+});
+
+describe('a perpetual market', () => {
+  const perpEnv = { ...env, market: simMarkets('perpetual').find((m) => m.trading_pair === 'BTC-USDT')! };
+  const short = { at: T0, side: 'sell', amount: '0.1', stop_loss: 0.02, take_profit: 0.02 };
+  const perpSpec = (over: Parameters<typeof spec>[0]) => spec({ connector: 'sim_perpetual', initial_balances: { base: '0', quote: '100' }, trade_cost: 0.001, ...over });
+
+  it('shorts with no base to sell: margin from quote, the take profit realises the drop', () => {
+    const r = runBacktest(perpSpec({ opens: [short], end: T0 + 2 * MIN }), columns([flat, [100, 101, 97, 97.5], flat]), null, perpEnv);
+    expect(r.executors.map((e) => [e.side, e.closeType])).toEqual([['sell', 'TAKE_PROFIT']]);
+    expect(r.fills.map((f) => [f.side, f.price, f.fee])).toEqual([
+      ['sell', '100', '0.01'],
+      ['buy', '98', '0.0098'],
+    ]);
+    // (100 − 98) × 0.1 − 0.0198; base never moves
+    expect(r.metrics.net_pnl_quote).toBe('0.1802');
+    expect(r.final_balances).toEqual({ base: '0', quote: '100.1802' });
+    expect(r.series.position).toEqual([-0.1, 0, 0]);
+  });
+
+  it('the same short on spot with no base ends INSUFFICIENT_BALANCE', () => {
+    const r = runBacktest(spec({ opens: [short], end: T0 + 2 * MIN, initial_balances: { base: '0', quote: '100' } }), columns([flat, [100, 101, 97, 97.5], flat]), null, env);
+    expect(r.executors.map((e) => e.closeType)).toEqual(['INSUFFICIENT_BALANCE']);
+  });
+
+  it('marks an open position to each close in the PnL series and the net PnL', () => {
+    const r = runBacktest(perpSpec({ opens: [{ ...short, stop_loss: 0.5, take_profit: 0.5 }], end: T0 + 2 * MIN }), columns([flat, [100, 100, 96, 96], [96, 96, 95, 95]]), null, perpEnv);
+    expect(r.executors[0]!.status).toBe('active');
+    // short 0.1 from 100, fee 0.01: at 96 up 0.4, at 95 up 0.5
+    expect(r.series.pnl.map((x) => Number(x.toFixed(10)))).toEqual([-0.01, 0.39, 0.49]);
+    expect(r.metrics.net_pnl_quote).toBe('0.49');
   });
 });
 

@@ -134,3 +134,85 @@ describe('SimVenue', () => {
     expect(updates.map((u) => u.code)).toEqual([undefined, 'DUPLICATE_ORDER', 'NOT_SUPPORTED']);
   });
 });
+
+describe('SimVenue on a perpetual market', () => {
+  function perpVenue(quote = '1000') {
+    const updates: OrderUpdate[] = [];
+    const v = new SimVenue({
+      connector: 'sim_perpetual',
+      market: { ...btcUsdt, market_type: 'perpetual' },
+      makerFee: new Decimal('0.0002'),
+      takerFee: new Decimal('0.0005'),
+      slippageBps: 0,
+      balances: { base: new Decimal('0'), quote: new Decimal(quote) },
+      onUpdate: (u) => updates.push(u),
+    });
+    v.setPoint(1000, 100);
+    return { v, updates };
+  }
+  const perp = (o: Partial<OrderRequest> & Pick<OrderRequest, 'side' | 'type'>) => order({ connector: 'sim_perpetual', leverage: 10, positionAction: 'open', ...o });
+
+  it('opens a short with no base, holding margin; closing it realises the move in quote, both fees paid', () => {
+    const { v, updates } = perpVenue();
+    v.submit(perp({ side: 'sell', type: 'market', amount: new Decimal('2') }));
+    // notional 200, margin 200 / 10 = 20, taker fee 200 × 0.0005 = 0.1
+    expect(plain(updates[0]!)).toMatchObject({ state: 'filled', averagePrice: '100', fees: '0.1' });
+    expect(v.quote.total.toString()).toBe('999.9');
+    expect(v.base.total.toString()).toBe('0');
+    expect(v.perp!.short).toMatchObject({ amount: new Decimal('-2'), entryPrice: new Decimal('100'), margin: new Decimal('20') });
+    expect(v.positionNum()).toBe(-2);
+    // marked at 95 the short is up (100 − 95) × 2 = 10, less the fee
+    expect(v.pnlNum(95)).toBeCloseTo(9.9, 12);
+    v.setPoint(2000, 95);
+    v.submit(perp({ side: 'buy', type: 'market', amount: new Decimal('2'), positionAction: 'close' }));
+    // realised 10, fee 190 × 0.0005 = 0.095: 999.9 + 10 − 0.095
+    expect(v.quote.total.toString()).toBe('1009.805');
+    expect(v.pnl(new Decimal('95')).toString()).toBe('9.805');
+    expect(v.perp!.short.margin.toString()).toBe('0');
+  });
+
+  it('keeps a long and a short apart: closing one leaves the other, and a close larger than its side is refused', () => {
+    const { v, updates } = perpVenue();
+    v.submit(perp({ side: 'buy', type: 'market', amount: new Decimal('1') }));
+    v.submit(perp({ side: 'sell', type: 'market', amount: new Decimal('1') }));
+    expect(v.positionNum()).toBe(0);
+    expect(v.perp!.margin().toString()).toBe('20');
+    v.submit(perp({ side: 'sell', type: 'market', amount: new Decimal('1.5'), positionAction: 'close' }));
+    expect(updates[2]).toMatchObject({ state: 'rejected', code: 'VALIDATION_FAILED' });
+    expect(updates[2]!.reason).toContain('exceeds the long position (1)');
+    v.setPoint(2000, 110);
+    v.submit(perp({ side: 'sell', type: 'market', amount: new Decimal('1'), positionAction: 'close' }));
+    expect(updates[3]!.state).toBe('filled');
+    expect(v.perp!.long.amount.isZero()).toBe(true);
+    expect(v.perp!.short).toMatchObject({ amount: new Decimal('-1'), entryPrice: new Decimal('100') });
+    // fees 0.05 + 0.05 + 0.055; long realised +10; short marked at 110: −10
+    expect(v.pnl(new Decimal('110')).toString()).toBe('-0.155');
+  });
+
+  it('refuses an open the free margin cannot hold, counting what resting opens hold back and open losses', () => {
+    const { v, updates } = perpVenue('30');
+    v.submit(perp({ side: 'buy', type: 'limit', price: new Decimal('90'), amount: new Decimal('2') }));
+    // margin 180 / 10 = 18 plus maker fee 0.036 held back
+    expect(v.quote.locked.toString()).toBe('18.036');
+    v.submit(perp({ side: 'sell', type: 'market', amount: new Decimal('1') }));
+    expect(updates[1]!.state).toBe('filled');
+    v.setPoint(2000, 100.5);
+    // free: 30 − 0.05 − 18.036 − 10 (short margin) − 0.5 (short down 0.5) = 1.414; 1 more short needs 10.05 + 0.05025
+    v.submit(perp({ side: 'sell', type: 'market', amount: new Decimal('1') }));
+    expect(updates[2]).toMatchObject({ state: 'rejected', code: 'INSUFFICIENT_BALANCE' });
+    expect(updates[2]!.reason).toContain('1.414');
+  });
+
+  it('cancels a resting close that would exceed its side by the time the price reaches it', () => {
+    const { v, updates } = perpVenue();
+    v.submit(perp({ side: 'buy', type: 'market', amount: new Decimal('1') }));
+    v.submit(perp({ side: 'sell', type: 'limit', price: new Decimal('105'), amount: new Decimal('1'), positionAction: 'close' }));
+    expect(updates[1]!.state).toBe('open');
+    expect(v.quote.locked.toString()).toBe('0');
+    v.submit(perp({ side: 'sell', type: 'market', amount: new Decimal('1'), positionAction: 'close' }));
+    expect(updates[2]!.state).toBe('filled');
+    v.setPoint(2000, 106);
+    expect(updates[3]).toMatchObject({ state: 'canceled', filled: new Decimal(0) });
+    expect(updates[3]!.reason).toContain('exceeds the long position (0)');
+  });
+});

@@ -28,6 +28,57 @@ export function priceAtPnl(side: Side, entry: Decimal, f: Decimal): Decimal {
 }
 
 /**
+ * A position's barriers as prices, for one entry. PnL ≥ f holds exactly when the price is at or past
+ * entry × (1 ± f) on the side the position gains, so every test is a price comparison against a level
+ * computed once per entry with multiplications only; a tick never divides (a 60-digit division costs
+ * about ten comparisons). The trailing levels follow the trigger, which changes only when it is raised.
+ */
+export class BarrierLevels {
+  readonly stopLoss: Decimal | null;
+  readonly takeProfit: Decimal | null;
+  /** Where the trailing stop arms. */
+  readonly activation: Decimal | null;
+  private trailingFor: Decimal | null = null;
+  private trailingLevels: { fire: Decimal; raise: Decimal } | null = null;
+
+  constructor(
+    readonly spec: BarrierSpec,
+    readonly side: Side,
+    readonly entry: Decimal,
+  ) {
+    this.stopLoss = spec.stopLoss === undefined ? null : priceAtPnl(side, entry, frac(spec.stopLoss).neg());
+    this.takeProfit = spec.takeProfit === undefined ? null : priceAtPnl(side, entry, frac(spec.takeProfit));
+    this.activation = spec.trailing ? priceAtPnl(side, entry, frac(spec.trailing.activation_price)) : null;
+  }
+
+  /** The levels for `entry`: these when the entry is the same decimal (the ledger keeps it until a fill), else new ones. */
+  static at(prev: BarrierLevels | null, spec: BarrierSpec, side: Side, entry: Decimal): BarrierLevels {
+    return prev !== null && (prev.entry === entry || prev.entry.eq(entry)) ? prev : new BarrierLevels(spec, side, entry);
+  }
+
+  /** For an armed trigger (a PnL fraction): the price that fires it and the one past which it is raised. */
+  trailingAt(trailing: Decimal): { fire: Decimal; raise: Decimal } {
+    if (this.trailingFor !== trailing || this.trailingLevels === null) {
+      this.trailingFor = trailing;
+      this.trailingLevels = {
+        fire: priceAtPnl(this.side, this.entry, trailing),
+        raise: priceAtPnl(this.side, this.entry, trailing.plus(frac(this.spec.trailing!.trailing_delta))),
+      };
+    }
+    return this.trailingLevels;
+  }
+
+  /**
+   * Whether PnL at `price` is at or past the fraction whose price is `level`: in the position's favour
+   * (`gains`) or against it; `strict` for > and <.
+   */
+  reached(price: Decimal, level: Decimal, gains: boolean, strict: boolean): boolean {
+    const c = price.cmp(level);
+    return gains === (this.side === 'buy') ? (strict ? c > 0 : c >= 0) : strict ? c < 0 : c <= 0;
+  }
+}
+
+/**
  * Which barrier the price crosses, if any. The checks run stop loss → trailing stop → take profit and
  * the first that fires wins, so when one price crosses several (a gap through the stop that also drops
  * below an armed trailing trigger) the stop loss is the close type. Within a candle the backtester feeds
@@ -38,36 +89,30 @@ export function priceAtPnl(side: Side, entry: Decimal, f: Decimal): Decimal {
  * that makes a new peak can never also fire it. `trailing` is the current trigger (a PnL fraction) or
  * null while unarmed; the returned `trailing` is the new one.
  */
-export function checkBarriers(
-  spec: BarrierSpec,
-  side: Side,
-  entry: Decimal,
-  price: Decimal,
-  trailing: Decimal | null,
-  takeProfitAtMarket: boolean,
-): { hit: CloseType | null; trailing: Decimal | null } {
-  const pnl = pnlFraction(side, entry, price);
-  if (spec.stopLoss !== undefined && pnl.lte(frac(spec.stopLoss).neg())) return { hit: 'STOP_LOSS', trailing };
+export function checkBarriers(levels: BarrierLevels, price: Decimal, trailing: Decimal | null, takeProfitAtMarket: boolean): { hit: CloseType | null; trailing: Decimal | null } {
+  const { spec } = levels;
+  if (levels.stopLoss !== null && levels.reached(price, levels.stopLoss, false, false)) return { hit: 'STOP_LOSS', trailing };
   if (spec.trailing) {
-    const delta = frac(spec.trailing.trailing_delta);
+    const newTrigger = () => pnlFraction(levels.side, levels.entry, price).minus(frac(spec.trailing!.trailing_delta));
     if (trailing === null) {
-      if (pnl.gte(frac(spec.trailing.activation_price))) trailing = pnl.minus(delta);
+      if (levels.reached(price, levels.activation!, true, false)) trailing = newTrigger();
     } else {
-      if (pnl.lt(trailing)) return { hit: 'TRAILING_STOP', trailing };
-      if (pnl.minus(delta).gt(trailing)) trailing = pnl.minus(delta);
+      const t = levels.trailingAt(trailing);
+      if (levels.reached(price, t.fire, false, true)) return { hit: 'TRAILING_STOP', trailing };
+      if (levels.reached(price, t.raise, true, true)) trailing = newTrigger();
     }
   }
-  if (takeProfitAtMarket && spec.takeProfit !== undefined && pnl.gte(frac(spec.takeProfit))) return { hit: 'TAKE_PROFIT', trailing };
+  if (takeProfitAtMarket && levels.takeProfit !== null && levels.reached(price, levels.takeProfit, true, false)) return { hit: 'TAKE_PROFIT', trailing };
   return { hit: null, trailing };
 }
 
 /** Barrier prices for a report or a chart: where stop loss, take profit and the armed trailing trigger sit. */
-export function barrierPrices(spec: BarrierSpec, side: Side, entry: Decimal | null, trailing: Decimal | null): Record<string, string | null> {
-  if (!entry) return { stop_loss_price: null, take_profit_price: null, trailing_stop_price: null };
+export function barrierPrices(levels: BarrierLevels | null, trailing: Decimal | null): Record<string, string | null> {
+  if (!levels) return { stop_loss_price: null, take_profit_price: null, trailing_stop_price: null };
   return {
-    stop_loss_price: spec.stopLoss === undefined ? null : priceAtPnl(side, entry, frac(spec.stopLoss).neg()).toString(),
-    take_profit_price: spec.takeProfit === undefined ? null : priceAtPnl(side, entry, frac(spec.takeProfit)).toString(),
-    trailing_stop_price: trailing === null ? null : priceAtPnl(side, entry, trailing).toString(),
+    stop_loss_price: levels.stopLoss?.toString() ?? null,
+    take_profit_price: levels.takeProfit?.toString() ?? null,
+    trailing_stop_price: trailing === null ? null : levels.trailingAt(trailing).fire.toString(),
   };
 }
 
@@ -81,34 +126,31 @@ const WAKE_MARGIN = 1e-12;
  * double at which the executor's own test changes (see price-edge); an arming or raising edge sits a
  * hair inside.
  */
-export function barrierBand(spec: BarrierSpec, side: Side, entry: Decimal, trailing: Decimal | null, takeProfitAtMarket: boolean, band: IdleBand): void {
-  // `gains`: the test holds when PnL is at or past f in the position's favour; `strict` for > / <.
-  const onHigh = (gains: boolean) => gains === (side === 'buy');
+export function barrierBand(levels: BarrierLevels, trailing: Decimal | null, takeProfitAtMarket: boolean, band: IdleBand): void {
+  // The test holds on the high side when it is about gains for a long or losses for a short.
+  const onHigh = (gains: boolean) => gains === (levels.side === 'buy');
   // Where the executor closes: the exact double at which its own test fires, so a backtest stopping at
   // the edge fills at the barrier price.
-  const closeAt = (f: Decimal, gains: boolean, strict: boolean) => {
-    const test = (p: Decimal) => {
-      const pnl = pnlFraction(side, entry, p);
-      return gains ? (strict ? pnl.gt(f) : pnl.gte(f)) : strict ? pnl.lt(f) : pnl.lte(f);
-    };
-    const near = priceAtPnl(side, entry, f);
-    if (onHigh(gains)) band.high = Math.min(band.high, highEdge(near, test));
-    else band.low = Math.max(band.low, lowEdge(near, test));
+  const closeAt = (level: Decimal, gains: boolean, strict: boolean) => {
+    const test = (p: Decimal) => levels.reached(p, level, gains, strict);
+    if (onHigh(gains)) band.high = Math.min(band.high, highEdge(level, test));
+    else band.low = Math.max(band.low, lowEdge(level, test));
   };
   // Where it only moves state (arms or raises the trailing stop): a number a hair inside the band will
-  // do, since waking early costs one tick and changes nothing; no Decimal division needed.
-  const wakeAt = (f: number, gains: boolean) => {
-    const price = entry.toNumber() * (side === 'buy' ? 1 + f : 1 - f);
+  // do, since waking early costs one tick and changes nothing.
+  const wakeAt = (level: Decimal, gains: boolean) => {
+    const price = level.toNumber();
     if (onHigh(gains)) band.high = Math.min(band.high, price * (1 - WAKE_MARGIN));
     else band.low = Math.max(band.low, price * (1 + WAKE_MARGIN));
   };
-  if (spec.stopLoss !== undefined) closeAt(frac(spec.stopLoss).neg(), false, false);
-  if (spec.trailing) {
-    if (trailing === null) wakeAt(spec.trailing.activation_price, true);
+  if (levels.stopLoss !== null) closeAt(levels.stopLoss, false, false);
+  if (levels.spec.trailing) {
+    if (trailing === null) wakeAt(levels.activation!, true);
     else {
-      closeAt(trailing, false, true);
-      wakeAt(trailing.toNumber() + spec.trailing.trailing_delta, true);
+      const t = levels.trailingAt(trailing);
+      closeAt(t.fire, false, true);
+      wakeAt(t.raise, true);
     }
   }
-  if (takeProfitAtMarket && spec.takeProfit !== undefined) closeAt(frac(spec.takeProfit), true, false);
+  if (takeProfitAtMarket && levels.takeProfit !== null) closeAt(levels.takeProfit, true, false);
 }

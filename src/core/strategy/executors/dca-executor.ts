@@ -2,7 +2,7 @@ import { Decimal } from '../../decimal.js';
 import { highEdge, lowEdge } from '../price-edge.js';
 import type { ExecutorContext, IdleBand, MarketView, OrderFill, Quote } from '../types.js';
 import { BaseExecutor } from './base.js';
-import { barrierBand, barrierPrices, checkBarriers, frac, markPrice, type BarrierSpec } from './barriers.js';
+import { BarrierLevels, barrierBand, barrierPrices, checkBarriers, frac, markPrice, type BarrierSpec } from './barriers.js';
 import type { DcaExecutorConfig } from './configs.js';
 import type { TrackedOrder } from './tracked-orders.js';
 
@@ -27,10 +27,18 @@ export class DcaExecutor extends BaseExecutor<DcaExecutorConfig> {
   constructor(config: DcaExecutorConfig, id: string, createdAt: number) {
     super(config, id, createdAt);
     this.sent = config.prices.map(() => false);
+    this.spec = { stopLoss: config.stop_loss, takeProfit: config.take_profit, trailing: config.trailing_stop };
   }
 
-  private get spec(): BarrierSpec {
-    return { stopLoss: this.config.stop_loss, takeProfit: this.config.take_profit, trailing: this.config.trailing_stop };
+  private readonly spec: BarrierSpec;
+  /** The barrier prices of the current average entry (recomputed only when a fill moves it). */
+  private barrierLevels: BarrierLevels | null = null;
+
+  private levels(): BarrierLevels | null {
+    const entry = this.ledger.entryPrice;
+    if (entry === null) return null;
+    this.barrierLevels = BarrierLevels.at(this.barrierLevels, this.spec, this.config.side, entry);
+    return this.barrierLevels;
   }
 
   private get deadline(): number {
@@ -52,7 +60,7 @@ export class DcaExecutor extends BaseExecutor<DcaExecutorConfig> {
     const q = this.quote(ctx.market);
     const held = !this.ledger.position.isZero();
     if (held && q) {
-      const r = checkBarriers(this.spec, this.config.side, this.ledger.entryPrice!, markPrice(q, this.config.side), this.trailing, true);
+      const r = checkBarriers(this.levels()!, markPrice(q, this.config.side), this.trailing, true);
       this.trailing = r.trailing;
       if (r.hit) return this.beginClose(ctx, r.hit, true);
     }
@@ -88,7 +96,7 @@ export class DcaExecutor extends BaseExecutor<DcaExecutorConfig> {
   idleBand(): IdleBand | null {
     if (this.status !== 'active') return null;
     const band: IdleBand = { low: -Infinity, high: Infinity, until: this.deadline };
-    if (!this.ledger.position.isZero()) barrierBand(this.spec, this.config.side, this.ledger.entryPrice!, this.trailing, true, band);
+    if (!this.ledger.position.isZero()) barrierBand(this.levels()!, this.trailing, true, band);
     const bound = this.config.activation_bounds?.[0];
     for (let i = 0; i < this.sent.length; i++) {
       if (this.sent[i]) continue;
@@ -119,7 +127,7 @@ export class DcaExecutor extends BaseExecutor<DcaExecutorConfig> {
 
   protected custom(_market: MarketView): Record<string, unknown> {
     return {
-      ...barrierPrices(this.spec, this.config.side, this.ledger.entryPrice, this.trailing),
+      ...barrierPrices(this.levels(), this.trailing),
       levels_sent: this.sent.filter(Boolean).length,
       levels: this.sent.length,
       deadline: Number.isFinite(this.deadline) ? this.deadline : null,

@@ -36,12 +36,17 @@ export class FillLedger {
   /** Quote of the fills that opened or added to a position: what was put at risk. */
   openedQuote = ZERO;
 
-  /** Average entry of what is held; of what was last held once flat; null before any fill. */
+  /** The entry as last computed; undefined after a fill changed it (a division is worth keeping). */
+  private entry: Decimal | null | undefined = undefined;
+
+  /** Average entry of what is held; of what was last held once flat; null before any fill. The same decimal until the next fill. */
   get entryPrice(): Decimal | null {
-    return this.position.isZero() ? this.lastEntry : this.cost.div(this.position.abs());
+    if (this.entry === undefined) this.entry = this.position.isZero() ? this.lastEntry : this.cost.div(this.position.abs());
+    return this.entry;
   }
 
   apply(side: Side, fill: Pick<OrderFill, 'price' | 'amount' | 'fee'>): void {
+    this.entry = undefined;
     const signed = side === 'buy' ? fill.amount : fill.amount.neg();
     const quote = fill.amount.times(fill.price);
     this.fees = this.fees.plus(fill.fee);

@@ -1,11 +1,15 @@
 import { Decimal } from '../../decimal.js';
-import type { ExecutorContext, MarketView, OrderFill, Quote } from '../types.js';
+import { highEdge, lowEdge } from '../price-edge.js';
+import type { ExecutorContext, IdleBand, MarketView, OrderFill, Quote } from '../types.js';
 import { BaseExecutor } from './base.js';
 import { frac } from './barriers.js';
 import type { GridExecutorConfig } from './configs.js';
 import type { TrackedOrder } from './tracked-orders.js';
 
 type LevelState = 'idle' | 'opening' | 'holding' | 'failed';
+
+/** Relative distance by which an edge that only lets the grid look again is pulled inside the band. */
+const WAKE_MARGIN = 1e-12;
 
 interface Level {
   price: Decimal;
@@ -44,6 +48,8 @@ export class GridExecutor extends BaseExecutor<GridExecutorConfig> {
   private levels: Level[];
   private lastBatchAt: number | null = null;
   private roundTrips = 0;
+  /** The mid at the last tick, as a number: which side of each level's window the price is on (for idleBand only). */
+  private lastMid: number | null = null;
 
   constructor(config: GridExecutorConfig, id: string, createdAt: number) {
     super(config, id, createdAt);
@@ -81,6 +87,7 @@ export class GridExecutor extends BaseExecutor<GridExecutorConfig> {
     }
     if (ctx.now >= this.deadline) return this.beginClose(ctx, held ? 'TIME_LIMIT' : 'EXPIRED', !keep);
     if (!q) return;
+    this.lastMid = q.mid.toNumber();
     this.cancelOutOfBounds(ctx, q);
     this.levels.forEach((l, i) => {
       if (l.state === 'holding' && this.orders.working('take_profit').every((o) => o.level !== i)) this.placeTakeProfit(ctx, i, q);
@@ -155,6 +162,60 @@ export class GridExecutor extends BaseExecutor<GridExecutorConfig> {
       l.entry = null;
       this.roundTrips += 1;
     }
+  }
+
+  /**
+   * Quiet while the mid stays above the limit price (below it, short grid), inside the activation bounds
+   * of every unfilled opening order, and outside the window in which an idle level would be opened
+   * (long: mid ≥ price / (1 − safe_extra_spread), within the bounds); until the deadline, or the next
+   * batch time when a level is in its window now. A holding level still without its take profit wants
+   * the next tick. The stop edge is exact (the executor's own test at neighbouring doubles); the other
+   * edges only let the grid look again, so they sit a hair inside and waking early changes nothing.
+   */
+  idleBand(): IdleBand | null {
+    if (this.status !== 'active' || this.lastMid === null) return null;
+    const m = this.lastMid;
+    const band: IdleBand = { low: -Infinity, high: Infinity, until: this.deadline };
+    const wakeBelow = (x: number) => (band.low = Math.max(band.low, x * (1 + WAKE_MARGIN)));
+    const wakeAbove = (x: number) => (band.high = Math.min(band.high, x * (1 - WAKE_MARGIN)));
+    if (this.config.limit_price) {
+      const limit = new Decimal(this.config.limit_price);
+      if (this.long) band.low = lowEdge(limit, (p) => p.lt(limit));
+      else band.high = highEdge(limit, (p) => p.gt(limit));
+    }
+    const takeProfits = this.orders.working('take_profit');
+    for (let i = 0; i < this.levels.length; i++) {
+      if (this.levels[i]!.state === 'holding' && takeProfits.every((o) => o.level !== i)) return null;
+    }
+    const b = this.config.activation_bounds;
+    const opening = this.orders.working('open');
+    if (b !== undefined) {
+      for (const o of opening) {
+        if (!o.filled.isZero()) continue;
+        const p = o.price!.toNumber();
+        wakeBelow(p / (1 + b));
+        wakeAbove(p / (1 - b));
+      }
+    }
+    const room = Math.min(this.config.max_open_orders - opening.length, this.config.max_orders_per_batch ?? Infinity);
+    if (room <= 0) return band;
+    const nextBatch = this.lastBatchAt === null ? -Infinity : this.lastBatchAt + this.config.order_frequency * 1000;
+    const safe = this.config.safe_extra_spread;
+    for (const l of this.levels) {
+      if (l.state !== 'idle') continue;
+      const p = l.price.toNumber();
+      // The mids at which this level is a candidate: past the safe spread and within the bounds.
+      const lo = this.long ? Math.max(p / (1 - safe), b === undefined ? -Infinity : p / (1 + b)) : b === undefined ? -Infinity : p / (1 + b);
+      const hi = this.long ? (b === undefined ? Infinity : p / (1 - b)) : Math.min(p / (1 + safe), b === undefined ? Infinity : p / (1 - b));
+      if (lo > hi) continue;
+      if (m >= lo && m <= hi) {
+        // In its window now: it opens at the next batch.
+        if (nextBatch === -Infinity) return null;
+        band.until = Math.min(band.until, nextBatch);
+      } else if (hi < m) wakeBelow(hi);
+      else wakeAbove(lo);
+    }
+    return band;
   }
 
   protected riskQuote(): Decimal {

@@ -1,7 +1,7 @@
 import { Decimal } from '../../decimal.js';
 import type { ExecutorContext, IdleBand, MarketView, OrderFill } from '../types.js';
 import { BaseExecutor } from './base.js';
-import { barrierBand, barrierPrices, checkBarriers, frac, markPrice, priceAtPnl, type BarrierSpec } from './barriers.js';
+import { BarrierLevels, barrierBand, barrierPrices, checkBarriers, markPrice, type BarrierSpec } from './barriers.js';
 import type { PositionExecutorConfig } from './configs.js';
 import type { TrackedOrder } from './tracked-orders.js';
 
@@ -27,11 +27,19 @@ export class PositionExecutor extends BaseExecutor<PositionExecutorConfig> {
   constructor(config: PositionExecutorConfig, id: string, createdAt: number) {
     super(config, id, createdAt);
     this.takeProfitAtMarket = config.triple_barrier.take_profit_order_type === 'market';
+    const b = config.triple_barrier;
+    this.spec = { stopLoss: b.stop_loss, takeProfit: b.take_profit, trailing: b.trailing_stop };
   }
 
-  private get spec(): BarrierSpec {
-    const b = this.config.triple_barrier;
-    return { stopLoss: b.stop_loss, takeProfit: b.take_profit, trailing: b.trailing_stop };
+  private readonly spec: BarrierSpec;
+  /** The barrier prices of the current entry (recomputed only when a fill moves it). */
+  private barrierLevels: BarrierLevels | null = null;
+
+  private levels(): BarrierLevels | null {
+    const entry = this.ledger.entryPrice;
+    if (entry === null) return null;
+    this.barrierLevels = BarrierLevels.at(this.barrierLevels, this.spec, this.config.side, entry);
+    return this.barrierLevels;
   }
 
   private get deadline(): number {
@@ -64,7 +72,7 @@ export class PositionExecutor extends BaseExecutor<PositionExecutorConfig> {
     if (held) {
       const q = this.quote(ctx.market);
       if (q) {
-        const r = checkBarriers(this.spec, this.config.side, this.ledger.entryPrice!, markPrice(q, this.config.side), this.trailing, this.takeProfitAtMarket);
+        const r = checkBarriers(this.levels()!, markPrice(q, this.config.side), this.trailing, this.takeProfitAtMarket);
         this.trailing = r.trailing;
         if (r.hit) return this.beginClose(ctx, r.hit, true);
       }
@@ -100,7 +108,7 @@ export class PositionExecutor extends BaseExecutor<PositionExecutorConfig> {
       side: this.config.side === 'buy' ? 'sell' : 'buy',
       type: this.config.triple_barrier.take_profit_order_type,
       amount: this.ledger.position.abs(),
-      price: priceAtPnl(this.config.side, this.ledger.entryPrice!, frac(tp)),
+      price: this.levels()!.takeProfit!,
       positionAction: 'close',
     });
   }
@@ -118,17 +126,17 @@ export class PositionExecutor extends BaseExecutor<PositionExecutorConfig> {
     if (this.ledger.position.isZero()) return this.openDone ? null : { low: -Infinity, high: Infinity, until };
     const tp = this.config.triple_barrier.take_profit;
     if (!this.takeProfitAtMarket && tp !== undefined && this.openDone && this.orders.working('take_profit').length === 0) return null;
-    const entry = this.ledger.entryPrice!;
+    const levels = this.levels()!;
     const key = this.bandKey;
-    // The ledger computes the entry afresh on each read, so it is compared by value; the trailing trigger is replaced, never mutated.
-    if (key && key.entry.eq(entry) && key.trailing === this.trailing && key.atMarket === this.takeProfitAtMarket) return key.band;
+    // Levels are kept while the entry stands and the trailing trigger is replaced, never mutated: identity says nothing moved.
+    if (key && key.levels === levels && key.trailing === this.trailing && key.atMarket === this.takeProfitAtMarket) return key.band;
     const band: IdleBand = { low: -Infinity, high: Infinity, until };
-    barrierBand(this.spec, this.config.side, entry, this.trailing, this.takeProfitAtMarket, band);
-    this.bandKey = { entry, trailing: this.trailing, atMarket: this.takeProfitAtMarket, band };
+    barrierBand(levels, this.trailing, this.takeProfitAtMarket, band);
+    this.bandKey = { levels, trailing: this.trailing, atMarket: this.takeProfitAtMarket, band };
     return band;
   }
 
-  private bandKey: { entry: Decimal; trailing: Decimal | null; atMarket: boolean; band: IdleBand } | null = null;
+  private bandKey: { levels: BarrierLevels; trailing: Decimal | null; atMarket: boolean; band: IdleBand } | null = null;
 
   protected riskQuote(): Decimal {
     return this.ledger.openedQuote;
@@ -136,7 +144,7 @@ export class PositionExecutor extends BaseExecutor<PositionExecutorConfig> {
 
   protected custom(_market: MarketView): Record<string, unknown> {
     return {
-      ...barrierPrices(this.spec, this.config.side, this.ledger.entryPrice, this.trailing),
+      ...barrierPrices(this.levels(), this.trailing),
       trailing_trigger_pnl: this.trailing?.toString() ?? null,
       deadline: Number.isFinite(this.deadline) ? this.deadline : null,
     };

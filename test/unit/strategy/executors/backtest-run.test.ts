@@ -52,7 +52,25 @@ function candles(): CandleColumns {
   };
 }
 
-function run(executor: Record<string, unknown>) {
+/**
+ * The same executors with their idle bands kept (edges still visited) but never trusted: `until` is
+ * always past, so the runtime ticks every executor at every point. A band that skipped a tick at which
+ * something would have happened shows as a different result.
+ */
+const tickEveryPoint: BacktestEnv = {
+  ...env,
+  createExecutor: (config, id, createdAt) => {
+    const e = createExecutor(config, id, createdAt);
+    const band = e.idleBand?.bind(e);
+    if (band) e.idleBand = () => {
+      const b = band();
+      return b && { ...b, until: -Infinity };
+    };
+    return e;
+  },
+};
+
+function run(executor: Record<string, unknown>, on: BacktestEnv = env) {
   const spec = BacktestSpec.parse({
     controller: { name: 'one_shot_v1', config: { executor } },
     connector: 'sim',
@@ -62,7 +80,7 @@ function run(executor: Record<string, unknown>) {
     trade_cost: 0.001,
     initial_balances: { base: '10', quote: '10000' },
   });
-  return runBacktest(spec, candles(), null, env);
+  return runBacktest(spec, candles(), null, on);
 }
 
 const CASES: Array<[string, Record<string, unknown>, (r: ReturnType<typeof run>) => void]> = [
@@ -102,5 +120,20 @@ describe('executors in the backtest engine', () => {
     expect(a.executors).toHaveLength(1);
     check(a);
     expect(JSON.stringify(run(executor))).toBe(JSON.stringify(a));
+  });
+
+  const grid = { type: 'grid', start_price: '96', end_price: '104', total_amount_quote: '500', min_spread_between_orders: 0.01, take_profit: 0.005, time_limit: 200 * 60 };
+  const BAND_CASES: Array<[string, Record<string, unknown>]> = [
+    ...CASES.map(([name, executor]) => [name, executor] as [string, Record<string, unknown>]),
+    ['grid with activation bounds, few open orders and a batch interval', { ...grid, side: 'buy', activation_bounds: 0.015, max_open_orders: 2, order_frequency: 300 }],
+    ['grid stopped by its limit price', { ...grid, side: 'buy', limit_price: '97.5', max_orders_per_batch: 1 }],
+    ['short grid with bounds', { ...grid, side: 'sell', activation_bounds: 0.02, safe_extra_spread: 0.002 }],
+    ['short position with a trailing stop and a limit take profit', { type: 'position', side: 'sell', amount: '1', triple_barrier: { stop_loss: 0.03, take_profit: 0.03, take_profit_order_type: 'limit', trailing_stop: { activation_price: 0.01, trailing_delta: 0.004 } } }],
+    ['dca taker levels', { type: 'dca', side: 'buy', mode: 'taker', amounts_quote: ['100', '100', '100'], prices: ['99', '97', '96.5'], stop_loss: 0.01, take_profit: 0.01 }],
+  ];
+  it.each(BAND_CASES)('%s: skipping the ticks inside idle bands changes nothing', (_name, executor) => {
+    const skipping = run(executor);
+    expect(skipping.fills.length).toBeGreaterThan(0);
+    expect(JSON.stringify(skipping)).toBe(JSON.stringify(run(executor, tickEveryPoint)));
   });
 });

@@ -135,4 +135,42 @@ describe('grid executor', () => {
     expect(plain(cut.d.submitted)).toEqual(plain(whole.d.submitted));
     expect(rep(cut.d)).toEqual(rep(whole.d));
   });
+  it('idle band: above the limit price, inside the bounds of its opening orders, outside idle levels’ windows; until the next batch', () => {
+    // Levels 100, 112.5, 125; bounds 5%: level 125 opens when 125 / 1.05 ≤ mid ≤ 125 / 0.95 (and mid ≥ 125, past the spread).
+    const { d, e } = setup({ limit_price: '95', activation_bounds: 0.05, max_orders_per_batch: 1, order_frequency: 60 });
+    expect(e.idleBand!()).toBeNull();
+    d.tick(0, '140');
+    expect(d.submitted).toHaveLength(0);
+    const far = e.idleBand!()!;
+    // nothing in its window at 140: wake falling to 125 / 0.95 (level 125 comes into bounds); the stop at 95 lies below
+    expect(far.high).toBe(Infinity);
+    expect(far.low).toBeCloseTo(125 / 0.95, 9);
+    expect(far.low).toBeGreaterThan(125 / 0.95);
+    d.tick(MIN, '128');
+    expect(orders(d)).toEqual([['buy', 'limit_maker', '1.8', '125']]);
+    const near = e.idleBand!()!;
+    // the opening order at 125 is cancelled once mid leaves [125 / 1.05, 125 / 0.95] (119.05 to 131.58);
+    // level 112.5 comes into its window lower, from 112.5 / 0.95 = 118.42
+    expect(near.high).toBeCloseTo(125 / 0.95, 9);
+    expect(near.low).toBeCloseTo(125 / 1.05, 9);
+    expect(near.until).toBe(Infinity);
+    d.tick(MIN + 1000, '118.5');
+    // below 119.05 the order at 125 is cancelled; 118.5 is above 118.42, so 112.5 is not yet in its window
+    expect(d.cancels).toEqual(['o1']);
+    expect(d.submitted).toHaveLength(1);
+    d.tick(MIN + 2000, '118.4');
+    // 112.5 is in its window now, but the batch of 60 s that placed 125 at MIN is not over: quiet until then
+    expect(d.submitted).toHaveLength(1);
+    expect(e.idleBand!()!.until).toBe(2 * MIN);
+    d.tick(2 * MIN, '118.4');
+    expect(orders(d)[1]).toEqual(['buy', 'limit_maker', '2', '112.5']);
+    const s = setup({ limit_price: '95' });
+    s.d.tick(0, '96');
+    // at 96 no level is below the mid: quiet up to where 100 is (safe spread 0.0001) and down to the stop
+    // at 95 (mid strictly below), at the exact double
+    const stop = s.e.idleBand!()!;
+    expect(stop.low).toBe(94.99999999999999);
+    expect(stop.high).toBeCloseTo(100 / 0.9999, 9);
+    expect(stop.high).toBeLessThan(100 / 0.9999);
+  });
 });
