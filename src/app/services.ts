@@ -25,6 +25,7 @@ import { MarketDataHub } from '../core/market-data/hub.js';
 import { CandleCache } from '../core/market-data/candle-cache.js';
 import { candleBackfill, CANDLE_BACKFILL_KIND } from '../core/market-data/candle-backfill.js';
 import { Jobs, type JobsDeps } from '../core/jobs/jobs.js';
+import { ControllerRuns } from '../core/executors/controller-run.js';
 import { ExecutorService, type ExecutorServiceOptions } from '../core/executors/executor-service.js';
 import type { RunCommand } from '../core/executors/types.js';
 import { createExecutor, restoreExecutor } from '../core/strategy/executors/registry.js';
@@ -78,6 +79,8 @@ export interface Services {
   jobs: Jobs;
   /** Executors the server runs itself: created by a command, resumed after a restart. */
   executors: ExecutorService;
+  /** Controllers run on the server's order path (in memory; see controller-run.ts). */
+  controllerRuns: ControllerRuns;
   backtests: Backtests;
   optimizations: Optimizations;
   /** The controllers and scripts this server can run: shipped, and the operator's from STRATEGIES_DIR. */
@@ -206,6 +209,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
       guards: [new RiskGuard(safety, trading, clock)],
       jobs,
       executors,
+      controllerRuns: new ControllerRuns({ marketData, trading, users, clock, run, createExecutor }),
       backtests: new Backtests(jobs, backtestStore, strategies, clock),
       optimizations: new Optimizations(jobs, optimizationStore, strategies, clock),
       strategies,
