@@ -77,7 +77,7 @@ export class OrderPath {
       let failure: AppError | null = null;
       try {
         const as = { principal: await this.#principal(s), channel: s.principal.channel, requestId };
-        if (entry.kind === 'submit') await this.deps.run('trading_place_order', { ...entry.order, account_name: s.account }, as);
+        if (entry.kind === 'submit') await this.deps.run('trading_place_order', await this.#placeInput(s, entry.order), as);
         else await this.deps.run('trading_cancel_order', { order_id: entry.client_order_id, account_name: s.account }, as);
       } catch (err) {
         failure = toAppError(err);
@@ -91,14 +91,43 @@ export class OrderPath {
         s.runtime.error_count++;
         s.runtime.last_error = failure.message;
       }
-      // A cancel's outcome (or its refusal: the order was already final) is read back by the next poll.
-      if (entry.kind === 'cancel') continue;
+      // A cancel's outcome is read back by the next poll; a refused one is told to the executor now (it may try again or give up).
+      if (entry.kind === 'cancel') {
+        if (failure) await this.#cancelRefused(s, entry.client_order_id, failure, now, deliver);
+        continue;
+      }
       const clientId = String(entry.order.client_order_id);
       const order = await this.#order(s, clientId);
       if (order) await this.#deliverOrder(s, order, now, deliver, failure ? rejectionCode(failure.code, failure.details?.reason) : undefined);
       else this.#deliver(s, refusalOf(clientId, failure ?? new AppError('INTERNAL', 'The order was accepted but cannot be found.'), now), deliver);
     }
     return sending;
+  }
+
+  /**
+   * The order as trading_place_order takes it. A live exchange trades a perpetual at the leverage set on
+   * the exchange (this server does not change it there), so the executor's leverage is left out; the
+   * executors command refuses a leverage other than 1 on such a connector.
+   */
+  async #placeInput(s: OrderSender, order: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const input: Record<string, unknown> = { ...order, account_name: s.account };
+    if (input.leverage !== undefined && (await this.deps.trading.isLive(String(input.connector_name)))) delete input.leverage;
+    return input;
+  }
+
+  /**
+   * A cancel refused for good (a guardrail, a removed creator, the exchange): when the order still works,
+   * its executor is told so with its current state, `cancelRefused` and the reason; when it has ended
+   * meanwhile, the next poll delivers that.
+   */
+  async #cancelRefused(s: OrderSender, clientId: string, failure: AppError, now: number, deliver: Deliver): Promise<void> {
+    const order = await this.#order(s, clientId);
+    if (!order) return;
+    const fills = (await this.deps.trading.fills({ order_id: order.id, limit: 1000 })).data.reverse();
+    const update = updateOf(order, fills, s.runtime.fills_seen[order.clientOrderId] ?? 0, now);
+    if (update.state !== 'open' && update.state !== 'partially_filled') return;
+    s.runtime.fills_seen[order.clientOrderId] = fills.length;
+    this.#deliver(s, { ...update, cancelRefused: true, code: failure.code, reason: failure.message }, deliver);
   }
 
   async #order(s: OrderSender, clientId: string): Promise<OrderRow | null> {
