@@ -37,6 +37,8 @@ describe('loadConfig', () => {
       portfolioSnapshotMinutes: 5,
       executorIntervalMs: 1000,
       strategiesDir: resolve('./data/strategies'),
+      optimizationQueue: 'local',
+      optimizationBatchTimeoutSeconds: 600,
       mode: 'embedded',
     });
   });
