@@ -177,7 +177,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
     const backtestStore = new BacktestStore(db);
     jobs.register(BACKTEST_KIND, backtestRunner({ connectors, candles: marketData, pool: strategyPool, store: backtestStore, controllers: strategies }));
     const optimizationStore = new OptimizationStore(db);
-    const trials = trialQueue ? queuedOptimizationTrials(config, database.db, trialQueue, logger, clock, { strategyPool, marketData, strategies, modules }, options.optimizationQueue) : localTrials(strategyPool);
+    const trials = trialQueue ? queuedOptimizationTrials(config, database.db, trialQueue, logger, clock, { strategyPool, marketData, candleCache, strategies, modules }, options.optimizationQueue) : localTrials(strategyPool);
     jobs.register(OPTIMIZATION_KIND, optimizationRunner({ connectors, candles: marketData, trials, store: optimizationStore, controllers: strategies }));
     const users = new UsersService(db, auth, clock);
     // Executors place their orders through the command pipeline, as the principal who created them,
@@ -249,12 +249,12 @@ function queuedOptimizationTrials(
   queue: TrialQueue,
   logger: Logger,
   clock: Clock,
-  m: { strategyPool: StrategyPool; marketData: MarketData; strategies: StrategyCatalog; modules: Modules },
+  m: { strategyPool: StrategyPool; marketData: MarketData; candleCache: CandleCache; strategies: StrategyCatalog; modules: Modules },
   options: ServiceOptions['optimizationQueue'] = {},
 ): TrialsBackend {
   const store = new TrialStore(db);
   // A batch of another server with another SIM_SEED gets a sim of that seed: every worker computes the same candles.
-  const candles = (seed: string) => (seed === config.simSeed ? m.marketData : new MarketData(new Connectors(undefined, new SimExchange(seed, clock), clock), undefined, clock));
+  const candles = (seed: string) => (seed === config.simSeed ? m.marketData : new MarketData(new Connectors(undefined, new SimExchange(seed, clock), clock), m.candleCache, clock));
   const worker = new TrialWorker({ queue, store, pool: m.strategyPool, candles, controllers: m.strategies, clock, logger }, options.worker);
   // Stop only: the worker starts with the first optimization (prime), not with the server.
   m.modules.add('optimization worker', { stop: () => worker.stop() });

@@ -38,7 +38,8 @@ const port = (name: string) => z.coerce.number({ error: `${name} must be a numbe
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v));
 const nonEmpty = z.string().trim().min(1);
 
-const ConfigSchema = z
+/** `credentials: false` for a process that serves no API (`tradedesk worker`): server mode then needs no API_USERNAME. */
+const configSchema = ({ credentials }: { credentials: boolean }) => z
   .object({
     PORT: port('PORT'),
     HOST: nonEmpty,
@@ -70,7 +71,7 @@ const ConfigSchema = z
     PORTFOLIO_SNAPSHOT_MINUTES: z.coerce.number({ error: 'PORTFOLIO_SNAPSHOT_MINUTES must be a number' }).min(0.1, 'PORTFOLIO_SNAPSHOT_MINUTES must be at least 0.1').max(1440, 'PORTFOLIO_SNAPSHOT_MINUTES must be at most 1440'),
   })
   .superRefine((c, ctx) => {
-    if (c.DATABASE_URL && (!c.API_USERNAME || !c.API_PASSWORD)) {
+    if (credentials && c.DATABASE_URL && (!c.API_USERNAME || !c.API_PASSWORD)) {
       ctx.addIssue({
         code: 'custom',
         path: ['API_USERNAME'],
@@ -121,13 +122,13 @@ export interface Config {
 export class ConfigError extends Error {}
 
 /** Reads flags (`--port 9000` / `--port=9000`) over env over defaults. Throws ConfigError naming the variable. */
-export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<ConfigVar, string>> = {}): Config {
+export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<ConfigVar, string>> = {}, opts: { credentials?: boolean } = {}): Config {
   const raw: Record<string, string | undefined> = {};
   for (const [name, spec] of Object.entries(CONFIG_VARS) as [ConfigVar, { default?: string }][]) {
     const v = flags[name] ?? env[name];
     raw[name] = v === undefined || v === '' ? spec.default : v;
   }
-  const res = ConfigSchema.safeParse(raw);
+  const res = configSchema({ credentials: opts.credentials ?? true }).safeParse(raw);
   if (!res.success) {
     const lines = res.error.issues.map((i) => {
       const v = String(i.path[0] ?? '');

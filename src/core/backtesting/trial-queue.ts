@@ -65,6 +65,11 @@ export class TrialQueue {
     this.opts = { ...DEFAULT_QUEUE_OPTIONS, ...opts };
   }
 
+  /** Connects now (pg-boss creates its schema on a first start): a worker that cannot reach the database says so at once. */
+  async connect(): Promise<void> {
+    await this.#started();
+  }
+
   /** Sends the batches; their ids in the same order. */
   async send(batches: TrialBatch[]): Promise<string[]> {
     const boss = await this.#started();
