@@ -140,6 +140,23 @@ describe('loadConfig', () => {
     expect(err.message).toMatch(/API_PASSWORD/);
   });
 
+  it('runs optimization trials through the Postgres queue in server mode and on the local pool embedded, unless OPTIMIZATION_QUEUE says otherwise', () => {
+    const server = { DATABASE_URL: 'postgres://u:p@db/x', API_USERNAME: 'admin', API_PASSWORD: 'long-enough' };
+    expect(loadConfig(server).optimizationQueue).toBe('postgres');
+    expect(loadConfig({}).optimizationQueue).toBe('local');
+    expect(loadConfig({ ...server, OPTIMIZATION_QUEUE: 'local' }).optimizationQueue).toBe('local');
+    expect(loadConfig({ OPTIMIZATION_QUEUE: 'postgres' }).optimizationQueue).toBe('postgres');
+    expect(() => loadConfig({ OPTIMIZATION_QUEUE: 'redis' })).toThrow(/OPTIMIZATION_QUEUE must be auto, local or postgres/);
+    expect(() => loadConfig({ OPTIMIZATION_QUEUE: 'postgres', EMBEDDED_DATABASE: 'pglite' })).toThrow(/OPTIMIZATION_QUEUE: the optimization queue needs Postgres/);
+    expect(loadConfig({ OPTIMIZATION_BATCH_TIMEOUT_SECONDS: '120' }).optimizationBatchTimeoutSeconds).toBe(120);
+    expect(() => loadConfig({ OPTIMIZATION_BATCH_TIMEOUT_SECONDS: '5' })).toThrow(/OPTIMIZATION_BATCH_TIMEOUT_SECONDS must be at least 10/);
+  });
+
+  it('a process that serves no API (the worker) needs no API credentials in server mode', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://u:p@db/x' })).toThrow(/API_USERNAME/);
+    expect(loadConfig({ DATABASE_URL: 'postgres://u:p@db/x' }, {}, { credentials: false }).mode).toBe('server');
+  });
+
   it('refuses a non-postgres DATABASE_URL', () => {
     expect(configError({ DATABASE_URL: 'mysql://x@h/db', API_USERNAME: 'a', API_PASSWORD: 'bbbbbbbb' }).message).toMatch(/DATABASE_URL/);
   });
