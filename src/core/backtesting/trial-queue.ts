@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type PgBoss from 'pg-boss';
+import { AppError } from '../errors.js';
 import type { Market } from '../exchange/types.js';
 import type { Logger } from '../logger.js';
 import type { BacktestSpec } from '../backtest/spec.js';
@@ -155,8 +156,16 @@ export class TrialQueue {
     });
     // Connection trouble is reported here; without a listener an 'error' event would end the process.
     boss.on('error', (err) => this.logger.warn('optimization queue error', { err: (err as Error).message }));
-    await boss.start();
-    await boss.createQueue(TRIALS_QUEUE, { name: TRIALS_QUEUE, retryLimit: this.opts.retryLimit, retryDelay: 0, expireInSeconds: this.opts.batchTimeoutSeconds });
+    try {
+      await boss.start();
+      await boss.createQueue(TRIALS_QUEUE, { name: TRIALS_QUEUE, retryLimit: this.opts.retryLimit, retryDelay: 0, expireInSeconds: this.opts.batchTimeoutSeconds });
+    } catch (err) {
+      await boss.stop({ graceful: false, close: true }).catch(() => undefined);
+      this.logger.warn('the optimization queue did not start', { err });
+      throw new AppError('UPSTREAM_UNAVAILABLE', `The optimization job queue on Postgres did not start: ${(err as Error).message}`, {
+        hint: `It needs the database reachable and the right to create the schema "${SCHEMA}" on first use; OPTIMIZATION_QUEUE=local runs the trials on this server's own pool instead.`,
+      });
+    }
     return boss;
   }
 }
