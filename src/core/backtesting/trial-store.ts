@@ -7,20 +7,19 @@ import type { TrialDone } from './trials-task.js';
 /**
  * The optimization_trials table: where a worker on any machine leaves each trial's metrics for the job
  * that coordinates the optimization. A trial is written once (a retried batch's repeat is ignored) and
- * only while its job is running, so a worker still finishing a canceled batch leaves nothing behind.
+ * only while its job runs and no cancel was asked for, so a worker still finishing a canceled batch
+ * leaves nothing behind once the coordinator has cleared the job's rows.
  */
 export class TrialStore {
   constructor(private readonly db: Db) {}
 
-  /** Whether the trial was written now (false: its job no longer runs, or it was written before). */
-  async save(jobId: string, done: TrialDone): Promise<boolean> {
-    const rows = await this.db.execute(sql`
+  /** Writes the trial, unless its job no longer runs or is being canceled, or the trial was written before. */
+  async save(jobId: string, done: TrialDone): Promise<void> {
+    await this.db.execute(sql`
       insert into ${optimizationTrials} (job_id, trial, metrics)
       select ${jobId}, ${done.trial}, ${JSON.stringify(done.metrics)}::jsonb
-      where exists (select 1 from ${jobs} where ${jobs.id} = ${jobId} and ${jobs.status} = 'running')
-      on conflict do nothing
-      returning trial`);
-    return rowsOf(rows).length > 0;
+      where exists (select 1 from ${jobs} where ${jobs.id} = ${jobId} and ${jobs.status} = 'running' and not ${jobs.cancelRequested})
+      on conflict do nothing`);
   }
 
   /** Which of `trials` are stored already (what a retried batch skips). */
@@ -40,9 +39,10 @@ export class TrialStore {
     return rows.map((r) => ({ trial: r.trial, metrics: r.metrics as BacktestMetrics }));
   }
 
+  /** Running and not being canceled: whether a worker should go on with the job's trials. */
   async jobRunning(jobId: string): Promise<boolean> {
-    const [row] = await this.db.select({ status: jobs.status }).from(jobs).where(eq(jobs.id, jobId));
-    return row?.status === 'running';
+    const [row] = await this.db.select({ status: jobs.status, cancel: jobs.cancelRequested }).from(jobs).where(eq(jobs.id, jobId));
+    return row?.status === 'running' && !row.cancel;
   }
 
   /** Drops the job's rows once its leaderboard is stored. */
@@ -50,6 +50,3 @@ export class TrialStore {
     await this.db.delete(optimizationTrials).where(eq(optimizationTrials.jobId, jobId));
   }
 }
-
-/** node-postgres answers `execute` with a result object, PGlite too; both carry `rows`. */
-const rowsOf = (r: unknown): unknown[] => ((r as { rows?: unknown[] }).rows ?? (r as unknown[]));

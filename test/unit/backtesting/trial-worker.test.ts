@@ -49,10 +49,7 @@ function setup(opts: { batches: TakenBatch[]; stored?: number[]; running?: boole
     fail: async (id: string, message: string) => void calls.push(`fail ${id}: ${message}`),
   };
   const store = {
-    save: async (_job: string, d: TrialDone) => {
-      saved.push(d.trial);
-      return true;
-    },
+    save: async (_job: string, d: TrialDone) => void saved.push(d.trial),
     storedOf: async (_job: string, trials: number[]) => new Set(trials.filter((t) => opts.stored?.includes(t))),
     jobRunning: async () => opts.running ?? true,
   };
