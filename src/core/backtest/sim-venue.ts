@@ -126,6 +126,23 @@ export class SimVenue implements OrderSink {
     return this.priceDec;
   }
 
+  /**
+   * The resting limit price nearest `from` strictly between `from` and `to` that a move from one to the
+   * other reaches (a buy's on the way down, a sell's on the way up), or NaN: the engine stops there so
+   * the order fills at its price and its owner acts on the fill before the price moves on.
+   */
+  nextEdge(from: number, to: number): number {
+    let best = Number.NaN;
+    if (to < from) {
+      if (this.maxBuy <= to) return best;
+      for (const r of this.resting) if (r.buy && r.priceNum < from && r.priceNum > to && !(best >= r.priceNum)) best = r.priceNum;
+    } else if (to > from) {
+      if (this.minSell >= to) return best;
+      for (const r of this.resting) if (!r.buy && r.priceNum > from && r.priceNum < to && !(best <= r.priceNum)) best = r.priceNum;
+    }
+    return best;
+  }
+
   /** Moves to a path point and fills the resting orders it reaches, oldest first. */
   setPoint(time: number, price: number): void {
     this.now = time;
