@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Clock } from '../clock.js';
+import type { Channel } from '../command/types.js';
 import { Decimal } from '../decimal.js';
 import type { Db } from '../db/client.js';
 import type { ExecutorPrincipal, ExecutorRow, ExecutorRowStatus, ExecutorRuntime } from '../db/schema/index.js';
@@ -71,7 +72,7 @@ export interface CreateExecutor {
   accountName: string;
   config: ExecutorConfig;
   principal: Principal;
-  channel: 'rest' | 'mcp';
+  channel: Channel;
 }
 
 const initialRuntime = (): ExecutorRuntime => ({ order_seq: 0, fills_seen: {}, last_seen: {}, error_count: 0, last_error: null });
