@@ -15,6 +15,9 @@ const HELP = `tradedesk ${VERSION}: a self-hosted trading server for LLM agents 
 Usage:
   tradedesk [serve] [flags]   REST API, docs and MCP over HTTP on one port (default)
   tradedesk mcp [flags]       MCP over stdio, for Claude Desktop and other MCP clients
+  tradedesk worker [flags]    take optimization trials from the job queue on the Postgres at DATABASE_URL
+                              and run them on every core of this machine, until SIGTERM; no port, no
+                              exchange secrets (see docs/optimization.md, "Workers on other machines")
   tradedesk reset-admin-password [--username admin] [flags]
                               give a stored admin a new generated password (creating it if absent),
                               print it once and keep it in DATA_DIR/admin-password.txt; run it while
@@ -71,6 +74,23 @@ async function mcpCommand(config: Config, logger: Logger): Promise<void> {
 
 const configuredUrl = (config: Config) => `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
 
+const WORKER_NEEDS_DATABASE =
+  'tradedesk worker needs DATABASE_URL: the Postgres server that the tradedesk server uses, whose job queue holds the optimization batches. ' +
+  'The embedded database answers on its own machine only, so without a Postgres server there is nothing for a worker to take.\n';
+
+async function workerCommand(config: Config, logger: Logger): Promise<void> {
+  // Loaded here: serve and mcp never need it.
+  const { startWorker } = await import('./app/worker.js');
+  const worker = await startWorker(config, logger);
+  const stop = async (signal: string) => {
+    logger.info('worker stopping; batches in hand go back to the queue', { signal });
+    await worker.stop().catch((err) => logger.error('worker shutdown failed', { err }));
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+}
+
 async function resetAdminPasswordCommand(config: Config, username: string): Promise<void> {
   const unlock = config.mode === 'embedded' ? lockDataDir(config.dataDir, 'reset-admin-password', { exclusive: true }) : () => undefined;
   try {
@@ -105,7 +125,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const sub = positionals[0] ?? 'serve';
-  if (!['serve', 'mcp', 'reset-admin-password'].includes(sub) || positionals.length > 1) {
+  if (!['serve', 'mcp', 'worker', 'reset-admin-password'].includes(sub) || positionals.length > 1) {
     process.stderr.write(`unknown command "${positionals.join(' ')}"\n\n${HELP}`);
     return 2;
   }
@@ -123,9 +143,13 @@ export async function main(argv: string[]): Promise<number> {
     const f = values[flagName(v)];
     if (f !== undefined) flags[v] = String(f);
   }
+  if (sub === 'worker' && !(flags.DATABASE_URL ?? process.env.DATABASE_URL)) {
+    process.stderr.write(`tradedesk: ${WORKER_NEEDS_DATABASE}`);
+    return 2;
+  }
   let config: Config;
   try {
-    config = loadConfig(process.env, flags);
+    config = loadConfig(process.env, flags, { credentials: sub !== 'worker' });
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`tradedesk: ${err.message}\n`);
@@ -145,6 +169,10 @@ export async function main(argv: string[]): Promise<number> {
     if (sub === 'reset-admin-password') {
       await resetAdminPasswordCommand(config, username.data);
       return 0;
+    }
+    if (sub === 'worker') {
+      await workerCommand(config, logger);
+      return -1; // keep running
     }
     await serveCommand(config, logger);
     return -1; // keep running

@@ -25,6 +25,7 @@ import { MarketDataHub } from '../core/market-data/hub.js';
 import { CandleCache } from '../core/market-data/candle-cache.js';
 import { candleBackfill, CANDLE_BACKFILL_KIND } from '../core/market-data/candle-backfill.js';
 import { Jobs, type JobsDeps } from '../core/jobs/jobs.js';
+import { ControllerRuns } from '../core/executors/controller-run.js';
 import { ExecutorService, type ExecutorServiceOptions } from '../core/executors/executor-service.js';
 import type { RunCommand } from '../core/executors/types.js';
 import { createExecutor, restoreExecutor } from '../core/strategy/executors/registry.js';
@@ -40,7 +41,11 @@ import { BACKTEST_KIND, backtestRunner } from '../core/backtesting/backtest-job.
 import { BacktestStore } from '../core/backtesting/backtest-store.js';
 import { Backtests } from '../core/backtesting/backtests.js';
 import { StrategyPool } from '../core/backtesting/worker-pool.js';
-import { OPTIMIZATION_KIND, optimizationRunner } from '../core/backtesting/optimization-job.js';
+import { localTrials, OPTIMIZATION_KIND, optimizationRunner, type TrialsBackend } from '../core/backtesting/optimization-job.js';
+import { queuedTrials } from '../core/backtesting/queued-trials.js';
+import { type QueueOptions, TrialQueue } from '../core/backtesting/trial-queue.js';
+import { TrialStore } from '../core/backtesting/trial-store.js';
+import { TrialWorker, type TrialWorkerOptions } from '../core/backtesting/trial-worker.js';
 import { OptimizationStore } from '../core/backtesting/optimization-store.js';
 import { Optimizations } from '../core/backtesting/optimizations.js';
 import { SHIPPED_CONTROLLERS } from '../core/strategy/controllers/index.js';
@@ -78,6 +83,8 @@ export interface Services {
   jobs: Jobs;
   /** Executors the server runs itself: created by a command, resumed after a restart. */
   executors: ExecutorService;
+  /** Controllers run on the server's order path (in memory; see controller-run.ts). */
+  controllerRuns: ControllerRuns;
   backtests: Backtests;
   optimizations: Optimizations;
   /** The controllers and scripts this server can run: shipped, and the operator's from STRATEGIES_DIR. */
@@ -115,6 +122,8 @@ export interface ServiceOptions {
   jobs?: Pick<JobsDeps, 'clock' | 'instanceId' | 'options'>;
   /** Executor service settings (tests drive its cycles themselves with `intervalMs: null`). */
   executors?: Partial<ExecutorServiceOptions>;
+  /** Optimization queue settings (tests use short batch timeouts and a fast maintenance). */
+  optimizationQueue?: Partial<QueueOptions> & { worker?: Partial<TrialWorkerOptions>; pollMs?: number };
   /**
    * Start the background loops too: resting orders matched every second, portfolio snapshots. A server
    * does; a test that drives matching itself does not.
@@ -162,6 +171,8 @@ export async function createServices(config: Config, logger: Logger, options: Se
     const safety = new Safety(database, connectors, accounts, trading, valuation, logger, clock, locks);
     // Alone on an embedded database (PGlite always is), whatever jobs it finds unfinished at start are orphans.
     const alone = database.kind === 'pglite' || (database.embedded?.alone() ?? false);
+    // Before the jobs: stopped after them, so a coordinator that stops still cancels its batches.
+    const trialQueue = config.optimizationQueue === 'postgres' ? modules.add('optimization queue', openTrialQueue(config, database, logger, options.optimizationQueue)) : undefined;
     const jobs = modules.add('jobs', new Jobs({ db, logger, clock, ...options.jobs, options: { exclusive: alone, ...options.jobs?.options } }));
     jobs.register(CANDLE_BACKFILL_KIND, candleBackfill(connectors, candleCache));
     const strategies = modules.add('strategy catalog', new StrategyCatalog({ controllers: SHIPPED_CONTROLLERS, scripts: SHIPPED_SCRIPTS, dir: config.strategiesDir, logger }));
@@ -169,7 +180,8 @@ export async function createServices(config: Config, logger: Logger, options: Se
     const backtestStore = new BacktestStore(db);
     jobs.register(BACKTEST_KIND, backtestRunner({ connectors, candles: marketData, pool: strategyPool, store: backtestStore, controllers: strategies }));
     const optimizationStore = new OptimizationStore(db);
-    jobs.register(OPTIMIZATION_KIND, optimizationRunner({ connectors, candles: marketData, pool: strategyPool, store: optimizationStore, controllers: strategies }));
+    const trials = trialQueue ? queuedOptimizationTrials(config, database.db, trialQueue, logger, clock, { strategyPool, marketData, candleCache, strategies, modules }, options.optimizationQueue) : localTrials(strategyPool);
+    jobs.register(OPTIMIZATION_KIND, optimizationRunner({ connectors, candles: marketData, trials, store: optimizationStore, controllers: strategies }));
     const users = new UsersService(db, auth, clock);
     // Executors place their orders through the command pipeline, as the principal who created them,
     // exactly as that principal's own REST or MCP call would: role, scope, guards, journal.
@@ -206,6 +218,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
       guards: [new RiskGuard(safety, trading, clock)],
       jobs,
       executors,
+      controllerRuns: new ControllerRuns({ marketData, trading, users, clock, run, createExecutor }),
       backtests: new Backtests(jobs, backtestStore, strategies, clock),
       optimizations: new Optimizations(jobs, optimizationStore, strategies, clock),
       strategies,
@@ -220,6 +233,36 @@ export async function createServices(config: Config, logger: Logger, options: Se
     await modules.stop();
     throw err;
   }
+}
+
+/** The Postgres job queue of optimization trials; it connects on first use. */
+function openTrialQueue(config: Config, database: Database, logger: Logger, options: ServiceOptions['optimizationQueue'] = {}): TrialQueue {
+  if (!database.url) throw new StartupError('OPTIMIZATION_QUEUE=postgres needs a Postgres database; PGlite runs optimization trials on this process\'s pool only');
+  const { worker: _, pollMs: __, ...queueOptions } = options;
+  return new TrialQueue(database.url, logger, { batchTimeoutSeconds: config.optimizationBatchTimeoutSeconds, ...queueOptions });
+}
+
+/**
+ * Optimization trials through the queue, where this process is one worker among any `tradedesk worker`
+ * processes sharing the database. Its own worker starts with the first optimization it coordinates, so
+ * a server that never optimizes opens no connection for the queue.
+ */
+function queuedOptimizationTrials(
+  config: Config,
+  db: Db,
+  queue: TrialQueue,
+  logger: Logger,
+  clock: Clock,
+  m: { strategyPool: StrategyPool; marketData: MarketData; candleCache: CandleCache; strategies: StrategyCatalog; modules: Modules },
+  options: ServiceOptions['optimizationQueue'] = {},
+): TrialsBackend {
+  const store = new TrialStore(db);
+  // A batch of another server with another SIM_SEED gets a sim of that seed: every worker computes the same candles.
+  const candles = (seed: string) => (seed === config.simSeed ? m.marketData : new MarketData(new Connectors(undefined, new SimExchange(seed, clock), clock), m.candleCache, clock));
+  const worker = new TrialWorker({ queue, store, pool: m.strategyPool, candles, controllers: m.strategies, clock, logger }, options.worker);
+  // Stop only: the worker starts with the first optimization (prime), not with the server.
+  m.modules.add('optimization worker', { stop: () => worker.stop() });
+  return queuedTrials({ queue, store, local: worker, simSeed: config.simSeed, clock, logger, ...(options.pollMs ? { pollMs: options.pollMs } : {}) });
 }
 
 /** Refuses to start with a different key than the one that sealed the stored credentials. */

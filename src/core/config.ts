@@ -28,6 +28,8 @@ export const CONFIG_VARS = {
   PORTFOLIO_SNAPSHOT_MINUTES: { describe: 'Minutes between portfolio snapshots (history and performance)', default: '5' },
   EXECUTOR_INTERVAL_MS: { describe: 'Milliseconds between two cycles of the executors the server runs (tick, order updates)', default: '1000' },
   SIM_SEED: { describe: 'Seed of the built-in sim exchange: same seed, same price history', default: 'sim' },
+  OPTIMIZATION_QUEUE: { describe: 'Where optimization trials run: auto (the Postgres job queue with DATABASE_URL, so `tradedesk worker` processes on other machines share the work; this process\'s pool without), local (always this process\'s pool) or postgres (the queue on the embedded Postgres too)', default: 'auto' },
+  OPTIMIZATION_BATCH_TIMEOUT_SECONDS: { describe: 'With the queue: a batch of trials still unfinished this long after a worker took it goes to another worker (how long a dead worker\'s batch waits); keep it above the time a batch takes', default: '600' },
   STRATEGIES_DIR: { describe: 'Folder of the operator\'s own strategy modules (controllers/ and scripts/, .js or .mjs), loaded at start; unset means DATA_DIR/strategies' },
 } as const;
 export type ConfigVar = keyof typeof CONFIG_VARS;
@@ -36,7 +38,8 @@ const port = (name: string) => z.coerce.number({ error: `${name} must be a numbe
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v));
 const nonEmpty = z.string().trim().min(1);
 
-const ConfigSchema = z
+/** `credentials: false` for a process that serves no API (`tradedesk worker`): server mode then needs no API_USERNAME. */
+const configSchema = ({ credentials }: { credentials: boolean }) => z
   .object({
     PORT: port('PORT'),
     HOST: nonEmpty,
@@ -58,16 +61,25 @@ const ConfigSchema = z
     SIM_SEED: z.string().min(1).max(64),
     EXECUTOR_INTERVAL_MS: z.coerce.number({ error: 'EXECUTOR_INTERVAL_MS must be a number' }).int('EXECUTOR_INTERVAL_MS must be whole milliseconds').min(100, 'EXECUTOR_INTERVAL_MS must be at least 100').max(60_000, 'EXECUTOR_INTERVAL_MS must be at most 60000'),
     STRATEGIES_DIR: nonEmpty.optional(),
+    OPTIMIZATION_QUEUE: z.enum(['auto', 'local', 'postgres'], { error: 'OPTIMIZATION_QUEUE must be auto, local or postgres' }),
+    OPTIMIZATION_BATCH_TIMEOUT_SECONDS: z.coerce
+      .number({ error: 'OPTIMIZATION_BATCH_TIMEOUT_SECONDS must be a number' })
+      .int('OPTIMIZATION_BATCH_TIMEOUT_SECONDS must be whole seconds')
+      .min(10, 'OPTIMIZATION_BATCH_TIMEOUT_SECONDS must be at least 10')
+      .max(43_200, 'OPTIMIZATION_BATCH_TIMEOUT_SECONDS must be at most 43200 (12 hours)'),
     MCP_PRINCIPAL: z.string().min(1).max(64).regex(/^[A-Za-z0-9_.@-]+$/, 'MCP_PRINCIPAL must be a user name (letters, digits, _ . @ -)'),
     PORTFOLIO_SNAPSHOT_MINUTES: z.coerce.number({ error: 'PORTFOLIO_SNAPSHOT_MINUTES must be a number' }).min(0.1, 'PORTFOLIO_SNAPSHOT_MINUTES must be at least 0.1').max(1440, 'PORTFOLIO_SNAPSHOT_MINUTES must be at most 1440'),
   })
   .superRefine((c, ctx) => {
-    if (c.DATABASE_URL && (!c.API_USERNAME || !c.API_PASSWORD)) {
+    if (credentials && c.DATABASE_URL && (!c.API_USERNAME || !c.API_PASSWORD)) {
       ctx.addIssue({
         code: 'custom',
         path: ['API_USERNAME'],
         message: 'server mode (DATABASE_URL set) needs API_USERNAME and API_PASSWORD; there is no default password',
       });
+    }
+    if (c.OPTIMIZATION_QUEUE === 'postgres' && !c.DATABASE_URL && c.EMBEDDED_DATABASE === 'pglite') {
+      ctx.addIssue({ code: 'custom', path: ['OPTIMIZATION_QUEUE'], message: 'the optimization queue needs Postgres; PGlite (EMBEDDED_DATABASE=pglite) runs trials on this process\'s pool only' });
     }
     if (!!c.API_USERNAME !== !!c.API_PASSWORD) {
       ctx.addIssue({ code: 'custom', path: [c.API_USERNAME ? 'API_PASSWORD' : 'API_USERNAME'], message: 'set API_USERNAME and API_PASSWORD together' });
@@ -99,6 +111,10 @@ export interface Config {
   executorIntervalMs: number;
   /** The operator's strategy modules: `controllers/` and `scripts/` under it. */
   strategiesDir: string;
+  /** Where optimization trials run: this process's pool, or the Postgres job queue shared with `tradedesk worker` processes. */
+  optimizationQueue: 'local' | 'postgres';
+  /** With the queue: seconds after which an unfinished batch goes to another worker. */
+  optimizationBatchTimeoutSeconds: number;
   /** embedded: Postgres in DATA_DIR, generated credentials; server: Postgres at DATABASE_URL, credentials from the environment. */
   mode: 'embedded' | 'server';
 }
@@ -106,13 +122,13 @@ export interface Config {
 export class ConfigError extends Error {}
 
 /** Reads flags (`--port 9000` / `--port=9000`) over env over defaults. Throws ConfigError naming the variable. */
-export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<ConfigVar, string>> = {}): Config {
+export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<ConfigVar, string>> = {}, opts: { credentials?: boolean } = {}): Config {
   const raw: Record<string, string | undefined> = {};
   for (const [name, spec] of Object.entries(CONFIG_VARS) as [ConfigVar, { default?: string }][]) {
     const v = flags[name] ?? env[name];
     raw[name] = v === undefined || v === '' ? spec.default : v;
   }
-  const res = ConfigSchema.safeParse(raw);
+  const res = configSchema({ credentials: opts.credentials ?? true }).safeParse(raw);
   if (!res.success) {
     const lines = res.error.issues.map((i) => {
       const v = String(i.path[0] ?? '');
@@ -142,6 +158,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<ConfigV
     portfolioSnapshotMinutes: c.PORTFOLIO_SNAPSHOT_MINUTES,
     executorIntervalMs: c.EXECUTOR_INTERVAL_MS,
     strategiesDir: resolve(c.STRATEGIES_DIR ?? join(c.DATA_DIR, 'strategies')),
+    // auto: the queue where other machines can reach the database (a server's); the embedded Postgres listens on loopback only.
+    optimizationQueue: c.OPTIMIZATION_QUEUE === 'auto' ? (c.DATABASE_URL ? 'postgres' : 'local') : c.OPTIMIZATION_QUEUE,
+    optimizationBatchTimeoutSeconds: c.OPTIMIZATION_BATCH_TIMEOUT_SECONDS,
     mode: c.DATABASE_URL ? 'server' : 'embedded',
   };
 }

@@ -66,6 +66,10 @@ describe.each(drivers())('backtesting over REST and MCP on %s', (driver) => {
     expect(future.body.error.details.issues[0].path).toBe('end');
     const reversed = await s.call('POST', '/backtesting/run', { ...spec(1), start: START + DAY, end: START });
     expect(reversed.status, reversed.text).toBe(400);
+    // A one-day range whose controller looks back 5,000 weekly candles: 50 million 1m candles of warm-up.
+    const deep = await s.call('POST', '/backtesting/run', spec(1, { interval: '1w', bb_length: 5000 }));
+    expect(deep.status, deep.text).toBe(400);
+    expect(deep.body.error.details.issues[0]).toEqual({ path: 'controller.config', message: expect.stringContaining('reads 50400000 1m candles before the start') });
     expect(await backtestCount()).toBe(before);
   });
 

@@ -65,7 +65,7 @@ export async function ensureBuilt(): Promise<string> {
 /** The environment for a spawned CLI: this process's, minus every setting the CLI reads. */
 export function cleanEnv(extra: Record<string, string>): Record<string, string> {
   const env: Record<string, string> = {};
-  const ours = /^(PORT|HOST|DATA_DIR|DATABASE_URL|EMBEDDED_DATABASE|MQTT_URL|MQTT_PORT|API_USERNAME|API_PASSWORD|VAULT_KEY|LOG_LEVEL|TOOLSETS|READ_ONLY|MCP_ALLOWED_HOSTS|MCP_ALLOWED_ORIGINS|MCP_PRINCIPAL|SIM_SEED|PORTFOLIO_SNAPSHOT_MINUTES|EXECUTOR_INTERVAL_MS)$/;
+  const ours = /^(PORT|HOST|DATA_DIR|DATABASE_URL|EMBEDDED_DATABASE|MQTT_URL|MQTT_PORT|API_USERNAME|API_PASSWORD|VAULT_KEY|LOG_LEVEL|TOOLSETS|READ_ONLY|MCP_ALLOWED_HOSTS|MCP_ALLOWED_ORIGINS|MCP_PRINCIPAL|SIM_SEED|PORTFOLIO_SNAPSHOT_MINUTES|EXECUTOR_INTERVAL_MS|STRATEGIES_DIR|OPTIMIZATION_QUEUE|OPTIMIZATION_BATCH_TIMEOUT_SECONDS)$/;
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !ours.test(k)) env[k] = v;
   return { ...env, ...extra };
 }

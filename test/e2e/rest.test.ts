@@ -75,6 +75,15 @@ describe.each(drivers())('REST API on %s', (driver) => {
       expect(text).toContain('"total":2500.5');
     });
 
+    it('an executor on a live perpetual connector cannot ask for a leverage the server would not set', async () => {
+      const add = await s.call('POST', '/accounts', { account_name: 'perp_desk', connectors: [{ connector_name: 'binance_perpetual', credentials: creds }] });
+      expect(add.status, add.text).toBe(201);
+      const r = await s.call('POST', '/executors', { account_name: 'perp_desk', executor_config: { type: 'position', connector_name: 'binance_perpetual', trading_pair: 'BTC-USDT', side: 'buy', amount: '0.01', leverage: 5 } });
+      expect(r.status, r.text).toBe(400);
+      expect(r.body.error.details.issues).toEqual([{ path: 'executor_config.leverage', message: expect.stringContaining('leave leverage at 1 and set it on the exchange') }]);
+      expect((await s.call('DELETE', '/accounts/perp_desk')).status, 'cleaned up').toBeLessThan(300);
+    });
+
     it('adds a binance connector with credentials, returned masked', async () => {
       const r = await s.call('PUT', '/accounts/alice', { connectors: [{ connector_name: 'binance', credentials: creds }] });
       expect(r.status).toBe(200);

@@ -29,6 +29,8 @@ export function testConfig(base: { dataDir: string; databaseUrl?: string; admin:
     executorIntervalMs: 1000,
     strategiesDir: join(base.dataDir, 'strategies'),
     mode: base.databaseUrl ? 'server' : 'embedded',
+    optimizationQueue: base.databaseUrl ? 'postgres' : 'local',
+    optimizationBatchTimeoutSeconds: 600,
     ...overrides,
   };
 }

@@ -176,6 +176,28 @@ describe.each(drivers())('executors on the paper order path (%s)', (driver) => {
     expect((await s.call('POST', '/executors', { account_name: 'desk', executor_config: position() }, LIM)).status).toBe(404);
   });
 
+  it('a cancel refused for good is asked again, and after three refusals the stopping executor ends FAILED with the reason', async () => {
+    clock.set(PINNED);
+    const u = await s.call('POST', '/users', { username: 'rita', password: 'rita-password-123', role: 'trader' });
+    expect(u.status, u.text).toBe(201);
+    const rita = basicHeader('rita', 'rita-password-123');
+    await account('stuck', '100000');
+    const e = await create('stuck', position({ amount: '0.01', entry_price: '1000', triple_barrier: { open_order_type: 'limit' } }), rita);
+    expect((await get(e.executor_id)).orders.map((o) => [o.order_type, o.status])).toEqual([['limit', 'open']]);
+    // Its creator is removed: every order action it asks for is refused from now on.
+    expect((await s.call('DELETE', '/users/rita')).status).toBe(200);
+    const stop = await s.call('POST', `/executors/${e.executor_id}/stop`, {});
+    expect(stop.body.executor).toMatchObject({ status: 'shutting_down' });
+    for (let i = 0; i < 3; i++) await s.services.executors.runOnce();
+    const ended = await get(e.executor_id);
+    expect(ended.executor).toMatchObject({ status: 'terminated', close_type: 'FAILED', error_count: 3 });
+    expect(ended.executor.last_error).toMatch(/rita, who created executor .* is no longer a user/);
+    // The order is left working (nobody may cancel it as rita), and the executor says so rather than waiting forever.
+    expect(ended.orders.map((o) => o.status)).toEqual(['open']);
+    const journal = await rows(sql`select outcome from audit_events where request_id like ${`executor:${e.executor_id}:cancel:%`} order by id`);
+    expect(journal).toEqual([]);
+  });
+
   it('a leveraged short on a perpetual opens and, stopped, closes with a reduce-only order', async () => {
     clock.set(PINNED);
     const r = await s.call('POST', '/accounts', { account_name: 'perp', connectors: [{ connector_name: 'sim_perpetual', paper_balances: { USDT: '10000' } }] });

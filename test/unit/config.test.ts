@@ -37,6 +37,8 @@ describe('loadConfig', () => {
       portfolioSnapshotMinutes: 5,
       executorIntervalMs: 1000,
       strategiesDir: resolve('./data/strategies'),
+      optimizationQueue: 'local',
+      optimizationBatchTimeoutSeconds: 600,
       mode: 'embedded',
     });
   });
@@ -136,6 +138,23 @@ describe('loadConfig', () => {
     const err = configError({ DATABASE_URL: 'postgres://x@127.0.0.1/db' });
     expect(err.message).toMatch(/API_USERNAME/);
     expect(err.message).toMatch(/API_PASSWORD/);
+  });
+
+  it('runs optimization trials through the Postgres queue in server mode and on the local pool embedded, unless OPTIMIZATION_QUEUE says otherwise', () => {
+    const server = { DATABASE_URL: 'postgres://u:p@db/x', API_USERNAME: 'admin', API_PASSWORD: 'long-enough' };
+    expect(loadConfig(server).optimizationQueue).toBe('postgres');
+    expect(loadConfig({}).optimizationQueue).toBe('local');
+    expect(loadConfig({ ...server, OPTIMIZATION_QUEUE: 'local' }).optimizationQueue).toBe('local');
+    expect(loadConfig({ OPTIMIZATION_QUEUE: 'postgres' }).optimizationQueue).toBe('postgres');
+    expect(() => loadConfig({ OPTIMIZATION_QUEUE: 'redis' })).toThrow(/OPTIMIZATION_QUEUE must be auto, local or postgres/);
+    expect(() => loadConfig({ OPTIMIZATION_QUEUE: 'postgres', EMBEDDED_DATABASE: 'pglite' })).toThrow(/OPTIMIZATION_QUEUE: the optimization queue needs Postgres/);
+    expect(loadConfig({ OPTIMIZATION_BATCH_TIMEOUT_SECONDS: '120' }).optimizationBatchTimeoutSeconds).toBe(120);
+    expect(() => loadConfig({ OPTIMIZATION_BATCH_TIMEOUT_SECONDS: '5' })).toThrow(/OPTIMIZATION_BATCH_TIMEOUT_SECONDS must be at least 10/);
+  });
+
+  it('a process that serves no API (the worker) needs no API credentials in server mode', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://u:p@db/x' })).toThrow(/API_USERNAME/);
+    expect(loadConfig({ DATABASE_URL: 'postgres://u:p@db/x' }, {}, { credentials: false }).mode).toBe('server');
   });
 
   it('refuses a non-postgres DATABASE_URL', () => {

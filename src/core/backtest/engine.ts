@@ -16,8 +16,9 @@ import type { BacktestSpec } from './spec.js';
  * result, byte for byte, as JSON. Each candle of the range becomes a four-point price path
  * (candle-path.ts); at each point the sim venue fills what rests, then the strategy runtime steps (its
  * executors tick, the controller decides once a candle of its interval has closed). Between two points
- * the engine also stops at each executor's idle-band edge the price passes (a stop loss level), so a
- * barrier is met at its own price. It skips a point when nothing can happen at it (no resting order
+ * the engine also stops at each executor's idle-band edge the price passes (a stop loss level) and at
+ * each resting order's limit, so a barrier is met at its own price and an executor whose limit filled
+ * on the way acts on the fill before the price moves on. It skips a point when nothing can happen at it (no resting order
  * reached, every executor idle at that price, the controller not due).
  */
 
@@ -155,7 +156,7 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
         // Between two points the price passes every level in between: stop where an executor wakes.
         let from = path[k - 1]!;
         for (let n = 0; n < MAX_EDGES_PER_SEGMENT; n++) {
-          const edge = runtime.nextEdge(from, price);
+          const edge = nearer(from, runtime.nextEdge(from, price), venue.nextEdge(from, price));
           if (!(Math.abs(edge - from) > from * EDGE_MIN_MOVE)) break;
           visit(at[k - 1]!, edge);
           from = edge;
@@ -243,6 +244,13 @@ function reportJson(r: ExecutorReport): BacktestResult['executors'][number] {
     netPnlPct: r.netPnlPct.toString(),
     custom: r.custom,
   };
+}
+
+/** Of two edges (NaN: none), the one nearer `from`. */
+function nearer(from: number, a: number, b: number): number {
+  if (Number.isNaN(a)) return b;
+  if (Number.isNaN(b)) return a;
+  return Math.abs(a - from) <= Math.abs(b - from) ? a : b;
 }
 
 /** First index whose value is >= x (times are ascending). */

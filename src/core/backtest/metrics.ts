@@ -101,18 +101,25 @@ export function maxDrawdown(e0: number, pnl: ArrayLike<number>): { quote: number
 
 /**
  * Returns of the equity compounded into UTC days: the equity at each day's last close over the one
- * before (the first day over the initial equity).
+ * before (the first day over the initial equity). A day with no close (a gap, or a resolution coarser
+ * than a day) keeps the equity it had: its return is 0, so a weekly series is annualised over the days
+ * it spans, not as if each week were a day.
  */
 export function dailyReturns(e0: number, time: ArrayLike<number>, pnl: ArrayLike<number>): number[] {
   const out: number[] = [];
-  if (e0 <= 0) return out;
+  if (e0 <= 0 || pnl.length === 0) return out;
+  const dayOf = (t: number) => Math.floor((t - 1) / DAY_MS);
   let prev = e0;
+  let prevDay = dayOf(time[0]!) - 1;
   for (let i = 0; i < pnl.length; i++) {
-    const lastOfDay = i === pnl.length - 1 || Math.floor((time[i + 1]! - 1) / DAY_MS) !== Math.floor((time[i]! - 1) / DAY_MS);
+    const day = dayOf(time[i]!);
+    const lastOfDay = i === pnl.length - 1 || dayOf(time[i + 1]!) !== day;
     if (!lastOfDay) continue;
+    for (let d = prevDay + 1; d < day; d++) out.push(0);
     const e = e0 + pnl[i]!;
     out.push(prev > 0 ? e / prev - 1 : 0);
     prev = e;
+    prevDay = day;
   }
   return out;
 }

@@ -23,24 +23,40 @@ function decimalsOf(x: number): number {
   return s.split('.')[1]?.length ?? 0;
 }
 
-export function paramValues(p: ParamSpec): ParamValue[] {
-  if ('values' in p) return p.values;
+/**
+ * One parameter's values as an axis: how many, and the i-th, computed rather than listed, so a range of
+ * millions of steps costs nothing until a point is asked for (a random search draws a few of them).
+ */
+export interface Axis {
+  /** Infinity when the range holds more values than can be indexed. */
+  count: number;
+  at(i: number): ParamValue;
+}
+
+export function axisOf(p: ParamSpec): Axis {
+  if ('values' in p) return { count: p.values.length, at: (i) => p.values[i]! };
   const d = Math.min(15, Math.max(decimalsOf(p.min), decimalsOf(p.step)));
   const n = Math.floor((p.max - p.min) / p.step + 1e-9) + 1;
-  return Array.from({ length: n }, (_, i) => Number((p.min + i * p.step).toFixed(d)));
+  return { count: Number.isFinite(n) && n <= MAX_GRID ? n : Infinity, at: (i) => Number((p.min + i * p.step).toFixed(d)) };
+}
+
+/** Every value of a parameter, in order (for spaces known to be small). */
+export function paramValues(p: ParamSpec): ParamValue[] {
+  const a = axisOf(p);
+  return Array.from({ length: a.count }, (_, i) => a.at(i));
 }
 
 export class ParamGrid {
   readonly keys: string[];
-  readonly values: ParamValue[][];
+  readonly axes: Axis[];
   /** Points in the grid; Infinity past MAX_GRID. */
   readonly size: number;
 
   constructor(space: Record<string, ParamSpec>) {
     this.keys = Object.keys(space);
-    this.values = this.keys.map((k) => paramValues(space[k]!));
+    this.axes = this.keys.map((k) => axisOf(space[k]!));
     let size = 1;
-    for (const v of this.values) size = size * v.length > MAX_GRID ? Infinity : size * v.length;
+    for (const a of this.axes) size = size * a.count > MAX_GRID ? Infinity : size * a.count;
     this.size = size;
   }
 
@@ -49,9 +65,9 @@ export class ParamGrid {
     const out: Params = {};
     let rest = index;
     for (let k = this.keys.length - 1; k >= 0; k--) {
-      const vs = this.values[k]!;
-      out[this.keys[k]!] = vs[rest % vs.length]!;
-      rest = Math.floor(rest / vs.length);
+      const a = this.axes[k]!;
+      out[this.keys[k]!] = a.at(rest % a.count);
+      rest = Math.floor(rest / a.count);
     }
     return Object.fromEntries(this.keys.map((k) => [k, out[k]!]));
   }
@@ -79,6 +95,8 @@ export function candidatePoints(grid: ParamGrid, how: Candidates, max: number, p
   }
   if (how.n > max) throw invalidField(`${pathPrefix}.n`, `${how.n} trials; at most ${max} per optimization`);
   if (how.n > grid.size) throw invalidField(`${pathPrefix}.n`, `the space has only ${grid.size} points; draw at most that many (or use a grid search)`);
+  const endless = grid.keys.find((_, k) => grid.axes[k]!.count === Infinity);
+  if (endless !== undefined || grid.size === Infinity) throw invalidField(`space.${endless ?? grid.keys[0]}`, 'the range holds more values than can be counted; use a larger step');
   return drawIndexes(grid.size, how.n, how.random_state).map((i) => grid.at(i));
 }
 

@@ -19,7 +19,8 @@ export type BacktestMarket = Pick<Market, 'trading_pair' | 'base' | 'quote' | 'r
  * - A limit order that would cross the current price fills at once as taker at the better of its limit
  *   and the slipped price; otherwise it rests, holding back quote (buy: notional + maker fee) or base
  *   (sell), and fills in full at its limit price, as maker, at the first path point at or through it.
- * - A limit_maker order that would cross is rejected; it never takes.
+ * - A limit_maker order that would cross is rejected; it never takes. One at exactly the path price
+ *   rests (the touch of a book whose bid and ask are that price).
  * - An order the balance cannot pay is rejected with code INSUFFICIENT_BALANCE; one the market's rules
  *   refuse (size below the minimum, notional too small) with the rules' code.
  * - Perpetual: an open needs margin (notional / leverage) plus its fee out of the free collateral
@@ -126,6 +127,23 @@ export class SimVenue implements OrderSink {
     return this.priceDec;
   }
 
+  /**
+   * The resting limit price nearest `from` strictly between `from` and `to` that a move from one to the
+   * other reaches (a buy's on the way down, a sell's on the way up), or NaN: the engine stops there so
+   * the order fills at its price and its owner acts on the fill before the price moves on.
+   */
+  nextEdge(from: number, to: number): number {
+    let best = Number.NaN;
+    if (to < from) {
+      if (this.maxBuy <= to) return best;
+      for (const r of this.resting) if (r.buy && r.priceNum < from && r.priceNum > to && !(best >= r.priceNum)) best = r.priceNum;
+    } else if (to > from) {
+      if (this.minSell >= to) return best;
+      for (const r of this.resting) if (!r.buy && r.priceNum > from && r.priceNum < to && !(best <= r.priceNum)) best = r.priceNum;
+    }
+    return best;
+  }
+
   /** Moves to a path point and fills the resting orders it reaches, oldest first. */
   setPoint(time: number, price: number): void {
     this.now = time;
@@ -169,9 +187,12 @@ export class SimVenue implements OrderSink {
     const refusal = this.perp?.closeRefusal(req, amount);
     if (refusal) return this.reject(req, 'VALIDATION_FAILED', refusal);
     if (limit === null) return this.take(req, amount, buy ? mark.times(this.slipUp) : mark.times(this.slipDown));
-    const crosses = buy ? limit.gte(mark) : limit.lte(mark);
+    // The path price is both bid and ask: a limit at it takes, except a limit_maker, which rests there as
+    // it would at the touch of a real book (and fills, as maker, at the next point at or through it).
+    const maker = req.type === 'limit_maker';
+    const crosses = buy ? (maker ? limit.gt(mark) : limit.gte(mark)) : maker ? limit.lt(mark) : limit.lte(mark);
     if (crosses) {
-      if (req.type === 'limit_maker') {
+      if (maker) {
         return this.reject(req, 'UPSTREAM_REJECTED', `A limit_maker ${req.side} at ${limit} would take liquidity at ${mark}.`);
       }
       return this.take(req, amount, buy ? Decimal.min(limit, mark.times(this.slipUp)) : Decimal.max(limit, mark.times(this.slipDown)));

@@ -4,20 +4,29 @@ import type { JobPage, Jobs } from '../jobs/jobs.js';
 import type { JobView } from '../jobs/job-view.js';
 import type { Principal } from '../principal.js';
 import type { Clock } from '../clock.js';
-import { BACKTEST_KIND, type ControllerSource, resolveBacktest } from './backtest-job.js';
+import { BACKTEST_KIND, type ControllerSource, resolveBacktest, warmupCandles } from './backtest-job.js';
 import type { BacktestRecord, BacktestStore } from './backtest-store.js';
 import type { BacktestSpec } from '../backtest/spec.js';
 
 /** Candles one backtest may walk: about four years of 1m candles, a few hundred MB of worker memory at most. */
 export const MAX_BACKTEST_CANDLES = 2_200_000;
 
-/** The range a backtest walks, checked against now and the candle cap; `prefix` places the paths (`backtest.`). */
-export function checkBacktestRange(spec: Pick<BacktestSpec, 'start' | 'end' | 'resolution'>, now: number, prefix = ''): void {
+/**
+ * The range a backtest walks, checked against now and the candle cap, counting the `warmup` candles
+ * its controller reads before the start (they are loaded too); `prefix` places the paths (`backtest.`).
+ */
+export function checkBacktestRange(spec: Pick<BacktestSpec, 'start' | 'end' | 'resolution'>, now: number, warmup: number, prefix = ''): void {
   if (spec.end > now) throw invalidField(`${prefix}end`, 'must not be in the future: a backtest runs over closed candles');
   const step = INTERVAL_MS[spec.resolution];
   const candles = Math.floor(spec.end / step) - Math.ceil(spec.start / step) + 1;
   if (candles < 1) throw invalidField(`${prefix}end`, `the range holds no ${spec.resolution} candle`);
   if (candles > MAX_BACKTEST_CANDLES) throw invalidField(`${prefix}start`, `the range holds ${candles} ${spec.resolution} candles; at most ${MAX_BACKTEST_CANDLES} per backtest (shorten it or use a longer resolution)`);
+  if (candles + warmup > MAX_BACKTEST_CANDLES) {
+    throw invalidField(
+      `${prefix}controller.config`,
+      `the controller reads ${warmup} ${spec.resolution} candles before the start (its longest lookback at its interval); with the range's ${candles} that is over the ${MAX_BACKTEST_CANDLES} a backtest may load (shorten the lookback, or use a longer resolution)`,
+    );
+  }
 }
 
 /**
@@ -34,8 +43,8 @@ export class Backtests {
 
   /** Checks everything a run needs that can be known now; a bad spec never becomes a job. */
   async start(spec: BacktestSpec, principal: Principal): Promise<JobView> {
-    resolveBacktest(this.controllers, spec);
-    checkBacktestRange(spec, this.clock.now());
+    const { definition, config } = resolveBacktest(this.controllers, spec);
+    checkBacktestRange(spec, this.clock.now(), warmupCandles(definition, config, spec));
     return this.jobs.create(BACKTEST_KIND, spec, principal);
   }
 

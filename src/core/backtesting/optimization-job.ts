@@ -1,11 +1,13 @@
 import type { Connectors } from '../exchange/connectors.js';
+import type { Market } from '../exchange/types.js';
+import type { BacktestSpec } from '../backtest/spec.js';
 import type { JobContext, JobRunner } from '../jobs/types.js';
 import { type CandleColumns, type CandleReader, loadCandles } from '../backtest/candle-loader.js';
 import type { BacktestMetrics } from '../backtest/metrics.js';
 import { meetsConstraints, metricValue, OptimizationFields, type OptimizationSpec } from '../backtest/optimization-spec.js';
 import { type Params, rankTrials, type Segment, type TrialOutcome } from '../backtest/param-space.js';
 import { type ControllerSource, marketOf } from './backtest-job.js';
-import { planOptimization } from './optimization-plan.js';
+import { type OptimizationPlan, planOptimization } from './optimization-plan.js';
 import type { NewOptimizationRecord, OptimizationStore } from './optimization-store.js';
 import type { TrialsWorkerInput } from './pool-worker.js';
 import type { TrialDone, TrialRun } from './trials-task.js';
@@ -24,9 +26,42 @@ export const SUMMARY_TOP = 5;
 export interface OptimizationJobDeps {
   connectors: Pick<Connectors, 'get'>;
   candles: CandleReader;
-  pool: Pick<StrategyPool, 'run' | 'threads'>;
+  /** Where the trials run: this process's pool, or the Postgres job queue that workers on other machines share. */
+  trials: TrialsBackend;
   store: Pick<OptimizationStore, 'save'>;
   controllers: ControllerSource;
+}
+
+/** What one optimization's trials need wherever they run: the base spec, the market, the candles it read. */
+export interface TrialSessionInput {
+  jobId: string;
+  spec: BacktestSpec;
+  market: Pick<Market, 'trading_pair' | 'base' | 'quote' | 'rules'>;
+  /** On shared memory. */
+  columns: CandleColumns;
+  warmupBars: number;
+  moduleUrl: string | null;
+}
+
+export interface TrialSession {
+  /** Runs a phase's trials; each one's metrics reach `onEach` once. A cancel ends it early without an error. */
+  run(runs: TrialRun[], signal: AbortSignal, onEach: (d: TrialDone) => void): Promise<void>;
+  /** Lets go of what the session holds, once the leaderboard is stored. */
+  close(): Promise<void>;
+}
+
+export interface TrialsBackend {
+  open(input: TrialSessionInput): TrialSession;
+}
+
+/** Trials on this process's pool, one batch in flight per thread. */
+export function localTrials(pool: Pick<StrategyPool, 'run' | 'threads'>): TrialsBackend {
+  return {
+    open: (input) => {
+      const task: Omit<TrialsWorkerInput, 'trials'> = { spec: input.spec, columns: input.columns, market: input.market, ...(input.moduleUrl ? { controllerModule: input.moduleUrl } : {}) };
+      return { run: (runs, signal, onEach) => runBatches(pool, task, runs, signal, onEach), close: async () => undefined };
+    },
+  };
 }
 
 export interface RankedTrial {
@@ -49,7 +84,8 @@ export interface WindowResult {
 /**
  * Runs an optimization: reads the candles once (the range plus the warm-up of the most demanding
  * config), puts them on shared memory so every pool worker reads that one copy, and runs the trials
- * in batches on every pool thread. A walk-forward search first fits every window, then scores each
+ * in batches on every pool thread, or through the Postgres job queue on whichever workers share the
+ * database (see queued-trials.ts). A walk-forward search first fits every window, then scores each
  * winner on its out-of-sample segment. A cancel keeps the trials that finished, ranked, as a partial
  * leaderboard.
  */
@@ -65,64 +101,73 @@ export function optimizationRunner(deps: OptimizationJobDeps): JobRunner<unknown
       { connector: b.connector, tradingPair: b.trading_pair, interval: b.resolution, start: b.start, end: b.end, warmupBars: plan.warmupBars },
       { signal: ctx.signal, onPage: (done, total) => ctx.progress((LOAD_SHARE * done) / Math.max(total, 1), `reading candles: ${done} of ${total}`) },
     );
-    const task: Omit<TrialsWorkerInput, 'trials'> = { spec: b, columns: sharedColumns(loaded.columns), market, ...(plan.moduleUrl ? { controllerModule: plan.moduleUrl } : {}) };
-    const done = new Map<number, BacktestMetrics>();
-    const tracker = new ProgressTracker(ctx, spec, plan.trialsTotal);
-    const P = plan.points.length;
-    const fitTrials = (plan.windows?.length ?? 1) * P;
-    const run = (runs: TrialRun[]) =>
-      runBatches(deps.pool, task, runs, ctx.signal, (d) => {
-        done.set(d.trial, d.metrics);
-        tracker.trialDone(d, d.trial < fitTrials ? plan.points[d.trial % P]! : null);
-      });
-
-    const outcome = (trial: number): TrialOutcome | null => {
-      const metrics = done.get(trial);
-      return metrics ? { trial, params: plan.points[trial % P]!, metrics } : null;
-    };
-    let leaderboard: TrialOutcome[];
-    let windows: WindowResult[] | null = null;
-    if (!plan.windows) {
-      await run(plan.configs.map((config, trial) => ({ trial, config, start: b.start, end: b.end })));
-      leaderboard = rankTrials(collect(P, 0, outcome), spec.objective, spec.constraints);
-    } else {
-      // Trial w·P + i is point i fit on window w; trial W·P + w scores window w's winner out of sample.
-      const W = plan.windows.length;
-      await run(plan.windows.flatMap((w, wi) => plan.configs.map((config, i) => ({ trial: wi * P + i, config, start: w.in_sample.start, end: w.in_sample.end }))));
-      const winners = plan.windows.map((_, wi) => rankTrials(collect(P, wi * P, outcome), spec.objective, spec.constraints)[0] ?? null);
-      if (!ctx.signal.aborted) {
-        await run(plan.windows.flatMap((w, wi) => {
-          const win = winners[wi];
-          return win ? [{ trial: W * P + wi, config: plan.configs[win.trial - wi * P]!, start: w.out_of_sample.start, end: w.out_of_sample.end }] : [];
-        }));
-      }
-      windows = plan.windows.map((w, wi) => ({
-        window: wi,
-        in_sample: w.in_sample,
-        out_of_sample: w.out_of_sample,
-        params: winners[wi]?.params ?? null,
-        in_sample_metrics: winners[wi]?.metrics ?? null,
-        out_of_sample_metrics: done.get(W * P + wi) ?? null,
-      }));
-      // The leaderboard is the newest window's fit: the points ranked on the most recent in-sample data.
-      leaderboard = rankTrials(collect(P, (W - 1) * P, outcome), spec.objective, spec.constraints).map((t) => ({ ...t, trial: t.trial - (W - 1) * P }));
+    const session = deps.trials.open({ jobId: ctx.jobId, spec: b, market, columns: sharedColumns(loaded.columns), warmupBars: plan.warmupBars, moduleUrl: plan.moduleUrl });
+    try {
+      return await optimize(deps, ctx, spec, plan, session);
+    } finally {
+      await session.close();
     }
-
-    const ranked: RankedTrial[] = leaderboard.slice(0, spec.top_n).map((t, i) => ({ rank: i + 1, trial: t.trial, params: t.params, metrics: t.metrics }));
-    const record: NewOptimizationRecord = {
-      jobId: ctx.jobId,
-      spec,
-      leaderboard: ranked,
-      windows,
-      trialsDone: done.size,
-      trialsTotal: plan.trialsTotal,
-      trialsRejected: [...done.values()].filter((m) => metricValue(m, spec.objective.metric) === null || !meetsConstraints(m, spec.constraints)).length,
-      partial: done.size < plan.trialsTotal,
-    };
-    await deps.store.save(record);
-    ctx.progress(1, `done: ${done.size} of ${plan.trialsTotal} trials`);
-    return summaryOf(record, spec);
   };
+}
+
+async function optimize(deps: OptimizationJobDeps, ctx: JobContext, spec: OptimizationSpec, plan: OptimizationPlan, session: TrialSession): Promise<OptimizationSummary> {
+  const b = spec.backtest;
+  const done = new Map<number, BacktestMetrics>();
+  const tracker = new ProgressTracker(ctx, spec, plan.trialsTotal);
+  const P = plan.points.length;
+  const fitTrials = (plan.windows?.length ?? 1) * P;
+  const run = (runs: TrialRun[]) =>
+    session.run(runs, ctx.signal, (d) => {
+      done.set(d.trial, d.metrics);
+      tracker.trialDone(d, d.trial < fitTrials ? plan.points[d.trial % P]! : null);
+    });
+
+  const outcome = (trial: number): TrialOutcome | null => {
+    const metrics = done.get(trial);
+    return metrics ? { trial, params: plan.points[trial % P]!, metrics } : null;
+  };
+  let leaderboard: TrialOutcome[];
+  let windows: WindowResult[] | null = null;
+  if (!plan.windows) {
+    await run(plan.configs.map((config, trial) => ({ trial, config, start: b.start, end: b.end })));
+    leaderboard = rankTrials(collect(P, 0, outcome), spec.objective, spec.constraints);
+  } else {
+    // Trial w·P + i is point i fit on window w; trial W·P + w scores window w's winner out of sample.
+    const W = plan.windows.length;
+    await run(plan.windows.flatMap((w, wi) => plan.configs.map((config, i) => ({ trial: wi * P + i, config, start: w.in_sample.start, end: w.in_sample.end }))));
+    const winners = plan.windows.map((_, wi) => rankTrials(collect(P, wi * P, outcome), spec.objective, spec.constraints)[0] ?? null);
+    if (!ctx.signal.aborted) {
+      await run(plan.windows.flatMap((w, wi) => {
+        const win = winners[wi];
+        return win ? [{ trial: W * P + wi, config: plan.configs[win.trial - wi * P]!, start: w.out_of_sample.start, end: w.out_of_sample.end }] : [];
+      }));
+    }
+    windows = plan.windows.map((w, wi) => ({
+      window: wi,
+      in_sample: w.in_sample,
+      out_of_sample: w.out_of_sample,
+      params: winners[wi]?.params ?? null,
+      in_sample_metrics: winners[wi]?.metrics ?? null,
+      out_of_sample_metrics: done.get(W * P + wi) ?? null,
+    }));
+    // The leaderboard is the newest window's fit: the points ranked on the most recent in-sample data.
+    leaderboard = rankTrials(collect(P, (W - 1) * P, outcome), spec.objective, spec.constraints).map((t) => ({ ...t, trial: t.trial - (W - 1) * P }));
+  }
+
+  const ranked: RankedTrial[] = leaderboard.slice(0, spec.top_n).map((t, i) => ({ rank: i + 1, trial: t.trial, params: t.params, metrics: t.metrics }));
+  const record: NewOptimizationRecord = {
+    jobId: ctx.jobId,
+    spec,
+    leaderboard: ranked,
+    windows,
+    trialsDone: done.size,
+    trialsTotal: plan.trialsTotal,
+    trialsRejected: [...done.values()].filter((m) => metricValue(m, spec.objective.metric) === null || !meetsConstraints(m, spec.constraints)).length,
+    partial: done.size < plan.trialsTotal,
+  };
+  await deps.store.save(record);
+  ctx.progress(1, `done: ${done.size} of ${plan.trialsTotal} trials`);
+  return summaryOf(record, spec);
 }
 
 function collect(count: number, offset: number, outcome: (trial: number) => TrialOutcome | null): TrialOutcome[] {

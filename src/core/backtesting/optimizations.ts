@@ -26,8 +26,9 @@ export class Optimizations {
   ) {}
 
   async start(spec: OptimizationSpec, principal: Principal): Promise<JobView> {
-    checkBacktestRange(spec.backtest, this.clock.now(), 'backtest.');
-    planOptimization(this.controllers, spec);
+    checkBacktestRange(spec.backtest, this.clock.now(), 0, 'backtest.');
+    const plan = planOptimization(this.controllers, spec);
+    checkBacktestRange(spec.backtest, this.clock.now(), plan.warmupBars, 'backtest.');
     return this.jobs.create(OPTIMIZATION_KIND, spec, principal);
   }
 

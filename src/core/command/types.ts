@@ -12,7 +12,8 @@ import type { AccountScopeRule } from './scope.js';
  * deletes or moves money irreversibly; `admin` manages credentials, users or policy.
  */
 export type Risk = 'read' | 'write' | 'destructive' | 'admin';
-export type Channel = 'rest' | 'mcp';
+/** Where a call comes from: the two faces, or a bot over MQTT (its orders run as principal `bot:<name>`). */
+export type Channel = 'rest' | 'mcp' | 'bot';
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 

@@ -14,6 +14,8 @@ export type Db = PgDatabase<PgQueryResultHKT, Schema>;
 export interface Database {
   db: Db;
   kind: 'pglite' | 'postgres';
+  /** Where a Postgres (server or embedded) answers: what a library with connections of its own (the optimization queue) opens. */
+  url?: string;
   /**
    * Set when this is the embedded Postgres in DATA_DIR/pg, which several of our processes may share
    * (a REST server and a stdio MCP server): `alone()` says whether no other one is attached right now.
@@ -176,6 +178,7 @@ async function openPostgres(url: string, logger?: Logger): Promise<Database> {
   return {
     db,
     kind: 'postgres',
+    url,
     sql: pgRunner(pool as never),
     holdTransaction,
     ping,

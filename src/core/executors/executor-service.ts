@@ -1,27 +1,25 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Clock } from '../clock.js';
+import type { Channel } from '../command/types.js';
 import { Decimal } from '../decimal.js';
 import type { Db } from '../db/client.js';
-import type { ExecutorPrincipal, ExecutorRow, ExecutorRowStatus, ExecutorRuntime, OrderRow, OutboxEntry } from '../db/schema/index.js';
-import { AppError, toAppError } from '../errors.js';
+import type { ExecutorPrincipal, ExecutorRow, ExecutorRowStatus, ExecutorRuntime } from '../db/schema/index.js';
+import { toAppError } from '../errors.js';
 import type { Lifecycle } from '../lifecycle.js';
 import type { Logger } from '../logger.js';
 import type { MarketData } from '../market-data/market-data.js';
 import type { Principal } from '../principal.js';
 import type { ExecutorConfig } from '../strategy/executors/configs.js';
-import type { Executor, ExecutorContext, ExecutorReport, OrderRequest, OrderUpdate } from '../strategy/types.js';
+import type { Executor, ExecutorContext, ExecutorReport, OrderUpdate } from '../strategy/types.js';
 import type { TradingService } from '../trading/trading-service.js';
 import type { UsersService } from '../users/users-service.js';
 import { clientOrderId } from './client-order-ids.js';
 import { ExecutorStore } from './executor-store.js';
 import { LiveMarketView } from './live-market.js';
-import { refusalOf, rejectionCode, seenKey, updateOf } from './order-updates.js';
+import { OrderPath, type OrderSender } from './order-path.js';
 import { reportJson } from './report.js';
 import type { ExecutorFactory, RunCommand } from './types.js';
-
-/** Failures after which the same order action is tried again on the next cycle rather than answered as refused. */
-const RETRY_CODES = new Set(['UPSTREAM_UNAVAILABLE', 'RATE_LIMITED', 'TIMEOUT']);
 
 export interface ExecutorServiceDeps {
   db: Db;
@@ -44,15 +42,11 @@ export interface ExecutorServiceOptions {
   instanceId?: string;
 }
 
-interface Running {
-  id: string;
-  account: string;
+interface Running extends OrderSender {
+  kind: 'executor';
   connector: string;
   pair: string;
-  principal: ExecutorPrincipal;
   executor: Executor;
-  runtime: ExecutorRuntime;
-  outbox: OutboxEntry[];
   stopRequest: { keep_position: boolean } | null;
   view: LiveMarketView;
   report: ExecutorReport | null;
@@ -78,7 +72,7 @@ export interface CreateExecutor {
   accountName: string;
   config: ExecutorConfig;
   principal: Principal;
-  channel: 'rest' | 'mcp';
+  channel: Channel;
 }
 
 const initialRuntime = (): ExecutorRuntime => ({ order_seq: 0, fills_seen: {}, last_seen: {}, error_count: 0, last_error: null });
@@ -100,6 +94,7 @@ const initialRuntime = (): ExecutorRuntime => ({ order_seq: 0, fills_seen: {}, l
 export class ExecutorService implements Lifecycle {
   readonly instanceId: string;
   readonly #store: ExecutorStore;
+  readonly #path: OrderPath;
   readonly #running = new Map<string, Running>();
   #timer: NodeJS.Timeout | undefined;
   #round: Promise<void> | undefined;
@@ -110,6 +105,7 @@ export class ExecutorService implements Lifecycle {
     private readonly opts: ExecutorServiceOptions,
   ) {
     this.#store = new ExecutorStore(deps.db);
+    this.#path = new OrderPath(deps);
     this.instanceId = opts.instanceId ?? `${hostname().slice(0, 64)}/${process.pid}/${randomBytes(6).toString('hex')}`;
   }
 
@@ -281,6 +277,7 @@ export class ExecutorService implements Lifecycle {
 
   #adopt(row: ExecutorRow, executor: Executor): Running {
     const run: Running = {
+      kind: 'executor',
       id: row.id,
       account: row.accountName,
       connector: row.connectorName,
@@ -310,110 +307,25 @@ export class ExecutorService implements Lifecycle {
       return;
     }
     const ctx = this.#context(run);
-    await this.#poll(run, ctx);
+    const deliver = (u: OrderUpdate) => run.executor.onOrderUpdate(u, ctx);
+    await this.#path.poll(run, run.executor.openOrderIds(), ctx.now, deliver);
     const { executor } = run;
     if (run.stopRequest && (executor.status === 'active' || executor.status === 'not_started')) executor.stop(ctx, run.stopRequest.keep_position);
     if (executor.status !== 'terminated') executor.tick(ctx);
     if (!(await this.#save(run))) return;
     if (run.outbox.length) {
-      await this.#flush(run, ctx);
+      await this.#path.flush(run, ctx.now, deliver);
       await this.#save(run);
     }
   }
 
   #context(run: Running): ExecutorContext {
-    const now = run.view.now;
     return {
-      now,
+      now: run.view.now,
       market: run.view,
-      sink: {
-        submit: (o) => run.outbox.push({ kind: 'submit', order: wireOrder(o) }),
-        cancel: (_connector, _pair, id) => run.outbox.push({ kind: 'cancel', client_order_id: id }),
-      },
+      sink: this.#path.sink(run),
       newOrderId: () => clientOrderId(run.id, ++run.runtime.order_seq),
     };
-  }
-
-  /** Updates of the executor's working orders that are not waiting in the outbox. */
-  async #poll(run: Running, ctx: ExecutorContext): Promise<void> {
-    const waiting = new Set(run.outbox.flatMap((e) => (e.kind === 'submit' ? [String(e.order.client_order_id)] : [])));
-    for (const id of run.executor.openOrderIds()) {
-      if (waiting.has(id)) continue;
-      const order = await this.#order(run, id);
-      // Not in the outbox and never stored: it was refused before it became an order, and that answer
-      // was lost with a crash before it was written. Refused it stays.
-      if (!order) this.#deliver(run, refusalOf(id, new AppError('NOT_FOUND', `The order ${id} was never placed.`), ctx.now), ctx);
-      else await this.#deliverOrder(run, order, ctx);
-    }
-  }
-
-  async #order(run: Running, clientId: string): Promise<OrderRow | null> {
-    try {
-      return await this.deps.trading.get(run.account, clientId);
-    } catch (err) {
-      if (toAppError(err).code === 'NOT_FOUND') return null;
-      throw err;
-    }
-  }
-
-  async #deliverOrder(run: Running, order: OrderRow, ctx: ExecutorContext, code?: string): Promise<void> {
-    const fills = (await this.deps.trading.fills({ order_id: order.id, limit: 1000 })).data.reverse();
-    const update = updateOf(order, fills, run.runtime.fills_seen[order.clientOrderId] ?? 0, ctx.now);
-    if (code && update.state === 'rejected') update.code = code;
-    if (run.runtime.last_seen[update.clientOrderId] === seenKey(update)) return;
-    run.runtime.fills_seen[update.clientOrderId] = fills.length;
-    this.#deliver(run, update, ctx);
-  }
-
-  #deliver(run: Running, update: OrderUpdate, ctx: ExecutorContext): void {
-    run.executor.onOrderUpdate(update, ctx);
-    if (update.state === 'filled' || update.state === 'canceled' || update.state === 'rejected') {
-      delete run.runtime.fills_seen[update.clientOrderId];
-      delete run.runtime.last_seen[update.clientOrderId];
-    } else {
-      run.runtime.last_seen[update.clientOrderId] = seenKey(update);
-    }
-  }
-
-  /** Sends the outbox as it stood when written; what the answers make the executor ask for waits for the next write. */
-  async #flush(run: Running, ctx: ExecutorContext): Promise<void> {
-    const sending = run.outbox.length;
-    for (let i = 0; i < sending; i++) {
-      const entry = run.outbox[0]!;
-      const requestId = `executor:${run.id}:${entry.kind === 'submit' ? String(entry.order.client_order_id) : `cancel:${entry.client_order_id}`}`;
-      let failure: AppError | null = null;
-      try {
-        const as = { principal: await this.#principal(run), channel: run.principal.channel, requestId };
-        if (entry.kind === 'submit') await this.deps.run('trading_place_order', { ...entry.order, account_name: run.account }, as);
-        else await this.deps.run('trading_cancel_order', { order_id: entry.client_order_id, account_name: run.account }, as);
-      } catch (err) {
-        failure = toAppError(err);
-        if (RETRY_CODES.has(failure.code)) {
-          run.runtime.last_error = failure.message;
-          return;
-        }
-      }
-      run.outbox.shift();
-      if (failure) {
-        run.runtime.error_count++;
-        run.runtime.last_error = failure.message;
-      }
-      // A cancel's outcome (or its refusal: the order was already final) is read back by the next poll.
-      if (entry.kind === 'cancel') continue;
-      const clientId = String(entry.order.client_order_id);
-      const order = await this.#order(run, clientId);
-      if (order) await this.#deliverOrder(run, order, ctx, failure ? rejectionCode(failure.code, failure.details?.reason) : undefined);
-      else this.#deliver(run, refusalOf(clientId, failure ?? new AppError('INTERNAL', 'The order was accepted but cannot be found.'), ctx.now), ctx);
-    }
-  }
-
-  /** The creator as of now: a stored user's current role and accounts (a removed user places nothing). */
-  async #principal(run: Running): Promise<Principal> {
-    const p = run.principal;
-    if (!p.stored) return { name: p.name, role: p.role, accounts: p.accounts };
-    const current = await this.deps.users.principal(p.name);
-    if (!current) throw new AppError('POLICY_DENIED', `${p.name}, who created executor ${run.id}, is no longer a user, so its orders are refused.`, { hint: 'Stop the executor, or create it again as an existing user.' });
-    return current;
   }
 
   #status(run: Running): ExecutorRowStatus {
@@ -454,20 +366,4 @@ export class ExecutorService implements Lifecycle {
     if (status === 'terminated') this.#running.delete(run.id);
     return true;
   }
-}
-
-/** An order request as stored in the outbox and sent to trading_place_order (decimals as strings). */
-function wireOrder(o: OrderRequest): Record<string, unknown> {
-  const w: Record<string, unknown> = {
-    client_order_id: o.clientOrderId,
-    connector_name: o.connector,
-    trading_pair: o.tradingPair,
-    side: o.side,
-    order_type: o.type,
-    amount: o.amount.toString(),
-  };
-  if (o.price !== undefined) w.price = o.price.toString();
-  if (o.positionAction !== undefined) w.position_action = o.positionAction;
-  if (o.leverage !== undefined) w.leverage = o.leverage;
-  return w;
 }

@@ -5,7 +5,7 @@ import type { MarketData } from '../market-data/market-data.js';
 import type { MarketView, Quote } from '../strategy/types.js';
 
 const key = (connector: string, pair: string) => `${connector}|${pair}`;
-/** Candles kept per series: more than any executor asks for, few enough to load every tick. */
+/** Candles kept per series unless more are asked for: more than any executor asks for, few enough to load every tick. */
 const CANDLE_WINDOW = 300;
 
 /**
@@ -17,7 +17,7 @@ const CANDLE_WINDOW = 300;
 export class LiveMarketView implements MarketView {
   readonly #quotes = new Map<string, Quote | null>();
   readonly #candles = new Map<string, CandleRow[]>();
-  readonly #wanted = new Map<string, { connector: string; pair: string; interval: CandleInterval }>();
+  readonly #wanted = new Map<string, { connector: string; pair: string; interval: CandleInterval; bars: number }>();
   #now = 0;
 
   constructor(
@@ -35,7 +35,8 @@ export class LiveMarketView implements MarketView {
     await Promise.all([
       ...pairs.map(async ({ connector, pair }) => this.#quotes.set(key(connector, pair), await this.#quote(connector, pair))),
       ...[...this.#wanted].map(async ([k, w]) => {
-        const rows = await this.marketData.candles(w.connector, w.pair, w.interval, { since: this.#now - CANDLE_WINDOW * INTERVAL_MS[w.interval], until: this.#now, limit: CANDLE_WINDOW });
+        // One more than wanted: the newest row may be the candle still open.
+        const rows = await this.marketData.candles(w.connector, w.pair, w.interval, { since: this.#now - w.bars * INTERVAL_MS[w.interval], until: this.#now, limit: w.bars + 1 });
         this.#candles.set(k, rows.filter((c) => c.timestamp + INTERVAL_MS[w.interval] <= this.#now));
       }),
     ]);
@@ -55,10 +56,20 @@ export class LiveMarketView implements MarketView {
     return this.#quotes.get(key(connector, tradingPair)) ?? null;
   }
 
-  candles(connector: string, tradingPair: string, interval: CandleInterval, limit = CANDLE_WINDOW): readonly CandleRow[] {
+  /**
+   * Loads a candle series from the next `load` on, before anyone reads it (a controller's declared
+   * needs), with at least `bars` closed candles when the series has that many.
+   */
+  watch(connector: string, tradingPair: string, interval: CandleInterval, bars = CANDLE_WINDOW): string {
     const k = `${key(connector, tradingPair)}|${interval}`;
-    if (!this.#wanted.has(k)) this.#wanted.set(k, { connector, pair: tradingPair, interval });
-    const rows = this.#candles.get(k) ?? [];
+    const w = this.#wanted.get(k);
+    if (!w) this.#wanted.set(k, { connector, pair: tradingPair, interval, bars: Math.max(bars, CANDLE_WINDOW) });
+    else if (bars > w.bars) w.bars = bars;
+    return k;
+  }
+
+  candles(connector: string, tradingPair: string, interval: CandleInterval, limit = CANDLE_WINDOW): readonly CandleRow[] {
+    const rows = this.#candles.get(this.watch(connector, tradingPair, interval)) ?? [];
     return rows.slice(Math.max(0, rows.length - limit));
   }
 }

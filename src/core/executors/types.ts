@@ -1,3 +1,4 @@
+import type { Channel } from '../command/types.js';
 import type { Principal } from '../principal.js';
 import type { ExecutorConfig } from '../strategy/executors/configs.js';
 import type { Executor } from '../strategy/types.js';
@@ -14,7 +15,7 @@ export interface ExecutorFactory {
 /** Who a command runs as, and where it is journaled as coming from. */
 export interface RunAs {
   principal: Principal;
-  channel: 'rest' | 'mcp';
+  channel: Channel;
   requestId: string;
 }
 

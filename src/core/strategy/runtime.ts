@@ -250,7 +250,35 @@ export class StrategyRuntime {
     return best;
   }
 
+  /** One step with a sink that answers at once (a backtest's): its answers are routed within the step. */
   step(ctx: StepContext): void {
+    this.tickAll(ctx);
+    this.route();
+    if (this.decide()) this.route();
+    this.retire();
+  }
+
+  /**
+   * The same step with a sink that answers later (the server's order path, where each order is a
+   * command). `send` sends what the sink queued so far and delivers the answers, returning whether it
+   * sent anything; it is awaited where step() routes the answers of a synchronous sink (after the ticks,
+   * after the controller's actions), and the answers are routed at once, again until nothing more is
+   * sent. So the executors and the controller meet the same events in the same order under either sink:
+   * a close filled in this step is seen by the controller in this step, and stamped with this step's time.
+   */
+  async stepSettled(ctx: StepContext, send: () => Promise<boolean>): Promise<void> {
+    this.tickAll(ctx);
+    await this.settle(send);
+    if (this.decide()) await this.settle(send);
+    this.retire();
+  }
+
+  /** Client order ids of the orders placed by this runtime's executors and not yet seen final. */
+  workingOrderIds(): string[] {
+    return [...this.owner.keys()];
+  }
+
+  private tickAll(ctx: StepContext): void {
     this.stepCtx = ctx;
     this.stepSeq++;
     this.route();
@@ -265,13 +293,20 @@ export class StrategyRuntime {
       a.band = a.executor.idleBand?.() ?? null;
     }
     this.current = null;
+  }
+
+  /** Runs the controller when a candle of its interval has closed since it last ran; true when it ran. */
+  private decide(): boolean {
+    const now = this.ctx().now;
+    if (now < this.nextDue) return false;
+    this.nextDue = Math.floor(now / this.intervalMs) * this.intervalMs + this.intervalMs;
+    this.apply(this.o.controller.update(this.view));
+    return true;
+  }
+
+  private async settle(send: () => Promise<boolean>): Promise<void> {
     this.route();
-    if (ctx.now >= this.nextDue) {
-      this.nextDue = Math.floor(ctx.now / this.intervalMs) * this.intervalMs + this.intervalMs;
-      this.apply(this.o.controller.update(this.view));
-      this.route();
-    }
-    this.retire();
+    while (await send()) this.route();
   }
 
   /** Every executor's report as of the last step (ended ones final), in creation order. */

@@ -76,6 +76,8 @@ export interface OrderUpdate {
   reason?: string;
   /** Machine-readable reason: an AppError code (`INSUFFICIENT_BALANCE`, `KILL_SWITCH_ACTIVE`, ...). */
   code?: string;
+  /** A cancel of this still working order was refused (`code` and `reason` say why): it works on, and asking again may or may not help. */
+  cancelRefused?: boolean;
   timestamp: number;
 }
 

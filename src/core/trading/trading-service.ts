@@ -151,6 +151,11 @@ export class TradingService implements Lifecycle {
     return info;
   }
 
+  /** Whether orders on this connector go to a real exchange (not the sim or a paper engine). */
+  async isLive(connector: string): Promise<boolean> {
+    return (await this.connectors.info(connector)).kind === 'exchange';
+  }
+
   async #prepareLive(req: PlaceOrder) {
     if (req.leverage) throw invalid('leverage', 'set leverage on the exchange for live perpetual orders; this server does not change it yet');
     const connector = await this.connectors.get(req.connector_name);

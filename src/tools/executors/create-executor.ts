@@ -35,6 +35,10 @@ export const createExecutor = defineCommand({
         details: { issues: [{ path: 'executor_config.connector_name', message: `not attached to ${account}` }] },
       });
     }
+    const info = await connectors.info(config.connector_name);
+    if (info.kind === 'exchange' && info.market_type === 'perpetual' && config.leverage !== 1) {
+      throw invalid('executor_config.leverage', `${config.connector_name} trades at the leverage set on the exchange, which this server does not change: leave leverage at 1 and set it on the exchange`);
+    }
     const markets = await (await connectors.get(config.connector_name)).loadMarkets();
     if (!markets.some((m) => m.trading_pair === config.trading_pair && m.active)) {
       throw invalid('executor_config.trading_pair', `${config.connector_name} does not list ${config.trading_pair} (connectors_list_markets lists its pairs)`);

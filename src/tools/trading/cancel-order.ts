@@ -8,6 +8,8 @@ export const cancelOrder = defineCommand({
   group: 'trading',
   title: 'Cancel order',
   description: 'Cancels an open or partially filled order (by order_id or client_order_id) and releases the funds it held. What already filled stays filled.',
+  // A bot's strategy places and follows its orders through these, as principal bot:<name> (src/core/bots/gateway.ts).
+  channels: ['rest', 'mcp', 'bot'],
   risk: 'write',
   idempotent: false,
   openWorld: true,

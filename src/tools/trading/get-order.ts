@@ -8,6 +8,8 @@ export const getOrder = defineCommand({
   group: 'trading',
   title: 'Get order',
   description: 'Returns one order, by order_id or client_order_id, with all its fills.',
+  // A bot's strategy places and follows its orders through these, as principal bot:<name> (src/core/bots/gateway.ts).
+  channels: ['rest', 'mcp', 'bot'],
   risk: 'read',
   idempotent: true,
   openWorld: false,

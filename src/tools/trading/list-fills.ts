@@ -10,6 +10,8 @@ export const listFills = defineCommand({
   group: 'trading',
   title: 'Trade history',
   description: 'Lists executed trades (fills), newest first, with price, amount, fee, maker/taker and realized PnL for perpetual closes.',
+  // A bot's strategy places and follows its orders through these, as principal bot:<name> (src/core/bots/gateway.ts).
+  channels: ['rest', 'mcp', 'bot'],
   risk: 'read',
   idempotent: true,
   openWorld: false,

@@ -10,6 +10,8 @@ export const placeOrder = defineCommand({
   title: 'Place order',
   description:
     'Places a market, limit or limit_maker order; returns it with its immediate fills. amount is in the base asset, rounded down to the market\'s step; an unfilled limit order rests. Reusing a client_order_id returns the first order. Guardrails are checked at execution; above the confirmation threshold an order needs the user\'s approval, a confirmation_token from trading_preview_order, or a person\'s approval_id.',
+  // A bot's strategy places and follows its orders through these, as principal bot:<name> (src/core/bots/gateway.ts).
+  channels: ['rest', 'mcp', 'bot'],
   risk: 'destructive',
   idempotent: false,
   openWorld: true,

@@ -37,6 +37,17 @@ describe('the candle path decides which barrier a candle reaches first', () => {
     expect(r.executors.map((e) => e.closeType)).toEqual(['TAKE_PROFIT']);
   });
 
+  it('a resting limit open filled on the way down is stopped at its own stop price, not at the low', () => {
+    // limit buy at 100 (price 101), stop 1% below the fill (99): the down candle O 101 → H 101.5 → L 95 → C 96
+    const limitLong = { at: T0, side: 'buy', amount: '0.1', stop_loss: 0.01, open_order_type: 'limit', entry_price: '100' };
+    const r = runBacktest(spec({ opens: [limitLong], end: T0 + 2 * MIN }), columns([[101, 101, 101, 101], [101, 101.5, 95, 96], flat]), null, env);
+    expect(r.executors.map((e) => e.closeType)).toEqual(['STOP_LOSS']);
+    expect(r.fills.map((f) => [f.side, f.price, f.is_maker])).toEqual([
+      ['buy', '100', true],
+      ['sell', '99', false],
+    ]);
+  });
+
   it('a candle that opens through the stop fills at the open, not at the stop', () => {
     const r = runBacktest(spec({ opens: [long], end: T0 + 2 * MIN }), columns([flat, [95, 96, 94, 95.5], flat]), null, env);
     expect(r.fills.map((f) => f.price)).toEqual(['100', '95']);

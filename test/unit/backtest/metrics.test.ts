@@ -60,6 +60,15 @@ describe('daily returns, Sharpe and Sortino', () => {
     expect(d[2]).toBeCloseTo(0.1, 12);
   });
 
+  it('a day without a close keeps its equity: weekly closes give a return on each seventh day and 0 between', () => {
+    const weeks = [T + 7 * DAY_MS, T + 14 * DAY_MS, T + 21 * DAY_MS];
+    const d = dailyReturns(100, weeks, [1, 2.01, 3.0301]);
+    const zeros = [0, 0, 0, 0, 0, 0];
+    expect(d.map((x) => Number(x.toFixed(12)))).toEqual([0.01, ...zeros, 0.01, ...zeros, 0.01]);
+    // A gap of two days inside a daily series is two zero days.
+    expect(dailyReturns(100, [T + DAY_MS, T + 4 * DAY_MS], [10, 21]).map((x) => Number(x.toFixed(12)))).toEqual([0.1, 0, 0, 0.1]);
+  });
+
   it('Sharpe = mean / sample std × √365', () => {
     // mean 1/30, variance ((1/15)² + (2/15)² + (1/15)²) / 2 = 1/75
     expect(sharpe([0.1, -0.1, 0.1])).toBeCloseTo((1 / 30) * Math.sqrt(75) * Math.sqrt(365), 10);

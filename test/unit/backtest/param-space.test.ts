@@ -43,6 +43,20 @@ describe('parameter space', () => {
     expect(issuePath(() => candidatePoints(new ParamGrid({ a: { values: [1, 2] } }), { method: 'random', n: 3, random_state: 1 }, 10_000))).toBe('search.n');
   });
 
+  it('a range of millions of steps is counted, not listed: a grid over it is refused at once, a random draw takes a few', () => {
+    const wide = new ParamGrid({ bb_length: { min: 0, max: 2e7, step: 1 }, bb_std: { values: [1, 2] } });
+    expect(wide.size).toBe(40_000_002);
+    expect(issuePath(() => candidatePoints(wide, { method: 'grid' }, 10_000))).toBe('space');
+    const drawn = candidatePoints(wide, { method: 'random', n: 5, random_state: 7 }, 10_000);
+    expect(drawn).toHaveLength(5);
+    for (const p of drawn) expect(Number.isInteger(p.bb_length) && (p.bb_length as number) >= 0 && (p.bb_length as number) <= 2e7).toBe(true);
+    // More values than an index can count: refused on the parameter, for either search.
+    const endless = new ParamGrid({ x: { min: 0, max: 1e15, step: 1e-9 } });
+    expect(endless.size).toBe(Infinity);
+    expect(issuePath(() => candidatePoints(endless, { method: 'grid' }, 10_000))).toBe('space');
+    expect(issuePath(() => candidatePoints(endless, { method: 'random', n: 3, random_state: 1 }, 10_000))).toBe('space.x');
+  });
+
   it('random draws are distinct, inside the space, and the same for the same seed', () => {
     const a = drawIndexes(1000, 100, 7);
     expect(a).toHaveLength(100);

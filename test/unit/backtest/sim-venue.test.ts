@@ -83,12 +83,16 @@ describe('SimVenue', () => {
     expect(plain(updates[0]!)).toMatchObject({ state: 'filled', averagePrice: '100', fees: '0.1', fills: [{ isMaker: false }] });
   });
 
-  it('rejects a limit_maker that would take', () => {
+  it('rejects a limit_maker that would take; one at the path price rests at the touch and fills there as maker', () => {
     const { v, updates } = venue();
-    v.submit(order({ side: 'buy', type: 'limit_maker', price: new Decimal('100') }));
+    v.submit(order({ side: 'buy', type: 'limit_maker', price: new Decimal('100.5') }));
     expect(updates[0]).toMatchObject({ state: 'rejected', code: 'UPSTREAM_REJECTED' });
     v.submit(order({ side: 'sell', type: 'limit_maker', price: new Decimal('100.5') }));
     expect(updates[1]!.state).toBe('open');
+    v.submit(order({ side: 'buy', type: 'limit_maker', price: new Decimal('100') }));
+    expect(updates[2]!.state).toBe('open');
+    v.setPoint(2000, 100);
+    expect(plain(updates[3]!)).toMatchObject({ state: 'filled', averagePrice: '100', fills: [{ price: '100', isMaker: true, timestamp: 2000 }] });
   });
 
   it('rejects what the balance cannot pay with INSUFFICIENT_BALANCE, counting what resting orders hold', () => {

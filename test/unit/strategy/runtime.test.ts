@@ -179,4 +179,33 @@ describe('StrategyRuntime', () => {
     expect(rt.nextEdge(100, 110)).toBe(105);
     expect(rt.nextEdge(100, 104)).toBeNaN();
   });
+
+  it('with a sink that answers later, routes the answers within the step, where a synchronous sink\'s are', async () => {
+    const seen: string[][] = [];
+    const { rt, made, submitted } = setup((v, n) => {
+      seen.push(v.executors.map((r) => r.status));
+      return n === 1 ? [{ kind: 'create', config: orderConfig() }] : [];
+    });
+    const sink = { submit: (o: OrderRequest) => submitted.push(o), cancel: () => {} };
+    let sent = 0;
+    let now = 0;
+    // Fills what was queued since the last call, as the order path does after a round trip.
+    const send = async () => {
+      const fresh = submitted.slice(sent);
+      sent = submitted.length;
+      await Promise.resolve();
+      for (const o of fresh) rt.deliver(fill(o.clientOrderId, now));
+      return fresh.length > 0;
+    };
+    await rt.stepSettled({ now, market, sink }, send);
+    now = 300_000;
+    await rt.stepSettled({ now, market, sink }, send);
+    // Ticked, filled and ended in the same step; the controller, due at that step, already sees it ended.
+    expect(made[0]!.updates).toEqual(['bt-o1:filled']);
+    expect(seen).toEqual([[], ['terminated']]);
+    expect(rt.activeCount).toBe(0);
+    expect(rt.workingOrderIds()).toEqual([]);
+    expect(rt.allReports().map((r) => [r.status, r.closedAt])).toEqual([['terminated', 300_000]]);
+  });
 });
+

@@ -1,4 +1,5 @@
 import { index, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import type { Channel } from '../../command/types.js';
 
 export const EXECUTOR_ROW_STATUSES = ['active', 'shutting_down', 'terminated'] as const;
 export type ExecutorRowStatus = (typeof EXECUTOR_ROW_STATUSES)[number];
@@ -27,7 +28,7 @@ export interface ExecutorPrincipal {
   accounts: string[] | null;
   /** A stored user (re-read before each order, so a removal or demotion applies); else the snapshot is used. */
   stored: boolean;
-  channel: 'rest' | 'mcp';
+  channel: Channel;
 }
 
 /**

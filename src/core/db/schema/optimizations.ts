@@ -1,4 +1,4 @@
-import { boolean, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { boolean, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 import { jobs } from './jobs.js';
 
 /**
@@ -26,3 +26,21 @@ export const optimizationResults = pgTable('optimization_results', {
 });
 
 export type OptimizationResultRow = typeof optimizationResults.$inferSelect;
+
+/**
+ * The metrics of each finished trial of a running optimization whose trials go through the Postgres
+ * job queue: whichever worker runs a trial writes its row here, and the coordinating job reads them as
+ * they arrive. The key makes a trial count once however many times a retried batch runs it. The rows
+ * are deleted when the job has stored its leaderboard, and with the job.
+ */
+export const optimizationTrials = pgTable(
+  'optimization_trials',
+  {
+    jobId: text('job_id')
+      .notNull()
+      .references(() => jobs.id, { onDelete: 'cascade' }),
+    trial: integer('trial').notNull(),
+    metrics: jsonb('metrics').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.jobId, t.trial] })],
+);

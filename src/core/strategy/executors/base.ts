@@ -17,7 +17,11 @@ import type { ExecutorConfig } from './configs.js';
 import { FillLedger, type FillLedgerState } from './fill-ledger.js';
 import { TrackedOrders, type TrackedOrder, type TrackedOrderState } from './tracked-orders.js';
 
-/** A close order rejected this many times in a row ends the executor as FAILED, the position left as is. */
+/**
+ * A close order rejected this many times in a row ends the executor as FAILED, the position left as is;
+ * so do this many refused cancels while it shuts down (the orders are then left working, and the
+ * executor's errors say why).
+ */
 export const MAX_CLOSE_REJECTIONS = 3;
 
 const ZERO = new Decimal(0);
@@ -38,6 +42,8 @@ export interface BaseState {
   closedAt: number | null;
   flatten: boolean;
   closeRejections: number;
+  /** Refused cancels while shutting down (absent in states saved before it was kept). */
+  cancelRefusals?: number;
   ledger: FillLedgerState;
   orders: TrackedOrderState[];
 }
@@ -59,6 +65,7 @@ export abstract class BaseExecutor<C extends ExecutorConfig = ExecutorConfig> im
   /** While shutting down: whether the position is to be closed (false when it is kept). */
   protected flatten = false;
   protected closeRejections = 0;
+  protected cancelRefusals = 0;
 
   constructor(
     readonly config: C,
@@ -93,6 +100,17 @@ export abstract class BaseExecutor<C extends ExecutorConfig = ExecutorConfig> im
   }
 
   onOrderUpdate(update: OrderUpdate, ctx: ExecutorContext): void {
+    if (update.cancelRefused) {
+      // The order works on: it may be cancelled again (while active the executor asks when it still wants to).
+      const o = this.orders.get(update.clientOrderId);
+      if (!o) return;
+      o.cancelRequested = false;
+      if (this.status === 'shutting_down') {
+        this.cancelRefusals += 1;
+        this.advanceClose(ctx);
+      }
+      return;
+    }
     const r = this.orders.apply(update);
     if (!r) return;
     for (const f of r.fills) this.ledger.apply(r.order.side, f);
@@ -153,6 +171,7 @@ export abstract class BaseExecutor<C extends ExecutorConfig = ExecutorConfig> im
       closedAt: this.closedAt,
       flatten: this.flatten,
       closeRejections: this.closeRejections,
+      cancelRefusals: this.cancelRefusals,
       ledger: this.ledger.toJSON(),
       orders: this.orders.toJSON(),
     };
@@ -167,6 +186,7 @@ export abstract class BaseExecutor<C extends ExecutorConfig = ExecutorConfig> im
     this.closedAt = b.closedAt;
     this.flatten = b.flatten;
     this.closeRejections = b.closeRejections;
+    this.cancelRefusals = b.cancelRefusals ?? 0;
     this.ledger = FillLedger.from(b.ledger);
     this.orders = TrackedOrders.from(b.orders);
     this.loadOwnState(s);
@@ -224,6 +244,9 @@ export abstract class BaseExecutor<C extends ExecutorConfig = ExecutorConfig> im
   private advanceClose(ctx: ExecutorContext): void {
     if (this.status !== 'shutting_down') return;
     const pos = this.ledger.position;
+    if (this.cancelRefusals >= MAX_CLOSE_REJECTIONS) return this.terminate(ctx.now, 'FAILED');
+    // What a refused cancel left working is asked again.
+    for (const o of this.orders.all()) if (o.role !== 'close' && !o.cancelRequested) this.cancel(ctx, o);
     if (this.closeRejections >= MAX_CLOSE_REJECTIONS) {
       for (const o of this.orders.all()) this.cancel(ctx, o);
       if (this.orders.all().length === 0) this.terminate(ctx.now, 'FAILED');

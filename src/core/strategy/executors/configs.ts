@@ -1,5 +1,10 @@
 import { z } from 'zod';
+import { Decimal } from '../../decimal.js';
 import { ConnectorName, PositiveDecimalIn, TradingPair } from '../../schema.js';
+
+/** Most levels a grid may have and slices a TWAP may cut: each is state the executor keeps and saves every cycle. */
+export const MAX_GRID_LEVELS = 1_000;
+export const MAX_TWAP_SLICES = 10_000;
 
 /**
  * Executor configs: the wire shape (snake_case, as the original's executors router takes them) that a
@@ -111,7 +116,25 @@ export const GridExecutorConfig = z
     time_limit: Seconds.optional(),
     keep_position: z.boolean().default(false),
   })
-  .strict();
+  .strict()
+  .refine((c) => new Decimal(c.start_price).lt(c.end_price), { message: 'start_price must be below end_price', path: ['end_price'] })
+  .refine((c) => !c.limit_price || (c.side === 'buy' ? new Decimal(c.limit_price).lt(c.start_price) : new Decimal(c.limit_price).gt(c.end_price)), {
+    message: 'limit_price must be below start_price for a long grid (side buy) and above end_price for a short one',
+    path: ['limit_price'],
+  })
+  .refine((c) => new Decimal(c.start_price).gte(c.end_price) || gridLevelCount(c) <= MAX_GRID_LEVELS, {
+    message: `the grid would have more than ${MAX_GRID_LEVELS} levels: raise min_spread_between_orders or min_order_amount_quote, or narrow the range`,
+    path: ['min_spread_between_orders'],
+  });
+
+/** How many levels fit: spaced at least min_spread (of start) apart, each worth at least min_order_amount_quote; one at least. */
+export function gridLevelCount(c: { start_price: string; end_price: string; min_spread_between_orders: number; total_amount_quote: string; min_order_amount_quote: string }): number {
+  const start = new Decimal(c.start_price);
+  const range = new Decimal(c.end_price).minus(start).div(start);
+  const bySpread = range.div(String(c.min_spread_between_orders)).floor().plus(1);
+  const byAmount = new Decimal(c.total_amount_quote).div(c.min_order_amount_quote).floor();
+  return Math.max(1, Decimal.min(bySpread, byAmount).toNumber());
+}
 
 export const TwapExecutorConfig = z
   .object({
@@ -126,7 +149,8 @@ export const TwapExecutorConfig = z
     order_resubmission_time: Seconds.default(60).describe('Maker mode: a slice unfilled after this many seconds is cancelled and re-placed.'),
   })
   .strict()
-  .refine((c) => c.order_interval <= c.total_duration, { message: 'order_interval must not exceed total_duration', path: ['order_interval'] });
+  .refine((c) => c.order_interval <= c.total_duration, { message: 'order_interval must not exceed total_duration', path: ['order_interval'] })
+  .refine((c) => c.total_duration / c.order_interval <= MAX_TWAP_SLICES, { message: `at most ${MAX_TWAP_SLICES} slices: raise order_interval or shorten total_duration`, path: ['order_interval'] });
 
 export const ExecutorConfig = z.discriminatedUnion('type', [PositionExecutorConfig, OrderExecutorConfig, DcaExecutorConfig, GridExecutorConfig, TwapExecutorConfig]);
 export type ExecutorConfig = z.infer<typeof ExecutorConfig>;

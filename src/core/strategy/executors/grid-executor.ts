@@ -3,7 +3,9 @@ import { highEdge, lowEdge } from '../price-edge.js';
 import type { ExecutorContext, IdleBand, MarketView, OrderFill, Quote } from '../types.js';
 import { BaseExecutor } from './base.js';
 import { frac } from './barriers.js';
-import type { GridExecutorConfig } from './configs.js';
+import { type GridExecutorConfig, gridLevelCount } from './configs.js';
+
+export { gridLevelCount };
 import type { TrackedOrder } from './tracked-orders.js';
 
 type LevelState = 'idle' | 'opening' | 'holding' | 'failed';
@@ -19,15 +21,6 @@ interface Level {
   held: Decimal;
   /** Average fill price of what is held. */
   entry: Decimal | null;
-}
-
-/** How many levels fit: spaced at least min_spread (of start) apart, each worth at least min_order_amount_quote; one at least. */
-export function gridLevelCount(c: GridExecutorConfig): number {
-  const start = new Decimal(c.start_price);
-  const range = new Decimal(c.end_price).minus(start).div(start);
-  const bySpread = range.div(frac(c.min_spread_between_orders)).floor().plus(1);
-  const byAmount = new Decimal(c.total_amount_quote).div(c.min_order_amount_quote).floor();
-  return Math.max(1, Decimal.min(bySpread, byAmount).toNumber());
 }
 
 /**

@@ -126,14 +126,17 @@ describe('executors in the backtest engine', () => {
   const BAND_CASES: Array<[string, Record<string, unknown>]> = [
     ...CASES.map(([name, executor]) => [name, executor] as [string, Record<string, unknown>]),
     ['grid with activation bounds, few open orders and a batch interval', { ...grid, side: 'buy', activation_bounds: 0.015, max_open_orders: 2, order_frequency: 300 }],
-    ['grid stopped by its limit price', { ...grid, side: 'buy', limit_price: '97.5', max_orders_per_batch: 1 }],
+    ['grid stopped by its limit price', { ...grid, side: 'buy', start_price: '97', limit_price: '96.2', max_orders_per_batch: 1 }],
     ['short grid with bounds', { ...grid, side: 'sell', activation_bounds: 0.02, safe_extra_spread: 0.002 }],
     ['short position with a trailing stop and a limit take profit', { type: 'position', side: 'sell', amount: '1', triple_barrier: { stop_loss: 0.03, take_profit: 0.03, take_profit_order_type: 'limit', trailing_stop: { activation_price: 0.01, trailing_delta: 0.004 } } }],
+    ['position opened by a limit_maker at the touch', { type: 'position', side: 'buy', amount: '1', triple_barrier: { open_order_type: 'limit_maker', stop_loss: 0.02, take_profit: 0.01 } }],
     ['dca taker levels', { type: 'dca', side: 'buy', mode: 'taker', amounts_quote: ['100', '100', '100'], prices: ['99', '97', '96.5'], stop_loss: 0.01, take_profit: 0.01 }],
   ];
-  it.each(BAND_CASES)('%s: skipping the ticks inside idle bands changes nothing', (_name, executor) => {
+  it.each(BAND_CASES)('%s: skipping the ticks inside idle bands changes nothing', (name, executor) => {
     const skipping = run(executor);
     expect(skipping.fills.length).toBeGreaterThan(0);
+    if (name.includes('limit price')) expect(skipping.executors[0]!.closeType).toBe('STOP_LOSS');
+    expect(skipping.executors[0]!.closeType).not.toBe('FAILED');
     expect(JSON.stringify(skipping)).toBe(JSON.stringify(run(executor, tickEveryPoint)));
   });
 });

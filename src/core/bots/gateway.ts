@@ -1,0 +1,82 @@
+import { randomUUID } from 'node:crypto';
+import { toAppError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Principal } from '../principal.js';
+import type { RunCommand } from '../executors/types.js';
+import type { RpcBus, ServedRequest } from './bus.js';
+import type { ResponseData } from './protocol/envelope.js';
+
+/**
+ * The server's end of the RPCs a bot sends (`hbot/<id>/rpc/<name>`): each is one command, run through
+ * execute() as the bot's principal (`bot:<name>`, scoped to the bot's account) on the `bot` channel, so
+ * role, account scope, caps, the kill switch and the journal apply to a bot's order exactly as to
+ * anyone's. A bot holds no exchange secret: its orders and reads happen here. The bot id is taken from
+ * the topic, which the broker lets a bot publish under only when it is that bot (see the broker's ACL).
+ */
+
+/** What the gateway must know of a deployed bot. */
+export interface DeployedBot {
+  /** The one account the bot trades. */
+  account: string;
+  /** Who its orders run as: `bot:<name>`, with the bot's account as its only account. */
+  principal: Principal;
+}
+
+/** Where the gateway looks bots up (the bots store); null when no such bot is deployed now. */
+export interface BotDirectory {
+  lookup(botId: string): Promise<DeployedBot | null>;
+}
+
+/** The RPCs a bot may call and the command each one runs. */
+export const BOT_RPCS = {
+  place_order: 'trading_place_order',
+  cancel_order: 'trading_cancel_order',
+  get_order: 'trading_get_order',
+  list_fills: 'trading_list_fills',
+} as const satisfies Record<string, string>;
+export type BotRpc = keyof typeof BOT_RPCS;
+
+export const NAMESPACE = 'hbot';
+
+export interface GatewayDeps {
+  run: RunCommand;
+  directory: BotDirectory;
+  logger: Pick<Logger, 'warn'>;
+}
+
+export class BotGateway {
+  constructor(
+    private readonly bus: RpcBus,
+    private readonly deps: GatewayDeps,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.bus.serve(`${NAMESPACE}/+/rpc/+`, (req) => this.handle(req));
+  }
+
+  /** Runs one bot request; a refusal is a 400 carrying the error's code, message, hint and details. */
+  async handle(req: ServedRequest): Promise<ResponseData> {
+    const [, botId = '', , rpc = ''] = req.topic.split('/');
+    if (!Object.hasOwn(BOT_RPCS, rpc)) {
+      return { status: 400, msg: `There is no bot RPC named ${rpc}.`, code: 'NOT_SUPPORTED', hint: `Bots may call ${Object.keys(BOT_RPCS).join(', ')}.` };
+    }
+    const bot = await this.deps.directory.lookup(botId);
+    if (!bot) return { status: 400, msg: `No bot ${botId} is deployed, so its requests are refused.`, code: 'POLICY_DENIED' };
+    const input = req.data;
+    if (input.account_name !== undefined && input.account_name !== bot.account) {
+      return { status: 400, msg: `Bot ${botId} trades account ${bot.account} only.`, code: 'POLICY_DENIED', hint: 'Leave account_name out: the bot\'s account is used.' };
+    }
+    try {
+      const result = await this.deps.run(BOT_RPCS[rpc as BotRpc], { ...input, account_name: bot.account }, {
+        principal: bot.principal,
+        channel: 'bot',
+        requestId: `bot:${botId}:${req.msgId ?? randomUUID()}`,
+      });
+      return { status: 200, msg: '', result };
+    } catch (err) {
+      const e = toAppError(err);
+      if (e.code === 'INTERNAL') this.deps.logger.warn('a bot request failed on an internal error', { bot_id: botId, rpc, err });
+      return { status: 400, msg: e.message, code: e.code, ...(e.hint ? { hint: e.hint } : {}), ...(e.details ? { details: e.details } : {}) };
+    }
+  }
+}

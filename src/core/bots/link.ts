@@ -1,0 +1,47 @@
+import type { MqttClient } from 'mqtt';
+
+/**
+ * The little of an MQTT client that the bus needs, so the bus can be driven by mqtt.js on the server
+ * and in the bot, and by a test double in unit tests.
+ */
+export interface MqttLink {
+  publish(topic: string, payload: string, qos: 0 | 1): Promise<void>;
+  subscribe(filter: string, qos: 0 | 1): Promise<void>;
+  unsubscribe(filter: string): Promise<void>;
+  /** Calls `handler` for every message received; returns the function that stops it. */
+  onMessage(handler: (topic: string, payload: Buffer) => void): () => void;
+}
+
+/** An mqtt.js client as a link. A refused subscription (SUBACK 0x80: the broker's ACL) is an error, not a silent no-op. */
+export function mqttLink(client: MqttClient): MqttLink {
+  return {
+    async publish(topic, payload, qos) {
+      await client.publishAsync(topic, payload, { qos });
+    },
+    async subscribe(filter, qos) {
+      const granted = await client.subscribeAsync(filter, { qos });
+      const refused = granted.find((g) => g.qos === 128);
+      if (refused) throw new Error(`The broker refused the subscription to ${refused.topic}.`);
+    },
+    async unsubscribe(filter) {
+      await client.unsubscribeAsync(filter);
+    },
+    onMessage(handler) {
+      const h = (topic: string, payload: Buffer) => handler(topic, payload);
+      client.on('message', h);
+      return () => client.off('message', h);
+    },
+  };
+}
+
+/** Whether an MQTT topic filter (`+` one level, `#` the rest) matches a topic. */
+export function topicMatches(filter: string, topic: string): boolean {
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return true;
+    if (i >= t.length) return false;
+    if (f[i] !== '+' && f[i] !== t[i]) return false;
+  }
+  return f.length === t.length;
+}

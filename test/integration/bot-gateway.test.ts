@@ -1,0 +1,95 @@
+import { sql } from 'drizzle-orm';
+import mqtt, { type MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RpcBus } from '../../src/core/bots/bus.js';
+import { BotGateway, type DeployedBot } from '../../src/core/bots/gateway.js';
+import { mqttLink } from '../../src/core/bots/link.js';
+import { systemClock } from '../../src/core/clock.js';
+import { createRegistry, execute } from '../../src/core/command/index.js';
+import type { RunCommand } from '../../src/core/executors/types.js';
+import { createLogger } from '../../src/core/logger.js';
+import { allCommands } from '../../src/tools/index.js';
+import { drivers, testServer, type TestServer } from '../helpers/test-env.js';
+
+/**
+ * A bot's orders over MQTT: the bot asks on `hbot/<id>/rpc/<name>`, the gateway runs the command as
+ * `bot:<name>` on the bot channel, on the bot's account only, through every guard.
+ */
+
+const url = process.env.MQTT_URL;
+const tag = `g${process.pid}${Date.now() % 100000}`;
+
+describe.skipIf(!url).each(drivers())('bot gateway (%s)', (driver) => {
+  let s: TestServer;
+  let serverClient: MqttClient;
+  let botClient: MqttClient;
+  let botBus: RpcBus;
+  let serverBus: RpcBus;
+  const bots = new Map<string, DeployedBot>();
+  const alpha = `${tag}-${driver}-alpha`;
+
+  const rows = async <T = any>(q: ReturnType<typeof sql>): Promise<T[]> => ((await s.services.db.execute(q)) as unknown as { rows: T[] }).rows;
+  const ask = (bot: string, rpc: string, data: Record<string, unknown>) =>
+    botBus.request(`hbot/${bot}/rpc/${rpc}`, data, { replyTo: RpcBus.replyTopic(`hbot/${alpha}/inbox`), timeoutMs: 5000, who: 'the server' });
+  const buy = (id: string, extra: Record<string, unknown> = {}) => ({ connector_name: 'sim', trading_pair: 'BTC-USDT', side: 'buy', order_type: 'market', amount: '0.001', client_order_id: id, ...extra });
+
+  beforeAll(async () => {
+    s = await testServer(driver);
+    const logger = createLogger('silent');
+    const registry = createRegistry(allCommands);
+    const run: RunCommand = (name, input, as) =>
+      execute(registry, name, input, { services: s.services, principal: as.principal, surface: { channel: as.channel, toolsets: 'all', readOnly: false }, requestId: as.requestId, logger });
+    const acct = await s.call('POST', '/accounts', { account_name: 'botdesk', connectors: [{ connector_name: 'sim', paper_balances: { USDT: '10000', BTC: '0' } }] });
+    expect(acct.status, acct.text).toBe(201);
+    bots.set(alpha, { account: 'botdesk', principal: { name: `bot:${alpha}`, role: 'trader', accounts: ['botdesk'] } });
+    [serverClient, botClient] = await Promise.all([mqtt.connectAsync(url!, { reconnectPeriod: 0 }), mqtt.connectAsync(url!, { reconnectPeriod: 0 })]);
+    serverBus = new RpcBus(mqttLink(serverClient), { clock: systemClock, nodeId: 'server', replies: 'hbot/+/reply/+' });
+    botBus = new RpcBus(mqttLink(botClient), { clock: systemClock, nodeId: alpha, replies: `hbot/${alpha}/inbox/+` });
+    await Promise.all([serverBus.start(), botBus.start()]);
+    await new BotGateway(serverBus, { run, directory: { lookup: async (id) => bots.get(id) ?? null }, logger }).start();
+  });
+  afterAll(async () => {
+    serverBus?.stop();
+    botBus?.stop();
+    await Promise.all([serverClient?.endAsync(), botClient?.endAsync()]);
+    await s?.stop();
+  });
+
+  it('places an order on the bot\'s account as bot:<name> on the bot channel, journaled; a retry with its client order id places nothing new', async () => {
+    const r = await ask(alpha, 'place_order', buy('b-1'));
+    expect(r.status, r.msg).toBe(200);
+    const placed = r.result as { order: { account_name: string; status: string; client_order_id: string }; replayed: boolean };
+    expect(placed.order).toMatchObject({ account_name: 'botdesk', status: 'filled', client_order_id: 'b-1' });
+    expect(placed.replayed).toBe(false);
+    const again = await ask(alpha, 'place_order', buy('b-1'));
+    expect((again.result as { replayed: boolean }).replayed).toBe(true);
+    expect(await rows(sql`select count(*)::int as n from orders where account_name = 'botdesk'`)).toEqual([{ n: 1 }]);
+    const journal = await rows(sql`select principal, channel, command, outcome, account_name from audit_events where request_id like ${`bot:${alpha}:%`} order by id`);
+    expect(journal).toEqual([
+      { principal: `bot:${alpha}`, channel: 'bot', command: 'trading_place_order', outcome: 'OK', account_name: 'botdesk' },
+      { principal: `bot:${alpha}`, channel: 'bot', command: 'trading_place_order', outcome: 'OK', account_name: 'botdesk' },
+    ]);
+    const order = await ask(alpha, 'get_order', { order_id: 'b-1' });
+    expect(order.status, order.msg).toBe(200);
+  });
+
+  it('refuses another account, an RPC that is not a bot\'s, a bot that is not deployed, and bad input with field paths', async () => {
+    const other = await ask(alpha, 'place_order', buy('b-2', { account_name: 'master_account' }));
+    expect(other).toMatchObject({ status: 400, code: 'POLICY_DENIED', msg: `Bot ${alpha} trades account botdesk only.` });
+    expect(await ask(alpha, 'delete_account', {})).toMatchObject({ status: 400, code: 'NOT_SUPPORTED' });
+    expect(await ask(`${tag}-ghost`, 'place_order', buy('b-3'))).toMatchObject({ status: 400, code: 'POLICY_DENIED' });
+    const bad = await ask(alpha, 'place_order', buy('b-4', { amount: '-1' }));
+    expect(bad).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
+    expect((bad.details as { issues: Array<{ path: string }> }).issues.map((i) => i.path)).toContain('amount');
+    expect(await rows(sql`select count(*)::int as n from orders where account_name = 'botdesk'`)).toEqual([{ n: 1 }]);
+  });
+
+  it('with the account\'s kill switch on, a bot\'s new order is refused like anyone\'s', async () => {
+    const ks = await s.call('POST', '/safety/kill-switch', { account_name: 'botdesk', reason: 'bots too' });
+    expect(ks.status, ks.text).toBe(200);
+    const r = await ask(alpha, 'place_order', buy('b-5'));
+    expect(r).toMatchObject({ status: 400, code: 'KILL_SWITCH_ACTIVE' });
+    const last = await rows(sql`select principal, outcome from audit_events where request_id like ${`bot:${alpha}:%`} order by id desc limit 1`);
+    expect(last).toEqual([{ principal: `bot:${alpha}`, outcome: 'KILL_SWITCH_ACTIVE' }]);
+  });
+});
