@@ -114,6 +114,24 @@ describe('the embedded broker (aedes) with bot credentials in Postgres', () => {
     expect(most).toBe(2);
   });
 
+  it('a revoke during a slow password check wins: the check that started before it does not let the bot in', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let started!: () => void;
+    const checking = new Promise<void>((r) => (started = r));
+    const gated = new PgBotCredentials(database.db, new Vault(randomBytes(32)), async (pw, hash) => {
+      started();
+      await gate;
+      return verifyPassword(pw, hash);
+    });
+    const login = await gated.issue('racer');
+    const verdict = gated.verify(login.username, login.password);
+    await checking;
+    await gated.revoke('racer');
+    release();
+    await expect(verdict).resolves.toBeNull();
+  });
+
   it('stops with bots connected, closing their connections', async () => {
     const own = new EmbeddedBroker({ port: 0, credentials: store, logger: createLogger('silent') });
     await own.start();

@@ -73,6 +73,9 @@ export class PgBotCredentials implements BotCredentials {
     const failed = this.#failed.get(botId);
     if (failed && failed.hash === row.hash && timingSafeEqual(failed.digest, digest)) return null;
     const ok = await this.#limited(() => this.checkHash(password, row.hash));
+    // The check took a while (and may have waited its turn): a revoke or a reissue in the meantime wins.
+    const [still] = await this.db.select({ hash: botCredentials.passwordHash }).from(botCredentials).where(eq(botCredentials.botId, botId));
+    if (still?.hash !== row.hash) return null;
     remember(ok ? this.#cache : this.#failed, botId, { hash: row.hash, digest });
     return ok ? botId : null;
   }
