@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBotBroker } from '../../src/core/bots/bot-broker.js';
 import { EmbeddedBroker, SERVER_USERNAME } from '../../src/core/bots/broker.js';
@@ -99,5 +101,23 @@ describe('a broker without the dynamic-security plugin', () => {
   it('fails with UPSTREAM_UNAVAILABLE when no broker listens', async () => {
     const err = await new MosquittoDynsec({ url: 'mqtt://admin:pw@127.0.0.1:1', logger: createLogger('silent'), timeoutMs: 1_000 }).start().then(() => null, (e: unknown) => e);
     expect((err as AppError).code).toBe('UPSTREAM_UNAVAILABLE');
+  });
+
+  it('fails with UPSTREAM_UNAVAILABLE, not a hang, when something takes the connection and never answers it or hangs up', async () => {
+    for (const behaviour of ['silent', 'hangs up'] as const) {
+      const sockets: Socket[] = [];
+      const server = createServer((s) => (behaviour === 'silent' ? sockets.push(s) : s.destroy()));
+      server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      try {
+        const port = (server.address() as { port: number }).port;
+        const err = await new MosquittoDynsec({ url: `mqtt://admin:pw@127.0.0.1:${port}`, logger: createLogger('silent'), timeoutMs: 300 }).start().then(() => null, (e: unknown) => e);
+        expect((err as AppError).code, behaviour).toBe('UPSTREAM_UNAVAILABLE');
+        expect((err as AppError).message).toMatch(/could not be reached/);
+      } finally {
+        for (const s of sockets) s.destroy();
+        await new Promise<void>((r) => server.close(() => r()));
+      }
+    }
   });
 });

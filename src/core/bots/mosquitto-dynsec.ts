@@ -75,7 +75,8 @@ export class MosquittoDynsec implements Lifecycle, BrokerAccess {
         connectTimeout: this.#timeoutMs,
         reconnectPeriod: 500,
         protocolVersion: 4,
-      });
+        // No retries for the first connection: a broker that never answers fails the start instead of hanging it.
+      }, false);
     } catch (err) {
       const code = (err as { code?: unknown }).code;
       if (code === 4 || code === 5) {
