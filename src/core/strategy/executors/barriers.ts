@@ -51,10 +51,6 @@ export class BarrierLevels {
     this.activation = spec.trailing ? priceAtPnl(side, entry, frac(spec.trailing.activation_price)) : null;
   }
 
-  /** The levels for `entry`: these when the entry is the same decimal (the ledger keeps it until a fill), else new ones. */
-  static at(prev: BarrierLevels | null, spec: BarrierSpec, side: Side, entry: Decimal): BarrierLevels {
-    return prev !== null && (prev.entry === entry || prev.entry.eq(entry)) ? prev : new BarrierLevels(spec, side, entry);
-  }
 
   /** For an armed trigger (a PnL fraction): the price that fires it and the one past which it is raised. */
   trailingAt(trailing: Decimal): { fire: Decimal; raise: Decimal } {
@@ -75,6 +71,24 @@ export class BarrierLevels {
   reached(price: Decimal, level: Decimal, gains: boolean, strict: boolean): boolean {
     const c = price.cmp(level);
     return gains === (this.side === 'buy') ? (strict ? c > 0 : c >= 0) : strict ? c < 0 : c <= 0;
+  }
+}
+
+/** A position's barriers as it fills: the levels of its current entry, recomputed only when a fill moves the entry. */
+export class EntryBarriers {
+  private levels: BarrierLevels | null = null;
+
+  constructor(
+    readonly spec: BarrierSpec,
+    readonly side: Side,
+  ) {}
+
+  /** The levels for `entry` (null before any fill): the same object while the entry stands (the ledger keeps its decimal until a fill). */
+  at(entry: Decimal | null): BarrierLevels | null {
+    if (entry === null) return null;
+    const prev = this.levels;
+    if (prev === null || (prev.entry !== entry && !prev.entry.eq(entry))) this.levels = new BarrierLevels(this.spec, this.side, entry);
+    return this.levels;
   }
 }
 

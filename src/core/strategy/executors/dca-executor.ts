@@ -2,7 +2,7 @@ import { Decimal } from '../../decimal.js';
 import { highEdge, lowEdge } from '../price-edge.js';
 import type { ExecutorContext, IdleBand, MarketView, OrderFill, Quote } from '../types.js';
 import { BaseExecutor } from './base.js';
-import { BarrierLevels, barrierBand, barrierPrices, checkBarriers, frac, markPrice, type BarrierSpec } from './barriers.js';
+import { EntryBarriers, type BarrierLevels, barrierBand, barrierPrices, checkBarriers, frac, markPrice } from './barriers.js';
 import type { DcaExecutorConfig } from './configs.js';
 import type { TrackedOrder } from './tracked-orders.js';
 
@@ -27,18 +27,14 @@ export class DcaExecutor extends BaseExecutor<DcaExecutorConfig> {
   constructor(config: DcaExecutorConfig, id: string, createdAt: number) {
     super(config, id, createdAt);
     this.sent = config.prices.map(() => false);
-    this.spec = { stopLoss: config.stop_loss, takeProfit: config.take_profit, trailing: config.trailing_stop };
+    this.barriers = new EntryBarriers({ stopLoss: config.stop_loss, takeProfit: config.take_profit, trailing: config.trailing_stop }, config.side);
   }
 
-  private readonly spec: BarrierSpec;
-  /** The barrier prices of the current average entry (recomputed only when a fill moves it). */
-  private barrierLevels: BarrierLevels | null = null;
+  /** The barrier prices of the current entry (recomputed only when a fill moves it). */
+  private readonly barriers: EntryBarriers;
 
   private levels(): BarrierLevels | null {
-    const entry = this.ledger.entryPrice;
-    if (entry === null) return null;
-    this.barrierLevels = BarrierLevels.at(this.barrierLevels, this.spec, this.config.side, entry);
-    return this.barrierLevels;
+    return this.barriers.at(this.ledger.entryPrice);
   }
 
   private get deadline(): number {

@@ -1,7 +1,7 @@
 import { Decimal } from '../../decimal.js';
 import type { ExecutorContext, IdleBand, MarketView, OrderFill } from '../types.js';
 import { BaseExecutor } from './base.js';
-import { BarrierLevels, barrierBand, barrierPrices, checkBarriers, markPrice, type BarrierSpec } from './barriers.js';
+import { EntryBarriers, type BarrierLevels, barrierBand, barrierPrices, checkBarriers, markPrice } from './barriers.js';
 import type { PositionExecutorConfig } from './configs.js';
 import type { TrackedOrder } from './tracked-orders.js';
 
@@ -28,18 +28,14 @@ export class PositionExecutor extends BaseExecutor<PositionExecutorConfig> {
     super(config, id, createdAt);
     this.takeProfitAtMarket = config.triple_barrier.take_profit_order_type === 'market';
     const b = config.triple_barrier;
-    this.spec = { stopLoss: b.stop_loss, takeProfit: b.take_profit, trailing: b.trailing_stop };
+    this.barriers = new EntryBarriers({ stopLoss: b.stop_loss, takeProfit: b.take_profit, trailing: b.trailing_stop }, config.side);
   }
 
-  private readonly spec: BarrierSpec;
   /** The barrier prices of the current entry (recomputed only when a fill moves it). */
-  private barrierLevels: BarrierLevels | null = null;
+  private readonly barriers: EntryBarriers;
 
   private levels(): BarrierLevels | null {
-    const entry = this.ledger.entryPrice;
-    if (entry === null) return null;
-    this.barrierLevels = BarrierLevels.at(this.barrierLevels, this.spec, this.config.side, entry);
-    return this.barrierLevels;
+    return this.barriers.at(this.ledger.entryPrice);
   }
 
   private get deadline(): number {
