@@ -1,26 +1,32 @@
+import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RpcBus } from '../../src/core/bots/bus.js';
+import { EmbeddedBroker } from '../../src/core/bots/broker.js';
 import { BotGateway, type DeployedBot } from '../../src/core/bots/gateway.js';
 import { mqttLink } from '../../src/core/bots/link.js';
+import { PgBotCredentials } from '../../src/core/bots/pg-credentials.js';
+import { botClientId } from '../../src/core/bots/topics.js';
 import { systemClock } from '../../src/core/clock.js';
 import { createRegistry, execute } from '../../src/core/command/index.js';
 import type { RunCommand } from '../../src/core/executors/types.js';
 import { createLogger } from '../../src/core/logger.js';
+import { Vault } from '../../src/core/secrets/vault.js';
 import { allCommands } from '../../src/tools/index.js';
 import { drivers, testServer, type TestServer } from '../helpers/test-env.js';
 
 /**
- * A bot's orders over MQTT: the bot asks on `hbot/<id>/rpc/<name>`, the gateway runs the command as
- * `bot:<name>` on the bot channel, on the bot's account only, through every guard.
+ * A bot's orders over MQTT: the bot, logged in to the embedded broker with its own credentials, asks on
+ * `hbot/<id>/rpc/<name>`; the gateway runs the command as `bot:<name>` on the bot channel, on the bot's
+ * account only, through every guard.
  */
 
-const url = process.env.MQTT_URL;
 const tag = `g${process.pid}${Date.now() % 100000}`;
 
-describe.skipIf(!url).each(drivers())('bot gateway (%s)', (driver) => {
+describe.each(drivers())('bot gateway (%s)', (driver) => {
   let s: TestServer;
+  let broker: EmbeddedBroker;
   let serverClient: MqttClient;
   let botClient: MqttClient;
   let botBus: RpcBus;
@@ -42,7 +48,15 @@ describe.skipIf(!url).each(drivers())('bot gateway (%s)', (driver) => {
     const acct = await s.call('POST', '/accounts', { account_name: 'botdesk', connectors: [{ connector_name: 'sim', paper_balances: { USDT: '10000', BTC: '0' } }] });
     expect(acct.status, acct.text).toBe(201);
     bots.set(alpha, { account: 'botdesk', principal: { name: `bot:${alpha}`, role: 'trader', accounts: ['botdesk'] } });
-    [serverClient, botClient] = await Promise.all([mqtt.connectAsync(url!, { reconnectPeriod: 0 }), mqtt.connectAsync(url!, { reconnectPeriod: 0 })]);
+    const credentials = new PgBotCredentials(s.services.db, new Vault(randomBytes(32)));
+    broker = new EmbeddedBroker({ port: 0, credentials, logger });
+    await broker.start();
+    const server = broker.serverLogin();
+    const login = await credentials.issue(alpha);
+    [serverClient, botClient] = await Promise.all([
+      mqtt.connectAsync(broker.url, { reconnectPeriod: 0, username: server.username, password: server.password }),
+      mqtt.connectAsync(broker.url, { reconnectPeriod: 0, clientId: botClientId(alpha), username: login.username, password: login.password }),
+    ]);
     serverBus = new RpcBus(mqttLink(serverClient), { clock: systemClock, nodeId: 'server', replies: 'hbot/+/reply/+' });
     botBus = new RpcBus(mqttLink(botClient), { clock: systemClock, nodeId: alpha, replies: `hbot/${alpha}/inbox/+` });
     await Promise.all([serverBus.start(), botBus.start()]);
@@ -52,6 +66,7 @@ describe.skipIf(!url).each(drivers())('bot gateway (%s)', (driver) => {
     serverBus?.stop();
     botBus?.stop();
     await Promise.all([serverClient?.endAsync(), botClient?.endAsync()]);
+    await broker?.stop();
     await s?.stop();
   });
 
@@ -73,11 +88,29 @@ describe.skipIf(!url).each(drivers())('bot gateway (%s)', (driver) => {
     expect(order.status, order.msg).toBe(200);
   });
 
-  it('refuses another account, an RPC that is not a bot\'s, a bot that is not deployed, and bad input with field paths', async () => {
+  it('a bot with a login but no deployment is refused; one asking in another bot\'s name is dropped by the broker', async () => {
+    const beta = `${tag}-${driver}-beta`;
+    const gamma = `${tag}-${driver}-gamma`;
+    bots.set(beta, { account: 'botdesk', principal: { name: `bot:${beta}`, role: 'trader', accounts: ['botdesk'] } });
+    const login = await new PgBotCredentials(s.services.db, new Vault(randomBytes(32))).issue(gamma);
+    const intruder = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0, clientId: botClientId(gamma), username: login.username, password: login.password });
+    const gammaBus = new RpcBus(mqttLink(intruder), { clock: systemClock, nodeId: gamma, replies: `hbot/${gamma}/inbox/+` });
+    await gammaBus.start();
+    const undeployed = await gammaBus.request(`hbot/${gamma}/rpc/place_order`, buy('x-0'), { replyTo: RpcBus.replyTopic(`hbot/${gamma}/inbox`), timeoutMs: 5000, who: 'the server' });
+    expect(undeployed).toMatchObject({ status: 400, code: 'POLICY_DENIED', msg: `No bot ${gamma} is deployed, so its requests are refused.` });
+    gammaBus.stop();
+    const closed = new Promise<void>((resolve) => intruder.once('close', () => resolve()));
+    intruder.publish(`hbot/${beta}/rpc/place_order`, JSON.stringify({ header: { reply_to: '' }, data: buy('x-1') }), { qos: 1 });
+    await closed;
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await rows(sql`select count(*)::int as n from orders where client_order_id = 'x-1'`)).toEqual([{ n: 0 }]);
+    await intruder.endAsync(true);
+  });
+
+  it('refuses another account, an RPC that is not a bot\'s, and bad input with field paths', async () => {
     const other = await ask(alpha, 'place_order', buy('b-2', { account_name: 'master_account' }));
     expect(other).toMatchObject({ status: 400, code: 'POLICY_DENIED', msg: `Bot ${alpha} trades account botdesk only.` });
     expect(await ask(alpha, 'delete_account', {})).toMatchObject({ status: 400, code: 'NOT_SUPPORTED' });
-    expect(await ask(`${tag}-ghost`, 'place_order', buy('b-3'))).toMatchObject({ status: 400, code: 'POLICY_DENIED' });
     const bad = await ask(alpha, 'place_order', buy('b-4', { amount: '-1' }));
     expect(bad).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
     expect((bad.details as { issues: Array<{ path: string }> }).issues.map((i) => i.path)).toContain('amount');

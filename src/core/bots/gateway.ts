@@ -5,6 +5,7 @@ import type { Principal } from '../principal.js';
 import type { RunCommand } from '../executors/types.js';
 import type { RpcBus, ServedRequest } from './bus.js';
 import type { ResponseData } from './protocol/envelope.js';
+import { BOT_NAMESPACE, isBotId } from './topics.js';
 
 /**
  * The server's end of the RPCs a bot sends (`hbot/<id>/rpc/<name>`): each is one command, run through
@@ -36,8 +37,6 @@ export const BOT_RPCS = {
 } as const satisfies Record<string, string>;
 export type BotRpc = keyof typeof BOT_RPCS;
 
-export const NAMESPACE = 'hbot';
-
 export interface GatewayDeps {
   run: RunCommand;
   directory: BotDirectory;
@@ -51,12 +50,13 @@ export class BotGateway {
   ) {}
 
   async start(): Promise<void> {
-    await this.bus.serve(`${NAMESPACE}/+/rpc/+`, (req) => this.handle(req));
+    await this.bus.serve(`${BOT_NAMESPACE}/+/rpc/+`, (req) => this.handle(req));
   }
 
   /** Runs one bot request; a refusal is a 400 carrying the error's code, message, hint and details. */
   async handle(req: ServedRequest): Promise<ResponseData> {
     const [, botId = '', , rpc = ''] = req.topic.split('/');
+    if (!isBotId(botId)) return { status: 400, msg: `${botId} is not a bot id.`, code: 'VALIDATION_FAILED' };
     if (!Object.hasOwn(BOT_RPCS, rpc)) {
       return { status: 400, msg: `There is no bot RPC named ${rpc}.`, code: 'NOT_SUPPORTED', hint: `Bots may call ${Object.keys(BOT_RPCS).join(', ')}.` };
     }
