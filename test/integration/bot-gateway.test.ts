@@ -107,6 +107,23 @@ describe.each(drivers())('bot gateway (%s)', (driver) => {
     await intruder.endAsync(true);
   });
 
+  it('reads the market for the bot: the order book and closed candles, with no account involved', async () => {
+    const book = await ask(alpha, 'get_order_book', { connector_name: 'sim', trading_pair: 'BTC-USDT', depth: 1 });
+    expect(book.status, book.msg).toBe(200);
+    const b = book.result as { bids: Array<{ price: number }>; asks: Array<{ price: number }> };
+    expect(b.bids).toHaveLength(1);
+    expect(b.asks[0]!.price).toBeGreaterThan(b.bids[0]!.price);
+    const candles = await ask(alpha, 'get_candles', { connector_name: 'sim', trading_pair: 'BTC-USDT', interval: '1m', limit: 5 });
+    expect(candles.status, candles.msg).toBe(200);
+    expect((candles.result as { candles: unknown[] }).candles).toHaveLength(5);
+    // Read calls are journaled in batches: wait for the second row.
+    const journal = () => rows(sql`select command, channel from audit_events where request_id like ${`bot:${alpha}:%`} and command like 'market_data%' order by id`);
+    await expect.poll(journal, { timeout: 5000 }).toEqual([
+      { command: 'market_data_get_order_book', channel: 'bot' },
+      { command: 'market_data_get_candles', channel: 'bot' },
+    ]);
+  });
+
   it('refuses another account, an RPC that is not a bot\'s, and bad input with field paths', async () => {
     const other = await ask(alpha, 'place_order', buy('b-2', { account_name: 'master_account' }));
     expect(other).toMatchObject({ status: 400, code: 'POLICY_DENIED', msg: `Bot ${alpha} trades account botdesk only.` });

@@ -28,13 +28,18 @@ export interface BotDirectory {
   lookup(botId: string): Promise<DeployedBot | null>;
 }
 
-/** The RPCs a bot may call and the command each one runs. */
+/**
+ * The RPCs a bot may call: the command each one runs, and whether it acts on an account (the bot's own
+ * is filled in) or reads the market (no account).
+ */
 export const BOT_RPCS = {
-  place_order: 'trading_place_order',
-  cancel_order: 'trading_cancel_order',
-  get_order: 'trading_get_order',
-  list_fills: 'trading_list_fills',
-} as const satisfies Record<string, string>;
+  place_order: { command: 'trading_place_order', account: true },
+  cancel_order: { command: 'trading_cancel_order', account: true },
+  get_order: { command: 'trading_get_order', account: true },
+  list_fills: { command: 'trading_list_fills', account: true },
+  get_candles: { command: 'market_data_get_candles', account: false },
+  get_order_book: { command: 'market_data_get_order_book', account: false },
+} as const satisfies Record<string, { command: string; account: boolean }>;
 export type BotRpc = keyof typeof BOT_RPCS;
 
 export interface GatewayDeps {
@@ -62,12 +67,13 @@ export class BotGateway {
     }
     const bot = await this.deps.directory.lookup(botId);
     if (!bot) return { status: 400, msg: `No bot ${botId} is deployed, so its requests are refused.`, code: 'POLICY_DENIED' };
+    const { command, account } = BOT_RPCS[rpc as BotRpc];
     const input = req.data;
-    if (input.account_name !== undefined && input.account_name !== bot.account) {
+    if (account && input.account_name !== undefined && input.account_name !== bot.account) {
       return { status: 400, msg: `Bot ${botId} trades account ${bot.account} only.`, code: 'POLICY_DENIED', hint: 'Leave account_name out: the bot\'s account is used.' };
     }
     try {
-      const result = await this.deps.run(BOT_RPCS[rpc as BotRpc], { ...input, account_name: bot.account }, {
+      const result = await this.deps.run(command, account ? { ...input, account_name: bot.account } : input, {
         principal: bot.principal,
         channel: 'bot',
         requestId: `bot:${botId}:${req.msgId ?? randomUUID()}`,

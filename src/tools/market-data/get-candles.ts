@@ -11,6 +11,8 @@ export const getCandles = defineCommand({
   title: 'Get candles',
   description:
     'OHLCV candles, oldest first, 1m to 1w. Without start_time it reads back from end_time (default now): the newest `limit` candles, and `previous_end_time` pages further back. With start_time it reads forward, and `next_start_time` continues. At most 1000 per call.',
+  // A bot's strategy reads the market through these (src/core/bots/gateway.ts).
+  channels: ['rest', 'mcp', 'bot'],
   risk: 'read',
   idempotent: true,
   openWorld: true,

@@ -9,6 +9,8 @@ export const getOrderBook = defineCommand({
   title: 'Get order book',
   description:
     'An order-book snapshot: bids (highest first) and asks (lowest first), up to `depth` levels each. Use it to judge liquidity and a market order\'s slippage.',
+  // A bot's strategy reads the market through these (src/core/bots/gateway.ts).
+  channels: ['rest', 'mcp', 'bot'],
   risk: 'read',
   idempotent: true,
   openWorld: true,
