@@ -103,6 +103,47 @@ describe.each(drivers())('bot store (%s)', (driver) => {
     await expectAppError(store.setDesired('nobody', 'running'), 'NOT_FOUND');
   });
 
+  it('takes a batch of heartbeats in one statement: moves them forward only, wakes starting and unreachable bots, and marks the quiet ones unreachable', async () => {
+    clock.set(T0 + 15_000);
+    await store.create(bot('hb-1'));
+    await store.create(bot('hb-2'));
+    await store.create(bot('hb-3'));
+    await store.recordObserved('hb-1', { state: 'starting' });
+    await store.recordObserved('hb-2', { state: 'unreachable', heartbeatAt: at(5) });
+    await store.recordObserved('hb-3', { state: 'error', exitCode: 2 });
+    const woke = await store.heartbeats([
+      { id: 'hb-1', at: at(12) },
+      { id: 'hb-1', at: at(14) },
+      { id: 'hb-1', at: at(13) },
+      { id: 'hb-2', at: at(14) },
+      { id: 'hb-3', at: at(14) },
+      { id: 'nobody', at: at(14) },
+    ]);
+    expect(woke).toEqual(['hb-1', 'hb-2']);
+    const state = async (id: string) => {
+      const r = (await store.get(id))!;
+      return [r.observedState, r.lastHeartbeatAt?.toISOString() ?? null];
+    };
+    expect(await state('hb-1')).toEqual(['running', '2026-03-01T12:00:14.000Z']);
+    expect(await state('hb-2')).toEqual(['running', '2026-03-01T12:00:14.000Z']);
+    expect(await state('hb-3')).toEqual(['error', '2026-03-01T12:00:14.000Z']);
+    // a late, older beat does not move the time back, and wakes nobody already running
+    expect(await store.heartbeats([{ id: 'hb-1', at: at(3) }])).toEqual([]);
+    expect(await state('hb-1')).toEqual(['running', '2026-03-01T12:00:14.000Z']);
+    await store.heartbeats([{ id: 'hb-2', at: at(40) }]);
+    expect(await store.markUnreachable(at(30))).toEqual(['hb-1']);
+    expect(await state('hb-1')).toEqual(['unreachable', '2026-03-01T12:00:14.000Z']);
+    expect((await store.get('hb-2'))!.observedState).toBe('running');
+  });
+
+  it('changes a bot\'s strategy spec, and lists the bots a starting server must bring back', async () => {
+    const spec = { script: { name: 'simple_pmm', config: { order_amount: '0.01' } } };
+    expect((await store.updateStrategy('hb-2', spec)).strategy).toEqual(spec);
+    await expectAppError(store.updateStrategy('nobody', spec), 'NOT_FOUND');
+    const restore = (await store.toRestore()).map((b) => b.id);
+    expect(restore).toEqual(['alpha', 'list-a3', 'hb-1', 'hb-2', 'hb-3']);
+  });
+
   it('opens and closes runs; a run left open is closed as interrupted by the next start', async () => {
     clock.set(T0 + 20_000);
     const r1 = await store.startRun('list-a3');
@@ -224,6 +265,7 @@ describe.each(drivers())('bot store (%s)', (driver) => {
     clock.set(T0 + 600_000);
     expect((await store.archive('alpha')).archivedAt?.toISOString()).toBe('2026-03-01T12:08:20.000Z');
     await expectAppError(store.setDesired('alpha', 'running'), 'CONFLICT');
+    await expectAppError(store.updateStrategy('alpha', { script: { name: 'x', config: {} } }), 'CONFLICT');
     expect((await store.fills('alpha', { limit: 10 })).data).toHaveLength(4);
     expect(await store.events('alpha', { limit: 10 })).toHaveLength(3);
     expect(await store.performanceHistory('alpha', { limit: 10 })).toHaveLength(6);

@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, inArray, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import {
@@ -15,6 +15,7 @@ import {
   type BotPerformanceRow,
   type BotRow,
   type BotRunRow,
+  type BotStrategy,
 } from '../db/schema/index.js';
 import { Decimal, MAX_AMOUNT } from '../decimal.js';
 import { AppError } from '../errors.js';
@@ -107,6 +108,61 @@ export class BotStore {
     const [row] = await this.db.update(bots).set(set).where(eq(bots.id, id)).returning();
     if (!row) throw notFound(id);
     return row;
+  }
+
+  /** A new strategy spec (a config change the bot accepted); refused for an archived bot. */
+  async updateStrategy(id: string, strategy: BotStrategy): Promise<BotRow> {
+    const [row] = await this.db
+      .update(bots)
+      .set({ strategy, updatedAt: this.clock.date() })
+      .where(and(eq(bots.id, id), isNull(bots.archivedAt)))
+      .returning();
+    if (row) return row;
+    const existing = await this.#required(id);
+    throw new AppError('CONFLICT', `Bot ${id} was archived at ${existing.archivedAt!.toISOString()}.`, { hint: 'An archived bot keeps the config it had.' });
+  }
+
+  /**
+   * Heartbeats of many bots in one statement (a thousand bots beat every few seconds; a row update each
+   * would be a statement each). A heartbeat only moves `last_heartbeat_at` forward, and proves a bot
+   * `starting` or `unreachable` to be running; a bot recorded `stopped` or `error` stays so (a beat that
+   * arrives after its stop was seen says nothing new). Returns the ids that moved to running.
+   */
+  async heartbeats(beats: ReadonlyArray<{ id: string; at: Date }>): Promise<string[]> {
+    if (!beats.length) return [];
+    const latest = new Map<string, Date>();
+    for (const b of beats) if (!(latest.get(b.id)! >= b.at)) latest.set(b.id, b.at);
+    const batch = JSON.stringify([...latest].map(([id, at]) => ({ id, at: at.toISOString() })));
+    const now = this.clock.date().toISOString();
+    // `old` reads (and locks) each row as it stands, so the statement can say which bots it woke.
+    const result = (await this.db.execute(sql`
+      update ${bots} b set
+        last_heartbeat_at = greatest(b.last_heartbeat_at, v.at),
+        observed_state = case when old.observed_state in ('starting', 'unreachable') then 'running' else old.observed_state end,
+        updated_at = ${now}::timestamptz
+      from jsonb_to_recordset(${batch}::jsonb) as v(id text, at timestamptz),
+        lateral (select observed_state from ${bots} where id = v.id for update) old
+      where b.id = v.id
+      returning b.id, old.observed_state as was`)) as unknown as { rows: Array<{ id: string; was: string }> };
+    return result.rows.filter((r) => r.was === 'starting' || r.was === 'unreachable').map((r) => r.id).sort();
+  }
+
+  /**
+   * Marks `unreachable` every bot recorded running whose last heartbeat is older than `staleBefore` (or
+   * that never beat), in one statement; returns their ids. The server runs it on a timer.
+   */
+  async markUnreachable(staleBefore: Date): Promise<string[]> {
+    const rows = await this.db
+      .update(bots)
+      .set({ observedState: 'unreachable', updatedAt: this.clock.date() })
+      .where(and(eq(bots.observedState, 'running'), or(isNull(bots.lastHeartbeatAt), lt(bots.lastHeartbeatAt, staleBefore))))
+      .returning({ id: bots.id });
+    return rows.map((r) => r.id).sort();
+  }
+
+  /** The bots a starting server must bring back: not archived and meant to run, whoever owns them, oldest first. */
+  async toRestore(): Promise<BotRow[]> {
+    return this.db.select().from(bots).where(and(eq(bots.desiredState, 'running'), isNull(bots.archivedAt))).orderBy(asc(bots.createdAt), asc(bots.id));
   }
 
   /**
