@@ -234,7 +234,7 @@ describe.each(drivers())('bot store (%s)', (driver) => {
   it('keeps a bot\'s newest log lines only: the bound holds over many batches and one oversized batch', async () => {
     const line = (n: number, level = 'INFO') => ({ at: at(n), level, logger: 'hummingbot.strategy', message: `line ${n}` });
     // 50 kept per bot here; 150 lines in batches of 15
-    for (let b = 0; b < 10; b++) await store.addLogs('list-a2', Array.from({ length: 15 }, (_, i) => line(b * 15 + i + 1, i === 14 ? 'ERROR' : 'INFO')));
+    for (let b = 0; b < 10; b++) await store.addLogs('list-a2', Array.from({ length: 15 }, (_, i) => line(b * 15 + i + 1, i === 14 ? (b % 2 ? 'ERROR' : 'error') : 'INFO')));
     const all = await store.recentLogs('list-a2', 1000);
     expect(all).toHaveLength(50);
     expect(all[0]!.message).toBe('line 101');

@@ -131,8 +131,12 @@ export class BotStore {
   async heartbeats(beats: ReadonlyArray<{ id: string; at: Date }>): Promise<string[]> {
     if (!beats.length) return [];
     const latest = new Map<string, Date>();
-    for (const b of beats) if (!(latest.get(b.id)! >= b.at)) latest.set(b.id, b.at);
-    const batch = JSON.stringify([...latest].map(([id, at]) => ({ id, at: at.toISOString() })));
+    for (const b of beats) {
+      const seen = latest.get(b.id);
+      if (!seen || seen < b.at) latest.set(b.id, b.at);
+    }
+    // In id order, so two batches at once take the locks of the rows they share in the same order.
+    const batch = JSON.stringify([...latest].sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, at]) => ({ id, at: at.toISOString() })));
     const now = this.clock.date().toISOString();
     // `old` reads (and locks) each row as it stands, so the statement can say which bots it woke.
     const result = (await this.db.execute(sql`
@@ -303,13 +307,13 @@ export class BotStore {
       const first = bumped.last - lines.length + 1;
       const kept = lines.slice(-this.logLimit);
       const offset = lines.length - kept.length;
-      await tx.insert(botLogs).values(kept.map((l, i) => ({ botId: id, seq: first + offset + i, at: l.at, level: l.level, logger: l.logger ?? null, message: l.message })));
+      await tx.insert(botLogs).values(kept.map((l, i) => ({ botId: id, seq: first + offset + i, at: l.at, level: l.level.toUpperCase(), logger: l.logger ?? null, message: l.message })));
       await tx.delete(botLogs).where(and(eq(botLogs.botId, id), lte(botLogs.seq, bumped.last - this.logLimit)));
       return kept.length;
     });
   }
 
-  /** The newest `limit` lines (of one level when asked, e.g. ERROR), returned oldest first as a log reads. */
+  /** The newest `limit` lines (of one level when asked, e.g. ERROR; levels are kept upper-case), returned oldest first as a log reads. */
   async recentLogs(id: string, limit: number, level?: string): Promise<BotLogRow[]> {
     const conds = [eq(botLogs.botId, id)];
     if (level) conds.push(eq(botLogs.level, level.toUpperCase()));
