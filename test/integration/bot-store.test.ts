@@ -231,6 +231,23 @@ describe.each(drivers())('bot store (%s)', (driver) => {
     expect(await store.performanceHistory('alpha', { limit: 10 })).toHaveLength(6);
   });
 
+  it('stores many bots\' reports in one insert, leaving out unknown bots, and prunes old snapshots', async () => {
+    const one = (pnl: string) => ({ main: { performance: { global_pnl_quote: pnl } } });
+    const stored = await store.addPerformanceBatch([
+      { botId: 'alpha', at: at(300), report: one('20') },
+      { botId: 'nobody', at: at(300), report: one('1') },
+      { botId: 'list-a2', at: at(300), report: { ...one('-3.5'), idle: {} } },
+      { botId: 'list-a2', at: at(301), report: one('-3.25') },
+    ]);
+    expect(stored).toBe(3);
+    const a2 = await store.performanceHistory('list-a2', { controllerId: 'main', limit: 10 });
+    expect(a2.map((r) => new Decimal(r.globalPnlQuote!).toString())).toEqual(['-3.5', '-3.25']);
+    expect(await store.addPerformanceBatch([{ botId: 'nobody', at: at(300), report: one('1') }])).toBe(0);
+    // the two snapshots alpha took at 60 s go
+    expect(await store.prunePerformance(at(61))).toBe(2);
+    expect((await store.performanceHistory('alpha', { limit: 10 })).map((r) => r.at.toISOString())[0]).toBe('2026-03-01T12:02:00.000Z');
+  });
+
   it('keeps a bot\'s newest log lines only: the bound holds over many batches and one oversized batch', async () => {
     const line = (n: number, level = 'INFO') => ({ at: at(n), level, logger: 'hummingbot.strategy', message: `line ${n}` });
     // 50 kept per bot here; 150 lines in batches of 15
@@ -268,7 +285,7 @@ describe.each(drivers())('bot store (%s)', (driver) => {
     await expectAppError(store.updateStrategy('alpha', { script: { name: 'x', config: {} } }), 'CONFLICT');
     expect((await store.fills('alpha', { limit: 10 })).data).toHaveLength(4);
     expect(await store.events('alpha', { limit: 10 })).toHaveLength(3);
-    expect(await store.performanceHistory('alpha', { limit: 10 })).toHaveLength(6);
+    expect(await store.performanceHistory('alpha', { limit: 10 })).toHaveLength(5);
     expect((await store.list({ owner: null, accounts: null }, { limit: 10 })).data.map((b) => b.id)).not.toContain('alpha');
     expect((await store.list({ owner: null, accounts: null }, { limit: 10, includeArchived: true })).data.map((b) => b.id)).toContain('alpha');
     await expectAppError(store.archive('nobody'), 'NOT_FOUND');

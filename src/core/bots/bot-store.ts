@@ -22,7 +22,7 @@ import { AppError } from '../errors.js';
 import type { Performance } from './protocol/reports.js';
 import { decodeBotCursor, encodeBotCursor } from './bot-cursor.js';
 import type { BotListFilter, BotViewer, NewBot, NewBotEvent, NewBotFill, NewBotLog, Observation, Page, PerformanceQuery, RunEnd } from './bot-records.js';
-import { figure } from './performance-figures.js';
+import { snapshotRows } from './performance-figures.js';
 import { isBotId } from './topics.js';
 
 /** Log lines kept per bot by default: enough for a crash's traceback and the minutes before it. */
@@ -251,31 +251,32 @@ export class BotStore {
     return page(rows, p.limit, (r) => encodeBotCursor(r.at, r.fillId));
   }
 
-  /**
-   * One snapshot per controller that reported figures, at `at`. A controller reporting `{}` (Hummingbot
-   * does so when it stops) has nothing to snapshot. Returns how many were stored.
-   */
+  /** One snapshot per controller that reported figures (see snapshotRows); returns how many were stored. */
   async addPerformance(id: string, at: Date, report: Performance): Promise<number> {
-    const values = Object.entries(report)
-      .filter(([, entry]) => entry.performance && Object.keys(entry.performance).length > 0)
-      .map(([controllerId, entry]) => {
-        const p = entry.performance as Record<string, unknown>;
-        return {
-          botId: id,
-          controllerId,
-          at,
-          realizedPnlQuote: figure(p.realized_pnl_quote),
-          unrealizedPnlQuote: figure(p.unrealized_pnl_quote),
-          unrealizedPnlPct: figure(p.unrealized_pnl_pct),
-          realizedPnlPct: figure(p.realized_pnl_pct),
-          globalPnlQuote: figure(p.global_pnl_quote),
-          globalPnlPct: figure(p.global_pnl_pct),
-          volumeTraded: figure(p.volume_traded),
-          raw: entry as Record<string, unknown>,
-        };
-      });
+    const values = snapshotRows(id, at, report);
     if (!values.length) return 0;
     const rows = await this.#insert(id, () => this.db.insert(botPerformance).values(values).returning({ id: botPerformance.id }));
+    return rows.length;
+  }
+
+  /**
+   * Many bots' reports in one insert, for an ingest that collects a second's worth of them (a thousand
+   * bots reporting every second would be a thousand statements a second one by one). Reports of bots the
+   * store does not know are left out. Returns how many snapshots were stored.
+   */
+  async addPerformanceBatch(reports: ReadonlyArray<{ botId: string; at: Date; report: Performance }>): Promise<number> {
+    if (!reports.length) return 0;
+    const wanted = [...new Set(reports.map((r) => r.botId))];
+    const known = new Set((await this.db.select({ id: bots.id }).from(bots).where(inArray(bots.id, wanted))).map((r) => r.id));
+    const values = reports.filter((r) => known.has(r.botId)).flatMap((r) => snapshotRows(r.botId, r.at, r.report));
+    if (!values.length) return 0;
+    const rows = await this.db.insert(botPerformance).values(values).returning({ id: botPerformance.id });
+    return rows.length;
+  }
+
+  /** Deletes snapshots taken before `before` (all bots'), returning how many: the history's retention. */
+  async prunePerformance(before: Date): Promise<number> {
+    const rows = await this.db.delete(botPerformance).where(lt(botPerformance.at, before)).returning({ id: botPerformance.id });
     return rows.length;
   }
 

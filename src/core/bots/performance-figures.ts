@@ -1,16 +1,6 @@
+import type { botPerformance } from '../db/schema/index.js';
 import { Decimal, MAX_AMOUNT } from '../decimal.js';
-
-/** The PerformanceReport figures kept as numeric columns, by their Hummingbot field names. */
-export const PERFORMANCE_FIGURES = [
-  'realized_pnl_quote',
-  'unrealized_pnl_quote',
-  'unrealized_pnl_pct',
-  'realized_pnl_pct',
-  'global_pnl_quote',
-  'global_pnl_pct',
-  'volume_traded',
-] as const;
-export type PerformanceFigure = (typeof PERFORMANCE_FIGURES)[number];
+import type { Performance } from './protocol/reports.js';
 
 /**
  * One reported figure as a decimal string for a numeric(38,18) column, or null when it has none to give:
@@ -27,4 +17,29 @@ export function figure(value: unknown): string | null {
     return null;
   }
   return d.isFinite() && d.abs().lt(MAX_AMOUNT) ? d.toFixed() : null;
+}
+
+/**
+ * The snapshot rows of one `performance` report: one per controller that reported figures. A controller
+ * reporting `{}` (Hummingbot does so when it stops) has nothing to snapshot.
+ */
+export function snapshotRows(botId: string, at: Date, report: Performance): Array<typeof botPerformance.$inferInsert> {
+  return Object.entries(report)
+    .filter(([, entry]) => entry.performance && Object.keys(entry.performance).length > 0)
+    .map(([controllerId, entry]) => {
+      const p = entry.performance as Record<string, unknown>;
+      return {
+        botId,
+        controllerId,
+        at,
+        realizedPnlQuote: figure(p.realized_pnl_quote),
+        unrealizedPnlQuote: figure(p.unrealized_pnl_quote),
+        unrealizedPnlPct: figure(p.unrealized_pnl_pct),
+        realizedPnlPct: figure(p.realized_pnl_pct),
+        globalPnlQuote: figure(p.global_pnl_quote),
+        globalPnlPct: figure(p.global_pnl_pct),
+        volumeTraded: figure(p.volume_traded),
+        raw: entry as Record<string, unknown>,
+      };
+    });
 }
