@@ -96,11 +96,10 @@ export class BotStore {
       .where(and(eq(bots.id, id), isNull(bots.archivedAt)))
       .returning();
     if (row) return row;
-    const existing = await this.#required(id);
-    throw new AppError('CONFLICT', `Bot ${id} was archived at ${existing.archivedAt!.toISOString()}.`, { hint: 'Deploy a new bot; an archived one cannot be started again.' });
+    throw await this.#archived(id, 'Deploy a new bot; an archived one cannot be started again.');
   }
 
-  /** What heartbeats and the runtime say. A heartbeat is the cheap, frequent case: one row update. */
+  /** What the runtime says of one bot (started, exited with a code, a heartbeat); many heartbeats at once go through heartbeats(). */
   async recordObserved(id: string, o: Observation): Promise<BotRow> {
     const set: Partial<typeof bots.$inferInsert> = { observedState: o.state, updatedAt: this.clock.date() };
     if (o.exitCode !== undefined) set.exitCode = o.exitCode;
@@ -118,8 +117,7 @@ export class BotStore {
       .where(and(eq(bots.id, id), isNull(bots.archivedAt)))
       .returning();
     if (row) return row;
-    const existing = await this.#required(id);
-    throw new AppError('CONFLICT', `Bot ${id} was archived at ${existing.archivedAt!.toISOString()}.`, { hint: 'An archived bot keeps the config it had.' });
+    throw await this.#archived(id, 'An archived bot keeps the config it had.');
   }
 
   /**
@@ -337,10 +335,11 @@ export class BotStore {
     return row;
   }
 
-  async #required(id: string): Promise<BotRow> {
+  /** The error for an update that matched no live bot: there is no such bot, or it was archived. */
+  async #archived(id: string, hint: string): Promise<AppError> {
     const row = await this.get(id);
-    if (!row) throw notFound(id);
-    return row;
+    if (!row) return notFound(id);
+    return new AppError('CONFLICT', `Bot ${id} was archived at ${row.archivedAt!.toISOString()}.`, { hint });
   }
 
   /** Runs an insert of rows under bot `id`, turning the foreign key's refusal into NOT_FOUND. */
