@@ -13,3 +13,4 @@ export * from './strategies.js';
 export * from './backtests.js';
 export * from './optimizations.js';
 export * from './bots.js';
+export * from './bot-state.js';
