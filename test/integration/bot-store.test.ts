@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NewBot } from '../../src/core/bots/bot-records.js';
 import { BotStore } from '../../src/core/bots/bot-store.js';
 import { PgBotDirectory } from '../../src/core/bots/pg-directory.js';
+import type { Principal } from '../../src/core/principal.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { openDatabase, type Database } from '../../src/core/db/client.js';
 import { Decimal } from '../../src/core/decimal.js';
@@ -292,7 +293,9 @@ describe.each(drivers())('bot store (%s)', (driver) => {
   });
 
   it('the directory answers for deployed bots only: bot:<id>, trader, its account alone', async () => {
-    const dir = new PgBotDirectory(store);
+    // The deployers as the users service would answer now.
+    const users = new Map<string, Principal>([['root', { name: 'root', role: 'admin', accounts: null }]]);
+    const dir = new PgBotDirectory(store, { principal: async (name) => users.get(name) ?? null });
     await store.create(bot('dir-live', { accountName: 'amy-desk', owner: { name: 'root', role: 'admin', accounts: null, stored: true } }));
     expect(await dir.lookup('dir-live')).toEqual({ account: 'amy-desk', principal: { name: 'bot:dir-live', role: 'trader', accounts: ['amy-desk'] } });
     expect(await dir.lookup('nobody')).toBeNull();
@@ -301,5 +304,21 @@ describe.each(drivers())('bot store (%s)', (driver) => {
     expect(await dir.lookup('dir-live')).toBeNull();
     await store.setDesired('dir-live', 'running');
     expect((await dir.lookup('dir-live'))?.principal.name).toBe('bot:dir-live');
+  });
+
+  it('a bot stops being allowed to trade with its deployer: removed, made a viewer, or no longer holding the account', async () => {
+    const users = new Map<string, Principal>([['tia', { name: 'tia', role: 'trader', accounts: ['amy-desk'] }]]);
+    const dir = new PgBotDirectory(store, { principal: async (name) => users.get(name) ?? null });
+    await store.create(bot('dir-tia', { accountName: 'amy-desk', owner: { name: 'tia', role: 'trader', accounts: ['amy-desk'], stored: true } }));
+    expect((await dir.lookup('dir-tia'))?.account).toBe('amy-desk');
+    users.set('tia', { name: 'tia', role: 'trader', accounts: ['other-desk'] });
+    await expect(dir.lookup('dir-tia')).rejects.toMatchObject({ code: 'POLICY_DENIED', message: 'Bot dir-tia may not trade: tia, who deployed it, may no longer trade account amy-desk.' });
+    users.set('tia', { name: 'tia', role: 'viewer', accounts: null });
+    await expect(dir.lookup('dir-tia')).rejects.toMatchObject({ code: 'POLICY_DENIED', message: 'Bot dir-tia may not trade: tia, who deployed it, may no longer trade.' });
+    users.delete('tia');
+    await expect(dir.lookup('dir-tia')).rejects.toMatchObject({ code: 'POLICY_DENIED', message: 'Bot dir-tia may not trade: tia, who deployed it, is no longer a user.' });
+    // A deployer that is not a stored user (the stdio principal) is judged by its snapshot.
+    await store.create(bot('dir-mcp', { accountName: 'amy-desk', owner: { name: 'mcp', role: 'trader', accounts: ['amy-desk'], stored: false } }));
+    expect((await dir.lookup('dir-mcp'))?.principal).toEqual({ name: 'bot:dir-mcp', role: 'trader', accounts: ['amy-desk'] });
   });
 });

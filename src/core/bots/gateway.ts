@@ -23,7 +23,7 @@ export interface DeployedBot {
   principal: Principal;
 }
 
-/** Where the gateway looks bots up (the bots store); null when no such bot is deployed now. */
+/** Where the gateway looks bots up (the bots store); null when no such bot is deployed now, an AppError when it may not trade. */
 export interface BotDirectory {
   lookup(botId: string): Promise<DeployedBot | null>;
 }
@@ -65,14 +65,14 @@ export class BotGateway {
     if (!Object.hasOwn(BOT_RPCS, rpc)) {
       return { status: 400, msg: `There is no bot RPC named ${rpc}.`, code: 'NOT_SUPPORTED', hint: `Bots may call ${Object.keys(BOT_RPCS).join(', ')}.` };
     }
-    const bot = await this.deps.directory.lookup(botId);
-    if (!bot) return { status: 400, msg: `No bot ${botId} is deployed, so its requests are refused.`, code: 'POLICY_DENIED' };
-    const { command, account } = BOT_RPCS[rpc as BotRpc];
-    const input = req.data;
-    if (account && input.account_name !== undefined && input.account_name !== bot.account) {
-      return { status: 400, msg: `Bot ${botId} trades account ${bot.account} only.`, code: 'POLICY_DENIED', hint: 'Leave account_name out: the bot\'s account is used.' };
-    }
     try {
+      const bot = await this.deps.directory.lookup(botId);
+      if (!bot) return { status: 400, msg: `No bot ${botId} is deployed, so its requests are refused.`, code: 'POLICY_DENIED' };
+      const { command, account } = BOT_RPCS[rpc as BotRpc];
+      const input = req.data;
+      if (account && input.account_name !== undefined && input.account_name !== bot.account) {
+        return { status: 400, msg: `Bot ${botId} trades account ${bot.account} only.`, code: 'POLICY_DENIED', hint: 'Leave account_name out: the bot\'s account is used.' };
+      }
       const result = await this.deps.run(command, account ? { ...input, account_name: bot.account } : input, {
         principal: bot.principal,
         channel: 'bot',
