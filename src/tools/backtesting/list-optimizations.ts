@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { defineCommand } from '../../core/command/index.js';
-import { pageLimit, PageLimit } from '../../core/pagination.js';
 import { paginated } from '../../core/schema.js';
-import { JobOut, JobStatus } from '../jobs/schemas.js';
+import { JobListFields, jobPage, JobOut } from '../jobs/schemas.js';
 
 export const listOptimizations = defineCommand({
   name: 'backtesting_list_optimizations',
@@ -13,12 +12,8 @@ export const listOptimizations = defineCommand({
   idempotent: true,
   openWorld: false,
   accountScope: 'filtered',
-  input: z.strictObject({
-    status: JobStatus.optional(),
-    limit: PageLimit,
-    cursor: z.string().max(200).optional().describe("The previous page's pagination.next_cursor."),
-  }),
+  input: z.strictObject(JobListFields),
   output: paginated(JobOut),
   http: { method: 'GET', path: '/backtesting/optimizations' },
-  handler: async (input, ctx) => ctx.services.optimizations.list(ctx.principal, { limit: pageLimit(input.limit, ctx), ...(input.cursor ? { cursor: input.cursor } : {}), ...(input.status ? { status: input.status } : {}) }),
+  handler: async (input, ctx) => ctx.services.optimizations.list(ctx.principal, jobPage(input, ctx)),
 });

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { defineCommand } from '../../core/command/index.js';
-import { pageLimit, PageLimit } from '../../core/pagination.js';
 import { paginated } from '../../core/schema.js';
-import { JobOut, JobStatus } from './schemas.js';
+import { JobListFields, jobPage, JobOut } from './schemas.js';
 
 export const listJobs = defineCommand({
   name: 'jobs_list_jobs',
@@ -15,11 +14,9 @@ export const listJobs = defineCommand({
   accountScope: 'filtered',
   input: z.strictObject({
     kind: z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, 'a job kind such as candle_backfill').optional().describe('e.g. "candle_backfill".'),
-    status: JobStatus.optional(),
-    limit: PageLimit,
-    cursor: z.string().max(200).optional().describe("The previous page's pagination.next_cursor."),
+    ...JobListFields,
   }),
   output: paginated(JobOut),
   http: { method: 'GET', path: '/jobs' },
-  handler: async (input, ctx) => ctx.services.jobs.list(ctx.principal, { kind: input.kind, status: input.status, limit: pageLimit(input.limit, ctx), cursor: input.cursor }),
+  handler: async (input, ctx) => ctx.services.jobs.list(ctx.principal, { kind: input.kind, ...jobPage(input, ctx) }),
 });
