@@ -26,6 +26,8 @@ export type BotLaunchSpec = z.infer<typeof BotLaunchSpec>;
 
 export const BOT_SPEC_ENV = 'TRADEDESK_BOT';
 export const BOT_PASSWORD_ENV = 'TRADEDESK_BOT_PASSWORD';
+/** The directory a bot keeps its own state in (BotLaunch.stateDir; inside a container, the mounted volume). */
+export const BOT_STATE_DIR_ENV = 'TRADEDESK_BOT_STATE_DIR';
 
 export interface BotLaunch {
   spec: BotLaunchSpec;
