@@ -8,11 +8,21 @@ import type { ExecutorReport, OrderSink, OrderUpdate } from '../strategy/types.j
 import type { TradingService } from '../trading/trading-service.js';
 import type { UsersService } from '../users/users-service.js';
 import { orderIdPrefix } from './client-order-ids.js';
-import { LiveMarketView } from './live-market.js';
+import { LiveMarketView, type MarketSource } from './live-market.js';
+import { ServerOrderActions, type OrderActions } from './order-actions.js';
 import { OrderPath, type OrderSender } from './order-path.js';
 import type { RunCommand } from './types.js';
 
+/** What a run needs: where its orders go and where it reads the market (the server's own, or a bot's RPCs to the server). */
 export interface ControllerRunDeps {
+  orders: OrderActions;
+  market: MarketSource;
+  clock: Clock;
+  createExecutor: ExecutorFactory;
+}
+
+/** The server's services a run on the server is built from. */
+export interface ServerControllerRunDeps {
   marketData: MarketData;
   trading: TradingService;
   users: UsersService;
@@ -69,7 +79,7 @@ export class ControllerRun {
     }
     const needs = def.data(parsed.data);
     this.id = req.id;
-    this.#view = new LiveMarketView(deps.marketData, deps.clock);
+    this.#view = new LiveMarketView(deps.market, deps.clock);
     for (const c of needs.candles) this.#view.watch(c.connector, c.tradingPair, c.interval, c.bars);
     const pairs = new Map(needs.quotes.map((q) => [`${q.connector}|${q.tradingPair}`, { connector: q.connector, pair: q.tradingPair }]));
     this.#pairs = [...pairs.values()];
@@ -83,7 +93,7 @@ export class ControllerRun {
     });
     const runtime: ExecutorRuntime = { order_seq: 0, fills_seen: {}, last_seen: {}, error_count: 0, last_error: null };
     this.#sender = { kind: 'controller', id: req.id, account: req.accountName, principal: req.principal, outbox: [], runtime };
-    this.#path = new OrderPath(deps);
+    this.#path = new OrderPath(deps.orders);
     const queue = this.#path.sink(this.#sender);
     this.#sink = {
       submit: (o) => {
@@ -133,9 +143,13 @@ export class ControllerRun {
 
 /** Starts controller runs with the server's services: the composition root holds one, a bot runner will use it. */
 export class ControllerRuns {
-  constructor(private readonly deps: ControllerRunDeps) {}
+  readonly #deps: ControllerRunDeps;
+
+  constructor(deps: ServerControllerRunDeps) {
+    this.#deps = { orders: new ServerOrderActions(deps), market: deps.marketData, clock: deps.clock, createExecutor: deps.createExecutor };
+  }
 
   start(req: StartControllerRun): ControllerRun {
-    return new ControllerRun(this.deps, req);
+    return new ControllerRun(this.#deps, req);
   }
 }
