@@ -64,7 +64,10 @@ function productionPackages() {
     .map(([key]) => key);
 }
 
-/** The files of one package, without its nested node_modules (those are entries of their own) and without .bin links. */
+/** What node never loads from a package: source maps, TypeScript sources and declarations, markdown (some 45 MB). */
+const NOT_LOADED = /\.(map|[cm]?ts|md)$/i;
+
+/** The files of one package, without its nested node_modules (those are entries of their own), .bin links and NOT_LOADED files. */
 function packageFiles(key) {
   const dir = join(root, key);
   const out = [];
@@ -74,7 +77,8 @@ function packageFiles(key) {
       if (e.isDirectory()) {
         if (d === dir && e.name === 'node_modules') continue;
         visit(p);
-      } else if (e.isFile()) out.push(p);
+      } else if (NOT_LOADED.test(e.name)) continue;
+      else if (e.isFile()) out.push(p);
       else if (e.isSymbolicLink() && statSync(p).isFile()) out.push(p);
     }
   };

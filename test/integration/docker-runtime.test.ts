@@ -81,6 +81,35 @@ describe.skipIf(!up)('the docker bot runtime, on the real daemon', () => {
     await rt.close();
   });
 
+  it('holds everything the code loads: each module of dist/ imports in the image (whose node_modules is trimmed)', async () => {
+    const rt = new DockerRuntime({
+      image: TEST_IMAGE,
+      logger: silent,
+      docker,
+      command: [
+        NODE,
+        '--input-type=module',
+        '-e',
+        `const fs = await import('node:fs');
+        const files = fs.readdirSync('/app/dist', { recursive: true }).filter((f) => f.endsWith('.js') && f !== 'main.js');
+        const failed = [];
+        for (const f of files) await import('/app/dist/' + f).catch((e) => failed.push(f + ': ' + e.message));
+        console.log(JSON.stringify({ modules: files.length, failed }));
+        process.exit(0);`,
+      ],
+    });
+    const id = botId();
+    const exit = nextExit(rt, id);
+    await rt.launch(launchOf(id));
+    const e = await exit;
+    expect(e.code, e.tail.join('\n')).toBe(0);
+    const result = JSON.parse(e.tail.at(-1)!) as { modules: number; failed: string[] };
+    expect(result.failed).toEqual([]);
+    expect(result.modules).toBeGreaterThan(100);
+    await rt.remove(id);
+    await rt.close();
+  });
+
   it('reports an exit code of 3 with the last lines the bot wrote, stdout and stderr', async () => {
     const rt = scriptRuntime('for (let i = 0; i < 80; i++) console.log("line " + i); setTimeout(() => { console.error("giving up"); process.exit(3); }, 200)');
     const id = botId();
