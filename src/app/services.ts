@@ -91,6 +91,7 @@ export interface Services {
   strategies: StrategyCatalog;
   /** Saved, versioned controller configs. */
   controllerConfigs: ControllerConfigs;
+  bots: import('../core/bots/control.js').BotControl; // the bot orchestrator: deploy, start, stop, reports
   close(): Promise<void>;
 }
 
@@ -223,6 +224,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
       optimizations: new Optimizations(jobs, optimizationStore, strategies, clock),
       strategies,
       controllerConfigs: new ControllerConfigs(db, strategies, clock),
+      bots: (await import('./bots-not-wired.js')).botsNotWired, // TEMPORARY until the orchestrator is wired (branch bot-orch)
       close: () => modules.stop(),
     };
     // Started once `services` exists: the executors module resumes executors at start, and their

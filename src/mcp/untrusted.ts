@@ -9,6 +9,7 @@
  *     included, quoted as one JSON text, unless it holds no text at all (only numbers, booleans and
  *     short codes under plain field names);
  *   - `logs`, `log_lines`: every string anywhere inside the value (a line, or a field of a log entry);
+ *   - `reported`: the same, for what a bot sent about itself (its status answer, an event, a report);
  *   - `upstream_message`, `reason`: the string value (an exchange's error text, see ccxt/errors.ts; the
  *     reason a principal gave for a kill switch or an approval), unless a reason is a short code of
  *     ours (`insufficient_funds`);
@@ -38,7 +39,7 @@ export const FENCE_TAG = 'untrusted-data';
 /** Quoted whole, as one JSON text: their keys are as foreign as their strings. */
 const FOREIGN_VALUES = new Set(['input', 'detail']);
 /** Every string below is quoted on its own. */
-const FOREIGN_TREES = new Set(['logs', 'log_lines']);
+const FOREIGN_TREES = new Set(['logs', 'log_lines', 'reported']);
 const FOREIGN_STRINGS = new Set(['upstream_message']);
 /** Lists whose items quote the journal: these fields of their items are foreign. */
 const FOREIGN_IN_LIST_ITEMS: Readonly<Record<string, ReadonlySet<string>>> = { recent_denials: new Set(['message']) };
@@ -58,7 +59,7 @@ export const MAX_QUOTE_CHARS = 4_000;
  * skipped (large results such as candles never match). False positives only cost a walk.
  */
 const MAY_HOLD_EXTERNAL =
-  /"(?:upstream_message|error_message|reason|command)":"|"(?:logs|log_lines|input|detail)":(?:"|\[(?!\])|\{(?!\}))|"upstream(?:_[a-z0-9_]*)?":\{(?!\})|"recent_denials":\[(?!\])/;
+  /"(?:upstream_message|error_message|reason|command)":"|"(?:logs|log_lines|reported|input|detail)":(?:"|\[(?!\])|\{(?!\}))|"upstream(?:_[a-z0-9_]*)?":\{(?!\})|"recent_denials":\[(?!\])/;
 
 export function mayHoldUntrusted(json: string): boolean {
   return MAY_HOLD_EXTERNAL.test(json);

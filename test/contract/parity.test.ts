@@ -9,6 +9,7 @@ import { ADMIN_AUTH, basicHeader, drivers, testServer, type TestServer } from '.
 import { MCP_PAGE_LIMIT } from '../../src/core/pagination.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { waitFor } from '../helpers/wait.js';
+import { FakeBotControl } from '../helpers/fake-bot-control.js';
 
 type Outcome = 'ok' | ErrorCode;
 type Input = Record<string, unknown>;
@@ -68,7 +69,18 @@ const VOLATILE: Record<string, (o: Record<string, unknown>) => unknown> = {
   backtesting_delete_optimization: (o) => ({ ...o, job_id: undefined }),
   // Each save is a config of its own: its id and times differ, its config does not.
   backtesting_create_optimized_config: (o) => ({ trial: o.trial, config: ((o.controller_config as Record<string, unknown>).version as Record<string, unknown>).config }),
+  // Each face deploys a bot of its own: its id (and the name it defaults to) differ, what it runs does not.
+  bots_deploy_bot: (o) => ({ bot: botStable(o.bot as Record<string, unknown>) }),
+  bots_deploy_controllers: (o) => ({ bot: botStable(o.bot as Record<string, unknown>) }),
+  bots_run_script: (o) => ({ bot: botStable(o.bot as Record<string, unknown>) }),
 };
+
+function botStable(b: Record<string, unknown>): Record<string, unknown> {
+  return { ...b, bot_id: undefined, name: undefined };
+}
+
+/** A TWAP of 100 USDT in ten slices on sim. */
+const TWAP = { connector_name: 'sim', trading_pair: 'BTC-USDT', total_amount_quote: '100', duration: 600, interval: 60 };
 
 function configStable(c: Record<string, unknown>): Record<string, unknown> {
   return { ...c, config_id: undefined, name: undefined };
@@ -400,6 +412,35 @@ const CASES: Case[] = [
   c('executors_get_executor', 'an unknown executor', { executor_id: 'ex_missing' }, 'NOT_FOUND'),
   c('executors_stop_executor', 'a running executor, keeping its position', async (ctx) => ({ executor_id: await executorVia(ctx), keep_position: true }), 'ok', true),
   c('executors_stop_executor', 'an unknown executor', { executor_id: 'ex_missing' }, 'NOT_FOUND'),
+  // Bots run against a recording fake of the orchestrator (installed below), with a few bots made over REST.
+  c('bots_list_bots', 'every bot', {}, 'ok'),
+  c('bots_list_bots', 'unknown desired state', { desired_state: 'paused' }, 'VALIDATION_FAILED'),
+  c('bots_deploy_bot', 'a bollinger_v1 bot', async (ctx) => ({ bot_id: `parity-${ctx.unique()}`, account_name: 'master_account', controllers: [{ controller_name: 'bollinger_v1', config: BOLLINGER }] }), 'ok', true),
+  c('bots_deploy_bot', 'an unknown controller', { bot_id: 'parity-never', account_name: 'master_account', controllers: [{ controller_name: 'no_such_ctrl', config: {} }] }, 'VALIDATION_FAILED'),
+  c('bots_deploy_controllers', 'a saved bollinger_v1 config', async (ctx) => ({ controller_name: 'bollinger_v1', config_ids: [await savedConfig(ctx)], bot_id: `parity-${ctx.unique()}`, account_name: 'master_account' }), 'ok', true),
+  c('bots_deploy_controllers', 'an unknown saved config', { controller_name: 'bollinger_v1', config_ids: ['cfg_AAAAAAAAAAAAAAAA'], bot_id: 'parity-never', account_name: 'master_account' }, 'NOT_FOUND'),
+  c('bots_run_script', 'a TWAP script', async (ctx) => ({ script_name: 'twap_buyer_v1', config: TWAP, bot_id: `parity-${ctx.unique()}`, account_name: 'master_account' }), 'ok', true),
+  c('bots_run_script', 'an unknown script', { script_name: 'no_such_v1', config: {}, bot_id: 'parity-never', account_name: 'master_account' }, 'VALIDATION_FAILED'),
+  c('bots_get_status', 'a running bot', { bot_id: 'parity-bot' }, 'ok'),
+  c('bots_get_status', 'an unknown bot', { bot_id: 'no-such-bot' }, 'NOT_FOUND'),
+  c('bots_start_bot', 'a running bot (nothing changes)', { bot_id: 'parity-bot' }, 'ok'),
+  c('bots_start_bot', 'an uppercase id', { bot_id: 'Parity' }, 'VALIDATION_FAILED'),
+  c('bots_stop_bot', 'a bot, leaving its orders', { bot_id: 'parity-stop', skip_order_cancellation: true }, 'ok'),
+  c('bots_stop_bot', 'an unknown bot', { bot_id: 'no-such-bot' }, 'NOT_FOUND'),
+  c('bots_update_config', 'a new band length', { bot_id: 'parity-bot', controllers: [{ controller_name: 'bollinger_v1', config: { bb_length: 30 } }] }, 'ok'),
+  c('bots_update_config', 'another controller', { bot_id: 'parity-bot', controllers: [{ controller_name: 'macd_bb_v1', config: {} }] }, 'VALIDATION_FAILED'),
+  c('bots_get_logs', 'its newest lines', { bot_id: 'parity-bot' }, 'ok'),
+  c('bots_get_logs', 'an unknown bot', { bot_id: 'no-such-bot' }, 'NOT_FOUND'),
+  c('bots_list_fills', 'its fills', { bot_id: 'parity-bot' }, 'ok'),
+  c('bots_list_fills', 'a cursor that is not one', { bot_id: 'parity-bot', cursor: '==' }, 'VALIDATION_FAILED'),
+  c('bots_get_performance', 'its performance', { bot_id: 'parity-bot' }, 'ok'),
+  c('bots_get_performance', 'an unknown bot', { bot_id: 'no-such-bot' }, 'NOT_FOUND'),
+  c('bots_list_events', 'its events', { bot_id: 'parity-bot' }, 'ok'),
+  c('bots_list_events', 'an unknown bot', { bot_id: 'no-such-bot' }, 'NOT_FOUND'),
+  c('bots_list_runs', 'its runs', { bot_id: 'parity-bot' }, 'ok'),
+  c('bots_list_runs', 'an unknown bot', { bot_id: 'no-such-bot' }, 'NOT_FOUND'),
+  c('bots_archive_bot', 'a stopped bot', { bot_id: 'parity-archive' }, 'ok'),
+  c('bots_archive_bot', 'an unknown bot', { bot_id: 'no-such-bot' }, 'NOT_FOUND'),
 ];
 
 /** The sim clock is pinned so that prices do not move between the REST and the MCP call. */
@@ -544,7 +585,21 @@ describe.each(drivers())('REST/MCP parity on %s', (driver) => {
 
   beforeAll(async () => {
     // Every toolset, so that MCP serves every command REST does (jobs is not a default toolset).
-    s = await testServer(driver, { toolsets: 'all' }, { clock: new ManualClock(PINNED_NOW) });
+    const clock = new ManualClock(PINNED_NOW);
+    s = await testServer(driver, { toolsets: 'all' }, { clock });
+    // The bot commands' parity is about the faces, not the orchestrator: a recording fake stands in for it.
+    const bots = new FakeBotControl(clock);
+    s.services.bots = bots;
+    for (const bot_id of ['parity-bot', 'parity-stop', 'parity-archive']) {
+      const r = await s.call('POST', '/bot-orchestration/deploy', { bot_id, account_name: 'master_account', controllers: [{ controller_name: 'bollinger_v1', config: BOLLINGER }] });
+      expect(r.status, r.text).toBe(201);
+    }
+    const at = new Date(PINNED_NOW - 60_000);
+    const reports = bots.reportsOf('parity-bot');
+    reports.runs.push({ id: 1, botId: 'parity-bot', startedAt: at, stoppedAt: null, status: 'running', exitCode: null, finalStatus: null });
+    reports.fills.push({ botId: 'parity-bot', fillId: 'f1', clientOrderId: 'o1', tradingPair: 'BTC-USDT', side: 'buy', price: '50000', amount: '0.001', fee: '0.05', feeAsset: 'USDT', at });
+    reports.performance.push({ id: 1, botId: 'parity-bot', controllerId: 'c1', at, realizedPnlQuote: '1.5', unrealizedPnlQuote: '0', unrealizedPnlPct: '0', realizedPnlPct: '0.01', globalPnlQuote: '1.5', globalPnlPct: '0.01', volumeTraded: '50', raw: { volume_traded: 50 } });
+    reports.events.push({ id: 1, botId: 'parity-bot', eventId: 'e1', type: 'OrderFilledEvent', at, data: { amount: 0.001 } });
     client = new Client({ name: 'contract-parity', version: '0.0.0' });
     await client.connect(new StreamableHTTPClientTransport(new URL(`${s.url}/mcp`), { requestInit: { headers: { authorization: ADMIN_AUTH } } }));
     // Listing first makes the client check every structuredContent against the advertised outputSchema.

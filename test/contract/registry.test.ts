@@ -83,6 +83,20 @@ const VALID_MINIMAL: Record<string, Record<string, unknown>> = {
   strategies_list_scripts: {},
   strategies_get_script: { script_name: 'twap_buyer_v1' },
   strategies_validate_script_config: { script_name: 'twap_buyer_v1', config: {} },
+  bots_list_bots: {},
+  bots_deploy_bot: { bot_id: 'contract-bot', account_name: 'master_account', script: { name: 'twap_buyer_v1', config: {} } },
+  bots_deploy_controllers: { controller_name: 'bollinger_v1', config_ids: ['cfg_AAAAAAAAAAAAAAAA'], bot_id: 'contract-bot', account_name: 'master_account' },
+  bots_run_script: { script_name: 'twap_buyer_v1', config: {}, bot_id: 'contract-bot', account_name: 'master_account' },
+  bots_get_status: { bot_id: 'contract-bot' },
+  bots_start_bot: { bot_id: 'contract-bot' },
+  bots_stop_bot: { bot_id: 'contract-bot' },
+  bots_update_config: { bot_id: 'contract-bot', script_config: {} },
+  bots_get_logs: { bot_id: 'contract-bot' },
+  bots_list_fills: { bot_id: 'contract-bot' },
+  bots_get_performance: { bot_id: 'contract-bot' },
+  bots_list_events: { bot_id: 'contract-bot' },
+  bots_list_runs: { bot_id: 'contract-bot' },
+  bots_archive_bot: { bot_id: 'contract-bot' },
 };
 
 const RISKS = ['read', 'write', 'destructive', 'admin'] as const;

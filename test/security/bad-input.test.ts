@@ -483,6 +483,76 @@ const BAD: Record<string, BadCase[]> = {
     { why: 'config is a number', path: '/scripts/twap_buyer_v1/validate', body: { config: 5 }, issue: 'config' },
     { why: 'a dot in the name', path: '/scripts/twap.v1/validate', body: { config: {} }, issue: 'script_name' },
   ],
+  bots_list_bots: [
+    { why: 'unknown desired state', path: '/bot-orchestration/bots?desired_state=paused', issue: 'desired_state' },
+    { why: 'unknown observed state', path: '/bot-orchestration/bots?observed_state=dead', issue: 'observed_state' },
+    { why: 'include_archived not a boolean', path: '/bot-orchestration/bots?include_archived=maybe', issue: 'include_archived' },
+    { why: 'a cursor that is not one', path: '/bot-orchestration/bots?cursor=!!', issue: 'cursor' },
+    { why: 'limit 0', path: '/bot-orchestration/bots?limit=0', issue: 'limit' },
+  ],
+  bots_deploy_bot: [
+    { why: 'no strategy', path: '/bot-orchestration/deploy', body: { bot_id: 'bi-bot', account_name: 'master_account' }, issue: 'controllers' },
+    { why: 'uppercase bot id', path: '/bot-orchestration/deploy', body: { bot_id: 'BiBot', account_name: 'master_account', script: { name: 'twap_buyer_v1', config: {} } }, issue: 'bot_id' },
+    { why: 'bot id of 64 characters', path: '/bot-orchestration/deploy', body: { bot_id: long(64), account_name: 'master_account', script: { name: 'twap_buyer_v1', config: {} } }, issue: 'bot_id' },
+    { why: 'unknown runtime', path: '/bot-orchestration/deploy', body: { bot_id: 'bi-bot', account_name: 'master_account', runtime: 'vm', script: { name: 'twap_buyer_v1', config: {} } }, issue: 'runtime' },
+    { why: 'image with a shell', path: '/bot-orchestration/deploy', body: { bot_id: 'bi-bot', account_name: 'master_account', image: 'x;rm -rf /', script: { name: 'twap_buyer_v1', config: {} } }, issue: 'image' },
+    { why: 'unknown controller', path: '/bot-orchestration/deploy', body: { bot_id: 'bi-bot', account_name: 'master_account', controllers: [{ controller_name: 'no_such_ctrl', config: {} }] }, issue: 'controllers.0.controller_name' },
+    { why: 'bad controller config', path: '/bot-orchestration/deploy', body: { bot_id: 'bi-bot', account_name: 'master_account', controllers: [{ controller_name: 'bollinger_v1', config: { connector_name: 'sim', trading_pair: 'BTC-USDT', bb_length: 1 } }] }, issue: 'controllers.0.config.bb_length' },
+    { why: 'unknown script', path: '/bot-orchestration/deploy', body: { bot_id: 'bi-bot', account_name: 'master_account', script: { name: 'no_such_script', config: {} } }, issue: 'script.name' },
+    { why: 'a bad saved config id', path: '/bot-orchestration/deploy', body: { bot_id: 'bi-bot', account_name: 'master_account', controller_config_ids: ['cfg_x'] }, issue: 'controller_config_ids.0' },
+  ],
+  bots_deploy_controllers: [
+    { why: 'no config ids', path: '/controllers/bollinger_v1/deploy', body: { bot_id: 'bi-bot', account_name: 'master_account', config_ids: [] }, issue: 'config_ids' },
+    { why: 'no account', path: '/controllers/bollinger_v1/deploy', body: { bot_id: 'bi-bot', config_ids: ['cfg_AAAAAAAAAAAAAAAA'] }, issue: 'account_name' },
+    { why: 'controller name in capitals', path: '/controllers/Bollinger/deploy', body: { bot_id: 'bi-bot', account_name: 'master_account', config_ids: ['cfg_AAAAAAAAAAAAAAAA'] }, issue: 'controller_name' },
+  ],
+  bots_run_script: [
+    { why: 'unknown script', path: '/scripts/run', body: { bot_id: 'bi-bot', account_name: 'master_account', script_name: 'no_such_script', config: {} }, issue: 'script_name' },
+    { why: 'bad script config', path: '/scripts/run', body: { bot_id: 'bi-bot', account_name: 'master_account', script_name: 'twap_buyer_v1', config: { connector_name: 'sim', trading_pair: 'BTC-USDT', total_amount_quote: '100', duration: 0, interval: 60 } }, issue: 'config.duration' },
+    { why: 'config not an object', path: '/scripts/run', body: { bot_id: 'bi-bot', account_name: 'master_account', script_name: 'twap_buyer_v1', config: [1] }, issue: 'config' },
+  ],
+  bots_get_status: [
+    { why: 'a path that climbs', path: '/bot-orchestration/bots/%2E%2E%2Fetc/status', issue: 'bot_id' },
+    { why: 'uppercase id', path: '/bot-orchestration/bots/MyBot/status', issue: 'bot_id' },
+    { why: 'id of 64 characters', path: `/bot-orchestration/bots/${long(64)}/status`, issue: 'bot_id' },
+  ],
+  bots_start_bot: [
+    { why: 'uppercase id', path: '/bot-orchestration/bots/MyBot/start', body: {}, issue: 'bot_id' },
+    { why: 'unknown key', path: '/bot-orchestration/bots/bi-bot/start', body: { script: 'x' }, issue: '(root)' },
+  ],
+  bots_stop_bot: [
+    { why: 'skip flag not a boolean', path: '/bot-orchestration/bots/bi-bot/stop', body: { skip_order_cancellation: 'yes' }, issue: 'skip_order_cancellation' },
+    { why: 'a space in the id', path: '/bot-orchestration/bots/a%20b/stop', body: {}, issue: 'bot_id' },
+  ],
+  bots_update_config: [
+    { why: 'nothing to change', path: '/bot-orchestration/bots/bi-bot/config', body: {}, issue: 'controllers' },
+    { why: 'both kinds', path: '/bot-orchestration/bots/bi-bot/config', body: { controllers: [{ controller_name: 'bollinger_v1', config: {} }], script_config: {} }, issue: 'controllers' },
+    { why: 'body id conflicts with the path', path: '/bot-orchestration/bots/bi-bot/config', body: { bot_id: 'other', script_config: {} }, issue: 'bot_id' },
+  ],
+  bots_get_logs: [
+    { why: 'level with a symbol', path: '/bot-orchestration/bots/bi-bot/logs?level=ERR%3B', issue: 'level' },
+    { why: 'limit too large', path: '/bot-orchestration/bots/bi-bot/logs?limit=5000', issue: 'limit' },
+  ],
+  bots_list_fills: [
+    { why: 'a cursor that is not one', path: '/bot-orchestration/bots/bi-bot/history?cursor=%3D%3D', issue: 'cursor' },
+    { why: 'limit 0', path: '/bot-orchestration/bots/bi-bot/history?limit=0', issue: 'limit' },
+  ],
+  bots_get_performance: [
+    { why: 'bad start time', path: '/bot-orchestration/bots/bi-bot/performance?start_time=yesterday', issue: 'start_time' },
+    { why: 'controller id with a space', path: '/bot-orchestration/bots/bi-bot/performance?controller_id=a%20b', issue: 'controller_id' },
+  ],
+  bots_list_events: [
+    { why: 'type with a slash', path: '/bot-orchestration/bots/bi-bot/events?type=a%2Fb', issue: 'type' },
+    { why: 'unknown key', path: '/bot-orchestration/bots/bi-bot/events?since=0', issue: '(root)' },
+  ],
+  bots_list_runs: [
+    { why: 'limit not a number', path: '/bot-orchestration/bots/bi-bot/runs?limit=all', issue: 'limit' },
+    { why: 'uppercase id', path: '/bot-orchestration/bots/BOT/runs', issue: 'bot_id' },
+  ],
+  bots_archive_bot: [
+    { why: 'id of 64 characters', path: `/bot-orchestration/bots/${long(64)}/archive`, body: {}, issue: 'bot_id' },
+    { why: 'unknown key', path: '/bot-orchestration/bots/bi-bot/archive', body: { force: true }, issue: '(root)' },
+  ],
 };
 
 type Res = { status: number; body: any; headers: Headers };

@@ -177,6 +177,8 @@ describe.each(drivers())('exchange secrets on %s', (driver) => {
       '/executors',
       '/executors/summary',
       '/executors/ex_missing',
+      '/bot-orchestration/bots?include_archived=true',
+      ...['status', 'logs', 'history', 'performance', 'events', 'runs'].map((tail) => `/bot-orchestration/bots/no-such-bot/${tail}`),
     ];
     const NOT_200: Record<string, [number, string]> = {
       '/accounts/vaulted/balances?connector_name=binance': [503, 'UPSTREAM_UNAVAILABLE'],
@@ -191,6 +193,7 @@ describe.each(drivers())('exchange secrets on %s', (driver) => {
       '/controllers/cfg_AAAAAAAAAAAAAAAA/config': [404, 'NOT_FOUND'],
       '/controllers/cfg_AAAAAAAAAAAAAAAA/config/versions': [404, 'NOT_FOUND'],
       '/executors/ex_missing': [404, 'NOT_FOUND'],
+      ...Object.fromEntries(['status', 'logs', 'history', 'performance', 'events', 'runs'].map((tail) => [`/bot-orchestration/bots/no-such-bot/${tail}`, [404, 'NOT_FOUND'] as [number, string]])),
     };
     // Orders on the account that holds the secrets: one on sim that rests, one refused on the live connector.
     const t = await call('GET', '/market-data/ticker/BTC-USDT?connector_name=sim');

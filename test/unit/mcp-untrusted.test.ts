@@ -164,6 +164,14 @@ describe('which fields are external', () => {
     expect(quoted.map((t) => t.text)).toEqual(['line one', 'line two', 'info', 'entry', 'from upstream', 'also upstream']);
   });
 
+  it('every string a bot reported about itself, under reported, keys kept', () => {
+    const { value, texts: quoted } = fenceUntrusted({ bot_id: 'b1', reported: { state: 'running', note: 'sell all', pnl: 1.5, nested: [{ msg: 'deep' }] }, run: { reported: null } });
+    expect(value).toEqual({ bot_id: 'b1', reported: { state: placeholderFor(1), note: placeholderFor(2), pnl: 1.5, nested: [{ msg: placeholderFor(3) }] }, run: { reported: null } });
+    expect(quoted.map((t) => t.text)).toEqual(['running', 'sell all', 'deep']);
+    expect(mayHoldUntrusted(JSON.stringify({ reported: { a: 'x' } }))).toBe(true);
+    expect(mayHoldUntrusted(JSON.stringify({ reported: {} }))).toBe(false);
+  });
+
   it('the cheap check matches only when there is a string to fence', () => {
     expect(mayHoldUntrusted(JSON.stringify({ error_message: null, logs: [] }))).toBe(false);
     expect(mayHoldUntrusted(JSON.stringify({ candles: [{ open: 1 }] }))).toBe(false);
@@ -215,7 +223,7 @@ function fencedPositions(schema: unknown, path: string, inTree: boolean, holderK
   for (const [k, v] of Object.entries((s.properties ?? {}) as Record<string, object>)) {
     const p = `${path}.${k}`;
     if (['upstream_message', 'error_message', 'reason', 'command', 'input', 'detail'].includes(k) || (k === 'message' && (upstreamHolder || listKey === 'recent_denials'))) out.push({ path: p, schema: v });
-    fencedPositions(v, p, inTree || k === 'logs' || k === 'log_lines', k, undefined, out);
+    fencedPositions(v, p, inTree || k === 'logs' || k === 'log_lines' || k === 'reported', k, undefined, out);
   }
 }
 

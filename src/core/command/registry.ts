@@ -5,7 +5,7 @@ export const NAME_MAX = 40;
 /** The verbs a command name may use, so that names stay predictable for models and people. */
 export const VERBS = [
   'list', 'get', 'search', 'create', 'update', 'delete', 'set', 'clear', 'start', 'stop', 'deploy',
-  'place', 'cancel', 'close', 'run', 'preview', 'remove', 'pull', 'add', 'approve', 'reject', 'validate',
+  'place', 'cancel', 'close', 'run', 'preview', 'remove', 'pull', 'add', 'approve', 'reject', 'validate', 'archive',
 ] as const;
 
 export class RegistryError extends Error {}
