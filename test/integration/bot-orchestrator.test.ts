@@ -4,7 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServices, type ServiceOptions, type Services } from '../../src/app/services.js';
 import type { BotStrategy } from '../../src/core/db/schema/index.js';
+import { createRegistry, execute } from '../../src/core/command/index.js';
 import { createLogger } from '../../src/core/logger.js';
+import { allCommands } from '../../src/tools/index.js';
 import { ensureBuilt } from '../e2e/dist.js';
 import { drivers, testEnv, type TestEnv } from '../helpers/test-env.js';
 import { waitFor } from '../helpers/wait.js';
@@ -104,7 +106,7 @@ describe.each(drivers())('bot orchestrator (%s)', (driver) => {
     expect(st.crash?.tail.slice(-2)).toEqual(['working 5', 'Error: the strategy hit a fatal error']);
     expect(st.run).toMatchObject({ status: 'error', exitCode: 3 });
     expect(st.live).toBeNull();
-    expect(st.recentLogs.at(-1)?.message).toMatch(/ended on its own \(exit code 3\)/);
+    expect(st.recentLogs.map((l) => l.message)).toContain("The bot's process ended on its own (exit code 3).");
     const archived = await services.bots.archive('crash-beta');
     expect(archived.observedState).toBe('error');
   }, 60_000);
@@ -145,7 +147,20 @@ describe.each(drivers())('bot orchestrator (%s)', (driver) => {
     expect(new Set(started.map((l) => l.message)).size).toBe(2);
     // The mute bot and the archived ones were not brought back.
     expect((await services.bots.runs('mute-gamma')).map((r) => r.status)).toEqual(['stopped']);
-    expect(await services.bots.stopBotsFor(['master_account'], 'test')).toEqual(['delta']);
-    expect((await services.bots.get('delta'))!.desiredState).toBe('stopped');
   }, 90_000);
+
+  it('stops the bots of the account a kill switch covers with stop_bots, and no other', async () => {
+    await deploy('zeta', { accountName: 'other_desk' });
+    const out = await execute(createRegistry(allCommands), 'safety_set_kill_switch', { account_name: 'master_account', reason: 'runaway bot', stop_bots: true }, {
+      services,
+      principal: { name: 'admin', role: 'admin', accounts: null },
+      surface: { channel: 'rest', toolsets: 'all', readOnly: false },
+      requestId: 'ks-1',
+      logger: createLogger('silent'),
+    });
+    expect(out.stopped_bot_ids).toEqual(['delta']);
+    expect(await services.bots.get('delta')).toMatchObject({ desiredState: 'stopped', observedState: 'stopped' });
+    expect((await services.bots.logs('delta', { limit: 50 })).map((l) => l.message)).toContain('Stopped by the kill switch: runaway bot');
+    expect(await services.bots.get('zeta')).toMatchObject({ desiredState: 'running', observedState: 'running' });
+  }, 60_000);
 });

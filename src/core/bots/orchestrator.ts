@@ -419,7 +419,9 @@ export class BotOrchestrator implements BotControl {
       return;
     }
     this.d.logger.warn('a bot ended on its own', { bot_id: id, runtime: rt.kind, code: exit.code, signal: exit.signal });
-    // Its output first, so whoever sees the error state finds the lines that explain it.
+    // Its output first, so whoever sees the error state finds the lines that explain it, after what it
+    // reported before dying (as far as it reached the server).
+    await this.d.ingest.flush();
     const at = this.d.clock.date();
     await this.d.store.addLogs(id, [
       ...exit.tail.map((message) => ({ at, level: 'ERROR', logger: OUTPUT_LOGGER, message })),
