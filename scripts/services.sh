@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs (from Debian packages, when missing) and starts the services the integration tests use:
-# PostgreSQL and Mosquitto. Idempotent: safe to run again while they are up. Prints the env to use.
+# PostgreSQL, Mosquitto and a Docker daemon. Idempotent: safe to run again while they are up. Prints the
+# env to use. Docker is best effort: where dockerd cannot run (no cgroups or overlayfs, say), it says why
+# on stderr and leaves DOCKER_AVAILABLE unset; the docker tests then fail under REQUIRE_SERVICES=1 and
+# are skipped without it.
 set -euo pipefail
 
 PG_PORT="${PG_PORT:-5432}"
@@ -49,5 +52,27 @@ if ! (exec 3<>/dev/tcp/127.0.0.1/"$MQTT_PORT") 2>/dev/null; then
   for _ in $(seq 1 20); do (exec 3<>/dev/tcp/127.0.0.1/"$MQTT_PORT") 2>/dev/null && break; sleep 0.25; done
 fi
 
+# Docker: the daemon the docker bot runtime's tests use, without its own networking (bots run on the
+# host's network, and a CI sandbox may not allow the bridge's iptables rules). No registry is needed: the
+# bot image is built from local files (scripts/build-image.mjs).
+docker_up() { timeout 10 docker info >/dev/null 2>&1; }
+docker_ok=
+if ! command -v dockerd >/dev/null 2>&1; then
+  echo "services: installing docker.io" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  { apt-get install -y -qq docker.io || { apt-get update -qq && apt-get install -y -qq docker.io; }; } >&2 || echo "services: could not install docker.io" >&2
+fi
+if command -v dockerd >/dev/null 2>&1; then
+  if ! docker_up; then
+    log=${DOCKERD_LOG:-/tmp/dockerd.log}
+    nohup dockerd --bridge=none --iptables=false --ip-masq=false >"$log" 2>&1 </dev/null &
+    pid=$!
+    for _ in $(seq 1 60); do docker_up && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    docker_up || { echo "services: dockerd did not come up; the end of $log:" >&2; tail -20 "$log" >&2; }
+  fi
+  docker_up && docker_ok=1
+fi
+
 echo "DATABASE_URL=postgres://$DB_USER:$DB_PASS@127.0.0.1:$PG_PORT/$DB_NAME"
 echo "MQTT_URL=mqtt://127.0.0.1:$MQTT_PORT"
+if [ -n "$docker_ok" ]; then echo "DOCKER_AVAILABLE=1"; fi

@@ -43,6 +43,7 @@ export async function startMosquitto(install: NonNullable<ReturnType<typeof mosq
       `listener ${port} 127.0.0.1`,
       'allow_anonymous false',
       'persistence false',
+      'set_tcp_nodelay true',
       // Started as root, mosquitto would switch to the mosquitto user, who cannot write the dynsec file here.
       `user ${userInfo().username}`,
       `plugin ${install.plugin}`,

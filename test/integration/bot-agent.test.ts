@@ -13,6 +13,7 @@ import { AppError } from '../../src/core/errors.js';
 import { createLogger } from '../../src/core/logger.js';
 import { Vault } from '../../src/core/secrets/vault.js';
 import { privateDatabase } from '../helpers/config.js';
+import { recorded, wireShape } from '../fixtures/hummingbot-wire.js';
 
 /**
  * Our bot's MQTT face on the embedded broker, logged in with its own credentials, driven by the
@@ -128,6 +129,17 @@ describe('the bot agent on the embedded broker', () => {
     expect(await ask('history', { days: 0, verbose: false, async_backend: true })).toEqual({ status: 200, msg: '', trades: [{ trade_id: 'f1', price: 100, amount: 0.1 }] });
     expect(await ask('history', { days: -1 })).toMatchObject({ status: 400, msg: expect.stringContaining('days') });
     expect(await ask('import', { strategy: 'other' })).toMatchObject({ status: 400 });
+  });
+
+  it("publishes heartbeats, availability, logs and performance in a real Hummingbot bot's shapes", async () => {
+    await expect.poll(() => of('log').length).toBeGreaterThan(0);
+    for (const topic of ['hb', 'status_updates', 'log'] as const) expect(wireShape(of(topic)[0]), topic).toEqual(wireShape(recorded(topic)));
+    // Per controller: the same two keys, and the report's figures among the recorded bot's.
+    const ours = of('performance')[0] as Record<string, Record<string, Record<string, unknown>>>;
+    const theirs = recorded('performance') as Record<string, Record<string, Record<string, unknown>>>;
+    const [oursOne, theirsOne] = [Object.values(ours)[0]!, Object.values(theirs)[0]!];
+    expect(Object.keys(oursOne).sort()).toEqual(Object.keys(theirsOne).sort());
+    for (const k of Object.keys(oursOne.performance!)) expect(Object.keys(theirsOne.performance!)).toContain(k);
   });
 
   it('stop ends the reports with an empty one per controller; shutdown says offline', async () => {

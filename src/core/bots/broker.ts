@@ -77,7 +77,8 @@ export class EmbeddedBroker implements Lifecycle, BrokerAccess {
     aedes.on('clientDisconnect', (client) => {
       if (this.#connected.get(client.id) === client) this.#connected.delete(client.id);
     });
-    const server = createServer(aedes.handle);
+    // Without noDelay, Nagle holds each small MQTT packet for the peer's delayed ACK: about 40 ms per hop.
+    const server = createServer({ noDelay: true }, aedes.handle);
     this.#aedes = aedes;
     this.#server = server;
     const host = this.opts.host ?? '127.0.0.1';

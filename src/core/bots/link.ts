@@ -14,6 +14,11 @@ export interface MqttLink {
 
 /** An mqtt.js client as a link. A refused subscription (SUBACK 0x80: the broker's ACL) is an error, not a silent no-op. */
 export function mqttLink(client: MqttClient): MqttLink {
+  // Requests and replies are small packets: without noDelay, Nagle holds each one for the peer's delayed
+  // ACK (about 40 ms per hop). The socket is new after every reconnect.
+  const noDelay = () => (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
+  noDelay();
+  client.on('connect', noDelay);
   return {
     async publish(topic, payload, qos) {
       await client.publishAsync(topic, payload, { qos });

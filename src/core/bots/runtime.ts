@@ -26,6 +26,11 @@ export type BotLaunchSpec = z.infer<typeof BotLaunchSpec>;
 
 export const BOT_SPEC_ENV = 'TRADEDESK_BOT';
 export const BOT_PASSWORD_ENV = 'TRADEDESK_BOT_PASSWORD';
+/**
+ * Where the broker password is instead, when it is not in `TRADEDESK_BOT_PASSWORD`: a file (0600) the bot
+ * reads at start. The docker runtime uses it, since a container's environment shows in `docker inspect`.
+ */
+export const BOT_PASSWORD_FILE_ENV = 'TRADEDESK_BOT_PASSWORD_FILE';
 /** The directory a bot keeps its own state in (BotLaunch.stateDir; inside a container, the mounted volume). */
 export const BOT_STATE_DIR_ENV = 'TRADEDESK_BOT_STATE_DIR';
 

@@ -1,0 +1,265 @@
+import Docker from 'dockerode';
+import { chmodSync, chownSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { isAbsolute, join } from 'node:path';
+import { AppError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { registerSecret } from '../secrets/redact.js';
+import { BOT_PASSWORD_FILE_ENV, BOT_SPEC_ENV, BOT_STATE_DIR_ENV, TAIL_LINES, type BotExit, type BotLaunch, type BotRuntime } from './runtime.js';
+
+/** Labels on every container this runtime creates; it lists, stops and removes no other container. */
+export const MANAGED_LABEL = 'tradedesk.managed';
+export const BOT_LABEL = 'tradedesk.bot';
+/** Where the bot's state directory (BotLaunch.stateDir, on the host) is mounted inside its container. */
+export const CONTAINER_STATE_DIR = '/state';
+/** The file in the state directory holding the bot's broker password (0600, readable by the container's user only). */
+export const PASSWORD_FILE = '.mqtt-password';
+/** The user a bot runs as when the server runs as root: the unprivileged user of the bot image. */
+export const BOT_UID = 10001;
+
+export const containerName = (botId: string) => `tradedesk-bot-${botId}`;
+
+export interface DockerRuntimeOptions {
+  /** The image used when a launch names none. */
+  image: string;
+  logger: Logger;
+  /** The daemon; default: DOCKER_HOST or the local socket. */
+  docker?: Docker;
+  /** The container's command; default `['bot']` after the image's entrypoint. Set, it replaces the entrypoint too. */
+  command?: string[];
+  /** How long available() waits for the daemon's answer. */
+  pingTimeoutMs?: number;
+}
+
+interface Watch {
+  containerId: string;
+  abort: AbortController;
+  /** Settles once the container's end was reported (or watching was given up on close). */
+  done: Promise<void>;
+}
+
+/** The HTTP status of a dockerode error (404 no such container, 304 already stopped, 409 conflict). */
+const statusOf = (err: unknown) => (err as { statusCode?: number } | null)?.statusCode;
+
+/** Exit codes 129 to 159 are a process killed by that signal (128 + its number), as shells and docker report them. */
+function signalOf(code: number): string | null {
+  if (code <= 128 || code >= 160) return null;
+  const entry = Object.entries(osConstants.signals).find(([, n]) => n === code - 128);
+  return entry ? entry[0] : null;
+}
+
+/**
+ * A docker log buffer (not a TTY) is a run of frames, each an 8-byte header (stream, 3 zero bytes,
+ * big-endian length) and its payload; returns the lines of all payloads in order.
+ */
+export function demuxLogLines(buf: Buffer): string[] {
+  let text = '';
+  let at = 0;
+  while (at + 8 <= buf.length) {
+    const len = buf.readUInt32BE(at + 4);
+    text += buf.subarray(at + 8, at + 8 + len).toString('utf8');
+    at += 8 + len;
+  }
+  const lines = text.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  return lines.map((l) => l.replace(/\r$/, ''));
+}
+
+/**
+ * Bots as Docker containers on the host's network, one per bot, named `tradedesk-bot-<id>` and labelled
+ * `tradedesk.managed=true`, `tradedesk.bot=<id>`. They get no privilege: no capabilities, no new
+ * privileges, a read-only root filesystem with a small /tmp, never the Docker socket; only their state
+ * directory is mounted (at /state), writable. Docker restarts nothing (restart policy "no"): the
+ * orchestrator decides. The broker password goes in a 0600 file in the state directory rather than the
+ * environment, which `docker inspect` shows to anyone who may use the daemon.
+ *
+ * A container outlives the server: after a restart, reattach() finds it by its labels and watches it again.
+ */
+export class DockerRuntime implements BotRuntime {
+  readonly kind = 'docker' as const;
+  readonly #docker: Docker;
+  readonly #watches = new Map<string, Watch>();
+  readonly #listeners: ((e: BotExit) => void)[] = [];
+  #closed = false;
+
+  constructor(private readonly opts: DockerRuntimeOptions) {
+    this.#docker = opts.docker ?? new Docker();
+  }
+
+  async available(): Promise<boolean> {
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), this.opts.pingTimeoutMs ?? 2_000);
+    try {
+      // dockerode's types omit ping's options; the call takes an abortSignal like every other.
+      const ping = this.#docker.ping.bind(this.#docker) as unknown as (o: { abortSignal: AbortSignal }) => Promise<unknown>;
+      await ping({ abortSignal: abort.signal });
+      return true;
+    } catch {
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  onExit(listener: (exit: BotExit) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  async launch(l: BotLaunch): Promise<void> {
+    const botId = l.spec.bot_id;
+    if (!isAbsolute(l.stateDir)) throw new AppError('VALIDATION_FAILED', `The state directory of bot ${botId} must be an absolute path`, { details: { stateDir: l.stateDir } });
+    const found = await this.#find(botId);
+    if (found?.State === 'running') throw new AppError('CONFLICT', `Bot ${botId} already runs in container ${containerName(botId)}`);
+    // A container left from an earlier run (ended, not removed yet) holds the name: it is ours, so it goes.
+    if (found) await this.#docker.getContainer(found.Id).remove({ force: true }).catch((e) => (statusOf(e) === 404 ? undefined : Promise.reject(e)));
+
+    const user = this.#prepareStateDir(l.stateDir, l.password);
+    registerSecret(l.password);
+    const image = l.image ?? this.opts.image;
+    const env = [
+      `${BOT_SPEC_ENV}=${JSON.stringify(l.spec)}`,
+      `${BOT_STATE_DIR_ENV}=${CONTAINER_STATE_DIR}`,
+      `${BOT_PASSWORD_FILE_ENV}=${CONTAINER_STATE_DIR}/${PASSWORD_FILE}`,
+    ];
+    let container: Docker.Container;
+    try {
+      container = await this.#docker.createContainer({
+        name: containerName(botId),
+        Image: image,
+        ...(this.opts.command ? { Entrypoint: this.opts.command, Cmd: [] } : { Cmd: ['bot'] }),
+        Env: env,
+        User: user,
+        Labels: { [MANAGED_LABEL]: 'true', [BOT_LABEL]: botId },
+        HostConfig: {
+          NetworkMode: 'host',
+          Privileged: false,
+          CapDrop: ['ALL'],
+          SecurityOpt: ['no-new-privileges:true'],
+          ReadonlyRootfs: true,
+          Tmpfs: { '/tmp': 'rw,noexec,nosuid,size=64m' },
+          Mounts: [{ Type: 'bind', Source: l.stateDir, Target: CONTAINER_STATE_DIR, ReadOnly: false }],
+          RestartPolicy: { Name: 'no' },
+          // A small init as PID 1 forwards SIGTERM to the bot (PID 1 ignores signals it set no handler for) and reaps.
+          Init: true,
+          LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
+        },
+      });
+    } catch (err) {
+      if (statusOf(err) === 404) throw new AppError('PRECONDITION_FAILED', `The bot image ${image} is not on this Docker host`, { hint: 'Build it with `npm run build:image` (tradedesk:local) or `docker build -t <tag> .`, or pull it.', cause: err });
+      if (statusOf(err) === 409) throw new AppError('CONFLICT', `A container named ${containerName(botId)} exists that tradedesk did not create`, { hint: 'Rename or remove that container.', cause: err });
+      throw err;
+    }
+    try {
+      await container.start();
+    } catch (err) {
+      await container.remove({ force: true }).catch(() => {});
+      throw err;
+    }
+    this.#watch(botId, container.id);
+  }
+
+  async running(botId: string): Promise<boolean> {
+    return (await this.#find(botId))?.State === 'running';
+  }
+
+  async stop(botId: string, graceMs: number): Promise<void> {
+    const found = await this.#find(botId);
+    if (!found || found.State !== 'running') return;
+    // docker stop: SIGTERM, then SIGKILL after t seconds; resolves once the container has ended.
+    await this.#docker
+      .getContainer(found.Id)
+      .stop({ t: Math.max(0, Math.ceil(graceMs / 1000)) })
+      .catch((e) => (statusOf(e) === 304 || statusOf(e) === 404 ? undefined : Promise.reject(e)));
+    await this.#watches.get(botId)?.done;
+  }
+
+  async reattach(botId: string): Promise<boolean> {
+    const found = await this.#find(botId);
+    if (!found || found.State !== 'running') return false;
+    if (this.#watches.get(botId)?.containerId !== found.Id) this.#watch(botId, found.Id);
+    return true;
+  }
+
+  async remove(botId: string): Promise<void> {
+    const w = this.#watches.get(botId);
+    if (w) {
+      w.abort.abort();
+      this.#watches.delete(botId);
+    }
+    const found = await this.#find(botId);
+    if (!found) return;
+    await this.#docker.getContainer(found.Id).remove({ force: true }).catch((e) => (statusOf(e) === 404 ? undefined : Promise.reject(e)));
+    // The password file goes with the container; the rest of the state directory is the bot's, kept for a redeploy.
+    const state = found.Mounts.find((m) => m.Destination === CONTAINER_STATE_DIR && m.Type === 'bind');
+    if (state?.Source) rmSync(join(state.Source, PASSWORD_FILE), { force: true });
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const w of this.#watches.values()) w.abort.abort();
+    await Promise.all([...this.#watches.values()].map((w) => w.done));
+    this.#watches.clear();
+  }
+
+  /** The bot's container, found by our labels only (a container of the same name without them is not ours). */
+  async #find(botId: string): Promise<Docker.ContainerInfo | undefined> {
+    const list = await this.#docker.listContainers({ all: true, filters: { label: [`${MANAGED_LABEL}=true`, `${BOT_LABEL}=${botId}`] } });
+    return list[0];
+  }
+
+  /**
+   * Creates the state directory, writes the password file (0600) and returns the user the container
+   * runs as: the server's own uid, so that the bot can read the file and write its state; when the
+   * server runs as root, the image's unprivileged user, who is then given the directory and the file.
+   */
+  #prepareStateDir(dir: string, password: string): string {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (!statSync(dir).isDirectory()) throw new AppError('VALIDATION_FAILED', `The state directory ${dir} is not a directory`);
+    const file = join(dir, PASSWORD_FILE);
+    rmSync(file, { force: true });
+    writeFileSync(file, password, { mode: 0o600 });
+    chmodSync(file, 0o600);
+    const uid = process.getuid?.() ?? BOT_UID;
+    const gid = process.getgid?.() ?? BOT_UID;
+    if (uid !== 0) return `${uid}:${gid}`;
+    chownSync(dir, BOT_UID, BOT_UID);
+    chownSync(file, BOT_UID, BOT_UID);
+    return `${BOT_UID}:${BOT_UID}`;
+  }
+
+  /** Waits for the container's end in the background and reports it once, with the tail of its logs. */
+  #watch(botId: string, containerId: string): void {
+    const abort = new AbortController();
+    const container = this.#docker.getContainer(containerId);
+    const done = (async () => {
+      let code: number;
+      try {
+        const r = (await container.wait({ condition: 'not-running', abortSignal: abort.signal })) as { StatusCode: number };
+        code = r.StatusCode;
+      } catch (err) {
+        if (abort.signal.aborted || this.#closed) return;
+        // The daemon went away or the container was removed under us: report what inspect still knows.
+        const state = await container.inspect().then((i) => i.State, () => null);
+        if (state?.Running) {
+          this.opts.logger.warn('lost the wait on a bot container that still runs', { botId, err });
+          return;
+        }
+        code = state?.ExitCode ?? -1;
+      }
+      const tail = await container
+        .logs({ stdout: true, stderr: true, follow: false, tail: TAIL_LINES })
+        .then((b) => demuxLogLines(b as unknown as Buffer).slice(-TAIL_LINES), () => [] as string[]);
+      if (this.#watches.get(botId)?.containerId === containerId) this.#watches.delete(botId);
+      const signal = signalOf(code);
+      const exit: BotExit = { botId, code: signal ? null : code, signal, tail };
+      for (const l of this.#listeners) {
+        try {
+          l(exit);
+        } catch (err) {
+          this.opts.logger.error('a bot exit listener failed', { botId, err });
+        }
+      }
+    })();
+    this.#watches.set(botId, { containerId, abort, done });
+  }
+}
