@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { count, eq } from 'drizzle-orm';
 import { AccountsService } from '../core/accounts/accounts-service.js';
 import { BatchedAuditLog, type AuditLog } from '../core/audit/audit-log.js';
@@ -57,7 +57,8 @@ import { ControllerConfigs } from '../core/strategy-catalog/controller-configs.j
 import { createBotBroker } from '../core/bots/bot-broker.js';
 import { BotStore } from '../core/bots/bot-store.js';
 import { RpcBus } from '../core/bots/bus.js';
-import { ChildRuntime } from '../core/bots/child-runtime.js';
+import { ChildRuntime, type ChildRuntimeOptions } from '../core/bots/child-runtime.js';
+import { DockerRuntime } from '../core/bots/docker-runtime.js';
 import type { BotControl } from '../core/bots/control.js';
 import { BotGateway } from '../core/bots/gateway.js';
 import { BotIngest, type IngestOptions } from '../core/bots/ingest.js';
@@ -145,8 +146,11 @@ export interface ServiceOptions {
   background?: boolean;
   /** Bot settings: the child runtime's bot command (tests run the built CLI or a script), more runtimes (docker), timeouts. */
   bots?: {
-    command?: readonly string[];
-    runtimes?: Partial<Record<BotRuntimeKind, BotRuntime>>;
+    command?: ChildRuntimeOptions['command'];
+    /** Replace the runtimes (a test without a docker runtime: `{ docker: undefined }`). */
+    runtimes?: Partial<Record<BotRuntimeKind, BotRuntime | undefined>>;
+    /** The image docker bots run when their deploy names none (default tradedesk:local, `npm run build:image`). */
+    image?: string;
     orchestrator?: OrchestratorOptions;
     ingest?: Pick<IngestOptions, 'flushMs' | 'maxBatch' | 'knownTtlMs' | 'performanceRetentionMs' | 'pruneEveryMs'>;
   };
@@ -299,12 +303,16 @@ function wireBots(d: {
       ...d.options?.ingest,
     }),
   );
-  const runtimes: Partial<Record<BotRuntimeKind, BotRuntime>> = {
-    child: new ChildRuntime({ command: d.options?.command, logger }),
+  // A bot loads the operator's strategies from the same folder as the server.
+  const env = { ...process.env, STRATEGIES_DIR: resolve(d.config.strategiesDir) };
+  const runtimes: Partial<Record<BotRuntimeKind, BotRuntime | undefined>> = {
+    child: new ChildRuntime({ command: d.options?.command, env, logger }),
+    // Created without touching the daemon: it is asked only when a bot is deployed or brought back.
+    docker: new DockerRuntime({ image: d.options?.image ?? 'tradedesk:local', logger }),
     ...d.options?.runtimes,
   };
   const orchestrator = new BotOrchestrator(
-    { store, credentials: broker.credentials, brokerUrl: () => broker.url(), bus, ingest, runtimes, strategies: d.strategies, clock: d.clock, logger, stateDir: join(d.config.dataDir, 'bots') },
+    { store, credentials: broker.credentials, brokerUrl: () => broker.url(), bus, ingest, runtimes, strategies: d.strategies, clock: d.clock, logger, stateDir: resolve(d.config.dataDir, 'bots') },
     d.options?.orchestrator,
   );
   d.modules.add('bot orchestrator', { start: () => orchestrator.open(), stop: () => orchestrator.close() });

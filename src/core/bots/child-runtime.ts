@@ -28,8 +28,8 @@ const WITHHELD = new Set(['DATABASE_URL', 'VAULT_KEY', 'API_USERNAME', 'API_PASS
 const SECRET_NAME = /PASSWORD|SECRET|TOKEN|PRIVATE|CREDENTIAL|(^|_)KEY($|_)/i;
 
 export interface ChildRuntimeOptions {
-  /** The bot command and its arguments; default: this install's `tradedesk bot` under the running node. */
-  command?: readonly string[];
+  /** The bot command and its arguments (or, per launch, a function choosing them); default: this install's `tradedesk bot` under the running node. */
+  command?: readonly string[] | ((l: BotLaunch) => readonly string[]);
   /** The environment bots inherit, withheld variables removed (default: the server's). */
   env?: NodeJS.ProcessEnv;
   /** Working directory of the bots (default: the server's). */
@@ -63,11 +63,11 @@ export class ChildRuntime implements BotRuntime {
   readonly kind = 'child' as const;
   readonly #children = new Map<string, Child>();
   readonly #listeners: Array<(exit: BotExit) => void> = [];
-  readonly #command: readonly string[];
+  readonly #command: (l: BotLaunch) => readonly string[];
 
   constructor(private readonly o: ChildRuntimeOptions) {
-    this.#command = o.command ?? defaultBotCommand();
-    if (!this.#command.length) throw new Error('The bot command is empty.');
+    const c = o.command ?? defaultBotCommand();
+    this.#command = typeof c === 'function' ? c : () => c;
   }
 
   async available(): Promise<boolean> {
@@ -84,7 +84,8 @@ export class ChildRuntime implements BotRuntime {
       [BOT_PASSWORD_ENV]: l.password,
       [BOT_STATE_DIR_ENV]: l.stateDir,
     };
-    const [file, ...args] = this.#command;
+    const [file, ...args] = this.#command(l);
+    if (!file) throw new AppError('PRECONDITION_FAILED', `The bot command for ${id} is empty.`);
     const proc = spawn(file!, args, { env, cwd: this.o.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     const tail: string[] = [];
     let endedResolve!: () => void;

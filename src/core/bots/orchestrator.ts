@@ -41,7 +41,7 @@ export interface OrchestratorDeps {
   bus: RpcBus;
   ingest: BotIngest;
   /** The runtimes bots may run on; docker is chosen when it is registered and its daemon answers. */
-  runtimes: Partial<Record<BotRuntimeKind, BotRuntime>>;
+  runtimes: Partial<Record<BotRuntimeKind, BotRuntime | undefined>>;
   strategies: StrategyValidator;
   clock: Clock;
   logger: Logger;

@@ -38,18 +38,27 @@ export function checkStrategy(catalog: StrategyValidator, strategy: BotStrategy)
 }
 
 /**
+ * The ids a bot gives its controllers (src/bot/host.ts): the controller's name, or `<name>_<n>` (n from 1,
+ * its place in the list) when the bot runs that controller more than once.
+ */
+export function controllerIds(names: readonly string[]): string[] {
+  return names.map((n, i) => (names.indexOf(n) === names.lastIndexOf(n) ? n : `${n}_${i + 1}`));
+}
+
+/**
  * The config RPC's `params` that turn `from` into `to`: one `[key, value]` per top-level config field
- * that differs. A script's key is the field's name (as Hummingbot's config command takes it); a
- * controller's is `<index>.<field>`, its place in the bot's list of controllers, since one bot may run
- * two controllers of the same kind. A field left out of `to` is sent as null. Changing which
- * controllers or which script run is not a config change: it needs a new deploy.
+ * that differs, keyed as the bot reads them: the field's name for a script or a bot of one controller,
+ * `<controller id>.<field>` when it runs several. A field left out of `to` is sent as null. Changing
+ * which controllers or which script run is not a config change: it needs a new deploy.
  */
 export function configParams(from: BotStrategy, to: BotStrategy): Array<[string, unknown]> {
   const pairs: Array<{ prefix: string; a: Record<string, unknown>; b: Record<string, unknown> }> = [];
   if ('controllers' in from && 'controllers' in to) {
     const same = from.controllers.length === to.controllers.length && from.controllers.every((c, i) => c.controller_name === to.controllers[i]!.controller_name);
     if (!same) throw notAConfigChange(`the controllers (${names(from)}) cannot change to (${names(to)}) on a deployed bot`);
-    from.controllers.forEach((c, i) => pairs.push({ prefix: `${i}.`, a: c.config, b: to.controllers[i]!.config }));
+    const ids = controllerIds(from.controllers.map((c) => c.controller_name));
+    const one = from.controllers.length === 1;
+    from.controllers.forEach((c, i) => pairs.push({ prefix: one ? '' : `${ids[i]}.`, a: c.config, b: to.controllers[i]!.config }));
   } else if ('script' in from && 'script' in to) {
     if (from.script.name !== to.script.name) throw notAConfigChange(`the script ${from.script.name} cannot change to ${to.script.name} on a deployed bot`);
     pairs.push({ prefix: '', a: from.script.config, b: to.script.config });
