@@ -66,6 +66,7 @@ import { BotOrchestrator, type OrchestratorOptions } from '../core/bots/orchestr
 import { PgBotDirectory } from '../core/bots/pg-directory.js';
 import type { BotRuntime } from '../core/bots/runtime.js';
 import { ServerLink } from '../core/bots/server-link.js';
+import { StoredBots } from '../core/bots/stored-bots.js';
 import type { BotRuntime as BotRuntimeKind } from '../core/db/schema/index.js';
 
 /** Everything a command handler may use, through `ctx.services`. */
@@ -146,6 +147,11 @@ export interface ServiceOptions {
   background?: boolean;
   /** Bot settings: the child runtime's bot command (tests run the built CLI or a script), more runtimes (docker), timeouts. */
   bots?: {
+    /**
+     * false: this process reads the bots but does not run them (no broker, no orchestrator): `tradedesk
+     * mcp` over stdio beside a server, which runs them. Default true.
+     */
+    run?: boolean;
     command?: ChildRuntimeOptions['command'];
     /** Replace the runtimes (a test without a docker runtime: `{ docker: undefined }`). */
     runtimes?: Partial<Record<BotRuntimeKind, BotRuntime | undefined>>;
@@ -282,11 +288,12 @@ function wireBots(d: {
   options: ServiceOptions['bots'];
 }): BotControl {
   const logger = d.logger.child({ module: 'bots' });
+  const store = new BotStore(d.db, d.clock);
+  if (d.options?.run === false) return new StoredBots(store);
   const broker = d.modules.add('bot broker', createBotBroker({ mqttUrl: d.config.mqttUrl, mqttPort: d.config.mqttPort, db: d.db, vault: d.vault, logger: d.logger }));
   const link = d.modules.add('bot link', new ServerLink(broker, logger));
   const bus = new RpcBus(link, { clock: d.clock, nodeId: 'tradedesk-server', replies: 'hbot/+/reply/+', logger });
   d.modules.add('bot bus', { start: () => bus.start(), stop: () => bus.stop() });
-  const store = new BotStore(d.db, d.clock);
   const gateway = new BotGateway(bus, { run: d.run, directory: new PgBotDirectory(store, d.users), logger });
   d.modules.add('bot gateway', { start: () => gateway.start() });
   const ingest = d.modules.add(
