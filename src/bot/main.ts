@@ -1,7 +1,8 @@
+import { readFileSync } from 'node:fs';
 import mqtt, { type MqttClient } from 'mqtt';
 import { RpcBus } from '../core/bots/bus.js';
 import { mqttLink } from '../core/bots/link.js';
-import { BOT_PASSWORD_ENV, BOT_SPEC_ENV, BotLaunchSpec } from '../core/bots/runtime.js';
+import { BOT_PASSWORD_ENV, BOT_PASSWORD_FILE_ENV, BOT_SPEC_ENV, BotLaunchSpec } from '../core/bots/runtime.js';
 import { botClientId, botPrefix, isBotId } from '../core/bots/topics.js';
 import { systemClock } from '../core/clock.js';
 import { toAppError } from '../core/errors.js';
@@ -18,7 +19,7 @@ import { RpcMarketSource, RpcOrderActions, ServerRpc } from './server-rpc.js';
 
 /**
  * `tradedesk bot`: one bot process. It is told everything by its environment (runtime.ts: the launch
- * spec in TRADEDESK_BOT, its broker password in TRADEDESK_BOT_PASSWORD), opens no database and holds no
+ * spec in TRADEDESK_BOT, its broker password in the file TRADEDESK_BOT_PASSWORD_FILE names, or in TRADEDESK_BOT_PASSWORD), opens no database and holds no
  * exchange secret: it logs in to the broker as `hbot.<id>`, serves the Hummingbot RPCs (BotAgent) and
  * runs its strategy (BotHost), every order and market read an RPC to the server.
  *
@@ -41,9 +42,25 @@ export function readLaunch(env: NodeJS.ProcessEnv): { spec: BotLaunchSpec; passw
   const parsed = BotLaunchSpec.safeParse(json);
   if (!parsed.success) throw new SpecError(`${BOT_SPEC_ENV} is not a valid launch spec: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
   if (!isBotId(parsed.data.bot_id)) throw new SpecError(`${BOT_SPEC_ENV}: bot_id ${JSON.stringify(parsed.data.bot_id)} is not a bot id (1-63 lowercase letters, digits, "-" or "_").`);
+  return { spec: parsed.data, password: readPassword(env) };
+}
+
+/** The broker password: from the file TRADEDESK_BOT_PASSWORD_FILE names (the docker runtime's way: not in `docker inspect`), else TRADEDESK_BOT_PASSWORD. */
+function readPassword(env: NodeJS.ProcessEnv): string {
+  const file = env[BOT_PASSWORD_FILE_ENV];
+  if (file) {
+    let password: string;
+    try {
+      password = readFileSync(file, 'utf8').trim();
+    } catch (err) {
+      throw new SpecError(`${BOT_PASSWORD_FILE_ENV} names ${file}, which cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    if (!password) throw new SpecError(`${BOT_PASSWORD_FILE_ENV} names ${file}, which is empty.`);
+    return password;
+  }
   const password = env[BOT_PASSWORD_ENV];
-  if (!password) throw new SpecError(`${BOT_PASSWORD_ENV} is not set: the bot's broker password.`);
-  return { spec: parsed.data, password };
+  if (!password) throw new SpecError(`Neither ${BOT_PASSWORD_FILE_ENV} nor ${BOT_PASSWORD_ENV} is set: the bot's broker password.`);
+  return password;
 }
 
 export interface RunningBot {
