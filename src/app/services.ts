@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { count, eq } from 'drizzle-orm';
 import { AccountsService } from '../core/accounts/accounts-service.js';
 import { BatchedAuditLog, type AuditLog } from '../core/audit/audit-log.js';
@@ -54,6 +54,20 @@ import { loadVaultKey, Vault } from '../core/secrets/vault.js';
 import { SHIPPED_SCRIPTS } from '../core/strategy/scripts/index.js';
 import { StrategyCatalog } from '../core/strategy-catalog/catalog.js';
 import { ControllerConfigs } from '../core/strategy-catalog/controller-configs.js';
+import { createBotBroker } from '../core/bots/bot-broker.js';
+import { BotStore } from '../core/bots/bot-store.js';
+import { RpcBus } from '../core/bots/bus.js';
+import { ChildRuntime, type ChildRuntimeOptions } from '../core/bots/child-runtime.js';
+import { DockerRuntime } from '../core/bots/docker-runtime.js';
+import type { BotControl } from '../core/bots/control.js';
+import { BotGateway } from '../core/bots/gateway.js';
+import { BotIngest, type IngestOptions } from '../core/bots/ingest.js';
+import { BotOrchestrator, type OrchestratorOptions } from '../core/bots/orchestrator.js';
+import { PgBotDirectory } from '../core/bots/pg-directory.js';
+import type { BotRuntime } from '../core/bots/runtime.js';
+import { ServerLink } from '../core/bots/server-link.js';
+import { StoredBots } from '../core/bots/stored-bots.js';
+import type { BotRuntime as BotRuntimeKind } from '../core/db/schema/index.js';
 
 /** Everything a command handler may use, through `ctx.services`. */
 export interface Services {
@@ -91,7 +105,8 @@ export interface Services {
   strategies: StrategyCatalog;
   /** Saved, versioned controller configs. */
   controllerConfigs: ControllerConfigs;
-  bots: import('../core/bots/control.js').BotControl; // the bot orchestrator: deploy, start, stop, reports
+  /** Bots: deploy, control and read what they report (the orchestrator). */
+  bots: BotControl;
   close(): Promise<void>;
 }
 
@@ -130,6 +145,21 @@ export interface ServiceOptions {
    * does; a test that drives matching itself does not.
    */
   background?: boolean;
+  /** Bot settings: the child runtime's bot command (tests run the built CLI or a script), more runtimes (docker), timeouts. */
+  bots?: {
+    /**
+     * false: this process reads the bots but does not run them (no broker, no orchestrator): `tradedesk
+     * mcp` over stdio beside a server, which runs them. Default true.
+     */
+    run?: boolean;
+    command?: ChildRuntimeOptions['command'];
+    /** Replace the runtimes (a test without a docker runtime: `{ docker: undefined }`). */
+    runtimes?: Partial<Record<BotRuntimeKind, BotRuntime | undefined>>;
+    /** The image docker bots run when their deploy names none (default tradedesk:local, `npm run build:image`). */
+    image?: string;
+    orchestrator?: OrchestratorOptions;
+    ingest?: Pick<IngestOptions, 'flushMs' | 'maxBatch' | 'knownTtlMs' | 'performanceRetentionMs' | 'pruneEveryMs'>;
+  };
 }
 
 export class StartupError extends Error {}
@@ -197,6 +227,8 @@ export async function createServices(config: Config, logger: Logger, options: Se
       ),
     );
 
+    const bots = wireBots({ config, logger, clock, db, vault, users, strategies, run, modules, options: options.bots });
+
     const services: Services = {
       clock,
       config,
@@ -224,7 +256,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
       optimizations: new Optimizations(jobs, optimizationStore, strategies, clock),
       strategies,
       controllerConfigs: new ControllerConfigs(db, strategies, clock),
-      bots: (await import('./bots-not-wired.js')).botsNotWired, // TEMPORARY until the orchestrator is wired (branch bot-orch)
+      bots,
       close: () => modules.stop(),
     };
     // Started once `services` exists: the executors module resumes executors at start, and their
@@ -235,6 +267,63 @@ export async function createServices(config: Config, logger: Logger, options: Se
     await modules.stop();
     throw err;
   }
+}
+
+/**
+ * The bots' plane, as modules in the order each needs the one before: the broker, the server's link to
+ * it with the request/reply bus, the gateway answering bots' RPCs, the ingest of their reports, and the
+ * orchestrator (which brings back the bots meant to run). A server that never deploys a bot pays for a
+ * broker listening on 127.0.0.1, one connection to it and one query at start.
+ */
+function wireBots(d: {
+  config: Config;
+  logger: Logger;
+  clock: Clock;
+  db: Db;
+  vault: Vault;
+  users: UsersService;
+  strategies: StrategyCatalog;
+  run: RunCommand;
+  modules: Modules;
+  options: ServiceOptions['bots'];
+}): BotControl {
+  const logger = d.logger.child({ module: 'bots' });
+  const store = new BotStore(d.db, d.clock);
+  if (d.options?.run === false) return new StoredBots(store);
+  const broker = d.modules.add('bot broker', createBotBroker({ mqttUrl: d.config.mqttUrl, mqttPort: d.config.mqttPort, db: d.db, vault: d.vault, logger: d.logger }));
+  const link = d.modules.add('bot link', new ServerLink(broker, logger));
+  const bus = new RpcBus(link, { clock: d.clock, nodeId: 'tradedesk-server', replies: 'hbot/+/reply/+', logger });
+  d.modules.add('bot bus', { start: () => bus.start(), stop: () => bus.stop() });
+  const gateway = new BotGateway(bus, { run: d.run, directory: new PgBotDirectory(store, d.users), logger });
+  d.modules.add('bot gateway', { start: () => gateway.start() });
+  const ingest = d.modules.add(
+    'bot ingest',
+    new BotIngest({
+      link,
+      store,
+      clock: d.clock,
+      logger,
+      deployed: async (id) => {
+        const row = await store.get(id);
+        return !!row && !row.archivedAt;
+      },
+      ...d.options?.ingest,
+    }),
+  );
+  // A bot loads the operator's strategies from the same folder as the server.
+  const env = { ...process.env, STRATEGIES_DIR: resolve(d.config.strategiesDir) };
+  const runtimes: Partial<Record<BotRuntimeKind, BotRuntime | undefined>> = {
+    child: new ChildRuntime({ command: d.options?.command, env, logger }),
+    // Created without touching the daemon: it is asked only when a bot is deployed or brought back.
+    docker: new DockerRuntime({ image: d.options?.image ?? 'tradedesk:local', logger }),
+    ...d.options?.runtimes,
+  };
+  const orchestrator = new BotOrchestrator(
+    { store, credentials: broker.credentials, brokerUrl: () => broker.url(), bus, ingest, runtimes, strategies: d.strategies, clock: d.clock, logger, stateDir: resolve(d.config.dataDir, 'bots') },
+    d.options?.orchestrator,
+  );
+  d.modules.add('bot orchestrator', { start: () => orchestrator.open(), stop: () => orchestrator.close() });
+  return orchestrator;
 }
 
 /** The Postgres job queue of optimization trials; it connects on first use. */

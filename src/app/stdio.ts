@@ -17,7 +17,8 @@ import type { StartupFacts } from './services.js';
 export async function runStdio(config: Config, logger: Logger, hooks: { onFacts?: (facts: StartupFacts) => void } = {}): Promise<void> {
   const registry = createRegistry(allCommands);
   const toolsets = resolveToolsets(config.toolsets, registry);
-  const app = await openApp(config, logger, 'mcp stdio');
+  // The server process runs the bots (their broker, their processes); this one only reads them.
+  const app = await openApp(config, logger, 'mcp stdio', { bots: { run: false } });
   let onSignal: (() => void) | undefined;
   const signalled = new Promise<void>((resolve) => {
     onSignal = () => {

@@ -1,0 +1,246 @@
+import { createHash } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
+import type { NewBotEvent, NewBotFill, NewBotLog } from './bot-records.js';
+import type { BotStore } from './bot-store.js';
+import { epochMs, fillOf, isFillEvent } from './fill-event.js';
+import type { MqttLink } from './link.js';
+import { Heartbeat, InternalEvent, LogMessage, Performance, StatusUpdate } from './protocol/reports.js';
+import { BOT_NAMESPACE, isBotId } from './topics.js';
+
+/**
+ * What bots report, into the bots store. The server subscribes at QoS 1 to every bot's `hb`,
+ * `status_updates`, `log`, `events` and `performance`, reads each message with its schema
+ * (protocol/reports.ts) and buffers it; a flush every `flushMs` (or once `maxBatch` messages wait)
+ * writes the buffer in a few statements: all heartbeats in one, all performance reports in one, each
+ * bot's logs, events and fills in one each. A thousand bots beating and reporting every second are
+ * then a handful of statements a second, not thousands.
+ *
+ * Messages from ids that are not deployed bots (no row, or archived) are dropped. A malformed message
+ * is logged once per bot and kind, then dropped; nothing a bot sends can stop the ingest. Events are
+ * stored once by their id: a redelivery is a no-op. A Hummingbot bot's events carry no id, so theirs is
+ * a hash of the message as sent (a redelivery is the same bytes).
+ */
+
+export const REPORT_TOPICS = ['hb', 'status_updates', 'log', 'events', 'performance'] as const;
+type Topic = (typeof REPORT_TOPICS)[number];
+
+export interface IngestOptions {
+  link: MqttLink;
+  store: BotStore;
+  clock: Clock;
+  logger: Pick<Logger, 'warn' | 'debug'>;
+  /** Whether `id` is a deployed bot (a row that is not archived); the ingest caches the answer for `knownTtlMs`. */
+  deployed(id: string): Promise<boolean>;
+  flushMs?: number;
+  maxBatch?: number;
+  knownTtlMs?: number;
+  /** Performance snapshots older than this are pruned (default 30 days), every `pruneEveryMs` (default 1 h). */
+  performanceRetentionMs?: number;
+  pruneEveryMs?: number;
+}
+
+/** What the orchestrator hears at once, before the buffered write: a bot says it is online, beats, or goes offline. */
+export type Presence = { botId: string; kind: 'online' | 'heartbeat' | 'offline' };
+
+const PYTHON_LEVELS: Record<number, string> = { 10: 'DEBUG', 20: 'INFO', 30: 'WARNING', 40: 'ERROR', 50: 'CRITICAL' };
+
+export class BotIngest {
+  readonly #listeners: Array<(p: Presence) => void> = [];
+  readonly #known = new Map<string, { deployed: boolean; until: number }>();
+  readonly #warned = new Set<string>();
+  #beats: Array<{ id: string; at: Date }> = [];
+  #perf: Array<{ botId: string; at: Date; report: Performance }> = [];
+  #logs = new Map<string, NewBotLog[]>();
+  #events = new Map<string, NewBotEvent[]>();
+  #fills = new Map<string, NewBotFill[]>();
+  #pending = 0;
+  #flushing: Promise<void> = Promise.resolve();
+  #timers: NodeJS.Timeout[] = [];
+  #stopListening: (() => void) | null = null;
+
+  constructor(private readonly o: IngestOptions) {}
+
+  async start(): Promise<void> {
+    if (this.#stopListening) return;
+    this.#stopListening = this.o.link.onMessage((topic, payload) => void this.#receive(topic, payload));
+    for (const t of REPORT_TOPICS) await this.o.link.subscribe(`${BOT_NAMESPACE}/+/${t}`, 1);
+    this.#timers.push(setInterval(() => void this.flush(), this.o.flushMs ?? 250));
+    const prune = setInterval(() => void this.prune(), this.o.pruneEveryMs ?? 3_600_000);
+    prune.unref();
+    this.#timers.push(prune);
+  }
+
+  /** Stops listening and writes what is buffered. */
+  async stop(): Promise<void> {
+    this.#stopListening?.();
+    this.#stopListening = null;
+    for (const t of this.#timers) clearInterval(t);
+    this.#timers = [];
+    await this.flush();
+  }
+
+  onPresence(listener: (p: Presence) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  /** Forgets the cached answer for `id` (a bot just deployed or archived). */
+  invalidate(id: string): void {
+    this.#known.delete(id);
+  }
+
+  /** Deletes performance snapshots past the retention; returns how many. */
+  async prune(): Promise<number> {
+    try {
+      return await this.o.store.prunePerformance(new Date(this.o.clock.now() - (this.o.performanceRetentionMs ?? 30 * 86_400_000)));
+    } catch (err) {
+      this.o.logger.warn('pruning old bot performance failed', { err });
+      return 0;
+    }
+  }
+
+  /** Writes everything buffered; flushes run one after the other. */
+  flush(): Promise<void> {
+    this.#flushing = this.#flushing.then(() => this.#write());
+    return this.#flushing;
+  }
+
+  async #receive(topic: string, payload: Buffer): Promise<void> {
+    const [ns, botId = '', kind, ...rest] = topic.split('/');
+    if (ns !== BOT_NAMESPACE || rest.length || !isBotId(botId) || !(REPORT_TOPICS as readonly string[]).includes(kind ?? '')) return;
+    try {
+      if (!(await this.#isDeployed(botId))) return;
+      this.#take(botId, kind as Topic, payload);
+    } catch (err) {
+      this.#warnOnce(botId, kind ?? '', 'a bot report could not be handled', { err });
+    }
+  }
+
+  #take(botId: string, kind: Topic, payload: Buffer): void {
+    let json: unknown;
+    try {
+      json = JSON.parse(payload.toString('utf8'));
+    } catch {
+      return this.#warnOnce(botId, kind, 'a bot sent a report that is not JSON; such reports are dropped');
+    }
+    const now = this.o.clock.now();
+    switch (kind) {
+      case 'hb': {
+        if (!this.#valid(botId, kind, Heartbeat, json)) return;
+        this.#beats.push({ id: botId, at: new Date(now) });
+        this.#tell({ botId, kind: 'heartbeat' });
+        break;
+      }
+      case 'status_updates': {
+        const s = this.#valid(botId, kind, StatusUpdate, json);
+        if (!s) return;
+        if (s.type === 'availability' && (s.msg === 'online' || s.msg === 'offline')) this.#tell({ botId, kind: s.msg });
+        push(this.#logs, botId, { at: new Date(s.timestamp ? epochMs(s.timestamp) : now), level: 'INFO', logger: 'status_updates', message: `${s.type}: ${s.msg}` });
+        break;
+      }
+      case 'log': {
+        const l = this.#valid(botId, kind, LogMessage, json);
+        if (!l) return;
+        const level = l.level_name ?? (l.level_no !== undefined ? (PYTHON_LEVELS[l.level_no] ?? `LEVEL${l.level_no}`) : 'INFO');
+        push(this.#logs, botId, { at: new Date(epochMs(l.timestamp)), level, logger: l.logger_name ?? null, message: l.msg });
+        break;
+      }
+      case 'events': {
+        const e = this.#valid(botId, kind, InternalEvent, json);
+        if (!e) return;
+        const given = (json as Record<string, unknown>).id ?? (json as Record<string, unknown>).event_id;
+        const eventId = typeof given === 'string' && given && given.length <= 200 ? given : createHash('sha256').update(payload).digest('hex');
+        push(this.#events, botId, { eventId, type: e.type, at: new Date(epochMs(e.timestamp)), data: e.data });
+        if (isFillEvent(e.type)) {
+          try {
+            push(this.#fills, botId, fillOf(eventId, e.timestamp, e.data));
+          } catch (err) {
+            this.#warnOnce(botId, 'fill', 'a bot sent a fill event that cannot be read as a fill; the event is kept, the fill is not', { reason: (err as Error).message });
+          }
+        }
+        break;
+      }
+      case 'performance': {
+        const p = this.#valid(botId, kind, Performance, json);
+        if (!p) return;
+        this.#perf.push({ botId, at: new Date(now), report: p });
+        break;
+      }
+    }
+    if (++this.#pending >= (this.o.maxBatch ?? 1_000)) void this.flush();
+  }
+
+  #valid<T>(botId: string, kind: string, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } } }, json: unknown): T | null {
+    const r = schema.safeParse(json);
+    if (r.success) return r.data;
+    this.#warnOnce(botId, kind, 'a bot sent a malformed report; such reports are dropped', {
+      issues: r.error.issues.slice(0, 3).map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`),
+    });
+    return null;
+  }
+
+  #warnOnce(botId: string, kind: string, msg: string, fields: Record<string, unknown> = {}): void {
+    const key = `${botId}\n${kind}`;
+    if (this.#warned.has(key)) return;
+    if (this.#warned.size > 10_000) this.#warned.clear();
+    this.#warned.add(key);
+    this.o.logger.warn(msg, { bot_id: botId, topic: kind, ...fields });
+  }
+
+  #tell(p: Presence): void {
+    for (const l of this.#listeners) {
+      try {
+        l(p);
+      } catch (err) {
+        this.o.logger.warn('a bot presence listener failed', { bot_id: p.botId, err });
+      }
+    }
+  }
+
+  async #isDeployed(id: string): Promise<boolean> {
+    const now = this.o.clock.now();
+    const hit = this.#known.get(id);
+    if (hit && hit.until > now) return hit.deployed;
+    const deployed = await this.o.deployed(id);
+    if (this.#known.size > 100_000) this.#known.clear();
+    this.#known.set(id, { deployed, until: now + (this.o.knownTtlMs ?? 5_000) });
+    return deployed;
+  }
+
+  async #write(): Promise<void> {
+    const beats = this.#beats;
+    const perf = this.#perf;
+    const logs = this.#logs;
+    const events = this.#events;
+    const fills = this.#fills;
+    this.#beats = [];
+    this.#perf = [];
+    this.#logs = new Map();
+    this.#events = new Map();
+    this.#fills = new Map();
+    this.#pending = 0;
+    const writes: Array<[string, string | null, () => Promise<unknown>]> = [];
+    if (beats.length) writes.push(['heartbeats', null, () => this.o.store.heartbeats(beats)]);
+    if (perf.length) writes.push(['performance', null, () => this.o.store.addPerformanceBatch(perf)]);
+    for (const [id, lines] of logs) writes.push(['logs', id, () => this.o.store.addLogs(id, lines)]);
+    for (const [id, list] of events) writes.push(['events', id, () => this.o.store.addEvents(id, list)]);
+    for (const [id, list] of fills) writes.push(['fills', id, () => this.o.store.addFills(id, list)]);
+    // One failing write does not hold the others back.
+    const results = await Promise.allSettled(writes.map(([, , w]) => w()));
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled') return;
+      const [what, id] = writes[i]!;
+      // A bot archived and deleted meanwhile (NOT_FOUND) is not worth a warning; anything else is.
+      if ((r.reason as { code?: string })?.code === 'NOT_FOUND') return;
+      if (id) this.#warnOnce(id, `write:${what}`, `writing a bot's ${what} failed`, { err: r.reason });
+      else this.o.logger.warn(`writing bots' ${what} failed`, { err: r.reason });
+    });
+  }
+}
+
+function push<T>(m: Map<string, T[]>, key: string, v: T): void {
+  const list = m.get(key);
+  if (list) list.push(v);
+  else m.set(key, [v]);
+}
+

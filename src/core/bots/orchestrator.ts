@@ -1,0 +1,479 @@
+import { join } from 'node:path';
+import type { Clock } from '../clock.js';
+import type { BotRow, BotRuntime as BotRuntimeKind, BotStrategy } from '../db/schema/index.js';
+import { AppError, toAppError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { BotListFilter, BotViewer, PerformanceQuery } from './bot-records.js';
+import type { BotStore } from './bot-store.js';
+import { RpcBus } from './bus.js';
+import type { BotControl, BotStatus, DeployBot } from './control.js';
+import type { BotCredentials } from './credentials.js';
+import type { BotIngest, Presence } from './ingest.js';
+import type { ResponseData } from './protocol/envelope.js';
+import { TAIL_LINES, type BotExit, type BotLaunchSpec, type BotRuntime } from './runtime.js';
+import { checkStrategy, configParams, type StrategyValidator } from './strategy-check.js';
+import { botPrefix } from './topics.js';
+
+/**
+ * Keeps bots at the state the server wants them in, and is the one way the bot commands reach a bot.
+ *
+ * A bot's row holds what it should be (`desired_state`) and what was last seen of it
+ * (`observed_state`): `starting` from its launch until it says it is online or beats, `running` from
+ * then, `error` the moment its process ends without being asked to (the runtime's exit, with the exit
+ * code, its last output lines written to its log and its run closed as error), `stopped` after a stop,
+ * `unreachable` when its heartbeats stop while its runtime says it runs.
+ *
+ * Start, stop, config and status go to the bot as RPCs (`hbot/<id>/<cmd>`) and wait for its correlated
+ * reply; no reply is a TIMEOUT naming the bot. A stop ends the bot's process whether or not the bot
+ * answered (a hung bot must still be stoppable, by the kill switch above all). Config changes are
+ * checked against the strategy catalog before anything is sent, and stored once the bot accepted them.
+ *
+ * At start, every bot meant to run is taken back (a container that outlived the server) or launched
+ * again (a child process, which died with its server). One operation at a time per bot: a deploy, a
+ * start and a restore of the same bot queue, so nothing is launched twice.
+ */
+
+export interface OrchestratorDeps {
+  store: BotStore;
+  credentials: BotCredentials;
+  /** The broker URL bots connect to (without credentials). */
+  brokerUrl(): string;
+  bus: RpcBus;
+  ingest: BotIngest;
+  /** The runtimes bots may run on; docker is chosen when it is registered and its daemon answers. */
+  runtimes: Partial<Record<BotRuntimeKind, BotRuntime | undefined>>;
+  strategies: StrategyValidator;
+  clock: Clock;
+  logger: Logger;
+  /** Where bots keep their own state, one directory each. */
+  stateDir: string;
+}
+
+export interface OrchestratorOptions {
+  /** How long a launched bot has to say it is online or beat (default 30 s). */
+  readyTimeoutMs?: number;
+  /** How long a bot has to answer an RPC (default 10 s). */
+  rpcTimeoutMs?: number;
+  /** How long a bot has to end after SIGTERM before it is killed (default 10 s). */
+  stopGraceMs?: number;
+  /** A running bot whose last heartbeat is older than this is unreachable (default 35 s: Hummingbot beats every 10 s). */
+  staleAfterMs?: number;
+  /** How often quiet bots are looked for (default 5 s). */
+  checkEveryMs?: number;
+}
+
+/** The logger name of the output lines a crashed bot's runtime kept. */
+const OUTPUT_LOGGER = 'process.output';
+
+export class BotOrchestrator implements BotControl {
+  readonly #o: Required<OrchestratorOptions>;
+  /** Per bot, the tail of its queue of operations. */
+  readonly #queues = new Map<string, Promise<unknown>>();
+  /** Bots whose process is being ended on purpose (their exit is a stop, not a crash), with what their run ends with. */
+  readonly #stopping = new Map<string, unknown>();
+  /** Per bot, the recording of its last exit (a stop awaits it). */
+  readonly #exits = new Map<string, Promise<void>>();
+  /** Per bot, who waits for it to come online. */
+  readonly #waiting = new Map<string, { ready: () => void; failed: (e: AppError) => void }>();
+  #timer: NodeJS.Timeout | null = null;
+  #closing = false;
+
+  constructor(
+    private readonly d: OrchestratorDeps,
+    opts: OrchestratorOptions = {},
+  ) {
+    this.#o = { readyTimeoutMs: 30_000, rpcTimeoutMs: 10_000, stopGraceMs: 10_000, staleAfterMs: 35_000, checkEveryMs: 5_000, ...opts };
+    for (const rt of Object.values(d.runtimes)) rt?.onExit((e) => this.#onExit(rt, e));
+    d.ingest.onPresence((p) => this.#onPresence(p));
+  }
+
+  /** Brings back the bots meant to run and starts watching heartbeats; a server without bots does one query. (The module's start.) */
+  async open(): Promise<void> {
+    this.#timer = setInterval(() => void this.#checkQuiet(), this.#o.checkEveryMs);
+    this.#timer.unref();
+    const rows = await this.d.store.toRestore();
+    // In the background: a bot slow to come up must not hold the server's start.
+    for (const row of rows) void this.#serial(row.id, () => this.#restore(row)).catch((err) => this.d.logger.warn('a bot could not be brought back', { bot_id: row.id, err }));
+  }
+
+  /** Stops watching; child processes end with the server (their runs are closed as interrupted), containers keep running. (The module's stop.) */
+  async close(): Promise<void> {
+    this.#closing = true;
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+    for (const w of [...this.#waiting.values()]) w.failed(new AppError('UPSTREAM_UNAVAILABLE', 'The server is shutting down.'));
+    await Promise.allSettled([...this.#queues.values()]);
+    await Promise.allSettled(Object.values(this.d.runtimes).map((rt) => rt?.close()));
+    await Promise.allSettled([...this.#exits.values()]);
+  }
+
+  // ---- BotControl ----
+
+  async deploy(req: DeployBot): Promise<BotRow> {
+    const strategy = checkStrategy(this.d.strategies, req.strategy);
+    const runtime = await this.#pickRuntime(req.runtime);
+    const row = await this.d.store.create({
+      id: req.id,
+      name: req.name ?? req.id,
+      accountName: req.accountName,
+      owner: req.owner,
+      channel: req.channel,
+      runtime,
+      image: req.image ?? null,
+      strategy,
+      desiredState: req.start === false ? 'stopped' : 'running',
+    });
+    this.d.ingest.invalidate(row.id);
+    await this.d.credentials.issue(row.id);
+    if (req.start === false) return row;
+    return this.#serial(row.id, () => this.#launch(row, true));
+  }
+
+  get(id: string): Promise<BotRow | undefined> {
+    return this.d.store.get(id);
+  }
+
+  list(viewer: BotViewer, f: BotListFilter) {
+    return this.d.store.list(viewer, f);
+  }
+
+  start(id: string): Promise<BotRow> {
+    return this.#serial(id, async () => {
+      await this.#row(id);
+      const row = await this.d.store.setDesired(id, 'running');
+      const rt = this.#runtimeOf(row);
+      if (!(await rt.running(id))) return this.#launch(row, true);
+      const reply = await this.#ask(id, 'start', {});
+      if (reply.status !== 200) throw refused(id, 'start', reply);
+      await this.d.store.recordObserved(id, { state: 'running' });
+      return this.#row(id);
+    });
+  }
+
+  stop(id: string, opts: { skipOrderCancellation: boolean }): Promise<BotRow> {
+    return this.#serial(id, async () => {
+      await this.#row(id);
+      const row = await this.d.store.setDesired(id, 'stopped');
+      await this.#end(row, opts.skipOrderCancellation);
+      return this.#row(id);
+    });
+  }
+
+  updateConfig(id: string, strategy: BotStrategy): Promise<{ bot: BotRow; applied: 'bot' | 'stored' }> {
+    return this.#serial(id, async () => {
+      const row = await this.#row(id);
+      if (row.archivedAt) throw new AppError('CONFLICT', `Bot ${id} was archived at ${row.archivedAt.toISOString()}.`, { hint: 'An archived bot keeps the config it had.' });
+      const next = checkStrategy(this.d.strategies, strategy);
+      const params = configParams(row.strategy, next);
+      const live = (await this.#runtimeOf(row).running(id)) && row.observedState !== 'error';
+      if (!live) return { bot: await this.d.store.updateStrategy(id, next), applied: 'stored' as const };
+      if (params.length) {
+        const reply = await this.#ask(id, 'config', { params });
+        if (reply.status !== 200) throw refused(id, 'config', reply);
+      }
+      return { bot: await this.d.store.updateStrategy(id, next), applied: 'bot' as const };
+    });
+  }
+
+  async status(id: string): Promise<BotStatus> {
+    let bot = await this.#row(id);
+    const rt = this.d.runtimes[bot.runtime];
+    const runs = await this.d.store.runs(id, 1);
+    let live: Record<string, unknown> | null = null;
+    if (!rt) {
+      // A bot of a runtime this server lacks: what the store last saw is all there is.
+    } else if (await rt.running(id)) {
+      if (bot.observedState === 'running' || bot.observedState === 'starting') {
+        try {
+          const { status, ...answer } = await this.#ask(id, 'status', {});
+          if (status !== 200) throw refused(id, 'status', { status, ...answer });
+          live = answer;
+        } catch (err) {
+          // A bot that ended while it was asked: its end, not the missing reply, is the answer.
+          if (await rt.running(id)) throw err;
+          await this.#exits.get(id);
+          bot = await this.#row(id);
+        }
+      }
+    } else if (bot.observedState === 'running' || bot.observedState === 'starting' || bot.observedState === 'unreachable') {
+      // The runtime lost it without an exit seen (a container removed by hand): say so.
+      bot = await this.d.store.recordObserved(id, { state: 'stopped' });
+    }
+    const logs = await this.d.store.recentLogs(id, 200);
+    const crash = bot.observedState === 'error' ? { exitCode: bot.exitCode, tail: logs.filter((l) => l.logger === OUTPUT_LOGGER).slice(-TAIL_LINES).map((l) => l.message) } : null;
+    return { bot, run: runs[0] ?? null, live, crash, recentLogs: logs.slice(-20) };
+  }
+
+  async logs(id: string, q: { limit: number; level?: string }) {
+    await this.#row(id);
+    return this.d.store.recentLogs(id, q.limit, q.level);
+  }
+
+  async fills(id: string, p: { limit: number; cursor?: string }) {
+    await this.#row(id);
+    return this.d.store.fills(id, p);
+  }
+
+  async events(id: string, q: { type?: string; limit: number }) {
+    await this.#row(id);
+    return this.d.store.events(id, q);
+  }
+
+  async performance(id: string, q: PerformanceQuery) {
+    await this.#row(id);
+    return this.d.store.performanceHistory(id, q);
+  }
+
+  async runs(id: string, limit?: number) {
+    await this.#row(id);
+    return this.d.store.runs(id, limit);
+  }
+
+  archive(id: string): Promise<BotRow> {
+    return this.#serial(id, async () => {
+      const row = await this.#row(id);
+      if (row.archivedAt) return row;
+      await this.d.store.setDesired(id, 'stopped');
+      await this.#end(row, false);
+      const archived = await this.d.store.archive(id);
+      await this.#runtimeOf(row).remove(id);
+      await this.d.credentials.revoke(id);
+      this.d.ingest.invalidate(id);
+      return archived;
+    });
+  }
+
+  async stopBotsFor(accounts: readonly string[] | null, reason: string): Promise<string[]> {
+    const rows = (await this.d.store.toRestore()).filter((r) => accounts === null || accounts.includes(r.accountName));
+    const results = await Promise.allSettled(
+      rows.map(async (r) => {
+        await this.d.store.addLogs(r.id, [{ at: this.d.clock.date(), level: 'WARNING', logger: 'server', message: `Stopped by the kill switch: ${reason}` }]);
+        await this.stop(r.id, { skipOrderCancellation: false });
+        return r.id;
+      }),
+    );
+    results.forEach((res, i) => {
+      if (res.status === 'rejected') this.d.logger.error('the kill switch could not stop a bot', { bot_id: rows[i]!.id, err: res.reason });
+    });
+    return results.flatMap((res) => (res.status === 'fulfilled' ? [res.value] : [])).sort();
+  }
+
+  // ---- internals ----
+
+  /** Runs `op` after every earlier operation on the same bot. */
+  #serial<T>(id: string, op: () => Promise<T>): Promise<T> {
+    const prev = this.#queues.get(id) ?? Promise.resolve();
+    const next = prev.catch(() => undefined).then(op);
+    this.#queues.set(id, next);
+    void next.finally(() => {
+      if (this.#queues.get(id) === next) this.#queues.delete(id);
+    }).catch(() => undefined);
+    return next;
+  }
+
+  async #row(id: string): Promise<BotRow> {
+    const row = await this.d.store.get(id);
+    if (!row) throw new AppError('NOT_FOUND', `No bot ${id}.`, { hint: 'List bots with GET /bot-orchestration/bots.' });
+    return row;
+  }
+
+  async #pickRuntime(asked: BotRuntimeKind | undefined): Promise<BotRuntimeKind> {
+    if (asked) {
+      const rt = this.d.runtimes[asked];
+      if (!rt || !(await rt.available())) {
+        throw new AppError('PRECONDITION_FAILED', `The ${asked} runtime is not available on this server.`, {
+          hint: asked === 'docker' ? 'Start Docker (or set DOCKER_HOST), or deploy on the child runtime.' : 'Deploy on the docker runtime.',
+        });
+      }
+      return asked;
+    }
+    const docker = this.d.runtimes.docker;
+    if (docker && (await docker.available().catch(() => false))) return 'docker';
+    if (this.d.runtimes.child) return 'child';
+    throw new AppError('PRECONDITION_FAILED', 'No bot runtime is available on this server.', { hint: 'Start Docker (or set DOCKER_HOST).' });
+  }
+
+  #runtimeOf(row: BotRow): BotRuntime {
+    const rt = this.d.runtimes[row.runtime];
+    if (!rt) throw new AppError('PRECONDITION_FAILED', `Bot ${row.id} runs on the ${row.runtime} runtime, which this server does not have.`, { hint: 'Start the server where that runtime is available.' });
+    return rt;
+  }
+
+  /** Launches the bot's process and, when `wait`, waits until it says it is online or beats. */
+  async #launch(row: BotRow, wait: boolean): Promise<BotRow> {
+    const rt = this.#runtimeOf(row);
+    const id = row.id;
+    const login = await this.d.credentials.issue(id);
+    const spec: BotLaunchSpec = { bot_id: id, account: row.accountName, mqtt_url: this.d.brokerUrl(), mqtt_username: login.username, strategy: row.strategy, autostart: true };
+    await this.d.store.recordObserved(id, { state: 'starting', exitCode: null });
+    const ready = this.#readiness(id);
+    await this.d.store.startRun(id);
+    try {
+      await rt.launch({ spec, password: login.password, image: row.image, stateDir: join(this.d.stateDir, id) });
+    } catch (err) {
+      ready.cancel();
+      const e = toAppError(err);
+      await this.d.store.endRun(id, { status: 'error', finalStatus: { launch: e.message } });
+      await this.d.store.recordObserved(id, { state: 'error', exitCode: null });
+      await this.d.store.addLogs(id, [{ at: this.d.clock.date(), level: 'ERROR', logger: 'server', message: `Launch failed: ${e.message}` }]);
+      throw e;
+    }
+    if (!wait) {
+      ready.promise.catch(() => undefined);
+      void ready.promise.then(() => this.d.store.recordObserved(id, { state: 'running' }), () => undefined).catch(() => undefined);
+      return this.#row(id);
+    }
+    await ready.promise;
+    return this.d.store.recordObserved(id, { state: 'running' });
+  }
+
+  /** A promise of the bot's first sign of life after its launch; a crash or the timeout rejects it. */
+  #readiness(id: string): { promise: Promise<void>; cancel(): void } {
+    let timer: NodeJS.Timeout | undefined;
+    const promise = new Promise<void>((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        if (this.#waiting.get(id) === entry) this.#waiting.delete(id);
+      };
+      const entry = {
+        ready: () => {
+          done();
+          resolve();
+        },
+        failed: (e: AppError) => {
+          done();
+          reject(e);
+        },
+      };
+      this.#waiting.set(id, entry);
+      timer = setTimeout(
+        () =>
+          entry.failed(
+            new AppError('TIMEOUT', `Bot ${id} was launched but did not come online within ${this.#o.readyTimeoutMs / 1000} s.`, {
+              hint: `It may still be starting: check its status and logs (GET /bot-orchestration/bots/${id}/status). Its broker is ${this.d.brokerUrl()}.`,
+            }),
+          ),
+        this.#o.readyTimeoutMs,
+      );
+    });
+    return {
+      promise,
+      cancel: () => {
+        promise.catch(() => undefined);
+        this.#waiting.get(id)?.failed(new AppError('INTERNAL', 'cancelled'));
+      },
+    };
+  }
+
+  #onPresence(p: Presence): void {
+    if (p.kind === 'offline') return;
+    this.#waiting.get(p.botId)?.ready();
+  }
+
+  /** Asks the bot to stop its strategy (when it runs and answers), then ends its process and records the stop. */
+  async #end(row: BotRow, skipOrderCancellation: boolean): Promise<void> {
+    const id = row.id;
+    const rt = this.#runtimeOf(row);
+    if (!(await rt.running(id))) {
+      await this.d.store.endRun(id, { status: 'stopped' });
+      if (row.observedState !== 'error') await this.d.store.recordObserved(id, { state: 'stopped' });
+      return;
+    }
+    let finalStatus: unknown = { stop: 'not asked: the bot was unreachable; the process was ended.' };
+    if (row.observedState !== 'unreachable') {
+      try {
+        finalStatus = await this.#ask(id, 'stop', { skip_order_cancellation: skipOrderCancellation });
+      } catch (err) {
+        const e = toAppError(err);
+        finalStatus = { stop: `${e.code}: ${e.message} The process was ended.` };
+        this.d.logger.warn('a bot did not answer its stop; ending its process', { bot_id: id, code: e.code });
+      }
+    }
+    this.#stopping.set(id, finalStatus);
+    try {
+      await rt.stop(id, this.#o.stopGraceMs);
+      await this.#exits.get(id);
+    } finally {
+      this.#stopping.delete(id);
+    }
+  }
+
+  #onExit(rt: BotRuntime, exit: BotExit): void {
+    const expected = this.#stopping.has(exit.botId);
+    const recording = this.#recordExit(rt, exit, expected, this.#stopping.get(exit.botId)).catch((err) => this.d.logger.error('a bot exit could not be recorded', { bot_id: exit.botId, err }));
+    this.#exits.set(exit.botId, recording);
+  }
+
+  async #recordExit(rt: BotRuntime, exit: BotExit, expected: boolean, finalStatus: unknown): Promise<void> {
+    const id = exit.botId;
+    const how = exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
+    if (this.#closing && !expected) {
+      // The server is shutting down and took its child processes with it: the next start launches them again.
+      await this.d.store.endRun(id, { status: 'interrupted', exitCode: exit.code });
+      await this.d.store.recordObserved(id, { state: 'stopped', exitCode: exit.code });
+      return;
+    }
+    if (expected) {
+      await this.d.store.endRun(id, { status: 'stopped', exitCode: exit.code, finalStatus });
+      await this.d.store.recordObserved(id, { state: 'stopped', exitCode: exit.code });
+      return;
+    }
+    this.d.logger.warn('a bot ended on its own', { bot_id: id, runtime: rt.kind, code: exit.code, signal: exit.signal });
+    // Its output first, so whoever sees the error state finds the lines that explain it, after what it
+    // reported before dying (as far as it reached the server).
+    await this.d.ingest.flush();
+    const at = this.d.clock.date();
+    await this.d.store.addLogs(id, [
+      ...exit.tail.map((message) => ({ at, level: 'ERROR', logger: OUTPUT_LOGGER, message })),
+      { at, level: 'ERROR', logger: 'server', message: `The bot's process ended on its own (${how}).` },
+    ]);
+    await this.d.store.endRun(id, { status: 'error', exitCode: exit.code });
+    await this.d.store.recordObserved(id, { state: 'error', exitCode: exit.code });
+    this.#waiting.get(id)?.failed(
+      new AppError('UPSTREAM_UNAVAILABLE', `Bot ${id} ended during its start (${how}).`, {
+        hint: `Its last output lines are in its status and logs (GET /bot-orchestration/bots/${id}/status).`,
+        details: { exit_code: exit.code, signal: exit.signal, tail: exit.tail.slice(-10) },
+      }),
+    );
+  }
+
+  /** After a server restart: a bot meant to run is taken back when its runtime still has it, else launched again. */
+  async #restore(row: BotRow): Promise<void> {
+    if (this.#closing) return;
+    const rt = this.d.runtimes[row.runtime];
+    if (!rt || !(await rt.available().catch(() => false))) {
+      this.d.logger.warn('a bot meant to run cannot be brought back: its runtime is not available', { bot_id: row.id, runtime: row.runtime });
+      await this.d.store.recordObserved(row.id, { state: 'error' });
+      await this.d.store.addLogs(row.id, [{ at: this.d.clock.date(), level: 'ERROR', logger: 'server', message: `Not restarted: the ${row.runtime} runtime is not available.` }]);
+      return;
+    }
+    if (await rt.running(row.id)) return;
+    if (await rt.reattach(row.id)) {
+      this.d.logger.info('bot taken back after a restart', { bot_id: row.id, runtime: rt.kind });
+      return;
+    }
+    this.d.logger.info('bot launched again after a restart', { bot_id: row.id, runtime: rt.kind });
+    await this.#launch(row, false);
+  }
+
+  async #checkQuiet(): Promise<void> {
+    try {
+      const quiet = await this.d.store.markUnreachable(new Date(this.d.clock.now() - this.#o.staleAfterMs));
+      if (quiet.length) this.d.logger.warn('bots stopped beating', { bot_ids: quiet.slice(0, 20), count: quiet.length });
+    } catch (err) {
+      this.d.logger.warn('looking for quiet bots failed', { err });
+    }
+  }
+
+  async #ask(id: string, cmd: string, data: Record<string, unknown>): Promise<ResponseData> {
+    const prefix = botPrefix(id);
+    return this.d.bus.request(`${prefix}${cmd}`, data, { replyTo: RpcBus.replyTopic(`${prefix}reply`), timeoutMs: this.#o.rpcTimeoutMs, who: `bot ${id}` });
+  }
+}
+
+function refused(id: string, cmd: string, reply: ResponseData): AppError {
+  return new AppError('UPSTREAM_REJECTED', `Bot ${id} refused ${cmd}: ${reply.msg || `status ${reply.status}`}.`, {
+    hint: 'Fix what it names and retry; its logs may say more.',
+    details: { status: reply.status, ...(reply.details ? { bot_details: reply.details } : {}) },
+  });
+}
