@@ -1,0 +1,81 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { botWorld, type BotWorld } from '../helpers/bot-world.js';
+import { drivers } from '../helpers/test-env.js';
+import { cleanEnv, ensureBuilt, MAIN, ROOT } from './dist.js';
+
+/**
+ * `tradedesk bot` as the server's child runtime starts it: the built CLI, its launch spec and password
+ * in the environment, against a broker and gateway run by the test. It comes online, beats, answers the
+ * status RPC, and on SIGTERM stops its strategy, says offline and exits 0; a spec it cannot run exits 2.
+ */
+
+interface Child {
+  child: ChildProcess;
+  output(): string;
+  exited: Promise<{ code: number | null; signal: string | null }>;
+}
+
+function spawnBot(env: Record<string, string>): Child {
+  const child = spawn(process.execPath, [MAIN, 'bot'], { env: cleanEnv(env), cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  return { child, output: () => out, exited };
+}
+
+const tag = `c${process.pid % 10000}`;
+
+describe.each(drivers())('the tradedesk bot process (%s)', (driver) => {
+  let w: BotWorld;
+  const children: Child[] = [];
+
+  beforeAll(async () => {
+    await ensureBuilt();
+    w = await botWorld(driver);
+    await w.account('childdesk');
+  }, 180_000);
+  afterAll(async () => {
+    for (const c of children) if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
+    await w?.stop();
+  });
+
+  it('comes online, heartbeats, answers status, and exits 0 on SIGTERM after saying offline', async () => {
+    const id = `${tag}-child`;
+    const { env } = await w.deploy(id, 'childdesk', { controllers: [{ controller_name: 'pmm_simple', config: { connector_name: 'sim', trading_pair: 'BTC-USDT', total_amount_quote: '200', buy_spreads: [0.01], sell_spreads: [0.01] } }] });
+    const bot = spawnBot(env);
+    children.push(bot);
+    await expect.poll(() => w.of(id, 'status_updates').map((s) => s.msg), { timeout: 20_000 }).toContain('online');
+    await expect.poll(() => w.of(id, 'hb').length, { timeout: 20_000 }).toBeGreaterThan(0);
+    expect(typeof w.of(id, 'hb')[0].ts).toBe('number');
+
+    const status = await w.ask(id, 'status');
+    expect(status, bot.output()).toMatchObject({ status: 200, msg: 'running', data: { account: 'childdesk', strategy: 'pmm_simple' } });
+    // Its executors' orders rest on the account, placed by the bot through the server.
+    await expect
+      .poll(async () => ((await w.ask(id, 'status')).data as { runs: Array<{ active_executors: number }> }).runs[0]!.active_executors, { timeout: 15_000 })
+      .toBe(2);
+
+    bot.child.kill('SIGTERM');
+    const end = await bot.exited;
+    expect(end, bot.output()).toEqual({ code: 0, signal: null });
+    expect(w.of(id, 'status_updates').at(-1)).toMatchObject({ type: 'availability', msg: 'offline' });
+    const open = await w.server.call('GET', '/trading/orders?account_name=childdesk&status=open');
+    expect(open.status, open.text).toBe(200);
+    expect(open.body.data).toEqual([]);
+    const canceled = await w.server.call('GET', '/trading/orders?account_name=childdesk&status=canceled');
+    expect(canceled.body.data).toHaveLength(2);
+  });
+
+  it('a spec it cannot run: a clear message on stderr and exit code 2', async () => {
+    const missing = spawnBot({});
+    expect(await missing.exited).toEqual({ code: 2, signal: null });
+    expect(missing.output()).toContain('TRADEDESK_BOT is not set');
+
+    const { env } = await w.deploy(`${tag}-bad`, 'childdesk', { controllers: [{ controller_name: 'pmm_simple', config: { connector_name: 'sim' } }] });
+    const bad = spawnBot(env);
+    expect(await bad.exited).toEqual({ code: 2, signal: null });
+    expect(bad.output()).toMatch(/strategy cannot run: Invalid pmm_simple config: trading_pair/);
+  });
+});
