@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { botWorld, type BotWorld } from '../helpers/bot-world.js';
 import { drivers } from '../helpers/test-env.js';
@@ -63,6 +66,48 @@ describe.each(drivers())('the tradedesk bot process (%s)', (driver) => {
     expect(await openOrders()).toEqual([]);
     const all = await w.server.call('GET', '/trading/orders?account_name=childdesk&status=all');
     expect(all.body.data.map((o: { status: string }) => o.status), all.text).toEqual(['canceled', 'canceled']);
+  });
+
+  it('killed and started again with the same state dir, it resumes its executors and their orders instead of placing new ones', async () => {
+    const id = `${tag}-resume`;
+    await w.account('resumedesk');
+    const stateDir = mkdtempSync(join(tmpdir(), 'tradedesk-bot-state-'));
+    try {
+      const { env } = await w.deploy(id, 'resumedesk', {
+        controllers: [{ controller_name: 'pmm_simple', config: { connector_name: 'sim', trading_pair: 'BTC-USDT', total_amount_quote: '200', buy_spreads: [0.01], sell_spreads: [0.01], stop_loss: 0.05, take_profit: 0.02 } }],
+      });
+      const withState = { ...env, TRADEDESK_BOT_STATE_DIR: stateDir };
+      const orders = async () => (await w.server.call('GET', '/trading/orders?account_name=resumedesk&status=all')).body.data as Array<{ client_order_id: string; status: string }>;
+      type Executors = { runs: Array<{ executors: Array<{ id: string; status: string; custom: Record<string, unknown> }> }> };
+      const executors = async () => ((await w.ask(id, 'status')).data as Executors).runs[0]!.executors;
+
+      const first = spawnBot(withState);
+      children.push(first);
+      await expect.poll(async () => (await orders()).filter((o) => o.status === 'open').length, { timeout: 15_000 }).toBe(2);
+      // A step after the orders were placed has been written: the executors know their orders.
+      await expect.poll(async () => (await executors()).map((e) => e.status), { timeout: 10_000 }).toEqual(['active', 'active']);
+      const before = await executors();
+      const placed = (await orders()).map((o) => o.client_order_id).sort();
+      await new Promise((r) => setTimeout(r, 1500));
+      first.child.kill('SIGKILL');
+      expect(await first.exited).toEqual({ code: null, signal: 'SIGKILL' });
+
+      const second = spawnBot(withState);
+      children.push(second);
+      await expect.poll(() => w.of(id, 'status_updates').filter((s) => s.msg === 'online').length, { timeout: 20_000 }).toBe(2);
+      const after = await executors();
+      expect(after.map((e) => [e.id, e.status, e.custom])).toEqual(before.map((e) => [e.id, e.status, e.custom]));
+      // A few steps later still the same two orders: none placed anew.
+      await new Promise((r) => setTimeout(r, 2000));
+      expect((await orders()).map((o) => o.client_order_id).sort()).toEqual(placed);
+
+      // It still follows them: stopping cancels exactly those.
+      second.child.kill('SIGTERM');
+      expect(await second.exited, second.output()).toEqual({ code: 0, signal: null });
+      expect((await orders()).map((o) => o.status)).toEqual(['canceled', 'canceled']);
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
   });
 
   it('a spec it cannot run: a clear message on stderr and exit code 2', async () => {
