@@ -148,4 +148,15 @@ describe.each(drivers())('a bot process on the server\'s order path (%s)', (driv
     const refused = await rows(sql`select distinct principal, channel, outcome from audit_events where account_name = 'killdesk' and command = 'trading_place_order'`);
     expect(refused).toEqual([{ principal: `bot:${id}`, channel: 'bot', outcome: 'KILL_SWITCH_ACTIVE' }]);
   });
+
+  it('after a broker restart it connects again, says online again and answers RPCs', async () => {
+    const id = `${tag}-reconnect`;
+    await w.account('reconnectdesk');
+    const { env } = await w.deploy(id, 'reconnectdesk', { script: { name: 'twap_buyer_v1', config: { connector_name: 'sim', trading_pair: 'BTC-USDT', total_amount_quote: '100', duration: 2, interval: 1 } } });
+    await start(env);
+    await expect.poll(() => w.of(id, 'status_updates').filter((s) => s.msg === 'online').length, { timeout: 10_000 }).toBe(1);
+    await w.restartBroker();
+    await expect.poll(() => w.of(id, 'status_updates').filter((s) => s.msg === 'online').length, { timeout: 20_000 }).toBe(2);
+    await expect.poll(async () => (await w.ask(id, 'status', {}, 2000).catch(() => ({ status: 0 }))).status, { timeout: 15_000 }).toBe(200);
+  });
 });
