@@ -3,13 +3,14 @@ import type { BotLaunchSpec } from '../core/bots/runtime.js';
 import type { Clock } from '../core/clock.js';
 import { Decimal } from '../core/decimal.js';
 import { AppError, toAppError } from '../core/errors.js';
-import { ControllerRun, parseControllerConfig, type RunFill, type StartControllerRun } from '../core/executors/controller-run.js';
+import { ControllerRun, parseControllerConfig, type ControllerRunState, type RunFill, type StartControllerRun } from '../core/executors/controller-run.js';
 import type { MarketSource } from '../core/executors/live-market.js';
 import type { OrderActions } from '../core/executors/order-actions.js';
 import { reportJson } from '../core/executors/report.js';
-import { ScriptRun, parseScriptConfig } from '../core/executors/script-run.js';
+import { ScriptRun, parseScriptConfig, type ScriptRunState } from '../core/executors/script-run.js';
 import type { ExecutorFactory } from '../core/strategy/runtime.js';
 import type { ControllerDefinition } from '../core/strategy/controller.js';
+import type { Executor } from '../core/strategy/types.js';
 import type { ScriptDefinition } from '../core/strategy/script.js';
 import type { StrategyHost } from './agent.js';
 
@@ -33,6 +34,10 @@ export interface BotHostOptions {
   publishEvent: (event: Record<string, unknown>) => Promise<void>;
   /** Milliseconds between two steps (default 1000). */
   stepMs?: number;
+  /** Where the host keeps its state between processes (written after every step); none: a restart starts afresh. */
+  state?: { load(): Promise<unknown>; save(state: unknown): Promise<void> };
+  /** Rebuilds an executor from its state(), to resume saved runs. */
+  restoreExecutor?: (state: Record<string, unknown>) => Executor;
   log?: (level: 'info' | 'warning' | 'error', msg: string) => void;
 }
 
@@ -51,6 +56,20 @@ export interface BotFillEvent {
   is_maker: boolean;
   timestamp: number;
 }
+
+/** What the state file holds. */
+interface SavedHost {
+  version: 1;
+  bot_id: string;
+  epoch: string;
+  running: boolean;
+  runs: Record<string, ControllerRunState | ScriptRunState>;
+  unsent: BotFillEvent[];
+  fills: BotFillEvent[];
+}
+
+/** Fills the state file keeps for the history RPC. */
+const FILLS_SAVED = 1_000;
 
 /** Fills kept for the history RPC; older ones are in the server's bot_fills. */
 const HISTORY_KEPT = 10_000;
@@ -77,6 +96,7 @@ export class BotHost implements StrategyHost {
   readonly #unsent: BotFillEvent[] = [];
   readonly #principal: ExecutorPrincipal;
   #lastError = '';
+  #epoch = '';
 
   constructor(private readonly o: BotHostOptions) {
     this.#strategy = structuredClone(o.spec.strategy);
@@ -107,23 +127,64 @@ export class BotHost implements StrategyHost {
     return names.map((n, i) => (names.indexOf(n) === names.lastIndexOf(n) ? n : `${n}_${i + 1}`));
   }
 
-  #build(): Run[] {
+  /** The runs of the strategy: resumed from `saved` when given (same ids), else new. */
+  #build(saved: SavedHost | null): Run[] {
     // A new run id per start: its order ids derive from it, and must never repeat an earlier start's.
-    const epoch = this.o.clock.now().toString(36);
+    this.#epoch = saved?.epoch ?? this.o.clock.now().toString(36);
+    const epoch = this.#epoch;
     const onFill = (f: RunFill) => this.#onFill(f);
     const base = { accountName: this.o.spec.account, principal: this.#principal, onFill };
-    const deps = { orders: this.o.orders, market: this.o.market, clock: this.o.clock, createExecutor: this.o.createExecutor };
+    const deps = { orders: this.o.orders, market: this.o.market, clock: this.o.clock, createExecutor: this.o.createExecutor, restoreExecutor: this.o.restoreExecutor };
     if ('script' in this.#strategy) {
       const { name, config } = this.#strategy.script;
       const def = this.o.strategies.script(name)!;
-      return [{ kind: 'script', id: name, run: new ScriptRun(deps, { ...base, id: `${this.o.spec.bot_id}.${epoch}.${name}`, script: def, config }) }];
+      const state = saved?.runs[name] as ScriptRunState | undefined;
+      return [{ kind: 'script', id: name, run: new ScriptRun(deps, { ...base, id: `${this.o.spec.bot_id}.${epoch}.${name}`, script: def, config, saved: state }) }];
     }
     const ids = this.#controllerIds();
     return this.#strategy.controllers.flatMap((c, i) => {
       const def = this.o.strategies.controller(c.controller_name)!;
       const id = ids[i]!;
-      return [{ kind: 'controller' as const, id, run: new ControllerRun(deps, { ...base, id: `${this.o.spec.bot_id}.${epoch}.${id}`, controller: def, config: c.config }) }];
+      const state = saved?.runs[id] as ControllerRunState | undefined;
+      return [{ kind: 'controller' as const, id, run: new ControllerRun(deps, { ...base, id: `${this.o.spec.bot_id}.${epoch}.${id}`, controller: def, config: c.config, saved: state }) }];
     });
+  }
+
+  /**
+   * Reads the state a previous process of this bot left. When it was running the same strategy (the
+   * same controllers or script), resumes it at once: its executors carry on with their barriers and
+   * working orders, and fills it had not yet reported are reported. Returns whether it resumed.
+   */
+  async resume(): Promise<boolean> {
+    const raw = (await this.o.state?.load()) as SavedHost | null | undefined;
+    if (!raw || raw.version !== 1 || raw.bot_id !== this.o.spec.bot_id) return false;
+    this.#fills.push(...raw.fills);
+    this.#unsent.push(...raw.unsent);
+    const ids = 'script' in this.#strategy ? [this.#strategy.script.name] : this.#controllerIds();
+    const same = ids.length === Object.keys(raw.runs).length && ids.every((id) => id in raw.runs);
+    if (!raw.running || !same) return false;
+    this.#runs = this.#build(raw);
+    this.#running = true;
+    // One step before anyone asks: the executors then report as of now.
+    this.#stepping = this.step();
+    await this.#stepping;
+    this.#schedule(this.o.stepMs ?? 1000);
+    return true;
+  }
+
+  /** Writes the state after a step; a failed write is said, and tried again after the next step. */
+  async #persist(): Promise<void> {
+    if (!this.o.state) return;
+    const saved: SavedHost = {
+      version: 1,
+      bot_id: this.o.spec.bot_id,
+      epoch: this.#epoch,
+      running: this.#running,
+      runs: Object.fromEntries(this.#runs.map((r) => [r.id, r.run.state()])),
+      unsent: this.#unsent,
+      fills: this.#fills.slice(-FILLS_SAVED),
+    };
+    await this.o.state.save(saved).catch((err) => this.#report(err));
   }
 
   #describe(): string {
@@ -137,8 +198,9 @@ export class BotHost implements StrategyHost {
 
   async start(): Promise<string> {
     if (this.#running) return this.#describe();
-    this.#runs = this.#build();
+    this.#runs = this.#build(null);
     this.#running = true;
+    await this.#persist();
     this.#schedule(0);
     return `${this.#describe()} on ${this.o.spec.account}`;
   }
@@ -151,6 +213,7 @@ export class BotHost implements StrategyHost {
     await this.#stepping;
     if (!opts.skipOrderCancellation) await this.#wind();
     await this.#sendEvents();
+    await this.#persist();
     const active = this.#runs.reduce((n, r) => n + (r.kind === 'controller' ? r.run.activeCount : r.run.workingCount), 0);
     return `${this.#describe()} stopped, ${active} ${active === 1 ? 'executor' : 'executors'} active`;
   }
@@ -190,6 +253,7 @@ export class BotHost implements StrategyHost {
       }
     }
     await this.#sendEvents();
+    await this.#persist();
   }
 
   #report(err: unknown): void {

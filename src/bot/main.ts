@@ -2,13 +2,13 @@ import { readFileSync } from 'node:fs';
 import mqtt, { type MqttClient } from 'mqtt';
 import { RpcBus } from '../core/bots/bus.js';
 import { mqttLink } from '../core/bots/link.js';
-import { BOT_PASSWORD_ENV, BOT_PASSWORD_FILE_ENV, BOT_SPEC_ENV, BotLaunchSpec } from '../core/bots/runtime.js';
+import { BOT_PASSWORD_ENV, BOT_PASSWORD_FILE_ENV, BOT_SPEC_ENV, BOT_STATE_DIR_ENV, BotLaunchSpec } from '../core/bots/runtime.js';
 import { botClientId, botPrefix, isBotId } from '../core/bots/topics.js';
 import { systemClock } from '../core/clock.js';
 import { toAppError } from '../core/errors.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../core/logger.js';
 import { SHIPPED_CONTROLLERS } from '../core/strategy/controllers/index.js';
-import { createExecutor } from '../core/strategy/executors/registry.js';
+import { createExecutor, restoreExecutor } from '../core/strategy/executors/registry.js';
 import { SHIPPED_SCRIPTS } from '../core/strategy/scripts/index.js';
 import { StrategyCatalog } from '../core/strategy-catalog/catalog.js';
 import type { ControllerDefinition } from '../core/strategy/controller.js';
@@ -16,6 +16,7 @@ import type { ScriptDefinition } from '../core/strategy/script.js';
 import { BotAgent } from './agent.js';
 import { BotHost } from './host.js';
 import { RpcMarketSource, RpcOrderActions, ServerRpc } from './server-rpc.js';
+import { StateFile } from './state-file.js';
 
 /**
  * `tradedesk bot`: one bot process. It is told everything by its environment (runtime.ts: the launch
@@ -110,6 +111,8 @@ export async function startBot(env: NodeJS.ProcessEnv): Promise<RunningBot> {
     market: new RpcMarketSource(rpc),
     clock,
     createExecutor,
+    restoreExecutor,
+    state: env[BOT_STATE_DIR_ENV] ? new StateFile(env[BOT_STATE_DIR_ENV]) : undefined,
     publishEvent: (event) => link.publish(`${botPrefix(spec.bot_id)}events`, JSON.stringify(event), 1),
     log: (lvl, msg) => {
       logger[lvl === 'warning' ? 'warn' : lvl](msg);
@@ -117,10 +120,12 @@ export async function startBot(env: NodeJS.ProcessEnv): Promise<RunningBot> {
     },
   });
   agent = new BotAgent({ botId: spec.bot_id, link, bus, clock, host });
-  if (spec.autostart) await host.start();
+  // A restarted bot carries on with what it ran; a new one starts when its spec says so.
+  const resumed = await host.resume();
+  if (!resumed && spec.autostart) await host.start();
   await agent.start();
   client.on('connect', () => void agent!.announce().catch(() => undefined));
-  logger.info('bot started', { account: spec.account, strategy: 'script' in spec.strategy ? spec.strategy.script.name : spec.strategy.controllers.map((c) => c.controller_name), running: host.running() });
+  logger.info('bot started', { account: spec.account, strategy: 'script' in spec.strategy ? spec.strategy.script.name : spec.strategy.controllers.map((c) => c.controller_name), running: host.running(), resumed });
   return {
     client,
     async shutdown() {

@@ -107,7 +107,7 @@ export class RpcOrderActions implements OrderActions {
 
   constructor(private readonly rpc: ServerRpc) {}
 
-  async place(_s: OrderSender, order: Record<string, unknown>): Promise<void> {
+  async place(_s: OrderSender, order: Record<string, unknown>, _requestId?: string): Promise<void> {
     const { account_name: _account, ...input } = order;
     const connector = String(input.connector_name);
     if (this.#noLeverage.has(connector)) delete input.leverage;
@@ -124,7 +124,7 @@ export class RpcOrderActions implements OrderActions {
     }
   }
 
-  async cancel(_s: OrderSender, clientOrderId: string): Promise<void> {
+  async cancel(_s: OrderSender, clientOrderId: string, _requestId?: string): Promise<void> {
     await this.rpc.call('cancel_order', { order_id: clientOrderId });
   }
 

@@ -16,6 +16,7 @@ import type { RunCommand } from '../../src/core/executors/types.js';
 import { createLogger } from '../../src/core/logger.js';
 import { Vault } from '../../src/core/secrets/vault.js';
 import { allCommands } from '../../src/tools/index.js';
+import { freePort } from './free-port.js';
 import { testServer, type Driver, type TestServer } from './test-env.js';
 
 /**
@@ -41,6 +42,8 @@ export interface BotWorld {
   deploy(id: string, account: string, strategy: BotStrategy, extra?: Partial<BotLaunchSpec>): Promise<{ spec: BotLaunchSpec; password: string; env: Record<string, string> }>;
   /** Asks a bot one of its RPCs (start, stop, status, config, history) as the server. */
   ask(bot: string, cmd: string, data?: Record<string, unknown>, timeoutMs?: number): Promise<ResponseData>;
+  /** Stops the broker and starts a new one on the same port (nothing survives, as after a crash); the server's client reconnects by itself. */
+  restartBroker(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -53,10 +56,17 @@ export async function botWorld(driver: Driver): Promise<BotWorld> {
     execute(registry, name, input, { services, principal: as.principal, surface: { channel: as.channel, toolsets: 'all', readOnly: false }, requestId: as.requestId, logger });
   const credentials = new PgBotCredentials(services.db, new Vault(randomBytes(32)));
   const store = new BotStore(services.db, services.clock);
-  const broker = new EmbeddedBroker({ port: 0, host: '127.0.0.1', credentials, logger });
+  // A fixed port, so that a restarted broker is where the clients look for it.
+  const port = await freePort();
+  let broker = new EmbeddedBroker({ port, host: '127.0.0.1', credentials, logger });
   await broker.start();
-  const login = broker.serverLogin();
-  const client: MqttClient = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0, username: login.username, password: login.password });
+  let login = broker.serverLogin();
+  // The password changes with each broker start: a reconnect asks for the current one.
+  const client: MqttClient = await mqtt.connectAsync(broker.url, { reconnectPeriod: 250, username: login.username, password: login.password });
+  client.on('error', () => undefined);
+  client.on('reconnect', () => {
+    client.options.password = login.password;
+  });
   const seen: BotWorld['seen'] = [];
   client.on('message', (topic, p) => {
     if (topic.includes('/reply/') || topic.includes('/rpc/') || topic.includes('/inbox/')) return;
@@ -75,7 +85,9 @@ export async function botWorld(driver: Driver): Promise<BotWorld> {
 
   return {
     server,
-    broker,
+    get broker() {
+      return broker;
+    },
     store,
     credentials,
     bus,
@@ -102,6 +114,12 @@ export async function botWorld(driver: Driver): Promise<BotWorld> {
       return { spec, password: issued.password, env: { [BOT_SPEC_ENV]: JSON.stringify(spec), [BOT_PASSWORD_ENV]: issued.password, LOG_LEVEL: 'silent' } };
     },
     ask: (bot, cmd, data = {}, timeoutMs = 10_000) => bus.request(`hbot/${bot}/${cmd}`, data, { replyTo: RpcBus.replyTopic(`hbot/${bot}/reply`), timeoutMs, who: `bot ${bot}` }),
+    async restartBroker() {
+      await broker.stop();
+      broker = new EmbeddedBroker({ port, host: '127.0.0.1', credentials, logger });
+      await broker.start();
+      login = broker.serverLogin();
+    },
     async stop() {
       bus.stop();
       await client.endAsync().catch(() => undefined);

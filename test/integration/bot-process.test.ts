@@ -1,6 +1,14 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import mqtt from 'mqtt';
 import { startBot, type RunningBot } from '../../src/bot/main.js';
+import { RpcOrderActions, ServerRpc } from '../../src/bot/server-rpc.js';
+import { RpcBus } from '../../src/core/bots/bus.js';
+import { mqttLink } from '../../src/core/bots/link.js';
+import { botClientId } from '../../src/core/bots/topics.js';
+import { systemClock } from '../../src/core/clock.js';
+import { AppError } from '../../src/core/errors.js';
+import type { OrderSender } from '../../src/core/executors/order-path.js';
 import { Decimal } from '../../src/core/decimal.js';
 import { botWorld, type BotWorld } from '../helpers/bot-world.js';
 import { drivers } from '../helpers/test-env.js';
@@ -92,6 +100,38 @@ describe.each(drivers())('a bot process on the server\'s order path (%s)', (driv
     expect(w.of(id, 'status_updates').at(-1)).toMatchObject({ type: 'availability', msg: 'offline' });
   });
 
+  it('the bot\'s order actions over RPC: a retried place is the same order, amounts come back exact, a refusal is its AppError', async () => {
+    const id = `${tag}-rpc`;
+    await w.account('rpcdesk');
+    const { spec, password } = await w.deploy(id, 'rpcdesk', { script: { name: 'twap_buyer_v1', config: { connector_name: 'sim', trading_pair: 'BTC-USDT', total_amount_quote: '100', duration: 2, interval: 1 } } });
+    const client = await mqtt.connectAsync(spec.mqtt_url, { reconnectPeriod: 0, clientId: botClientId(id), username: spec.mqtt_username, password });
+    const bus = new RpcBus(mqttLink(client), { clock: systemClock, nodeId: id, replies: ServerRpc.repliesFilter(id) });
+    await bus.start();
+    try {
+      const actions = new RpcOrderActions(new ServerRpc(bus, id));
+      const sender = { kind: 'bot', id, account: 'rpcdesk', principal: { name: `bot:${id}`, role: 'trader', accounts: ['rpcdesk'], stored: false, channel: 'bot' }, outbox: [], runtime: { order_seq: 0, fills_seen: {}, last_seen: {}, error_count: 0, last_error: null } } satisfies OrderSender;
+      const order = { client_order_id: 'rpc-1', connector_name: 'sim', trading_pair: 'BTC-USDT', side: 'buy', order_type: 'market', amount: '0.00123' };
+      await actions.place(sender, order, 'r1');
+      await actions.place(sender, order, 'r2');
+      expect(await rows(sql`select count(*)::int as n from orders where account_name = 'rpcdesk'`)).toEqual([{ n: 1 }]);
+      const stored = (await actions.order(sender, 'rpc-1'))!;
+      const [row] = await rows<{ filled_amount: string; average_fill_price: string }>(sql`select filled_amount::text, average_fill_price::text from orders where account_name = 'rpcdesk'`);
+      expect(stored.status).toBe('filled');
+      expect(new Decimal(stored.filledAmount).eq(row!.filled_amount)).toBe(true);
+      expect(new Decimal(stored.averageFillPrice!).eq(row!.average_fill_price)).toBe(true);
+      const fills = await actions.fills(sender, stored);
+      expect(fills.reduce((s, f) => s.plus(f.amount), new Decimal(0)).eq('0.00123')).toBe(true);
+      expect(await actions.order(sender, 'never-placed')).toBeNull();
+      const refused = await actions.place(sender, { ...order, client_order_id: 'rpc-2', amount: '-1' }, 'r3').catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(AppError);
+      expect(refused).toMatchObject({ code: 'VALIDATION_FAILED' });
+      expect(((refused as AppError).details!.issues as Array<{ path: string }>).map((i) => i.path)).toContain('amount');
+    } finally {
+      bus.stop();
+      await client.endAsync();
+    }
+  });
+
   it('with the kill switch on, the gateway refuses the bot\'s orders and its executors hear the refusal', async () => {
     const id = `${tag}-killed`;
     await w.account('killdesk');
@@ -107,5 +147,16 @@ describe.each(drivers())('a bot process on the server\'s order path (%s)', (driv
     expect(await rows(sql`select count(*)::int as n from orders where account_name = 'killdesk'`)).toEqual([{ n: 0 }]);
     const refused = await rows(sql`select distinct principal, channel, outcome from audit_events where account_name = 'killdesk' and command = 'trading_place_order'`);
     expect(refused).toEqual([{ principal: `bot:${id}`, channel: 'bot', outcome: 'KILL_SWITCH_ACTIVE' }]);
+  });
+
+  it('after a broker restart it connects again, says online again and answers RPCs', async () => {
+    const id = `${tag}-reconnect`;
+    await w.account('reconnectdesk');
+    const { env } = await w.deploy(id, 'reconnectdesk', { script: { name: 'twap_buyer_v1', config: { connector_name: 'sim', trading_pair: 'BTC-USDT', total_amount_quote: '100', duration: 2, interval: 1 } } });
+    await start(env);
+    await expect.poll(() => w.of(id, 'status_updates').filter((s) => s.msg === 'online').length, { timeout: 10_000 }).toBe(1);
+    await w.restartBroker();
+    await expect.poll(() => w.of(id, 'status_updates').filter((s) => s.msg === 'online').length, { timeout: 20_000 }).toBe(2);
+    await expect.poll(async () => (await w.ask(id, 'status', {}, 2000).catch(() => ({ status: 0 }))).status, { timeout: 15_000 }).toBe(200);
   });
 });

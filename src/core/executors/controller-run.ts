@@ -1,12 +1,12 @@
 import type { Clock } from '../clock.js';
-import type { ExecutorPrincipal, ExecutorRuntime } from '../db/schema/index.js';
+import type { ExecutorPrincipal, ExecutorRuntime, OutboxEntry } from '../db/schema/index.js';
 import { AppError } from '../errors.js';
 import type { MarketData } from '../market-data/market-data.js';
 import type { ControllerDefinition } from '../strategy/controller.js';
-import { StrategyRuntime, type ExecutorFactory } from '../strategy/runtime.js';
+import { StrategyRuntime, type ExecutorFactory, type RuntimeState } from '../strategy/runtime.js';
 import type { Decimal } from '../decimal.js';
 import type { CandleInterval } from '../exchange/types.js';
-import type { ExecutorReport, OrderSink, OrderUpdate, Side } from '../strategy/types.js';
+import type { Executor, ExecutorReport, OrderSink, OrderUpdate, Side } from '../strategy/types.js';
 import type { TradingService } from '../trading/trading-service.js';
 import type { UsersService } from '../users/users-service.js';
 import { orderIdPrefix } from './client-order-ids.js';
@@ -21,6 +21,17 @@ export interface ControllerRunDeps {
   market: MarketSource;
   clock: Clock;
   createExecutor: ExecutorFactory;
+  /** Rebuilds an executor from its state(): needed only to resume a run from `saved`. */
+  restoreExecutor?: (state: Record<string, unknown>) => Executor;
+}
+
+/** Plain JSON from which a run resumes (a bot process after a restart): its runtime, outbox and order bookkeeping. */
+export interface ControllerRunState {
+  runtime: RuntimeState;
+  outbox: OutboxEntry[];
+  path: ExecutorRuntime;
+  orders: Record<string, string[]>;
+  placed: Record<string, { connector: string; pair: string; side: Side; fills: number }>;
 }
 
 /** The server's services a run on the server is built from. */
@@ -44,6 +55,8 @@ export interface StartControllerRun {
   principal: ExecutorPrincipal;
   /** Told of every fill of the run's orders, once, in the order they happened (a bot reports them). */
   onFill?: (fill: RunFill) => void;
+  /** Resume from this `state()` instead of starting afresh (deps.restoreExecutor is then required). */
+  saved?: ControllerRunState;
 }
 
 /** One fill of a run's order; `index` counts the order's fills from 0, so (clientOrderId, index) names it for good. */
@@ -111,14 +124,16 @@ export class ControllerRun {
     this.id = req.id;
     this.#view = new LiveMarketView(deps.market, deps.clock);
     const interval = this.#watch(config);
-    this.#runtime = new StrategyRuntime({
-      controller: def.create(config),
-      interval,
-      createExecutor: deps.createExecutor,
-      idPrefix: orderIdPrefix(`controller:${req.id}`),
-    });
-    const runtime: ExecutorRuntime = { order_seq: 0, fills_seen: {}, last_seen: {}, error_count: 0, last_error: null };
-    this.#sender = { kind: 'controller', id: req.id, account: req.accountName, principal: req.principal, outbox: [], runtime };
+    const options = { controller: def.create(config), interval, createExecutor: deps.createExecutor, idPrefix: orderIdPrefix(`controller:${req.id}`) };
+    const saved = req.saved;
+    if (saved && !deps.restoreExecutor) throw new Error('resuming a controller run needs restoreExecutor');
+    this.#runtime = saved ? StrategyRuntime.restore(options, saved.runtime, deps.restoreExecutor!) : new StrategyRuntime(options);
+    const runtime: ExecutorRuntime = saved ? structuredClone(saved.path) : { order_seq: 0, fills_seen: {}, last_seen: {}, error_count: 0, last_error: null };
+    this.#sender = { kind: 'controller', id: req.id, account: req.accountName, principal: req.principal, outbox: saved ? structuredClone(saved.outbox) : [], runtime };
+    if (saved) {
+      for (const [k, v] of Object.entries(saved.orders)) this.#orders.set(k, [...v]);
+      for (const [k, v] of Object.entries(saved.placed)) this.#placed.set(k, { ...v });
+    }
     this.#path = new OrderPath(deps.orders);
     const queue = this.#path.sink(this.#sender);
     this.#sink = {
@@ -220,6 +235,17 @@ export class ControllerRun {
 
   #send(now: number): () => Promise<boolean> {
     return async () => (await this.#path.flush(this.#sender, now, this.#deliver)) > 0;
+  }
+
+  /** What the run resumes from; taken between steps (call it after a step's promise settled). */
+  state(): ControllerRunState {
+    return {
+      runtime: this.#runtime.state(),
+      outbox: structuredClone(this.#sender.outbox),
+      path: structuredClone(this.#sender.runtime),
+      orders: Object.fromEntries(this.#orders),
+      placed: Object.fromEntries([...this.#placed].map(([k, v]) => [k, { ...v }])),
+    };
   }
 
   /** Every executor's report as of the last step (ended ones final), in creation order. */

@@ -1,4 +1,4 @@
-import type { ExecutorPrincipal, ExecutorRuntime } from '../db/schema/index.js';
+import type { ExecutorPrincipal, ExecutorRuntime, OutboxEntry } from '../db/schema/index.js';
 import type { Decimal } from '../decimal.js';
 import { AppError } from '../errors.js';
 import type { ScriptDefinition, ScriptInstance, ScriptView } from '../strategy/script.js';
@@ -17,6 +17,18 @@ export interface StartScriptRun {
   onFill?: (fill: RunFill) => void;
   /** Total holdings per asset on a connector, when the driver can read them; without, a script sees none. */
   balances?: (connector: string) => Readonly<Record<string, Decimal>>;
+  /** Resume from this `state()`. */
+  saved?: ScriptRunState;
+}
+
+export interface ScriptRunState {
+  script: Record<string, unknown>;
+  orderSeq: number;
+  /** null: due at the next step. */
+  nextAt: number | null;
+  outbox: OutboxEntry[];
+  path: ExecutorRuntime;
+  placed: Record<string, { connector: string; pair: string; side: Side; fills: number }>;
 }
 
 /** Parses a script's config: the parsed value, or VALIDATION_FAILED with every issue's field path. */
@@ -63,9 +75,15 @@ export class ScriptRun {
     this.#prefix = orderIdPrefix(`script:${req.id}`);
     this.#view = new LiveMarketView(deps.market, deps.clock);
     this.#watch(this.#config);
-    this.#instance = this.#def.create(this.#config);
-    const runtime: ExecutorRuntime = { order_seq: 0, fills_seen: {}, last_seen: {}, error_count: 0, last_error: null };
-    this.#sender = { kind: 'bot', id: req.id, account: req.accountName, principal: req.principal, outbox: [], runtime };
+    const saved = req.saved;
+    this.#instance = this.#def.create(this.#config, saved?.script);
+    const runtime: ExecutorRuntime = saved ? structuredClone(saved.path) : { order_seq: 0, fills_seen: {}, last_seen: {}, error_count: 0, last_error: null };
+    this.#sender = { kind: 'bot', id: req.id, account: req.accountName, principal: req.principal, outbox: saved ? structuredClone(saved.outbox) : [], runtime };
+    if (saved) {
+      this.#orderSeq = saved.orderSeq;
+      this.#nextAt = saved.nextAt ?? -Infinity;
+      for (const [k, v] of Object.entries(saved.placed)) this.#placed.set(k, { ...v });
+    }
     this.#path = new OrderPath(deps.orders);
     const queue = this.#path.sink(this.#sender);
     this.#sink = {
@@ -82,6 +100,18 @@ export class ScriptRun {
     for (const c of needs.candles) this.#view.watch(c.connector, c.tradingPair, c.interval, c.bars);
     this.#pairs = [...new Map(needs.quotes.map((q) => [`${q.connector}|${q.tradingPair}`, { connector: q.connector, pair: q.tradingPair }])).values()];
     this.#stepMs = Math.max(1, this.#def.stepSeconds(config)) * 1000;
+  }
+
+  /** What the run resumes from; taken between steps. */
+  state(): ScriptRunState {
+    return {
+      script: this.#instance.state(),
+      orderSeq: this.#orderSeq,
+      nextAt: Number.isFinite(this.#nextAt) ? this.#nextAt : null,
+      outbox: structuredClone(this.#sender.outbox),
+      path: structuredClone(this.#sender.runtime),
+      placed: Object.fromEntries([...this.#placed].map(([k, v]) => [k, { ...v }])),
+    };
   }
 
   get scriptName(): string {

@@ -1,3 +1,4 @@
+import { Decimal } from '../decimal.js';
 import type { CandleInterval } from '../exchange/types.js';
 import { INTERVAL_MS } from '../exchange/types.js';
 import type { ExecutorConfig } from './executors/configs.js';
@@ -36,6 +37,36 @@ export interface StepContext {
    * idle band holds it are not ticked. Absent: every active executor is ticked.
    */
   price?: number;
+}
+
+/**
+ * What `state()` saves and `StrategyRuntime.restore` takes back: each executor that may still change as
+ * its own state, an ended one whose report is final as that report (decimals as strings), in creation
+ * order; the order owners and the counters, so ids never repeat; when the controller is next due.
+ */
+export interface RuntimeState {
+  executors: Array<{ state: Record<string, unknown>; createdAt: number } | { report: Record<string, unknown> }>;
+  owners: Record<string, string>;
+  executorSeq: number;
+  orderSeq: number;
+  /** null: due at the next step. */
+  nextDue: number | null;
+}
+
+const DECIMAL_FIELDS = ['positionAmount', 'volume', 'fees', 'realizedPnl', 'unrealizedPnl', 'netPnl', 'netPnlPct'] as const;
+
+function savedReport(r: ExecutorReport): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...r };
+  for (const k of DECIMAL_FIELDS) out[k] = r[k].toString();
+  out.entryPrice = r.entryPrice?.toString() ?? null;
+  return out;
+}
+
+function loadedReport(r: Record<string, unknown>): ExecutorReport {
+  const out = { ...r } as Record<string, unknown>;
+  for (const k of DECIMAL_FIELDS) out[k] = new Decimal(String(r[k]));
+  out.entryPrice = r.entryPrice === null || r.entryPrice === undefined ? null : new Decimal(String(r.entryPrice));
+  return out as unknown as ExecutorReport;
 }
 
 /** memoAt of a report that no longer changes. */
@@ -145,6 +176,8 @@ class LiveReport implements ExecutorReport {
 export class StrategyRuntime {
   private readonly active: Active[] = [];
   private readonly byId = new Map<string, Active>();
+  /** Every executor whose report is still live (active, or ended and not yet final), for `state()`. */
+  private readonly all = new Map<string, Active>();
   private readonly usedIds = new Set<string>();
   /** Reports in creation order: ended ones final, active ones live. */
   private readonly reports: ExecutorReport[] = [];
@@ -344,8 +377,62 @@ export class StrategyRuntime {
     while (await send()) this.route();
   }
 
+  /** Plain JSON from which `restore` rebuilds this runtime between two steps (nothing queued then). */
+  state(): RuntimeState {
+    return {
+      executors: this.reports.map((r) => {
+        if (!(r instanceof LiveReport)) return { report: savedReport(r) };
+        const a = this.byIdAll(r.id);
+        return { state: a.executor.state(), createdAt: a.createdAt };
+      }),
+      owners: Object.fromEntries([...this.owner].map(([order, a]) => [order, a.executor.id])),
+      executorSeq: this.executorSeq,
+      orderSeq: this.orderSeq,
+      nextDue: Number.isFinite(this.nextDue) ? this.nextDue : null,
+    };
+  }
+
+  /** A runtime as `state()` saved it: executors rebuilt by `restoreExecutor`, barriers and working orders intact. */
+  static restore(o: RuntimeOptions, saved: RuntimeState, restoreExecutor: (state: Record<string, unknown>) => Executor): StrategyRuntime {
+    const rt = new StrategyRuntime(o);
+    const byId = new Map<string, Active>();
+    for (const e of saved.executors) {
+      if ('report' in e) {
+        const r = loadedReport(e.report);
+        rt.usedIds.add(r.id);
+        rt.reports.push(r);
+        continue;
+      }
+      const executor = restoreExecutor(e.state);
+      const a = new Active(executor, e.createdAt, rt.reports.length, rt.fullReport);
+      rt.usedIds.add(executor.id);
+      rt.reports.push(a.live);
+      byId.set(executor.id, a);
+      rt.all.set(executor.id, a);
+      if (executor.status !== 'terminated') {
+        rt.active.push(a);
+        rt.byId.set(executor.id, a);
+      }
+    }
+    for (const [order, id] of Object.entries(saved.owners)) {
+      const a = byId.get(id);
+      if (a) rt.owner.set(order, a);
+    }
+    rt.executorSeq = saved.executorSeq;
+    rt.orderSeq = saved.orderSeq;
+    rt.nextDue = saved.nextDue ?? -Infinity;
+    rt.activeChanged = true;
+    return rt;
+  }
+
+  private byIdAll(id: string): Active {
+    return this.all.get(id)!;
+  }
+
   /** Every executor's report as of the last step (ended ones final), in creation order. */
   allReports(): ExecutorReport[] {
+    // A restored runtime not yet stepped has no market to value its executors at: nothing to show yet.
+    if (!this.stepCtx) return this.reports.filter((r) => !(r instanceof LiveReport));
     return this.reports.map((r) => (r instanceof LiveReport ? r.toJSON() : r));
   }
 
@@ -389,6 +476,7 @@ export class StrategyRuntime {
         this.reports.push(a.live);
         this.active.push(a);
         this.byId.set(id, a);
+        this.all.set(id, a);
         this.activeChanged = true;
       } else {
         const a = this.byId.get(action.executorId);
@@ -430,6 +518,7 @@ export class StrategyRuntime {
     if (a.executor.status === 'terminated' && r.positionAmount.isZero()) {
       a.memoAt = FINAL;
       this.reports[a.slot] = r;
+      this.all.delete(a.executor.id);
     }
     return r;
   };
