@@ -63,10 +63,12 @@ describe.skipIf(!up)('the docker bot runtime, on the real daemon', () => {
     rmSync(stateRoot, { recursive: true, force: true });
   });
 
-  it('answers available() when the daemon does, and false (no exception) when there is none', async () => {
+  it('answers available() when the daemon does, and false (no exception) when there is none; then a call is UPSTREAM_UNAVAILABLE', async () => {
     expect(await scriptRuntime('').available()).toBe(true);
     const nowhere = new DockerRuntime({ image: TEST_IMAGE, logger: silent, docker: new Docker({ socketPath: join(stateRoot, 'no-such.sock') }) });
     expect(await nowhere.available()).toBe(false);
+    await expect(nowhere.launch(launchOf(botId()))).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
+    await expect(nowhere.running(botId())).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
   });
 
   it('runs the image: --version prints the version and the exit is reported with code 0 and that line', async () => {
@@ -233,6 +235,22 @@ describe.skipIf(!up)('the docker bot runtime, on the real daemon', () => {
     expect(await second.reattach(id)).toBe(false); // ended: nothing to take back
     await second.remove(id);
     await second.close();
+  });
+
+  it('reports the end of a container someone else removed, once', async () => {
+    const rt = scriptRuntime(LONG_RUNNING);
+    const id = botId();
+    const exits: BotExit[] = [];
+    rt.onExit((e) => e.botId === id && exits.push(e));
+    const exit = nextExit(rt, id);
+    await rt.launch(launchOf(id));
+    await docker.getContainer(containerName(id)).remove({ force: true });
+    expect(await exit).toMatchObject({ botId: id, code: null });
+    expect(await rt.running(id)).toBe(false);
+    expect(await rt.reattach(id)).toBe(false);
+    await rt.remove(id); // nothing left: a no-op
+    await rt.close();
+    expect(exits).toHaveLength(1);
   });
 
   it('never touches a container it did not create, even under its name', async () => {

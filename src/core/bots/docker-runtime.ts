@@ -41,6 +41,15 @@ interface Watch {
 /** The HTTP status of a dockerode error (404 no such container, 304 already stopped, 409 conflict). */
 const statusOf = (err: unknown) => (err as { statusCode?: number } | null)?.statusCode;
 
+/** A daemon that cannot be reached (no socket, refused, timed out) is an UPSTREAM_UNAVAILABLE; any other error stays as it is. */
+function unreachable(err: unknown): unknown {
+  const code = (err as { code?: string } | null)?.code;
+  if (code && ['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EACCES', 'ETIMEDOUT', 'EHOSTUNREACH'].includes(code)) {
+    return new AppError('UPSTREAM_UNAVAILABLE', 'The Docker daemon does not answer', { hint: 'Start dockerd, or set DOCKER_HOST to a daemon the server may use.', cause: err });
+  }
+  return err;
+}
+
 /** Exit codes 129 to 159 are a process killed by that signal (128 + its number), as shells and docker report them. */
 function signalOf(code: number): string | null {
   if (code <= 128 || code >= 160) return null;
@@ -203,7 +212,9 @@ export class DockerRuntime implements BotRuntime {
 
   /** The bot's container, found by our labels only (a container of the same name without them is not ours). */
   async #find(botId: string): Promise<Docker.ContainerInfo | undefined> {
-    const list = await this.#docker.listContainers({ all: true, filters: { label: [`${MANAGED_LABEL}=true`, `${BOT_LABEL}=${botId}`] } });
+    const list = await this.#docker.listContainers({ all: true, filters: { label: [`${MANAGED_LABEL}=true`, `${BOT_LABEL}=${botId}`] } }).catch((err: unknown) => {
+      throw unreachable(err);
+    });
     return list[0];
   }
 
@@ -232,25 +243,34 @@ export class DockerRuntime implements BotRuntime {
     const abort = new AbortController();
     const container = this.#docker.getContainer(containerId);
     const done = (async () => {
-      let code: number;
+      const forget = () => {
+        if (this.#watches.get(botId)?.containerId === containerId) this.#watches.delete(botId);
+      };
+      let code: number | null;
       try {
         const r = (await container.wait({ condition: 'not-running', abortSignal: abort.signal })) as { StatusCode: number };
         code = r.StatusCode;
       } catch (err) {
         if (abort.signal.aborted || this.#closed) return;
-        // The daemon went away or the container was removed under us: report what inspect still knows.
-        const state = await container.inspect().then((i) => i.State, () => null);
-        if (state?.Running) {
-          this.opts.logger.warn('lost the wait on a bot container that still runs', { botId, err });
+        const state = await container.inspect().then(
+          (i) => i.State,
+          (e: unknown) => (statusOf(e) === 404 ? ('gone' as const) : null),
+        );
+        if (state === null || (state !== 'gone' && state.Running)) {
+          // The daemon went away (or dropped the wait) while the container may still run: that is no end
+          // to report. A reattach() once the daemon answers again watches it anew.
+          this.opts.logger.warn('lost the watch on a bot container', { botId, err });
+          forget();
           return;
         }
-        code = state?.ExitCode ?? -1;
+        // Ended meanwhile, or removed by someone else (no exit code left to read).
+        code = state === 'gone' ? null : state.ExitCode;
       }
       const tail = await container
         .logs({ stdout: true, stderr: true, follow: false, tail: TAIL_LINES })
         .then((b) => demuxLogLines(b as unknown as Buffer).slice(-TAIL_LINES), () => [] as string[]);
-      if (this.#watches.get(botId)?.containerId === containerId) this.#watches.delete(botId);
-      const signal = signalOf(code);
+      forget();
+      const signal = code === null ? null : signalOf(code);
       const exit: BotExit = { botId, code: signal ? null : code, signal, tail };
       for (const l of this.#listeners) {
         try {
