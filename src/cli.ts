@@ -18,6 +18,9 @@ Usage:
   tradedesk worker [flags]    take optimization trials from the job queue on the Postgres at DATABASE_URL
                               and run them on every core of this machine, until SIGTERM; no port, no
                               exchange secrets (see docs/optimization.md, "Workers on other machines")
+  tradedesk bot               run one bot: its launch spec (JSON) in TRADEDESK_BOT, its broker password in
+                              TRADEDESK_BOT_PASSWORD; it opens no database and holds no exchange secret,
+                              trading through the server over MQTT (the server starts it; see docs/bots.md)
   tradedesk reset-admin-password [--username admin] [flags]
                               give a stored admin a new generated password (creating it if absent),
                               print it once and keep it in DATA_DIR/admin-password.txt; run it while
@@ -125,9 +128,14 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const sub = positionals[0] ?? 'serve';
-  if (!['serve', 'mcp', 'worker', 'reset-admin-password'].includes(sub) || positionals.length > 1) {
+  if (!['serve', 'mcp', 'worker', 'bot', 'reset-admin-password'].includes(sub) || positionals.length > 1) {
     process.stderr.write(`unknown command "${positionals.join(' ')}"\n\n${HELP}`);
     return 2;
+  }
+  if (sub === 'bot') {
+    // Everything it needs is in its environment; it reads no server config. Loaded here: only a bot needs it.
+    const { runBot } = await import('./bot/main.js');
+    return runBot(process.env);
   }
   if (values.username !== undefined && sub !== 'reset-admin-password') {
     process.stderr.write('--username belongs to reset-admin-password\n\nRun tradedesk --help for the flags.\n');

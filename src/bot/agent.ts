@@ -82,10 +82,15 @@ export class BotAgent {
     for (const [name, handle] of Object.entries(rpcs)) {
       await this.o.bus.serve(`${this.#prefix}${name}`, (req: ServedRequest) => answer(() => handle(req.data)));
     }
-    await this.#publish('status_updates', { timestamp: this.o.clock.now(), type: 'availability', msg: 'online' });
+    await this.announce();
     await this.#heartbeat();
     this.#timers.push(setInterval(() => void this.#heartbeat(), this.o.heartbeatMs ?? 10_000));
     if (this.o.host.running()) this.#reportPerformance();
+  }
+
+  /** Says it is online (at start, and again after a reconnect: a restarted broker forgot everything). */
+  async announce(): Promise<void> {
+    await this.#publish('status_updates', { timestamp: this.o.clock.now(), type: 'availability', msg: 'online' });
   }
 
   /** Says it is going offline, then stops every timer and the bus. */

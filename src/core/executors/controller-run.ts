@@ -4,15 +4,27 @@ import { AppError } from '../errors.js';
 import type { MarketData } from '../market-data/market-data.js';
 import type { ControllerDefinition } from '../strategy/controller.js';
 import { StrategyRuntime, type ExecutorFactory } from '../strategy/runtime.js';
-import type { ExecutorReport, OrderSink, OrderUpdate } from '../strategy/types.js';
+import type { Decimal } from '../decimal.js';
+import type { CandleInterval } from '../exchange/types.js';
+import type { ExecutorReport, OrderSink, OrderUpdate, Side } from '../strategy/types.js';
 import type { TradingService } from '../trading/trading-service.js';
 import type { UsersService } from '../users/users-service.js';
 import { orderIdPrefix } from './client-order-ids.js';
-import { LiveMarketView } from './live-market.js';
+import { LiveMarketView, type MarketSource } from './live-market.js';
+import { ServerOrderActions, type OrderActions } from './order-actions.js';
 import { OrderPath, type OrderSender } from './order-path.js';
 import type { RunCommand } from './types.js';
 
+/** What a run needs: where its orders go and where it reads the market (the server's own, or a bot's RPCs to the server). */
 export interface ControllerRunDeps {
+  orders: OrderActions;
+  market: MarketSource;
+  clock: Clock;
+  createExecutor: ExecutorFactory;
+}
+
+/** The server's services a run on the server is built from. */
+export interface ServerControllerRunDeps {
   marketData: MarketData;
   trading: TradingService;
   users: UsersService;
@@ -30,6 +42,34 @@ export interface StartControllerRun {
   config: unknown;
   /** Who every order runs as, and on which channel it is journaled. */
   principal: ExecutorPrincipal;
+  /** Told of every fill of the run's orders, once, in the order they happened (a bot reports them). */
+  onFill?: (fill: RunFill) => void;
+}
+
+/** One fill of a run's order; `index` counts the order's fills from 0, so (clientOrderId, index) names it for good. */
+export interface RunFill {
+  clientOrderId: string;
+  index: number;
+  connector: string;
+  tradingPair: string;
+  side: Side;
+  price: Decimal;
+  amount: Decimal;
+  /** In the pair's quote asset. */
+  fee: Decimal;
+  isMaker: boolean;
+  timestamp: number;
+}
+
+/** Parses a controller's config: the parsed value, or VALIDATION_FAILED with every issue's field path. */
+export function parseControllerConfig(def: ControllerDefinition, config: unknown): unknown {
+  const parsed = def.config.safeParse(config);
+  if (!parsed.success) {
+    throw new AppError('VALIDATION_FAILED', `Invalid ${def.name} config: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, {
+      details: { issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) },
+    });
+  }
+  return parsed.data;
 }
 
 /**
@@ -52,41 +92,38 @@ export class ControllerRun {
   readonly #path: OrderPath;
   readonly #sender: OrderSender;
   readonly #sink: OrderSink;
-  readonly #pairs: Array<{ connector: string; pair: string }>;
+  #pairs: Array<{ connector: string; pair: string }> = [];
   readonly #deliver: (u: OrderUpdate) => void;
+  readonly #def: ControllerDefinition;
+  #config: unknown;
   /** Client order ids per executor, in the order placed. */
   readonly #orders = new Map<string, string[]>();
+  /** What each working order is (for its fills' reports), and how many of its fills were told. */
+  readonly #placed = new Map<string, { connector: string; pair: string; side: Side; fills: number }>();
   /** The step in progress: steps never overlap. */
   #busy: Promise<void> = Promise.resolve();
 
   constructor(deps: ControllerRunDeps, req: StartControllerRun) {
     const def = req.controller;
-    const parsed = def.config.safeParse(req.config);
-    if (!parsed.success) {
-      throw new AppError('VALIDATION_FAILED', `Invalid ${def.name} config: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, {
-        details: { issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) },
-      });
-    }
-    const needs = def.data(parsed.data);
+    const config = parseControllerConfig(def, req.config);
+    this.#def = def;
+    this.#config = config;
     this.id = req.id;
-    this.#view = new LiveMarketView(deps.marketData, deps.clock);
-    for (const c of needs.candles) this.#view.watch(c.connector, c.tradingPair, c.interval, c.bars);
-    const pairs = new Map(needs.quotes.map((q) => [`${q.connector}|${q.tradingPair}`, { connector: q.connector, pair: q.tradingPair }]));
-    this.#pairs = [...pairs.values()];
+    this.#view = new LiveMarketView(deps.market, deps.clock);
+    const interval = this.#watch(config);
     this.#runtime = new StrategyRuntime({
-      controller: def.create(parsed.data),
-      // As in a backtest: the controller decides once per closed candle of its first series (a controller
-      // that reads no candles, once a minute).
-      interval: needs.candles[0]?.interval ?? '1m',
+      controller: def.create(config),
+      interval,
       createExecutor: deps.createExecutor,
       idPrefix: orderIdPrefix(`controller:${req.id}`),
     });
     const runtime: ExecutorRuntime = { order_seq: 0, fills_seen: {}, last_seen: {}, error_count: 0, last_error: null };
     this.#sender = { kind: 'controller', id: req.id, account: req.accountName, principal: req.principal, outbox: [], runtime };
-    this.#path = new OrderPath(deps);
+    this.#path = new OrderPath(deps.orders);
     const queue = this.#path.sink(this.#sender);
     this.#sink = {
       submit: (o) => {
+        this.#placed.set(o.clientOrderId, { connector: o.connector, pair: o.tradingPair, side: o.side, fills: 0 });
         // The runtime has just recorded which executor is placing it.
         const owner = this.#runtime.ownerOf(o.clientOrderId);
         if (owner !== undefined) {
@@ -98,21 +135,91 @@ export class ControllerRun {
       },
       cancel: (connector, pair, id) => queue.cancel(connector, pair, id),
     };
-    this.#deliver = (u) => this.#runtime.deliver(u);
+    this.#deliver = (u) => {
+      const placed = this.#placed.get(u.clientOrderId);
+      if (placed) {
+        for (const f of u.newFills) {
+          req.onFill?.({ clientOrderId: u.clientOrderId, index: placed.fills++, connector: placed.connector, tradingPair: placed.pair, side: placed.side, price: f.price, amount: f.amount, fee: f.fee, isMaker: f.isMaker, timestamp: f.timestamp });
+        }
+        if (u.state === 'filled' || u.state === 'canceled' || u.state === 'rejected') this.#placed.delete(u.clientOrderId);
+      }
+      this.#runtime.deliver(u);
+    };
   }
 
-  /** One step at the clock's now. It rejects when the market cannot be read, before anything changed; the next step tries again. */
-  step(): Promise<void> {
-    const next = this.#busy.then(() => this.#step());
+  /** Watches what a config reads; returns the interval the controller decides on. */
+  #watch(config: unknown): CandleInterval {
+    const needs = this.#def.data(config);
+    for (const c of needs.candles) this.#view.watch(c.connector, c.tradingPair, c.interval, c.bars);
+    const pairs = new Map(needs.quotes.map((q) => [`${q.connector}|${q.tradingPair}`, { connector: q.connector, pair: q.tradingPair }]));
+    this.#pairs = [...pairs.values()];
+    // As in a backtest: the controller decides once per closed candle of its first series (a controller
+    // that reads no candles, once a minute).
+    return needs.candles[0]?.interval ?? '1m';
+  }
+
+  /**
+   * One step at the clock's now. It rejects when the market cannot be read, before anything changed; the
+   * next step tries again. `decide: false` carries the executors on without asking the controller (a
+   * stopping run).
+   */
+  step(opts: { decide?: boolean } = {}): Promise<void> {
+    return this.#exclusive(async () => {
+      const now = await this.#load();
+      await this.#runtime.stepSettled({ now, market: this.#view, sink: this.#sink }, this.#send(now), opts);
+    });
+  }
+
+  /**
+   * Asks every active executor to end: working orders cancelled, the position closed unless
+   * `keepPosition`. Steps with `decide: false` then carry them to their end.
+   */
+  stopExecutors(keepPosition: boolean): Promise<void> {
+    return this.#exclusive(async () => {
+      const now = await this.#load();
+      await this.#runtime.stopAllSettled({ now, market: this.#view, sink: this.#sink }, this.#send(now), keepPosition);
+    });
+  }
+
+  /** Executors not yet ended. */
+  get activeCount(): number {
+    return this.#runtime.activeCount;
+  }
+
+  get controllerName(): string {
+    return this.#def.name;
+  }
+
+  /** The config as parsed (defaults filled in). */
+  get config(): unknown {
+    return this.#config;
+  }
+
+  /** Validates `config` with the controller's schema and runs the controller with it from the next step; its executors stay. */
+  reconfigure(config: unknown): Promise<void> {
+    const parsed = parseControllerConfig(this.#def, config);
+    return this.#exclusive(async () => {
+      const interval = this.#watch(parsed);
+      this.#runtime.setController(this.#def.create(parsed), interval);
+      this.#config = parsed;
+    });
+  }
+
+  #exclusive(fn: () => Promise<void>): Promise<void> {
+    const next = this.#busy.then(fn);
     this.#busy = next.catch(() => undefined);
     return next;
   }
 
-  async #step(): Promise<void> {
+  async #load(): Promise<number> {
     await this.#view.load(this.#pairs);
     const now = this.#view.now;
     await this.#path.poll(this.#sender, this.#runtime.workingOrderIds(), now, this.#deliver);
-    await this.#runtime.stepSettled({ now, market: this.#view, sink: this.#sink }, async () => (await this.#path.flush(this.#sender, now, this.#deliver)) > 0);
+    return now;
+  }
+
+  #send(now: number): () => Promise<boolean> {
+    return async () => (await this.#path.flush(this.#sender, now, this.#deliver)) > 0;
   }
 
   /** Every executor's report as of the last step (ended ones final), in creation order. */
@@ -133,9 +240,13 @@ export class ControllerRun {
 
 /** Starts controller runs with the server's services: the composition root holds one, a bot runner will use it. */
 export class ControllerRuns {
-  constructor(private readonly deps: ControllerRunDeps) {}
+  readonly #deps: ControllerRunDeps;
+
+  constructor(deps: ServerControllerRunDeps) {
+    this.#deps = { orders: new ServerOrderActions(deps), market: deps.marketData, clock: deps.clock, createExecutor: deps.createExecutor };
+  }
 
   start(req: StartControllerRun): ControllerRun {
-    return new ControllerRun(this.deps, req);
+    return new ControllerRun(this.#deps, req);
   }
 }

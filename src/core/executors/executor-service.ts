@@ -17,6 +17,7 @@ import type { UsersService } from '../users/users-service.js';
 import { clientOrderId } from './client-order-ids.js';
 import { ExecutorStore } from './executor-store.js';
 import { LiveMarketView } from './live-market.js';
+import { ServerOrderActions } from './order-actions.js';
 import { OrderPath, type OrderSender } from './order-path.js';
 import { reportJson } from './report.js';
 import type { ExecutorFactory, RunCommand } from './types.js';
@@ -105,7 +106,7 @@ export class ExecutorService implements Lifecycle {
     private readonly opts: ExecutorServiceOptions,
   ) {
     this.#store = new ExecutorStore(deps.db);
-    this.#path = new OrderPath(deps);
+    this.#path = new OrderPath(new ServerOrderActions(deps));
     this.instanceId = opts.instanceId ?? `${hostname().slice(0, 64)}/${process.pid}/${randomBytes(6).toString('hex')}`;
   }
 

@@ -1,15 +1,25 @@
 import type { Clock } from '../clock.js';
 import { Decimal } from '../decimal.js';
 import { INTERVAL_MS, type CandleInterval, type CandleRow } from '../exchange/types.js';
-import type { MarketData } from '../market-data/market-data.js';
 import type { MarketView, Quote } from '../strategy/types.js';
+
+/**
+ * Where a LiveMarketView reads: the server's MarketData, or in a bot process the server over RPC
+ * (src/bot/server-rpc.ts). Prices may come as numbers (the wire's JSON) or strings; the view turns them
+ * into decimals from their text, never through arithmetic.
+ */
+export interface MarketSource {
+  orderBook(connector: string, pair: string, depth: number): Promise<{ bids: ReadonlyArray<{ price: number | string }>; asks: ReadonlyArray<{ price: number | string }> }>;
+  /** Oldest first; `since`/`until` in ms, at most `limit` rows. */
+  candles(connector: string, pair: string, interval: CandleInterval, opts: { since?: number; until?: number; limit: number }): Promise<CandleRow[]>;
+}
 
 const key = (connector: string, pair: string) => `${connector}|${pair}`;
 /** Candles kept per series unless more are asked for: more than any executor asks for, few enough to load every tick. */
 const CANDLE_WINDOW = 300;
 
 /**
- * A MarketView over the server's market data, loaded before a tick (the view itself is synchronous).
+ * A MarketView over a market source (the server's market data, or the server's over RPC), loaded before a tick (the view itself is synchronous).
  * It holds the quote of every pair it was told to watch and the candle series an executor asked for:
  * a series first asked for during a tick is loaded for the next one, so an executor that reads candles
  * sees an empty series once and the real one after (closed candles only, as in a backtest; live exchanges' through the candle cache).
@@ -21,7 +31,7 @@ export class LiveMarketView implements MarketView {
   #now = 0;
 
   constructor(
-    private readonly marketData: MarketData,
+    private readonly marketData: MarketSource,
     private readonly clock: Clock,
   ) {}
 

@@ -1,32 +1,23 @@
-import type { ExecutorPrincipal, ExecutorRuntime, OrderRow, OutboxEntry } from '../db/schema/index.js';
+import type { ExecutorPrincipal, ExecutorRuntime, OutboxEntry } from '../db/schema/index.js';
 import { AppError, toAppError } from '../errors.js';
-import type { Principal } from '../principal.js';
 import type { OrderRequest, OrderSink, OrderUpdate } from '../strategy/types.js';
-import type { TradingService } from '../trading/trading-service.js';
-import type { UsersService } from '../users/users-service.js';
+import type { OrderActions, StoredOrder } from './order-actions.js';
 import { refusalOf, rejectionCode, seenKey, updateOf } from './order-updates.js';
-import type { RunCommand } from './types.js';
 
 /** Failures after which the same order action is tried again on the next cycle rather than answered as refused. */
 const RETRY_CODES = new Set(['UPSTREAM_UNAVAILABLE', 'RATE_LIMITED', 'TIMEOUT']);
 
-export interface OrderPathDeps {
-  trading: TradingService;
-  users: UsersService;
-  run: RunCommand;
-}
-
 /**
- * Whoever sends strategy orders on the server's order path: a standalone executor, or a controller run
- * with all its executors. It owns an outbox (filled by `OrderPath.sink`, emptied by `flush`) and the
+ * Whoever sends strategy orders on the order path: a standalone executor, a controller run with all its
+ * executors, or a bot's strategy. It owns an outbox (filled by `OrderPath.sink`, emptied by `flush`) and the
  * bookkeeping of what it was told about each order (`runtime`: fills already delivered, last state).
  */
 export interface OrderSender {
   /** What the orders are journaled under: request ids are `<kind>:<id>:<client order id>`. */
-  readonly kind: 'executor' | 'controller';
+  readonly kind: 'executor' | 'controller' | 'bot';
   readonly id: string;
   readonly account: string;
-  /** Who the orders run as (its creator). */
+  /** Who the orders run as (its creator; a bot's are run as `bot:<id>` by the server's gateway whatever this says). */
   readonly principal: ExecutorPrincipal;
   outbox: OutboxEntry[];
   readonly runtime: ExecutorRuntime;
@@ -36,13 +27,15 @@ export interface OrderSender {
 export type Deliver = (update: OrderUpdate) => void;
 
 /**
- * The server's order path for strategy code: every order action a sender's executors ask for goes
- * through execute() (trading_place_order / trading_cancel_order) as the sender's principal, so role,
- * account scope, guardrails, the kill switch and the journal apply to it as to anyone's; the stored
- * order is then read back and turned into the executor's OrderUpdate, each fill delivered once.
+ * The order path for strategy code, on the server and in a bot process alike: every order action a
+ * sender's executors ask for goes out through `actions` (on the server through execute() as the
+ * sender's principal; in a bot as an RPC the server runs the same way), so role, account scope,
+ * guardrails, the kill switch and the journal apply to it as to anyone's; the stored order is then read
+ * back and turned into the executor's OrderUpdate, each fill delivered once. Every submit carries its
+ * client order id, so sending one again (after a timeout, a crash) is a replay, never a second order.
  */
 export class OrderPath {
-  constructor(private readonly deps: OrderPathDeps) {}
+  constructor(private readonly actions: OrderActions) {}
 
   /** A sink that only queues: what it is given waits in the sender's outbox for `flush`. */
   sink(s: OrderSender): OrderSink {
@@ -57,7 +50,7 @@ export class OrderPath {
     const waiting = new Set(s.outbox.flatMap((e) => (e.kind === 'submit' ? [String(e.order.client_order_id)] : [])));
     for (const id of ids) {
       if (waiting.has(id)) continue;
-      const order = await this.#order(s, id);
+      const order = await this.actions.order(s, id);
       // Not in the outbox and never stored: it was refused before it became an order, and that answer
       // was lost with a crash before it was written. Refused it stays.
       if (!order) this.#deliver(s, refusalOf(id, new AppError('NOT_FOUND', `The order ${id} was never placed.`), now), deliver);
@@ -76,9 +69,8 @@ export class OrderPath {
       const requestId = `${s.kind}:${s.id}:${entry.kind === 'submit' ? String(entry.order.client_order_id) : `cancel:${entry.client_order_id}`}`;
       let failure: AppError | null = null;
       try {
-        const as = { principal: await this.#principal(s), channel: s.principal.channel, requestId };
-        if (entry.kind === 'submit') await this.deps.run('trading_place_order', await this.#placeInput(s, entry.order), as);
-        else await this.deps.run('trading_cancel_order', { order_id: entry.client_order_id, account_name: s.account }, as);
+        if (entry.kind === 'submit') await this.actions.place(s, entry.order, requestId);
+        else await this.actions.cancel(s, entry.client_order_id, requestId);
       } catch (err) {
         failure = toAppError(err);
         if (RETRY_CODES.has(failure.code)) {
@@ -97,22 +89,11 @@ export class OrderPath {
         continue;
       }
       const clientId = String(entry.order.client_order_id);
-      const order = await this.#order(s, clientId);
+      const order = await this.actions.order(s, clientId);
       if (order) await this.#deliverOrder(s, order, now, deliver, failure ? rejectionCode(failure.code, failure.details?.reason) : undefined);
       else this.#deliver(s, refusalOf(clientId, failure ?? new AppError('INTERNAL', 'The order was accepted but cannot be found.'), now), deliver);
     }
     return sending;
-  }
-
-  /**
-   * The order as trading_place_order takes it. A live exchange trades a perpetual at the leverage set on
-   * the exchange (this server does not change it there), so the executor's leverage is left out; the
-   * executors command refuses a leverage other than 1 on such a connector.
-   */
-  async #placeInput(s: OrderSender, order: Record<string, unknown>): Promise<Record<string, unknown>> {
-    const input: Record<string, unknown> = { ...order, account_name: s.account };
-    if (input.leverage !== undefined && (await this.deps.trading.isLive(String(input.connector_name)))) delete input.leverage;
-    return input;
   }
 
   /**
@@ -121,26 +102,17 @@ export class OrderPath {
    * meanwhile, the next poll delivers that.
    */
   async #cancelRefused(s: OrderSender, clientId: string, failure: AppError, now: number, deliver: Deliver): Promise<void> {
-    const order = await this.#order(s, clientId);
+    const order = await this.actions.order(s, clientId);
     if (!order) return;
-    const fills = (await this.deps.trading.fills({ order_id: order.id, limit: 1000 })).data.reverse();
+    const fills = await this.actions.fills(s, order);
     const update = updateOf(order, fills, s.runtime.fills_seen[order.clientOrderId] ?? 0, now);
     if (update.state !== 'open' && update.state !== 'partially_filled') return;
     s.runtime.fills_seen[order.clientOrderId] = fills.length;
     this.#deliver(s, { ...update, cancelRefused: true, code: failure.code, reason: failure.message }, deliver);
   }
 
-  async #order(s: OrderSender, clientId: string): Promise<OrderRow | null> {
-    try {
-      return await this.deps.trading.get(s.account, clientId);
-    } catch (err) {
-      if (toAppError(err).code === 'NOT_FOUND') return null;
-      throw err;
-    }
-  }
-
-  async #deliverOrder(s: OrderSender, order: OrderRow, now: number, deliver: Deliver, code?: string): Promise<void> {
-    const fills = (await this.deps.trading.fills({ order_id: order.id, limit: 1000 })).data.reverse();
+  async #deliverOrder(s: OrderSender, order: StoredOrder, now: number, deliver: Deliver, code?: string): Promise<void> {
+    const fills = await this.actions.fills(s, order);
     const update = updateOf(order, fills, s.runtime.fills_seen[order.clientOrderId] ?? 0, now);
     if (code && update.state === 'rejected') update.code = code;
     if (s.runtime.last_seen[update.clientOrderId] === seenKey(update)) return;
@@ -156,18 +128,6 @@ export class OrderPath {
     } else {
       s.runtime.last_seen[update.clientOrderId] = seenKey(update);
     }
-  }
-
-  /** The creator as of now: a stored user's current role and accounts (a removed user places nothing). */
-  async #principal(s: OrderSender): Promise<Principal> {
-    const p = s.principal;
-    if (!p.stored) return { name: p.name, role: p.role, accounts: p.accounts };
-    const current = await this.deps.users.principal(p.name);
-    if (!current) {
-      const what = s.kind === 'executor' ? `executor ${s.id}` : `controller run ${s.id}`;
-      throw new AppError('POLICY_DENIED', `${p.name}, who created ${what}, is no longer a user, so its orders are refused.`, { hint: `Stop the ${s.kind === 'executor' ? 'executor' : 'controller run'}, or create it again as an existing user.` });
-    }
-    return current;
   }
 }
 

@@ -1,11 +1,9 @@
 import { Decimal } from '../decimal.js';
 import { toAppError } from '../errors.js';
-import type { OrderRow } from '../db/schema/index.js';
 import type { OrderFill, OrderState, OrderUpdate } from '../strategy/types.js';
+import type { StoredFill as FillRow, StoredOrder } from './order-actions.js';
 
-type FillRow = { price: string; amount: string; fee: string; feeAsset: string; isMaker: boolean; at: Date };
-
-const STATE: Record<OrderRow['status'], OrderState> = {
+const STATE: Record<StoredOrder['status'], OrderState> = {
   pending_submit: 'open',
   open: 'open',
   partially_filled: 'partially_filled',
@@ -32,7 +30,7 @@ function quoteFee(f: FillRow, base: string): Decimal {
  * (fills in the order they happened). A rejected order's stored message names insufficient funds when
  * that was the reason; it is the only reason the executors act on.
  */
-export function updateOf(order: OrderRow, fills: readonly FillRow[], seen: number, now: number): OrderUpdate {
+export function updateOf(order: StoredOrder, fills: readonly FillRow[], seen: number, now: number): OrderUpdate {
   const base = order.tradingPair.split('-')[0]!;
   const state = STATE[order.status];
   const newFills: OrderFill[] = fills.slice(seen).map((f) => ({ price: new Decimal(f.price), amount: new Decimal(f.amount), fee: quoteFee(f, base), isMaker: f.isMaker, timestamp: f.at.getTime() }));

@@ -155,7 +155,6 @@ export class StrategyRuntime {
   private pending: OrderUpdate[] = [];
   private executorSeq = 0;
   private orderSeq = 0;
-  private readonly intervalMs: number;
   /** Close time of the next main-interval candle: the controller runs at the first step at or after it. */
   private nextDue = -Infinity;
   private stepSeq = 0;
@@ -165,7 +164,11 @@ export class StrategyRuntime {
   private readonly ectx: ExecutorContext;
   private readonly view: ControllerView;
 
+  private controller: ControllerInstance;
+  private intervalMs: number;
+
   constructor(private readonly o: RuntimeOptions) {
+    this.controller = o.controller;
     this.intervalMs = INTERVAL_MS[o.interval];
     this.prefix = o.idPrefix ?? '';
     const rt = this;
@@ -266,11 +269,43 @@ export class StrategyRuntime {
    * sent. So the executors and the controller meet the same events in the same order under either sink:
    * a close filled in this step is seen by the controller in this step, and stamped with this step's time.
    */
-  async stepSettled(ctx: StepContext, send: () => Promise<boolean>): Promise<void> {
+  async stepSettled(ctx: StepContext, send: () => Promise<boolean>, opts: { decide?: boolean } = {}): Promise<void> {
     this.tickAll(ctx);
     await this.settle(send);
-    if (this.decide()) await this.settle(send);
+    if (opts.decide !== false && this.decide()) await this.settle(send);
     this.retire();
+  }
+
+  /**
+   * Asks every active executor to end (working orders cancelled; the position closed unless
+   * `keepPosition`), with a sink that answers later as in stepSettled. The controller is not asked:
+   * the strategy is being stopped. Steps without the controller (stepSettled with decide false) carry
+   * the executors to their end.
+   */
+  async stopAllSettled(ctx: StepContext, send: () => Promise<boolean>, keepPosition: boolean): Promise<void> {
+    this.stepCtx = ctx;
+    this.stepSeq++;
+    this.route();
+    for (let i = 0; i < this.active.length; i++) {
+      const a = this.active[i]!;
+      if (a.executor.status === 'terminated') continue;
+      this.current = a;
+      a.executor.stop(this.ectx, keepPosition);
+      a.band = null;
+    }
+    this.current = null;
+    await this.settle(send);
+    this.retire();
+  }
+
+  /**
+   * Swaps the controller for another instance (its config changed): the executors it made stay, and
+   * the new one decides at the next step.
+   */
+  setController(controller: ControllerInstance, interval: CandleInterval): void {
+    this.controller = controller;
+    this.intervalMs = INTERVAL_MS[interval];
+    this.nextDue = -Infinity;
   }
 
   /** Client order ids of the orders placed by this runtime's executors and not yet seen final. */
@@ -300,7 +335,7 @@ export class StrategyRuntime {
     const now = this.ctx().now;
     if (now < this.nextDue) return false;
     this.nextDue = Math.floor(now / this.intervalMs) * this.intervalMs + this.intervalMs;
-    this.apply(this.o.controller.update(this.view));
+    this.apply(this.controller.update(this.view));
     return true;
   }
 
