@@ -274,19 +274,23 @@ describe.skipIf(!up)('the docker bot runtime, on the real daemon', () => {
       expect(err).toBeInstanceOf(AppError);
       expect(err).toMatchObject({ code: 'CONFLICT' });
       expect((await foreign.inspect()).State.Running).toBe(true);
+      expect(existsSync(join(stateRoot, id, PASSWORD_FILE))).toBe(false);
     } finally {
       await foreign.remove({ force: true });
     }
     await rt.close();
   });
 
-  it('refuses an image the daemon does not have, naming how to build it', async () => {
+  it('refuses an image the daemon does not have, naming how to build it, and a bad bot id; no password file stays', async () => {
     const rt = scriptRuntime(LONG_RUNNING);
     const id = botId();
-    const err = await rt.launch({ ...launchOf(id), image: `tradedesk-missing:${RUN}` }).catch((e: unknown) => e);
+    const l = launchOf(id);
+    const err = await rt.launch({ ...l, image: `tradedesk-missing:${RUN}` }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'PRECONDITION_FAILED' });
     expect((err as AppError).hint).toContain('build:image');
     expect(await rt.running(id)).toBe(false);
+    expect(existsSync(join(l.stateDir, PASSWORD_FILE))).toBe(false);
+    await expect(rt.launch(launchOf('Not A Bot Id'))).rejects.toMatchObject({ code: 'VALIDATION_FAILED', details: { issues: [{ path: 'spec.bot_id' }] } });
     await rt.close();
   });
 

@@ -2,10 +2,11 @@ import Docker from 'dockerode';
 import { chmodSync, chownSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { isAbsolute, join } from 'node:path';
-import { AppError } from '../errors.js';
+import { AppError, invalidField } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { registerSecret } from '../secrets/redact.js';
 import { BOT_PASSWORD_FILE_ENV, BOT_SPEC_ENV, BOT_STATE_DIR_ENV, TAIL_LINES, type BotExit, type BotLaunch, type BotRuntime } from './runtime.js';
+import { isBotId } from './topics.js';
 
 /** Labels on every container this runtime creates; it lists, stops and removes no other container. */
 export const MANAGED_LABEL = 'tradedesk.managed';
@@ -116,6 +117,7 @@ export class DockerRuntime implements BotRuntime {
 
   async launch(l: BotLaunch): Promise<void> {
     const botId = l.spec.bot_id;
+    if (!isBotId(botId)) throw invalidField('spec.bot_id', 'a bot id is 1 to 63 lowercase letters, digits, "-" or "_"');
     if (!isAbsolute(l.stateDir)) throw new AppError('VALIDATION_FAILED', `The state directory of bot ${botId} must be an absolute path`, { details: { stateDir: l.stateDir } });
     const found = await this.#find(botId);
     if (found?.State === 'running') throw new AppError('CONFLICT', `Bot ${botId} already runs in container ${containerName(botId)}`);
@@ -130,7 +132,7 @@ export class DockerRuntime implements BotRuntime {
       `${BOT_STATE_DIR_ENV}=${CONTAINER_STATE_DIR}`,
       `${BOT_PASSWORD_FILE_ENV}=${CONTAINER_STATE_DIR}/${PASSWORD_FILE}`,
     ];
-    let container: Docker.Container;
+    let container: Docker.Container | undefined;
     try {
       container = await this.#docker.createContainer({
         name: containerName(botId),
@@ -153,16 +155,14 @@ export class DockerRuntime implements BotRuntime {
           LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
         },
       });
-    } catch (err) {
-      if (statusOf(err) === 404) throw new AppError('PRECONDITION_FAILED', `The bot image ${image} is not on this Docker host`, { hint: 'Build it with `npm run build:image` (tradedesk:local) or `docker build -t <tag> .`, or pull it.', cause: err });
-      if (statusOf(err) === 409) throw new AppError('CONFLICT', `A container named ${containerName(botId)} exists that tradedesk did not create`, { hint: 'Rename or remove that container.', cause: err });
-      throw err;
-    }
-    try {
       await container.start();
     } catch (err) {
-      await container.remove({ force: true }).catch(() => {});
-      throw err;
+      // Nothing runs: neither the container nor the password file stays behind.
+      await container?.remove({ force: true }).catch(() => {});
+      rmSync(join(l.stateDir, PASSWORD_FILE), { force: true });
+      if (statusOf(err) === 404) throw new AppError('PRECONDITION_FAILED', `The bot image ${image} is not on this Docker host`, { hint: 'Build it with `npm run build:image` (tradedesk:local) or `docker build -t <tag> .`, or pull it.', cause: err });
+      if (statusOf(err) === 409) throw new AppError('CONFLICT', `A container named ${containerName(botId)} exists that tradedesk did not create`, { hint: 'Rename or remove that container.', cause: err });
+      throw unreachable(err);
     }
     this.#watch(botId, container.id);
   }
