@@ -1,4 +1,5 @@
 import Docker from 'dockerode';
+import { sql } from 'drizzle-orm';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,8 @@ import { BOT_PASSWORD_ENV, BOT_PASSWORD_FILE_ENV, BOT_SPEC_ENV, BOT_STATE_DIR_EN
 import { AppError } from '../../src/core/errors.js';
 import { createLogger } from '../../src/core/logger.js';
 import { VERSION } from '../../src/version.js';
+import { botWorld, type BotWorld } from '../helpers/bot-world.js';
+import { drivers } from '../helpers/test-env.js';
 import { waitFor } from '../helpers/wait.js';
 import { dockerAnswers, ensureBotImage, TEST_IMAGE } from '../helpers/docker.js';
 
@@ -53,20 +56,25 @@ async function printed(id: string, line: string): Promise<void> {
 
 const LONG_RUNNING = 'setInterval(() => {}, 1000); console.log("up")';
 
+afterAll(async () => {
+  if (up) {
+    const ours = await docker.listContainers({ all: true, filters: { label: [`${MANAGED_LABEL}=true`] } });
+    for (const c of ours.filter((c) => c.Labels[BOT_LABEL]?.startsWith(`${RUN}-`))) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
+  }
+  rmSync(stateRoot, { recursive: true, force: true });
+});
+
 describe.skipIf(!up)('the docker bot runtime, on the real daemon', () => {
   beforeAll(async () => {
     await ensureBotImage();
   });
-  afterAll(async () => {
-    const ours = await docker.listContainers({ all: true, filters: { label: [`${MANAGED_LABEL}=true`] } });
-    for (const c of ours.filter((c) => c.Labels[BOT_LABEL]?.startsWith(`${RUN}-`))) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
-    rmSync(stateRoot, { recursive: true, force: true });
-  });
 
-  it('answers available() when the daemon does, and false (no exception) when there is none', async () => {
+  it('answers available() when the daemon does, and false (no exception) when there is none; then a call is UPSTREAM_UNAVAILABLE', async () => {
     expect(await scriptRuntime('').available()).toBe(true);
     const nowhere = new DockerRuntime({ image: TEST_IMAGE, logger: silent, docker: new Docker({ socketPath: join(stateRoot, 'no-such.sock') }) });
     expect(await nowhere.available()).toBe(false);
+    await expect(nowhere.launch(launchOf(botId()))).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
+    await expect(nowhere.running(botId())).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
   });
 
   it('runs the image: --version prints the version and the exit is reported with code 0 and that line', async () => {
@@ -235,6 +243,22 @@ describe.skipIf(!up)('the docker bot runtime, on the real daemon', () => {
     await second.close();
   });
 
+  it('reports the end of a container someone else removed, once', async () => {
+    const rt = scriptRuntime(LONG_RUNNING);
+    const id = botId();
+    const exits: BotExit[] = [];
+    rt.onExit((e) => e.botId === id && exits.push(e));
+    const exit = nextExit(rt, id);
+    await rt.launch(launchOf(id));
+    await docker.getContainer(containerName(id)).remove({ force: true });
+    expect(await exit).toMatchObject({ botId: id, code: null });
+    expect(await rt.running(id)).toBe(false);
+    expect(await rt.reattach(id)).toBe(false);
+    await rt.remove(id); // nothing left: a no-op
+    await rt.close();
+    expect(exits).toHaveLength(1);
+  });
+
   it('never touches a container it did not create, even under its name', async () => {
     const rt = scriptRuntime(LONG_RUNNING);
     const id = botId();
@@ -250,19 +274,23 @@ describe.skipIf(!up)('the docker bot runtime, on the real daemon', () => {
       expect(err).toBeInstanceOf(AppError);
       expect(err).toMatchObject({ code: 'CONFLICT' });
       expect((await foreign.inspect()).State.Running).toBe(true);
+      expect(existsSync(join(stateRoot, id, PASSWORD_FILE))).toBe(false);
     } finally {
       await foreign.remove({ force: true });
     }
     await rt.close();
   });
 
-  it('refuses an image the daemon does not have, naming how to build it', async () => {
+  it('refuses an image the daemon does not have, naming how to build it, and a bad bot id; no password file stays', async () => {
     const rt = scriptRuntime(LONG_RUNNING);
     const id = botId();
-    const err = await rt.launch({ ...launchOf(id), image: `tradedesk-missing:${RUN}` }).catch((e: unknown) => e);
+    const l = launchOf(id);
+    const err = await rt.launch({ ...l, image: `tradedesk-missing:${RUN}` }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'PRECONDITION_FAILED' });
     expect((err as AppError).hint).toContain('build:image');
     expect(await rt.running(id)).toBe(false);
+    expect(existsSync(join(l.stateDir, PASSWORD_FILE))).toBe(false);
+    await expect(rt.launch(launchOf('Not A Bot Id'))).rejects.toMatchObject({ code: 'VALIDATION_FAILED', details: { issues: [{ path: 'spec.bot_id' }] } });
     await rt.close();
   });
 
@@ -281,6 +309,47 @@ describe.skipIf(!up)('the docker bot runtime, on the real daemon', () => {
     expect(existsSync(join(l.stateDir, PASSWORD_FILE))).toBe(false); // the password does not outlive the container
     expect(existsSync(l.stateDir)).toBe(true);
     await rt.close();
+  });
+});
+
+describe.skipIf(!up)('a bot container running `tradedesk bot` against the server', () => {
+  let w: BotWorld;
+  let rt: DockerRuntime;
+  beforeAll(async () => {
+    await ensureBotImage();
+    w = await botWorld(drivers()[0]!);
+    rt = new DockerRuntime({ image: TEST_IMAGE, logger: silent, docker });
+  });
+  afterAll(async () => {
+    await rt?.close();
+    await w?.stop();
+  });
+
+  it('exits 2 with the reason for a spec it cannot run', async () => {
+    const id = botId();
+    const exit = nextExit(rt, id);
+    await rt.launch({ ...launchOf(id), spec: { ...launchOf(id).spec, mqtt_url: w.broker.url, strategy: { script: { name: 'no_such_script', config: {} } } } });
+    const e = await exit;
+    expect(e.code, e.tail.join('\n')).toBe(2);
+    expect(e.tail.join('\n')).toContain('no_such_script');
+    await rt.remove(id);
+  });
+
+  it('trades through the server from its container (host network, password from the file) and ends with 0 on stop', async () => {
+    const id = botId();
+    await w.account('dockdesk');
+    const { spec, password } = await w.deploy(id, 'dockdesk', { script: { name: 'twap_buyer_v1', config: { connector_name: 'sim', trading_pair: 'BTC-USDT', total_amount_quote: '100', duration: 2, interval: 1 } } });
+    const exits: BotExit[] = [];
+    rt.onExit((e) => e.botId === id && exits.push(e));
+    await rt.launch({ spec, password, stateDir: join(stateRoot, id) });
+    await expect.poll(() => w.of(id, 'status_updates').map((u) => u.msg), { timeout: 20_000 }).toContain('online');
+    const filled = async () => ((await w.server.services.db.execute(sql`select count(*)::int as n from orders where account_name = 'dockdesk' and status = 'filled'`)) as unknown as { rows: Array<{ n: number }> }).rows[0]!.n;
+    await expect.poll(filled, { timeout: 20_000 }).toBe(2);
+    expect(await rt.running(id)).toBe(true);
+    await rt.stop(id, 10_000);
+    expect(exits).toMatchObject([{ botId: id, code: 0, signal: null }]);
+    expect(w.of(id, 'status_updates').at(-1)).toMatchObject({ type: 'availability', msg: 'offline' });
+    await rt.remove(id);
   });
 });
 

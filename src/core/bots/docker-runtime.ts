@@ -2,10 +2,11 @@ import Docker from 'dockerode';
 import { chmodSync, chownSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { isAbsolute, join } from 'node:path';
-import { AppError } from '../errors.js';
+import { AppError, invalidField } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { registerSecret } from '../secrets/redact.js';
 import { BOT_PASSWORD_FILE_ENV, BOT_SPEC_ENV, BOT_STATE_DIR_ENV, TAIL_LINES, type BotExit, type BotLaunch, type BotRuntime } from './runtime.js';
+import { isBotId } from './topics.js';
 
 /** Labels on every container this runtime creates; it lists, stops and removes no other container. */
 export const MANAGED_LABEL = 'tradedesk.managed';
@@ -40,6 +41,15 @@ interface Watch {
 
 /** The HTTP status of a dockerode error (404 no such container, 304 already stopped, 409 conflict). */
 const statusOf = (err: unknown) => (err as { statusCode?: number } | null)?.statusCode;
+
+/** A daemon that cannot be reached (no socket, refused, timed out) is an UPSTREAM_UNAVAILABLE; any other error stays as it is. */
+function unreachable(err: unknown): unknown {
+  const code = (err as { code?: string } | null)?.code;
+  if (code && ['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EACCES', 'ETIMEDOUT', 'EHOSTUNREACH'].includes(code)) {
+    return new AppError('UPSTREAM_UNAVAILABLE', 'The Docker daemon does not answer', { hint: 'Start dockerd, or set DOCKER_HOST to a daemon the server may use.', cause: err });
+  }
+  return err;
+}
 
 /** Exit codes 129 to 159 are a process killed by that signal (128 + its number), as shells and docker report them. */
 function signalOf(code: number): string | null {
@@ -107,6 +117,7 @@ export class DockerRuntime implements BotRuntime {
 
   async launch(l: BotLaunch): Promise<void> {
     const botId = l.spec.bot_id;
+    if (!isBotId(botId)) throw invalidField('spec.bot_id', 'a bot id is 1 to 63 lowercase letters, digits, "-" or "_"');
     if (!isAbsolute(l.stateDir)) throw new AppError('VALIDATION_FAILED', `The state directory of bot ${botId} must be an absolute path`, { details: { stateDir: l.stateDir } });
     const found = await this.#find(botId);
     if (found?.State === 'running') throw new AppError('CONFLICT', `Bot ${botId} already runs in container ${containerName(botId)}`);
@@ -121,7 +132,7 @@ export class DockerRuntime implements BotRuntime {
       `${BOT_STATE_DIR_ENV}=${CONTAINER_STATE_DIR}`,
       `${BOT_PASSWORD_FILE_ENV}=${CONTAINER_STATE_DIR}/${PASSWORD_FILE}`,
     ];
-    let container: Docker.Container;
+    let container: Docker.Container | undefined;
     try {
       container = await this.#docker.createContainer({
         name: containerName(botId),
@@ -144,16 +155,14 @@ export class DockerRuntime implements BotRuntime {
           LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
         },
       });
-    } catch (err) {
-      if (statusOf(err) === 404) throw new AppError('PRECONDITION_FAILED', `The bot image ${image} is not on this Docker host`, { hint: 'Build it with `npm run build:image` (tradedesk:local) or `docker build -t <tag> .`, or pull it.', cause: err });
-      if (statusOf(err) === 409) throw new AppError('CONFLICT', `A container named ${containerName(botId)} exists that tradedesk did not create`, { hint: 'Rename or remove that container.', cause: err });
-      throw err;
-    }
-    try {
       await container.start();
     } catch (err) {
-      await container.remove({ force: true }).catch(() => {});
-      throw err;
+      // Nothing runs: neither the container nor the password file stays behind.
+      await container?.remove({ force: true }).catch(() => {});
+      rmSync(join(l.stateDir, PASSWORD_FILE), { force: true });
+      if (statusOf(err) === 404) throw new AppError('PRECONDITION_FAILED', `The bot image ${image} is not on this Docker host`, { hint: 'Build it with `npm run build:image` (tradedesk:local) or `docker build -t <tag> .`, or pull it.', cause: err });
+      if (statusOf(err) === 409) throw new AppError('CONFLICT', `A container named ${containerName(botId)} exists that tradedesk did not create`, { hint: 'Rename or remove that container.', cause: err });
+      throw unreachable(err);
     }
     this.#watch(botId, container.id);
   }
@@ -203,7 +212,9 @@ export class DockerRuntime implements BotRuntime {
 
   /** The bot's container, found by our labels only (a container of the same name without them is not ours). */
   async #find(botId: string): Promise<Docker.ContainerInfo | undefined> {
-    const list = await this.#docker.listContainers({ all: true, filters: { label: [`${MANAGED_LABEL}=true`, `${BOT_LABEL}=${botId}`] } });
+    const list = await this.#docker.listContainers({ all: true, filters: { label: [`${MANAGED_LABEL}=true`, `${BOT_LABEL}=${botId}`] } }).catch((err: unknown) => {
+      throw unreachable(err);
+    });
     return list[0];
   }
 
@@ -232,25 +243,34 @@ export class DockerRuntime implements BotRuntime {
     const abort = new AbortController();
     const container = this.#docker.getContainer(containerId);
     const done = (async () => {
-      let code: number;
+      const forget = () => {
+        if (this.#watches.get(botId)?.containerId === containerId) this.#watches.delete(botId);
+      };
+      let code: number | null;
       try {
         const r = (await container.wait({ condition: 'not-running', abortSignal: abort.signal })) as { StatusCode: number };
         code = r.StatusCode;
       } catch (err) {
         if (abort.signal.aborted || this.#closed) return;
-        // The daemon went away or the container was removed under us: report what inspect still knows.
-        const state = await container.inspect().then((i) => i.State, () => null);
-        if (state?.Running) {
-          this.opts.logger.warn('lost the wait on a bot container that still runs', { botId, err });
+        const state = await container.inspect().then(
+          (i) => i.State,
+          (e: unknown) => (statusOf(e) === 404 ? ('gone' as const) : null),
+        );
+        if (state === null || (state !== 'gone' && state.Running)) {
+          // The daemon went away (or dropped the wait) while the container may still run: that is no end
+          // to report. A reattach() once the daemon answers again watches it anew.
+          this.opts.logger.warn('lost the watch on a bot container', { botId, err });
+          forget();
           return;
         }
-        code = state?.ExitCode ?? -1;
+        // Ended meanwhile, or removed by someone else (no exit code left to read).
+        code = state === 'gone' ? null : state.ExitCode;
       }
       const tail = await container
         .logs({ stdout: true, stderr: true, follow: false, tail: TAIL_LINES })
         .then((b) => demuxLogLines(b as unknown as Buffer).slice(-TAIL_LINES), () => [] as string[]);
-      if (this.#watches.get(botId)?.containerId === containerId) this.#watches.delete(botId);
-      const signal = signalOf(code);
+      forget();
+      const signal = code === null ? null : signalOf(code);
       const exit: BotExit = { botId, code: signal ? null : code, signal, tail };
       for (const l of this.#listeners) {
         try {
