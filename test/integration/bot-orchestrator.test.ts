@@ -136,9 +136,12 @@ describe.each(drivers())('bot orchestrator (%s)', (driver) => {
     expect((await services.bots.status('delta')).live).toMatchObject({ msg: 'running' });
     expect((await services.bots.get('epsilon'))!.observedState).toBe('stopped');
     expect(await services.bots.runs('epsilon')).toEqual([]);
-    // The restored bot came online once: one availability line per process it ever had.
-    const online = (await services.bots.logs('delta', { limit: 500 })).filter((l) => l.message === 'availability: online');
-    expect(online).toHaveLength(2);
+    // The restored bot came online once: one availability line per process it ever had. The line is
+    // written by the ingest's buffered flush, which may land just after the presence made it running.
+    const onlineLines = async () => (await services.bots.logs('delta', { limit: 500 })).filter((l) => l.message === 'availability: online');
+    await waitFor('the second online line', async () => ((await onlineLines()).length >= 2 ? true : undefined));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await onlineLines()).toHaveLength(2);
     // The mute bot and the archived ones were not brought back.
     expect((await services.bots.runs('mute-gamma')).map((r) => r.status)).toEqual(['stopped']);
   }, 90_000);

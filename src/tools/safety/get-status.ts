@@ -21,7 +21,7 @@ export const getStatus = defineCommand({
         account_name: z.string(),
         policy: PolicyOut,
         kill_switch: KillSwitchOut.nullable(),
-        trading_blocked: z.boolean().describe('True when a kill switch or disabled mode blocks new risk; cancels and closes still work.'),
+        trading_blocked: z.boolean().describe('True when a kill switch or disabled mode blocks new risk (not cancels or closes).'),
         used_24h_notional: z.number().describe('Risk-increasing USDT in the last 24 h.'),
         remaining_24h_notional: z.number().nullable(),
         orders_last_minute: z.number().int(),

@@ -8,7 +8,7 @@ export const setKillSwitch = defineCommand({
   group: 'safety',
   title: 'Set kill switch',
   description:
-    'Stops new risk at once, on one account or (without account_name) on all. New orders and leverage changes are refused until an admin clears it over REST (an agent never can); cancels, closes and reduce-only orders keep working. It survives restarts, can cancel the open orders it covers and can stop the bots trading the accounts it covers. Use it when something goes wrong.',
+    'Stops new risk at once, on one account or (without account_name) on all. New orders and leverage changes are refused until an admin clears it over REST (an agent never can); cancels, closes and reduce-only orders keep working. It survives restarts and can cancel the open orders and stop the bots it covers. Use it when something goes wrong.',
   risk: 'write',
   idempotent: true,
   openWorld: true,
@@ -17,14 +17,14 @@ export const setKillSwitch = defineCommand({
     account_name: AccountName.optional().describe('The account to stop; omit for the global switch (all accounts).'),
     reason: Reason.describe(`Why, in a sentence (at most ${REASON_MAX} characters): shown to whoever clears it.`),
     cancel_open_orders: QueryBool.optional().describe('Also cancel the open orders it covers (default false).'),
-    stop_bots: QueryBool.optional().describe('Also stop the running bots trading the accounts it covers, their orders cancelled (default false). They stay stopped when the switch is cleared.'),
+    stop_bots: QueryBool.optional().describe('Also stop the bots trading what it covers (default false); clearing it leaves them stopped.'),
   }),
   output: z.object({
     kill_switch: KillSwitchOut,
     already_active: z.boolean().describe('It was already on; the first reason and time are kept.'),
     canceled_order_ids: z.array(z.string()),
     cancel_failures: z.array(z.object({ order_id: z.string(), code: z.string(), message: z.string() })),
-    stopped_bot_ids: z.array(z.string()).describe('The bots stopped (with stop_bots).'),
+    stopped_bot_ids: z.array(z.string()),
   }),
   http: { method: 'POST', path: '/safety/kill-switch' },
   handler: async (input, ctx) => {

@@ -9,7 +9,7 @@ export const placeOrder = defineCommand({
   group: 'trading',
   title: 'Place order',
   description:
-    'Places a market, limit or limit_maker order; returns it with its immediate fills. amount is in the base asset, rounded down to the market\'s step; an unfilled limit order rests. Reusing a client_order_id returns the first order. Guardrails are checked at execution; above the confirmation threshold an order needs the user\'s approval, a confirmation_token from trading_preview_order, or a person\'s approval_id.',
+    'Places a market, limit or limit_maker order; returns it with its immediate fills. amount is in the base asset, rounded down to the market\'s step; an unfilled limit order rests. Reusing a client_order_id returns the first order. Guardrails are checked at execution; above the confirmation threshold it needs a confirmation_token from trading_preview_order or a person\'s approval_id.',
   // A bot's strategy places and follows its orders through these, as principal bot:<name> (src/core/bots/gateway.ts).
   channels: ['rest', 'mcp', 'bot'],
   risk: 'destructive',
@@ -19,7 +19,7 @@ export const placeOrder = defineCommand({
   input: z
     .strictObject({
       ...OrderFields,
-      client_order_id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, "_" and "-", at most 64').optional().describe('Your id for this order (letters, digits, _ and -, up to 64); a retry with the same id returns the original order.'),
+      client_order_id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, "_" and "-", at most 64').optional().describe('Your id for this order; a retry with the same id returns the original order.'),
       // null is what a preview answers when no token is needed; echoed back, it means none.
       confirmation_token: ConfirmationToken.nullish().describe(`${ConfirmationToken.description} null means none.`),
       approval_id: ApprovalId.optional(),

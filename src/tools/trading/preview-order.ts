@@ -11,7 +11,7 @@ export const previewOrder = defineCommand({
   group: 'trading',
   title: 'Preview order',
   description:
-    'Checks an order without placing it: value at the live quote, fee, every guardrail and execution check (funds or margin, market rules), and whether it needs confirming. Changes nothing. If confirmation_required and nothing refuses it, returns a confirmation_token for this exact order: show the preview to the user and, only if they agree, pass it to trading_place_order with the same fields within 60 s. It works once.',
+    'Checks an order without placing it: value at the live quote, fee, every guardrail and execution check (funds, margin, market rules), and whether it needs confirming. Changes nothing. If confirmation_required and nothing refuses it, returns a confirmation_token for this exact order: show the preview to the user and, only if they agree, pass it to trading_place_order with the same fields within 60 s. It works once.',
   risk: 'read',
   idempotent: true,
   openWorld: true,
@@ -20,11 +20,11 @@ export const previewOrder = defineCommand({
   output: z.object({
     ...OrderOut.pick({ account_name: true, connector_name: true, trading_pair: true, side: true, order_type: true, amount: true, price: true }).shape,
     mode: z.enum(['disabled', 'paper', 'live']).describe("The account's trading mode."),
-    live: z.boolean().describe('True when the connector is a live exchange: the order would move real funds.'),
+    live: z.boolean().describe('True when it would move real funds on a live exchange.'),
     reference_price: z.number().nullable().describe('The live quote the order is valued at (ask for a buy, bid for a sell).'),
-    notional_quote: z.number().nullable().describe('Its cost at the current book in the quote asset (a market order walks the book; a limit order counts the worse of its price and the quote).'),
+    notional_quote: z.number().nullable().describe('Its cost at the current book in the quote asset (a limit order: the worse of its price and the quote).'),
     quote_asset: z.string().nullable(),
-    notional_usdt: z.number().nullable().describe('The same value in USDT, which the caps are in; null when it cannot be priced.'),
+    notional_usdt: z.number().nullable().describe('The same value in USDT (the caps\' unit); null when it cannot be priced.'),
     estimated_fee: z.number().nullable().describe('Taker fee estimate in the quote asset.'),
     checks: z.array(
       z.object({
