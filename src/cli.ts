@@ -37,7 +37,7 @@ Without DATABASE_URL the server is self-contained: an embedded Postgres in DATA_
 password printed on first start and kept in DATA_DIR/admin-password.txt (mode 0600) until that admin
 first logs in, paper balances on the offline "sim" exchange. Everything but GET /health needs Basic
 auth, the docs at /docs and /openapi.json included. MQTT_PORT and MQTT_URL choose the broker bots
-will use (embedded on 127.0.0.1, or an external Mosquitto); bots are not deployable yet.
+use (embedded on 127.0.0.1, or an external Mosquitto).
 `;
 
 /** The generated password goes to stderr; stdout may be the MCP stdio channel. */

@@ -172,14 +172,34 @@ export class BotHost implements StrategyHost {
     return true;
   }
 
+  /**
+   * Ends stepping and saves the state as running, its orders left as they are: the process is being
+   * ended from outside (its server restarting, `docker stop`, the host shutting down), which is not a
+   * stop, so the next process with this state resumes the executors and their orders. Without a state
+   * dir nothing could resume them, so it stops instead (its orders cancelled).
+   */
+  async suspend(): Promise<void> {
+    if (!this.#running) return;
+    if (!this.o.state) {
+      await this.stop({ skipOrderCancellation: false });
+      return;
+    }
+    this.#running = false;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    await this.#stepping;
+    await this.#sendEvents();
+    await this.#persist(true);
+  }
+
   /** Writes the state after a step; a failed write is said, and tried again after the next step. */
-  async #persist(): Promise<void> {
+  async #persist(running = this.#running): Promise<void> {
     if (!this.o.state) return;
     const saved: SavedHost = {
       version: 1,
       bot_id: this.o.spec.bot_id,
       epoch: this.#epoch,
-      running: this.#running,
+      running,
       runs: Object.fromEntries(this.#runs.map((r) => [r.id, r.run.state()])),
       unsent: this.#unsent,
       fills: this.#fills.slice(-FILLS_SAVED),

@@ -24,8 +24,9 @@ import { StateFile } from './state-file.js';
  * exchange secret: it logs in to the broker as `hbot.<id>`, serves the Hummingbot RPCs (BotAgent) and
  * runs its strategy (BotHost), every order and market read an RPC to the server.
  *
- * Exit codes: 2 for a spec it cannot run (told on stderr), 0 after SIGTERM/SIGINT (strategy stopped,
- * orders cancelled, offline said), 1 on an unexpected failure.
+ * Exit codes: 2 for a spec it cannot run (told on stderr), 0 after SIGTERM/SIGINT (strategy suspended
+ * in its state dir for the next process to resume, or without one stopped with its orders cancelled;
+ * offline said), 1 on an unexpected failure.
  */
 
 export class SpecError extends Error {}
@@ -129,7 +130,9 @@ export async function startBot(env: NodeJS.ProcessEnv): Promise<RunningBot> {
   return {
     client,
     async shutdown() {
-      if (host.running()) await host.stop({ skipOrderCancellation: false }).catch((err) => logger.warn('the strategy did not stop cleanly', { err }));
+      // Ended from outside (a signal): suspended, not stopped, so its next process resumes it. A stop
+      // (which cancels its orders) comes as the stop request, before the server ends the process.
+      await host.suspend().catch((err) => logger.warn('the strategy did not save its state cleanly', { err }));
       await agent!.shutdown();
       await client.endAsync();
     },

@@ -10,7 +10,8 @@ import { cleanEnv, ensureBuilt, MAIN, ROOT } from './dist.js';
 /**
  * `tradedesk bot` as the server's child runtime starts it: the built CLI, its launch spec and password
  * in the environment, against a broker and gateway run by the test. It comes online, beats, answers the
- * status RPC, and on SIGTERM stops its strategy, says offline and exits 0; a spec it cannot run exits 2.
+ * status RPC, and on SIGTERM says offline and exits 0: without a state dir it stops its strategy
+ * (orders cancelled), with one it suspends it for the next process to resume. A spec it cannot run exits 2.
  */
 
 interface Child {
@@ -101,10 +102,20 @@ describe.each(drivers())('the tradedesk bot process (%s)', (driver) => {
       await new Promise((r) => setTimeout(r, 2000));
       expect((await orders()).map((o) => o.client_order_id).sort()).toEqual(placed);
 
-      // It still follows them: stopping cancels exactly those.
+      // SIGTERM (its server restarting) suspends it: the orders stay, and the next process takes them up.
       second.child.kill('SIGTERM');
       expect(await second.exited, second.output()).toEqual({ code: 0, signal: null });
+      expect((await orders()).map((o) => o.status)).toEqual(['open', 'open']);
+      const third = spawnBot(withState);
+      children.push(third);
+      await expect.poll(() => w.of(id, 'status_updates').filter((s) => s.msg === 'online').length, { timeout: 20_000 }).toBe(3);
+      expect((await executors()).map((e) => [e.id, e.status])).toEqual(before.map((e) => [e.id, e.status]));
+
+      // It still follows them: a stop request cancels exactly those, then it ends.
+      expect(await w.ask(id, 'stop', { skip_order_cancellation: false })).toMatchObject({ status: 200 });
       expect((await orders()).map((o) => o.status)).toEqual(['canceled', 'canceled']);
+      third.child.kill('SIGTERM');
+      expect(await third.exited, third.output()).toEqual({ code: 0, signal: null });
     } finally {
       rmSync(stateDir, { recursive: true, force: true });
     }

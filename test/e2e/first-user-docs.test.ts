@@ -25,23 +25,25 @@ describe.each(drivers())('what a first-time user is told on %s', (driver) => {
 });
 
 describe('--help and the settings', () => {
-  it('says what the MQTT settings choose and that bots are not deployable yet, mentions no bot files; lists the recovery command, MCP_ALLOWED_ORIGINS and the docs auth', async () => {
+  it('says what the MQTT settings choose, mentions no bot files; lists the recovery command, MCP_ALLOWED_ORIGINS and the docs auth', async () => {
     await ensureBuilt();
     const r = spawnSync(process.execPath, [MAIN, '--help'], { env: cleanEnv({}), cwd: ROOT, encoding: 'utf8' });
     expect(r.status).toBe(0);
     const help = r.stderr;
     expect(help).not.toMatch(/bot files/);
-    for (const v of ['MQTT_URL', 'MQTT_PORT']) expect(help.split('\n').find((l) => l.includes(` ${v} `)), v).toMatch(/MQTT broker for bots.*bots are not deployable yet/);
+    for (const v of ['MQTT_URL', 'MQTT_PORT']) expect(help.split('\n').find((l) => l.includes(` ${v} `)), v).toMatch(/MQTT broker for bots/);
+    expect(help).not.toMatch(/not deployable/);
+    expect(help).toMatch(/MQTT_PORT and MQTT_URL choose the broker bots\s+use/);
     expect(help).toMatch(/reset-admin-password \[--username admin\]/);
     expect(help).toMatch(/--mcp-allowed-origins/);
     expect(help).toMatch(/\/docs and \/openapi\.json included/);
     expect(help).toMatch(/admin-password\.txt/);
   });
 
-  it('describes MQTT_URL as the external broker and MQTT_PORT as the embedded one, bots not being deployable yet', () => {
+  it('describes MQTT_URL as the external broker and MQTT_PORT as the embedded one', () => {
     expect(CONFIG_VARS.MQTT_URL.describe).toMatch(/^External MQTT broker for bots.*dynamic-security/);
     expect(CONFIG_VARS.MQTT_PORT.describe).toMatch(/^Port of the embedded MQTT broker for bots on 127\.0\.0\.1/);
-    for (const v of ['MQTT_URL', 'MQTT_PORT'] as const) expect(CONFIG_VARS[v].describe).toMatch(/bots are not deployable yet$/);
+    for (const v of ['MQTT_URL', 'MQTT_PORT'] as const) expect(CONFIG_VARS[v].describe).not.toMatch(/not deployable/);
     expect(CONFIG_VARS.DATA_DIR.describe).not.toMatch(/bot/);
   });
 });

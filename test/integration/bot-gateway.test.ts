@@ -134,6 +134,22 @@ describe.each(drivers())('bot gateway (%s)', (driver) => {
     expect(await rows(sql`select count(*)::int as n from orders where account_name = 'botdesk'`)).toEqual([{ n: 1 }]);
   });
 
+  it('a bot being stopped may cancel and read its orders, and place none', async () => {
+    const rest = await ask(alpha, 'place_order', buy('w-1', { order_type: 'limit', price: '10000' }));
+    expect(rest.status, rest.msg).toBe(200);
+    bots.set(alpha, { ...bots.get(alpha)!, winding: true });
+    try {
+      const refused = await ask(alpha, 'place_order', buy('w-2', { order_type: 'limit', price: '10000' }));
+      expect(refused).toMatchObject({ status: 400, code: 'POLICY_DENIED', msg: expect.stringMatching(/is being stopped: it may cancel and read its orders, not place new ones/) });
+      const canceled = await ask(alpha, 'cancel_order', { order_id: 'w-1' });
+      expect(canceled.status, canceled.msg).toBe(200);
+      expect((await ask(alpha, 'get_order', { order_id: 'w-1' })).result).toMatchObject({ order: { status: 'canceled' } });
+      expect(await rows(sql`select count(*)::int as n from orders where client_order_id = 'w-2'`)).toEqual([{ n: 0 }]);
+    } finally {
+      bots.set(alpha, { ...bots.get(alpha)!, winding: false });
+    }
+  });
+
   it('with the account\'s kill switch on, a bot\'s new order is refused like anyone\'s', async () => {
     const ks = await s.call('POST', '/safety/kill-switch', { account_name: 'botdesk', reason: 'bots too' });
     expect(ks.status, ks.text).toBe(200);

@@ -300,8 +300,9 @@ describe.each(drivers())('bot store (%s)', (driver) => {
     expect(await dir.lookup('dir-live')).toEqual({ account: 'amy-desk', principal: { name: 'bot:dir-live', role: 'trader', accounts: ['amy-desk'] } });
     expect(await dir.lookup('nobody')).toBeNull();
     expect(await dir.lookup('alpha')).toBeNull(); // archived
+    // Being stopped: it may still cancel and read its orders while it winds down, never place.
     await store.setDesired('dir-live', 'stopped');
-    expect(await dir.lookup('dir-live')).toBeNull();
+    expect(await dir.lookup('dir-live')).toEqual({ account: 'amy-desk', principal: { name: 'bot:dir-live', role: 'trader', accounts: ['amy-desk'] }, winding: true });
     await store.setDesired('dir-live', 'running');
     expect((await dir.lookup('dir-live'))?.principal.name).toBe('bot:dir-live');
   });

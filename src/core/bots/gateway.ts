@@ -21,6 +21,11 @@ export interface DeployedBot {
   account: string;
   /** Who its orders run as: `bot:<name>`, with the bot's account as its only account. */
   principal: Principal;
+  /**
+   * The server is stopping it (desired state stopped, not archived): while it winds down it may cancel
+   * and read its orders, so a stop can take its orders off the book, but it may place none.
+   */
+  winding?: boolean;
 }
 
 /** Where the gateway looks bots up (the bots store); null when no such bot is deployed now, an AppError when it may not trade. */
@@ -29,17 +34,17 @@ export interface BotDirectory {
 }
 
 /**
- * The RPCs a bot may call: the command each one runs, and whether it acts on an account (the bot's own
- * is filled in) or reads the market (no account).
+ * The RPCs a bot may call: the command each one runs, whether it acts on an account (the bot's own
+ * is filled in) or reads the market (no account), and whether it adds risk (refused to a winding bot).
  */
 export const BOT_RPCS = {
-  place_order: { command: 'trading_place_order', account: true },
+  place_order: { command: 'trading_place_order', account: true, addsRisk: true },
   cancel_order: { command: 'trading_cancel_order', account: true },
   get_order: { command: 'trading_get_order', account: true },
   list_fills: { command: 'trading_list_fills', account: true },
   get_candles: { command: 'market_data_get_candles', account: false },
   get_order_book: { command: 'market_data_get_order_book', account: false },
-} as const satisfies Record<string, { command: string; account: boolean }>;
+} as const satisfies Record<string, { command: string; account: boolean; addsRisk?: true }>;
 export type BotRpc = keyof typeof BOT_RPCS;
 
 export interface GatewayDeps {
@@ -68,7 +73,11 @@ export class BotGateway {
     try {
       const bot = await this.deps.directory.lookup(botId);
       if (!bot) return { status: 400, msg: `No bot ${botId} is deployed, so its requests are refused.`, code: 'POLICY_DENIED' };
-      const { command, account } = BOT_RPCS[rpc as BotRpc];
+      const spec: { command: string; account: boolean; addsRisk?: true } = BOT_RPCS[rpc as BotRpc];
+      const { command, account } = spec;
+      if (bot.winding && spec.addsRisk) {
+        return { status: 400, msg: `Bot ${botId} is being stopped: it may cancel and read its orders, not place new ones.`, code: 'POLICY_DENIED' };
+      }
       const input = req.data;
       if (account && input.account_name !== undefined && input.account_name !== bot.account) {
         return { status: 400, msg: `Bot ${botId} trades account ${bot.account} only.`, code: 'POLICY_DENIED', hint: 'Leave account_name out: the bot\'s account is used.' };
