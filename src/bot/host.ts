@@ -419,13 +419,12 @@ export class BotHost implements StrategyHost {
         if (x.closeType) closeTypes[x.closeType] = (closeTypes[x.closeType] ?? 0) + 1;
         if (!x.positionAmount.isZero()) positions.push({ connector_name: x.connector, trading_pair: x.tradingPair, side: x.side, amount: x.positionAmount.toString(), entry_price: x.entryPrice?.toString() ?? null });
       }
-      const pct = (v: Decimal) => (volume.isZero() ? '0' : v.div(volume).times(100).toString());
       out[r.id] = {
         performance: {
           realized_pnl_quote: realized.toString(),
           unrealized_pnl_quote: unrealized.toString(),
           global_pnl_quote: net.toString(),
-          global_pnl_pct: pct(net),
+          global_pnl_pct: percentOf(net, volume),
           volume_traded: volume.toString(),
           positions_summary: positions,
           close_type_counts: closeTypes,
@@ -435,4 +434,12 @@ export class BotHost implements StrategyHost {
     }
     return out;
   }
+}
+
+/**
+ * `part` as a percentage of `whole`, to 8 decimal places: a quotient carries the decimal context's 60
+ * digits, more than a report's figure may hold (and more than any reader needs).
+ */
+export function percentOf(part: Decimal, whole: Decimal): string {
+  return whole.isZero() ? '0' : part.div(whole).times(100).toDecimalPlaces(8).toString();
 }
