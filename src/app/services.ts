@@ -323,6 +323,7 @@ function wireBots(d: {
     d.options?.orchestrator,
   );
   d.modules.add('bot orchestrator', { start: () => orchestrator.open(), stop: () => orchestrator.close() });
+  link.onReconnect(() => orchestrator.reconcileAll());
   return orchestrator;
 }
 

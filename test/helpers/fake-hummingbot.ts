@@ -17,6 +17,8 @@ export class FakeHummingbot {
     private readonly url: string,
     private readonly botId: string,
     private readonly login: BotLogin,
+    /** Answers to use instead of the recorded ones, by command. */
+    private readonly answers: typeof HUMMINGBOT_ANSWERS = {},
   ) {}
 
   async connect(): Promise<void> {
@@ -32,7 +34,7 @@ export class FakeHummingbot {
     const prefix = `hbot/${this.botId}/`;
     client.on('message', (topic, payload) => {
       const cmd = topic.slice(prefix.length);
-      const answer = HUMMINGBOT_ANSWERS[cmd];
+      const answer = this.answers[cmd] ?? HUMMINGBOT_ANSWERS[cmd];
       if (!topic.startsWith(prefix) || !answer) return;
       let msg: { header?: { reply_to?: string }; data?: Record<string, unknown> };
       try {

@@ -22,6 +22,8 @@ export function mosquittoInstall(): { bin: string; ctrl: string; plugin: string 
 export interface RunningMosquitto {
   port: number;
   admin: { username: string; password: string };
+  /** Kills it (SIGKILL, as a crash) and starts it again on the same port with the same dynsec file. */
+  restart(opts?: { downMs?: number }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -51,20 +53,30 @@ export async function startMosquitto(install: NonNullable<ReturnType<typeof mosq
       '',
     ].join('\n'),
   );
-  const child: ChildProcess = spawn(install.bin, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  child.stderr!.on('data', (d) => (log += String(d)));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await waitFor(`mosquitto listening on ${port}`, () => {
-    if (child.exitCode !== null) throw new Error(`mosquitto exited: ${log}`);
-    return /running/.test(log);
-  });
+  const launch = async () => {
+    const child: ChildProcess = spawn(install.bin, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    child.stderr!.on('data', (d) => (log += String(d)));
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    await waitFor(`mosquitto listening on ${port}`, () => {
+      if (child.exitCode !== null) throw new Error(`mosquitto exited: ${log}`);
+      return /running/.test(log);
+    });
+    return { child, exited };
+  };
+  let running = await launch();
   return {
     port,
     admin,
+    async restart(opts = {}) {
+      running.child.kill('SIGKILL');
+      await running.exited;
+      await new Promise((r) => setTimeout(r, opts.downMs ?? 0));
+      running = await launch();
+    },
     async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      await exited;
+      if (running.child.exitCode === null) running.child.kill('SIGTERM');
+      await running.exited;
       rmSync(dir, { recursive: true, force: true });
     },
   };

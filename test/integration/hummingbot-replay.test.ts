@@ -25,11 +25,14 @@ class HummingbotRuntime implements BotRuntime {
     return true;
   }
   async launch(l: BotLaunch): Promise<void> {
-    const bot = new FakeHummingbot(l.spec.mqtt_url, l.spec.bot_id, { username: l.spec.mqtt_username, password: l.password });
+    const id = l.spec.bot_id;
+    // `quiet-` bots say online and nothing else; asked for their history, they list the session's fills.
+    const quiet = id.startsWith('quiet-');
+    const bot = new FakeHummingbot(l.spec.mqtt_url, id, { username: l.spec.mqtt_username, password: l.password }, quiet ? { history: () => ({ status: 200, msg: '', trades: SESSION_TRADES }) } : {});
     await bot.connect();
-    this.bots.set(l.spec.bot_id, bot);
+    this.bots.set(id, bot);
     // As a Hummingbot does once its script runs: the recorded session, then beats.
-    void bot.replay().catch(() => undefined);
+    void bot.replay(quiet ? HUMMINGBOT_SESSION.slice(0, 2) : HUMMINGBOT_SESSION).catch(() => undefined);
   }
   async stop(botId: string): Promise<void> {
     const bot = this.bots.get(botId);
@@ -55,6 +58,9 @@ class HummingbotRuntime implements BotRuntime {
 
 /** A stored numeric (its column's scale) as the shortest exact text. */
 const exact = (v: unknown) => new Decimal(String(v)).toString();
+
+/** The session's fills as the `history` answer lists trades (each with its trade id). */
+const SESSION_TRADES = HUMMINGBOT_SESSION.filter((m) => m.topic === 'events' && m.payload.type === 'OrderFilled').map((m) => ({ ...(m.payload.data as Record<string, unknown>), trade_id: (m.payload.data as Record<string, unknown>).exchange_trade_id }));
 
 const ADMIN_OWNER = { name: 'admin', role: 'admin' as const, accounts: null, stored: false };
 
@@ -113,5 +119,20 @@ describe.each(drivers())('a Hummingbot bot on the wire, to the orchestrator (%s)
     const [run] = await services.bots.runs('hb-replay');
     expect(run).toMatchObject({ status: 'stopped', exitCode: 0 });
     expect(run!.finalStatus).toMatchObject({ status: 200 });
+  }, 60_000);
+
+  it('asks a bot that comes online for its fills, and stores those it never sent as events, once', async () => {
+    const example = services.strategies.get('controller', 'bollinger_v1').example!.config;
+    await services.bots.deploy({ id: 'quiet-hb', accountName: 'master_account', owner: ADMIN_OWNER, channel: 'rest', runtime: 'child', strategy: { controllers: [{ controller_name: 'bollinger_v1', config: example }] } });
+    const fills = async () => (await services.bots.fills('quiet-hb', { limit: 50 })).data.map((f) => f.fillId).sort();
+    await waitFor('the listed fills', async () => ((await fills()).length === SESSION_FILLS.length ? true : undefined));
+    expect(await fills()).toEqual(SESSION_FILLS.map((f) => f.fillId).sort());
+    expect(runtime.bots.get('quiet-hb')!.requests.filter((r) => r.cmd === 'history')).toHaveLength(1);
+    // Online again (a reconnect): asked again, nothing doubled.
+    await runtime.bots.get('quiet-hb')!.replay(HUMMINGBOT_SESSION.slice(0, 1));
+    await waitFor('the second history request', () => (runtime.bots.get('quiet-hb')!.requests.filter((r) => r.cmd === 'history').length === 2 ? true : undefined));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await fills()).toEqual(SESSION_FILLS.map((f) => f.fillId).sort());
+    await services.bots.stop('quiet-hb', { skipOrderCancellation: true });
   }, 60_000);
 });

@@ -99,6 +99,27 @@ export class BotIngest {
     }
   }
 
+  /**
+   * The fills a bot listed in its `history` answer, asked for after a reconnect: those sent while no
+   * one listened are stored now, the others are already there (a fill is stored once by its id). A trade
+   * without an id of its own is skipped: it could not be told apart from one already stored. Returns
+   * how many were new.
+   */
+  async storeHistory(botId: string, trades: readonly unknown[]): Promise<number> {
+    const fills: NewBotFill[] = [];
+    for (const t of trades) {
+      if (!t || typeof t !== 'object') continue;
+      const data = t as Record<string, unknown>;
+      try {
+        const fill = fillOf('', typeof data.timestamp === 'number' ? data.timestamp : this.o.clock.now(), data);
+        if (fill.fillId) fills.push(fill);
+      } catch (err) {
+        this.#warnOnce(botId, 'history', 'a bot listed a trade that cannot be read as a fill; it is skipped', { reason: (err as Error).message });
+      }
+    }
+    return this.o.store.addFills(botId, fills);
+  }
+
   /** Writes everything buffered; flushes run one after the other. */
   flush(): Promise<void> {
     this.#flushing = this.#flushing.then(() => this.#write());

@@ -368,6 +368,36 @@ export class BotOrchestrator implements BotControl {
   #onPresence(p: Presence): void {
     if (p.kind === 'offline') return;
     this.#waiting.get(p.botId)?.ready();
+    // Back after a broker outage or a restart: it may have sent fills while the server did not listen.
+    if (p.kind === 'online' && !this.#closing) void this.#reconcile(p.botId);
+  }
+
+  /**
+   * After the server's own broker connection came back (a broker restart): every bot meant to run is
+   * asked for its fills once it has had time to reconnect, since what it sent meanwhile reached no one.
+   */
+  reconcileAll(afterMs = 2_000): void {
+    const t = setTimeout(() => {
+      void this.d.store
+        .toRestore()
+        .then((rows) => Promise.all(rows.map((r) => this.#reconcile(r.id))))
+        .catch((err) => this.d.logger.warn('asking the bots for their fills after a reconnect failed', { err }));
+    }, afterMs);
+    t.unref();
+  }
+
+  /** Asks one bot for the fills it keeps (`history`) and stores those the server missed; a bot that cannot answer is left to the next time. */
+  async #reconcile(id: string): Promise<void> {
+    if (this.#closing || this.#stopping.has(id)) return;
+    try {
+      const reply = await this.#ask(id, 'history', { days: 0 });
+      const trades = (reply as { trades?: unknown }).trades;
+      if (reply.status !== 200 || !Array.isArray(trades) || trades.length === 0) return;
+      const added = await this.d.ingest.storeHistory(id, trades);
+      if (added) this.d.logger.info('stored fills a bot sent while the server was not listening', { bot_id: id, fills: added });
+    } catch (err) {
+      this.d.logger.debug('a bot did not list its fills', { bot_id: id, code: toAppError(err).code });
+    }
   }
 
   /** Asks the bot to stop its strategy (when it runs and answers), then ends its process and records the stop. */

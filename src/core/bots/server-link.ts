@@ -16,6 +16,7 @@ export class ServerLink implements MqttLink, Lifecycle {
   #client: MqttClient | null = null;
   #link: MqttLink | null = null;
   readonly #handlers = new Set<(topic: string, payload: Buffer) => void>();
+  readonly #reconnected = new Set<() => void>();
 
   constructor(
     private readonly where: { url(): string; serverLogin(): BotLogin },
@@ -34,6 +35,10 @@ export class ServerLink implements MqttLink, Lifecycle {
     client.on('error', (err) => this.logger.warn('the server\'s broker connection failed', { err }));
     client.on('message', (topic, payload) => {
       for (const h of this.#handlers) h(topic, payload);
+    });
+    // The first connect has happened by now: each later one is a reconnect (a broker restart).
+    client.on('connect', () => {
+      for (const h of this.#reconnected) h();
     });
     this.#client = client;
     this.#link = mqttLink(client);
@@ -56,6 +61,12 @@ export class ServerLink implements MqttLink, Lifecycle {
 
   unsubscribe(filter: string): Promise<void> {
     return this.#connected().unsubscribe(filter);
+  }
+
+  /** Called after each reconnect: what bots sent while the server was away reached no one. */
+  onReconnect(handler: () => void): () => void {
+    this.#reconnected.add(handler);
+    return () => this.#reconnected.delete(handler);
   }
 
   onMessage(handler: (topic: string, payload: Buffer) => void): () => void {
