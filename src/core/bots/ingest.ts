@@ -48,6 +48,7 @@ const PYTHON_LEVELS: Record<number, string> = { 10: 'DEBUG', 20: 'INFO', 30: 'WA
 export class BotIngest {
   readonly #listeners: Array<(p: Presence) => void> = [];
   readonly #known = new Map<string, { deployed: boolean; until: number }>();
+  readonly #lookups = new Map<string, Promise<boolean>>();
   readonly #warned = new Set<string>();
   #beats: Array<{ id: string; at: Date }> = [];
   #perf: Array<{ botId: string; at: Date; report: Performance }> = [];
@@ -218,14 +219,24 @@ export class BotIngest {
     }
   }
 
-  async #isDeployed(id: string): Promise<boolean> {
+  #isDeployed(id: string): boolean | Promise<boolean> {
     const now = this.o.clock.now();
     const hit = this.#known.get(id);
     if (hit && hit.until > now) return hit.deployed;
-    const deployed = await this.o.deployed(id);
-    if (this.#known.size > 100_000) this.#known.clear();
-    this.#known.set(id, { deployed, until: now + (this.o.knownTtlMs ?? 5_000) });
-    return deployed;
+    // Messages arriving while a lookup runs wait on that same lookup, so one bot's reports are taken in
+    // the order they came (two lookups could answer out of order: a heartbeat before its `online`).
+    const running = this.#lookups.get(id);
+    if (running) return running;
+    const lookup = this.o
+      .deployed(id)
+      .then((deployed) => {
+        if (this.#known.size > 100_000) this.#known.clear();
+        this.#known.set(id, { deployed, until: this.o.clock.now() + (this.o.knownTtlMs ?? 5_000) });
+        return deployed;
+      })
+      .finally(() => this.#lookups.delete(id));
+    this.#lookups.set(id, lookup);
+    return lookup;
   }
 
   async #write(): Promise<void> {
