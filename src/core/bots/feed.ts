@@ -27,6 +27,12 @@ export type BotFeedListener = (e: BotFeedEvent) => void;
  */
 export class BotFeed {
   readonly #listeners = new Set<BotFeedListener>();
+  /**
+   * The last state published per bot, so that a state recorded twice (a heartbeat and the launch both
+   * saying running) is one event. Kept only while someone listens: a state seen by nobody must not hide
+   * the next change from a later listener.
+   */
+  readonly #lastState = new Map<string, string>();
 
   constructor(private readonly logger?: Pick<Logger, 'warn'>) {}
 
@@ -43,7 +49,20 @@ export class BotFeed {
     // A wrapper per subscription, so the same function subscribed twice is two subscriptions.
     const entry: BotFeedListener = (e) => listener(e);
     this.#listeners.add(entry);
-    return () => void this.#listeners.delete(entry);
+    return () => {
+      this.#listeners.delete(entry);
+      if (this.#listeners.size === 0) this.#lastState.clear();
+    };
+  }
+
+  /** A bot's observed state, published when it differs from the last one published. */
+  publishState(botId: string, state: string, exitCode: number | null, at: Date): void {
+    if (!this.listening) return;
+    const key = `${state}|${exitCode ?? ''}`;
+    if (this.#lastState.get(botId) === key) return;
+    if (this.#lastState.size > 100_000) this.#lastState.clear();
+    this.#lastState.set(botId, key);
+    this.publish({ bot_id: botId, kind: 'state', data: { state, exit_code: exitCode }, at });
   }
 
   publish(e: BotFeedEvent): void {

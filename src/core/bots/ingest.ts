@@ -214,7 +214,7 @@ export class BotIngest {
     const feed = this.o.feed;
     if (!feed?.listening) return;
     const at = this.o.clock.date();
-    for (const id of ids) feed.publish({ bot_id: id, kind: 'state', data: { state: 'running' }, at });
+    for (const id of ids) feed.publishState(id, 'running', null, at);
   }
 
   async #isDeployed(id: string): Promise<boolean> {

@@ -478,9 +478,7 @@ export class BotOrchestrator implements BotControl {
   }
 
   #tellState(id: string, state: string, exitCode: number | null): void {
-    const feed = this.d.feed;
-    if (!feed?.listening) return;
-    feed.publish({ bot_id: id, kind: 'state', data: { state, exit_code: exitCode }, at: this.d.clock.date() });
+    if (this.d.feed?.listening) this.d.feed.publishState(id, state, exitCode, this.d.clock.date());
   }
 
   async #ask(id: string, cmd: string, data: Record<string, unknown>): Promise<ResponseData> {
