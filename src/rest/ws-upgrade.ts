@@ -47,6 +47,9 @@ export function attachWebSockets(http: HttpServer, services: Services, routes: R
       (outcome) => {
         if (outcome?.ok) {
           return wss.handleUpgrade(req, socket, head, (ws) => {
+            // A frame the receiver refuses (over maxPayload, malformed) closes the connection with its
+            // code and emits 'error': unheard, that error would be thrown and end the whole server.
+            ws.on('error', (err) => services.logger.debug('stream connection error', { path, err: (err as Error).message }));
             markAlive(ws);
             route.serve(ws, outcome.principal);
           });

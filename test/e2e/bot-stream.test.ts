@@ -118,6 +118,18 @@ describe.each(drivers())('WS /bot-orchestration/stream (%s)', (driver) => {
       expect(await c.request({ action: 'subscribe' })).toEqual({ type: 'subscribed', all: true, bot_ids: [] });
     });
 
+    it.each(['/bot-orchestration/stream', '/market-data/stream'])('a frame over 64 KB on %s closes that connection with 1009 (message too big), and the server carries on', async (path) => {
+      const c = await StreamClient.open(`${s.url.replace(/^http/, 'ws')}${path}`, TRADER);
+      clients.push(c);
+      await c.waitFor((m) => m.type === 'welcome');
+      const closed = new Promise<number>((resolve) => c.ws.once('close', (code) => resolve(code)));
+      c.send(JSON.stringify({ action: 'subscribe', bot_ids: ['x'], pad: 'y'.repeat(100_000) }));
+      expect(await closed).toBe(1009);
+      const again = await client(TRADER);
+      expect(await again.request({ action: 'subscribe' })).toMatchObject({ type: 'subscribed' });
+      expect((await s.call('GET', '/health', undefined, null)).status).toBe(200);
+    });
+
     it('a bot that does not exist → NOT_FOUND, naming only the ids the client sent', async () => {
       const c = await client(TRADER);
       const reply = await c.request({ action: 'subscribe', bot_ids: ['no-such-bot'] });
