@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
@@ -9,8 +10,8 @@ import { ADMIN, ADMIN_AUTH, basicHeader, drivers, testServer, type TestServer } 
 
 /**
  * WS /bot-orchestration/stream against a real server whose child runtime runs real bot processes (the
- * built `tradedesk bot`; ids starting `leak-` run the protocol test bot, which reports secret-named
- * fields), reporting over the server's embedded broker: a subscriber sees a deploy as state starting
+ * built `tradedesk bot`; ids starting `leak-` or `crash-` run the protocol test bot, which then reports
+ * secret-named fields, or crashes when told), reporting over the server's embedded broker: a subscriber sees a deploy as state starting
  * then running, the bot's status, performance and log lines, and its stop; nobody else's bot reaches
  * a non-admin; secret-named fields are masked; the upgrade has the market stream's gate; a bad frame
  * is an error frame; a slow reader misses events and is told how many.
@@ -42,7 +43,7 @@ describe.each(drivers())('WS /bot-orchestration/stream (%s)', (driver) => {
     const main = await ensureBuilt();
     s = await testServer(driver, { toolsets: 'default,bots' }, {
       bots: {
-        command: (l) => (l.spec.bot_id.startsWith('leak-') ? [process.execPath, FIXTURE, dirname(main)] : [process.execPath, main, 'bot']),
+        command: (l) => (/^(leak|crash)-/.test(l.spec.bot_id) ? [process.execPath, FIXTURE, dirname(main)] : [process.execPath, main, 'bot']),
         runtimes: { docker: undefined },
         orchestrator: { rpcTimeoutMs: 5_000, readyTimeoutMs: 30_000, stopGraceMs: 5_000 },
         ingest: { flushMs: 50, knownTtlMs: 100 },
@@ -201,6 +202,25 @@ describe.each(drivers())('WS /bot-orchestration/stream (%s)', (driver) => {
     expect(archive.status, archive.text).toBe(200);
     await owner.waitFor((m) => m.type === 'state' && m.bot_id === id && m.data.state === 'archived');
   }, 120_000);
+
+  it('a crash: the last output lines and the reason, then state error with the exit code', async () => {
+    const id = 'crash-gamma';
+    const admin = await client(ADMIN_AUTH);
+    expect((await admin.request({ action: 'subscribe' })).type).toBe('subscribed');
+    await deploy(id, ADMIN_AUTH);
+    await admin.waitFor((m) => m.type === 'state' && m.bot_id === id && m.data.state === 'running');
+    writeFileSync(join(s.env.dataDir, 'bots', id, 'crash-now'), '');
+    const error = await admin.waitFor((m) => m.type === 'state' && m.bot_id === id && m.data.state === 'error', { timeout: 10_000 });
+    expect(error.data).toEqual({ state: 'error', exit_code: 3 });
+    // The lines that explain it came first.
+    const before = eventsOf({ messages: admin.messages.slice(0, admin.messages.indexOf(error)) } as StreamClient, id, 'log').map((m) => m.data.message);
+    expect(before).toContain('working 5');
+    expect(before).toContain('Error: the strategy hit a fatal error');
+    expect(before.at(-1)).toBe("The bot's process ended on its own (exit code 3).");
+    const archive = await s.call('POST', `/bot-orchestration/bots/${id}/archive`, {});
+    expect(archive.status, archive.text).toBe(200);
+    await admin.waitFor((m) => m.type === 'state' && m.bot_id === id && m.data.state === 'archived');
+  }, 60_000);
 
   it('masks secret-named fields of what a bot reports, as the REST status does', async () => {
     const id = 'leak-beta';

@@ -3,7 +3,7 @@ import type { Clock } from '../clock.js';
 import type { BotRow, BotRuntime as BotRuntimeKind, BotStrategy } from '../db/schema/index.js';
 import { AppError, toAppError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { BotListFilter, BotViewer, Observation, PerformanceQuery } from './bot-records.js';
+import type { BotListFilter, BotViewer, NewBotLog, Observation, PerformanceQuery } from './bot-records.js';
 import type { BotStore } from './bot-store.js';
 import { RpcBus } from './bus.js';
 import type { BotControl, BotStatus, DeployBot } from './control.js';
@@ -251,7 +251,7 @@ export class BotOrchestrator implements BotControl {
     const rows = (await this.d.store.toRestore()).filter((r) => accounts === null || accounts.includes(r.accountName));
     const results = await Promise.allSettled(
       rows.map(async (r) => {
-        await this.d.store.addLogs(r.id, [{ at: this.d.clock.date(), level: 'WARNING', logger: 'server', message: `Stopped by the kill switch: ${reason}` }]);
+        await this.#addLogs(r.id, [{ at: this.d.clock.date(), level: 'WARNING', logger: 'server', message: `Stopped by the kill switch: ${reason}` }]);
         await this.stop(r.id, { skipOrderCancellation: false });
         return r.id;
       }),
@@ -319,7 +319,7 @@ export class BotOrchestrator implements BotControl {
       const e = toAppError(err);
       await this.d.store.endRun(id, { status: 'error', finalStatus: { launch: e.message } });
       await this.#observe(id, { state: 'error', exitCode: null });
-      await this.d.store.addLogs(id, [{ at: this.d.clock.date(), level: 'ERROR', logger: 'server', message: `Launch failed: ${e.message}` }]);
+      await this.#addLogs(id, [{ at: this.d.clock.date(), level: 'ERROR', logger: 'server', message: `Launch failed: ${e.message}` }]);
       throw e;
     }
     if (!wait) {
@@ -427,7 +427,7 @@ export class BotOrchestrator implements BotControl {
     // reported before dying (as far as it reached the server).
     await this.d.ingest.flush();
     const at = this.d.clock.date();
-    await this.d.store.addLogs(id, [
+    await this.#addLogs(id, [
       ...exit.tail.map((message) => ({ at, level: 'ERROR', logger: OUTPUT_LOGGER, message })),
       { at, level: 'ERROR', logger: 'server', message: `The bot's process ended on its own (${how}).` },
     ]);
@@ -448,7 +448,7 @@ export class BotOrchestrator implements BotControl {
     if (!rt || !(await rt.available().catch(() => false))) {
       this.d.logger.warn('a bot meant to run cannot be brought back: its runtime is not available', { bot_id: row.id, runtime: row.runtime });
       await this.#observe(row.id, { state: 'error' });
-      await this.d.store.addLogs(row.id, [{ at: this.d.clock.date(), level: 'ERROR', logger: 'server', message: `Not restarted: the ${row.runtime} runtime is not available.` }]);
+      await this.#addLogs(row.id, [{ at: this.d.clock.date(), level: 'ERROR', logger: 'server', message: `Not restarted: the ${row.runtime} runtime is not available.` }]);
       return;
     }
     if (await rt.running(row.id)) return;
@@ -475,6 +475,14 @@ export class BotOrchestrator implements BotControl {
     const row = await this.d.store.recordObserved(id, o);
     this.#tellState(id, row.observedState, row.exitCode);
     return row;
+  }
+
+  /** Writes log lines the server itself adds to a bot's log (a crash's last output, a refused launch), and tells the live view. */
+  async #addLogs(id: string, lines: NewBotLog[]): Promise<void> {
+    await this.d.store.addLogs(id, lines);
+    const feed = this.d.feed;
+    if (!feed?.listening) return;
+    for (const l of lines) feed.publish({ bot_id: id, kind: 'log', data: { level: l.level, logger: l.logger ?? null, message: l.message }, at: l.at });
   }
 
   #tellState(id: string, state: string, exitCode: number | null): void {
