@@ -6,7 +6,9 @@ import type { Logger } from '../core/logger.js';
 import { createRestApp } from '../rest/app.js';
 import { answerClientError } from '../rest/client-error.js';
 import { onFirstUse } from '../rest/on-first-use.js';
-import { attachMarketStream } from '../rest/stream.js';
+import { BOT_STREAM_PATH, botStream } from '../rest/bot-stream.js';
+import { marketStream, STREAM_PATH } from '../rest/stream.js';
+import { attachWebSockets } from '../rest/ws-upgrade.js';
 import { allCommands, DEFAULT_TOOLSETS } from '../tools/index.js';
 import { VERSION } from '../version.js';
 import { openApp } from './app.js';
@@ -75,7 +77,7 @@ export async function startServer(config: Config, logger: Logger, options: Start
   const http = createServer({ headersTimeout: t.headersMs, requestTimeout: t.requestMs, connectionsCheckingInterval: t.checkIntervalMs }, app);
   http.keepAliveTimeout = t.keepAliveMs;
   http.on('clientError', answerClientError);
-  const stream = attachMarketStream(http, services);
+  const stream = attachWebSockets(http, services, { [STREAM_PATH]: marketStream(services), [BOT_STREAM_PATH]: botStream(services) });
   options.beforeListen?.(facts);
   try {
     await new Promise<void>((resolve, reject) => {

@@ -61,6 +61,7 @@ import { ChildRuntime, type ChildRuntimeOptions } from '../core/bots/child-runti
 import { DockerRuntime } from '../core/bots/docker-runtime.js';
 import type { BotControl } from '../core/bots/control.js';
 import { BotGateway } from '../core/bots/gateway.js';
+import { BotFeed } from '../core/bots/feed.js';
 import { BotIngest, type IngestOptions } from '../core/bots/ingest.js';
 import { BotOrchestrator, type OrchestratorOptions } from '../core/bots/orchestrator.js';
 import { PgBotDirectory } from '../core/bots/pg-directory.js';
@@ -107,6 +108,8 @@ export interface Services {
   controllerConfigs: ControllerConfigs;
   /** Bots: deploy, control and read what they report (the orchestrator). */
   bots: BotControl;
+  /** The bots' live events (state, status, logs, performance) as they happen, for WS /bot-orchestration/stream. */
+  botFeed: BotFeed;
   close(): Promise<void>;
 }
 
@@ -227,7 +230,8 @@ export async function createServices(config: Config, logger: Logger, options: Se
       ),
     );
 
-    const bots = wireBots({ config, logger, clock, db, vault, users, strategies, run, modules, options: options.bots });
+    const botFeed = new BotFeed(logger);
+    const bots = wireBots({ config, logger, clock, db, vault, users, strategies, run, modules, feed: botFeed, options: options.bots });
 
     const services: Services = {
       clock,
@@ -257,6 +261,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
       strategies,
       controllerConfigs: new ControllerConfigs(db, strategies, clock),
       bots,
+      botFeed,
       close: () => modules.stop(),
     };
     // Started once `services` exists: the executors module resumes executors at start, and their
@@ -285,6 +290,7 @@ function wireBots(d: {
   strategies: StrategyCatalog;
   run: RunCommand;
   modules: Modules;
+  feed: BotFeed;
   options: ServiceOptions['bots'];
 }): BotControl {
   const logger = d.logger.child({ module: 'bots' });
@@ -303,6 +309,7 @@ function wireBots(d: {
       store,
       clock: d.clock,
       logger,
+      feed: d.feed,
       deployed: async (id) => {
         const row = await store.get(id);
         return !!row && !row.archivedAt;
@@ -319,7 +326,7 @@ function wireBots(d: {
     ...d.options?.runtimes,
   };
   const orchestrator = new BotOrchestrator(
-    { store, credentials: broker.credentials, brokerUrl: () => broker.url(), bus, ingest, runtimes, strategies: d.strategies, clock: d.clock, logger, stateDir: resolve(d.config.dataDir, 'bots') },
+    { store, credentials: broker.credentials, brokerUrl: () => broker.url(), bus, ingest, runtimes, strategies: d.strategies, clock: d.clock, logger, stateDir: resolve(d.config.dataDir, 'bots'), feed: d.feed },
     d.options?.orchestrator,
   );
   d.modules.add('bot orchestrator', { start: () => orchestrator.open(), stop: () => orchestrator.close() });

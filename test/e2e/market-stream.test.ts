@@ -1,13 +1,10 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { IncomingMessage } from 'node:http';
 import { WebSocket } from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/core/logger.js';
 import { MarketDataHub, type FeedKey, type FeedMessage } from '../../src/core/market-data/hub.js';
 import type { MarketData } from '../../src/core/market-data/market-data.js';
+import { REPLY_TYPES, refusedUpgrade, StreamClient } from '../helpers/stream-client.js';
 import { ADMIN, ADMIN_AUTH, basicHeader, drivers, testServer, type TestServer } from '../helpers/test-env.js';
-
-type Msg = Record<string, any>;
 
 /** Every market the sim connectors list. */
 const MARKETS: Array<[connector: string, pair: string]> = [
@@ -23,118 +20,6 @@ const MARKETS: Array<[connector: string, pair: string]> = [
 type StreamReq = { action: string; channel: string; connector_name: string; trading_pair: string; interval?: string; [k: string]: unknown };
 const sub = (channel: string, connector_name: string, trading_pair: string, extra: Record<string, unknown> = {}): StreamReq => ({ action: 'subscribe', channel, connector_name, trading_pair, ...extra });
 const unsub = (channel: string, connector_name: string, trading_pair: string, extra: Record<string, unknown> = {}) => ({ action: 'unsubscribe', channel, connector_name, trading_pair, ...extra });
-
-const REPLY_TYPES = new Set(['subscribed', 'unsubscribed', 'error']);
-
-/** A WebSocket client that records every message and lets a test wait for the ones it wants. */
-class StreamClient {
-  readonly messages: Msg[] = [];
-  readonly #waiters = new Set<() => boolean>();
-  #closed: Promise<void>;
-
-  private constructor(readonly ws: WebSocket) {
-    ws.on('message', (raw) => {
-      this.messages.push(JSON.parse(raw.toString()) as Msg);
-      for (const w of [...this.#waiters]) w();
-    });
-    ws.on('error', () => undefined);
-    this.#closed = new Promise((resolve) => ws.once('close', () => resolve()));
-  }
-
-  static async open(url: string, auth: string = ADMIN_AUTH): Promise<StreamClient> {
-    const ws = new WebSocket(url, { headers: { authorization: auth } });
-    const c = new StreamClient(ws);
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-      ws.once('unexpected-response', (_req, res: IncomingMessage) => reject(new Error(`upgrade refused with ${res.statusCode}`)));
-    });
-    return c;
-  }
-
-  send(body: unknown): void {
-    this.ws.send(typeof body === 'string' ? body : JSON.stringify(body));
-  }
-
-  /** Waits until at least `n` messages from index `from` on match `pred`; returns them. */
-  async waitCount(pred: (m: Msg) => boolean, n: number, opts: { from?: number; timeout?: number } = {}): Promise<Msg[]> {
-    const from = opts.from ?? 0;
-    const timeout = opts.timeout ?? 10_000;
-    const matching = () => this.messages.slice(from).filter(pred);
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const got = matching();
-        if (got.length < n) return false;
-        done();
-        resolve(got.slice(0, n));
-        return true;
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`timed out waiting for ${n} messages; got ${matching().length}; all types since: ${JSON.stringify(this.messages.slice(from).map((m) => m.type))}`));
-      }, timeout);
-      const done = () => {
-        clearTimeout(timer);
-        this.#waiters.delete(check);
-      };
-      if (!check()) this.#waiters.add(check);
-    });
-  }
-
-  async waitFor(pred: (m: Msg) => boolean, opts: { from?: number; timeout?: number } = {}): Promise<Msg> {
-    return (await this.waitCount(pred, 1, opts))[0]!;
-  }
-
-  /** Sends one request and returns the reply to it (subscribed / unsubscribed / error), skipping updates. */
-  async request(body: unknown): Promise<Msg> {
-    const from = this.messages.length;
-    this.send(body);
-    return this.waitFor((m) => REPLY_TYPES.has(m.type), { from });
-  }
-
-  /** Messages of one feed received from index `from` on. */
-  updates(type: string, connector: string, pair: string, from = 0): Msg[] {
-    return this.messages.slice(from).filter((m) => m.type === type && m.connector_name === connector && m.trading_pair === pair);
-  }
-
-  async close(): Promise<void> {
-    const socket = (this.ws as unknown as { _socket?: { isPaused(): boolean; resume(): void } })._socket;
-    if (socket?.isPaused()) socket.resume();
-    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close();
-    const closed = await Promise.race([this.#closed.then(() => true), sleep(3000).then(() => false)]);
-    if (!closed) {
-      this.ws.terminate();
-      await this.#closed;
-    }
-  }
-}
-
-/** Tries an upgrade that should be refused; returns the HTTP response the server sent instead. */
-function refusedUpgrade(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: IncomingMessage['headers']; body: any }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers });
-    ws.on('error', (err) => reject(err));
-    ws.on('open', () => {
-      ws.terminate();
-      reject(new Error('the upgrade was accepted'));
-    });
-    ws.on('unexpected-response', (req, res: IncomingMessage) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let body: unknown = text;
-        try {
-          body = JSON.parse(text);
-        } catch {
-          /* not JSON */
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
-        req.destroy();
-      });
-    });
-  });
-}
 
 const sorted = (xs: number[], dir: 'asc' | 'desc') => xs.every((x, i) => i === 0 || (dir === 'asc' ? xs[i - 1]! < x : xs[i - 1]! > x));
 

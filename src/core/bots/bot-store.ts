@@ -84,7 +84,7 @@ export class BotStore {
   }
 
   /** Whether `viewer` may see bot `row` (the same rule as list). */
-  static visible(row: BotRow, viewer: BotViewer): boolean {
+  static visible(row: Pick<BotRow, 'ownerName' | 'accountName'>, viewer: BotViewer): boolean {
     return (viewer.owner === null || row.ownerName === viewer.owner) && (viewer.accounts === null || viewer.accounts.includes(row.accountName));
   }
 

@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { NewBotEvent, NewBotFill, NewBotLog } from './bot-records.js';
 import type { BotStore } from './bot-store.js';
+import type { BotFeed, BotFeedKind } from './feed.js';
 import { epochMs, fillOf, isFillEvent } from './fill-event.js';
 import type { MqttLink } from './link.js';
 import { Heartbeat, InternalEvent, LogMessage, Performance, StatusUpdate } from './protocol/reports.js';
@@ -38,6 +39,8 @@ export interface IngestOptions {
   /** Performance snapshots older than this are pruned (default 30 days), every `pruneEveryMs` (default 1 h). */
   performanceRetentionMs?: number;
   pruneEveryMs?: number;
+  /** The live view: status updates, log lines and performance reports are published as they arrive, before the buffered write. */
+  feed?: BotFeed;
 }
 
 /** What the orchestrator hears at once, before the buffered write: a bot says it is online, beats, or goes offline. */
@@ -157,14 +160,18 @@ export class BotIngest {
         const s = this.#valid(botId, kind, StatusUpdate, json);
         if (!s) return;
         if (s.type === 'availability' && (s.msg === 'online' || s.msg === 'offline')) this.#tell({ botId, kind: s.msg });
-        push(this.#logs, botId, { at: new Date(s.timestamp ? epochMs(s.timestamp) : now), level: 'INFO', logger: 'status_updates', message: `${s.type}: ${s.msg}` });
+        const at = new Date(s.timestamp ? epochMs(s.timestamp) : now);
+        push(this.#logs, botId, { at, level: 'INFO', logger: 'status_updates', message: `${s.type}: ${s.msg}` });
+        if (this.o.feed?.listening) this.#publish(botId, 'status', s, at);
         break;
       }
       case 'log': {
         const l = this.#valid(botId, kind, LogMessage, json);
         if (!l) return;
         const level = l.level_name ?? (l.level_no !== undefined ? (PYTHON_LEVELS[l.level_no] ?? `LEVEL${l.level_no}`) : 'INFO');
-        push(this.#logs, botId, { at: new Date(epochMs(l.timestamp)), level, logger: l.logger_name ?? null, message: l.msg });
+        const line = { at: new Date(epochMs(l.timestamp)), level, logger: l.logger_name ?? null, message: l.msg };
+        push(this.#logs, botId, line);
+        if (this.o.feed?.listening) this.#publish(botId, 'log', { level, logger: line.logger, message: line.message }, line.at);
         break;
       }
       case 'events': {
@@ -186,6 +193,7 @@ export class BotIngest {
         const p = this.#valid(botId, kind, Performance, json);
         if (!p) return;
         this.#perf.push({ botId, at: new Date(now), report: p });
+        if (this.o.feed?.listening) this.#publish(botId, 'performance', p, new Date(now));
         break;
       }
     }
@@ -209,6 +217,10 @@ export class BotIngest {
     this.o.logger.warn(msg, { bot_id: botId, topic: kind, ...fields });
   }
 
+  #publish(botId: string, kind: BotFeedKind, data: Record<string, unknown>, at: Date): void {
+    this.o.feed!.publish({ bot_id: botId, kind, data, at });
+  }
+
   #tell(p: Presence): void {
     for (const l of this.#listeners) {
       try {
@@ -217,6 +229,14 @@ export class BotIngest {
         this.o.logger.warn('a bot presence listener failed', { bot_id: p.botId, err });
       }
     }
+  }
+
+  /** Bots a heartbeat proved running (they were starting or unreachable): a state change the live view shows. */
+  #woke(ids: string[]): void {
+    const feed = this.o.feed;
+    if (!feed?.listening) return;
+    const at = this.o.clock.date();
+    for (const id of ids) feed.publishState(id, 'running', null, at);
   }
 
   #isDeployed(id: string): boolean | Promise<boolean> {
@@ -252,7 +272,7 @@ export class BotIngest {
     this.#fills = new Map();
     this.#pending = 0;
     const writes: Array<[string, string | null, () => Promise<unknown>]> = [];
-    if (beats.length) writes.push(['heartbeats', null, () => this.o.store.heartbeats(beats)]);
+    if (beats.length) writes.push(['heartbeats', null, () => this.o.store.heartbeats(beats).then((woken) => this.#woke(woken))]);
     if (perf.length) writes.push(['performance', null, () => this.o.store.addPerformanceBatch(perf)]);
     for (const [id, lines] of logs) writes.push(['logs', id, () => this.o.store.addLogs(id, lines)]);
     for (const [id, list] of events) writes.push(['events', id, () => this.o.store.addEvents(id, list)]);

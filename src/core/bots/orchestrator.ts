@@ -3,11 +3,12 @@ import type { Clock } from '../clock.js';
 import type { BotRow, BotRuntime as BotRuntimeKind, BotStrategy } from '../db/schema/index.js';
 import { AppError, toAppError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { BotListFilter, BotViewer, PerformanceQuery } from './bot-records.js';
+import type { BotListFilter, BotViewer, NewBotLog, Observation, PerformanceQuery } from './bot-records.js';
 import type { BotStore } from './bot-store.js';
 import { RpcBus } from './bus.js';
 import type { BotControl, BotStatus, DeployBot } from './control.js';
 import type { BotCredentials } from './credentials.js';
+import type { BotFeed } from './feed.js';
 import type { BotIngest, Presence } from './ingest.js';
 import type { ResponseData } from './protocol/envelope.js';
 import { TAIL_LINES, type BotExit, type BotLaunchSpec, type BotRuntime } from './runtime.js';
@@ -47,6 +48,8 @@ export interface OrchestratorDeps {
   logger: Logger;
   /** Where bots keep their own state, one directory each. */
   stateDir: string;
+  /** The live view: every observed state recorded here is published as a `state` event. */
+  feed?: BotFeed;
 }
 
 export interface OrchestratorOptions {
@@ -145,7 +148,7 @@ export class BotOrchestrator implements BotControl {
       if (!(await rt.running(id))) return this.#launch(row, true);
       const reply = await this.#ask(id, 'start', {});
       if (reply.status !== 200) throw refused(id, 'start', reply);
-      await this.d.store.recordObserved(id, { state: 'running' });
+      await this.#observe(id, { state: 'running' });
       return this.#row(id);
     });
   }
@@ -197,7 +200,7 @@ export class BotOrchestrator implements BotControl {
       }
     } else if (bot.observedState === 'running' || bot.observedState === 'starting' || bot.observedState === 'unreachable') {
       // The runtime lost it without an exit seen (a container removed by hand): say so.
-      bot = await this.d.store.recordObserved(id, { state: 'stopped' });
+      bot = await this.#observe(id, { state: 'stopped' });
     }
     const logs = await this.d.store.recentLogs(id, 200);
     const crash = bot.observedState === 'error' ? { exitCode: bot.exitCode, tail: logs.filter((l) => l.logger === OUTPUT_LOGGER).slice(-TAIL_LINES).map((l) => l.message) } : null;
@@ -236,6 +239,7 @@ export class BotOrchestrator implements BotControl {
       await this.d.store.setDesired(id, 'stopped');
       await this.#end(row, false);
       const archived = await this.d.store.archive(id);
+      this.#tellState(id, 'archived', archived.exitCode);
       await this.#runtimeOf(row).remove(id);
       await this.d.credentials.revoke(id);
       this.d.ingest.invalidate(id);
@@ -247,7 +251,7 @@ export class BotOrchestrator implements BotControl {
     const rows = (await this.d.store.toRestore()).filter((r) => accounts === null || accounts.includes(r.accountName));
     const results = await Promise.allSettled(
       rows.map(async (r) => {
-        await this.d.store.addLogs(r.id, [{ at: this.d.clock.date(), level: 'WARNING', logger: 'server', message: `Stopped by the kill switch: ${reason}` }]);
+        await this.#addLogs(r.id, [{ at: this.d.clock.date(), level: 'WARNING', logger: 'server', message: `Stopped by the kill switch: ${reason}` }]);
         await this.stop(r.id, { skipOrderCancellation: false });
         return r.id;
       }),
@@ -305,7 +309,7 @@ export class BotOrchestrator implements BotControl {
     const id = row.id;
     const login = await this.d.credentials.issue(id);
     const spec: BotLaunchSpec = { bot_id: id, account: row.accountName, mqtt_url: this.d.brokerUrl(), mqtt_username: login.username, strategy: row.strategy, autostart: true };
-    await this.d.store.recordObserved(id, { state: 'starting', exitCode: null });
+    await this.#observe(id, { state: 'starting', exitCode: null });
     const ready = this.#readiness(id);
     await this.d.store.startRun(id);
     try {
@@ -314,17 +318,17 @@ export class BotOrchestrator implements BotControl {
       ready.cancel();
       const e = toAppError(err);
       await this.d.store.endRun(id, { status: 'error', finalStatus: { launch: e.message } });
-      await this.d.store.recordObserved(id, { state: 'error', exitCode: null });
-      await this.d.store.addLogs(id, [{ at: this.d.clock.date(), level: 'ERROR', logger: 'server', message: `Launch failed: ${e.message}` }]);
+      await this.#observe(id, { state: 'error', exitCode: null });
+      await this.#addLogs(id, [{ at: this.d.clock.date(), level: 'ERROR', logger: 'server', message: `Launch failed: ${e.message}` }]);
       throw e;
     }
     if (!wait) {
       ready.promise.catch(() => undefined);
-      void ready.promise.then(() => this.d.store.recordObserved(id, { state: 'running' }), () => undefined).catch(() => undefined);
+      void ready.promise.then(() => this.#observe(id, { state: 'running' }), () => undefined).catch(() => undefined);
       return this.#row(id);
     }
     await ready.promise;
-    return this.d.store.recordObserved(id, { state: 'running' });
+    return this.#observe(id, { state: 'running' });
   }
 
   /** A promise of the bot's first sign of life after its launch; a crash or the timeout rejects it. */
@@ -406,7 +410,7 @@ export class BotOrchestrator implements BotControl {
     const rt = this.#runtimeOf(row);
     if (!(await rt.running(id))) {
       await this.d.store.endRun(id, { status: 'stopped' });
-      if (row.observedState !== 'error') await this.d.store.recordObserved(id, { state: 'stopped' });
+      if (row.observedState !== 'error') await this.#observe(id, { state: 'stopped' });
       return;
     }
     let finalStatus: unknown = { stop: 'not asked: the bot was unreachable; the process was ended.' };
@@ -440,12 +444,12 @@ export class BotOrchestrator implements BotControl {
     if (this.#closing && !expected) {
       // The server is shutting down and took its child processes with it: the next start launches them again.
       await this.d.store.endRun(id, { status: 'interrupted', exitCode: exit.code });
-      await this.d.store.recordObserved(id, { state: 'stopped', exitCode: exit.code });
+      await this.#observe(id, { state: 'stopped', exitCode: exit.code });
       return;
     }
     if (expected) {
       await this.d.store.endRun(id, { status: 'stopped', exitCode: exit.code, finalStatus });
-      await this.d.store.recordObserved(id, { state: 'stopped', exitCode: exit.code });
+      await this.#observe(id, { state: 'stopped', exitCode: exit.code });
       return;
     }
     this.d.logger.warn('a bot ended on its own', { bot_id: id, runtime: rt.kind, code: exit.code, signal: exit.signal });
@@ -453,12 +457,12 @@ export class BotOrchestrator implements BotControl {
     // reported before dying (as far as it reached the server).
     await this.d.ingest.flush();
     const at = this.d.clock.date();
-    await this.d.store.addLogs(id, [
+    await this.#addLogs(id, [
       ...exit.tail.map((message) => ({ at, level: 'ERROR', logger: OUTPUT_LOGGER, message })),
       { at, level: 'ERROR', logger: 'server', message: `The bot's process ended on its own (${how}).` },
     ]);
     await this.d.store.endRun(id, { status: 'error', exitCode: exit.code });
-    await this.d.store.recordObserved(id, { state: 'error', exitCode: exit.code });
+    await this.#observe(id, { state: 'error', exitCode: exit.code });
     this.#waiting.get(id)?.failed(
       new AppError('UPSTREAM_UNAVAILABLE', `Bot ${id} ended during its start (${how}).`, {
         hint: `Its last output lines are in its status and logs (GET /bot-orchestration/bots/${id}/status).`,
@@ -473,8 +477,8 @@ export class BotOrchestrator implements BotControl {
     const rt = this.d.runtimes[row.runtime];
     if (!rt || !(await rt.available().catch(() => false))) {
       this.d.logger.warn('a bot meant to run cannot be brought back: its runtime is not available', { bot_id: row.id, runtime: row.runtime });
-      await this.d.store.recordObserved(row.id, { state: 'error' });
-      await this.d.store.addLogs(row.id, [{ at: this.d.clock.date(), level: 'ERROR', logger: 'server', message: `Not restarted: the ${row.runtime} runtime is not available.` }]);
+      await this.#observe(row.id, { state: 'error' });
+      await this.#addLogs(row.id, [{ at: this.d.clock.date(), level: 'ERROR', logger: 'server', message: `Not restarted: the ${row.runtime} runtime is not available.` }]);
       return;
     }
     if (await rt.running(row.id)) return;
@@ -490,9 +494,29 @@ export class BotOrchestrator implements BotControl {
     try {
       const quiet = await this.d.store.markUnreachable(new Date(this.d.clock.now() - this.#o.staleAfterMs));
       if (quiet.length) this.d.logger.warn('bots stopped beating', { bot_ids: quiet.slice(0, 20), count: quiet.length });
+      for (const id of quiet) this.#tellState(id, 'unreachable', null);
     } catch (err) {
       this.d.logger.warn('looking for quiet bots failed', { err });
     }
+  }
+
+  /** Records what was seen of a bot, and tells the live view. */
+  async #observe(id: string, o: Observation): Promise<BotRow> {
+    const row = await this.d.store.recordObserved(id, o);
+    this.#tellState(id, row.observedState, row.exitCode);
+    return row;
+  }
+
+  /** Writes log lines the server itself adds to a bot's log (a crash's last output, a refused launch), and tells the live view. */
+  async #addLogs(id: string, lines: NewBotLog[]): Promise<void> {
+    await this.d.store.addLogs(id, lines);
+    const feed = this.d.feed;
+    if (!feed?.listening) return;
+    for (const l of lines) feed.publish({ bot_id: id, kind: 'log', data: { level: l.level, logger: l.logger ?? null, message: l.message }, at: l.at });
+  }
+
+  #tellState(id: string, state: string, exitCode: number | null): void {
+    if (this.d.feed?.listening) this.d.feed.publishState(id, state, exitCode, this.d.clock.date());
   }
 
   async #ask(id: string, cmd: string, data: Record<string, unknown>): Promise<ResponseData> {
