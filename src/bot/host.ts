@@ -152,24 +152,57 @@ export class BotHost implements StrategyHost {
 
   /**
    * Reads the state a previous process of this bot left. When it was running the same strategy (the
-   * same controllers or script), resumes it at once: its executors carry on with their barriers and
-   * working orders, and fills it had not yet reported are reported. Returns whether it resumed.
+   * same controllers or script), the launch spec's `on_restart` says what happens to it: `resume`
+   * carries its executors on at once with their barriers and working orders; `flatten` rebuilds them
+   * only to stop them, positions closed at market and orders cancelled, and leaves the host stopped.
+   * Either way fills not yet reported are reported. Returns what it did: `resumed`, `flattened`,
+   * `unflattened` (executors still open when the flatten gave up: the caller must not start new ones
+   * on top), or `none` (nothing to resume: the caller starts afresh as `autostart` says).
    */
-  async resume(): Promise<boolean> {
+  async resume(): Promise<'resumed' | 'flattened' | 'unflattened' | 'none'> {
     const raw = (await this.o.state?.load()) as SavedHost | null | undefined;
-    if (!raw || raw.version !== 1 || raw.bot_id !== this.o.spec.bot_id) return false;
+    if (!raw || raw.version !== 1 || raw.bot_id !== this.o.spec.bot_id) return 'none';
     this.#fills.push(...raw.fills);
     this.#unsent.push(...raw.unsent);
     const ids = 'script' in this.#strategy ? [this.#strategy.script.name] : this.#controllerIds();
     const same = ids.length === Object.keys(raw.runs).length && ids.every((id) => id in raw.runs);
-    if (!raw.running || !same) return false;
+    if (!raw.running || !same) return 'none';
     this.#runs = this.#build(raw);
+    if (this.o.spec.on_restart === 'flatten') return (await this.#flatten()) ? 'flattened' : 'unflattened';
     this.#running = true;
     // One step before anyone asks: the executors then report as of now.
     this.#stepping = this.step();
     await this.#stepping;
     this.#schedule(this.o.stepMs ?? 1000);
+    return 'resumed';
+  }
+
+  /**
+   * Ends the rebuilt runs of a restarted process as its config asks (`on_restart: flatten`): every
+   * executor stopped with its position closed at market and its working orders cancelled (a script's
+   * orders cancelled), followed until they end or the stop's steps run out, their fills reported, and
+   * the state saved as stopped (as running while some are still open). Returns whether every executor ended.
+   */
+  async #flatten(): Promise<boolean> {
+    const before = this.#openExecutors();
+    const holding = this.#runs.reduce((n, r) => n + (r.kind === 'controller' ? r.run.reports().filter((x) => x.status !== 'terminated' && !x.positionAmount.isZero()).length : 0), 0);
+    await this.#wind(false);
+    await this.#sendEvents();
+    const left = this.#openExecutors();
+    // Saved as running while some are open: the next process (flattening too) takes them up again.
+    await this.#persist(left > 0);
+    const what = `${before} ${before === 1 ? 'executor' : 'executors'} stopped (${holding} with a position, closed at market; working orders cancelled)`;
+    if (left > 0) {
+      this.o.log?.('error', `flatten after a restart incomplete: ${what}, but ${left} still active; not starting new executors: see the account's open orders and positions, then start the bot again`);
+      return false;
+    }
+    this.o.log?.('info', `flattened after a restart: ${what}`);
     return true;
+  }
+
+  /** Executors not yet ended (a script's working orders). */
+  #openExecutors(): number {
+    return this.#runs.reduce((n, r) => n + (r.kind === 'controller' ? r.run.activeCount : r.run.workingCount), 0);
   }
 
   /**
@@ -231,18 +264,21 @@ export class BotHost implements StrategyHost {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
     await this.#stepping;
-    if (!opts.skipOrderCancellation) await this.#wind();
+    if (!opts.skipOrderCancellation) await this.#wind(true);
     await this.#sendEvents();
     await this.#persist();
-    const active = this.#runs.reduce((n, r) => n + (r.kind === 'controller' ? r.run.activeCount : r.run.workingCount), 0);
+    const active = this.#openExecutors();
     return `${this.#describe()} stopped, ${active} ${active === 1 ? 'executor' : 'executors'} active`;
   }
 
-  /** Stops every executor (orders cancelled, positions kept) and follows them until they end or the steps run out. */
-  async #wind(): Promise<void> {
+  /**
+   * Stops every executor (orders cancelled; positions kept, or closed at market when not
+   * `keepPosition`) and follows them until they end or the steps run out.
+   */
+  async #wind(keepPosition: boolean): Promise<void> {
     for (const r of this.#runs) {
       try {
-        if (r.kind === 'controller') await r.run.stopExecutors(true);
+        if (r.kind === 'controller') await r.run.stopExecutors(keepPosition);
         else await r.run.cancelAll();
       } catch (err) {
         this.#report(err);

@@ -121,12 +121,13 @@ export async function startBot(env: NodeJS.ProcessEnv): Promise<RunningBot> {
     },
   });
   agent = new BotAgent({ botId: spec.bot_id, link, bus, clock, host });
-  // A restarted bot carries on with what it ran; a new one starts when its spec says so.
-  const resumed = await host.resume();
-  if (!resumed && spec.autostart) await host.start();
+  // A restarted bot carries on with what it ran, or flattens it (its spec's on_restart) and then starts
+  // afresh as a new one does when its spec says so; a flatten that left executors open starts nothing.
+  const restart = await host.resume();
+  if ((restart === 'none' || restart === 'flattened') && spec.autostart) await host.start();
   await agent.start();
   client.on('connect', () => void agent!.announce().catch(() => undefined));
-  logger.info('bot started', { account: spec.account, strategy: 'script' in spec.strategy ? spec.strategy.script.name : spec.strategy.controllers.map((c) => c.controller_name), running: host.running(), resumed });
+  logger.info('bot started', { account: spec.account, strategy: 'script' in spec.strategy ? spec.strategy.script.name : spec.strategy.controllers.map((c) => c.controller_name), running: host.running(), restart });
   return {
     client,
     async shutdown() {

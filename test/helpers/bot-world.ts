@@ -110,7 +110,7 @@ export async function botWorld(driver: Driver): Promise<BotWorld> {
         desiredState: 'running',
       });
       const issued = await credentials.issue(id);
-      const spec: BotLaunchSpec = { bot_id: id, account, mqtt_url: broker.url, mqtt_username: botUsername(id), strategy, autostart: true, ...extra };
+      const spec: BotLaunchSpec = { bot_id: id, account, mqtt_url: broker.url, mqtt_username: botUsername(id), strategy, autostart: true, on_restart: 'resume', ...extra };
       return { spec, password: issued.password, env: { [BOT_SPEC_ENV]: JSON.stringify(spec), [BOT_PASSWORD_ENV]: issued.password, LOG_LEVEL: 'silent' } };
     },
     ask: (bot, cmd, data = {}, timeoutMs = 10_000) => bus.request(`hbot/${bot}/${cmd}`, data, { replyTo: RpcBus.replyTopic(`hbot/${bot}/reply`), timeoutMs, who: `bot ${bot}` }),

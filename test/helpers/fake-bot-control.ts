@@ -78,6 +78,7 @@ export class FakeBotControl implements BotControl {
       channel: req.channel,
       runtime: req.runtime ?? 'child',
       image: req.image ?? null,
+      onRestart: req.onRestart ?? 'resume',
       strategy: req.strategy,
       desiredState: running ? 'running' : 'stopped',
       observedState: running ? 'running' : 'stopped',

@@ -35,7 +35,7 @@ describe('child runtime', () => {
   const exits: BotExit[] = [];
 
   const launch = (id: string, mode: string): BotLaunch => ({
-    spec: { bot_id: id, account: 'acct', mqtt_url: 'mqtt://127.0.0.1:1', mqtt_username: `bot-${id}`, strategy: { script: { name: mode, config: {} } }, autostart: true },
+    spec: { bot_id: id, account: 'acct', mqtt_url: 'mqtt://127.0.0.1:1', mqtt_username: `bot-${id}`, strategy: { script: { name: mode, config: {} } }, autostart: true, on_restart: 'resume' },
     password: `pw-${id}`,
     stateDir: join(dir, id),
   });

@@ -38,7 +38,7 @@ function scriptRuntime(script: string): DockerRuntime {
 const stateRoot = mkdtempSync(join(tmpdir(), 'td-docker-state-'));
 function launchOf(id: string, password = randomBytes(18).toString('base64url')): BotLaunch {
   return {
-    spec: { bot_id: id, account: 'paper', mqtt_url: 'mqtt://127.0.0.1:1883', mqtt_username: `bot-${id}`, strategy: { script: { name: 'noop', config: {} } }, autostart: true },
+    spec: { bot_id: id, account: 'paper', mqtt_url: 'mqtt://127.0.0.1:1883', mqtt_username: `bot-${id}`, strategy: { script: { name: 'noop', config: {} } }, autostart: true, on_restart: 'resume' },
     password,
     stateDir: join(stateRoot, id),
   };

@@ -1,6 +1,6 @@
 import type { Channel } from '../command/types.js';
 import type { Decimal } from '../decimal.js';
-import type { BotDesiredState, BotObservedState, BotOwner, BotRunStatus, BotRuntime, BotStrategy } from '../db/schema/index.js';
+import type { BotDesiredState, BotObservedState, BotOnRestart, BotOwner, BotRunStatus, BotRuntime, BotStrategy } from '../db/schema/index.js';
 
 /** What the store is told of a bot at deploy time. */
 export interface NewBot {
@@ -13,6 +13,8 @@ export interface NewBot {
   image: string | null;
   strategy: BotStrategy;
   desiredState: BotDesiredState;
+  /** Unset: resume (the column's default). */
+  onRestart?: BotOnRestart;
 }
 
 /** Who is listing bots: a user sees the bots it deployed, within its accounts; an admin (nulls) sees all. */

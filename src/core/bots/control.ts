@@ -1,5 +1,5 @@
 import type { Channel } from '../command/types.js';
-import type { BotEventRow, BotFillRow, BotLogRow, BotOwner, BotPerformanceRow, BotRow, BotRunRow, BotRuntime as BotRuntimeKind, BotStrategy } from '../db/schema/index.js';
+import type { BotEventRow, BotFillRow, BotLogRow, BotOnRestart, BotOwner, BotPerformanceRow, BotRow, BotRunRow, BotRuntime as BotRuntimeKind, BotStrategy } from '../db/schema/index.js';
 import type { BotListFilter, BotViewer, Page, PerformanceQuery } from './bot-records.js';
 
 /**
@@ -45,6 +45,8 @@ export interface DeployBot {
   strategy: BotStrategy;
   /** false: create it stopped. */
   start?: boolean;
+  /** What a restarted process does with the executors it was running (unset: resume). */
+  onRestart?: BotOnRestart;
 }
 
 export interface BotStatus {

@@ -125,6 +125,7 @@ export class BotOrchestrator implements BotControl {
       image: req.image ?? null,
       strategy,
       desiredState: req.start === false ? 'stopped' : 'running',
+      ...(req.onRestart !== undefined ? { onRestart: req.onRestart } : {}),
     });
     this.d.ingest.invalidate(row.id);
     await this.d.credentials.issue(row.id);
@@ -308,7 +309,7 @@ export class BotOrchestrator implements BotControl {
     const rt = this.#runtimeOf(row);
     const id = row.id;
     const login = await this.d.credentials.issue(id);
-    const spec: BotLaunchSpec = { bot_id: id, account: row.accountName, mqtt_url: this.d.brokerUrl(), mqtt_username: login.username, strategy: row.strategy, autostart: true };
+    const spec: BotLaunchSpec = { bot_id: id, account: row.accountName, mqtt_url: this.d.brokerUrl(), mqtt_username: login.username, strategy: row.strategy, autostart: true, on_restart: row.onRestart };
     await this.#observe(id, { state: 'starting', exitCode: null });
     const ready = this.#readiness(id);
     await this.d.store.startRun(id);

@@ -21,6 +21,12 @@ export const BotLaunchSpec = z.strictObject({
   strategy: z.custom<BotStrategy>((v) => typeof v === 'object' && v !== null && ('controllers' in v || 'script' in v), 'strategy must hold controllers or a script'),
   /** Start the strategy at once (true), or wait for the start RPC. */
   autostart: z.boolean().default(true),
+  /**
+   * What a restarted process does with the executors its state dir says were running: carry on with
+   * them (`resume`), or close their positions at market and cancel their orders (`flatten`), then start
+   * afresh as `autostart` says. Defaulted so that a spec from before it existed still parses.
+   */
+  on_restart: z.enum(['resume', 'flatten']).default('resume'),
 });
 export type BotLaunchSpec = z.infer<typeof BotLaunchSpec>;
 

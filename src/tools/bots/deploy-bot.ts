@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineCommand, type CommandContext } from '../../core/command/index.js';
-import { BOT_RUNTIMES, type BotOwner, type BotStrategy } from '../../core/db/schema/index.js';
+import { BOT_ON_RESTART, BOT_RUNTIMES, type BotOwner, type BotStrategy } from '../../core/db/schema/index.js';
 import { AppError } from '../../core/errors.js';
 import { AccountName, Text } from '../../core/schema.js';
 import { MAX_CONFIG_BYTES } from '../../core/strategy-catalog/controller-configs.js';
@@ -22,6 +22,10 @@ export const DeployFields = {
   runtime: z.enum(BOT_RUNTIMES).optional().describe('docker (a container) or child (a process beside the server); default docker when a Docker daemon answers, else child.'),
   image: z.string().max(255).regex(IMAGE_RE, 'a container image reference such as tradedesk-bot:1.2').optional().describe('Container image for the docker runtime (admins only; default: the server\'s bot image).'),
   start: z.boolean().optional().describe('false: create it stopped (start it with bots_start_bot). Default true: start it and wait until it runs.'),
+  on_restart: z
+    .enum(BOT_ON_RESTART)
+    .optional()
+    .describe('What the bot does when its process restarts (a crash, a server or host restart) while its strategy runs: resume (default) carries on with its executors, their positions and resting orders; flatten closes every executor\'s position at market and cancels its orders, then starts the strategy afresh.'),
 };
 
 export const ControllerEntryIn = z.strictObject({ controller_name: ControllerNameIn, config: ConfigIn });
@@ -85,7 +89,7 @@ export async function savedControllers(ctx: CommandContext, ids: readonly string
   return out;
 }
 
-export type DeployInput = { bot_id: string; name?: string | undefined; account_name: string; runtime?: 'child' | 'docker' | undefined; image?: string | undefined; start?: boolean | undefined };
+export type DeployInput = { bot_id: string; name?: string | undefined; account_name: string; runtime?: 'child' | 'docker' | undefined; image?: string | undefined; start?: boolean | undefined; on_restart?: 'resume' | 'flatten' | undefined };
 
 /**
  * Everything that can be checked before a bot exists is checked here, so that a mistake is an answer
@@ -128,6 +132,7 @@ export async function deployBot(ctx: CommandContext, input: DeployInput, strateg
     ...(input.image !== undefined ? { image: input.image } : {}),
     strategy,
     ...(input.start !== undefined ? { start: input.start } : {}),
+    ...(input.on_restart !== undefined ? { onRestart: input.on_restart } : {}),
   });
   return { bot: botView(row) };
 }

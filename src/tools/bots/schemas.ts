@@ -7,6 +7,7 @@ import { botIdSchema } from '../../core/bots/topics.js';
 import {
   BOT_DESIRED_STATES,
   BOT_OBSERVED_STATES,
+  BOT_ON_RESTART,
   BOT_RUN_STATUSES,
   BOT_RUNTIMES,
   type BotEventRow,
@@ -77,6 +78,7 @@ export const BotOut = z.object({
   runtime: z.enum(BOT_RUNTIMES).describe('docker: a container; child: a process beside the server.'),
   image: z.string().nullable().describe('The container image (docker runtime).'),
   desired_state: z.enum(BOT_DESIRED_STATES).describe('What the server keeps it at (a restarted server restarts the bots meant to run).'),
+  on_restart: z.enum(BOT_ON_RESTART).describe('What a restarted process does with the executors it was running: resume them, or flatten (close their positions at market, cancel their orders) and start afresh.'),
   observed_state: z.enum(BOT_OBSERVED_STATES).describe('What its process and heartbeats last showed: starting, running, stopped, error (it ended on its own), unreachable (no heartbeat lately).'),
   exit_code: z.number().int().nullable(),
   last_heartbeat_at: z.string().nullable(),
@@ -96,6 +98,7 @@ export function botView(row: BotRow): z.input<typeof BotOut> {
     runtime: row.runtime,
     image: row.image,
     desired_state: row.desiredState,
+    on_restart: row.onRestart,
     observed_state: row.observedState,
     exit_code: row.exitCode,
     last_heartbeat_at: row.lastHeartbeatAt?.toISOString() ?? null,

@@ -29,4 +29,11 @@ describe("a bot process's launch from its environment", () => {
     expect(() => readLaunch({ [BOT_SPEC_ENV]: JSON.stringify({ ...spec, bot_id: 'Bad/Id' }), [BOT_PASSWORD_ENV]: 'x' })).toThrow(/not a bot id/);
     expect(() => readLaunch({ [BOT_SPEC_ENV]: '{', [BOT_PASSWORD_ENV]: 'x' })).toThrow(/not JSON/);
   });
+
+  it('reads on_restart: a spec from before it existed resumes, flatten is taken, anything else is refused by name', () => {
+    const env = (s: object) => ({ [BOT_SPEC_ENV]: JSON.stringify(s), [BOT_PASSWORD_ENV]: 'x' });
+    expect(readLaunch(env(spec)).spec.on_restart).toBe('resume');
+    expect(readLaunch(env({ ...spec, on_restart: 'flatten' })).spec.on_restart).toBe('flatten');
+    expect(() => readLaunch(env({ ...spec, on_restart: 'close' }))).toThrow(/on_restart: Invalid option/);
+  });
 });

@@ -10,6 +10,9 @@ export const BOT_DESIRED_STATES = ['running', 'stopped'] as const;
 export type BotDesiredState = (typeof BOT_DESIRED_STATES)[number];
 export const BOT_OBSERVED_STATES = ['starting', 'running', 'stopped', 'error', 'unreachable'] as const;
 export type BotObservedState = (typeof BOT_OBSERVED_STATES)[number];
+/** What a restarted bot process does with the executors it was running: carry on with them, or close them out and start afresh. */
+export const BOT_ON_RESTART = ['resume', 'flatten'] as const;
+export type BotOnRestart = (typeof BOT_ON_RESTART)[number];
 /** How a run ended: `interrupted` when a new run began while this one was still open (the server died under it). */
 export const BOT_RUN_STATUSES = ['running', 'stopped', 'error', 'interrupted'] as const;
 export type BotRunStatus = (typeof BOT_RUN_STATUSES)[number];
@@ -48,6 +51,7 @@ export const bots = pgTable(
     strategy: jsonb('strategy').$type<BotStrategy>().notNull(),
     desiredState: text('desired_state', { enum: BOT_DESIRED_STATES }).notNull(),
     observedState: text('observed_state', { enum: BOT_OBSERVED_STATES }).notNull(),
+    onRestart: text('on_restart', { enum: BOT_ON_RESTART }).notNull().default('resume'),
     exitCode: integer('exit_code'),
     lastHeartbeatAt: at('last_heartbeat_at'),
     logSeq: bigint('log_seq', { mode: 'number' }).notNull().default(0),

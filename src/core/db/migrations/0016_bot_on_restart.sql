@@ -1,0 +1,1 @@
+ALTER TABLE "bots" ADD COLUMN "on_restart" text DEFAULT 'resume' NOT NULL;
