@@ -184,6 +184,9 @@ export class BotHost implements StrategyHost {
    * the state saved as stopped (as running while some are still open). Returns whether every executor ended.
    */
   async #flatten(): Promise<boolean> {
+    // A step without the controller first: the executors learn what their orders did while no process
+    // ran, and report what they hold now.
+    for (const r of this.#runs) if (r.kind === 'controller') await r.run.step({ decide: false }).catch((err) => this.#report(err));
     const before = this.#openExecutors();
     const holding = this.#runs.reduce((n, r) => n + (r.kind === 'controller' ? r.run.reports().filter((x) => x.status !== 'terminated' && !x.positionAmount.isZero()).length : 0), 0);
     await this.#wind(false);
