@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServices, type ServiceOptions, type Services } from '../../src/app/services.js';
+import type { BotLaunchSpec } from '../../src/core/bots/runtime.js';
 import type { BotStrategy } from '../../src/core/db/schema/index.js';
 import { createRegistry, execute } from '../../src/core/command/index.js';
 import { createLogger } from '../../src/core/logger.js';
@@ -27,6 +28,8 @@ describe.each(drivers())('bot orchestrator (%s)', (driver) => {
   let services: Services;
   let options: ServiceOptions;
   let strategy: BotStrategy;
+  /** Every launch spec the child runtime was given, in order. */
+  const launched: BotLaunchSpec[] = [];
 
   const open = async () => (await createServices(env.config, createLogger('silent'), options)).services;
   const deploy = (id: string, extra: Record<string, unknown> = {}) =>
@@ -37,7 +40,7 @@ describe.each(drivers())('bot orchestrator (%s)', (driver) => {
     env = await testEnv(driver);
     options = {
       bots: {
-        command: (l) => (/^(crash|mute)-/.test(l.spec.bot_id) ? [process.execPath, FIXTURE, dirname(main)] : [process.execPath, main, 'bot']),
+        command: (l) => (launched.push(l.spec), /^(crash|mute)-/.test(l.spec.bot_id) ? [process.execPath, FIXTURE, dirname(main)] : [process.execPath, main, 'bot']),
         orchestrator: { rpcTimeoutMs: 1_500, readyTimeoutMs: 20_000, stopGraceMs: 3_000 },
         ingest: { flushMs: 50, knownTtlMs: 100 },
       },
@@ -159,5 +162,14 @@ describe.each(drivers())('bot orchestrator (%s)', (driver) => {
     expect(await services.bots.get('delta')).toMatchObject({ desiredState: 'stopped', observedState: 'stopped' });
     expect((await services.bots.logs('delta', { limit: 50 })).map((l) => l.message)).toContain('Stopped by the kill switch: runaway bot');
     expect(await services.bots.get('zeta')).toMatchObject({ desiredState: 'running', observedState: 'running' });
+  }, 60_000);
+
+  it('carries the bot\'s on_restart into its launch spec: resume unless it was deployed with flatten', async () => {
+    const bot = await deploy('eta', { onRestart: 'flatten' });
+    expect(bot).toMatchObject({ onRestart: 'flatten', observedState: 'running' });
+    expect(launched.filter((l) => l.bot_id === 'eta').map((l) => l.on_restart)).toEqual(['flatten']);
+    expect(launched.filter((l) => l.bot_id === 'alpha').map((l) => l.on_restart)).toEqual(['resume', 'resume']);
+    expect((await services.bots.get('alpha'))!.onRestart).toBe('resume');
+    await services.bots.archive('eta');
   }, 60_000);
 });
