@@ -118,7 +118,14 @@ describe('bots over REST and MCP, with the orchestrator faked', () => {
     expect(strategy.controllers[0]!.controller_name).toBe('bollinger_v1');
     // The stored form: what was sent, and the schema's defaults for the rest.
     expect(strategy.controllers[0]!.config).toMatchObject({ ...BOLLINGER, bb_length: 50, bb_std: expect.any(Number) });
-    expect(r.body.bot).toMatchObject({ bot_id: 'deploy-check', name: 'My bot', account_name: 'master_account', deployed_by: 'bot_trader', runtime: 'child', desired_state: 'stopped', archived: false, strategy: { kind: 'controllers', script: null } });
+    expect(r.body.bot).toMatchObject({ bot_id: 'deploy-check', name: 'My bot', account_name: 'master_account', deployed_by: 'bot_trader', runtime: 'child', on_restart: 'resume', desired_state: 'stopped', archived: false, strategy: { kind: 'controllers', script: null } });
+    expect(req.onRestart).toBeUndefined();
+
+    // on_restart is passed on as given, and shown.
+    const flat = await s.call('POST', '/bot-orchestration/deploy', { bot_id: 'deploy-flat', account_name: 'master_account', start: false, on_restart: 'flatten', controllers: [{ controller_name: 'bollinger_v1', config: BOLLINGER }] }, TRADER);
+    expect(flat.status, flat.text).toBe(201);
+    expect((bots.callsOf('deploy').at(-1) as [DeployBot])[0].onRestart).toBe('flatten');
+    expect(flat.body.bot.on_restart).toBe('flatten');
   });
 
   it('deploy over MCP records the mcp channel; run_script and deploy_controllers deploy what they name', async () => {
@@ -161,6 +168,7 @@ describe('bots over REST and MCP, with the orchestrator faked', () => {
       ['uppercase id', { ...base, bot_id: 'MyBot', script: { name: 'twap_buyer_v1', config: TWAP } }, ['bot_id']],
       ['long id', { ...base, bot_id: 'b'.repeat(64), script: { name: 'twap_buyer_v1', config: TWAP } }, ['bot_id']],
       ['image on child', { ...base, runtime: 'child', image: 'tradedesk-bot:1', script: { name: 'twap_buyer_v1', config: TWAP } }, ['image']],
+      ['unknown on_restart', { ...base, on_restart: 'close', script: { name: 'twap_buyer_v1', config: TWAP } }, ['on_restart']],
     ];
     for (const [why, body, paths] of cases) {
       const r = await s.call('POST', '/bot-orchestration/deploy', body, basicHeader('admin', 'test-admin-password'));
