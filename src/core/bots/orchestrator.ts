@@ -11,7 +11,7 @@ import type { BotCredentials } from './credentials.js';
 import type { BotIngest, Presence } from './ingest.js';
 import type { ResponseData } from './protocol/envelope.js';
 import { TAIL_LINES, type BotExit, type BotLaunchSpec, type BotRuntime } from './runtime.js';
-import { checkStrategy, configParams, type StrategyValidator } from './strategy-check.js';
+import { checkAccount, checkStrategy, configParams, type AccountConnectors, type StrategyValidator } from './strategy-check.js';
 import { botPrefix } from './topics.js';
 
 /**
@@ -43,6 +43,8 @@ export interface OrchestratorDeps {
   /** The runtimes bots may run on; docker is chosen when it is registered and its daemon answers. */
   runtimes: Partial<Record<BotRuntimeKind, BotRuntime | undefined>>;
   strategies: StrategyValidator;
+  /** The accounts bots trade: a deploy on a missing account, or on a connector it lacks, is refused before anything launches. */
+  accounts: AccountConnectors;
   clock: Clock;
   logger: Logger;
   /** Where bots keep their own state, one directory each. */
@@ -69,8 +71,11 @@ export class BotOrchestrator implements BotControl {
   readonly #o: Required<OrchestratorOptions>;
   /** Per bot, the tail of its queue of operations. */
   readonly #queues = new Map<string, Promise<unknown>>();
-  /** Bots whose process is being ended on purpose (their exit is a stop, not a crash), with what their run ends with. */
-  readonly #stopping = new Map<string, unknown>();
+  /**
+   * Bots whose process is being ended on purpose (their exit is a stop, not a crash), with what their run
+   * ends with; `failed` when it is ended because its start failed (the run and the bot end as error).
+   */
+  readonly #stopping = new Map<string, { finalStatus: unknown; failed?: boolean }>();
   /** Per bot, the recording of its last exit (a stop awaits it). */
   readonly #exits = new Map<string, Promise<void>>();
   /** Per bot, who waits for it to come online. */
@@ -111,6 +116,7 @@ export class BotOrchestrator implements BotControl {
 
   async deploy(req: DeployBot): Promise<BotRow> {
     const strategy = checkStrategy(this.d.strategies, req.strategy);
+    await checkAccount(this.d.accounts, req.accountName, strategy);
     const runtime = await this.#pickRuntime(req.runtime);
     const row = await this.d.store.create({
       id: req.id,
@@ -319,12 +325,52 @@ export class BotOrchestrator implements BotControl {
       throw e;
     }
     if (!wait) {
-      ready.promise.catch(() => undefined);
-      void ready.promise.then(() => this.d.store.recordObserved(id, { state: 'running' }), () => undefined).catch(() => undefined);
+      // A bot brought back after a restart: nobody waits, but a start that never comes online still ends as error.
+      void ready.promise
+        .then(
+          () => this.d.store.recordObserved(id, { state: 'running' }),
+          (err: unknown) => (toAppError(err).code === 'TIMEOUT' ? this.#serial(id, () => this.#failedStart(rt, id, toAppError(err))) : undefined),
+        )
+        .catch((err: unknown) => this.d.logger.warn('a failed bot start could not be recorded', { bot_id: id, err }));
       return this.#row(id);
     }
-    await ready.promise;
+    try {
+      await ready.promise;
+    } catch (err) {
+      throw await this.#failedStart(rt, id, toAppError(err));
+    }
     return this.d.store.recordObserved(id, { state: 'running' });
+  }
+
+  /**
+   * A launched bot that did not come online in time: its process is ended, its run closed as error,
+   * the bot left `error` (desired state unchanged: a start tries again) with a log line saying why.
+   * A bot that ended on its own meanwhile was recorded by its exit already; the error is returned as it is.
+   */
+  async #failedStart(rt: BotRuntime, id: string, e: AppError): Promise<AppError> {
+    if (e.code !== 'TIMEOUT' || this.#closing) return e;
+    const row = await this.d.store.get(id);
+    // Stopped, or started again, since: nothing of this start is left to end.
+    if (!row || row.observedState !== 'starting') return e;
+    const why = `Did not come online within ${this.#o.readyTimeoutMs / 1000} s (no online message and no heartbeat on the broker ${this.d.brokerUrl()}); its process was ended.`;
+    this.d.logger.warn('a bot did not come online in time; ending it', { bot_id: id, runtime: rt.kind, ready_timeout_ms: this.#o.readyTimeoutMs });
+    await this.d.store.addLogs(id, [{ at: this.d.clock.date(), level: 'ERROR', logger: 'server', message: `Start failed: ${why}` }]);
+    if (await rt.running(id)) {
+      this.#stopping.set(id, { finalStatus: { launch: why }, failed: true });
+      try {
+        await rt.stop(id, this.#o.stopGraceMs);
+        await this.#exits.get(id);
+      } finally {
+        this.#stopping.delete(id);
+      }
+    } else {
+      await this.d.store.endRun(id, { status: 'error', finalStatus: { launch: why } });
+    }
+    await this.d.store.recordObserved(id, { state: 'error' });
+    return new AppError('TIMEOUT', `Bot ${id} did not come online within ${this.#o.readyTimeoutMs / 1000} s; its process was ended and the bot is in error.`, {
+      hint: `Its last output lines are in its status and logs (GET /bot-orchestration/bots/${id}/status). Fix the cause, then start it again (POST /bot-orchestration/bots/${id}/start) or archive it.`,
+      details: { bot_id: id, observed_state: 'error' },
+    });
   }
 
   /** A promise of the bot's first sign of life after its launch; a crash or the timeout rejects it. */
@@ -389,7 +435,7 @@ export class BotOrchestrator implements BotControl {
         this.d.logger.warn('a bot did not answer its stop; ending its process', { bot_id: id, code: e.code });
       }
     }
-    this.#stopping.set(id, finalStatus);
+    this.#stopping.set(id, { finalStatus });
     try {
       await rt.stop(id, this.#o.stopGraceMs);
       await this.#exits.get(id);
@@ -404,7 +450,7 @@ export class BotOrchestrator implements BotControl {
     this.#exits.set(exit.botId, recording);
   }
 
-  async #recordExit(rt: BotRuntime, exit: BotExit, expected: boolean, finalStatus: unknown): Promise<void> {
+  async #recordExit(rt: BotRuntime, exit: BotExit, expected: boolean, ending: { finalStatus: unknown; failed?: boolean } | undefined): Promise<void> {
     const id = exit.botId;
     const how = exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
     if (this.#closing && !expected) {
@@ -413,8 +459,17 @@ export class BotOrchestrator implements BotControl {
       await this.d.store.recordObserved(id, { state: 'stopped', exitCode: exit.code });
       return;
     }
+    if (expected && ending?.failed) {
+      // Ended because its start failed: what it wrote explains why, so it is kept as a crash's is.
+      await this.d.ingest.flush();
+      const at = this.d.clock.date();
+      await this.d.store.addLogs(id, exit.tail.map((message) => ({ at, level: 'ERROR', logger: OUTPUT_LOGGER, message })));
+      await this.d.store.endRun(id, { status: 'error', exitCode: exit.code, finalStatus: ending.finalStatus });
+      await this.d.store.recordObserved(id, { state: 'error', exitCode: exit.code });
+      return;
+    }
     if (expected) {
-      await this.d.store.endRun(id, { status: 'stopped', exitCode: exit.code, finalStatus });
+      await this.d.store.endRun(id, { status: 'stopped', exitCode: exit.code, finalStatus: ending?.finalStatus });
       await this.d.store.recordObserved(id, { state: 'stopped', exitCode: exit.code });
       return;
     }
