@@ -91,6 +91,8 @@ export class BotHost implements StrategyHost {
   #runs: Run[] = [];
   #running = false;
   #timer: NodeJS.Timeout | null = null;
+  /** Set once the host stopped stepping for good without stopping its strategy (see suspend()). */
+  #suspended = false;
   #stepping: Promise<void> = Promise.resolve();
   readonly #fills: BotFillEvent[] = [];
   readonly #unsent: BotFillEvent[] = [];
@@ -218,6 +220,26 @@ export class BotHost implements StrategyHost {
     return `${this.#describe()} stopped, ${active} ${active === 1 ? 'executor' : 'executors'} active`;
   }
 
+  /**
+   * Stops stepping without stopping the strategy, for a process that is going away while its strategy
+   * should carry on in the next one (the server that launched it died): the step in flight is given
+   * `waitMs` to end, then the state is saved as running, so that the next process resumes the executors
+   * and their orders instead of starting afresh. A step still hanging then (its RPC waiting on the dead
+   * server) is left: the state saved after the last whole step stands, as after a kill. Returns whether
+   * the state was saved now.
+   */
+  async suspend(waitMs: number): Promise<boolean> {
+    this.#suspended = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    let timer: NodeJS.Timeout | undefined;
+    const ended = await Promise.race([this.#stepping.then(() => true, () => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), waitMs)))]);
+    clearTimeout(timer);
+    if (!ended) return false;
+    await this.#persist();
+    return true;
+  }
+
   /** Stops every executor (orders cancelled, positions kept) and follows them until they end or the steps run out. */
   async #wind(): Promise<void> {
     for (const r of this.#runs) {
@@ -237,7 +259,7 @@ export class BotHost implements StrategyHost {
   }
 
   #schedule(ms: number): void {
-    if (!this.#running) return;
+    if (!this.#running || this.#suspended) return;
     this.#timer = setTimeout(() => {
       this.#stepping = this.step().finally(() => this.#schedule(this.o.stepMs ?? 1000));
     }, ms);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import mqtt, { type MqttClient } from 'mqtt';
 import { RpcBus } from '../core/bots/bus.js';
 import { mqttLink } from '../core/bots/link.js';
-import { BOT_PASSWORD_ENV, BOT_PASSWORD_FILE_ENV, BOT_SPEC_ENV, BOT_STATE_DIR_ENV, BotLaunchSpec } from '../core/bots/runtime.js';
+import { BOT_EXIT_WITH_PARENT_ENV, BOT_PASSWORD_ENV, BOT_PASSWORD_FILE_ENV, BOT_SPEC_ENV, BOT_STATE_DIR_ENV, BotLaunchSpec } from '../core/bots/runtime.js';
 import { botClientId, botPrefix, isBotId } from '../core/bots/topics.js';
 import { systemClock } from '../core/clock.js';
 import { toAppError } from '../core/errors.js';
@@ -67,6 +67,12 @@ function readPassword(env: NodeJS.ProcessEnv): string {
 export interface RunningBot {
   /** Stops the strategy (cancelling its orders unless told not to), says offline and disconnects. */
   shutdown(): Promise<void>;
+  /**
+   * For a bot whose server went away: stops stepping but keeps its strategy as running in its saved
+   * state (the next process resumes it), says offline if the broker still listens, and disconnects;
+   * bounded in time, since neither the server nor perhaps the broker answers any more.
+   */
+  detach(): Promise<{ saved: boolean }>;
   client: MqttClient;
 }
 
@@ -133,8 +139,28 @@ export async function startBot(env: NodeJS.ProcessEnv): Promise<RunningBot> {
       await agent!.shutdown();
       await client.endAsync();
     },
+    async detach() {
+      const saved = await host.suspend(DETACH_STEP_MS).catch((err: unknown) => {
+        logger.warn('saving the state failed', { err });
+        return false;
+      });
+      // The embedded broker died with the server: a QoS 1 publish would wait for it forever.
+      await within(DETACH_SAY_MS, agent!.shutdown());
+      await within(DETACH_SAY_MS, client.endAsync(true));
+      return { saved };
+    },
   };
 }
+
+/** How long a detaching bot lets the step in flight end before saving its state. */
+const DETACH_STEP_MS = 2_000;
+/** How long it tries to say offline, and to disconnect. */
+const DETACH_SAY_MS = 1_000;
+
+const within = (ms: number, p: Promise<unknown>) => {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p.catch(() => undefined), new Promise((r) => (timer = setTimeout(r, ms)))]).finally(() => clearTimeout(timer));
+};
 
 /** The `bot` subcommand: resolves with the exit code when it ends before running, -1 while it runs (it exits by itself on a signal). */
 export async function runBot(env: NodeJS.ProcessEnv): Promise<number> {
@@ -161,6 +187,26 @@ export async function runBot(env: NodeJS.ProcessEnv): Promise<number> {
         process.exit(1);
       });
   };
+  if (env[BOT_EXIT_WITH_PARENT_ENV] === '1') {
+    // Set by the child runtime only: stdin is a pipe from the server, never written, so its end is the
+    // server's end, however it died (SIGKILL too). A bot left running would trade unattended.
+    const gone = () => {
+      if (stopping) return;
+      stopping = true;
+      process.stderr.write('tradedesk bot: the server went away (stdin closed); saving state and exiting\n');
+      void bot
+        .detach()
+        .then(({ saved }) => {
+          process.stderr.write(`tradedesk bot: ${saved ? 'state saved' : 'the last saved state stands'}; exiting\n`);
+          process.exit(0);
+        })
+        .catch(() => process.exit(1));
+    };
+    process.stdin.on('end', gone);
+    process.stdin.on('close', gone);
+    process.stdin.on('error', gone);
+    process.stdin.resume();
+  }
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
   process.on('uncaughtException', (err) => {

@@ -502,11 +502,14 @@ export class BotOrchestrator implements BotControl {
       await this.d.store.addLogs(row.id, [{ at: this.d.clock.date(), level: 'ERROR', logger: 'server', message: `Not restarted: the ${row.runtime} runtime is not available.` }]);
       return;
     }
-    if (await rt.running(row.id)) return;
+    // Taken back first: a container that outlived the server runs, but nobody watches it for its end
+    // until reattach() does (asking running() first would skip that and miss its crash).
     if (await rt.reattach(row.id)) {
       this.d.logger.info('bot taken back after a restart', { bot_id: row.id, runtime: rt.kind });
+      await this.d.store.addLogs(row.id, [{ at: this.d.clock.date(), level: 'INFO', logger: 'server', message: `Taken back after a server restart: its ${rt.kind === 'docker' ? 'container' : 'process'} was still running.` }]);
       return;
     }
+    if (await rt.running(row.id)) return;
     this.d.logger.info('bot launched again after a restart', { bot_id: row.id, runtime: rt.kind });
     await this.#launch(row, false);
   }
