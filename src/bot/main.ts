@@ -25,7 +25,9 @@ import { StateFile } from './state-file.js';
  * runs its strategy (BotHost), every order and market read an RPC to the server.
  *
  * Exit codes: 2 for a spec it cannot run (told on stderr), 0 after SIGTERM/SIGINT (strategy stopped,
- * orders cancelled, offline said), 1 on an unexpected failure.
+ * orders cancelled, offline said), 0 too when its server went away (with TRADEDESK_BOT_EXIT_WITH_PARENT=1:
+ * stdin closed; strategy saved as running for the next process, nothing cancelled), 1 on an unexpected
+ * failure.
  */
 
 export class SpecError extends Error {}
@@ -202,6 +204,10 @@ export async function runBot(env: NodeJS.ProcessEnv): Promise<number> {
         })
         .catch(() => process.exit(1));
     };
+    // Its stdout and stderr are pipes to the same dead server: a write then fails (EPIPE), which must
+    // not end the bot before it saved its state.
+    process.stdout.on('error', () => undefined);
+    process.stderr.on('error', () => undefined);
     process.stdin.on('end', gone);
     process.stdin.on('close', gone);
     process.stdin.on('error', gone);
