@@ -337,7 +337,10 @@ export class BotOrchestrator implements BotControl {
     try {
       await ready.promise;
     } catch (err) {
-      throw await this.#failedStart(rt, id, toAppError(err));
+      const failed = await this.#failedStart(rt, id, toAppError(err));
+      if (failed) throw failed;
+      // It beat just as its time ran out (a heartbeat already made it running): it runs.
+      return this.#row(id);
     }
     return this.d.store.recordObserved(id, { state: 'running' });
   }
@@ -346,10 +349,12 @@ export class BotOrchestrator implements BotControl {
    * A launched bot that did not come online in time: its process is ended, its run closed as error,
    * the bot left `error` (desired state unchanged: a start tries again) with a log line saying why.
    * A bot that ended on its own meanwhile was recorded by its exit already; the error is returned as it is.
+   * Null when the bot came online after all (its heartbeat, written in a batch, made it running).
    */
-  async #failedStart(rt: BotRuntime, id: string, e: AppError): Promise<AppError> {
+  async #failedStart(rt: BotRuntime, id: string, e: AppError): Promise<AppError | null> {
     if (e.code !== 'TIMEOUT' || this.#closing) return e;
     const row = await this.d.store.get(id);
+    if (row?.observedState === 'running' && (await rt.running(id))) return null;
     // Stopped, or started again, since: nothing of this start is left to end.
     if (!row || row.observedState !== 'starting') return e;
     const why = `Did not come online within ${this.#o.readyTimeoutMs / 1000} s (no online message and no heartbeat on the broker ${this.d.brokerUrl()}); its process was ended.`;
