@@ -20,7 +20,8 @@ import { botPrefix } from './topics.js';
  * A bot's row holds what it should be (`desired_state`) and what was last seen of it
  * (`observed_state`): `starting` from its launch until it says it is online or beats, `running` from
  * then, `error` the moment its process ends without being asked to (the runtime's exit, with the exit
- * code, its last output lines written to its log and its run closed as error), `stopped` after a stop,
+ * code, its last output lines written to its log and its run closed as error) or its start fails (it
+ * could not be launched, or did not come online within the ready timeout), `stopped` after a stop,
  * `unreachable` when its heartbeats stop while its runtime says it runs.
  *
  * Start, stop, config and status go to the bot as RPCs (`hbot/<id>/<cmd>`) and wait for its correlated
@@ -52,7 +53,7 @@ export interface OrchestratorDeps {
 }
 
 export interface OrchestratorOptions {
-  /** How long a launched bot has to say it is online or beat (default 30 s). */
+  /** How long a launched bot has to say it is online or beat (default 30 s); then it is ended and left `error`. */
   readyTimeoutMs?: number;
   /** How long a bot has to answer an RPC (default 10 s). */
   rpcTimeoutMs?: number;
