@@ -91,6 +91,8 @@ export class BotHost implements StrategyHost {
   #runs: Run[] = [];
   #running = false;
   #timer: NodeJS.Timeout | null = null;
+  /** Set once the host stopped stepping for good without stopping its strategy (see suspend()). */
+  #suspended = false;
   #stepping: Promise<void> = Promise.resolve();
   readonly #fills: BotFillEvent[] = [];
   readonly #unsent: BotFillEvent[] = [];
@@ -172,24 +174,9 @@ export class BotHost implements StrategyHost {
     return true;
   }
 
-  /**
-   * Ends stepping and saves the state as running, its orders left as they are: the process is being
-   * ended from outside (its server restarting, `docker stop`, the host shutting down), which is not a
-   * stop, so the next process with this state resumes the executors and their orders. Without a state
-   * dir nothing could resume them, so it stops instead (its orders cancelled).
-   */
-  async suspend(): Promise<void> {
-    if (!this.#running) return;
-    if (!this.o.state) {
-      await this.stop({ skipOrderCancellation: false });
-      return;
-    }
-    this.#running = false;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
-    await this.#stepping;
-    await this.#sendEvents();
-    await this.#persist(true);
+  /** Whether a next process could resume it: it keeps its state in a state dir. */
+  resumable(): boolean {
+    return !!this.o.state;
   }
 
   /** Writes the state after a step; a failed write is said, and tried again after the next step. */
@@ -238,6 +225,27 @@ export class BotHost implements StrategyHost {
     return `${this.#describe()} stopped, ${active} ${active === 1 ? 'executor' : 'executors'} active`;
   }
 
+  /**
+   * Stops stepping without stopping the strategy, for a process that is going away while its strategy
+   * should carry on in the next one (its server restarting or dead, `docker stop`, the host shutting
+   * down: not a stop, which comes as the stop request and cancels its orders): the step in flight is given
+   * `waitMs` to end, then the state is saved as running, so that the next process resumes the executors
+   * and their orders instead of starting afresh. A step still hanging then (its RPC waiting on the dead
+   * server) is left: the state saved after the last whole step stands, as after a kill. Returns whether
+   * the state was saved now.
+   */
+  async suspend(waitMs: number): Promise<boolean> {
+    this.#suspended = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    let timer: NodeJS.Timeout | undefined;
+    const ended = await Promise.race([this.#stepping.then(() => true, () => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), waitMs)))]);
+    clearTimeout(timer);
+    if (!ended) return false;
+    await this.#persist();
+    return true;
+  }
+
   /** Stops every executor (orders cancelled, positions kept) and follows them until they end or the steps run out. */
   async #wind(): Promise<void> {
     for (const r of this.#runs) {
@@ -257,7 +265,7 @@ export class BotHost implements StrategyHost {
   }
 
   #schedule(ms: number): void {
-    if (!this.#running) return;
+    if (!this.#running || this.#suspended) return;
     this.#timer = setTimeout(() => {
       this.#stepping = this.step().finally(() => this.#schedule(this.o.stepMs ?? 1000));
     }, ms);
