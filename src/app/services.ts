@@ -68,6 +68,7 @@ import { PgBotDirectory } from '../core/bots/pg-directory.js';
 import type { BotRuntime } from '../core/bots/runtime.js';
 import { ServerLink } from '../core/bots/server-link.js';
 import { StoredBots } from '../core/bots/stored-bots.js';
+import type { AccountConnectors } from '../core/bots/strategy-check.js';
 import type { BotRuntime as BotRuntimeKind } from '../core/db/schema/index.js';
 
 /** Everything a command handler may use, through `ctx.services`. */
@@ -231,7 +232,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
     );
 
     const botFeed = new BotFeed(logger);
-    const bots = wireBots({ config, logger, clock, db, vault, users, strategies, run, modules, feed: botFeed, options: options.bots });
+    const bots = wireBots({ config, logger, clock, db, vault, users, accounts, strategies, run, modules, feed: botFeed, options: options.bots });
 
     const services: Services = {
       clock,
@@ -287,6 +288,7 @@ function wireBots(d: {
   db: Db;
   vault: Vault;
   users: UsersService;
+  accounts: AccountsService;
   strategies: StrategyCatalog;
   run: RunCommand;
   modules: Modules;
@@ -326,12 +328,23 @@ function wireBots(d: {
     ...d.options?.runtimes,
   };
   const orchestrator = new BotOrchestrator(
-    { store, credentials: broker.credentials, brokerUrl: () => broker.url(), bus, ingest, runtimes, strategies: d.strategies, clock: d.clock, logger, stateDir: resolve(d.config.dataDir, 'bots'), feed: d.feed },
+    { store, credentials: broker.credentials, brokerUrl: () => broker.url(), bus, ingest, runtimes, strategies: d.strategies, accounts: accountConnectors(d.accounts), clock: d.clock, logger, stateDir: resolve(d.config.dataDir, 'bots'), feed: d.feed },
     d.options?.orchestrator,
   );
   d.modules.add('bot orchestrator', { start: () => orchestrator.open(), stop: () => orchestrator.close() });
   link.onReconnect(() => orchestrator.reconcileAll());
   return orchestrator;
+}
+
+/** The connectors of an account as the orchestrator asks for them: null for an account that does not exist. */
+function accountConnectors(accounts: AccountsService): AccountConnectors {
+  return {
+    connectorsOf: (name) =>
+      accounts.get(name).then(
+        (a) => a.connectors.map((c) => c.connector_name),
+        (err: unknown) => ((err as { code?: string }).code === 'NOT_FOUND' ? null : Promise.reject(err)),
+      ),
+  };
 }
 
 /** The Postgres job queue of optimization trials; it connects on first use. */

@@ -91,6 +91,10 @@ export class BotHost implements StrategyHost {
   #runs: Run[] = [];
   #running = false;
   #timer: NodeJS.Timeout | null = null;
+  /** Set once the host stopped stepping for good without stopping its strategy (see suspend()). */
+  #suspended = false;
+  /** A flatten after a restart left executors open: saved as running (the next process flattens again), and a start flattens first. */
+  #flattenPending = false;
   #stepping: Promise<void> = Promise.resolve();
   readonly #fills: BotFillEvent[] = [];
   readonly #unsent: BotFillEvent[] = [];
@@ -181,7 +185,8 @@ export class BotHost implements StrategyHost {
    * Ends the rebuilt runs of a restarted process as its config asks (`on_restart: flatten`): every
    * executor stopped with its position closed at market and its working orders cancelled (a script's
    * orders cancelled), followed until they end or the stop's steps run out, their fills reported, and
-   * the state saved as stopped (as running while some are still open). Returns whether every executor ended.
+   * the state saved as stopped (as running while some are still open, so that the next process, or a
+   * start, flattens again). Returns whether every executor ended.
    */
   async #flatten(): Promise<boolean> {
     // A step without the controller first: the executors learn what their orders did while no process
@@ -192,8 +197,8 @@ export class BotHost implements StrategyHost {
     await this.#wind(false);
     await this.#sendEvents();
     const left = this.#openExecutors();
-    // Saved as running while some are open: the next process (flattening too) takes them up again.
-    await this.#persist(left > 0);
+    this.#flattenPending = left > 0;
+    await this.#persist();
     const what = `${before} ${before === 1 ? 'executor' : 'executors'} stopped (${holding} with a position, closed at market; working orders cancelled)`;
     if (left > 0) {
       this.o.log?.('error', `flatten after a restart incomplete: ${what}, but ${left} still active; not starting new executors: see the account's open orders and positions, then start the bot again`);
@@ -208,28 +213,13 @@ export class BotHost implements StrategyHost {
     return this.#runs.reduce((n, r) => n + (r.kind === 'controller' ? r.run.activeCount : r.run.workingCount), 0);
   }
 
-  /**
-   * Ends stepping and saves the state as running, its orders left as they are: the process is being
-   * ended from outside (its server restarting, `docker stop`, the host shutting down), which is not a
-   * stop, so the next process with this state resumes the executors and their orders. Without a state
-   * dir nothing could resume them, so it stops instead (its orders cancelled).
-   */
-  async suspend(): Promise<void> {
-    if (!this.#running) return;
-    if (!this.o.state) {
-      await this.stop({ skipOrderCancellation: false });
-      return;
-    }
-    this.#running = false;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
-    await this.#stepping;
-    await this.#sendEvents();
-    await this.#persist(true);
+  /** Whether a next process could resume it: it keeps its state in a state dir. */
+  resumable(): boolean {
+    return !!this.o.state;
   }
 
   /** Writes the state after a step; a failed write is said, and tried again after the next step. */
-  async #persist(running = this.#running): Promise<void> {
+  async #persist(running = this.#running || this.#flattenPending): Promise<void> {
     if (!this.o.state) return;
     const saved: SavedHost = {
       version: 1,
@@ -254,6 +244,11 @@ export class BotHost implements StrategyHost {
 
   async start(): Promise<string> {
     if (this.#running) return this.#describe();
+    if (this.#flattenPending && !(await this.#flatten())) {
+      throw new AppError('PRECONDITION_FAILED', 'Executors from before the restart are still open: their positions could not all be closed, so no new ones start.', {
+        hint: "Check the account's open orders and positions (the bot's log says what is left), then start it again.",
+      });
+    }
     this.#runs = this.#build(null);
     this.#running = true;
     await this.#persist();
@@ -272,6 +267,27 @@ export class BotHost implements StrategyHost {
     await this.#persist();
     const active = this.#openExecutors();
     return `${this.#describe()} stopped, ${active} ${active === 1 ? 'executor' : 'executors'} active`;
+  }
+
+  /**
+   * Stops stepping without stopping the strategy, for a process that is going away while its strategy
+   * should carry on in the next one (its server restarting or dead, `docker stop`, the host shutting
+   * down: not a stop, which comes as the stop request and cancels its orders): the step in flight is given
+   * `waitMs` to end, then the state is saved as running, so that the next process resumes the executors
+   * and their orders instead of starting afresh. A step still hanging then (its RPC waiting on the dead
+   * server) is left: the state saved after the last whole step stands, as after a kill. Returns whether
+   * the state was saved now.
+   */
+  async suspend(waitMs: number): Promise<boolean> {
+    this.#suspended = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    let timer: NodeJS.Timeout | undefined;
+    const ended = await Promise.race([this.#stepping.then(() => true, () => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), waitMs)))]);
+    clearTimeout(timer);
+    if (!ended) return false;
+    await this.#persist();
+    return true;
   }
 
   /**
@@ -296,7 +312,7 @@ export class BotHost implements StrategyHost {
   }
 
   #schedule(ms: number): void {
-    if (!this.#running) return;
+    if (!this.#running || this.#suspended) return;
     this.#timer = setTimeout(() => {
       this.#stepping = this.step().finally(() => this.#schedule(this.o.stepMs ?? 1000));
     }, ms);

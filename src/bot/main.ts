@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import mqtt, { type MqttClient } from 'mqtt';
 import { RpcBus } from '../core/bots/bus.js';
 import { mqttLink } from '../core/bots/link.js';
-import { BOT_PASSWORD_ENV, BOT_PASSWORD_FILE_ENV, BOT_SPEC_ENV, BOT_STATE_DIR_ENV, BotLaunchSpec } from '../core/bots/runtime.js';
+import { BOT_EXIT_WITH_PARENT_ENV, BOT_PASSWORD_ENV, BOT_PASSWORD_FILE_ENV, BOT_SPEC_ENV, BOT_STATE_DIR_ENV, BotLaunchSpec } from '../core/bots/runtime.js';
 import { botClientId, botPrefix, isBotId } from '../core/bots/topics.js';
 import { systemClock } from '../core/clock.js';
 import { toAppError } from '../core/errors.js';
@@ -26,7 +26,8 @@ import { StateFile } from './state-file.js';
  *
  * Exit codes: 2 for a spec it cannot run (told on stderr), 0 after SIGTERM/SIGINT (strategy suspended
  * in its state dir for the next process to resume, or without one stopped with its orders cancelled;
- * offline said), 1 on an unexpected failure.
+ * offline said), 0 too when its server went away (with TRADEDESK_BOT_EXIT_WITH_PARENT=1: stdin closed;
+ * strategy saved as running for the next process, nothing cancelled), 1 on an unexpected failure.
  */
 
 export class SpecError extends Error {}
@@ -68,6 +69,12 @@ function readPassword(env: NodeJS.ProcessEnv): string {
 export interface RunningBot {
   /** Stops the strategy (cancelling its orders unless told not to), says offline and disconnects. */
   shutdown(): Promise<void>;
+  /**
+   * For a bot whose server went away: stops stepping but keeps its strategy as running in its saved
+   * state (the next process resumes it), says offline if the broker still listens, and disconnects;
+   * bounded in time, since neither the server nor perhaps the broker answers any more.
+   */
+  detach(): Promise<{ saved: boolean }>;
   client: MqttClient;
 }
 
@@ -133,12 +140,36 @@ export async function startBot(env: NodeJS.ProcessEnv): Promise<RunningBot> {
     async shutdown() {
       // Ended from outside (a signal): suspended, not stopped, so its next process resumes it. A stop
       // (which cancels its orders) comes as the stop request, before the server ends the process.
-      await host.suspend().catch((err) => logger.warn('the strategy did not save its state cleanly', { err }));
+      // Without a state dir nothing could resume it, so it stops (its orders cancelled).
+      if (host.resumable()) await host.suspend(SHUTDOWN_STEP_MS).catch((err) => logger.warn('the strategy did not save its state cleanly', { err }));
+      else if (host.running()) await host.stop({ skipOrderCancellation: false }).catch((err) => logger.warn('the strategy did not stop cleanly', { err }));
       await agent!.shutdown();
       await client.endAsync();
     },
+    async detach() {
+      const saved = await host.suspend(DETACH_STEP_MS).catch((err: unknown) => {
+        logger.warn('saving the state failed', { err });
+        return false;
+      });
+      // The embedded broker died with the server: a QoS 1 publish would wait for it forever.
+      await within(DETACH_SAY_MS, agent!.shutdown());
+      await within(DETACH_SAY_MS, client.endAsync(true));
+      return { saved };
+    },
   };
 }
+
+/** How long a bot ended by a signal lets the step in flight end before saving its state (its server is alive). */
+const SHUTDOWN_STEP_MS = 10_000;
+/** How long a detaching bot lets the step in flight end before saving its state. */
+const DETACH_STEP_MS = 2_000;
+/** How long it tries to say offline, and to disconnect. */
+const DETACH_SAY_MS = 1_000;
+
+const within = (ms: number, p: Promise<unknown>) => {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p.catch(() => undefined), new Promise((r) => (timer = setTimeout(r, ms)))]).finally(() => clearTimeout(timer));
+};
 
 /** The `bot` subcommand: resolves with the exit code when it ends before running, -1 while it runs (it exits by itself on a signal). */
 export async function runBot(env: NodeJS.ProcessEnv): Promise<number> {
@@ -165,6 +196,30 @@ export async function runBot(env: NodeJS.ProcessEnv): Promise<number> {
         process.exit(1);
       });
   };
+  if (env[BOT_EXIT_WITH_PARENT_ENV] === '1') {
+    // Set by the child runtime only: stdin is a pipe from the server, never written, so its end is the
+    // server's end, however it died (SIGKILL too). A bot left running would trade unattended.
+    const gone = () => {
+      if (stopping) return;
+      stopping = true;
+      process.stderr.write('tradedesk bot: the server went away (stdin closed); saving state and exiting\n');
+      void bot
+        .detach()
+        .then(({ saved }) => {
+          process.stderr.write(`tradedesk bot: ${saved ? 'state saved' : 'the last saved state stands'}; exiting\n`);
+          process.exit(0);
+        })
+        .catch(() => process.exit(1));
+    };
+    // Its stdout and stderr are pipes to the same dead server: a write then fails (EPIPE), which must
+    // not end the bot before it saved its state.
+    process.stdout.on('error', () => undefined);
+    process.stderr.on('error', () => undefined);
+    process.stdin.on('end', gone);
+    process.stdin.on('close', gone);
+    process.stdin.on('error', gone);
+    process.stdin.resume();
+  }
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
   process.on('uncaughtException', (err) => {

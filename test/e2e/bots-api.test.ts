@@ -197,7 +197,8 @@ describe('bots over REST and MCP, with the orchestrator faked', () => {
     expect(image.body.error.code).toBe('POLICY_DENIED');
     expect(issuePaths(image.body)).toEqual(['image']);
     const missingConnector = await s.call('POST', '/bot-orchestration/deploy', { ...body, script: { name: 'twap_buyer_v1', config: { ...TWAP, connector_name: 'binance_paper_trade' } } }, TRADER);
-    expect(missingConnector.status, missingConnector.text).toBe(412);
+    expect(missingConnector.status, missingConnector.text).toBe(400);
+    expect(missingConnector.body.error.code).toBe('VALIDATION_FAILED');
     expect(issuePaths(missingConnector.body)).toEqual(['script.config.connector_name']);
     expect(bots.callsOf('deploy')).toEqual([]);
     // The scoped trader deploys on its own account, and its owner record keeps its accounts.

@@ -150,6 +150,23 @@ describe.each(drivers())('bot gateway (%s)', (driver) => {
     }
   });
 
+  it("the account's caps and pair list hold for a bot's orders as for anyone's", async () => {
+    const policy = await s.call('PUT', '/accounts/botdesk/policy', { max_order_notional: 50, allowed_pairs: ['ETH-*'] });
+    expect(policy.status, policy.text).toBe(200);
+    try {
+      const pair = await ask(alpha, 'place_order', buy('g-1'));
+      expect(pair).toMatchObject({ status: 400, code: 'POLICY_DENIED', msg: expect.stringMatching(/BTC-USDT/) });
+      const cap = await ask(alpha, 'place_order', { ...buy('g-2'), trading_pair: 'ETH-USDT', amount: '0.1' });
+      expect(cap).toMatchObject({ status: 400, code: 'RISK_LIMIT_EXCEEDED' });
+      expect(await rows(sql`select count(*)::int as n from orders where client_order_id in ('g-1', 'g-2')`)).toEqual([{ n: 0 }]);
+      const journal = await rows(sql`select outcome from audit_events where request_id like ${`bot:${alpha}:%`} order by id desc limit 2`);
+      expect(journal).toEqual([{ outcome: 'RISK_LIMIT_EXCEEDED' }, { outcome: 'POLICY_DENIED' }]);
+    } finally {
+      const back = await s.call('PUT', '/accounts/botdesk/policy', { max_order_notional: null, allowed_pairs: null });
+      expect(back.status, back.text).toBe(200);
+    }
+  });
+
   it('with the account\'s kill switch on, a bot\'s new order is refused like anyone\'s', async () => {
     const ks = await s.call('POST', '/safety/kill-switch', { account_name: 'botdesk', reason: 'bots too' });
     expect(ks.status, ks.text).toBe(200);

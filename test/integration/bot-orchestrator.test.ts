@@ -150,6 +150,7 @@ describe.each(drivers())('bot orchestrator (%s)', (driver) => {
   }, 90_000);
 
   it('stops the bots of the account a kill switch covers with stop_bots, and no other', async () => {
+    await services.accounts.create('other_desk', [{ connector_name: 'sim' }]);
     await deploy('zeta', { accountName: 'other_desk' });
     const out = await execute(createRegistry(allCommands), 'safety_set_kill_switch', { account_name: 'master_account', reason: 'runaway bot', stop_bots: true }, {
       services,

@@ -90,16 +90,20 @@ export class RpcBus {
       }, o.timeoutMs);
       this.#pending.set(o.replyTo, { resolve, reject, timer });
     });
+    // While the broker is away a QoS 1 publish waits for it, past the timeout maybe: the timeout still
+    // answers the caller then, and its rejection must not go unhandled meanwhile (it would end the process).
+    answer.catch(() => undefined);
     const envelope = requestEnvelope(data, { replyTo: o.replyTo, msgId: randomUUID(), nodeId: this.o.nodeId, now: this.o.clock.now() });
-    try {
-      await this.link.publish(topic, JSON.stringify(envelope), 1);
-    } catch (err) {
-      const p = this.#pending.get(o.replyTo);
-      if (p) clearTimeout(p.timer);
-      this.#pending.delete(o.replyTo);
-      throw new AppError('UPSTREAM_UNAVAILABLE', `Could not publish ${lastSegment(topic)} for ${o.who}: ${(err as Error).message}`, { hint: 'The broker may be down; retry once it is back.' });
-    }
-    return answer;
+    const sent = this.link.publish(topic, JSON.stringify(envelope), 1).then(
+      () => answer,
+      (err: unknown) => {
+        const p = this.#pending.get(o.replyTo);
+        if (p) clearTimeout(p.timer);
+        this.#pending.delete(o.replyTo);
+        throw new AppError('UPSTREAM_UNAVAILABLE', `Could not publish ${lastSegment(topic)} for ${o.who}: ${(err as Error).message}`, { hint: 'The broker may be down; retry once it is back.' });
+      },
+    );
+    return Promise.race([answer, sent]);
   }
 
   /** Answers requests on topics matching `filter` with `handler` (subscribed at QoS 1). */

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { BOT_PASSWORD_ENV, BOT_SPEC_ENV, BOT_STATE_DIR_ENV, TAIL_LINES, type BotExit, type BotLaunch, type BotRuntime } from './runtime.js';
+import { BOT_EXIT_WITH_PARENT_ENV, BOT_PASSWORD_ENV, BOT_SPEC_ENV, BOT_STATE_DIR_ENV, TAIL_LINES, type BotExit, type BotLaunch, type BotRuntime } from './runtime.js';
 
 /**
  * Bots as child processes of the server: the runtime with nothing to install. Each bot is one process
@@ -12,8 +12,9 @@ import { BOT_PASSWORD_ENV, BOT_SPEC_ENV, BOT_STATE_DIR_ENV, TAIL_LINES, type Bot
  *
  * A child process cannot outlive the server usefully (nothing could take it back), so `reattach` is
  * always false and `close` ends the children: a restarted server launches again the bots meant to run.
- * The bot's stdin is a pipe the server never writes: it closes when the server dies, however it dies,
- * so a bot can watch it and end itself instead of running on unattended.
+ * The bot's stdin is a pipe the server never writes: it closes when the server dies, however it dies
+ * (SIGKILL too), and the bot, told so by TRADEDESK_BOT_EXIT_WITH_PARENT=1, then saves its state and
+ * ends itself instead of running on unattended; the next server start launches it again and it resumes.
  */
 
 /** Longest line kept from a bot's output: a runaway line must not fill the server's memory. */
@@ -83,6 +84,8 @@ export class ChildRuntime implements BotRuntime {
       [BOT_SPEC_ENV]: JSON.stringify(l.spec),
       [BOT_PASSWORD_ENV]: l.password,
       [BOT_STATE_DIR_ENV]: l.stateDir,
+      // Its stdin is the pipe below: it ends itself when the server dies (src/bot/main.ts).
+      [BOT_EXIT_WITH_PARENT_ENV]: '1',
     };
     const [file, ...args] = this.#command(l);
     if (!file) throw new AppError('PRECONDITION_FAILED', `The bot command for ${id} is empty.`);

@@ -12,7 +12,7 @@ import type { BotFeed } from './feed.js';
 import type { BotIngest, Presence } from './ingest.js';
 import type { ResponseData } from './protocol/envelope.js';
 import { TAIL_LINES, type BotExit, type BotLaunchSpec, type BotRuntime } from './runtime.js';
-import { checkStrategy, configParams, type StrategyValidator } from './strategy-check.js';
+import { checkAccount, checkStrategy, configParams, type AccountConnectors, type StrategyValidator } from './strategy-check.js';
 import { botPrefix } from './topics.js';
 
 /**
@@ -21,7 +21,8 @@ import { botPrefix } from './topics.js';
  * A bot's row holds what it should be (`desired_state`) and what was last seen of it
  * (`observed_state`): `starting` from its launch until it says it is online or beats, `running` from
  * then, `error` the moment its process ends without being asked to (the runtime's exit, with the exit
- * code, its last output lines written to its log and its run closed as error), `stopped` after a stop,
+ * code, its last output lines written to its log and its run closed as error) or its start fails (it
+ * could not be launched, or did not come online within the ready timeout), `stopped` after a stop,
  * `unreachable` when its heartbeats stop while its runtime says it runs.
  *
  * Start, stop, config and status go to the bot as RPCs (`hbot/<id>/<cmd>`) and wait for its correlated
@@ -44,6 +45,8 @@ export interface OrchestratorDeps {
   /** The runtimes bots may run on; docker is chosen when it is registered and its daemon answers. */
   runtimes: Partial<Record<BotRuntimeKind, BotRuntime | undefined>>;
   strategies: StrategyValidator;
+  /** The accounts bots trade: a deploy on a missing account, or on a connector it lacks, is refused before anything launches. */
+  accounts: AccountConnectors;
   clock: Clock;
   logger: Logger;
   /** Where bots keep their own state, one directory each. */
@@ -53,7 +56,7 @@ export interface OrchestratorDeps {
 }
 
 export interface OrchestratorOptions {
-  /** How long a launched bot has to say it is online or beat (default 30 s). */
+  /** How long a launched bot has to say it is online or beat (default 30 s); then it is ended and left `error`. */
   readyTimeoutMs?: number;
   /** How long a bot has to answer an RPC (default 10 s). */
   rpcTimeoutMs?: number;
@@ -72,8 +75,11 @@ export class BotOrchestrator implements BotControl {
   readonly #o: Required<OrchestratorOptions>;
   /** Per bot, the tail of its queue of operations. */
   readonly #queues = new Map<string, Promise<unknown>>();
-  /** Bots whose process is being ended on purpose (their exit is a stop, not a crash), with what their run ends with. */
-  readonly #stopping = new Map<string, unknown>();
+  /**
+   * Bots whose process is being ended on purpose (their exit is a stop, not a crash), with what their run
+   * ends with; `failed` when it is ended because its start failed (the run and the bot end as error).
+   */
+  readonly #stopping = new Map<string, { finalStatus: unknown; failed?: boolean }>();
   /** Per bot, the recording of its last exit (a stop awaits it). */
   readonly #exits = new Map<string, Promise<void>>();
   /** Per bot, who waits for it to come online. */
@@ -114,6 +120,7 @@ export class BotOrchestrator implements BotControl {
 
   async deploy(req: DeployBot): Promise<BotRow> {
     const strategy = checkStrategy(this.d.strategies, req.strategy);
+    await checkAccount(this.d.accounts, req.accountName, strategy);
     const runtime = await this.#pickRuntime(req.runtime);
     const row = await this.d.store.create({
       id: req.id,
@@ -324,12 +331,57 @@ export class BotOrchestrator implements BotControl {
       throw e;
     }
     if (!wait) {
-      ready.promise.catch(() => undefined);
-      void ready.promise.then(() => this.#observe(id, { state: 'running' }), () => undefined).catch(() => undefined);
+      // A bot brought back after a restart: nobody waits, but a start that never comes online still ends as error.
+      void ready.promise
+        .then(
+          () => this.#observe(id, { state: 'running' }),
+          (err: unknown) => (toAppError(err).code === 'TIMEOUT' ? this.#serial(id, () => this.#failedStart(rt, id, toAppError(err))) : undefined),
+        )
+        .catch((err: unknown) => this.d.logger.warn('a failed bot start could not be recorded', { bot_id: id, err }));
       return this.#row(id);
     }
-    await ready.promise;
+    try {
+      await ready.promise;
+    } catch (err) {
+      const failed = await this.#failedStart(rt, id, toAppError(err));
+      if (failed) throw failed;
+      // It beat just as its time ran out (a heartbeat already made it running): it runs.
+      return this.#row(id);
+    }
     return this.#observe(id, { state: 'running' });
+  }
+
+  /**
+   * A launched bot that did not come online in time: its process is ended, its run closed as error,
+   * the bot left `error` (desired state unchanged: a start tries again) with a log line saying why.
+   * A bot that ended on its own meanwhile was recorded by its exit already; the error is returned as it is.
+   * Null when the bot came online after all (its heartbeat, written in a batch, made it running).
+   */
+  async #failedStart(rt: BotRuntime, id: string, e: AppError): Promise<AppError | null> {
+    if (e.code !== 'TIMEOUT' || this.#closing) return e;
+    const row = await this.d.store.get(id);
+    if (row?.observedState === 'running' && (await rt.running(id))) return null;
+    // Stopped, or started again, since: nothing of this start is left to end.
+    if (!row || row.observedState !== 'starting') return e;
+    const why = `Did not come online within ${this.#o.readyTimeoutMs / 1000} s (no online message and no heartbeat on the broker ${this.d.brokerUrl()}); its process was ended.`;
+    this.d.logger.warn('a bot did not come online in time; ending it', { bot_id: id, runtime: rt.kind, ready_timeout_ms: this.#o.readyTimeoutMs });
+    await this.#addLogs(id, [{ at: this.d.clock.date(), level: 'ERROR', logger: 'server', message: `Start failed: ${why}` }]);
+    if (await rt.running(id)) {
+      this.#stopping.set(id, { finalStatus: { launch: why }, failed: true });
+      try {
+        await rt.stop(id, this.#o.stopGraceMs);
+        await this.#exits.get(id);
+      } finally {
+        this.#stopping.delete(id);
+      }
+    } else {
+      await this.d.store.endRun(id, { status: 'error', finalStatus: { launch: why } });
+    }
+    await this.#observe(id, { state: 'error' });
+    return new AppError('TIMEOUT', `Bot ${id} did not come online within ${this.#o.readyTimeoutMs / 1000} s; its process was ended and the bot is in error.`, {
+      hint: `Its last output lines are in its status and logs (GET /bot-orchestration/bots/${id}/status). Fix the cause, then start it again (POST /bot-orchestration/bots/${id}/start) or archive it.`,
+      details: { bot_id: id, observed_state: 'error' },
+    });
   }
 
   /** A promise of the bot's first sign of life after its launch; a crash or the timeout rejects it. */
@@ -424,7 +476,7 @@ export class BotOrchestrator implements BotControl {
         this.d.logger.warn('a bot did not answer its stop; ending its process', { bot_id: id, code: e.code });
       }
     }
-    this.#stopping.set(id, finalStatus);
+    this.#stopping.set(id, { finalStatus });
     try {
       await rt.stop(id, this.#o.stopGraceMs);
       await this.#exits.get(id);
@@ -439,7 +491,7 @@ export class BotOrchestrator implements BotControl {
     this.#exits.set(exit.botId, recording);
   }
 
-  async #recordExit(rt: BotRuntime, exit: BotExit, expected: boolean, finalStatus: unknown): Promise<void> {
+  async #recordExit(rt: BotRuntime, exit: BotExit, expected: boolean, ending: { finalStatus: unknown; failed?: boolean } | undefined): Promise<void> {
     const id = exit.botId;
     const how = exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
     if (this.#closing && !expected) {
@@ -448,8 +500,17 @@ export class BotOrchestrator implements BotControl {
       await this.#observe(id, { state: 'stopped', exitCode: exit.code });
       return;
     }
+    if (expected && ending?.failed) {
+      // Ended because its start failed: what it wrote explains why, so it is kept as a crash's is.
+      await this.d.ingest.flush();
+      const at = this.d.clock.date();
+      await this.#addLogs(id, exit.tail.map((message) => ({ at, level: 'ERROR', logger: OUTPUT_LOGGER, message })));
+      await this.d.store.endRun(id, { status: 'error', exitCode: exit.code, finalStatus: ending.finalStatus });
+      await this.#observe(id, { state: 'error', exitCode: exit.code });
+      return;
+    }
     if (expected) {
-      await this.d.store.endRun(id, { status: 'stopped', exitCode: exit.code, finalStatus });
+      await this.d.store.endRun(id, { status: 'stopped', exitCode: exit.code, finalStatus: ending?.finalStatus });
       await this.#observe(id, { state: 'stopped', exitCode: exit.code });
       return;
     }
@@ -482,11 +543,14 @@ export class BotOrchestrator implements BotControl {
       await this.#addLogs(row.id, [{ at: this.d.clock.date(), level: 'ERROR', logger: 'server', message: `Not restarted: the ${row.runtime} runtime is not available.` }]);
       return;
     }
-    if (await rt.running(row.id)) return;
+    // Taken back first: a container that outlived the server runs, but nobody watches it for its end
+    // until reattach() does (asking running() first would skip that and miss its crash).
     if (await rt.reattach(row.id)) {
       this.d.logger.info('bot taken back after a restart', { bot_id: row.id, runtime: rt.kind });
+      await this.#addLogs(row.id, [{ at: this.d.clock.date(), level: 'INFO', logger: 'server', message: `Taken back after a server restart: its ${rt.kind === 'docker' ? 'container' : 'process'} was still running.` }]);
       return;
     }
+    if (await rt.running(row.id)) return;
     this.d.logger.info('bot launched again after a restart', { bot_id: row.id, runtime: rt.kind });
     await this.#launch(row, false);
   }

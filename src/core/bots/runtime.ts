@@ -37,6 +37,11 @@ export const BOT_PASSWORD_ENV = 'TRADEDESK_BOT_PASSWORD';
  * reads at start. The docker runtime uses it, since a container's environment shows in `docker inspect`.
  */
 export const BOT_PASSWORD_FILE_ENV = 'TRADEDESK_BOT_PASSWORD_FILE';
+/**
+ * Set to 1 by the child runtime only: the bot's stdin is a pipe from the server, and its end (the server
+ * died) makes the bot save its state and exit. Containers are not told: they outlive the server.
+ */
+export const BOT_EXIT_WITH_PARENT_ENV = 'TRADEDESK_BOT_EXIT_WITH_PARENT';
 /** The directory a bot keeps its own state in (BotLaunch.stateDir; inside a container, the mounted volume). */
 export const BOT_STATE_DIR_ENV = 'TRADEDESK_BOT_STATE_DIR';
 

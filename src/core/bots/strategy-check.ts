@@ -87,3 +87,34 @@ const notAConfigChange = (why: string) =>
     hint: 'Deploy a new bot (or archive this one and deploy it again) to run another strategy.',
     details: { issues: [{ path: 'strategy', message: why }] },
   });
+
+/** What the orchestrator needs to know of accounts: the connectors attached to one (null: no such account). */
+export interface AccountConnectors {
+  connectorsOf(accountName: string): Promise<readonly string[] | null>;
+}
+
+/**
+ * Refuses, before anything is created or launched, a bot on an account that does not exist (NOT_FOUND
+ * naming `account_name`) or whose strategy trades on a connector the account lacks (VALIDATION_FAILED
+ * with the config's `connector_name` path under `strategy.`): either would be a bot that starts and then
+ * has every order refused.
+ */
+export async function checkAccount(accounts: AccountConnectors, accountName: string, strategy: BotStrategy): Promise<void> {
+  const attached = await accounts.connectorsOf(accountName);
+  if (attached === null) {
+    throw new AppError('NOT_FOUND', `There is no account named ${accountName}.`, {
+      hint: 'GET /accounts lists the accounts; create one with POST /accounts.',
+      details: { account_name: accountName, issues: [{ path: 'account_name', message: `no account named ${accountName}` }] },
+    });
+  }
+  const configs = 'script' in strategy ? [{ path: 'strategy.script.config', config: strategy.script.config }] : strategy.controllers.map((c, i) => ({ path: `strategy.controllers.${i}.config`, config: c.config }));
+  const issues = configs.flatMap(({ path, config }) =>
+    typeof config.connector_name === 'string' && !attached.includes(config.connector_name) ? [{ path: `${path}.connector_name`, message: `${config.connector_name} is not attached to ${accountName}` }] : [],
+  );
+  if (issues.length) {
+    throw new AppError('VALIDATION_FAILED', `Account ${accountName} lacks a connector the strategy trades on: ${issues.map((i) => i.message).join('; ')}.`, {
+      hint: `Attach it to the account (PUT /accounts/${accountName}; paper and sim connectors need no credentials), or name a connector the account has.`,
+      details: { issues },
+    });
+  }
+}

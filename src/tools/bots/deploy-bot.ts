@@ -115,8 +115,9 @@ export async function deployBot(ctx: CommandContext, input: DeployInput, strateg
   const configs = 'script' in strategy ? [strategy.script.config] : strategy.controllers.map((c) => c.config);
   const missing = configs.flatMap((c, i) => (typeof c.connector_name === 'string' && !attached.has(c.connector_name) ? [{ path: `${connectorPaths(i)}.connector_name`, message: `${c.connector_name} is not attached to ${input.account_name}` }] : []));
   if (missing.length) {
-    throw new AppError('PRECONDITION_FAILED', `Account ${input.account_name} lacks a connector the strategy trades on: ${missing.map((m) => m.message).join('; ')}.`, {
-      hint: `An admin attaches it with PUT /accounts/${input.account_name}; paper and sim connectors need no credentials.`,
+    // A 400 naming the config's field: the fix is in this request (another connector or account), or an attachment first.
+    throw new AppError('VALIDATION_FAILED', `Account ${input.account_name} lacks a connector the strategy trades on: ${missing.map((m) => m.message).join('; ')}.`, {
+      hint: `Name a connector the account has, or have an admin attach it with PUT /accounts/${input.account_name} (paper and sim connectors need no credentials).`,
       details: { issues: missing },
     });
   }

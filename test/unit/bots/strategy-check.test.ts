@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkStrategy, configParams, controllerIds } from '../../../src/core/bots/strategy-check.js';
+import { checkAccount, checkStrategy, configParams, controllerIds } from '../../../src/core/bots/strategy-check.js';
 import { createLogger } from '../../../src/core/logger.js';
 import { SHIPPED_CONTROLLERS } from '../../../src/core/strategy/controllers/index.js';
 import { SHIPPED_SCRIPTS } from '../../../src/core/strategy/scripts/index.js';
@@ -33,5 +33,29 @@ describe('config params sent to a running bot', () => {
   it('refuses a change of what runs: that is a new deploy', () => {
     expect(() => configParams({ controllers: [pmm()] }, { controllers: [pmm(), pmm()] })).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED', message: expect.stringMatching(/Not a config change/) }));
     expect(() => configParams({ controllers: [pmm()] }, { script: { name: 's', config: {} } })).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
+  });
+});
+
+describe('the account a bot is deployed on', () => {
+  // One account, desk, with sim only.
+  const accounts = { connectorsOf: async (name: string) => (name === 'desk' ? ['sim'] : null) };
+
+  it('passes an account that has every connector the strategy trades on', async () => {
+    await expect(checkAccount(accounts, 'desk', { controllers: [pmm({ ...example, connector_name: 'sim' })] })).resolves.toBeUndefined();
+    // A config without connector_name trades on none.
+    await expect(checkAccount(accounts, 'desk', { script: { name: 's', config: {} } })).resolves.toBeUndefined();
+  });
+
+  it('refuses a missing account as NOT_FOUND naming account_name', async () => {
+    await expect(checkAccount(accounts, 'ghost', { controllers: [pmm()] })).rejects.toMatchObject({ code: 'NOT_FOUND', details: { account_name: 'ghost', issues: [{ path: 'account_name' }] } });
+  });
+
+  it('refuses a connector the account lacks as VALIDATION_FAILED naming each config\'s connector_name', async () => {
+    const strategy = { controllers: [pmm({ ...example, connector_name: 'sim' }), pmm({ ...example, connector_name: 'binance_paper_trade' })] };
+    await expect(checkAccount(accounts, 'desk', strategy)).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+      details: { issues: [{ path: 'strategy.controllers.1.config.connector_name', message: 'binance_paper_trade is not attached to desk' }] },
+    });
+    await expect(checkAccount(accounts, 'desk', { script: { name: 's', config: { connector_name: 'kraken' } } })).rejects.toMatchObject({ details: { issues: [{ path: 'strategy.script.config.connector_name' }] } });
   });
 });
