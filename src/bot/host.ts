@@ -199,12 +199,12 @@ export class BotHost implements StrategyHost {
     const left = this.#openExecutors();
     this.#flattenPending = left > 0;
     await this.#persist();
-    const what = `${before} ${before === 1 ? 'executor' : 'executors'} stopped (${holding} with a position, closed at market; working orders cancelled)`;
     if (left > 0) {
-      this.o.log?.('error', `flatten after a restart incomplete: ${what}, but ${left} still active; not starting new executors: see the account's open orders and positions, then start the bot again`);
+      const why = this.#lastError ? ` (${this.#lastError.replace(/\.$/, '')})` : '';
+      this.o.log?.('error', `flatten after a restart incomplete: ${left} of ${before} executors still open${why}; not starting new ones: see the account's open orders and positions, then start the bot again`);
       return false;
     }
-    this.o.log?.('info', `flattened after a restart: ${what}`);
+    this.o.log?.('info', `flattened after a restart: ${before} ${before === 1 ? 'executor' : 'executors'} stopped (${holding} with a position, closed at market; working orders cancelled)`);
     return true;
   }
 

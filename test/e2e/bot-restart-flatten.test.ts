@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BOT_SPEC_ENV } from '../../src/core/bots/runtime.js';
 import type { BotStrategy } from '../../src/core/db/schema/index.js';
@@ -13,7 +14,8 @@ import { cleanEnv, ensureBuilt, MAIN, ROOT } from './dist.js';
  * What a bot process SIGKILLed mid-trade does when it is started again with the same state dir, as its
  * `on_restart` says: `flatten` closes the position its executors held (a market order through the
  * server: the account's perpetual position is zero), cancels their resting orders, reports the close's
- * fill, says so in its log and starts the strategy afresh; `resume` (the default, also for a spec from
+ * fill, says so in its log and starts the strategy afresh (a flatten the server refuses leaves it stopped,
+ * its state kept for the next process or a start to flatten again); `resume` (the default, also for a spec from
  * before the setting existed) carries on with the same executors, position and orders.
  *
  * The strategy: bollinger_v1 on sim_perpetual with a long threshold it always meets (it opens a long at
@@ -157,4 +159,49 @@ describe.each(drivers())('a bot process restarted with its state dir (%s)', (dri
     second.child.kill('SIGTERM');
     expect(await second.exited, second.output()).toEqual({ code: 0, signal: null });
   }, 120_000);
+
+  it('with on_restart flatten refused by the server: starts nothing and says so; the next process and a start flatten again', async () => {
+    const id = `${tag}-pend`;
+    const account = 'penddesk';
+    const { env, stateDir, placed } = await tradeThenKill(id, account);
+    const held = await position(account);
+    const open = placed.filter((o) => o.status === 'open').map((o) => o.client_order_id).sort();
+    // The server refuses every request of an archived bot: its cancels and its close too.
+    const archived = (on: boolean) => w.server.services.db.execute(sql`update bots set archived_at = ${on ? new Date() : null} where id = ${id}`);
+    await archived(true);
+    const spec = { ...JSON.parse(env[BOT_SPEC_ENV]!), strategy: strategy(-1000), on_restart: 'flatten' };
+    const launch = () => {
+      const c = spawnBot({ ...env, [BOT_SPEC_ENV]: JSON.stringify(spec), TRADEDESK_BOT_STATE_DIR: stateDir });
+      children.push(c);
+      return c;
+    };
+    const incomplete = () => w.of(id, 'log').filter((l) => String(l.msg).startsWith('flatten after a restart incomplete: 3 of 3 executors still open (')).length;
+
+    const second = launch();
+    await expect.poll(() => w.of(id, 'status_updates').filter((s) => s.msg === 'online').length, { timeout: 30_000 }).toBe(2);
+    expect(incomplete(), second.output()).toBe(1);
+    expect((await w.ask(id, 'status')).msg).toBe('stopped');
+    expect(await position(account)).toBe(held);
+    expect((await orders(account)).filter((o) => o.status === 'open').map((o) => o.client_order_id).sort()).toEqual(open);
+
+    // Ended from outside while still refused: the next process tries again.
+    second.child.kill('SIGTERM');
+    expect(await second.exited, second.output()).toEqual({ code: 0, signal: null });
+    const third = launch();
+    await expect.poll(() => w.of(id, 'status_updates').filter((s) => s.msg === 'online').length, { timeout: 30_000 }).toBe(3);
+    expect(incomplete(), third.output()).toBe(2);
+    expect(await position(account)).toBe(held);
+
+    // Served again, a start flattens first, then starts afresh.
+    await archived(false);
+    expect(await w.ask(id, 'start', {}, 20_000)).toMatchObject({ status: 200 });
+    expect(await position(account)).toBe(0);
+    const byId = new Map((await orders(account)).map((o) => [o.client_order_id, o.status]));
+    expect(open.map((o) => byId.get(o))).toEqual(['canceled', 'canceled', 'canceled']);
+    expect(w.of(id, 'log').some((l) => String(l.msg).startsWith('flattened after a restart: 3 executors stopped (1 with a position'))).toBe(true);
+    await expect.poll(async () => (await orders(account)).filter((o) => o.status === 'open' && o.order_type === 'limit').length, { timeout: 15_000 }).toBe(2);
+
+    third.child.kill('SIGTERM');
+    expect(await third.exited, third.output()).toEqual({ code: 0, signal: null });
+  }, 150_000);
 });
