@@ -183,11 +183,24 @@ interface Phase {
   warnings: string[];
 }
 
+/** A silent logger that keeps the ingest's warnings, each with the message of the error it carries. */
 const countingLogger = () => {
   const warned: string[] = [];
   const silent = createLogger('silent');
-  return { warned, logger: { ...silent, warn: (msg: string) => void warned.push(msg), child: () => silent } };
+  const warn = (msg: string, fields: Record<string, unknown> = {}) => {
+    // drizzle wraps a driver error as "Failed query: <sql> params: ..." with the driver's error as its cause.
+    const err = fields.err as { message?: string; cause?: { message?: string } } | undefined;
+    warned.push(err ? `${msg}: ${err.cause?.message ?? err.message?.split('\n')[0] ?? String(err)}` : msg);
+  };
+  return { warned, logger: { ...silent, warn, child: () => silent } };
 };
+
+/** The distinct warnings with their counts, most frequent first. */
+function tally(lines: string[]): string {
+  const counts = new Map<string, number>();
+  for (const l of lines) counts.set(l, (counts.get(l) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([l, n]) => `${n}× ${l}`).join('; ');
+}
 
 async function waitUntil(cond: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
@@ -292,7 +305,7 @@ async function phase(kind: 'bare' | 'ingest', b: Broker, pub: ClientProcess, ctx
   if (cpu.client > 0.85) warnings.push(`${name}: the bots' process used ${fmt(cpu.client)} cores; it may not have kept the 1 Hz pace`);
   if (reply.failed) warnings.push(`${name}: ${reply.failed} publishes were not acknowledged`);
   if (reply.closed) warnings.push(`${name}: ${reply.closed} bot connections closed during the run`);
-  if (warned.length) warnings.push(`${name}: the ingest warned ${warned.length} times (first: ${warned[0]})`);
+  if (warned.length) warnings.push(`${name}: the ingest warned ${warned.length} times: ${tally(warned)}`);
   const lost = Object.values(check).reduce((s, c) => s + Math.max(0, c.sent - c.seen), 0);
   return {
     broker: b.name,
