@@ -16,8 +16,9 @@
  * - `docker` (DOCKER_AVAILABLE=1 and a daemon answering): the same deploy on the docker runtime, with
  *   the bot image built by scripts/build-image.mjs under its own tag (BENCH_IMAGE, default
  *   tradedesk:bench, so tradedesk:local that the tests use is never rebuilt under them). Baseline:
- *   `docker run --rm --network host --entrypoint /usr/bin/node <image> -e "console.log('ready')"`,
- *   timed until the line is read from the CLI.
+ *   `docker run -i --rm --network host --entrypoint /usr/bin/node <image> -e <script>`, the same
+ *   script as the bare child, timed until its line is read from the CLI. A container's CPU is read
+ *   from its cgroup; dockerd's and containerd's from /proc.
  *
  * Each round runs a deploy and its baseline back to back (the order alternating), after one untimed
  * round; every bot is stopped and archived before the next round. Medians over BENCH_RUNS rounds.
@@ -29,7 +30,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { createServices, type Services } from '../src/app/services.js';
-import { BOT_LABEL, MANAGED_LABEL } from '../src/core/bots/docker-runtime.js';
+import { BOT_LABEL, containerName, MANAGED_LABEL } from '../src/core/bots/docker-runtime.js';
 import type { BotStrategy } from '../src/core/db/schema/index.js';
 import { createLogger } from '../src/core/logger.js';
 import { ensureBuilt, ROOT } from '../test/e2e/dist.js';
@@ -41,6 +42,8 @@ import { childPids, procCpuUs } from './lib/proc-cpu.js';
 const RUNS = Math.round(intEnv('BENCH_RUNS', 7));
 const IMAGE = process.env.BENCH_IMAGE ?? 'tradedesk:bench';
 const ADMIN_OWNER = { name: 'admin', role: 'admin' as const, accounts: null, stored: false };
+/** The bare process: prints its line, then lives until its stdin closes, so its CPU can be read once the line is in. */
+const READY_SCRIPT = "process.stdout.write('ready\\n'); process.stdin.resume(); process.stdin.on('end', () => process.exit(0));";
 /** The run's bot ids start with it, so the cleanup touches no other container. */
 const RUN = `d${randomBytes(3).toString('hex')}`;
 
@@ -48,7 +51,7 @@ const RUN = `d${randomBytes(3).toString('hex')}`;
 interface Op {
   ms: number;
   serverUs: number;
-  /** The bot's (or bare child's) own CPU until it was ready; NaN when not readable (containers). */
+  /** The bot's (or bare process's or container's) own CPU until it was ready; NaN when not readable. */
   childUs: number;
   /** dockerd and containerd, for docker operations; 0 otherwise. */
   daemonUs: number;
@@ -85,6 +88,30 @@ async function measure(fn: () => Promise<{ childUs?: number }>, daemons: number[
   const childUs = r.childUs ?? NaN;
   const ours = (serverUs + (Number.isFinite(childUs) ? childUs : 0) + daemonUs) / 1000;
   return { ms, serverUs, childUs, daemonUs, otherCores: Math.max(0, (m1.busy - m0.busy - ours) / ms) };
+}
+
+/**
+ * CPU time of a running container in µs, from its cgroup (v1 cpuacct or v2 cpu.stat, under the
+ * cgroupfs or systemd driver's paths); NaN when none is found.
+ */
+function containerCpuUs(id: string): number {
+  const v1 = [`/sys/fs/cgroup/cpuacct/docker/${id}/cpuacct.usage`, `/sys/fs/cgroup/cpuacct/system.slice/docker-${id}.scope/cpuacct.usage`];
+  for (const f of v1) {
+    try {
+      return Number(readFileSync(f, 'utf8').trim()) / 1000;
+    } catch {
+      /* not this layout */
+    }
+  }
+  for (const f of [`/sys/fs/cgroup/system.slice/docker-${id}.scope/cpu.stat`, `/sys/fs/cgroup/docker/${id}/cpu.stat`]) {
+    try {
+      const m = /usage_usec (\d+)/.exec(readFileSync(f, 'utf8'));
+      if (m) return Number(m[1]);
+    } catch {
+      /* not this layout */
+    }
+  }
+  return NaN;
 }
 
 /** The new child of this process since `before` (the bot the child runtime just spawned). */
@@ -170,8 +197,7 @@ async function main(cleanups: Array<() => Promise<void>>): Promise<void> {
   const example = services.strategies.get('controller', 'pmm_simple')!.example!.config;
   const strategy: BotStrategy = { controllers: [{ controller_name: 'pmm_simple', config: example }] };
   const script = join(dataDir, 'ready.mjs');
-  // Prints its line, then lives until its stdin closes, so its CPU can be read once the line is in.
-  writeFileSync(script, "process.stdout.write('ready\\n'); process.stdin.resume(); process.stdin.on('end', () => process.exit(0));\n");
+  writeFileSync(script, `${READY_SCRIPT}\n`);
 
   let seq = 0;
   const deployChild = async (): Promise<Op> => {
@@ -204,15 +230,20 @@ async function main(cleanups: Array<() => Promise<void>>): Promise<void> {
       if (row.observedState !== 'running') throw new Error(`bot ${id} is ${row.observedState} after its deploy`);
       return {};
     }, daemons);
+    // Read just after the measurement (the lookup is not the deploy's work): the bot idles meanwhile.
+    const info = await docker!.getContainer(containerName(id)).inspect();
+    op.childUs = containerCpuUs(info.Id);
     await services!.bots.archive(id);
     return op;
   };
   const bareDocker = async (): Promise<Op> => {
     let end: () => Promise<void> = async () => {};
+    const cidFile = join(dataDir, `cid-${++seq}`);
     const op = await measure(async () => {
-      const r = await untilLine('docker', ['run', '--rm', '--network', 'host', '--entrypoint', '/usr/bin/node', IMAGE, '-e', "console.log('ready')"], 'ready');
+      // -i: the container lives until its stdin closes, as the bare child does, so its CPU can be read.
+      const r = await untilLine('docker', ['run', '-i', '--rm', '--cidfile', cidFile, '--network', 'host', '--entrypoint', '/usr/bin/node', IMAGE, '-e', READY_SCRIPT], 'ready');
       end = r.end;
-      return {};
+      return { childUs: containerCpuUs(readFileSync(cidFile, 'utf8').trim()) };
     }, daemons);
     await end();
     return op;
