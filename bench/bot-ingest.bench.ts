@@ -235,7 +235,8 @@ async function phase(kind: 'bare' | 'ingest', b: Broker, pub: ClientProcess, ctx
     for (const t of REPORT_TOPICS) await client.subscribeAsync(`hbot/+/${t}`, { qos: 1 });
     stop = () => client.endAsync();
   } else {
-    // As src/app/services.ts wires it: the server's link, the ingest with its defaults, `deployed` from the store.
+    // As src/app/services.ts wires it: the server's link, the ingest with its defaults, `deployed` from the
+    // store. No live-view feed: with no one watching the stream, the server's feed is skipped as well.
     const link = new ServerLink({ url: () => b.url, serverLogin: () => b.serverLogin }, logger);
     await link.start();
     link.onMessage(() => void received++);
