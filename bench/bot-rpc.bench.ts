@@ -12,7 +12,9 @@
  * - baseline: a plain mqtt.js client publishes a request with a reply topic, a second one answers it;
  *   nothing else.
  *
- * Calls are sequential (one in flight), so the figures are latencies, not throughput. Before the broker
+ * Calls are sequential (one in flight), so the figures are latencies, not throughput. CPU per call is
+ * this process's (the broker and both ends run in it), a `warning:` line names a series during which
+ * other processes used more than a quarter of a core. Before the broker
  * and our links set TCP noDelay, every round trip took about 90 ms here (Nagle against delayed ACKs).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -28,7 +30,7 @@ import { openDatabase } from '../src/core/db/client.js';
 import { createLogger } from '../src/core/logger.js';
 import { Vault } from '../src/core/secrets/vault.js';
 import { privateDatabase } from '../test/helpers/config.js';
-import { fmt, intEnv, printTable, ratio, runMain, summarize } from './lib/harness.js';
+import { fmt, intEnv, machineCpu, printTable, ratio, runMain, summarize } from './lib/harness.js';
 
 const CALLS = intEnv('BENCH_CALLS', 2000);
 const WARMUP = intEnv('BENCH_WARMUP', 200);
@@ -55,9 +57,21 @@ async function timed(n: number, call: () => Promise<unknown>): Promise<number[]>
   return out;
 }
 
+/**
+ * Latencies of CALLS sequential calls after WARMUP, this process's CPU per call (both ends of the call
+ * and the broker run here), and the cores the rest of the machine used meanwhile.
+ */
 async function measure(call: () => Promise<unknown>) {
   await timed(WARMUP, call);
-  return summarize(await timed(CALLS, call));
+  const m0 = machineCpu();
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const s = summarize(await timed(CALLS, call));
+  const wallMs = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  const usedUs = c.user + c.system;
+  const other = Math.max(0, (machineCpu().busy - m0.busy - usedUs / 1000) / wallMs);
+  return { ...s, cpuUsPerCall: usedUs / CALLS, other };
 }
 
 await runMain(async (cleanups) => {
@@ -122,12 +136,13 @@ await runMain(async (cleanups) => {
       }),
   );
 
+  const row = (name: string, r: typeof bare) => [name, fmt(r.p50, 3), fmt(r.p99, 3), fmt(ratio(r.p50, bare.p50)), fmt(ratio(r.p99, bare.p99)), fmt(r.cpuUsPerCall, 0), fmt(ratio(r.cpuUsPerCall, bare.cpuUsPerCall)), fmt(r.other)];
   printTable(
-    ['round trip (ms)', 'p50', 'p99', 'p50 vs bare', 'p99 vs bare'],
-    [
-      ['server → bot status (RpcBus + BotAgent)', fmt(toBot.p50, 3), fmt(toBot.p99, 3), fmt(ratio(toBot.p50, bare.p50)), fmt(ratio(toBot.p99, bare.p99))],
-      ['bot → server request (RpcBus, echo handler)', fmt(toServer.p50, 3), fmt(toServer.p99, 3), fmt(ratio(toServer.p50, bare.p50)), fmt(ratio(toServer.p99, bare.p99))],
-      ['bare mqtt.js request/reply', fmt(bare.p50, 3), fmt(bare.p99, 3), '1.00', '1.00'],
-    ],
+    ['round trip (ms)', 'p50', 'p99', 'p50 vs bare', 'p99 vs bare', 'cpu µs/call', 'cpu vs bare', 'other cores'],
+    [row('server → bot status (RpcBus + BotAgent)', toBot), row('bot → server request (RpcBus, echo handler)', toServer), row('bare mqtt.js request/reply', bare)],
   );
+  // The CPU per call is this process's (broker, server and bot sides all run here); it does not count waiting for a core.
+  for (const [name, r] of [['server → bot', toBot], ['bot → server', toServer], ['bare', bare]] as const) {
+    if (r.other > 0.25) console.log(`warning: ${name}: other processes used ${fmt(r.other)} cores during the calls; latencies are disturbed, CPU per call holds better`);
+  }
 });
