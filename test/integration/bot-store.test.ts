@@ -322,4 +322,21 @@ describe.each(drivers())('bot store (%s)', (driver) => {
     await store.create(bot('dir-mcp', { accountName: 'amy-desk', owner: { name: 'mcp', role: 'trader', accounts: ['amy-desk'], stored: false } }));
     expect((await dir.lookup('dir-mcp'))?.principal).toEqual({ name: 'bot:dir-mcp', role: 'trader', accounts: ['amy-desk'] });
   });
+  it('takes heartbeats and performance for the same bots at once without a deadlock (the ingest writes both in one flush)', async () => {
+    const ids = Array.from({ length: 1000 }, (_, i) => `dl-${String(i).padStart(4, '0')}`);
+    for (const id of ids) await store.create(bot(id));
+    // Arrival order, as reports come in: not the id order the heartbeat statement sorts by.
+    const shuffled = () => [...ids].sort(() => Math.random() - 0.5);
+    const report = { 'pmm-1': { performance: { realized_pnl_quote: '1', volume_traded: '10' }, custom_info: {} } };
+    for (let round = 0; round < 15; round++) {
+      const when = at(100 + round);
+      const results = await Promise.allSettled([
+        store.heartbeats(shuffled().map((id) => ({ id, at: when }))),
+        store.addPerformanceBatch(shuffled().map((botId) => ({ botId, at: when, report }))),
+        store.addPerformanceBatch(shuffled().map((botId) => ({ botId, at: when, report }))),
+        store.heartbeats(shuffled().map((id) => ({ id, at: when }))),
+      ]);
+      expect(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
+    }
+  }, 60_000);
 });

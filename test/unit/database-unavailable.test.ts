@@ -4,7 +4,7 @@ import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError, httpStatusOf, toAppError } from '../../src/core/errors.js';
-import { isDatabaseUnavailable } from '../../src/core/db/errors.js';
+import { isDatabaseUnavailable, isRetryableConflict } from '../../src/core/db/errors.js';
 import { DatabaseHealth } from '../../src/core/db/health.js';
 import { AccountLocks } from '../../src/core/trading/account-locks.js';
 import { freePort } from '../helpers/free-port.js';
@@ -187,5 +187,22 @@ describe('the /health database check', () => {
     const f = fakeDatabase([new Error('boom')]);
     f.release();
     expect(await new DatabaseHealth(f.db).state()).toBe('unreachable');
+  });
+});
+
+describe('a conflict Postgres aborted (deadlock, serialization)', () => {
+  const pgError = (code: string) => Object.assign(new Error('boom'), { code });
+
+  it('is retryable for 40P01 and 40001, also wrapped as drizzle wraps it', () => {
+    expect(isRetryableConflict(pgError('40P01'))).toBe(true);
+    expect(isRetryableConflict(pgError('40001'))).toBe(true);
+    expect(isRetryableConflict(new Error('Failed query', { cause: pgError('40P01') }))).toBe(true);
+  });
+
+  it('is not for anything else: a constraint, a syntax error, a lost connection, a non-error', () => {
+    expect(isRetryableConflict(pgError('23505'))).toBe(false);
+    expect(isRetryableConflict(pgError('42601'))).toBe(false);
+    expect(isRetryableConflict(pgError('ECONNRESET'))).toBe(false);
+    expect(isRetryableConflict('40P01')).toBe(false);
   });
 });

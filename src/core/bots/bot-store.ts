@@ -136,14 +136,17 @@ export class BotStore {
     // In id order, so two batches at once take the locks of the rows they share in the same order.
     const batch = JSON.stringify([...latest].sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, at]) => ({ id, at: at.toISOString() })));
     const now = this.clock.date().toISOString();
-    // `old` reads (and locks) each row as it stands, so the statement can say which bots it woke.
+    // `old` reads (and locks) each row as it stands, so the statement can say which bots it woke. The
+    // lock is FOR NO KEY UPDATE, what the update takes anyway: unlike FOR UPDATE it does not block the
+    // key-share locks that inserting a bot's performance, logs or fills takes on its row (a foreign
+    // key), which lock rows in arrival order and so could deadlock with this batch.
     const result = (await this.db.execute(sql`
       update ${bots} b set
         last_heartbeat_at = greatest(b.last_heartbeat_at, v.at),
         observed_state = case when old.observed_state in ('starting', 'unreachable') then 'running' else old.observed_state end,
         updated_at = ${now}::timestamptz
       from jsonb_to_recordset(${batch}::jsonb) as v(id text, at timestamptz),
-        lateral (select observed_state from ${bots} where id = v.id for update) old
+        lateral (select observed_state from ${bots} where id = v.id for no key update) old
       where b.id = v.id
       returning b.id, old.observed_state as was`)) as unknown as { rows: Array<{ id: string; was: string }> };
     return result.rows.filter((r) => r.was === 'starting' || r.was === 'unreachable').map((r) => r.id).sort();

@@ -1,3 +1,4 @@
+import { isRetryableConflict } from '../db/errors.js';
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
@@ -277,8 +278,10 @@ export class BotIngest {
     for (const [id, lines] of logs) writes.push(['logs', id, () => this.o.store.addLogs(id, lines)]);
     for (const [id, list] of events) writes.push(['events', id, () => this.o.store.addEvents(id, list)]);
     for (const [id, list] of fills) writes.push(['fills', id, () => this.o.store.addFills(id, list)]);
-    // One failing write does not hold the others back.
-    const results = await Promise.allSettled(writes.map(([, , w]) => w()));
+    // One failing write does not hold the others back; one Postgres aborted to break a deadlock wrote
+    // nothing and is run once more, so a batch of reports is not lost to it.
+    const once = (w: () => Promise<unknown>) => w().catch((err: unknown) => (isRetryableConflict(err) ? w() : Promise.reject(err)));
+    const results = await Promise.allSettled(writes.map(([, , w]) => once(w)));
     results.forEach((r, i) => {
       if (r.status === 'fulfilled') return;
       const [what, id] = writes[i]!;

@@ -57,3 +57,17 @@ function isUnavailableItself(e: Error): boolean {
 export function databaseUnavailable(cause: unknown, what = 'The database is unreachable'): AppError {
   return new AppError('UPSTREAM_UNAVAILABLE', `${what}, so the request could not be completed.`, { hint: DATABASE_UNAVAILABLE_HINT, cause });
 }
+
+/**
+ * True when Postgres aborted the statement to break a deadlock (40P01) or a serialization conflict
+ * (40001): nothing of it was written, and running it again is safe.
+ */
+export function isRetryableConflict(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; depth <= MAX_CAUSE_DEPTH && e instanceof Error; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (code === '40P01' || code === '40001') return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
