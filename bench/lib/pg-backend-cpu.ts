@@ -9,20 +9,7 @@
  * leaves out Postgres's shared background processes (WAL writer, checkpointer, background writer),
  * which work for every database at once. A backend that exits during the window loses its share.
  */
-import { readFileSync } from 'node:fs';
-
-const TICK_US = 10_000; // USER_HZ is 100 on Linux
-
-function procCpuUs(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces; the fields after it follow the last ")".
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) * TICK_US; // utime and stime are fields 14 and 15
-  } catch {
-    return undefined;
-  }
-}
+import { procCpuUs } from './proc-cpu.js';
 
 export interface BackendCpu {
   available: boolean;

@@ -1,11 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { botWorld, type BotWorld } from '../helpers/bot-world.js';
 import { drivers } from '../helpers/test-env.js';
-import { cleanEnv, ensureBuilt, MAIN, ROOT } from './dist.js';
+import { spawnBot, type BotChild } from './bot-child.js';
+import { ensureBuilt } from './dist.js';
 
 /**
  * `tradedesk bot` as the server's child runtime starts it: the built CLI, its launch spec and password
@@ -14,26 +14,12 @@ import { cleanEnv, ensureBuilt, MAIN, ROOT } from './dist.js';
  * (orders cancelled), with one it suspends it for the next process to resume. A spec it cannot run exits 2.
  */
 
-interface Child {
-  child: ChildProcess;
-  output(): string;
-  exited: Promise<{ code: number | null; signal: string | null }>;
-}
-
-function spawnBot(env: Record<string, string>): Child {
-  const child = spawn(process.execPath, [MAIN, 'bot'], { env: cleanEnv(env), cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  return { child, output: () => out, exited };
-}
 
 const tag = `c${process.pid % 10000}`;
 
 describe.each(drivers())('the tradedesk bot process (%s)', (driver) => {
   let w: BotWorld;
-  const children: Child[] = [];
+  const children: BotChild[] = [];
 
   beforeAll(async () => {
     await ensureBuilt();

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +7,8 @@ import { BOT_SPEC_ENV } from '../../src/core/bots/runtime.js';
 import type { BotStrategy } from '../../src/core/db/schema/index.js';
 import { botWorld, type BotWorld } from '../helpers/bot-world.js';
 import { drivers } from '../helpers/test-env.js';
-import { cleanEnv, ensureBuilt, MAIN, ROOT } from './dist.js';
+import { spawnBot, type BotChild } from './bot-child.js';
+import { ensureBuilt } from './dist.js';
 
 /**
  * What a bot process SIGKILLed mid-trade does when it is started again with the same state dir, as its
@@ -22,20 +22,6 @@ import { cleanEnv, ensureBuilt, MAIN, ROOT } from './dist.js';
  * market at once and rests its take profit), beside pmm_simple resting a buy and a sell 2% away.
  */
 
-interface Child {
-  child: ChildProcess;
-  output(): string;
-  exited: Promise<{ code: number | null; signal: string | null }>;
-}
-
-function spawnBot(env: Record<string, string>): Child {
-  const child = spawn(process.execPath, [MAIN, 'bot'], { env: cleanEnv(env), cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  return { child, output: () => out, exited };
-}
 
 const tag = `f${process.pid % 10000}`;
 const market = { connector_name: 'sim_perpetual', trading_pair: 'BTC-USDT' };
@@ -54,7 +40,7 @@ type Order = { client_order_id: string; status: string; side: string; order_type
 
 describe.each(drivers())('a bot process restarted with its state dir (%s)', (driver) => {
   let w: BotWorld;
-  const children: Child[] = [];
+  const children: BotChild[] = [];
   const dirs: string[] = [];
 
   beforeAll(async () => {
