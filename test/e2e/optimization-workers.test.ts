@@ -12,9 +12,13 @@ const MINUTE = 60_000;
 const DAY = 1440 * MINUTE;
 const START = Date.UTC(2024, 0, 1);
 
-/** bollinger_v1 on sim, one day of 1m candles: a trial takes a fraction of a second. */
-const optimization = (lengths: number[], extra: Record<string, unknown> = {}) => ({
-  backtest: { controller: { name: 'bollinger_v1', config: {} }, connector: 'sim', trading_pair: 'BTC-USDT', start: START, end: START + DAY - MINUTE, resolution: '1m', trade_cost: 0.001 },
+/**
+ * bollinger_v1 on sim, `days` of 1m candles: a trial takes about 10 ms a day. The tests that need a
+ * worker to hold a batch use a week, so that the server's own worker (one lane) cannot run every batch
+ * before the worker process first asks for one (a day's 80 trials took the server 0.85 s).
+ */
+const optimization = (lengths: number[], extra: Record<string, unknown> = {}, days = 1) => ({
+  backtest: { controller: { name: 'bollinger_v1', config: {} }, connector: 'sim', trading_pair: 'BTC-USDT', start: START, end: START + days * DAY - MINUTE, resolution: '1m', trade_cost: 0.001 },
   space: { bb_length: { values: lengths }, bb_std: { values: [1.5, 2] } },
   objective: { metric: 'net_pnl_pct', direction: 'maximize' },
   top_n: 50,
@@ -111,7 +115,7 @@ describe('optimization trials on worker processes through the Postgres queue', (
 
   it('a worker process takes batches, and the leaderboard is the one the local pool ranks', async () => {
     const w = await spawnWorker();
-    const spec = optimization(range(10, 20));
+    const spec = optimization(range(10, 20), {}, 7);
     const id = await run(queued, spec);
     const q = await ended(queued, id);
     const l = await ended(local, await run(local, spec));
@@ -136,7 +140,7 @@ describe('optimization trials on worker processes through the Postgres queue', (
   it('a worker killed mid-batch: its batch goes to another worker and every trial counts once', async () => {
     const w = await spawnWorker();
     // 140 trials: batches of 3, so the killed worker leaves a batch with trials done and trials to do.
-    const spec = optimization(range(10, 70));
+    const spec = optimization(range(10, 70), {}, 7);
     const id = await run(queued, spec);
     await waitForLog(w, 'the worker to hold a batch after finishing one', () => lines(w, 'finished an optimization batch').some((x) => x.job_id === id) && lines(w, 'took an optimization batch').filter((x) => x.job_id === id).length > lines(w, 'finished an optimization batch').filter((x) => x.job_id === id).length);
     await crash(w);
@@ -167,7 +171,7 @@ describe('optimization trials on worker processes through the Postgres queue', (
 
   it('SIGTERM: the worker hands its batch back and exits; the optimization still ends complete', async () => {
     const w = await spawnWorker();
-    const id = await run(queued, optimization(range(10, 40)));
+    const id = await run(queued, optimization(range(10, 40), {}, 7));
     await waitForLog(w, 'the worker to run a batch', () => lines(w, 'took an optimization batch').some((x) => x.job_id === id));
     w.child.kill('SIGTERM');
     expect(await w.exited).toBe(0);
