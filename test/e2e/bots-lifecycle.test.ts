@@ -85,8 +85,12 @@ describe('a bot from deploy to archive, over REST and MCP, on a real server', ()
     expect(status.reported).toMatchObject({ msg: 'running', data: { running: true, account: 'life_desk' } });
     expect(status.crash).toBeNull();
 
-    const logs = ok(await s.call('GET', `/bot-orchestration/bots/${id}/logs?limit=50`, undefined, TRADER));
-    expect(logs.logs.map((l: { message: string }) => l.message)).toContain('availability: online');
+    // Reports are written by the ingest's buffered flush, which may land a moment after the deploy answered.
+    const logs = await waitFor('the online line in its logs', async () => {
+      const r = ok(await s.call('GET', `/bot-orchestration/bots/${id}/logs?limit=50`, undefined, TRADER));
+      return r.logs.some((l: { message: string }) => l.message === 'availability: online') ? r : undefined;
+    });
+    expect(logs.bot_id).toBe(id);
 
     const fills = await waitFor('two fills', async () => {
       const r = ok(await s.call('GET', `/bot-orchestration/bots/${id}/history?limit=100`, undefined, TRADER));
@@ -140,7 +144,7 @@ describe('a bot from deploy to archive, over REST and MCP, on a real server', ()
     expect(status.bot.observed_state).toBe('running');
     expect(status.run.status).toBe('running');
     expect(status.reported).not.toBeNull();
-    expect((await tool(mcp, 'bots_get_logs', { bot_id: id })).logs.length).toBeGreaterThan(0);
+    await waitFor('its first log lines', async () => ((await tool(mcp, 'bots_get_logs', { bot_id: id })).logs.length > 0 ? true : undefined));
     const perf = await waitFor('a performance report', async () => {
       const out = await tool(mcp, 'bots_get_performance', { bot_id: id, limit: 5 });
       return out.performance.length ? out.performance : undefined;
