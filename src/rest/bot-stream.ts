@@ -2,14 +2,13 @@ import { WebSocket } from 'ws';
 import type { BotViewer } from '../core/bots/bot-records.js';
 import { BotStore } from '../core/bots/bot-store.js';
 import { BotStreamRequest, MAX_STREAM_BOTS, type BotFeedEvent } from '../core/bots/feed.js';
-import { zodIssues } from '../core/command/index.js';
 import type { CommandServices as Services } from '../core/command/types.js';
 import type { BotRow } from '../core/db/schema/index.js';
 import { AppError, errorBody, toAppError } from '../core/errors.js';
 import type { Principal } from '../core/principal.js';
 import { redactValue } from '../core/secrets/redact.js';
 import { botViewer } from '../tools/bots/schemas.js';
-import { sendJson as send, type WsRoute } from './ws-upgrade.js';
+import { readFrame, sendJson as send, type WsRoute } from './ws-upgrade.js';
 
 export const BOT_STREAM_PATH = '/bot-orchestration/stream';
 /**
@@ -158,17 +157,11 @@ function serve(ws: WebSocket, principal: Principal, services: Services, owners: 
   }
 
   async function handle(text: string): Promise<void> {
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw new AppError('VALIDATION_FAILED', 'The message is not valid JSON.', { hint: 'Send {"action":"subscribe"} for every bot you can see, or {"action":"subscribe","bot_ids":["my-bot"]}.' });
-    }
-    const parsed = BotStreamRequest.safeParse(json);
-    if (!parsed.success) {
-      throw new AppError('VALIDATION_FAILED', 'Invalid bot stream request.', { details: { issues: zodIssues(parsed.error) }, hint: 'Fields: action (subscribe | unsubscribe), bot_ids (optional list of bot ids).' });
-    }
-    const r = parsed.data;
+    const r = readFrame(text, BotStreamRequest, {
+      what: 'bot stream request',
+      example: '{"action":"subscribe"} for every bot you can see, or {"action":"subscribe","bot_ids":["my-bot"]}',
+      fields: 'action (subscribe | unsubscribe), bot_ids (optional list of bot ids)',
+    });
     if (!r.bot_ids) {
       if (r.action === 'subscribe') {
         all = true;

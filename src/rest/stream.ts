@@ -3,8 +3,7 @@ import { AppError, errorBody, toAppError } from '../core/errors.js';
 import { feedId, type FeedKey, type FeedMessage } from '../core/market-data/hub.js';
 import { MAX_SUBSCRIPTIONS, StreamRequest } from '../core/market-data/stream-protocol.js';
 import type { CommandServices as Services } from '../core/command/types.js';
-import { zodIssues } from '../core/command/index.js';
-import { sendJson as send, type WsRoute } from './ws-upgrade.js';
+import { readFrame, sendJson as send, type WsRoute } from './ws-upgrade.js';
 
 export const STREAM_PATH = '/market-data/stream';
 /** A client whose socket holds more than this unsent is skipped until it catches up. */
@@ -36,17 +35,11 @@ function serve(ws: WebSocket, services: Services): void {
   });
 
   async function handle(text: string): Promise<void> {
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw new AppError('VALIDATION_FAILED', 'The message is not valid JSON.', { hint: 'Send {"action":"subscribe","channel":"ticker","connector_name":"sim","trading_pair":"BTC-USDT"}.' });
-    }
-    const parsed = StreamRequest.safeParse(json);
-    if (!parsed.success) {
-      throw new AppError('VALIDATION_FAILED', 'Invalid stream request.', { details: { issues: zodIssues(parsed.error) }, hint: 'Fields: action, channel, connector_name, trading_pair, interval (candles).' });
-    }
-    const r = parsed.data;
+    const r = readFrame(text, StreamRequest, {
+      what: 'stream request',
+      example: '{"action":"subscribe","channel":"ticker","connector_name":"sim","trading_pair":"BTC-USDT"}',
+      fields: 'action, channel, connector_name, trading_pair, interval (candles)',
+    });
     const key: FeedKey = { connector_name: r.connector_name, trading_pair: r.trading_pair, channel: r.channel, ...(r.channel === 'candles' ? { interval: r.interval ?? '1m' } : {}) };
     const id = feedId(key);
     if (r.action === 'unsubscribe') {

@@ -1,6 +1,8 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
+import type { z } from 'zod';
+import { zodIssues } from '../core/command/index.js';
 import { AppError, errorBody, httpStatusOf, toAppError } from '../core/errors.js';
 import { parseBasicAuth } from '../core/auth/authenticator.js';
 import { originAllowed } from '../core/auth/origin-policy.js';
@@ -108,4 +110,20 @@ export function sendJson(ws: WebSocket, body: Record<string, unknown>): void {
 function refuse(socket: Duplex, status: 401 | 404, text: string, headers: Record<string, string> = {}): void {
   const code = status === 401 ? 'UNAUTHENTICATED' : 'NOT_FOUND';
   endWithJson(socket, status, { error: { code, message: text, retryable: false } }, headers);
+}
+
+/**
+ * One client frame read as JSON and checked against a stream's request schema; a VALIDATION_FAILED
+ * AppError naming what is wrong otherwise (`example`: a frame that works; `fields`: the fields it takes).
+ */
+export function readFrame<S extends z.ZodType>(text: string, schema: S, help: { what: string; example: string; fields: string }): z.infer<S> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new AppError('VALIDATION_FAILED', 'The message is not valid JSON.', { hint: `Send ${help.example}.` });
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw new AppError('VALIDATION_FAILED', `Invalid ${help.what}.`, { details: { issues: zodIssues(parsed.error) }, hint: `Fields: ${help.fields}.` });
+  return parsed.data;
 }
