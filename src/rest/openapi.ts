@@ -1,5 +1,6 @@
 import { channelsOf, pathParams, toJsonSchema, type AnyCommand, type JsonSchema, type Registry } from '../core/command/index.js';
 import { ERROR_CODES, httpStatusOf } from '../core/errors.js';
+import { streamPaths } from './openapi-streams.js';
 
 const ErrorResponse = {
   type: 'object',
@@ -62,6 +63,7 @@ export function buildOpenApi(registry: Registry, version: string): Record<string
         },
       },
       ...paths,
+      ...streamPaths(),
     },
     components: {
       securitySchemes: { basicAuth: { type: 'http', scheme: 'basic' } },

@@ -40,7 +40,8 @@ const doc = buildOpenApi(registry, 'test') as unknown as OpenApiDoc;
 const restCommands = allCommands.filter((c) => channelsOf(c).includes('rest')).map((cmd) => ({ name: cmd.name, cmd }));
 const operations = Object.entries(doc.paths).flatMap(([path, byMethod]) => Object.entries(byMethod).map(([method, op]) => ({ path, method, op })));
 const HEALTH_PATHS = ['/health', '/health/live'];
-const commandOperations = operations.filter((o) => !HEALTH_PATHS.includes(o.path));
+const STREAM_PATHS = ['/market-data/stream', '/bot-orchestration/stream'];
+const commandOperations = operations.filter((o) => !HEALTH_PATHS.includes(o.path) && !STREAM_PATHS.includes(o.path));
 
 const successStatus = (cmd: AnyCommand) => String(cmd.http.successStatus ?? 200);
 const opOf = (cmd: AnyCommand): Operation => doc.paths[cmd.http.path]![cmd.http.method.toLowerCase()]!;
@@ -70,6 +71,15 @@ describe('the OpenAPI document', () => {
       expect(cmd!.http.path).toBe(path);
       expect(cmd!.http.method.toLowerCase()).toBe(method);
       expect(channelsOf(cmd!)).toContain('rest');
+    }
+  });
+
+  it('documents both WebSocket streams as upgrades, with the message a client sends', () => {
+    for (const path of STREAM_PATHS) {
+      const op = doc.paths[path]!.get! as Operation & { 'x-websocket-client-message': { properties: Record<string, unknown> } };
+      expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['101', '401', '403', '429']));
+      expect(op.security).toBeUndefined();
+      expect(Object.keys(op['x-websocket-client-message'].properties)).toContain('action');
     }
   });
 
