@@ -73,6 +73,12 @@ const FILLS_SAVED = 1_000;
 
 /** Fills kept for the history RPC; older ones are in the server's bot_fills. */
 const HISTORY_KEPT = 10_000;
+/**
+ * Ended executors a controller run keeps one by one (in its status and state file); older ones are
+ * summed. Enough for any controller's look back (cooldowns read the latest closes).
+ */
+export const KEEP_ENDED_EXECUTORS = 200;
+
 /** Steps a stop waits for executors to end (their cancels and closes answered). */
 const STOP_STEPS = 20;
 const STOP_STEP_MS = 250;
@@ -150,7 +156,7 @@ export class BotHost implements StrategyHost {
       const def = this.o.strategies.controller(c.controller_name)!;
       const id = ids[i]!;
       const state = saved?.runs[id] as ControllerRunState | undefined;
-      return [{ kind: 'controller' as const, id, run: new ControllerRun(deps, { ...base, id: `${this.o.spec.bot_id}.${epoch}.${id}`, controller: def, config: c.config, saved: state }) }];
+      return [{ kind: 'controller' as const, id, run: new ControllerRun(deps, { ...base, id: `${this.o.spec.bot_id}.${epoch}.${id}`, controller: def, config: c.config, saved: state, keepEnded: KEEP_ENDED_EXECUTORS }) }];
     });
   }
 
@@ -377,7 +383,16 @@ export class BotHost implements StrategyHost {
     const runs = this.#runs.map((r) => {
       if (r.kind === 'script') return { id: r.id, script_name: r.run.scriptName, done: r.run.done, working_orders: r.run.workingCount, errors: r.run.errors };
       const reports = r.run.reports();
-      return { id: r.id, controller_name: r.run.controllerName, active_executors: r.run.activeCount, executors: reports.map((x) => ({ id: x.id, type: x.type, connector_name: x.connector, trading_pair: x.tradingPair, ...reportJson(x) })), errors: r.run.errors };
+      const p = r.run.prunedTotals();
+      return {
+        id: r.id,
+        controller_name: r.run.controllerName,
+        active_executors: r.run.activeCount,
+        executors: reports.map((x) => ({ id: x.id, type: x.type, connector_name: x.connector, trading_pair: x.tradingPair, ...reportJson(x) })),
+        // The oldest ended executors, no longer listed one by one: their sum.
+        ...(p.count > 0 ? { earlier_executors: { count: p.count, realized_pnl_quote: p.realizedPnl.toString(), net_pnl_quote: p.netPnl.toString(), volume_traded: p.volume.toString(), fees_quote: p.fees.toString(), close_type_counts: p.closeTypes } } : {}),
+        errors: r.run.errors,
+      };
     });
     return { strategy: this.#describe(), account: this.o.spec.account, running: this.#running, runs, pnl: this.#totals() };
   }
@@ -390,6 +405,10 @@ export class BotHost implements StrategyHost {
     let volume = new Decimal(0);
     for (const r of this.#runs) {
       if (r.kind !== 'controller') continue;
+      const p = r.run.prunedTotals();
+      realized = realized.plus(p.realizedPnl);
+      net = net.plus(p.netPnl);
+      volume = volume.plus(p.volume);
       for (const x of r.run.reports()) {
         realized = realized.plus(x.realizedPnl);
         unrealized = unrealized.plus(x.unrealizedPnl);
@@ -460,11 +479,13 @@ export class BotHost implements StrategyHost {
         out[r.id] = { performance: { volume_traded: volume.toString() }, custom_info: { done: r.run.done } };
         continue;
       }
-      let realized = new Decimal(0);
+      // The executors no longer kept one by one count as their sum.
+      const p = r.run.prunedTotals();
+      let realized = p.realizedPnl;
       let unrealized = new Decimal(0);
-      let net = new Decimal(0);
-      let volume = new Decimal(0);
-      const closeTypes: Record<string, number> = {};
+      let net = p.netPnl;
+      let volume = p.volume;
+      const closeTypes: Record<string, number> = { ...p.closeTypes };
       const positions: Array<Record<string, unknown>> = [];
       for (const x of r.run.reports()) {
         realized = realized.plus(x.realizedPnl);

@@ -3,7 +3,7 @@ import type { ExecutorPrincipal, ExecutorRuntime, OutboxEntry } from '../db/sche
 import { AppError } from '../errors.js';
 import type { MarketData } from '../market-data/market-data.js';
 import type { ControllerDefinition } from '../strategy/controller.js';
-import { StrategyRuntime, type ExecutorFactory, type RuntimeState } from '../strategy/runtime.js';
+import { StrategyRuntime, type ExecutorFactory, type PrunedTotals, type RuntimeState } from '../strategy/runtime.js';
 import type { Decimal } from '../decimal.js';
 import type { CandleInterval } from '../exchange/types.js';
 import type { Executor, ExecutorReport, OrderSink, OrderUpdate, Side } from '../strategy/types.js';
@@ -57,6 +57,11 @@ export interface StartControllerRun {
   onFill?: (fill: RunFill) => void;
   /** Resume from this `state()` instead of starting afresh (deps.restoreExecutor is then required). */
   saved?: ControllerRunState;
+  /**
+   * Keep about this many ended executors one by one; older ones are summed into prunedTotals() (a run
+   * that lasts, such as a bot's). Default: keep every one.
+   */
+  keepEnded?: number;
 }
 
 /** One fill of a run's order; `index` counts the order's fills from 0, so (clientOrderId, index) names it for good. */
@@ -115,6 +120,7 @@ export class ControllerRun {
   readonly #placed = new Map<string, { connector: string; pair: string; side: Side; fills: number }>();
   /** The step in progress: steps never overlap. */
   #busy: Promise<void> = Promise.resolve();
+  readonly #keepEnded: number | undefined;
 
   constructor(deps: ControllerRunDeps, req: StartControllerRun) {
     const def = req.controller;
@@ -122,6 +128,7 @@ export class ControllerRun {
     this.#def = def;
     this.#config = config;
     this.id = req.id;
+    this.#keepEnded = req.keepEnded;
     this.#view = new LiveMarketView(deps.market, deps.clock);
     const interval = this.#watch(config);
     const options = { controller: def.create(config), interval, createExecutor: deps.createExecutor, idPrefix: orderIdPrefix(`controller:${req.id}`) };
@@ -182,6 +189,7 @@ export class ControllerRun {
     return this.#exclusive(async () => {
       const now = await this.#load();
       await this.#runtime.stepSettled({ now, market: this.#view, sink: this.#sink }, this.#send(now), opts);
+      this.#prune();
     });
   }
 
@@ -193,6 +201,7 @@ export class ControllerRun {
     return this.#exclusive(async () => {
       const now = await this.#load();
       await this.#runtime.stopAllSettled({ now, market: this.#view, sink: this.#sink }, this.#send(now), keepPosition);
+      this.#prune();
     });
   }
 
@@ -218,6 +227,11 @@ export class ControllerRun {
       this.#runtime.setController(this.#def.create(parsed), interval);
       this.#config = parsed;
     });
+  }
+
+  #prune(): void {
+    if (this.#keepEnded === undefined) return;
+    for (const id of this.#runtime.pruneEnded(this.#keepEnded)) this.#orders.delete(id);
   }
 
   #exclusive(fn: () => Promise<void>): Promise<void> {
@@ -251,6 +265,11 @@ export class ControllerRun {
   /** Every executor's report as of the last step (ended ones final), in creation order. */
   reports(): ExecutorReport[] {
     return this.#runtime.allReports();
+  }
+
+  /** What the ended executors no longer kept one by one (see StartControllerRun.keepEnded) added up to. */
+  prunedTotals(): PrunedTotals {
+    return this.#runtime.prunedTotals();
   }
 
   /** The client order ids an executor of this run placed, oldest first (the orders are in the account's ledger). */

@@ -46,12 +46,31 @@ export interface StepContext {
  */
 export interface RuntimeState {
   executors: Array<{ state: Record<string, unknown>; createdAt: number } | { report: Record<string, unknown> }>;
+  /** What the ended executors dropped by pruneEnded() added up to (absent: none were dropped). */
+  pruned?: SavedPrunedTotals;
   owners: Record<string, string>;
   executorSeq: number;
   orderSeq: number;
   /** null: due at the next step. */
   nextDue: number | null;
 }
+
+/**
+ * The sum of the ended executors a long-running runtime no longer keeps one by one (see pruneEnded):
+ * what its PnL and volume figures still need from them. An ended executor that was dropped holds no
+ * position, so it has no unrealized PnL.
+ */
+export interface PrunedTotals {
+  count: number;
+  volume: Decimal;
+  fees: Decimal;
+  realizedPnl: Decimal;
+  netPnl: Decimal;
+  closeTypes: Record<string, number>;
+}
+type SavedPrunedTotals = { count: number; volume: string; fees: string; realizedPnl: string; netPnl: string; closeTypes: Record<string, number> };
+
+const noPruned = (): PrunedTotals => ({ count: 0, volume: new Decimal(0), fees: new Decimal(0), realizedPnl: new Decimal(0), netPnl: new Decimal(0), closeTypes: {} });
 
 const DECIMAL_FIELDS = ['positionAmount', 'volume', 'fees', 'realizedPnl', 'unrealizedPnl', 'netPnl', 'netPnlPct'] as const;
 
@@ -69,6 +88,14 @@ function loadedReport(r: Record<string, unknown>): ExecutorReport {
   return out as unknown as ExecutorReport;
 }
 
+function savedPruned(t: PrunedTotals): SavedPrunedTotals {
+  return { count: t.count, volume: t.volume.toString(), fees: t.fees.toString(), realizedPnl: t.realizedPnl.toString(), netPnl: t.netPnl.toString(), closeTypes: { ...t.closeTypes } };
+}
+
+function loadedPruned(t: SavedPrunedTotals): PrunedTotals {
+  return { count: t.count, volume: new Decimal(t.volume), fees: new Decimal(t.fees), realizedPnl: new Decimal(t.realizedPnl), netPnl: new Decimal(t.netPnl), closeTypes: { ...t.closeTypes } };
+}
+
 /** memoAt of a report that no longer changes. */
 const FINAL = -2;
 
@@ -81,8 +108,8 @@ class Active {
   constructor(
     readonly executor: Executor,
     readonly createdAt: number,
-    /** Where its report sits in the controller's view. */
-    readonly slot: number,
+    /** Where its report sits in the controller's view (moved when pruneEnded() compacts the view). */
+    public slot: number,
     full: (a: Active) => ExecutorReport,
   ) {
     this.live = new LiveReport(this, full);
@@ -199,6 +226,9 @@ export class StrategyRuntime {
 
   private controller: ControllerInstance;
   private intervalMs: number;
+  /** Ended executors moved out of the active list (or restored ended) since the last prune. */
+  private endedSincePrune = 0;
+  private pruned: PrunedTotals = noPruned();
 
   constructor(private readonly o: RuntimeOptions) {
     this.controller = o.controller;
@@ -385,6 +415,7 @@ export class StrategyRuntime {
         const a = this.byIdAll(r.id);
         return { state: a.executor.state(), createdAt: a.createdAt };
       }),
+      ...(this.pruned.count > 0 ? { pruned: savedPruned(this.pruned) } : {}),
       owners: Object.fromEntries([...this.owner].map(([order, a]) => [order, a.executor.id])),
       executorSeq: this.executorSeq,
       orderSeq: this.orderSeq,
@@ -401,6 +432,7 @@ export class StrategyRuntime {
         const r = loadedReport(e.report);
         rt.usedIds.add(r.id);
         rt.reports.push(r);
+        rt.endedSincePrune++;
         continue;
       }
       const executor = restoreExecutor(e.state);
@@ -418,6 +450,7 @@ export class StrategyRuntime {
       const a = byId.get(id);
       if (a) rt.owner.set(order, a);
     }
+    if (saved.pruned) rt.pruned = loadedPruned(saved.pruned);
     rt.executorSeq = saved.executorSeq;
     rt.orderSeq = saved.orderSeq;
     rt.nextDue = saved.nextDue ?? -Infinity;
@@ -434,6 +467,61 @@ export class StrategyRuntime {
     // A restored runtime not yet stepped has no market to value its executors at: nothing to show yet.
     if (!this.stepCtx) return this.reports.filter((r) => !(r instanceof LiveReport));
     return this.reports.map((r) => (r instanceof LiveReport ? r.toJSON() : r));
+  }
+
+  /** What the executors dropped by pruneEnded() added up to. */
+  prunedTotals(): PrunedTotals {
+    return this.pruned;
+  }
+
+  /**
+   * Keeps at most about `keep` ended executors one by one, dropping the oldest whose report is final
+   * (ended, nothing held) into prunedTotals(): a bot that runs for months would otherwise keep every
+   * executor it ever ran, in memory, in its status and in its state file. An ended executor still
+   * holding a position (stopped with keepPosition) is never dropped: its unrealized PnL still moves.
+   * Runs only once `keep` plus a slack have ended since the last prune, so it costs nothing per step;
+   * returns the ids dropped. Call it between steps. A backtest never calls it: its result lists every
+   * executor.
+   */
+  pruneEnded(keep: number): string[] {
+    if (this.endedSincePrune <= Math.max(16, keep >> 1) || !this.stepCtx) return [];
+    let ended = 0;
+    for (const r of this.reports) if (!(r instanceof LiveReport) || r.status === 'terminated') ended++;
+    this.endedSincePrune = 0;
+    let drop = ended - keep;
+    if (drop <= 0) return [];
+    const dropped: string[] = [];
+    let at = 0;
+    for (let i = 0; i < this.reports.length; i++) {
+      let r = this.reports[i]!;
+      // An ended executor whose report was never read is finalised now (once), if it holds nothing.
+      if (drop > 0 && r instanceof LiveReport && r.status === 'terminated') {
+        this.fullReport(this.all.get(r.id)!);
+        r = this.reports[i]!;
+      }
+      if (drop > 0 && !(r instanceof LiveReport)) {
+        this.fold(r);
+        this.usedIds.delete(r.id);
+        dropped.push(r.id);
+        drop--;
+        continue;
+      }
+      if (r instanceof LiveReport) this.all.get(r.id)!.slot = at;
+      this.reports[at++] = r;
+    }
+    // In place: the controller's view holds this very array.
+    this.reports.length = at;
+    return dropped;
+  }
+
+  private fold(r: ExecutorReport): void {
+    const t = this.pruned;
+    t.count++;
+    t.volume = t.volume.plus(r.volume);
+    t.fees = t.fees.plus(r.fees);
+    t.realizedPnl = t.realizedPnl.plus(r.realizedPnl);
+    t.netPnl = t.netPnl.plus(r.netPnl);
+    if (r.closeType) t.closeTypes[r.closeType] = (t.closeTypes[r.closeType] ?? 0) + 1;
   }
 
   private ctx(): StepContext {
@@ -501,6 +589,7 @@ export class StrategyRuntime {
       if (a.executor.status === 'terminated') {
         this.byId.delete(a.executor.id);
         this.activeChanged = true;
+        this.endedSincePrune++;
       } else this.active[kept++] = a;
     }
     if (kept !== this.active.length) this.active.length = kept;
