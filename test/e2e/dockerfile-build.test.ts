@@ -83,7 +83,7 @@ describe.skipIf(!ENABLED)('the Dockerfile, built for real', () => {
       { timeoutMs: 60_000, everyMs: 500 },
     );
     expect(health.database).toBe('ok');
-    const top = await docker.getContainer(name).top({ ps_args: '-o pid,uid,comm' });
+    const top = (await docker.getContainer(name).top({ ps_args: '-o pid,uid,comm' })) as { Titles: string[]; Processes: string[][] };
     const uid = top.Titles.indexOf('UID');
     expect(top.Processes.length).toBeGreaterThan(0);
     expect(top.Processes.map((p) => p[uid])).toEqual(top.Processes.map(() => '10001'));
