@@ -14,7 +14,7 @@ export const CONFIG_VARS = {
   DATA_DIR: { describe: 'Where the embedded database, vault key and generated admin password file live', default: './data' },
   DATABASE_URL: { describe: 'Postgres server URL; unset means an embedded Postgres in DATA_DIR/pg' },
   EMBEDDED_DATABASE: { describe: 'Without DATABASE_URL: postgres (a real Postgres run from bundled binaries) or pglite (the earlier driver, one process per DATA_DIR)', default: 'postgres' },
-  MQTT_URL: { describe: 'External MQTT broker for bots instead of the embedded one: Mosquitto 2 with its dynamic-security plugin, its admin in the URL (mqtt://admin:password@host:1883)' },
+  MQTT_URL: { describe: 'External MQTT broker for bots instead of the embedded one: Mosquitto 2 with its dynamic-security plugin, its admin in the URL (mqtt://admin:password@host:1883), or EMQX 5 with MQTT_BROKER=emqx, the server\'s own login in the URL' },
   MQTT_PORT: { describe: 'Port of the embedded MQTT broker for bots on 127.0.0.1 (without MQTT_URL; per-bot logins, no anonymous access)', default: '1883' },
   MQTT_BROKER: { describe: 'What MQTT_URL is: mosquitto (provisioned through its dynamic-security plugin, MQTT_URL\'s user its admin) or emqx (EMQX 5, provisioned through its REST API at EMQX_API_URL; MQTT_URL\'s user is made the server\'s own superuser)', default: 'mosquitto' },
   EMQX_API_URL: { describe: 'With MQTT_BROKER=emqx: the EMQX REST API (http://emqx:18083)' },
