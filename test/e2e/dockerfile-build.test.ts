@@ -88,4 +88,58 @@ describe.skipIf(!ENABLED)('the Dockerfile, built for real', () => {
     expect(top.Processes.length).toBeGreaterThan(0);
     expect(top.Processes.map((p) => p[uid])).toEqual(top.Processes.map(() => '10001'));
   }, 90_000);
+
+  it('as the compose file runs it (uid 10001, the socket by its group, DATA_DIR a volume), starts a docker bot that reports in', async () => {
+    const volume = `${name}-data`;
+    const server = `${name}-compose`;
+    const port = await freePort();
+    const password = randomBytes(12).toString('hex');
+    const auth = `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`;
+    const socketGid = String((await import('node:fs')).statSync('/var/run/docker.sock').gid);
+    const dataRoot = ((await docker.info()) as { DockerRootDir: string }).DockerRootDir;
+    const botDb = await privateDatabase(process.env.DATABASE_URL!, 'tdimgbot');
+    await docker.createVolume({ Name: volume });
+    try {
+      // Host networking stands in for the compose network: the embedded broker on the container's
+      // 127.0.0.1 is then the host's, where the bots (host network too) connect.
+      await run('docker', [
+        'run', '-d', '--name', server, '--network', 'host', '--group-add', socketGid,
+        '-v', `${volume}:/data`, '-v', '/var/run/docker.sock:/var/run/docker.sock',
+        '-e', `DATABASE_URL=${botDb.url}`, '-e', 'API_USERNAME=admin', '-e', `API_PASSWORD=${password}`,
+        '-e', `PORT=${port}`, '-e', `MQTT_PORT=${await freePort()}`,
+        '-e', `BOT_IMAGE=${TAG}`, '-e', `BOT_STATE_HOST_DIR=${dataRoot}/volumes/${volume}/_data/bots`,
+        TAG, 'serve',
+      ]);
+      await waitFor('the server in the image to answer /health', async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined))?.status === 200, { timeoutMs: 60_000, everyMs: 500 });
+      const botId = `img-${randomBytes(3).toString('hex')}`;
+      const deploy = await fetch(`http://127.0.0.1:${port}/bot-orchestration/deploy`, {
+        method: 'POST',
+        headers: { authorization: auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ bot_id: botId, account_name: 'master_account', runtime: 'docker', controllers: [{ controller_name: 'pmm_simple', config: { connector_name: 'sim', trading_pair: 'BTC-USDT', total_amount_quote: '200' } }] }),
+      });
+      expect(deploy.status, await deploy.clone().text()).toBe(201);
+      const bot = await docker.getContainer(`tradedesk-bot-${botId}`).inspect();
+      expect(bot.Config.Image).toBe(TAG);
+      expect(bot.Config.User).toBe('10001:10001');
+      expect(bot.Mounts.map((m) => m.Source)).toEqual([`${dataRoot}/volumes/${volume}/_data/bots/${botId}`]);
+      const status = await waitFor(
+        'the bot to send a heartbeat',
+        async () => {
+          const b = ((await (await fetch(`http://127.0.0.1:${port}/bot-orchestration/bots/${botId}/status`, { headers: { authorization: auth } })).json()) as { bot: { observed_state: string; last_heartbeat_at: string | null } }).bot;
+          return b.last_heartbeat_at ? b : undefined;
+        },
+        { timeoutMs: 30_000, everyMs: 500 },
+      );
+      expect(status.observed_state).toBe('running');
+      const stop = await fetch(`http://127.0.0.1:${port}/bot-orchestration/bots/${botId}/stop`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body: '{}' });
+      expect(stop.status).toBe(200);
+      await docker.getContainer(`tradedesk-bot-${botId}`).remove({ force: true }).catch(() => {});
+    } finally {
+      await docker.getContainer(server).remove({ force: true }).catch(() => {});
+      const left = await docker.listContainers({ all: true, filters: { label: ['tradedesk.managed=true'], volume: [volume] } }).catch(() => []);
+      for (const c of left) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
+      await docker.getVolume(volume).remove().catch(() => {});
+      await botDb.drop();
+    }
+  }, 180_000);
 });
