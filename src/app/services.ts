@@ -159,7 +159,7 @@ export interface ServiceOptions {
     command?: ChildRuntimeOptions['command'];
     /** Replace the runtimes (a test without a docker runtime: `{ docker: undefined }`). */
     runtimes?: Partial<Record<BotRuntimeKind, BotRuntime | undefined>>;
-    /** The image docker bots run when their deploy names none (default tradedesk:local, `npm run build:image`). */
+    /** The image docker bots run when their deploy names none (default BOT_IMAGE: tradedesk:local, `npm run build:image`). */
     image?: string;
     orchestrator?: OrchestratorOptions;
     ingest?: Pick<IngestOptions, 'flushMs' | 'maxBatch' | 'knownTtlMs' | 'performanceRetentionMs' | 'pruneEveryMs'>;
@@ -298,7 +298,7 @@ function wireBots(d: {
   const logger = d.logger.child({ module: 'bots' });
   const store = new BotStore(d.db, d.clock);
   if (d.options?.run === false) return new StoredBots(store);
-  const broker = d.modules.add('bot broker', createBotBroker({ mqttUrl: d.config.mqttUrl, mqttPort: d.config.mqttPort, db: d.db, vault: d.vault, logger: d.logger }));
+  const broker = d.modules.add('bot broker', createBotBroker({ mqttUrl: d.config.mqttUrl, mqttPort: d.config.mqttPort, kind: d.config.mqttBroker, emqx: d.config.emqx, db: d.db, vault: d.vault, logger: d.logger }));
   const link = d.modules.add('bot link', new ServerLink(broker, logger));
   const bus = new RpcBus(link, { clock: d.clock, nodeId: 'tradedesk-server', replies: 'hbot/+/reply/+', logger });
   d.modules.add('bot bus', { start: () => bus.start(), stop: () => bus.stop() });
@@ -319,16 +319,22 @@ function wireBots(d: {
       ...d.options?.ingest,
     }),
   );
+  const stateDir = resolve(d.config.dataDir, 'bots');
   // A bot loads the operator's strategies from the same folder as the server.
   const env = { ...process.env, STRATEGIES_DIR: resolve(d.config.strategiesDir) };
   const runtimes: Partial<Record<BotRuntimeKind, BotRuntime | undefined>> = {
     child: new ChildRuntime({ command: d.options?.command, env, logger }),
     // Created without touching the daemon: it is asked only when a bot is deployed or brought back.
-    docker: new DockerRuntime({ image: d.options?.image ?? 'tradedesk:local', logger }),
+    docker: new DockerRuntime({
+      image: d.options?.image ?? d.config.botImage,
+      logger,
+      brokerUrl: d.config.botMqttUrl,
+      stateDirs: d.config.botStateHostDir ? { local: stateDir, host: d.config.botStateHostDir } : undefined,
+    }),
     ...d.options?.runtimes,
   };
   const orchestrator = new BotOrchestrator(
-    { store, credentials: broker.credentials, brokerUrl: () => broker.url(), bus, ingest, runtimes, strategies: d.strategies, accounts: accountConnectors(d.accounts), clock: d.clock, logger, stateDir: resolve(d.config.dataDir, 'bots'), feed: d.feed },
+    { store, credentials: broker.credentials, brokerUrl: () => broker.url(), bus, ingest, runtimes, strategies: d.strategies, accounts: accountConnectors(d.accounts), clock: d.clock, logger, stateDir, feed: d.feed },
     d.options?.orchestrator,
   );
   d.modules.add('bot orchestrator', { start: () => orchestrator.open(), stop: () => orchestrator.close() });

@@ -1,4 +1,4 @@
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { normalizeOrigin } from './auth/origin-policy.js';
 import { LOG_LEVELS } from './logger.js';
@@ -14,8 +14,16 @@ export const CONFIG_VARS = {
   DATA_DIR: { describe: 'Where the embedded database, vault key and generated admin password file live', default: './data' },
   DATABASE_URL: { describe: 'Postgres server URL; unset means an embedded Postgres in DATA_DIR/pg' },
   EMBEDDED_DATABASE: { describe: 'Without DATABASE_URL: postgres (a real Postgres run from bundled binaries) or pglite (the earlier driver, one process per DATA_DIR)', default: 'postgres' },
-  MQTT_URL: { describe: 'External MQTT broker for bots instead of the embedded one: Mosquitto 2 with its dynamic-security plugin, its admin in the URL (mqtt://admin:password@host:1883)' },
+  MQTT_URL: { describe: 'External MQTT broker for bots instead of the embedded one: Mosquitto 2 with its dynamic-security plugin, its admin in the URL (mqtt://admin:password@host:1883), or EMQX 5 with MQTT_BROKER=emqx, the server\'s own login in the URL' },
   MQTT_PORT: { describe: 'Port of the embedded MQTT broker for bots on 127.0.0.1 (without MQTT_URL; per-bot logins, no anonymous access)', default: '1883' },
+  MQTT_BROKER: { describe: 'What MQTT_URL is: mosquitto (provisioned through its dynamic-security plugin, MQTT_URL\'s user its admin) or emqx (EMQX 5, provisioned through its REST API at EMQX_API_URL; MQTT_URL\'s user is made the server\'s own superuser)', default: 'mosquitto' },
+  EMQX_API_URL: { describe: 'With MQTT_BROKER=emqx: the EMQX REST API (http://emqx:18083)' },
+  EMQX_API_KEY: { describe: 'With MQTT_BROKER=emqx: the EMQX API key (with EMQX_API_SECRET), or unset with EMQX_API_KEY_FILE' },
+  EMQX_API_SECRET: { describe: 'With MQTT_BROKER=emqx: the EMQX API key\'s secret' },
+  EMQX_API_KEY_FILE: { describe: 'With MQTT_BROKER=emqx: a file holding key:secret on its first line (EMQX\'s api_key.bootstrap_file format), instead of EMQX_API_KEY and EMQX_API_SECRET' },
+  BOT_MQTT_URL: { describe: 'The broker URL docker bots are given when it differs from the server\'s own (bots use host networking: a server in a container reaching mqtt://emqx:1883 gives them mqtt://127.0.0.1:1883); unset means the server\'s' },
+  BOT_IMAGE: { describe: 'The image docker bots run when their deploy names none', default: 'tradedesk:local' },
+  BOT_STATE_HOST_DIR: { describe: 'The path on the Docker host of DATA_DIR/bots, when the server runs in a container (a bot\'s state directory is bind-mounted from a host path); unset means DATA_DIR/bots itself' },
   API_USERNAME: { describe: 'Basic-auth admin user (required with DATABASE_URL)' },
   API_PASSWORD: { describe: 'Basic-auth admin password (required with DATABASE_URL)' },
   VAULT_KEY: { describe: '32-byte key (64 hex chars or base64) sealing exchange secrets; unset means DATA_DIR/vault.key' },
@@ -48,6 +56,14 @@ const configSchema = ({ credentials }: { credentials: boolean }) => z
     EMBEDDED_DATABASE: z.enum(['postgres', 'pglite'], { error: 'EMBEDDED_DATABASE must be postgres or pglite' }),
     MQTT_URL: z.string().regex(/^(mqtts?|wss?|tcp):\/\//, 'MQTT_URL must start with mqtt://, mqtts://, ws:// or wss://').optional(),
     MQTT_PORT: port('MQTT_PORT'),
+    MQTT_BROKER: z.enum(['mosquitto', 'emqx'], { error: 'MQTT_BROKER must be mosquitto or emqx' }),
+    EMQX_API_URL: z.string().regex(/^https?:\/\/[^/]/, 'EMQX_API_URL must be an http:// or https:// URL').optional(),
+    EMQX_API_KEY: nonEmpty.optional(),
+    EMQX_API_SECRET: nonEmpty.optional(),
+    EMQX_API_KEY_FILE: nonEmpty.optional(),
+    BOT_MQTT_URL: z.string().regex(/^(mqtts?|wss?|tcp):\/\//, 'BOT_MQTT_URL must start with mqtt://, mqtts://, ws:// or wss://').refine((v) => !new URL(v).username, 'BOT_MQTT_URL must carry no credentials: each bot gets its own login').optional(),
+    BOT_IMAGE: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._\/:@-]{0,254}$/, 'BOT_IMAGE must be an image reference such as tradedesk:local or registry.example.com/tradedesk:1.2'),
+    BOT_STATE_HOST_DIR: z.string().refine((v) => isAbsolute(v), 'BOT_STATE_HOST_DIR must be an absolute path on the Docker host').optional(),
     API_USERNAME: z.string().min(1).max(64).regex(/^[^:]+$/, 'API_USERNAME must not contain ":"').optional(),
     API_PASSWORD: z.string().min(8, 'API_PASSWORD must have at least 8 characters').max(256).optional(),
     VAULT_KEY: z.string().optional(),
@@ -81,6 +97,15 @@ const configSchema = ({ credentials }: { credentials: boolean }) => z
     if (c.OPTIMIZATION_QUEUE === 'postgres' && !c.DATABASE_URL && c.EMBEDDED_DATABASE === 'pglite') {
       ctx.addIssue({ code: 'custom', path: ['OPTIMIZATION_QUEUE'], message: 'the optimization queue needs Postgres; PGlite (EMBEDDED_DATABASE=pglite) runs trials on this process\'s pool only' });
     }
+    if (c.MQTT_BROKER === 'emqx') {
+      if (!c.MQTT_URL) ctx.addIssue({ code: 'custom', path: ['MQTT_URL'], message: 'MQTT_BROKER=emqx needs MQTT_URL: the EMQX listener, with the login the server makes its own (mqtt://tradedesk:password@emqx:1883)' });
+      if (!c.EMQX_API_URL) ctx.addIssue({ code: 'custom', path: ['EMQX_API_URL'], message: 'MQTT_BROKER=emqx needs EMQX_API_URL (http://emqx:18083) to provision each bot\'s login' });
+      if (!c.EMQX_API_KEY_FILE && (!c.EMQX_API_KEY || !c.EMQX_API_SECRET)) {
+        ctx.addIssue({ code: 'custom', path: [c.EMQX_API_KEY ? 'EMQX_API_SECRET' : 'EMQX_API_KEY'], message: 'MQTT_BROKER=emqx needs EMQX_API_KEY and EMQX_API_SECRET, or EMQX_API_KEY_FILE' });
+      }
+    } else if (c.EMQX_API_URL || c.EMQX_API_KEY || c.EMQX_API_KEY_FILE) {
+      ctx.addIssue({ code: 'custom', path: ['MQTT_BROKER'], message: 'EMQX_API_* settings are used with MQTT_BROKER=emqx only' });
+    }
     if (!!c.API_USERNAME !== !!c.API_PASSWORD) {
       ctx.addIssue({ code: 'custom', path: [c.API_USERNAME ? 'API_PASSWORD' : 'API_USERNAME'], message: 'set API_USERNAME and API_PASSWORD together' });
     }
@@ -95,6 +120,16 @@ export interface Config {
   embeddedDatabase: 'postgres' | 'pglite';
   mqttUrl?: string;
   mqttPort: number;
+  /** What the external broker at mqttUrl is, and so how bots' logins are provisioned in it. */
+  mqttBroker: 'mosquitto' | 'emqx';
+  /** With mqttBroker emqx: its REST API and key. */
+  emqx?: { apiUrl: string; apiKey?: string; apiSecret?: string; apiKeyFile?: string };
+  /** The broker URL docker bots get, when it differs from the server's own. */
+  botMqttUrl?: string;
+  /** The image docker bots run when their deploy names none. */
+  botImage: string;
+  /** The Docker host's path of DATA_DIR/bots, when it differs (the server in a container). */
+  botStateHostDir?: string;
   apiUsername?: string;
   apiPassword?: string;
   vaultKey?: string;
@@ -132,7 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<ConfigV
   if (!res.success) {
     const lines = res.error.issues.map((i) => {
       const v = String(i.path[0] ?? '');
-      return `  ${v}: ${i.message}${v && !/PASSWORD|KEY/.test(v) && raw[v] !== undefined ? ` (got "${raw[v]}")` : ''}`;
+      return `  ${v}: ${i.message}${v && !/PASSWORD|KEY|SECRET|URL/.test(v) && raw[v] !== undefined ? ` (got "${raw[v]}")` : ''}`;
     });
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
@@ -145,6 +180,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Partial<Record<ConfigV
     embeddedDatabase: c.EMBEDDED_DATABASE,
     mqttUrl: c.MQTT_URL,
     mqttPort: c.MQTT_PORT,
+    mqttBroker: c.MQTT_BROKER,
+    emqx: c.MQTT_BROKER === 'emqx' ? { apiUrl: c.EMQX_API_URL!, apiKey: c.EMQX_API_KEY, apiSecret: c.EMQX_API_SECRET, apiKeyFile: c.EMQX_API_KEY_FILE } : undefined,
+    botMqttUrl: c.BOT_MQTT_URL,
+    botImage: c.BOT_IMAGE,
+    botStateHostDir: c.BOT_STATE_HOST_DIR,
     apiUsername: c.API_USERNAME,
     apiPassword: c.API_PASSWORD,
     vaultKey: c.VAULT_KEY,

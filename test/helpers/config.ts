@@ -15,6 +15,8 @@ export function testConfig(base: { dataDir: string; databaseUrl?: string; admin:
     databaseUrl: base.databaseUrl,
     embeddedDatabase: 'postgres',
     mqttPort: 0,
+    mqttBroker: 'mosquitto',
+    botImage: 'tradedesk:local',
     apiUsername: base.admin.username,
     apiPassword: base.admin.password,
     vaultKey: base.vaultKey ?? randomBytes(32).toString('hex'),

@@ -24,6 +24,11 @@ describe('loadConfig', () => {
       embeddedDatabase: 'postgres',
       mqttUrl: undefined,
       mqttPort: 1883,
+      mqttBroker: 'mosquitto',
+      emqx: undefined,
+      botMqttUrl: undefined,
+      botImage: 'tradedesk:local',
+      botStateHostDir: undefined,
       apiUsername: undefined,
       apiPassword: undefined,
       vaultKey: undefined,
@@ -184,5 +189,33 @@ describe('loadConfig', () => {
     const err = configError({ PORT: 'x', LOG_LEVEL: 'loud' });
     expect(err.message).toMatch(/PORT/);
     expect(err.message).toMatch(/LOG_LEVEL/);
+  });
+  describe('a server in a container with EMQX (docker-compose.yml)', () => {
+    const emqx = { MQTT_BROKER: 'emqx', MQTT_URL: 'mqtt://tradedesk:pw-123456@emqx:1883', EMQX_API_URL: 'http://emqx:18083' };
+
+    it('reads the EMQX API, the bots\' broker URL, image and host state path', () => {
+      const c = loadConfig({ ...emqx, EMQX_API_KEY: 'tradedesk', EMQX_API_SECRET: 's3cret', BOT_MQTT_URL: 'mqtt://127.0.0.1:1883', BOT_IMAGE: 'tradedesk:latest', BOT_STATE_HOST_DIR: '/var/lib/docker/volumes/tradedesk-data/_data/bots' });
+      expect(c.mqttBroker).toBe('emqx');
+      expect(c.emqx).toEqual({ apiUrl: 'http://emqx:18083', apiKey: 'tradedesk', apiSecret: 's3cret', apiKeyFile: undefined });
+      expect(c.botMqttUrl).toBe('mqtt://127.0.0.1:1883');
+      expect(c.botImage).toBe('tradedesk:latest');
+      expect(c.botStateHostDir).toBe('/var/lib/docker/volumes/tradedesk-data/_data/bots');
+      expect(loadConfig({ ...emqx, EMQX_API_KEY_FILE: '/run/emqx-api-key' }).emqx?.apiKeyFile).toBe('/run/emqx-api-key');
+    });
+
+    it('names what MQTT_BROKER=emqx lacks', () => {
+      expect(configError({ MQTT_BROKER: 'emqx' }).message).toMatch(/MQTT_URL[\s\S]*EMQX_API_URL[\s\S]*EMQX_API_KEY/);
+      expect(configError({ ...emqx, EMQX_API_KEY: 'k' }).message).toMatch(/EMQX_API_SECRET/);
+      expect(configError({ MQTT_BROKER: 'rabbit' }).message).toMatch(/MQTT_BROKER must be mosquitto or emqx/);
+      expect(configError({ EMQX_API_URL: 'http://emqx:18083' }).message).toMatch(/MQTT_BROKER=emqx only/);
+    });
+
+    it('refuses a bots\' broker URL with credentials and a relative host path, echoing no URL', () => {
+      const withLogin = configError({ BOT_MQTT_URL: 'mqtt://bot:leaked-pw@127.0.0.1:1883' });
+      expect(withLogin.message).toMatch(/BOT_MQTT_URL must carry no credentials/);
+      expect(withLogin.message).not.toContain('leaked-pw');
+      expect(configError({ BOT_STATE_HOST_DIR: 'data/bots' }).message).toMatch(/BOT_STATE_HOST_DIR must be an absolute path/);
+      expect(configError({ BOT_IMAGE: 'bad image' }).message).toMatch(/BOT_IMAGE/);
+    });
   });
 });

@@ -1,7 +1,7 @@
 import Docker from 'dockerode';
 import { chmodSync, chownSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { AppError, invalidField } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { registerSecret } from '../secrets/redact.js';
@@ -30,6 +30,17 @@ export interface DockerRuntimeOptions {
   command?: string[];
   /** How long available() waits for the daemon's answer. */
   pingTimeoutMs?: number;
+  /**
+   * The broker URL a bot is given instead of the launch's (BOT_MQTT_URL): bots use the host's network,
+   * so a server in a container that reaches `mqtt://emqx:1883` has them connect to `mqtt://127.0.0.1:1883`.
+   */
+  brokerUrl?: string;
+  /**
+   * Where the bots' state directories are for the Docker daemon (BOT_STATE_HOST_DIR): a bind mount's
+   * source is a path on the daemon's host, which differs from the server's own path when the server runs
+   * in a container. A launch's state directory under `local` is mounted from the same place under `host`.
+   */
+  stateDirs?: { local: string; host: string };
 }
 
 interface Watch {
@@ -127,8 +138,9 @@ export class DockerRuntime implements BotRuntime {
     const user = this.#prepareStateDir(l.stateDir, l.password);
     registerSecret(l.password);
     const image = l.image ?? this.opts.image;
+    const spec = this.opts.brokerUrl ? { ...l.spec, mqtt_url: this.opts.brokerUrl } : l.spec;
     const env = [
-      `${BOT_SPEC_ENV}=${JSON.stringify(l.spec)}`,
+      `${BOT_SPEC_ENV}=${JSON.stringify(spec)}`,
       `${BOT_STATE_DIR_ENV}=${CONTAINER_STATE_DIR}`,
       `${BOT_PASSWORD_FILE_ENV}=${CONTAINER_STATE_DIR}/${PASSWORD_FILE}`,
     ];
@@ -148,7 +160,7 @@ export class DockerRuntime implements BotRuntime {
           SecurityOpt: ['no-new-privileges:true'],
           ReadonlyRootfs: true,
           Tmpfs: { '/tmp': 'rw,noexec,nosuid,size=64m' },
-          Mounts: [{ Type: 'bind', Source: l.stateDir, Target: CONTAINER_STATE_DIR, ReadOnly: false }],
+          Mounts: [{ Type: 'bind', Source: this.#onHost(l.stateDir), Target: CONTAINER_STATE_DIR, ReadOnly: false }],
           RestartPolicy: { Name: 'no' },
           // A small init as PID 1 forwards SIGTERM to the bot (PID 1 ignores signals it set no handler for) and reaps.
           Init: true,
@@ -200,7 +212,23 @@ export class DockerRuntime implements BotRuntime {
     await this.#docker.getContainer(found.Id).remove({ force: true }).catch((e) => (statusOf(e) === 404 ? undefined : Promise.reject(e)));
     // The password file goes with the container; the rest of the state directory is the bot's, kept for a redeploy.
     const state = found.Mounts.find((m) => m.Destination === CONTAINER_STATE_DIR && m.Type === 'bind');
-    if (state?.Source) rmSync(join(state.Source, PASSWORD_FILE), { force: true });
+    if (state?.Source) rmSync(join(this.#onServer(state.Source), PASSWORD_FILE), { force: true });
+  }
+
+  /** The daemon's path of a state directory the server prepared at `dir`. */
+  #onHost(dir: string): string {
+    const m = this.opts.stateDirs;
+    if (!m) return dir;
+    const rel = relative(m.local, dir);
+    return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel)) ? join(m.host, rel) : dir;
+  }
+
+  /** The server's path of a state directory the daemon mounted from `source`. */
+  #onServer(source: string): string {
+    const m = this.opts.stateDirs;
+    if (!m) return source;
+    const rel = relative(m.host, source);
+    return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel)) ? join(m.local, rel) : source;
   }
 
   async close(): Promise<void> {
