@@ -138,6 +138,7 @@ export class FakeBotControl implements BotControl {
       bot,
       run: r.runs[0] ?? null,
       live: running ? r.live : null,
+      liveSource: running && r.live ? 'bot' : null,
       crash: bot.observedState === 'error' ? { exitCode: bot.exitCode, tail: r.logs.slice(-3).map((l) => l.message) } : null,
       recentLogs: r.logs.slice(-20),
     };

@@ -52,6 +52,11 @@ export interface BotLaunch {
   image?: string | null;
   /** A directory the bot keeps its own state in (its executors, for a resume after a restart). */
   stateDir: string;
+  /**
+   * Docker only: the image is a real Hummingbot client, whose instance folder (hummingbot/instance.ts)
+   * was written into `stateDir`; it is started with these instead of our launch spec.
+   */
+  hummingbot?: { configPassword: string; scriptConfig: string };
 }
 
 /** How a bot process ended, as its runtime saw it. */
