@@ -102,6 +102,9 @@ export function demuxLogLines(buf: Buffer): string[] {
  * orchestrator decides. The broker password goes in a 0600 file in the state directory rather than the
  * environment, which `docker inspect` shows to anyone who may use the daemon.
  *
+ * A launch with `hummingbot` set runs a real Hummingbot client instead (see #hummingbotContainer): the
+ * same labels and the same absence of privilege, its instance folder mounted as Hummingbot expects.
+ *
  * A container outlives the server: after a restart, reattach() finds it by its labels and watches it again.
  */
 export class DockerRuntime implements BotRuntime {

@@ -211,7 +211,10 @@ export class BotOrchestrator implements BotControl {
       // A bot of a runtime this server lacks: what the store last saw is all there is.
     } else if (isHummingbot(bot)) {
       // Its status RPC always fails (400) on current releases: what the server sees of it is the answer.
-      live = await this.#derivedStatus(bot, await rt.running(id));
+      const up = await rt.running(id);
+      // The container went without an exit seen (removed by hand): say so, as for any bot.
+      if (!up && (bot.observedState === 'running' || bot.observedState === 'starting' || bot.observedState === 'unreachable')) bot = await this.#observe(id, { state: 'stopped' });
+      live = await this.#derivedStatus(bot, up);
       return { bot, run: runs[0] ?? null, live, liveSource: 'derived', crash: await this.#crashOf(bot), recentLogs: (await this.d.store.recentLogs(id, 200)).slice(-20) };
     } else if (await rt.running(id)) {
       if (bot.observedState === 'running' || bot.observedState === 'starting') {
