@@ -102,6 +102,9 @@ describe.skipIf(dockerWhy)('a Hummingbot image under the orchestrator, on Docker
     // The changed config went with it: the new container read the rewritten file.
     expect(parse(readFileSync(join(instance(), 'conf/controllers/pmm_simple.yml'), 'utf8')).total_amount_quote).toBe('300');
 
+    // Import fails on every headless Hummingbot: refused here, nothing sent, never a false success.
+    await expect(s.services.bots.importStrategy(ID, 'my_strategy')).rejects.toMatchObject({ code: 'NOT_SUPPORTED', message: expect.stringMatching(/Nothing was sent/) });
+
     const archived = ok(await s.call('POST', `/bot-orchestration/bots/${ID}/archive`, {}));
     expect(archived.bot.archived_at).not.toBeNull();
     expect(await docker.getContainer(containerName(ID)).inspect().catch((e: { statusCode?: number }) => e.statusCode)).toBe(404);

@@ -188,6 +188,11 @@ export class FakeBotControl implements BotControl {
     return this.#set(id, { desiredState: 'stopped', observedState: 'stopped', archivedAt: this.clock.date() });
   }
 
+  async importStrategy(id: string, name: string): Promise<never> {
+    this.#record('importStrategy', id, name);
+    throw new AppError('NOT_SUPPORTED', `Bot ${id} cannot import ${name}.`);
+  }
+
   async stopBotsFor(accounts: readonly string[] | null, reason: string): Promise<string[]> {
     this.#record('stopBotsFor', accounts, reason);
     return [];

@@ -26,6 +26,8 @@ export interface BotControl {
   events(id: string, q: { type?: string; limit: number }): Promise<BotEventRow[]>;
   performance(id: string, q: PerformanceQuery): Promise<BotPerformanceRow[]>;
   runs(id: string, limit?: number): Promise<BotRunRow[]>;
+  /** Loading a strategy file into a running bot: neither kind of bot does it (NOT_SUPPORTED, nothing is sent). */
+  importStrategy(id: string, name: string): Promise<never>;
   /** Stops the bot for good (if it runs), removes its runtime leftovers and broker login; everything it reported stays readable. */
   archive(id: string): Promise<BotRow>;
   /** The kill switch's `stop_bots`: stops every running bot trading one of `accounts` (null: every bot). Returns the ids stopped. */

@@ -38,6 +38,10 @@ export class StoredBots implements BotControl {
     throw elsewhere('reconfigure');
   }
 
+  async importStrategy(_id: string, _name: string): Promise<never> {
+    throw elsewhere('import a strategy into');
+  }
+
   async status(id: string): Promise<BotStatus> {
     const bot = await this.#row(id);
     const [run] = await this.store.runs(id, 1);
