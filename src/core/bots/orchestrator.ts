@@ -68,6 +68,8 @@ export interface OrchestratorDeps {
 export interface OrchestratorOptions {
   /** How long a launched bot has to say it is online or beat (default 30 s); then it is ended and left `error`. */
   readyTimeoutMs?: number;
+  /** The same for a Hummingbot bot (default 120 s: a Python client loading its connectors starts slowly). */
+  hummingbotReadyTimeoutMs?: number;
   /** How long a bot has to answer an RPC (default 10 s). */
   rpcTimeoutMs?: number;
   /** How long a bot has to end after SIGTERM before it is killed (default 10 s). */
@@ -96,6 +98,8 @@ export class BotOrchestrator implements BotControl {
   readonly #exits = new Map<string, Promise<void>>();
   /** Per bot, who waits for it to come online. */
   readonly #waiting = new Map<string, { ready: () => void; failed: (e: AppError) => void }>();
+  /** Per bot launched, how long it has to come online (a Hummingbot bot has longer). */
+  readonly #readyMsOf = new Map<string, number>();
   #timer: NodeJS.Timeout | null = null;
   #closing = false;
 
@@ -103,7 +107,7 @@ export class BotOrchestrator implements BotControl {
     private readonly d: OrchestratorDeps,
     opts: OrchestratorOptions = {},
   ) {
-    this.#o = { readyTimeoutMs: 30_000, rpcTimeoutMs: 10_000, stopGraceMs: 10_000, staleAfterMs: 35_000, checkEveryMs: 5_000, hummingbotReportStaleMs: 30_000, ...opts };
+    this.#o = { readyTimeoutMs: 30_000, rpcTimeoutMs: 10_000, stopGraceMs: 10_000, staleAfterMs: 35_000, checkEveryMs: 5_000, hummingbotReportStaleMs: 30_000, hummingbotReadyTimeoutMs: 120_000, ...opts };
     for (const rt of Object.values(d.runtimes)) rt?.onExit((e) => this.#onExit(rt, e));
     d.ingest.onPresence((p) => this.#onPresence(p));
   }
@@ -362,6 +366,7 @@ export class BotOrchestrator implements BotControl {
     const stateDir = join(this.d.stateDir, id);
     // A Hummingbot reads everything from its instance folder: written (again) before every launch, with the login just issued.
     const hummingbot = isHummingbot(row) ? await writeInstance(stateDir, { botId: id, brokerUrl: this.d.brokerUrl(), login, strategy: row.strategy, controllerType: (n) => this.#controllerType(n) }) : undefined;
+    this.#readyMsOf.set(id, hummingbot ? this.#o.hummingbotReadyTimeoutMs : this.#o.readyTimeoutMs);
     await this.#observe(id, { state: 'starting', exitCode: null });
     const ready = this.#readiness(id);
     await this.d.store.startRun(id);
@@ -408,8 +413,8 @@ export class BotOrchestrator implements BotControl {
     if (row?.observedState === 'running' && (await rt.running(id))) return null;
     // Stopped, or started again, since: nothing of this start is left to end.
     if (!row || row.observedState !== 'starting') return e;
-    const why = `Did not come online within ${this.#o.readyTimeoutMs / 1000} s (no online message and no heartbeat on the broker ${this.d.brokerUrl()}); its process was ended.`;
-    this.d.logger.warn('a bot did not come online in time; ending it', { bot_id: id, runtime: rt.kind, ready_timeout_ms: this.#o.readyTimeoutMs });
+    const why = `Did not come online within ${this.#readyMs(id) / 1000} s (no online message and no heartbeat on the broker ${this.d.brokerUrl()}); its process was ended.`;
+    this.d.logger.warn('a bot did not come online in time; ending it', { bot_id: id, runtime: rt.kind, ready_timeout_ms: this.#readyMs(id) });
     await this.#addLogs(id, [{ at: this.d.clock.date(), level: 'ERROR', logger: 'server', message: `Start failed: ${why}` }]);
     if (await rt.running(id)) {
       this.#stopping.set(id, { finalStatus: { launch: why }, failed: true });
@@ -423,7 +428,7 @@ export class BotOrchestrator implements BotControl {
       await this.d.store.endRun(id, { status: 'error', finalStatus: { launch: why } });
     }
     await this.#observe(id, { state: 'error' });
-    return new AppError('TIMEOUT', `Bot ${id} did not come online within ${this.#o.readyTimeoutMs / 1000} s; its process was ended and the bot is in error.`, {
+    return new AppError('TIMEOUT', `Bot ${id} did not come online within ${this.#readyMs(id) / 1000} s; its process was ended and the bot is in error.`, {
       hint: `Its last output lines are in its status and logs (GET /bot-orchestration/bots/${id}/status). Fix the cause, then start it again (POST /bot-orchestration/bots/${id}/start) or archive it.`,
       details: { bot_id: id, observed_state: 'error' },
     });
@@ -451,11 +456,11 @@ export class BotOrchestrator implements BotControl {
       timer = setTimeout(
         () =>
           entry.failed(
-            new AppError('TIMEOUT', `Bot ${id} was launched but did not come online within ${this.#o.readyTimeoutMs / 1000} s.`, {
+            new AppError('TIMEOUT', `Bot ${id} was launched but did not come online within ${this.#readyMs(id) / 1000} s.`, {
               hint: `It may still be starting: check its status and logs (GET /bot-orchestration/bots/${id}/status). Its broker is ${this.d.brokerUrl()}.`,
             }),
           ),
-        this.#o.readyTimeoutMs,
+        this.#readyMs(id),
       );
     });
     return {
@@ -486,6 +491,10 @@ export class BotOrchestrator implements BotControl {
         .catch((err) => this.d.logger.warn('asking the bots for their fills after a reconnect failed', { err }));
     }, afterMs);
     t.unref();
+  }
+
+  #readyMs(id: string): number {
+    return this.#readyMsOf.get(id) ?? this.#o.readyTimeoutMs;
   }
 
   #controllerType(name: string): string | null {

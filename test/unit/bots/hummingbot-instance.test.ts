@@ -90,6 +90,14 @@ describe('the Hummingbot instance folder', () => {
     expect(parse(read('conf/controllers/pmm_simple.yml')).buy_spreads).toEqual([0.03]);
   });
 
+  it('writes the verification file again when it does not open with the config password', async () => {
+    const { dir, out, read } = await written();
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(dir, 'conf/.password_verification'), 'not-a-keystore');
+    await writeInstance(dir, { botId: 'hb-one', brokerUrl: 'mqtt://127.0.0.1:1884', login: { username: 'bot-hb-one', password: 'broker-pw-123' }, strategy, controllerType: () => null }, { pbkdf2Rounds: 1000 });
+    expect(await decryptSecretValue(read('conf/.password_verification'), out.configPassword)).toBe('HummingBot');
+  });
+
   it('refuses a script strategy: a Hummingbot image runs controllers', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hb-instance-'));
     dirs.push(dir);

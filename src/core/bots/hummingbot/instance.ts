@@ -7,7 +7,7 @@ import { AppError } from '../../errors.js';
 import { registerSecret } from '../../secrets/redact.js';
 import { controllerIds } from '../strategy-check.js';
 import { BOT_NAMESPACE } from '../topics.js';
-import { passwordVerification } from './keystore.js';
+import { decryptSecretValue, PASSWORD_VERIFICATION_WORD, passwordVerification } from './keystore.js';
 import { V2_WITH_CONTROLLERS } from './image.js';
 
 /**
@@ -126,15 +126,24 @@ export function configPassword(dir: string): string {
   return pw;
 }
 
+async function opensWith(file: string, password: string): Promise<boolean> {
+  if (!existsSync(file)) return false;
+  return decryptSecretValue(readFileSync(file, 'utf8'), password).then(
+    (word) => word === PASSWORD_VERIFICATION_WORD,
+    () => false,
+  );
+}
+
 /**
  * Writes the whole instance folder and returns what the container is started with. The password
- * verification file is written once per config password (its PBKDF2 costs about a second).
+ * verification file is written when it is missing or does not open with the config password.
  */
 export async function writeInstance(dir: string, i: HummingbotInstance, opts: { pbkdf2Rounds?: number } = {}): Promise<{ configPassword: string; scriptConfig: string }> {
   for (const d of ['conf/connectors', 'conf/scripts', 'conf/controllers', 'data', 'logs']) mkdirSync(join(dir, d), { recursive: true, mode: 0o700 });
   const password = configPassword(dir);
   const verification = join(dir, 'conf', '.password_verification');
-  if (!existsSync(verification)) writeAtomic(verification, await passwordVerification(password, opts.pbkdf2Rounds ? { rounds: opts.pbkdf2Rounds } : {}));
+  // Written again when it does not open with the config password (a lost .config-password): the bot would refuse to start.
+  if (!(await opensWith(verification, password))) writeAtomic(verification, await passwordVerification(password, opts.pbkdf2Rounds ? { rounds: opts.pbkdf2Rounds } : {}));
   writeAtomic(join(dir, 'conf', 'conf_client.yml'), yaml(confClient(i)));
   writeControllers(dir, i);
   const script = scriptConfigName(i.botId);
