@@ -138,6 +138,7 @@ export class FakeBotControl implements BotControl {
       bot,
       run: r.runs[0] ?? null,
       live: running ? r.live : null,
+      liveSource: running && r.live ? 'bot' : null,
       crash: bot.observedState === 'error' ? { exitCode: bot.exitCode, tail: r.logs.slice(-3).map((l) => l.message) } : null,
       recentLogs: r.logs.slice(-20),
     };
@@ -185,6 +186,11 @@ export class FakeBotControl implements BotControl {
   async archive(id: string): Promise<BotRow> {
     this.#record('archive', id);
     return this.#set(id, { desiredState: 'stopped', observedState: 'stopped', archivedAt: this.clock.date() });
+  }
+
+  async importStrategy(id: string, name: string): Promise<never> {
+    this.#record('importStrategy', id, name);
+    throw new AppError('NOT_SUPPORTED', `Bot ${id} cannot import ${name}.`);
   }
 
   async stopBotsFor(accounts: readonly string[] | null, reason: string): Promise<string[]> {

@@ -18,7 +18,7 @@ export interface BotControl {
   /** Asks the bot to stop its strategy, then ends its process; desired state becomes stopped. */
   stop(id: string, opts: { skipOrderCancellation: boolean }): Promise<BotRow>;
   /** Sends validated changes to a running bot and stores them; a stopped bot's stored config is changed alone. */
-  updateConfig(id: string, strategy: BotStrategy): Promise<{ bot: BotRow; applied: 'bot' | 'stored' }>;
+  updateConfig(id: string, strategy: BotStrategy): Promise<{ bot: BotRow; applied: ConfigApplied; files?: string[] }>;
   /** The bot's state as the server sees it, plus the bot's own status answer when it runs (null when it does not). */
   status(id: string): Promise<BotStatus>;
   logs(id: string, q: { limit: number; level?: string }): Promise<BotLogRow[]>;
@@ -26,11 +26,19 @@ export interface BotControl {
   events(id: string, q: { type?: string; limit: number }): Promise<BotEventRow[]>;
   performance(id: string, q: PerformanceQuery): Promise<BotPerformanceRow[]>;
   runs(id: string, limit?: number): Promise<BotRunRow[]>;
+  /** Loading a strategy file into a running bot: neither kind of bot does it (NOT_SUPPORTED, nothing is sent). */
+  importStrategy(id: string, name: string): Promise<never>;
   /** Stops the bot for good (if it runs), removes its runtime leftovers and broker login; everything it reported stays readable. */
   archive(id: string): Promise<BotRow>;
   /** The kill switch's `stop_bots`: stops every running bot trading one of `accounts` (null: every bot). Returns the ids stopped. */
   stopBotsFor(accounts: readonly string[] | null, reason: string): Promise<string[]>;
 }
+
+/**
+ * How a config change reached the bot: `bot` it took it over MQTT; `files` its controller files were
+ * rewritten (a Hummingbot, which reloads them: `files` names them); `stored` kept for its next start.
+ */
+export type ConfigApplied = 'bot' | 'files' | 'stored';
 
 export interface DeployBot {
   id: string;
@@ -53,8 +61,10 @@ export interface BotStatus {
   bot: BotRow;
   /** The last run (open while the bot runs). */
   run: BotRunRow | null;
-  /** The bot's answer to the status RPC, null when it is not running or gave none. */
+  /** The bot's answer to the status RPC, or for a Hummingbot bot what the server derived; null when there is neither. */
   live: Record<string, unknown> | null;
+  /** `bot`: the bot answered; `derived`: the server derived it from heartbeats, reports and the container (a Hummingbot cannot answer). */
+  liveSource: 'bot' | 'derived' | null;
   /** Set when the bot ended on its own: exit code and its last output lines. */
   crash: { exitCode: number | null; tail: string[] } | null;
   /** Its newest log lines (up to 20), newest last. */

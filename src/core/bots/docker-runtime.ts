@@ -6,11 +6,14 @@ import { AppError, invalidField } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { registerSecret } from '../secrets/redact.js';
 import { BOT_PASSWORD_FILE_ENV, BOT_SPEC_ENV, BOT_STATE_DIR_ENV, TAIL_LINES, type BotExit, type BotLaunch, type BotRuntime } from './runtime.js';
+import { HUMMINGBOT_HOME, HUMMINGBOT_MOUNTS } from './hummingbot/image.js';
 import { isBotId } from './topics.js';
 
 /** Labels on every container this runtime creates; it lists, stops and removes no other container. */
 export const MANAGED_LABEL = 'tradedesk.managed';
 export const BOT_LABEL = 'tradedesk.bot';
+/** `hummingbot` on a container running a real Hummingbot client, `tradedesk` on our own bot's. */
+export const KIND_LABEL = 'tradedesk.bot-kind';
 /** Where the bot's state directory (BotLaunch.stateDir, on the host) is mounted inside its container. */
 export const CONTAINER_STATE_DIR = '/state';
 /** The file in the state directory holding the bot's broker password (0600, readable by the container's user only). */
@@ -19,6 +22,22 @@ export const PASSWORD_FILE = '.mqtt-password';
 export const BOT_UID = 10001;
 
 export const containerName = (botId: string) => `tradedesk-bot-${botId}`;
+
+/**
+ * What every bot container gets, whatever its image: the host's network (bots reach the broker on
+ * 127.0.0.1), no privilege (no capabilities, no new privileges), never the Docker socket (only the
+ * bot's own directories are mounted), no restart by Docker (the orchestrator decides), a small init as
+ * PID 1 (it forwards SIGTERM to the bot and reaps), bounded json-file logs.
+ */
+const UNPRIVILEGED = {
+  NetworkMode: 'host',
+  Privileged: false,
+  CapDrop: ['ALL'],
+  SecurityOpt: ['no-new-privileges:true'],
+  RestartPolicy: { Name: 'no' as const },
+  Init: true,
+  LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
+};
 
 export interface DockerRuntimeOptions {
   /** The image used when a launch names none. */
@@ -94,6 +113,9 @@ export function demuxLogLines(buf: Buffer): string[] {
  * orchestrator decides. The broker password goes in a 0600 file in the state directory rather than the
  * environment, which `docker inspect` shows to anyone who may use the daemon.
  *
+ * A launch with `hummingbot` set runs a real Hummingbot client instead (see #hummingbotContainer): the
+ * same labels and the same absence of privilege, its instance folder mounted as Hummingbot expects.
+ *
  * A container outlives the server: after a restart, reattach() finds it by its labels and watches it again.
  */
 export class DockerRuntime implements BotRuntime {
@@ -122,6 +144,10 @@ export class DockerRuntime implements BotRuntime {
     }
   }
 
+  botBrokerUrl(serverUrl: string): string {
+    return this.opts.brokerUrl ?? serverUrl;
+  }
+
   onExit(listener: (exit: BotExit) => void): void {
     this.#listeners.push(listener);
   }
@@ -135,38 +161,12 @@ export class DockerRuntime implements BotRuntime {
     // A container left from an earlier run (ended, not removed yet) holds the name: it is ours, so it goes.
     if (found) await this.#docker.getContainer(found.Id).remove({ force: true }).catch((e) => (statusOf(e) === 404 ? undefined : Promise.reject(e)));
 
-    const user = this.#prepareStateDir(l.stateDir, l.password);
     registerSecret(l.password);
     const image = l.image ?? this.opts.image;
-    const spec = this.opts.brokerUrl ? { ...l.spec, mqtt_url: this.opts.brokerUrl } : l.spec;
-    const env = [
-      `${BOT_SPEC_ENV}=${JSON.stringify(spec)}`,
-      `${BOT_STATE_DIR_ENV}=${CONTAINER_STATE_DIR}`,
-      `${BOT_PASSWORD_FILE_ENV}=${CONTAINER_STATE_DIR}/${PASSWORD_FILE}`,
-    ];
+    const options = l.hummingbot ? this.#hummingbotContainer(l, image) : this.#botContainer(l, image);
     let container: Docker.Container | undefined;
     try {
-      container = await this.#docker.createContainer({
-        name: containerName(botId),
-        Image: image,
-        ...(this.opts.command ? { Entrypoint: this.opts.command, Cmd: [] } : { Cmd: ['bot'] }),
-        Env: env,
-        User: user,
-        Labels: { [MANAGED_LABEL]: 'true', [BOT_LABEL]: botId },
-        HostConfig: {
-          NetworkMode: 'host',
-          Privileged: false,
-          CapDrop: ['ALL'],
-          SecurityOpt: ['no-new-privileges:true'],
-          ReadonlyRootfs: true,
-          Tmpfs: { '/tmp': 'rw,noexec,nosuid,size=64m' },
-          Mounts: [{ Type: 'bind', Source: this.#onHost(l.stateDir), Target: CONTAINER_STATE_DIR, ReadOnly: false }],
-          RestartPolicy: { Name: 'no' },
-          // A small init as PID 1 forwards SIGTERM to the bot (PID 1 ignores signals it set no handler for) and reaps.
-          Init: true,
-          LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
-        },
-      });
+      container = await this.#docker.createContainer(options);
       await container.start();
     } catch (err) {
       // Nothing runs: neither the container nor the password file stays behind.
@@ -177,6 +177,53 @@ export class DockerRuntime implements BotRuntime {
       throw unreachable(err);
     }
     this.#watch(botId, container.id);
+  }
+
+  /** Our own bot: the launch spec in the environment, the state directory at /state, a read-only root. */
+  #botContainer(l: BotLaunch, image: string): Docker.ContainerCreateOptions {
+    const botId = l.spec.bot_id;
+    const user = this.#prepareStateDir(l.stateDir, l.password);
+    return {
+      name: containerName(botId),
+      Image: image,
+      ...(this.opts.command ? { Entrypoint: this.opts.command, Cmd: [] } : { Cmd: ['bot'] }),
+      Env: [`${BOT_SPEC_ENV}=${JSON.stringify({ ...l.spec, mqtt_url: this.botBrokerUrl(l.spec.mqtt_url) })}`, `${BOT_STATE_DIR_ENV}=${CONTAINER_STATE_DIR}`, `${BOT_PASSWORD_FILE_ENV}=${CONTAINER_STATE_DIR}/${PASSWORD_FILE}`],
+      User: user,
+      Labels: { [MANAGED_LABEL]: 'true', [BOT_LABEL]: botId, [KIND_LABEL]: 'tradedesk' },
+      HostConfig: {
+        ...UNPRIVILEGED,
+        ReadonlyRootfs: true,
+        Tmpfs: { '/tmp': 'rw,noexec,nosuid,size=64m' },
+        Mounts: [{ Type: 'bind', Source: this.#onHost(l.stateDir), Target: CONTAINER_STATE_DIR, ReadOnly: false }],
+      },
+    };
+  }
+
+  /**
+   * A real Hummingbot client, run as the original API runs it (hummingbot-api.md §9): the image's own
+   * command, its instance folder's parts mounted under /home/hummingbot, CONFIG_PASSWORD, SCRIPT_CONFIG
+   * and HEADLESS_MODE. Unlike the original, no privilege: no capabilities, no new privileges, never the
+   * Docker socket, and it runs as the server's own user (so what it writes stays the server's to archive).
+   * Its root filesystem stays writable: Hummingbot writes beside its code. CONFIG_PASSWORD must be in
+   * the environment (Hummingbot reads it there); it is registered as a secret so no log shows it.
+   */
+  #hummingbotContainer(l: BotLaunch, image: string): Docker.ContainerCreateOptions {
+    const botId = l.spec.bot_id;
+    const hb = l.hummingbot!;
+    registerSecret(hb.configPassword);
+    const uid = process.getuid?.() ?? BOT_UID;
+    const gid = process.getgid?.() ?? BOT_UID;
+    return {
+      name: containerName(botId),
+      Image: image,
+      Env: [`CONFIG_PASSWORD=${hb.configPassword}`, `SCRIPT_CONFIG=${hb.scriptConfig}`, 'HEADLESS_MODE=true'],
+      User: `${uid}:${gid}`,
+      Labels: { [MANAGED_LABEL]: 'true', [BOT_LABEL]: botId, [KIND_LABEL]: 'hummingbot' },
+      HostConfig: {
+        ...UNPRIVILEGED,
+        Mounts: HUMMINGBOT_MOUNTS.map((sub) => ({ Type: 'bind' as const, Source: this.#onHost(join(l.stateDir, sub)), Target: `${HUMMINGBOT_HOME}/${sub}`, ReadOnly: false })),
+      },
+    };
   }
 
   async running(botId: string): Promise<boolean> {

@@ -6,13 +6,15 @@ import type { Logger } from '../logger.js';
 import type { BotListFilter, BotViewer, NewBotLog, Observation, PerformanceQuery } from './bot-records.js';
 import type { BotStore } from './bot-store.js';
 import { RpcBus } from './bus.js';
-import type { BotControl, BotStatus, DeployBot } from './control.js';
+import type { BotControl, BotStatus, ConfigApplied, DeployBot } from './control.js';
 import type { BotCredentials } from './credentials.js';
 import type { BotFeed } from './feed.js';
 import type { BotIngest, Presence } from './ingest.js';
 import type { ResponseData } from './protocol/envelope.js';
 import { TAIL_LINES, type BotExit, type BotLaunchSpec, type BotRuntime } from './runtime.js';
 import { checkAccount, checkStrategy, configParams, type AccountConnectors, type StrategyValidator } from './strategy-check.js';
+import { isHummingbotImage } from './hummingbot/image.js';
+import { writeControllers, writeInstance } from './hummingbot/instance.js';
 import { botPrefix } from './topics.js';
 
 /**
@@ -29,6 +31,14 @@ import { botPrefix } from './topics.js';
  * reply; no reply is a TIMEOUT naming the bot. A stop ends the bot's process whether or not the bot
  * answered (a hung bot must still be stoppable, by the kill switch above all). Config changes are
  * checked against the strategy catalog before anything is sent, and stored once the bot accepted them.
+ *
+ * A real Hummingbot bot (a docker bot whose image is a Hummingbot image, hummingbot/image.ts) is
+ * configured through its instance folder (hummingbot/instance.ts), written before each launch. Current
+ * Hummingbot releases fail the status, start, config and import RPCs when headless
+ * (hummingbot-bot-mqtt.md), so for such a bot: status is derived from its heartbeats, performance
+ * reports and container state, and says so; a start restarts its container; a config change rewrites
+ * its controller files, which v2_with_controllers reloads, and says so; import is NOT_SUPPORTED. Its
+ * stop is the stop RPC (which it answers) and then the container's stop, as for every bot.
  *
  * At start, every bot meant to run is taken back (a container that outlived the server) or launched
  * again (a child process, which died with its server). One operation at a time per bot: a deploy, a
@@ -58,6 +68,8 @@ export interface OrchestratorDeps {
 export interface OrchestratorOptions {
   /** How long a launched bot has to say it is online or beat (default 30 s); then it is ended and left `error`. */
   readyTimeoutMs?: number;
+  /** The same for a Hummingbot bot (default 120 s: a Python client loading its connectors starts slowly). */
+  hummingbotReadyTimeoutMs?: number;
   /** How long a bot has to answer an RPC (default 10 s). */
   rpcTimeoutMs?: number;
   /** How long a bot has to end after SIGTERM before it is killed (default 10 s). */
@@ -66,6 +78,8 @@ export interface OrchestratorOptions {
   staleAfterMs?: number;
   /** How often quiet bots are looked for (default 5 s). */
   checkEveryMs?: number;
+  /** A Hummingbot bot whose last performance report is older than this is not running its strategy (default 30 s: it reports every second while it runs). */
+  hummingbotReportStaleMs?: number;
 }
 
 /** The logger name of the output lines a crashed bot's runtime kept. */
@@ -84,6 +98,8 @@ export class BotOrchestrator implements BotControl {
   readonly #exits = new Map<string, Promise<void>>();
   /** Per bot, who waits for it to come online. */
   readonly #waiting = new Map<string, { ready: () => void; failed: (e: AppError) => void }>();
+  /** Per bot launched, how long it has to come online (a Hummingbot bot has longer). */
+  readonly #readyMsOf = new Map<string, number>();
   #timer: NodeJS.Timeout | null = null;
   #closing = false;
 
@@ -91,7 +107,7 @@ export class BotOrchestrator implements BotControl {
     private readonly d: OrchestratorDeps,
     opts: OrchestratorOptions = {},
   ) {
-    this.#o = { readyTimeoutMs: 30_000, rpcTimeoutMs: 10_000, stopGraceMs: 10_000, staleAfterMs: 35_000, checkEveryMs: 5_000, ...opts };
+    this.#o = { readyTimeoutMs: 30_000, rpcTimeoutMs: 10_000, stopGraceMs: 10_000, staleAfterMs: 35_000, checkEveryMs: 5_000, hummingbotReportStaleMs: 30_000, hummingbotReadyTimeoutMs: 120_000, ...opts };
     for (const rt of Object.values(d.runtimes)) rt?.onExit((e) => this.#onExit(rt, e));
     d.ingest.onPresence((p) => this.#onPresence(p));
   }
@@ -121,7 +137,9 @@ export class BotOrchestrator implements BotControl {
   async deploy(req: DeployBot): Promise<BotRow> {
     const strategy = checkStrategy(this.d.strategies, req.strategy);
     await checkAccount(this.d.accounts, req.accountName, strategy);
-    const runtime = await this.#pickRuntime(req.runtime);
+    const hummingbot = isHummingbotImage(req.image);
+    if (hummingbot) checkHummingbotDeploy(req, strategy);
+    const runtime = await this.#pickRuntime(hummingbot ? 'docker' : req.runtime);
     const row = await this.d.store.create({
       id: req.id,
       name: req.name ?? req.id,
@@ -153,6 +171,7 @@ export class BotOrchestrator implements BotControl {
       await this.#row(id);
       const row = await this.d.store.setDesired(id, 'running');
       const rt = this.#runtimeOf(row);
+      if (isHummingbot(row)) return this.#startHummingbot(row, rt);
       if (!(await rt.running(id))) return this.#launch(row, true);
       const reply = await this.#ask(id, 'start', {});
       if (reply.status !== 200) throw refused(id, 'start', reply);
@@ -170,13 +189,14 @@ export class BotOrchestrator implements BotControl {
     });
   }
 
-  updateConfig(id: string, strategy: BotStrategy): Promise<{ bot: BotRow; applied: 'bot' | 'stored' }> {
+  updateConfig(id: string, strategy: BotStrategy): Promise<{ bot: BotRow; applied: ConfigApplied; files?: string[] }> {
     return this.#serial(id, async () => {
       const row = await this.#row(id);
       if (row.archivedAt) throw new AppError('CONFLICT', `Bot ${id} was archived at ${row.archivedAt.toISOString()}.`, { hint: 'An archived bot keeps the config it had.' });
       const next = checkStrategy(this.d.strategies, strategy);
       const params = configParams(row.strategy, next);
       const live = (await this.#runtimeOf(row).running(id)) && row.observedState !== 'error';
+      if (isHummingbot(row)) return this.#configHummingbot(row, next, live);
       if (!live) return { bot: await this.d.store.updateStrategy(id, next), applied: 'stored' as const };
       if (params.length) {
         const reply = await this.#ask(id, 'config', { params });
@@ -193,6 +213,13 @@ export class BotOrchestrator implements BotControl {
     let live: Record<string, unknown> | null = null;
     if (!rt) {
       // A bot of a runtime this server lacks: what the store last saw is all there is.
+    } else if (isHummingbot(bot)) {
+      // Its status RPC always fails (400) on current releases: what the server sees of it is the answer.
+      const up = await rt.running(id);
+      // The container went without an exit seen (removed by hand): say so, as for any bot.
+      if (!up && (bot.observedState === 'running' || bot.observedState === 'starting' || bot.observedState === 'unreachable')) bot = await this.#observe(id, { state: 'stopped' });
+      live = await this.#derivedStatus(bot, up);
+      return { bot, run: runs[0] ?? null, live, liveSource: 'derived', crash: await this.#crashOf(bot), recentLogs: (await this.d.store.recentLogs(id, 200)).slice(-20) };
     } else if (await rt.running(id)) {
       if (bot.observedState === 'running' || bot.observedState === 'starting') {
         try {
@@ -211,8 +238,27 @@ export class BotOrchestrator implements BotControl {
       bot = await this.#observe(id, { state: 'stopped' });
     }
     const logs = await this.d.store.recentLogs(id, 200);
-    const crash = bot.observedState === 'error' ? { exitCode: bot.exitCode, tail: logs.filter((l) => l.logger === OUTPUT_LOGGER).slice(-TAIL_LINES).map((l) => l.message) } : null;
-    return { bot, run: runs[0] ?? null, live, crash, recentLogs: logs.slice(-20) };
+    return { bot, run: runs[0] ?? null, live, liveSource: live ? 'bot' : null, crash: await this.#crashOf(bot, logs), recentLogs: logs.slice(-20) };
+  }
+
+  /** Set when the bot ended on its own: its exit code and the output lines its runtime kept. */
+  async #crashOf(bot: BotRow, logs?: Awaited<ReturnType<BotStore['recentLogs']>>): Promise<BotStatus['crash']> {
+    if (bot.observedState !== 'error') return null;
+    const lines = logs ?? (await this.d.store.recentLogs(bot.id, 200));
+    return { exitCode: bot.exitCode, tail: lines.filter((l) => l.logger === OUTPUT_LOGGER).slice(-TAIL_LINES).map((l) => l.message) };
+  }
+
+  /**
+   * Importing a strategy file is not something either kind of bot does: Hummingbot's import RPC fails
+   * when headless (it drives the terminal UI), and ours runs the strategy it was deployed with. Nothing
+   * is sent; the error says what to do instead.
+   */
+  async importStrategy(id: string, name: string): Promise<never> {
+    const row = await this.#row(id);
+    throw new AppError('NOT_SUPPORTED', `Bot ${id} cannot import the strategy ${name}: ${isHummingbot(row) ? "a headless Hummingbot answers import with an error (it drives the terminal UI, which it lacks)" : 'it runs the strategy it was deployed with'}. Nothing was sent to it.`, {
+      hint: `Change its controllers' parameters with a config update (PUT /bot-orchestration/bots/${id}/config), or deploy a new bot with the strategy.`,
+      details: { bot_id: id },
+    });
   }
 
   async logs(id: string, q: { limit: number; level?: string }) {
@@ -317,11 +363,15 @@ export class BotOrchestrator implements BotControl {
     const id = row.id;
     const login = await this.d.credentials.issue(id);
     const spec: BotLaunchSpec = { bot_id: id, account: row.accountName, mqtt_url: this.d.brokerUrl(), mqtt_username: login.username, strategy: row.strategy, autostart: true, on_restart: row.onRestart };
+    const stateDir = join(this.d.stateDir, id);
+    // A Hummingbot reads everything from its instance folder: written (again) before every launch, with the login just issued.
+    const hummingbot = isHummingbot(row) ? await writeInstance(stateDir, { botId: id, brokerUrl: rt.botBrokerUrl?.(this.d.brokerUrl()) ?? this.d.brokerUrl(), login, strategy: row.strategy, controllerType: (n) => this.#controllerType(n) }) : undefined;
+    this.#readyMsOf.set(id, hummingbot ? this.#o.hummingbotReadyTimeoutMs : this.#o.readyTimeoutMs);
     await this.#observe(id, { state: 'starting', exitCode: null });
     const ready = this.#readiness(id);
     await this.d.store.startRun(id);
     try {
-      await rt.launch({ spec, password: login.password, image: row.image, stateDir: join(this.d.stateDir, id) });
+      await rt.launch({ spec, password: login.password, image: row.image, stateDir, ...(hummingbot ? { hummingbot } : {}) });
     } catch (err) {
       ready.cancel();
       const e = toAppError(err);
@@ -363,8 +413,8 @@ export class BotOrchestrator implements BotControl {
     if (row?.observedState === 'running' && (await rt.running(id))) return null;
     // Stopped, or started again, since: nothing of this start is left to end.
     if (!row || row.observedState !== 'starting') return e;
-    const why = `Did not come online within ${this.#o.readyTimeoutMs / 1000} s (no online message and no heartbeat on the broker ${this.d.brokerUrl()}); its process was ended.`;
-    this.d.logger.warn('a bot did not come online in time; ending it', { bot_id: id, runtime: rt.kind, ready_timeout_ms: this.#o.readyTimeoutMs });
+    const why = `Did not come online within ${this.#readyMs(id) / 1000} s (no online message and no heartbeat on the broker ${this.d.brokerUrl()}); its process was ended.`;
+    this.d.logger.warn('a bot did not come online in time; ending it', { bot_id: id, runtime: rt.kind, ready_timeout_ms: this.#readyMs(id) });
     await this.#addLogs(id, [{ at: this.d.clock.date(), level: 'ERROR', logger: 'server', message: `Start failed: ${why}` }]);
     if (await rt.running(id)) {
       this.#stopping.set(id, { finalStatus: { launch: why }, failed: true });
@@ -378,7 +428,7 @@ export class BotOrchestrator implements BotControl {
       await this.d.store.endRun(id, { status: 'error', finalStatus: { launch: why } });
     }
     await this.#observe(id, { state: 'error' });
-    return new AppError('TIMEOUT', `Bot ${id} did not come online within ${this.#o.readyTimeoutMs / 1000} s; its process was ended and the bot is in error.`, {
+    return new AppError('TIMEOUT', `Bot ${id} did not come online within ${this.#readyMs(id) / 1000} s; its process was ended and the bot is in error.`, {
       hint: `Its last output lines are in its status and logs (GET /bot-orchestration/bots/${id}/status). Fix the cause, then start it again (POST /bot-orchestration/bots/${id}/start) or archive it.`,
       details: { bot_id: id, observed_state: 'error' },
     });
@@ -406,11 +456,11 @@ export class BotOrchestrator implements BotControl {
       timer = setTimeout(
         () =>
           entry.failed(
-            new AppError('TIMEOUT', `Bot ${id} was launched but did not come online within ${this.#o.readyTimeoutMs / 1000} s.`, {
+            new AppError('TIMEOUT', `Bot ${id} was launched but did not come online within ${this.#readyMs(id) / 1000} s.`, {
               hint: `It may still be starting: check its status and logs (GET /bot-orchestration/bots/${id}/status). Its broker is ${this.d.brokerUrl()}.`,
             }),
           ),
-        this.#o.readyTimeoutMs,
+        this.#readyMs(id),
       );
     });
     return {
@@ -441,6 +491,83 @@ export class BotOrchestrator implements BotControl {
         .catch((err) => this.d.logger.warn('asking the bots for their fills after a reconnect failed', { err }));
     }, afterMs);
     t.unref();
+  }
+
+  #readyMs(id: string): number {
+    return this.#readyMsOf.get(id) ?? this.#o.readyTimeoutMs;
+  }
+
+  #controllerType(name: string): string | null {
+    try {
+      return this.d.strategies.get?.('controller', name).type ?? null;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * A Hummingbot of current releases answers the start RPC with an error, stopped or not: a stopped bot's
+   * container is started again (launched anew from its instance folder), and one whose container runs
+   * without reporting (its strategy stopped) has its container restarted. One that runs is left as it is.
+   */
+  async #startHummingbot(row: BotRow, rt: BotRuntime): Promise<BotRow> {
+    const id = row.id;
+    const up = await rt.running(id);
+    if (up && row.observedState === 'running' && (await this.#reporting(id))) return row;
+    if (up) await this.#end(row, true);
+    await this.#addLogs(id, [{ at: this.d.clock.date(), level: 'INFO', logger: 'server', message: `Start: its container was ${up ? 'restarted' : 'started again'} (a Hummingbot bot cannot start its strategy over MQTT; it starts it on launch).` }]);
+    return this.#launch(await this.#row(id), true);
+  }
+
+  /**
+   * A Hummingbot's config RPC fails when headless: its controller files are rewritten instead (a running
+   * v2_with_controllers reloads them), and the stored config follows. Not running: the files are
+   * written at its next launch from the stored config.
+   */
+  async #configHummingbot(row: BotRow, next: BotStrategy, live: boolean): Promise<{ bot: BotRow; applied: ConfigApplied; files?: string[] }> {
+    const id = row.id;
+    if (!live) return { bot: await this.d.store.updateStrategy(id, next), applied: 'stored' };
+    const files = writeControllers(join(this.d.stateDir, id), { strategy: next, controllerType: (n) => this.#controllerType(n) });
+    const bot = await this.d.store.updateStrategy(id, next);
+    await this.#addLogs(id, [{ at: this.d.clock.date(), level: 'INFO', logger: 'server', message: `Config: rewrote ${files.join(', ')}; v2_with_controllers reloads its controller files while it runs.` }]);
+    return { bot, applied: 'files', files };
+  }
+
+  /** Whether a Hummingbot bot sent a non-empty performance report lately (it sends one a second while its strategy runs, an empty one on stop). */
+  async #reporting(id: string): Promise<boolean> {
+    const [last] = await this.d.store.performanceHistory(id, { limit: 1 });
+    return !!last && this.d.clock.now() - last.at.getTime() <= this.#o.hummingbotReportStaleMs && Object.keys(last.raw).length > 0;
+  }
+
+  /** A Hummingbot bot's status as the server sees it: container, heartbeats and the latest report per controller. */
+  async #derivedStatus(bot: BotRow, containerRunning: boolean): Promise<Record<string, unknown>> {
+    const now = this.d.clock.now();
+    const beat = bot.lastHeartbeatAt;
+    const beatAge = beat ? (now - beat.getTime()) / 1000 : null;
+    const recent = await this.d.store.performanceHistory(bot.id, { limit: 50 });
+    const latest = new Map<string, (typeof recent)[number]>();
+    for (const r of recent) latest.set(r.controllerId, r);
+    const reporting = containerRunning && (await this.#reporting(bot.id));
+    const alive = containerRunning && beatAge !== null && beatAge * 1000 <= this.#o.staleAfterMs;
+    const state = !containerRunning ? 'not_running' : !alive ? 'unreachable' : reporting ? 'running' : 'idle';
+    return {
+      derived: true,
+      source: 'server',
+      state,
+      container_running: containerRunning,
+      last_heartbeat_at: beat?.toISOString() ?? null,
+      heartbeat_age_s: beatAge === null ? null : Math.round(beatAge * 10) / 10,
+      strategy_reporting: reporting,
+      controllers: [...latest.values()].map((r) => ({
+        controller_id: r.controllerId,
+        at: r.at.toISOString(),
+        realized_pnl_quote: r.realizedPnlQuote === null ? null : Number(r.realizedPnlQuote),
+        unrealized_pnl_quote: r.unrealizedPnlQuote === null ? null : Number(r.unrealizedPnlQuote),
+        global_pnl_quote: r.globalPnlQuote === null ? null : Number(r.globalPnlQuote),
+        volume_traded: r.volumeTraded === null ? null : Number(r.volumeTraded),
+      })),
+      note: 'Derived by the server from the container state, heartbeats (every 10 s) and performance reports (every second while the strategy runs): Hummingbot answers the status RPC with an error when headless.',
+    };
   }
 
   /** Asks one bot for the fills it keeps (`history`) and stores those the server missed; a bot that cannot answer is left to the next time. */
@@ -587,6 +714,22 @@ export class BotOrchestrator implements BotControl {
   async #ask(id: string, cmd: string, data: Record<string, unknown>): Promise<ResponseData> {
     const prefix = botPrefix(id);
     return this.d.bus.request(`${prefix}${cmd}`, data, { replyTo: RpcBus.replyTopic(`${prefix}reply`), timeoutMs: this.#o.rpcTimeoutMs, who: `bot ${id}` });
+  }
+}
+
+/** Whether the bot runs a real Hummingbot client (its image says so). */
+const isHummingbot = (row: BotRow) => row.runtime === 'docker' && isHummingbotImage(row.image);
+
+/** A Hummingbot image runs in a container, and runs controllers (v2_with_controllers), never one of our scripts. */
+function checkHummingbotDeploy(req: DeployBot, strategy: BotStrategy): void {
+  const issues: Array<{ path: string; message: string }> = [];
+  if (req.runtime === 'child') issues.push({ path: 'runtime', message: 'a Hummingbot image runs on the docker runtime' });
+  if ('script' in strategy) issues.push({ path: 'script', message: 'a Hummingbot image runs controllers (v2_with_controllers), not one of our scripts' });
+  if (issues.length) {
+    throw new AppError('VALIDATION_FAILED', `Cannot deploy ${req.image}: ${issues.map((i) => i.message).join('; ')}.`, {
+      hint: 'Deploy a Hummingbot image with controllers on the docker runtime, or leave image out to run our own bot.',
+      details: { issues },
+    });
   }
 }
 

@@ -52,6 +52,11 @@ export interface BotLaunch {
   image?: string | null;
   /** A directory the bot keeps its own state in (its executors, for a resume after a restart). */
   stateDir: string;
+  /**
+   * Docker only: the image is a real Hummingbot client, whose instance folder (hummingbot/instance.ts)
+   * was written into `stateDir`; it is started with these instead of our launch spec.
+   */
+  hummingbot?: { configPassword: string; scriptConfig: string };
 }
 
 /** How a bot process ended, as its runtime saw it. */
@@ -71,6 +76,8 @@ export interface BotRuntime {
   readonly kind: 'child' | 'docker';
   /** Whether this runtime can start bots here now (docker: the daemon answers). */
   available(): Promise<boolean>;
+  /** The broker URL its bots connect to, given the server's (docker: BOT_MQTT_URL when set); absent means the server's. */
+  botBrokerUrl?(serverUrl: string): string;
   /** Starts the bot; resolves once its process or container runs. A bot already running under this id is an error. */
   launch(l: BotLaunch): Promise<void>;
   /** Asks the bot to end (SIGTERM), then kills it after `graceMs`; resolves once it has ended. A bot not running is a no-op. */

@@ -38,12 +38,16 @@ export class StoredBots implements BotControl {
     throw elsewhere('reconfigure');
   }
 
+  async importStrategy(_id: string, _name: string): Promise<never> {
+    throw elsewhere('import a strategy into');
+  }
+
   async status(id: string): Promise<BotStatus> {
     const bot = await this.#row(id);
     const [run] = await this.store.runs(id, 1);
     const logs = await this.store.recentLogs(id, 200);
     const crash = bot.observedState === 'error' ? { exitCode: bot.exitCode, tail: logs.filter((l) => l.logger === 'process.output').slice(-TAIL_LINES).map((l) => l.message) } : null;
-    return { bot, run: run ?? null, live: null, crash, recentLogs: logs.slice(-20) };
+    return { bot, run: run ?? null, live: null, liveSource: null, crash, recentLogs: logs.slice(-20) };
   }
 
   async logs(id: string, q: { limit: number; level?: string }) {

@@ -5,6 +5,8 @@ import type { Validation } from '../strategy-catalog/catalog.js';
 /** The catalog's check of one strategy config (StrategyCatalog.validate). */
 export interface StrategyValidator {
   validate(kind: 'controller' | 'script', name: string, config: unknown): Validation;
+  /** A strategy's catalog entry (a controller's type is written into a Hummingbot controller file); throws for an unknown name. */
+  get?(kind: 'controller' | 'script', name: string): { type: string | null };
 }
 
 /** At most this many controllers in one bot. */

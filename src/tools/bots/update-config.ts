@@ -12,7 +12,7 @@ export const updateBotConfig = defineCommand({
   group: 'bots',
   title: 'Update bot config',
   description:
-    "Changes a bot's strategy parameters: for a controllers bot, controllers lists its controllers in order (as bots_get_status shows them), each with the fields to change; for a script bot, script_config. The merged configs are checked against their schemas first. A running bot applies them at once (applied: bot); a stopped one keeps them for its next start (applied: stored). Another strategy needs a new bot.",
+    "Changes a bot's strategy parameters: for a controllers bot, controllers lists its controllers in order (as bots_get_status shows them), each with the fields to change; for a script bot, script_config. The merged configs are checked against their schemas first. A running bot applies them at once (applied: bot; a Hummingbot bot gets its controller files rewritten and reloads them: applied: files); a stopped one keeps them for its next start (applied: stored). Another strategy needs a new bot.",
   risk: 'destructive',
   idempotent: true,
   openWorld: true,
@@ -32,7 +32,11 @@ export const updateBotConfig = defineCommand({
     .superRefine((v, ctx) => {
       if ((v.controllers === undefined) === (v.script_config === undefined)) ctx.addIssue({ code: 'custom', path: ['controllers'], message: 'give controllers (a controllers bot) or script_config (a script bot)' });
     }),
-  output: z.object({ bot: BotOut, applied: z.enum(['bot', 'stored']).describe('bot: the running bot took the change; stored: kept for its next start.') }),
+  output: z.object({
+    bot: BotOut,
+    applied: z.enum(['bot', 'files', 'stored']).describe('bot: the running bot took the change; files: its controller files were rewritten (a Hummingbot bot reloads them); stored: kept for its next start.'),
+    files: z.array(z.string()).optional().describe('applied files: the files rewritten, relative to the bot\'s instance folder.'),
+  }),
   http: { method: 'PUT', path: '/bot-orchestration/bots/{bot_id}/config' },
   handler: async (input, ctx) => {
     const row = await findBot(input.bot_id, ctx);
@@ -51,7 +55,7 @@ export const updateBotConfig = defineCommand({
       if (wrong.length) throw invalidStrategy(wrong, 'config change');
       next = checkControllers(ctx, given.map((g, i) => ({ controller_name: g.controller_name, config: { ...current.controllers[i]!.config, ...g.config } })), (i) => `controllers.${i}`);
     }
-    const { bot, applied } = await ctx.services.bots.updateConfig(row.id, next);
-    return { bot: botView(bot), applied };
+    const { bot, applied, files } = await ctx.services.bots.updateConfig(row.id, next);
+    return { bot: botView(bot), applied, ...(files ? { files } : {}) };
   },
 });
