@@ -27,9 +27,17 @@ export interface BotControl {
   performance(id: string, q: PerformanceQuery): Promise<BotPerformanceRow[]>;
   runs(id: string, limit?: number): Promise<BotRunRow[]>;
   /** Stops the bot for good (if it runs), removes its runtime leftovers and broker login; everything it reported stays readable. */
-  archive(id: string): Promise<BotRow>;
+  archive(id: string, opts?: ArchiveOptions): Promise<BotRow>;
   /** The kill switch's `stop_bots`: stops every running bot trading one of `accounts` (null: every bot). Returns the ids stopped. */
   stopBotsFor(accounts: readonly string[] | null, reason: string): Promise<string[]>;
+}
+
+export interface ArchiveOptions {
+  /**
+   * Keep what its container leaves before it goes (its exit code on its last run, its last output lines in
+   * its log), under this reason: for a removal of the container, after which docker keeps nothing.
+   */
+  keepOutput?: { reason: string };
 }
 
 export interface DeployBot {

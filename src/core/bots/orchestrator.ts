@@ -6,7 +6,7 @@ import type { Logger } from '../logger.js';
 import type { BotListFilter, BotViewer, NewBotLog, Observation, PerformanceQuery } from './bot-records.js';
 import type { BotStore } from './bot-store.js';
 import { RpcBus } from './bus.js';
-import type { BotControl, BotStatus, DeployBot } from './control.js';
+import type { ArchiveOptions, BotControl, BotStatus, DeployBot } from './control.js';
 import type { BotCredentials } from './credentials.js';
 import type { BotFeed } from './feed.js';
 import type { BotIngest, Presence } from './ingest.js';
@@ -70,6 +70,8 @@ export interface OrchestratorOptions {
 
 /** The logger name of the output lines a crashed bot's runtime kept. */
 const OUTPUT_LOGGER = 'process.output';
+/** The logger name of a removed container's last output lines. */
+export const CONTAINER_OUTPUT_LOGGER = 'container.output';
 
 export class BotOrchestrator implements BotControl {
   readonly #o: Required<OrchestratorOptions>;
@@ -240,12 +242,13 @@ export class BotOrchestrator implements BotControl {
     return this.d.store.runs(id, limit);
   }
 
-  archive(id: string): Promise<BotRow> {
+  archive(id: string, opts: ArchiveOptions = {}): Promise<BotRow> {
     return this.#serial(id, async () => {
       const row = await this.#row(id);
       if (row.archivedAt) return row;
       await this.d.store.setDesired(id, 'stopped');
       await this.#end(row, false);
+      if (opts.keepOutput) await this.#keepOutput(row, opts.keepOutput.reason);
       const archived = await this.d.store.archive(id);
       this.#tellState(id, 'archived', archived.exitCode);
       await this.#runtimeOf(row).remove(id);
@@ -271,6 +274,32 @@ export class BotOrchestrator implements BotControl {
   }
 
   // ---- internals ----
+
+  /**
+   * Before its container goes: its exit code onto its last run (when the run's end did not see one: a
+   * container stopped behind the server's back) and onto the bot, its last output lines into its log.
+   */
+  async #keepOutput(row: BotRow, reason: string): Promise<void> {
+    const id = row.id;
+    const out = await this.#runtimeOf(row)
+      .lastOutput?.(id)
+      .catch((err: unknown) => {
+        this.d.logger.warn('the last output of a bot could not be read before its removal', { bot_id: id, err });
+        return null;
+      });
+    if (!out) return;
+    await this.d.ingest.flush();
+    const at = this.d.clock.date();
+    await this.#addLogs(id, [
+      ...out.tail.map((message) => ({ at, level: 'INFO', logger: CONTAINER_OUTPUT_LOGGER, message })),
+      { at, level: 'INFO', logger: 'server', message: `${reason}: its container ended with exit code ${out.code ?? 'unknown'}; its last ${out.tail.length} output lines are kept above.` },
+    ]);
+    if (out.code !== null) {
+      await this.d.store.recordRunExit(id, out.code);
+      const now = await this.#row(id);
+      if (now.exitCode === null) await this.#observe(id, { state: now.observedState, exitCode: out.code });
+    }
+  }
 
   /** Runs `op` after every earlier operation on the same bot. */
   #serial<T>(id: string, op: () => Promise<T>): Promise<T> {
