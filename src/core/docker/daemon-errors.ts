@@ -7,7 +7,8 @@ export const statusOf = (err: unknown) => (err as { statusCode?: number } | null
 export function daemonMessage(err: unknown): string {
   const json = (err as { json?: { message?: unknown } } | null)?.json;
   if (json && typeof json.message === 'string') return json.message;
-  return err instanceof Error ? err.message : String(err);
+  // dockerode prefixes the daemon's text with the status: "(HTTP code 500) server error - <message>".
+  return (err instanceof Error ? err.message : String(err)).replace(/^\(HTTP code \d+\) [^-]*- /, '').trim();
 }
 
 /** A daemon that cannot be reached (no socket, refused, timed out) is an UPSTREAM_UNAVAILABLE; any other error stays as it is. */

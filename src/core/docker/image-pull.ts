@@ -43,7 +43,7 @@ interface PullEvent {
 }
 
 const DONE = new Set(['Pull complete', 'Already exists']);
-const NO_REGISTRY = /no such host|dial tcp|connection refused|i\/o timeout|network is unreachable|TLS handshake timeout|server misbehaving|context deadline exceeded|Client\.Timeout|no route to host|temporary failure in name resolution/i;
+const NO_REGISTRY = /no such host|dial tcp|connection refused|i\/o timeout|network is unreachable|TLS handshake timeout|server misbehaving|context deadline exceeded|Client\.Timeout|no route to host|temporary failure in name resolution|x509|certificate|tls: /i;
 const NOT_THERE = /manifest unknown|not found|pull access denied|repository does not exist|unauthorized|denied/i;
 
 const NO_REGISTRY_HINT = 'No registry is reachable from the Docker host: build the image locally (`npm run build:image` makes tradedesk:local) or load it with `docker load`, then list it with GET /docker/available-images.';
@@ -76,7 +76,7 @@ export async function pullImage(docker: Docker, image: string, opts: PullOptions
   opts.signal.addEventListener('abort', onCancel, { once: true });
   const partial = (): PullResult => ({ image_name: image, status: 'canceled', digest, layers: [...layers.values()] });
   const silent = () =>
-    new AppError('UPSTREAM_UNAVAILABLE', `Pulling ${image} got no answer from the Docker daemon for ${Math.round(opts.idleTimeoutMs / 1000)} s; the pull was given up.`, { hint: NO_REGISTRY_HINT });
+    new AppError('UPSTREAM_UNAVAILABLE', `Pulling ${image}: the Docker daemon reported nothing for ${Math.round(opts.idleTimeoutMs / 1000)} s (no registry answering, or a stalled download); the pull was given up.`, { hint: NO_REGISTRY_HINT });
   touch();
   try {
     try {
