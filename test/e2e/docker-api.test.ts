@@ -4,6 +4,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containerName, MANAGED_LABEL } from '../../src/core/bots/docker-runtime.js';
 import { dockerAnswers, ensureBotImage, TEST_IMAGE } from '../helpers/docker.js';
+import { fakeRegistry } from '../helpers/fake-registry.js';
 import { rawRequest } from '../helpers/raw-http.js';
 import { ADMIN_AUTH, basicHeader, testServer, type HttpAnswer, type TestServer } from '../helpers/test-env.js';
 import { waitFor } from '../helpers/wait.js';
@@ -227,6 +228,24 @@ describe.skipIf(!up)('the Docker management routes, on a real server and daemon'
     expect(bad.status, bad.text).toBe(400);
     expect(issuePaths(bad.body)).toEqual(['image_name']);
   }, 90_000);
+
+  it('a pull from a reachable registry is a job that ends with each layer of the image', async () => {
+    const reg = await fakeRegistry(`${RUN}/tiny`);
+    try {
+      const started = ok(await s.call('POST', '/docker/pull-image', { image_name: reg.image }), 202);
+      const job = await waitFor('the pull to end', async () => {
+        const j = ok(await s.call('GET', `/jobs/${started.job.job_id}`)).job;
+        return ['succeeded', 'failed', 'canceled', 'interrupted'].includes(j.status) ? j : undefined;
+      }, { timeoutMs: 30_000, everyMs: 100 });
+      expect(job, JSON.stringify(job)).toMatchObject({ status: 'succeeded', progress: 1, progress_message: `pulled ${reg.image}: 2 layers`, result: { image_name: reg.image, status: 'pulled', digest: reg.manifestDigest } });
+      expect(job.result.layers).toHaveLength(2);
+      expect(job.result.layers.every((l: { status: string; total: number | null }) => l.status === 'Pull complete' && (l.total ?? 0) > 0)).toBe(true);
+      expect(ok(await s.call('GET', `/docker/available-images?image_name=${encodeURIComponent(reg.repository)}`)).data.map((i: { tags: string[] }) => i.tags)).toEqual([[reg.image]]);
+    } finally {
+      await docker.getImage(reg.image).remove({ force: true }).catch(() => undefined);
+      await reg.close();
+    }
+  }, 60_000);
 
   it('refuses to deploy a bot from an image off the allow-list, and allows the listed ones and the server image', async () => {
     const deploy = (id: string, image: string) =>

@@ -100,7 +100,9 @@ export async function pullImage(docker: Docker, image: string, opts: PullOptions
           if (d) digest = d[1]!;
           if (e.id && e.status && !e.status.startsWith('Pulling from') && e.id !== image) {
             const p = e.progressDetail;
-            layers.set(e.id, { id: e.id, status: e.status, current: p?.current ?? null, total: p?.total ?? null });
+            const prev = layers.get(e.id);
+            // A status without bytes (Download complete, Pull complete) keeps the last counts seen.
+            layers.set(e.id, { id: e.id, status: e.status, current: p?.current ?? prev?.current ?? null, total: p?.total ?? prev?.total ?? null });
             opts.onProgress(progressOf(layers));
           }
         },
