@@ -245,7 +245,8 @@ export async function createServices(config: Config, logger: Logger, options: Se
     );
 
     const botFeed = new BotFeed(logger);
-    const bots = wireBots({ config, logger, clock, db, vault, users, accounts, strategies, run, modules, feed: botFeed, options: options.bots });
+    const allowedImages = new AllowedImages(db, clock, options.bots?.image ?? DEFAULT_BOT_IMAGE);
+    const bots = wireBots({ config, logger, clock, db, vault, users, accounts, strategies, run, modules, feed: botFeed, images: allowedImages, options: options.bots });
     // Created without touching the daemon: it is asked only when a docker command runs.
     const dockerHost = new DockerHost({ docker: options.docker?.daemon ?? new Docker(), bots, logger: logger.child({ module: 'docker' }), ...(options.docker?.pullIdleTimeoutMs ? { pullIdleTimeoutMs: options.docker.pullIdleTimeoutMs } : {}) });
     jobs.register(IMAGE_PULL_KIND, imagePullRunner(dockerHost));
@@ -280,7 +281,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
       bots,
       botFeed,
       docker: dockerHost,
-      allowedImages: new AllowedImages(db, clock, options.bots?.image ?? DEFAULT_BOT_IMAGE),
+      allowedImages,
       close: () => modules.stop(),
     };
     // Started once `services` exists: the executors module resumes executors at start, and their
@@ -311,6 +312,7 @@ function wireBots(d: {
   run: RunCommand;
   modules: Modules;
   feed: BotFeed;
+  images: AllowedImages;
   options: ServiceOptions['bots'];
 }): BotControl {
   const logger = d.logger.child({ module: 'bots' });
@@ -346,7 +348,7 @@ function wireBots(d: {
     ...d.options?.runtimes,
   };
   const orchestrator = new BotOrchestrator(
-    { store, credentials: broker.credentials, brokerUrl: () => broker.url(), bus, ingest, runtimes, strategies: d.strategies, accounts: accountConnectors(d.accounts), clock: d.clock, logger, stateDir: resolve(d.config.dataDir, 'bots'), feed: d.feed },
+    { store, credentials: broker.credentials, brokerUrl: () => broker.url(), bus, ingest, runtimes, strategies: d.strategies, accounts: accountConnectors(d.accounts), clock: d.clock, logger, stateDir: resolve(d.config.dataDir, 'bots'), feed: d.feed, images: d.images },
     d.options?.orchestrator,
   );
   d.modules.add('bot orchestrator', { start: () => orchestrator.open(), stop: () => orchestrator.close() });

@@ -273,5 +273,13 @@ describe.skipIf(!up)('the Docker management routes, on a real server and daemon'
     expect(issuePaths(badPattern.body)).toEqual(['patterns.1']);
     expect(ok(await s.call('PUT', '/docker/allowed-images', { patterns: [] })).patterns).toEqual([]);
     expect((await deploy('hb2', 'hummingbot/hummingbot:2.4.0')).status).toBe(403);
+
+    // An image taken off the list runs no more: the start of a bot deployed with it is refused, and its log says why.
+    const start = await s.call('POST', `/bot-orchestration/bots/${RUN}-hb/start`, {});
+    expect(start.status, start.text).toBe(403);
+    expect(start.body.error.code).toBe('POLICY_DENIED');
+    const logs = ok(await s.call('GET', `/bot-orchestration/bots/${RUN}-hb/logs?limit=50`)).logs as Array<{ message: string }>;
+    expect(logs.some((l) => l.message.startsWith('Launch failed: The image hummingbot/hummingbot:2.4.0 is not on'))).toBe(true);
+    expect(ok(await s.call('GET', `/bot-orchestration/bots/${RUN}-hb/status`)).bot).toMatchObject({ desired_state: 'running', observed_state: 'error' });
   });
 });

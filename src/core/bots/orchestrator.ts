@@ -53,6 +53,11 @@ export interface OrchestratorDeps {
   stateDir: string;
   /** The live view: every observed state recorded here is published as a `state` event. */
   feed?: BotFeed;
+  /**
+   * The admin's allow-list of images: checked at every launch of a bot that names an image (a start, a
+   * restart after the server's), so that an image taken off the list runs no more.
+   */
+  images?: { check(image: string, path: string): Promise<void> };
 }
 
 export interface OrchestratorOptions {
@@ -350,6 +355,7 @@ export class BotOrchestrator implements BotControl {
     const ready = this.#readiness(id);
     await this.d.store.startRun(id);
     try {
+      if (row.image && this.d.images) await this.d.images.check(row.image, 'image');
       await rt.launch({ spec, password: login.password, image: row.image, stateDir: join(this.d.stateDir, id) });
     } catch (err) {
       ready.cancel();
