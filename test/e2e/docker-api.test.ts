@@ -33,7 +33,7 @@ const issuePaths = (body: { error?: { details?: { issues?: Array<{ path: string 
 
 /** A container from the bot image running `node -e script`, with the labels given (none: not ours). */
 async function scriptContainer(name: string, script: string, labels: Record<string, string> = {}): Promise<Docker.Container> {
-  const c = await docker.createContainer({ name, Image: TEST_IMAGE, Entrypoint: [NODE, '-e', script], Cmd: [], Labels: labels, HostConfig: { NetworkMode: 'none', CapDrop: ['ALL'] } });
+  const c = await docker.createContainer({ name, Image: TEST_IMAGE, Entrypoint: [NODE, '-e', script], Cmd: [], Labels: labels, HostConfig: { NetworkMode: 'none', CapDrop: ['ALL'], Init: true } });
   await c.start();
   return c;
 }
@@ -110,7 +110,8 @@ describe.skipIf(!up)('the Docker management routes, on a real server and daemon'
     await waitFor('the bot to write to its container log', async () => ((await docker.getContainer(name).logs({ stdout: true, stderr: true, follow: false })).length > 0 ? true : undefined));
 
     const removed = ok(await s.call('POST', `/docker/remove-container/${name}`, {}));
-    expect(removed).toMatchObject({ archived_bot: id, container: { name, state: 'removed' } });
+    expect(removed).toMatchObject({ archived_bot: id, container: { name, state: 'removed', exit_code: 0, bot_id: id } });
+    expect(removed.container.last_logs.length).toBeGreaterThan(0);
     await expect(docker.getContainer(name).inspect()).rejects.toMatchObject({ statusCode: 404 });
 
     // Everything stays readable through the bot routes: archived, its runs closed with their exit codes, its container's last lines in its log.
@@ -158,8 +159,16 @@ describe.skipIf(!up)('the Docker management routes, on a real server and daemon'
     const stopped = ok(await s.call('POST', `/docker/stop-container/${name}`, { include_unmanaged: true }));
     expect(stopped.container).toMatchObject({ name, state: 'exited', managed: false });
     const removed = ok(await s.call('POST', `/docker/remove-container/${name}`, { include_unmanaged: true }));
-    expect(removed).toMatchObject({ archived_bot: null, container: { name, state: 'removed' } });
+    expect(removed).toMatchObject({ archived_bot: null, container: { name, state: 'removed', managed: false } });
     await expect(c.inspect()).rejects.toMatchObject({ statusCode: 404 });
+
+    // Removing a running container not ours stops it first and answers with how it ended.
+    const running = await scriptContainer(`${RUN}-foreign2`, 'console.log("still here"); setInterval(() => {}, 1000)');
+    await waitFor('its first line', async () => ((await running.logs({ stdout: true, stderr: true, follow: false })).length > 0 ? true : undefined));
+    const gone = ok(await s.call('POST', `/docker/remove-container/${RUN}-foreign2`, { include_unmanaged: true }));
+    expect(gone.container).toMatchObject({ state: 'removed', last_logs: ['still here'] });
+    expect(gone.container.exit_code).not.toBeNull();
+    await expect(running.inspect()).rejects.toMatchObject({ statusCode: 404 });
 
     const missing = await s.call('POST', `/docker/stop-container/${RUN}-never-made`, {});
     expect(missing.status, missing.text).toBe(404);

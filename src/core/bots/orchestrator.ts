@@ -11,7 +11,7 @@ import type { BotCredentials } from './credentials.js';
 import type { BotFeed } from './feed.js';
 import type { BotIngest, Presence } from './ingest.js';
 import type { ResponseData } from './protocol/envelope.js';
-import { TAIL_LINES, type BotExit, type BotLaunchSpec, type BotRuntime } from './runtime.js';
+import { CONTAINER_OUTPUT_LOGGER, TAIL_LINES, type BotExit, type BotLaunchSpec, type BotRuntime } from './runtime.js';
 import { checkAccount, checkStrategy, configParams, type AccountConnectors, type StrategyValidator } from './strategy-check.js';
 import { botPrefix } from './topics.js';
 
@@ -75,8 +75,6 @@ export interface OrchestratorOptions {
 
 /** The logger name of the output lines a crashed bot's runtime kept. */
 const OUTPUT_LOGGER = 'process.output';
-/** The logger name of a removed container's last output lines. */
-export const CONTAINER_OUTPUT_LOGGER = 'container.output';
 
 export class BotOrchestrator implements BotControl {
   readonly #o: Required<OrchestratorOptions>;

@@ -64,6 +64,9 @@ export interface BotExit {
   tail: string[];
 }
 
+/** The logger name, in a bot's log, of the last output lines its container left when it was removed. */
+export const CONTAINER_OUTPUT_LOGGER = 'container.output';
+
 /** Lines kept from a bot's output for a crash report. */
 export const TAIL_LINES = 50;
 

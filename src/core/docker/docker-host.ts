@@ -7,6 +7,7 @@ import { daemonMessage, statusOf, unreachable } from './daemon-errors.js';
 import { pullImage, type PullOptions, type PullResult } from './image-pull.js';
 import { logLines } from './log-lines.js';
 import { BOT_LABEL, MANAGED_LABEL } from '../bots/docker-runtime.js';
+import { CONTAINER_OUTPUT_LOGGER } from '../bots/runtime.js';
 
 /** Log lines shown with an ended container. */
 export const LAST_LOG_LINES = 20;
@@ -117,28 +118,29 @@ export class DockerHost {
   async remove(name: string, includeUnmanaged: boolean, by: string): Promise<RemoveResult> {
     const info = await this.#resolve(name, includeUnmanaged);
     const bot = await this.#liveBot(info);
-    let archived: string | null = null;
     if (bot) {
-      await this.d.bots.archive(bot, { keepOutput: { reason: `Container ${name} removed by ${by}` } });
-      archived = bot;
+      // The archive stops the bot, keeps its container's exit code and last lines in its records, and removes the container.
+      const archived = await this.d.bots.archive(bot, { keepOutput: { reason: `Container ${name} removed by ${by}` } });
+      const kept = (await this.d.bots.logs(bot, { limit: 200 })).filter((l) => l.logger === CONTAINER_OUTPUT_LOGGER).map((l) => l.message);
+      // Gone with the archive, unless the runtime could not remove it: then it goes here.
+      await this.#forceRemove(name, info.Id);
+      const code = archived.exitCode;
+      return {
+        container: { ...viewOfInspect(info), state: 'removed', status: code === null ? 'Removed' : `Exited (${code}), removed`, exit_code: code, last_logs: kept.slice(-LAST_LOG_LINES) },
+        archived_bot: bot,
+      };
     }
-    // What the container left, for the answer (a bot's is in its records now); gone already when the archive removed it.
-    const last = await this.#docker
-      .getContainer(info.Id)
-      .inspect()
-      .then((i) => i, (e: unknown) => (statusOf(e) === 404 ? null : Promise.reject(unreachable(e))));
-    const view = last ? viewOfInspect(last) : viewOfInspect(info);
-    const lastLogs = last ? await this.#tail(info.Id, LAST_LOG_LINES, info.Config.Tty) : [];
-    if (last) {
-      const c = this.#docker.getContainer(info.Id);
-      if (last.State.Running) await this.#call(() => c.stop({ t: 10 })).catch((e: unknown) => (statusOf(e) === 304 || statusOf(e) === 404 ? undefined : Promise.reject(this.#refused('stop', name, e))));
-      await this.#call(() => c.remove({ force: true })).catch((e: unknown) => (statusOf(e) === 404 ? undefined : Promise.reject(this.#refused('remove', name, e))));
-      if (view.state === 'running') {
-        const ended = await c.inspect().catch(() => null);
-        if (ended) Object.assign(view, viewOfInspect(ended));
-      }
-    }
-    return { container: { ...view, state: 'removed', last_logs: lastLogs }, archived_bot: archived };
+    const c = this.#docker.getContainer(info.Id);
+    if (info.State.Running) await this.#call(() => c.stop({ t: 10 })).catch((e: unknown) => (statusOf(e) === 304 || statusOf(e) === 404 ? undefined : Promise.reject(this.#refused('stop', name, e))));
+    // What it left, read before it goes: the answer is all that remains of it.
+    const ended = await c.inspect().catch(() => info);
+    const lastLogs = await this.#tail(info.Id, LAST_LOG_LINES, info.Config.Tty);
+    await this.#forceRemove(name, info.Id);
+    return { container: { ...viewOfInspect(ended), state: 'removed', last_logs: lastLogs }, archived_bot: null };
+  }
+
+  async #forceRemove(name: string, id: string): Promise<void> {
+    await this.#call(() => this.#docker.getContainer(id).remove({ force: true })).catch((e: unknown) => (statusOf(e) === 404 ? undefined : Promise.reject(this.#refused('remove', name, e))));
   }
 
   pull(image: string, opts: Omit<PullOptions, 'idleTimeoutMs'> & { idleTimeoutMs?: number }): Promise<PullResult> {
