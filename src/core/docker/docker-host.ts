@@ -90,11 +90,6 @@ export class DockerHost {
     return Promise.all(views.map(async (v) => ({ ...v, last_logs: await this.#tail(v.id, LAST_LOG_LINES) })));
   }
 
-  async container(name: string, includeUnmanaged: boolean): Promise<ContainerView & { last_logs: string[] }> {
-    const info = await this.#resolve(name, includeUnmanaged);
-    return { ...viewOfInspect(info), last_logs: await this.#tail(info.Id, LAST_LOG_LINES, info.Config.Tty) };
-  }
-
   async start(name: string, includeUnmanaged: boolean): Promise<ContainerView> {
     const info = await this.#resolve(name, includeUnmanaged);
     const bot = await this.#liveBot(info);

@@ -59,6 +59,7 @@ export async function pullImage(docker: Docker, image: string, opts: PullOptions
   const layers = new Map<string, LayerProgress>();
   let digest: string | null = null;
   let timedOut = false;
+  let shown = 0;
   let stream: NodeJS.ReadableStream | undefined;
   let idle: NodeJS.Timeout | undefined;
   const stop = () => {
@@ -103,7 +104,10 @@ export async function pullImage(docker: Docker, image: string, opts: PullOptions
             const prev = layers.get(e.id);
             // A status without bytes (Download complete, Pull complete) keeps the last counts seen.
             layers.set(e.id, { id: e.id, status: e.status, current: p?.current ?? prev?.current ?? null, total: p?.total ?? prev?.total ?? null });
-            opts.onProgress(progressOf(layers));
+            // Never backwards: a layer first seen late would otherwise pull the fraction down.
+            const p2 = progressOf(layers);
+            shown = Math.max(shown, p2.fraction);
+            opts.onProgress({ ...p2, fraction: shown });
           }
         },
       );
