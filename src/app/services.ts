@@ -70,6 +70,10 @@ import { ServerLink } from '../core/bots/server-link.js';
 import { StoredBots } from '../core/bots/stored-bots.js';
 import type { AccountConnectors } from '../core/bots/strategy-check.js';
 import type { BotRuntime as BotRuntimeKind } from '../core/db/schema/index.js';
+import Docker from 'dockerode';
+import { AllowedImages } from '../core/docker/allowed-images.js';
+import { DockerHost } from '../core/docker/docker-host.js';
+import { IMAGE_PULL_KIND, imagePullRunner } from '../core/docker/image-pull-job.js';
 
 /** Everything a command handler may use, through `ctx.services`. */
 export interface Services {
@@ -111,6 +115,10 @@ export interface Services {
   bots: BotControl;
   /** The bots' live events (state, status, logs, performance) as they happen, for WS /bot-orchestration/stream. */
   botFeed: BotFeed;
+  /** The Docker host for the admin's docker commands: daemon, images, containers, pulls. */
+  docker: DockerHost;
+  /** The admin's allow-list of images bots may run. */
+  allowedImages: AllowedImages;
   close(): Promise<void>;
 }
 
@@ -164,6 +172,8 @@ export interface ServiceOptions {
     orchestrator?: OrchestratorOptions;
     ingest?: Pick<IngestOptions, 'flushMs' | 'maxBatch' | 'knownTtlMs' | 'performanceRetentionMs' | 'pruneEveryMs'>;
   };
+  /** The docker commands' daemon (default: DOCKER_HOST or the local socket) and pull timeout. */
+  docker?: { daemon?: Docker; pullIdleTimeoutMs?: number };
 }
 
 export class StartupError extends Error {}
@@ -232,7 +242,11 @@ export async function createServices(config: Config, logger: Logger, options: Se
     );
 
     const botFeed = new BotFeed(logger);
-    const bots = wireBots({ config, logger, clock, db, vault, users, accounts, strategies, run, modules, feed: botFeed, options: options.bots });
+    const allowedImages = new AllowedImages(db, clock, options.bots?.image ?? config.botImage);
+    const bots = wireBots({ config, logger, clock, db, vault, users, accounts, strategies, run, modules, feed: botFeed, images: allowedImages, options: options.bots });
+    // Created without touching the daemon: it is asked only when a docker command runs.
+    const dockerHost = new DockerHost({ docker: options.docker?.daemon ?? new Docker(), bots, logger: logger.child({ module: 'docker' }), ...(options.docker?.pullIdleTimeoutMs ? { pullIdleTimeoutMs: options.docker.pullIdleTimeoutMs } : {}) });
+    jobs.register(IMAGE_PULL_KIND, imagePullRunner(dockerHost));
 
     const services: Services = {
       clock,
@@ -263,6 +277,8 @@ export async function createServices(config: Config, logger: Logger, options: Se
       controllerConfigs: new ControllerConfigs(db, strategies, clock),
       bots,
       botFeed,
+      docker: dockerHost,
+      allowedImages,
       close: () => modules.stop(),
     };
     // Started once `services` exists: the executors module resumes executors at start, and their
@@ -293,6 +309,7 @@ function wireBots(d: {
   run: RunCommand;
   modules: Modules;
   feed: BotFeed;
+  images: AllowedImages;
   options: ServiceOptions['bots'];
 }): BotControl {
   const logger = d.logger.child({ module: 'bots' });
@@ -334,7 +351,7 @@ function wireBots(d: {
     ...d.options?.runtimes,
   };
   const orchestrator = new BotOrchestrator(
-    { store, credentials: broker.credentials, brokerUrl: () => broker.url(), bus, ingest, runtimes, strategies: d.strategies, accounts: accountConnectors(d.accounts), clock: d.clock, logger, stateDir, feed: d.feed },
+    { store, credentials: broker.credentials, brokerUrl: () => broker.url(), bus, ingest, runtimes, strategies: d.strategies, accounts: accountConnectors(d.accounts), clock: d.clock, logger, stateDir, feed: d.feed, images: d.images },
     d.options?.orchestrator,
   );
   d.modules.add('bot orchestrator', { start: () => orchestrator.open(), stop: () => orchestrator.close() });

@@ -5,6 +5,7 @@ import { auditCommands } from './audit/index.js';
 import { backtestingCommands } from './backtesting/index.js';
 import { botCommands } from './bots/index.js';
 import { connectorCommands } from './connectors/index.js';
+import { dockerCommands } from './docker/index.js';
 import { executorCommands } from './executors/index.js';
 import { jobCommands } from './jobs/index.js';
 import { marketDataCommands } from './market-data/index.js';
@@ -15,7 +16,7 @@ import { tradingCommands } from './trading/index.js';
 import { userCommands } from './users/index.js';
 
 /** Every command the server offers, in listing order. */
-export const allCommands: AnyCommand[] = [...connectorCommands, ...accountCommands, ...marketDataCommands, ...tradingCommands, ...approvalCommands, ...portfolioCommands, ...safetyCommands, ...auditCommands, ...userCommands, ...jobCommands, ...backtestingCommands, ...strategyCommands, ...executorCommands, ...botCommands] as unknown as AnyCommand[];
+export const allCommands: AnyCommand[] = [...connectorCommands, ...accountCommands, ...marketDataCommands, ...tradingCommands, ...approvalCommands, ...portfolioCommands, ...safetyCommands, ...auditCommands, ...userCommands, ...jobCommands, ...backtestingCommands, ...strategyCommands, ...executorCommands, ...botCommands, ...dockerCommands] as unknown as AnyCommand[];
 
 /**
  * Toolsets the MCP face lists when none are chosen: at most 30 tools (a contract test holds this), so a

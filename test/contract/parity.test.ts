@@ -460,6 +460,16 @@ const REST_ONLY_CALLS: Record<string, Record<string, unknown>> = {
   safety_update_policy: { account_name: 'master_account', mode: 'disabled' },
   approvals_approve_order: { approval_id: 'apr_AAAAAAAAAAAAAAAA' },
   approvals_reject_order: { approval_id: 'apr_AAAAAAAAAAAAAAAA' },
+  docker_get_running: {},
+  docker_list_images: {},
+  docker_list_active_containers: {},
+  docker_list_exited_containers: {},
+  docker_pull_image: { image_name: 'hummingbot/hummingbot:latest' },
+  docker_start_container: { name: 'tradedesk-bot-parity' },
+  docker_stop_container: { name: 'tradedesk-bot-parity' },
+  docker_remove_container: { name: 'tradedesk-bot-parity' },
+  docker_get_allowed_images: {},
+  docker_set_allowed_images: { patterns: [] },
 };
 
 const byName = new Map(allCommands.map((cmd) => [cmd.name, cmd]));

@@ -97,6 +97,16 @@ const VALID_MINIMAL: Record<string, Record<string, unknown>> = {
   bots_list_events: { bot_id: 'contract-bot' },
   bots_list_runs: { bot_id: 'contract-bot' },
   bots_archive_bot: { bot_id: 'contract-bot' },
+  docker_get_running: {},
+  docker_list_images: {},
+  docker_list_active_containers: {},
+  docker_list_exited_containers: {},
+  docker_pull_image: { image_name: 'hummingbot/hummingbot:latest' },
+  docker_start_container: { name: 'tradedesk-bot-contract' },
+  docker_stop_container: { name: 'tradedesk-bot-contract' },
+  docker_remove_container: { name: 'tradedesk-bot-contract' },
+  docker_get_allowed_images: {},
+  docker_set_allowed_images: { patterns: [] },
 };
 
 const RISKS = ['read', 'write', 'destructive', 'admin'] as const;

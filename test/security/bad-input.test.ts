@@ -553,6 +553,52 @@ const BAD: Record<string, BadCase[]> = {
     { why: 'id of 64 characters', path: `/bot-orchestration/bots/${long(64)}/archive`, body: {}, issue: 'bot_id' },
     { why: 'unknown key', path: '/bot-orchestration/bots/bi-bot/archive', body: { force: true }, issue: '(root)' },
   ],
+  docker_get_running: [
+    { why: 'unknown key', path: '/docker/running?verbose=1', issue: '(root)' },
+    { why: 'unknown key given twice', path: '/docker/running?a=1&a=2', issue: '(root)' },
+  ],
+  docker_list_images: [
+    { why: 'oversized filter', path: `/docker/available-images?image_name=${long(256)}`, issue: 'image_name' },
+    { why: 'filter given twice', path: '/docker/available-images?image_name=a&image_name=b', issue: 'image_name' },
+    { why: 'unknown key', path: '/docker/available-images?all=true', issue: '(root)' },
+  ],
+  docker_list_active_containers: [
+    { why: 'include_unmanaged not a boolean', path: '/docker/active-containers?include_unmanaged=yes', issue: 'include_unmanaged' },
+    { why: 'oversized filter', path: `/docker/active-containers?name_filter=${long(129)}`, issue: 'name_filter' },
+  ],
+  docker_list_exited_containers: [
+    { why: 'include_unmanaged not a boolean', path: '/docker/exited-containers?include_unmanaged=2', issue: 'include_unmanaged' },
+    { why: 'unknown key', path: '/docker/exited-containers?since=0', issue: '(root)' },
+  ],
+  docker_pull_image: [
+    { why: 'image with a shell', path: '/docker/pull-image', body: { image_name: 'x;rm -rf /' }, issue: 'image_name' },
+    { why: 'uppercase repository', path: '/docker/pull-image', body: { image_name: 'Hummingbot/hummingbot' }, issue: 'image_name' },
+    { why: 'no image', path: '/docker/pull-image', body: {}, issue: 'image_name' },
+  ],
+  docker_start_container: [
+    // (A literal or encoded ".." is normalised away by fetch; test/e2e/docker-api.test.ts sends those raw.)
+    { why: 'a space', path: '/docker/start-container/a%20b', body: {}, issue: 'name' },
+    { why: 'encoded slash', path: '/docker/start-container/a%2Fb', body: {}, issue: 'name' },
+    { why: 'include_unmanaged a string', path: '/docker/start-container/ok-name', body: { include_unmanaged: 'maybe' }, issue: 'include_unmanaged' },
+  ],
+  docker_stop_container: [
+    { why: 'leading dot', path: '/docker/stop-container/.hidden', body: {}, issue: 'name' },
+    { why: 'name of 129 characters', path: `/docker/stop-container/${long(129)}`, body: {}, issue: 'name' },
+  ],
+  docker_remove_container: [
+    { why: 'traversal', path: '/docker/remove-container/..%2F..%2Fcontainers%2Fjson', body: {}, issue: 'name' },
+    { why: 'leading dash', path: '/docker/remove-container/-rf', body: {}, issue: 'name' },
+    { why: 'unknown key', path: '/docker/remove-container/ok-name', body: { force: true }, issue: '(root)' },
+  ],
+  docker_get_allowed_images: [
+    { why: 'unknown key', path: '/docker/allowed-images?pattern=x', issue: '(root)' },
+    { why: 'unknown key given twice', path: '/docker/allowed-images?x=1&x=2', issue: '(root)' },
+  ],
+  docker_set_allowed_images: [
+    { why: 'a bare star', path: '/docker/allowed-images', body: { patterns: ['*'] }, issue: 'patterns.0' },
+    { why: 'a star inside', path: '/docker/allowed-images', body: { patterns: ['ok:1', 'evil/*/x'] }, issue: 'patterns.1' },
+    { why: 'not a list', path: '/docker/allowed-images', body: { patterns: 'hummingbot/hummingbot:*' }, issue: 'patterns' },
+  ],
 };
 
 type Res = { status: number; body: any; headers: Headers };

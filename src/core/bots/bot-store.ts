@@ -196,6 +196,14 @@ export class BotStore {
     return run ?? null;
   }
 
+  /** The exit code onto the bot's newest run, when its end recorded none; false when there was nothing to set. */
+  async recordRunExit(id: string, exitCode: number): Promise<boolean> {
+    const [last] = await this.db.select({ id: botRuns.id, exitCode: botRuns.exitCode }).from(botRuns).where(eq(botRuns.botId, id)).orderBy(desc(botRuns.startedAt), desc(botRuns.id)).limit(1);
+    if (!last || last.exitCode !== null) return false;
+    await this.db.update(botRuns).set({ exitCode }).where(and(eq(botRuns.id, last.id), isNull(botRuns.exitCode)));
+    return true;
+  }
+
   /** Newest first. */
   async runs(id: string, limit = 100): Promise<BotRunRow[]> {
     return this.db.select().from(botRuns).where(eq(botRuns.botId, id)).orderBy(desc(botRuns.startedAt), desc(botRuns.id)).limit(limit);

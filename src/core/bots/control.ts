@@ -29,7 +29,7 @@ export interface BotControl {
   /** Loading a strategy file into a running bot: neither kind of bot does it (NOT_SUPPORTED, nothing is sent). */
   importStrategy(id: string, name: string): Promise<never>;
   /** Stops the bot for good (if it runs), removes its runtime leftovers and broker login; everything it reported stays readable. */
-  archive(id: string): Promise<BotRow>;
+  archive(id: string, opts?: ArchiveOptions): Promise<BotRow>;
   /** The kill switch's `stop_bots`: stops every running bot trading one of `accounts` (null: every bot). Returns the ids stopped. */
   stopBotsFor(accounts: readonly string[] | null, reason: string): Promise<string[]>;
 }
@@ -39,6 +39,14 @@ export interface BotControl {
  * rewritten (a Hummingbot, which reloads them: `files` names them); `stored` kept for its next start.
  */
 export type ConfigApplied = 'bot' | 'files' | 'stored';
+
+export interface ArchiveOptions {
+  /**
+   * Keep what its container leaves before it goes (its exit code on its last run, its last output lines in
+   * its log), under this reason: for a removal of the container, after which docker keeps nothing.
+   */
+  keepOutput?: { reason: string };
+}
 
 export interface DeployBot {
   id: string;

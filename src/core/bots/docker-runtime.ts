@@ -2,6 +2,8 @@ import Docker from 'dockerode';
 import { chmodSync, chownSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { isAbsolute, join, relative } from 'node:path';
+import { statusOf, unreachable } from '../docker/daemon-errors.js';
+import { demuxLogLines, logLines } from '../docker/log-lines.js';
 import { AppError, invalidField } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { registerSecret } from '../secrets/redact.js';
@@ -20,6 +22,8 @@ export const CONTAINER_STATE_DIR = '/state';
 export const PASSWORD_FILE = '.mqtt-password';
 /** The user a bot runs as when the server runs as root: the unprivileged user of the bot image. */
 export const BOT_UID = 10001;
+
+export { demuxLogLines };
 
 export const containerName = (botId: string) => `tradedesk-bot-${botId}`;
 
@@ -69,40 +73,11 @@ interface Watch {
   done: Promise<void>;
 }
 
-/** The HTTP status of a dockerode error (404 no such container, 304 already stopped, 409 conflict). */
-const statusOf = (err: unknown) => (err as { statusCode?: number } | null)?.statusCode;
-
-/** A daemon that cannot be reached (no socket, refused, timed out) is an UPSTREAM_UNAVAILABLE; any other error stays as it is. */
-function unreachable(err: unknown): unknown {
-  const code = (err as { code?: string } | null)?.code;
-  if (code && ['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EACCES', 'ETIMEDOUT', 'EHOSTUNREACH'].includes(code)) {
-    return new AppError('UPSTREAM_UNAVAILABLE', 'The Docker daemon does not answer', { hint: 'Start dockerd, or set DOCKER_HOST to a daemon the server may use.', cause: err });
-  }
-  return err;
-}
-
 /** Exit codes 129 to 159 are a process killed by that signal (128 + its number), as shells and docker report them. */
 function signalOf(code: number): string | null {
   if (code <= 128 || code >= 160) return null;
   const entry = Object.entries(osConstants.signals).find(([, n]) => n === code - 128);
   return entry ? entry[0] : null;
-}
-
-/**
- * A docker log buffer (not a TTY) is a run of frames, each an 8-byte header (stream, 3 zero bytes,
- * big-endian length) and its payload; returns the lines of all payloads in order.
- */
-export function demuxLogLines(buf: Buffer): string[] {
-  let text = '';
-  let at = 0;
-  while (at + 8 <= buf.length) {
-    const len = buf.readUInt32BE(at + 4);
-    text += buf.subarray(at + 8, at + 8 + len).toString('utf8');
-    at += 8 + len;
-  }
-  const lines = text.split('\n');
-  if (lines.at(-1) === '') lines.pop();
-  return lines.map((l) => l.replace(/\r$/, ''));
 }
 
 /**
@@ -276,6 +251,18 @@ export class DockerRuntime implements BotRuntime {
     if (!m) return source;
     const rel = relative(m.host, source);
     return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel)) ? join(m.local, rel) : source;
+  }
+
+  async lastOutput(botId: string): Promise<{ code: number | null; tail: string[] } | null> {
+    const found = await this.#find(botId);
+    if (!found) return null;
+    const container = this.#docker.getContainer(found.Id);
+    const info = await container.inspect().catch((e: unknown) => (statusOf(e) === 404 ? null : Promise.reject(unreachable(e))));
+    if (!info) return null;
+    const tail = await container
+      .logs({ stdout: true, stderr: true, follow: false, tail: TAIL_LINES })
+      .then((b) => logLines(b as unknown as Buffer, info.Config.Tty).slice(-TAIL_LINES), () => [] as string[]);
+    return { code: info.State.Running ? null : info.State.ExitCode, tail };
   }
 
   async close(): Promise<void> {

@@ -6,12 +6,12 @@ import type { Logger } from '../logger.js';
 import type { BotListFilter, BotViewer, NewBotLog, Observation, PerformanceQuery } from './bot-records.js';
 import type { BotStore } from './bot-store.js';
 import { RpcBus } from './bus.js';
-import type { BotControl, BotStatus, ConfigApplied, DeployBot } from './control.js';
+import type { ArchiveOptions, BotControl, BotStatus, ConfigApplied, DeployBot } from './control.js';
 import type { BotCredentials } from './credentials.js';
 import type { BotFeed } from './feed.js';
 import type { BotIngest, Presence } from './ingest.js';
 import type { ResponseData } from './protocol/envelope.js';
-import { TAIL_LINES, type BotExit, type BotLaunchSpec, type BotRuntime } from './runtime.js';
+import { CONTAINER_OUTPUT_LOGGER, TAIL_LINES, type BotExit, type BotLaunchSpec, type BotRuntime } from './runtime.js';
 import { checkAccount, checkStrategy, configParams, type AccountConnectors, type StrategyValidator } from './strategy-check.js';
 import { isHummingbotImage } from './hummingbot/image.js';
 import { writeControllers, writeInstance } from './hummingbot/instance.js';
@@ -63,6 +63,11 @@ export interface OrchestratorDeps {
   stateDir: string;
   /** The live view: every observed state recorded here is published as a `state` event. */
   feed?: BotFeed;
+  /**
+   * The admin's allow-list of images: checked at every launch of a bot that names an image (a start, a
+   * restart after the server's), so that an image taken off the list runs no more.
+   */
+  images?: { check(image: string, path: string): Promise<void> };
 }
 
 export interface OrchestratorOptions {
@@ -286,12 +291,13 @@ export class BotOrchestrator implements BotControl {
     return this.d.store.runs(id, limit);
   }
 
-  archive(id: string): Promise<BotRow> {
+  archive(id: string, opts: ArchiveOptions = {}): Promise<BotRow> {
     return this.#serial(id, async () => {
       const row = await this.#row(id);
       if (row.archivedAt) return row;
       await this.d.store.setDesired(id, 'stopped');
       await this.#end(row, false);
+      if (opts.keepOutput) await this.#keepOutput(row, opts.keepOutput.reason);
       const archived = await this.d.store.archive(id);
       this.#tellState(id, 'archived', archived.exitCode);
       await this.#runtimeOf(row).remove(id);
@@ -317,6 +323,32 @@ export class BotOrchestrator implements BotControl {
   }
 
   // ---- internals ----
+
+  /**
+   * Before its container goes: its exit code onto its last run (when the run's end did not see one: a
+   * container stopped behind the server's back) and onto the bot, its last output lines into its log.
+   */
+  async #keepOutput(row: BotRow, reason: string): Promise<void> {
+    const id = row.id;
+    const out = await this.#runtimeOf(row)
+      .lastOutput?.(id)
+      .catch((err: unknown) => {
+        this.d.logger.warn('the last output of a bot could not be read before its removal', { bot_id: id, err });
+        return null;
+      });
+    if (!out) return;
+    await this.d.ingest.flush();
+    const at = this.d.clock.date();
+    await this.#addLogs(id, [
+      ...out.tail.map((message) => ({ at, level: 'INFO', logger: CONTAINER_OUTPUT_LOGGER, message })),
+      { at, level: 'INFO', logger: 'server', message: `${reason}: its container ended with exit code ${out.code ?? 'unknown'}; its last ${out.tail.length} output lines are kept above.` },
+    ]);
+    if (out.code !== null) {
+      await this.d.store.recordRunExit(id, out.code);
+      const now = await this.#row(id);
+      if (now.exitCode === null) await this.#observe(id, { state: now.observedState, exitCode: out.code });
+    }
+  }
 
   /** Runs `op` after every earlier operation on the same bot. */
   #serial<T>(id: string, op: () => Promise<T>): Promise<T> {
@@ -371,6 +403,7 @@ export class BotOrchestrator implements BotControl {
     const ready = this.#readiness(id);
     await this.d.store.startRun(id);
     try {
+      if (row.image && this.d.images) await this.d.images.check(row.image, 'image');
       await rt.launch({ spec, password: login.password, image: row.image, stateDir, ...(hummingbot ? { hummingbot } : {}) });
     } catch (err) {
       ready.cancel();

@@ -69,6 +69,9 @@ export interface BotExit {
   tail: string[];
 }
 
+/** The logger name, in a bot's log, of the last output lines its container left when it was removed. */
+export const CONTAINER_OUTPUT_LOGGER = 'container.output';
+
 /** Lines kept from a bot's output for a crash report. */
 export const TAIL_LINES = 50;
 
@@ -91,6 +94,12 @@ export interface BotRuntime {
   running(botId: string): Promise<boolean>;
   /** Called once per process or container end, expected or not. */
   onExit(listener: (exit: BotExit) => void): void;
+  /**
+   * What the bot's ended process left: its exit code (null while it runs or when none is known) and the
+   * last lines it wrote. Docker only (a container keeps its log until it is removed); null when there is
+   * no container.
+   */
+  lastOutput?(botId: string): Promise<{ code: number | null; tail: string[] } | null>;
   /** Forgets everything about the bot (docker: removes its stopped container). */
   remove(botId: string): Promise<void>;
   /** Stops watching (the bots themselves keep running: a restarted server takes them back or restarts them). */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineCommand, type CommandContext } from '../../core/command/index.js';
 import { BOT_ON_RESTART, BOT_RUNTIMES, type BotOwner, type BotStrategy } from '../../core/db/schema/index.js';
+import { IMAGE_REF_RE } from '../../core/docker/names.js';
 import { AppError } from '../../core/errors.js';
 import { AccountName, Text } from '../../core/schema.js';
 import { MAX_CONFIG_BYTES } from '../../core/strategy-catalog/controller-configs.js';
@@ -11,8 +12,6 @@ import { BotIdIn, BotOut, botView } from './schemas.js';
 /** Controllers one bot may run. */
 export const MAX_BOT_CONTROLLERS = 20;
 
-/** A container image reference: [registry[:port]/]name[:tag][@sha256:digest], lowercase repository path. */
-const IMAGE_RE = /^(?:[a-z0-9]+(?:[.-][a-z0-9]+)*(?::\d{1,5})?\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 
 /** The fields every way of deploying shares: which bot, on which account, where it runs. */
 export const DeployFields = {
@@ -20,7 +19,7 @@ export const DeployFields = {
   name: Text({ min: 1, max: 100, trim: true }).optional().describe('A display name (default: the bot id).'),
   account_name: AccountName.describe('The one account the bot trades; it must be one of yours.'),
   runtime: z.enum(BOT_RUNTIMES).optional().describe('docker (a container) or child (a process beside the server); default docker when a Docker daemon answers, else child.'),
-  image: z.string().max(255).regex(IMAGE_RE, 'a container image reference such as tradedesk-bot:1.2').optional().describe('Container image for the docker runtime (admins only; default: the server\'s bot image).'),
+  image: z.string().max(255).regex(IMAGE_REF_RE, 'a container image reference such as tradedesk-bot:1.2').optional().describe('Container image for the docker runtime (admins only; default: the server\'s bot image).'),
   start: z.boolean().optional().describe('false: create it stopped (start it with bots_start_bot). Default true: start it and wait until it runs.'),
   on_restart: z
     .enum(BOT_ON_RESTART)
@@ -109,6 +108,8 @@ export async function deployBot(ctx: CommandContext, input: DeployInput, strateg
         details: { issues: [{ path: 'image', message: 'admins only' }] },
       });
     }
+    // Docker runs whatever image it is told, as root on the host: only those the admin listed.
+    await ctx.services.allowedImages.check(input.image, 'image');
   }
   const account = await accounts.get(input.account_name);
   const attached = new Set(account.connectors.map((c) => c.connector_name));

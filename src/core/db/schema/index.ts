@@ -14,3 +14,4 @@ export * from './backtests.js';
 export * from './optimizations.js';
 export * from './bots.js';
 export * from './bot-state.js';
+export * from './docker.js';
