@@ -36,6 +36,8 @@ describe.skipIf(dockerWhy)('a Hummingbot image under the orchestrator, on Docker
     await ensureFakeHummingbotImage(docker);
     await docker.getContainer(containerName(ID)).remove({ force: true }).catch(() => undefined);
     s = await testServer('postgres', { toolsets: 'bots' }, { bots: { orchestrator: { rpcTimeoutMs: 5_000, stopGraceMs: 5_000, readyTimeoutMs: 30_000 }, ingest: { flushMs: 50, knownTtlMs: 100 } } });
+    // An admin allows Hummingbot's images first: any other image than the server's is refused otherwise.
+    ok(await s.call('PUT', '/docker/allowed-images', { patterns: ['hummingbot/hummingbot:*'] }));
     ok(await s.call('POST', '/accounts', { account_name: 'hb_desk', connectors: [{ connector_name: 'sim', paper_balances: { USDT: '100000', BTC: '1' } }] }), 201);
   }, 300_000);
   afterAll(async () => {
