@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { defineCommand } from '../../core/command/index.js';
-import { Text } from '../../core/schema.js';
-import { ContainerOut, IncludeUnmanagedIn } from './schemas.js';
+import { ContainerListIn, ContainerOut } from './schemas.js';
 
 export const listActiveContainers = defineCommand({
   name: 'docker_list_active_containers',
@@ -12,10 +11,7 @@ export const listActiveContainers = defineCommand({
   channels: ['rest'],
   idempotent: true,
   openWorld: true,
-  input: z.strictObject({
-    name_filter: Text({ min: 1, max: 128, trim: true }).optional().describe('Keep containers whose name contains this text.'),
-    include_unmanaged: IncludeUnmanagedIn,
-  }),
+  input: ContainerListIn,
   output: z.object({ data: z.array(ContainerOut) }),
   http: { method: 'GET', path: '/docker/active-containers' },
   handler: async (input, ctx) => ({ data: await ctx.services.docker.containers({ state: 'running', nameFilter: input.name_filter, includeUnmanaged: input.include_unmanaged ?? false }) }),

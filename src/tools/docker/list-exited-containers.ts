@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { defineCommand } from '../../core/command/index.js';
 import { LAST_LOG_LINES } from '../../core/docker/docker-host.js';
-import { Text } from '../../core/schema.js';
-import { ContainerOut, IncludeUnmanagedIn } from './schemas.js';
+import { ContainerListIn, ContainerOut } from './schemas.js';
 
 export const listExitedContainers = defineCommand({
   name: 'docker_list_exited_containers',
@@ -13,10 +12,7 @@ export const listExitedContainers = defineCommand({
   channels: ['rest'],
   idempotent: true,
   openWorld: true,
-  input: z.strictObject({
-    name_filter: Text({ min: 1, max: 128, trim: true }).optional().describe('Keep containers whose name contains this text.'),
-    include_unmanaged: IncludeUnmanagedIn,
-  }),
+  input: ContainerListIn,
   output: z.object({ data: z.array(ContainerOut) }),
   http: { method: 'GET', path: '/docker/exited-containers' },
   handler: async (input, ctx) => ({ data: await ctx.services.docker.containers({ state: 'exited', nameFilter: input.name_filter, includeUnmanaged: input.include_unmanaged ?? false }) }),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CONTAINER_NAME_RE, IMAGE_PATTERN_RE, IMAGE_REF_RE, MAX_CONTAINER_NAME, MAX_IMAGE_REF } from '../../core/docker/names.js';
-import { QueryBool } from '../../core/schema.js';
+import { QueryBool, Text } from '../../core/schema.js';
 
 export const ContainerNameIn = z
   .string()
@@ -45,4 +45,10 @@ export const ImageOut = z.object({
 export const AllowedImagesOut = z.object({
   default_image: z.string().describe("The server's own bot image: always allowed."),
   patterns: z.array(z.object({ pattern: z.string(), added_by: z.string(), added_at: z.string() })),
+});
+
+/** The filter both container listings take. */
+export const ContainerListIn = z.strictObject({
+  name_filter: Text({ min: 1, max: 128, trim: true }).optional().describe('Keep containers whose name contains this text.'),
+  include_unmanaged: IncludeUnmanagedIn,
 });
