@@ -26,7 +26,10 @@ make_stand_in() {
   node="$(readlink -f "$(command -v node)")"
   case "$("$node" --version)" in v20.*) ;; *) say "node on PATH is $("$node" --version), not 20: cannot stand in for $BASE"; exit 1 ;; esac
   npm_dir="$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")"
-  command -v debootstrap >/dev/null || { say 'installing debootstrap'; apt-get install -y -q debootstrap >/dev/null; }
+  command -v debootstrap >/dev/null || {
+    say 'installing debootstrap'
+    apt-get install -y -q debootstrap >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -q debootstrap >/dev/null; }
+  }
   work="$(mktemp -d /tmp/node-slim-standin.XXXXXX)"
   trap 'rm -rf "$work"' RETURN
   started="$(now)"

@@ -43,6 +43,8 @@ describe.skipIf(!up).each(drivers())('a Hummingbot container across a server res
   });
 
   it('is taken back by the next server, reports again, and its death is then an error', async () => {
+    // An admin allows the image first (any image other than the server's is refused otherwise).
+    await services!.allowedImages.replace(['hummingbot/hummingbot:*'], 'admin');
     const bot = await services!.bots.deploy({ id: BOT, accountName: 'master_account', owner: ADMIN_OWNER, channel: 'rest', runtime: 'docker', image: FAKE_HUMMINGBOT_IMAGE, strategy });
     expect(bot).toMatchObject({ runtime: 'docker', observedState: 'running' });
     const before = await docker.getContainer(containerName(BOT)).inspect();
