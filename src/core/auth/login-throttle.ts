@@ -49,6 +49,8 @@ export class LoginThrottle {
   readonly #byUser = new Map<string, number[]>();
   /** username → (address → time of its last successful login). */
   readonly #trusted = new Map<string, Map<string, number>>();
+  /** Raw socket address → its throttle key. */
+  readonly #keys = new Map<string, string>();
 
   constructor(
     private readonly clock: Clock,
@@ -59,7 +61,7 @@ export class LoginThrottle {
 
   begin(username: string, rawAddress: string | undefined): Admission {
     const now = this.clock.now();
-    const address = addressKey(rawAddress);
+    const address = this.#addressKey(rawAddress);
     const byAddress = this.#recent(this.#byAddress, address, now);
     const byUser = this.#recent(this.#byUser, username, now);
     const trusted = this.#isTrusted(username, address, now);
@@ -100,6 +102,18 @@ export class LoginThrottle {
     };
   }
 
+  /** addressKey, remembered for the few addresses a server hears from (bounded like the rest). */
+  #addressKey(raw: string | undefined): string {
+    if (raw === undefined) return addressKey(raw);
+    let key = this.#keys.get(raw);
+    if (key === undefined) {
+      key = addressKey(raw);
+      this.#keys.set(raw, key);
+      evictOldest(this.#keys, this.#o.maxKeys);
+    }
+    return key;
+  }
+
   /** How many addresses, usernames and trusted users are tracked (bounded by maxKeys each). */
   stats(): { addresses: number; users: number; trustedUsers: number } {
     return { addresses: this.#byAddress.size, users: this.#byUser.size, trustedUsers: this.#trusted.size };
@@ -138,7 +152,12 @@ export class LoginThrottle {
   }
 
   #trust(username: string, address: string, now: number): void {
-    const addresses = this.#trusted.get(username) ?? new Map<string, number>();
+    const known = this.#trusted.get(username);
+    // A dashboard logs in on every request: trust renewed within the last minute needs no renewal (it
+    // lasts trustMs, days), and the maps are not reordered once per request.
+    const last = known?.get(address);
+    if (last !== undefined && now - last < TRUST_REFRESH_MS) return;
+    const addresses = known ?? new Map<string, number>();
     this.#trusted.delete(username);
     addresses.delete(address);
     addresses.set(address, now);
@@ -147,6 +166,9 @@ export class LoginThrottle {
     evictOldest(this.#trusted, this.#o.maxKeys);
   }
 }
+
+/** How stale a trusted address's time may get before a login renews it. */
+const TRUST_REFRESH_MS = 60_000;
 
 function withdraw(list: number[] | undefined, mark: number): void {
   const i = list?.lastIndexOf(mark) ?? -1;
