@@ -66,6 +66,8 @@ interface SavedHost {
   runs: Record<string, ControllerRunState | ScriptRunState>;
   unsent: BotFillEvent[];
   fills: BotFillEvent[];
+  /** The quote volume of every fill the bot ever made (its fills list keeps only the latest). */
+  fill_volume?: string;
 }
 
 /** Fills the state file keeps for the history RPC. */
@@ -103,6 +105,8 @@ export class BotHost implements StrategyHost {
   #flattenPending = false;
   #stepping: Promise<void> = Promise.resolve();
   readonly #fills: BotFillEvent[] = [];
+  /** Quote volume of all its fills, including those no longer kept in #fills (a script's volume_traded). */
+  #fillVolume = new Decimal(0);
   readonly #unsent: BotFillEvent[] = [];
   readonly #principal: ExecutorPrincipal;
   #lastError = '';
@@ -173,6 +177,7 @@ export class BotHost implements StrategyHost {
     const raw = (await this.o.state?.load()) as SavedHost | null | undefined;
     if (!raw || raw.version !== 1 || raw.bot_id !== this.o.spec.bot_id) return 'none';
     this.#fills.push(...raw.fills);
+    this.#fillVolume = raw.fill_volume !== undefined ? new Decimal(raw.fill_volume) : raw.fills.reduce((v, f) => v.plus(new Decimal(f.price).times(f.amount)), new Decimal(0));
     this.#unsent.push(...raw.unsent);
     const ids = 'script' in this.#strategy ? [this.#strategy.script.name] : this.#controllerIds();
     const same = ids.length === Object.keys(raw.runs).length && ids.every((id) => id in raw.runs);
@@ -235,6 +240,7 @@ export class BotHost implements StrategyHost {
       runs: Object.fromEntries(this.#runs.map((r) => [r.id, r.run.state()])),
       unsent: this.#unsent,
       fills: this.#fills.slice(-FILLS_SAVED),
+      fill_volume: this.#fillVolume.toString(),
     };
     await this.o.state.save(saved).catch((err) => this.#report(err));
   }
@@ -362,6 +368,7 @@ export class BotHost implements StrategyHost {
       timestamp: f.timestamp,
     };
     this.#fills.push(event);
+    this.#fillVolume = this.#fillVolume.plus(f.price.times(f.amount));
     if (this.#fills.length > HISTORY_KEPT) this.#fills.shift();
     this.#unsent.push(event);
   }
@@ -416,7 +423,7 @@ export class BotHost implements StrategyHost {
         volume = volume.plus(x.volume);
       }
     }
-    if (this.#runs.some((r) => r.kind === 'script')) for (const f of this.#fills) volume = volume.plus(new Decimal(f.price).times(f.amount));
+    if (this.#runs.some((r) => r.kind === 'script')) volume = volume.plus(this.#fillVolume);
     return { realized_pnl_quote: realized.toString(), unrealized_pnl_quote: unrealized.toString(), global_pnl_quote: net.toString(), volume_traded: volume.toString() };
   }
 
@@ -475,7 +482,7 @@ export class BotHost implements StrategyHost {
     const out: Performance = {};
     for (const r of this.#runs) {
       if (r.kind === 'script') {
-        const volume = this.#fills.reduce((v, f) => v.plus(new Decimal(f.price).times(f.amount)), new Decimal(0));
+        const volume = this.#fillVolume;
         out[r.id] = { performance: { volume_traded: volume.toString() }, custom_info: { done: r.run.done } };
         continue;
       }

@@ -74,6 +74,9 @@ describe.each(drivers())('a bot process on the server\'s order path (%s)', (driv
     const status = await w.ask(id, 'status');
     expect(status).toMatchObject({ status: 200, msg: 'running', data: { strategy: 'script twap_buyer_v1', account: 'botdesk' } });
     expect((status.data as { runs: Array<{ done: boolean }> }).runs[0]!.done).toBe(true);
+    // A script's traded volume is every fill's price times amount, exactly.
+    const volume = fills.reduce((v, f) => v.plus(new Decimal(f.price).times(f.amount)), new Decimal(0));
+    expect(new Decimal((status.data as { pnl: { volume_traded: string } }).pnl.volume_traded).eq(volume)).toBe(true);
   });
 
   it('runs a controller: its executors\' limit orders rest on the account; config changes are validated; a shutdown cancels them and says offline', async () => {
