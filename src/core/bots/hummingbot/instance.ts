@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import type { BotStrategy } from '../../db/schema/index.js';
@@ -112,6 +112,23 @@ function writeAtomic(path: string, text: string, mode = 0o600): void {
   renameSync(tmp, path);
 }
 
+/**
+ * Makes `path` a real directory of ours. The container can write where its folders are mounted and may
+ * have left a symlink (or a file) in place of one: that is removed, never followed, so no write or
+ * removal of ours lands outside the bot's state directory.
+ */
+function ownDir(path: string): void {
+  const st = lstatSync(path, { throwIfNoEntry: false });
+  if (st?.isDirectory()) return;
+  if (st) rmSync(path, { force: true });
+  mkdirSync(path, { mode: 0o700 });
+}
+
+/** The instance folder's directories, parents first, each a real directory (see ownDir). */
+function ownDirs(dir: string): void {
+  for (const d of ['conf', 'conf/connectors', 'conf/scripts', 'conf/controllers', 'data', 'logs']) ownDir(join(dir, d));
+}
+
 const yaml = (v: unknown) => stringify(v, { lineWidth: 0 });
 
 /** The bot's config password: the stored one, or a new random one stored for the next launches. Registered as a secret. */
@@ -139,7 +156,8 @@ async function opensWith(file: string, password: string): Promise<boolean> {
  * verification file is written when it is missing or does not open with the config password.
  */
 export async function writeInstance(dir: string, i: HummingbotInstance, opts: { pbkdf2Rounds?: number } = {}): Promise<{ configPassword: string; scriptConfig: string }> {
-  for (const d of ['conf/connectors', 'conf/scripts', 'conf/controllers', 'data', 'logs']) mkdirSync(join(dir, d), { recursive: true, mode: 0o700 });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  ownDirs(dir);
   const password = configPassword(dir);
   const verification = join(dir, 'conf', '.password_verification');
   // Written again when it does not open with the config password (a lost .config-password): the bot would refuse to start.
@@ -158,7 +176,9 @@ export async function writeInstance(dir: string, i: HummingbotInstance, opts: { 
 export function writeControllers(dir: string, i: Pick<HummingbotInstance, 'strategy' | 'controllerType'>): string[] {
   const files = controllerFiles(i);
   const at = join(dir, 'conf', 'controllers');
-  mkdirSync(at, { recursive: true, mode: 0o700 });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  ownDir(join(dir, 'conf'));
+  ownDir(at);
   for (const f of files) writeAtomic(join(at, f.file), yaml(f.config));
   const keep = new Set(files.map((f) => f.file));
   for (const name of readdirSync(at)) if (name.endsWith('.yml') && !keep.has(name)) rmSync(join(at, name), { force: true });
