@@ -1,3 +1,5 @@
+import { redactText } from '../secrets/redact.js';
+
 /**
  * A docker log buffer (not a TTY) is a run of frames, each an 8-byte header (stream, 3 zero bytes,
  * big-endian length) and its payload; returns the lines of all payloads in order.
@@ -23,8 +25,9 @@ export function logLines(buf: Buffer, tty?: boolean): string[] {
   return framed ? demuxLogLines(buf) : splitLines(buf.toString('utf8'));
 }
 
+/** The lines, every secret this process knows masked: a container's image is not trusted not to print what it was given. */
 function splitLines(text: string): string[] {
-  const lines = text.split('\n');
+  const lines = redactText(text).split('\n');
   if (lines.at(-1) === '') lines.pop();
   return lines.map((l) => l.replace(/\r$/, ''));
 }
