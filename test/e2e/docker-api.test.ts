@@ -277,9 +277,10 @@ describe.skipIf(!up)('the Docker management routes, on a real server and daemon'
     expect((await deploy('acme2', 'ghcr.io/acme/bot:1.3')).status).toBe(403);
     expect((await deploy('hbx', 'hummingbot/hummingbotx:1')).status).toBe(403);
 
-    const badPattern = await s.call('PUT', '/docker/allowed-images', { patterns: ['ok/image:1', '*'] });
+    // A bare * and a * inside a name (hummingbot* would admit hummingbotevil/x) are refused.
+    const badPattern = await s.call('PUT', '/docker/allowed-images', { patterns: ['ok/image:1', '*', 'hummingbot*', 'acme/bot*'] });
     expect(badPattern.status, badPattern.text).toBe(400);
-    expect(issuePaths(badPattern.body)).toEqual(['patterns.1']);
+    expect(issuePaths(badPattern.body)).toEqual(['patterns.1', 'patterns.2', 'patterns.3']);
     expect(ok(await s.call('PUT', '/docker/allowed-images', { patterns: [] })).patterns).toEqual([]);
     expect((await deploy('hb2', 'hummingbot/hummingbot:2.4.0')).status).toBe(403);
 

@@ -51,7 +51,7 @@ export class AllowedImages {
   async check(image: string, path: string): Promise<void> {
     if (await this.allows(image)) return;
     throw new AppError('POLICY_DENIED', `The image ${image} is not on this server's allow-list of bot images.`, {
-      hint: `Leave ${path} out to run the server's bot image (${this.defaultImage}), or have an admin add it with PUT /docker/allowed-images (a trailing * allows every tag, e.g. "hummingbot/hummingbot:*").`,
+      hint: `Leave ${path} out to run the server's bot image (${this.defaultImage}), or have an admin add it with PUT /docker/allowed-images (":*" at the end allows every tag, e.g. "hummingbot/hummingbot:*").`,
       details: { issues: [{ path, message: 'not on the allow-list of bot images' }] },
     });
   }

@@ -11,11 +11,12 @@ export const IMAGE_REF_RE = /^(?:[a-z0-9]+(?:[.-][a-z0-9]+)*(?::\d{1,5})?\/)?[a-
 export const MAX_IMAGE_REF = 255;
 
 /**
- * An allow-list entry: an exact image reference, or one ending in `*` that matches every reference
- * starting with what precedes it (`hummingbot/hummingbot:*`). No other wildcard: what an entry admits is
- * plain to read.
+ * An allow-list entry: an exact image reference, or one ending in `/*`, `:*` or `@*` that matches every
+ * reference starting with what precedes the `*` (`hummingbot/hummingbot:*` is every tag of that image,
+ * `acme/*` every image of acme). No other wildcard, and none inside a name: `hummingbot*` would admit
+ * `hummingbotevil/x`. What an entry admits is plain to read.
  */
-export const IMAGE_PATTERN_RE = /^[a-z0-9][a-z0-9._\-/:@]*\*?$/;
+export const IMAGE_PATTERN_RE = /^[a-z0-9][a-z0-9._\-/:@]*(?:[/:@]\*)?$/;
 
 /** The reference with the tag docker assumes when none is given (`redis` is `redis:latest`). */
 export function withTag(image: string): string {

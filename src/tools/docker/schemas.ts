@@ -19,7 +19,7 @@ export const ImagePatternIn = z
   .string()
   .min(1)
   .max(MAX_IMAGE_REF)
-  .regex(IMAGE_PATTERN_RE, 'an image reference, or one ending in * (e.g. hummingbot/hummingbot:*)')
+  .regex(IMAGE_PATTERN_RE, 'an image reference, or one ending in /*, :* or @* (e.g. hummingbot/hummingbot:*)')
   .refine((p) => p.endsWith('*') || IMAGE_REF_RE.test(p), 'an image reference such as hummingbot/hummingbot:2.4.0');
 
 export const ContainerOut = z.object({

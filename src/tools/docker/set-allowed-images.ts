@@ -7,7 +7,7 @@ export const setAllowedImages = defineCommand({
   group: 'docker',
   title: 'Set allowed bot images',
   description:
-    "Replaces the list of images bots may be deployed with (besides the server's own, always allowed). Each entry is an exact reference (hummingbot/hummingbot:2.4.0) or a prefix ending in * (hummingbot/hummingbot:*). An empty list allows the server's image only. Bots already deployed are not touched.",
+    "Replaces the list of images bots may be deployed with (besides the server's own, always allowed). Each entry is an exact reference (hummingbot/hummingbot:2.4.0) or a prefix ending in /*, :* or @* (hummingbot/hummingbot:* is every tag). An empty list allows the server's image only. Bots already deployed are not touched.",
   risk: 'admin',
   channels: ['rest'],
   idempotent: true,
