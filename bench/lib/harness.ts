@@ -5,7 +5,7 @@
  *
  * Nothing here is measured itself; see bench/README.md for how each benchmark uses it.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -200,13 +200,34 @@ export interface BenchServer {
   close(): Promise<void>;
 }
 
+let built = false;
 /**
- * The real server (startServer from src/cli.ts) on port 0 with API_USERNAME/API_PASSWORD, a fresh
+ * The server as `npm start` runs it: dist/, built from src/ once per bench process (about a second).
+ * Running src/ through tsx instead would measure tsx's transform too (its keepNames wraps every
+ * closure in a naming call), which no user runs.
+ */
+async function builtModules() {
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  if (!built) {
+    execFileSync(process.execPath, [join(root, 'scripts/build.mjs')], { stdio: 'inherit' });
+    built = true;
+  }
+  const dist = (p: string) => new URL(`../../dist/${p}`, import.meta.url).href;
+  const [server, logger, config]: [typeof import('../../src/app/server.js'), typeof import('../../src/core/logger.js'), typeof import('../../src/core/config.js')] = await Promise.all([
+    import(dist('app/server.js')),
+    import(dist('core/logger.js')),
+    import(dist('core/config.js')),
+  ]);
+  return { startServer: server.startServer, createLogger: logger.createLogger, loadConfig: config.loadConfig };
+}
+
+/**
+ * The real server (startServer from dist/app/server.js, see builtModules) on port 0 with API_USERNAME/API_PASSWORD, a fresh
  * DATA_DIR and, for `postgres`, a database created for this run and dropped by the cleanups. With
  * `fallbackToDatabaseUrl`, a failure to create that database uses the DATABASE_URL database itself.
  */
 export async function startBenchServer(driver: Driver, cleanups: Array<() => Promise<void>>, opts: { fallbackToDatabaseUrl?: boolean } = {}): Promise<BenchServer> {
-  const [{ startServer }, { createLogger }, { loadConfig }] = await Promise.all([import('../../src/app/server.js'), import('../../src/core/logger.js'), import('../../src/core/config.js')]);
+  const { startServer, createLogger, loadConfig } = await builtModules();
   const dataDir = mkdtempSync(join(tmpdir(), `td-bench-${driver}-`));
   cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
   let databaseUrl: string | undefined;

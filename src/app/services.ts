@@ -200,7 +200,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
     const auth = new Authenticator(db, clock, config.apiUsername && config.apiPassword ? { username: config.apiUsername, password: config.apiPassword } : undefined, options.authHooks);
     const adminPasswordFile = new AdminPasswordFile(config.dataDir, clock);
     const generatedAdmin = config.apiUsername ? undefined : await ensureAdmin(db, adminPasswordFile, clock, firstAdmin);
-    const login = new LoginGate(new LoginThrottle(clock, options.loginThrottle), auth);
+    const login = new LoginGate(new LoginThrottle(clock, options.loginThrottle), auth, clock);
     login.onSuccess((p) => adminPasswordFile.loggedIn(p.name));
     const connectors = new Connectors(options.ccxt, new SimExchange(config.simSeed, clock), clock);
     const accounts = new AccountsService(database, vault, connectors, clock);

@@ -8,7 +8,7 @@ import { errorHandler, notFoundHandler } from './errors.js';
 import { buildOpenApi } from './openapi.js';
 import { onFirstUse } from './on-first-use.js';
 import { requestId } from './request-id.js';
-import { commandBodyParser, commandRoutes } from './routes.js';
+import { commandRoutes, jsonBodyParser } from './routes.js';
 
 export interface RestAppOptions {
   registry: Registry;
@@ -26,6 +26,11 @@ export function createRestApp(opts: RestAppOptions): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(requestId);
+  const auth = basicAuth(services.login);
+  const bodyLimit = opts.bodyLimit ?? '256kb';
+  // Command routes first: a command call is authenticated and dispatched by this one layer. A path
+  // no command has goes on down the stack (health, docs, the MCP mount, the 404).
+  app.use(commandRoutes(registry, services, { auth, bodyLimit }));
 
   // Uptime is elapsed process time, not domain time: a monotonic measure, whatever clock the services read.
   const started = performance.now();
@@ -49,8 +54,8 @@ export function createRestApp(opts: RestAppOptions): Express {
     });
   });
 
-  app.use(basicAuth(services.login));
-  app.use(commandBodyParser(registry, opts.bodyLimit ?? '256kb'));
+  app.use(auth);
+  app.use(jsonBodyParser(bodyLimit));
 
   // The document and the docs UI are built on first use: a start (or a test server) whose docs nobody
   // reads need not spend the tens of milliseconds they take.
@@ -72,7 +77,6 @@ export function createRestApp(opts: RestAppOptions): Express {
   app.use('/docs', ui);
 
   for (const m of opts.mounts ?? []) app.use(m.path, m.handler);
-  app.use(commandRoutes(registry, services));
   app.use(notFoundHandler);
   app.use(errorHandler(services.logger));
   return app;

@@ -18,9 +18,16 @@ const DOCS_HINT =
 /** HTTP Basic on every route it guards; the principal goes to `res.locals.principal`. */
 export function basicAuth(gate: LoginGate): RequestHandler {
   return async (req, res, next) => {
-    const creds = parseBasicAuth(req.headers.authorization);
+    const header = req.headers.authorization;
+    const known = header === undefined ? undefined : gate.remembered(req.socket, header);
+    if (known) {
+      res.locals.principal = known;
+      return next();
+    }
+    const creds = parseBasicAuth(header);
     const outcome: LoginOutcome = creds ? await gate.login(creds.username, creds.password, req.socket.remoteAddress) : { ok: false, reason: 'credentials' };
     if (outcome.ok) {
+      gate.remember(req.socket, header!, outcome.principal);
       res.locals.principal = outcome.principal;
       return next();
     }

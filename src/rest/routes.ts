@@ -12,29 +12,13 @@ export function expressPath(path: string): string {
 }
 
 /**
- * The JSON body parser, with its failures handed to the command route when the request is for one (so
- * the call is journaled there); anywhere else (the MCP mount, an unknown path) they are answered as before.
+ * The JSON body parser for what is not a command route (the MCP mount); a command route reads its body
+ * itself (commandRoutes), so that a body it cannot read is still that command's journaled call.
  */
-export function commandBodyParser(registry: Registry, limit: string): RequestHandler {
+export function jsonBodyParser(limit: string): RequestHandler {
   const json = express.json({ limit });
-  const routes = registry.commands
-    .filter((c) => channelsOf(c).includes('rest'))
-    .map((c) => ({ method: c.http.method, re: new RegExp(`^${expressPath(c.http.path).replace(/:[a-z_][a-z0-9_]*/g, '[^/]+')}/?$`) }));
-  const isCommand = (req: Request) => routes.some((r) => r.method === req.method && r.re.test(req.path));
-  return (req, res, next) => {
-    // Nothing reads the body of a GET or HEAD (a command's input comes from the query string), so the
-    // parser's content-type and length checks are not paid on every read.
-    if (req.method === 'GET' || req.method === 'HEAD') return next();
-    json(req, res, (err?: unknown) => {
-      const bodyErr = err ? bodyErrorOf(err) : null;
-      if (bodyErr && isCommand(req)) {
-        res.locals.bodyError = bodyErr;
-        req.body = {};
-        return next();
-      }
-      next(err);
-    });
-  };
+  // Nothing reads the body of a GET or HEAD, so the parser's content-type and length checks are not paid on every read.
+  return (req, res, next) => (req.method === 'GET' || req.method === 'HEAD' ? next() : json(req, res, next));
 }
 
 /** One command's route: its path as a pattern, and the names of its path parameters in order. */
@@ -54,8 +38,9 @@ interface CommandRoute {
  * case-insensitive, an optional trailing slash, each parameter one URL-decoded segment; HEAD is served
  * by the GET route. A path no command has goes on to the next handler (the 404).
  */
-export function commandRoutes(registry: Registry, services: Services): RequestHandler {
+export function commandRoutes(registry: Registry, services: Services, opts: { auth: RequestHandler; bodyLimit: string }): RequestHandler {
   const table = new Map<string, CommandRoute[]>();
+  const json = express.json({ limit: opts.bodyLimit });
   for (const cmd of registry.commands) {
     if (!channelsOf(cmd).includes('rest')) continue;
     const params = pathParams(cmd.http.path);
@@ -94,10 +79,14 @@ export function commandRoutes(registry: Registry, services: Services): RequestHa
   return (req, res, next) => {
     const path = req.path;
     const routes = table.get(`${req.method === 'HEAD' ? 'GET' : req.method} ${firstSegment(path)}`);
-    if (routes) {
-      for (const route of routes) {
-        const m = route.re.exec(path);
-        if (!m) continue;
+    if (!routes) return next();
+    for (const route of routes) {
+      const m = route.re.exec(path);
+      if (!m) continue;
+      // The route is known: authenticate, read the body, dispatch, each step handing on to the next
+      // directly rather than through the app's middleware stack (a read pays for one layer, not five).
+      opts.auth(req, res, (authErr?: unknown) => {
+        if (authErr) return next(authErr);
         const values: Record<string, string> = {};
         for (let i = 0; i < route.params.length; i++) {
           const name = route.params[i]!;
@@ -107,9 +96,22 @@ export function commandRoutes(registry: Registry, services: Services): RequestHa
             return next(new AppError('VALIDATION_FAILED', `The path segment for ${name} is not valid percent-encoding.`, { hint: 'Percent-encode the value as UTF-8.', details: { issues: [{ path: name, message: 'invalid percent-encoding' }] } }));
           }
         }
-        route.handle(req, res, values).catch(next);
-        return;
-      }
+        if (req.method === 'GET' || req.method === 'HEAD') {
+          route.handle(req, res, values).catch(next);
+          return;
+        }
+        json(req, res, (err?: unknown) => {
+          const bodyErr = err ? bodyErrorOf(err) : null;
+          if (err && !bodyErr) return next(err);
+          // A body that cannot be read is still this command's call: execute() refuses it and journals it.
+          if (bodyErr) {
+            res.locals.bodyError = bodyErr;
+            req.body = {};
+          }
+          route.handle(req, res, values).catch(next);
+        });
+      });
+      return;
     }
     next();
   };

@@ -1,3 +1,4 @@
+import { Agent, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuthenticatorHooks } from '../../src/core/auth/authenticator.js';
 import { mcpCall, mcpClient } from '../helpers/mcp-call.js';
@@ -98,6 +99,37 @@ describe.each(drivers())('revoking a user on %s', (driver) => {
     expect((await s.call('GET', '/accounts', undefined, auth('del_cached'))).status).toBe(200);
     expect((await s.call('DELETE', '/users/del_cached')).status).toBe(200);
     expect((await s.call('GET', '/accounts', undefined, auth('del_cached'))).status).toBe(401);
+  });
+
+  it('on one keep-alive connection, a login remembered for that connection is dropped by a demotion and by a deletion', async () => {
+    await addUser('conn_user', 'trader');
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const sockets = new Set<unknown>();
+    const send = (method: string, path: string, body?: unknown) =>
+      new Promise<number>((resolve, reject) => {
+        const headers: Record<string, string> = { authorization: auth('conn_user') };
+        if (body) headers['content-type'] = 'application/json';
+        const req = request(`${s.url}${path}`, { agent, method, headers }, (res) => {
+          sockets.add(req.socket);
+          res.resume();
+          res.on('end', () => resolve(res.statusCode!));
+        });
+        req.on('error', reject);
+        req.end(body ? JSON.stringify(body) : undefined);
+      });
+    const order = { connector_name: 'sim', trading_pair: 'BTC-USDT', side: 'buy', order_type: 'market', amount: '0.001' };
+    try {
+      expect(await send('GET', '/accounts')).toBe(200);
+      expect(await send('GET', '/accounts')).toBe(200);
+      expect((await s.call('PUT', '/users/conn_user', { role: 'viewer' })).body.role).toBe('viewer');
+      // The connection's remembered trader login must not outlive the demotion.
+      expect(await send('POST', '/trading/orders', order)).toBe(403);
+      expect((await s.call('DELETE', '/users/conn_user')).status).toBe(200);
+      expect(await send('GET', '/accounts')).toBe(401);
+      expect(sockets.size).toBe(1);
+    } finally {
+      agent.destroy();
+    }
   });
 
   it('a password change made while the old password is being verified locks the old password out', async () => {

@@ -130,3 +130,43 @@ describe('addressKey', () => {
     expect(addressKey(undefined)).toBe('unknown');
   });
 });
+
+describe('a connection\'s remembered login', () => {
+  class GenerationVerifier extends CountingVerifier {
+    generation = 0;
+  }
+  const HEADER = 'Basic YWxpY2U6YWxpY2UtcGFzc3dvcmQ=';
+  function gateWithGeneration() {
+    const clock = new ManualClock(1_000_000);
+    const verifier = new GenerationVerifier({ alice: 'alice-password' });
+    return { gate: new LoginGate(new LoginThrottle(clock), verifier, clock), verifier, clock };
+  }
+
+  it('answers the same header on the same connection for a minute, and nothing else', () => {
+    const { gate, clock } = gateWithGeneration();
+    const conn = {};
+    const alice: Principal = { name: 'alice', role: 'trader' };
+    expect(gate.remembered(conn, HEADER)).toBeUndefined();
+    gate.remember(conn, HEADER, alice);
+    expect(gate.remembered(conn, HEADER)).toEqual(alice);
+    expect(gate.remembered({}, HEADER)).toBeUndefined();
+    expect(gate.remembered(conn, `${HEADER}x`)).toBeUndefined();
+    clock.advance(60_000);
+    expect(gate.remembered(conn, HEADER)).toBeUndefined();
+  });
+
+  it('is forgotten as soon as any user changes (the verifier\'s generation moves)', () => {
+    const { gate, verifier } = gateWithGeneration();
+    const conn = {};
+    gate.remember(conn, HEADER, { name: 'alice', role: 'trader' });
+    verifier.generation++;
+    expect(gate.remembered(conn, HEADER)).toBeUndefined();
+  });
+
+  it('is never kept when the verifier has no generation to invalidate it by', () => {
+    const { gate } = setup();
+    const conn = {};
+    gate.remember(conn, HEADER, { name: 'alice', role: 'trader' });
+    expect(gate.remembered(conn, HEADER)).toBeUndefined();
+  });
+});

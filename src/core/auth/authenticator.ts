@@ -74,6 +74,10 @@ export class Authenticator {
     return result;
   }
 
+  get generation(): number {
+    return this.#generation;
+  }
+
   /** Forget cached verifications and outdate those in flight; call after a user change has committed. */
   invalidate(): void {
     this.#generation++;
