@@ -3,7 +3,9 @@
  * publishing at 1 Hz a heartbeat and a performance report (and every BENCH_LOG_EVERY-th second a log
  * line) at QoS 1, received by the server's real ingest (src/core/bots/ingest.ts: ServerLink, the
  * report schemas, the deployed-bot cache, the batched writes to Postgres), against a bare mqtt.js
- * subscriber that receives and JSON-parses the same messages, in the same run.
+ * subscriber that receives and JSON-parses the same messages, in the same run. Both subscribe each
+ * report at the ingest's REPORT_QOS (heartbeats and performance at QoS 0, the rest at QoS 1), so the
+ * broker delivers the same messages with the same acknowledgements to both.
  *
  *   DATABASE_URL=... npx tsx bench/bot-ingest.bench.ts      # npm run bench:bot-ingest
  *
@@ -26,7 +28,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { BotStore } from '../src/core/bots/bot-store.js';
 import { EmbeddedBroker } from '../src/core/bots/broker.js';
 import { brokerCredentials, type BotLogin } from '../src/core/bots/credentials.js';
-import { BotIngest, REPORT_TOPICS } from '../src/core/bots/ingest.js';
+import { BotIngest, REPORT_QOS, REPORT_TOPICS } from '../src/core/bots/ingest.js';
 import { mqttLink, type MqttLink } from '../src/core/bots/link.js';
 import { MosquittoDynsec } from '../src/core/bots/mosquitto-dynsec.js';
 import { PgBotCredentials } from '../src/core/bots/pg-credentials.js';
@@ -232,7 +234,7 @@ async function phase(kind: 'bare' | 'ingest', b: Broker, pub: ClientProcess, ctx
       JSON.parse(payload.toString('utf8'));
       received++;
     });
-    for (const t of REPORT_TOPICS) await client.subscribeAsync(`hbot/+/${t}`, { qos: 1 });
+    for (const t of REPORT_TOPICS) await client.subscribeAsync(`hbot/+/${t}`, { qos: REPORT_QOS[t] });
     stop = () => client.endAsync();
   } else {
     // As src/app/services.ts wires it: the server's link, the ingest with its defaults, `deployed` from the
@@ -249,6 +251,7 @@ async function phase(kind: 'bare' | 'ingest', b: Broker, pub: ClientProcess, ctx
         const row = await ctx.store.get(id);
         return !!row && !row.archivedAt;
       },
+      allDeployed: () => ctx.store.deployedIds(),
     });
     ing.onPresence((p) => void (p.kind === 'heartbeat' && beats++));
     await ing.start();

@@ -333,6 +333,7 @@ function wireBots(d: {
         const row = await store.get(id);
         return !!row && !row.archivedAt;
       },
+      allDeployed: () => store.deployedIds(),
       ...d.options?.ingest,
     }),
   );

@@ -30,6 +30,8 @@ describe.each(drivers())('bot ingest (%s)', (driver) => {
   const clients: MqttClient[] = [];
   const warnings: Array<{ msg: string; fields: Record<string, unknown> }> = [];
   const presence: Presence[] = [];
+  /** The per-id lookups the ingest made (a bot in the deployed set needs none). */
+  const lookups: string[] = [];
 
   const connectBot = async (id: string) => {
     const login = await broker_credentials.issue(id);
@@ -55,9 +57,11 @@ describe.each(drivers())('bot ingest (%s)', (driver) => {
       clock: systemClock,
       logger,
       deployed: async (id) => {
+        lookups.push(id);
         const row = await store.get(id);
         return !!row && !row.archivedAt;
       },
+      allDeployed: () => store.deployedIds(),
       flushMs: 50,
     });
     ingest.onPresence((p) => presence.push(p));
@@ -145,6 +149,26 @@ describe.each(drivers())('bot ingest (%s)', (driver) => {
     expect(mine.map((w) => w.fields.topic).sort()).toEqual(['fill', 'hb', 'log']);
     expect(presence.some((p) => p.botId === 'stranger')).toBe(false);
     expect(await store.get('stranger')).toBeUndefined();
+  });
+
+  it('takes a deployed bot\'s reports by the set of deployed ids, asks for a bot deployed since, and drops an archived one at once', async () => {
+    const send = await connectBot('beta');
+    await send('hb', { ts: 1 });
+    await waitFor('beta\'s heartbeat', () => presence.some((p) => p.botId === 'beta' && p.kind === 'heartbeat'));
+    expect(lookups).not.toContain('beta');
+    await store.create({ id: 'gamma', name: 'gamma', accountName: 'desk', owner: { name: 'amy', role: 'trader', accounts: ['desk'], stored: false }, channel: 'rest', runtime: 'child', image: null, strategy: { script: { name: 'x', config: {} } }, desiredState: 'running' });
+    ingest.invalidate('gamma');
+    const g = await connectBot('gamma');
+    await g('hb', { ts: 1 });
+    await waitFor('gamma\'s heartbeat', () => presence.some((p) => p.botId === 'gamma' && p.kind === 'heartbeat'));
+    expect(lookups).toContain('gamma');
+    await store.archive('beta');
+    ingest.invalidate('beta');
+    const beats = presence.filter((p) => p.botId === 'beta').length;
+    await send('hb', { ts: 2 });
+    await g('hb', { ts: 2 });
+    await waitFor('gamma\'s second heartbeat', () => presence.filter((p) => p.botId === 'gamma' && p.kind === 'heartbeat').length >= 2);
+    expect(presence.filter((p) => p.botId === 'beta')).toHaveLength(beats);
   });
 
   it('prunes performance snapshots past the retention', async () => {

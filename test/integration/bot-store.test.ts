@@ -339,4 +339,58 @@ describe.each(drivers())('bot store (%s)', (driver) => {
       expect(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
     }
   }, 60_000);
+  it('stores many bots\' log lines in one statement, numbered and bounded as addLogs does, leaving out unknown bots', async () => {
+    const line = (n: number) => ({ at: at(n), level: 'warning', logger: 'bot', message: `line ${n}` });
+    for (const id of ['lb-1', 'lb-2']) await store.create(bot(id));
+    await store.addLogs('lb-1', [line(1), line(2)]);
+    const batch = new Map([
+      ['lb-2', Array.from({ length: 70 }, (_, i) => line(i + 1))],
+      ['lb-1', [line(3), line(4)]],
+      ['nobody', [line(1)]],
+    ]);
+    expect(await store.addLogsBatch(batch)).toBe(52);
+    const one = await store.recentLogs('lb-1', 100);
+    expect(one.map((l) => [l.seq, l.message, l.level])).toEqual([1, 2, 3, 4].map((n) => [n, `line ${n}`, 'WARNING']));
+    // 70 lines, 50 kept: the newest, numbered as if all 70 had been, as addLogs numbers them.
+    const two = await store.recentLogs('lb-2', 100);
+    expect(two.map((l) => l.message)).toEqual(Array.from({ length: 50 }, (_, i) => `line ${21 + i}`));
+    expect(two.map((l) => l.seq)).toEqual(Array.from({ length: 50 }, (_, i) => 21 + i));
+    expect((await store.get('lb-2'))?.logSeq).toBe(70);
+    // Later batches go on from there and prune below the bound.
+    await store.addLogsBatch(new Map([['lb-2', [line(71), line(72)]]]));
+    const after = await store.recentLogs('lb-2', 100);
+    expect(after).toHaveLength(50);
+    expect(after.at(-1)).toMatchObject({ seq: 72, message: 'line 72' });
+    expect(after[0]).toMatchObject({ seq: 23 });
+  });
+
+  it('takes log batches from two connections and one bot\'s log lines for the same bots at once without a deadlock', async () => {
+    const ids = Array.from({ length: 300 }, (_, i) => `ld-${String(i).padStart(3, '0')}`);
+    for (const id of ids) await store.create(bot(id));
+    const shuffled = () => [...ids].sort(() => Math.random() - 0.5);
+    const twin = new BotStore(other.db, clock, { logLimit: 50 });
+    for (let round = 0; round < 10; round++) {
+      const when = at(200 + round);
+      const logs = () => new Map(shuffled().map((id) => [id, [{ at: when, level: 'INFO', message: `r${round}` }]]));
+      const results = await Promise.allSettled([
+        store.addLogsBatch(logs()),
+        twin.addLogsBatch(logs()),
+        store.addLogsBatch(logs()),
+        twin.addLogs(ids[round]!, [{ at: when, level: 'INFO', message: 'single' }]),
+      ]);
+      expect(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
+    }
+    const seqs = (await store.recentLogs('ld-005', 100)).map((l) => l.seq);
+    expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
+    expect(seqs).toHaveLength(31);
+  }, 60_000);
+
+  it('lists the ids of the deployed bots, archived ones left out', async () => {
+    await store.create(bot('dep-1'));
+    await store.create(bot('dep-2'));
+    await store.archive('dep-2');
+    const ids = await store.deployedIds();
+    expect(ids).toContain('dep-1');
+    expect(ids).not.toContain('dep-2');
+  });
 });

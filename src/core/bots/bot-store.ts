@@ -343,6 +343,45 @@ export class BotStore {
     });
   }
 
+  /**
+   * Many bots' log lines in one statement, for the ingest's flush (fifty bots logging a line each are
+   * one statement, not fifty transactions of three). Numbering and pruning are addLogs' own: each bot's
+   * `log_seq` is bumped by its count and its lines take the numbers below the new value; lines numbered
+   * at or below the newest minus `logLimit` are deleted. The bot rows are locked in id order first, so
+   * two batches (or a batch and one bot's addLogs) never wait on each other in a cycle; the ingest runs
+   * it after its heartbeat batch, not beside it. Bots the store
+   * does not have (deleted meanwhile) are left out. Returns how many lines were stored.
+   */
+  async addLogsBatch(byBot: ReadonlyMap<string, readonly NewBotLog[]>): Promise<number> {
+    // n: the bot's lines in the batch (its log_seq moves by n, as in addLogs); k: those kept (the tail).
+    const rows: Array<{ bot_id: string; n: number; k: number; i: number; at: string; level: string; logger: string | null; message: string }> = [];
+    for (const id of [...byBot.keys()].sort()) {
+      const lines = byBot.get(id)!;
+      const kept = lines.slice(-this.logLimit);
+      kept.forEach((l, i) => rows.push({ bot_id: id, n: lines.length, k: kept.length, i, at: l.at.toISOString(), level: l.level.toUpperCase(), logger: l.logger ?? null, message: l.message }));
+    }
+    if (!rows.length) return 0;
+    const ids = [...byBot.keys()].sort();
+    return this.db.transaction(async (tx) => {
+      // The rows locked one by one in id order first: a statement's own join order is the planner's.
+      await tx.execute(sql`select id from ${bots} where id in (select jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb)) order by id for no key update`);
+      const result = (await tx.execute(sql`
+        with v as (select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(bot_id text, n int, k int, i int, at timestamptz, level text, logger text, message text)),
+        counts as (select bot_id, max(n) as n from v group by bot_id),
+        bumped as (update ${bots} b set log_seq = b.log_seq + c.n from counts c where b.id = c.bot_id returning b.id, b.log_seq as last),
+        pruned as (delete from ${botLogs} d using bumped where d.bot_id = bumped.id and d.seq <= bumped.last - ${this.logLimit})
+        insert into ${botLogs} (bot_id, seq, at, level, logger, message)
+        select v.bot_id, bumped.last - v.k + 1 + v.i, v.at, v.level, v.logger, v.message from v join bumped on bumped.id = v.bot_id`)) as unknown as { rowCount?: number | null; affectedRows?: number };
+      return result.rowCount ?? result.affectedRows ?? 0;
+    });
+  }
+
+  /** The ids of every deployed bot (not archived): what the ingest keeps in memory to take reports by. */
+  async deployedIds(): Promise<string[]> {
+    const rows = await this.db.select({ id: bots.id }).from(bots).where(isNull(bots.archivedAt));
+    return rows.map((r) => r.id);
+  }
+
   /** The newest `limit` lines (of one level when asked, e.g. ERROR; levels are kept upper-case), returned oldest first as a log reads. */
   async recentLogs(id: string, limit: number, level?: string): Promise<BotLogRow[]> {
     const conds = [eq(botLogs.botId, id)];

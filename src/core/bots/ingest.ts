@@ -11,8 +11,8 @@ import { Heartbeat, InternalEvent, LogMessage, Performance, StatusUpdate } from 
 import { BOT_NAMESPACE, isBotId } from './topics.js';
 
 /**
- * What bots report, into the bots store. The server subscribes at QoS 1 to every bot's `hb`,
- * `status_updates`, `log`, `events` and `performance`, reads each message with its schema
+ * What bots report, into the bots store. The server subscribes to every bot's `hb`,
+ * `status_updates`, `log`, `events` and `performance` (at REPORT_QOS), reads each message with its schema
  * (protocol/reports.ts) and buffers it; a flush every `flushMs` (or once `maxBatch` messages wait)
  * writes the buffer in a few statements: all heartbeats in one, all performance reports in one, each
  * bot's logs, events and fills in one each. A thousand bots beating and reporting every second are
@@ -27,6 +27,16 @@ import { BOT_NAMESPACE, isBotId } from './topics.js';
 export const REPORT_TOPICS = ['hb', 'status_updates', 'log', 'events', 'performance'] as const;
 type Topic = (typeof REPORT_TOPICS)[number];
 
+/**
+ * The QoS the server subscribes each report at (the broker delivers at the lower of it and the bot's).
+ * Heartbeats and performance reports are snapshots a bot sends every second, each superseding the one
+ * before: they come at QoS 0, with no acknowledgement to write back for each (two thousand a second
+ * with a thousand bots). The server's session is clean (a new client id each start), so QoS 1 would
+ * only have covered a snapshot in flight on a connection that breaks, and the next one follows a
+ * second later. Status changes, log lines and events (fills among them) are not repeated: QoS 1.
+ */
+export const REPORT_QOS: Record<Topic, 0 | 1> = { hb: 0, performance: 0, status_updates: 1, log: 1, events: 1 };
+
 export interface IngestOptions {
   link: MqttLink;
   store: BotStore;
@@ -34,6 +44,12 @@ export interface IngestOptions {
   logger: Pick<Logger, 'warn' | 'debug'>;
   /** Whether `id` is a deployed bot (a row that is not archived); the ingest caches the answer for `knownTtlMs`. */
   deployed(id: string): Promise<boolean>;
+  /**
+   * Every deployed bot's id, read again every `knownTtlMs` in one query: a known bot's reports are then
+   * taken without a lookup of its own (a thousand bots were two hundred lookups a second). Ids not in
+   * it are asked of `deployed`. Absent: every id is asked of `deployed`.
+   */
+  allDeployed?(): Promise<Iterable<string>>;
   flushMs?: number;
   maxBatch?: number;
   knownTtlMs?: number;
@@ -54,6 +70,11 @@ export class BotIngest {
   readonly #known = new Map<string, { deployed: boolean; until: number }>();
   readonly #lookups = new Map<string, Promise<boolean>>();
   readonly #warned = new Set<string>();
+  #deployedSet: Set<string> | null = null;
+  #deployedSetUntil = -Infinity;
+  #deployedSetRead: Promise<void> | null = null;
+  /** Ids invalidated while the set was being read: the read may predate their change, so they are left out of it. */
+  #invalidatedDuringRead = new Set<string>();
   #beats: Array<{ id: string; at: Date }> = [];
   #perf: Array<{ botId: string; at: Date; report: Performance }> = [];
   #logs = new Map<string, NewBotLog[]>();
@@ -69,7 +90,7 @@ export class BotIngest {
   async start(): Promise<void> {
     if (this.#stopListening) return;
     this.#stopListening = this.o.link.onMessage((topic, payload) => void this.#receive(topic, payload));
-    for (const t of REPORT_TOPICS) await this.o.link.subscribe(`${BOT_NAMESPACE}/+/${t}`, 1);
+    for (const t of REPORT_TOPICS) await this.o.link.subscribe(`${BOT_NAMESPACE}/+/${t}`, REPORT_QOS[t]);
     this.#timers.push(setInterval(() => void this.flush(), this.o.flushMs ?? 250));
     const prune = setInterval(() => void this.prune(), this.o.pruneEveryMs ?? 3_600_000);
     prune.unref();
@@ -92,6 +113,8 @@ export class BotIngest {
   /** Forgets the cached answer for `id` (a bot just deployed or archived). */
   invalidate(id: string): void {
     this.#known.delete(id);
+    this.#deployedSet?.delete(id);
+    if (this.#deployedSetRead) this.#invalidatedDuringRead.add(id);
   }
 
   /** Deletes performance snapshots past the retention; returns how many. */
@@ -242,6 +265,12 @@ export class BotIngest {
 
   #isDeployed(id: string): boolean | Promise<boolean> {
     const now = this.o.clock.now();
+    if (this.o.allDeployed) {
+      if (now >= this.#deployedSetUntil && !this.#deployedSetRead) this.#readDeployedSet();
+      // The set answers at once (the old one while a fresh one is read), unless this bot's own lookup
+      // is running: its reports wait on that, in the order they came.
+      if (this.#deployedSet?.has(id) && !this.#lookups.has(id)) return true;
+    }
     const hit = this.#known.get(id);
     if (hit && hit.until > now) return hit.deployed;
     // Messages arriving while a lookup runs wait on that same lookup, so one bot's reports are taken in
@@ -260,6 +289,26 @@ export class BotIngest {
     return lookup;
   }
 
+  #readDeployedSet(): void {
+    this.#invalidatedDuringRead.clear();
+    this.#deployedSetRead = this.o.allDeployed!()
+      .then((ids) => {
+        const set = new Set(ids);
+        for (const id of this.#invalidatedDuringRead) set.delete(id);
+        this.#deployedSet = set;
+        this.#deployedSetUntil = this.o.clock.now() + (this.o.knownTtlMs ?? 5_000);
+      })
+      .catch((err: unknown) => {
+        // The per-id lookups still answer; the set is tried again at the next report.
+        this.o.logger.warn('reading the deployed bots failed', { err });
+        this.#deployedSetUntil = this.o.clock.now() + (this.o.knownTtlMs ?? 5_000);
+      })
+      .finally(() => {
+        this.#deployedSetRead = null;
+        this.#invalidatedDuringRead.clear();
+      });
+  }
+
   async #write(): Promise<void> {
     const beats = this.#beats;
     const perf = this.#perf;
@@ -273,9 +322,12 @@ export class BotIngest {
     this.#fills = new Map();
     this.#pending = 0;
     const writes: Array<[string, string | null, () => Promise<unknown>]> = [];
-    if (beats.length) writes.push(['heartbeats', null, () => this.o.store.heartbeats(beats).then((woken) => this.#woke(woken))]);
+    // The heartbeats first, the log lines once they are written, not beside them: both update many bot
+    // rows, and the heartbeat statement locks them in its plan's order. The rest runs beside them.
+    let beatsWritten: Promise<unknown> = Promise.resolve();
+    if (beats.length) writes.push(['heartbeats', null, () => (beatsWritten = this.o.store.heartbeats(beats).then((woken) => this.#woke(woken)))]);
     if (perf.length) writes.push(['performance', null, () => this.o.store.addPerformanceBatch(perf)]);
-    for (const [id, lines] of logs) writes.push(['logs', id, () => this.o.store.addLogs(id, lines)]);
+    if (logs.size) writes.push(['logs', null, () => beatsWritten.catch(() => undefined).then(() => this.o.store.addLogsBatch(logs))]);
     for (const [id, list] of events) writes.push(['events', id, () => this.o.store.addEvents(id, list)]);
     for (const [id, list] of fills) writes.push(['fills', id, () => this.o.store.addFills(id, list)]);
     // One failing write does not hold the others back; one Postgres aborted to break a deadlock wrote

@@ -19,6 +19,8 @@ export function mqttLink(client: MqttClient): MqttLink {
   const noDelay = () => (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
   noDelay();
   client.on('connect', noDelay);
+  coalesceReplies(client);
+  client.on('connect', () => coalesceReplies(client));
   return {
     async publish(topic, payload, qos) {
       await client.publishAsync(topic, payload, { qos });
@@ -37,6 +39,31 @@ export function mqttLink(client: MqttClient): MqttLink {
       return () => client.off('message', h);
     },
   };
+}
+
+const COALESCING = Symbol('coalescing');
+
+/**
+ * What the client writes while it handles one read from the socket (a PUBACK for each QoS 1 message,
+ * the replies it sends at once) leaves in one write instead of one system call each: the socket is
+ * corked when data arrives and uncorked once the packets of that read are handled (mqtt.js handles one
+ * packet per tick; setImmediate runs after all of them). A thousand bots reporting every second were
+ * two thousand PUBACK writes a second, the larger part of the ingest's CPU.
+ */
+function coalesceReplies(client: MqttClient): void {
+  const stream = client.stream as (NodeJS.ReadWriteStream & { cork?: () => void; uncork?: () => void; [COALESCING]?: boolean }) | undefined;
+  if (!stream?.cork || !stream.uncork || stream[COALESCING]) return;
+  stream[COALESCING] = true;
+  let corked = false;
+  stream.prependListener('data', () => {
+    if (corked) return;
+    corked = true;
+    stream.cork!();
+    setImmediate(() => {
+      corked = false;
+      stream.uncork!();
+    });
+  });
 }
 
 /** Whether an MQTT topic filter (`+` one level, `#` the rest) matches a topic. */
