@@ -1,18 +1,21 @@
 /**
  * Bots' reports into the server: BENCH_BOTS simulated bots (1,000), each with its own MQTT connection,
  * publishing at 1 Hz a heartbeat and a performance report (and every BENCH_LOG_EVERY-th second a log
- * line) at QoS 1, received by the server's real ingest (src/core/bots/ingest.ts: ServerLink, the
- * report schemas, the deployed-bot cache, the batched writes to Postgres), against a bare mqtt.js
- * subscriber that receives and JSON-parses the same messages, in the same run. Both subscribe each
- * report at the ingest's REPORT_QOS (heartbeats and performance at QoS 0, the rest at QoS 1), so the
- * broker delivers the same messages with the same acknowledgements to both.
+ * line) at the QoS our bot agent publishes each at (REPORT_QOS in topics.ts: heartbeats and
+ * performance at QoS 0, as a Hummingbot bot sends them too; logs at QoS 1), received by the server's
+ * real ingest (src/core/bots/ingest.ts: ServerLink, the report schemas, the deployed-bot cache, the
+ * batched writes to Postgres), against a bare mqtt.js subscriber that receives and JSON-parses the
+ * same messages, in the same run. Both subscribe each report at REPORT_QOS, so the broker delivers the
+ * same messages with the same acknowledgements to both.
  *
  *   DATABASE_URL=... npx tsx bench/bot-ingest.bench.ts      # npm run bench:bot-ingest
  *
  * Two brokers, one after the other (BENCH_BROKERS):
  * - `embedded`: the aedes broker the server runs in its own process when MQTT_URL is unset, with a
  *   login per bot (scrypt-checked once) and the topic rules. The broker is in the measured process, as
- *   in the server, so its work is in both the baseline's figures and the ingest's.
+ *   in the server, so its work is in both the baseline's figures and the ingest's. The ingest takes
+ *   the messages through the broker's in-process link, as the server does; the bare subscriber
+ *   connects over TCP (an mqtt.js client is what it stands for).
  * - `mosquitto`: the external broker at MQTT_URL (default the services' mqtt://127.0.0.1:1884). With a
  *   user in MQTT_URL, the bots are provisioned through the dynamic-security plugin as the server does;
  *   without one (the services' broker accepts anonymous local clients) they connect without a login.
@@ -28,12 +31,12 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { BotStore } from '../src/core/bots/bot-store.js';
 import { EmbeddedBroker } from '../src/core/bots/broker.js';
 import { brokerCredentials, type BotLogin } from '../src/core/bots/credentials.js';
-import { BotIngest, REPORT_QOS, REPORT_TOPICS } from '../src/core/bots/ingest.js';
+import { BotIngest, REPORT_TOPICS } from '../src/core/bots/ingest.js';
 import { mqttLink, type MqttLink } from '../src/core/bots/link.js';
 import { MosquittoDynsec } from '../src/core/bots/mosquitto-dynsec.js';
 import { PgBotCredentials } from '../src/core/bots/pg-credentials.js';
 import { ServerLink } from '../src/core/bots/server-link.js';
-import { botClientId } from '../src/core/bots/topics.js';
+import { botClientId, REPORT_QOS } from '../src/core/bots/topics.js';
 import { systemClock } from '../src/core/clock.js';
 import { openDatabase, type Database } from '../src/core/db/client.js';
 import { createLogger } from '../src/core/logger.js';
@@ -118,7 +121,7 @@ function publisherMain(): void {
       let failed = 0;
       const pending = new Set<Promise<void>>();
       const send = (b: (typeof bots)[number], kind: Kind, payload: unknown) => {
-        const p: Promise<void> = b.link.publish(`hbot/${b.id}/${kind}`, JSON.stringify(payload), 1).then(
+        const p: Promise<void> = b.link.publish(`hbot/${b.id}/${kind}`, JSON.stringify(payload), REPORT_QOS[kind]).then(
           () => void acked[kind]++,
           () => void failed++,
         );
@@ -160,6 +163,8 @@ interface Broker {
   name: 'embedded' | 'mosquitto';
   url: string;
   serverLogin: BotLogin;
+  /** The embedded broker's in-process link, which the server uses instead of a connection (the bare subscriber connects). */
+  localLink?: () => MqttLink;
   /** The external broker's pid, for its CPU; undefined for the embedded broker (it is this process). */
   pid?: number;
   close(): Promise<void>;
@@ -239,7 +244,7 @@ async function phase(kind: 'bare' | 'ingest', b: Broker, pub: ClientProcess, ctx
   } else {
     // As src/app/services.ts wires it: the server's link, the ingest with its defaults, `deployed` from the
     // store. No live-view feed: with no one watching the stream, the server's feed is skipped as well.
-    const link = new ServerLink({ url: () => b.url, serverLogin: () => b.serverLogin }, logger);
+    const link = new ServerLink({ url: () => b.url, serverLogin: () => b.serverLogin, localLink: b.localLink }, logger);
     await link.start();
     link.onMessage(() => void received++);
     const ing = new BotIngest({
@@ -343,7 +348,7 @@ async function embeddedBroker(ctx: { database: Database; ids: string[] }, cleanu
   log(`embedded: issuing ${ctx.ids.length} bot logins (one scrypt each)\n`);
   const logins = new Map<string, BotLogin>();
   for (let i = 0; i < ctx.ids.length; i += 8) await Promise.all(ctx.ids.slice(i, i + 8).map(async (id) => logins.set(id, await credentials.issue(id))));
-  return { broker: { name: 'embedded', url: broker.url, serverLogin: broker.serverLogin(), close }, logins };
+  return { broker: { name: 'embedded', url: broker.url, serverLogin: broker.serverLogin(), localLink: () => broker.localLink(), close }, logins };
 }
 
 async function mosquittoBroker(ctx: { database: Database; ids: string[] }, cleanups: Array<() => Promise<void>>): Promise<{ broker: Broker; logins: Map<string, BotLogin | undefined> }> {

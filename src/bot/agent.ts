@@ -3,7 +3,7 @@ import type { RpcBus, ServedRequest } from '../core/bots/bus.js';
 import type { MqttLink } from '../core/bots/link.js';
 import type { ResponseData } from '../core/bots/protocol/envelope.js';
 import type { Performance } from '../core/bots/protocol/reports.js';
-import { botPrefix } from '../core/bots/topics.js';
+import { botPrefix, REPORT_QOS } from '../core/bots/topics.js';
 import type { Clock } from '../core/clock.js';
 import { AppError, toAppError } from '../core/errors.js';
 
@@ -152,8 +152,8 @@ export class BotAgent {
     this.#perfTimer = null;
   }
 
-  #publish(topic: string, payload: unknown): Promise<void> {
-    return this.o.link.publish(`${this.#prefix}${topic}`, JSON.stringify(payload), 1);
+  #publish(topic: keyof typeof REPORT_QOS, payload: unknown): Promise<void> {
+    return this.o.link.publish(`${this.#prefix}${topic}`, JSON.stringify(payload), REPORT_QOS[topic]);
   }
 }
 

@@ -78,6 +78,39 @@ describe('the embedded broker (aedes) with bot credentials in Postgres', () => {
     }
   });
 
+  it('gives the server an in-process link: a bot\'s reports reach it, its requests reach the bot, and an unsubscribe ends delivery', async () => {
+    const link = broker.localLink();
+    const got: Array<[string, string]> = [];
+    const off = link.onMessage((topic, payload) => void got.push([topic, payload.toString('utf8')]));
+    await link.subscribe('hbot/+/hb', 0);
+    await link.subscribe('hbot/+/log', 1);
+    const login = await under.credentials.issue('local-1');
+    const bot = await connectBot(broker.url, 'local-1', login);
+    try {
+      const asked = new Promise<string>((resolve) => bot.on('message', (_t, p) => resolve(p.toString('utf8'))));
+      await bot.subscribeAsync('hbot/local-1/status', { qos: 1 });
+      await bot.publishAsync('hbot/local-1/hb', '{"ts":1}', { qos: 0 });
+      await bot.publishAsync('hbot/local-1/log', '{"msg":"hi"}', { qos: 1 });
+      await bot.publishAsync('hbot/local-1/events', '{"not":"subscribed"}', { qos: 1 });
+      await link.publish('hbot/local-1/status', '{"header":{}}', 1);
+      expect(await asked).toBe('{"header":{}}');
+      await expect.poll(() => got.length).toBe(2);
+      expect(got).toEqual([
+        ['hbot/local-1/hb', '{"ts":1}'],
+        ['hbot/local-1/log', '{"msg":"hi"}'],
+      ]);
+      await link.unsubscribe('hbot/+/hb');
+      await bot.publishAsync('hbot/local-1/hb', '{"ts":2}', { qos: 0 });
+      await bot.publishAsync('hbot/local-1/log', '{"msg":"after"}', { qos: 1 });
+      await expect.poll(() => got.length).toBe(3);
+      expect(got[2]).toEqual(['hbot/local-1/log', '{"msg":"after"}']);
+    } finally {
+      off();
+      await link.unsubscribe('hbot/+/log');
+      await bot.endAsync();
+    }
+  });
+
   it('a reconnect storm checks the password with scrypt once per bot, and a revoke still bites at once', async () => {
     const checked: string[] = [];
     const counting = new PgBotCredentials(database.db, new Vault(randomBytes(32)), async (pw, hash) => (checked.push(pw), verifyPassword(pw, hash)));

@@ -7,6 +7,7 @@ import { EmbeddedBroker } from './broker.js';
 import { brokerCredentials, type BotCredentials, type BotLogin } from './credentials.js';
 import { EmqxAccess, type EmqxAccessOptions } from './emqx-access.js';
 import { MosquittoDynsec } from './mosquitto-dynsec.js';
+import type { MqttLink } from './link.js';
 import { PgBotCredentials } from './pg-credentials.js';
 
 /** The broker bots use, whichever it is: what the orchestrator and the runtimes need from it. */
@@ -20,6 +21,8 @@ export interface BotBroker extends Lifecycle {
   url(): string;
   /** The server's own login. Valid once started. */
   serverLogin(): BotLogin;
+  /** The embedded broker only: the server's link in process, instead of a connection (see EmbeddedBroker.localLink). */
+  localLink?(): MqttLink;
 }
 
 export interface BotBrokerOptions {
@@ -49,6 +52,7 @@ export function createBotBroker(opts: BotBrokerOptions): BotBroker {
       stop: () => broker.stop(),
       url: () => broker.url,
       serverLogin: () => broker.serverLogin(),
+      localLink: () => broker.localLink(),
     };
   }
   const u = new URL(opts.mqttUrl);

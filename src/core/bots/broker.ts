@@ -7,6 +7,7 @@ import type { Lifecycle } from '../lifecycle.js';
 import type { Logger } from '../logger.js';
 import { registerSecret } from '../secrets/redact.js';
 import type { BotCredentials, BotLogin, BrokerAccess } from './credentials.js';
+import type { MqttLink } from './link.js';
 import { botClientId, botMayPublish, botMaySubscribe } from './topics.js';
 
 /** The server's own broker user; no bot username (`bot-<id>`) can take it. */
@@ -115,6 +116,44 @@ export class EmbeddedBroker implements Lifecycle, BrokerAccess {
   /** `mqtt://host:port`: where the server and the bots it starts connect. */
   get url(): string {
     return `mqtt://${this.opts.host ?? '127.0.0.1'}:${this.#port}`;
+  }
+
+  /**
+   * The server's own link to this broker, in process: it subscribes to the broker's message router and
+   * publishes into it directly, with no connection of its own. A report then costs no packet written to
+   * a socket, parsed back and acknowledged (a thousand bots reporting every second made that most of the
+   * server's CPU with this broker). Nothing is lost that a connection would have kept: broker and server
+   * live and die together. Valid once started.
+   */
+  localLink(): MqttLink {
+    const aedes = this.#aedes;
+    if (!aedes) throw new Error('the broker is not started');
+    const handlers = new Set<(topic: string, payload: Buffer) => void>();
+    const deliver = (packet: { topic: string; payload: string | Buffer }, done: () => void) => {
+      const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+      for (const h of handlers) h(packet.topic, payload);
+      done();
+    };
+    const filters = new Set<string>();
+    return {
+      publish: (topic, payload, qos) =>
+        new Promise<void>((resolve, reject) =>
+          aedes.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos, retain: false, dup: false }, (err) => (err ? reject(err) : resolve())),
+        ),
+      subscribe: (filter) => {
+        if (filters.has(filter)) return Promise.resolve();
+        filters.add(filter);
+        return new Promise<void>((resolve) => aedes.subscribe(filter, deliver, () => resolve()));
+      },
+      unsubscribe: (filter) => {
+        if (!filters.delete(filter)) return Promise.resolve();
+        return new Promise<void>((resolve) => aedes.unsubscribe(filter, deliver, () => resolve()));
+      },
+      onMessage: (handler) => {
+        handlers.add(handler);
+        return () => handlers.delete(handler);
+      },
+    };
   }
 
   /** The server's own login for this run of the broker. */

@@ -8,7 +8,7 @@ import type { BotFeed, BotFeedKind } from './feed.js';
 import { epochMs, fillOf, isFillEvent } from './fill-event.js';
 import type { MqttLink } from './link.js';
 import { Heartbeat, InternalEvent, LogMessage, Performance, StatusUpdate } from './protocol/reports.js';
-import { BOT_NAMESPACE, isBotId } from './topics.js';
+import { BOT_NAMESPACE, isBotId, REPORT_QOS } from './topics.js';
 
 /**
  * What bots report, into the bots store. The server subscribes to every bot's `hb`,
@@ -27,15 +27,7 @@ import { BOT_NAMESPACE, isBotId } from './topics.js';
 export const REPORT_TOPICS = ['hb', 'status_updates', 'log', 'events', 'performance'] as const;
 type Topic = (typeof REPORT_TOPICS)[number];
 
-/**
- * The QoS the server subscribes each report at (the broker delivers at the lower of it and the bot's).
- * Heartbeats and performance reports are snapshots a bot sends every second, each superseding the one
- * before: they come at QoS 0, with no acknowledgement to write back for each (two thousand a second
- * with a thousand bots). The server's session is clean (a new client id each start), so QoS 1 would
- * only have covered a snapshot in flight on a connection that breaks, and the next one follows a
- * second later. Status changes, log lines and events (fills among them) are not repeated: QoS 1.
- */
-export const REPORT_QOS: Record<Topic, 0 | 1> = { hb: 0, performance: 0, status_updates: 1, log: 1, events: 1 };
+
 
 export interface IngestOptions {
   link: MqttLink;

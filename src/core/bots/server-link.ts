@@ -7,7 +7,8 @@ import type { BotLogin } from './credentials.js';
 import { mqttLink, type MqttLink } from './link.js';
 
 /**
- * The server's own connection to the bots' broker, as a module: it connects at start (the broker is
+ * The server's own connection to the bots' broker (with the embedded broker, its in-process link
+ * instead), as a module: it connects at start (the broker is
  * started before it), and until then the bus, the gateway and the ingest can already be wired to it.
  * It reconnects by itself when the broker drops it (Mosquitto does once, when the server's role is set
  * at start) and its subscriptions are renewed on reconnect.
@@ -15,15 +16,26 @@ import { mqttLink, type MqttLink } from './link.js';
 export class ServerLink implements MqttLink, Lifecycle {
   #client: MqttClient | null = null;
   #link: MqttLink | null = null;
+  #stopLocal: (() => void) | null = null;
   readonly #handlers = new Set<(topic: string, payload: Buffer) => void>();
   readonly #reconnected = new Set<() => void>();
 
   constructor(
-    private readonly where: { url(): string; serverLogin(): BotLogin },
+    private readonly where: { url(): string; serverLogin(): BotLogin; localLink?(): MqttLink },
     private readonly logger: Pick<Logger, 'warn'>,
   ) {}
 
   async start(): Promise<void> {
+    const local = this.where.localLink?.();
+    if (local) {
+      // The embedded broker: in process, never disconnected, so never a reconnect to report.
+      const off = local.onMessage((topic, payload) => {
+        for (const h of this.#handlers) h(topic, payload);
+      });
+      this.#stopLocal = off;
+      this.#link = local;
+      return;
+    }
     const login = this.where.serverLogin();
     const client = await mqtt.connectAsync(this.where.url(), {
       username: login.username,
@@ -45,6 +57,8 @@ export class ServerLink implements MqttLink, Lifecycle {
   }
 
   async stop(): Promise<void> {
+    this.#stopLocal?.();
+    this.#stopLocal = null;
     const c = this.#client;
     this.#client = null;
     this.#link = null;

@@ -11,6 +11,17 @@ import { z } from 'zod';
  */
 export const BOT_NAMESPACE = 'hbot';
 
+/**
+ * The QoS of each report a bot sends, as bots publish them and as the server subscribes (the broker
+ * delivers at the lower of the two). Heartbeats and performance reports are snapshots sent every
+ * second, each superseding the one before: QoS 0, as a Hummingbot bot publishes them, with no
+ * acknowledgement to write for each (four thousand a second, both ways, with a thousand bots). The
+ * server's session is clean (a new client id each start), so QoS 1 would only have covered a snapshot
+ * in flight on a connection that breaks, and the next one follows a second later. Status changes, log
+ * lines and events (fills among them) are said once: QoS 1.
+ */
+export const REPORT_QOS = { hb: 0, performance: 0, status_updates: 1, log: 1, events: 1 } as const satisfies Record<string, 0 | 1>;
+
 /** Lowercase letters, digits, `-` and `_`, 1 to 63 characters: safe as a topic level, a username and a container name. */
 export const BOT_ID_PATTERN = /^[a-z0-9_-]{1,63}$/;
 
