@@ -135,6 +135,13 @@ describe.each(drivers())('bot store (%s)', (driver) => {
     expect(await store.markUnreachable(at(30))).toEqual(['hb-1']);
     expect(await state('hb-1')).toEqual(['unreachable', '2026-03-01T12:00:14.000Z']);
     expect((await store.get('hb-2'))!.observedState).toBe('running');
+    // One seen running that has not beaten yet is quiet only once it has been so for the whole window.
+    clock.set(T0 + 100_000);
+    await store.create(bot('hb-4'));
+    await store.recordObserved('hb-4', { state: 'running' });
+    expect(await store.markUnreachable(at(90))).toEqual(['hb-2']);
+    expect(await store.markUnreachable(at(110))).toEqual(['hb-4']);
+    await store.archive('hb-4'); // out of the way of the tests that list what is meant to run
   });
 
   it('changes a bot\'s strategy spec, and lists the bots a starting server must bring back', async () => {

@@ -154,13 +154,15 @@ export class BotStore {
 
   /**
    * Marks `unreachable` every bot recorded running whose last heartbeat is older than `staleBefore` (or
-   * that never beat), in one statement; returns their ids. The server runs it on a timer.
+   * that never beat and was last changed before it), in one statement; returns their ids. The server runs it on a timer.
    */
   async markUnreachable(staleBefore: Date): Promise<string[]> {
     const rows = await this.db
       .update(bots)
       .set({ observedState: 'unreachable', updatedAt: this.clock.date() })
-      .where(and(eq(bots.observedState, 'running'), or(isNull(bots.lastHeartbeatAt), lt(bots.lastHeartbeatAt, staleBefore))))
+      // One that never beat counts from when its row last changed (it was seen running): a bot that has
+      // just said it is online is not quiet because its first beat is still in the ingest's buffer.
+      .where(and(eq(bots.observedState, 'running'), or(and(isNull(bots.lastHeartbeatAt), lt(bots.updatedAt, staleBefore)), lt(bots.lastHeartbeatAt, staleBefore))))
       .returning({ id: bots.id });
     return rows.map((r) => r.id).sort();
   }
