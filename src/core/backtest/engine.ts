@@ -142,7 +142,9 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
     }
   };
 
-  const series = { time: new Array<number>(total), pnl: new Array<number>(total), position: new Array<number>(total), price: new Array<number>(total) };
+  // Typed arrays while walking (V8 keeps a large `new Array(n)` as a dictionary, a hash insert and a boxed
+  // number per store); plain arrays in the result.
+  const cols = { time: new Float64Array(total), pnl: new Float64Array(total), position: new Float64Array(total), price: new Float64Array(total) };
   const path = new Float64Array(PATH_POINTS);
   const at = new Float64Array(PATH_POINTS);
   const { open, high, low, close } = candles;
@@ -166,10 +168,10 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
       visit(at[k]!, price);
     }
     const j = i - first;
-    series.time[j] = at[PATH_POINTS - 1]!;
-    series.pnl[j] = venue.pnlNum(close[i]!);
-    series.position[j] = position;
-    series.price[j] = close[i]!;
+    cols.time[j] = at[PATH_POINTS - 1]!;
+    cols.pnl[j] = venue.pnlNum(close[i]!);
+    cols.position[j] = position;
+    cols.price[j] = close[i]!;
     if (onProgress && (j + 1) % PROGRESS_EVERY === 0) onProgress(j + 1, total);
   }
   onProgress?.(total, total);
@@ -184,9 +186,12 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
     volume,
     fees,
     executors: reports,
-    series,
+    series: cols,
     durationMs: total > 0 ? at[PATH_POINTS - 1]! - times[first]! : 0,
   });
+  // The executor reports as JSON and the series as plain arrays are built when first read (an optimizer
+  // trial reads only the metrics); the first read replaces the getter with the value, so the result
+  // serialises, spreads and compares as a plain object.
   return {
     controller: { name: def.name, config: config as Record<string, unknown> },
     connector: spec.connector,
@@ -198,11 +203,27 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
     gaps,
     initial_balances: { base: base0.toString(), quote: quote0.toString() },
     final_balances: { base: venue.base.total.toString(), quote: venue.quote.total.toString() },
-    executors: reports.map(reportJson),
+    get executors() {
+      return settle(this, 'executors', reports.map(reportJson));
+    },
     fills,
-    series,
+    get series() {
+      return settle(this, 'series', { time: plain(cols.time), pnl: plain(cols.pnl), position: plain(cols.position), price: plain(cols.price) });
+    },
     metrics,
   };
+}
+
+/** Replaces a lazy getter of `o` with the value it computed: an ordinary, writable property in the same place. */
+function settle<T>(o: object, key: string, value: T): T {
+  Object.defineProperty(o, key, { value, writable: true, enumerable: true, configurable: true });
+  return value;
+}
+
+function plain(a: Float64Array): number[] {
+  const out = new Array<number>(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i]!;
+  return out;
 }
 
 /** The controller config a spec runs, parsed with the controller's schema (connector and pair default to the backtest's); errors name paths under controller.config. */
