@@ -1,4 +1,4 @@
-import { Decimal } from '../decimal.js';
+import { decimalOfNumber } from '../decimal.js';
 import type { CandleInterval, CandleRow } from '../exchange/types.js';
 import { INTERVAL_MS } from '../exchange/types.js';
 import type { MarketView, Quote } from '../strategy/types.js';
@@ -37,7 +37,7 @@ export class BacktestMarketView implements MarketView {
   quote(connector: string, tradingPair: string): Quote | null {
     if (connector !== this.connector || tradingPair !== this.tradingPair || Number.isNaN(this.priceNum)) return null;
     if (this.quoteCache === null) {
-      const p = new Decimal(String(this.priceNum));
+      const p = decimalOfNumber(this.priceNum);
       this.quoteCache = { bid: p, ask: p, mid: p };
     }
     return this.quoteCache;

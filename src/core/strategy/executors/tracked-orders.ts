@@ -93,6 +93,17 @@ export class TrackedOrders {
     return { order: o, fills };
   }
 
+  /** How many orders work. */
+  get size(): number {
+    return this.#orders.size;
+  }
+
+  /** Whether an order of `role` works (no list built: asked on every band and tick). */
+  has(role: string): boolean {
+    for (const o of this.#orders.values()) if (o.role === role) return true;
+    return false;
+  }
+
   all(): TrackedOrder[] {
     return [...this.#orders.values()];
   }
