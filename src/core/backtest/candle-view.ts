@@ -56,6 +56,20 @@ export class BacktestMarketView implements MarketView {
     return this.coarse(ms, limit);
   }
 
+  newestClosedInto(connector: string, tradingPair: string, interval: CandleInterval, into: CandleRow): boolean | null {
+    if (connector !== this.connector || tradingPair !== this.tradingPair || INTERVAL_MS[interval] !== this.stepMs) return null;
+    if (this.closed <= 0) return false;
+    const c = this.cols;
+    const i = this.closed - 1;
+    into.timestamp = c.time[i]!;
+    into.open = c.open[i]!;
+    into.high = c.high[i]!;
+    into.low = c.low[i]!;
+    into.close = c.close[i]!;
+    into.volume = c.volume[i]!;
+    return true;
+  }
+
   private row(i: number): CandleRow {
     const c = this.cols;
     return { timestamp: c.time[i]!, open: c.open[i]!, high: c.high[i]!, low: c.low[i]!, close: c.close[i]!, volume: c.volume[i]! };
