@@ -553,7 +553,9 @@ export class StrategyRuntime {
   }
 
   private apply(actions: readonly ExecutorAction[]): void {
-    for (const action of actions) {
+    // Indexed: an iterator per call adds up at one call per candle.
+    for (let i = 0; i < actions.length; i++) {
+      const action = actions[i]!;
       if (action.kind === 'create') {
         const id = action.config.id ?? this.nextExecutorId();
         if (this.usedIds.has(id)) continue;
