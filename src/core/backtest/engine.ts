@@ -129,7 +129,7 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
       runtime?.deliver(u);
     },
   });
-  runtime = new StrategyRuntime({ controller: def.create(config), interval, createExecutor: env.createExecutor });
+  runtime = new StrategyRuntime({ controller: def.create(config), interval, createExecutor: env.createExecutor, finalizeEnded: true });
   const stepCtx = { now: 0, market, sink: venue, price: 0 };
   const visit = (now: number, price: number) => {
     market.now = now;

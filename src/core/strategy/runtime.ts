@@ -26,6 +26,12 @@ export interface RuntimeOptions {
   createExecutor: ExecutorFactory;
   /** Prefix of the executor and order ids this runtime makes (ids are `<prefix>e<n>` and `<prefix>o<n>`). */
   idPrefix?: string;
+  /**
+   * Build an ended executor's final report as it ends rather than when first read, so the executor
+   * itself is dropped at once (a backtest reads every report at the end anyway; keeping thousands of
+   * ended executors alive until then only makes the garbage collector copy them).
+   */
+  finalizeEnded?: boolean;
 }
 
 export interface StepContext {
@@ -592,6 +598,7 @@ export class StrategyRuntime {
         this.byId.delete(a.executor.id);
         this.activeChanged = true;
         this.endedSincePrune++;
+        if (this.o.finalizeEnded) this.fullReport(a);
       } else this.active[kept++] = a;
     }
     if (kept !== this.active.length) this.active.length = kept;
