@@ -45,16 +45,8 @@ export function tripleBarrier(c: BarrierConfig, openOrderType: 'market' | 'limit
  * notional never exceeds the budget (the sink quantises it to the market's step afterwards).
  */
 export function baseAmount(quoteAmount: Decimal, price: Decimal): string {
-  // The quotient truncated at 20 digits gives the same 16 as the 60-digit quotient cut to 16, unless its
-  // digits 17 to 20 are all nines (the 60-digit rounding could then carry into the 16th): only then is
-  // the long division needed. A 60-digit division that does not terminate costs some thirty times more.
-  const q = Short.div(quoteAmount, price);
-  if (!q.isFinite() || /9999e/.test(q.toExponential(19, Decimal.ROUND_DOWN))) return quoteAmount.div(price).toSignificantDigits(16, Decimal.ROUND_DOWN).toFixed();
-  return q.toSignificantDigits(16, Decimal.ROUND_DOWN).toFixed();
+  return quoteAmount.div(price).toSignificantDigits(16, Decimal.ROUND_DOWN).toFixed();
 }
-
-/** Division truncated at 20 significant digits (see baseAmount). */
-const Short = Decimal.clone({ precision: 20, rounding: Decimal.ROUND_DOWN });
 
 /** A computed price cut to 16 significant digits (the sink quantises it to the tick afterwards). */
 export function roundPrice(price: Decimal): Decimal {
