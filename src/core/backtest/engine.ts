@@ -101,7 +101,6 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
   const fills: BacktestFill[] = [];
   let volume = new Decimal(0);
   let fees = new Decimal(0);
-  let position = 0;
   let runtime: StrategyRuntime | null = null;
   const venue = new SimVenue({
     connector: spec.connector,
@@ -125,7 +124,6 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
       });
     },
     onUpdate(u) {
-      if (u.newFills.length > 0) position = venue.positionNum();
       runtime?.deliver(u);
     },
   });
@@ -144,7 +142,10 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
 
   // Typed arrays while walking (V8 keeps a large `new Array(n)` as a dictionary, a hash insert and a boxed
   // number per store); plain arrays in the result.
-  const cols = { time: new Float64Array(total), pnl: new Float64Array(total), position: new Float64Array(total), price: new Float64Array(total) };
+  const sTime = new Float64Array(total);
+  const sPnl = new Float64Array(total);
+  const sPosition = new Float64Array(total);
+  const sPrice = new Float64Array(total);
   const path = new Float64Array(PATH_POINTS);
   const at = new Float64Array(PATH_POINTS);
   const { open, high, low, close } = candles;
@@ -168,14 +169,16 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
       visit(at[k]!, price);
     }
     const j = i - first;
-    cols.time[j] = at[PATH_POINTS - 1]!;
-    cols.pnl[j] = venue.pnlNum(close[i]!);
-    cols.position[j] = position;
-    cols.price[j] = close[i]!;
+    sTime[j] = at[PATH_POINTS - 1]!;
+    sPnl[j] = venue.pnlNum(close[i]!);
+    // What the fills left: the venue's position changes only with a fill.
+    sPosition[j] = venue.positionNum();
+    sPrice[j] = close[i]!;
     if (onProgress && (j + 1) % PROGRESS_EVERY === 0) onProgress(j + 1, total);
   }
   onProgress?.(total, total);
 
+  const series = { time: sTime, pnl: sPnl, position: sPosition, price: sPrice };
   const reports = total > 0 ? runtime.allReports() : [];
   const lastClose = total > 0 ? new Decimal(String(close[last - 1]!)) : new Decimal(0);
   const netPnl = venue.pnl(lastClose);
@@ -186,13 +189,10 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
     volume,
     fees,
     executors: reports,
-    series: cols,
+    series,
     durationMs: total > 0 ? at[PATH_POINTS - 1]! - times[first]! : 0,
   });
-  // The executor reports as JSON and the series as plain arrays are built when first read (an optimizer
-  // trial reads only the metrics); the first read replaces the getter with the value, so the result
-  // serialises, spreads and compares as a plain object.
-  return {
+  return lazyResult(reports, series, {
     controller: { name: def.name, config: config as Record<string, unknown> },
     connector: spec.connector,
     trading_pair: spec.trading_pair,
@@ -203,15 +203,39 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
     gaps,
     initial_balances: { base: base0.toString(), quote: quote0.toString() },
     final_balances: { base: venue.base.total.toString(), quote: venue.quote.total.toString() },
-    get executors() {
-      return settle(this, 'executors', reports.map(reportJson));
-    },
     fills,
-    get series() {
-      return settle(this, 'series', { time: plain(cols.time), pnl: plain(cols.pnl), position: plain(cols.position), price: plain(cols.price) });
-    },
     metrics,
-  };
+  });
+}
+
+/**
+ * The result, with the executor reports as JSON and the series as plain arrays built when first read
+ * (an optimizer trial reads only the metrics); the first read replaces the getter with the value, so
+ * the result serialises, spreads and compares as a plain object. Built here, apart from runBacktest, so
+ * the getters close over nothing of the walk's own variables.
+ */
+function lazyResult(
+  reports: ExecutorReport[],
+  series: { time: Float64Array; pnl: Float64Array; position: Float64Array; price: Float64Array },
+  rest: Omit<BacktestResult, 'executors' | 'series'>,
+): BacktestResult {
+  // The keys in the result's order first (placeholders for the lazy two), then the getters over them:
+  // redefining a key keeps its place.
+  const { fills, metrics, ...head } = rest;
+  const out = { ...head, executors: [], fills, series: null, metrics } as unknown as BacktestResult;
+  Object.defineProperty(out, 'executors', {
+    enumerable: true,
+    configurable: true,
+    get: () => settle(out, 'executors', reports.map(reportJson)),
+    set: (v: unknown) => settle(out, 'executors', v),
+  });
+  Object.defineProperty(out, 'series', {
+    enumerable: true,
+    configurable: true,
+    get: () => settle(out, 'series', { time: plain(series.time), pnl: plain(series.pnl), position: plain(series.position), price: plain(series.price) }),
+    set: (v: unknown) => settle(out, 'series', v),
+  });
+  return out;
 }
 
 /** Replaces a lazy getter of `o` with the value it computed: an ordinary, writable property in the same place. */
