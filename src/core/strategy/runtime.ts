@@ -615,6 +615,8 @@ export class StrategyRuntime {
     a.memoAt = this.stepSeq;
     if (a.executor.status === 'terminated' && r.positionAmount.isZero()) {
       a.memoAt = FINAL;
+      // Kept to the end: its custom part as built values, not the executor state it was built from.
+      if (this.o.finalizeEnded) void r.custom;
       this.reports[a.slot] = r;
       this.all.delete(a.executor.id);
     }

@@ -146,7 +146,7 @@ export abstract class BaseExecutor<C extends ExecutorConfig = ExecutorConfig> im
     const risk = this.riskQuote();
     // netPnlPct (a division) and custom are worked out when first read: a backtest's metrics read neither.
     // Both depend only on what is captured here, so a late read gives what an early one would have.
-    const custom = this.customLater(ctx.market);
+    let custom: (() => Record<string, unknown>) | null = this.customLater(ctx.market);
     let pct: Decimal | null = null;
     let customValue: Record<string, unknown> | null = null;
     return {
@@ -170,7 +170,12 @@ export abstract class BaseExecutor<C extends ExecutorConfig = ExecutorConfig> im
         return (pct ??= risk.gt(0) ? net.div(risk) : ZERO);
       },
       get custom() {
-        return (customValue ??= custom());
+        if (customValue === null) {
+          customValue = custom!();
+          // What it was built from is no longer needed.
+          custom = null;
+        }
+        return customValue;
       },
     };
   }
