@@ -18,3 +18,17 @@ export const MAX_AMOUNT = new Decimal('1e20');
 export function midPrice(bid: number, ask: number): Decimal {
   return new Decimal(String(bid)).plus(String(ask)).div(2);
 }
+
+let lastNumber = Number.NaN;
+let lastDecimal: Decimal | null = null;
+/**
+ * A number as a decimal from its shortest form (`new Decimal(String(n))`), the last one kept: a
+ * backtest's market view and venue both read the current path price this way, so it is parsed once.
+ */
+export function decimalOfNumber(n: number): Decimal {
+  if (n !== lastNumber || lastDecimal === null) {
+    lastDecimal = new Decimal(String(n));
+    lastNumber = n;
+  }
+  return lastDecimal;
+}

@@ -104,7 +104,8 @@ export function gapsOf(times: Float64Array, first: number, last: number, step: n
     if (to >= from) gaps.push({ from: new Date(from).toISOString(), to: new Date(to).toISOString(), candles: (to - from) / step + 1 });
   };
   let expected = first;
-  for (const t of times) {
+  for (let i = 0; i < times.length; i++) {
+    const t = times[i]!;
     push(expected, t - step);
     expected = t + step;
   }

@@ -1,4 +1,4 @@
-import { Decimal } from '../decimal.js';
+import { decimalOfNumber } from '../decimal.js';
 import type { CandleInterval, CandleRow } from '../exchange/types.js';
 import { INTERVAL_MS } from '../exchange/types.js';
 import type { MarketView, Quote } from '../strategy/types.js';
@@ -37,7 +37,7 @@ export class BacktestMarketView implements MarketView {
   quote(connector: string, tradingPair: string): Quote | null {
     if (connector !== this.connector || tradingPair !== this.tradingPair || Number.isNaN(this.priceNum)) return null;
     if (this.quoteCache === null) {
-      const p = new Decimal(String(this.priceNum));
+      const p = decimalOfNumber(this.priceNum);
       this.quoteCache = { bid: p, ask: p, mid: p };
     }
     return this.quoteCache;
@@ -54,6 +54,20 @@ export class BacktestMarketView implements MarketView {
     }
     if (ms % this.stepMs !== 0) return [];
     return this.coarse(ms, limit);
+  }
+
+  newestClosedInto(connector: string, tradingPair: string, interval: CandleInterval, into: CandleRow): boolean | null {
+    if (connector !== this.connector || tradingPair !== this.tradingPair || INTERVAL_MS[interval] !== this.stepMs) return null;
+    if (this.closed <= 0) return false;
+    const c = this.cols;
+    const i = this.closed - 1;
+    into.timestamp = c.time[i]!;
+    into.open = c.open[i]!;
+    into.high = c.high[i]!;
+    into.low = c.low[i]!;
+    into.close = c.close[i]!;
+    into.volume = c.volume[i]!;
+    return true;
   }
 
   private row(i: number): CandleRow {

@@ -101,7 +101,6 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
   const fills: BacktestFill[] = [];
   let volume = new Decimal(0);
   let fees = new Decimal(0);
-  let position = 0;
   let runtime: StrategyRuntime | null = null;
   const venue = new SimVenue({
     connector: spec.connector,
@@ -125,11 +124,10 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
       });
     },
     onUpdate(u) {
-      if (u.newFills.length > 0) position = venue.positionNum();
       runtime?.deliver(u);
     },
   });
-  runtime = new StrategyRuntime({ controller: def.create(config), interval, createExecutor: env.createExecutor });
+  runtime = new StrategyRuntime({ controller: def.create(config), interval, createExecutor: env.createExecutor, finalizeEnded: true });
   const stepCtx = { now: 0, market, sink: venue, price: 0 };
   const visit = (now: number, price: number) => {
     market.now = now;
@@ -142,7 +140,12 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
     }
   };
 
-  const series = { time: new Array<number>(total), pnl: new Array<number>(total), position: new Array<number>(total), price: new Array<number>(total) };
+  // Typed arrays while walking (V8 keeps a large `new Array(n)` as a dictionary, a hash insert and a boxed
+  // number per store); plain arrays in the result.
+  const sTime = new Float64Array(total);
+  const sPnl = new Float64Array(total);
+  const sPosition = new Float64Array(total);
+  const sPrice = new Float64Array(total);
   const path = new Float64Array(PATH_POINTS);
   const at = new Float64Array(PATH_POINTS);
   const { open, high, low, close } = candles;
@@ -166,14 +169,16 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
       visit(at[k]!, price);
     }
     const j = i - first;
-    series.time[j] = at[PATH_POINTS - 1]!;
-    series.pnl[j] = venue.pnlNum(close[i]!);
-    series.position[j] = position;
-    series.price[j] = close[i]!;
+    sTime[j] = at[PATH_POINTS - 1]!;
+    sPnl[j] = venue.pnlNum(close[i]!);
+    // What the fills left: the venue's position changes only with a fill.
+    sPosition[j] = venue.positionNum();
+    sPrice[j] = close[i]!;
     if (onProgress && (j + 1) % PROGRESS_EVERY === 0) onProgress(j + 1, total);
   }
   onProgress?.(total, total);
 
+  const series = { time: sTime, pnl: sPnl, position: sPosition, price: sPrice };
   const reports = total > 0 ? runtime.allReports() : [];
   const lastClose = total > 0 ? new Decimal(String(close[last - 1]!)) : new Decimal(0);
   const netPnl = venue.pnl(lastClose);
@@ -187,7 +192,7 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
     series,
     durationMs: total > 0 ? at[PATH_POINTS - 1]! - times[first]! : 0,
   });
-  return {
+  return lazyResult(reports, series, {
     controller: { name: def.name, config: config as Record<string, unknown> },
     connector: spec.connector,
     trading_pair: spec.trading_pair,
@@ -198,11 +203,51 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
     gaps,
     initial_balances: { base: base0.toString(), quote: quote0.toString() },
     final_balances: { base: venue.base.total.toString(), quote: venue.quote.total.toString() },
-    executors: reports.map(reportJson),
     fills,
-    series,
     metrics,
-  };
+  });
+}
+
+/**
+ * The result, with the executor reports as JSON and the series as plain arrays built when first read
+ * (an optimizer trial reads only the metrics); the first read replaces the getter with the value, so
+ * the result serialises, spreads and compares as a plain object. Built here, apart from runBacktest, so
+ * the getters close over nothing of the walk's own variables.
+ */
+function lazyResult(
+  reports: ExecutorReport[],
+  series: { time: Float64Array; pnl: Float64Array; position: Float64Array; price: Float64Array },
+  rest: Omit<BacktestResult, 'executors' | 'series'>,
+): BacktestResult {
+  // The keys in the result's order first (placeholders for the lazy two), then the getters over them:
+  // redefining a key keeps its place.
+  const { fills, metrics, ...head } = rest;
+  const out = { ...head, executors: [], fills, series: null, metrics } as unknown as BacktestResult;
+  Object.defineProperty(out, 'executors', {
+    enumerable: true,
+    configurable: true,
+    get: () => settle(out, 'executors', reports.map(reportJson)),
+    set: (v: unknown) => settle(out, 'executors', v),
+  });
+  Object.defineProperty(out, 'series', {
+    enumerable: true,
+    configurable: true,
+    get: () => settle(out, 'series', { time: plain(series.time), pnl: plain(series.pnl), position: plain(series.position), price: plain(series.price) }),
+    set: (v: unknown) => settle(out, 'series', v),
+  });
+  return out;
+}
+
+/** Replaces a lazy getter of `o` with the value it computed: an ordinary, writable property in the same place. */
+function settle<T>(o: object, key: string, value: T): T {
+  Object.defineProperty(o, key, { value, writable: true, enumerable: true, configurable: true });
+  return value;
+}
+
+function plain(a: Float64Array): number[] {
+  const out = new Array<number>(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i]!;
+  return out;
 }
 
 /** The controller config a spec runs, parsed with the controller's schema (connector and pair default to the backtest's); errors name paths under controller.config. */

@@ -1,4 +1,4 @@
-import { Decimal } from '../decimal.js';
+import { Decimal, decimalOfNumber } from '../decimal.js';
 import { AppError } from '../errors.js';
 import type { Market, MarketType } from '../exchange/types.js';
 import { feeOn, q18 } from '../trading/matching/fees.js';
@@ -123,7 +123,7 @@ export class SimVenue implements OrderSink {
 
   /** The current path price, as a decimal from its shortest form (what the candle said). */
   price(): Decimal {
-    if (this.priceDec === null) this.priceDec = new Decimal(String(this.priceNum));
+    if (this.priceDec === null) this.priceDec = decimalOfNumber(this.priceNum);
     return this.priceDec;
   }
 
@@ -186,7 +186,7 @@ export class SimVenue implements OrderSink {
     }
     const refusal = this.perp?.closeRefusal(req, amount);
     if (refusal) return this.reject(req, 'VALIDATION_FAILED', refusal);
-    if (limit === null) return this.take(req, amount, buy ? mark.times(this.slipUp) : mark.times(this.slipDown));
+    if (limit === null) return this.take(req, amount, this.slipped(mark, buy));
     // The path price is both bid and ask: a limit at it takes, except a limit_maker, which rests there as
     // it would at the touch of a real book (and fills, as maker, at the next point at or through it).
     const maker = req.type === 'limit_maker';
@@ -195,7 +195,7 @@ export class SimVenue implements OrderSink {
       if (maker) {
         return this.reject(req, 'UPSTREAM_REJECTED', `A limit_maker ${req.side} at ${limit} would take liquidity at ${mark}.`);
       }
-      return this.take(req, amount, buy ? Decimal.min(limit, mark.times(this.slipUp)) : Decimal.max(limit, mark.times(this.slipDown)));
+      return this.take(req, amount, buy ? Decimal.min(limit, this.slipped(mark, true)) : Decimal.max(limit, this.slipped(mark, false)));
     }
     const reserved = this.reserveFor(req, amount, limit);
     const asset = this.reserveAsset(buy);
@@ -215,6 +215,12 @@ export class SimVenue implements OrderSink {
     asset.locked = asset.locked.minus(r.reserved);
     this.bounds();
     this.update(r.req, 'canceled', ZERO, null, ZERO, []);
+  }
+
+  /** The price a taker gets: the mark made worse by the slippage (the mark itself without any, as × 1 would give). */
+  private slipped(mark: Decimal, buy: boolean): Decimal {
+    if (this.o.slippageBps === 0) return mark;
+    return mark.times(buy ? this.slipUp : this.slipDown);
   }
 
   /** What a resting order holds back: spot buy quote (notional + maker fee), spot sell base, perpetual open margin + fee, close nothing. */

@@ -26,6 +26,12 @@ export interface RuntimeOptions {
   createExecutor: ExecutorFactory;
   /** Prefix of the executor and order ids this runtime makes (ids are `<prefix>e<n>` and `<prefix>o<n>`). */
   idPrefix?: string;
+  /**
+   * Build an ended executor's final report as it ends rather than when first read, so the executor
+   * itself is dropped at once (a backtest reads every report at the end anyway; keeping thousands of
+   * ended executors alive until then only makes the garbage collector copy them).
+   */
+  finalizeEnded?: boolean;
 }
 
 export interface StepContext {
@@ -553,7 +559,9 @@ export class StrategyRuntime {
   }
 
   private apply(actions: readonly ExecutorAction[]): void {
-    for (const action of actions) {
+    // Indexed: an iterator per call adds up at one call per candle.
+    for (let i = 0; i < actions.length; i++) {
+      const action = actions[i]!;
       if (action.kind === 'create') {
         const id = action.config.id ?? this.nextExecutorId();
         if (this.usedIds.has(id)) continue;
@@ -590,6 +598,7 @@ export class StrategyRuntime {
         this.byId.delete(a.executor.id);
         this.activeChanged = true;
         this.endedSincePrune++;
+        if (this.o.finalizeEnded) this.fullReport(a);
       } else this.active[kept++] = a;
     }
     if (kept !== this.active.length) this.active.length = kept;
@@ -606,6 +615,8 @@ export class StrategyRuntime {
     a.memoAt = this.stepSeq;
     if (a.executor.status === 'terminated' && r.positionAmount.isZero()) {
       a.memoAt = FINAL;
+      // Kept to the end: its custom part as built values, not the executor state it was built from.
+      if (this.o.finalizeEnded) void r.custom;
       this.reports[a.slot] = r;
       this.all.delete(a.executor.id);
     }

@@ -108,6 +108,12 @@ export interface MarketView {
   quote(connector: string, tradingPair: string): Quote | null;
   /** Closed candles (open time + interval <= now), at most `limit` newest, oldest first. */
   candles(connector: string, tradingPair: string, interval: CandleInterval, limit?: number): readonly CandleRow[];
+  /**
+   * Optional: the newest closed candle, written into `into` (what candles(…, 1) would list, with no
+   * array or row built): true when written, false when none has closed, null when this view cannot
+   * answer that way for the interval (ask candles()).
+   */
+  newestClosedInto?(connector: string, tradingPair: string, interval: CandleInterval, into: CandleRow): boolean | null;
 }
 
 export interface ExecutorContext {

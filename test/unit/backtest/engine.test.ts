@@ -125,6 +125,21 @@ describe('a run', () => {
     expect(r.series.pnl).toHaveLength(120);
   });
 
+  it('builds executors and series when first read, as plain values in their place: spread, keys and assignment behave as on a plain object', () => {
+    const json = JSON.stringify(runBacktest(s, columns(rows), null, env));
+    const r = runBacktest(s, columns(rows), null, env);
+    const copy = { ...r };
+    expect(Object.keys(copy)).toEqual(Object.keys(JSON.parse(json)));
+    expect(Array.isArray(copy.series.time) && Array.isArray(copy.executors)).toBe(true);
+    expect(JSON.stringify(copy)).toBe(json);
+    expect(r.series).toBe(r.series);
+    const other = runBacktest(s, columns(rows), null, env);
+    other.series = { time: [], pnl: [], position: [], price: [] };
+    other.executors = [];
+    expect(other.series.time).toEqual([]);
+    expect(Object.keys(other)).toEqual(Object.keys(copy));
+  });
+
   it('never looks ahead: changing candles after t leaves everything up to t unchanged', () => {
     const t = 60;
     const full = runBacktest(s, columns(rows), null, env);

@@ -9,7 +9,31 @@ export interface BarrierSpec {
   trailing?: { activation_price: number; trailing_delta: number } | undefined;
 }
 
-export const frac = (n: number): Decimal => new Decimal(String(n));
+const fracs = new Map<number, Decimal>();
+/** A config fraction as a decimal, parsed once per value (configs hold a handful; decimals are immutable). */
+export function frac(n: number): Decimal {
+  let d = fracs.get(n);
+  if (d === undefined) {
+    if (fracs.size >= 4096) fracs.clear();
+    d = new Decimal(String(n));
+    fracs.set(n, d);
+  }
+  return d;
+}
+
+/** 1 ± f for a config fraction, as priceAtPnl multiplies the entry by it: [long gain, short gain, long loss, short loss]. */
+const factors = new Map<number, readonly [Decimal, Decimal, Decimal, Decimal]>();
+function pnlFactor(side: Side, n: number, loss: boolean): Decimal {
+  let f = factors.get(n);
+  if (f === undefined) {
+    if (factors.size >= 4096) factors.clear();
+    const x = frac(n);
+    const neg = x.neg();
+    f = [Decimal.add(1, x), Decimal.sub(1, x), Decimal.add(1, neg), Decimal.sub(1, neg)];
+    factors.set(n, f);
+  }
+  return f[(loss ? 2 : 0) + (side === 'buy' ? 0 : 1)]!;
+}
 
 /** The price a position is valued at: a long sells at the bid, a short buys back at the ask. */
 export function markPrice(q: Quote, positionSide: Side): Decimal {
@@ -46,9 +70,10 @@ export class BarrierLevels {
     readonly side: Side,
     readonly entry: Decimal,
   ) {
-    this.stopLoss = spec.stopLoss === undefined ? null : priceAtPnl(side, entry, frac(spec.stopLoss).neg());
-    this.takeProfit = spec.takeProfit === undefined ? null : priceAtPnl(side, entry, frac(spec.takeProfit));
-    this.activation = spec.trailing ? priceAtPnl(side, entry, frac(spec.trailing.activation_price)) : null;
+    // entry × (1 ± f) as priceAtPnl computes it, with the factor kept per fraction.
+    this.stopLoss = spec.stopLoss === undefined ? null : entry.times(pnlFactor(side, spec.stopLoss, true));
+    this.takeProfit = spec.takeProfit === undefined ? null : entry.times(pnlFactor(side, spec.takeProfit, false));
+    this.activation = spec.trailing ? entry.times(pnlFactor(side, spec.trailing.activation_price, false)) : null;
   }
 
 

@@ -87,6 +87,12 @@ export abstract class BaseExecutor<C extends ExecutorConfig = ExecutorConfig> im
   protected abstract riskQuote(): Decimal;
   protected abstract custom(market: MarketView): Record<string, unknown>;
   protected abstract ownState(): Record<string, unknown>;
+
+  /** custom() as of now, to be built when first read; an executor whose custom() reads only immutable values it captures may defer the work. */
+  protected customLater(market: MarketView): () => Record<string, unknown> {
+    const c = this.custom(market);
+    return () => c;
+  }
   protected abstract loadOwnState(s: Record<string, unknown>): void;
 
   tick(ctx: ExecutorContext): void {
@@ -138,6 +144,11 @@ export abstract class BaseExecutor<C extends ExecutorConfig = ExecutorConfig> im
     const unrealized = this.ledger.unrealizedPnl(q ? (pos.isPositive() ? q.bid : q.ask) : null);
     const net = this.ledger.realizedPnl.plus(unrealized).minus(this.ledger.fees);
     const risk = this.riskQuote();
+    // netPnlPct (a division) and custom are worked out when first read: a backtest's metrics read neither.
+    // Both depend only on what is captured here, so a late read gives what an early one would have.
+    let custom: (() => Record<string, unknown>) | null = this.customLater(ctx.market);
+    let pct: Decimal | null = null;
+    let customValue: Record<string, unknown> | null = null;
     return {
       id: this.id,
       type: this.type,
@@ -155,8 +166,17 @@ export abstract class BaseExecutor<C extends ExecutorConfig = ExecutorConfig> im
       realizedPnl: this.ledger.realizedPnl,
       unrealizedPnl: unrealized,
       netPnl: net,
-      netPnlPct: risk.gt(0) ? net.div(risk) : ZERO,
-      custom: this.custom(ctx.market),
+      get netPnlPct() {
+        return (pct ??= risk.gt(0) ? net.div(risk) : ZERO);
+      },
+      get custom() {
+        if (customValue === null) {
+          customValue = custom!();
+          // What it was built from is no longer needed.
+          custom = null;
+        }
+        return customValue;
+      },
     };
   }
 
@@ -249,14 +269,14 @@ export abstract class BaseExecutor<C extends ExecutorConfig = ExecutorConfig> im
     for (const o of this.orders.all()) if (o.role !== 'close' && !o.cancelRequested) this.cancel(ctx, o);
     if (this.closeRejections >= MAX_CLOSE_REJECTIONS) {
       for (const o of this.orders.all()) this.cancel(ctx, o);
-      if (this.orders.all().length === 0) this.terminate(ctx.now, 'FAILED');
+      if (this.orders.size === 0) this.terminate(ctx.now, 'FAILED');
       return;
     }
-    if (this.flatten && !pos.isZero() && this.orders.working('close').length === 0) {
+    if (this.flatten && !pos.isZero() && !this.orders.has('close')) {
       this.place(ctx, { role: 'close', side: pos.isPositive() ? 'sell' : 'buy', type: 'market', amount: pos.abs(), positionAction: 'close' });
       return;
     }
-    if ((!this.flatten || pos.isZero()) && this.orders.all().length === 0) {
+    if ((!this.flatten || pos.isZero()) && this.orders.size === 0) {
       this.status = 'terminated';
       this.closedAt = ctx.now;
     }

@@ -98,7 +98,7 @@ export class PositionExecutor extends BaseExecutor<PositionExecutorConfig> {
   private placeTakeProfit(ctx: ExecutorContext): void {
     const tp = this.config.triple_barrier.take_profit;
     if (this.takeProfitAtMarket || tp === undefined || !this.openDone || this.status !== 'active') return;
-    if (this.ledger.position.isZero() || this.orders.working('take_profit').length > 0) return;
+    if (this.ledger.position.isZero() || this.orders.has('take_profit')) return;
     this.place(ctx, {
       role: 'take_profit',
       side: this.config.side === 'buy' ? 'sell' : 'buy',
@@ -121,7 +121,7 @@ export class PositionExecutor extends BaseExecutor<PositionExecutorConfig> {
     const until = this.deadline;
     if (this.ledger.position.isZero()) return this.openDone ? null : { low: -Infinity, high: Infinity, until };
     const tp = this.config.triple_barrier.take_profit;
-    if (!this.takeProfitAtMarket && tp !== undefined && this.openDone && this.orders.working('take_profit').length === 0) return null;
+    if (!this.takeProfitAtMarket && tp !== undefined && this.openDone && !this.orders.has('take_profit')) return null;
     const levels = this.levels()!;
     const key = this.bandKey;
     // Levels are kept while the entry stands and the trailing trigger is replaced, never mutated: identity says nothing moved.
@@ -139,11 +139,15 @@ export class PositionExecutor extends BaseExecutor<PositionExecutorConfig> {
   }
 
   protected custom(_market: MarketView): Record<string, unknown> {
-    return {
-      ...barrierPrices(this.levels(), this.trailing),
-      trailing_trigger_pnl: this.trailing?.toString() ?? null,
-      deadline: Number.isFinite(this.deadline) ? this.deadline : null,
-    };
+    return positionCustom(this.levels(), this.trailing, this.deadline);
+  }
+
+  /** Levels and trigger are replaced, never changed, so the strings can wait until read. */
+  protected override customLater(_market: MarketView): () => Record<string, unknown> {
+    const levels = this.levels();
+    const trailing = this.trailing;
+    const deadline = this.deadline;
+    return () => positionCustom(levels, trailing, deadline);
   }
 
   protected ownState(): Record<string, unknown> {
@@ -155,4 +159,12 @@ export class PositionExecutor extends BaseExecutor<PositionExecutorConfig> {
     this.openDone = s.openDone as boolean;
     this.takeProfitAtMarket = s.takeProfitAtMarket as boolean;
   }
+}
+
+function positionCustom(levels: BarrierLevels | null, trailing: Decimal | null, deadline: number): Record<string, unknown> {
+  return {
+    ...barrierPrices(levels, trailing),
+    trailing_trigger_pnl: trailing?.toString() ?? null,
+    deadline: Number.isFinite(deadline) ? deadline : null,
+  };
 }

@@ -2,6 +2,8 @@ import { Decimal } from '../../decimal.js';
 import type { OrderFill, OrderRequest, OrderState, OrderUpdate, Side, StrategyOrderType } from '../types.js';
 
 const FINAL: ReadonlySet<OrderState> = new Set(['filled', 'canceled', 'rejected']);
+/** Decimals are immutable: every new order starts from the same zero. */
+const ZERO = new Decimal(0);
 
 /** One order an executor placed, as far as its updates told it. `role` says what the order is for. */
 export interface TrackedOrder {
@@ -62,9 +64,9 @@ export class TrackedOrders {
       amount: req.amount,
       price: req.price ?? null,
       state: 'open',
-      filled: new Decimal(0),
+      filled: ZERO,
       averagePrice: null,
-      fees: new Decimal(0),
+      fees: ZERO,
       placedAt: now,
       cancelRequested: false,
       code: null,
@@ -91,6 +93,17 @@ export class TrackedOrders {
     if (u.code) o.code = u.code;
     if (isFinal(o)) this.#orders.delete(o.id);
     return { order: o, fills };
+  }
+
+  /** How many orders work. */
+  get size(): number {
+    return this.#orders.size;
+  }
+
+  /** Whether an order of `role` works (no list built: asked on every band and tick). */
+  has(role: string): boolean {
+    for (const o of this.#orders.values()) if (o.role === role) return true;
+    return false;
   }
 
   all(): TrackedOrder[] {

@@ -13,10 +13,12 @@ export class CandleFeed {
   lastTime = -Infinity;
   private readonly step: number;
   private readonly history: number;
+  private readonly scratch: CandleRow = { timestamp: 0, open: 0, high: 0, low: 0, close: 0, volume: 0 };
 
   /**
    * @param history candles to read on the first pull and after a gap longer than that: the warm-up.
-   * @param onCandle called for each new closed candle, oldest first.
+   * @param onCandle called for each new closed candle, oldest first; the row may be reused after it
+   *   returns (read its fields, do not keep it).
    * @param onGap called before a refill after a gap longer than `history` bars, so indicators restart
    *   from the candles just before now rather than carry on from stale state.
    */
@@ -39,6 +41,16 @@ export class CandleFeed {
     // step after it opens: at most this many have closed by now.
     const due = last === -Infinity ? this.history : Math.floor((market.now - last) / this.step) - 1;
     if (due < 1) return 0;
+    // One candle at most (every step of a backtest): read it into a reused row when the view can.
+    if (due === 1 && market.newestClosedInto) {
+      const got = market.newestClosedInto(this.connector, this.tradingPair, this.interval, this.scratch);
+      if (got !== null) {
+        if (!got || this.scratch.timestamp <= last) return 0;
+        this.lastTime = this.scratch.timestamp;
+        this.onCandle(this.scratch);
+        return 1;
+      }
+    }
     const refill = due > this.history;
     const rows = market.candles(this.connector, this.tradingPair, this.interval, refill ? this.history : due);
     let fed = 0;

@@ -35,6 +35,9 @@ export interface DirectionalConfig extends BarrierConfig {
   leverage: number;
 }
 
+/** No action: one shared, frozen list (most candles give no signal; the runtime only reads the list). */
+const NONE = Object.freeze([]) as unknown as ExecutorAction[];
+
 export class DirectionalTrader {
   private readonly perExecutorQuote: Decimal;
   private readonly cooldownMs: number;
@@ -46,11 +49,11 @@ export class DirectionalTrader {
 
   /** The actions for a signal: at most one create, on the signal's side. */
   actions(view: ControllerView, signal: number): ExecutorAction[] {
-    if (signal === 0) return [];
+    if (signal === 0) return NONE;
     const side: Side = signal > 0 ? 'buy' : 'sell';
-    if (!this.canCreate(view, side)) return [];
+    if (!this.canCreate(view, side)) return NONE;
     const quote = view.market.quote(this.c.connector_name, this.c.trading_pair);
-    if (quote === null || !quote.mid.gt(0)) return [];
+    if (quote === null || !quote.mid.gt(0)) return NONE;
     const config: PositionExecutorConfig = {
       type: 'position',
       id: view.newExecutorId(),
