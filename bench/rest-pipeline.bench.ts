@@ -8,7 +8,7 @@
  *   BENCH_DURATION=20 BENCH_CONNECTIONS=20 npm run bench
  *
  * Process layout (the machine this was written on has 2 cores): the servers run in this process, one
- * at a time and never alongside another target; the load generator (autocannon) runs in a forked child
+ * loaded at a time (pipeline and baseline alternate in rounds); the load generator (autocannon) runs in a forked child
  * process, so that it never shares an event loop with the server it measures. The layout is the same
  * for the pipeline and for the baseline. See bench/README.md for how to read the figures.
  */
@@ -23,7 +23,9 @@ import { pgBackendCpu } from './lib/pg-backend-cpu.js';
 // Settings
 
 const SETTINGS = {
-  duration: intEnv('BENCH_DURATION', 10),
+  duration: intEnv('BENCH_DURATION', 6),
+  /** Rounds of pipeline-then-baseline per route; the round with the median CPU ratio is reported. */
+  rounds: intEnv('BENCH_ROUNDS', 3),
   warmup: intEnv('BENCH_WARMUP', 2),
   connections: Math.round(intEnv('BENCH_CONNECTIONS', 10)),
   pipelining: 1,
@@ -247,8 +249,8 @@ async function fetchBody(url: string): Promise<unknown> {
   return JSON.parse(text);
 }
 
-/** Runs every route through the real server on one driver. Returns the figures and the bodies served. */
-async function benchPipeline(gen: LoadGenerator, driver: Driver, cleanups: Array<() => Promise<void>>): Promise<{ results: Measured[]; bodies: Map<RouteKey, unknown> }> {
+/** The real server on one driver, up for the whole driver's rounds, and the bodies it serves. */
+async function pipelineTarget(driver: Driver, cleanups: Array<() => Promise<void>>): Promise<{ target: Target; bodies: Map<RouteKey, unknown>; close: () => Promise<void> }> {
   const { sql } = await import('drizzle-orm');
   const { server, close } = await startBenchServer(driver, cleanups, { fallbackToDatabaseUrl: true });
 
@@ -270,19 +272,13 @@ async function benchPipeline(gen: LoadGenerator, driver: Driver, cleanups: Array
     }
     return last;
   };
-
-  const results: Measured[] = [];
   const bodies = new Map<RouteKey, unknown>();
-  for (const route of ROUTES) {
-    bodies.set(route.key, await fetchBody(server.url + route.path));
-    results.push(await measure(gen, { url: server.url, settledAuditCount, pgDatabase }, `pipeline/${driver} ${route.key}`, driver, route));
-  }
-  await close();
-  return { results, bodies };
+  for (const route of ROUTES) bodies.set(route.key, await fetchBody(server.url + route.path));
+  return { target: { url: server.url, settledAuditCount, pgDatabase }, bodies, close };
 }
 
 /** A bare express 5 app serving the captured bodies on the same paths, with the same response headers switched off. */
-async function benchBaseline(gen: LoadGenerator, bodies: Map<RouteKey, unknown>, cleanups: Array<() => Promise<void>>, pairedWith: Driver): Promise<Measured[]> {
+async function baselineTarget(bodies: Map<RouteKey, unknown>, cleanups: Array<() => Promise<void>>): Promise<{ target: Target; close: () => Promise<void> }> {
   const { default: express } = await import('express');
   const app = express();
   // The real app sends no ETag and no X-Powered-By; do the same so both answer the same bytes of body.
@@ -313,10 +309,30 @@ async function benchBaseline(gen: LoadGenerator, bodies: Map<RouteKey, unknown>,
     const got = await fetchBody(url + route.path);
     if (JSON.stringify(got) !== JSON.stringify(bodies.get(route.key))) throw new Error(`baseline ${route.key} does not serve the captured body`);
   }
+  return { target: { url }, close };
+}
+
+/**
+ * Each route, `rounds` times: the pipeline's run, then the baseline's right after it. The machine's
+ * speed drifts by tens of percent within minutes on a shared host, so a single pair of runs can land
+ * on either side of a drift; the pair with the median CPU ratio is the one reported, and every round's
+ * ratio is printed beside it.
+ */
+async function benchDriver(gen: LoadGenerator, driver: Driver, pipeline: Target, baseline: Target): Promise<{ results: Measured[]; roundRatios: Record<string, number[]> }> {
   const results: Measured[] = [];
-  for (const route of ROUTES) results.push({ ...(await measure(gen, { url }, `baseline (after ${pairedWith}) ${route.key}`, 'baseline', route)), pairedWith });
-  await close();
-  return results;
+  const roundRatios: Record<string, number[]> = {};
+  for (const route of ROUTES) {
+    const pairs: Array<{ p: Measured; b: Measured; ratio: number }> = [];
+    for (let r = 1; r <= SETTINGS.rounds; r++) {
+      const p = await measure(gen, pipeline, `pipeline/${driver} ${route.key} (round ${r})`, driver, route);
+      const b: Measured = { ...(await measure(gen, baseline, `baseline (after ${driver}) ${route.key} (round ${r})`, 'baseline', route)), pairedWith: driver };
+      pairs.push({ p, b, ratio: ratio(p.cpu.serverUsPerReq, b.cpu.serverUsPerReq) });
+    }
+    roundRatios[`${driver}.${route.key}`] = pairs.map((x) => round(x.ratio, 3) ?? NaN);
+    const median = [...pairs].sort((a, c) => a.ratio - c.ratio)[Math.floor(pairs.length / 2)]!;
+    results.push({ ...median.p, name: `pipeline/${driver} ${route.key}` }, { ...median.b, name: `baseline (after ${driver}) ${route.key}` });
+  }
+  return { results, roundRatios };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -421,20 +437,27 @@ async function main(): Promise<void> {
   let code = 0;
   try {
     const all: Measured[] = [];
+    const roundRatios: Record<string, number[]> = {};
     let bodies: Map<RouteKey, unknown> | undefined;
-    // Each driver's pipeline is followed by its own baseline run: the machine's speed drifts over a
-    // run of several minutes on a shared host, and a ratio of two runs minutes apart carries that drift.
+    let baseline: Awaited<ReturnType<typeof baselineTarget>> | undefined;
     for (const driver of drivers()) {
-      const r = await benchPipeline(gen, driver, cleanups);
-      all.push(...r.results);
-      if (!bodies) bodies = r.bodies;
+      const p = await pipelineTarget(driver, cleanups);
+      if (!bodies) bodies = p.bodies;
       else {
-        for (const [k, v] of r.bodies) {
+        for (const [k, v] of p.bodies) {
           if (JSON.stringify(v) !== JSON.stringify(bodies.get(k))) process.stderr.write(`  note: ${driver} answers ${k} with a different body than the first driver\n`);
         }
       }
-      all.push(...(await benchBaseline(gen, bodies, cleanups, driver)));
+      baseline ??= await baselineTarget(bodies, cleanups);
+      const r = await benchDriver(gen, driver, p.target, baseline.target);
+      all.push(...r.results);
+      Object.assign(roundRatios, r.roundRatios);
+      await p.close();
     }
+    await baseline?.close();
+    console.log('');
+    console.log(`server CPU per request, pipeline / baseline, each of ${SETTINGS.rounds} rounds (the median round is the one reported below)`);
+    for (const [k, xs] of Object.entries(roundRatios)) console.log(`  ${k.padEnd(26)} ${xs.map((x) => fmt(x)).join('  ')}`);
     report(all);
   } catch (err) {
     process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
