@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containerName } from '../../src/core/bots/docker-runtime.js';
 import { dockerAnswers, ensureBotImage, TEST_IMAGE } from '../helpers/docker.js';
 import { mcpCall, mcpClient, type McpOutcome } from '../helpers/mcp-call.js';
-import { basicHeader, testServer, type HttpAnswer, type TestServer } from '../helpers/test-env.js';
+import { basicHeader, testServer, type TestServer, okBody as ok } from '../helpers/test-env.js';
 import { waitFor } from '../helpers/wait.js';
 import { ensureBuilt } from './dist.js';
 
@@ -31,10 +31,6 @@ describe('a bot from deploy to archive, over REST and MCP, on a real server', ()
   let s: TestServer;
   let mcp: Client;
   let otherMcp: Client;
-  const ok = (r: HttpAnswer, status = 200) => {
-    expect(r.status, r.text).toBe(status);
-    return r.body;
-  };
   const tool = async (client: Client, name: string, args: Record<string, unknown>) => {
     const r: McpOutcome = await mcpCall(client, name, args);
     expect(r.ok, JSON.stringify(r)).toBe(true);

@@ -6,7 +6,7 @@ import { containerName, MANAGED_LABEL } from '../../src/core/bots/docker-runtime
 import { dockerAnswers, ensureBotImage, TEST_IMAGE } from '../helpers/docker.js';
 import { fakeRegistry } from '../helpers/fake-registry.js';
 import { rawRequest } from '../helpers/raw-http.js';
-import { ADMIN_AUTH, basicHeader, testServer, type HttpAnswer, type TestServer } from '../helpers/test-env.js';
+import { ADMIN_AUTH, basicHeader, testServer, type TestServer, okBody as ok } from '../helpers/test-env.js';
 import { waitFor } from '../helpers/wait.js';
 import { ensureBuilt } from './dist.js';
 
@@ -43,10 +43,6 @@ describe.skipIf(!up)('the Docker management routes, on a real server and daemon'
   /** A registry that accepts connections and never answers. */
   let silentRegistry: Server;
   const held: Socket[] = [];
-  const ok = (r: HttpAnswer, status = 200) => {
-    expect(r.status, r.text).toBe(status);
-    return r.body;
-  };
 
   beforeAll(async () => {
     const main = await ensureBuilt();

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containerName, MANAGED_LABEL, PASSWORD_FILE } from '../../src/core/bots/docker-runtime.js';
 import { dockerAnswers, ensureBotImage, TEST_IMAGE } from '../helpers/docker.js';
-import { testServer, type HttpAnswer, type TestServer } from '../helpers/test-env.js';
+import { testServer, type TestServer, okBody as ok } from '../helpers/test-env.js';
 import { ensureBuilt } from './dist.js';
 
 /**
@@ -22,10 +22,6 @@ const PMM = { connector_name: 'sim', trading_pair: 'BTC-USDT', total_amount_quot
 
 describe.skipIf(!up)("secrets in a container's output", () => {
   let s: TestServer;
-  const ok = (r: HttpAnswer, status = 200) => {
-    expect(r.status, r.text).toBe(status);
-    return r.body;
-  };
 
   beforeAll(async () => {
     const main = await ensureBuilt();

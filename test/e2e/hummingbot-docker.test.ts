@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import { BOT_LABEL, containerName, KIND_LABEL, MANAGED_LABEL } from '../../src/core/bots/docker-runtime.js';
 import { dockerAnswers } from '../helpers/docker.js';
 import { ensureFakeHummingbotImage, FAKE_HUMMINGBOT_IMAGE } from '../helpers/hummingbot-image.js';
-import { testServer, type HttpAnswer, type TestServer } from '../helpers/test-env.js';
+import { testServer, type TestServer, okBody as ok } from '../helpers/test-env.js';
 import { waitFor } from '../helpers/wait.js';
 
 /**
@@ -25,10 +25,6 @@ const ID = 'hb-e2e';
 
 describe.skipIf(dockerWhy)('a Hummingbot image under the orchestrator, on Docker', () => {
   let s: TestServer;
-  const ok = (r: HttpAnswer, status = 200) => {
-    expect(r.status, r.text).toBe(status);
-    return r.body;
-  };
   const instance = () => join(s.env.config.dataDir, 'bots', ID);
   const logs = async () => ok(await s.call('GET', `/bot-orchestration/bots/${ID}/logs?limit=200`)).logs as Array<{ message: string; level: string }>;
 

@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import { rmSync } from 'node:fs';
 import { privateDatabase, testConfig } from './config.js';
 import { tempDataDir } from './data-dir.js';
@@ -70,6 +71,12 @@ export interface HttpAnswer {
   body: any;
   text: string;
   headers: Headers;
+}
+
+/** The body of an answer that must have `status`; a failure shows the answer's text. */
+export function okBody(r: HttpAnswer, status = 200): any {
+  expect(r.status, r.text).toBe(status);
+  return r.body;
 }
 
 /** One request with optional Basic auth and a JSON (or raw string) body; the answer parsed when it is JSON. */
