@@ -6,10 +6,6 @@ import { bodyErrorOf } from './errors.js';
 
 const REST_SURFACE: Surface = { channel: 'rest', toolsets: 'all', readOnly: false };
 
-/** `/accounts/{account_name}` → `/accounts/:account_name` */
-export function expressPath(path: string): string {
-  return path.replace(/\{([a-z_][a-z0-9_]*)\}/g, ':$1');
-}
 
 /**
  * The JSON body parser for what is not a command route (the MCP mount); a command route reads its body
