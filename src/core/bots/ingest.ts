@@ -7,6 +7,7 @@ import type { BotStore } from './bot-store.js';
 import type { BotFeed, BotFeedKind } from './feed.js';
 import { epochMs, fillOf, isFillEvent } from './fill-event.js';
 import type { MqttLink } from './link.js';
+import { quickHeartbeat, quickPerformance } from './protocol/quick-checks.js';
 import { Heartbeat, InternalEvent, LogMessage, Performance, StatusUpdate } from './protocol/reports.js';
 import { BOT_NAMESPACE, isBotId, REPORT_QOS } from './topics.js';
 
@@ -81,7 +82,7 @@ export class BotIngest {
 
   async start(): Promise<void> {
     if (this.#stopListening) return;
-    this.#stopListening = this.o.link.onMessage((topic, payload) => void this.#receive(topic, payload));
+    this.#stopListening = this.o.link.onMessage((topic, payload) => this.#receive(topic, payload));
     for (const t of REPORT_TOPICS) await this.o.link.subscribe(`${BOT_NAMESPACE}/+/${t}`, REPORT_QOS[t]);
     this.#timers.push(setInterval(() => void this.flush(), this.o.flushMs ?? 250));
     const prune = setInterval(() => void this.prune(), this.o.pruneEveryMs ?? 3_600_000);
@@ -146,14 +147,24 @@ export class BotIngest {
     return this.#flushing;
   }
 
-  async #receive(topic: string, payload: Buffer): Promise<void> {
+  #receive(topic: string, payload: Buffer): void {
     const [ns, botId = '', kind, ...rest] = topic.split('/');
     if (ns !== BOT_NAMESPACE || rest.length || !isBotId(botId) || !(REPORT_TOPICS as readonly string[]).includes(kind ?? '')) return;
+    const deployed = this.#isDeployed(botId);
+    // A known bot's report is taken at once; one waiting on a lookup is taken when it answers.
+    if (deployed === true) return this.#takeSafely(botId, kind as Topic, payload);
+    if (deployed === false) return;
+    deployed.then(
+      (yes) => yes && this.#takeSafely(botId, kind as Topic, payload),
+      (err: unknown) => this.#warnOnce(botId, kind ?? '', 'a bot report could not be handled', { err }),
+    );
+  }
+
+  #takeSafely(botId: string, kind: Topic, payload: Buffer): void {
     try {
-      if (!(await this.#isDeployed(botId))) return;
-      this.#take(botId, kind as Topic, payload);
+      this.#take(botId, kind, payload);
     } catch (err) {
-      this.#warnOnce(botId, kind ?? '', 'a bot report could not be handled', { err });
+      this.#warnOnce(botId, kind, 'a bot report could not be handled', { err });
     }
   }
 
@@ -167,7 +178,7 @@ export class BotIngest {
     const now = this.o.clock.now();
     switch (kind) {
       case 'hb': {
-        if (!this.#valid(botId, kind, Heartbeat, json)) return;
+        if (!quickHeartbeat(json) && !this.#valid(botId, kind, Heartbeat, json)) return;
         this.#beats.push({ id: botId, at: new Date(now) });
         this.#tell({ botId, kind: 'heartbeat' });
         break;
@@ -206,7 +217,7 @@ export class BotIngest {
         break;
       }
       case 'performance': {
-        const p = this.#valid(botId, kind, Performance, json);
+        const p = quickPerformance(json) ? json : this.#valid(botId, kind, Performance, json);
         if (!p) return;
         this.#perf.push({ botId, at: new Date(now), report: p });
         if (this.o.feed?.listening) this.#publish(botId, 'performance', p, new Date(now));

@@ -2,6 +2,9 @@ import type { botPerformance } from '../db/schema/index.js';
 import { Decimal, MAX_AMOUNT } from '../decimal.js';
 import type { Performance } from './protocol/reports.js';
 
+/** A decimal written plainly: no exponent, no padding, no leading zeros, at most 20 integer digits (below 1e20). */
+const PLAIN = /^-?(?:0|[1-9]\d{0,19})(?:\.\d+)?$/;
+
 /**
  * One reported figure as a decimal string for a numeric(38,18) column, or null when it has none to give:
  * absent, not a number (Hummingbot's ujson can send NaN), or beyond what the column holds. A float is
@@ -10,6 +13,14 @@ import type { Performance } from './protocol/reports.js';
  */
 export function figure(value: unknown): string | null {
   if (typeof value !== 'number' && typeof value !== 'string') return null;
+  // The common case needs no decimal object: a plain decimal string, or a float whose shortest form has
+  // no exponent, with at most 20 integer digits, is already within the column and is what Postgres reads.
+  if (typeof value === 'number') {
+    if (Number.isFinite(value) && Math.abs(value) < 1e20) {
+      const s = String(value);
+      if (!s.includes('e')) return s;
+    }
+  } else if (PLAIN.test(value)) return value;
   let d: Decimal;
   try {
     d = new Decimal(typeof value === 'number' ? String(value) : value.trim());
