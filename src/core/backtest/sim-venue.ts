@@ -1,4 +1,4 @@
-import { Decimal, decimalOfNumber } from '../decimal.js';
+import { cmp, Decimal, decimalOfNumber } from '../decimal.js';
 import { AppError } from '../errors.js';
 import type { Market, MarketType } from '../exchange/types.js';
 import { feeOn, q18 } from '../trading/matching/fees.js';
@@ -190,7 +190,8 @@ export class SimVenue implements OrderSink {
     // The path price is both bid and ask: a limit at it takes, except a limit_maker, which rests there as
     // it would at the touch of a real book (and fills, as maker, at the next point at or through it).
     const maker = req.type === 'limit_maker';
-    const crosses = buy ? (maker ? limit.gt(mark) : limit.gte(mark)) : maker ? limit.lt(mark) : limit.lte(mark);
+    const c = cmp(limit, mark);
+    const crosses = buy ? (maker ? c > 0 : c >= 0) : maker ? c < 0 : c <= 0;
     if (crosses) {
       if (maker) {
         return this.reject(req, 'UPSTREAM_REJECTED', `A limit_maker ${req.side} at ${limit} would take liquidity at ${mark}.`);
@@ -200,7 +201,7 @@ export class SimVenue implements OrderSink {
     const reserved = this.reserveFor(req, amount, limit);
     const asset = this.reserveAsset(buy);
     const free = this.free(asset);
-    if (reserved.gt(free)) return this.insufficient(req, asset === this.quote ? this.o.market.quote : this.o.market.base, reserved, free);
+    if (cmp(reserved, free) > 0) return this.insufficient(req, asset === this.quote ? this.o.market.quote : this.o.market.base, reserved, free);
     asset.locked = asset.locked.plus(reserved);
     this.resting.push({ req, buy, amount, price: limit, priceNum: limit.toNumber(), reserved });
     this.bounds();
@@ -248,15 +249,15 @@ export class SimVenue implements OrderSink {
       if (req.positionAction !== 'close') {
         const need = q18(notional.div(this.perp.leverageFor(req))).plus(fee);
         const free = this.free(this.quote);
-        if (need.gt(free)) return this.insufficient(req, `${this.o.market.quote} margin`, need, free);
+        if (cmp(need, free) > 0) return this.insufficient(req, `${this.o.market.quote} margin`, need, free);
       }
     } else if (req.side === 'buy') {
       const need = notional.plus(fee);
       const free = this.quote.total.minus(this.quote.locked);
-      if (need.gt(free)) return this.insufficient(req, this.o.market.quote, need, free);
+      if (cmp(need, free) > 0) return this.insufficient(req, this.o.market.quote, need, free);
     } else {
       const free = this.base.total.minus(this.base.locked);
-      if (amount.gt(free)) return this.insufficient(req, this.o.market.base, amount, free);
+      if (cmp(amount, free) > 0) return this.insufficient(req, this.o.market.base, amount, free);
     }
     this.book(req, amount, price, notional, fee, false);
   }
@@ -293,7 +294,9 @@ export class SimVenue implements OrderSink {
   }
 
   private update(req: OrderRequest, state: OrderState, filled: Decimal, averagePrice: Decimal | null, fees: Decimal, newFills: OrderFill[], reason?: string): void {
-    this.o.onUpdate({ clientOrderId: req.clientOrderId, state, filled, averagePrice, fees, newFills, timestamp: this.now, ...(reason ? { reason } : {}) });
+    const u: OrderUpdate = { clientOrderId: req.clientOrderId, state, filled, averagePrice, fees, newFills, timestamp: this.now };
+    if (reason) u.reason = reason;
+    this.o.onUpdate(u);
   }
 
   private bounds(): void {
