@@ -45,12 +45,12 @@ export class FillLedger {
     return this.entry;
   }
 
-  apply(side: Side, fill: Pick<OrderFill, 'price' | 'amount' | 'fee'>): void {
+  apply(side: Side, fill: Pick<OrderFill, 'price' | 'amount' | 'fee' | 'notional'>): void {
     // The entry as computed for the position before this fill (cost / |position|), if it was.
     const entryBefore = this.entry;
     this.entry = undefined;
     const signed = side === 'buy' ? fill.amount : fill.amount.neg();
-    const quote = fill.amount.times(fill.price);
+    const quote = fill.notional ?? fill.amount.times(fill.price);
     this.fees = this.fees.plus(fill.fee);
     this.volume = this.volume.plus(quote);
     const pos = this.position;
