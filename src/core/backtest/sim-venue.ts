@@ -2,7 +2,7 @@ import { cmp, Decimal, decimalOfNumber } from '../decimal.js';
 import { AppError } from '../errors.js';
 import type { Market, MarketType } from '../exchange/types.js';
 import { feeOn, q18 } from '../trading/matching/fees.js';
-import { applyRules } from '../trading/matching/quantize.js';
+import { applyRulesValued } from '../trading/matching/quantize.js';
 import type { OrderFill, OrderRequest, OrderSink, OrderState, OrderUpdate } from '../strategy/types.js';
 import { PerpLedger } from './perp-ledger.js';
 
@@ -183,7 +183,7 @@ export class SimVenue implements OrderSink {
     // amount × (limit, or the mark for a market order), as the rules checked it.
     let notional: Decimal;
     try {
-      ({ amount, price: limit, notional } = applyRules(this.fullMarket, req.side, req.amount, req.type === 'market' ? null : (req.price ?? mark), mark));
+      ({ amount, price: limit, notional } = applyRulesValued(this.fullMarket, req.side, req.amount, req.type === 'market' ? null : (req.price ?? mark), mark));
     } catch (e) {
       if (e instanceof AppError) return this.reject(req, e.code, e.message);
       throw e;

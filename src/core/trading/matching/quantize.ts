@@ -94,10 +94,15 @@ function ruleError(market: Market, field: string, message: string, details: Reco
 /**
  * Applies a market's rules to an order: amount down to the step, price to the tick, then the minimum
  * and maximum size and the minimum notional (valued at `refPrice` for market orders). The error names
- * the rule and its value so the caller can fix the order. `notional` is the quantised amount × (the
- * quantised price, or refPrice), as checked.
+ * the rule and its value so the caller can fix the order.
  */
-export function applyRules(market: Market, side: 'buy' | 'sell', amount: Decimal, price: Decimal | null, refPrice: Decimal): { amount: Decimal; price: Decimal | null; notional: Decimal } {
+export function applyRules(market: Market, side: 'buy' | 'sell', amount: Decimal, price: Decimal | null, refPrice: Decimal): { amount: Decimal; price: Decimal | null } {
+  const q = applyRulesValued(market, side, amount, price, refPrice);
+  return { amount: q.amount, price: q.price };
+}
+
+/** applyRules, with the notional it checked: the quantised amount × (the quantised price, or refPrice). */
+export function applyRulesValued(market: Market, side: 'buy' | 'sell', amount: Decimal, price: Decimal | null, refPrice: Decimal): { amount: Decimal; price: Decimal | null; notional: Decimal } {
   const r = market.rules;
   const qAmount = floorTo(amount, r.min_base_amount_increment);
   const qPrice = price ? priceToTick(price, r.min_price_increment, side) : null;
