@@ -35,7 +35,8 @@ function placesOf(step: string): number | null {
 /** Rounds `value` to a multiple of `step` in the given direction (floor or ceil). */
 function toStep(value: Decimal, step: string, rounding: typeof Decimal.ROUND_FLOOR | typeof Decimal.ROUND_CEIL): Decimal {
   const dp = placesOf(step);
-  if (dp !== null) return value.toDecimalPlaces(dp, rounding);
+  // Already on the step (a position that fills made, a price from a tick): nothing to round.
+  if (dp !== null) return value.decimalPlaces() <= dp ? value : value.toDecimalPlaces(dp, rounding);
   const s = rule(step);
   const q = value.div(s);
   return (rounding === Decimal.ROUND_FLOOR ? q.floor() : q.ceil()).times(s);

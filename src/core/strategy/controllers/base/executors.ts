@@ -45,25 +45,7 @@ export function tripleBarrier(c: BarrierConfig, openOrderType: 'market' | 'limit
  * notional never exceeds the budget (the sink quantises it to the market's step afterwards).
  */
 export function baseAmount(quoteAmount: Decimal, price: Decimal): string {
-  // The quotient cut (not rounded) to 20 digits has the same first 16 as the 60-digit quotient cut to
-  // 16, unless rounding the 60th digit could carry into the 16th: only when digits 17 to 60 are all 9.
-  // A 20-digit division is a fraction of a 60-digit one (and of its garbage); the rare quotient whose
-  // digits 17 to 20 are 9999 takes the full division.
-  const short = Short.div(quoteAmount, price);
-  if (!carryPossible(short)) return short.toSignificantDigits(16, Decimal.ROUND_DOWN).toFixed();
   return quoteAmount.div(price).toSignificantDigits(16, Decimal.ROUND_DOWN).toFixed();
-}
-
-/** Division cut to 20 significant digits, for baseAmount. */
-const Short = Decimal.clone({ precision: 20, rounding: Decimal.ROUND_DOWN });
-
-/** Whether a 20-digit quotient has 20 digits, the last four 9: rounding further digits up could carry into the 16th. */
-function carryPossible(q: InstanceType<typeof Short>): boolean {
-  if (!q.isFinite() || q.isZero()) return true;
-  // The significant digits: the mantissa of the exponential form, without sign and point.
-  const m = q.toExponential();
-  const digits = m.slice(q.isNegative() ? 1 : 0, m.indexOf('e')).replace('.', '');
-  return digits.length >= 20 && digits.endsWith('9999');
 }
 
 /** A computed price cut to 16 significant digits (the sink quantises it to the tick afterwards). */
