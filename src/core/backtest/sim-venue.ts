@@ -1,8 +1,8 @@
-import { Decimal, decimalOfNumber } from '../decimal.js';
+import { cmp, Decimal, decimalOfNumber } from '../decimal.js';
 import { AppError } from '../errors.js';
 import type { Market, MarketType } from '../exchange/types.js';
 import { feeOn, q18 } from '../trading/matching/fees.js';
-import { applyRules } from '../trading/matching/quantize.js';
+import { applyRulesValued } from '../trading/matching/quantize.js';
 import type { OrderFill, OrderRequest, OrderSink, OrderState, OrderUpdate } from '../strategy/types.js';
 import { PerpLedger } from './perp-ledger.js';
 
@@ -54,6 +54,8 @@ interface Resting {
   buy: boolean;
   amount: Decimal;
   price: Decimal;
+  /** amount × price, what its fill is worth. */
+  notional: Decimal;
   /** The limit as a number, so a path point is tested without Decimal arithmetic. */
   priceNum: number;
   /** What the order holds back: quote for a buy, base for a sell. */
@@ -162,7 +164,7 @@ export class SimVenue implements OrderSink {
       asset.locked = asset.locked.minus(r.reserved);
       const refusal = this.perp?.closeRefusal(r.req, r.amount);
       if (refusal) this.update(r.req, 'canceled', ZERO, null, ZERO, [], refusal);
-      else this.fill(r.req, r.amount, r.price, true);
+      else this.book(r.req, r.amount, r.price, r.notional, feeOn(r.notional, this.o.makerFee), true);
     }
     if (filledAny) this.bounds();
   }
@@ -178,31 +180,38 @@ export class SimVenue implements OrderSink {
     const mark = this.price();
     let amount: Decimal;
     let limit: Decimal | null;
+    // amount × (limit, or the mark for a market order), as the rules checked it.
+    let notional: Decimal;
     try {
-      ({ amount, price: limit } = applyRules(this.fullMarket, req.side, req.amount, req.type === 'market' ? null : (req.price ?? mark), mark));
+      ({ amount, price: limit, notional } = applyRulesValued(this.fullMarket, req.side, req.amount, req.type === 'market' ? null : (req.price ?? mark), mark));
     } catch (e) {
       if (e instanceof AppError) return this.reject(req, e.code, e.message);
       throw e;
     }
     const refusal = this.perp?.closeRefusal(req, amount);
     if (refusal) return this.reject(req, 'VALIDATION_FAILED', refusal);
-    if (limit === null) return this.take(req, amount, this.slipped(mark, buy));
+    if (limit === null) {
+      const price = this.slipped(mark, buy);
+      return this.take(req, amount, price, price === mark ? notional : amount.times(price));
+    }
     // The path price is both bid and ask: a limit at it takes, except a limit_maker, which rests there as
     // it would at the touch of a real book (and fills, as maker, at the next point at or through it).
     const maker = req.type === 'limit_maker';
-    const crosses = buy ? (maker ? limit.gt(mark) : limit.gte(mark)) : maker ? limit.lt(mark) : limit.lte(mark);
+    const c = cmp(limit, mark);
+    const crosses = buy ? (maker ? c > 0 : c >= 0) : maker ? c < 0 : c <= 0;
     if (crosses) {
       if (maker) {
         return this.reject(req, 'UPSTREAM_REJECTED', `A limit_maker ${req.side} at ${limit} would take liquidity at ${mark}.`);
       }
-      return this.take(req, amount, buy ? Decimal.min(limit, this.slipped(mark, true)) : Decimal.max(limit, this.slipped(mark, false)));
+      const price = buy ? Decimal.min(limit, this.slipped(mark, true)) : Decimal.max(limit, this.slipped(mark, false));
+      return this.take(req, amount, price, amount.times(price));
     }
-    const reserved = this.reserveFor(req, amount, limit);
+    const reserved = this.reserveFor(req, amount, notional);
     const asset = this.reserveAsset(buy);
     const free = this.free(asset);
-    if (reserved.gt(free)) return this.insufficient(req, asset === this.quote ? this.o.market.quote : this.o.market.base, reserved, free);
+    if (cmp(reserved, free) > 0) return this.insufficient(req, asset === this.quote ? this.o.market.quote : this.o.market.base, reserved, free);
     asset.locked = asset.locked.plus(reserved);
-    this.resting.push({ req, buy, amount, price: limit, priceNum: limit.toNumber(), reserved });
+    this.resting.push({ req, buy, amount, price: limit, notional, priceNum: limit.toNumber(), reserved });
     this.bounds();
     this.o.onUpdate({ clientOrderId: req.clientOrderId, state: 'open', filled: ZERO, averagePrice: null, fees: ZERO, newFills: [], timestamp: this.now });
   }
@@ -224,8 +233,7 @@ export class SimVenue implements OrderSink {
   }
 
   /** What a resting order holds back: spot buy quote (notional + maker fee), spot sell base, perpetual open margin + fee, close nothing. */
-  private reserveFor(req: OrderRequest, amount: Decimal, limit: Decimal): Decimal {
-    const notional = amount.times(limit);
+  private reserveFor(req: OrderRequest, amount: Decimal, notional: Decimal): Decimal {
     if (this.perp) return req.positionAction === 'close' ? ZERO : q18(notional.div(this.perp.leverageFor(req))).plus(feeOn(notional, this.o.makerFee));
     return req.side === 'buy' ? notional.plus(feeOn(notional, this.o.makerFee)) : amount;
   }
@@ -241,29 +249,24 @@ export class SimVenue implements OrderSink {
     return this.perp ? free.plus(this.perp.unrealized(this.price())).minus(this.perp.margin()) : free;
   }
 
-  private take(req: OrderRequest, amount: Decimal, price: Decimal): void {
-    const notional = amount.times(price);
+  /** A taker fill of `amount` at `price`; `notional` is amount × price. */
+  private take(req: OrderRequest, amount: Decimal, price: Decimal, notional: Decimal): void {
     const fee = feeOn(notional, this.o.takerFee);
     if (this.perp) {
       if (req.positionAction !== 'close') {
         const need = q18(notional.div(this.perp.leverageFor(req))).plus(fee);
         const free = this.free(this.quote);
-        if (need.gt(free)) return this.insufficient(req, `${this.o.market.quote} margin`, need, free);
+        if (cmp(need, free) > 0) return this.insufficient(req, `${this.o.market.quote} margin`, need, free);
       }
     } else if (req.side === 'buy') {
       const need = notional.plus(fee);
       const free = this.quote.total.minus(this.quote.locked);
-      if (need.gt(free)) return this.insufficient(req, this.o.market.quote, need, free);
+      if (cmp(need, free) > 0) return this.insufficient(req, this.o.market.quote, need, free);
     } else {
       const free = this.base.total.minus(this.base.locked);
-      if (amount.gt(free)) return this.insufficient(req, this.o.market.base, amount, free);
+      if (cmp(amount, free) > 0) return this.insufficient(req, this.o.market.base, amount, free);
     }
     this.book(req, amount, price, notional, fee, false);
-  }
-
-  private fill(req: OrderRequest, amount: Decimal, price: Decimal, isMaker: boolean): void {
-    const notional = amount.times(price);
-    this.book(req, amount, price, notional, feeOn(notional, isMaker ? this.o.makerFee : this.o.takerFee), isMaker);
   }
 
   /** Books one full fill: the fee is charged in quote, on top of a buy and out of a sell's proceeds. */
@@ -279,7 +282,7 @@ export class SimVenue implements OrderSink {
     }
     this.baseNum = this.base.total.toNumber();
     this.quoteNum = this.quote.total.toNumber();
-    const f: OrderFill = { price, amount, fee, isMaker, timestamp: this.now };
+    const f: OrderFill = { price, amount, fee, isMaker, timestamp: this.now, notional };
     this.o.onFill?.(req, f, notional);
     this.update(req, 'filled', amount, price, fee, [f]);
   }
@@ -293,7 +296,9 @@ export class SimVenue implements OrderSink {
   }
 
   private update(req: OrderRequest, state: OrderState, filled: Decimal, averagePrice: Decimal | null, fees: Decimal, newFills: OrderFill[], reason?: string): void {
-    this.o.onUpdate({ clientOrderId: req.clientOrderId, state, filled, averagePrice, fees, newFills, timestamp: this.now, ...(reason ? { reason } : {}) });
+    const u: OrderUpdate = { clientOrderId: req.clientOrderId, state, filled, averagePrice, fees, newFills, timestamp: this.now };
+    if (reason) u.reason = reason;
+    this.o.onUpdate(u);
   }
 
   private bounds(): void {

@@ -59,6 +59,8 @@ export interface OrderFill {
   fee: Decimal;
   isMaker: boolean;
   timestamp: number;
+  /** amount × price, when the sink has it already (a backtest's venue): the ledger then skips the multiplication. */
+  notional?: Decimal;
 }
 
 /** The state of one order as the sink knows it; sent after every change (cumulative, not a delta). */

@@ -1,4 +1,4 @@
-import { Decimal } from '../../decimal.js';
+import { cmp, Decimal } from '../../decimal.js';
 import { highEdge, lowEdge } from '../price-edge.js';
 import type { CloseType, IdleBand, Quote, Side } from '../types.js';
 
@@ -94,7 +94,7 @@ export class BarrierLevels {
    * (`gains`) or against it; `strict` for > and <.
    */
   reached(price: Decimal, level: Decimal, gains: boolean, strict: boolean): boolean {
-    const c = price.cmp(level);
+    const c = cmp(price, level);
     return gains === (this.side === 'buy') ? (strict ? c > 0 : c >= 0) : strict ? c < 0 : c <= 0;
   }
 }
@@ -112,7 +112,7 @@ export class EntryBarriers {
   at(entry: Decimal | null): BarrierLevels | null {
     if (entry === null) return null;
     const prev = this.levels;
-    if (prev === null || (prev.entry !== entry && !prev.entry.eq(entry))) this.levels = new BarrierLevels(this.spec, this.side, entry);
+    if (prev === null || (prev.entry !== entry && cmp(prev.entry, entry) !== 0)) this.levels = new BarrierLevels(this.spec, this.side, entry);
     return this.levels;
   }
 }

@@ -1,4 +1,4 @@
-import { Decimal } from '../../decimal.js';
+import { cmp, Decimal } from '../../decimal.js';
 import type { OrderFill, Side } from '../types.js';
 
 const ZERO = new Decimal(0);
@@ -45,10 +45,12 @@ export class FillLedger {
     return this.entry;
   }
 
-  apply(side: Side, fill: Pick<OrderFill, 'price' | 'amount' | 'fee'>): void {
+  apply(side: Side, fill: Pick<OrderFill, 'price' | 'amount' | 'fee' | 'notional'>): void {
+    // The entry as computed for the position before this fill (cost / |position|), if it was.
+    const entryBefore = this.entry;
     this.entry = undefined;
     const signed = side === 'buy' ? fill.amount : fill.amount.neg();
-    const quote = fill.amount.times(fill.price);
+    const quote = fill.notional ?? fill.amount.times(fill.price);
     this.fees = this.fees.plus(fill.fee);
     this.volume = this.volume.plus(quote);
     const pos = this.position;
@@ -59,13 +61,21 @@ export class FillLedger {
       return;
     }
     const held = pos.abs();
-    const closing = Decimal.min(fill.amount, held);
-    const removed = closing.eq(held) ? this.cost : this.cost.times(closing).div(held);
-    const direction = pos.isPositive() ? 1 : -1;
-    if (closing.eq(held)) this.lastEntry = this.cost.div(held);
-    this.realizedPnl = this.realizedPnl.plus(closing.times(fill.price).minus(removed).times(direction));
+    // The part of the fill that closes: all of it, or what is held (Decimal.min, without its copies).
+    const c = cmp(fill.amount, held);
+    const closing = c <= 0 ? fill.amount : held;
+    const closesAll = c >= 0;
+    // The whole fill closes (the usual case): its quote is what the closed part was worth.
+    const fillCloses = c <= 0;
+    const removed = closesAll ? this.cost : this.cost.times(closing).div(held);
+    // cost / held is the entry of what was held: the same division as entryPrice, kept if it was made.
+    if (closesAll) this.lastEntry = entryBefore instanceof Decimal ? entryBefore : this.cost.div(held);
+    const gross = (fillCloses ? quote : closing.times(fill.price)).minus(removed);
+    // × 1 or × −1: the sign only (gross is already rounded to the precision).
+    this.realizedPnl = this.realizedPnl.plus(pos.isPositive() ? gross : gross.neg());
     this.cost = this.cost.minus(removed);
     this.position = pos.plus(signed);
+    if (fillCloses) return;
     const opening = fill.amount.minus(closing);
     if (opening.gt(0)) {
       this.cost = opening.times(fill.price);

@@ -162,8 +162,12 @@ export class PositionExecutor extends BaseExecutor<PositionExecutorConfig> {
 }
 
 function positionCustom(levels: BarrierLevels | null, trailing: Decimal | null, deadline: number): Record<string, unknown> {
+  // One literal in barrierPrices' key order (a spread of its answer builds the object twice).
+  const p = barrierPrices(levels, trailing);
   return {
-    ...barrierPrices(levels, trailing),
+    stop_loss_price: p.stop_loss_price,
+    take_profit_price: p.take_profit_price,
+    trailing_stop_price: p.trailing_stop_price,
     trailing_trigger_pnl: trailing?.toString() ?? null,
     deadline: Number.isFinite(deadline) ? deadline : null,
   };

@@ -1,4 +1,4 @@
-import { Decimal } from '../../decimal.js';
+import { cmp, Decimal } from '../../decimal.js';
 import type { OrderFill, OrderRequest, OrderState, OrderUpdate, Side, StrategyOrderType } from '../types.js';
 
 const FINAL: ReadonlySet<OrderState> = new Set(['filled', 'canceled', 'rejected']);
@@ -83,8 +83,9 @@ export class TrackedOrders {
   apply(u: OrderUpdate): { order: TrackedOrder; fills: OrderFill[] } | null {
     const o = this.#orders.get(u.clientOrderId);
     if (!o) return null;
-    const fills = u.filled.gt(o.filled) ? u.newFills : [];
-    if (u.filled.gte(o.filled)) {
+    const c = cmp(u.filled, o.filled);
+    const fills = c > 0 ? u.newFills : [];
+    if (c >= 0) {
       o.filled = u.filled;
       o.averagePrice = u.averagePrice;
       o.fees = u.fees;

@@ -9,7 +9,8 @@ export const PAPER_FEES: Record<MarketType, { maker: Decimal; taker: Decimal }> 
 
 /** Fees are rounded up to 18 places (what numeric(38,18) keeps): never under-charged. */
 export function feeOn(notional: Decimal, rate: Decimal): Decimal {
-  return notional.times(rate).toDecimalPlaces(18, Decimal.ROUND_UP);
+  const fee = notional.times(rate);
+  return fee.decimalPlaces() <= 18 ? fee : fee.toDecimalPlaces(18, Decimal.ROUND_UP);
 }
 
 export const q18 = (d: Decimal) => d.toDecimalPlaces(18, Decimal.ROUND_HALF_EVEN);
