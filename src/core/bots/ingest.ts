@@ -150,7 +150,13 @@ export class BotIngest {
   #receive(topic: string, payload: Buffer): void {
     const [ns, botId = '', kind, ...rest] = topic.split('/');
     if (ns !== BOT_NAMESPACE || rest.length || !isBotId(botId) || !(REPORT_TOPICS as readonly string[]).includes(kind ?? '')) return;
-    const deployed = this.#isDeployed(botId);
+    let deployed: boolean | Promise<boolean>;
+    try {
+      deployed = this.#isDeployed(botId);
+    } catch (err) {
+      // Nothing may throw into the broker's delivery: a lookup that fails at once is one lost report, warned.
+      return this.#warnOnce(botId, kind ?? '', 'a bot report could not be handled', { err });
+    }
     // A known bot's report is taken at once; one waiting on a lookup is taken when it answers.
     if (deployed === true) return this.#takeSafely(botId, kind as Topic, payload);
     if (deployed === false) return;
