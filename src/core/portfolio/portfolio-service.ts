@@ -41,6 +41,8 @@ const ZERO = new Decimal(0);
  */
 export class PortfolioService implements Lifecycle {
   #timer: NodeJS.Timeout | undefined;
+  /** The scheduled snapshot still running, if any: stopping waits for it, so it never meets a closed pool. */
+  #inFlight: Promise<void> | null = null;
 
   constructor(
     private readonly db: Db,
@@ -57,8 +59,9 @@ export class PortfolioService implements Lifecycle {
     if (this.settings.snapshotEveryMs) this.startSnapshots(this.settings.snapshotEveryMs);
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     this.stopSnapshots();
+    await this.#inFlight;
   }
 
   async state(filter: Filter, quote: string): Promise<ConnectorState[]> {
@@ -112,7 +115,18 @@ export class PortfolioService implements Lifecycle {
 
   startSnapshots(intervalMs: number): void {
     if (this.#timer) return;
-    const take = () => void this.snapshot().catch((err) => this.logger.warn('portfolio snapshot failed', { err }));
+    const take = () => {
+      // One at a time: a slow snapshot is not overtaken by the next tick.
+      if (this.#inFlight) return;
+      this.#inFlight = this.snapshot()
+        .then(
+          () => undefined,
+          (err) => this.logger.warn('portfolio snapshot failed', { err }),
+        )
+        .finally(() => {
+          this.#inFlight = null;
+        });
+    };
     take();
     this.#timer = setInterval(take, intervalMs);
     this.#timer.unref();
