@@ -33,14 +33,16 @@ export interface McpServerOptions {
 
 /**
  * tools/call with `arguments` of any JSON type. The SDK's own schema wants an object, and a request
- * that fails it never reaches a handler (the caller gets -32603 and no journal row). Here a non-object
- * is moved aside, so the SDK's check passes, and execute() refuses it as VALIDATION_FAILED like any
- * other bad input, with its journal row.
+ * that fails it never reaches a handler (the caller gets -32603, an internal error, and no journal
+ * row). Here a non-object is moved aside, so the SDK's check passes, and execute() refuses it as
+ * VALIDATION_FAILED like any other bad input, with its journal row. A missing or non-string `name` is
+ * moved aside the same way (the SDK's check would answer it as an internal error, -32603) and refused
+ * by the handler as invalid params (-32602), which is what it is.
  */
 const CallToolAnyArguments = CallToolRequestSchema.extend({
   params: CallToolRequestSchema.shape.params
-    .extend({ arguments: z.unknown().optional() })
-    .transform(({ arguments: args, ...rest }) => ({ ...rest, given: args })),
+    .extend({ name: z.unknown().optional(), arguments: z.unknown().optional() })
+    .transform(({ arguments: args, name, ...rest }) => ({ ...rest, name: typeof name === 'string' ? name : '', nameGiven: name, given: args })),
 });
 
 /** prompts/get with argument values of any JSON type, checked by promptArgumentProblems. */
@@ -68,13 +70,15 @@ export function createMcpServer(opts: McpServerOptions): Server {
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools }));
 
   server.setRequestHandler(CallToolAnyArguments, async (req, extra) => {
+    const { name, nameGiven } = req.params;
+    if (typeof nameGiven !== 'string') throw new McpError(RpcErrorCode.InvalidParams, 'tools/call needs params.name, the name of the tool to call; tools/list shows them.');
     const requestId = randomUUID();
     try {
       const askHuman = humanConfirmer(server);
       const token = req.params._meta?.progressToken;
       const progress = token === undefined ? undefined : progressNotifier((n) => extra.sendNotification(n), token);
       // Absent arguments are none (a tool without parameters); anything else is the tool's input.
-      const out = await execute(registry, req.params.name, req.params.given, { services, principal, surface, requestId, logger: services.logger, askHuman, ...(progress ? { progress } : {}) });
+      const out = await execute(registry, name, req.params.given, { services, principal, surface, requestId, logger: services.logger, askHuman, ...(progress ? { progress } : {}) });
       return toolResult(out, { maxChars });
     } catch (err) {
       return toolError(toAppError(err), requestId);

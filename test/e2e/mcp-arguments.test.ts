@@ -48,6 +48,20 @@ describe.each(drivers())('MCP arguments on %s', (driver) => {
     expect(r.isError).toBeFalsy();
   });
 
+  it.each([
+    ['no name', {}],
+    ['a name that is not a string', { name: 7 }],
+    ['a null name', { name: null, arguments: {} }],
+  ])('tools/call with %s is invalid params (-32602) naming params.name', async (_what, params) => {
+    const err = await mcp.request({ method: 'tools/call', params: params as never }, CallToolResultSchema).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(McpError);
+    expect((err as McpError).code).toBe(ErrorCode.InvalidParams);
+    expect((err as McpError).message).toMatch(/params\.name/);
+  });
+
   async function promptError(name: string, args: unknown): Promise<McpError> {
     try {
       await mcp.request({ method: 'prompts/get', params: { name, arguments: args as never } }, GetPromptResultSchema);
