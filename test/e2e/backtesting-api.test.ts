@@ -101,6 +101,22 @@ describe.each(drivers())('backtesting over REST and MCP on %s', (driver) => {
     expect(again.body.job.job_id).not.toBe(r.body.job.job_id);
   });
 
+  it('says in the summary when executors ended without trading, and why', async () => {
+    // Spot, starting with no base (the default balances): every short the controller opens is refused.
+    const r = await s.call('POST', '/backtesting/run', { ...spec(3, { interval: '1m', total_amount_quote: '1000' }), wait_seconds: 30 });
+    expect(r.status, r.text).toBe(202);
+    expect(r.body.job.status).toBe('succeeded');
+    const { summary } = r.body;
+    const refused = summary.metrics.close_types.INSUFFICIENT_BALANCE;
+    expect(refused).toBeGreaterThan(0);
+    expect(summary.notes).toEqual([expect.stringMatching(new RegExp(`^${refused.toLocaleString('en-US')} executors? of ${summary.executors.toLocaleString('en-US')} ended INSUFFICIENT_BALANCE without trading: on a spot market a sell needs base, .*initial_balances\\.base is 0`))]);
+    // With base to sell, the same run has nothing to say.
+    const funded = await s.call('POST', '/backtesting/run', { ...spec(3, { interval: '1m', total_amount_quote: '1000' }), initial_balances: { base: '1', quote: '100000' }, wait_seconds: 30 });
+    expect(funded.body.job.status).toBe('succeeded');
+    expect(funded.body.summary.metrics.close_types.INSUFFICIENT_BALANCE).toBeUndefined();
+    expect(funded.body.summary.notes).toEqual([]);
+  });
+
   it('runs a saved controller config by id, the same as that config inline', async () => {
     const cfg = await s.call('POST', '/controllers/bollinger_v1/configs', { name: 'bt_saved', config: { connector_name: 'sim', trading_pair: 'BTC-USDT', bb_length: 30, bb_std: 2.5 } });
     expect(cfg.status, cfg.text).toBe(201);

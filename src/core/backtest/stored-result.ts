@@ -1,5 +1,6 @@
 import type { BacktestResult } from './engine.js';
 import type { BacktestMetrics } from './metrics.js';
+import { resultNotes } from './result-notes.js';
 
 /**
  * What a finished backtest keeps: the result document (series thinned to a plot's resolution), its
@@ -26,6 +27,8 @@ export interface BacktestSummary {
   equity_curve: { time: number[]; pnl: number[] };
   digest: string;
   bytes: number;
+  /** What the figures alone do not say (executors that never traded and why, missing candles); empty when nothing. */
+  notes: string[];
 }
 
 export interface StoredBacktest {
@@ -59,7 +62,7 @@ const brief = (e: BacktestResult['executors'][number]) => ({
   net_pnl_quote: e.netPnl,
 });
 
-export function storedBacktest(result: BacktestResult, digestOf: (text: string) => string): StoredBacktest {
+export function storedBacktest(result: BacktestResult, digestOf: (text: string) => string, marketType?: 'spot' | 'perpetual'): StoredBacktest {
   const doc = { ...result, series: thin(result.series, STORED_SERIES_POINTS) };
   const json = JSON.stringify(doc);
   const byPnl = [...result.executors].sort((a, b) => Number(b.netPnl) - Number(a.netPnl) || (a.id < b.id ? -1 : 1));
@@ -79,6 +82,7 @@ export function storedBacktest(result: BacktestResult, digestOf: (text: string) 
       equity_curve: curve,
       digest: digestOf(json),
       bytes: Buffer.byteLength(json),
+      notes: resultNotes(result, marketType),
     },
   };
 }

@@ -30,7 +30,7 @@ const shipped = new Map<string, ControllerDefinition>(SHIPPED_CONTROLLERS.map((d
 export async function backtest({ input, port }: WorkerTask<BacktestWorkerInput>): Promise<StoredBacktest> {
   const controllers = await controllersFor(input.controllerModule);
   const result = runBacktestTask(input, (name) => controllers.get(name), (p) => port.postMessage(p));
-  return storedBacktest(result, (text) => createHash('sha256').update(text).digest('hex'));
+  return storedBacktest(result, (text) => createHash('sha256').update(text).digest('hex'), input.market.market_type);
 }
 
 export interface TrialsWorkerInput extends TrialsTaskInput {

@@ -47,4 +47,8 @@ export const SummaryOut = z.object({
   equity_curve: z.object({ time: z.array(z.number()), pnl: z.array(z.number()) }).describe('The PnL curve in quote at up to 60 points (time in epoch ms).'),
   digest: z.string().describe('SHA-256 of the stored result: the same backtest gives the same digest.'),
   bytes: z.number().int(),
+  notes: z
+    .array(z.string())
+    .optional()
+    .describe('What the figures alone do not say: executors that ended without trading and why, a controller that never acted, missing candles. Read before trusting the metrics; empty when there is nothing to say (absent on results stored by older versions).'),
 });

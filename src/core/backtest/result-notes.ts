@@ -1,0 +1,38 @@
+import type { BacktestResult } from './engine.js';
+
+/**
+ * Plain sentences about a finished backtest that its figures alone do not say: executors that ended
+ * before trading (and the likely reason), a controller that never acted, candles missing from the data.
+ * The summary carries them, so a model or a user reads them before trusting the metrics.
+ */
+
+/** Close types of an executor that ended because its orders were refused, never by the market. */
+const REFUSED = ['INSUFFICIENT_BALANCE', 'FAILED'] as const;
+
+const count = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+
+export function resultNotes(result: Pick<BacktestResult, 'executors' | 'gaps' | 'initial_balances' | 'candles'>, marketType: 'spot' | 'perpetual' | undefined): string[] {
+  const notes: string[] = [];
+  const total = result.executors.length;
+  if (total === 0 && result.candles > 0) {
+    notes.push('The controller created no executor over the range: its entry conditions never held. Check its thresholds against the price path, or widen the range.');
+  }
+  for (const closeType of REFUSED) {
+    const ended = result.executors.filter((e) => e.closeType === closeType && e.volume === '0');
+    if (ended.length === 0) continue;
+    const sells = ended.filter((e) => e.side === 'sell').length;
+    let why =
+      closeType === 'INSUFFICIENT_BALANCE'
+        ? 'the balances could not pay for their opening orders'
+        : 'their opening orders were refused (below the market\'s minimum size or notional, or a limit-maker price that would take)';
+    if (closeType === 'INSUFFICIENT_BALANCE' && marketType !== 'perpetual' && sells > 0 && Number(result.initial_balances.base) === 0) {
+      why = `on a spot market a sell needs base, and the backtest starts with none (initial_balances.base is 0); ${count(sells, 'of them was a sell', 'of them were sells')}`;
+    }
+    notes.push(`${count(ended.length, 'executor')} of ${total.toLocaleString('en-US')} ended ${closeType} without trading: ${why}. The metrics count only what traded.`);
+  }
+  if (result.gaps.length > 0) {
+    const missing = result.gaps.reduce((s, g) => s + g.candles, 0);
+    notes.push(`${count(missing, 'candle')} missing in ${count(result.gaps.length, 'gap')} (listed in the full result): the price path jumps over them, nothing is filled in.`);
+  }
+  return notes;
+}
