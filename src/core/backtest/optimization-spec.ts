@@ -51,7 +51,24 @@ export const ChoiceParam = z
   })
   .describe('These values, in this order.');
 
-export const ParamSpec = z.union([RangeParam, ChoiceParam]);
+const PARAM_FORMS = 'a range {min, max, step} or a list {values: [...]}';
+
+/**
+ * Which of the two forms an input meant, by its keys, and what is wrong with it in that form: a plain
+ * union would only say "Invalid input".
+ */
+function paramSpecError(iss: { input?: unknown; errors?: Array<Array<{ path: PropertyKey[]; message: string }>> }): string {
+  const input = iss.input;
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return `must be ${PARAM_FORMS}`;
+  const keys = Object.keys(input);
+  const form = 'values' in input ? 1 : ['min', 'max', 'step'].some((k) => k in input) ? 0 : -1;
+  const issues = form < 0 ? undefined : iss.errors?.[form];
+  if (!issues?.length) return `must be ${PARAM_FORMS}; got ${keys.length ? `the keys ${keys.join(', ')}` : 'an empty object'}`;
+  const detail = issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
+  return `${form === 0 ? 'a range {min, max, step}' : 'a list {values: [...]}'}: ${detail}`;
+}
+
+export const ParamSpec = z.union([RangeParam, ChoiceParam], { error: (iss) => (iss.code === 'invalid_union' ? paramSpecError(iss as never) : undefined) });
 export type ParamSpec = z.infer<typeof ParamSpec>;
 
 /** A dotted path into the controller config: `bb_length`, `trailing_stop.activation_price`. */
