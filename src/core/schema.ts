@@ -77,7 +77,10 @@ const DECIMAL_RE = /^-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
 
 /** A decimal amount: a JSON number or a numeric string; kept as a string so no float creeps in. */
 export const DecimalIn = z
-  .union([z.number().finite(), z.string().trim().regex(DECIMAL_RE, 'a decimal number')])
+  .union([z.number().finite(), z.string().trim().regex(DECIMAL_RE, 'a decimal number')], {
+    // A plain union would say only "Invalid input" for a missing field, null or a boolean.
+    error: (iss) => (iss.code !== 'invalid_union' ? undefined : iss.input === undefined ? 'required: a decimal number (a JSON number or a numeric string)' : 'must be a decimal number: a JSON number or a numeric string such as "0.01"'),
+  })
   .transform((v) => (typeof v === 'number' ? String(v) : v))
   .refine((v) => new Decimal(v).abs().lt(MAX_AMOUNT), 'must be smaller than 1e20 in magnitude');
 

@@ -180,3 +180,20 @@ describe('pageOf', () => {
     expect(schema.safeParse(pageOf(items, 2, '2')).success).toBe(true);
   });
 });
+
+describe('decimal inputs say what they want', () => {
+  const O = z.object({ amount: PositiveDecimalIn, price: DecimalIn.optional() });
+  const messages = (v: unknown) => O.safeParse(v).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  it('a missing one is required, a null or a boolean is not a decimal', () => {
+    expect(messages({})).toEqual(['amount: required: a decimal number (a JSON number or a numeric string)']);
+    expect(messages({ amount: true, price: null })).toEqual([
+      'amount: must be a decimal number: a JSON number or a numeric string such as "0.01"',
+      'price: must be a decimal number: a JSON number or a numeric string such as "0.01"',
+    ]);
+  });
+  it('keeps the specific messages of a string or a number that is wrong', () => {
+    expect(messages({ amount: 'abc' })).toEqual(['amount: a decimal number']);
+    expect(messages({ amount: -1 })).toEqual(['amount: must be greater than 0']);
+    expect(messages({ amount: '0.5', price: 1.25 })).toBeUndefined();
+  });
+});
