@@ -11,11 +11,18 @@ const REFUSED = ['INSUFFICIENT_BALANCE', 'FAILED'] as const;
 
 const count = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 
-export function resultNotes(result: Pick<BacktestResult, 'executors' | 'gaps' | 'initial_balances' | 'candles'>, marketType: 'spot' | 'perpetual' | undefined): string[] {
+export function resultNotes(result: Pick<BacktestResult, 'executors' | 'gaps' | 'initial_balances' | 'candles'> & { series: { price: number[] } }, marketType: 'spot' | 'perpetual' | undefined): string[] {
   const notes: string[] = [];
   const total = result.executors.length;
   if (total === 0 && result.candles > 0) {
-    notes.push('The controller created no executor over the range: its entry conditions never held. Check its thresholds against the price path, or widen the range.');
+    let low = Infinity;
+    let high = -Infinity;
+    for (const p of result.series.price) {
+      if (p < low) low = p;
+      if (p > high) high = p;
+    }
+    const closes = low <= high ? ` (the closes ran from ${low} to ${high})` : '';
+    notes.push(`The controller created no executor over the range: its entry conditions never held${closes}. Check its thresholds or price bounds against that, or widen the range.`);
   }
   for (const closeType of REFUSED) {
     const ended = result.executors.filter((e) => e.closeType === closeType && e.volume === '0');

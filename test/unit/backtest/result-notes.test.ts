@@ -2,11 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { resultNotes } from '../../../src/core/backtest/result-notes.js';
 
 type Executor = { closeType: string | null; side: string | null; volume: string };
-const result = (executors: Executor[], opts: { base?: string; gaps?: Array<{ from: string; to: string; candles: number }>; candles?: number } = {}) => ({
+const result = (executors: Executor[], opts: { base?: string; gaps?: Array<{ from: string; to: string; candles: number }>; candles?: number; prices?: number[] } = {}) => ({
   executors: executors as never,
   gaps: opts.gaps ?? [],
   initial_balances: { base: opts.base ?? '0', quote: '10000' },
   candles: opts.candles ?? 1000,
+  series: { price: opts.prices ?? [] },
 });
 const traded = (closeType: string, side = 'buy'): Executor => ({ closeType, side, volume: '500.1' });
 const refused = (closeType: string, side: string): Executor => ({ closeType, side, volume: '0' });
@@ -37,7 +38,9 @@ describe('backtest result notes', () => {
   });
 
   it('say when the controller never acted, and when candles are missing', () => {
-    expect(resultNotes(result([]), 'spot')).toEqual([expect.stringMatching(/^The controller created no executor over the range/)]);
+    expect(resultNotes(result([], { prices: [61250.5, 59800, 63010.25] }), 'spot')).toEqual([
+      'The controller created no executor over the range: its entry conditions never held (the closes ran from 59800 to 63010.25). Check its thresholds or price bounds against that, or widen the range.',
+    ]);
     expect(resultNotes(result([], { candles: 0 }), 'spot')).toEqual([]);
     const gaps = [
       { from: '2024-01-01T00:10:00.000Z', to: '2024-01-01T00:12:00.000Z', candles: 3 },
