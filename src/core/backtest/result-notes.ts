@@ -28,18 +28,35 @@ export function resultNotes(result: Pick<BacktestResult, 'executors' | 'gaps' | 
     const ended = result.executors.filter((e) => e.closeType === closeType && e.volume === '0');
     if (ended.length === 0) continue;
     const sells = ended.filter((e) => e.side === 'sell').length;
+    const said = commonestRefusal(ended);
     let why =
       closeType === 'INSUFFICIENT_BALANCE'
         ? 'the balances could not pay for their opening orders'
-        : 'their opening orders were refused (below the market\'s minimum size or notional, or a limit-maker price that would take)';
+        : said
+          ? 'the venue refused their opening orders'
+          : 'their opening orders were refused (below the market\'s minimum size or notional, or a limit-maker price that would take)';
     if (closeType === 'INSUFFICIENT_BALANCE' && marketType !== 'perpetual' && sells > 0 && Number(result.initial_balances.base) === 0) {
       why = `on a spot market a sell needs base, and the backtest starts with none (initial_balances.base is 0); ${count(sells, 'of them was a sell', 'of them were sells')}`;
     }
-    notes.push(`${count(ended.length, 'executor')} of ${total.toLocaleString('en-US')} ended ${closeType} without trading: ${why}. The metrics count only what traded.`);
+    const venue = said ? ` The venue said${said.all ? '' : ', for example'}: "${said.reason.replace(/\.$/, '')}".` : '';
+    notes.push(`${count(ended.length, 'executor')} of ${total.toLocaleString('en-US')} ended ${closeType} without trading: ${why}.${venue} The metrics count only what traded.`);
   }
   if (result.gaps.length > 0) {
     const missing = result.gaps.reduce((s, g) => s + g.candles, 0);
     notes.push(`${count(missing, 'candle')} missing in ${count(result.gaps.length, 'gap')} (listed in the full result): the price path jumps over them, nothing is filled in.`);
   }
   return notes;
+}
+
+/** The refusal message the executors' first refused orders gave most often, and whether they all gave it. */
+function commonestRefusal(executors: ReadonlyArray<{ custom?: Record<string, unknown> }>): { reason: string; all: boolean } | null {
+  const counts = new Map<string, number>();
+  for (const e of executors) {
+    const r = e.custom?.first_refusal as { reason?: unknown } | undefined;
+    if (typeof r?.reason === 'string' && r.reason) counts.set(r.reason, (counts.get(r.reason) ?? 0) + 1);
+  }
+  let best: string | null = null;
+  let n = 0;
+  for (const [reason, c] of counts) if (c > n) [best, n] = [reason, c];
+  return best === null ? null : { reason: best, all: n === executors.length };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resultNotes } from '../../../src/core/backtest/result-notes.js';
 
-type Executor = { closeType: string | null; side: string | null; volume: string };
+type Executor = { closeType: string | null; side: string | null; volume: string; custom?: Record<string, unknown> };
 const result = (executors: Executor[], opts: { base?: string; gaps?: Array<{ from: string; to: string; candles: number }>; candles?: number; prices?: number[] } = {}) => ({
   executors: executors as never,
   gaps: opts.gaps ?? [],
@@ -10,7 +10,7 @@ const result = (executors: Executor[], opts: { base?: string; gaps?: Array<{ fro
   series: { price: opts.prices ?? [] },
 });
 const traded = (closeType: string, side = 'buy'): Executor => ({ closeType, side, volume: '500.1' });
-const refused = (closeType: string, side: string): Executor => ({ closeType, side, volume: '0' });
+const refused = (closeType: string, side: string, reason?: string): Executor => ({ closeType, side, volume: '0', ...(reason ? { custom: { first_refusal: { code: closeType, reason } } } : {}) });
 
 describe('backtest result notes', () => {
   it('say nothing when every executor traded and no candle is missing', () => {
@@ -47,5 +47,18 @@ describe('backtest result notes', () => {
       { from: '2024-01-02T00:00:00.000Z', to: '2024-01-02T00:00:00.000Z', candles: 1 },
     ];
     expect(resultNotes(result([traded('TIME_LIMIT')], { gaps }), 'spot')).toEqual(['4 candles missing in 2 gaps (listed in the full result): the price path jumps over them, nothing is filled in.']);
+  });
+
+  it('quote what the venue said: the one message, or the commonest as an example', () => {
+    const tiny = 'Amount 0.000066 is below the minimum 0.001 of BTC-USDT.';
+    expect(resultNotes(result([refused('FAILED', 'sell', tiny), refused('FAILED', 'sell', tiny)]), 'perpetual')).toEqual([
+      '2 executors of 2 ended FAILED without trading: the venue refused their opening orders. The venue said: "Amount 0.000066 is below the minimum 0.001 of BTC-USDT". The metrics count only what traded.',
+    ]);
+    const notes = resultNotes(
+      result([refused('INSUFFICIENT_BALANCE', 'sell', 'Insufficient BTC: the order needs 0.01 and 0 is free.'), refused('INSUFFICIENT_BALANCE', 'sell', 'Insufficient BTC: the order needs 0.02 and 0 is free.'), refused('INSUFFICIENT_BALANCE', 'sell', 'Insufficient BTC: the order needs 0.02 and 0 is free.')]),
+      'spot',
+    );
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toContain('The venue said, for example: "Insufficient BTC: the order needs 0.02 and 0 is free". The metrics');
   });
 });

@@ -32,6 +32,15 @@ export const isPerpetual = (connector: string): boolean => connector.includes('_
 export const opposite = (s: Side): Side => (s === 'buy' ? 'sell' : 'buy');
 
 /** What every executor keeps in its state(); the type's own fields sit beside these. */
+/** Why the venue refused an order: its error code and message, as the order update gave them. */
+export interface Refusal {
+  code: string | null;
+  reason: string;
+}
+
+/** A refusal's message as kept (a venue's text can be long; what matters is its start). */
+const REFUSAL_CHARS = 300;
+
 export interface BaseState {
   id: string;
   type: ExecutorConfig['type'];
@@ -44,6 +53,8 @@ export interface BaseState {
   closeRejections: number;
   /** Refused cancels while shutting down (absent in states saved before it was kept). */
   cancelRefusals?: number;
+  /** The first order the venue refused (absent: none, or a state saved before it was kept). */
+  firstRefusal?: Refusal | null;
   ledger: FillLedgerState;
   orders: TrackedOrderState[];
 }
@@ -66,6 +77,8 @@ export abstract class BaseExecutor<C extends ExecutorConfig = ExecutorConfig> im
   protected flatten = false;
   protected closeRejections = 0;
   protected cancelRefusals = 0;
+  /** The first order the venue refused: shown in the report, so an executor that ended refused says why. */
+  private firstRefusal: Refusal | null = null;
 
   constructor(
     readonly config: C,
@@ -119,6 +132,7 @@ export abstract class BaseExecutor<C extends ExecutorConfig = ExecutorConfig> im
     }
     const r = this.orders.apply(update);
     if (!r) return;
+    if (update.state === 'rejected' && this.firstRefusal === null) this.firstRefusal = { code: update.code ?? null, reason: (update.reason ?? '').slice(0, REFUSAL_CHARS) };
     for (const f of r.fills) this.ledger.apply(r.order.side, f);
     if (this.status === 'active') this.onOrder(r.order, r.fills, ctx);
     else if (this.status === 'shutting_down') {
@@ -147,6 +161,7 @@ export abstract class BaseExecutor<C extends ExecutorConfig = ExecutorConfig> im
     // netPnlPct (a division) and custom are worked out when first read: a backtest's metrics read neither.
     // Both depend only on what is captured here, so a late read gives what an early one would have.
     let custom: (() => Record<string, unknown>) | null = this.customLater(ctx.market);
+    const refusal = this.firstRefusal;
     let pct: Decimal | null = null;
     let customValue: Record<string, unknown> | null = null;
     return {
@@ -171,7 +186,7 @@ export abstract class BaseExecutor<C extends ExecutorConfig = ExecutorConfig> im
       },
       get custom() {
         if (customValue === null) {
-          customValue = custom!();
+          customValue = refusal === null ? custom!() : { ...custom!(), first_refusal: refusal };
           // What it was built from is no longer needed.
           custom = null;
         }
@@ -192,6 +207,7 @@ export abstract class BaseExecutor<C extends ExecutorConfig = ExecutorConfig> im
       flatten: this.flatten,
       closeRejections: this.closeRejections,
       cancelRefusals: this.cancelRefusals,
+      firstRefusal: this.firstRefusal,
       ledger: this.ledger.toJSON(),
       orders: this.orders.toJSON(),
     };
@@ -207,6 +223,7 @@ export abstract class BaseExecutor<C extends ExecutorConfig = ExecutorConfig> im
     this.flatten = b.flatten;
     this.closeRejections = b.closeRejections;
     this.cancelRefusals = b.cancelRefusals ?? 0;
+    this.firstRefusal = b.firstRefusal ?? null;
     this.ledger = FillLedger.from(b.ledger);
     this.orders = TrackedOrders.from(b.orders);
     this.loadOwnState(s);

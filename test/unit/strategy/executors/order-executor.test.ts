@@ -80,6 +80,20 @@ describe('order executor', () => {
     expect(prices(d)).toEqual(['99', '102.96']);
   });
 
+  it('the report says why the venue refused: the first refusal, kept across a restore', () => {
+    const a = setup({}, { autoFillMarket: false });
+    a.d.tick(0, '100');
+    expect(rep(a.d).custom.first_refusal).toBeUndefined();
+    a.d.reject('o1', 'INSUFFICIENT_BALANCE');
+    expect(rep(a.d).custom.first_refusal).toEqual({ code: 'INSUFFICIENT_BALANCE', reason: 'INSUFFICIENT_BALANCE' });
+    const again = restoreExecutor(plain(a.e.state()));
+    expect(plain(again.report(a.d.ctx)).custom.first_refusal).toEqual({ code: 'INSUFFICIENT_BALANCE', reason: 'INSUFFICIENT_BALANCE' });
+    const b = setup({}, { autoFillMarket: false });
+    b.d.tick(0, '100').fill('o1', { amount: '1' }).cancel('o1');
+    b.d.reject('o2', 'VALIDATION_FAILED');
+    expect(rep(b.d).custom).toMatchObject({ first_refusal: { code: 'VALIDATION_FAILED', reason: 'VALIDATION_FAILED' } });
+  });
+
   it('rejections: INSUFFICIENT_BALANCE before any fill, FAILED otherwise; a venue cancel is re-placed at most 3 times', () => {
     const a = setup({}, { autoFillMarket: false });
     a.d.tick(0, '100').reject('o1', 'INSUFFICIENT_BALANCE');
