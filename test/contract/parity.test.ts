@@ -43,6 +43,20 @@ const STATEFUL = new Set(['trading_place_order', 'trading_cancel_order', 'tradin
  * faces by design (free text a principal wrote reaches a model only fenced: src/mcp/untrusted.ts),
  * dropped before comparing.
  */
+/** A stored backtest result with each executor's first_refusal.reason dropped. */
+function withoutRefusalReasons(r: Record<string, unknown>): unknown {
+  const executors = r.executors as Array<Record<string, unknown>> | undefined;
+  if (!executors) return r;
+  return {
+    ...r,
+    executors: executors.map((e) => {
+      const custom = e.custom as Record<string, unknown> | undefined;
+      const refusal = custom?.first_refusal as Record<string, unknown> | undefined;
+      return refusal ? { ...e, custom: { ...custom, first_refusal: { ...refusal, reason: undefined } } } : e;
+    }),
+  };
+}
+
 const VOLATILE: Record<string, (o: Record<string, unknown>) => unknown> = {
   safety_set_kill_switch: (o) => ({ ...o, kill_switch: { ...(o.kill_switch as object), set_at: undefined, reason: undefined } }),
   audit_search_events: (o) => ({ ...o, data: (o.data as Array<Record<string, unknown>>).map((r) => ({ ...r, input: undefined, detail: undefined })) }),
@@ -60,7 +74,8 @@ const VOLATILE: Record<string, (o: Record<string, unknown>) => unknown> = {
   executors_stop_executor: (o) => ({ executor: executorStable(o.executor as Record<string, unknown>), keep_position: o.keep_position }),
   // Each run is its own job: ids and times differ, the summary (digest included) does not.
   backtesting_run_backtest: (o) => ({ job: jobStable(o.job as Record<string, unknown>), summary: { ...(o.summary as object), result_id: undefined } }),
-  backtesting_get_backtest: (o) => ({ job: { ...(o.job as object), input: undefined }, result: o.result }),
+  // A refusal's message is a `reason`, fenced over MCP (on the live path it may be an exchange's text).
+  backtesting_get_backtest: (o) => ({ job: { ...(o.job as object), input: undefined }, result: withoutRefusalReasons(o.result as Record<string, unknown>) }),
   backtesting_list_backtests: (o) => ({ ...o, data: (o.data as Array<Record<string, unknown>>).map((j) => ({ ...j, input: undefined })) }),
   backtesting_delete_backtest: (o) => ({ ...o, job_id: undefined }),
   backtesting_run_optimization: (o) => ({ job: jobStable(o.job as Record<string, unknown>), summary: { ...(o.summary as object), result_id: undefined } }),

@@ -48,7 +48,11 @@ export function resultNotes(result: Pick<BacktestResult, 'executors' | 'gaps' | 
   return notes;
 }
 
-/** The refusal message the executors' first refused orders gave most often, and whether they all gave it. */
+/**
+ * The refusal message the executors' first refused orders gave most often, and whether they all gave it.
+ * A backtest's orders go to the sim venue only, so the message is this server's own text, safe to
+ * quote in a note (on the live path a refusal may be an exchange's text, which MCP fences as a `reason`).
+ */
 function commonestRefusal(executors: ReadonlyArray<{ custom?: Record<string, unknown> }>): { reason: string; all: boolean } | null {
   const counts = new Map<string, number>();
   for (const e of executors) {
