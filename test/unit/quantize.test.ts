@@ -96,6 +96,13 @@ describe('applyRules', () => {
     expect(e.details).toMatchObject({ issues: [{ path: 'amount' }], min_base_amount_increment: 0.00001 });
   });
 
+  it('names an amount of many digits by its first 16 when it rounds to 0', () => {
+    const amount = new Decimal(1000).div(151).div('1080000');
+    expect(amount.toString().length).toBeGreaterThan(40);
+    const e = refusal(() => applyRules(MARKET, 'buy', amount, null, D(65000)));
+    expect(e.message).toContain('0.00000613195977434388 rounds to 0 at the amount step 0.00001');
+  });
+
   it('refuses an amount below the minimum order size, naming the minimum and the asset', () => {
     const e = refusal(() => applyRules(MARKET, 'buy', D('0.00005'), D('200000'), D(65000)));
     expect(e.code).toBe('VALIDATION_FAILED');

@@ -110,7 +110,8 @@ export function applyRulesValued(market: Market, side: 'buy' | 'sell', amount: D
   const p = parsedOf(r);
   if (qPrice !== null && notPositive(qPrice)) throw ruleError(market, 'price', `rounds to 0 at the tick ${r.min_price_increment}`, { min_price_increment: Number(r.min_price_increment) });
   if (notPositive(qAmount)) {
-    throw ruleError(market, 'amount', `${amount} rounds to 0 at the amount step ${r.min_base_amount_increment}`, { min_base_amount_increment: Number(r.min_base_amount_increment) });
+    // An amount computed by division can carry 60 digits: 16 say it (it rounds to nothing either way).
+    throw ruleError(market, 'amount', `${amount.toSignificantDigits(16, Decimal.ROUND_DOWN)} rounds to 0 at the amount step ${r.min_base_amount_increment}`, { min_base_amount_increment: Number(r.min_base_amount_increment) });
   }
   if (p.minSize && cmp(qAmount, p.minSize) < 0) {
     throw ruleError(market, 'amount', `${qAmount} is below the minimum order size ${r.min_order_size} ${market.base}`, { min_order_size: Number(r.min_order_size), amount: Number(qAmount) });
