@@ -31,7 +31,6 @@ export const isPerpetual = (connector: string): boolean => connector.includes('_
 
 export const opposite = (s: Side): Side => (s === 'buy' ? 'sell' : 'buy');
 
-/** What every executor keeps in its state(); the type's own fields sit beside these. */
 /** Why the venue refused an order: its error code and message, as the order update gave them. */
 export interface Refusal {
   code: string | null;
@@ -41,6 +40,7 @@ export interface Refusal {
 /** A refusal's message as kept (a venue's text can be long; what matters is its start). */
 const REFUSAL_CHARS = 300;
 
+/** What every executor keeps in its state(); the type's own fields sit beside these. */
 export interface BaseState {
   id: string;
   type: ExecutorConfig['type'];
