@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { AppError, toAppError } from '../errors.js';
 import { NAME_MAX, NAME_PATTERN, type Registry } from './registry.js';
+import { withKeyHints } from './key-hints.js';
 import { checkAccountScope } from './scope.js';
 import { channelsOf, type AnyCommand, type CommandContext, type Guard, type Risk } from './types.js';
 import type { Role } from '../principal.js';
@@ -121,9 +122,12 @@ function checkPolicy(cmd: AnyCommand, ctx: CommandContext): void {
   }
 }
 
-/** One line per problem, with the dotted path of the field, so a model can fix its call. */
-export function zodIssues(error: z.ZodError): Array<{ path: string; message: string }> {
-  return error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(root)', message: i.message }));
+/**
+ * One line per problem, with the dotted path of the field, so a model can fix its call; given the
+ * schema, an unrecognized key also names the key it most likely meant.
+ */
+export function zodIssues(error: z.ZodError, schema?: z.ZodType): Array<{ path: string; message: string }> {
+  return error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(root)', message: schema ? withKeyHints(schema, i) : i.message }));
 }
 
 /** Absent input is an empty object (a command without parameters); anything else must be an object. */
@@ -137,7 +141,7 @@ function parseInput(schema: z.ZodObject, raw: unknown): unknown {
   }
   const res = schema.safeParse(raw === undefined ? {} : raw);
   if (res.success) return res.data;
-  const issues = zodIssues(res.error);
+  const issues = zodIssues(res.error, schema);
   const summary = issues.slice(0, 5).map((i) => `${i.path}: ${i.message}`).join('; ');
   throw new AppError('VALIDATION_FAILED', `Invalid input: ${summary}`, {
     hint: 'Fix the fields listed in details.issues and call again; the input schema documents each field.',
