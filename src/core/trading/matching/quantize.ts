@@ -105,8 +105,7 @@ export function applyRules(market: Market, side: 'buy' | 'sell', amount: Decimal
 /** applyRules, with the notional it checked: the quantised amount × (the quantised price, or refPrice). */
 export function applyRulesValued(market: Market, side: 'buy' | 'sell', amount: Decimal, price: Decimal | null, refPrice: Decimal): { amount: Decimal; price: Decimal | null; notional: Decimal } {
   const r = market.rules;
-  const qAmount = floorTo(amount, r.min_base_amount_increment);
-  const qPrice = price ? priceToTick(price, r.min_price_increment, side) : null;
+  const { amount: qAmount, price: qPrice } = quantize(market, side, amount, price);
   const p = parsedOf(r);
   if (qPrice !== null && notPositive(qPrice)) throw ruleError(market, 'price', `rounds to 0 at the tick ${r.min_price_increment}`, { min_price_increment: Number(r.min_price_increment) });
   if (notPositive(qAmount)) {
