@@ -43,6 +43,10 @@ class ColumnView implements MarketView, ControllerView {
     return this;
   }
 
+  rules(): null {
+    return null;
+  }
+
   /** Every executor in this view is live (ended ones drop out), so the active list is the list. */
   get activeExecutors(): readonly ExecutorReport[] {
     return this.executors;

@@ -67,6 +67,7 @@ class Venue implements ExecutorContext {
     now: 0,
     quote: () => this.quoteNow,
     candles: () => this.noCandles,
+    rules: () => null,
   };
   readonly sink = {
     submit: (req: OrderRequest) => this.submit(req),

@@ -3,7 +3,7 @@ import type { BotRpc } from '../core/bots/gateway.js';
 import type { ResponseData } from '../core/bots/protocol/envelope.js';
 import { botPrefix } from '../core/bots/topics.js';
 import { AppError, ERROR_CODES, type ErrorCode } from '../core/errors.js';
-import type { CandleInterval, CandleRow } from '../core/exchange/types.js';
+import type { CandleInterval, CandleRow, TradingRules } from '../core/exchange/types.js';
 import type { MarketSource } from '../core/executors/live-market.js';
 import type { OrderActions, StoredFill, StoredOrder } from '../core/executors/order-actions.js';
 import type { OrderSender } from '../core/executors/order-path.js';
@@ -170,6 +170,18 @@ export class RpcMarketSource implements MarketSource {
     return { bids: r.bids as Array<{ price: number }>, asks: r.asks as Array<{ price: number }> };
   }
 
+  async rules(connector: string, pair: string): Promise<TradingRules | null> {
+    let r: Record<string, unknown>;
+    try {
+      r = await this.rpc.call('get_trading_rules', { connector_name: connector, trading_pairs: [pair] });
+    } catch (e) {
+      if (e instanceof AppError && e.code === 'NOT_FOUND') return null;
+      throw e;
+    }
+    const row = (r.data as WireRules[] | undefined)?.[0];
+    return row ? tradingRules(row) : null;
+  }
+
   async candles(connector: string, pair: string, interval: CandleInterval, opts: { since?: number; until?: number; limit: number }): Promise<CandleRow[]> {
     const base = { connector_name: connector, trading_pair: pair, interval };
     const rows: CandleRow[] = [];
@@ -192,6 +204,31 @@ export class RpcMarketSource implements MarketSource {
       end = r.previous_end_time as string;
     }
   }
+}
+
+interface WireRules {
+  min_order_size: number | string | null;
+  max_order_size: number | string | null;
+  min_price_increment: number | string | null;
+  min_base_amount_increment: number | string | null;
+  min_notional_size: number | string | null;
+  max_leverage: number | null;
+  supported_order_types: TradingRules['supported_order_types'];
+}
+
+/** A rule sent as a JSON number, as decimal text from its shortest form. */
+const ruleText = (v: number | string | null): string | null => (v === null ? null : String(v));
+
+function tradingRules(r: WireRules): TradingRules {
+  return {
+    min_order_size: ruleText(r.min_order_size),
+    max_order_size: ruleText(r.max_order_size),
+    min_price_increment: ruleText(r.min_price_increment),
+    min_base_amount_increment: ruleText(r.min_base_amount_increment),
+    min_notional_size: ruleText(r.min_notional_size),
+    max_leverage: r.max_leverage,
+    supported_order_types: r.supported_order_types,
+  };
 }
 
 const candle = (c: CandleRow): CandleRow => ({ timestamp: c.timestamp, open: c.open, high: c.high, low: c.low, close: c.close, volume: c.volume });

@@ -1,5 +1,5 @@
 import { Decimal } from '../../src/core/decimal.js';
-import type { CandleRow } from '../../src/core/exchange/types.js';
+import type { CandleRow, TradingRules } from '../../src/core/exchange/types.js';
 import type { Executor, ExecutorContext, MarketView, OrderFill, OrderRequest, OrderState, OrderUpdate, Quote } from '../../src/core/strategy/types.js';
 
 interface DeskOrder {
@@ -18,6 +18,8 @@ export interface DeskOptions {
   /** Cancels are confirmed as soon as they are asked for (default true). */
   autoCancel?: boolean;
   startAt?: number;
+  /** The market's order rules as the view gives them (default none: null). */
+  rules?: TradingRules;
 }
 
 /**
@@ -37,12 +39,14 @@ export class ExecutorDesk {
   private readonly feeRate: Decimal;
   private readonly autoFillMarket: boolean;
   private readonly autoCancel: boolean;
+  private readonly tradingRules: TradingRules | null;
 
   constructor(opts: DeskOptions = {}) {
     this.now = opts.startAt ?? 0;
     this.feeRate = new Decimal(opts.feeRate ?? '0');
     this.autoFillMarket = opts.autoFillMarket ?? true;
     this.autoCancel = opts.autoCancel ?? true;
+    this.tradingRules = opts.rules ?? null;
   }
 
   /** Starts the id sequence where a previous desk left it (for a restore on a fresh desk). */
@@ -57,7 +61,8 @@ export class ExecutorDesk {
   get market(): MarketView {
     const now = this.now;
     const q = this.quoteNow;
-    return { now, quote: () => q, candles: (): readonly CandleRow[] => [] };
+    const rules = this.tradingRules;
+    return { now, quote: () => q, candles: (): readonly CandleRow[] => [], rules: () => rules };
   }
 
   get ctx(): ExecutorContext {

@@ -1,5 +1,5 @@
 import { Decimal } from '../../src/core/decimal.js';
-import type { CandleInterval, CandleRow } from '../../src/core/exchange/types.js';
+import type { CandleInterval, CandleRow, TradingRules } from '../../src/core/exchange/types.js';
 import { INTERVAL_MS } from '../../src/core/exchange/types.js';
 import type { MarketView, Quote } from '../../src/core/strategy/types.js';
 
@@ -15,6 +15,17 @@ export class FakeMarketView implements MarketView {
   rowsRead = 0;
   private readonly series = new Map<string, { interval: CandleInterval; rows: CandleRow[] }>();
   private readonly quotes = new Map<string, Quote | null>();
+  private readonly tradingRules = new Map<string, TradingRules>();
+
+  /** The order rules rules() answers for a market (none set: null, as for a market the view does not know). */
+  setRules(connector: string, tradingPair: string, rules: TradingRules): this {
+    this.tradingRules.set(`${connector}|${tradingPair}`, rules);
+    return this;
+  }
+
+  rules(connector: string, tradingPair: string): TradingRules | null {
+    return this.tradingRules.get(`${connector}|${tradingPair}`) ?? null;
+  }
 
   addCandles(connector: string, tradingPair: string, interval: CandleInterval, rows: CandleRow[]): this {
     this.series.set(`${connector}|${tradingPair}|${interval}`, { interval, rows });

@@ -4,6 +4,8 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RpcBus } from '../../src/core/bots/bus.js';
 import { EmbeddedBroker } from '../../src/core/bots/broker.js';
+import { RpcMarketSource, ServerRpc } from '../../src/bot/server-rpc.js';
+import { simMarkets } from '../../src/core/exchange/sim/markets.js';
 import { BotGateway, type DeployedBot } from '../../src/core/bots/gateway.js';
 import { mqttLink } from '../../src/core/bots/link.js';
 import { PgBotCredentials } from '../../src/core/bots/pg-credentials.js';
@@ -122,6 +124,14 @@ describe.each(drivers())('bot gateway (%s)', (driver) => {
       { command: 'market_data_get_order_book', channel: 'bot' },
       { command: 'market_data_get_candles', channel: 'bot' },
     ]);
+  });
+
+  it("reads a market's order rules for the bot (what sizes its grids), as decimal text; an unlisted pair is null", async () => {
+    const source = new RpcMarketSource(new ServerRpc(botBus, alpha));
+    const perp = simMarkets('perpetual').find((m) => m.trading_pair === 'BTC-USDT')!.rules;
+    expect(await source.rules('sim_perpetual', 'BTC-USDT')).toEqual(perp);
+    expect((await source.rules('sim', 'BTC-USDT'))?.min_base_amount_increment).toBe('0.00001');
+    expect(await source.rules('sim', 'NOPE-USDT')).toBeNull();
   });
 
   it('refuses another account, an RPC that is not a bot\'s, and bad input with field paths', async () => {

@@ -217,6 +217,46 @@ describe.each(drivers())('executors on the paper order path (%s)', (driver) => {
     expect(D((await pos())?.amount ?? '0').isZero()).toBe(true);
   });
 
+  it("a grid on a perpetual is laid to the market's rules: each level a whole number of 0.001 BTC steps, worth the 5 USDT minimum", async () => {
+    clock.set(PINNED);
+    const r = await s.call('POST', '/accounts', { account_name: 'perp_grid', connectors: [{ connector_name: 'sim_perpetual', paper_balances: { USDT: '10000' } }] });
+    expect(r.status, r.text).toBe(201);
+    const bid = bidAt(PINNED);
+    // 1000 USDT from 3% to 0.5% below the price, levels 0.1% apart: 26 levels of 38 USDT by the config alone, 0.0006 BTC each.
+    const e = await create('perp_grid', {
+      type: 'grid',
+      connector_name: 'sim_perpetual',
+      trading_pair: 'BTC-USDT',
+      side: 'buy',
+      leverage: 5,
+      start_price: bid.times(0.97).toFixed(1),
+      end_price: bid.times(0.995).toFixed(1),
+      total_amount_quote: '1000',
+      min_spread_between_orders: 0.001,
+      max_open_orders: 3,
+    });
+    const got = await get(e.executor_id);
+    expect(got.executor.status).toBe('active');
+    expect(got.orders.map((o) => [o.side, o.order_type, o.status])).toEqual(Array(3).fill(['buy', 'limit_maker', 'open']));
+    const levels = got.report.custom_info.levels as string[];
+    const amounts = got.report.custom_info.level_amounts as string[];
+    // About 65 USDT buys one step: 1000 funds 15 levels.
+    expect(levels.length).toBeGreaterThan(1);
+    expect(levels.length).toBeLessThan(26);
+    amounts.forEach((a, i) => {
+      expect(D(a).mod('0.001').isZero(), a).toBe(true);
+      expect(D(a).times(levels[i]!).gte(5)).toBe(true);
+    });
+    for (const o of got.orders) expect(D(String(o.amount)).mod('0.001').isZero()).toBe(true);
+    const stopped = await s.call('POST', `/executors/${e.executor_id}/stop`, {}, TRADER);
+    expect(stopped.body.executor).toMatchObject({ close_type: 'EARLY_STOP' });
+    // Its resting orders are cancelled; the grid ends once the cancels are confirmed.
+    await s.services.executors.runOnce();
+    const ended = await get(e.executor_id);
+    expect(ended.executor.status).toBe('terminated');
+    expect(ended.orders.map((o) => o.status)).toEqual(Array(3).fill('canceled'));
+  });
+
   it('a TWAP sends one market slice per interval as the clock reaches it, and completes', async () => {
     clock.set(PINNED);
     const e = await create('desk', { type: 'twap', connector_name: 'sim', trading_pair: 'BTC-USDT', side: 'buy', total_amount_quote: '300', total_duration: 60, order_interval: 20 });

@@ -1,5 +1,5 @@
 import { decimalOfNumber } from '../decimal.js';
-import type { CandleInterval, CandleRow } from '../exchange/types.js';
+import type { CandleInterval, CandleRow, TradingRules } from '../exchange/types.js';
 import { INTERVAL_MS } from '../exchange/types.js';
 import type { MarketView, Quote } from '../strategy/types.js';
 import type { CandleColumns } from './candle-loader.js';
@@ -23,8 +23,13 @@ export class BacktestMarketView implements MarketView {
     private readonly connector: string,
     private readonly tradingPair: string,
     resolution: CandleInterval,
+    private readonly tradingRules: TradingRules | null = null,
   ) {
     this.stepMs = INTERVAL_MS[resolution];
+  }
+
+  rules(connector: string, tradingPair: string): TradingRules | null {
+    return connector === this.connector && tradingPair === this.tradingPair ? this.tradingRules : null;
   }
 
   setPrice(price: number): void {

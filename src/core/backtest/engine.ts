@@ -95,7 +95,7 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
   const lastSlot = Math.floor(spec.end / stepMs) * stepMs;
   const gaps = gapsOf(times.subarray(first, last), firstSlot, lastSlot, stepMs);
 
-  const market = new BacktestMarketView(candles, spec.connector, spec.trading_pair, spec.resolution);
+  const market = new BacktestMarketView(candles, spec.connector, spec.trading_pair, spec.resolution, env.market.rules);
   const base0 = new Decimal(spec.initial_balances.base);
   const quote0 = new Decimal(spec.initial_balances.quote);
   const fills: BacktestFill[] = [];

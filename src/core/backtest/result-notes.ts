@@ -33,12 +33,12 @@ export function resultNotes(result: Pick<BacktestResult, 'executors' | 'gaps' | 
       closeType === 'INSUFFICIENT_BALANCE'
         ? 'the balances could not pay for their opening orders'
         : said
-          ? 'the venue refused their opening orders'
+          ? "their opening orders were refused, or (a grid) the market's rules could not size one level"
           : 'their opening orders were refused (below the market\'s minimum size or notional, or a limit-maker price that would take)';
     if (closeType === 'INSUFFICIENT_BALANCE' && marketType !== 'perpetual' && sells > 0 && Number(result.initial_balances.base) === 0) {
       why = `on a spot market a sell needs base, and the backtest starts with none (initial_balances.base is 0); ${count(sells, 'of them was a sell', 'of them were sells')}`;
     }
-    const venue = said ? ` The venue said${said.all ? '' : ', for example'}: "${said.reason.replace(/\.$/, '')}".` : '';
+    const venue = said ? ` The refusal said${said.all ? '' : ', for example'}: "${said.reason.replace(/\.$/, '')}".` : '';
     notes.push(`${count(ended.length, 'executor')} of ${total.toLocaleString('en-US')} ended ${closeType} without trading: ${why}.${venue} The metrics count only what traded.`);
   }
   if (result.gaps.length > 0) {

@@ -44,6 +44,7 @@ export const BOT_RPCS = {
   list_fills: { command: 'trading_list_fills', account: true },
   get_candles: { command: 'market_data_get_candles', account: false },
   get_order_book: { command: 'market_data_get_order_book', account: false },
+  get_trading_rules: { command: 'connectors_get_trading_rules', account: false },
 } as const satisfies Record<string, { command: string; account: boolean; addsRisk?: true }>;
 export type BotRpc = keyof typeof BOT_RPCS;
 

@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import { Decimal } from '../decimal.js';
-import { INTERVAL_MS, type CandleInterval, type CandleRow } from '../exchange/types.js';
+import { INTERVAL_MS, type CandleInterval, type CandleRow, type TradingRules } from '../exchange/types.js';
 import type { MarketView, Quote } from '../strategy/types.js';
 
 /**
@@ -12,11 +12,15 @@ export interface MarketSource {
   orderBook(connector: string, pair: string, depth: number): Promise<{ bids: ReadonlyArray<{ price: number | string }>; asks: ReadonlyArray<{ price: number | string }> }>;
   /** Oldest first; `since`/`until` in ms, at most `limit` rows. */
   candles(connector: string, pair: string, interval: CandleInterval, opts: { since?: number; until?: number; limit: number }): Promise<CandleRow[]>;
+  /** The market's order rules; null when the connector does not list the pair. */
+  rules(connector: string, pair: string): Promise<TradingRules | null>;
 }
 
 const key = (connector: string, pair: string) => `${connector}|${pair}`;
 /** Candles kept per series unless more are asked for: more than any executor asks for, few enough to load every tick. */
 const CANDLE_WINDOW = 300;
+/** How long a market's rules are kept before they are read again (exchanges change them rarely). */
+const RULES_TTL_MS = 3_600_000;
 
 /**
  * A MarketView over a market source (the server's market data, or the server's over RPC), loaded before a tick (the view itself is synchronous).
@@ -28,6 +32,7 @@ export class LiveMarketView implements MarketView {
   readonly #quotes = new Map<string, Quote | null>();
   readonly #candles = new Map<string, CandleRow[]>();
   readonly #wanted = new Map<string, { connector: string; pair: string; interval: CandleInterval; bars: number }>();
+  readonly #rules = new Map<string, { rules: TradingRules | null; at: number }>();
   #now = 0;
 
   constructor(
@@ -44,6 +49,12 @@ export class LiveMarketView implements MarketView {
     this.#now = this.clock.now();
     await Promise.all([
       ...pairs.map(async ({ connector, pair }) => this.#quotes.set(key(connector, pair), await this.#quote(connector, pair))),
+      ...pairs.map(async ({ connector, pair }) => {
+        const k = key(connector, pair);
+        const kept = this.#rules.get(k);
+        if (kept && this.#now - kept.at < RULES_TTL_MS) return;
+        this.#rules.set(k, { rules: await this.marketData.rules(connector, pair), at: this.#now });
+      }),
       ...[...this.#wanted].map(async ([k, w]) => {
         // One more than wanted: the newest row may be the candle still open.
         const rows = await this.marketData.candles(w.connector, w.pair, w.interval, { since: this.#now - w.bars * INTERVAL_MS[w.interval], until: this.#now, limit: w.bars + 1 });
@@ -64,6 +75,10 @@ export class LiveMarketView implements MarketView {
 
   quote(connector: string, tradingPair: string): Quote | null {
     return this.#quotes.get(key(connector, tradingPair)) ?? null;
+  }
+
+  rules(connector: string, tradingPair: string): TradingRules | null {
+    return this.#rules.get(key(connector, tradingPair))?.rules ?? null;
   }
 
   /**

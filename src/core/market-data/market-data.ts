@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from '../clock.js';
 import type { Connectors } from '../exchange/connectors.js';
 import type { CandleCache } from './candle-cache.js';
-import type { CandleInterval, CandleRow, OrderBook, PublicTrade, Ticker } from '../exchange/types.js';
+import type { CandleInterval, CandleRow, OrderBook, PublicTrade, Ticker, TradingRules } from '../exchange/types.js';
 
 /**
  * Market data for every connector through one door, so that caching and shared live feeds have a
@@ -35,6 +35,12 @@ export class MarketData {
     const rows = await c.fetchCandles(pair, interval, opts);
     await this.cache.store(source, pair, interval, rows, now);
     return rows;
+  }
+
+  /** A market's order rules as its connector lists them; null when it does not list the pair. */
+  async rules(connector: string, pair: string): Promise<TradingRules | null> {
+    const markets = await (await this.connectors.get(connector)).loadMarkets();
+    return markets.find((m) => m.trading_pair === pair)?.rules ?? null;
   }
 
   async trades(connector: string, pair: string, limit: number): Promise<PublicTrade[]> {

@@ -1,5 +1,5 @@
 import type { Decimal } from '../decimal.js';
-import type { CandleInterval, CandleRow } from '../exchange/types.js';
+import type { CandleInterval, CandleRow, TradingRules } from '../exchange/types.js';
 import type { ExecutorConfig, ExecutorType } from './executors/configs.js';
 
 /**
@@ -116,6 +116,8 @@ export interface MarketView {
    * answer that way for the interval (ask candles()).
    */
   newestClosedInto?(connector: string, tradingPair: string, interval: CandleInterval, into: CandleRow): boolean | null;
+  /** The market's order rules (minimum size, amount step, tick, minimum notional); null when the view does not know the market. */
+  rules(connector: string, tradingPair: string): TradingRules | null;
 }
 
 export interface ExecutorContext {

@@ -10,6 +10,8 @@ export const getTradingRules = defineCommand({
   name: 'connectors_get_trading_rules',
   group: 'connectors',
   title: 'Get trading rules',
+  // Bots read them too: a grid executor sizes its levels to them.
+  channels: ['rest', 'mcp', 'bot'],
   description:
     'The order rules of a connector\'s markets: min and max order size, price tick, amount step, min notional, max leverage. Read them before ordering so amount and price are valid.',
   risk: 'read',

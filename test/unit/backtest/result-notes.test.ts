@@ -52,13 +52,13 @@ describe('backtest result notes', () => {
   it('quote what the venue said: the one message, or the commonest as an example', () => {
     const tiny = 'Amount 0.000066 is below the minimum 0.001 of BTC-USDT.';
     expect(resultNotes(result([refused('FAILED', 'sell', tiny), refused('FAILED', 'sell', tiny)]), 'perpetual')).toEqual([
-      '2 executors of 2 ended FAILED without trading: the venue refused their opening orders. The venue said: "Amount 0.000066 is below the minimum 0.001 of BTC-USDT". The metrics count only what traded.',
+      '2 executors of 2 ended FAILED without trading: their opening orders were refused, or (a grid) the market\'s rules could not size one level. The refusal said: "Amount 0.000066 is below the minimum 0.001 of BTC-USDT". The metrics count only what traded.',
     ]);
     const notes = resultNotes(
       result([refused('INSUFFICIENT_BALANCE', 'sell', 'Insufficient BTC: the order needs 0.01 and 0 is free.'), refused('INSUFFICIENT_BALANCE', 'sell', 'Insufficient BTC: the order needs 0.02 and 0 is free.'), refused('INSUFFICIENT_BALANCE', 'sell', 'Insufficient BTC: the order needs 0.02 and 0 is free.')]),
       'spot',
     );
     expect(notes).toHaveLength(1);
-    expect(notes[0]).toContain('The venue said, for example: "Insufficient BTC: the order needs 0.02 and 0 is free". The metrics');
+    expect(notes[0]).toContain('The refusal said, for example: "Insufficient BTC: the order needs 0.02 and 0 is free". The metrics');
   });
 });

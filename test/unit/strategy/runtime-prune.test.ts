@@ -44,7 +44,7 @@ function run(rt: StrategyRuntime, v: ReturnType<typeof venue>, from: number, to:
     const p = Number(price(i).toFixed(4));
     v.setPrice(p);
     const q = { bid: new Decimal(p), ask: new Decimal(p), mid: new Decimal(p) };
-    const market: MarketView = { now: i * MIN, quote: () => q, candles: () => [] };
+    const market: MarketView = { now: i * MIN, quote: () => q, candles: () => [], rules: () => null };
     rt.step({ now: i * MIN, market, sink: v.sink });
     if (keep !== undefined) {
       const ids = rt.pruneEnded(keep);

@@ -43,7 +43,7 @@ function run(rt: StrategyRuntime, v: ReturnType<typeof venue>, from: number, to:
     const p = PRICES[i]!;
     v.setPrice(p);
     const q = { bid: new Decimal(p), ask: new Decimal(p), mid: new Decimal(p) };
-    const market: MarketView = { now: i * MIN, quote: () => q, candles: () => [] };
+    const market: MarketView = { now: i * MIN, quote: () => q, candles: () => [], rules: () => null };
     rt.step({ now: i * MIN, market, sink: v.sink });
   }
 }

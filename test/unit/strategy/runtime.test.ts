@@ -16,7 +16,7 @@ import type {
 } from '../../../src/core/strategy/types.js';
 
 const Z = new Decimal(0);
-const market: MarketView = { now: 0, quote: () => null, candles: () => [] };
+const market: MarketView = { now: 0, quote: () => null, candles: () => [], rules: () => null };
 
 /** An executor that records what reaches it, places one market order on its first tick and ends on its fill. */
 class Probe implements Executor {

@@ -19,6 +19,7 @@ function view(now: number, quotes: Record<string, [number, number]>, balances: R
         return q ? { bid: d(q[0]), ask: d(q[1]), mid: d(q[0]).plus(q[1]).div(2) } : null;
       },
       candles: () => [],
+      rules: () => null,
     },
     balances: () => Object.fromEntries(Object.entries(balances).map(([k, v]) => [k, d(v)])),
     newOrderId: () => `o${now}_${n++}`,

@@ -278,6 +278,12 @@ export abstract class BaseExecutor<C extends ExecutorConfig = ExecutorConfig> im
     this.closedAt = now;
   }
 
+  /** Ends the executor at once as FAILED, before it placed anything, saying why (a grid the market's rules cannot size). */
+  protected endRefused(now: number, refusal: Refusal): void {
+    this.firstRefusal ??= { code: refusal.code, reason: refusal.reason.slice(0, REFUSAL_CHARS) };
+    this.terminate(now, 'FAILED');
+  }
+
   private advanceClose(ctx: ExecutorContext): void {
     if (this.status !== 'shutting_down') return;
     const pos = this.ledger.position;

@@ -3,9 +3,8 @@ import { highEdge, lowEdge } from '../price-edge.js';
 import type { ExecutorContext, IdleBand, MarketView, OrderFill, Quote } from '../types.js';
 import { BaseExecutor } from './base.js';
 import { frac } from './barriers.js';
-import { type GridExecutorConfig, gridLevelCount } from './configs.js';
-
-export { gridLevelCount };
+import type { GridExecutorConfig } from './configs.js';
+import { type GridLevelPlan, planGrid } from './grid-levels.js';
 import type { TrackedOrder } from './tracked-orders.js';
 
 type LevelState = 'idle' | 'opening' | 'holding' | 'failed';
@@ -13,9 +12,7 @@ type LevelState = 'idle' | 'opening' | 'holding' | 'failed';
 /** Relative distance by which an edge that only lets the grid look again is pulled inside the band. */
 const WAKE_MARGIN = 1e-12;
 
-interface Level {
-  price: Decimal;
-  amount: Decimal;
+interface Level extends GridLevelPlan {
   state: LevelState;
   /** Base bought (sold, short grid) at this level and not yet taken profit on. */
   held: Decimal;
@@ -24,37 +21,27 @@ interface Level {
 }
 
 /**
- * A grid between start_price and end_price: n evenly spaced levels (n from gridLevelCount), each worth
- * total_amount_quote / n. A long grid (side buy) rests a limit-maker buy at each idle level below the
- * mid by at least safe_extra_spread, nearest the price first, at most max_open_orders opening at once
- * and max_orders_per_batch per batch, one batch every order_frequency seconds; within
- * activation_bounds of the mid only (an unfilled opening order that drifts out is cancelled). A level
- * whose buy is done places its take profit: a limit-maker sell of what it holds at entry × (1 +
- * take_profit), or just above the ask if that is higher; when it fills the level is idle again and the
- * round trip's profit is realized. A short grid mirrors it. The grid ends at the time limit (EXPIRED
+ * A grid between start_price and end_price: n evenly spaced levels, each worth total_amount_quote / n,
+ * laid at the first tick and sized to the market's rules when the view knows them (planGrid; a grid
+ * that cannot fund one level ends FAILED at once, its report saying why). A long grid (side buy)
+ * rests a limit-maker buy at each idle level below the mid by at least safe_extra_spread, nearest the
+ * price first, at most max_open_orders opening at once and max_orders_per_batch per batch, one batch
+ * every order_frequency seconds; within activation_bounds of the mid only (an unfilled opening order
+ * that drifts out is cancelled). A level whose buy is done places its take profit: a limit-maker sell
+ * of what it holds at entry × (1 + take_profit), or just above the ask if that is higher; when it fills
+ * the level is idle again and the round trip's profit is realized. A short grid mirrors it. The grid ends at the time limit (EXPIRED
  * with nothing held, TIME_LIMIT otherwise) or when the price crosses limit_price (below it for a long,
  * above for a short: STOP_LOSS); its holdings are then closed at market unless keep_position. A level
  * whose opening order is rejected is left out from then on; the first rejection ends the grid while it
  * has never filled (INSUFFICIENT_BALANCE when the venue says so).
  */
 export class GridExecutor extends BaseExecutor<GridExecutorConfig> {
-  private levels: Level[];
+  /** Laid at the first tick, when the market's rules are at hand (planGrid), and kept in the state from then on. */
+  private levels: Level[] = [];
   private lastBatchAt: number | null = null;
   private roundTrips = 0;
   /** The mid at the last tick, as a number: which side of each level's window the price is on (for idleBand only). */
   private lastMid: number | null = null;
-
-  constructor(config: GridExecutorConfig, id: string, createdAt: number) {
-    super(config, id, createdAt);
-    const n = gridLevelCount(config);
-    const start = new Decimal(config.start_price);
-    const step = n > 1 ? new Decimal(config.end_price).minus(start).div(n - 1) : new Decimal(0);
-    const quote = new Decimal(config.total_amount_quote).div(n);
-    this.levels = Array.from({ length: n }, (_, i) => {
-      const price = start.plus(step.times(i));
-      return { price, amount: quote.div(price), state: 'idle' as LevelState, held: new Decimal(0), entry: null };
-    });
-  }
 
   private get long(): boolean {
     return this.config.side === 'buy';
@@ -65,9 +52,17 @@ export class GridExecutor extends BaseExecutor<GridExecutorConfig> {
   }
 
   protected start(ctx: ExecutorContext): boolean {
-    if (ctx.now < this.deadline) return true;
-    this.terminate(ctx.now, 'EXPIRED');
-    return false;
+    if (ctx.now >= this.deadline) {
+      this.terminate(ctx.now, 'EXPIRED');
+      return false;
+    }
+    const plan = planGrid(this.config, ctx.market.rules(this.config.connector_name, this.config.trading_pair));
+    if ('refusal' in plan) {
+      this.endRefused(ctx.now, { code: 'VALIDATION_FAILED', reason: plan.refusal });
+      return false;
+    }
+    this.levels = plan.levels.map(idleLevel);
+    return true;
   }
 
   protected step(ctx: ExecutorContext): void {
@@ -217,9 +212,11 @@ export class GridExecutor extends BaseExecutor<GridExecutorConfig> {
 
   protected custom(_market: MarketView): Record<string, unknown> {
     const count = (s: LevelState) => this.levels.filter((l) => l.state === s).length;
+    const n = this.levels.length;
     return {
       levels: this.levels.map((l) => l.price.toString()),
-      amount_per_level_quote: new Decimal(this.config.total_amount_quote).div(this.levels.length).toString(),
+      level_amounts: this.levels.map((l) => l.amount.toString()),
+      amount_per_level_quote: n === 0 ? null : new Decimal(this.config.total_amount_quote).div(n).toString(),
       opening_levels: count('opening'),
       holding_levels: count('holding'),
       failed_levels: count('failed'),
@@ -229,21 +226,26 @@ export class GridExecutor extends BaseExecutor<GridExecutorConfig> {
 
   protected ownState(): Record<string, unknown> {
     return {
-      levels: this.levels.map((l) => ({ state: l.state, held: l.held.toString(), entry: l.entry?.toString() ?? null })),
+      levels: this.levels.map((l) => ({ price: l.price.toString(), amount: l.amount.toString(), state: l.state, held: l.held.toString(), entry: l.entry?.toString() ?? null })),
       lastBatchAt: this.lastBatchAt,
       roundTrips: this.roundTrips,
     };
   }
 
   protected loadOwnState(s: Record<string, unknown>): void {
-    const saved = s.levels as Array<{ state: LevelState; held: string; entry: string | null }>;
-    saved.forEach((v, i) => {
-      const l = this.levels[i]!;
-      l.state = v.state;
-      l.held = new Decimal(v.held);
-      l.entry = v.entry === null ? null : new Decimal(v.entry);
-    });
+    const saved = s.levels as Array<{ price?: string; amount?: string; state: LevelState; held: string; entry: string | null }>;
+    // A state saved before levels were kept has their states only: its levels were laid from the config alone.
+    const laid = saved.length > 0 && saved[0]!.price === undefined ? (planGrid(this.config, null) as { levels: GridLevelPlan[] }).levels : null;
+    this.levels = saved.map((v, i) => ({
+      price: laid ? laid[i]!.price : new Decimal(v.price!),
+      amount: laid ? laid[i]!.amount : new Decimal(v.amount!),
+      state: v.state,
+      held: new Decimal(v.held),
+      entry: v.entry === null ? null : new Decimal(v.entry),
+    }));
     this.lastBatchAt = s.lastBatchAt as number | null;
     this.roundTrips = s.roundTrips as number;
   }
 }
+
+const idleLevel = (l: GridLevelPlan): Level => ({ price: l.price, amount: l.amount, state: 'idle', held: new Decimal(0), entry: null });

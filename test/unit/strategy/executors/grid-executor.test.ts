@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { GridExecutorConfig } from '../../../../src/core/strategy/executors/configs.js';
-import { gridLevelCount } from '../../../../src/core/strategy/executors/grid-executor.js';
+import { gridLevelCount } from '../../../../src/core/strategy/executors/configs.js';
 import { createExecutor, restoreExecutor } from '../../../../src/core/strategy/executors/registry.js';
 import { ExecutorDesk, type DeskOptions } from '../../../helpers/executor-desk.js';
+import { Decimal } from '../../../../src/core/decimal.js';
+import type { TradingRules } from '../../../../src/core/exchange/types.js';
 
 const MIN = 60_000;
 
@@ -172,5 +174,58 @@ describe('grid executor', () => {
     expect(stop.low).toBe(94.99999999999999);
     expect(stop.high).toBeCloseTo(100 / 0.9999, 9);
     expect(stop.high).toBeLessThan(100 / 0.9999);
+  });
+
+  it('sized to the market’s rules: amounts floored to the step, fewer levels when the minimum size needs it', () => {
+    const rules = (r: Partial<TradingRules>): TradingRules => ({ min_order_size: null, max_order_size: null, min_price_increment: null, min_base_amount_increment: null, min_notional_size: null, max_leverage: null, supported_order_types: ['limit_maker'], ...r });
+    const a = setup({}, { rules: rules({ min_base_amount_increment: '0.5', min_notional_size: '5' }) });
+    a.d.tick(0, '130');
+    expect(orders(a.d)).toEqual([
+      ['buy', 'limit_maker', '1.5', '125'],
+      ['buy', 'limit_maker', '2', '112.5'],
+      ['buy', 'limit_maker', '2', '100'],
+    ]);
+    // A size of 2 at 125 needs 250 quote a level: 675 funds two levels (100 and 125) of 337.5.
+    const b = setup({}, { rules: rules({ min_order_size: '2', min_base_amount_increment: '1' }) });
+    b.d.tick(0, '130');
+    expect(orders(b.d)).toEqual([
+      ['buy', 'limit_maker', '2', '125'],
+      ['buy', 'limit_maker', '3', '100'],
+    ]);
+    expect(rep(b.d).custom).toMatchObject({ levels: ['100', '125'], level_amounts: ['3', '2'], amount_per_level_quote: '337.5' });
+
+    // Laid once: a restored grid keeps its levels whatever the rules say now.
+    const state = JSON.parse(JSON.stringify(b.e.state()));
+    const c = new ExecutorDesk({ rules: rules({}) }).continueFrom(b.d);
+    c.executor = restoreExecutor(state);
+    c.tick(MIN, '124').fill('o1');
+    expect(c.last()).toMatchObject({ side: 'sell', amount: new Decimal('2') });
+    expect(rep(c).custom).toMatchObject({ levels: ['100', '125'], level_amounts: ['3', '2'] });
+  });
+
+  it('a budget the rules cannot size ends the grid FAILED at once, saying why', () => {
+    const { d, e } = setup({ total_amount_quote: '100' }, { rules: { min_order_size: '2', max_order_size: null, min_price_increment: null, min_base_amount_increment: '1', min_notional_size: null, max_leverage: null, supported_order_types: ['limit_maker'] } });
+    d.tick(0, '130');
+    expect([e.status, e.closeType, d.submitted.length]).toEqual(['terminated', 'FAILED', 0]);
+    expect(rep(d).custom.first_refusal).toEqual({
+      code: 'VALIDATION_FAILED',
+      reason: "total_amount_quote 100 cannot fund one grid level: under the market's rules (minimum size 2, amount step 1, minimum notional none) a level needs 200 quote.",
+    });
+  });
+
+  it('a state saved before levels were kept restores with the levels the config alone lays', () => {
+    const { d, e } = setup({});
+    d.tick(0, '130').fill('o2');
+    const state = JSON.parse(JSON.stringify(e.state()));
+    for (const l of state.levels) {
+      delete l.price;
+      delete l.amount;
+    }
+    const r = new ExecutorDesk().continueFrom(d);
+    r.executor = restoreExecutor(state);
+    r.tick(MIN, '130').fill('o1');
+    expect(rep(r).custom).toMatchObject({ levels: ['100', '112.5', '125'], level_amounts: ['2.25', '2', '1.8'], holding_levels: 2 });
+    // Level 125's 1.8 filled: its take profit sells what it holds.
+    expect(orders(r)).toEqual([['sell', 'limit_maker', '1.8', '130.013']]);
   });
 });
