@@ -248,6 +248,14 @@ describe.each(drivers())('executors on the paper order path (%s)', (driver) => {
       expect(D(a).times(levels[i]!).gte(5)).toBe(true);
     });
     for (const o of got.orders) expect(D(String(o.amount)).mod('0.001').isZero()).toBe(true);
+    // A budget that cannot fund one level (0.001 BTC is about 60 USDT) is refused before anything starts.
+    const before = (await rows(sql`select id from executors where account_name = 'perp_grid'`)).length;
+    const small = await s.call('POST', '/executors', { account_name: 'perp_grid', executor_config: { type: 'grid', connector_name: 'sim_perpetual', trading_pair: 'BTC-USDT', side: 'buy', start_price: bid.times(0.97).toFixed(1), end_price: bid.times(0.995).toFixed(1), total_amount_quote: '40' } }, TRADER);
+    expect(small.status, small.text).toBe(400);
+    expect(small.body.error.details.issues[0].path).toBe('executor_config.total_amount_quote');
+    expect(small.body.error.message).toContain('cannot fund one grid level');
+    expect(await rows(sql`select id from executors where account_name = 'perp_grid'`)).toHaveLength(before);
+
     const stopped = await s.call('POST', `/executors/${e.executor_id}/stop`, {}, TRADER);
     expect(stopped.body.executor).toMatchObject({ close_type: 'EARLY_STOP' });
     // Its resting orders are cancelled; the grid ends once the cancels are confirmed.

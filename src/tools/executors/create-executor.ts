@@ -3,6 +3,7 @@ import { defineCommand } from '../../core/command/index.js';
 import { AppError } from '../../core/errors.js';
 import { AccountName } from '../../core/schema.js';
 import { ExecutorConfig } from '../../core/strategy/executors/configs.js';
+import { planGrid } from '../../core/strategy/executors/grid-levels.js';
 import { invalid } from '../../core/trading/order-plan.js';
 import { DEFAULT_ACCOUNT } from '../trading/schemas.js';
 import { ExecutorOut, executorView } from './schemas.js';
@@ -40,8 +41,14 @@ export const createExecutor = defineCommand({
       throw invalid('executor_config.leverage', `${config.connector_name} trades at the leverage set on the exchange, which this server does not change: leave leverage at 1 and set it on the exchange`);
     }
     const markets = await (await connectors.get(config.connector_name)).loadMarkets();
-    if (!markets.some((m) => m.trading_pair === config.trading_pair && m.active)) {
+    const market = markets.find((m) => m.trading_pair === config.trading_pair && m.active);
+    if (!market) {
       throw invalid('executor_config.trading_pair', `${config.connector_name} does not list ${config.trading_pair} (connectors_list_markets lists its pairs)`);
+    }
+    // A grid the market's rules cannot size would end FAILED at its first tick: say so now, with nothing created.
+    if (config.type === 'grid') {
+      const plan = planGrid(config, market.rules);
+      if ('refusal' in plan) throw invalid('executor_config.total_amount_quote', plan.refusal);
     }
     ctx.journal = { ...ctx.journal, accountName: account };
     const row = await executors.create({ accountName: account, config, principal: ctx.principal, channel: ctx.surface.channel });

@@ -34,7 +34,7 @@ export function planGrid(c: SizingConfig, rules: TradingRules | null): GridPlan 
   const start = new Decimal(c.start_price);
   const end = new Decimal(c.end_price);
   const total = new Decimal(c.total_amount_quote);
-  if (rules === null) return { levels: lay(start, end, total, gridLevelCount(c), false, null) };
+  if (rules === null) return { levels: layUnsized(spaced(start, end, gridLevelCount(c), null), total) };
 
   const step = rule(rules.min_base_amount_increment);
   const tick = rule(rules.min_price_increment);
@@ -50,14 +50,14 @@ export function planGrid(c: SizingConfig, rules: TradingRules | null): GridPlan 
     return step === null ? least : least.div(step).ceil().times(step);
   };
   for (;;) {
-    const prices = spaced(start, end, n);
+    const prices = spaced(start, end, n, tick);
     // The quote a level must be worth for the neediest level to clear the rules.
     let need = new Decimal(0);
     for (const p of prices) {
       const q = leastAt(p).times(p);
       if (cmp(q, need) > 0) need = q;
     }
-    if (cmp(total.div(n), need) >= 0) return { levels: lay(start, end, total, n, true, step) };
+    if (cmp(total.div(n), need) >= 0) return { levels: lay(prices, total, step) };
     if (n === 1) {
       return {
         refusal:
@@ -70,21 +70,30 @@ export function planGrid(c: SizingConfig, rules: TradingRules | null): GridPlan 
   }
 }
 
-/** n prices from start to end, evenly spaced (one level: start). */
-function spaced(start: Decimal, end: Decimal, n: number): Decimal[] {
+/**
+ * n prices from start to end, evenly spaced (one level: start), each on the nearest multiple of `tick`
+ * when there is one (the price the venue would move it to; levels at least a tick apart stay apart).
+ */
+function spaced(start: Decimal, end: Decimal, n: number, tick: Decimal | null): Decimal[] {
   const gap = n > 1 ? end.minus(start).div(n - 1) : new Decimal(0);
-  return Array.from({ length: n }, (_, i) => start.plus(gap.times(i)));
+  return Array.from({ length: n }, (_, i) => {
+    const price = start.plus(gap.times(i));
+    // A start below half a tick stays on the first tick, never at zero.
+    return tick === null ? price : Decimal.max(tick, price.div(tick).round().times(tick));
+  });
 }
 
 /** Divides rounding away from zero: a level's amount × its price is then never below its quote (a minimum notional it meets exactly stays met). */
 const DecimalUp = Decimal.clone({ rounding: Decimal.ROUND_UP });
 
-/** The levels' prices and amounts; `sized` when planned under rules (amounts floored to the step, or else rounded up). */
-function lay(start: Decimal, end: Decimal, total: Decimal, n: number, sized: boolean, step: Decimal | null): GridLevelPlan[] {
-  const quote = total.div(n);
-  return spaced(start, end, n).map((price) => {
-    if (!sized) return { price, amount: quote.div(price) };
-    if (step !== null) return { price, amount: quote.div(price).div(step).floor().times(step) };
-    return { price, amount: new Decimal(DecimalUp.div(quote, price)) };
-  });
+/** Levels without rules: each its quote at its price. */
+function layUnsized(prices: Decimal[], total: Decimal): GridLevelPlan[] {
+  const quote = total.div(prices.length);
+  return prices.map((price) => ({ price, amount: quote.div(price) }));
+}
+
+/** Levels under rules: each its quote at its price, floored to the step (with no step, rounded up). */
+function lay(prices: Decimal[], total: Decimal, step: Decimal | null): GridLevelPlan[] {
+  const quote = total.div(prices.length);
+  return prices.map((price) => ({ price, amount: step === null ? new Decimal(DecimalUp.div(quote, price)) : quote.div(price).div(step).floor().times(step) }));
 }

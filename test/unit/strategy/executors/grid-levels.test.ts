@@ -107,6 +107,9 @@ describe('grid levels', () => {
           expect(plan.levels.length).toBeGreaterThanOrEqual(1);
           expect(plan.levels.length).toBeLessThanOrEqual(gridLevelCount(c));
           for (const l of plan.levels) expect(clears(l, r), `${l.amount} at ${l.price}`).toBe(true);
+          // On the tick, and apart.
+          if (tick) for (const l of plan.levels) expect(l.price.mod(tick).isZero(), l.price.toString()).toBe(true);
+          for (let i = 1; i < plan.levels.length; i++) expect(plan.levels[i]!.price.gt(plan.levels[i - 1]!.price)).toBe(true);
           // Never more quote than the budget (a 60-digit division may leave the last digit over).
           expect(plan.levels.reduce((s, l) => s.plus(l.amount.times(l.price)), new Decimal(0)).lte(new Decimal(total).times('1.000000000000000000000000000001'))).toBe(true);
         },
