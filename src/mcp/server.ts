@@ -16,6 +16,7 @@ import { type Principal } from '../core/principal.js';
 import type { CommandServices as Services } from '../core/command/types.js';
 import { humanConfirmer } from './ask-human.js';
 import { loadPrompts, promptArgumentProblems, renderPrompt, type PromptFile } from './prompts.js';
+import { restRoutesAsTools } from './rest-hints.js';
 import { MAX_RESULT_CHARS, MIN_RESULT_CHARS } from './result-size.js';
 import { toTool, visibleCommands } from './tool-adapter.js';
 import { toolError, toolResult } from './tool-output.js';
@@ -65,7 +66,9 @@ export function createMcpServer(opts: McpServerOptions): Server {
     { name: 'tradedesk', title: 'tradedesk trading server', version: opts.version },
     { capabilities: { tools: {}, prompts: {} }, instructions },
   );
-  const tools = visibleCommands(registry, surface).map(toTool);
+  const visible = visibleCommands(registry, surface);
+  const tools = visible.map(toTool);
+  const routesAsTools = restRoutesAsTools(visible);
 
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools }));
 
@@ -81,7 +84,7 @@ export function createMcpServer(opts: McpServerOptions): Server {
       const out = await execute(registry, name, req.params.given, { services, principal, surface, requestId, logger: services.logger, askHuman, ...(progress ? { progress } : {}) });
       return toolResult(out, { maxChars });
     } catch (err) {
-      return toolError(toAppError(err), requestId);
+      return toolError(routesAsTools(toAppError(err)), requestId);
     }
   });
 

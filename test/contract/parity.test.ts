@@ -10,6 +10,7 @@ import { MCP_PAGE_LIMIT } from '../../src/core/pagination.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { waitFor } from '../helpers/wait.js';
 import { FakeBotControl } from '../helpers/fake-bot-control.js';
+import { routesAsToolsIn } from '../../src/mcp/rest-hints.js';
 
 type Outcome = 'ok' | ErrorCode;
 type Input = Record<string, unknown>;
@@ -489,6 +490,8 @@ const REST_ONLY_CALLS: Record<string, Record<string, unknown>> = {
 
 const byName = new Map(allCommands.map((cmd) => [cmd.name, cmd]));
 const bothChannels = allCommands.filter((cmd) => channelsOf(cmd).includes('rest') && channelsOf(cmd).includes('mcp'));
+/** What the MCP face does to a REST route in an error's text (every toolset is served here). */
+const routesAsTools = routesAsToolsIn(allCommands.filter((cmd) => channelsOf(cmd).includes('mcp')));
 const restOnly = allCommands.filter((cmd) => !channelsOf(cmd).includes('mcp'));
 
 /** The REST request for a command input: path parameters in the path, the rest in the query (GET, DELETE) or the body. */
@@ -683,8 +686,10 @@ describe.each(drivers())('REST/MCP parity on %s', (driver) => {
       else expect(mcp.output).toEqual(rest.output);
     }
     if (!rest.ok && !mcp.ok) {
-      if (wireIdentical(restInput) && JSON.stringify(restInput) === JSON.stringify(mcpInput)) expect(mcp.error).toEqual(rest.error);
-      else expect(comparable(mcp.error)).toEqual(comparable(rest.error));
+      // The one difference: over MCP a REST route in the message or hint is named as its tool (src/mcp/rest-hints.ts).
+      const restError = { ...rest.error, message: routesAsTools(rest.error.message as string), ...(typeof rest.error.hint === 'string' ? { hint: routesAsTools(rest.error.hint) } : {}) };
+      if (wireIdentical(restInput) && JSON.stringify(restInput) === JSON.stringify(mcpInput)) expect(mcp.error).toEqual(restError);
+      else expect(comparable(mcp.error)).toEqual(comparable(restError));
     }
   });
 

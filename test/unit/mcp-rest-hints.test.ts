@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { createRegistry } from '../../src/core/command/index.js';
+import { AppError } from '../../src/core/errors.js';
+import { restRoutesAsTools } from '../../src/mcp/rest-hints.js';
+import { visibleCommands } from '../../src/mcp/tool-adapter.js';
+import { allCommands } from '../../src/tools/index.js';
+
+const registry = createRegistry(allCommands);
+const onMcp = (toolsets: string[] | 'all') => restRoutesAsTools(visibleCommands(registry, { channel: 'mcp', toolsets: toolsets === 'all' ? 'all' : new Set(toolsets), readOnly: false }));
+const hintOf = (toolsets: string[] | 'all', hint: string) => onMcp(toolsets)(new AppError('VALIDATION_FAILED', 'Bad.', { hint })).hint;
+
+describe('REST routes in errors, named as tools over MCP', () => {
+  it('names the tool and the values its path held; the most literal route wins; a sentence keeps its full stop', () => {
+    expect(hintOf('all', "Fix the fields; GET /controllers/bollinger_v1 has the config's JSON Schema and defaults.")).toBe(
+      "Fix the fields; the strategies_get_controller tool (controller_name: bollinger_v1) has the config's JSON Schema and defaults.",
+    );
+    expect(hintOf('all', 'GET /controllers/configs lists them.')).toBe('the strategies_list_controller_configs tool lists them.');
+    expect(hintOf('all', 'See GET /controllers.')).toBe('See the strategies_list_controllers tool.');
+    // A placeholder as written names no value; a query string does not pick the route.
+    expect(hintOf('all', 'GET /controllers/{name} (or GET /scripts/{name}) has it.')).toBe('the strategies_get_controller tool (or the strategies_get_script tool) has it.');
+    expect(hintOf('all', 'GET /connectors/sim/markets?limit=5 lists its pairs')).toBe('the connectors_list_markets tool (connector_name: sim) lists its pairs');
+  });
+
+  it('leaves a route that is no tool on this surface: REST-only admin changes, tools of a toolset not enabled, pages', () => {
+    expect(hintOf('all', 'An admin attaches it with PUT /accounts/desk.')).toBe('An admin attaches it with PUT /accounts/desk.');
+    expect(hintOf(['trading'], 'GET /controllers/bollinger_v1 has the schema.')).toBe('GET /controllers/bollinger_v1 has the schema.');
+    expect(hintOf('all', 'GET /health says so; GET /nowhere/at/all neither.')).toBe('GET /health says so; GET /nowhere/at/all neither.');
+  });
+
+  it('rewrites the message too, and keeps the code and details; an error with no route is the same object', () => {
+    const rewrite = onMcp('all');
+    const err = new AppError('NOT_FOUND', 'No controller named x: GET /controllers lists them.', { details: { name: 'x' } });
+    const out = rewrite(err);
+    expect([out.code, out.message, out.hint, out.details]).toEqual(['NOT_FOUND', 'No controller named x: the strategies_list_controllers tool lists them.', undefined, { name: 'x' }]);
+    const plain = new AppError('NOT_FOUND', 'Nothing here.', { hint: 'Try again.' });
+    expect(rewrite(plain)).toBe(plain);
+  });
+});
