@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { Decimal } from '../../decimal.js';
 import { PositiveDecimalIn } from '../../schema.js';
 import { defineController } from '../controller.js';
+import type { TradingRules } from '../../exchange/types.js';
 import { GridExecutorConfig } from '../executors/configs.js';
+import { planGrid } from '../executors/grid-levels.js';
 import type { ControllerInstance, ControllerView, ExecutorAction } from '../types.js';
 import { Fraction, leverage, marketFields, Seconds, totalAmountQuote } from './base/fields.js';
 
@@ -54,6 +56,10 @@ class GridStrike implements ControllerInstance {
   private readonly end: Decimal;
   private mid: Decimal | null = null;
   private activeGrid: string | null = null;
+  /** The sizing refusal the last grid was laid under (null: it could be sized). */
+  private refused: string | null = null;
+  /** The last rules planned under and the refusal they gave (rules objects are kept by the views, so identity says nothing changed). */
+  private planned: { rules: TradingRules | null; refusal: string | null } | null = null;
 
   constructor(private readonly c: GridStrikeConfig) {
     this.start = new Decimal(c.start_price);
@@ -71,6 +77,10 @@ class GridStrike implements ControllerInstance {
     this.activeGrid = active === undefined ? null : active.id;
     if (this.activeGrid !== null || this.mid === null || !this.inside(this.mid)) return [];
     const c = this.c;
+    // A grid the market's rules cannot size ends FAILED at once, saying why; one says it, a new one a minute would only repeat it.
+    const refusal = this.refusalUnder(view.market.rules(c.connector_name, c.trading_pair));
+    if (refusal !== null && refusal === this.refused) return [];
+    this.refused = refusal;
     // Parsed so the executor's own defaults fill what the controller does not set.
     const config = GridExecutorConfig.parse({
       type: 'grid',
@@ -97,7 +107,18 @@ class GridStrike implements ControllerInstance {
     return [{ kind: 'create', config }];
   }
 
+  /** Why a grid of this config cannot be laid under `rules`, or null. */
+  private refusalUnder(rules: TradingRules | null): string | null {
+    if (this.planned === null || this.planned.rules !== rules) {
+      const plan = planGrid(this.c, rules);
+      this.planned = { rules, refusal: 'refusal' in plan ? plan.refusal : null };
+    }
+    return this.planned.refusal;
+  }
+
   processedData(): Record<string, unknown> {
-    return { mid_price: this.mid === null ? null : this.mid.toFixed(), inside_bounds: this.mid === null ? null : this.inside(this.mid), active_grid: this.activeGrid };
+    const out: Record<string, unknown> = { mid_price: this.mid === null ? null : this.mid.toFixed(), inside_bounds: this.mid === null ? null : this.inside(this.mid), active_grid: this.activeGrid };
+    if (this.refused !== null) out.grid_refused = this.refused;
+    return out;
   }
 }

@@ -76,6 +76,20 @@ describe('grid_strike', () => {
     expect(h.step(T0 + 5000)).toEqual([]);
   });
 
+  it('a grid the market’s rules cannot size is laid once (it ends FAILED, saying why), not again each step', () => {
+    const h = setup(0.7, { total_amount_quote: '50' });
+    h.market.setRules('sim_perpetual', 'WLD-USDT', { min_order_size: '100', max_order_size: null, min_price_increment: '0.0001', min_base_amount_increment: '1', min_notional_size: '5', max_leverage: 20, supported_order_types: ['limit_maker'] });
+    expect(h.step(T0).map((a) => a.kind)).toEqual(['create']);
+    h.end('ex-1', 'FAILED', T0);
+    expect(h.step(T0 + 1000)).toEqual([]);
+    expect(h.step(T0 + 2000)).toEqual([]);
+    expect(h.instance.processedData?.()).toMatchObject({ active_grid: null, grid_refused: expect.stringContaining('total_amount_quote 50 cannot fund one grid level') });
+    // Rules that allow it (a new object, as a view gives after reading them again): grids are laid again.
+    h.market.setRules('sim_perpetual', 'WLD-USDT', { min_order_size: '1', max_order_size: null, min_price_increment: '0.0001', min_base_amount_increment: '1', min_notional_size: '5', max_leverage: 20, supported_order_types: ['limit_maker'] });
+    expect(h.step(T0 + 3000).map((a) => a.kind)).toEqual(['create']);
+    expect(h.instance.processedData?.()).not.toHaveProperty('grid_refused');
+  });
+
   it('passes the optional grid settings through', () => {
     const h = setup(0.7, { side: 'sell', limit_price: '1', activation_bounds: 0.01, time_limit: 3600, max_orders_per_batch: null, keep_position: true });
     const [a] = h.step(T0);
