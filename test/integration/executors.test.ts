@@ -254,6 +254,7 @@ describe.each(drivers())('executors on the paper order path (%s)', (driver) => {
     expect(small.status, small.text).toBe(400);
     expect(small.body.error.details.issues[0].path).toBe('executor_config.total_amount_quote');
     expect(small.body.error.message).toContain('cannot fund one grid level');
+    expect(small.body.error.hint).toMatch(/^Raise total_amount_quote to [\d.]+ or more .* GET \/connectors\/sim_perpetual\/trading-rules shows/);
     expect(await rows(sql`select id from executors where account_name = 'perp_grid'`)).toHaveLength(before);
 
     const stopped = await s.call('POST', `/executors/${e.executor_id}/stop`, {}, TRADER);

@@ -48,7 +48,13 @@ export const createExecutor = defineCommand({
     // A grid the market's rules cannot size would end FAILED at its first tick: say so now, with nothing created.
     if (config.type === 'grid') {
       const plan = planGrid(config, market.rules);
-      if ('refusal' in plan) throw invalid('executor_config.total_amount_quote', plan.refusal);
+      if ('refusal' in plan) {
+        const err = invalid('executor_config.total_amount_quote', plan.refusal);
+        throw new AppError(err.code, err.message, {
+          hint: `Raise total_amount_quote to ${plan.need} or more (each further level needs about as much again), or trade a market with smaller minimums; GET /connectors/${config.connector_name}/trading-rules shows this one's.`,
+          details: err.details,
+        });
+      }
     }
     ctx.journal = { ...ctx.journal, accountName: account };
     const row = await executors.create({ accountName: account, config, principal: ctx.principal, channel: ctx.surface.channel });

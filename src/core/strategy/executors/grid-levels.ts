@@ -8,7 +8,8 @@ export interface GridLevelPlan {
   amount: Decimal;
 }
 
-export type GridPlan = { levels: GridLevelPlan[] } | { refusal: string };
+/** The levels, or why none can be laid and the quote one level needs. */
+export type GridPlan = { levels: GridLevelPlan[] } | { refusal: string; need: Decimal };
 
 type SizingConfig = Pick<GridExecutorConfig, 'start_price' | 'end_price' | 'total_amount_quote' | 'min_spread_between_orders' | 'min_order_amount_quote'>;
 
@@ -63,6 +64,7 @@ export function planGrid(c: SizingConfig, rules: TradingRules | null): GridPlan 
         refusal:
           `total_amount_quote ${total} cannot fund one grid level: under the market's rules (minimum size ${rules.min_order_size ?? 'none'}, ` +
           `amount step ${rules.min_base_amount_increment ?? 'none'}, minimum notional ${rules.min_notional_size ?? 'none'}) a level needs ${need} quote.`,
+        need,
       };
     }
     // Jump to what the budget funds at this need (near the answer: the need moves little with n), one level at least.
