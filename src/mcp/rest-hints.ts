@@ -10,8 +10,11 @@ interface Route {
   literals: number;
 }
 
-/** A method and a path as error texts write them; the path ends before a space, a comma or a closing mark. */
-const ROUTE_IN_TEXT = /\b(GET|POST|PUT|PATCH|DELETE) (\/[^\s,;:()"'`]*)/g;
+/**
+ * A method and a path as error texts write them (the path ends before a space, a comma or a closing
+ * mark), and the tool's name in parentheses after it when the text already gives it.
+ */
+const ROUTE_IN_TEXT = /\b(GET|POST|PUT|PATCH|DELETE) (\/[^\s,;:()"'`]*)( \([a-z_]+\))?/g;
 
 function compile(cmd: AnyCommand): Route {
   const params: string[] = [];
@@ -56,7 +59,7 @@ export function restRoutesAsTools(commands: readonly AnyCommand[]): (err: AppErr
 export function routesAsToolsIn(commands: readonly AnyCommand[]): (text: string) => string {
   const routes = commands.map(compile).sort((a, b) => b.literals - a.literals);
   return (text: string): string =>
-    text.replace(ROUTE_IN_TEXT, (whole, method: string, rawPath: string) => {
+    text.replace(ROUTE_IN_TEXT, (whole, method: string, rawPath: string, named: string | undefined) => {
       // A sentence's full stop is not part of the path; a query string does not pick the route.
       const trailing = rawPath.endsWith('.') ? '.' : '';
       const path = (trailing ? rawPath.slice(0, -1) : rawPath).split('?')[0]!;
@@ -67,7 +70,9 @@ export function routesAsToolsIn(commands: readonly AnyCommand[]): (text: string)
         // A placeholder left as written ("{account_name}") names no value.
         const values = r.params.map((p, i) => [p, decoded(m[i + 1]!)] as const).filter(([, v]) => !/^\{.*\}$/.test(v));
         const args = values.length ? ` (${values.map(([p, v]) => `${p}: ${v}`).join(', ')})` : '';
-        return `the ${r.tool} tool${args}${trailing}`;
+        // "GET /controllers (strategies_list_controllers)": the name in parentheses is now said once.
+        const rest = named !== undefined && named !== ` (${r.tool})` ? named : '';
+        return `the ${r.tool} tool${args}${trailing}${rest}`;
       }
       return whole;
     });

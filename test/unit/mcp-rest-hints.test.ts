@@ -16,6 +16,9 @@ describe('REST routes in errors, named as tools over MCP', () => {
     );
     expect(hintOf('all', 'GET /controllers/configs lists them.')).toBe('the strategies_list_controller_configs tool lists them.');
     expect(hintOf('all', 'See GET /controllers.')).toBe('See the strategies_list_controllers tool.');
+    // A name the text already gives after the route is not said twice; another parenthesis stays.
+    expect(hintOf('all', 'GET /controllers (strategies_list_controllers) lists them.')).toBe('the strategies_list_controllers tool lists them.');
+    expect(hintOf('all', 'GET /controllers (all) lists them.')).toBe('the strategies_list_controllers tool (all) lists them.');
     // A placeholder as written names no value; a query string does not pick the route.
     expect(hintOf('all', 'GET /controllers/{name} (or GET /scripts/{name}) has it.')).toBe('the strategies_get_controller tool (or the strategies_get_script tool) has it.');
     expect(hintOf('all', 'GET /connectors/sim/markets?limit=5 lists its pairs')).toBe('the connectors_list_markets tool (connector_name: sim) lists its pairs');
