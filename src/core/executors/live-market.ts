@@ -53,7 +53,11 @@ export class LiveMarketView implements MarketView {
         const k = key(connector, pair);
         const kept = this.#rules.get(k);
         if (kept && this.#now - kept.at < RULES_TTL_MS) return;
-        this.#rules.set(k, { rules: await this.marketData.rules(connector, pair), at: this.#now });
+        try {
+          this.#rules.set(k, { rules: await this.marketData.rules(connector, pair), at: this.#now });
+        } catch {
+          // Rules are for sizing a grid, not for ticking: a failed read keeps what was known and is tried again next load.
+        }
       }),
       ...[...this.#wanted].map(async ([k, w]) => {
         // One more than wanted: the newest row may be the candle still open.
