@@ -2,6 +2,7 @@ import { RpcBus } from '../core/bots/bus.js';
 import type { BotRpc } from '../core/bots/gateway.js';
 import type { ResponseData } from '../core/bots/protocol/envelope.js';
 import { botPrefix } from '../core/bots/topics.js';
+import { Decimal } from '../core/decimal.js';
 import { AppError, ERROR_CODES, type ErrorCode } from '../core/errors.js';
 import type { CandleInterval, CandleRow, TradingRules } from '../core/exchange/types.js';
 import type { MarketSource } from '../core/executors/live-market.js';
@@ -216,8 +217,8 @@ interface WireRules {
   supported_order_types: TradingRules['supported_order_types'];
 }
 
-/** A rule sent as a JSON number, as decimal text from its shortest form. */
-const ruleText = (v: number | string | null): string | null => (v === null ? null : String(v));
+/** A rule sent as a JSON number, as plain decimal text from its shortest form (1e-8 reads 0.00000001). */
+const ruleText = (v: number | string | null): string | null => (v === null ? null : new Decimal(String(v)).toFixed());
 
 function tradingRules(r: WireRules): TradingRules {
   return {

@@ -14,7 +14,7 @@ interface Route {
  * A method and a path as error texts write them (the path ends before a space, a comma or a closing
  * mark), and the tool's name in parentheses after it when the text already gives it.
  */
-const ROUTE_IN_TEXT = /\b(GET|POST|PUT|PATCH|DELETE) (\/[^\s,;:()"'`]*)( \([a-z_]+\))?/g;
+const ROUTE_IN_TEXT = /\b(GET|POST|PUT|PATCH|DELETE) (\/[^\s,;:()"'`[\]!<>]*)( \([a-z_]+\))?/g;
 
 function compile(cmd: AnyCommand): Route {
   const params: string[] = [];
@@ -60,15 +60,15 @@ export function routesAsToolsIn(commands: readonly AnyCommand[]): (text: string)
   const routes = commands.map(compile).sort((a, b) => b.literals - a.literals);
   return (text: string): string =>
     text.replace(ROUTE_IN_TEXT, (whole, method: string, rawPath: string, named: string | undefined) => {
-      // A sentence's full stop is not part of the path; a query string does not pick the route.
-      const trailing = rawPath.endsWith('.') ? '.' : '';
-      const path = (trailing ? rawPath.slice(0, -1) : rawPath).split('?')[0]!;
+      // A sentence's full stop (or an ellipsis) is not part of the path; a query string does not pick the route, it adds arguments.
+      const trailing = /\.+$/.exec(rawPath)?.[0] ?? '';
+      const [path = '', query = ''] = rawPath.slice(0, rawPath.length - trailing.length).split('?');
       for (const r of routes) {
         if (r.method !== method) continue;
         const m = r.pattern.exec(path);
         if (!m) continue;
         // A placeholder left as written ("{account_name}") names no value.
-        const values = r.params.map((p, i) => [p, decoded(m[i + 1]!)] as const).filter(([, v]) => !/^\{.*\}$/.test(v));
+        const values = [...r.params.map((p, i) => [p, decoded(m[i + 1]!)] as const), ...new URLSearchParams(query).entries()].filter(([, v]) => !/^\{.*\}$/.test(v));
         const args = values.length ? ` (${values.map(([p, v]) => `${p}: ${v}`).join(', ')})` : '';
         // "GET /controllers (strategies_list_controllers)": the name in parentheses is now said once.
         const rest = named !== undefined && named !== ` (${r.tool})` ? named : '';

@@ -23,7 +23,19 @@ class Source implements MarketSource {
 }
 
 describe('live market view: trading rules', () => {
-  it('reads a pair’s rules with its first load, keeps them an hour, and a failed read neither fails the load nor loses them', async () => {
+  it('a first read that fails fails the load (no grid is laid without the rules); it is tried again at the next', async () => {
+    const source = new Source();
+    source.answer = new Error('exchange unreachable');
+    const view = new LiveMarketView(source, new ManualClock(1_000_000));
+    const pairs = [{ connector: 'sim_perpetual', pair: 'BTC-USDT' }];
+    await expect(view.load(pairs)).rejects.toThrow('exchange unreachable');
+    expect(view.rules('sim_perpetual', 'BTC-USDT')).toBeNull();
+    source.answer = rulesWith('0.001');
+    await view.load(pairs);
+    expect([source.reads, view.rules('sim_perpetual', 'BTC-USDT')?.min_base_amount_increment]).toEqual([2, '0.001']);
+  });
+
+  it('reads a pair’s rules with its first load, keeps them an hour, and a later failed read neither fails the load nor loses them', async () => {
     const clock = new ManualClock(1_000_000);
     const source = new Source();
     const view = new LiveMarketView(source, clock);

@@ -21,7 +21,12 @@ describe('REST routes in errors, named as tools over MCP', () => {
     expect(hintOf('all', 'GET /controllers (all) lists them.')).toBe('the strategies_list_controllers tool (all) lists them.');
     // A placeholder as written names no value; a query string does not pick the route.
     expect(hintOf('all', 'GET /controllers/{name} (or GET /scripts/{name}) has it.')).toBe('the strategies_get_controller tool (or the strategies_get_script tool) has it.');
-    expect(hintOf('all', 'GET /connectors/sim/markets?limit=5 lists its pairs')).toBe('the connectors_list_markets tool (connector_name: sim) lists its pairs');
+    expect(hintOf('all', 'GET /connectors/sim/markets?limit=5 lists its pairs')).toBe('the connectors_list_markets tool (connector_name: sim, limit: 5) lists its pairs');
+    expect(hintOf('all', 'find its id with GET /controllers/configs?name=…).')).toBe('find its id with the strategies_list_controller_configs tool (name: …)).');
+    // Punctuation after a path is the sentence's.
+    expect(hintOf('all', 'Call GET /controllers/x! Or [GET /controllers/y] or GET /controllers/z...')).toBe(
+      'Call the strategies_get_controller tool (controller_name: x)! Or [the strategies_get_controller tool (controller_name: y)] or the strategies_get_controller tool (controller_name: z)...',
+    );
   });
 
   it('leaves a route that is no tool on this surface: REST-only admin changes, tools of a toolset not enabled, pages', () => {

@@ -55,8 +55,10 @@ export class LiveMarketView implements MarketView {
         if (kept && this.#now - kept.at < RULES_TTL_MS) return;
         try {
           this.#rules.set(k, { rules: await this.marketData.rules(connector, pair), at: this.#now });
-        } catch {
-          // Rules are for sizing a grid, not for ticking: a failed read keeps what was known and is tried again next load.
+        } catch (err) {
+          // Never read: the load fails, so no grid is laid without them (the cycle's error says why, and the next load tries again).
+          if (!kept) throw err;
+          // Read before: those are kept and read again next load.
         }
       }),
       ...[...this.#wanted].map(async ([k, w]) => {

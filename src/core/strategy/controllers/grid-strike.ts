@@ -3,7 +3,7 @@ import { Decimal } from '../../decimal.js';
 import { PositiveDecimalIn } from '../../schema.js';
 import { defineController } from '../controller.js';
 import type { TradingRules } from '../../exchange/types.js';
-import { GridExecutorConfig } from '../executors/configs.js';
+import { GridExecutorConfig, gridLevelCount, MAX_GRID_LEVELS, TOO_MANY_LEVELS } from '../executors/configs.js';
 import { planGrid } from '../executors/grid-levels.js';
 import type { ControllerInstance, ControllerView, ExecutorAction } from '../types.js';
 import { Fraction, leverage, marketFields, Seconds, totalAmountQuote } from './base/fields.js';
@@ -32,6 +32,10 @@ const GridStrikeConfig = z
     const start = new Decimal(c.start_price);
     const end = new Decimal(c.end_price);
     if (!start.lt(end)) ctx.addIssue({ code: 'custom', message: 'start_price must be below end_price', path: ['start_price'] });
+    // The grid executor's own limit, checked here so a config is refused when saved, not at its first grid.
+    else if (gridLevelCount(c) > MAX_GRID_LEVELS) {
+      ctx.addIssue({ code: 'custom', message: TOO_MANY_LEVELS, path: ['min_spread_between_orders'] });
+    }
     if (c.limit_price === undefined) return;
     const limit = new Decimal(c.limit_price);
     if (c.side === 'buy' ? !limit.lt(start) : !limit.gt(end)) {

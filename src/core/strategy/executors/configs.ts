@@ -4,6 +4,7 @@ import { ConnectorName, PositiveDecimalIn, TradingPair } from '../../schema.js';
 
 /** Most levels a grid may have and slices a TWAP may cut: each is state the executor keeps and saves every cycle. */
 export const MAX_GRID_LEVELS = 1_000;
+export const TOO_MANY_LEVELS = `the grid would have more than ${MAX_GRID_LEVELS} levels: raise min_spread_between_orders or min_order_amount_quote, or narrow the range`;
 export const MAX_TWAP_SLICES = 10_000;
 
 /**
@@ -123,7 +124,7 @@ export const GridExecutorConfig = z
     path: ['limit_price'],
   })
   .refine((c) => new Decimal(c.start_price).gte(c.end_price) || gridLevelCount(c) <= MAX_GRID_LEVELS, {
-    message: `the grid would have more than ${MAX_GRID_LEVELS} levels: raise min_spread_between_orders or min_order_amount_quote, or narrow the range`,
+    message: TOO_MANY_LEVELS,
     path: ['min_spread_between_orders'],
   });
 

@@ -48,6 +48,8 @@ describe('grid_strike', () => {
     expect(ok({ side: 'sell', limit_price: '0.9' })).toBe(false);
     expect(ok({ side: 'sell', limit_price: '1' })).toBe(true);
     expect(ok({ limit_price: undefined })).toBe(true);
+    // The grid executor's limit of 1,000 levels holds for the controller's config too.
+    expect(gridStrike.config.safeParse({ ...BASE, min_spread_between_orders: 0.0001, total_amount_quote: '100000', min_order_amount_quote: '1' }).error?.issues.map((i) => i.path.join('.'))).toEqual(['min_spread_between_orders']);
   });
 
   it('lays a grid only while the mid is inside the bounds', () => {

@@ -80,6 +80,32 @@ describe('grid levels', () => {
     expect(plan.need.toString()).toBe('60');
   });
 
+  it('a short grid is sized so its take profit, which buys back lower, still clears the minimum notional', () => {
+    const r = rules({ min_base_amount_increment: '0.001', min_notional_size: '10' });
+    const short = (total: string) => planGrid(config({ side: 'sell', start_price: '100', end_price: '110', total_amount_quote: total, min_spread_between_orders: 0.5, take_profit: 0.01 }), r);
+    // 0.1 at 100 is worth 10, but its take profit, 0.1 at 99, only 9.9: a level needs 0.102 (10.2 quote).
+    expect(short('10')).toMatchObject({ refusal: expect.stringContaining('a level needs 10.2 quote') });
+    expect(levelsOf(short('11'))).toEqual([['100', '0.11']]);
+    // A long grid sells its take profit higher: 10 funds the level.
+    expect(levelsOf(planGrid(config({ start_price: '100', end_price: '110', total_amount_quote: '10', min_spread_between_orders: 0.5 }), r))).toEqual([['100', '0.1']]);
+  });
+
+  it('an amount above the maximum order size is cut to it; a config of a million levels lays 1,000 at most, at once', () => {
+    const r = rules({ min_base_amount_increment: '0.01', max_order_size: '10.005' });
+    expect(levelsOf(planGrid(config({ start_price: '100', end_price: '110', total_amount_quote: '100000', min_spread_between_orders: 0.05 }), r)).map(([, a]) => a)).toEqual(['10', '10', '10']);
+    // Not a valid executor config (more than 1,000 levels): planGrid still bounds its work.
+    const huge = { side: 'buy' as const, start_price: '100', end_price: '200', total_amount_quote: '10000000', min_spread_between_orders: 1e-6, min_order_amount_quote: '1', take_profit: 0.001 };
+    expect(levelsOf(planGrid(huge, null))).toHaveLength(1000);
+    expect(levelsOf(planGrid(huge, rules({ min_price_increment: '0.0001' })))).toHaveLength(1000);
+  });
+
+  it('with no amount step the need is never a hair under the minimum notional', () => {
+    const plan = planGrid(config({ start_price: '3', end_price: '3.3', total_amount_quote: '5', min_spread_between_orders: 0.5, min_order_amount_quote: '1' }), rules({ min_notional_size: '10' }));
+    expect('need' in plan && plan.need.gte(10)).toBe(true);
+    const funded = planGrid(config({ start_price: '3', end_price: '3.3', total_amount_quote: '10', min_spread_between_orders: 0.5, min_order_amount_quote: '1' }), rules({ min_notional_size: '10' }));
+    expect('levels' in funded && funded.levels.every((l) => l.amount.times(l.price).gte(10))).toBe(true);
+  });
+
   it('property: every level laid clears the rules, and there are at least one and at most the config count', () => {
     const decimalText = (digits: number) => fc.integer({ min: 1, max: 9 }).map((m) => new Decimal(m).times(new Decimal(10).pow(-digits)).toString());
     fc.assert(
@@ -92,9 +118,11 @@ describe('grid levels', () => {
         fc.option(fc.integer({ min: 0, max: 6 }).chain(decimalText)),
         fc.option(fc.integer({ min: 0, max: 6 }).chain(decimalText)),
         fc.option(fc.integer({ min: 1, max: 20 }).map(String)),
-        (start, rangePct, total, spreadBp, tick, step, minSize, minNotional) => {
+        fc.boolean(),
+        (start, rangePct, total, spreadBp, tick, step, minSize, minNotional, short) => {
           const end = new Decimal(start).times(1 + rangePct / 100).toString();
-          const parsed = GridExecutorConfig.safeParse({ ...config({}), start_price: String(start), end_price: end, total_amount_quote: String(total), min_spread_between_orders: spreadBp / 10_000, min_order_amount_quote: '1' });
+          const side = short ? 'sell' : 'buy';
+          const parsed = GridExecutorConfig.safeParse({ ...config({}), side, start_price: String(start), end_price: end, total_amount_quote: String(total), min_spread_between_orders: spreadBp / 10_000, min_order_amount_quote: '1' });
           // Configs of more than 1,000 levels are refused before any grid is laid.
           if (!parsed.success) return;
           const c = parsed.data;
@@ -107,9 +135,21 @@ describe('grid levels', () => {
           expect(plan.levels.length).toBeGreaterThanOrEqual(1);
           expect(plan.levels.length).toBeLessThanOrEqual(gridLevelCount(c));
           for (const l of plan.levels) expect(clears(l, r), `${l.amount} at ${l.price}`).toBe(true);
+          // A short grid's take profit: the same amount bought back at price × (1 − take_profit), floored to the tick.
+          if (short && minNotional) {
+            for (const l of plan.levels) {
+              const exit = l.price.times(1 - c.take_profit);
+              const floored = tick ? exit.div(tick).floor().times(tick) : exit;
+              expect(l.amount.times(floored).gte(minNotional), `exit of ${l.amount} at ${l.price}`).toBe(true);
+            }
+          }
           // On the tick, and apart.
           if (tick) for (const l of plan.levels) expect(l.price.mod(tick).isZero(), l.price.toString()).toBe(true);
           for (let i = 1; i < plan.levels.length; i++) expect(plan.levels[i]!.price.gt(plan.levels[i - 1]!.price)).toBe(true);
+          // Inside the range (a single level may sit on the tick nearest start when no multiple lies inside).
+          // Without a tick, the last of n evenly spaced prices may be end plus a 60-digit rounding.
+          const slack = new Decimal(end).times('1e-50');
+          if (plan.levels.length > 1) for (const l of plan.levels) expect(l.price.gte(start) && l.price.lte(slack.plus(end)), l.price.toString()).toBe(true);
           // Never more quote than the budget (a 60-digit division may leave the last digit over).
           expect(plan.levels.reduce((s, l) => s.plus(l.amount.times(l.price)), new Decimal(0)).lte(new Decimal(total).times('1.000000000000000000000000000001'))).toBe(true);
         },
