@@ -1,7 +1,7 @@
 import { Decimal } from '../../decimal.js';
 import { highEdge, lowEdge } from '../price-edge.js';
 import type { ExecutorContext, IdleBand, MarketView, OrderFill, Quote } from '../types.js';
-import { BaseExecutor } from './base.js';
+import { BaseExecutor, MAX_CLOSE_REJECTIONS } from './base.js';
 import { frac } from './barriers.js';
 import type { GridExecutorConfig } from './configs.js';
 import { type GridLevelPlan, planGrid } from './grid-levels.js';
@@ -14,6 +14,8 @@ const WAKE_MARGIN = 1e-12;
 
 interface Level extends GridLevelPlan {
   state: LevelState;
+  /** Take profits of this level the venue refused in a row. */
+  takeProfitRejections: number;
   /** Base bought (sold, short grid) at this level and not yet taken profit on. */
   held: Decimal;
   /** Average fill price of what is held. */
@@ -148,7 +150,13 @@ export class GridExecutor extends BaseExecutor<GridExecutorConfig> {
       l.state = 'idle';
       l.held = new Decimal(0);
       l.entry = null;
+      l.takeProfitRejections = 0;
       this.roundTrips += 1;
+    } else if (order.state === 'rejected') {
+      // A take profit the venue keeps refusing would be sent again every tick: after a few the level is
+      // left out, what it holds staying in the grid's position (closed when the grid ends).
+      l.takeProfitRejections += 1;
+      if (l.takeProfitRejections >= MAX_CLOSE_REJECTIONS) l.state = 'failed';
     }
   }
 
@@ -226,20 +234,21 @@ export class GridExecutor extends BaseExecutor<GridExecutorConfig> {
 
   protected ownState(): Record<string, unknown> {
     return {
-      levels: this.levels.map((l) => ({ price: l.price.toString(), amount: l.amount.toString(), state: l.state, held: l.held.toString(), entry: l.entry?.toString() ?? null })),
+      levels: this.levels.map((l) => ({ price: l.price.toString(), amount: l.amount.toString(), state: l.state, takeProfitRejections: l.takeProfitRejections, held: l.held.toString(), entry: l.entry?.toString() ?? null })),
       lastBatchAt: this.lastBatchAt,
       roundTrips: this.roundTrips,
     };
   }
 
   protected loadOwnState(s: Record<string, unknown>): void {
-    const saved = s.levels as Array<{ price?: string; amount?: string; state: LevelState; held: string; entry: string | null }>;
+    const saved = s.levels as Array<{ price?: string; amount?: string; state: LevelState; takeProfitRejections?: number; held: string; entry: string | null }>;
     // A state saved before levels were kept has their states only: its levels were laid from the config alone.
     const laid = saved.length > 0 && saved[0]!.price === undefined ? (planGrid(this.config, null) as { levels: GridLevelPlan[] }).levels : null;
     this.levels = saved.map((v, i) => ({
       price: laid ? laid[i]!.price : new Decimal(v.price!),
       amount: laid ? laid[i]!.amount : new Decimal(v.amount!),
       state: v.state,
+      takeProfitRejections: v.takeProfitRejections ?? 0,
       held: new Decimal(v.held),
       entry: v.entry === null ? null : new Decimal(v.entry),
     }));
@@ -248,4 +257,4 @@ export class GridExecutor extends BaseExecutor<GridExecutorConfig> {
   }
 }
 
-const idleLevel = (l: GridLevelPlan): Level => ({ price: l.price, amount: l.amount, state: 'idle', held: new Decimal(0), entry: null });
+const idleLevel = (l: GridLevelPlan): Level => ({ price: l.price, amount: l.amount, state: 'idle', takeProfitRejections: 0, held: new Decimal(0), entry: null });

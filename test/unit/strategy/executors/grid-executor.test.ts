@@ -213,6 +213,27 @@ describe('grid executor', () => {
     });
   });
 
+  it('a take profit the venue keeps refusing is sent three times, then its level is left out (not resent every tick)', () => {
+    const { d, e } = setup({ side: 'sell' });
+    d.tick(0, '95');
+    d.tick(MIN, '100').fill('o1');
+    expect(d.last()).toMatchObject({ clientOrderId: 'o4', side: 'buy' });
+    d.reject('o4', 'VALIDATION_FAILED');
+    d.tick(2 * MIN, '100');
+    d.reject('o5', 'VALIDATION_FAILED');
+    d.tick(3 * MIN, '100');
+    d.reject('o6', 'VALIDATION_FAILED');
+    d.tick(4 * MIN, '100');
+    d.tick(5 * MIN, '100');
+    expect(d.submitted.map((o) => o.clientOrderId)).toEqual(['o1', 'o2', 'o3', 'o4', 'o5', 'o6']);
+    expect(rep(d).custom).toMatchObject({ failed_levels: 1, holding_levels: 0 });
+    // What it sold stays in the grid's position, bought back when the grid ends.
+    expect(rep(d).positionAmount).toBe('2.25');
+    d.executor!.stop(d.ctx, false);
+    expect(orders(d).at(-1)).toEqual(['buy', 'market', '2.25', null]);
+    expect(e.status).toBe('terminated');
+  });
+
   it('a state saved before levels were kept restores with the levels the config alone lays', () => {
     const { d, e } = setup({});
     d.tick(0, '130').fill('o2');
