@@ -42,8 +42,8 @@ function decoded(s: string): string {
  * Errors are written once for both faces, and their messages and hints point at REST routes ("GET
  * /controllers/bollinger_v1 has the config's JSON Schema"). A model on MCP calls tools, not routes, so
  * over MCP each route that is a tool on this surface is named as that tool, with the values its path
- * held: "the strategies_get_controller tool (name: bollinger_v1)". A route that is no tool here (an
- * admin's REST-only change, /health) is left as written: it is where a human does it.
+ * held: "the strategies_get_controller tool (controller_name: bollinger_v1)". A route that is no tool
+ * here (an admin's REST-only change, /health) is left as written: it is where a human does it.
  */
 export function restRoutesAsTools(commands: readonly AnyCommand[]): (err: AppError) => AppError {
   const rewrite = routesAsToolsIn(commands);

@@ -27,8 +27,8 @@ function rule(v: string | null | undefined): Decimal | null {
  *
  * Without the market's rules, n is what the config allows (gridLevelCount: spaced at least
  * min_spread_between_orders apart, each worth at least min_order_amount_quote) and each level's amount
- * is its quote at its price. With them, levels are also spaced at least one price tick apart and sit on
- * the tick, and n shrinks until every level's amount, floored to the amount step, is at least the
+ * is its quote at its price. With them, levels sit on distinct multiples of the price tick inside the
+ * range, and n shrinks until every level's amount, floored to the amount step, is at least the
  * minimum order size (and one step) and worth at least the minimum notional at its own price, and at
  * its take profit's price for a short grid (which buys back lower); an amount above the maximum order
  * size is cut to it. A level the venue would refuse is never laid. When not even one level can be
@@ -53,9 +53,8 @@ export function planGrid(c: SizingConfig, rules: TradingRules | null): GridPlan 
     const exit = price.times(exitFactor).minus(tick ?? 0);
     return exit.gt(0) ? exit : price.times(exitFactor);
   };
-  // A tick is widest, as a fraction, at the lowest price.
-  const spread = tick === null ? c.min_spread_between_orders : Decimal.max(c.min_spread_between_orders, tick.div(start)).toNumber();
-  let n = Math.min(gridLevelCount({ ...c, min_spread_between_orders: spread }), MAX_GRID_LEVELS);
+  // No more levels than tick multiples in the range: each level on its own.
+  let n = Math.min(gridLevelCount(c), MAX_GRID_LEVELS);
   if (tick !== null) n = ticksIn(start, end, tick, n);
 
   // The least base a level at `price` may ask for: the minimum size, and the minimum notional at its
