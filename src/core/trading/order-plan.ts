@@ -86,6 +86,6 @@ export function orderFields(req: PlaceOrder, amount: Decimal, price: Decimal | n
   };
 }
 
-export function invalid(path: string, message: string): AppError {
-  return new AppError('VALIDATION_FAILED', `Invalid input: ${path}: ${message}`, { details: { issues: [{ path, message }] } });
+export function invalid(path: string, message: string, hint?: string): AppError {
+  return new AppError('VALIDATION_FAILED', `Invalid input: ${path}: ${message}`, { ...(hint ? { hint } : {}), details: { issues: [{ path, message }] } });
 }

@@ -49,11 +49,11 @@ export const createExecutor = defineCommand({
     if (config.type === 'grid') {
       const plan = planGrid(config, market.rules);
       if ('refusal' in plan) {
-        const err = invalid('executor_config.total_amount_quote', plan.refusal);
-        throw new AppError(err.code, err.message, {
-          hint: `Raise total_amount_quote to ${plan.need} or more (each further level needs about as much again), or trade a market with smaller minimums; GET /connectors/${config.connector_name}/trading-rules shows this one's.`,
-          details: err.details,
-        });
+        throw invalid(
+          'executor_config.total_amount_quote',
+          plan.refusal,
+          `Raise total_amount_quote to ${plan.need} or more (each further level needs about as much again), or trade a market with smaller minimums; GET /connectors/${config.connector_name}/trading-rules shows this one's.`,
+        );
       }
     }
     ctx.journal = { ...ctx.journal, accountName: account };
