@@ -98,7 +98,7 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
   const market = new BacktestMarketView(candles, spec.connector, spec.trading_pair, spec.resolution, env.market.rules);
   const base0 = new Decimal(spec.initial_balances.base);
   const quote0 = new Decimal(spec.initial_balances.quote);
-  const fills: BacktestFill[] = [];
+  const fills: RawFill[] = [];
   let volume = new Decimal(0);
   let fees = new Decimal(0);
   let runtime: StrategyRuntime | null = null;
@@ -112,16 +112,8 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
     onFill(order: OrderRequest, f: OrderFill, notional: Decimal) {
       volume = volume.plus(notional);
       fees = fees.plus(f.fee);
-      fills.push({
-        executor_id: runtime?.ownerOf(order.clientOrderId) ?? null,
-        client_order_id: order.clientOrderId,
-        side: order.side,
-        price: f.price.toString(),
-        amount: f.amount.toString(),
-        fee: f.fee.toString(),
-        is_maker: f.isMaker,
-        timestamp: f.timestamp,
-      });
+      // The owner now (it is forgotten once the order is final); the decimals as text when first read.
+      fills.push({ executorId: runtime?.ownerOf(order.clientOrderId) ?? null, order, fill: f });
     },
     onUpdate(u) {
       runtime?.deliver(u);
@@ -192,7 +184,7 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
     series,
     durationMs: total > 0 ? at[PATH_POINTS - 1]! - times[first]! : 0,
   });
-  return lazyResult(reports, series, {
+  return lazyResult(reports, fills, series, {
     controller: { name: def.name, config: config as Record<string, unknown> },
     connector: spec.connector,
     trading_pair: spec.trading_pair,
@@ -203,39 +195,40 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
     gaps,
     initial_balances: { base: base0.toString(), quote: quote0.toString() },
     final_balances: { base: venue.base.total.toString(), quote: venue.quote.total.toString() },
-    fills,
     metrics,
   });
 }
 
 /**
- * The result, with the executor reports as JSON and the series as plain arrays built when first read
- * (an optimizer trial reads only the metrics); the first read replaces the getter with the value, so
+ * The result, with the executor reports and the fills as JSON and the series as plain arrays built when
+ * first read (an optimizer trial reads only the metrics); the first read replaces the getter with the value, so
  * the result serialises, spreads and compares as a plain object. Built here, apart from runBacktest, so
  * the getters close over nothing of the walk's own variables.
  */
 function lazyResult(
   reports: ExecutorReport[],
+  fills: RawFill[],
   series: { time: Float64Array; pnl: Float64Array; position: Float64Array; price: Float64Array },
-  rest: Omit<BacktestResult, 'executors' | 'series'>,
+  rest: Omit<BacktestResult, 'executors' | 'fills' | 'series'>,
 ): BacktestResult {
-  // The keys in the result's order first (placeholders for the lazy two), then the getters over them:
+  // The keys in the result's order first (placeholders for the lazy three), then the getters over them:
   // redefining a key keeps its place.
-  const { fills, metrics, ...head } = rest;
-  const out = { ...head, executors: [], fills, series: null, metrics } as unknown as BacktestResult;
-  Object.defineProperty(out, 'executors', {
-    enumerable: true,
-    configurable: true,
-    get: () => settle(out, 'executors', reports.map(reportJson)),
-    set: (v: unknown) => settle(out, 'executors', v),
-  });
-  Object.defineProperty(out, 'series', {
-    enumerable: true,
-    configurable: true,
-    get: () => settle(out, 'series', { time: plain(series.time), pnl: plain(series.pnl), position: plain(series.position), price: plain(series.price) }),
-    set: (v: unknown) => settle(out, 'series', v),
-  });
+  const { metrics, ...head } = rest;
+  const out = { ...head, executors: [], fills: [], series: null, metrics } as unknown as BacktestResult;
+  lazy(out, 'executors', () => reports.map(reportJson));
+  lazy(out, 'fills', () => fills.map(fillJson));
+  lazy(out, 'series', () => ({ time: plain(series.time), pnl: plain(series.pnl), position: plain(series.position), price: plain(series.price) }));
   return out;
+}
+
+/** Makes `key` of `o` a getter that computes its value once, then stands as an ordinary property (see settle). */
+function lazy(o: object, key: string, compute: () => unknown): void {
+  Object.defineProperty(o, key, {
+    enumerable: true,
+    configurable: true,
+    get: () => settle(o, key, compute()),
+    set: (v: unknown) => settle(o, key, v),
+  });
 }
 
 /** Replaces a lazy getter of `o` with the value it computed: an ordinary, writable property in the same place. */
@@ -266,6 +259,26 @@ export function parseConfig(def: ControllerDefinition, spec: BacktestSpec): unkn
     });
   }
   return parsed.data;
+}
+
+/** A fill as the engine saw it: decimals kept as they are until the result's fills are read (a trial never reads them). */
+interface RawFill {
+  executorId: string | null;
+  order: OrderRequest;
+  fill: OrderFill;
+}
+
+function fillJson({ executorId, order, fill }: RawFill): BacktestFill {
+  return {
+    executor_id: executorId,
+    client_order_id: order.clientOrderId,
+    side: order.side,
+    price: fill.price.toString(),
+    amount: fill.amount.toString(),
+    fee: fill.fee.toString(),
+    is_maker: fill.isMaker,
+    timestamp: fill.timestamp,
+  };
 }
 
 function reportJson(r: ExecutorReport): BacktestResult['executors'][number] {

@@ -1,4 +1,4 @@
-import { Decimal } from '../decimal.js';
+import { cmp, Decimal } from '../decimal.js';
 
 /**
  * Turns an executor's decimal barrier into the number a runtime compares path prices with, exactly: a
@@ -36,5 +36,36 @@ export function highEdge(near: Decimal, fires: (price: Decimal) => boolean): num
   let p = near.toNumber();
   for (let i = 0; i < 8 && !fires(asQuote(p)); i++) p = nextDouble(p, 1);
   for (let i = 0; i < 8 && fires(asQuote(nextDouble(p, -1))); i++) p = nextDouble(p, -1);
+  return p;
+}
+
+/** Whether a path price reaches `level` from below: at or above it, or above it when `strict`. */
+function above(p: number, level: Decimal, strict: boolean): boolean {
+  const c = cmp(asQuote(p), level);
+  return strict ? c > 0 : c >= 0;
+}
+
+/** Whether a path price reaches `level` from above: at or below it, or below it when `strict`. */
+function below(p: number, level: Decimal, strict: boolean): boolean {
+  const c = cmp(asQuote(p), level);
+  return strict ? c < 0 : c <= 0;
+}
+
+/**
+ * highEdge for the commonest test, a price at or above `level` (above it when `strict`), without a
+ * closure per call: an executor's band asks for its edges each time a fill or its trailing stop moves them.
+ */
+export function edgeAbove(level: Decimal, strict: boolean): number {
+  let p = level.toNumber();
+  for (let i = 0; i < 8 && !above(p, level, strict); i++) p = nextDouble(p, 1);
+  for (let i = 0; i < 8 && above(nextDouble(p, -1), level, strict); i++) p = nextDouble(p, -1);
+  return p;
+}
+
+/** lowEdge for a price at or below `level` (below it when `strict`). */
+export function edgeBelow(level: Decimal, strict: boolean): number {
+  let p = level.toNumber();
+  for (let i = 0; i < 8 && !below(p, level, strict); i++) p = nextDouble(p, -1);
+  for (let i = 0; i < 8 && below(nextDouble(p, 1), level, strict); i++) p = nextDouble(p, 1);
   return p;
 }

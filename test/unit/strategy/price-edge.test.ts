@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Decimal } from '../../../src/core/decimal.js';
-import { highEdge, lowEdge, nextDouble } from '../../../src/core/strategy/price-edge.js';
+import { edgeAbove, edgeBelow, highEdge, lowEdge, nextDouble } from '../../../src/core/strategy/price-edge.js';
 
 const q = (p: number) => new Decimal(String(p));
 
@@ -23,5 +23,24 @@ describe('price edges', () => {
     const low = lowEdge(entry.times(1.03 - 0.06), fires);
     expect(fires(q(low))).toBe(true);
     expect(fires(q(nextDouble(low, 1)))).toBe(false);
+  });
+
+  it('edgeAbove and edgeBelow give what highEdge and lowEdge give for the comparison they stand for', () => {
+    // Levels as executors make them: an entry times a factor, 60 digits, rarely a double.
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const levels = [new Decimal('98'), new Decimal('0.1'), new Decimal('1e-7')];
+    for (let i = 0; i < 300; i++) levels.push(new Decimal(String(rnd() * 10 ** Math.floor(rnd() * 10 - 3))).times(new Decimal('1.0300000000000000000001')));
+    for (const level of levels) {
+      expect(edgeAbove(level, false)).toBe(highEdge(level, (p) => p.gte(level)));
+      expect(edgeAbove(level, true)).toBe(highEdge(level, (p) => p.gt(level)));
+      expect(edgeBelow(level, false)).toBe(lowEdge(level, (p) => p.lte(level)));
+      expect(edgeBelow(level, true)).toBe(lowEdge(level, (p) => p.lt(level)));
+      // The edge fires and its neighbour outside does not.
+      expect(q(edgeAbove(level, false)).gte(level)).toBe(true);
+      expect(q(nextDouble(edgeAbove(level, false), -1)).gte(level)).toBe(false);
+      expect(q(edgeBelow(level, true)).lt(level)).toBe(true);
+      expect(q(nextDouble(edgeBelow(level, true), 1)).lt(level)).toBe(false);
+    }
   });
 });

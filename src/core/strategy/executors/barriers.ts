@@ -1,5 +1,5 @@
 import { cmp, Decimal } from '../../decimal.js';
-import { highEdge, lowEdge } from '../price-edge.js';
+import { edgeAbove, edgeBelow } from '../price-edge.js';
 import type { CloseType, IdleBand, Quote, Side } from '../types.js';
 
 /** Barrier fractions as configs give them (0.02 = 2%), read into Decimal through their shortest string. */
@@ -166,30 +166,35 @@ const WAKE_MARGIN = 1e-12;
  * hair inside.
  */
 export function barrierBand(levels: BarrierLevels, trailing: Decimal | null, takeProfitAtMarket: boolean, band: IdleBand): void {
-  // The test holds on the high side when it is about gains for a long or losses for a short.
-  const onHigh = (gains: boolean) => gains === (levels.side === 'buy');
-  // Where the executor closes: the exact double at which its own test fires, so a backtest stopping at
-  // the edge fills at the barrier price.
-  const closeAt = (level: Decimal, gains: boolean, strict: boolean) => {
-    const test = (p: Decimal) => levels.reached(p, level, gains, strict);
-    if (onHigh(gains)) band.high = Math.min(band.high, highEdge(level, test));
-    else band.low = Math.max(band.low, lowEdge(level, test));
-  };
-  // Where it only moves state (arms or raises the trailing stop): a number a hair inside the band will
-  // do, since waking early costs one tick and changes nothing.
-  const wakeAt = (level: Decimal, gains: boolean) => {
-    const price = level.toNumber();
-    if (onHigh(gains)) band.high = Math.min(band.high, price * (1 - WAKE_MARGIN));
-    else band.low = Math.max(band.low, price * (1 + WAKE_MARGIN));
-  };
-  if (levels.stopLoss !== null) closeAt(levels.stopLoss, false, false);
+  // A test about gains holds on the high side for a long (on the low side for a short); one about losses the other way.
+  const long = levels.side === 'buy';
+  if (levels.stopLoss !== null) closeAt(band, levels.stopLoss, !long, false);
   if (levels.spec.trailing) {
-    if (trailing === null) wakeAt(levels.activation!, true);
+    if (trailing === null) wakeAt(band, levels.activation!, long);
     else {
       const t = levels.trailingAt(trailing);
-      closeAt(t.fire, false, true);
-      wakeAt(t.raise, true);
+      closeAt(band, t.fire, !long, true);
+      wakeAt(band, t.raise, long);
     }
   }
-  if (takeProfitAtMarket && levels.takeProfit !== null) closeAt(levels.takeProfit, true, false);
+  if (takeProfitAtMarket && levels.takeProfit !== null) closeAt(band, levels.takeProfit, long, false);
+}
+
+/**
+ * Where the executor closes: the exact double at which its own test (BarrierLevels.reached) fires, so a
+ * backtest stopping at the edge fills at the barrier price.
+ */
+function closeAt(band: IdleBand, level: Decimal, onHigh: boolean, strict: boolean): void {
+  if (onHigh) band.high = Math.min(band.high, edgeAbove(level, strict));
+  else band.low = Math.max(band.low, edgeBelow(level, strict));
+}
+
+/**
+ * Where it only moves state (arms or raises the trailing stop): a number a hair inside the band will do,
+ * since waking early costs one tick and changes nothing.
+ */
+function wakeAt(band: IdleBand, level: Decimal, onHigh: boolean): void {
+  const price = level.toNumber();
+  if (onHigh) band.high = Math.min(band.high, price * (1 - WAKE_MARGIN));
+  else band.low = Math.max(band.low, price * (1 + WAKE_MARGIN));
 }

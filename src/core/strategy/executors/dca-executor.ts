@@ -1,5 +1,5 @@
 import { Decimal } from '../../decimal.js';
-import { highEdge, lowEdge } from '../price-edge.js';
+import { edgeAbove, edgeBelow, highEdge, lowEdge } from '../price-edge.js';
 import type { ExecutorContext, IdleBand, MarketView, OrderFill, Quote } from '../types.js';
 import { BaseExecutor } from './base.js';
 import { EntryBarriers, type BarrierLevels, barrierBand, barrierPrices, checkBarriers, frac, markPrice } from './barriers.js';
@@ -98,8 +98,8 @@ export class DcaExecutor extends BaseExecutor<DcaExecutorConfig> {
       if (this.sent[i]) continue;
       const price = this.level(i).price;
       if (this.config.mode === 'taker') {
-        if (this.config.side === 'buy') band.low = Math.max(band.low, lowEdge(price, (p) => p.lte(price)));
-        else band.high = Math.min(band.high, highEdge(price, (p) => p.gte(price)));
+        if (this.config.side === 'buy') band.low = Math.max(band.low, edgeBelow(price, false));
+        else band.high = Math.min(band.high, edgeAbove(price, false));
         continue;
       }
       if (bound === undefined || this.lastMid === null) return null;

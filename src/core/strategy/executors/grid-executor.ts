@@ -1,5 +1,5 @@
 import { Decimal } from '../../decimal.js';
-import { highEdge, lowEdge } from '../price-edge.js';
+import { edgeAbove, edgeBelow } from '../price-edge.js';
 import type { ExecutorContext, IdleBand, MarketView, OrderFill, Quote } from '../types.js';
 import { BaseExecutor, MAX_CLOSE_REJECTIONS } from './base.js';
 import { frac } from './barriers.js';
@@ -176,8 +176,8 @@ export class GridExecutor extends BaseExecutor<GridExecutorConfig> {
     const wakeAbove = (x: number) => (band.high = Math.min(band.high, x * (1 - WAKE_MARGIN)));
     if (this.config.limit_price) {
       const limit = new Decimal(this.config.limit_price);
-      if (this.long) band.low = lowEdge(limit, (p) => p.lt(limit));
-      else band.high = highEdge(limit, (p) => p.gt(limit));
+      if (this.long) band.low = edgeBelow(limit, true);
+      else band.high = edgeAbove(limit, true);
     }
     const takeProfits = this.orders.working('take_profit');
     for (let i = 0; i < this.levels.length; i++) {
