@@ -256,6 +256,12 @@ describe.each(drivers())('executors on the paper order path (%s)', (driver) => {
     expect(small.body.error.message).toContain('cannot fund one grid level');
     expect(small.body.error.hint).toMatch(/^Raise total_amount_quote to [\d.]+ or more .* GET \/connectors\/sim_perpetual\/trading-rules shows/);
     expect(await rows(sql`select id from executors where account_name = 'perp_grid'`)).toHaveLength(before);
+    // A pair the connector does not list: the field, and where its pairs are.
+    const unlisted = await s.call('POST', '/executors', { account_name: 'perp_grid', executor_config: { type: 'grid', connector_name: 'sim_perpetual', trading_pair: 'NOPE-USDT', side: 'buy', start_price: '1', end_price: '2', total_amount_quote: '1000' } }, TRADER);
+    expect(unlisted.status, unlisted.text).toBe(400);
+    expect(unlisted.body.error.details.issues[0]).toEqual({ path: 'executor_config.trading_pair', message: 'sim_perpetual does not list NOPE-USDT' });
+    expect(unlisted.body.error.hint).toBe('GET /connectors/sim_perpetual/markets lists its pairs.');
+    expect(await rows(sql`select id from executors where account_name = 'perp_grid'`)).toHaveLength(before);
 
     const stopped = await s.call('POST', `/executors/${e.executor_id}/stop`, {}, TRADER);
     expect(stopped.body.executor).toMatchObject({ close_type: 'EARLY_STOP' });

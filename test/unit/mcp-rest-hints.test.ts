@@ -23,6 +23,13 @@ describe('REST routes in errors, named as tools over MCP', () => {
     expect(hintOf('all', 'GET /controllers/{name} (or GET /scripts/{name}) has it.')).toBe('the strategies_get_controller tool (or the strategies_get_script tool) has it.');
     expect(hintOf('all', 'GET /connectors/sim/markets?limit=5 lists its pairs')).toBe('the connectors_list_markets tool (connector_name: sim, limit: 5) lists its pairs');
     expect(hintOf('all', 'find its id with GET /controllers/configs?name=…).')).toBe('find its id with the strategies_list_controller_configs tool (name: …)).');
+    // Hints as the core writes them: a route with a query, a route in parentheses.
+    expect(hintOf('all', 'Wait for some to finish (GET /jobs?status=running and GET /jobs?status=queued list them), or cancel some.')).toBe(
+      'Wait for some to finish (the jobs_list_jobs tool (status: running) and the jobs_list_jobs tool (status: queued) list them), or cancel some.',
+    );
+    expect(hintOf('all', 'Read the trading rules of BTC-USDT (GET /connectors/{connector_name}/trading-rules) and adjust the order.')).toBe(
+      'Read the trading rules of BTC-USDT (the connectors_get_trading_rules tool) and adjust the order.',
+    );
     // Punctuation after a path is the sentence's.
     expect(hintOf('all', 'Call GET /controllers/x! Or [GET /controllers/y] or GET /controllers/z...')).toBe(
       'Call the strategies_get_controller tool (controller_name: x)! Or [the strategies_get_controller tool (controller_name: y)] or the strategies_get_controller tool (controller_name: z)...',

@@ -108,7 +108,7 @@ describe('applyRules', () => {
     expect(e.code).toBe('VALIDATION_FAILED');
     expect(e.message).toMatch(/minimum order size 0\.0001 BTC/);
     expect(e.details).toMatchObject({ issues: [{ path: 'amount' }], min_order_size: 0.0001, amount: 0.00005 });
-    expect(e.hint).toContain('connectors_get_trading_rules');
+    expect(e.hint).toContain('GET /connectors/{connector_name}/trading-rules');
   });
 
   it('refuses an amount above the maximum order size, naming the maximum', () => {

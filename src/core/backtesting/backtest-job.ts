@@ -100,6 +100,6 @@ export function backtestRunner(deps: BacktestJobDeps): JobRunner<unknown, Backte
 export async function marketOf(connectors: Pick<Connectors, 'get'>, spec: BacktestSpec): Promise<BacktestMarket> {
   const markets = await (await connectors.get(spec.connector)).loadMarkets();
   const m = markets.find((x) => x.trading_pair === spec.trading_pair);
-  if (!m) throw new AppError('NOT_FOUND', `${spec.connector} does not list ${spec.trading_pair}.`, { hint: 'connectors_list_markets lists the pairs of a connector.' });
+  if (!m) throw new AppError('NOT_FOUND', `${spec.connector} does not list ${spec.trading_pair}.`, { hint: `GET /connectors/${spec.connector}/markets lists its pairs.` });
   return { trading_pair: m.trading_pair, base: m.base, quote: m.quote, rules: m.rules, market_type: m.market_type };
 }

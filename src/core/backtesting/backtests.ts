@@ -68,7 +68,7 @@ export class Backtests {
 
   private async ofKind(id: string, principal: Principal): Promise<JobView> {
     const job = await this.jobs.get(id, principal);
-    if (job.kind !== BACKTEST_KIND) throw new AppError('NOT_FOUND', `No backtest ${id}.`, { hint: 'backtesting_list_backtests lists your backtests.' });
+    if (job.kind !== BACKTEST_KIND) throw new AppError('NOT_FOUND', `No backtest ${id}.`, { hint: 'GET /backtesting/results lists your backtests.' });
     return job;
   }
 }

@@ -73,7 +73,7 @@ export class Optimizations {
 
   private async ofKind(id: string, principal: Principal): Promise<JobView> {
     const job = await this.jobs.get(id, principal);
-    if (job.kind !== OPTIMIZATION_KIND) throw new AppError('NOT_FOUND', `No optimization ${id}.`, { hint: 'backtesting_list_optimizations lists your optimizations.' });
+    if (job.kind !== OPTIMIZATION_KIND) throw new AppError('NOT_FOUND', `No optimization ${id}.`, { hint: 'GET /backtesting/optimizations lists your optimizations.' });
     return job;
   }
 }

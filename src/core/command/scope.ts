@@ -38,7 +38,7 @@ export function inScope(p: Principal, account: string | null | undefined): boole
 
 /** The refusal for an account outside the principal's list: indistinguishable from a missing account. */
 export function accountNotFound(account: string): AppError {
-  return new AppError('NOT_FOUND', `There is no account named ${account}.`, { hint: 'accounts_list_accounts lists the accounts you can use.' });
+  return new AppError('NOT_FOUND', `There is no account named ${account}.`, { hint: 'GET /accounts lists the accounts you can use.' });
 }
 
 /**

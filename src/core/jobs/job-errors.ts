@@ -38,5 +38,5 @@ export function jobErrorOf(err: unknown): JobError {
 }
 
 export function jobNotFound(id: string): AppError {
-  return new AppError('NOT_FOUND', `There is no job ${id}.`, { hint: 'jobs_list_jobs (GET /jobs) lists the jobs you can see.' });
+  return new AppError('NOT_FOUND', `There is no job ${id}.`, { hint: 'GET /jobs lists the jobs you can see.' });
 }

@@ -94,7 +94,7 @@ export class Jobs {
     const active = await this.#store.activeCount(principal.name);
     if (active >= MAX_ACTIVE_PER_PRINCIPAL) {
       throw new AppError('RATE_LIMITED', `${principal.name} already has ${active} unfinished jobs; at most ${MAX_ACTIVE_PER_PRINCIPAL} may be queued or running at once.`, {
-        hint: 'Wait for some to finish (jobs_list_jobs with status "running" or "queued"), or cancel some.',
+        hint: 'Wait for some to finish (GET /jobs?status=running and GET /jobs?status=queued list them), or cancel some.',
       });
     }
     const row = await this.#store.insert({
@@ -136,7 +136,7 @@ export class Jobs {
     if (!row) throw jobNotFound(id);
     if (!changed) {
       throw new AppError('CONFLICT', `Job ${id} already ended (${row.status}); there is nothing to cancel.`, {
-        hint: 'jobs_get_job shows how it ended; create a new job to run it again.',
+        hint: `GET /jobs/${id} shows how it ended; create a new job to run it again.`,
         details: { job_id: id, status: row.status },
       });
     }
@@ -155,7 +155,7 @@ export class Jobs {
     if (!row || !isVisible(row, viewerOf(principal)) || (kind !== undefined && row.kind !== kind)) throw jobNotFound(id);
     if (!(await this.#store.deleteEnded(id))) {
       throw new AppError('CONFLICT', `Job ${id} has not ended (${row.status}); it cannot be deleted yet.`, {
-        hint: 'Cancel it first (jobs_cancel_job), then delete it.',
+        hint: `Cancel it first (POST /jobs/${id}/cancel), then delete it.`,
         details: { job_id: id, status: row.status },
       });
     }

@@ -156,7 +156,7 @@ export class Safety {
     const names = account ? [account] : (await this.db.select({ name: accounts.name }).from(accounts).orderBy(accounts.name)).map((a) => a.name);
     if (account) {
       const [row] = await this.db.select({ name: accounts.name }).from(accounts).where(eq(accounts.name, account));
-      if (!row) throw new AppError('NOT_FOUND', `There is no account named ${account}.`, { hint: 'accounts_list_accounts lists them.' });
+      if (!row) throw new AppError('NOT_FOUND', `There is no account named ${account}.`, { hint: 'GET /accounts lists them.' });
     }
     const switches = await this.killSwitches.list();
     const global = switches.find((s) => s.scope === 'global') ?? null;
@@ -183,7 +183,7 @@ export class Safety {
   async setKillSwitch(account: string | null, reason: string, by: string, cancelOpenOrders: boolean) {
     if (account) {
       const [row] = await this.db.select({ name: accounts.name }).from(accounts).where(eq(accounts.name, account));
-      if (!row) throw new AppError('NOT_FOUND', `There is no account named ${account}.`, { hint: 'accounts_list_accounts lists them.' });
+      if (!row) throw new AppError('NOT_FOUND', `There is no account named ${account}.`, { hint: 'GET /accounts lists them.' });
     }
     const { state, already_active } = await this.killSwitches.set(account, reason, by);
     this.logger.warn('kill switch set', { scope: state.scope, account_name: state.account_name, by, reason });

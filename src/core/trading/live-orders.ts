@@ -67,7 +67,7 @@ export class LiveOrders {
       await this.db.update(orders).set({ errorMessage: 'outcome unknown: the exchange did not answer; the server keeps checking', updatedAt: this.clock.date() }).where(eq(orders.id, order.id));
       const appErr = err instanceof AppError ? err : new AppError('UPSTREAM_UNAVAILABLE', `${order.connectorName} did not confirm the order.`, { cause: err });
       throw new AppError(appErr.code === 'TIMEOUT' ? 'TIMEOUT' : 'UPSTREAM_UNAVAILABLE', `${order.connectorName} did not confirm order ${order.id}; it may or may not have been placed.`, {
-        hint: `The server reconciles it with the exchange. Read it with trading_get_order ${order.id} before placing again; a retry with the same client_order_id is safe.`,
+        hint: `The server reconciles it with the exchange. Read it (GET /trading/orders/${order.id}) before placing again; a retry with the same client_order_id is safe.`,
         details: { order_id: order.id, ...(appErr.details ?? {}) },
         cause: err,
       });

@@ -263,7 +263,7 @@ export class TradingService implements Lifecycle {
   async get(account: string | undefined, idOrClientId: string, within: readonly string[] | null = null): Promise<OrderRow> {
     const match = or(eq(orders.id, idOrClientId), eq(orders.clientOrderId, idOrClientId))!;
     const rows = await this.db.select().from(orders).where(and(match, account ? eq(orders.accountName, account) : undefined, within ? inArray(orders.accountName, [...within]) : undefined)).limit(2);
-    if (rows.length === 0) throw new AppError('NOT_FOUND', `There is no order ${idOrClientId}${account ? ` on ${account}` : ''}.`, { hint: 'List orders with trading_list_orders.' });
+    if (rows.length === 0) throw new AppError('NOT_FOUND', `There is no order ${idOrClientId}${account ? ` on ${account}` : ''}.`, { hint: 'GET /trading/orders lists them.' });
     if (rows.length > 1) throw new AppError('CONFLICT', `${idOrClientId} names orders on several accounts.`, { hint: 'Pass account_name too.' });
     return rows[0]!;
   }
@@ -334,7 +334,7 @@ export class TradingService implements Lifecycle {
       .where(and(eq(positions.accountName, req.account_name), eq(positions.connectorName, req.connector_name), eq(positions.tradingPair, req.trading_pair)));
     const size = pos ? new Decimal(pos.amount) : new Decimal(0);
     if (size.isZero()) {
-      throw new AppError('NOT_FOUND', `${req.account_name} has no open ${req.trading_pair} position on ${req.connector_name}.`, { hint: 'List positions with trading_list_positions.' });
+      throw new AppError('NOT_FOUND', `${req.account_name} has no open ${req.trading_pair} position on ${req.connector_name}.`, { hint: 'GET /trading/positions lists them.' });
     }
     const amount = req.amount ? Decimal.min(new Decimal(req.amount), size.abs()) : size.abs();
     return this.place({
@@ -356,7 +356,7 @@ export class TradingService implements Lifecycle {
 
   async #requireAttached(account: string, connector: string): Promise<void> {
     const [acct] = await this.db.select().from(accounts).where(eq(accounts.name, account));
-    if (!acct) throw new AppError('NOT_FOUND', `There is no account named ${account}.`, { hint: 'accounts_list_accounts lists them.' });
+    if (!acct) throw new AppError('NOT_FOUND', `There is no account named ${account}.`, { hint: 'GET /accounts lists them.' });
     const [row] = await this.db.select().from(accountConnectors).where(and(eq(accountConnectors.accountName, account), eq(accountConnectors.connectorName, connector)));
     if (!row) {
       throw new AppError('PRECONDITION_FAILED', `Account ${account} has no ${connector} connector.`, {

@@ -49,7 +49,7 @@ export function botViewer(p: Principal): BotViewer {
 export async function findBot(id: string, ctx: CommandContext): Promise<BotRow> {
   const row = await ctx.services.bots.get(id);
   if (!row || !BotStore.visible(row, botViewer(ctx.principal))) {
-    throw new AppError('NOT_FOUND', `There is no bot ${id}.`, { hint: 'bots_list_bots (GET /bot-orchestration/bots) lists the bots you can see.', details: { bot_id: id } });
+    throw new AppError('NOT_FOUND', `There is no bot ${id}.`, { hint: 'GET /bot-orchestration/bots lists the bots you can see.', details: { bot_id: id } });
   }
   ctx.journal = { ...ctx.journal, accountName: row.accountName };
   return row;

@@ -43,7 +43,7 @@ export const createExecutor = defineCommand({
     const markets = await (await connectors.get(config.connector_name)).loadMarkets();
     const market = markets.find((m) => m.trading_pair === config.trading_pair && m.active);
     if (!market) {
-      throw invalid('executor_config.trading_pair', `${config.connector_name} does not list ${config.trading_pair} (connectors_list_markets lists its pairs)`);
+      throw invalid('executor_config.trading_pair', `${config.connector_name} does not list ${config.trading_pair}`, `GET /connectors/${config.connector_name}/markets lists its pairs.`);
     }
     // A grid the market's rules cannot size would end FAILED at its first tick: say so now, with nothing created.
     if (config.type === 'grid') {

@@ -10,8 +10,8 @@ import { ExecutorIdIn, ExecutorOut, executorView, ReportOut, reportView } from '
 /** The executor, if the caller may see its account; one outside the caller's accounts reads as missing. */
 export async function findExecutor(id: string, ctx: CommandContext): Promise<ExecutorRow> {
   const row = await ctx.services.executors.store.get(id);
-  if (!row) throw new AppError('NOT_FOUND', `There is no executor ${id}.`, { hint: 'executors_list_executors lists them.' });
-  if (!inScope(ctx.principal, row.accountName)) throw new AppError('NOT_FOUND', `There is no executor ${id}.`, { hint: 'executors_list_executors lists them.' });
+  if (!row) throw new AppError('NOT_FOUND', `There is no executor ${id}.`, { hint: 'GET /executors lists them.' });
+  if (!inScope(ctx.principal, row.accountName)) throw new AppError('NOT_FOUND', `There is no executor ${id}.`, { hint: 'GET /executors lists them.' });
   ctx.journal = { ...ctx.journal, accountName: row.accountName };
   return row;
 }

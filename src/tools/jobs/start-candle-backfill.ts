@@ -42,7 +42,7 @@ export const startCandleBackfill = defineCommand({
     // Checked now, so that a typo is a 404 to the caller rather than a job that fails later.
     const connector = await ctx.services.connectors.get(input.connector_name);
     if (!(await connector.loadMarkets()).some((m) => m.trading_pair === input.trading_pair)) {
-      throw new AppError('NOT_FOUND', `${input.connector_name} does not list ${input.trading_pair}.`, { hint: 'connectors_list_markets lists the pairs of a connector.' });
+      throw new AppError('NOT_FOUND', `${input.connector_name} does not list ${input.trading_pair}.`, { hint: `GET /connectors/${input.connector_name}/markets lists its pairs.` });
     }
     const job = await ctx.services.jobs.create(
       CANDLE_BACKFILL_KIND,

@@ -219,7 +219,7 @@ function checkPerp(order: OrderTerms, market: MarketTerms, holdings: Holdings, m
     const size = pos.amount;
     if (!reduces(size, order.side) || order.amount.gt(size.abs())) {
       throw new AppError('VALIDATION_FAILED', `Invalid input: amount: a close order must reduce the ${order.tradingPair} position (${size.toString()}) without reversing it.`, {
-        hint: 'Use trading_close_position, or an amount up to the position size on the opposite side.',
+        hint: 'Use POST /trading/close-position, or an amount up to the position size on the opposite side.',
         details: { issues: [{ path: 'amount', message: `at most ${size.abs().toString()} on the ${size.isPositive() ? 'sell' : 'buy'} side` }] },
       });
     }

@@ -87,7 +87,7 @@ function parsedOf(r: Market['rules']): ParsedRules {
 
 function ruleError(market: Market, field: string, message: string, details: Record<string, unknown>): AppError {
   return new AppError('VALIDATION_FAILED', `Invalid input: ${field}: ${message}`, {
-    hint: `Read the rules with connectors_get_trading_rules for ${market.trading_pair} and adjust the order.`,
+    hint: `Read the trading rules of ${market.trading_pair} (GET /connectors/{connector_name}/trading-rules) and adjust the order.`,
     details: { issues: [{ path: field, message }], ...details },
   });
 }

@@ -15,7 +15,7 @@ export const LOCK_ACCOUNT = statement('td_lock_account', `select name from accou
 
 export async function lockAccount(q: Queryable, account: string): Promise<void> {
   const rows = await q.query(LOCK_ACCOUNT, [account]);
-  if (rows.length === 0) throw new AppError('NOT_FOUND', `There is no account named ${account}.`, { hint: 'accounts_list_accounts lists them.' });
+  if (rows.length === 0) throw new AppError('NOT_FOUND', `There is no account named ${account}.`, { hint: 'GET /accounts lists them.' });
 }
 
 /** One read of what an order needs from the ledger, after the lock: each part is an index lookup. */
