@@ -133,7 +133,7 @@ describe.each(drivers())('live trading through ccxt on %s', (driver) => {
     fx.fault({ mode: 'hang', match: (q) => q.method === 'GET' && q.path === '/api/v3/order', times: 1 });
     const r = await place({ side: 'buy', order_type: 'market', amount: '0.001' });
     expect([503, 504]).toContain(r.status);
-    expect(r.body.error.hint).toMatch(/trading_get_order/);
+    expect(r.body.error.hint).toMatch(/GET \/trading\/orders\/ord_/);
     const id = r.body.error.details.order_id as string;
     const [pending] = await s.services.db.select().from(orders).where(eq(orders.id, id));
     expect(pending!.status).toBe('pending_submit');
