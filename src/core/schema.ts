@@ -32,27 +32,44 @@ export function Text(opts: { min?: number; max: number; multiline?: boolean; tri
 const UNSTORABLE_RE = /[\u0000\p{Cs}]/u;
 
 /**
- * The path of the first string (value or key) in `value` that holds a NUL or a lone surrogate, or null.
- * execute() refuses such input before a command's own schema sees it, so no command can let one through
- * to the database by declaring a plain z.string().
+ * How deep any command's input may nest. No schema goes past a handful of levels; the bound is there so
+ * that a hostile body of thousands of nested objects is refused here, with its path, rather than blowing
+ * the stack of whatever later walks it (a schema, JSON.stringify, the journal).
  */
-export function unstorableTextPath(value: unknown, path: Array<string | number> = [], depth = 0): string | null {
-  if (typeof value === 'string') return UNSTORABLE_RE.test(value) ? path.join('.') || '(root)' : null;
-  if (depth > 32 || value === null || typeof value !== 'object') return null;
+export const MAX_INPUT_DEPTH = 64;
+
+/** The first defect no command's schema may let through: where it is and what it is. */
+export interface InputDefect {
+  path: string;
+  message: string;
+}
+
+/**
+ * The first string (value or key) in `value` that holds a NUL or a lone surrogate (Postgres cannot hold
+ * it), or the first place it nests deeper than MAX_INPUT_DEPTH; null when there is neither. execute()
+ * refuses such input before a command's own schema sees it, so no command can let one through by
+ * declaring a plain z.string() or z.unknown().
+ */
+export function inputDefect(value: unknown, path: Array<string | number> = [], depth = 0): InputDefect | null {
+  if (typeof value === 'string') return UNSTORABLE_RE.test(value) ? { path: path.join('.') || '(root)', message: UNSTORABLE } : null;
+  if (value === null || typeof value !== 'object') return null;
+  if (depth >= MAX_INPUT_DEPTH) return { path: path.join('.') || '(root)', message: `nests deeper than ${MAX_INPUT_DEPTH} levels` };
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const p = unstorableTextPath(value[i], [...path, i], depth + 1);
+      const p = inputDefect(value[i], [...path, i], depth + 1);
       if (p !== null) return p;
     }
     return null;
   }
   for (const [k, v] of Object.entries(value)) {
-    if (UNSTORABLE_RE.test(k)) return [...path, k.replace(UNSTORABLE_RE, '?')].join('.');
-    const p = unstorableTextPath(v, [...path, k], depth + 1);
+    if (UNSTORABLE_RE.test(k)) return { path: [...path, k.replace(UNSTORABLE_RE, '?')].join('.'), message: UNSTORABLE };
+    const p = inputDefect(v, [...path, k], depth + 1);
     if (p !== null) return p;
   }
   return null;
 }
+
+const UNSTORABLE = 'contains a NUL character or an unpaired surrogate';
 
 export const AccountName = z
   .string()

@@ -102,6 +102,37 @@ describe.each(drivers())('strategy management over REST and MCP on %s', (driver)
     expect((await s.call('GET', path, undefined, TRADER)).status).toBe(404);
   });
 
+  it('refuses input nested thousands deep with its path, on every route that stores or starts a config, and stores nothing', async () => {
+    // Written as text: this process could not serialize it either.
+    const deepText = '{"x":'.repeat(6_000) + '1' + '}'.repeat(6_000);
+    const config = { ...BOLLINGER, extra: '(deep)' };
+    const text = (body: unknown) => JSON.stringify(body).replace('"(deep)"', deepText);
+    const calls: Array<[string, string, unknown]> = [
+      ['POST', '/controllers/bollinger_v1/configs', { name: 'deep', config }],
+      ['POST', '/controllers/bollinger_v1/validate', { config }],
+      ['POST', '/scripts/run', { script: 'twap_buyer_v1', instance_name: 'deep', config }],
+      ['POST', '/bot-orchestration/deploy', { instance_name: 'deep', controllers: [{ controller_name: 'bollinger_v1', config }] }],
+      ['POST', '/backtesting/run', { controller: { name: 'bollinger_v1', config }, connector: 'sim', trading_pair: 'BTC-USDT', start: '2024-01-01', end: '2024-01-02' }],
+    ];
+    for (const [method, path, body] of calls) {
+      const r = await s.call(method, path, text(body), TRADER);
+      expect(r.status, `${path}: ${r.text.slice(0, 300)}`).toBe(400);
+      expect(r.body.error.code).toBe('VALIDATION_FAILED');
+      expect(r.body.error.details.issues[0].message).toMatch(/nests deeper than 64 levels/);
+    }
+    const saved = await s.call('POST', '/controllers/bollinger_v1/configs', { name: 'shallow', config: BOLLINGER }, TRADER);
+    const put = await s.call('PUT', `/controllers/${saved.body.controller_config.config_id}/config`, text({ config }), TRADER);
+    expect(put.status).toBe(400);
+    expect(put.body.error.details.issues[0].path).toMatch(/^config\.extra(\.x)+$/);
+    expect((await s.call('GET', `/controllers/${saved.body.controller_config.config_id}/config`, undefined, TRADER)).body.controller_config.current_version).toBe(1);
+    expect((await s.call('DELETE', `/controllers/${saved.body.controller_config.config_id}/config`, undefined, TRADER)).status).toBe(200);
+    let deep: unknown = 1;
+    for (let i = 0; i < 1_000; i++) deep = { x: deep };
+    const viaMcp = await mcpCall(mcp, 'strategies_create_controller_config', { controller_name: 'bollinger_v1', name: 'deep', config: { ...BOLLINGER, extra: deep } });
+    expect(!viaMcp.ok && viaMcp.code).toBe('VALIDATION_FAILED');
+    expect((await s.call('GET', '/controllers/configs', undefined, TRADER)).body.data).toEqual([]);
+  });
+
   it("backtests the operator's controller: the worker thread reads its module as the catalog did", async () => {
     const start = Date.UTC(2024, 0, 1);
     const r = await s.call('POST', '/backtesting/run', {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { journalInput } from '../../src/core/audit/journal-input.js';
 import { storableValue } from '../../src/core/audit/storable.js';
 import { parseBasicAuth } from '../../src/core/auth/authenticator.js';
-import { IdCursor, MAX_TIME_MS, Text, TimeIn, unstorableTextPath } from '../../src/core/schema.js';
+import { IdCursor, MAX_TIME_MS, Text, TimeIn, inputDefect, MAX_INPUT_DEPTH } from '../../src/core/schema.js';
 import { loadPrompts, promptArgumentProblems } from '../../src/mcp/prompts.js';
 import { allCommands } from '../../src/tools/index.js';
 
@@ -39,13 +39,20 @@ describe('IdCursor', () => {
   });
 });
 
-describe('unstorableTextPath', () => {
+describe('inputDefect', () => {
   it('finds a NUL or a lone surrogate in any value or key, at any depth', () => {
-    expect(unstorableTextPath({ a: 'fine', b: [1, { c: 'x\u0000' }] })).toBe('b.1.c');
-    expect(unstorableTextPath({ ['k\u0000']: 1 })).toBe('k?');
-    expect(unstorableTextPath({ a: '\udc00' })).toBe('a');
-    expect(unstorableTextPath('\u0000')).toBe('(root)');
-    expect(unstorableTextPath({ a: 'tab\t and 😀 are storable' })).toBeNull();
+    expect(inputDefect({ a: 'fine', b: [1, { c: 'x\u0000' }] })?.path).toBe('b.1.c');
+    expect(inputDefect({ ['k\u0000']: 1 })?.path).toBe('k?');
+    expect(inputDefect({ a: '\udc00' })?.path).toBe('a');
+    expect(inputDefect('\u0000')?.path).toBe('(root)');
+    expect(inputDefect({ a: 'tab\t and 😀 are storable' })).toBeNull();
+  });
+
+  it('finds where input nests deeper than the bound, and lets the bound itself through', () => {
+    const nest = (levels: number): unknown => (levels === 0 ? 1 : { a: nest(levels - 1) });
+    expect(inputDefect(nest(MAX_INPUT_DEPTH))).toBeNull();
+    expect(inputDefect(nest(MAX_INPUT_DEPTH + 1))).toEqual({ path: Array(MAX_INPUT_DEPTH).fill('a').join('.'), message: `nests deeper than ${MAX_INPUT_DEPTH} levels` });
+    expect(inputDefect([[[[1]]]])).toBeNull();
   });
 });
 

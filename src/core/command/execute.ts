@@ -7,7 +7,7 @@ import { channelsOf, type AnyCommand, type CommandContext, type Guard, type Risk
 import type { Role } from '../principal.js';
 import type { AuditEvent } from '../audit/audit-log.js';
 import { journalInput } from '../audit/journal-input.js';
-import { unstorableTextPath } from '../schema.js';
+import { inputDefect } from '../schema.js';
 import { redactValue } from '../secrets/redact.js';
 
 const ROLE_MAY: Record<Role, ReadonlySet<Risk>> = {
@@ -132,11 +132,11 @@ export function zodIssues(error: z.ZodError, schema?: z.ZodType): Array<{ path: 
 
 /** Absent input is an empty object (a command without parameters); anything else must be an object. */
 function parseInput(schema: z.ZodObject, raw: unknown): unknown {
-  const unstorable = unstorableTextPath(raw);
-  if (unstorable !== null) {
-    throw new AppError('VALIDATION_FAILED', `Invalid input: ${unstorable}: contains a NUL character or an unpaired surrogate`, {
-      hint: 'Send text without control characters; no field accepts a NUL character or an unpaired UTF-16 surrogate.',
-      details: { issues: [{ path: unstorable, message: 'contains a NUL character or an unpaired surrogate' }] },
+  const defect = inputDefect(raw);
+  if (defect !== null) {
+    throw new AppError('VALIDATION_FAILED', `Invalid input: ${defect.path}: ${defect.message}`, {
+      hint: 'Send text without control characters and objects nested a few levels at most; no field accepts a NUL character, an unpaired UTF-16 surrogate or deeper nesting.',
+      details: { issues: [defect] },
     });
   }
   const res = schema.safeParse(raw === undefined ? {} : raw);
