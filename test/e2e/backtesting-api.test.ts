@@ -70,6 +70,17 @@ describe.each(drivers())('backtesting over REST and MCP on %s', (driver) => {
     const deep = await s.call('POST', '/backtesting/run', spec(1, { interval: '1w', bb_length: 5000 }));
     expect(deep.status, deep.text).toBe(400);
     expect(deep.body.error.details.issues[0]).toEqual({ path: 'controller.config', message: expect.stringContaining('reads 50400000 1m candles before the start') });
+    // What only the run used to find out: a resolution that does not divide the controller interval, a
+    // connector the server does not have, a pair the connector does not list.
+    const coarse = await s.call('POST', '/backtesting/run', { ...spec(1, { interval: '3m' }), resolution: '5m' });
+    expect(coarse.status, coarse.text).toBe(400);
+    expect(coarse.body.error.details.issues[0]).toEqual({ path: 'resolution', message: 'the controller reads 3m candles, which 5m does not divide; use 1m, 3m' });
+    const noConnector = await s.call('POST', '/backtesting/run', { ...spec(1), connector: 'no_such_exchange' });
+    expect(noConnector.status, noConnector.text).toBe(400);
+    expect(noConnector.body.error.details.issues[0].path).toBe('connector');
+    const noPair = await s.call('POST', '/backtesting/run', { ...spec(1), trading_pair: 'NOPE-USDT' });
+    expect(noPair.status, noPair.text).toBe(400);
+    expect(noPair.body.error).toMatchObject({ details: { issues: [{ path: 'trading_pair' }] }, hint: 'GET /connectors/sim/markets lists its pairs.' });
     expect(await backtestCount()).toBe(before);
   });
 

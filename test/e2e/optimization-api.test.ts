@@ -72,8 +72,19 @@ describe.each(drivers())('optimization over REST and MCP on %s', (driver) => {
     expect(paths(range)).toContain('space.bb_length.max');
     const future = await post({ backtest: { ...backtest(2), end: Date.now() + DAY } });
     expect(paths(future)).toEqual(['backtest.end']);
-    const windows = await post({ search: { method: 'walk_forward', windows: 20, in_sample_segments: 20 }, backtest: { ...backtest(2), resolution: '1d' } });
+    const windows = await post({ search: { method: 'walk_forward', windows: 20, in_sample_segments: 20 }, backtest: { ...backtest(2, { interval: '1d' }), resolution: '1d' } });
     expect(paths(windows)).toEqual(['search.windows']);
+    // A trial the backtest cannot feed: its interval is finer than the resolution, or it names another market.
+    const interval = await post({ space: { bb_length: { values: [20] }, interval: { values: ['15m', '3m'] } }, backtest: { ...backtest(2, { interval: '15m' }), resolution: '5m' } });
+    expect(interval.status, interval.text).toBe(400);
+    expect(paths(interval)).toEqual(['space.interval']);
+    expect(interval.body.error.details.trial).toBe(1);
+    const pair = await post({ space: { trading_pair: { values: ['BTC-USDT', 'ETH-USDT'] } } });
+    expect(paths(pair)).toEqual(['space.trading_pair']);
+    const baseResolution = await post({ backtest: { ...backtest(2, { interval: '3m' }), resolution: '5m' } });
+    expect(paths(baseResolution)).toEqual(['backtest.resolution']);
+    const noPair = await post({ backtest: { ...backtest(2), trading_pair: 'NOPE-USDT' } });
+    expect(paths(noPair)).toEqual(['backtest.trading_pair']);
     expect(await count()).toBe(before);
   });
 

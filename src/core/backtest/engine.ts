@@ -75,16 +75,9 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
   const def = env.controller(spec.controller.name);
   if (!def) throw new AppError('NOT_FOUND', `No controller named ${spec.controller.name}.`);
   const config = parseConfig(def, spec);
+  checkFeeds(def, config, spec);
   const needs = def.data(config);
   const stepMs = INTERVAL_MS[spec.resolution];
-  for (const need of needs.candles) {
-    if (need.connector !== spec.connector || need.tradingPair !== spec.trading_pair) {
-      throw new AppError('NOT_SUPPORTED', `The controller reads candles of ${need.tradingPair} on ${need.connector}; a backtest feeds ${spec.trading_pair} on ${spec.connector} only.`);
-    }
-    if (INTERVAL_MS[need.interval] % stepMs !== 0) {
-      throw new AppError('VALIDATION_FAILED', `The controller reads ${need.interval} candles, finer than the resolution ${spec.resolution}.`, { hint: 'Use a resolution that divides the controller interval.' });
-    }
-  }
   const interval = needs.candles[0]?.interval ?? spec.resolution;
 
   const times = candles.time;
@@ -247,8 +240,10 @@ function plain(a: Float64Array): number[] {
 export function parseConfig(def: ControllerDefinition, spec: BacktestSpec): unknown {
   const raw = { connector_name: spec.connector, trading_pair: spec.trading_pair, ...spec.controller.config };
   if (raw.connector_name !== spec.connector || raw.trading_pair !== spec.trading_pair) {
+    const field = raw.connector_name !== spec.connector ? 'connector_name' : 'trading_pair';
     throw new AppError('VALIDATION_FAILED', `The controller config trades ${String(raw.trading_pair)} on ${String(raw.connector_name)}, the backtest ${spec.trading_pair} on ${spec.connector}.`, {
       hint: 'Leave connector_name and trading_pair out of the controller config, or make them match the backtest.',
+      details: { issues: [{ path: `controller.config.${field}`, message: `must match the backtest's ${field === 'connector_name' ? 'connector' : 'trading_pair'} (${field === 'connector_name' ? spec.connector : spec.trading_pair})` }] },
     });
   }
   const parsed = def.config.safeParse(raw);
@@ -259,6 +254,37 @@ export function parseConfig(def: ControllerDefinition, spec: BacktestSpec): unkn
     });
   }
   return parsed.data;
+}
+
+/**
+ * What a backtest of this config cannot feed, or null: the engine walks one market's candles at one
+ * resolution, so every candle feed must be of that market and a whole number of resolution steps.
+ * The path is the field to change (`resolution`, or the config when it asks for another market).
+ */
+export function feedIssue(def: ControllerDefinition, config: unknown, spec: Pick<BacktestSpec, 'connector' | 'trading_pair' | 'resolution'>): { path: string; message: string } | null {
+  const step = INTERVAL_MS[spec.resolution];
+  for (const need of def.data(config).candles) {
+    if (need.connector !== spec.connector || need.tradingPair !== spec.trading_pair) {
+      return { path: 'controller.config', message: `the controller reads candles of ${need.tradingPair} on ${need.connector}; a backtest feeds ${spec.trading_pair} on ${spec.connector} only` };
+    }
+    const ms = INTERVAL_MS[need.interval];
+    if (ms % step !== 0) {
+      const fits = (Object.keys(INTERVAL_MS) as Array<keyof typeof INTERVAL_MS>).filter((i) => ms % INTERVAL_MS[i] === 0);
+      return { path: 'resolution', message: `the controller reads ${need.interval} candles, which ${spec.resolution} does not divide; use ${fits.join(', ')}` };
+    }
+  }
+  return null;
+}
+
+/** feedIssue as the error a caller sees, with the field path. */
+export function checkFeeds(def: ControllerDefinition, config: unknown, spec: Pick<BacktestSpec, 'connector' | 'trading_pair' | 'resolution'>): void {
+  const issue = feedIssue(def, config, spec);
+  if (issue) {
+    throw new AppError('VALIDATION_FAILED', `Invalid input: ${issue.path}: ${issue.message}`, {
+      hint: issue.path === 'resolution' ? 'Pick one of the resolutions the message lists, or change the controller interval.' : 'Backtest the market the controller reads, or set its config to this one.',
+      details: { issues: [issue] },
+    });
+  }
 }
 
 /** A fill as the engine saw it: decimals kept as they are until the result's fills are read (a trial never reads them). */

@@ -1,6 +1,6 @@
 import { AppError } from '../errors.js';
 import type { Connectors } from '../exchange/connectors.js';
-import { INTERVAL_MS } from '../exchange/types.js';
+import { type ExchangeConnector, INTERVAL_MS } from '../exchange/types.js';
 import type { BacktestMarket } from '../backtest/sim-venue.js';
 import type { JobRunner } from '../jobs/types.js';
 import type { ControllerDefinition } from '../strategy/controller.js';
@@ -8,7 +8,7 @@ import type { BacktestWorkerInput } from './pool-worker.js';
 import type { BacktestStore } from './backtest-store.js';
 import type { BacktestTaskProgress } from './backtest-task.js';
 import { type CandleReader, loadCandles } from '../backtest/candle-loader.js';
-import { parseConfig } from '../backtest/engine.js';
+import { checkFeeds, parseConfig } from '../backtest/engine.js';
 import { BacktestSpec } from '../backtest/spec.js';
 import type { StoredBacktest, BacktestSummary } from '../backtest/stored-result.js';
 import type { StrategyPool } from './worker-pool.js';
@@ -38,11 +38,13 @@ export function resolveBacktest(controllers: ControllerSource, spec: BacktestSpe
   const found = controllers.controller(spec.controller.name);
   if (!found) {
     throw new AppError('NOT_FOUND', `No controller named ${spec.controller.name}.`, {
-      hint: 'GET /controllers (strategies_list_controllers) lists the controllers this server has.',
+      hint: 'GET /controllers lists the controllers this server has.',
       details: { issues: [{ path: 'controller.name', message: 'unknown controller' }] },
     });
   }
-  return { ...found, config: parseConfig(found.definition, spec) };
+  const config = parseConfig(found.definition, spec);
+  checkFeeds(found.definition, config, spec);
+  return { ...found, config };
 }
 
 /**
@@ -97,9 +99,27 @@ export function backtestRunner(deps: BacktestJobDeps): JobRunner<unknown, Backte
   };
 }
 
-export async function marketOf(connectors: Pick<Connectors, 'get'>, spec: BacktestSpec): Promise<BacktestMarket> {
-  const markets = await (await connectors.get(spec.connector)).loadMarkets();
-  const m = markets.find((x) => x.trading_pair === spec.trading_pair);
-  if (!m) throw new AppError('NOT_FOUND', `${spec.connector} does not list ${spec.trading_pair}.`, { hint: `GET /connectors/${spec.connector}/markets lists its pairs.` });
+/**
+ * The market a backtest walks. An unknown connector or an unlisted pair is the caller's field
+ * (`prefix` places it: `backtest.` in an optimization), so a start refuses it before a job exists.
+ */
+export async function marketOf(connectors: Pick<Connectors, 'get'>, spec: Pick<BacktestSpec, 'connector' | 'trading_pair'>, prefix = ''): Promise<BacktestMarket> {
+  let connector: ExchangeConnector;
+  try {
+    connector = await connectors.get(spec.connector);
+  } catch (err) {
+    if (!(err instanceof AppError) || err.code !== 'NOT_FOUND') throw err;
+    throw new AppError('VALIDATION_FAILED', `Invalid input: ${prefix}connector: ${err.message}`, {
+      hint: err.hint ?? 'GET /connectors lists the connectors this server has.',
+      details: { issues: [{ path: `${prefix}connector`, message: 'unknown connector' }] },
+    });
+  }
+  const m = (await connector.loadMarkets()).find((x) => x.trading_pair === spec.trading_pair);
+  if (!m) {
+    throw new AppError('VALIDATION_FAILED', `Invalid input: ${prefix}trading_pair: ${spec.connector} does not list ${spec.trading_pair}`, {
+      hint: `GET /connectors/${spec.connector}/markets lists its pairs.`,
+      details: { issues: [{ path: `${prefix}trading_pair`, message: `${spec.connector} does not list it` }] },
+    });
+  }
   return { trading_pair: m.trading_pair, base: m.base, quote: m.quote, rules: m.rules, market_type: m.market_type };
 }

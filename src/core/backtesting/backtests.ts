@@ -4,7 +4,8 @@ import type { JobPage, Jobs } from '../jobs/jobs.js';
 import type { JobView } from '../jobs/job-view.js';
 import type { Principal } from '../principal.js';
 import type { Clock } from '../clock.js';
-import { BACKTEST_KIND, type ControllerSource, resolveBacktest, warmupCandles } from './backtest-job.js';
+import { BACKTEST_KIND, type ControllerSource, marketOf, resolveBacktest, warmupCandles } from './backtest-job.js';
+import type { Connectors } from '../exchange/connectors.js';
 import type { BacktestRecord, BacktestStore } from './backtest-store.js';
 import type { BacktestSpec } from '../backtest/spec.js';
 
@@ -38,6 +39,7 @@ export class Backtests {
     private readonly jobs: Jobs,
     private readonly store: BacktestStore,
     private readonly controllers: ControllerSource,
+    private readonly connectors: Pick<Connectors, 'get'>,
     private readonly clock: Clock,
   ) {}
 
@@ -45,6 +47,7 @@ export class Backtests {
   async start(spec: BacktestSpec, principal: Principal): Promise<JobView> {
     const { definition, config } = resolveBacktest(this.controllers, spec);
     checkBacktestRange(spec, this.clock.now(), warmupCandles(definition, config, spec));
+    await marketOf(this.connectors, spec);
     return this.jobs.create(BACKTEST_KIND, spec, principal);
   }
 

@@ -3,6 +3,7 @@ import type { ControllerDefinition } from '../strategy/controller.js';
 import { type OptimizationSpec } from '../backtest/optimization-spec.js';
 import { candidatePoints, ParamGrid, type Params, walkForwardWindows, type WalkForwardWindow, withParams } from '../backtest/param-space.js';
 import { INTERVAL_MS } from '../exchange/types.js';
+import { feedIssue } from '../backtest/engine.js';
 import { type ControllerSource, resolveBacktest, warmupCandles } from './backtest-job.js';
 
 /**
@@ -45,6 +46,13 @@ export function planOptimization(controllers: ControllerSource, spec: Optimizati
   const configs = points.map((p, i) => {
     const parsed = base.definition.config.safeParse(withParams(baseConfig, p));
     if (!parsed.success) throw badTrial(i, p, parsed.error.issues);
+    const feed = feedIssue(base.definition, parsed.data, spec.backtest);
+    if (feed) {
+      throw badFeed(i, p, feed.message, (key) => {
+        const alone = base.definition.config.safeParse(withParams(baseConfig, { [key]: p[key]! }));
+        return alone.success && feedIssue(base.definition, alone.data, spec.backtest) !== null;
+      });
+    }
     return parsed.data as Record<string, unknown>;
   });
   let warmupBars = 0;
@@ -66,6 +74,16 @@ function badTrial(index: number, params: Params, issues: ReadonlyArray<{ path: P
   return new AppError('VALIDATION_FAILED', `Trial ${index} of the search has an invalid controller config: ${list.map((i) => `${i.path}: ${i.message}`).join('; ')}`, {
     hint: 'Narrow the space so that every value is one the controller accepts (GET /controllers lists its config schema).',
     details: { issues: list, trial: index, params },
+  });
+}
+
+/** A trial whose config the backtest cannot feed (another market, an interval the resolution does not divide), placed on the space key that does it. */
+function badFeed(index: number, params: Params, message: string, culprit: (key: string) => boolean): AppError {
+  const key = Object.keys(params).find(culprit);
+  const issue = { path: key ? `space.${key}` : 'space', message: `trial ${index} ${JSON.stringify(params)}: ${message}` };
+  return new AppError('VALIDATION_FAILED', `Trial ${index} of the search cannot be backtested: ${issue.path}: ${issue.message}`, {
+    hint: 'Keep the space to configs the backtest can feed: the backtest market, and intervals its resolution divides.',
+    details: { issues: [issue], trial: index, params },
   });
 }
 

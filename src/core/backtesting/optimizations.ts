@@ -6,7 +6,8 @@ import type { Clock } from '../clock.js';
 import type { BacktestMetrics } from '../backtest/metrics.js';
 import { OptimizationFields, type OptimizationSpec } from '../backtest/optimization-spec.js';
 import { type Params, withParams } from '../backtest/param-space.js';
-import { type ControllerSource, resolveBacktest } from './backtest-job.js';
+import { type ControllerSource, marketOf, resolveBacktest } from './backtest-job.js';
+import type { Connectors } from '../exchange/connectors.js';
 import { checkBacktestRange } from './backtests.js';
 import { OPTIMIZATION_KIND } from './optimization-job.js';
 import { planOptimization } from './optimization-plan.js';
@@ -22,6 +23,7 @@ export class Optimizations {
     private readonly jobs: Jobs,
     private readonly store: OptimizationStore,
     private readonly controllers: ControllerSource,
+    private readonly connectors: Pick<Connectors, 'get'>,
     private readonly clock: Clock,
   ) {}
 
@@ -29,6 +31,7 @@ export class Optimizations {
     checkBacktestRange(spec.backtest, this.clock.now(), 0, 'backtest.');
     const plan = planOptimization(this.controllers, spec);
     checkBacktestRange(spec.backtest, this.clock.now(), plan.warmupBars, 'backtest.');
+    await marketOf(this.connectors, spec.backtest, 'backtest.');
     return this.jobs.create(OPTIMIZATION_KIND, spec, principal);
   }
 
