@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectError } from '../helpers/errors.js';
 import { offlineBinance, type OfflineExchange } from '../helpers/offline-exchange.js';
 import { ADMIN_AUTH, drivers, testServer, type TestServer } from '../helpers/test-env.js';
+import { waitFor } from '../helpers/wait.js';
 
 type Res = { status: number; body: any; headers: Headers };
 
@@ -145,6 +146,28 @@ describe.each(drivers())('REST API on %s', (driver) => {
       // The original is untouched.
       const r = await s.call('GET', '/accounts/alice/balances');
       expect(r.body.connectors[0].balances).toHaveLength(4);
+    });
+
+    it('refuses to delete an account, or remove a connector, while an executor, an order or a position still trades there', async () => {
+      expect((await s.call('POST', '/accounts', { account_name: 'busy_desk', connectors: [{ connector_name: 'sim', paper_balances: { USDT: '10000' } }, { connector_name: 'sim_perpetual', paper_balances: { USDT: '10000' } }] })).status).toBe(201);
+      const rest = await s.call('POST', '/trading/orders', { account_name: 'busy_desk', connector_name: 'sim', trading_pair: 'BTC-USDT', side: 'buy', order_type: 'limit', amount: '0.01', price: '1000' });
+      expect(rest.status, JSON.stringify(rest.body)).toBe(201);
+      const ex = await s.call('POST', '/executors', { account_name: 'busy_desk', executor_config: { type: 'position', connector_name: 'sim_perpetual', trading_pair: 'BTC-USDT', side: 'buy', amount: '0.001', leverage: 2 } });
+      expect(ex.status, JSON.stringify(ex.body)).toBe(201);
+
+      const del = expectError(await s.call('DELETE', '/accounts/busy_desk'), 409, 'CONFLICT');
+      expect(del.details).toMatchObject({ account_name: 'busy_desk', open_orders: 1, active_executors: 1, open_positions: 1, running_bots: 0 });
+      expect(del.hint).toMatch(/POST \/executors\/\{executor_id\}\/stop/);
+      const remove = expectError(await s.call('PUT', '/accounts/busy_desk', { remove_connectors: ['sim_perpetual'] }), 409, 'CONFLICT');
+      expect(remove.details).toMatchObject({ connectors: ['sim_perpetual'], open_orders: 0, active_executors: 1, open_positions: 1 });
+      expect((await s.call('GET', '/accounts/busy_desk/balances')).body.connectors).toHaveLength(2);
+
+      // Once the executor closed its position and the order is canceled, the account goes.
+      expect((await s.call('POST', `/executors/${ex.body.executor.executor_id}/stop`, {})).status).toBe(200);
+      await waitFor('the executor to end', async () => ((await s.call('GET', `/executors/${ex.body.executor.executor_id}`)).body.executor.status === 'terminated' ? true : undefined), { timeoutMs: 15_000, everyMs: 100 });
+      expect((await s.call('DELETE', `/trading/orders/${rest.body.order.order_id}?account_name=busy_desk`)).status).toBeLessThan(300);
+      expect((await s.call('PUT', '/accounts/busy_desk', { remove_connectors: ['sim_perpetual'] })).status).toBe(200);
+      expect((await s.call('DELETE', '/accounts/busy_desk')).status).toBe(200);
     });
 
     it('deletes the account', async () => {

@@ -7,6 +7,7 @@ import type { Connectors } from '../exchange/connectors.js';
 import type { Balance, ConnectorInfo } from '../exchange/types.js';
 import { maskSecret, MASK } from '../secrets/redact.js';
 import type { Vault } from '../secrets/vault.js';
+import { refuseWhileTrading } from './account-holdings.js';
 import { DEFAULT_PAPER_BALANCES, PaperLedger, type AttachedConnector } from './paper-ledger.js';
 
 export const MASTER_ACCOUNT = 'master_account';
@@ -87,6 +88,7 @@ export class AccountsService {
         const existing = await tx.select().from(accountConnectors).where(and(eq(accountConnectors.accountName, name), inArray(accountConnectors.connectorName, remove)));
         const missing = remove.filter((r) => !existing.some((e) => e.connectorName === r));
         if (missing.length) throw new AppError('NOT_FOUND', `Account ${name} has no connector ${missing.join(', ')}.`, { details: { remove_connectors: missing } });
+        await refuseWhileTrading(tx as unknown as Db, name, `${remove.join(', ')} on ${name}`, remove);
         await tx.delete(accountConnectors).where(and(eq(accountConnectors.accountName, name), inArray(accountConnectors.connectorName, remove)));
         for (const r of remove) await this.ledger.set(tx as unknown as Db, name, r, {});
       }
@@ -100,8 +102,12 @@ export class AccountsService {
     if (name === MASTER_ACCOUNT) {
       throw new AppError('PRECONDITION_FAILED', `${MASTER_ACCOUNT} is the default account and cannot be deleted.`, { hint: 'Remove its connectors with PUT instead.' });
     }
-    const deleted = await this.db.delete(accounts).where(eq(accounts.name, name)).returning();
-    if (deleted.length === 0) throw notFound(name);
+    await this.db.transaction(async (tx) => {
+      const [row] = await tx.select().from(accounts).where(eq(accounts.name, name)).for('update');
+      if (!row) throw notFound(name);
+      await refuseWhileTrading(tx as unknown as Db, name, `Account ${name}`);
+      await tx.delete(accounts).where(eq(accounts.name, name));
+    });
   }
 
   /** Balances per attached connector. One unreachable exchange is reported in place, not as a failure of all. */

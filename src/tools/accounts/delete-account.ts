@@ -6,7 +6,7 @@ export const deleteAccount = defineCommand({
   name: 'accounts_delete_account',
   group: 'accounts',
   title: 'Delete account',
-  description: 'Deletes an account with its credentials and paper balances. master_account cannot be deleted. Admin only, REST only.',
+  description: 'Deletes an account with its credentials, paper balances and order history. Refused (409) while it has open orders, active executors, open positions or running bots. master_account cannot be deleted. Admin only, REST only.',
   risk: 'admin',
   destructive: true,
   idempotent: false,
