@@ -164,13 +164,36 @@ export const IsoTime = z.string().describe('ISO-8601 UTC time.');
  */
 export const MIN_TIME_MS = 0;
 export const MAX_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
-const TIME_MESSAGE = 'epoch milliseconds or an ISO-8601 time from 1970-01-01 to 9999-12-31, e.g. 2026-01-31T00:00:00Z';
+const TIME_MESSAGE = 'epoch milliseconds or an ISO-8601 date or time (UTC unless it names a zone) from 1970-01-01 to 9999-12-31, e.g. 2026-01-31T00:00:00Z';
+
+const ISO_TIME_RE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?(?:(Z)|([+-])(\d{2}):?(\d{2}))?$/i;
+
+/**
+ * An ISO-8601 date or date-time in epoch ms, or NaN. Stricter than Date.parse, which rolls an impossible
+ * date forward (2023-02-29 is March 1st, T24:00 the next day) and reads other formats in the server's
+ * local zone: here a date that does not exist is refused, and a time without a zone is UTC.
+ */
+export function parseIsoTime(text: string): number {
+  const m = ISO_TIME_RE.exec(text);
+  if (!m) return NaN;
+  const [y, mo, d, h = 0, mi = 0, sec = 0] = [m[1], m[2], m[3], m[4], m[5], m[6]].map((x) => (x === undefined ? undefined : Number(x))) as number[];
+  const ms = m[7] ? Number(m[7].slice(0, 3).padEnd(3, '0')) : 0;
+  if (mo! < 1 || mo! > 12 || d! < 1 || d! > new Date(Date.UTC(y!, mo!, 0)).getUTCDate() || h > 23 || mi > 59 || sec > 59) return NaN;
+  const offH = m[10] === undefined ? 0 : Number(m[10]);
+  const offM = m[11] === undefined ? 0 : Number(m[11]);
+  if (offH > 23 || offM > 59) return NaN;
+  const offset = (m[9] === '-' ? -1 : 1) * (offH * 60 + offM) * 60_000;
+  const utc = new Date(0);
+  utc.setUTCFullYear(y!, mo! - 1, d!);
+  utc.setUTCHours(h, mi, sec, ms);
+  return utc.getTime() - offset;
+}
 
 /** A point in time given as epoch milliseconds (number or digits) or an ISO-8601 string; parsed to ms. */
 export const TimeIn = z
   .union([z.number().int().nonnegative(), z.string().trim().min(1).max(64)], { error: TIME_MESSAGE })
   .transform((v, ctx) => {
-    const ms = typeof v === 'number' ? v : /^\d+$/.test(v) ? Number(v) : Date.parse(v);
+    const ms = typeof v === 'number' ? v : /^\d+$/.test(v) ? Number(v) : parseIsoTime(v);
     if (!Number.isFinite(ms) || ms < MIN_TIME_MS || ms > MAX_TIME_MS) {
       ctx.addIssue({ code: 'custom', message: TIME_MESSAGE });
       return z.NEVER;

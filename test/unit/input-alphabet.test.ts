@@ -30,6 +30,18 @@ describe('TimeIn: 1970 to 9999', () => {
   it.each([MAX_TIME_MS + 1, 9007199254740992, '9007199254740992', '99999-01-01', '+275760-09-13T00:00:00Z', '1969-12-31T23:59:59Z', -1, 1.5, 'yesterday', ''])('refuses %j', (v) => {
     expect(TimeIn.safeParse(v).success).toBe(false);
   });
+  it.each(['2023-02-29', '2024-04-31', '2024-01-01T24:00:00Z', '2024-01-01T10:60:00Z', '2024-00-10', 'Jan 5 2024', '2024-01-01T10:00:00+24:00'])('refuses the impossible or loosely written %j rather than rolling it over', (v) => {
+    expect(TimeIn.safeParse(v).success).toBe(false);
+  });
+  it('reads a date, a zone, fractions and a zone-less time (as UTC) exactly', () => {
+    const ms = (v: string) => TimeIn.parse(v);
+    expect(ms('2024-02-29')).toBe(Date.UTC(2024, 1, 29));
+    expect(ms('2024-01-01T10:00')).toBe(Date.UTC(2024, 0, 1, 10));
+    expect(ms('2024-01-01 10:00:05')).toBe(Date.UTC(2024, 0, 1, 10, 0, 5));
+    expect(ms('2024-01-01T10:00:00.1239Z')).toBe(Date.UTC(2024, 0, 1, 10, 0, 0, 123));
+    expect(ms('2024-01-01T10:00:00+02:00')).toBe(Date.UTC(2024, 0, 1, 8));
+    expect(ms('2024-01-01T10:00:00-0530')).toBe(Date.UTC(2024, 0, 1, 15, 30));
+  });
 });
 
 describe('IdCursor', () => {
