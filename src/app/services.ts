@@ -218,10 +218,12 @@ export async function createServices(config: Config, logger: Logger, options: Se
     const alone = database.kind === 'pglite' || (database.embedded?.alone() ?? false);
     // Before the jobs: stopped after them, so a coordinator that stops still cancels its batches.
     const trialQueue = config.optimizationQueue === 'postgres' ? modules.add('optimization queue', openTrialQueue(config, database, logger, options.optimizationQueue)) : undefined;
+    // Before the jobs too: stopped after them, so a backtest or optimization cut off by a stop sees its
+    // signal and ends `interrupted`, rather than failing first on a pool torn down under it.
+    const strategyPool = modules.add('strategy pool', new StrategyPool({ maxThreads: availableParallelism(), idleTimeoutMs: 60_000 }));
     const jobs = modules.add('jobs', new Jobs({ db, logger, clock, ...options.jobs, options: { exclusive: alone, ...options.jobs?.options } }));
     jobs.register(CANDLE_BACKFILL_KIND, candleBackfill(connectors, candleCache));
     const strategies = modules.add('strategy catalog', new StrategyCatalog({ controllers: SHIPPED_CONTROLLERS, scripts: SHIPPED_SCRIPTS, dir: config.strategiesDir, logger }));
-    const strategyPool = modules.add('strategy pool', new StrategyPool({ maxThreads: availableParallelism(), idleTimeoutMs: 60_000 }));
     const backtestStore = new BacktestStore(db);
     jobs.register(BACKTEST_KIND, backtestRunner({ connectors, candles: marketData, pool: strategyPool, store: backtestStore, controllers: strategies }));
     const optimizationStore = new OptimizationStore(db);

@@ -6,6 +6,8 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../src/core/principal.js';
 import { createLogger } from '../../src/core/logger.js';
+import { BacktestSpec } from '../../src/core/backtest/spec.js';
+import { OptimizationFields } from '../../src/core/backtest/optimization-spec.js';
 import { CANDLE_BACKFILL_KIND } from '../../src/core/market-data/candle-backfill.js';
 import { createServices, type Services } from '../../src/app/services.js';
 import { testConfig } from '../helpers/config.js';
@@ -67,6 +69,21 @@ describe.each(drivers())('a Services instance stopped mid-job, on %s', (driver) 
       return j.status === 'succeeded' ? j : undefined;
     }, { timeoutMs: 60_000 });
     expect(rerun.result).toMatchObject({ candles_fetched: 0, candles_already_cached: stored, complete: true });
+  });
+
+  it('a backtest and an optimization cut off by a stop are interrupted, not failed, and the next start finds them so', async () => {
+    await services?.close();
+    services = undefined;
+    const first = (await createServices(env.config, createLogger('silent'))).services;
+    // Years of 1m candles: far longer than the test waits.
+    const backtest = { controller: { name: 'bollinger_v1', config: {} }, connector: 'sim', trading_pair: 'BTC-USDT', start: Date.UTC(2021, 0, 1), end: Date.UTC(2024, 11, 31), resolution: '1m' };
+    const bt = await first.backtests.start(BacktestSpec.parse(backtest), ADMIN);
+    const opt = await first.optimizations.start(OptimizationFields.parse({ backtest: { ...backtest, end: Date.UTC(2021, 11, 31) }, space: { bb_length: { min: 20, max: 200, step: 20 } }, objective: { metric: 'net_pnl_quote', direction: 'maximize' } }), ADMIN);
+    await waitFor('both jobs to run', async () => (await first.jobs.get(bt.job_id, ADMIN)).status === 'running' && (await first.jobs.get(opt.job_id, ADMIN)).status === 'running', { timeoutMs: 60_000 });
+    await first.close();
+
+    services = (await createServices(env.config, createLogger('silent'))).services;
+    for (const id of [bt.job_id, opt.job_id]) expect(await services.jobs.get(id, ADMIN), id).toMatchObject({ status: 'interrupted', error: { code: 'INTERRUPTED' } });
   });
 });
 
