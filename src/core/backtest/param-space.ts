@@ -53,7 +53,9 @@ export class ParamGrid {
   readonly size: number;
 
   constructor(space: Record<string, ParamSpec>) {
-    this.keys = Object.keys(space);
+    // In path order, not as written: a stored job input (jsonb) keeps no key order, and the start
+    // (which checks every point) and the run must number the points alike.
+    this.keys = Object.keys(space).sort();
     this.axes = this.keys.map((k) => axisOf(space[k]!));
     let size = 1;
     for (const a of this.axes) size = size * a.count > MAX_GRID ? Infinity : size * a.count;

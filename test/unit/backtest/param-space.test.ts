@@ -35,6 +35,14 @@ describe('parameter space', () => {
     expect(new Set(all.map((p) => JSON.stringify(p))).size).toBe(12);
   });
 
+  it('takes the fields in path order whatever order they were written in, as a stored request keeps none', () => {
+    const written = new ParamGrid({ bb_std: { values: [1.5, 2] }, bb_length: { min: 20, max: 40, step: 20 } });
+    const sorted = new ParamGrid({ bb_length: { min: 20, max: 40, step: 20 }, bb_std: { values: [1.5, 2] } });
+    expect(written.keys).toEqual(['bb_length', 'bb_std']);
+    for (let i = 0; i < 4; i++) expect(written.at(i)).toEqual(sorted.at(i));
+    expect(written.at(1)).toEqual({ bb_length: 20, bb_std: 2 });
+  });
+
   it('refuses a grid over the cap on space, and a draw over the cap or the space on search.n', () => {
     const g = new ParamGrid({ a: { min: 1, max: 200, step: 1 }, b: { min: 1, max: 100, step: 1 } });
     expect(g.size).toBe(20_000);
