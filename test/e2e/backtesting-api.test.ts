@@ -64,6 +64,12 @@ describe.each(drivers())('backtesting over REST and MCP on %s', (driver) => {
     const future = await s.call('POST', '/backtesting/run', { ...spec(1), end: Date.now() + DAY });
     expect(future.status, future.text).toBe(400);
     expect(future.body.error.details.issues[0].path).toBe('end');
+    // The candle open now has not closed: a range that holds it would not give the same answer twice.
+    const hour = 3_600_000;
+    const current = Math.floor(Date.now() / hour) * hour;
+    const open = await s.call('POST', '/backtesting/run', { ...spec(1, { interval: '1h' }), resolution: '1h', start: current - 5 * hour, end: current });
+    expect(open.status, open.text).toBe(400);
+    expect(open.body.error.details.issues[0]).toEqual({ path: 'end', message: expect.stringContaining('the 1h candle opening then has not closed yet') });
     const reversed = await s.call('POST', '/backtesting/run', { ...spec(1), start: START + DAY, end: START });
     expect(reversed.status, reversed.text).toBe(400);
     // A one-day range whose controller looks back 5,000 weekly candles: 50 million 1m candles of warm-up.
