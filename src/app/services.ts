@@ -41,6 +41,7 @@ import { BACKTEST_KIND, backtestRunner } from '../core/backtesting/backtest-job.
 import { BacktestStore } from '../core/backtesting/backtest-store.js';
 import { Backtests } from '../core/backtesting/backtests.js';
 import { StrategyPool } from '../core/backtesting/worker-pool.js';
+import type { KillSwitches } from '../core/safety/kill-switches.js';
 import { localTrials, OPTIMIZATION_KIND, optimizationRunner, type TrialsBackend } from '../core/backtesting/optimization-job.js';
 import { queuedTrials } from '../core/backtesting/queued-trials.js';
 import { type QueueOptions, TrialQueue } from '../core/backtesting/trial-queue.js';
@@ -245,7 +246,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
 
     const botFeed = new BotFeed(logger);
     const allowedImages = new AllowedImages(db, clock, options.bots?.image ?? config.botImage);
-    const bots = wireBots({ config, logger, clock, db, vault, users, accounts, strategies, run, modules, feed: botFeed, images: allowedImages, options: options.bots });
+    const bots = wireBots({ config, logger, clock, db, vault, users, accounts, killSwitches: safety.killSwitches, strategies, run, modules, feed: botFeed, images: allowedImages, options: options.bots });
     // Created without touching the daemon: it is asked only when a docker command runs.
     const dockerHost = new DockerHost({ docker: options.docker?.daemon ?? new Docker(), bots, logger: logger.child({ module: 'docker' }), ...(options.docker?.pullIdleTimeoutMs ? { pullIdleTimeoutMs: options.docker.pullIdleTimeoutMs } : {}) });
     jobs.register(IMAGE_PULL_KIND, imagePullRunner(dockerHost));
@@ -307,6 +308,7 @@ function wireBots(d: {
   vault: Vault;
   users: UsersService;
   accounts: AccountsService;
+  killSwitches: KillSwitches;
   strategies: StrategyCatalog;
   run: RunCommand;
   modules: Modules;
@@ -354,7 +356,7 @@ function wireBots(d: {
     ...d.options?.runtimes,
   };
   const orchestrator = new BotOrchestrator(
-    { store, credentials: broker.credentials, brokerUrl: () => broker.url(), bus, ingest, runtimes, strategies: d.strategies, accounts: accountConnectors(d.accounts), clock: d.clock, logger, stateDir, feed: d.feed, images: d.images },
+    { store, credentials: broker.credentials, brokerUrl: () => broker.url(), bus, ingest, runtimes, strategies: d.strategies, accounts: accountConnectors(d.accounts), killSwitches: d.killSwitches, clock: d.clock, logger, stateDir, feed: d.feed, images: d.images },
     d.options?.orchestrator,
   );
   d.modules.add('bot orchestrator', { start: () => orchestrator.open(), stop: () => orchestrator.close() });

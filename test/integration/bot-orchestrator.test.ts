@@ -163,6 +163,18 @@ describe.each(drivers())('bot orchestrator (%s)', (driver) => {
     expect(await services.bots.get('delta')).toMatchObject({ desiredState: 'stopped', observedState: 'stopped' });
     expect((await services.bots.logs('delta', { limit: 50 })).map((l) => l.message)).toContain('Stopped by the kill switch: runaway bot');
     expect(await services.bots.get('zeta')).toMatchObject({ desiredState: 'running', observedState: 'running' });
+
+    // While the switch is on, nothing undoes it: the stopped bot does not start, a new one is not launched.
+    const refusal = async (p: Promise<unknown>) => p.then(() => 'ok', (e: { code?: string; message?: string }) => `${e.code}: ${e.message}`);
+    expect(await refusal(services.bots.start('delta'))).toMatch(/^KILL_SWITCH_ACTIVE: The master_account kill switch is on since /);
+    expect(await refusal(deploy('theta'))).toMatch(/^KILL_SWITCH_ACTIVE/);
+    expect(await services.bots.get('theta')).toBeUndefined();
+    expect(await services.bots.get('delta')).toMatchObject({ desiredState: 'stopped', observedState: 'stopped' });
+    // Deploying stopped is allowed: it trades nothing until started.
+    expect(await deploy('theta', { start: false })).toMatchObject({ desiredState: 'stopped' });
+    await services.safety.killSwitches.clear('master_account');
+    expect(await services.bots.start('delta')).toMatchObject({ desiredState: 'running', observedState: 'running' });
+    await services.bots.archive('theta');
   }, 60_000);
 
   it('carries the bot\'s on_restart into its launch spec: resume unless it was deployed with flatten', async () => {

@@ -61,6 +61,8 @@ export interface OrchestratorDeps {
   logger: Logger;
   /** Where bots keep their own state, one directory each. */
   stateDir: string;
+  /** The kill switches: a bot on an account one covers does not start (a bot may trade outside the server's order path). */
+  killSwitches?: { activeFor(account: string): Promise<ReadonlyArray<{ scope: 'global' | 'account'; set_at: Date }>> };
   /** The live view: every observed state recorded here is published as a `state` event. */
   feed?: BotFeed;
   /**
@@ -137,11 +139,22 @@ export class BotOrchestrator implements BotControl {
     await Promise.allSettled([...this.#exits.values()]);
   }
 
+  /** KILL_SWITCH_ACTIVE when a switch covers the account; its reason stays with those who may read the switch. */
+  async #checkKillSwitch(account: string): Promise<void> {
+    const [on] = (await this.d.killSwitches?.activeFor(account)) ?? [];
+    if (!on) return;
+    throw new AppError('KILL_SWITCH_ACTIVE', `The ${on.scope === 'global' ? 'global' : `${account}`} kill switch is on since ${on.set_at.toISOString()}; no bot on ${account} starts while it is.`, {
+      hint: 'GET /safety/status shows who set it and why; an admin clears it with POST /safety/kill-switch/clear.',
+      details: { account_name: account, scope: on.scope },
+    });
+  }
+
   // ---- BotControl ----
 
   async deploy(req: DeployBot): Promise<BotRow> {
     const strategy = checkStrategy(this.d.strategies, req.strategy);
     await checkAccount(this.d.accounts, req.accountName, strategy);
+    if (req.start !== false) await this.#checkKillSwitch(req.accountName);
     const hummingbot = isHummingbotImage(req.image);
     if (hummingbot) checkHummingbotDeploy(req, strategy);
     const runtime = await this.#pickRuntime(hummingbot ? 'docker' : req.runtime);
@@ -173,7 +186,7 @@ export class BotOrchestrator implements BotControl {
 
   start(id: string): Promise<BotRow> {
     return this.#serial(id, async () => {
-      await this.#row(id);
+      await this.#checkKillSwitch((await this.#row(id)).accountName);
       const row = await this.d.store.setDesired(id, 'running');
       const rt = this.#runtimeOf(row);
       if (isHummingbot(row)) return this.#startHummingbot(row, rt);
