@@ -18,12 +18,15 @@ export interface ListCut {
   shown: number;
   total: number;
   /**
-   * Which end was kept: `newest` for a time series in ascending order (its old end was dropped), else
-   * `first` (a list newest first, a book best first, or a list with no time).
+   * Which end was kept: `newest` for a time series in ascending order (its old end was dropped);
+   * `oldest` for such a series read forward, page after page (its new end was dropped, and the next
+   * page starts there); else `first` (a list newest first, a book best first, or a list with no time).
    */
-  kept: 'first' | 'newest';
+  kept: 'first' | 'newest' | 'oldest';
   /** For `newest`: the time of the first item kept, in epoch ms. */
   firstKeptMs?: number;
+  /** For `oldest`: the time of the first item dropped, where a forward read goes on. */
+  firstDroppedMs?: number;
 }
 
 export interface CutResult<T> {
@@ -40,8 +43,10 @@ interface Candidate {
   path: string;
   items: unknown[];
   lens: number[];
-  /** Oldest first: cut from the start, so the newest items stay. */
+  /** A time series oldest first. */
   ascending: boolean;
+  /** Cut from the start, so the newest items stay: an ascending series not read forward. */
+  fromEnd: boolean;
 }
 
 /** Fields that date a list's items, in the order they are looked for. */
@@ -84,9 +89,12 @@ function isAscendingSeries(items: readonly unknown[]): boolean {
 export function cutToFit<T>(value: T, budget: number, json = JSON.stringify(value)): CutResult<T> {
   if (json.length <= budget || !isPlainObject(value)) return { value, cuts: [], json };
   const candidates: Candidate[] = [];
+  // A page read forward (it says where the next one starts) keeps its old end: dropping that would
+  // leave a hole between this page and the next.
+  const forward = typeof value.next_start_time === 'string';
   // Objects on the way to a list are copied (shallowly) so the caller's value is left as it was;
   // the lists' items are shared, never changed.
-  const root = copySpine(value, '', candidates) as T;
+  const root = copySpine(value, '', candidates, forward) as T;
   let size = json.length;
   // One pass removes at least the excess unless every list is empty; a second one only settles the
   // rounding to whole items, and the bound guards against a loop.
@@ -97,7 +105,7 @@ export function cutToFit<T>(value: T, budget: number, json = JSON.stringify(valu
     candidates.forEach((c, i) => {
       if (sizes[i]! <= level) return;
       const keep = longestRun(c, level);
-      c.holder[c.key] = c.ascending ? c.items.slice(c.items.length - keep) : c.items.slice(0, keep);
+      c.holder[c.key] = c.fromEnd ? c.items.slice(c.items.length - keep) : c.items.slice(0, keep);
       removed += sizes[i]! - listLength(c, keep);
     });
     if (removed === 0) break;
@@ -112,8 +120,12 @@ const shownOf = (c: Candidate) => (c.holder[c.key] as unknown[]).length;
 function cutOf(c: Candidate): ListCut {
   const shown = shownOf(c);
   if (!c.ascending) return { path: c.path, shown, total: c.items.length, kept: 'first' };
-  const first = c.items[c.items.length - shown];
   const field = timeFieldOf(c.items)!;
+  if (!c.fromEnd) {
+    const ms = timeOf(c.items[shown], field);
+    return { path: c.path, shown, total: c.items.length, kept: 'oldest', ...(ms !== undefined ? { firstDroppedMs: ms } : {}) };
+  }
+  const first = c.items[c.items.length - shown];
   const ms = shown > 0 ? timeOf(first, field) : undefined;
   return { path: c.path, shown, total: c.items.length, kept: 'newest', ...(ms !== undefined ? { firstKeptMs: ms } : {}) };
 }
@@ -126,23 +138,24 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** Copies the objects of `obj` down to its outer lists, which it records as candidates. */
-function copySpine(obj: Record<string, unknown>, prefix: string, out: Candidate[]): Record<string, unknown> {
+function copySpine(obj: Record<string, unknown>, prefix: string, out: Candidate[], forward: boolean): Record<string, unknown> {
   const copy: Record<string, unknown> = { ...obj };
   for (const [key, v] of Object.entries(obj)) {
     const path = prefix ? `${prefix}.${key}` : key;
     if (Array.isArray(v)) {
       // JSON.stringify gives undefined for an undefined or function item, which a list shows as null.
-      const c: Candidate = { holder: copy, key, path, items: v, lens: v.map((x) => JSON.stringify(x)?.length ?? 4), ascending: isAscendingSeries(v) };
+      const ascending = isAscendingSeries(v);
+      const c: Candidate = { holder: copy, key, path, items: v, lens: v.map((x) => JSON.stringify(x)?.length ?? 4), ascending, fromEnd: ascending && !forward };
       out.push(c);
     } else if (isPlainObject(v)) {
-      copy[key] = copySpine(v, path, out);
+      copy[key] = copySpine(v, path, out, forward);
     }
   }
   return copy;
 }
 
 /** The length of the item `k` places from the kept end (the start, or the end of an ascending series). */
-const lenFromKeptEnd = (c: Candidate, k: number) => c.lens[c.ascending ? c.items.length - 1 - k : k]!;
+const lenFromKeptEnd = (c: Candidate, k: number) => c.lens[c.fromEnd ? c.items.length - 1 - k : k]!;
 
 /** Serialized length of the list holding `n` items from its kept end: brackets, items, commas. */
 function listLength(c: Candidate, n: number): number {
@@ -186,6 +199,10 @@ const PAGED_BY_END_TIME = new Set(['candles', 'points']);
 function cutLine(c: ListCut): string {
   const head = `Result cut: ${c.shown} of ${c.total} items of \`${c.path}\` shown`;
   if (c.kept === 'first') return `${head} (the first ones).`;
+  if (c.kept === 'oldest') {
+    const line = `${head}: the oldest; the ${c.total - c.shown} newest were dropped.`;
+    return c.firstDroppedMs === undefined ? line : `${line} To read on, call again with start_time=${new Date(c.firstDroppedMs).toISOString()} (next_start_time follows the uncut page).`;
+  }
   const dropped = c.total - c.shown;
   const from = c.firstKeptMs !== undefined ? `, from ${new Date(c.firstKeptMs).toISOString()} on` : '';
   const line = `${head}: the newest${from}; the ${dropped} oldest were dropped.`;

@@ -31,7 +31,7 @@ describe.each(drivers())('large results over MCP on %s', (driver) => {
     await s?.stop();
   });
 
-  it('1000 candles are cut to the default limit, keep the newest candles, and say so', async () => {
+  it('1000 candles read forward are cut to the default limit, keep the oldest (no hole before the next page), and say where to go on', async () => {
     const rest = await s.call('GET', REST_PATH);
     expect(rest.status).toBe(200);
     expect(rest.body.candles).toHaveLength(1000);
@@ -48,9 +48,10 @@ describe.each(drivers())('large results over MCP on %s', (driver) => {
     const out = r.structuredContent as { candles: unknown[]; truncated: boolean };
     expect(out.candles.length).toBeGreaterThan(500);
     expect(out.candles.length).toBeLessThan(1000);
-    expect(out.candles).toEqual(rest.body.candles.slice(1000 - out.candles.length));
+    expect(out.candles).toEqual(rest.body.candles.slice(0, out.candles.length));
     expect({ ...out, candles: [] }).toEqual({ ...rest.body, candles: [] });
-    expect(notice).toContain(`Result cut: ${out.candles.length} of 1000 items of \`candles\` shown`);
+    expect(notice).toContain(`Result cut: ${out.candles.length} of 1000 items of \`candles\` shown: the oldest`);
+    expect(notice).toContain(`call again with start_time=${rest.body.candles[out.candles.length].time}`);
     expect(notice).toMatch(/Narrow the query/);
   });
 

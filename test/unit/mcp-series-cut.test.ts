@@ -20,6 +20,20 @@ describe('cutting a time series', () => {
     expect(cutNotice(cut.cuts, 10_000, false)).toContain(`call again with end_time=${firstKept - 1} and limit=${500 - kept.length}, without start_time`);
   });
 
+  it('a page read forward (candles from a start_time) keeps its old end, and says where the next read starts', () => {
+    const candles = Array.from({ length: 1000 }, (_, i) => ({ timestamp: T0 + i * HOUR, time: new Date(T0 + i * HOUR).toISOString(), open: 1, high: 2, low: 0.5, close: 1.5, volume: 10 }));
+    const page = { connector_name: 'sim', trading_pair: 'BTC-USDT', interval: '1h', candles, truncated: true, next_start_time: new Date(T0 + 1000 * HOUR).toISOString(), previous_end_time: null };
+    const cut = cutToFit(page, 20_000);
+    const kept = cut.value.candles;
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept).toEqual(candles.slice(0, kept.length));
+    const resume = T0 + kept.length * HOUR;
+    expect(cut.cuts).toEqual([{ path: 'candles', shown: kept.length, total: 1000, kept: 'oldest', firstDroppedMs: resume }]);
+    expect(cutNotice(cut.cuts, 20_000, false)).toContain(`call again with start_time=${new Date(resume).toISOString()}`);
+    // The same page read back from an end time (no next_start_time) keeps its newest end.
+    expect(cutToFit({ ...page, truncated: false, next_start_time: null }, 20_000).cuts[0]).toMatchObject({ kept: 'newest' });
+  });
+
   it('newest first (the journal, orders, fills): keeps the start, which is the newest end', () => {
     const data = Array.from({ length: 400 }, (_, i) => ({ id: 400 - i, at: new Date(T0 - i * HOUR).toISOString(), command: 'trading_place_order', padding: 'x'.repeat(50) }));
     const cut = cutToFit({ data, pagination: { limit: 400, has_more: true, next_cursor: '1' } }, 8_000);
