@@ -7,7 +7,7 @@ import type { ExecutorReport, OrderFill, OrderRequest } from '../strategy/types.
 import { type CandleColumns, type CandleGap, gapsOf } from './candle-loader.js';
 import { candlePath, PATH_POINTS, pathTimes } from './candle-path.js';
 import { BacktestMarketView } from './candle-view.js';
-import { type BacktestMetrics, computeMetrics } from './metrics.js';
+import { type BacktestMetrics, computeMetrics, TradeTally } from './metrics.js';
 import { type BacktestMarket, SimVenue } from './sim-venue.js';
 import type { BacktestSpec } from './spec.js';
 
@@ -28,6 +28,15 @@ export interface BacktestEnv {
   createExecutor: ExecutorFactory;
   /** The traded market's assets, type (spot or perpetual) and trading rules (quantisation, minimum sizes). */
   market: BacktestMarket;
+  /** The list caps and when ended executors move out of the runtime; the defaults below (tests set small ones). */
+  limits?: Partial<ListLimits>;
+}
+
+export interface ListLimits {
+  executors: number;
+  fills: number;
+  pruneAbove: number;
+  pruneKeep: number;
 }
 
 export type BacktestProgress = (doneCandles: number, totalCandles: number) => void;
@@ -56,6 +65,8 @@ export interface BacktestResult {
   gaps: CandleGap[];
   initial_balances: { base: string; quote: string };
   final_balances: { base: string; quote: string };
+  /** Present only past the list caps (LIST_LIMITS): how many the lists leave out (the metrics count them). */
+  unlisted?: { executors: number; fills: number };
   executors: Array<Omit<ExecutorReport, 'positionAmount' | 'entryPrice' | 'volume' | 'fees' | 'realizedPnl' | 'unrealizedPnl' | 'netPnl' | 'netPnlPct'> & Record<string, unknown>>;
   fills: BacktestFill[];
   /**
@@ -67,6 +78,14 @@ export interface BacktestResult {
 }
 
 const PROGRESS_EVERY = 8192;
+/**
+ * What a result lists at most. Past these a run still counts every executor and fill in its metrics,
+ * but lists no more of them: a market maker over years makes millions of executors, most never
+ * filled, and each listed one is worker memory and bytes in the stored result. Past `pruneAbove`
+ * executors kept one by one, ended ones move out of the runtime (the latest `pruneKeep` stay in the
+ * controller's view, as in a long-running bot).
+ */
+export const LIST_LIMITS: ListLimits = { executors: 100_000, fills: 200_000, pruneAbove: 50_000, pruneKeep: 5_000 };
 /** Interior stops per path segment at most (each one an executor's edge), and how far apart they must be. */
 const MAX_EDGES_PER_SEGMENT = 8;
 const EDGE_MIN_MOVE = 1e-9;
@@ -91,7 +110,16 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
   const market = new BacktestMarketView(candles, spec.connector, spec.trading_pair, spec.resolution, env.market.rules);
   const base0 = new Decimal(spec.initial_balances.base);
   const quote0 = new Decimal(spec.initial_balances.quote);
+  const limits = { ...LIST_LIMITS, ...env.limits };
   const fills: RawFill[] = [];
+  let unlistedFills = 0;
+  // Ended executors moved out of a long run's runtime: listed (as JSON) up to the cap, counted always.
+  const movedOut: Array<BacktestResult['executors'][number]> = [];
+  const trades = new TradeTally();
+  const moveOut = (r: ExecutorReport) => {
+    trades.add(r);
+    if (movedOut.length < limits.executors) movedOut.push(reportJson(r));
+  };
   let volume = new Decimal(0);
   let fees = new Decimal(0);
   let runtime: StrategyRuntime | null = null;
@@ -106,7 +134,8 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
       volume = volume.plus(notional);
       fees = fees.plus(f.fee);
       // The owner now (it is forgotten once the order is final); the decimals as text when first read.
-      fills.push({ executorId: runtime?.ownerOf(order.clientOrderId) ?? null, order, fill: f });
+      if (fills.length < limits.fills) fills.push({ executorId: runtime?.ownerOf(order.clientOrderId) ?? null, order, fill: f });
+      else unlistedFills++;
     },
     onUpdate(u) {
       runtime?.deliver(u);
@@ -159,12 +188,17 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
     // What the fills left: the venue's position changes only with a fill.
     sPosition[j] = venue.positionNum();
     sPrice[j] = close[i]!;
-    if (onProgress && (j + 1) % PROGRESS_EVERY === 0) onProgress(j + 1, total);
+    if ((j + 1) % PROGRESS_EVERY === 0) {
+      onProgress?.(j + 1, total);
+      if (runtime.reportCount > limits.pruneAbove) runtime.pruneEnded(limits.pruneKeep, moveOut);
+    }
   }
   onProgress?.(total, total);
 
   const series = { time: sTime, pnl: sPnl, position: sPosition, price: sPrice };
   const reports = total > 0 ? runtime.allReports() : [];
+  const listedAfter = Math.max(0, Math.min(reports.length, limits.executors - movedOut.length));
+  const unlisted = trades.count - movedOut.length + reports.length - listedAfter;
   const lastClose = total > 0 ? new Decimal(String(close[last - 1]!)) : new Decimal(0);
   const netPnl = venue.pnl(lastClose);
   const initialEquity = total > 0 ? quote0.plus(base0.times(String(open[first]!))).toNumber() : quote0.toNumber();
@@ -174,10 +208,11 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
     volume,
     fees,
     executors: reports,
+    trades,
     series,
     durationMs: total > 0 ? at[PATH_POINTS - 1]! - times[first]! : 0,
   });
-  return lazyResult(reports, fills, series, {
+  return lazyResult(movedOut, reports.slice(0, listedAfter), fills, series, {
     controller: { name: def.name, config: config as Record<string, unknown> },
     connector: spec.connector,
     trading_pair: spec.trading_pair,
@@ -188,6 +223,7 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
     gaps,
     initial_balances: { base: base0.toString(), quote: quote0.toString() },
     final_balances: { base: venue.base.total.toString(), quote: venue.quote.total.toString() },
+    ...(unlisted > 0 || unlistedFills > 0 ? { unlisted: { executors: unlisted, fills: unlistedFills } } : {}),
     metrics,
   });
 }
@@ -199,6 +235,7 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
  * the getters close over nothing of the walk's own variables.
  */
 function lazyResult(
+  movedOut: Array<BacktestResult['executors'][number]>,
   reports: ExecutorReport[],
   fills: RawFill[],
   series: { time: Float64Array; pnl: Float64Array; position: Float64Array; price: Float64Array },
@@ -208,7 +245,8 @@ function lazyResult(
   // redefining a key keeps its place.
   const { metrics, ...head } = rest;
   const out = { ...head, executors: [], fills: [], series: null, metrics } as unknown as BacktestResult;
-  lazy(out, 'executors', () => reports.map(reportJson));
+  // A long run's executors moved out as they ended come first: order the whole list by creation time.
+  lazy(out, 'executors', () => (movedOut.length === 0 ? reports.map(reportJson) : [...movedOut, ...reports.map(reportJson)].sort((a, b) => a.createdAt - b.createdAt)));
   lazy(out, 'fills', () => fills.map(fillJson));
   lazy(out, 'series', () => ({ time: plain(series.time), pnl: plain(series.pnl), position: plain(series.position), price: plain(series.price) }));
   return out;

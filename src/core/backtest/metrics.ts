@@ -27,7 +27,9 @@ export interface MetricsInput {
   netPnl: Decimal;
   volume: Decimal;
   fees: Decimal;
+  /** Every executor the run had: those still listed, and (trades) a tally the unlisted ones went into first. */
   executors: readonly ExecutorReport[];
+  trades?: TradeTally;
   series: EquitySeries;
   /** Length of the backtested range, ms. */
   durationMs: number;
@@ -60,13 +62,15 @@ export function computeMetrics(m: MetricsInput): BacktestMetrics {
   const e0 = m.initialEquity;
   const dd = maxDrawdown(e0, m.series.pnl);
   const days = dailyReturns(e0, m.series.time, m.series.pnl);
-  const trades = tradeStats(m.executors);
+  const tally = m.trades ?? new TradeTally();
+  for (const r of m.executors) tally.add(r);
+  const trades = tally.stats();
   const n = m.series.pnl.length;
   const lastPnl = n > 0 ? m.series.pnl[n - 1]! : 0;
   return {
     net_pnl_quote: m.netPnl.toString(),
     net_pnl_pct: e0 > 0 ? m.netPnl.toNumber() / e0 : null,
-    total_executors: m.executors.length,
+    total_executors: tally.count,
     total_positions: trades.positions,
     total_volume_quote: m.volume.toString(),
     total_fees_quote: m.fees.toString(),
@@ -156,41 +160,58 @@ export function exposure(position: ArrayLike<number>): number | null {
 }
 
 export function tradeStats(executors: readonly ExecutorReport[]) {
-  let positions = 0;
-  let wins = 0;
-  let decided = 0;
-  const side = { buy: { wins: 0, decided: 0 }, sell: { wins: 0, decided: 0 } };
-  let gross = new Decimal(0);
-  let loss = new Decimal(0);
-  let losers = 0;
-  const closeTypes: Partial<Record<CloseType, number>> = {};
-  for (const r of executors) {
-    if (r.closeType) closeTypes[r.closeType] = (closeTypes[r.closeType] ?? 0) + 1;
-    if (!r.volume.gt(0)) continue;
-    positions++;
+  const tally = new TradeTally();
+  for (const r of executors) tally.add(r);
+  return tally.stats();
+}
+
+/**
+ * The trade figures of executors seen one at a time: a long backtest hands over the executors it stops
+ * listing as they end, so the metrics still count every executor it ran.
+ */
+export class TradeTally {
+  count = 0;
+  #positions = 0;
+  #wins = 0;
+  #decided = 0;
+  readonly #side = { buy: { wins: 0, decided: 0 }, sell: { wins: 0, decided: 0 } };
+  #gross = new Decimal(0);
+  #loss = new Decimal(0);
+  #losers = 0;
+  readonly #closeTypes: Partial<Record<CloseType, number>> = {};
+
+  add(r: ExecutorReport): void {
+    this.count++;
+    if (r.closeType) this.#closeTypes[r.closeType] = (this.#closeTypes[r.closeType] ?? 0) + 1;
+    if (!r.volume.gt(0)) return;
+    this.#positions++;
     const pnl = r.netPnl;
-    if (pnl.isZero()) continue;
-    decided++;
+    if (pnl.isZero()) return;
+    this.#decided++;
     const won = pnl.isPositive();
     if (won) {
-      wins++;
-      gross = gross.plus(pnl);
+      this.#wins++;
+      this.#gross = this.#gross.plus(pnl);
     } else {
-      losers++;
-      loss = loss.plus(pnl.abs());
+      this.#losers++;
+      this.#loss = this.#loss.plus(pnl.abs());
     }
     if (r.side) {
-      side[r.side].decided++;
-      if (won) side[r.side].wins++;
+      this.#side[r.side].decided++;
+      if (won) this.#side[r.side].wins++;
     }
   }
-  return {
-    positions,
-    accuracy: ratio(wins, decided),
-    accuracyLong: ratio(side.buy.wins, side.buy.decided),
-    accuracyShort: ratio(side.sell.wins, side.sell.decided),
-    winRate: ratio(wins, positions),
-    profitFactor: losers === 0 ? null : gross.div(loss).toNumber(),
-    closeTypes: Object.fromEntries(Object.entries(closeTypes).sort(([a], [b]) => (a < b ? -1 : 1))) as Partial<Record<CloseType, number>>,
-  };
+
+  stats() {
+    const side = this.#side;
+    return {
+      positions: this.#positions,
+      accuracy: ratio(this.#wins, this.#decided),
+      accuracyLong: ratio(side.buy.wins, side.buy.decided),
+      accuracyShort: ratio(side.sell.wins, side.sell.decided),
+      winRate: ratio(this.#wins, this.#positions),
+      profitFactor: this.#losers === 0 ? null : this.#gross.div(this.#loss).toNumber(),
+      closeTypes: Object.fromEntries(Object.entries(this.#closeTypes).sort(([a], [b]) => (a < b ? -1 : 1))) as Partial<Record<CloseType, number>>,
+    };
+  }
 }

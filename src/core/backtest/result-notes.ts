@@ -11,8 +11,13 @@ const REFUSED = ['INSUFFICIENT_BALANCE', 'FAILED'] as const;
 
 const count = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 
-export function resultNotes(result: Pick<BacktestResult, 'executors' | 'gaps' | 'initial_balances' | 'candles'> & { series: { price: number[] } }, marketType: 'spot' | 'perpetual' | undefined): string[] {
+export function resultNotes(result: Pick<BacktestResult, 'executors' | 'gaps' | 'initial_balances' | 'candles' | 'unlisted'> & { series: { price: number[] } }, marketType: 'spot' | 'perpetual' | undefined): string[] {
   const notes: string[] = [];
+  if (result.unlisted) {
+    const { executors, fills } = result.unlisted;
+    const left = [executors > 0 && count(executors, 'executor'), fills > 0 && count(fills, 'fill')].filter(Boolean).join(' and ');
+    notes.push(`The result lists the first ${result.executors.length.toLocaleString('en-US')} executors and ${result.executors.length > 0 ? 'the first fills' : 'its fills'} only: ${left} are left out of the lists (the metrics count them). The notes below cover the listed executors.`);
+  }
   const total = result.executors.length;
   if (total === 0 && result.candles > 0) {
     let low = Infinity;

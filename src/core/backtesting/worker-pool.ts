@@ -1,5 +1,7 @@
+import { totalmem } from 'node:os';
 import { MessageChannel } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
+import { AppError } from '../errors.js';
 
 /**
  * Runs CPU-heavy strategy work (backtests, optimization trials) off the event loop, in worker threads
@@ -26,7 +28,12 @@ export interface StrategyPoolOptions {
   maxThreads: number;
   /** Idle threads exit after this long. */
   idleTimeoutMs: number;
+  /** The heap one worker may grow to, MB; by default a share of the machine's memory, 1 to 4 GB. */
+  maxHeapMb?: number;
 }
+
+/** Every worker at its limit fits in half the machine's memory, within 1 to 4 GB each. */
+export const defaultWorkerHeapMb = (threads: number) => Math.round(Math.min(4096, Math.max(1024, totalmem() / 2 / Math.max(1, threads) / 2 ** 20)));
 
 // From the TypeScript sources the worker needs the tsx loader, which pool-worker.dev.mjs registers first.
 const WORKER_FILE = new URL(import.meta.url.endsWith('.ts') ? './pool-worker.dev.mjs' : './pool-worker.js', import.meta.url);
@@ -50,9 +57,22 @@ export class StrategyPool {
     if (opts.onMessage) port1.on('message', opts.onMessage);
     try {
       return (await pool.run({ input: task.input, port: port2 }, { name: task.name, transferList: [port2, ...(task.transfer ?? [])], signal: opts.signal ?? null })) as R;
+    } catch (err) {
+      // The worker hit its heap limit and was ended: the task was too big, the server is fine.
+      if ((err as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
+        throw new AppError('PAYLOAD_TOO_LARGE', `The run needed more memory than a worker may use (${this.#heapMb} MB) and was stopped.`, {
+          hint: 'Shorten the range, use a longer resolution, or make the controller open fewer executors.',
+          cause: err,
+        });
+      }
+      throw err;
     } finally {
       port1.close();
     }
+  }
+
+  get #heapMb(): number {
+    return this.#opts.maxHeapMb ?? defaultWorkerHeapMb(this.#opts.maxThreads);
   }
 
   async stop(): Promise<void> {
@@ -64,7 +84,13 @@ export class StrategyPool {
   async #ensure(): Promise<Piscina> {
     if (this.#pool) return this.#pool;
     const { Piscina } = await import('piscina');
-    this.#pool ??= new Piscina({ filename: WORKER_FILE.href, minThreads: 0, maxThreads: this.#opts.maxThreads, idleTimeout: this.#opts.idleTimeoutMs });
+    this.#pool ??= new Piscina({
+      filename: WORKER_FILE.href,
+      minThreads: 0,
+      maxThreads: this.#opts.maxThreads,
+      idleTimeout: this.#opts.idleTimeoutMs,
+      resourceLimits: { maxOldGenerationSizeMb: this.#heapMb },
+    });
     return this.#pool;
   }
 }

@@ -468,6 +468,11 @@ export class StrategyRuntime {
     return this.all.get(id)!;
   }
 
+  /** Executors kept one by one (active, and ended ones not yet pruned). */
+  get reportCount(): number {
+    return this.reports.length;
+  }
+
   /** Every executor's report as of the last step (ended ones final), in creation order. */
   allReports(): ExecutorReport[] {
     // A restored runtime not yet stepped has no market to value its executors at: nothing to show yet.
@@ -486,10 +491,10 @@ export class StrategyRuntime {
    * executor it ever ran, in memory, in its status and in its state file. An ended executor still
    * holding a position (stopped with keepPosition) is never dropped: its unrealized PnL still moves.
    * Runs only once `keep` plus a slack have ended since the last prune, so it costs nothing per step;
-   * returns the ids dropped. Call it between steps. A backtest never calls it: its result lists every
-   * executor.
+   * returns the ids dropped, and hands each dropped report to `onDropped`. Call it between steps. A
+   * backtest calls it only past tens of thousands of executors (see the engine).
    */
-  pruneEnded(keep: number): string[] {
+  pruneEnded(keep: number, onDropped?: (report: ExecutorReport) => void): string[] {
     if (this.endedSincePrune <= Math.max(16, keep >> 1) || !this.stepCtx) return [];
     let ended = 0;
     for (const r of this.reports) if (!(r instanceof LiveReport) || r.status === 'terminated') ended++;
@@ -507,6 +512,7 @@ export class StrategyRuntime {
       }
       if (drop > 0 && !(r instanceof LiveReport)) {
         this.fold(r);
+        onDropped?.(r);
         this.usedIds.delete(r.id);
         dropped.push(r.id);
         drop--;
