@@ -83,6 +83,10 @@ describe.each(drivers())('optimization over REST and MCP on %s', (driver) => {
     expect(paths(pair)).toEqual(['space.trading_pair']);
     const baseResolution = await post({ backtest: { ...backtest(2, { interval: '3m' }), resolution: '5m' } });
     expect(paths(baseResolution)).toEqual(['backtest.resolution']);
+    // 5,000 trials over two years of 1m candles: five billion candles to walk.
+    const costly = await post({ space: { bb_length: { min: 20, max: 2519, step: 1 }, bb_std: { values: [1, 2] } }, max_trials: 10_000, backtest: { ...backtest(730) } });
+    expect(costly.status, costly.text).toBe(400);
+    expect(costly.body.error.details.issues[0]).toEqual({ path: 'space', message: expect.stringMatching(/^the search walks 5,256,000,000 candles in all \(5,000 trials\); at most 1,000,000,000/) });
     const noPair = await post({ backtest: { ...backtest(2), trading_pair: 'NOPE-USDT' } });
     expect(paths(noPair)).toEqual(['backtest.trading_pair']);
     expect(await count()).toBe(before);

@@ -10,8 +10,27 @@ import { type ControllerSource, marketOf, resolveBacktest } from './backtest-job
 import type { Connectors } from '../exchange/connectors.js';
 import { checkBacktestRange } from './backtests.js';
 import { OPTIMIZATION_KIND } from './optimization-job.js';
-import { planOptimization } from './optimization-plan.js';
+import { type OptimizationPlan, planOptimization } from './optimization-plan.js';
+import { INTERVAL_MS } from '../exchange/types.js';
 import type { OptimizationRecord, OptimizationStore } from './optimization-store.js';
+
+/**
+ * Candles an optimization may walk in all, trial after trial: at today's engine speed about an hour
+ * of both cores' time for a busy controller. Past it a search is refused before it starts rather than
+ * left to run for a day.
+ */
+export const MAX_SEARCH_CANDLES = 1_000_000_000;
+
+function checkSearchCost(spec: OptimizationSpec, plan: OptimizationPlan): void {
+  const step = INTERVAL_MS[spec.backtest.resolution];
+  const candles = (s: { start: number; end: number }) => Math.max(0, Math.floor(s.end / step) - Math.ceil(s.start / step) + 1);
+  const walked = plan.windows
+    ? plan.windows.reduce((sum, w) => sum + plan.points.length * candles(w.in_sample) + candles(w.out_of_sample), 0)
+    : plan.trialsTotal * candles(spec.backtest);
+  if (walked > MAX_SEARCH_CANDLES) {
+    throw invalidField('space', `the search walks ${walked.toLocaleString('en-US')} candles in all (${plan.trialsTotal.toLocaleString('en-US')} trials); at most ${MAX_SEARCH_CANDLES.toLocaleString('en-US')} per optimization (a coarser space, a random search with a smaller n, a shorter range or a longer resolution)`);
+  }
+}
 
 /**
  * Optimizations as the faces see them: the whole search planned and every trial config parsed before a
@@ -31,6 +50,7 @@ export class Optimizations {
     checkBacktestRange(spec.backtest, this.clock.now(), 0, 'backtest.');
     const plan = planOptimization(this.controllers, spec);
     checkBacktestRange(spec.backtest, this.clock.now(), plan.warmupBars, 'backtest.');
+    checkSearchCost(spec, plan);
     await marketOf(this.connectors, spec.backtest, 'backtest.');
     return this.jobs.create(OPTIMIZATION_KIND, spec, principal);
   }
