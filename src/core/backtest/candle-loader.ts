@@ -75,6 +75,9 @@ export async function loadCandles(
     }
     since = until + step;
     opts.onPage?.(Math.min((since - first) / step, slots), slots);
+    // sim computes a page without I/O: let the server answer its other requests between pages, or a
+    // range of millions of candles would hold the event loop for seconds.
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
   const columns = toColumns(rows);
   let startIndex = rows.findIndex((r) => r.timestamp >= req.start);

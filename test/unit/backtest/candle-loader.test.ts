@@ -22,6 +22,22 @@ function simReader(drop: (t: number) => boolean = () => false): CandleReader & {
 }
 
 describe('backtest candle loader', () => {
+  it('lets the event loop run between pages of a source that answers without I/O', async () => {
+    let turns = 0;
+    let spinning = true;
+    const spin = () => {
+      turns++;
+      if (spinning) setImmediate(spin);
+    };
+    setImmediate(spin);
+    const seen: number[] = [];
+    await loadCandles(simReader(), { connector: 'sim', tradingPair: 'BTC-USDT', interval: '1m', start: START, end: START + 9 * PAGE * MIN, warmupBars: 0 }, { onPage: () => seen.push(turns) });
+    spinning = false;
+    expect(seen).toHaveLength(10);
+    // Other work ran between every two pages.
+    for (let i = 1; i < seen.length; i++) expect(seen[i]).toBeGreaterThan(seen[i - 1]!);
+  });
+
   it('reads the range and its warm-up in pages, into columns, with no gap on sim', async () => {
     const reader = simReader();
     const end = START + 2499 * MIN;
