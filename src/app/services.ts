@@ -246,7 +246,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
 
     const botFeed = new BotFeed(logger);
     const allowedImages = new AllowedImages(db, clock, options.bots?.image ?? config.botImage);
-    const bots = wireBots({ config, logger, clock, db, vault, users, accounts, killSwitches: safety.killSwitches, strategies, run, modules, feed: botFeed, images: allowedImages, options: options.bots });
+    const bots = wireBots({ config, logger, clock, db, vault, users, accounts, connectors, killSwitches: safety.killSwitches, strategies, run, modules, feed: botFeed, images: allowedImages, options: options.bots });
     // Created without touching the daemon: it is asked only when a docker command runs.
     const dockerHost = new DockerHost({ docker: options.docker?.daemon ?? new Docker(), bots, logger: logger.child({ module: 'docker' }), ...(options.docker?.pullIdleTimeoutMs ? { pullIdleTimeoutMs: options.docker.pullIdleTimeoutMs } : {}) });
     jobs.register(IMAGE_PULL_KIND, imagePullRunner(dockerHost));
@@ -308,6 +308,7 @@ function wireBots(d: {
   vault: Vault;
   users: UsersService;
   accounts: AccountsService;
+  connectors: Connectors;
   killSwitches: KillSwitches;
   strategies: StrategyCatalog;
   run: RunCommand;
@@ -356,7 +357,7 @@ function wireBots(d: {
     ...d.options?.runtimes,
   };
   const orchestrator = new BotOrchestrator(
-    { store, credentials: broker.credentials, brokerUrl: () => broker.url(), bus, ingest, runtimes, strategies: d.strategies, accounts: accountConnectors(d.accounts), killSwitches: d.killSwitches, clock: d.clock, logger, stateDir, feed: d.feed, images: d.images },
+    { store, credentials: broker.credentials, brokerUrl: () => broker.url(), bus, ingest, runtimes, strategies: d.strategies, accounts: accountConnectors(d.accounts, d.connectors), killSwitches: d.killSwitches, clock: d.clock, logger, stateDir, feed: d.feed, images: d.images },
     d.options?.orchestrator,
   );
   d.modules.add('bot orchestrator', { start: () => orchestrator.open(), stop: () => orchestrator.close() });
@@ -365,13 +366,19 @@ function wireBots(d: {
 }
 
 /** The connectors of an account as the orchestrator asks for them: null for an account that does not exist. */
-function accountConnectors(accounts: AccountsService): AccountConnectors {
+function accountConnectors(accounts: AccountsService, connectors: Connectors): AccountConnectors {
   return {
     connectorsOf: (name) =>
       accounts.get(name).then(
         (a) => a.connectors.map((c) => c.connector_name),
         (err: unknown) => ((err as { code?: string }).code === 'NOT_FOUND' ? null : Promise.reject(err)),
       ),
+    // An exchange out of reach says nothing about its pairs: the deploy goes on, and the bot finds out.
+    pairsOf: (connector) =>
+      connectors.get(connector).then(
+        async (c) => (await c.loadMarkets()).map((m) => m.trading_pair),
+        () => null,
+      ).catch(() => null),
   };
 }
 

@@ -12,7 +12,7 @@ import type { BotFeed } from './feed.js';
 import type { BotIngest, Presence } from './ingest.js';
 import type { ResponseData } from './protocol/envelope.js';
 import { CONTAINER_OUTPUT_LOGGER, TAIL_LINES, type BotExit, type BotLaunchSpec, type BotRuntime } from './runtime.js';
-import { checkAccount, checkStrategy, configParams, type AccountConnectors, type StrategyValidator } from './strategy-check.js';
+import { checkAccount, checkPairs, checkStrategy, configParams, type AccountConnectors, type StrategyValidator } from './strategy-check.js';
 import { isHummingbotImage } from './hummingbot/image.js';
 import { writeControllers, writeInstance } from './hummingbot/instance.js';
 import { botPrefix } from './topics.js';
@@ -154,6 +154,7 @@ export class BotOrchestrator implements BotControl {
   async deploy(req: DeployBot): Promise<BotRow> {
     const strategy = checkStrategy(this.d.strategies, req.strategy);
     await checkAccount(this.d.accounts, req.accountName, strategy);
+    await checkPairs(this.d.strategies, this.d.accounts, strategy);
     if (req.start !== false) await this.#checkKillSwitch(req.accountName);
     const hummingbot = isHummingbotImage(req.image);
     if (hummingbot) checkHummingbotDeploy(req, strategy);
@@ -212,6 +213,7 @@ export class BotOrchestrator implements BotControl {
       const row = await this.#row(id);
       if (row.archivedAt) throw new AppError('CONFLICT', `Bot ${id} was archived at ${row.archivedAt.toISOString()}.`, { hint: 'An archived bot keeps the config it had.' });
       const next = checkStrategy(this.d.strategies, strategy);
+      await checkPairs(this.d.strategies, this.d.accounts, next);
       const params = configParams(row.strategy, next);
       const live = (await this.#runtimeOf(row).running(id)) && row.observedState !== 'error';
       if (isHummingbot(row)) return this.#configHummingbot(row, next, live);

@@ -93,6 +93,8 @@ const notAConfigChange = (why: string) =>
 /** What the orchestrator needs to know of accounts: the connectors attached to one (null: no such account). */
 export interface AccountConnectors {
   connectorsOf(accountName: string): Promise<readonly string[] | null>;
+  /** The pairs a connector lists, or null when that cannot be told now (an exchange out of reach): then the bot finds out. */
+  pairsOf?(connector: string): Promise<readonly string[] | null>;
 }
 
 /**
@@ -116,6 +118,37 @@ export async function checkAccount(accounts: AccountConnectors, accountName: str
   if (issues.length) {
     throw new AppError('VALIDATION_FAILED', `Account ${accountName} lacks a connector the strategy trades on: ${issues.map((i) => i.message).join('; ')}.`, {
       hint: `Attach it to the account (PUT /accounts/${accountName}; paper and sim connectors need no credentials), or name a connector the account has.`,
+      details: { issues },
+    });
+  }
+}
+
+/**
+ * Refuses a bot whose strategy reads or trades a pair its connector does not list (VALIDATION_FAILED on
+ * the config's `trading_pair`, or the config itself when the pair is derived): such a bot would start
+ * and then fail every step. The pairs are the strategy's data needs, as the catalog states them.
+ */
+export async function checkPairs(catalog: StrategyValidator, accounts: AccountConnectors, strategy: BotStrategy): Promise<void> {
+  if (!accounts.pairsOf) return;
+  const configs =
+    'script' in strategy
+      ? [{ path: 'strategy.script.config', kind: 'script' as const, name: strategy.script.name, config: strategy.script.config }]
+      : strategy.controllers.map((c, i) => ({ path: `strategy.controllers.${i}.config`, kind: 'controller' as const, name: c.controller_name, config: c.config }));
+  const issues: Array<{ path: string; message: string }> = [];
+  for (const { path, kind, name, config } of configs) {
+    const v = catalog.validate(kind, name, config);
+    if (!v.valid || !v.dataNeeds) continue;
+    const wanted = new Map<string, { connector: string; pair: string }>();
+    for (const n of [...v.dataNeeds.candles, ...v.dataNeeds.quotes]) wanted.set(`${n.connector_name} ${n.trading_pair}`, { connector: n.connector_name, pair: n.trading_pair });
+    for (const { connector, pair } of wanted.values()) {
+      const listed = await accounts.pairsOf(connector);
+      if (listed === null || listed.includes(pair)) continue;
+      issues.push({ path: config.trading_pair === pair ? `${path}.trading_pair` : path, message: `${connector} does not list ${pair}` });
+    }
+  }
+  if (issues.length) {
+    throw new AppError('VALIDATION_FAILED', `The strategy reads a pair its connector does not list: ${issues.map((i) => i.message).join('; ')}.`, {
+      hint: `GET /connectors/{connector_name}/markets lists a connector's pairs.`,
       details: { issues },
     });
   }

@@ -75,6 +75,22 @@ export function checkScript(ctx: CommandContext, name: string, config: unknown, 
   return { script: { name, config: checked } };
 }
 
+/**
+ * The orchestrator's checks place a config's issues under `strategy.` (its own form of the strategy);
+ * this names them as the request did: `configPath(i)` is where the i-th config came from.
+ */
+export async function inputPaths<T>(configPath: (i: number) => string, run: Promise<T>): Promise<T> {
+  try {
+    return await run;
+  } catch (err) {
+    if (!(err instanceof AppError)) throw err;
+    const issues = (err.details as { issues?: Issue[] } | undefined)?.issues;
+    if (!Array.isArray(issues)) throw err;
+    const renamed = issues.map((i) => ({ ...i, path: i.path.replace(/^strategy\.(?:controllers\.(\d+)|script)\.config(?=\.|$)/, (_, n: string | undefined) => configPath(n === undefined ? 0 : Number(n))) }));
+    throw new AppError(err.code, err.message, { ...(err.hint ? { hint: err.hint } : {}), details: { ...(err.details as object), issues: renamed }, cause: err });
+  }
+}
+
 /** The saved configs (the caller's own, or any for an admin) as controllers; another's id is NOT_FOUND as the store says. */
 export async function savedControllers(ctx: CommandContext, ids: readonly string[], path: string, controllerName?: string): Promise<Array<{ controller_name: string; config: Record<string, unknown> }>> {
   const out: Array<{ controller_name: string; config: Record<string, unknown> }> = [];
@@ -124,7 +140,7 @@ export async function deployBot(ctx: CommandContext, input: DeployInput, strateg
   }
   ctx.journal = { ...ctx.journal, accountName: input.account_name };
   const owner: BotOwner = { name: p.name, role: p.role, accounts: p.accounts ? [...p.accounts] : null, stored: (await users.principal(p.name)) !== null };
-  const row = await bots.deploy({
+  const row = await inputPaths(connectorPaths, bots.deploy({
     id: input.bot_id,
     ...(input.name !== undefined ? { name: input.name } : {}),
     accountName: input.account_name,
@@ -135,7 +151,7 @@ export async function deployBot(ctx: CommandContext, input: DeployInput, strateg
     strategy,
     ...(input.start !== undefined ? { start: input.start } : {}),
     ...(input.on_restart !== undefined ? { onRestart: input.on_restart } : {}),
-  });
+  }));
   return { bot: botView(row) };
 }
 

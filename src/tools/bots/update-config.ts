@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineCommand } from '../../core/command/index.js';
 import type { BotStrategy } from '../../core/db/schema/index.js';
 import { ConfigIn, ControllerNameIn, ScriptNameIn } from '../strategies/schemas.js';
-import { checkControllers, checkScript, invalidStrategy, MAX_BOT_CONTROLLERS } from './deploy-bot.js';
+import { checkControllers, checkScript, inputPaths, invalidStrategy, MAX_BOT_CONTROLLERS } from './deploy-bot.js';
 import { BotIdIn, BotOut, botView, findBot } from './schemas.js';
 
 const ChangeIn = ConfigIn.describe('The fields to change; the others keep their current values. The result is checked against the schema.');
@@ -55,7 +55,7 @@ export const updateBotConfig = defineCommand({
       if (wrong.length) throw invalidStrategy(wrong, 'config change');
       next = checkControllers(ctx, given.map((g, i) => ({ controller_name: g.controller_name, config: { ...current.controllers[i]!.config, ...g.config } })), (i) => `controllers.${i}`);
     }
-    const { bot, applied, files } = await ctx.services.bots.updateConfig(row.id, next);
+    const { bot, applied, files } = await inputPaths((i) => ('script' in next ? 'script_config' : `controllers.${i}.config`), ctx.services.bots.updateConfig(row.id, next));
     return { bot: botView(bot), applied, ...(files ? { files } : {}) };
   },
 });
