@@ -58,6 +58,8 @@ describe.each(drivers())('backtesting over REST and MCP on %s', (driver) => {
     const bad = await s.call('POST', '/backtesting/run', spec(1, { bb_length: -5 }));
     expect(bad.status, bad.text).toBe(400);
     expect(bad.body.error.details.issues.map((i: { path: string }) => i.path)).toContain('controller.config.bb_length');
+    const stray = await s.call('POST', '/backtesting/run', spec(1, { bogus: 1 }));
+    expect(stray.body.error.details.issues).toEqual([{ path: 'controller.config.bogus', message: 'not a field of this config' }]);
     const unknown = await s.call('POST', '/backtesting/run', { ...spec(1), controller: { name: 'no_such_v1', config: {} } });
     expect(unknown.status, unknown.text).toBe(404);
     expect(unknown.body.error.details.issues[0].path).toBe('controller.name');

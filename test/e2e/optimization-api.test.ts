@@ -83,6 +83,9 @@ describe.each(drivers())('optimization over REST and MCP on %s', (driver) => {
     expect(paths(pair)).toEqual(['space.trading_pair']);
     const baseResolution = await post({ backtest: { ...backtest(2, { interval: '3m' }), resolution: '5m' } });
     expect(paths(baseResolution)).toEqual(['backtest.resolution']);
+    // A field the controller does not have is named where it was written.
+    expect(paths(await post({ space: { ...SPACE, 'no_such.field': { values: [1, 2] } } }))).toEqual(['space.no_such.field']);
+    expect(paths(await post({ backtest: backtest(2, { bogus: 1 }) }))).toEqual(['backtest.controller.config.bogus']);
     // 5,000 trials over two years of 1m candles: five billion candles to walk.
     const costly = await post({ space: { bb_length: { min: 20, max: 2519, step: 1 }, bb_std: { values: [1, 2] } }, max_trials: 10_000, backtest: { ...backtest(730) } });
     expect(costly.status, costly.text).toBe(400);

@@ -288,10 +288,22 @@ export function parseConfig(def: ControllerDefinition, spec: BacktestSpec): unkn
   if (!parsed.success) {
     throw new AppError('VALIDATION_FAILED', `Invalid controller config: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, {
       hint: `Fix the fields listed in details.issues; GET /controllers/${def.name} has the config's JSON Schema and defaults.`,
-      details: { issues: parsed.error.issues.map((i) => ({ path: `controller.config.${i.path.join('.')}`, message: i.message })) },
+      details: { issues: configIssues(parsed.error.issues).map((i) => ({ path: i.path ? `controller.config.${i.path}` : 'controller.config', message: i.message })) },
     });
   }
   return parsed.data;
+}
+
+/**
+ * A config's schema issues with their paths as dotted text ('' for the config itself); a key the schema
+ * does not know is an issue at that key's own path, so that the path names what to remove.
+ */
+export function configIssues(issues: ReadonlyArray<{ code?: string; path: PropertyKey[]; message: string; keys?: string[] }>): Array<{ path: string; message: string }> {
+  return issues.flatMap((i) => {
+    const at = i.path.map(String);
+    if (i.code === 'unrecognized_keys' && i.keys?.length) return i.keys.map((k) => ({ path: [...at, k].join('.'), message: 'not a field of this config' }));
+    return [{ path: at.join('.'), message: i.message }];
+  });
 }
 
 /**

@@ -3,7 +3,7 @@ import type { ControllerDefinition } from '../strategy/controller.js';
 import { type OptimizationSpec } from '../backtest/optimization-spec.js';
 import { candidatePoints, ParamGrid, type Params, walkForwardWindows, type WalkForwardWindow, withParams } from '../backtest/param-space.js';
 import { INTERVAL_MS } from '../exchange/types.js';
-import { feedIssue } from '../backtest/engine.js';
+import { configIssues, feedIssue } from '../backtest/engine.js';
 import { type ControllerSource, resolveBacktest, warmupCandles } from './backtest-job.js';
 
 /**
@@ -64,12 +64,11 @@ const tooMany = (path: string, n: number, max: number) =>
   new AppError('VALIDATION_FAILED', `Invalid input: ${path}: the search needs at least ${n} trials; max_trials is ${max}`, { details: { issues: [{ path, message: `at least ${n} trials, more than max_trials (${max})` }] } });
 
 /** The first issue of a trial's config, placed on the space key it came from when there is one. */
-function badTrial(index: number, params: Params, issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): AppError {
+function badTrial(index: number, params: Params, issues: ReadonlyArray<{ code?: string; path: PropertyKey[]; message: string; keys?: string[] }>): AppError {
   const keys = Object.keys(params);
-  const list = issues.map((i) => {
-    const path = i.path.map(String).join('.');
-    const key = keys.find((k) => path === k || path.startsWith(`${k}.`) || k.startsWith(`${path}.`));
-    return { path: key ? `space.${key}` : `backtest.controller.config.${path}`, message: `trial ${index} ${JSON.stringify(params)}: ${i.message}` };
+  const list = configIssues(issues).map(({ path, message }) => {
+    const key = path ? keys.find((k) => path === k || path.startsWith(`${k}.`) || k.startsWith(`${path}.`)) : undefined;
+    return { path: key ? `space.${key}` : path ? `backtest.controller.config.${path}` : 'backtest.controller.config', message: `trial ${index} ${JSON.stringify(params)}: ${message}` };
   });
   return new AppError('VALIDATION_FAILED', `Trial ${index} of the search has an invalid controller config: ${list.map((i) => `${i.path}: ${i.message}`).join('; ')}`, {
     hint: 'Narrow the space so that every value is one the controller accepts (GET /controllers lists its config schema).',
