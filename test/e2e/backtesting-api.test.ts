@@ -58,6 +58,9 @@ describe.each(drivers())('backtesting over REST and MCP on %s', (driver) => {
     const bad = await s.call('POST', '/backtesting/run', spec(1, { bb_length: -5 }));
     expect(bad.status, bad.text).toBe(400);
     expect(bad.body.error.details.issues.map((i: { path: string }) => i.path)).toContain('controller.config.bb_length');
+    const { controller: _, ...noController } = spec(1);
+    expect((await s.call('POST', '/backtesting/run', noController)).body.error.details.issues).toEqual([{ path: 'controller', message: expect.stringMatching(/^give the controller to run/) }]);
+    expect((await s.call('POST', '/backtesting/run', { ...spec(1), controller_config_version: 2 })).body.error.details.issues).toEqual([{ path: 'controller_config_version', message: expect.stringContaining('give controller_config_id too') }]);
     const stray = await s.call('POST', '/backtesting/run', spec(1, { bogus: 1 }));
     expect(stray.body.error.details.issues).toEqual([{ path: 'controller.config.bogus', message: 'not a field of this config' }]);
     const unknown = await s.call('POST', '/backtesting/run', { ...spec(1), controller: { name: 'no_such_v1', config: {} } });

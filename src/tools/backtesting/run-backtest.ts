@@ -32,7 +32,11 @@ export const runBacktest = defineCommand({
     wait_seconds: z.number().min(0).max(MAX_WAIT_SECONDS).default(0).describe('Wait up to this long for the run to end and include its summary.'),
   })
     .refine(...endNotBeforeStart)
-    .refine((i) => (i.controller === undefined) !== (i.controller_config_id === undefined), { message: 'give either controller or controller_config_id, not both', path: ['controller'] }),
+    .superRefine((i, ctx) => {
+      if (i.controller === undefined && i.controller_config_id === undefined) ctx.addIssue({ code: 'custom', path: ['controller'], message: 'give the controller to run (controller, or controller_config_id for a saved config)' });
+      if (i.controller !== undefined && i.controller_config_id !== undefined) ctx.addIssue({ code: 'custom', path: ['controller'], message: 'give either controller or controller_config_id, not both' });
+      if (i.controller_config_version !== undefined && i.controller_config_id === undefined) ctx.addIssue({ code: 'custom', path: ['controller_config_version'], message: 'a version of a saved config: give controller_config_id too' });
+    }),
   output: z.object({ job: JobOut, summary: SummaryOut.nullable().describe('Set when the run ended within wait_seconds.') }),
   http: { method: 'POST', path: '/backtesting/run', successStatus: 202 },
   handler: async ({ wait_seconds, controller_config_id, controller_config_version, controller, ...rest }, ctx) => {
