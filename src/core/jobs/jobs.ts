@@ -154,9 +154,12 @@ export class Jobs {
     const row = await this.#store.get(id);
     if (!row || !isVisible(row, viewerOf(principal)) || (kind !== undefined && row.kind !== kind)) throw jobNotFound(id);
     if (!(await this.#store.deleteEnded(id))) {
-      throw new AppError('CONFLICT', `Job ${id} has not ended (${row.status}); it cannot be deleted yet.`, {
+      // Not deleted: it is still running, or a concurrent delete took it first (then it is simply gone).
+      const now = await this.#store.get(id);
+      if (!now) throw jobNotFound(id);
+      throw new AppError('CONFLICT', `Job ${id} has not ended (${now.status}); it cannot be deleted yet.`, {
         hint: `Cancel it first (POST /jobs/${id}/cancel), then delete it.`,
-        details: { job_id: id, status: row.status },
+        details: { job_id: id, status: now.status },
       });
     }
   }
