@@ -61,6 +61,12 @@ describe.each(drivers())('strategy management over REST and MCP on %s', (driver)
     expect((await s.call('GET', '/controllers/no_such_v1')).status).toBe(404);
     const scripts = await s.call('GET', '/scripts');
     expect(scripts.body.data.map((x: { name: string }) => x.name)).toEqual(['portfolio_rebalancer_v1', 'twap_buyer_v1']);
+    // Every shipped strategy shows a working example, those whose schema requires fields without a default too.
+    for (const e of [...r.body.data, ...scripts.body.data] as Array<{ name: string; example_config: unknown; data_needs: unknown }>) {
+      expect(e.example_config, e.name).not.toBeNull();
+      expect(e.data_needs, e.name).not.toBeNull();
+    }
+    expect(byName.get('grid_strike')).toMatchObject({ example_config: { start_price: '60000', end_price: '70000' } });
   });
 
   it('validates without storing: a bad config is an answer with field paths', async () => {

@@ -146,7 +146,7 @@ export class StrategyCatalog implements Lifecycle {
       definition: d,
     };
     this.#entries[kind].set(d.name, entry);
-    let v = this.validate(kind, d.name, {});
+    let v = this.validate(kind, d.name, d.example ?? {});
     if (!v.valid) {
       // Fill in the market fields the config requires, and only those: a default stays a default.
       const missing = new Set(v.issues.map((i) => i.path));

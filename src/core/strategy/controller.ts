@@ -14,6 +14,8 @@ export interface ControllerDefinition<S extends z.ZodType = z.ZodType> {
   description: string;
   /** The config: every field with a default where one makes sense and a description. */
   config: S;
+  /** Fields an example config sets where the schema has no default (the catalog shows the example, defaults filled in). */
+  example?: Record<string, unknown>;
   /** The market data one instance needs, from its parsed config. */
   data(config: z.infer<S>): DataNeeds;
   /** Closed candles of history the first decision needs (indicator warm-up). */

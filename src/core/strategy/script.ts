@@ -22,6 +22,8 @@ export interface ScriptDefinition<S extends z.ZodType = z.ZodType> {
   /** One paragraph for a person or a model choosing a script. */
   description: string;
   config: S;
+  /** Fields an example config sets where the schema has no default (the catalog shows the example, defaults filled in). */
+  example?: Record<string, unknown>;
   /** The market data one instance needs, from its parsed config. */
   data(config: z.infer<S>): DataNeeds;
   /** Seconds between two steps. */

@@ -79,6 +79,7 @@ export const portfolioRebalancerV1 = defineScript({
   description:
     'Keeps a spot portfolio on one connector at target weights (e.g. 50% BTC, 30% ETH, the rest USDT): when a share drifts past a threshold it sells what is overweight, then buys what is underweight, with market orders. Runs until stopped.',
   config: PortfolioRebalancerConfig,
+  example: { connector_name: 'sim', target_weights: { BTC: '0.5', ETH: '0.3' } },
   data: (c) => ({ candles: [], quotes: Object.keys(c.target_weights).sort().map((a) => ({ connector: c.connector_name, tradingPair: `${a}-${c.quote_asset}` })) }),
   stepSeconds: (c) => c.check_interval,
   create: (c, saved) => new Rebalancer(c, saved as RebalancerState | undefined),

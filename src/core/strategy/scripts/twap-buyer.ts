@@ -54,6 +54,7 @@ export const twapBuyerV1 = defineScript({
   description:
     'Buys a quote amount of one pair in equal market-order slices over a duration (time-weighted average price), optionally never above a max price. Missed or short slices are caught up at the next step; it ends once the whole amount is bought.',
   config: TwapBuyerConfig,
+  example: { connector_name: 'sim', trading_pair: 'BTC-USDT', total_amount_quote: '1000', duration: 3600, interval: 60 },
   data: (c) => ({ candles: [], quotes: [{ connector: c.connector_name, tradingPair: c.trading_pair }] }),
   stepSeconds: (c) => Math.min(c.interval, 60),
   create: (c, saved) => new TwapBuyer(c, saved as TwapState | undefined),
