@@ -235,7 +235,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
     // exactly as that principal's own REST or MCP call would: role, scope, guards, journal.
     const registry = createRegistry(allCommands);
     const run: RunCommand = (name, input, as) =>
-      execute(registry, name, input, { services, principal: as.principal, surface: { channel: as.channel, toolsets: 'all', readOnly: false }, requestId: as.requestId, logger });
+      execute(registry, name, input, { services, principal: as.principal, surface: { channel: as.channel, toolsets: 'all', readOnly: false }, requestId: as.requestId, logger, ...(as.automated ? { automated: true } : {}) });
     const executors = modules.add(
       'executors',
       new ExecutorService(

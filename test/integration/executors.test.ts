@@ -292,6 +292,26 @@ describe.each(drivers())('executors on the paper order path (%s)', (driver) => {
     expect(done.report.filled_amount_quote).toBeGreaterThan(297);
   });
 
+  it('a TWAP whose equal slices come faster than the duplicate window still sends each one; a caller repeating an order is still refused', async () => {
+    clock.set(PINNED);
+    await account('twap_dup', '10000');
+    expect((await s.call('PUT', '/accounts/twap_dup/policy', { duplicate_window_seconds: 300 })).status).toBe(200);
+    const e = await create('twap_dup', { type: 'twap', connector_name: 'sim', trading_pair: 'BTC-USDT', side: 'buy', total_amount_quote: '300', total_duration: 60, order_interval: 20 });
+    for (const t of [20_000, 40_000]) {
+      clock.set(PINNED + t);
+      await s.services.executors.runOnce();
+    }
+    const done = await get(e.executor_id);
+    expect(done.executor).toMatchObject({ status: 'terminated', close_type: 'COMPLETED' });
+    expect(done.orders.map((o) => o.status)).toEqual(Array(3).fill('filled'));
+    // The premise: at least two slices were the same order, which the window would have refused from a caller.
+    expect(new Set(done.orders.map((o) => String(o.amount))).size).toBeLessThan(3);
+    const order = { account_name: 'twap_dup', connector_name: 'sim', trading_pair: 'BTC-USDT', side: 'buy', order_type: 'market', amount: '0.001' };
+    expect((await s.call('POST', '/trading/orders', order, TRADER)).status).toBe(201);
+    const again = await s.call('POST', '/trading/orders', order, TRADER);
+    expect(again.body.error?.code).toBe('DUPLICATE_ORDER');
+  });
+
   it('the account\'s guardrails refuse an executor\'s orders like anyone\'s: a cap, then a kill switch', async () => {
     clock.set(PINNED);
     await account('capped', '100000');

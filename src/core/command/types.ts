@@ -62,6 +62,12 @@ export interface CommandContext {
    * client asked for progress (an MCP progress token). Absent otherwise.
    */
   progress?: (fraction: number, message?: string) => void;
+  /**
+   * Set for an order the server places on its own schedule for an executor or a controller run: the
+   * duplicate window, meant to catch a caller repeating itself, does not apply to a TWAP's equal slices
+   * or a grid's equal levels. Every other guard does.
+   */
+  automated?: boolean;
   /** Facts a guard found (account, value of the order), written into this call's audit row. */
   journal?: JournalFacts;
   /**

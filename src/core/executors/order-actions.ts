@@ -61,7 +61,7 @@ export class ServerOrderActions implements OrderActions {
   constructor(private readonly deps: ServerOrderActionsDeps) {}
 
   async place(s: OrderSender, order: Record<string, unknown>, requestId: string): Promise<void> {
-    const as = { principal: await this.#principal(s), channel: s.principal.channel, requestId };
+    const as = { principal: await this.#principal(s), channel: s.principal.channel, requestId, automated: true };
     await this.deps.run('trading_place_order', await this.#placeInput(s, order), as);
   }
 

@@ -17,6 +17,8 @@ export interface RunAs {
   principal: Principal;
   channel: Channel;
   requestId: string;
+  /** An order the server places on its own schedule (see CommandContext.automated). */
+  automated?: boolean;
 }
 
 /**

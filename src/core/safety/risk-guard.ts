@@ -52,7 +52,7 @@ export class RiskGuard implements Guard {
     // and this account's risk-reducing calls must not wait for it. A retry of an existing order is not asked about.
     let approved = false;
     if (ctx.askHuman && !(t.clientOrderId && (await this.#exists(t.account, t.clientOrderId)))) {
-      const early = await this.safety.assess(t, ctx.principal);
+      const early = await this.safety.assess(t, ctx.principal, undefined, ctx.automated);
       this.#refuse(early.checks);
       // In `human` mode the person at the client does not count: another principal approves over REST (approvals.ts).
       if (early.policy.confirmation !== 'human' && needsConfirmation(t, early.policy, early.value, ctx.principal.role)) {
@@ -79,7 +79,7 @@ export class RiskGuard implements Guard {
       // so two calls with one token are serialised here and only the first gets through.
       const token = ctx.askHuman ? undefined : t.confirmationToken;
       if (token) this.safety.tokens.verify(token, orderBinding(ctx.principal.name, await this.safety.executable(t)));
-      const a = await this.safety.assess(t, ctx.principal);
+      const a = await this.safety.assess(t, ctx.principal, undefined, ctx.automated);
       ctx.journal = {
         accountName: t.account,
         notional: a.value?.notional_usdt?.toFixed(18) ?? null,
@@ -143,7 +143,7 @@ export class RiskGuard implements Guard {
           valueError,
           spent24h: g.spent24h,
           ordersLastMinute: g.ordersLastMinute,
-          lastIdentical: g.lastIdentical,
+          lastIdentical: ctx.automated ? null : g.lastIdentical,
           positionBefore: counting && g.policy.max_position_notional !== null && value ? held : null,
           restingSameSide: ledger.restingSameSide,
           now,

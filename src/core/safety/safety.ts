@@ -68,7 +68,7 @@ export class Safety {
    * Every check for this intent, evaluated now, without changing anything. `at` is the order's market
    * and book when the caller already read them (a preview shares one plan with the engine's check).
    */
-  async assess(sent: TradeIntent, principal: Principal, at?: MarketVenue): Promise<Assessment> {
+  async assess(sent: TradeIntent, principal: Principal, at?: MarketVenue, automated = false): Promise<Assessment> {
     const now = this.clock.now();
     const info = await this.connectors.info(sent.connector);
     const venue = at ?? (await this.#venue(sent));
@@ -91,7 +91,7 @@ export class Safety {
     const [spent24h, ordersLastMinute, lastIdentical, position] = await Promise.all([
       counting && policy.max_daily_notional !== null ? this.journal.spent24h(t.account, now) : new Decimal(0),
       counting && policy.max_orders_per_minute !== null ? this.journal.ordersLastMinute(t.account, now) : 0,
-      counting && fingerprint && policy.duplicate_window_seconds !== null ? this.journal.lastIdentical(t.account, fingerprint, now - policy.duplicate_window_seconds * 1000) : null,
+      counting && fingerprint && !automated && policy.duplicate_window_seconds !== null ? this.journal.lastIdentical(t.account, fingerprint, now - policy.duplicate_window_seconds * 1000) : null,
       counting && policy.max_position_notional !== null && value ? this.#positionOf(t, value) : null,
     ]);
     const checks = evaluate(t, { info, policy, killSwitches: ks, value, valueError, spent24h, ordersLastMinute, lastIdentical, positionBefore: position?.held ?? null, restingSameSide: position?.resting ?? new Decimal(0), now });
