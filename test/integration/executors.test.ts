@@ -292,6 +292,16 @@ describe.each(drivers())('executors on the paper order path (%s)', (driver) => {
     expect(done.report.filled_amount_quote).toBeGreaterThan(297);
   });
 
+  it('an executor order that would need a person\'s approval is refused at once, and parks no approval nothing would redeem', async () => {
+    clock.set(PINNED);
+    await account('humane', '10000');
+    expect((await s.call('PUT', '/accounts/humane/policy', { confirmation: 'human', confirm_above_notional: '50' })).status).toBe(200);
+    const e = await create('humane', position());
+    expect(e).toMatchObject({ status: 'terminated', close_type: 'FAILED' });
+    expect(e.last_error).toMatch(/an executor's orders cannot wait for one/);
+    expect(await rows(sql`select id from approvals where account_name = 'humane'`)).toEqual([]);
+  });
+
   it('a TWAP whose equal slices come faster than the duplicate window still sends each one; a caller repeating an order is still refused', async () => {
     clock.set(PINNED);
     await account('twap_dup', '10000');

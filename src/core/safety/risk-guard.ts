@@ -88,6 +88,12 @@ export class RiskGuard implements Guard {
       };
       this.#refuse(a.checks);
       if (a.policy.confirmation === 'human' && needsConfirmation(t, a.policy, a.value, ctx.principal.role)) {
+        // An executor's order cannot wait for a person: parking it would leave an approval nothing redeems.
+        if (ctx.automated) {
+          throw new AppError('CONFIRMATION_REQUIRED', `This order is worth ${a.value?.notional_usdt?.toFixed(2) ?? 'an unknown amount of'} USDT, above the ${a.policy.confirm_above_notional!.toFixed()} USDT threshold of ${t.account}, whose orders need a person's approval; an executor's orders cannot wait for one.`, {
+            hint: 'Size the executor below the threshold, or have an admin raise confirm_above_notional for the account.',
+          });
+        }
         const approvalId = await this.safety.approvals.redeemOrPark(t, ctx.principal, ctx.surface.channel, a.value?.notional_usdt ?? null, a.policy.confirm_above_notional!);
         ctx.journal.detail = { confirmation: 'human', approval_id: approvalId };
         return next();
