@@ -79,7 +79,9 @@ export class OrderPath {
         }
       }
       s.outbox.shift();
-      if (failure) {
+      // A cancel of an order that does not exist (its submit was refused, so it was never stored) has
+      // nothing left to do: it is not an error, and it must not hide the refusal that explains the end.
+      if (failure && !(entry.kind === 'cancel' && failure.code === 'NOT_FOUND')) {
         s.runtime.error_count++;
         s.runtime.last_error = failure.message;
       }
