@@ -106,7 +106,9 @@ export function evaluate(t: TradeIntent, s: CheckState): Check[] {
       name: 'max_position_notional',
       ok: !grows || (afterUsdt !== null && afterUsdt.lte(p.max_position_notional)),
       code: 'RISK_LIMIT_EXCEEDED',
-      message: `the ${t.pair} ${t.side === 'sell' ? 'short' : 'long'} side could reach ${afterUsdt ? usd(afterUsdt) : 'an unknown amount of'} USDT (counting resting orders on that side${t.orderType === 'market' ? '' : ', and the position closed before this order fills'}) against a cap of ${p.max_position_notional.toFixed()} USDT`,
+      message: grows
+        ? `the ${t.pair} ${t.side === 'sell' ? 'short' : 'long'} side could reach ${afterUsdt ? usd(afterUsdt) : 'an unknown amount of'} USDT (counting resting orders on that side${t.orderType === 'market' ? '' : ', and the position closed before this order fills'}) against a cap of ${p.max_position_notional.toFixed()} USDT`
+        : `the order does not grow the ${t.pair} ${t.side === 'sell' ? 'short' : 'long'} side, so the cap of ${p.max_position_notional.toFixed()} USDT does not hold it back (a position may always shrink, even above the cap)`,
       limit: p.max_position_notional.toFixed(),
       value: afterUsdt ? usd(afterUsdt) : null,
     });
