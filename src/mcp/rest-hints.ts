@@ -50,8 +50,22 @@ export function restRoutesAsTools(commands: readonly AnyCommand[]): (err: AppErr
   return (err) => {
     const message = rewrite(err.message);
     const hint = err.hint === undefined ? undefined : rewrite(err.hint);
-    if (message === err.message && hint === err.hint) return err;
-    return new AppError(err.code, message, { ...(hint !== undefined ? { hint } : {}), ...(err.details ? { details: err.details } : {}), cause: err });
+    // The field issues' messages too: "no controller named x (GET /controllers lists them)".
+    const issues = (err.details as { issues?: unknown } | undefined)?.issues;
+    let changed = false;
+    const rewritten = Array.isArray(issues)
+      ? (issues as unknown[]).map((i) => {
+          const text = (i as { message?: unknown } | null)?.message;
+          if (typeof text !== 'string') return i;
+          const message = rewrite(text);
+          if (message === text) return i;
+          changed = true;
+          return { ...(i as object), message };
+        })
+      : null;
+    if (message === err.message && hint === err.hint && !changed) return err;
+    const details = changed ? { ...(err.details as object), issues: rewritten } : err.details;
+    return new AppError(err.code, message, { ...(hint !== undefined ? { hint } : {}), ...(details ? { details } : {}), cause: err });
   };
 }
 

@@ -50,4 +50,14 @@ describe('REST routes in errors, named as tools over MCP', () => {
     const plain = new AppError('NOT_FOUND', 'Nothing here.', { hint: 'Try again.' });
     expect(rewrite(plain)).toBe(plain);
   });
+
+  it('rewrites the field issues\' messages, keeping their paths and the issues without a route', () => {
+    const rewrite = onMcp('all');
+    const issues = [
+      { path: 'controllers.0.controller_name', message: 'no controller named x (GET /controllers lists them)' },
+      { path: 'account_name', message: 'no account named y' },
+    ];
+    const out = rewrite(new AppError('VALIDATION_FAILED', 'Invalid strategy.', { details: { issues, other: 1 } }));
+    expect(out.details).toEqual({ issues: [{ path: 'controllers.0.controller_name', message: 'no controller named x (the strategies_list_controllers tool lists them)' }, issues[1]], other: 1 });
+  });
 });
