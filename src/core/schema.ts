@@ -195,7 +195,9 @@ export const TimeIn = z
   .transform((v, ctx) => {
     const ms = typeof v === 'number' ? v : /^\d+$/.test(v) ? Number(v) : parseIsoTime(v);
     if (!Number.isFinite(ms) || ms < MIN_TIME_MS || ms > MAX_TIME_MS) {
-      ctx.addIssue({ code: 'custom', message: TIME_MESSAGE });
+      // Written as ISO-8601 but naming no real moment (2023-02-29, 24:00): say so, not just the format.
+      const impossible = typeof v === 'string' && Number.isNaN(ms) && ISO_TIME_RE.test(v);
+      ctx.addIssue({ code: 'custom', message: impossible ? `${v} is no real date or time (the day, hour, minute or second is out of range); ${TIME_MESSAGE}` : TIME_MESSAGE });
       return z.NEVER;
     }
     return ms;

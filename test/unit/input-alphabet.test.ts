@@ -33,6 +33,10 @@ describe('TimeIn: 1970 to 9999', () => {
   it.each(['2023-02-29', '2024-04-31', '2024-01-01T24:00:00Z', '2024-01-01T10:60:00Z', '2024-00-10', 'Jan 5 2024', '2024-01-01T10:00:00+24:00'])('refuses the impossible or loosely written %j rather than rolling it over', (v) => {
     expect(TimeIn.safeParse(v).success).toBe(false);
   });
+  it('says an impossible date is no real date', () => {
+    const r = TimeIn.safeParse('2023-02-29');
+    expect(!r.success && r.error.issues[0]!.message).toMatch(/^2023-02-29 is no real date or time/);
+  });
   it('reads a date, a zone, fractions and a zone-less time (as UTC) exactly', () => {
     const ms = (v: string) => TimeIn.parse(v);
     expect(ms('2024-02-29')).toBe(Date.UTC(2024, 1, 29));
