@@ -4,27 +4,11 @@ import { simMarkets } from '../../src/core/exchange/sim/markets.js';
 import type { ConnectorInfo } from '../../src/core/exchange/types.js';
 import { evaluate } from '../../src/core/safety/checks.js';
 import type { OrderValue } from '../../src/core/safety/order-value.js';
-import type { Policy } from '../../src/core/safety/policy-store.js';
+import { defaultPolicy, type Policy } from '../../src/core/safety/policy-store.js';
 
 const market = simMarkets('perpetual').find((m) => m.trading_pair === 'BTC-USDT')!;
 const info = { name: 'sim_perpetual', kind: 'sim', market_type: 'perpetual' } as unknown as ConnectorInfo;
-const policy: Policy = {
-  account_name: 'desk',
-  mode: 'paper',
-  max_order_notional: null,
-  order_cap_decided: true,
-  max_daily_notional: null,
-  max_position_notional: new Decimal(1000),
-  max_leverage: null,
-  allowed_pairs: null,
-  denied_pairs: [],
-  max_orders_per_minute: null,
-  duplicate_window_seconds: null,
-  confirm_above_notional: null,
-  confirmation: 'token',
-  updated_by: null,
-  updated_at: null,
-} as Policy;
+const policy: Policy = { ...defaultPolicy('desk'), max_position_notional: new Decimal(1000) };
 const value = (amount: string): OrderValue => ({ info, market, reference_price: new Decimal(50_000), notional_quote: new Decimal(amount).times(50_000), notional_usdt: new Decimal(amount).times(50_000), estimated_fee: new Decimal(0) }) as OrderValue;
 const capCheck = (side: 'buy' | 'sell', amount: string, held: string) =>
   evaluate(
