@@ -1,3 +1,4 @@
+import { Decimal } from '../decimal.js';
 import type { Connectors } from '../exchange/connectors.js';
 import type { Market } from '../exchange/types.js';
 import type { BacktestSpec } from '../backtest/spec.js';
@@ -300,6 +301,7 @@ export function summaryOf(r: NewOptimizationRecord, spec: OptimizationSpec): Opt
     objective: spec.objective,
     top: (r.leaderboard as RankedTrial[]).slice(0, SUMMARY_TOP).map((t) => ({ rank: t.rank, trial: t.trial, params: t.params, objective_value: metricValue(t.metrics, metric), metrics: key(t.metrics) })),
     windows,
-    out_of_sample_mean: scored.length ? scored.reduce((s, v) => s + v, 0) / scored.length : null,
+    // Summed as the decimals the values print as: a float sum would end in ...000003.
+    out_of_sample_mean: scored.length ? scored.reduce((s, v) => s.plus(String(v)), new Decimal(0)).div(scored.length).toNumber() : null,
   };
 }
