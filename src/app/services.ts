@@ -9,7 +9,7 @@ import { LoginGate } from '../core/auth/login.js';
 import { LoginThrottle, type LoginThrottleOptions } from '../core/auth/login-throttle.js';
 import { generatePassword, hashPassword } from '../core/auth/passwords.js';
 import { systemClock, type Clock } from '../core/clock.js';
-import { createRegistry, execute } from '../core/command/index.js';
+import { createRegistry, execute, type Registry } from '../core/command/index.js';
 import type { Guard } from '../core/command/types.js';
 import type { Config } from '../core/config.js';
 import { openDatabase, type Database, type Db } from '../core/db/client.js';
@@ -234,8 +234,7 @@ export async function createServices(config: Config, logger: Logger, options: Se
     // Executors place their orders through the command pipeline, as the principal who created them,
     // exactly as that principal's own REST or MCP call would: role, scope, guards, journal.
     const registry = createRegistry(allCommands);
-    const run: RunCommand = (name, input, as) =>
-      execute(registry, name, input, { services, principal: as.principal, surface: { channel: as.channel, toolsets: 'all', readOnly: false }, requestId: as.requestId, logger, ...(as.automated ? { automated: true } : {}) });
+    const run = commandRunner(registry, () => services, logger);
     const executors = modules.add(
       'executors',
       new ExecutorService(
@@ -380,6 +379,16 @@ function accountConnectors(accounts: AccountsService, connectors: Connectors): A
         () => null,
       ).catch(() => null),
   };
+}
+
+/**
+ * Runs a command through execute() as a principal: how the server's own domains (executors, bots'
+ * requests) reach the command pipeline exactly as a REST or MCP caller does. `services` is read at
+ * each call: the composition root binds it before the services object exists.
+ */
+export function commandRunner(registry: Registry, services: () => Services, logger: Logger): RunCommand {
+  return (name, input, as) =>
+    execute(registry, name, input, { services: services(), principal: as.principal, surface: { channel: as.channel, toolsets: 'all', readOnly: false }, requestId: as.requestId, logger, ...(as.automated ? { automated: true } : {}) });
 }
 
 /** The Postgres job queue of optimization trials; it connects on first use. */

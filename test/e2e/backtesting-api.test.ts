@@ -63,6 +63,7 @@ describe.each(drivers())('backtesting over REST and MCP on %s', (driver) => {
     expect((await s.call('POST', '/backtesting/run', { ...spec(1), controller_config_version: 2 })).body.error.details.issues).toEqual([{ path: 'controller_config_version', message: expect.stringContaining('give controller_config_id too') }]);
     const stray = await s.call('POST', '/backtesting/run', spec(1, { bogus: 1 }));
     expect(stray.body.error.details.issues).toEqual([{ path: 'controller.config.bogus', message: 'not a field of this config' }]);
+    expect(stray.body.error.message).toBe('Invalid controller config: bogus: not a field of this config');
     const unknown = await s.call('POST', '/backtesting/run', { ...spec(1), controller: { name: 'no_such_v1', config: {} } });
     expect(unknown.status, unknown.text).toBe(404);
     expect(unknown.body.error.details.issues[0].path).toBe('controller.name');
@@ -74,7 +75,7 @@ describe.each(drivers())('backtesting over REST and MCP on %s', (driver) => {
     const current = Math.floor(Date.now() / hour) * hour;
     const open = await s.call('POST', '/backtesting/run', { ...spec(1, { interval: '1h' }), resolution: '1h', start: current - 5 * hour, end: current });
     expect(open.status, open.text).toBe(400);
-    expect(open.body.error.details.issues[0]).toEqual({ path: 'end', message: expect.stringContaining('the 1h candle opening then has not closed yet') });
+    expect(open.body.error.details.issues[0]).toEqual({ path: 'end', message: expect.stringContaining('the 1h candle it reaches has not closed yet') });
     const reversed = await s.call('POST', '/backtesting/run', { ...spec(1), start: START + DAY, end: START });
     expect(reversed.status, reversed.text).toBe(400);
     // A one-day range whose controller looks back 5,000 weekly candles: 50 million 1m candles of warm-up.

@@ -1,3 +1,4 @@
+import { commandRunner } from '../../src/app/services.js';
 import { randomBytes } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
 import { BotStore } from '../../src/core/bots/bot-store.js';
@@ -10,9 +11,8 @@ import { PgBotDirectory } from '../../src/core/bots/pg-directory.js';
 import type { ResponseData } from '../../src/core/bots/protocol/envelope.js';
 import { BOT_PASSWORD_ENV, BOT_SPEC_ENV, type BotLaunchSpec } from '../../src/core/bots/runtime.js';
 import { botUsername } from '../../src/core/bots/topics.js';
-import { createRegistry, execute } from '../../src/core/command/index.js';
+import { createRegistry } from '../../src/core/command/index.js';
 import type { BotStrategy } from '../../src/core/db/schema/index.js';
-import type { RunCommand } from '../../src/core/executors/types.js';
 import { createLogger } from '../../src/core/logger.js';
 import { Vault } from '../../src/core/secrets/vault.js';
 import { allCommands } from '../../src/tools/index.js';
@@ -52,8 +52,7 @@ export async function botWorld(driver: Driver): Promise<BotWorld> {
   const logger = createLogger('silent');
   const { services } = server;
   const registry = createRegistry(allCommands);
-  const run: RunCommand = (name, input, as) =>
-    execute(registry, name, input, { services, principal: as.principal, surface: { channel: as.channel, toolsets: 'all', readOnly: false }, requestId: as.requestId, logger });
+  const run = commandRunner(registry, () => services, logger);
   const credentials = new PgBotCredentials(services.db, new Vault(randomBytes(32)));
   const store = new BotStore(services.db, services.clock);
   // A fixed port, so that a restarted broker is where the clients look for it.

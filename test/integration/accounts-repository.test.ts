@@ -3,7 +3,7 @@ import { and, asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MASTER_ACCOUNT } from '../../src/core/accounts/accounts-service.js';
 import { AppError } from '../../src/core/errors.js';
-import { accountConnectors, accounts, paperBalances } from '../../src/core/db/schema/index.js';
+import { accountConnectors, accounts, bots, paperBalances } from '../../src/core/db/schema/index.js';
 import type { Services } from '../../src/app/services.js';
 import { offlineBinance, type OfflineExchange } from '../helpers/offline-exchange.js';
 import { drivers, testServices } from '../helpers/test-env.js';
@@ -209,6 +209,34 @@ describe.each(drivers())('AccountsService on %s', (driver) => {
       expect(err.details).toEqual({ remove_connectors: ['sim_perpetual'] });
       expect(await connectorRows('repo_upd_missing')).toEqual(before.conns);
       expect(await balanceMap('repo_upd_missing')).toEqual(before.bal);
+    });
+
+    it('refuses to remove a connector a running bot trades on, and to delete the account, but not another connector', async () => {
+      await svc().create('repo_bot_desk', [{ connector_name: 'sim' }, { connector_name: 'sim_perpetual' }]);
+      const at = new Date();
+      await db().insert(bots).values({
+        id: 'repo-bot',
+        name: 'repo-bot',
+        accountName: 'repo_bot_desk',
+        ownerName: 'admin',
+        owner: { name: 'admin', role: 'admin', accounts: null, stored: false },
+        channel: 'rest',
+        runtime: 'child',
+        strategy: { controllers: [{ controller_name: 'pmm_simple', config: { connector_name: 'sim_perpetual', trading_pair: 'BTC-USDT' } }] },
+        desiredState: 'running',
+        observedState: 'running',
+        createdAt: at,
+        updatedAt: at,
+      });
+      const err = await rejection(svc().update('repo_bot_desk', [], ['sim_perpetual']));
+      expect(err.code).toBe('CONFLICT');
+      expect(err.details).toMatchObject({ connectors: ['sim_perpetual'], running_bots: 1 });
+      expect(err.message).not.toMatch(/history/);
+      expect((await rejection(svc().delete('repo_bot_desk'))).details).toMatchObject({ running_bots: 1 });
+      await svc().update('repo_bot_desk', [], ['sim']);
+      expect((await connectorRows('repo_bot_desk')).map((c) => c.connectorName)).toEqual(['sim_perpetual']);
+      await db().update(bots).set({ desiredState: 'stopped' }).where(eq(bots.id, 'repo-bot'));
+      await svc().delete('repo_bot_desk');
     });
 
     it('refuses an unknown account with NOT_FOUND', async () => {

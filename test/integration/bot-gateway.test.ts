@@ -1,3 +1,4 @@
+import { commandRunner } from '../../src/app/services.js';
 import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -11,8 +12,7 @@ import { mqttLink } from '../../src/core/bots/link.js';
 import { PgBotCredentials } from '../../src/core/bots/pg-credentials.js';
 import { botClientId } from '../../src/core/bots/topics.js';
 import { systemClock } from '../../src/core/clock.js';
-import { createRegistry, execute } from '../../src/core/command/index.js';
-import type { RunCommand } from '../../src/core/executors/types.js';
+import { createRegistry } from '../../src/core/command/index.js';
 import { createLogger } from '../../src/core/logger.js';
 import { Vault } from '../../src/core/secrets/vault.js';
 import { allCommands } from '../../src/tools/index.js';
@@ -45,8 +45,7 @@ describe.each(drivers())('bot gateway (%s)', (driver) => {
     s = await testServer(driver);
     const logger = createLogger('silent');
     const registry = createRegistry(allCommands);
-    const run: RunCommand = (name, input, as) =>
-      execute(registry, name, input, { services: s.services, principal: as.principal, surface: { channel: as.channel, toolsets: 'all', readOnly: false }, requestId: as.requestId, logger });
+    const run = commandRunner(registry, () => s.services, logger);
     const acct = await s.call('POST', '/accounts', { account_name: 'botdesk', connectors: [{ connector_name: 'sim', paper_balances: { USDT: '10000', BTC: '0' } }] });
     expect(acct.status, acct.text).toBe(201);
     bots.set(alpha, { account: 'botdesk', principal: { name: `bot:${alpha}`, role: 'trader', accounts: ['botdesk'] } });
@@ -174,6 +173,22 @@ describe.each(drivers())('bot gateway (%s)', (driver) => {
     } finally {
       const back = await s.call('PUT', '/accounts/botdesk/policy', { max_order_notional: null, allowed_pairs: null });
       expect(back.status, back.text).toBe(200);
+    }
+  });
+
+  it("a bot's equal orders (a TWAP's slices) pass the account's duplicate window, which holds for callers", async () => {
+    expect((await s.call('PUT', '/accounts/botdesk/policy', { duplicate_window_seconds: 300 })).status).toBe(200);
+    try {
+      for (const id of ['d-1', 'd-2']) {
+        const r = await ask(alpha, 'place_order', buy(id));
+        expect(r, JSON.stringify(r)).toMatchObject({ status: 200 });
+      }
+      const order = { ...buy('d-3'), amount: '0.002', account_name: 'botdesk' };
+      delete (order as { client_order_id?: string }).client_order_id;
+      expect((await s.call('POST', '/trading/orders', order)).status).toBe(201);
+      expect((await s.call('POST', '/trading/orders', order)).body.error?.code).toBe('DUPLICATE_ORDER');
+    } finally {
+      expect((await s.call('PUT', '/accounts/botdesk/policy', { duplicate_window_seconds: null })).status).toBe(200);
     }
   });
 

@@ -127,8 +127,23 @@ describe.each(drivers())('bot orchestrator (%s)', (driver) => {
   it('launches again after a server restart the bots meant to run, once each', async () => {
     await deploy('delta');
     await deploy('epsilon', { start: false });
+    // A bot whose account a kill switch covers (set without stop_bots) stays down after the restart.
+    await services.accounts.create('ks_desk', [{ connector_name: 'sim' }]);
+    await deploy('kappa', { accountName: 'ks_desk' });
+    await services.safety.killSwitches.set('ks_desk', 'halt', 'admin');
     await services.close();
     services = await open();
+    const down = await waitFor('kappa to be kept down', async () => {
+      const b = await services.bots.get('kappa');
+      return b?.observedState === 'error' ? b : undefined;
+    }, { timeoutMs: 20_000 });
+    expect(down.desiredState).toBe('running');
+    // The log line goes through the ingest's buffered flush: it may land just after the state.
+    const line = await waitFor('the reason in its log', async () => (await services.bots.logs('kappa', { limit: 50 })).find((l) => l.message.startsWith('Not restarted:')));
+    expect(line.message).toMatch(/^Not restarted: The ks_desk kill switch is on since \S+; no bot on ks_desk starts while it is\.$/);
+    expect((await services.bots.runs('kappa')).map((r) => r.status)).toEqual(['interrupted']);
+    await services.safety.killSwitches.clear('ks_desk');
+    await services.bots.archive('kappa');
     const back = await waitFor('delta to come back', async () => {
       const b = await services.bots.get('delta');
       return b?.observedState === 'running' ? b : undefined;

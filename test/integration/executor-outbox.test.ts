@@ -1,10 +1,9 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ServiceOptions } from '../../src/app/services.js';
+import { commandRunner, type ServiceOptions } from '../../src/app/services.js';
 import { ManualClock } from '../../src/core/clock.js';
-import { createRegistry, execute } from '../../src/core/command/index.js';
+import { createRegistry } from '../../src/core/command/index.js';
 import { ExecutorService } from '../../src/core/executors/executor-service.js';
-import type { RunCommand } from '../../src/core/executors/types.js';
 import { createLogger } from '../../src/core/logger.js';
 import { ExecutorConfig } from '../../src/core/strategy/executors/configs.js';
 import { createExecutor, restoreExecutor } from '../../src/core/strategy/executors/registry.js';
@@ -38,7 +37,7 @@ describe.each(drivers())('the executor outbox across a crash (%s)', (driver) => 
     const { services } = env;
     const registry = createRegistry(allCommands);
     const logger = createLogger('silent');
-    const run: RunCommand = (name, input, as) => execute(registry, name, input, { services, principal: as.principal, surface: { channel: as.channel, toolsets: 'all', readOnly: false }, requestId: as.requestId, logger });
+    const run = commandRunner(registry, () => services, logger);
     const deps = { db: services.db, marketData: services.marketData, trading: services.trading, users: services.users, clock, logger, factory: { create: createExecutor, restore: restoreExecutor } };
     // The first process places the order and then never hears back: it is gone.
     const dying = new ExecutorService({ ...deps, run: async (name, input, as) => (await run(name, input, as), new Promise<never>(() => undefined)) }, { intervalMs: null, staleAfterMs: 10_000, exclusive: false, instanceId: 'dying' });

@@ -286,7 +286,7 @@ export function parseConfig(def: ControllerDefinition, spec: BacktestSpec): unkn
   }
   const parsed = def.config.safeParse(raw);
   if (!parsed.success) {
-    throw new AppError('VALIDATION_FAILED', `Invalid controller config: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, {
+    throw new AppError('VALIDATION_FAILED', `Invalid controller config: ${configIssues(parsed.error.issues).map((i) => `${i.path || '(config)'}: ${i.message}`).join('; ')}`, {
       hint: `Fix the fields listed in details.issues; GET /controllers/${def.name} has the config's JSON Schema and defaults.`,
       details: { issues: configIssues(parsed.error.issues).map((i) => ({ path: i.path ? `controller.config.${i.path}` : 'controller.config', message: i.message })) },
     });

@@ -20,8 +20,12 @@ export function checkBacktestRange(spec: Pick<BacktestSpec, 'start' | 'end' | 'r
   if (spec.end > now) throw invalidField(`${prefix}end`, 'must not be in the future: a backtest runs over closed candles');
   const step = INTERVAL_MS[spec.resolution];
   // The candle open now is still moving: a range that holds it would give another answer run again.
-  const current = Math.floor(now / step) * step;
-  if (spec.end >= current) throw invalidField(`${prefix}end`, `must be before ${new Date(current).toISOString()}: the ${spec.resolution} candle opening then has not closed yet, and a backtest runs over closed candles only`);
+  // Weeks open on the exchange's weekday, not the epoch's: there the range's end itself must be a closed week old.
+  const lastOpen = spec.resolution === '1w' ? spec.end : Math.floor(spec.end / step) * step;
+  if (lastOpen + step > now) {
+    const latest = spec.resolution === '1w' ? now - step : Math.floor(now / step) * step - 1;
+    throw invalidField(`${prefix}end`, `must be at most ${new Date(latest).toISOString()}: the ${spec.resolution} candle it reaches has not closed yet, and a backtest runs over closed candles only`);
+  }
   const candles = Math.floor(spec.end / step) - Math.ceil(spec.start / step) + 1;
   if (candles < 1) throw invalidField(`${prefix}end`, `the range holds no ${spec.resolution} candle`);
   if (candles > MAX_BACKTEST_CANDLES) throw invalidField(`${prefix}start`, `the range holds ${candles} ${spec.resolution} candles; at most ${MAX_BACKTEST_CANDLES} per backtest (shorten it or use a longer resolution)`);

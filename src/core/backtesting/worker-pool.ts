@@ -32,7 +32,7 @@ export interface StrategyPoolOptions {
   maxHeapMb?: number;
 }
 
-/** Every worker at its limit fits in half the machine's memory, within 1 to 4 GB each. */
+/** Half the machine's memory shared among the workers, each given 1 GB at least and 4 GB at most (so many workers on a small machine may together exceed that half). */
 export const defaultWorkerHeapMb = (threads: number) => Math.round(Math.min(4096, Math.max(1024, totalmem() / 2 / Math.max(1, threads) / 2 ** 20)));
 
 // From the TypeScript sources the worker needs the tsx loader, which pool-worker.dev.mjs registers first.

@@ -87,6 +87,8 @@ export class BotGateway {
         principal: bot.principal,
         channel: 'bot',
         requestId: `bot:${botId}:${req.msgId ?? randomUUID()}`,
+        // A bot's strategy places its orders on its own schedule (equal TWAP slices, equal grid levels).
+        automated: true,
       });
       return { status: 200, msg: '', result };
     } catch (err) {

@@ -726,6 +726,13 @@ export class BotOrchestrator implements BotControl {
       return;
     }
     if (await rt.running(row.id)) return;
+    const blocked = await this.#checkKillSwitch(row.accountName).then(() => null, (err: unknown) => toAppError(err));
+    if (blocked) {
+      this.d.logger.warn('a bot meant to run is not brought back: a kill switch covers its account', { bot_id: row.id });
+      await this.#observe(row.id, { state: 'error' });
+      await this.#addLogs(row.id, [{ at: this.d.clock.date(), level: 'ERROR', logger: 'server', message: `Not restarted: ${blocked.message}` }]);
+      return;
+    }
     this.d.logger.info('bot launched again after a restart', { bot_id: row.id, runtime: rt.kind });
     await this.#launch(row, false);
   }

@@ -24,6 +24,7 @@ describe('the shipped strategies in the catalog', () => {
     const bollinger = catalog.get('controller', 'bollinger_v1').example!;
     expect(bollinger.config).toMatchObject({ connector_name: 'sim', trading_pair: 'BTC-USDT' });
     expect(bollinger.dataNeeds?.candles[0]).toMatchObject({ connector_name: 'sim', trading_pair: 'BTC-USDT', bars: bollinger.config.bb_length });
-    expect(catalog.get('script', 'twap_buyer_v1').example).toBeNull();
+    // A schema that requires fields without a default gives its example's values for them.
+    expect(catalog.get('script', 'twap_buyer_v1').example).toMatchObject({ config: { total_amount_quote: '1000', duration: 3600, interval: 60, min_order_quote: '5' }, dataNeeds: { quotes: [{ connector_name: 'sim', trading_pair: 'BTC-USDT' }] } });
   });
 });
