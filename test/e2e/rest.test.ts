@@ -170,6 +170,31 @@ describe.each(drivers())('REST API on %s', (driver) => {
       expect((await s.call('DELETE', '/accounts/busy_desk')).status).toBe(200);
     });
 
+    it('an executor created while its account is deleted is either refused or refuses the delete: never left on a deleted account', async () => {
+      const outcomes = new Set<string>();
+      for (let i = 0; i < 6; i++) {
+        const name = `race_desk_${i}`;
+        expect((await s.call('POST', '/accounts', { account_name: name, connectors: [{ connector_name: 'sim_perpetual', paper_balances: { USDT: '10000' } }] })).status).toBe(201);
+        const [del, ex] = await Promise.all([
+          s.call('DELETE', `/accounts/${name}`),
+          s.call('POST', '/executors', { account_name: name, executor_config: { type: 'position', connector_name: 'sim_perpetual', trading_pair: 'BTC-USDT', side: 'buy', amount: '0.001', leverage: 2 } }),
+        ]);
+        outcomes.add(`${del.status}/${ex.status}`);
+        if (del.status === 200) {
+          expect(ex.status, JSON.stringify(ex.body)).toBeGreaterThanOrEqual(400);
+          const left = await s.call('GET', `/executors?account_name=${name}&status=running`);
+          expect(left.body.data ?? []).toEqual([]);
+        } else {
+          expect(del.status).toBe(409);
+          expect(ex.status).toBe(201);
+          await s.call('POST', `/executors/${ex.body.executor.executor_id}/stop`, {});
+          await waitFor('the executor to end', async () => ((await s.call('GET', `/executors/${ex.body.executor.executor_id}`)).body.executor.status === 'terminated' ? true : undefined), { timeoutMs: 15_000, everyMs: 100 });
+          expect((await s.call('DELETE', `/accounts/${name}`)).status).toBe(200);
+        }
+      }
+      expect([...outcomes].every((o) => ['200/404', '200/400', '409/201', '200/412'].includes(o)), [...outcomes].join(' ')).toBe(true);
+    });
+
     it('deletes the account', async () => {
       const r = await s.call('DELETE', '/accounts/alice');
       expect(r.status).toBe(200);

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, inArray, isNull, like, lt, ne, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { executors, orders, type OrderRow, type ExecutorPrincipal, type ExecutorRow, type ExecutorRowStatus, type ExecutorRuntime, type OutboxEntry } from '../db/schema/index.js';
+import { accounts, executors, orders, type OrderRow, type ExecutorPrincipal, type ExecutorRow, type ExecutorRowStatus, type ExecutorRuntime, type OutboxEntry } from '../db/schema/index.js';
 import { AppError } from '../errors.js';
 import { orderIdPrefix } from './client-order-ids.js';
 
@@ -59,8 +59,22 @@ export function decodeExecutorCursor(cursor: string): { at: Date; id: string } |
 export class ExecutorStore {
   constructor(private readonly db: Db) {}
 
-  async insert(e: NewExecutorRow): Promise<ExecutorRow> {
-    const rows = await this.db
+  /**
+   * Stores a new executor. Its account row is read `for key share` first: that waits for an account
+   * delete in progress (which holds it `for update` while it counts what still trades) and blocks the
+   * next one until this row is in, so an executor is never left behind on a deleted account; orders,
+   * which lock the row `for no key update`, are not held up.
+   */
+  insert(e: NewExecutorRow): Promise<ExecutorRow> {
+    return this.db.transaction(async (tx) => {
+      const [account] = await tx.select({ name: accounts.name }).from(accounts).where(eq(accounts.name, e.accountName)).for('key share');
+      if (!account) throw new AppError('NOT_FOUND', `There is no account named ${e.accountName}.`, { hint: 'GET /accounts lists the accounts.' });
+      return this.#insert(tx as unknown as Db, e);
+    });
+  }
+
+  async #insert(db: Db, e: NewExecutorRow): Promise<ExecutorRow> {
+    const rows = await db
       .insert(executors)
       .values({
         id: e.id,
