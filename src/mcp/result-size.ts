@@ -89,9 +89,9 @@ function isAscendingSeries(items: readonly unknown[]): boolean {
 export function cutToFit<T>(value: T, budget: number, json = JSON.stringify(value)): CutResult<T> {
   if (json.length <= budget || !isPlainObject(value)) return { value, cuts: [], json };
   const candidates: Candidate[] = [];
-  // A page read forward (it says where the next one starts) keeps its old end: dropping that would
-  // leave a hole between this page and the next.
-  const forward = typeof value.next_start_time === 'string';
+  // A page read forward (it says so, or says where the next one starts) keeps its old end: dropping
+  // that would leave a hole between this page and the one before or after it.
+  const forward = value.direction === 'forward' || typeof value.next_start_time === 'string';
   // Objects on the way to a list are copied (shallowly) so the caller's value is left as it was;
   // the lists' items are shared, never changed.
   const root = copySpine(value, '', candidates, forward) as T;

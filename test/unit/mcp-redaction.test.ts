@@ -88,7 +88,7 @@ describe('secret-looking field names', () => {
 describe('cost', () => {
   it('a large result without secrets or secret-looking fields is not walked (the same object goes out)', () => {
     const candles = Array.from({ length: 500 }, (_, i) => ({ timestamp: i, time: new Date(i).toISOString(), open: 1, high: 2, low: 0.5, close: 1.5, volume: 10 }));
-    const out = { connector_name: 'sim', trading_pair: 'BTC-USDT', interval: '1m', candles, truncated: false, next_start_time: null, previous_end_time: null };
+    const out = { connector_name: 'sim', trading_pair: 'BTC-USDT', interval: '1m', candles, direction: 'backward', truncated: false, next_start_time: null, previous_end_time: null };
     expect(mayNeedRedaction(JSON.stringify(out))).toBe(false);
     expect(toolResult(out).structuredContent).toBe(out);
     expect(schemaCheck('market_data_get_candles', out)).toMatchObject({ valid: true });

@@ -21,6 +21,7 @@ const candlesOutput = (n: number) => ({
   trading_pair: 'BTC-USDT',
   interval: '1h',
   candles: Array.from({ length: n }, (_, i) => ({ timestamp: T0 + i * 3_600_000, time: new Date(T0 + i * 3_600_000).toISOString(), open: 42000.5 + i, high: 42100.25 + i, low: 41900.75 + i, close: 42050.5 + i, volume: 12.345678 })),
+  direction: 'backward',
   truncated: false,
   next_start_time: null,
   previous_end_time: null,

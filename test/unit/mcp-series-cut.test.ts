@@ -30,8 +30,9 @@ describe('cutting a time series', () => {
     const resume = T0 + kept.length * HOUR;
     expect(cut.cuts).toEqual([{ path: 'candles', shown: kept.length, total: 1000, kept: 'oldest', firstDroppedMs: resume }]);
     expect(cutNotice(cut.cuts, 20_000, false)).toContain(`call again with start_time=${new Date(resume).toISOString()}`);
-    // The same page read back from an end time (no next_start_time) keeps its newest end.
-    expect(cutToFit({ ...page, truncated: false, next_start_time: null }, 20_000).cuts[0]).toMatchObject({ kept: 'newest' });
+    // The last page of a forward read (nothing after it) still keeps its old end; a page read back keeps its newest.
+    expect(cutToFit({ ...page, direction: 'forward', truncated: false, next_start_time: null }, 20_000).cuts[0]).toMatchObject({ kept: 'oldest' });
+    expect(cutToFit({ ...page, direction: 'backward', truncated: false, next_start_time: null }, 20_000).cuts[0]).toMatchObject({ kept: 'newest' });
   });
 
   it('newest first (the journal, orders, fills): keeps the start, which is the newest end', () => {

@@ -30,6 +30,7 @@ export const getCandles = defineCommand({
     candles: z.array(
       z.object({ timestamp: z.number(), time: z.string(), open: z.number(), high: z.number(), low: z.number(), close: z.number(), volume: z.number() }),
     ),
+    direction: z.enum(['forward', 'backward']).describe('forward: read from start_time on; backward: read back from end_time.'),
     truncated: z.boolean().describe('More candles exist in the direction read.'),
     next_start_time: z.string().nullable().describe('Reading forward: start_time of the next page.'),
     previous_end_time: z.string().nullable().describe('Reading back: end_time of the page before this one.'),
@@ -54,6 +55,7 @@ export const getCandles = defineCommand({
       trading_pair: input.trading_pair,
       interval,
       candles: kept.map((c) => ({ ...c, time: iso(c.timestamp) })),
+      direction: forward ? ('forward' as const) : ('backward' as const),
       truncated,
       next_start_time: next === null ? null : iso(next),
       previous_end_time: previous === null ? null : iso(previous),
