@@ -10,7 +10,7 @@ export const getCandles = defineCommand({
   group: 'market_data',
   title: 'Get candles',
   description:
-    'OHLCV candles, oldest first, 1m to 1w. Without start_time it reads back from end_time (default now): the newest `limit` candles, and `previous_end_time` pages further back. With start_time it reads forward, and `next_start_time` continues. At most 1000 per call.',
+    'OHLCV candles, oldest first, 1m to 1w, at most 1000 a call. Without start_time: the newest `limit` up to end_time (default now), and `previous_end_time` pages back. With start_time it reads forward and `next_start_time` continues.',
   // A bot's strategy reads the market through these (src/core/bots/gateway.ts).
   channels: ['rest', 'mcp', 'bot'],
   risk: 'read',
@@ -30,10 +30,10 @@ export const getCandles = defineCommand({
     candles: z.array(
       z.object({ timestamp: z.number(), time: z.string(), open: z.number(), high: z.number(), low: z.number(), close: z.number(), volume: z.number() }),
     ),
-    direction: z.enum(['forward', 'backward']).describe('forward: read from start_time on; backward: read back from end_time.'),
-    truncated: z.boolean().describe('More candles exist in the direction read.'),
-    next_start_time: z.string().nullable().describe('Reading forward: start_time of the next page.'),
-    previous_end_time: z.string().nullable().describe('Reading back: end_time of the page before this one.'),
+    direction: z.enum(['forward', 'backward']),
+    truncated: z.boolean().describe('More candles exist that way.'),
+    next_start_time: z.string().nullable().describe('forward: start_time of the next page.'),
+    previous_end_time: z.string().nullable().describe('backward: end_time of the page before.'),
   }),
   http: { method: 'GET', path: '/market-data/candles/{trading_pair}' },
   handler: async (input, ctx) => {
