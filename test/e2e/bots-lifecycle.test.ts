@@ -186,6 +186,8 @@ describe('a bot from deploy to archive, over REST and MCP, on a real server', ()
       expect(r.body.error.code, why).toBe('VALIDATION_FAILED');
       expect(issuePaths(r.body), why).toEqual(expect.arrayContaining(paths));
     }
+    const unlistedPair = await s.call('POST', '/scripts/run', { bot_id: 'life-bad', account_name: 'life_desk', script_name: 'twap_buyer_v1', config: { ...TWAP, trading_pair: 'NOPE-USDT' } }, TRADER);
+    expect(unlistedPair.body.error.hint).toBe('GET /connectors/sim/markets lists its pairs.');
     const ghost = await s.call('POST', '/bot-orchestration/deploy', { bot_id: 'life-ghost', account_name: 'no_such_desk', script: { name: 'twap_buyer_v1', config: TWAP } });
     expect(ghost.status, ghost.text).toBe(404);
     expect(ghost.body.error.details.account_name).toBe('no_such_desk');

@@ -135,6 +135,7 @@ export async function checkPairs(catalog: StrategyValidator, accounts: AccountCo
       ? [{ path: 'strategy.script.config', kind: 'script' as const, name: strategy.script.name, config: strategy.script.config }]
       : strategy.controllers.map((c, i) => ({ path: `strategy.controllers.${i}.config`, kind: 'controller' as const, name: c.controller_name, config: c.config }));
   const issues: Array<{ path: string; message: string }> = [];
+  const unlisted = new Set<string>();
   for (const { path, kind, name, config } of configs) {
     const v = catalog.validate(kind, name, config);
     if (!v.valid || !v.dataNeeds) continue;
@@ -144,11 +145,12 @@ export async function checkPairs(catalog: StrategyValidator, accounts: AccountCo
       const listed = await accounts.pairsOf(connector);
       if (listed === null || listed.includes(pair)) continue;
       issues.push({ path: config.trading_pair === pair ? `${path}.trading_pair` : path, message: `${connector} does not list ${pair}` });
+      unlisted.add(connector);
     }
   }
   if (issues.length) {
     throw new AppError('VALIDATION_FAILED', `The strategy reads a pair its connector does not list: ${issues.map((i) => i.message).join('; ')}.`, {
-      hint: `GET /connectors/{connector_name}/markets lists a connector's pairs.`,
+      hint: `${[...unlisted].map((c) => `GET /connectors/${c}/markets`).join(' and ')} ${unlisted.size === 1 ? 'lists its' : 'list their'} pairs.`,
       details: { issues },
     });
   }
