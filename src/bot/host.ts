@@ -3,11 +3,12 @@ import type { BotLaunchSpec } from '../core/bots/runtime.js';
 import type { Clock } from '../core/clock.js';
 import { Decimal } from '../core/decimal.js';
 import { AppError, toAppError } from '../core/errors.js';
-import { ControllerRun, parseControllerConfig, type ControllerRunState, type RunFill, type StartControllerRun } from '../core/executors/controller-run.js';
+import { ControllerRun, type ControllerRunState, type RunFill, type StartControllerRun } from '../core/executors/controller-run.js';
 import type { MarketSource } from '../core/executors/live-market.js';
 import type { OrderActions } from '../core/executors/order-actions.js';
 import { reportJson } from '../core/executors/report.js';
-import { ScriptRun, parseScriptConfig, type ScriptRunState } from '../core/executors/script-run.js';
+import { ScriptRun, type ScriptRunState } from '../core/executors/script-run.js';
+import { parseStrategyConfig } from '../core/strategy/config-issues.js';
 import type { ExecutorFactory } from '../core/strategy/runtime.js';
 import type { ControllerDefinition } from '../core/strategy/controller.js';
 import type { Executor } from '../core/strategy/types.js';
@@ -123,14 +124,14 @@ export class BotHost implements StrategyHost {
     if ('script' in strategy) {
       const def = strategies.script(strategy.script.name);
       if (!def) throw new AppError('NOT_FOUND', `This bot has no script named ${strategy.script.name}.`, { details: { script_name: strategy.script.name } });
-      parseScriptConfig(def, strategy.script.config);
+      parseStrategyConfig(def, strategy.script.config);
       return;
     }
     if (strategy.controllers.length === 0) throw new AppError('VALIDATION_FAILED', 'The strategy names no controller.', { details: { issues: [{ path: 'controllers', message: 'name at least one' }] } });
     for (const c of strategy.controllers) {
       const def = strategies.controller(c.controller_name);
       if (!def) throw new AppError('NOT_FOUND', `This bot has no controller named ${c.controller_name}.`, { details: { controller_name: c.controller_name } });
-      parseControllerConfig(def, c.config);
+      parseStrategyConfig(def, c.config);
     }
   }
 
@@ -459,8 +460,8 @@ export class BotHost implements StrategyHost {
     const issues: Array<{ path: string; message: string }> = [];
     targets.forEach((config, i) => {
       try {
-        if ('script' in next) parseScriptConfig(this.o.strategies.script(next.script.name)!, config);
-        else parseControllerConfig(this.o.strategies.controller(next.controllers[i]!.controller_name)!, config);
+        if ('script' in next) parseStrategyConfig(this.o.strategies.script(next.script.name)!, config);
+        else parseStrategyConfig(this.o.strategies.controller(next.controllers[i]!.controller_name)!, config);
       } catch (err) {
         const e = toAppError(err);
         const found = (e.details?.issues as Array<{ path: string; message: string }> | undefined) ?? [{ path: '', message: e.message }];

@@ -2,6 +2,7 @@ import { Decimal } from '../decimal.js';
 import { AppError } from '../errors.js';
 import { INTERVAL_MS } from '../exchange/types.js';
 import type { ControllerDefinition } from '../strategy/controller.js';
+import { configIssues } from '../strategy/config-issues.js';
 import { StrategyRuntime, type ExecutorFactory } from '../strategy/runtime.js';
 import type { ExecutorReport, OrderFill, OrderRequest } from '../strategy/types.js';
 import { type CandleColumns, type CandleGap, gapsOf } from './candle-loader.js';
@@ -292,18 +293,6 @@ export function parseConfig(def: ControllerDefinition, spec: BacktestSpec): unkn
     });
   }
   return parsed.data;
-}
-
-/**
- * A config's schema issues with their paths as dotted text ('' for the config itself); a key the schema
- * does not know is an issue at that key's own path, so that the path names what to remove.
- */
-export function configIssues(issues: ReadonlyArray<{ code?: string; path: PropertyKey[]; message: string; keys?: string[] }>): Array<{ path: string; message: string }> {
-  return issues.flatMap((i) => {
-    const at = i.path.map(String);
-    if (i.code === 'unrecognized_keys' && i.keys?.length) return i.keys.map((k) => ({ path: [...at, k].join('.'), message: 'not a field of this config' }));
-    return [{ path: at.join('.'), message: i.message }];
-  });
 }
 
 /**

@@ -3,7 +3,8 @@ import type { ControllerDefinition } from '../strategy/controller.js';
 import { type OptimizationSpec } from '../backtest/optimization-spec.js';
 import { candidatePoints, ParamGrid, type Params, walkForwardWindows, type WalkForwardWindow, withParams } from '../backtest/param-space.js';
 import { INTERVAL_MS } from '../exchange/types.js';
-import { configIssues, feedIssue } from '../backtest/engine.js';
+import { feedIssue } from '../backtest/engine.js';
+import { configIssues } from '../strategy/config-issues.js';
 import { type ControllerSource, resolveBacktest, warmupCandles } from './backtest-job.js';
 
 /**

@@ -1,6 +1,5 @@
 import type { Clock } from '../clock.js';
 import type { ExecutorPrincipal, ExecutorRuntime, OutboxEntry } from '../db/schema/index.js';
-import { AppError } from '../errors.js';
 import type { MarketData } from '../market-data/market-data.js';
 import type { ControllerDefinition } from '../strategy/controller.js';
 import { StrategyRuntime, type ExecutorFactory, type PrunedTotals, type RuntimeState } from '../strategy/runtime.js';
@@ -9,6 +8,7 @@ import type { CandleInterval } from '../exchange/types.js';
 import type { Executor, ExecutorReport, OrderSink, OrderUpdate, Side } from '../strategy/types.js';
 import type { TradingService } from '../trading/trading-service.js';
 import type { UsersService } from '../users/users-service.js';
+import { parseStrategyConfig } from '../strategy/config-issues.js';
 import { orderIdPrefix } from './client-order-ids.js';
 import { LiveMarketView, type MarketSource } from './live-market.js';
 import { ServerOrderActions, type OrderActions } from './order-actions.js';
@@ -79,17 +79,6 @@ export interface RunFill {
   timestamp: number;
 }
 
-/** Parses a controller's config: the parsed value, or VALIDATION_FAILED with every issue's field path. */
-export function parseControllerConfig(def: ControllerDefinition, config: unknown): unknown {
-  const parsed = def.config.safeParse(config);
-  if (!parsed.success) {
-    throw new AppError('VALIDATION_FAILED', `Invalid ${def.name} config: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, {
-      details: { issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) },
-    });
-  }
-  return parsed.data;
-}
-
 /**
  * One controller and its executors on the server's order path: the StrategyRuntime the backtester
  * drives over a candle path, here driven by the injected clock. Whoever drives the run calls `step` (a
@@ -124,7 +113,7 @@ export class ControllerRun {
 
   constructor(deps: ControllerRunDeps, req: StartControllerRun) {
     const def = req.controller;
-    const config = parseControllerConfig(def, req.config);
+    const config = parseStrategyConfig(def, req.config);
     this.#def = def;
     this.#config = config;
     this.id = req.id;
@@ -221,7 +210,7 @@ export class ControllerRun {
 
   /** Validates `config` with the controller's schema and runs the controller with it from the next step; its executors stay. */
   reconfigure(config: unknown): Promise<void> {
-    const parsed = parseControllerConfig(this.#def, config);
+    const parsed = parseStrategyConfig(this.#def, config);
     return this.#exclusive(async () => {
       const interval = this.#watch(parsed);
       this.#runtime.setController(this.#def.create(parsed), interval);

@@ -1,8 +1,8 @@
 import type { ExecutorPrincipal, ExecutorRuntime, OutboxEntry } from '../db/schema/index.js';
 import type { Decimal } from '../decimal.js';
-import { AppError } from '../errors.js';
 import type { ScriptDefinition, ScriptInstance, ScriptView } from '../strategy/script.js';
 import type { OrderSink, OrderUpdate, Side } from '../strategy/types.js';
+import { parseStrategyConfig } from '../strategy/config-issues.js';
 import { orderIdPrefix } from './client-order-ids.js';
 import type { ControllerRunDeps, RunFill } from './controller-run.js';
 import { LiveMarketView } from './live-market.js';
@@ -29,17 +29,6 @@ export interface ScriptRunState {
   outbox: OutboxEntry[];
   path: ExecutorRuntime;
   placed: Record<string, { connector: string; pair: string; side: Side; fills: number }>;
-}
-
-/** Parses a script's config: the parsed value, or VALIDATION_FAILED with every issue's field path. */
-export function parseScriptConfig(def: ScriptDefinition, config: unknown): unknown {
-  const parsed = def.config.safeParse(config);
-  if (!parsed.success) {
-    throw new AppError('VALIDATION_FAILED', `Invalid ${def.name} config: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, {
-      details: { issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) },
-    });
-  }
-  return parsed.data;
 }
 
 /**
@@ -70,7 +59,7 @@ export class ScriptRun {
     private readonly req: StartScriptRun,
   ) {
     this.#def = req.script;
-    this.#config = parseScriptConfig(this.#def, req.config);
+    this.#config = parseStrategyConfig(this.#def, req.config);
     this.id = req.id;
     this.#prefix = orderIdPrefix(`script:${req.id}`);
     this.#view = new LiveMarketView(deps.market, deps.clock);
@@ -166,7 +155,7 @@ export class ScriptRun {
 
   /** Validates `config` and carries on with it: the script is rebuilt from its state under the new config. */
   reconfigure(config: unknown): Promise<void> {
-    const parsed = parseScriptConfig(this.#def, config);
+    const parsed = parseStrategyConfig(this.#def, config);
     return this.#exclusive(async () => {
       const state = this.#instance.state();
       this.#watch(parsed);
