@@ -1,4 +1,4 @@
-import { encodeBotCursor, decodeBotCursor } from '../../src/core/bots/bot-cursor.js';
+import { encodeKeysetCursor as encodeBotCursor, keysetCursor as decodeBotCursor } from '../../src/core/keyset-cursor.js';
 import type { BotListFilter, BotViewer, Page, PerformanceQuery } from '../../src/core/bots/bot-records.js';
 import { BotStore } from '../../src/core/bots/bot-store.js';
 import type { BotControl, BotStatus, DeployBot } from '../../src/core/bots/control.js';

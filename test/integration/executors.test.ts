@@ -290,6 +290,19 @@ describe.each(drivers())('executors on the paper order path (%s)', (driver) => {
     // Each slice bought about 100 USDT of BTC (rounded down to the amount step).
     for (const o of done.orders) expect(o.filled_amount * o.average_fill_price).toBeGreaterThan(99);
     expect(done.report.filled_amount_quote).toBeGreaterThan(297);
+    expect((done as unknown as { orders_total: number }).orders_total).toBe(3);
+    // Past the listing's limit, the newest orders are listed (oldest first) and the total still counts all.
+    const row = (await s.services.executors.store.get(e.executor_id))!;
+    const latest = await s.services.executors.store.orders(row, 2);
+    expect(latest.total).toBe(3);
+    expect(latest.rows.map((o) => o.clientOrderId)).toEqual(done.orders.slice(1).map((o) => o.client_order_id));
+  });
+
+  it('refuses the executor id "summary", which GET /executors/summary would shadow', async () => {
+    const r = await s.call('POST', '/executors', { account_name: 'desk', executor_config: position({ id: 'summary' }) }, TRADER);
+    expect(r.status, r.text).toBe(400);
+    expect(r.body.error.details.issues.map((i: { path: string }) => i.path)).toEqual(['executor_config.id']);
+    expect((await s.call('GET', '/executors?account_name=desk&limit=100')).body.data.map((x: { executor_id: string }) => x.executor_id)).not.toContain('summary');
   });
 
   it('an executor order that would need a person\'s approval is refused at once, and parks no approval nothing would redeem', async () => {

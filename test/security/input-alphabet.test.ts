@@ -49,6 +49,15 @@ const CASES: Case[] = [
   { why: 'order cursor holding a NUL', method: 'GET', path: `/trading/orders?cursor=${b64('2026-01-01T00:00:00.000Z|a\u0000b')}`, issue: 'cursor' },
   { why: 'order cursor with a year before Postgres', method: 'GET', path: `/trading/orders?cursor=${b64('-200000-01-01T00:00:00.000Z|ord_1')}`, issue: 'cursor' },
   { why: 'order cursor with a five-digit year', method: 'GET', path: `/trading/orders?cursor=${b64('+99999-01-01T00:00:00.000Z|ord_1')}`, issue: 'cursor' },
+  { why: 'order cursor in year 0, which Postgres does not have', method: 'GET', path: `/trading/orders?cursor=${b64('0000-01-01T00:00:00.000Z|ord_1')}`, issue: 'cursor' },
+  { why: 'executor cursor with an extended year', method: 'GET', path: `/executors?cursor=${b64('+275000-01-01T00:00:00.000Z|x')}`, issue: 'cursor' },
+  { why: 'executor cursor with a negative year', method: 'GET', path: `/executors?cursor=${b64('-000001-01-01T00:00:00.000Z|x')}`, issue: 'cursor' },
+  { why: 'executor cursor holding a NUL', method: 'GET', path: `/executors?cursor=${b64('2026-12-04T16:34:57.665Z|a\u0000b')}`, issue: 'cursor' },
+  { why: 'controller config cursor past the last date', method: 'GET', path: `/controllers/configs?cursor=${b64('9000000000000000|cfg_qXyOT_WbO8VZ-rmm')}`, issue: 'cursor' },
+  { why: 'job cursor past the last date', method: 'GET', path: `/jobs?cursor=${b64('9000000000000000|job_qXyOT_WbO8VZ-rmm')}`, issue: 'cursor' },
+  { why: 'approval cursor past the last date', method: 'GET', path: `/trading/approvals?cursor=${b64('9000000000000000|apr_qXyOT_WbO8VZ-rmm')}`, issue: 'cursor' },
+  { why: 'bot cursor past the last date', method: 'GET', path: `/bot-orchestration/bots?cursor=${b64('9000000000000000|bot-1')}`, issue: 'cursor' },
+  { why: 'bot cursor holding a NUL', method: 'GET', path: `/bot-orchestration/bots?cursor=${b64('1700000000000|a\u0000b')}`, issue: 'cursor' },
 ];
 
 async function rows(s: TestServer, q: ReturnType<typeof sql>): Promise<Array<Record<string, unknown>>> {
@@ -104,9 +113,16 @@ describe.each(drivers())('input alphabet and ranges on %s', (driver) => {
     }
   });
 
-  it('the cursors a page returns are accepted by the next call (orders, fills, journal)', async () => {
-    for (let i = 0; i < 3; i++) expect((await s.call('POST', '/trading/orders', { ...ORDER, client_order_id: `page-${i}` })).status).toBe(201);
-    for (const path of ['/trading/orders?status=all&limit=1', '/trading/history?limit=1', '/audit/events?limit=1']) {
+  it('the cursors a page returns are accepted by the next call (orders, fills, journal, executors, controller configs)', async () => {
+    for (let i = 0; i < 3; i++) {
+      expect((await s.call('POST', '/trading/orders', { ...ORDER, client_order_id: `page-${i}` })).status).toBe(201);
+      const resting = { type: 'order', id: `page-ex-${i}`, connector_name: 'sim', trading_pair: 'BTC-USDT', side: 'buy', amount: '0.001', execution_strategy: 'limit', price: '1000' };
+      const ex = await s.call('POST', '/executors', { executor_config: resting });
+      expect(ex.status, ex.text).toBe(201);
+      const cfg = await s.call('POST', '/controllers/pmm_simple/configs', { name: `page-cfg-${i}`, config: { connector_name: 'sim', trading_pair: 'BTC-USDT' } });
+      expect(cfg.status, cfg.text).toBe(201);
+    }
+    for (const path of ['/trading/orders?status=all&limit=1', '/trading/history?limit=1', '/audit/events?limit=1', '/executors?limit=1', '/controllers/configs?limit=1']) {
       let cursor: string | null = null;
       let pages = 0;
       do {

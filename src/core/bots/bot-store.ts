@@ -20,7 +20,7 @@ import {
 import { Decimal, MAX_AMOUNT } from '../decimal.js';
 import { AppError } from '../errors.js';
 import type { Performance } from './protocol/reports.js';
-import { decodeBotCursor, encodeBotCursor } from './bot-cursor.js';
+import { encodeKeysetCursor, keysetCursor } from '../keyset-cursor.js';
 import type { BotListFilter, BotViewer, NewBot, NewBotEvent, NewBotFill, NewBotLog, Observation, Page, PerformanceQuery, RunEnd } from './bot-records.js';
 import { snapshotRows } from './performance-figures.js';
 import { isBotId } from './topics.js';
@@ -76,11 +76,11 @@ export class BotStore {
     if (f.observed) conds.push(eq(bots.observedState, f.observed));
     if (!f.includeArchived) conds.push(isNull(bots.archivedAt));
     if (f.cursor) {
-      const c = decodeBotCursor(f.cursor);
+      const c = keysetCursor(f.cursor);
       conds.push(or(lt(bots.createdAt, c.at), and(eq(bots.createdAt, c.at), lt(bots.id, c.key)))!);
     }
     const rows = await this.db.select().from(bots).where(and(...conds)).orderBy(desc(bots.createdAt), desc(bots.id)).limit(f.limit + 1);
-    return page(rows, f.limit, (r) => encodeBotCursor(r.createdAt, r.id));
+    return page(rows, f.limit, (r) => encodeKeysetCursor(r.createdAt, r.id));
   }
 
   /** Whether `viewer` may see bot `row` (the same rule as list). */
@@ -258,11 +258,11 @@ export class BotStore {
   async fills(id: string, p: { limit: number; cursor?: string }): Promise<Page<BotFillRow>> {
     const conds: SQL[] = [eq(botFills.botId, id)];
     if (p.cursor) {
-      const c = decodeBotCursor(p.cursor);
+      const c = keysetCursor(p.cursor);
       conds.push(or(lt(botFills.at, c.at), and(eq(botFills.at, c.at), lt(botFills.fillId, c.key)))!);
     }
     const rows = await this.db.select().from(botFills).where(and(...conds)).orderBy(desc(botFills.at), desc(botFills.fillId)).limit(p.limit + 1);
-    return page(rows, p.limit, (r) => encodeBotCursor(r.at, r.fillId));
+    return page(rows, p.limit, (r) => encodeKeysetCursor(r.at, r.fillId));
   }
 
   /** One snapshot per controller that reported figures (see snapshotRows); returns how many were stored. */

@@ -1,8 +1,10 @@
-import { and, asc, desc, eq, inArray, isNull, like, lt, ne, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, like, lt, ne, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { accounts, executors, orders, type OrderRow, type ExecutorPrincipal, type ExecutorRow, type ExecutorRowStatus, type ExecutorRuntime, type OutboxEntry } from '../db/schema/index.js';
 import { AppError } from '../errors.js';
 import { orderIdPrefix } from './client-order-ids.js';
+import { encodeKeysetCursor, keysetCursor } from '../keyset-cursor.js';
+import { EXECUTOR_ID_RE } from '../strategy/executors/configs.js';
 
 export interface NewExecutorRow {
   id: string;
@@ -42,14 +44,6 @@ export interface ExecutorFilter {
   cursor?: string;
 }
 
-/** "<ISO time>|<id>" in base64url: the list's keyset cursor (created_at desc, id desc). */
-export const encodeExecutorCursor = (at: Date, id: string) => Buffer.from(`${at.toISOString()}|${id}`).toString('base64url');
-export function decodeExecutorCursor(cursor: string): { at: Date; id: string } | null {
-  const raw = Buffer.from(cursor, 'base64url').toString('utf8');
-  const bar = raw.indexOf('|');
-  const at = new Date(raw.slice(0, bar));
-  return bar > 0 && !Number.isNaN(at.getTime()) ? { at, id: raw.slice(bar + 1) } : null;
-}
 
 /**
  * The executors table's statements. A running executor's row is only written by its runner: every
@@ -148,23 +142,30 @@ export class ExecutorStore {
     if (f.status === 'running') conds.push(ne(executors.status, 'terminated'));
     else if (f.status) conds.push(eq(executors.status, f.status));
     if (f.type) conds.push(eq(executors.type, f.type));
-    const cur = f.cursor ? decodeExecutorCursor(f.cursor) : null;
-    if (cur) conds.push(or(lt(executors.createdAt, cur.at), and(eq(executors.createdAt, cur.at), lt(executors.id, cur.id)))!);
+    const cur = f.cursor ? keysetCursor(f.cursor, EXECUTOR_ID_RE) : null;
+    if (cur) conds.push(or(lt(executors.createdAt, cur.at), and(eq(executors.createdAt, cur.at), lt(executors.id, cur.key)))!);
     const rows = await this.db.select().from(executors).where(and(...conds)).orderBy(desc(executors.createdAt), desc(executors.id)).limit(f.limit + 1);
     const more = rows.length > f.limit;
     const page = rows.slice(0, f.limit);
     const last = page[page.length - 1];
-    return { data: page, pagination: { limit: f.limit, has_more: more, next_cursor: more && last ? encodeExecutorCursor(last.createdAt, last.id) : null } };
+    return { data: page, pagination: { limit: f.limit, has_more: more, next_cursor: more && last ? encodeKeysetCursor(last.createdAt, last.id) : null } };
   }
 
-  /** The orders an executor placed, oldest first (its client order ids share one prefix and end in their sequence number). */
-  async orders(executor: Pick<ExecutorRow, 'id' | 'accountName'>, limit = 200): Promise<OrderRow[]> {
-    return this.db
+  /**
+   * The latest `limit` orders an executor placed, oldest first, and how many it placed in all (a grid or
+   * a TWAP running for days places thousands; the newest say most about where it stands). Its client
+   * order ids share one prefix and end in their sequence number.
+   */
+  async orders(executor: Pick<ExecutorRow, 'id' | 'accountName'>, limit = 200): Promise<{ rows: OrderRow[]; total: number }> {
+    const mine = and(eq(orders.accountName, executor.accountName), like(orders.clientOrderId, `${orderIdPrefix(executor.id).replace(/[\\%_]/g, (c) => `\\${c}`)}%`));
+    const rows = await this.db
       .select()
       .from(orders)
-      .where(and(eq(orders.accountName, executor.accountName), like(orders.clientOrderId, `${orderIdPrefix(executor.id).replace(/[\\%_]/g, (c) => `\\${c}`)}%`)))
-      .orderBy(asc(orders.createdAt), asc(sql`length(${orders.clientOrderId})`), asc(orders.clientOrderId))
+      .where(mine)
+      .orderBy(desc(orders.createdAt), desc(sql`length(${orders.clientOrderId})`), desc(orders.clientOrderId))
       .limit(limit);
+    const [count] = rows.length < limit ? [{ n: rows.length }] : await this.db.select({ n: sql<number>`count(*)::int` }).from(orders).where(mine);
+    return { rows: rows.reverse(), total: count?.n ?? rows.length };
   }
 
   /** PnL and volume of ended executors per account, summed in numeric from their final reports (decimal strings). */

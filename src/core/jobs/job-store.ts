@@ -1,8 +1,8 @@
 import { and, count, desc, eq, inArray, isNull, lt, ne, notInArray, or, sql, type SQL } from 'drizzle-orm';
-import { AppError } from '../errors.js';
 import type { Db } from '../db/client.js';
 import { jobs, type JobError, type JobRow, type JobStatus } from '../db/schema/index.js';
 import { CANCELED, INTERRUPTED } from './job-errors.js';
+import { encodeKeysetCursor, keysetCursor } from '../keyset-cursor.js';
 
 export const JOB_ID_RE = /^job_[A-Za-z0-9_-]{16}$/;
 const ACTIVE: JobStatus[] = ['queued', 'running'];
@@ -174,14 +174,14 @@ export class JobStore {
     if (f.kind) conds.push(eq(jobs.kind, f.kind));
     if (f.status) conds.push(eq(jobs.status, f.status));
     if (f.cursor) {
-      const [at, id] = decodeCursor(f.cursor);
+      const { at, key: id } = keysetCursor(f.cursor, JOB_ID_RE);
       conds.push(or(lt(jobs.createdAt, at), and(eq(jobs.createdAt, at), lt(jobs.id, id)))!);
     }
     const rows = await this.db.select().from(jobs).where(and(...conds)).orderBy(desc(jobs.createdAt), desc(jobs.id)).limit(f.limit + 1);
     const page = rows.slice(0, f.limit);
     const hasMore = rows.length > f.limit;
     const last = page[page.length - 1];
-    return { rows: page, hasMore, nextCursor: hasMore && last ? encodeCursor(last) : null };
+    return { rows: page, hasMore, nextCursor: hasMore && last ? encodeKeysetCursor(last.createdAt, last.id) : null };
   }
 }
 
@@ -197,18 +197,4 @@ function visibleTo(viewer: Viewer): SQL | undefined {
   return conds.length ? and(...conds) : undefined;
 }
 
-function encodeCursor(r: JobRow): string {
-  return Buffer.from(`${r.createdAt.getTime()}|${r.id}`).toString('base64url');
-}
 
-function decodeCursor(c: string): [Date, string] {
-  const [ms, id] = Buffer.from(c, 'base64url').toString('utf8').split('|');
-  const at = Number(ms);
-  if (!Number.isSafeInteger(at) || at < 0 || !id || !JOB_ID_RE.test(id)) {
-    throw new AppError('VALIDATION_FAILED', 'Invalid input: cursor: not a cursor this server issued.', {
-      hint: 'Pass pagination.next_cursor from the previous page unchanged.',
-      details: { issues: [{ path: 'cursor', message: 'not a cursor this server issued' }] },
-    });
-  }
-  return [new Date(at), id];
-}

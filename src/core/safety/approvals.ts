@@ -9,6 +9,7 @@ import type { Db } from '../db/client.js';
 import { approvals, type ApprovalRow } from '../db/schema/index.js';
 import type { Decimal } from '../decimal.js';
 import { orderBinding } from './confirmations.js';
+import { encodeKeysetCursor, keysetCursor } from '../keyset-cursor.js';
 
 /** How long a person has to decide, and then how long the approved order may be placed. */
 export const APPROVAL_TTL_MS = 15 * 60_000;
@@ -188,14 +189,14 @@ export class Approvals {
     if (principal.role !== 'admin') conds.push(eq(approvals.requester, principal.name));
     if (f.status) conds.push(statusCondition(f.status, now));
     if (f.cursor) {
-      const [at, id] = decodeCursor(f.cursor);
+      const { at, key: id } = keysetCursor(f.cursor, APPROVAL_ID_RE);
       conds.push(or(lt(approvals.createdAt, at), and(eq(approvals.createdAt, at), lt(approvals.id, id)))!);
     }
     const rows = await this.db.select().from(approvals).where(and(...conds)).orderBy(desc(approvals.createdAt), desc(approvals.id)).limit(f.limit + 1);
     const page = rows.slice(0, f.limit);
     const more = rows.length > f.limit;
     const last = page[page.length - 1];
-    return { data: page.map((r) => view(r, now)), pagination: { limit: f.limit, has_more: more, next_cursor: more && last ? encodeCursor(last) : null } };
+    return { data: page.map((r) => view(r, now)), pagination: { limit: f.limit, has_more: more, next_cursor: more && last ? encodeKeysetCursor(last.createdAt, last.id) : null } };
   }
 }
 
@@ -255,15 +256,4 @@ function notFound(id: string): AppError {
   return new AppError('NOT_FOUND', `There is no approval ${id}.`, { hint: 'GET /trading/approvals lists the approvals you can see.' });
 }
 
-function encodeCursor(r: ApprovalRow): string {
-  return Buffer.from(`${r.createdAt.getTime()}|${r.id}`).toString('base64url');
-}
 
-function decodeCursor(c: string): [Date, string] {
-  const [ms, id] = Buffer.from(c, 'base64url').toString('utf8').split('|');
-  const at = Number(ms);
-  if (!Number.isSafeInteger(at) || !id || !APPROVAL_ID_RE.test(id)) {
-    throw new AppError('VALIDATION_FAILED', 'Invalid input: cursor: not a cursor this server issued.', { hint: 'Pass pagination.next_cursor from the previous page unchanged.', details: { issues: [{ path: 'cursor', message: 'not a cursor this server issued' }] } });
-  }
-  return [new Date(at), id];
-}

@@ -6,6 +6,7 @@ import { controllerConfigs, controllerConfigVersions, type ControllerConfigRow, 
 import { AppError } from '../errors.js';
 import type { Principal } from '../principal.js';
 import type { StrategyCatalog } from './catalog.js';
+import { encodeKeysetCursor, keysetCursor } from '../keyset-cursor.js';
 
 export const CONFIG_ID_RE = /^cfg_[A-Za-z0-9_-]{16}$/;
 /** Largest stored config, as JSON: a config is parameters, not data. */
@@ -93,7 +94,7 @@ export class ControllerConfigs {
     if (f.controllerName) conds.push(eq(controllerConfigs.controllerName, f.controllerName));
     if (f.name) conds.push(eq(controllerConfigs.name, f.name));
     if (f.cursor) {
-      const [at, id] = decodeCursor(f.cursor);
+      const { at, key: id } = keysetCursor(f.cursor, CONFIG_ID_RE);
       conds.push(or(lt(controllerConfigs.createdAt, at), and(eq(controllerConfigs.createdAt, at), lt(controllerConfigs.id, id)))!);
     }
     const rows = await this.db
@@ -106,7 +107,7 @@ export class ControllerConfigs {
     const page = rows.slice(0, f.limit);
     const hasMore = rows.length > f.limit;
     const last = page[page.length - 1];
-    return { data: page.map((r) => view(r.c, r.v)), pagination: { limit: f.limit, has_more: hasMore, next_cursor: hasMore && last ? encodeCursor(last.c) : null } };
+    return { data: page.map((r) => view(r.c, r.v)), pagination: { limit: f.limit, has_more: hasMore, next_cursor: hasMore && last ? encodeKeysetCursor(last.c.createdAt, last.c.id) : null } };
   }
 
   /**
@@ -195,18 +196,4 @@ function versionView(v: ControllerConfigVersionRow): ConfigVersionView {
   return { version: v.version, config: v.config, created_at: v.createdAt.toISOString(), created_by: v.createdBy };
 }
 
-function encodeCursor(r: ControllerConfigRow): string {
-  return Buffer.from(`${r.createdAt.getTime()}|${r.id}`).toString('base64url');
-}
 
-function decodeCursor(c: string): [Date, string] {
-  const [ms, id] = Buffer.from(c, 'base64url').toString('utf8').split('|');
-  const at = Number(ms);
-  if (!Number.isSafeInteger(at) || at < 0 || !id || !CONFIG_ID_RE.test(id)) {
-    throw new AppError('VALIDATION_FAILED', 'Invalid input: cursor: not a cursor this server issued.', {
-      hint: 'Pass pagination.next_cursor from the previous page unchanged.',
-      details: { issues: [{ path: 'cursor', message: 'not a cursor this server issued' }] },
-    });
-  }
-  return [new Date(at), id];
-}

@@ -22,6 +22,10 @@ import { paperRefusal, placePaperOrder, type PlaceResult } from './paper/paper-o
 import type { OrderSession } from './paper/order-session.js';
 import { PaperEngine, type NewOrderRow } from './paper-engine.js';
 import { midOf, paperVenue } from './venue.js';
+import { encodeKeysetCursor, keysetCursor } from '../keyset-cursor.js';
+
+/** What an order id may hold, as a cursor's key: ours are `ord_` and hex. */
+const ORDER_ID_RE = /^[A-Za-z0-9_-]{1,80}$/;
 
 export type { PlaceOrder, PlaceResult };
 
@@ -284,13 +288,13 @@ export class TradingService implements Lifecycle {
     const status = f.status ?? 'active';
     if (status === 'active') conds.push(inArray(orders.status, ['open', 'partially_filled', 'pending_submit']));
     else if (status !== 'all') conds.push(eq(orders.status, status));
-    const cur = decodeCursor(f.cursor);
-    if (cur) conds.push(or(lt(orders.createdAt, cur.at), and(eq(orders.createdAt, cur.at), lt(orders.id, cur.id)))!);
+    const cur = f.cursor ? keysetCursor(f.cursor, ORDER_ID_RE) : null;
+    if (cur) conds.push(or(lt(orders.createdAt, cur.at), and(eq(orders.createdAt, cur.at), lt(orders.id, cur.key)))!);
     const rows = await this.db.select().from(orders).where(and(...conds)).orderBy(desc(orders.createdAt), desc(orders.id)).limit(f.limit + 1);
     const more = rows.length > f.limit;
     const page = rows.slice(0, f.limit);
     const last = page[page.length - 1];
-    return { data: page, pagination: { limit: f.limit, has_more: more, next_cursor: more && last ? encodeCursor(last.createdAt, last.id) : null } };
+    return { data: page, pagination: { limit: f.limit, has_more: more, next_cursor: more && last ? encodeKeysetCursor(last.createdAt, last.id) : null } };
   }
 
   async fills(f: { account_name?: string; accounts?: readonly string[] | null; connector_name?: string; trading_pair?: string; order_id?: string; limit: number; cursor?: string }) {
@@ -432,14 +436,4 @@ export class TradingService implements Lifecycle {
   }
 }
 
-function encodeCursor(at: Date, id: string): string {
-  return Buffer.from(`${at.toISOString()}|${id}`).toString('base64url');
-}
 
-function decodeCursor(c: string | undefined): { at: Date; id: string } | null {
-  if (!c) return null;
-  const [at, id] = Buffer.from(c, 'base64url').toString('utf8').split('|');
-  const d = new Date(at ?? '');
-  if (!id || Number.isNaN(d.getTime())) throw invalid('cursor', 'a next_cursor value from a previous page');
-  return { at: d, id };
-}

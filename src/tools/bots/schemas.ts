@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { CommandContext } from '../../core/command/types.js';
-import { decodeBotCursor } from '../../core/bots/bot-cursor.js';
+import { KeysetCursor } from '../../core/keyset-cursor.js';
 import type { BotViewer } from '../../core/bots/bot-records.js';
 import { BotStore } from '../../core/bots/bot-store.js';
 import { botIdSchema } from '../../core/bots/topics.js';
@@ -24,20 +24,7 @@ import { redactValue } from '../../core/secrets/redact.js';
 
 export const BotIdIn = botIdSchema.describe('The bot id chosen at deploy: 1-63 lowercase letters, digits, "-" or "_" (bots_list_bots lists yours).');
 
-export const BotCursor = z
-  .string()
-  .max(200)
-  .refine((v) => {
-    if (!/^[A-Za-z0-9_-]+$/.test(v)) return false;
-    try {
-      decodeBotCursor(v);
-      return true;
-    } catch {
-      return false;
-    }
-  }, 'a next_cursor value from a previous page')
-  .optional()
-  .describe("Opaque cursor from a previous page's pagination.next_cursor.");
+export const BotCursor = KeysetCursor();
 
 /** Who may see which bot: an admin every bot; anyone else the bots it deployed, on accounts still in its scope. */
 export function botViewer(p: Principal): BotViewer {

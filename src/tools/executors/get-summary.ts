@@ -9,7 +9,7 @@ const Totals = {
   active_executors: z.number().int(),
   net_pnl_quote: z.number().describe('Realized plus unrealized, net of fees, in the quote asset.'),
   realized_pnl_quote: z.number(),
-  unrealized_pnl_quote: z.number().describe('Of running executors, at the prices of their latest cycle.'),
+  unrealized_pnl_quote: z.number().describe('Of running executors at their latest cycle\'s prices; ended ones count what they held when they ended.'),
   cum_fees_quote: z.number(),
   filled_amount_quote: z.number().describe('Quote volume traded.'),
 };

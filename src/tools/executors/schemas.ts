@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { ExecutorRow } from '../../core/db/schema/index.js';
 import { EXECUTOR_ROW_STATUSES } from '../../core/db/schema/index.js';
-import { decodeExecutorCursor } from '../../core/executors/executor-store.js';
+import { KeysetCursor } from '../../core/keyset-cursor.js';
+import { EXECUTOR_ID_RE } from '../../core/strategy/executors/configs.js';
 import { EXECUTOR_TYPES } from '../../core/strategy/executors/configs.js';
 import { CLOSE_TYPES } from '../../core/strategy/types.js';
 
@@ -14,13 +15,7 @@ export const ExecutorIdIn = z
 
 export const ExecutorType = z.enum(EXECUTOR_TYPES);
 
-export const ExecutorCursor = z
-  .string()
-  .max(200)
-  .regex(/^[A-Za-z0-9_-]*$/, 'a next_cursor value from a previous page')
-  .refine((v) => decodeExecutorCursor(v) !== null, 'a next_cursor value from a previous page')
-  .optional()
-  .describe("Opaque cursor from a previous page's pagination.next_cursor.");
+export const ExecutorCursor = KeysetCursor(EXECUTOR_ID_RE);
 
 const num = (v: unknown) => (typeof v === 'string' && v !== '' ? Number(v) : null);
 

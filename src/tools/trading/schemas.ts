@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { KeysetCursor } from '../../core/keyset-cursor.js';
 import type { TradeIntent } from '../../core/trade-intent.js';
 import type { PlaceOrder } from '../../core/trading/trading-service.js';
 import { APPROVAL_ID_RE } from '../../core/safety/approvals.js';
@@ -74,23 +75,8 @@ export const OrderRef = {
   account_name: AccountName.optional().describe('Only if that client_order_id is on several accounts.'),
 };
 
-/**
- * The order list's keyset cursor: base64url of "<ISO time>|<order id>", as the trading service writes
- * it. Checked here, in full, so that a forged cursor is a 400 and never reaches a query.
- */
-const ORDER_CURSOR_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z\|[A-Za-z0-9_-]{1,80}$/;
-function isOrderCursor(v: string): boolean {
-  const decoded = Buffer.from(v, 'base64url').toString('utf8');
-  return ORDER_CURSOR_RE.test(decoded) && !Number.isNaN(Date.parse(decoded.slice(0, decoded.indexOf('|'))));
-}
-
-export const OrderCursor = z
-  .string()
-  .max(200)
-  .regex(/^[A-Za-z0-9_-]*$/, 'a next_cursor value from a previous page')
-  .refine(isOrderCursor, 'a next_cursor value from a previous page')
-  .optional()
-  .describe("Opaque cursor from a previous page's pagination.next_cursor.");
+/** The order list's keyset cursor, checked in full when parsed: a forged one is a 400 and never reaches a query. */
+export const OrderCursor = KeysetCursor(/^[A-Za-z0-9_-]{1,80}$/);
 export const DEFAULT_ACCOUNT = 'master_account';
 
 export const ConfirmationToken = Text({ min: 1, max: 400 })

@@ -21,8 +21,18 @@ const OrderType = z.enum(['market', 'limit', 'limit_maker']);
 const Fraction = z.number().finite().gt(0).lt(10);
 const Seconds = z.number().int().positive().max(10 * 365 * 86_400);
 
+/** What an executor id may hold (a chosen one; generated ones are `ex_` and base64url). */
+export const EXECUTOR_ID_RE = /^[A-Za-z0-9_.:-]{1,80}$/;
+/** Ids a route of its own takes (GET /executors/summary), so that no executor could be read at them. */
+const RESERVED_EXECUTOR_IDS = new Set(['summary']);
+
 const Common = {
-  id: z.string().min(1).max(80).regex(/^[A-Za-z0-9_.:-]+$/).optional().describe('Executor id; generated when absent.'),
+  id: z
+    .string()
+    .regex(EXECUTOR_ID_RE, 'letters, digits, ".", ":", "_" or "-", at most 80')
+    .refine((v) => !RESERVED_EXECUTOR_IDS.has(v), 'reserved: GET /executors/summary is the PnL summary')
+    .optional()
+    .describe('Executor id; generated when absent.'),
   connector_name: ConnectorName,
   trading_pair: TradingPair,
   leverage: z.number().int().min(1).max(125).default(1).describe('Leverage on perpetual connectors; ignored on spot.'),
