@@ -116,6 +116,25 @@ describe.each(drivers())('jobs on %s', (driver) => {
     expect(Date.parse(done.finished_at!)).toBeGreaterThanOrEqual(Date.parse(done.started_at!));
   });
 
+  it('runs the input as given while storing and showing it redacted: a config field named like a secret keeps its value for the run', async () => {
+    const jobs = await make();
+    let seen: unknown;
+    jobs.register('echo', async (input: unknown) => {
+      seen = input;
+      return null;
+    });
+    await jobs.start();
+    const input = { controller: { name: 'seeded_v1', config: { random_seed: 42, api_key_length: 7, note: 'x'.repeat(3000) } } };
+    const created = await jobs.create('echo', input, AMY);
+    // Stored and shown redacted and cut to what a row keeps...
+    expect(JSON.stringify(await row(created.job_id))).not.toContain('42');
+    expect(created.input).toMatchObject({ controller: { config: { random_seed: '***', api_key_length: '***' } } });
+    expect(((created.input as { controller: { config: { note: string } } }).controller.config.note).length).toBeLessThan(3000);
+    await ended(created.job_id, jobs, AMY);
+    // ...but the runner got exactly what was asked.
+    expect(seen).toEqual(input);
+  });
+
   it('a runner that throws an AppError fails with its code, message and hint; anything else is INTERNAL, and only the log has the details', async () => {
     const { logger, lines } = memoryLogger();
     const jobs = await make({ logger });

@@ -7,7 +7,7 @@ import type { Principal } from '../principal.js';
 import type { Db } from '../db/client.js';
 import type { JobRow, JobStatus } from '../db/schema/index.js';
 import type { Logger } from '../logger.js';
-import { redactValue } from '../secrets/redact.js';
+import { maskKnownSecrets, redactValue } from '../secrets/redact.js';
 import { CANCELED, INTERRUPTED, INTERRUPTED_QUEUED, JobAborted, jobErrorOf, jobNotFound, type AbortReason } from './job-errors.js';
 import { isVisible, JobStore, type Final, type ListFilter, type Viewer } from './job-store.js';
 import { jobView, type JobView } from './job-view.js';
@@ -56,6 +56,12 @@ export class Jobs {
   readonly #runners = new Map<string, JobRunner>();
   /** Ids of this process's queued jobs, oldest first. */
   #queue: string[] = [];
+  /**
+   * The input of each job this process queued, as given: what its runner runs. The row keeps a copy
+   * redacted and cut for display (a controller may name a config field `random_seed`), which must not
+   * change the run. Kept in memory only: a job runs in the process that created it, or not at all.
+   */
+  readonly #given = new Map<string, unknown>();
   /** Slots taken: jobs being claimed or running. */
   #active = 0;
   /** Every claim-and-run in progress, so that stop() can wait for them. */
@@ -107,6 +113,7 @@ export class Jobs {
       owner: this.instanceId,
       now: this.#now(),
     });
+    this.#given.set(row.id, maskKnownSecrets(input));
     this.#queue.push(row.id);
     this.#pump();
     return jobView(row);
@@ -187,6 +194,7 @@ export class Jobs {
     this.#state = 'stopping';
     if (this.#timer) clearInterval(this.#timer);
     const queued = this.#queue.splice(0);
+    this.#given.clear();
     await this.#store.interruptQueued(queued, this.instanceId, INTERRUPTED_QUEUED, this.#now()).catch((err) => this.#logger.warn('could not record queued jobs as interrupted', { jobs: queued, err }));
     for (const run of this.#running.values()) this.#abort(run, 'shutdown');
     // Waits for claims in flight too: a job claimed just now sees the stop and ends interrupted itself.
@@ -253,6 +261,8 @@ export class Jobs {
       this.#pauseUntil = this.#clock.now() + this.#opts.heartbeatMs;
       return;
     }
+    const given = this.#given.get(id);
+    const hasGiven = this.#given.delete(id);
     if (!row) return; // canceled (or swept) while it waited
     if (this.#state !== 'started') {
       await this.#finish(id, { status: 'interrupted', error: INTERRUPTED_QUEUED });
@@ -280,7 +290,7 @@ export class Jobs {
     let outcome: { ok: true; result: unknown } | { ok: false; err: unknown };
     try {
       if (!runner) throw new Error(`no runner is registered for job kind ${row.kind}`);
-      outcome = { ok: true, result: await runner(row.input, ctx) };
+      outcome = { ok: true, result: await runner(hasGiven ? given : row.input, ctx) };
     } catch (err) {
       outcome = { ok: false, err };
     }

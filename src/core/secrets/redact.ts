@@ -33,6 +33,19 @@ export function redactValue(value: unknown, depth = 0): unknown {
   return value;
 }
 
+/**
+ * `value` with every known secret's text masked, keys left as they are: for what must run as given (a
+ * job's input, whose controller config may well name a field `random_seed`) yet never keep a real
+ * credential pasted into it.
+ */
+export function maskKnownSecrets(value: unknown): unknown {
+  if (knownSecrets.size === 0) return value;
+  if (Array.isArray(value)) return value.map(maskKnownSecrets);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskKnownSecrets(v)]));
+  if (typeof value === 'string') return redactText(value);
+  return value;
+}
+
 export function redactText(text: string): string {
   if (knownSecrets.size === 0) return text;
   let out = text;
