@@ -101,6 +101,17 @@ async function runPhase(
       await deps.queue.cancel(unfinished()).catch((err: unknown) => deps.logger.warn('could not cancel the batches of an optimization', { job_id: base.job_id, err }));
     }
   }
+  if (signal.aborted && left.size > 0) {
+    // Trials stored since the last read finished before the batches stopped: they are ranked with the rest.
+    try {
+      for (const d of await deps.store.newSince(base.job_id, seen)) {
+        seen.add(d.trial);
+        if (left.delete(d.trial)) onEach(d);
+      }
+    } catch (err) {
+      deps.logger.warn('could not read the last trials of a stopped optimization', { job_id: base.job_id, err });
+    }
+  }
 }
 
 /** A batch that ended (failed for good, canceled, or completed) with trials still missing fails the phase. */

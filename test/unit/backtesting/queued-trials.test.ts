@@ -106,4 +106,17 @@ describe('optimization trials through the queue (coordinator)', () => {
     expect(seen.sort()).toEqual([0, 1, 2]);
     expect(f.canceled).toEqual(['b3', 'b4', 'b5']);
   });
+
+  it('on abort, the trials stored since its last read are still reported: a cancel keeps every trial that finished', async () => {
+    // The workers store every trial; the cancel comes as the last is stored, while the coordinator sleeps between reads.
+    const ac = new AbortController();
+    const f = fakes((batch, _id, w) => {
+      for (const t of batch.trials) w.store(t.trial);
+      w.state('active');
+      if (batch.trials.some((t) => t.trial === 5)) ac.abort();
+    });
+    const seen: number[] = [];
+    await f.backend.open(f.input).run(runs(0, 6), ac.signal, (d) => seen.push(d.trial));
+    expect(seen.sort()).toEqual([0, 1, 2, 3, 4, 5]);
+  });
 });
