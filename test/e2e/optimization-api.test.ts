@@ -157,6 +157,22 @@ describe.each(drivers())('optimization over REST and MCP on %s', (driver) => {
     expect(r.body.summary.out_of_sample_mean).toBeCloseTo((r.body.summary.windows[0].out_of_sample_value + r.body.summary.windows[1].out_of_sample_value) / 2, 12);
   });
 
+  it('a walk-forward where no point qualifies ends complete, not partial: a window without a winner has no out-of-sample run', async () => {
+    const r = await s.call('POST', '/backtesting/optimize', {
+      backtest: backtest(4),
+      space: { bb_length: { values: [20, 40] } },
+      search: { method: 'walk_forward', windows: 2, in_sample_segments: 2 },
+      objective: OBJECTIVE,
+      constraints: [{ metric: 'total_executors', op: 'gte', value: 1_000_000 }],
+      wait_seconds: 30,
+    });
+    expect(r.status, r.text).toBe(202);
+    expect(r.body.job.status).toBe('succeeded');
+    expect(r.body.summary).toMatchObject({ trials_done: 4, trials_total: 4, trials_rejected: 4, partial: false });
+    expect(r.body.job.progress).toBe(1);
+    expect(r.body.job.progress_message).toBe('done: 4 of 4 trials');
+  });
+
   it('reports trials done and the best so far, can be canceled, and keeps what finished as a partial leaderboard', async () => {
     const r = await s.call('POST', '/backtesting/optimize', { backtest: backtest(3), space: { bb_length: { min: 20, max: 400, step: 1 } }, search: { method: 'random', n: 300, random_state: 3 }, objective: OBJECTIVE });
     expect(r.status, r.text).toBe(202);
@@ -176,6 +192,9 @@ describe.each(drivers())('optimization over REST and MCP on %s', (driver) => {
     expect(end.result.trials_done).toBeLessThan(300);
     expect(end.result.leaderboard.length).toBe(Math.min(20, end.result.trials_done - end.result.trials_rejected));
     expect(end.job.result.partial).toBe(true);
+    // Its progress stays at the share that ran.
+    expect(end.job.progress).toBeLessThan(1);
+    expect(end.job.progress_message).toBe(`done: ${end.result.trials_done} of 300 trials`);
     const del = await s.call('DELETE', `/backtesting/optimizations/${id}`);
     expect(del.status, del.text).toBe(200);
     expect((await s.call('GET', `/backtesting/optimizations/${id}`)).status).toBe(404);

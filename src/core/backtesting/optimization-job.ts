@@ -129,6 +129,8 @@ async function optimize(deps: OptimizationJobDeps, ctx: JobContext, spec: Optimi
   };
   let leaderboard: TrialOutcome[];
   let windows: WindowResult[] | null = null;
+  // The plan counts an out-of-sample run per window; a window no point qualified in has none to run.
+  let total = plan.trialsTotal;
   if (!plan.windows) {
     await run(plan.configs.map((config, trial) => ({ trial, config, start: b.start, end: b.end })));
     leaderboard = rankTrials(collect(P, 0, outcome), spec.objective, spec.constraints);
@@ -138,6 +140,8 @@ async function optimize(deps: OptimizationJobDeps, ctx: JobContext, spec: Optimi
     await run(plan.windows.flatMap((w, wi) => plan.configs.map((config, i) => ({ trial: wi * P + i, config, start: w.in_sample.start, end: w.in_sample.end }))));
     const winners = plan.windows.map((_, wi) => rankTrials(collect(P, wi * P, outcome), spec.objective, spec.constraints)[0] ?? null);
     if (!ctx.signal.aborted) {
+      total -= winners.filter((w) => w === null).length;
+      tracker.total = total;
       await run(plan.windows.flatMap((w, wi) => {
         const win = winners[wi];
         return win ? [{ trial: W * P + wi, config: plan.configs[win.trial - wi * P]!, start: w.out_of_sample.start, end: w.out_of_sample.end }] : [];
@@ -162,12 +166,14 @@ async function optimize(deps: OptimizationJobDeps, ctx: JobContext, spec: Optimi
     leaderboard: ranked,
     windows,
     trialsDone: done.size,
-    trialsTotal: plan.trialsTotal,
-    trialsRejected: [...done.values()].filter((m) => metricValue(m, spec.objective.metric) === null || !meetsConstraints(m, spec.constraints)).length,
-    partial: done.size < plan.trialsTotal,
+    trialsTotal: total,
+    // Of the trials ranked: an out-of-sample run competes for nothing.
+    trialsRejected: [...done].filter(([trial, m]) => trial < fitTrials && (metricValue(m, spec.objective.metric) === null || !meetsConstraints(m, spec.constraints))).length,
+    partial: done.size < total,
   };
   await deps.store.save(record);
-  ctx.progress(1, `done: ${done.size} of ${plan.trialsTotal} trials`);
+  // A stopped run shows how far it got, not 100%.
+  ctx.progress(record.partial ? LOAD_SHARE + (1 - LOAD_SHARE) * (done.size / total) : 1, `done: ${done.size} of ${total} trials`);
   return summaryOf(record, spec);
 }
 
@@ -243,7 +249,8 @@ class ProgressTracker {
   constructor(
     private readonly ctx: JobContext,
     private readonly spec: OptimizationSpec,
-    private readonly total: number,
+    /** Trials to run; lowered once a walk-forward knows which windows have an out-of-sample run. */
+    public total: number,
   ) {
     this.#started = ctx.clock.now();
   }
