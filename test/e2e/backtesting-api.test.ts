@@ -93,6 +93,10 @@ describe.each(drivers())('backtesting over REST and MCP on %s', (driver) => {
     const noPair = await s.call('POST', '/backtesting/run', { ...spec(1), trading_pair: 'NOPE-USDT' });
     expect(noPair.status, noPair.text).toBe(400);
     expect(noPair.body.error).toMatchObject({ details: { issues: [{ path: 'trading_pair' }] }, hint: 'GET /connectors/sim/markets lists its pairs.' });
+    // Before sim's history there is no candle: it used to "succeed" on none.
+    const early = await s.call('POST', '/backtesting/run', { ...spec(1), start: '2010-01-01T00:00:00Z', end: '2010-01-01T23:59:00Z' });
+    expect(early.status, early.text).toBe(400);
+    expect(early.body.error.details.issues).toEqual([{ path: 'start', message: 'sim has candles from 2015-01-01T00:00:00.000Z on' }]);
     expect(await backtestCount()).toBe(before);
   });
 

@@ -92,6 +92,7 @@ describe.each(drivers())('optimization over REST and MCP on %s', (driver) => {
     expect(costly.body.error.details.issues[0]).toEqual({ path: 'space', message: expect.stringMatching(/^the search walks 5,256,000,000 candles in all \(5,000 trials\); at most 1,000,000,000/) });
     const noPair = await post({ backtest: { ...backtest(2), trading_pair: 'NOPE-USDT' } });
     expect(paths(noPair)).toEqual(['backtest.trading_pair']);
+    expect(paths(await post({ backtest: { ...backtest(2), start: '2010-01-01T00:00:00Z', end: '2010-01-02T23:59:00Z' } }))).toEqual(['backtest.start']);
     expect(await count()).toBe(before);
   });
 

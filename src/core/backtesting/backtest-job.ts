@@ -101,9 +101,10 @@ export function backtestRunner(deps: BacktestJobDeps): JobRunner<unknown, Backte
 
 /**
  * The market a backtest walks. An unknown connector or an unlisted pair is the caller's field
- * (`prefix` places it: `backtest.` in an optimization), so a start refuses it before a job exists.
+ * (`prefix` places it: `backtest.` in an optimization), and so is a start before the connector's candle
+ * history begins (sim's, 2015-01-01): a start refuses them before a job exists.
  */
-export async function marketOf(connectors: Pick<Connectors, 'get'>, spec: Pick<BacktestSpec, 'connector' | 'trading_pair'>, prefix = ''): Promise<BacktestMarket> {
+export async function marketOf(connectors: Pick<Connectors, 'get'>, spec: Pick<BacktestSpec, 'connector' | 'trading_pair'> & { start?: number }, prefix = ''): Promise<BacktestMarket> {
   let connector: ExchangeConnector;
   try {
     connector = await connectors.get(spec.connector);
@@ -112,6 +113,14 @@ export async function marketOf(connectors: Pick<Connectors, 'get'>, spec: Pick<B
     throw new AppError('VALIDATION_FAILED', `Invalid input: ${prefix}connector: ${err.message}`, {
       hint: err.hint ?? 'GET /connectors lists the connectors this server has.',
       details: { issues: [{ path: `${prefix}connector`, message: 'unknown connector' }] },
+    });
+  }
+  if (spec.start !== undefined && connector.historyStart !== undefined && spec.start < connector.historyStart) {
+    // Otherwise the run would succeed on no candle at all.
+    const from = new Date(connector.historyStart).toISOString();
+    throw new AppError('VALIDATION_FAILED', `Invalid input: ${prefix}start: ${spec.connector} has candles from ${from} on`, {
+      hint: `Start at ${from} or later.`,
+      details: { issues: [{ path: `${prefix}start`, message: `${spec.connector} has candles from ${from} on` }] },
     });
   }
   const m = (await connector.loadMarkets()).find((x) => x.trading_pair === spec.trading_pair);

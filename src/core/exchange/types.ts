@@ -51,6 +51,8 @@ export interface ConnectorInfo {
 /** One exchange connection, public or authenticated. Errors are already AppErrors. */
 export interface ExchangeConnector extends MarketDataSource {
   readonly info: ConnectorInfo;
+  /** The earliest time it has candles for, when that is known (sim: where its price model begins). */
+  readonly historyStart?: number;
   loadMarkets(): Promise<Market[]>;
   fetchBalances(credentials: Record<string, string> | null): Promise<Balance[]>;
 }

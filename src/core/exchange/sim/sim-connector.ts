@@ -2,6 +2,7 @@ import { AppError } from '../../errors.js';
 import type { Balance, CandleInterval, CandleRow, ConnectorInfo, ExchangeConnector, Market, MarketType, OrderBook, PublicTrade, Ticker } from '../types.js';
 import { simMarkets } from './markets.js';
 import type { SimExchange } from './sim-exchange.js';
+import { SIM_EPOCH_MS } from './price-model.js';
 
 export const SIM_CONNECTORS = ['sim', 'sim_perpetual'] as const;
 
@@ -24,6 +25,7 @@ export function simInfo(name: string): ConnectorInfo | undefined {
 /** The built-in synthetic exchange: always available, no network, no credentials; balances are paper. */
 export class SimConnector implements ExchangeConnector {
   readonly #markets: Market[];
+  readonly historyStart = SIM_EPOCH_MS;
   constructor(
     readonly info: ConnectorInfo,
     private readonly exchange: SimExchange,
