@@ -33,7 +33,8 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   const clock = systemClock;
   const modules = new Modules(logger);
   try {
-    const database = await openDatabase({ url: config.databaseUrl, logger });
+    // A worker joins a server's database: it checks the tables are this version's and never changes them.
+    const database = await openDatabase({ url: config.databaseUrl, logger, migrate: false });
     modules.add('database', { stop: () => database.close() });
     const strategies = modules.add('strategy catalog', new StrategyCatalog({ controllers: SHIPPED_CONTROLLERS, scripts: SHIPPED_SCRIPTS, dir: config.strategiesDir, logger }));
     const threads = availableParallelism();

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, crash, ensureBuilt, MAIN, ROOT } from './dist.js';
+import { privateDatabase } from '../helpers/config.js';
 import { testServer, type TestServer } from '../helpers/test-env.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -187,6 +188,25 @@ describe('optimization trials on worker processes through the Postgres queue', (
       expect(row.retry_count).toBeGreaterThan(0);
     }
   }, 120_000);
+
+  it('refuses a database that is not a server\'s, and writes nothing to it', async () => {
+    const empty = await privateDatabase(process.env.DATABASE_URL!, 'tdw');
+    try {
+      const r = spawnSync(process.execPath, [MAIN, 'worker'], { env: cleanEnv({ DATABASE_URL: empty.url, DATA_DIR: dataDir }), cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+      expect(r.status, r.stderr).not.toBe(0);
+      expect(r.stderr).toMatch(/is not a tradedesk server's: start the server on it first/);
+      const c = new pg.Client({ connectionString: empty.url });
+      await c.connect();
+      try {
+        const { rows } = await c.query<{ n: number }>(`select count(*)::int as n from information_schema.tables where table_schema not in ('pg_catalog', 'information_schema')`);
+        expect(rows[0]!.n).toBe(0);
+      } finally {
+        await c.end();
+      }
+    } finally {
+      await empty.drop();
+    }
+  });
 
   it('refuses to start without DATABASE_URL, saying what it needs', () => {
     const r = spawnSync(process.execPath, [MAIN, 'worker'], { env: cleanEnv({ DATA_DIR: dataDir }), cwd: ROOT, encoding: 'utf8', timeout: 30_000 });

@@ -1,4 +1,5 @@
 import { AppError } from '../errors.js';
+import { VERSION } from '../../version.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { TrialBatch, TrialQueue } from './trial-queue.js';
@@ -44,7 +45,7 @@ export function queuedTrials(deps: QueuedTrialsDeps): TrialsBackend {
     open(input: TrialSessionInput): TrialSession {
       const jobId = input.jobId;
       deps.local.prime(jobId, input.columns);
-      const base: Omit<TrialBatch, 'trials'> = { job_id: jobId, sim_seed: deps.simSeed, spec: input.spec, market: input.market, warmup_bars: input.warmupBars };
+      const base: Omit<TrialBatch, 'trials'> = { job_id: jobId, code_version: VERSION, sim_seed: deps.simSeed, spec: input.spec, market: input.market, warmup_bars: input.warmupBars };
       // Every trial of the job read so far, across phases: the store is asked only for the others.
       const seen = new Set<number>();
       return {

@@ -17,6 +17,8 @@ const SCHEMA = 'pgboss';
  */
 export interface TrialBatch {
   job_id: string;
+  /** The coordinator's version: a worker of another version would compute other metrics, so it runs none. */
+  code_version: string;
   /** The coordinator's SIM_SEED: a worker with another seed must still compute the same sim candles. */
   sim_seed: string;
   spec: BacktestSpec;
@@ -63,7 +65,10 @@ export class TrialQueue {
     private readonly logger: Logger,
     opts: Partial<QueueOptions> = {},
   ) {
-    this.opts = { ...DEFAULT_QUEUE_OPTIONS, ...opts };
+    // The queue looks for batches past their time every so often: a tenth of the timeout (at most the
+    // default 30 s), so that a dead worker's batch moves on soon after its time, not up to a minute later.
+    const timeout = opts.batchTimeoutSeconds ?? DEFAULT_QUEUE_OPTIONS.batchTimeoutSeconds;
+    this.opts = { ...DEFAULT_QUEUE_OPTIONS, maintenanceSeconds: Math.max(1, Math.min(DEFAULT_QUEUE_OPTIONS.maintenanceSeconds, Math.floor(timeout / 10))), ...opts };
   }
 
   /** Connects now (pg-boss creates its schema on a first start): a worker that cannot reach the database says so at once. */

@@ -9,6 +9,7 @@ import type { TakenBatch, TrialBatch, TrialQueue } from './trial-queue.js';
 import type { TrialStore } from './trial-store.js';
 import type { TrialDone } from './trials-task.js';
 import type { StrategyPool } from './worker-pool.js';
+import { VERSION } from '../../version.js';
 
 export interface TrialWorkerDeps {
   queue: Pick<TrialQueue, 'take' | 'stillHeld' | 'complete' | 'fail'>;
@@ -51,6 +52,11 @@ export class TrialWorker implements Lifecycle {
   /** Candles read by this process's coordinator, by job id: its batches here need no second read. */
   readonly #primed = new Map<string, CandleColumns>();
   readonly #loaded = new Map<string, Promise<CandleColumns>>();
+  /**
+   * Optimizations this worker cannot run (another version's, or a controller it lacks): it hands their
+   * batches back and takes none at all until they end, so that the workers that can run them do.
+   */
+  readonly #cannotRun = new Set<string>();
 
   constructor(
     private readonly deps: TrialWorkerDeps,
@@ -95,7 +101,7 @@ export class TrialWorker implements Lifecycle {
     while (this.#state === 'running') {
       const free = this.#opts.lanes - this.#active.size;
       let took = 0;
-      if (free > 0) {
+      if (free > 0 && !(await this.#sittingOut())) {
         try {
           const batches = await this.deps.queue.take(free);
           took = batches.length;
@@ -112,6 +118,19 @@ export class TrialWorker implements Lifecycle {
       // Right away when every lane got a batch and one frees up; after the poll interval when the queue was empty.
       if (took === 0 || this.#active.size >= this.#opts.lanes) await this.#idle(took === 0 ? this.#opts.pollMs : 24 * 3600_000);
     }
+  }
+
+  /** Whether an optimization this worker cannot run still runs (then it takes no batch); forgets those that ended. */
+  async #sittingOut(): Promise<boolean> {
+    for (const job of this.#cannotRun) {
+      try {
+        if (await this.deps.store.jobRunning(job)) return true;
+        this.#cannotRun.delete(job);
+      } catch {
+        return true;
+      }
+    }
+    return false;
   }
 
   #idle(ms: number): Promise<void> {
@@ -162,6 +181,19 @@ export class TrialWorker implements Lifecycle {
       log.info('skipped a batch of an optimization that no longer runs');
       return;
     }
+    const found = this.deps.controllers.controller(b.spec.controller.name);
+    const cannot =
+      b.code_version !== VERSION
+        ? `this worker runs tradedesk ${VERSION} and the optimization's server ${b.code_version ?? 'an older version'}: run the server's version on every worker`
+        : !found
+          ? `this worker has no controller named ${b.spec.controller.name}: give it the server's strategy modules (STRATEGIES_DIR)`
+          : null;
+    if (cannot) {
+      this.#cannotRun.add(b.job_id);
+      await this.deps.queue.fail(batch.id, `handed back: ${cannot}`);
+      log.error('handed back an optimization batch it cannot run, and takes no batch until that optimization ends', { reason: cannot });
+      return;
+    }
     const stored = await this.deps.store.storedOf(b.job_id, b.trials.map((t) => t.trial));
     const todo = b.trials.filter((t) => !stored.has(t.trial));
     log.info('took an optimization batch', { trials: todo.length, already_stored: stored.size, attempt: batch.retryCount + 1 });
@@ -175,10 +207,8 @@ export class TrialWorker implements Lifecycle {
     };
     try {
       if (todo.length > 0) {
-        const found = this.deps.controllers.controller(b.spec.controller.name);
-        if (!found) throw new Error(`this worker has no controller named ${b.spec.controller.name}; give it the server's strategy modules (STRATEGIES_DIR)`);
         const columns = await this.#columns(b);
-        const input: TrialsWorkerInput = { spec: b.spec, columns, market: b.market, trials: todo, ...(found.moduleUrl ? { controllerModule: found.moduleUrl } : {}) };
+        const input: TrialsWorkerInput = { spec: b.spec, columns, market: b.market, trials: todo, ...(found?.moduleUrl ? { controllerModule: found.moduleUrl } : {}) };
         const out = await this.deps.pool.run<TrialsWorkerInput, TrialDone[]>({ name: 'trials', input }, { signal, onMessage: (m) => save(m as TrialDone) });
         for (const d of out) save(d);
       }

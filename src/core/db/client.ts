@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { attachEmbeddedPostgres, isPgliteDataDir } from './embedded-postgres.js';
 import { takePrestarted } from './embedded-prestart.js';
@@ -47,6 +48,12 @@ export interface OpenOptions {
   embedded?: EmbeddedDriver;
   /** Where lost connections are reported (a Postgres server can go away while we run). */
   logger?: Logger;
+  /**
+   * false: apply no migration, only check that the database is a server's, migrated exactly as far as
+   * this code's migrations go (a worker process joins a server's database; it never creates or
+   * changes its tables). Default true.
+   */
+  migrate?: boolean;
 }
 
 /**
@@ -57,7 +64,7 @@ export interface OpenOptions {
  * The same SQL migrations run on all of them.
  */
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
-  if (opts.url) return openPostgres(opts.url, opts.logger);
+  if (opts.url) return openPostgres(opts.url, opts.logger, opts.migrate ?? true);
   if (opts.embedded === 'pglite' || opts.dataDir?.startsWith('memory://')) return openPglite(opts.dataDir ?? 'memory://');
   if (!opts.dataDir) throw new Error('the embedded database needs a data directory');
   if (isPgliteDataDir(opts.dataDir)) {
@@ -93,7 +100,7 @@ const UNLOCK_TIMEOUT_MS = 5000;
 const DEFAULT_PING_TIMEOUT_MS = 2000;
 const CLOSE_TIMEOUT_MS = 5000;
 
-async function openPostgres(url: string, logger?: Logger): Promise<Database> {
+async function openPostgres(url: string, logger?: Logger, migrateIt = true): Promise<Database> {
   const { default: pg } = await import('pg');
   const { drizzle } = await import('drizzle-orm/node-postgres');
   const { migrate } = await import('drizzle-orm/node-postgres/migrator');
@@ -125,7 +132,13 @@ async function openPostgres(url: string, logger?: Logger): Promise<Database> {
     throw new Error(`cannot connect to the database at DATABASE_URL (${redactUrl(url)}): ${(err as Error).message}`, { cause: err });
   }
   const db = drizzle(pool, { schema }) as unknown as Db;
-  await migrateExclusively(pool as never, () => migrate(db as never, { migrationsFolder: MIGRATIONS_DIR }));
+  try {
+    if (migrateIt) await migrateExclusively(pool as never, () => migrate(db as never, { migrationsFolder: MIGRATIONS_DIR }));
+    else await checkMigrated(pool as never, url);
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw err;
+  }
   // A held transaction keeps its connection for the duration, so holders come from a pool of their own:
   // holders waiting on the main pool could otherwise starve the very queries that would let them finish.
   let lockPool: InstanceType<typeof pg.Pool> | undefined;
@@ -215,6 +228,26 @@ async function migrateExclusively(pool: { connect(): Promise<{ query(sql: string
   } finally {
     client.release(broken);
   }
+}
+
+/** The newest migration this code ships, as drizzle records it (its journal entry's `when`). */
+function shippedMigration(): number {
+  const journal = JSON.parse(readFileSync(join(MIGRATIONS_DIR, 'meta', '_journal.json'), 'utf8')) as { entries: Array<{ when: number }> };
+  return Math.max(...journal.entries.map((e) => e.when));
+}
+
+/** Refuses a database that is not a server's, or that a server of another version migrated. */
+async function checkMigrated(pool: { query(sql: string): Promise<{ rows: Array<{ at: string | null }> }> }, url: string): Promise<void> {
+  const where = redactUrl(url);
+  const table = await pool.query(`select to_regclass('drizzle.__drizzle_migrations')::text as at`);
+  if (!table.rows[0]?.at) {
+    throw new Error(`the database at DATABASE_URL (${where}) is not a tradedesk server's: start the server on it first, or point DATABASE_URL at the server's database`);
+  }
+  const { rows } = await pool.query('select max(created_at)::text as at from drizzle.__drizzle_migrations');
+  const applied = Number(rows[0]?.at ?? 0);
+  const shipped = shippedMigration();
+  if (applied > shipped) throw new Error(`the database at ${where} was set up by a newer tradedesk than this one: run the server's version here`);
+  if (applied < shipped) throw new Error(`the database at ${where} was set up by an older tradedesk than this one: run the server's version here, or upgrade the server first`);
 }
 
 /** What a pool hands out: a pg client with its release function. */

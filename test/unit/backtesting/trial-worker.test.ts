@@ -8,6 +8,7 @@ import { TrialWorker } from '../../../src/core/backtesting/trial-worker.js';
 import type { TrialDone } from '../../../src/core/backtesting/trials-task.js';
 import type { PoolRunOptions, PoolTask } from '../../../src/core/backtesting/worker-pool.js';
 import { SHIPPED_CONTROLLERS } from '../../../src/core/strategy/controllers/index.js';
+import { VERSION } from '../../../src/version.js';
 import { waitFor } from '../../helpers/wait.js';
 import { emptyMetrics } from '../backtest/metrics-fixture.js';
 
@@ -25,6 +26,7 @@ const batch = (id: string, trials: number[], over: Partial<TrialBatch> = {}): Ta
   retryCount: 0,
   data: {
     job_id: 'job_1',
+    code_version: VERSION,
     sim_seed: 'sim',
     spec: { controller: { name: 'bollinger_v1', config: {} }, connector: 'sim', trading_pair: 'BTC-USDT', start: START, end: START + 9 * MINUTE, resolution: '1m' } as TrialBatch['spec'],
     market: {} as TrialBatch['market'],
@@ -122,5 +124,29 @@ describe('a worker taking optimization batches', () => {
     await broken.worker.stop();
     expect(broken.calls).toEqual(['fail b2: trial 1 broke']);
     expect(broken.saved).toEqual([0]);
+  });
+
+  it('hands back a batch of another version, or of a controller it lacks, and takes no batch until that optimization ends', async () => {
+    // Two lanes: the first take gets `old` and `b2` (b2 of the same job runs: it was already in hand); b3 waits.
+    const opts = { batches: [batch('old', [0], { code_version: '0.0.1' }), batch('b2', [1]), batch('b3', [3])], running: true };
+    const s = setup(opts);
+    s.worker.start();
+    await waitFor('the first two batches to end', () => s.calls.length === 2);
+    expect(s.calls).toContain(`fail old: handed back: this worker runs tradedesk ${VERSION} and the optimization's server 0.0.1: run the server's version on every worker`);
+    expect(s.logged).toContain('handed back an optimization batch it cannot run, and takes no batch until that optimization ends');
+    await new Promise((r) => setTimeout(r, 60));
+    // While that optimization runs, b3 stays in the queue for the workers that can run it.
+    expect(s.calls).toHaveLength(2);
+    opts.running = false;
+    await waitFor('b3 to be taken once the optimization ended', () => s.calls.length === 3);
+    await s.worker.stop();
+    expect(s.calls[2]).toBe('complete b3');
+
+    const lacking = setup({ batches: [batch('custom', [2], { spec: { ...batch('x', []).data.spec, controller: { name: 'range_watch_v1', config: {} } } })] });
+    lacking.worker.start();
+    await waitFor('the batch to be handed back', () => lacking.calls.length === 1);
+    await lacking.worker.stop();
+    expect(lacking.calls).toEqual(["fail custom: handed back: this worker has no controller named range_watch_v1: give it the server's strategy modules (STRATEGIES_DIR)"]);
+    expect(lacking.ran).toEqual([]);
   });
 });
