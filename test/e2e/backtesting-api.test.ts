@@ -156,6 +156,12 @@ describe.each(drivers())('backtesting over REST and MCP on %s', (driver) => {
     const both = await s.call('POST', '/backtesting/run', { ...spec(1), controller_config_id: cfg.body.controller_config.config_id });
     expect(both.status, both.text).toBe(400);
     expect(both.body.error.details.issues[0].path).toBe('controller');
+    // A saved config for sim run on another connector: the request's connector is the field to change.
+    const elsewhere = await s.call('POST', '/backtesting/run', { ...rest, connector: 'sim_perpetual', controller_config_id: cfg.body.controller_config.config_id });
+    expect(elsewhere.status, elsewhere.text).toBe(400);
+    expect(elsewhere.body.error.details.issues).toEqual([
+      { path: 'connector', message: `the saved config ${cfg.body.controller_config.config_id}: connector_name: must match the backtest's connector (sim_perpetual)` },
+    ]);
   });
 
   it('reports progress with candles done while it runs, can be canceled, and a canceled run has no result or metrics', async () => {

@@ -35,10 +35,12 @@ export function planOptimization(controllers: ControllerSource, spec: Optimizati
   if (search.method === 'walk_forward') {
     windows = walkForwardWindows(spec.backtest.start, spec.backtest.end, INTERVAL_MS[spec.backtest.resolution], search.windows, search.in_sample_segments);
     // Each window tries every point, then scores its winner once.
-    const perWindow = Math.floor(spec.max_trials / search.windows) - 1;
-    if (perWindow < 1) throw tooMany('search.windows', search.windows * 2, spec.max_trials);
-    points = candidatePoints(grid, search.candidates, perWindow, 'search.candidates');
+    points = candidatePoints(grid, search.candidates, spec.max_trials, 'search.candidates');
     trialsTotal = search.windows * (points.length + 1);
+    if (trialsTotal > spec.max_trials) {
+      const path = search.candidates.method === 'random' ? 'search.candidates.n' : 'search.windows';
+      throw tooMany(path, `${trialsTotal} trials (${search.windows} windows × (${points.length} points + 1 out-of-sample run))`, spec.max_trials);
+    }
   } else {
     points = candidatePoints(grid, search, spec.max_trials);
     trialsTotal = points.length;
@@ -61,8 +63,11 @@ export function planOptimization(controllers: ControllerSource, spec: Optimizati
   return { definition: base.definition, moduleUrl: base.moduleUrl, points, configs, windows, trialsTotal, warmupBars };
 }
 
-const tooMany = (path: string, n: number, max: number) =>
-  new AppError('VALIDATION_FAILED', `Invalid input: ${path}: the search needs at least ${n} trials; max_trials is ${max}`, { details: { issues: [{ path, message: `at least ${n} trials, more than max_trials (${max})` }] } });
+const tooMany = (path: string, needs: string, max: number) =>
+  new AppError('VALIDATION_FAILED', `Invalid input: ${path}: the search needs ${needs}; max_trials is ${max}`, {
+    hint: 'Use fewer windows or points, or raise max_trials (at most 10,000).',
+    details: { issues: [{ path, message: `the search needs ${needs}, more than max_trials (${max})` }] },
+  });
 
 /** The first issue of a trial's config, placed on the space key it came from when there is one. */
 function badTrial(index: number, params: Params, issues: ReadonlyArray<{ code?: string; path: PropertyKey[]; message: string; keys?: string[] }>): AppError {

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { defineCommand } from '../../core/command/index.js';
+import { AppError } from '../../core/errors.js';
 import { BacktestSpecFields, endNotBeforeStart } from '../../core/backtest/spec.js';
 import { TimeIn } from '../../core/schema.js';
 import { JobOut } from '../jobs/schemas.js';
@@ -18,7 +19,7 @@ export const runBacktest = defineCommand({
   name: 'backtesting_run_backtest',
   group: 'backtesting',
   title: 'Run backtest',
-  description: `Backtests one controller over one market's candles, as a background job: returns the job at once (202). The controller config is checked first (field-path errors, nothing started). Set wait_seconds (up to ${MAX_WAIT_SECONDS}) to get the summary in this answer when the run ends in time; otherwise follow the job with backtesting_get_backtest. Candles come from sim (any past range, deterministic) or the exchange through the candle cache; missing candles are reported, never filled.`,
+  description: `Backtests one controller over one market's candles, as a background job: returns the job at once (202). The controller config is checked first (field-path errors, nothing started). Set wait_seconds (up to ${MAX_WAIT_SECONDS}) to get the summary in this answer when the run ends in time; otherwise follow the job with backtesting_get_backtest. Candles come from sim (any range since 2015, deterministic) or the exchange through the candle cache; missing candles are reported, never filled.`,
   risk: 'write',
   idempotent: false,
   openWorld: true,
@@ -43,7 +44,9 @@ export const runBacktest = defineCommand({
     const { backtests, controllerConfigs } = ctx.services;
     const saved = controller_config_id ? await controllerConfigs.get(ctx.principal, controller_config_id, controller_config_version) : null;
     const spec = { ...rest, controller: saved ? { name: saved.controller_name, config: saved.version.config } : controller! };
-    let job = await backtests.start(spec, ctx.principal);
+    let job = await backtests.start(spec, ctx.principal).catch((err: unknown) => {
+      throw saved ? asSavedConfigError(err, saved.config_id) : err;
+    });
     // Real time, not the command clock: the wait is the caller's patience, not market time.
     const waited = AbortSignal.timeout(wait_seconds * 1000);
     while ((job.status === 'queued' || job.status === 'running') && !waited.aborted) {
@@ -54,3 +57,21 @@ export const runBacktest = defineCommand({
     return { job, summary: job.status === 'succeeded' ? (job.result as z.infer<typeof SummaryOut>) : null };
   },
 });
+
+/**
+ * A config error of a run by saved config, at the fields the request has: a market the saved config
+ * does not trade is the request's `connector` or `trading_pair`; anything else about the config is the
+ * saved config's, named by `controller_config_id`.
+ */
+function asSavedConfigError(err: unknown, configId: string): unknown {
+  const issues = err instanceof AppError && err.code === 'VALIDATION_FAILED' ? (err.details as { issues?: Array<{ path: string; message: string }> } | undefined)?.issues : undefined;
+  if (!issues?.some((i) => i.path.startsWith('controller.config'))) return err;
+  const where = (path: string) =>
+    path === 'controller.config.connector_name' ? 'connector' : path === 'controller.config.trading_pair' ? 'trading_pair' : path.startsWith('controller.config') ? 'controller_config_id' : path;
+  const moved = issues.map((i) => ({ path: where(i.path), message: i.path.startsWith('controller.config') ? `the saved config ${configId}: ${i.path.slice('controller.config'.length).replace(/^\./, '') || 'config'}: ${i.message}` : i.message }));
+  return new AppError('VALIDATION_FAILED', `Invalid input: ${moved.map((i) => `${i.path}: ${i.message}`).join('; ')}`, {
+    hint: 'Run the saved config on the market it trades (GET /controllers/{config_id}/config shows it), or give the controller inline.',
+    details: { ...(err as AppError).details as object, issues: moved },
+    cause: err,
+  });
+}

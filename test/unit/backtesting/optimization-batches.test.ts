@@ -106,7 +106,14 @@ describe('optimization plan', () => {
       plan({ search: { method: 'walk_forward', windows: 3 }, max_trials: 5 });
       expect.unreachable();
     } catch (err) {
-      expect((err as AppError).details).toMatchObject({ issues: [{ path: 'search.windows' }] });
+      expect((err as AppError).details).toEqual({ issues: [{ path: 'search.windows', message: 'the search needs 15 trials (3 windows × (4 points + 1 out-of-sample run)), more than max_trials (5)' }] });
+    }
+    // Random candidates: the count is the draw's, named on search.candidates.n.
+    try {
+      plan({ search: { method: 'walk_forward', windows: 2, candidates: { method: 'random', n: 3, random_state: 1 } }, max_trials: 7 });
+      expect.unreachable();
+    } catch (err) {
+      expect((err as AppError).details).toEqual({ issues: [{ path: 'search.candidates.n', message: 'the search needs 8 trials (2 windows × (3 points + 1 out-of-sample run)), more than max_trials (7)' }] });
     }
   });
 
