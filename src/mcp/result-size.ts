@@ -210,12 +210,23 @@ function cutLine(c: ListCut): string {
   return `${line} To read them, call again with end_time=${c.firstKeptMs - 1} and limit=${dropped}, without start_time.`;
 }
 
+/** What a tool offers to read the rest of a cut result: its narrowing parameters, and its REST route. */
+export interface CutHelp {
+  /** Whether the tool takes a limit, a cursor or a time range to bound its result. */
+  narrows: boolean;
+  /** The command's REST route, which serves the result uncut (`GET /backtesting/results/{job_id}`). */
+  route?: string;
+}
+
 /** The in-band notice, one line per cut list. */
-export function cutNotice(cuts: readonly ListCut[], limit: number, stillOver: boolean): string {
+export function cutNotice(cuts: readonly ListCut[], limit: number, stillOver: boolean, help: CutHelp = { narrows: true }): string {
   const lines = cuts.map(cutLine);
   if (stillOver) lines.push(`The result is still over ${limit} characters after cutting its lists.`);
+  const rest = help.narrows
+    ? 'Narrow the query (a smaller limit, a shorter time range, more filters) to see the rest.'
+    : `This tool takes no limit or time range${help.route ? `; ${help.route} over REST serves the result uncut` : ''}.`;
   lines.push(
-    `Results are limited to ${limit} characters. Narrow the query (a smaller limit, a shorter time range, more filters) to see the rest. ` +
+    `Results are limited to ${limit} characters. ${rest} ` +
       'Counts and continuation fields in the result (has_more, next_cursor, truncated, next_start_time) describe the uncut result: ' +
       'for a paged list, call again with limit set to the number shown, and its next_cursor continues right after the last item shown.',
   );

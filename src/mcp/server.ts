@@ -10,14 +10,14 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { execute, type Registry, type Surface } from '../core/command/index.js';
+import { type AnyCommand, execute, type Registry, type Surface } from '../core/command/index.js';
 import { toAppError } from '../core/errors.js';
 import { type Principal } from '../core/principal.js';
 import type { CommandServices as Services } from '../core/command/types.js';
 import { humanConfirmer } from './ask-human.js';
 import { loadPrompts, promptArgumentProblems, renderPrompt, type PromptFile } from './prompts.js';
 import { restRoutesAsTools } from './rest-hints.js';
-import { MAX_RESULT_CHARS, MIN_RESULT_CHARS } from './result-size.js';
+import { type CutHelp, MAX_RESULT_CHARS, MIN_RESULT_CHARS } from './result-size.js';
 import { toTool, visibleCommands } from './tool-adapter.js';
 import { toolError, toolResult } from './tool-output.js';
 
@@ -82,7 +82,7 @@ export function createMcpServer(opts: McpServerOptions): Server {
       const progress = token === undefined ? undefined : progressNotifier((n) => extra.sendNotification(n), token);
       // Absent arguments are none (a tool without parameters); anything else is the tool's input.
       const out = await execute(registry, name, req.params.given, { services, principal, surface, requestId, logger: services.logger, askHuman, ...(progress ? { progress } : {}) });
-      return toolResult(out, { maxChars });
+      return toolResult(out, { maxChars, help: cutHelp(registry.get(name)) });
     } catch (err) {
       return toolError(routesAsTools(toAppError(err)), requestId);
     }
@@ -115,4 +115,14 @@ function progressNotifier(send: (n: ServerNotification) => Promise<void>, progre
     last = fraction;
     send({ method: 'notifications/progress', params: { progressToken, progress: fraction, total: 1, ...(message ? { message } : {}) } }).catch(() => undefined);
   };
+}
+
+/** Input fields that bound what a tool returns: a page size, a cursor, a time range. */
+const BOUNDING = /^(limit|cursor|start_time|end_time|since|until)$/;
+
+/** Whether a command's result can be bounded by its own parameters, and its REST route (which serves it uncut). */
+function cutHelp(command: AnyCommand | undefined): CutHelp {
+  if (!command) return { narrows: true };
+  const keys = Object.keys((command.input as unknown as { shape?: Record<string, unknown> }).shape ?? {});
+  return { narrows: keys.some((k) => BOUNDING.test(k)), ...(command.http ? { route: `${command.http.method} ${command.http.path}` } : {}) };
 }

@@ -1,7 +1,7 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { errorBody, type AppError } from '../core/errors.js';
 import { mayNeedRedaction, redactForModel } from './redact-output.js';
-import { cutNotice, cutToFit, MAX_RESULT_CHARS, type ListCut } from './result-size.js';
+import { cutNotice, cutToFit, type CutHelp, MAX_RESULT_CHARS, type ListCut } from './result-size.js';
 import { fenceUntrusted, mayHoldUntrusted, referencedTexts, renderUntrusted, type UntrustedText } from './untrusted.js';
 
 /**
@@ -18,6 +18,8 @@ import { fenceUntrusted, mayHoldUntrusted, referencedTexts, renderUntrusted, typ
 export interface ResultOptions {
   /** Limit on the characters a success result sends to the model; MAX_RESULT_CHARS by default. */
   maxChars?: number;
+  /** What the cut notice may point to for the rest. */
+  help?: CutHelp;
 }
 
 /** Characters kept free for the cut notice (a line per cut list plus the advice). */
@@ -48,7 +50,7 @@ export function toolResult(output: Record<string, unknown>, opts: ResultOptions 
     fence = renderUntrusted(referencedTexts(texts, json));
   }
   const content: CallToolResult['content'] = [{ type: 'text', text: json }];
-  if (cuts.length) content.push({ type: 'text', text: cutNotice(cuts, limit, json.length + (fence?.length ?? 0) > limit) });
+  if (cuts.length) content.push({ type: 'text', text: cutNotice(cuts, limit, json.length + (fence?.length ?? 0) > limit, opts.help) });
   if (fence) content.push({ type: 'text', text: fence });
   return { content, structuredContent: value };
 }

@@ -3,6 +3,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { channelsOf, pathParams, type AnyCommand } from '../../src/core/command/index.js';
+import type { BacktestResult } from '../../src/core/backtest/engine.js';
+import { thinSeries } from '../../src/core/backtest/stored-result.js';
 import { type ErrorCode } from '../../src/core/errors.js';
 import { allCommands } from '../../src/tools/index.js';
 import { ADMIN_AUTH, basicHeader, drivers, testServer, type TestServer } from '../helpers/test-env.js';
@@ -45,6 +47,11 @@ const STATEFUL = new Set(['trading_place_order', 'trading_cancel_order', 'tradin
  * dropped before comparing.
  */
 /** A stored backtest result with each executor's first_refusal.reason dropped. */
+/** A backtest result with its series thinned as the MCP face thins it. */
+function atModelResolution(result: Record<string, unknown> | null): Record<string, unknown> | null {
+  return result?.series ? { ...result, series: thinSeries(result.series as BacktestResult['series'], 250) } : result;
+}
+
 function withoutRefusalReasons(r: Record<string, unknown>): unknown {
   const executors = r.executors as Array<Record<string, unknown>> | undefined;
   if (!executors) return r;
@@ -76,7 +83,8 @@ const VOLATILE: Record<string, (o: Record<string, unknown>) => unknown> = {
   // Each run is its own job: ids and times differ, the summary (digest included) does not.
   backtesting_run_backtest: (o) => ({ job: jobStable(o.job as Record<string, unknown>), summary: { ...(o.summary as object), result_id: undefined } }),
   // A refusal's message is a `reason`, fenced over MCP (on the live path it may be an exchange's text).
-  backtesting_get_backtest: (o) => ({ job: { ...(o.job as object), input: undefined }, result: withoutRefusalReasons(o.result as Record<string, unknown>) }),
+  // ...and a model gets the series at 250 points (the same indexes, taken from the stored 5,000).
+  backtesting_get_backtest: (o) => ({ job: { ...(o.job as object), input: undefined }, result: atModelResolution(withoutRefusalReasons(o.result as Record<string, unknown>) as Record<string, unknown> | null) }),
   backtesting_list_backtests: (o) => ({ ...o, data: (o.data as Array<Record<string, unknown>>).map((j) => ({ ...j, input: undefined })) }),
   backtesting_delete_backtest: (o) => ({ ...o, job_id: undefined }),
   backtesting_run_optimization: (o) => ({ job: jobStable(o.job as Record<string, unknown>), summary: { ...(o.summary as object), result_id: undefined } }),

@@ -213,5 +213,15 @@ describe.each(drivers())('backtesting over REST and MCP on %s', (driver) => {
     expect(out.summary.candles).toBe(20 * 1440);
     expect(seen.length).toBeGreaterThan(0);
     expect([...seen].sort((a, b) => a - b)).toEqual(seen);
+    // The full result over MCP: the series at 250 points, its four lists aligned; REST keeps the stored 5,000.
+    const id = (res.structuredContent as { job: { job_id: string } }).job.job_id;
+    const full = await mcp.callTool({ name: 'backtesting_get_backtest', arguments: { job_id: id } }, CallToolResultSchema, { timeout: 60_000 });
+    const series = (full.structuredContent as { result: { series: Record<string, number[] | number> } }).result.series;
+    expect((series.time as number[]).length).toBeLessThanOrEqual(250);
+    for (const k of ['pnl', 'position', 'price']) expect((series[k] as number[]).length).toBe((series.time as number[]).length);
+    expect(series.thinned_from).toBe(20 * 1440);
+    const rest = await s.call('GET', `/backtesting/results/${id}`);
+    expect(rest.body.result.series.time.length).toBeGreaterThan(250);
+    expect(rest.body.result.series.thinned_from).toBe(20 * 1440);
   });
 });

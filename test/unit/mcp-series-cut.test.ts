@@ -35,6 +35,14 @@ describe('cutting a time series', () => {
     expect(cutToFit({ ...page, direction: 'backward', truncated: false, next_start_time: null }, 20_000).cuts[0]).toMatchObject({ kept: 'newest' });
   });
 
+  it('a tool without a limit or time range is not told to narrow its query: the notice names its REST route instead', () => {
+    const cut = cutToFit({ result: { executors: Array.from({ length: 500 }, (_, i) => ({ id: `e${i}`, padding: 'x'.repeat(50) })) } }, 8_000);
+    const whole = cutNotice(cut.cuts, 8_000, false, { narrows: false, route: 'GET /backtesting/results/{job_id}' });
+    expect(whole).toContain('This tool takes no limit or time range; GET /backtesting/results/{job_id} over REST serves the result uncut.');
+    expect(whole).not.toContain('a smaller limit');
+    expect(cutNotice(cut.cuts, 8_000, false)).toContain('Narrow the query (a smaller limit, a shorter time range, more filters)');
+  });
+
   it('newest first (the journal, orders, fills): keeps the start, which is the newest end', () => {
     const data = Array.from({ length: 400 }, (_, i) => ({ id: 400 - i, at: new Date(T0 - i * HOUR).toISOString(), command: 'trading_place_order', padding: 'x'.repeat(50) }));
     const cut = cutToFit({ data, pagination: { limit: 400, has_more: true, next_cursor: '1' } }, 8_000);

@@ -46,10 +46,11 @@ export function thinIndexes(n: number, max: number): number[] {
   return out;
 }
 
-function thin(series: BacktestResult['series'], max: number): BacktestResult['series'] & { thinned_from: number } {
+/** The series at most `max` points, all four lists at the same indexes; `thinned_from` counts the points of the run (kept when thinned again). */
+export function thinSeries(series: BacktestResult['series'] & { thinned_from?: number }, max: number): BacktestResult['series'] & { thinned_from: number } {
   const idx = thinIndexes(series.time.length, max);
   const pick = (a: number[]) => idx.map((i) => a[i]!);
-  return { time: pick(series.time), pnl: pick(series.pnl), position: pick(series.position), price: pick(series.price), thinned_from: series.time.length };
+  return { time: pick(series.time), pnl: pick(series.pnl), position: pick(series.position), price: pick(series.price), thinned_from: series.thinned_from ?? series.time.length };
 }
 
 const brief = (e: BacktestResult['executors'][number]) => ({
@@ -63,7 +64,7 @@ const brief = (e: BacktestResult['executors'][number]) => ({
 });
 
 export function storedBacktest(result: BacktestResult, digestOf: (text: string) => string, marketType?: 'spot' | 'perpetual'): StoredBacktest {
-  const doc = { ...result, series: thin(result.series, STORED_SERIES_POINTS) };
+  const doc = { ...result, series: thinSeries(result.series, STORED_SERIES_POINTS) };
   const json = JSON.stringify(doc);
   const byPnl = [...result.executors].sort((a, b) => Number(b.netPnl) - Number(a.netPnl) || (a.id < b.id ? -1 : 1));
   const at = thinIndexes(result.series.time.length, SUMMARY_CURVE_POINTS);
