@@ -47,9 +47,20 @@ export const RangeParam = z
 
 export const ChoiceParam = z
   .strictObject({
-    values: z.array(z.union([Num, z.string().max(200), z.boolean(), z.null()])).min(1).max(1000),
+    values: z
+      .array(z.union([Num, z.string().max(200), z.boolean(), z.null()]))
+      .min(1)
+      .max(1000)
+      // A repeated value would run the same trial twice and rank it twice.
+      .superRefine((vs, ctx) => {
+        const seen = new Set<unknown>();
+        vs.forEach((v, i) => {
+          if (seen.has(v)) ctx.addIssue({ code: 'custom', path: [i], message: `${JSON.stringify(v)} is already in the list` });
+          seen.add(v);
+        });
+      }),
   })
-  .describe('These values, in this order.');
+  .describe('These distinct values, in this order.');
 
 const PARAM_FORMS = 'a range {min, max, step} or a list {values: [...]}';
 

@@ -24,4 +24,8 @@ describe('optimization parameter errors', () => {
     expect(issuesFor({ values: [] })).toEqual([{ path: 'space.bb_std.values', message: expect.stringMatching(/>=1 items/) }]);
     expect(issuesFor({ min: 3, max: 1, step: 1 })).toEqual([{ path: 'space.bb_std.max', message: 'max must not be below min' }]);
   });
+
+  it('refuse a value repeated in a list (2 and 2.0 are one number): it would run and rank the same trial twice', () => {
+    expect(issuesFor(JSON.parse('{"values": [2, 1.5, 2.0]}'))).toEqual([{ path: 'space.bb_std.values.2', message: '2 is already in the list' }]);
+  });
 });
