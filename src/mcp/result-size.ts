@@ -212,7 +212,7 @@ function cutLine(c: ListCut): string {
 
 /** What a tool offers to read the rest of a cut result: its narrowing parameters, and its REST route. */
 export interface CutHelp {
-  /** Whether the tool takes a limit, a cursor or a time range to bound its result. */
+  /** Whether the tool takes anything besides ids (a limit, a time range, a filter) to narrow its result. */
   narrows: boolean;
   /** The command's REST route, which serves the result uncut (`GET /backtesting/results/{job_id}`). */
   route?: string;
@@ -224,7 +224,7 @@ export function cutNotice(cuts: readonly ListCut[], limit: number, stillOver: bo
   if (stillOver) lines.push(`The result is still over ${limit} characters after cutting its lists.`);
   const rest = help.narrows
     ? 'Narrow the query (a smaller limit, a shorter time range, more filters) to see the rest.'
-    : `This tool takes no limit or time range${help.route ? `; ${help.route} over REST serves the result uncut` : ''}.`;
+    : `This tool takes nothing to narrow its result${help.route ? `; ${help.route} over REST serves it uncut` : ''}.`;
   lines.push(
     `Results are limited to ${limit} characters. ${rest} ` +
       'Counts and continuation fields in the result (has_more, next_cursor, truncated, next_start_time) describe the uncut result: ' +

@@ -117,12 +117,9 @@ function progressNotifier(send: (n: ServerNotification) => Promise<void>, progre
   };
 }
 
-/** Input fields that bound what a tool returns: a page size, a cursor, a time range. */
-const BOUNDING = /^(limit|cursor|start_time|end_time|since|until)$/;
-
-/** Whether a command's result can be bounded by its own parameters, and its REST route (which serves it uncut). */
+/** Whether a command takes anything besides ids to narrow its result (a limit, a time range, a filter), and its REST route (which serves it uncut). */
 function cutHelp(command: AnyCommand | undefined): CutHelp {
   if (!command) return { narrows: true };
   const keys = Object.keys((command.input as unknown as { shape?: Record<string, unknown> }).shape ?? {});
-  return { narrows: keys.some((k) => BOUNDING.test(k)), ...(command.http ? { route: `${command.http.method} ${command.http.path}` } : {}) };
+  return { narrows: keys.some((k) => !k.endsWith('_id')), ...(command.http ? { route: `${command.http.method} ${command.http.path}` } : {}) };
 }

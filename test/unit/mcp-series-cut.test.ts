@@ -35,10 +35,10 @@ describe('cutting a time series', () => {
     expect(cutToFit({ ...page, direction: 'backward', truncated: false, next_start_time: null }, 20_000).cuts[0]).toMatchObject({ kept: 'newest' });
   });
 
-  it('a tool without a limit or time range is not told to narrow its query: the notice names its REST route instead', () => {
+  it('a tool that takes only an id is not told to narrow its query: the notice names its REST route instead', () => {
     const cut = cutToFit({ result: { executors: Array.from({ length: 500 }, (_, i) => ({ id: `e${i}`, padding: 'x'.repeat(50) })) } }, 8_000);
     const whole = cutNotice(cut.cuts, 8_000, false, { narrows: false, route: 'GET /backtesting/results/{job_id}' });
-    expect(whole).toContain('This tool takes no limit or time range; GET /backtesting/results/{job_id} over REST serves the result uncut.');
+    expect(whole).toContain('This tool takes nothing to narrow its result; GET /backtesting/results/{job_id} over REST serves it uncut.');
     expect(whole).not.toContain('a smaller limit');
     expect(cutNotice(cut.cuts, 8_000, false)).toContain('Narrow the query (a smaller limit, a shorter time range, more filters)');
   });

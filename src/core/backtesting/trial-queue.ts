@@ -122,6 +122,22 @@ export class TrialQueue {
     await (await this.#started()).complete(TRIALS_QUEUE, id);
   }
 
+  /**
+   * Puts a batch this worker took but cannot run back in the queue as if never taken: waiting, with
+   * the hand-out its take counted given back, so that workers unable to run it never use up its retries.
+   */
+  async handBack(id: string): Promise<void> {
+    const boss = await this.#started();
+    await boss
+      .getDb()
+      .executeSql(
+        // A take counts a hand-out (retry_count + 1) when the batch had started before (started_on set), so
+        // both go back to what they were: a first take left the count alone and set started_on.
+        `update ${SCHEMA}.job set state = 'created', started_on = case when retry_count > 0 then started_on end, retry_count = greatest(retry_count - 1, 0) where name = $1 and id = $2::uuid and state = 'active'`,
+        [TRIALS_QUEUE, id],
+      );
+  }
+
   /** Fails the batch with a message; pg-boss hands it out again while retries are left. */
   async fail(id: string, message: string): Promise<void> {
     await (await this.#started()).fail(TRIALS_QUEUE, id, { message });

@@ -12,7 +12,7 @@ import type { StrategyPool } from './worker-pool.js';
 import { VERSION } from '../../version.js';
 
 export interface TrialWorkerDeps {
-  queue: Pick<TrialQueue, 'take' | 'stillHeld' | 'complete' | 'fail'>;
+  queue: Pick<TrialQueue, 'take' | 'stillHeld' | 'complete' | 'fail' | 'handBack'>;
   store: Pick<TrialStore, 'save' | 'storedOf' | 'jobRunning'>;
   pool: Pick<StrategyPool, 'run' | 'threads'>;
   /** Where candles come from for a sim seed: the coordinator's seed decides the sim's prices. */
@@ -190,7 +190,7 @@ export class TrialWorker implements Lifecycle {
           : null;
     if (cannot) {
       this.#cannotRun.add(b.job_id);
-      await this.deps.queue.fail(batch.id, `handed back: ${cannot}`);
+      await this.deps.queue.handBack(batch.id);
       log.error('handed back an optimization batch it cannot run, and takes no batch until that optimization ends', { reason: cannot });
       return;
     }

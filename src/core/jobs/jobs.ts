@@ -364,7 +364,12 @@ export class Jobs {
         else if (a.cancelRequested) this.#abort(run, 'cancel');
       }
       // Queued jobs canceled (or swept) by another process are dropped; a claim would fail anyway.
-      this.#queue = this.#queue.filter((id) => !held.has(id) || byId.has(id));
+      this.#queue = this.#queue.filter((id) => {
+        const keep = !held.has(id) || byId.has(id);
+        // A queued job canceled or swept meanwhile never runs: its input goes too.
+        if (!keep) this.#given.delete(id);
+        return keep;
+      });
       if (this.#clock.now() - this.#lastSweep >= this.#opts.sweepMs) await this.sweep();
     } catch (err) {
       this.#logger.warn('job heartbeat failed', { err });
