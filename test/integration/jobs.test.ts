@@ -127,7 +127,7 @@ describe.each(drivers())('jobs on %s', (driver) => {
     const input = { controller: { name: 'seeded_v1', config: { random_seed: 42, api_key_length: 7, note: 'x'.repeat(3000) } } };
     const created = await jobs.create('echo', input, AMY);
     // Stored and shown redacted and cut to what a row keeps...
-    expect(JSON.stringify(await row(created.job_id))).not.toContain('42');
+    expect((await row(created.job_id)).input).toMatchObject({ controller: { config: { random_seed: '***', api_key_length: '***' } } });
     expect(created.input).toMatchObject({ controller: { config: { random_seed: '***', api_key_length: '***' } } });
     expect(((created.input as { controller: { config: { note: string } } }).controller.config.note).length).toBeLessThan(3000);
     await ended(created.job_id, jobs, AMY);
