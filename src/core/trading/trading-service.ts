@@ -25,7 +25,7 @@ import { midOf, paperVenue } from './venue.js';
 import { encodeKeysetCursor, keysetCursor } from '../keyset-cursor.js';
 
 /** What an order id may hold, as a cursor's key: ours are `ord_` and hex. */
-const ORDER_ID_RE = /^[A-Za-z0-9_-]{1,80}$/;
+export const ORDER_ID_RE = /^[A-Za-z0-9_-]{1,80}$/;
 
 export type { PlaceOrder, PlaceResult };
 

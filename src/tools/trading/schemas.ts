@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { KeysetCursor } from '../../core/keyset-cursor.js';
 import type { TradeIntent } from '../../core/trade-intent.js';
-import type { PlaceOrder } from '../../core/trading/trading-service.js';
+import { ORDER_ID_RE, type PlaceOrder } from '../../core/trading/trading-service.js';
 import { APPROVAL_ID_RE } from '../../core/safety/approvals.js';
 import { AccountName, ConnectorName, PositiveDecimalIn, Text, TradingPair } from '../../core/schema.js';
 import { Connector } from '../fields.js';
@@ -76,7 +76,7 @@ export const OrderRef = {
 };
 
 /** The order list's keyset cursor, checked in full when parsed: a forged one is a 400 and never reaches a query. */
-export const OrderCursor = KeysetCursor(/^[A-Za-z0-9_-]{1,80}$/);
+export const OrderCursor = KeysetCursor(ORDER_ID_RE);
 export const DEFAULT_ACCOUNT = 'master_account';
 
 export const ConfirmationToken = Text({ min: 1, max: 400 })
