@@ -60,7 +60,7 @@ export function planGrid(c: SizingConfig, rules: TradingRules | null): GridPlan 
   // The least base a level at `price` may ask for: the minimum size, and the minimum notional at its
   // price (and its exit's), rounded up to the step; divided rounding up, so it is never a hair short.
   const leastAt = (price: Decimal): Decimal => {
-    const least = Decimal.max(minSize, new Decimal(DecimalUp.div(minNotional, exitAt(price))));
+    const least = Decimal.max(minSize, divUp(minNotional, exitAt(price)));
     return step === null ? least : least.div(step).ceil().times(step);
   };
   for (;;) {
@@ -110,7 +110,7 @@ function ticksIn(start: Decimal, end: Decimal, tick: Decimal, cap: number): numb
 }
 
 /** Divides rounding away from zero: a level's amount × its price is then never below its quote (a minimum notional it meets exactly stays met). */
-const DecimalUp = Decimal.clone({ rounding: Decimal.ROUND_UP });
+const divUp = (a: Decimal, b: Decimal): Decimal => Decimal.quotient(a, b, Decimal.precision, Decimal.ROUND_UP);
 
 /** Levels without rules: each its quote at its price. */
 function layUnsized(prices: Decimal[], total: Decimal): GridLevelPlan[] {
@@ -123,7 +123,7 @@ function lay(prices: Decimal[], total: Decimal, step: Decimal | null, maxSize: D
   const quote = total.div(prices.length);
   const cap = maxSize === null ? null : step === null ? maxSize : maxSize.div(step).floor().times(step);
   return prices.map((price) => {
-    const amount = step === null ? new Decimal(DecimalUp.div(quote, price)) : quote.div(price).div(step).floor().times(step);
+    const amount = step === null ? divUp(quote, price) : quote.div(price).div(step).floor().times(step);
     return { price, amount: cap !== null && cmp(amount, cap) > 0 ? cap : amount };
   });
 }

@@ -41,17 +41,13 @@ export function tripleBarrier(c: BarrierConfig, openOrderType: 'market' | 'limit
 }
 
 /**
- * Divides to 16 significant digits, rounded down, in one step: decimal.js rounds each result correctly,
- * so this is the 60-digit quotient cut to 16 digits, without working out the 44 digits thrown away.
- */
-const Down16 = Decimal.clone({ precision: 16, rounding: Decimal.ROUND_DOWN });
-
-/**
  * A base amount for a quote budget at a price, cut to 16 significant digits and rounded down so the
  * notional never exceeds the budget (the sink quantises it to the market's step afterwards).
  */
 export function baseAmount(quoteAmount: Decimal, price: Decimal): string {
-  return Down16.div(quoteAmount, price).toFixed();
+  // One correctly rounded division to 16 digits, not the 60-digit quotient cut again (which could
+  // round twice).
+  return Decimal.quotient(quoteAmount, price, 16, Decimal.ROUND_DOWN).toFixed();
 }
 
 /** A computed price cut to 16 significant digits (the sink quantises it to the tick afterwards). */
