@@ -94,7 +94,7 @@ export class Decimal {
       this.b = undefined;
       return;
     }
-    const d = v instanceof Decimal ? v : parse(typeof v === 'number' ? String(v) : v);
+    const d = v instanceof Decimal ? v : typeof v === 'number' ? (fromNumber(v) ?? parse(String(v))) : parse(v);
     this.k = d.k;
     this.c = d.c;
     this.x = d.x;
@@ -487,6 +487,31 @@ function short(c: number, x: number): Decimal {
     x--;
   }
   return raw(c, x);
+}
+
+/**
+ * A number's shortest decimal form (what String(v) writes) without building the string, or null where
+ * this cannot tell it cheaply. The fewest places k at which some k-place decimal reads back as v give the
+ * shortest form; the k-place decimal nearest v is within one of round(v × 10^k) (the product is rounded
+ * once), and c / 10^k is the double nearest c·10^-k (both exact, one rounding), which is what reading the
+ * decimal gives. Where two k-place decimals read back as v, String picks the nearer; that is left to it.
+ * Exponent forms (below 1e-6, from 1e21) are left to it too.
+ */
+function fromNumber(v: number): Decimal | null {
+  const a = v < 0 ? -v : v;
+  if (!(a >= 1e-6 && a < 1e21)) return null;
+  for (let k = 1; k <= MAX_PLACES; k++) {
+    const p = POW10[k]!;
+    const c = Math.round(v * p);
+    if (!Number.isSafeInteger(c + 1) || !Number.isSafeInteger(c - 1)) return null;
+    const hit = c / p === v;
+    const below = (c - 1) / p === v;
+    const above = (c + 1) / p === v;
+    if (!hit && !below && !above) continue;
+    if ((hit ? 1 : 0) + (below ? 1 : 0) + (above ? 1 : 0) > 1) return null;
+    return short(hit ? c : below ? c - 1 : c + 1, k);
+  }
+  return null;
 }
 
 /** A string to its form: plain decimals are read here, anything else (exponents, NaN) by decimal.js. */

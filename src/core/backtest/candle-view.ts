@@ -62,7 +62,13 @@ export class BacktestMarketView implements MarketView {
   }
 
   newestClosedInto(connector: string, tradingPair: string, interval: CandleInterval, into: CandleRow): boolean | null {
-    if (connector !== this.connector || tradingPair !== this.tradingPair || INTERVAL_MS[interval] !== this.stepMs) return null;
+    if (connector !== this.connector || tradingPair !== this.tradingPair) return null;
+    const ms = INTERVAL_MS[interval];
+    if (ms !== this.stepMs) {
+      if (ms % this.stepMs !== 0) return null;
+      // A coarse interval (3m on 1m candles): its newest closed bucket, built into the row, as coarse() builds it.
+      return this.bucketInto(ms, this.closed - 1, Math.floor(this.now / ms) * ms, into) !== null;
+    }
     if (this.closed <= 0) return false;
     const c = this.cols;
     const i = this.closed - 1;
@@ -82,26 +88,43 @@ export class BacktestMarketView implements MarketView {
 
   /** The newest `limit` coarse candles whose whole span has closed, built backwards from the closed ones. */
   private coarse(ms: number, limit: number): CandleRow[] {
-    const c = this.cols;
     const out: CandleRow[] = [];
     // A coarse candle is closed when its own close time is at or before now.
     let bucketEnd = Math.floor(this.now / ms) * ms;
     let i = this.closed - 1;
-    while (i >= 0 && out.length < limit) {
-      while (i >= 0 && c.time[i]! >= bucketEnd) i--;
-      if (i < 0) break;
-      const start = Math.floor(c.time[i]! / ms) * ms;
-      const row: CandleRow = { timestamp: start, open: 0, high: -Infinity, low: Infinity, close: c.close[i]!, volume: 0 };
-      while (i >= 0 && c.time[i]! >= start) {
-        row.open = c.open[i]!;
-        if (c.high[i]! > row.high) row.high = c.high[i]!;
-        if (c.low[i]! < row.low) row.low = c.low[i]!;
-        row.volume += c.volume[i]!;
-        i--;
-      }
+    while (out.length < limit) {
+      const row: CandleRow = { timestamp: 0, open: 0, high: 0, low: 0, close: 0, volume: 0 };
+      const next = this.bucketInto(ms, i, bucketEnd, row);
+      if (next === null) break;
       out.push(row);
-      bucketEnd = start;
+      i = next;
+      bucketEnd = row.timestamp;
     }
     return out.reverse();
+  }
+
+  /**
+   * Into `row`: the newest coarse candle of `ms` built from the candles at index `i` and before that open
+   * before `bucketEnd`. Returns the index left to read from (before the bucket), or null when no candle is left.
+   */
+  private bucketInto(ms: number, i: number, bucketEnd: number, row: CandleRow): number | null {
+    const c = this.cols;
+    while (i >= 0 && c.time[i]! >= bucketEnd) i--;
+    if (i < 0) return null;
+    const start = Math.floor(c.time[i]! / ms) * ms;
+    row.timestamp = start;
+    row.open = 0;
+    row.high = -Infinity;
+    row.low = Infinity;
+    row.close = c.close[i]!;
+    row.volume = 0;
+    while (i >= 0 && c.time[i]! >= start) {
+      row.open = c.open[i]!;
+      if (c.high[i]! > row.high) row.high = c.high[i]!;
+      if (c.low[i]! < row.low) row.low = c.low[i]!;
+      row.volume += c.volume[i]!;
+      i--;
+    }
+    return i;
   }
 }

@@ -81,9 +81,11 @@ const noPruned = (): PrunedTotals => ({ count: 0, volume: new Decimal(0), fees: 
 const DECIMAL_FIELDS = ['positionAmount', 'volume', 'fees', 'realizedPnl', 'unrealizedPnl', 'netPnl', 'netPnlPct'] as const;
 
 function savedReport(r: ExecutorReport): Record<string, unknown> {
+  // netPnlPct and custom may be getters of the report's class, which a spread does not copy: set by name.
   const out: Record<string, unknown> = { ...r };
   for (const k of DECIMAL_FIELDS) out[k] = r[k].toString();
   out.entryPrice = r.entryPrice?.toString() ?? null;
+  out.custom = r.custom;
   return out;
 }
 
@@ -620,9 +622,9 @@ export class StrategyRuntime {
     a.memo = r;
     a.memoAt = this.stepSeq;
     if (a.executor.status === 'terminated' && r.positionAmount.isZero()) {
+      // Kept to the end. Its custom part closes over values captured at report time, never the executor,
+      // so it is left to be built when read (an optimizer trial never reads it).
       a.memoAt = FINAL;
-      // Kept to the end: its custom part as built values, not the executor state it was built from.
-      if (this.o.finalizeEnded) void r.custom;
       this.reports[a.slot] = r;
       this.all.delete(a.executor.id);
     }

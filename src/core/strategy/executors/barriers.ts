@@ -132,17 +132,21 @@ export function checkBarriers(levels: BarrierLevels, price: Decimal, trailing: D
   const { spec } = levels;
   if (levels.stopLoss !== null && levels.reached(price, levels.stopLoss, false, false)) return { hit: 'STOP_LOSS', trailing };
   if (spec.trailing) {
-    const newTrigger = () => pnlFraction(levels.side, levels.entry, price).minus(frac(spec.trailing!.trailing_delta));
     if (trailing === null) {
-      if (levels.reached(price, levels.activation!, true, false)) trailing = newTrigger();
+      if (levels.reached(price, levels.activation!, true, false)) trailing = trailingTrigger(levels, price);
     } else {
       const t = levels.trailingAt(trailing);
       if (levels.reached(price, t.fire, false, true)) return { hit: 'TRAILING_STOP', trailing };
-      if (levels.reached(price, t.raise, true, true)) trailing = newTrigger();
+      if (levels.reached(price, t.raise, true, true)) trailing = trailingTrigger(levels, price);
     }
   }
   if (takeProfitAtMarket && levels.takeProfit !== null && levels.reached(price, levels.takeProfit, true, false)) return { hit: 'TAKE_PROFIT', trailing };
   return { hit: null, trailing };
+}
+
+/** The trailing trigger for a new peak at `price`: its PnL fraction less the delta. A function, not a closure in checkBarriers: one is made per call there. */
+function trailingTrigger(levels: BarrierLevels, price: Decimal): Decimal {
+  return pnlFraction(levels.side, levels.entry, price).minus(frac(levels.spec.trailing!.trailing_delta));
 }
 
 /** Barrier prices for a report or a chart: where stop loss, take profit and the armed trailing trigger sit. */

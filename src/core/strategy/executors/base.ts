@@ -72,6 +72,10 @@ export abstract class BaseExecutor<C extends ExecutorConfig = ExecutorConfig> im
   closeType: CloseType | null = null;
   closedAt: number | null = null;
   protected ledger = new FillLedger();
+  /** The fill ledger, read-only, for the report. */
+  get ledgerView(): Readonly<FillLedger> {
+    return this.ledger;
+  }
   protected orders = new TrackedOrders();
   /** While shutting down: whether the position is to be closed (false when it is kept). */
   protected flatten = false;
@@ -157,42 +161,7 @@ export abstract class BaseExecutor<C extends ExecutorConfig = ExecutorConfig> im
     const q = pos.isZero() ? null : this.quote(ctx.market);
     const unrealized = this.ledger.unrealizedPnl(q ? (pos.isPositive() ? q.bid : q.ask) : null);
     const net = this.ledger.realizedPnl.plus(unrealized).minus(this.ledger.fees);
-    const risk = this.riskQuote();
-    // netPnlPct (a division) and custom are worked out when first read: a backtest's metrics read neither.
-    // Both depend only on what is captured here, so a late read gives what an early one would have.
-    let custom: (() => Record<string, unknown>) | null = this.customLater(ctx.market);
-    const refusal = this.firstRefusal;
-    let pct: Decimal | null = null;
-    let customValue: Record<string, unknown> | null = null;
-    return {
-      id: this.id,
-      type: this.type,
-      connector: this.config.connector_name,
-      tradingPair: this.config.trading_pair,
-      side: this.config.side,
-      status: this.status,
-      closeType: this.closeType,
-      createdAt: this.createdAt,
-      closedAt: this.closedAt,
-      positionAmount: pos.abs(),
-      entryPrice: this.ledger.entryPrice,
-      volume: this.ledger.volume,
-      fees: this.ledger.fees,
-      realizedPnl: this.ledger.realizedPnl,
-      unrealizedPnl: unrealized,
-      netPnl: net,
-      get netPnlPct() {
-        return (pct ??= risk.gt(0) ? net.div(risk) : ZERO);
-      },
-      get custom() {
-        if (customValue === null) {
-          customValue = refusal === null ? custom!() : { ...custom!(), first_refusal: refusal };
-          // What it was built from is no longer needed.
-          custom = null;
-        }
-        return customValue;
-      },
-    };
+    return new BuiltReport(this, pos.abs(), unrealized, net, this.riskQuote(), this.customLater(ctx.market), this.firstRefusal);
   }
 
   state(): Record<string, unknown> {
@@ -303,5 +272,98 @@ export abstract class BaseExecutor<C extends ExecutorConfig = ExecutorConfig> im
       this.status = 'terminated';
       this.closedAt = ctx.now;
     }
+  }
+}
+
+/**
+ * An executor's report as of one moment: plain fields, with netPnlPct (a division) and custom worked out
+ * when first read, since a backtest's metrics read neither. Both depend only on what the constructor
+ * captured, so a late read gives what an early one would have. A class, not a literal with getters: a
+ * backtest builds one per executor, and a literal's getters are two closures and accessor pairs each.
+ * It serialises (toJSON) with every field, in the order of ExecutorReport.
+ */
+class BuiltReport implements ExecutorReport {
+  readonly id: string;
+  readonly type: ExecutorReport['type'];
+  readonly connector: string;
+  readonly tradingPair: string;
+  readonly side: Side | null;
+  readonly status: ExecutorStatus;
+  readonly closeType: CloseType | null;
+  readonly createdAt: number;
+  readonly closedAt: number | null;
+  readonly entryPrice: Decimal | null;
+  readonly volume: Decimal;
+  readonly fees: Decimal;
+  readonly realizedPnl: Decimal;
+  #risk: Decimal;
+  #pct: Decimal | null = null;
+  #later: (() => Record<string, unknown>) | null;
+  #refusal: Refusal | null;
+  #custom: Record<string, unknown> | null = null;
+
+  constructor(
+    e: BaseExecutor,
+    readonly positionAmount: Decimal,
+    readonly unrealizedPnl: Decimal,
+    readonly netPnl: Decimal,
+    risk: Decimal,
+    later: () => Record<string, unknown>,
+    refusal: Refusal | null,
+  ) {
+    this.id = e.id;
+    this.type = e.type;
+    this.connector = e.config.connector_name;
+    this.tradingPair = e.config.trading_pair;
+    this.side = e.config.side;
+    this.status = e.status;
+    this.closeType = e.closeType;
+    this.createdAt = e.createdAt;
+    this.closedAt = e.closedAt;
+    const ledger = e.ledgerView;
+    this.entryPrice = ledger.entryPrice;
+    this.volume = ledger.volume;
+    this.fees = ledger.fees;
+    this.realizedPnl = ledger.realizedPnl;
+    this.#risk = risk;
+    this.#later = later;
+    this.#refusal = refusal;
+  }
+
+  get netPnlPct(): Decimal {
+    return (this.#pct ??= this.#risk.gt(0) ? this.netPnl.div(this.#risk) : ZERO);
+  }
+
+  get custom(): Record<string, unknown> {
+    if (this.#custom === null) {
+      const c = this.#later!();
+      this.#custom = this.#refusal === null ? c : { ...c, first_refusal: this.#refusal };
+      // What it was built from is no longer needed.
+      this.#later = null;
+    }
+    return this.#custom;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      id: this.id,
+      type: this.type,
+      connector: this.connector,
+      tradingPair: this.tradingPair,
+      side: this.side,
+      status: this.status,
+      closeType: this.closeType,
+      createdAt: this.createdAt,
+      closedAt: this.closedAt,
+      positionAmount: this.positionAmount,
+      entryPrice: this.entryPrice,
+      volume: this.volume,
+      fees: this.fees,
+      realizedPnl: this.realizedPnl,
+      unrealizedPnl: this.unrealizedPnl,
+      netPnl: this.netPnl,
+      netPnlPct: this.netPnlPct,
+      custom: this.custom,
+    };
   }
 }
