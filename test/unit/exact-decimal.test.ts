@@ -44,6 +44,19 @@ describe('exact decimal, against decimal.js', () => {
     fc.assert(fc.property(value, (v) => same(() => show(new Decimal(v)), () => show(new Ref(v)))), RUNS);
   });
 
+  it('reads a number into the very form its shortest string gives (read without building the string)', () => {
+    // Prices and amounts as a path or a config gives them (few places, any magnitude), and any double.
+    const priced = fc.tuple(fc.integer({ min: -1e12, max: 1e12 }), fc.integer({ min: 0, max: 12 })).map(([c, k]) => c / 10 ** k);
+    const anyNumber = fc.oneof(priced, fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom(1e-6, 9.99e-7, 1e21, 1e21 - 65536, 0.1 + 0.2, 2 ** 53 - 0.5, 4503599627370495.5));
+    fc.assert(
+      fc.property(anyNumber, (n) => {
+        if (Object.is(n, -0)) return;
+        expect(new Decimal(n)).toStrictEqual(new Decimal(String(n)));
+      }),
+      { ...RUNS, numRuns: 20_000 },
+    );
+  });
+
   it('refuses what decimal.js refuses, with its message', () => {
     for (const bad of ['', ' 1', '1,5', 'abc', '1..2', '--1']) same(() => show(new Decimal(bad)), () => show(new Ref(bad)));
   });
