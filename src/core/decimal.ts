@@ -27,7 +27,7 @@ let lastDecimal: Decimal | null = null;
  */
 export function decimalOfNumber(n: number): Decimal {
   if (n !== lastNumber || lastDecimal === null) {
-    lastDecimal = new Decimal(String(n));
+    lastDecimal = new Decimal(n);
     lastNumber = n;
   }
   return lastDecimal;

@@ -8,17 +8,29 @@ import { cmp, Decimal } from '../decimal.js';
  */
 
 const f64 = new Float64Array(1);
-const i64 = new BigInt64Array(f64.buffer);
+// The double's bits as two 32-bit words (not one BigInt: a BigInt step allocates).
+const u32 = new Uint32Array(f64.buffer);
+const LO = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1 ? 0 : 1;
+const HI = 1 - LO;
 
-/** The next double above (dir 1) or below (dir -1) a finite positive x. */
+/** The next double above (dir 1) or below (dir -1) a finite x: its bits as an integer, one step. */
 export function nextDouble(x: number, dir: 1 | -1): number {
   if (x === 0) return dir > 0 ? Number.MIN_VALUE : -Number.MIN_VALUE;
   f64[0] = x;
-  i64[0] = i64[0]! + (x > 0 === dir > 0 ? 1n : -1n);
+  if (x > 0 === dir > 0) {
+    if (u32[LO] === 0xffffffff) {
+      u32[LO] = 0;
+      u32[HI] = u32[HI]! + 1;
+    } else u32[LO] = u32[LO]! + 1;
+  } else if (u32[LO] === 0) {
+    u32[LO] = 0xffffffff;
+    u32[HI] = u32[HI]! - 1;
+  } else u32[LO] = u32[LO]! - 1;
   return f64[0]!;
 }
 
-const asQuote = (p: number) => new Decimal(String(p));
+/** A path price as the quote reads it (the decimal of its shortest form). */
+const asQuote = (p: number) => new Decimal(p);
 
 /**
  * The highest double at which `fires` holds, for a test that holds at and below some price (a long's

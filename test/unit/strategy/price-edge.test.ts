@@ -43,4 +43,22 @@ describe('price edges', () => {
       expect(q(nextDouble(edgeBelow(level, true), 1)).lt(level)).toBe(false);
     }
   });
+
+  it('nextDouble steps one unit in the last place, across the 32-bit word of the bits, either sign', () => {
+    const bits = (hi: number, lo: number) => new Float64Array(new Uint32Array([lo, hi]).buffer)[0]!;
+    expect(nextDouble(1, 1)).toBe(1 + 2 ** -52);
+    expect(nextDouble(1, -1)).toBe(1 - 2 ** -53);
+    expect(nextDouble(-1, -1)).toBe(-(1 + 2 ** -52));
+    expect(nextDouble(0, 1)).toBe(Number.MIN_VALUE);
+    expect(nextDouble(Number.MIN_VALUE, -1)).toBe(0);
+    // The low word full: a step up carries into the high word, and a step down from there borrows back.
+    expect(nextDouble(bits(0x40000000, 0xffffffff), 1)).toBe(bits(0x40000001, 0));
+    expect(nextDouble(bits(0x40000001, 0), -1)).toBe(bits(0x40000000, 0xffffffff));
+    expect(nextDouble(bits(0xc0000000, 0xffffffff), -1)).toBe(bits(0xc0000001, 0));
+    for (const x of [42123.45, 0.1, 1e-300, 123456789.123]) {
+      expect(nextDouble(nextDouble(x, 1), -1)).toBe(x);
+      expect(nextDouble(x, 1)).toBeGreaterThan(x);
+      expect(nextDouble(x, -1)).toBeLessThan(x);
+    }
+  });
 });
