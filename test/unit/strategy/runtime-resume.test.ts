@@ -74,4 +74,22 @@ describe('a strategy runtime saved and restored', () => {
       expect(json(second.allReports()), `cut at ${cut}`).toEqual(json(whole.allReports()));
     }
   });
+
+  it('keeps the final report of an executor read after it ended, custom part and PnL share included', () => {
+    let rt!: StrategyRuntime;
+    const v = venue(() => rt);
+    rt = new StrategyRuntime(options());
+    run(rt, v, 0, PRICES.length);
+    // Reading the reports makes each ended, flat executor's report final: state() saves it as a report.
+    const before = json(rt.allReports()) as Array<Record<string, unknown>>;
+    const saved = json(rt.state()) as RuntimeState;
+    expect(saved.executors.filter((e) => 'report' in e).length).toBeGreaterThan(0);
+    const restored = StrategyRuntime.restore(options(), saved, restoreExecutor);
+    const after = json(restored.allReports()) as Array<Record<string, unknown>>;
+    expect(after).toEqual(before);
+    const ended = before.find((r) => r.closeType === 'STOP_LOSS')!;
+    expect(ended.custom).toMatchObject({ stop_loss_price: expect.any(String), take_profit_price: expect.any(String) });
+    expect(ended.netPnlPct).toEqual(expect.any(String));
+  });
 });
+

@@ -72,10 +72,6 @@ export abstract class BaseExecutor<C extends ExecutorConfig = ExecutorConfig> im
   closeType: CloseType | null = null;
   closedAt: number | null = null;
   protected ledger = new FillLedger();
-  /** The fill ledger, read-only, for the report. */
-  get ledgerView(): Readonly<FillLedger> {
-    return this.ledger;
-  }
   protected orders = new TrackedOrders();
   /** While shutting down: whether the position is to be closed (false when it is kept). */
   protected flatten = false;
@@ -161,7 +157,7 @@ export abstract class BaseExecutor<C extends ExecutorConfig = ExecutorConfig> im
     const q = pos.isZero() ? null : this.quote(ctx.market);
     const unrealized = this.ledger.unrealizedPnl(q ? (pos.isPositive() ? q.bid : q.ask) : null);
     const net = this.ledger.realizedPnl.plus(unrealized).minus(this.ledger.fees);
-    return new BuiltReport(this, pos.abs(), unrealized, net, this.riskQuote(), this.customLater(ctx.market), this.firstRefusal);
+    return new BuiltReport(this, this.ledger, pos.abs(), unrealized, net, this.riskQuote(), this.customLater(ctx.market), this.firstRefusal);
   }
 
   state(): Record<string, unknown> {
@@ -304,6 +300,7 @@ class BuiltReport implements ExecutorReport {
 
   constructor(
     e: BaseExecutor,
+    ledger: FillLedger,
     readonly positionAmount: Decimal,
     readonly unrealizedPnl: Decimal,
     readonly netPnl: Decimal,
@@ -320,7 +317,6 @@ class BuiltReport implements ExecutorReport {
     this.closeType = e.closeType;
     this.createdAt = e.createdAt;
     this.closedAt = e.closedAt;
-    const ledger = e.ledgerView;
     this.entryPrice = ledger.entryPrice;
     this.volume = ledger.volume;
     this.fees = ledger.fees;
