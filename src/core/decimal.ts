@@ -22,8 +22,9 @@ export function midPrice(bid: number, ask: number): Decimal {
 let lastNumber = Number.NaN;
 let lastDecimal: Decimal | null = null;
 /**
- * A number as a decimal from its shortest form (`new Decimal(String(n))`), the last one kept: a
- * backtest's market view and venue both read the current path price this way, so it is parsed once.
+ * A number as a decimal from its shortest form (`new Decimal(n)`, the same value and form as
+ * `new Decimal(String(n))`), the last one kept: a backtest's market view and venue both read the
+ * current path price this way, so it is read once.
  */
 export function decimalOfNumber(n: number): Decimal {
   if (n !== lastNumber || lastDecimal === null) {

@@ -2,9 +2,9 @@ import { cmp, Decimal } from '../decimal.js';
 
 /**
  * Turns an executor's decimal barrier into the number a runtime compares path prices with, exactly: a
- * price reaches the quote as `new Decimal(String(price))`, so the edge is found by asking the executor's
- * own test at neighbouring doubles rather than by rounding the barrier (a division at 60 digits can
- * land either side of it).
+ * price reaches the quote as the decimal of its shortest form (`new Decimal(price)`), so the edge is
+ * found by asking the executor's own test at neighbouring doubles rather than by rounding the barrier
+ * (a division at 60 digits can land either side of it).
  */
 
 const f64 = new Float64Array(1);
