@@ -135,8 +135,10 @@ describe.each(drivers())('one controller, the backtester and the paper order pat
       principal: { name: 'desk-bot', role: 'trader', accounts: null, stored: false, channel: 'rest' },
     });
     const at = new Float64Array(PATH_POINTS);
+    const opens = new Float64Array(1);
     for (let t = START; t <= until; t += MIN) {
-      pathTimes(t, MIN, at);
+      opens[0] = t;
+      pathTimes(opens, 0, MIN, at);
       for (const time of at) {
         clock.set(time);
         await served.step();
@@ -154,8 +156,8 @@ describe.each(drivers())('one controller, the backtester and the paper order pat
     const path = new Float64Array(PATH_POINTS);
     const at = new Float64Array(PATH_POINTS);
     for (let i = loaded.startIndex; i < c.time.length; i++) {
-      candlePath(c.open[i]!, c.high[i]!, c.low[i]!, c.close[i]!, 'direction', path);
-      pathTimes(c.time[i]!, MIN, at);
+      candlePath(c, i, 'direction', path);
+      pathTimes(c.time, i, MIN, at);
       for (let k = 1; k < PATH_POINTS; k++) segments.push({ t: at[k - 1]!, from: path[k - 1]!, to: path[k]!, tTo: at[k]!, k });
     }
     bt = backtest(CONFIG);

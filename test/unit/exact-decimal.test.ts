@@ -57,6 +57,33 @@ describe('exact decimal, against decimal.js', () => {
     );
   });
 
+  it('reads a value printed just before back in the very form parsing gives (the last print is remembered)', () => {
+    fc.assert(
+      fc.property(text, (a) => {
+        let x: Decimal;
+        try {
+          x = new Decimal(a);
+        } catch {
+          return;
+        }
+        const printed = x.toString();
+        // A copy of the text, parsed once some other value was printed (a real parse), then right after
+        // the value is printed again (read from the last print).
+        const copy = ` ${printed}`.slice(1);
+        new Decimal(printed === '1.25' ? '2.5' : '1.25').toString();
+        const parsed = new Decimal(copy);
+        x.toString();
+        expect(new Decimal(copy)).toStrictEqual(parsed);
+        expect(show(parsed)).toBe(show(new Ref(copy)));
+      }),
+      RUNS,
+    );
+    // -0 prints as "0", which reads back as +0: a zero is never taken from the last print.
+    const negativeZero = new Decimal('-0');
+    expect(negativeZero.toString()).toBe('0');
+    expect(show(new Decimal('0'))).toBe('0');
+  });
+
   it('refuses what decimal.js refuses, with its message', () => {
     for (const bad of ['', ' 1', '1,5', 'abc', '1..2', '--1']) same(() => show(new Decimal(bad)), () => show(new Ref(bad)));
   });

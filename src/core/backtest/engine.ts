@@ -163,32 +163,49 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
   const sPrice = new Float64Array(total);
   const path = new Float64Array(PATH_POINTS);
   const at = new Float64Array(PATH_POINTS);
-  const { open, high, low, close } = candles;
+  // [from, to, nearest edge]: the edge searches' arguments and answer (see StrategyRuntime.edgeInto).
+  const edgeIo = new Float64Array(3);
+  const { open, close } = candles;
   market.closed = first;
   for (let i = first; i < last; i++) {
-    candlePath(open[i]!, high[i]!, low[i]!, close[i]!, spec.fill_path, path);
-    pathTimes(times[i]!, stepMs, at);
+    candlePath(candles, i, spec.fill_path, path);
+    pathTimes(times, i, stepMs, at);
     for (let k = 0; k < PATH_POINTS; k++) {
       const price = path[k]!;
-      if (k > 0 && (runtime.activeCount > 0 || venue.restingCount > 0)) {
+      let from = path[k > 0 ? k - 1 : 0]!;
+      let edges = k > 0 ? MAX_EDGES_PER_SEGMENT : 0;
+      // The stops up to this point: the edges passed on the way from the previous one, then the point.
+      // One visit call in the loop: V8 inlines it there, and a call it does not inline boxes both numbers.
+      for (;;) {
+        let now = at[k]!;
+        let stop = price;
+        let isEdge = false;
         // Between two points the price passes every level in between: stop where an executor wakes (with
         // none active and nothing resting there is no level; the test saves the searches' calls).
-        let from = path[k - 1]!;
-        for (let n = 0; n < MAX_EDGES_PER_SEGMENT; n++) {
-          const edge = nearer(from, runtime.nextEdge(from, price), venue.nextEdge(from, price));
-          if (!(Math.abs(edge - from) > from * EDGE_MIN_MOVE)) break;
-          visit(at[k - 1]!, edge);
-          from = edge;
+        if (edges > 0 && (runtime.activeCount > 0 || venue.restingCount > 0)) {
+          edgeIo[0] = from;
+          edgeIo[1] = price;
+          edgeIo[2] = Number.NaN;
+          runtime.edgeInto(edgeIo);
+          venue.edgeInto(edgeIo);
+          const edge = edgeIo[2]!;
+          if (Math.abs(edge - from) > from * EDGE_MIN_MOVE) {
+            now = at[k - 1]!;
+            stop = edge;
+            from = edge;
+            isEdge = true;
+            edges--;
+          } else edges = 0;
         }
+        if (!isEdge && k === PATH_POINTS - 1) market.closed = i + 1;
+        visit(now, stop);
+        if (!isEdge) break;
       }
-      if (k === PATH_POINTS - 1) market.closed = i + 1;
-      visit(at[k]!, price);
     }
     const j = i - first;
     sTime[j] = at[PATH_POINTS - 1]!;
-    sPnl[j] = venue.pnlNum(close[i]!);
     // What the fills left: the venue's position changes only with a fill.
-    sPosition[j] = venue.positionNum();
+    venue.sampleInto(close, i, sPnl, sPosition, j);
     sPrice[j] = close[i]!;
     if ((j + 1) % PROGRESS_EVERY === 0) {
       onProgress?.(j + 1, total);
@@ -368,13 +385,6 @@ function reportJson(r: ExecutorReport): BacktestResult['executors'][number] {
     netPnlPct: r.netPnlPct.toString(),
     custom: r.custom,
   };
-}
-
-/** Of two edges (NaN: none), the one nearer `from`. */
-function nearer(from: number, a: number, b: number): number {
-  if (Number.isNaN(a)) return b;
-  if (Number.isNaN(b)) return a;
-  return Math.abs(a - from) <= Math.abs(b - from) ? a : b;
 }
 
 /** First index whose value is >= x (times are ascending). */

@@ -47,7 +47,16 @@ export interface VenueOptions {
 export interface AssetBalance {
   total: Decimal;
   locked: Decimal;
+  /** `total` and `locked` as numbers, kept with them: a balance check that is clear by far needs no exact arithmetic. */
+  totalNum: number;
+  lockedNum: number;
 }
+
+/**
+ * Relative margin by which a balance check on numbers must clear before its exact test is skipped. Each
+ * number is within an ulp of its decimal (about 1e-16 relative), so 1e-9 leaves room to spare.
+ */
+const CLEAR_MARGIN = 1e-9;
 
 interface Resting {
   req: OrderRequest;
@@ -88,10 +97,10 @@ export class SimVenue implements OrderSink {
   private readonly quote0: number;
 
   constructor(private readonly o: VenueOptions) {
-    this.base = { total: o.balances.base, locked: ZERO };
-    this.quote = { total: o.balances.quote, locked: ZERO };
     this.baseNum = o.balances.base.toNumber();
     this.quoteNum = o.balances.quote.toNumber();
+    this.base = { total: o.balances.base, locked: ZERO, totalNum: this.baseNum, lockedNum: 0 };
+    this.quote = { total: o.balances.quote, locked: ZERO, totalNum: this.quoteNum, lockedNum: 0 };
     const slip = new Decimal(o.slippageBps).div(10_000);
     this.slipUp = new Decimal(1).plus(slip);
     this.slipDown = new Decimal(1).minus(slip);
@@ -119,6 +128,15 @@ export class SimVenue implements OrderSink {
     return this.perp ? this.perp.netNum() : this.baseNum - this.base0;
   }
 
+  /**
+   * pnlNum at `price[i]` into `pnl[j]` and positionNum into `position[j]`: the per-candle series, by
+   * index, so the engine's loop passes no price into a call and gets none back (each would be boxed).
+   */
+  sampleInto(price: Float64Array, i: number, pnl: Float64Array, position: Float64Array, j: number): void {
+    pnl[j] = this.pnlNum(price[i]!);
+    position[j] = this.positionNum();
+  }
+
   get restingCount(): number {
     return this.resting.length;
   }
@@ -132,10 +150,10 @@ export class SimVenue implements OrderSink {
   /**
    * The resting limit price nearest `from` strictly between `from` and `to` that a move from one to the
    * other reaches (a buy's on the way down, a sell's on the way up), or NaN: the engine stops there so
-   * the order fills at its price and its owner acts on the fill before the price moves on.
+   * the order fills at its price and its owner acts on the fill before the price moves on. `best`, an
+   * edge found elsewhere, is kept unless a limit here is nearer.
    */
-  nextEdge(from: number, to: number): number {
-    let best = Number.NaN;
+  nextEdge(from: number, to: number, best = Number.NaN): number {
     if (to < from) {
       if (this.maxBuy <= to) return best;
       for (const r of this.resting) if (r.buy && r.priceNum < from && r.priceNum > to && !(best >= r.priceNum)) best = r.priceNum;
@@ -146,6 +164,11 @@ export class SimVenue implements OrderSink {
     return best;
   }
 
+  /** nextEdge over `io` = [from, to, best], into io[2] (see StrategyRuntime.edgeInto). */
+  edgeInto(io: Float64Array): void {
+    io[2] = this.nextEdge(io[0]!, io[1]!, io[2]!);
+  }
+
   /** Moves to a path point and fills the resting orders it reaches, oldest first. */
   setPoint(time: number, price: number): void {
     this.now = time;
@@ -154,14 +177,18 @@ export class SimVenue implements OrderSink {
       this.priceDec = null;
     }
     if (price > this.maxBuy && price < this.minSell) return;
+    this.fillReached(price);
+  }
+
+  /** Fills the resting orders `price` reaches (apart from setPoint, which the engine's loop inlines and most points end early). */
+  private fillReached(price: number): void {
     let filledAny = false;
     for (let i = 0; i < this.resting.length; i++) {
       const r = this.resting[i]!;
       if (r.buy ? price > r.priceNum : price < r.priceNum) continue;
       this.resting.splice(i--, 1);
       filledAny = true;
-      const asset = this.reserveAsset(r.buy);
-      asset.locked = asset.locked.minus(r.reserved);
+      this.unlock(this.reserveAsset(r.buy), r.reserved);
       const refusal = this.perp?.closeRefusal(r.req, r.amount);
       if (refusal) this.update(r.req, 'canceled', ZERO, null, ZERO, [], refusal);
       else this.book(r.req, r.amount, r.price, r.notional, feeOn(r.notional, this.o.makerFee), true);
@@ -208,9 +235,11 @@ export class SimVenue implements OrderSink {
     }
     const reserved = this.reserveFor(req, amount, notional);
     const asset = this.reserveAsset(buy);
-    const free = this.free(asset);
-    if (cmp(reserved, free) > 0) return this.insufficient(req, asset === this.quote ? this.o.market.quote : this.o.market.base, reserved, free);
+    if (this.perp ? cmp(reserved, this.free(asset)) > 0 : this.exceedsFree(asset, reserved)) {
+      return this.insufficient(req, asset === this.quote ? this.o.market.quote : this.o.market.base, reserved, this.free(asset));
+    }
     asset.locked = asset.locked.plus(reserved);
+    asset.lockedNum = asset.locked.toNumber();
     this.resting.push({ req, buy, amount, price: limit, notional, priceNum: limit.toNumber(), reserved });
     this.bounds();
     this.o.onUpdate({ clientOrderId: req.clientOrderId, state: 'open', filled: ZERO, averagePrice: null, fees: ZERO, newFills: [], timestamp: this.now });
@@ -220,8 +249,7 @@ export class SimVenue implements OrderSink {
     const i = this.resting.findIndex((r) => r.req.clientOrderId === clientOrderId);
     if (i < 0) return;
     const [r] = this.resting.splice(i, 1) as [Resting];
-    const asset = this.reserveAsset(r.buy);
-    asset.locked = asset.locked.minus(r.reserved);
+    this.unlock(this.reserveAsset(r.buy), r.reserved);
     this.bounds();
     this.update(r.req, 'canceled', ZERO, null, ZERO, []);
   }
@@ -243,6 +271,22 @@ export class SimVenue implements OrderSink {
     return buy || this.perp ? this.quote : this.base;
   }
 
+  private unlock(asset: AssetBalance, reserved: Decimal): void {
+    asset.locked = asset.locked.minus(reserved);
+    asset.lockedNum = asset.locked.toNumber();
+  }
+
+  /**
+   * Whether `need` exceeds what is free of a spot asset. When the numbers clear it by far the answer is
+   * no without exact arithmetic (the quote balance is a wide decimal, each subtraction a BigInt one).
+   */
+  private exceedsFree(asset: AssetBalance, need: Decimal): boolean {
+    const freeNum = asset.totalNum - asset.lockedNum;
+    const needNum = need.toNumber();
+    if (freeNum - needNum > CLEAR_MARGIN * (Math.abs(asset.totalNum) + Math.abs(asset.lockedNum) + Math.abs(needNum))) return false;
+    return cmp(need, asset.total.minus(asset.locked)) > 0;
+  }
+
   /** What is free of an asset; on a perpetual, quote plus unrealised PnL less the margin held. */
   private free(asset: AssetBalance): Decimal {
     const free = asset.total.minus(asset.locked);
@@ -260,11 +304,9 @@ export class SimVenue implements OrderSink {
       }
     } else if (req.side === 'buy') {
       const need = notional.plus(fee);
-      const free = this.quote.total.minus(this.quote.locked);
-      if (cmp(need, free) > 0) return this.insufficient(req, this.o.market.quote, need, free);
-    } else {
-      const free = this.base.total.minus(this.base.locked);
-      if (cmp(amount, free) > 0) return this.insufficient(req, this.o.market.base, amount, free);
+      if (this.exceedsFree(this.quote, need)) return this.insufficient(req, this.o.market.quote, need, this.quote.total.minus(this.quote.locked));
+    } else if (this.exceedsFree(this.base, amount)) {
+      return this.insufficient(req, this.o.market.base, amount, this.base.total.minus(this.base.locked));
     }
     this.book(req, amount, price, notional, fee, false);
   }
@@ -275,13 +317,14 @@ export class SimVenue implements OrderSink {
       this.quote.total = this.quote.total.plus(this.perp.fill(req, amount, price)).minus(fee);
     } else if (req.side === 'buy') {
       this.base.total = this.base.total.plus(amount);
-      this.quote.total = this.quote.total.minus(notional).minus(fee);
+      // One operation on the (wide) balance: the sum of the two short ones is exact, so the result is the same.
+      this.quote.total = this.quote.total.minus(notional.plus(fee));
     } else {
       this.base.total = this.base.total.minus(amount);
-      this.quote.total = this.quote.total.plus(notional).minus(fee);
+      this.quote.total = this.quote.total.plus(notional.minus(fee));
     }
-    this.baseNum = this.base.total.toNumber();
-    this.quoteNum = this.quote.total.toNumber();
+    this.baseNum = this.base.totalNum = this.base.total.toNumber();
+    this.quoteNum = this.quote.totalNum = this.quote.total.toNumber();
     const f: OrderFill = { price, amount, fee, isMaker, timestamp: this.now, notional };
     this.o.onFill?.(req, f, notional);
     this.update(req, 'filled', amount, price, fee, [f]);

@@ -310,10 +310,10 @@ export class StrategyRuntime {
   /**
    * The idle-band edge nearest `from` strictly between `from` and `to`, or NaN: where a price moving
    * from one to the other first wakes an executor. A backtest steps there too, so a stop fills at its
-   * price rather than at the candle's extreme.
+   * price rather than at the candle's extreme. `best`, an edge found elsewhere, is kept unless one here
+   * is nearer.
    */
-  nextEdge(from: number, to: number): number {
-    let best = Number.NaN;
+  nextEdge(from: number, to: number, best = Number.NaN): number {
     for (let i = 0; i < this.active.length; i++) {
       const b = this.active[i]!.band;
       if (b === null) continue;
@@ -322,6 +322,14 @@ export class StrategyRuntime {
       } else if (b.high > from && b.high < to && !(best <= b.high)) best = b.high;
     }
     return best;
+  }
+
+  /**
+   * nextEdge over `io` = [from, to, best]: io[2] becomes the nearer edge. For a driver's hot loop, where a
+   * price passed into a call or returned from one is boxed; an array passes none.
+   */
+  edgeInto(io: Float64Array): void {
+    io[2] = this.nextEdge(io[0]!, io[1]!, io[2]!);
   }
 
   /** One step with a sink that answers at once (a backtest's): its answers are routed within the step. */
