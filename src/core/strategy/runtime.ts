@@ -2,6 +2,7 @@ import { Decimal } from '../decimal.js';
 import type { CandleInterval } from '../exchange/types.js';
 import { INTERVAL_MS } from '../exchange/types.js';
 import type { ExecutorConfig } from './executors/configs.js';
+import { IdBook } from './id-book.js';
 import type {
   ControllerInstance,
   ControllerView,
@@ -210,16 +211,16 @@ class LiveReport implements ExecutorReport {
  */
 export class StrategyRuntime {
   private readonly active: Active[] = [];
-  private readonly byId = new Map<string, Active>();
+  private readonly byId = new IdBook<Active>();
   /** Every executor whose report is still live (active, or ended and not yet final), for `state()`. */
-  private readonly all = new Map<string, Active>();
+  private readonly all = new IdBook<Active>();
   private readonly usedIds = new Set<string>();
   /** Reports in creation order: ended ones final, active ones live. */
   private readonly reports: ExecutorReport[] = [];
   /** The live reports of the active executors, rebuilt only when the active set changed. */
   private activeReports: ExecutorReport[] = [];
   private activeChanged = false;
-  private readonly owner = new Map<string, Active>();
+  private readonly owner = new IdBook<Active>();
   private pending: OrderUpdate[] = [];
   private executorSeq = 0;
   private orderSeq = 0;
@@ -389,7 +390,7 @@ export class StrategyRuntime {
 
   /** Client order ids of the orders placed by this runtime's executors and not yet seen final. */
   workingOrderIds(): string[] {
-    return [...this.owner.keys()];
+    return this.owner.keys();
   }
 
   private tickAll(ctx: StepContext): void {
@@ -432,7 +433,7 @@ export class StrategyRuntime {
         return { state: a.executor.state(), createdAt: a.createdAt };
       }),
       ...(this.pruned.count > 0 ? { pruned: savedPruned(this.pruned) } : {}),
-      owners: Object.fromEntries([...this.owner].map(([order, a]) => [order, a.executor.id])),
+      owners: Object.fromEntries(this.owner.entries().map(([order, a]) => [order, a.executor.id])),
       executorSeq: this.executorSeq,
       orderSeq: this.orderSeq,
       nextDue: Number.isFinite(this.nextDue) ? this.nextDue : null,

@@ -1,4 +1,5 @@
 import { cmp, Decimal } from '../../decimal.js';
+import { IdBook } from '../id-book.js';
 import type { OrderFill, OrderRequest, OrderState, OrderUpdate, Side, StrategyOrderType } from '../types.js';
 
 const FINAL: ReadonlySet<OrderState> = new Set(['filled', 'canceled', 'rejected']);
@@ -52,7 +53,7 @@ export const isFinal = (o: TrackedOrder): boolean => FINAL.has(o.state);
  * ledger never counts a fill twice.
  */
 export class TrackedOrders {
-  readonly #orders = new Map<string, TrackedOrder>();
+  readonly #orders = new IdBook<TrackedOrder>();
 
   add(req: OrderRequest, role: string, level: number, now: number): TrackedOrder {
     const o: TrackedOrder = {
@@ -103,12 +104,14 @@ export class TrackedOrders {
 
   /** Whether an order of `role` works (no list built: asked on every band and tick). */
   has(role: string): boolean {
-    for (const o of this.#orders.values()) if (o.role === role) return true;
+    const book = this.#orders;
+    for (let i = 0; i < book.size; i++) if (book.at(i).role === role) return true;
     return false;
   }
 
+  /** The working orders, in placing order (a copy: cancelling while walking it is safe). */
   all(): TrackedOrder[] {
-    return [...this.#orders.values()];
+    return this.#orders.values();
   }
 
   working(role?: string): TrackedOrder[] {
