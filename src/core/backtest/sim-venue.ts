@@ -5,6 +5,7 @@ import { feeOn, q18 } from '../trading/matching/fees.js';
 import { applyRulesValued } from '../trading/matching/quantize.js';
 import type { OrderFill, OrderRequest, OrderSink, OrderState, OrderUpdate } from '../strategy/types.js';
 import { PerpLedger } from './perp-ledger.js';
+import { SeenIds } from '../strategy/seen-ids.js';
 
 /** The traded market as a backtest needs it; without market_type it is spot. */
 export type BacktestMarket = Pick<Market, 'trading_pair' | 'base' | 'quote' | 'rules'> & { market_type?: MarketType };
@@ -84,7 +85,7 @@ export class SimVenue implements OrderSink {
   private priceDec: Decimal | null = null;
   private readonly resting: Resting[] = [];
   /** Every order id ever submitted: a reused id is refused as the live venues refuse it. */
-  private readonly seen = new Set<string>();
+  private readonly seen = new SeenIds();
   /** Highest resting buy limit and lowest resting sell limit: a point between them fills nothing. */
   private maxBuy = -Infinity;
   private minSell = Infinity;
@@ -197,8 +198,7 @@ export class SimVenue implements OrderSink {
   }
 
   submit(req: OrderRequest): void {
-    if (this.seen.has(req.clientOrderId)) return this.reject(req, 'DUPLICATE_ORDER', `Order id ${req.clientOrderId} was used before.`);
-    this.seen.add(req.clientOrderId);
+    if (!this.seen.add(req.clientOrderId)) return this.reject(req, 'DUPLICATE_ORDER', `Order id ${req.clientOrderId} was used before.`);
     if (req.connector !== this.o.connector || req.tradingPair !== this.o.market.trading_pair) {
       return this.reject(req, 'NOT_SUPPORTED', `This backtest trades ${this.o.market.trading_pair} on ${this.o.connector} only.`);
     }

@@ -3,6 +3,7 @@ import type { CandleInterval } from '../exchange/types.js';
 import { INTERVAL_MS } from '../exchange/types.js';
 import type { ExecutorConfig } from './executors/configs.js';
 import { IdBook } from './id-book.js';
+import { SeenIds } from './seen-ids.js';
 import type {
   ControllerInstance,
   ControllerView,
@@ -214,7 +215,8 @@ export class StrategyRuntime {
   private readonly byId = new IdBook<Active>();
   /** Every executor whose report is still live (active, or ended and not yet final), for `state()`. */
   private readonly all = new IdBook<Active>();
-  private readonly usedIds = new Set<string>();
+  /** Executor ids used so far (handed out ones in sequence, kept as a run: see SeenIds). */
+  private readonly usedIds = new SeenIds();
   /** Reports in creation order: ended ones final, active ones live. */
   private readonly reports: ExecutorReport[] = [];
   /** The live reports of the active executors, rebuilt only when the active set changed. */
@@ -581,8 +583,7 @@ export class StrategyRuntime {
       const action = actions[i]!;
       if (action.kind === 'create') {
         const id = action.config.id ?? this.nextExecutorId();
-        if (this.usedIds.has(id)) continue;
-        this.usedIds.add(id);
+        if (!this.usedIds.add(id)) continue;
         const now = this.ctx().now;
         const executor = this.o.createExecutor({ ...action.config, id }, id, now);
         const a = new Active(executor, now, this.reports.length, this.fullReport);

@@ -122,6 +122,22 @@ describe('StrategyRuntime', () => {
     expect(submitted.map((o) => o.clientOrderId)).toEqual(['bt-o1', 'bt-o2']);
   });
 
+  it('never gives two executors one id: a taken id is skipped when handing out, and refused when given', () => {
+    const { made, step } = setup((view, n) => {
+      if (n === 1) return [{ kind: 'create', config: orderConfig('bt-e2') }, { kind: 'create', config: orderConfig() }, { kind: 'create', config: orderConfig() }];
+      if (n === 2) {
+        // A handed-out id used once, then given again; one taken earlier; one handed out and given.
+        const id = view.newExecutorId();
+        return [{ kind: 'create', config: orderConfig('bt-e1') }, { kind: 'create', config: orderConfig(id) }, { kind: 'create', config: orderConfig(id) }, { kind: 'create', config: orderConfig('bt-e2') }];
+      }
+      return [];
+    });
+    step(0);
+    expect(made.map((p) => p.id)).toEqual(['bt-e2', 'bt-e1', 'bt-e3']);
+    step(300_000);
+    expect(made.map((p) => p.id)).toEqual(['bt-e2', 'bt-e1', 'bt-e3', 'bt-e4']);
+  });
+
   it('routes each order update to the executor that placed the order, and retires ended executors', () => {
     const { rt, made, step, views } = setup((_v, n) => (n === 1 ? [{ kind: 'create', config: orderConfig() }, { kind: 'create', config: orderConfig('keep') }] : []));
     step(0);
