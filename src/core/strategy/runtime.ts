@@ -223,7 +223,12 @@ export class StrategyRuntime {
   private activeReports: ExecutorReport[] = [];
   private activeChanged = false;
   private readonly owner = new IdBook<Active>();
-  private pending: OrderUpdate[] = [];
+  /**
+   * Updates queued for the next route(), the first `pendingCount` slots. The array keeps its slots: one
+   * emptied by `length = 0` drops its store, and a backtest queues and routes a few times per executor.
+   */
+  private readonly pending: Array<OrderUpdate | null> = [];
+  private pendingCount = 0;
   private executorSeq = 0;
   private orderSeq = 0;
   /** Close time of the next main-interval candle: the controller runs at the first step at or after it. */
@@ -285,7 +290,7 @@ export class StrategyRuntime {
 
   /** Queues an order update from the sink; it reaches its executor at the next step. */
   deliver(update: OrderUpdate): void {
-    this.pending.push(update);
+    this.pending[this.pendingCount++] = update;
   }
 
   /** The executor that placed an order still working (undefined once the order is final). */
@@ -302,7 +307,7 @@ export class StrategyRuntime {
    * active executor has no idle band or is outside it. A driver may skip the step otherwise.
    */
   needsStep(now: number, price: number): boolean {
-    if (this.pending.length > 0 || now >= this.nextDue) return true;
+    if (this.pendingCount > 0 || now >= this.nextDue) return true;
     for (let i = 0; i < this.active.length; i++) {
       const b = this.active[i]!.band;
       if (b === null || price <= b.low || price >= b.high || now >= b.until) return true;
@@ -563,8 +568,9 @@ export class StrategyRuntime {
 
   /** Hands queued updates to their executors; updates their handling causes are routed in the same pass. */
   private route(): void {
-    if (this.pending.length === 0) return;
-    for (let i = 0; i < this.pending.length; i++) {
+    if (this.pendingCount === 0) return;
+    // pendingCount is read each round: updates queued by the handling join this pass.
+    for (let i = 0; i < this.pendingCount; i++) {
       const u = this.pending[i]!;
       const a = this.owner.get(u.clientOrderId);
       if (u.state === 'filled' || u.state === 'canceled' || u.state === 'rejected') this.owner.delete(u.clientOrderId);
@@ -574,7 +580,9 @@ export class StrategyRuntime {
       a.band = a.executor.idleBand?.() ?? null;
     }
     this.current = null;
-    this.pending.length = 0;
+    // Let go of the updates, keep the slots.
+    for (let i = 0; i < this.pendingCount; i++) this.pending[i] = null;
+    this.pendingCount = 0;
   }
 
   private apply(actions: readonly ExecutorAction[]): void {
@@ -585,7 +593,8 @@ export class StrategyRuntime {
         const id = action.config.id ?? this.nextExecutorId();
         if (!this.usedIds.add(id)) continue;
         const now = this.ctx().now;
-        const executor = this.o.createExecutor({ ...action.config, id }, id, now);
+        // The config as given when it already names the id (a controller's usual create): no copy.
+        const executor = this.o.createExecutor(action.config.id === id ? action.config : { ...action.config, id }, id, now);
         const a = new Active(executor, now, this.reports.length, this.fullReport);
         this.reports.push(a.live);
         this.active.push(a);

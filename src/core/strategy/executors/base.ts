@@ -232,7 +232,10 @@ export abstract class BaseExecutor<C extends ExecutorConfig = ExecutorConfig> im
     this.status = 'shutting_down';
     this.closeType = closeType;
     this.flatten = flatten;
-    for (const o of this.orders.all()) if (o.role !== 'close') this.cancel(ctx, o);
+    for (let i = 0; i < this.orders.size; i++) {
+      const o = this.orders.at(i);
+      if (o.role !== 'close') this.cancel(ctx, o);
+    }
     this.advanceClose(ctx);
   }
 
@@ -254,9 +257,12 @@ export abstract class BaseExecutor<C extends ExecutorConfig = ExecutorConfig> im
     const pos = this.ledger.position;
     if (this.cancelRefusals >= MAX_CLOSE_REJECTIONS) return this.terminate(ctx.now, 'FAILED');
     // What a refused cancel left working is asked again.
-    for (const o of this.orders.all()) if (o.role !== 'close' && !o.cancelRequested) this.cancel(ctx, o);
+    for (let i = 0; i < this.orders.size; i++) {
+      const o = this.orders.at(i);
+      if (o.role !== 'close' && !o.cancelRequested) this.cancel(ctx, o);
+    }
     if (this.closeRejections >= MAX_CLOSE_REJECTIONS) {
-      for (const o of this.orders.all()) this.cancel(ctx, o);
+      for (let i = 0; i < this.orders.size; i++) this.cancel(ctx, this.orders.at(i));
       if (this.orders.size === 0) this.terminate(ctx.now, 'FAILED');
       return;
     }

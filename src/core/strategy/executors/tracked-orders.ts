@@ -3,6 +3,8 @@ import { IdBook } from '../id-book.js';
 import type { OrderFill, OrderRequest, OrderState, OrderUpdate, Side, StrategyOrderType } from '../types.js';
 
 const FINAL: ReadonlySet<OrderState> = new Set(['filled', 'canceled', 'rejected']);
+/** No new fills: one shared, frozen list (most updates bring none; callers only read it). */
+const NO_FILLS = Object.freeze([]) as unknown as OrderFill[];
 /** Decimals are immutable: every new order starts from the same zero. */
 const ZERO = new Decimal(0);
 
@@ -85,7 +87,7 @@ export class TrackedOrders {
     const o = this.#orders.get(u.clientOrderId);
     if (!o) return null;
     const c = cmp(u.filled, o.filled);
-    const fills = c > 0 ? u.newFills : [];
+    const fills = c > 0 ? u.newFills : NO_FILLS;
     if (c >= 0) {
       o.filled = u.filled;
       o.averagePrice = u.averagePrice;
@@ -104,9 +106,17 @@ export class TrackedOrders {
 
   /** Whether an order of `role` works (no list built: asked on every band and tick). */
   has(role: string): boolean {
-    const book = this.#orders;
-    for (let i = 0; i < book.size; i++) if (book.at(i).role === role) return true;
+    for (let i = 0; i < this.#orders.size; i++) if (this.#orders.at(i).role === role) return true;
     return false;
+  }
+
+  /**
+   * The working order in place `i` (0 ≤ i < size), for a walk that copies nothing. Cancelling while
+   * walking is safe: an order leaves the book only with an update, and updates reach an executor through
+   * its runtime's queue, never from within the cancel.
+   */
+  at(i: number): TrackedOrder {
+    return this.#orders.at(i);
   }
 
   /** The working orders, in placing order (a copy: cancelling while walking it is safe). */

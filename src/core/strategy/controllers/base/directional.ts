@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Decimal } from '../../../decimal.js';
-import type { PositionExecutorConfig } from '../../executors/configs.js';
+import type { PositionExecutorConfig, TripleBarrier } from '../../executors/configs.js';
 import type { ControllerView, ExecutorAction, Side } from '../../types.js';
 import { type BarrierConfig, baseAmount, isActive, tripleBarrier } from './executors.js';
 import { barrierFields, cooldownTime, leverage, marketFields, totalAmountQuote } from './fields.js';
@@ -41,10 +41,12 @@ const NONE = Object.freeze([]) as unknown as ExecutorAction[];
 export class DirectionalTrader {
   private readonly perExecutorQuote: Decimal;
   private readonly cooldownMs: number;
+  private readonly barrier: TripleBarrier;
 
   constructor(private readonly c: DirectionalConfig) {
     this.perExecutorQuote = new Decimal(c.total_amount_quote).div(c.max_executors_per_side);
     this.cooldownMs = c.cooldown_time * 1000;
+    this.barrier = tripleBarrier(c, 'market');
   }
 
   /** The actions for a signal: at most one create, on the signal's side. */
@@ -62,7 +64,7 @@ export class DirectionalTrader {
       leverage: this.c.leverage,
       side,
       amount: baseAmount(this.perExecutorQuote, quote.mid),
-      triple_barrier: tripleBarrier(this.c, 'market'),
+      triple_barrier: this.barrier,
     };
     return [{ kind: 'create', config }];
   }

@@ -25,7 +25,10 @@ export interface BarrierConfig {
   trailing_stop: { activation_price: number; trailing_delta: number } | null;
 }
 
-/** The executor's triple barrier from a controller's barrier fields; a fresh object per executor. */
+/**
+ * The executor's triple barrier from a controller's barrier fields, frozen: a controller builds it once
+ * and every executor it makes shares it (executors only read their config; a write would throw).
+ */
 export function tripleBarrier(c: BarrierConfig, openOrderType: 'market' | 'limit' | 'limit_maker'): TripleBarrier {
   const tb: TripleBarrier = {
     open_order_type: openOrderType,
@@ -36,8 +39,8 @@ export function tripleBarrier(c: BarrierConfig, openOrderType: 'market' | 'limit
   if (c.stop_loss !== null) tb.stop_loss = c.stop_loss;
   if (c.take_profit !== null) tb.take_profit = c.take_profit;
   if (c.time_limit !== null) tb.time_limit = c.time_limit;
-  if (c.trailing_stop !== null) tb.trailing_stop = { ...c.trailing_stop };
-  return tb;
+  if (c.trailing_stop !== null) tb.trailing_stop = Object.freeze({ ...c.trailing_stop });
+  return Object.freeze(tb);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Decimal } from '../../../decimal.js';
-import type { PositionExecutorConfig } from '../../executors/configs.js';
+import type { PositionExecutorConfig, TripleBarrier } from '../../executors/configs.js';
 import type { ControllerView, ExecutorAction, ExecutorReport, Side } from '../../types.js';
 import { type BarrierConfig, baseAmount, hasFills, isActive, isStoppable, roundPrice, SettledPrefix, tripleBarrier } from './executors.js';
 import { barrierFields, cooldownTime, leverage, marketFields, Seconds, totalAmountQuote } from './fields.js';
@@ -79,6 +79,8 @@ export class LevelLadder {
   private readonly busy: Uint8Array;
   private readonly cooldownMs: number;
   private readonly refreshMs: number;
+  /** Every level's executor gets this one (frozen) triple barrier. */
+  private readonly barrier: TripleBarrier;
   private readonly settled = new SettledPrefix();
   private now = 0;
   /** Level index by executor id, for the executors not yet settled (parsing the id each step is the ladder's main cost). */
@@ -101,6 +103,7 @@ export class LevelLadder {
     this.busy = new Uint8Array(this.levels.length);
     this.cooldownMs = c.cooldown_time * 1000;
     this.refreshMs = c.executor_refresh_time * 1000;
+    this.barrier = tripleBarrier(c, 'limit');
   }
 
   /**
@@ -159,7 +162,7 @@ export class LevelLadder {
         side: l.side,
         amount: baseAmount(l.quote, price),
         entry_price: price.toFixed(),
-        triple_barrier: tripleBarrier(this.c, 'limit'),
+        triple_barrier: this.barrier,
       };
       creates.push({ kind: 'create', config });
     }
