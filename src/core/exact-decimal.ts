@@ -114,6 +114,10 @@ export class Decimal {
 
   /** this + y, or this - y; zeros signed as IEEE and decimal.js sign them (-0 + -0 is -0, x - x is +0). */
   private sum(y: Decimal, subtract: boolean): Decimal {
+    // x ± 0 is x itself when x is a short or wide value other than a zero (a zero's sign depends on both;
+    // decimal.js would round a long BIG one to 60 digits): no new value. Ledgers and reports add many
+    // zeros (no fee yet, nothing unrealized).
+    if (y.k === SHORT && y.c === 0 && this.k !== BIG && !(this.k === SHORT && this.c === 0)) return this;
     if ((this.k | y.k) === SHORT) {
       const ax = this.x;
       const bx = y.x;

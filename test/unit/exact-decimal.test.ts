@@ -162,6 +162,19 @@ describe('exact decimal, against decimal.js', () => {
     );
   });
 
+  it('adds and takes a zero the same, for every form and sign (x ± 0 may be x itself)', () => {
+    const seventyDigits = `${'7'.repeat(40)}.${'3'.repeat(30)}`;
+    const xs = fc.oneof(value, fc.constantFrom(seventyDigits, `-${seventyDigits}`, '0', '-0', 'NaN', 'Infinity'));
+    fc.assert(
+      fc.property(xs, fc.constantFrom('0', '-0', 0, -0), (x, zero) => {
+        same(() => show(new Decimal(x).plus(zero)), () => show(new Ref(x).plus(zero)));
+        same(() => show(new Decimal(x).minus(zero)), () => show(new Ref(x).minus(zero)));
+        same(() => show(new Decimal(zero).plus(x)), () => show(new Ref(zero).plus(x)));
+      }),
+      RUNS,
+    );
+  });
+
   it('takes max, min and the statics the same', () => {
     fc.assert(
       fc.property(fc.array(value, { minLength: 1, maxLength: 5 }), value, value, (vs, a, b) => {

@@ -8,6 +8,7 @@ import type { ExecutorReport, OrderFill, OrderRequest } from '../strategy/types.
 import { type CandleColumns, type CandleGap, gapsOf } from './candle-loader.js';
 import { candlePath, PATH_POINTS, pathTimes } from './candle-path.js';
 import { BacktestMarketView } from './candle-view.js';
+import { EquityTrack } from './equity-track.js';
 import { type BacktestMetrics, computeMetrics, TradeTally } from './metrics.js';
 import { type BacktestMarket, SimVenue } from './sim-venue.js';
 import type { BacktestSpec } from './spec.js';
@@ -155,12 +156,10 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
     }
   };
 
-  // Typed arrays while walking (V8 keeps a large `new Array(n)` as a dictionary, a hash insert and a boxed
-  // number per store); plain arrays in the result.
-  const sTime = new Float64Array(total);
-  const sPnl = new Float64Array(total);
-  const sPosition = new Float64Array(total);
-  const sPrice = new Float64Array(total);
+  // PnL and position per candle, kept as the states between fills (see EquityTrack).
+  const track = new EquityTrack(venue.perp !== null);
+  venue.markInto(track, 0);
+  let marked = venue.fillCount;
   const path = new Float64Array(PATH_POINTS);
   const at = new Float64Array(PATH_POINTS);
   // [from, to, nearest edge]: the edge searches' arguments and answer (see StrategyRuntime.edgeInto).
@@ -203,10 +202,11 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
       }
     }
     const j = i - first;
-    sTime[j] = at[PATH_POINTS - 1]!;
-    // What the fills left: the venue's position changes only with a fill.
-    venue.sampleInto(close, i, sPnl, sPosition, j);
-    sPrice[j] = close[i]!;
+    // What the fills left: the venue's balances and positions change only with a fill.
+    if (venue.fillCount !== marked) {
+      venue.markInto(track, j);
+      marked = venue.fillCount;
+    }
     if ((j + 1) % PROGRESS_EVERY === 0) {
       onProgress?.(j + 1, total);
       if (runtime.reportCount > limits.pruneAbove) runtime.pruneEnded(limits.pruneKeep, moveOut);
@@ -214,7 +214,9 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
   }
   onProgress?.(total, total);
 
-  const series = { time: sTime, pnl: sPnl, position: sPosition, price: sPrice };
+  const series = seriesScratch(total);
+  for (let j = 0; j < total; j++) series.time[j] = times[first + j]! + stepMs;
+  track.fill(close, first, total, series.pnl, series.position);
   const reports = total > 0 ? runtime.allReports() : [];
   const listedAfter = Math.max(0, Math.min(reports.length, limits.executors - movedOut.length));
   const unlisted = trades.count - movedOut.length + reports.length - listedAfter;
@@ -231,7 +233,7 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
     series,
     durationMs: total > 0 ? at[PATH_POINTS - 1]! - times[first]! : 0,
   });
-  return lazyResult(movedOut, reports.slice(0, listedAfter), fills, series, {
+  return lazyResult(movedOut, reports.slice(0, listedAfter), fills, seriesBuilder(track, candles, first, total, stepMs), {
     controller: { name: def.name, config: config as Record<string, unknown> },
     connector: spec.connector,
     trading_pair: spec.trading_pair,
@@ -257,7 +259,7 @@ function lazyResult(
   movedOut: Array<BacktestResult['executors'][number]>,
   reports: ExecutorReport[],
   fills: RawFill[],
-  series: { time: Float64Array; pnl: Float64Array; position: Float64Array; price: Float64Array },
+  series: () => BacktestResult['series'],
   rest: Omit<BacktestResult, 'executors' | 'fills' | 'series'>,
 ): BacktestResult {
   // The keys in the result's order first (placeholders for the lazy three), then the getters over them:
@@ -267,7 +269,7 @@ function lazyResult(
   // A long run's executors moved out as they ended come first: order the whole list by creation time.
   lazy(out, 'executors', () => (movedOut.length === 0 ? reports.map(reportJson) : [...movedOut, ...reports.map(reportJson)].sort((a, b) => a.createdAt - b.createdAt)));
   lazy(out, 'fills', () => fills.map(fillJson));
-  lazy(out, 'series', () => ({ time: plain(series.time), pnl: plain(series.pnl), position: plain(series.position), price: plain(series.price) }));
+  lazy(out, 'series', series);
   return out;
 }
 
@@ -285,6 +287,34 @@ function lazy(o: object, key: string, compute: () => unknown): void {
 function settle<T>(o: object, key: string, value: T): T {
   Object.defineProperty(o, key, { value, writable: true, enumerable: true, configurable: true });
   return value;
+}
+
+/**
+ * The result's series, built when first read from the states between fills and the candles (the
+ * scratch arrays the metrics read serve the next run). Apart from runBacktest, so it closes over
+ * nothing of the walk.
+ */
+function seriesBuilder(track: EquityTrack, candles: CandleColumns, first: number, total: number, stepMs: number): () => BacktestResult['series'] {
+  return () => {
+    const time = new Float64Array(total);
+    const pnl = new Float64Array(total);
+    const position = new Float64Array(total);
+    for (let j = 0; j < total; j++) time[j] = candles.time[first + j]! + stepMs;
+    track.fill(candles.close, first, total, pnl, position);
+    return { time: plain(time), pnl: plain(pnl), position: plain(position), price: plain(candles.close.subarray(first, first + total)) };
+  };
+}
+
+/**
+ * The per-candle figures the metrics read, in arrays kept from run to run: arrays of a run's length,
+ * new each run, are fresh memory, and first touching it costs more than filling it. Only runBacktest
+ * uses them, within one call (it never runs inside another); a worker keeps them as long as its longest run.
+ */
+let scratch: { time: Float64Array; pnl: Float64Array; position: Float64Array } | null = null;
+
+function seriesScratch(n: number): { time: Float64Array; pnl: Float64Array; position: Float64Array } {
+  if (scratch === null || scratch.time.length < n) scratch = { time: new Float64Array(n), pnl: new Float64Array(n), position: new Float64Array(n) };
+  return { time: scratch.time.subarray(0, n), pnl: scratch.pnl.subarray(0, n), position: scratch.position.subarray(0, n) };
 }
 
 function plain(a: Float64Array): number[] {

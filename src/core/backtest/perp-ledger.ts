@@ -1,6 +1,7 @@
 import { Decimal } from '../decimal.js';
 import { applyFill, type PositionState } from '../trading/matching/position-math.js';
 import type { OrderRequest } from '../strategy/types.js';
+import { type EquityTrack, sideValue } from './equity-track.js';
 
 /**
  * A backtest's perpetual positions on its one pair, in hedge mode: a long and a short side kept apart,
@@ -83,6 +84,11 @@ export class PerpLedger {
     return sideNum(this.long, mark) + sideNum(this.short, mark);
   }
 
+  /** Records what is held now in `track`, as the state from candle `j` on (q: the quote balance moved). */
+  markInto(track: EquityTrack, j: number, q: number): void {
+    track.markPerp(j, q, this.long.amountNum, this.long.entryNum, this.short.amountNum, this.short.entryNum);
+  }
+
   /** Net base held (long minus short), as a number. */
   netNum(): number {
     return this.long.amountNum + this.short.amountNum;
@@ -94,5 +100,5 @@ function side(s: SideState, mark: Decimal): Decimal {
 }
 
 function sideNum(s: SideState, mark: number): number {
-  return s.amountNum === 0 ? 0 : (mark - s.entryNum) * s.amountNum;
+  return sideValue(s.amountNum, s.entryNum, mark);
 }

@@ -4,6 +4,7 @@ import type { Market, MarketType } from '../exchange/types.js';
 import { feeOn, q18 } from '../trading/matching/fees.js';
 import { applyRulesValued } from '../trading/matching/quantize.js';
 import type { OrderFill, OrderRequest, OrderSink, OrderState, OrderUpdate } from '../strategy/types.js';
+import { type EquityTrack, spotPnl } from './equity-track.js';
 import { PerpLedger } from './perp-ledger.js';
 import { SeenIds } from '../strategy/seen-ids.js';
 
@@ -96,6 +97,7 @@ export class SimVenue implements OrderSink {
   readonly perp: PerpLedger | null;
   private readonly base0: number;
   private readonly quote0: number;
+  private fills = 0;
 
   constructor(private readonly o: VenueOptions) {
     this.baseNum = o.balances.base.toNumber();
@@ -121,7 +123,7 @@ export class SimVenue implements OrderSink {
   /** The same as a number, for the per-candle series. */
   pnlNum(price: number): number {
     const q = this.quoteNum - this.quote0;
-    return this.perp ? q + this.perp.unrealizedNum(price) : q + (this.baseNum - this.base0) * price;
+    return this.perp ? q + this.perp.unrealizedNum(price) : spotPnl(q, this.baseNum - this.base0, price);
   }
 
   /** Net base the strategy holds (spot: base bought minus sold; perpetual: long minus short), as a number. */
@@ -129,13 +131,16 @@ export class SimVenue implements OrderSink {
     return this.perp ? this.perp.netNum() : this.baseNum - this.base0;
   }
 
-  /**
-   * pnlNum at `price[i]` into `pnl[j]` and positionNum into `position[j]`: the per-candle series, by
-   * index, so the engine's loop passes no price into a call and gets none back (each would be boxed).
-   */
-  sampleInto(price: Float64Array, i: number, pnl: Float64Array, position: Float64Array, j: number): void {
-    pnl[j] = this.pnlNum(price[i]!);
-    position[j] = this.positionNum();
+  /** Fills booked so far: what the quote and base (or positions) are changes only when this does. */
+  get fillCount(): number {
+    return this.fills;
+  }
+
+  /** Records the state pnlNum and positionNum read in `track`, as the state from candle `j` on. */
+  markInto(track: EquityTrack, j: number): void {
+    const q = this.quoteNum - this.quote0;
+    if (this.perp) this.perp.markInto(track, j, q);
+    else track.markSpot(j, q, this.baseNum - this.base0);
   }
 
   get restingCount(): number {
@@ -325,6 +330,7 @@ export class SimVenue implements OrderSink {
     }
     this.baseNum = this.base.totalNum = this.base.total.toNumber();
     this.quoteNum = this.quote.totalNum = this.quote.total.toNumber();
+    this.fills++;
     const f: OrderFill = { price, amount, fee, isMaker, timestamp: this.now, notional };
     this.o.onFill?.(req, f, notional);
     this.update(req, 'filled', amount, price, fee, [f]);
