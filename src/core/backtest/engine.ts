@@ -135,9 +135,11 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
     onFill(order: OrderRequest, f: OrderFill, notional: Decimal) {
       volume = volume.plus(notional);
       fees = fees.plus(f.fee);
-      // The owner now (it is forgotten once the order is final); the decimals as text when first read.
-      if (fills.length < limits.fills) fills.push({ executorId: runtime?.ownerOf(order.clientOrderId) ?? null, order, fill: f });
-      else unlistedFills++;
+      // The owner now (it is forgotten once the order is final); the decimals as text when first read. Only
+      // what the result lists is kept: the order and the fill objects would stay alive with it to the end.
+      if (fills.length < limits.fills) {
+        fills.push({ executorId: runtime?.ownerOf(order.clientOrderId) ?? null, clientOrderId: order.clientOrderId, buy: order.side === 'buy', price: f.price, amount: f.amount, fee: f.fee, isMaker: f.isMaker, timestamp: f.timestamp });
+      } else unlistedFills++;
     },
     onUpdate(u) {
       runtime?.deliver(u);
@@ -377,20 +379,25 @@ export function checkFeeds(def: ControllerDefinition, config: unknown, spec: Pic
 /** A fill as the engine saw it: decimals kept as they are until the result's fills are read (a trial never reads them). */
 interface RawFill {
   executorId: string | null;
-  order: OrderRequest;
-  fill: OrderFill;
+  clientOrderId: string;
+  buy: boolean;
+  price: Decimal;
+  amount: Decimal;
+  fee: Decimal;
+  isMaker: boolean;
+  timestamp: number;
 }
 
-function fillJson({ executorId, order, fill }: RawFill): BacktestFill {
+function fillJson(f: RawFill): BacktestFill {
   return {
-    executor_id: executorId,
-    client_order_id: order.clientOrderId,
-    side: order.side,
-    price: fill.price.toString(),
-    amount: fill.amount.toString(),
-    fee: fill.fee.toString(),
-    is_maker: fill.isMaker,
-    timestamp: fill.timestamp,
+    executor_id: f.executorId,
+    client_order_id: f.clientOrderId,
+    side: f.buy ? 'buy' : 'sell',
+    price: f.price.toString(),
+    amount: f.amount.toString(),
+    fee: f.fee.toString(),
+    is_maker: f.isMaker,
+    timestamp: f.timestamp,
   };
 }
 
