@@ -1,7 +1,7 @@
 import { Decimal } from '../../decimal.js';
 import type { ExecutorContext, IdleBand, MarketView, OrderFill } from '../types.js';
 import { BaseExecutor } from './base.js';
-import { EntryBarriers, type BarrierLevels, barrierBand, barrierPrices, checkBarriers, markPrice } from './barriers.js';
+import { EntryBarriers, type BarrierLevels, barrierBand, checkBarriers, markPrice } from './barriers.js';
 import type { PositionExecutorConfig } from './configs.js';
 import type { TrackedOrder } from './tracked-orders.js';
 
@@ -138,16 +138,22 @@ export class PositionExecutor extends BaseExecutor<PositionExecutorConfig> {
     return this.ledger.openedQuote;
   }
 
-  protected custom(_market: MarketView): Record<string, unknown> {
-    return positionCustom(this.levels(), this.trailing, this.deadline);
+  protected custom(market: MarketView): Record<string, unknown> {
+    return this.customLater(market)();
   }
 
-  /** Levels and trigger are replaced, never changed, so the strings can wait until read. */
+  /**
+   * Levels and trigger are replaced, never changed, so the strings can wait until read. Only the prices
+   * shown are kept for then, not the levels: a backtest keeps every final report to the end.
+   */
   protected override customLater(_market: MarketView): () => Record<string, unknown> {
     const levels = this.levels();
     const trailing = this.trailing;
     const deadline = this.deadline;
-    return () => positionCustom(levels, trailing, deadline);
+    const stopLoss = levels?.stopLoss ?? null;
+    const takeProfit = levels?.takeProfit ?? null;
+    const trailingStop = levels !== null && trailing !== null ? levels.trailingAt(trailing).fire : null;
+    return () => positionCustom(stopLoss, takeProfit, trailingStop, trailing, deadline);
   }
 
   protected ownState(): Record<string, unknown> {
@@ -161,13 +167,12 @@ export class PositionExecutor extends BaseExecutor<PositionExecutorConfig> {
   }
 }
 
-function positionCustom(levels: BarrierLevels | null, trailing: Decimal | null, deadline: number): Record<string, unknown> {
-  // One literal in barrierPrices' key order (a spread of its answer builds the object twice).
-  const p = barrierPrices(levels, trailing);
+/** The custom part of a position's report, in barrierPrices' key order. */
+function positionCustom(stopLoss: Decimal | null, takeProfit: Decimal | null, trailingStop: Decimal | null, trailing: Decimal | null, deadline: number): Record<string, unknown> {
   return {
-    stop_loss_price: p.stop_loss_price,
-    take_profit_price: p.take_profit_price,
-    trailing_stop_price: p.trailing_stop_price,
+    stop_loss_price: stopLoss?.toString() ?? null,
+    take_profit_price: takeProfit?.toString() ?? null,
+    trailing_stop_price: trailingStop?.toString() ?? null,
     trailing_trigger_pnl: trailing?.toString() ?? null,
     deadline: Number.isFinite(deadline) ? deadline : null,
   };
