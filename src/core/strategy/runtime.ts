@@ -106,6 +106,21 @@ function loadedPruned(t: SavedPrunedTotals): PrunedTotals {
   return { count: t.count, volume: new Decimal(t.volume), fees: new Decimal(t.fees), realizedPnl: new Decimal(t.realizedPnl), netPnl: new Decimal(t.netPnl), closeTypes: { ...t.closeTypes } };
 }
 
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
+
+const notStepped = (): never => {
+  throw new Error('The strategy runtime has not been stepped yet.');
+};
+/** The market an executor or controller sees before the first step: every read says why there is none. */
+const NOT_STEPPED: MarketView = {
+  get now(): number {
+    return notStepped();
+  },
+  quote: notStepped,
+  candles: notStepped,
+  rules: notStepped,
+};
+
 /** memoAt of a report that no longer changes. */
 const FINAL = -2;
 
@@ -237,8 +252,9 @@ export class StrategyRuntime {
   private current: Active | null = null;
   private stepCtx: StepContext | null = null;
   private readonly prefix: string;
-  private readonly ectx: ExecutorContext;
-  private readonly view: ControllerView;
+  /** now and market are plain fields, set as a step begins (see enter): a getter per read was a call and a boxed number. */
+  private readonly ectx: Writable<ExecutorContext>;
+  private readonly view: Writable<ControllerView>;
 
   private controller: ControllerInstance;
   private intervalMs: number;
@@ -262,22 +278,14 @@ export class StrategyRuntime {
       },
     };
     this.ectx = {
-      get now() {
-        return rt.ctx().now;
-      },
-      get market() {
-        return rt.ctx().market;
-      },
+      now: 0,
+      market: NOT_STEPPED,
       sink,
       newOrderId: () => `${this.prefix}o${++this.orderSeq}`,
     };
     this.view = {
-      get now() {
-        return rt.ctx().now;
-      },
-      get market() {
-        return rt.ctx().market;
-      },
+      now: 0,
+      market: NOT_STEPPED,
       get executors() {
         return rt.reports;
       },
@@ -370,7 +378,7 @@ export class StrategyRuntime {
    * the executors to their end.
    */
   async stopAllSettled(ctx: StepContext, send: () => Promise<boolean>, keepPosition: boolean): Promise<void> {
-    this.stepCtx = ctx;
+    this.enter(ctx);
     this.stepSeq++;
     this.route();
     for (let i = 0; i < this.active.length; i++) {
@@ -401,7 +409,7 @@ export class StrategyRuntime {
   }
 
   private tickAll(ctx: StepContext): void {
-    this.stepCtx = ctx;
+    this.enter(ctx);
     this.stepSeq++;
     this.route();
     const price = ctx.price;
@@ -552,6 +560,13 @@ export class StrategyRuntime {
     t.realizedPnl = t.realizedPnl.plus(r.realizedPnl);
     t.netPnl = t.netPnl.plus(r.netPnl);
     if (r.closeType) t.closeTypes[r.closeType] = (t.closeTypes[r.closeType] ?? 0) + 1;
+  }
+
+  /** Begins a step at `ctx`: what executors and the controller read as now and market. */
+  private enter(ctx: StepContext): void {
+    this.stepCtx = ctx;
+    this.ectx.now = this.view.now = ctx.now;
+    this.ectx.market = this.view.market = ctx.market;
   }
 
   private ctx(): StepContext {
