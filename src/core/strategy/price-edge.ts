@@ -51,15 +51,25 @@ export function highEdge(near: Decimal, fires: (price: Decimal) => boolean): num
   return p;
 }
 
+/**
+ * cmp(asQuote(p), level), given `approx`, the level's own double (level.toNumber(), correctly rounded).
+ * Rounding to a double never reverses an order, and the quote of p rounds back to p: where p and approx
+ * differ, the quote and the level differ the same way. Only at approx itself is the decimal built.
+ */
+function cmpQuote(p: number, level: Decimal, approx: number): number {
+  if (p !== approx) return p > approx ? 1 : -1;
+  return cmp(asQuote(p), level);
+}
+
 /** Whether a path price reaches `level` from below: at or above it, or above it when `strict`. */
-function above(p: number, level: Decimal, strict: boolean): boolean {
-  const c = cmp(asQuote(p), level);
+function above(p: number, level: Decimal, approx: number, strict: boolean): boolean {
+  const c = cmpQuote(p, level, approx);
   return strict ? c > 0 : c >= 0;
 }
 
 /** Whether a path price reaches `level` from above: at or below it, or below it when `strict`. */
-function below(p: number, level: Decimal, strict: boolean): boolean {
-  const c = cmp(asQuote(p), level);
+function below(p: number, level: Decimal, approx: number, strict: boolean): boolean {
+  const c = cmpQuote(p, level, approx);
   return strict ? c < 0 : c <= 0;
 }
 
@@ -68,16 +78,18 @@ function below(p: number, level: Decimal, strict: boolean): boolean {
  * closure per call: an executor's band asks for its edges each time a fill or its trailing stop moves them.
  */
 export function edgeAbove(level: Decimal, strict: boolean): number {
-  let p = level.toNumber();
-  for (let i = 0; i < 8 && !above(p, level, strict); i++) p = nextDouble(p, 1);
-  for (let i = 0; i < 8 && above(nextDouble(p, -1), level, strict); i++) p = nextDouble(p, -1);
+  const approx = level.toNumber();
+  let p = approx;
+  for (let i = 0; i < 8 && !above(p, level, approx, strict); i++) p = nextDouble(p, 1);
+  for (let i = 0; i < 8 && above(nextDouble(p, -1), level, approx, strict); i++) p = nextDouble(p, -1);
   return p;
 }
 
 /** lowEdge for a price at or below `level` (below it when `strict`). */
 export function edgeBelow(level: Decimal, strict: boolean): number {
-  let p = level.toNumber();
-  for (let i = 0; i < 8 && !below(p, level, strict); i++) p = nextDouble(p, -1);
-  for (let i = 0; i < 8 && below(nextDouble(p, 1), level, strict); i++) p = nextDouble(p, 1);
+  const approx = level.toNumber();
+  let p = approx;
+  for (let i = 0; i < 8 && !below(p, level, approx, strict); i++) p = nextDouble(p, -1);
+  for (let i = 0; i < 8 && below(nextDouble(p, 1), level, approx, strict); i++) p = nextDouble(p, 1);
   return p;
 }

@@ -31,6 +31,11 @@ describe('price edges', () => {
     const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
     const levels = [new Decimal('98'), new Decimal('0.1'), new Decimal('1e-7')];
     for (let i = 0; i < 300; i++) levels.push(new Decimal(String(rnd() * 10 ** Math.floor(rnd() * 10 - 3))).times(new Decimal('1.0300000000000000000001')));
+    // And levels that are a double's own shortest form, or a few places (a price, a price times 1.02).
+    for (let i = 0; i < 200; i++) {
+      const x = rnd() * 10 ** Math.floor(rnd() * 10 - 3);
+      levels.push(new Decimal(String(x)), new Decimal(x.toFixed(2)), new Decimal(x.toFixed(2)).times('1.02'));
+    }
     for (const level of levels) {
       expect(edgeAbove(level, false)).toBe(highEdge(level, (p) => p.gte(level)));
       expect(edgeAbove(level, true)).toBe(highEdge(level, (p) => p.gt(level)));
