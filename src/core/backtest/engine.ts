@@ -217,8 +217,7 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
   onProgress?.(total, total);
 
   const series = seriesScratch(total);
-  for (let j = 0; j < total; j++) series.time[j] = times[first + j]! + stepMs;
-  track.fill(close, first, total, series.pnl, series.position);
+  seriesInto(series, track, candles, first, stepMs);
   const reports = total > 0 ? runtime.allReports() : [];
   const listedAfter = Math.max(0, Math.min(reports.length, limits.executors - movedOut.length));
   const unlisted = trades.count - movedOut.length + reports.length - listedAfter;
@@ -298,13 +297,19 @@ function settle<T>(o: object, key: string, value: T): T {
  */
 function seriesBuilder(track: EquityTrack, candles: CandleColumns, first: number, total: number, stepMs: number): () => BacktestResult['series'] {
   return () => {
-    const time = new Float64Array(total);
-    const pnl = new Float64Array(total);
-    const position = new Float64Array(total);
-    for (let j = 0; j < total; j++) time[j] = candles.time[first + j]! + stepMs;
-    track.fill(candles.close, first, total, pnl, position);
-    return { time: plain(time), pnl: plain(pnl), position: plain(position), price: plain(candles.close.subarray(first, first + total)) };
+    const s = seriesInto({ time: new Float64Array(total), pnl: new Float64Array(total), position: new Float64Array(total) }, track, candles, first, stepMs);
+    return { time: plain(s.time), pnl: plain(s.pnl), position: plain(s.position), price: plain(candles.close.subarray(first, first + total)) };
   };
+}
+
+type SeriesArrays = { time: Float64Array; pnl: Float64Array; position: Float64Array };
+
+/** Each candle's close time (its path's last point), PnL and position, into arrays of the run's length. */
+function seriesInto(out: SeriesArrays, track: EquityTrack, candles: CandleColumns, first: number, stepMs: number): SeriesArrays {
+  const n = out.time.length;
+  for (let j = 0; j < n; j++) out.time[j] = candles.time[first + j]! + stepMs;
+  track.fill(candles.close, first, n, out.pnl, out.position);
+  return out;
 }
 
 /**
@@ -312,9 +317,9 @@ function seriesBuilder(track: EquityTrack, candles: CandleColumns, first: number
  * new each run, are fresh memory, and first touching it costs more than filling it. Only runBacktest
  * uses them, within one call (it never runs inside another); a worker keeps them as long as its longest run.
  */
-let scratch: { time: Float64Array; pnl: Float64Array; position: Float64Array } | null = null;
+let scratch: SeriesArrays | null = null;
 
-function seriesScratch(n: number): { time: Float64Array; pnl: Float64Array; position: Float64Array } {
+function seriesScratch(n: number): SeriesArrays {
   if (scratch === null || scratch.time.length < n) scratch = { time: new Float64Array(n), pnl: new Float64Array(n), position: new Float64Array(n) };
   return { time: scratch.time.subarray(0, n), pnl: scratch.pnl.subarray(0, n), position: scratch.position.subarray(0, n) };
 }

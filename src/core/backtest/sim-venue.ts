@@ -49,7 +49,10 @@ export interface VenueOptions {
 export interface AssetBalance {
   total: Decimal;
   locked: Decimal;
-  /** `total` and `locked` as numbers, kept with them: a balance check that is clear by far needs no exact arithmetic. */
+  /**
+   * `total` and `locked` as numbers, kept with them: a balance check that is clear by far needs no exact
+   * arithmetic, and the per-candle PnL is marked from the totals.
+   */
   totalNum: number;
   lockedNum: number;
 }
@@ -78,9 +81,6 @@ const ZERO = new Decimal(0);
 export class SimVenue implements OrderSink {
   readonly base: AssetBalance;
   readonly quote: AssetBalance;
-  /** Totals as numbers, kept with every fill, for the per-candle series. */
-  baseNum: number;
-  quoteNum: number;
   private now = 0;
   private priceNum = Number.NaN;
   private priceDec: Decimal | null = null;
@@ -100,17 +100,15 @@ export class SimVenue implements OrderSink {
   private fills = 0;
 
   constructor(private readonly o: VenueOptions) {
-    this.baseNum = o.balances.base.toNumber();
-    this.quoteNum = o.balances.quote.toNumber();
-    this.base = { total: o.balances.base, locked: ZERO, totalNum: this.baseNum, lockedNum: 0 };
-    this.quote = { total: o.balances.quote, locked: ZERO, totalNum: this.quoteNum, lockedNum: 0 };
+    this.base = { total: o.balances.base, locked: ZERO, totalNum: o.balances.base.toNumber(), lockedNum: 0 };
+    this.quote = { total: o.balances.quote, locked: ZERO, totalNum: o.balances.quote.toNumber(), lockedNum: 0 };
     const slip = new Decimal(o.slippageBps).div(10_000);
     this.slipUp = new Decimal(1).plus(slip);
     this.slipDown = new Decimal(1).minus(slip);
     this.fullMarket = { market_type: 'spot', ...o.market, active: true };
     this.perp = this.fullMarket.market_type === 'perpetual' ? new PerpLedger() : null;
-    this.base0 = this.baseNum;
-    this.quote0 = this.quoteNum;
+    this.base0 = this.base.totalNum;
+    this.quote0 = this.quote.totalNum;
   }
 
   /** PnL in quote since the start, marked at `price`: balance changes plus, on a perpetual, open positions. */
@@ -122,13 +120,13 @@ export class SimVenue implements OrderSink {
 
   /** The same as a number, for the per-candle series. */
   pnlNum(price: number): number {
-    const q = this.quoteNum - this.quote0;
-    return this.perp ? q + this.perp.unrealizedNum(price) : spotPnl(q, this.baseNum - this.base0, price);
+    const q = this.quote.totalNum - this.quote0;
+    return this.perp ? q + this.perp.unrealizedNum(price) : spotPnl(q, this.base.totalNum - this.base0, price);
   }
 
   /** Net base the strategy holds (spot: base bought minus sold; perpetual: long minus short), as a number. */
   positionNum(): number {
-    return this.perp ? this.perp.netNum() : this.baseNum - this.base0;
+    return this.perp ? this.perp.netNum() : this.base.totalNum - this.base0;
   }
 
   /** Fills booked so far: what the quote and base (or positions) are changes only when this does. */
@@ -138,9 +136,9 @@ export class SimVenue implements OrderSink {
 
   /** Records the state pnlNum and positionNum read in `track`, as the state from candle `j` on. */
   markInto(track: EquityTrack, j: number): void {
-    const q = this.quoteNum - this.quote0;
+    const q = this.quote.totalNum - this.quote0;
     if (this.perp) this.perp.markInto(track, j, q);
-    else track.markSpot(j, q, this.baseNum - this.base0);
+    else track.markSpot(j, q, this.base.totalNum - this.base0);
   }
 
   get restingCount(): number {
@@ -328,8 +326,8 @@ export class SimVenue implements OrderSink {
       this.base.total = this.base.total.minus(amount);
       this.quote.total = this.quote.total.plus(notional.minus(fee));
     }
-    this.baseNum = this.base.totalNum = this.base.total.toNumber();
-    this.quoteNum = this.quote.totalNum = this.quote.total.toNumber();
+    this.base.totalNum = this.base.total.toNumber();
+    this.quote.totalNum = this.quote.total.toNumber();
     this.fills++;
     const f: OrderFill = { price, amount, fee, isMaker, timestamp: this.now, notional };
     this.o.onFill?.(req, f, notional);

@@ -30,10 +30,6 @@ export class IdBook<V> {
     return i < 0 ? undefined : this.vals[i];
   }
 
-  has(id: string): boolean {
-    return this.index !== null ? this.index.has(id) : this.find(id) >= 0;
-  }
-
   /** Adds the entry, or replaces the value of an id already here (keeping its place). */
   set(id: string, value: V): this {
     const i = this.index !== null && !this.index.has(id) ? -1 : this.find(id);
