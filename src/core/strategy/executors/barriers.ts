@@ -62,8 +62,10 @@ export class BarrierLevels {
   readonly takeProfit: Decimal | null;
   /** Where the trailing stop arms. */
   readonly activation: Decimal | null;
-  private trailingFor: Decimal | null = null;
+  private trailingFor: TrailingTrigger | null = null;
   private trailingLevels: { fire: Decimal; raise: Decimal } | null = null;
+  /** entry × trailing delta: how far below a long's peak (above a short's) its trailing stop fires. */
+  private trailingGap: Decimal | null = null;
 
   constructor(
     readonly spec: BarrierSpec,
@@ -77,14 +79,26 @@ export class BarrierLevels {
   }
 
 
-  /** For an armed trigger (a PnL fraction): the price that fires it and the one past which it is raised. */
-  trailingAt(trailing: Decimal): { fire: Decimal; raise: Decimal } {
+  /**
+   * For an armed trigger: the price that fires it and the one past which it is raised. A trigger set under
+   * this entry is its peak price: PnL(price) < PnL(peak) − delta holds exactly when the price is past
+   * peak ∓ entry × delta, and a new peak is any price beyond the old one, so no division is needed. One
+   * set under an earlier entry (a later fill moved it) keeps its PnL fraction, as the original does.
+   */
+  trailingAt(trailing: TrailingTrigger): { fire: Decimal; raise: Decimal } {
     if (this.trailingFor !== trailing || this.trailingLevels === null) {
       this.trailingFor = trailing;
-      this.trailingLevels = {
-        fire: priceAtPnl(this.side, this.entry, trailing),
-        raise: priceAtPnl(this.side, this.entry, trailing.plus(frac(this.spec.trailing!.trailing_delta))),
-      };
+      if (trailing.under(this.entry)) {
+        const gap = (this.trailingGap ??= this.entry.times(frac(this.spec.trailing!.trailing_delta)));
+        const peak = trailing.peak!;
+        this.trailingLevels = { fire: this.side === 'buy' ? peak.minus(gap) : peak.plus(gap), raise: peak };
+      } else {
+        const f = trailing.fraction();
+        this.trailingLevels = {
+          fire: priceAtPnl(this.side, this.entry, f),
+          raise: priceAtPnl(this.side, this.entry, f.plus(frac(this.spec.trailing!.trailing_delta))),
+        };
+      }
     }
     return this.trailingLevels;
   }
@@ -125,10 +139,9 @@ export class EntryBarriers {
  *
  * The trailing stop arms when PnL first reaches the activation fraction, with its trigger at PnL −
  * delta; afterwards a price is tested against the trigger before the trigger is raised, so the point
- * that makes a new peak can never also fire it. `trailing` is the current trigger (a PnL fraction) or
- * null while unarmed; the returned `trailing` is the new one.
+ * that makes a new peak can never also fire it. `trailing` is the current trigger or null while unarmed; the returned `trailing` is the new one.
  */
-export function checkBarriers(levels: BarrierLevels, price: Decimal, trailing: Decimal | null, takeProfitAtMarket: boolean): { hit: CloseType | null; trailing: Decimal | null } {
+export function checkBarriers(levels: BarrierLevels, price: Decimal, trailing: TrailingTrigger | null, takeProfitAtMarket: boolean): { hit: CloseType | null; trailing: TrailingTrigger | null } {
   const { spec } = levels;
   if (levels.stopLoss !== null && levels.reached(price, levels.stopLoss, false, false)) return { hit: 'STOP_LOSS', trailing };
   if (spec.trailing) {
@@ -144,13 +157,63 @@ export function checkBarriers(levels: BarrierLevels, price: Decimal, trailing: D
   return { hit: null, trailing };
 }
 
-/** The trailing trigger for a new peak at `price`: its PnL fraction less the delta. A function, not a closure in checkBarriers: one is made per call there. */
-function trailingTrigger(levels: BarrierLevels, price: Decimal): Decimal {
-  return pnlFraction(levels.side, levels.entry, price).minus(frac(levels.spec.trailing!.trailing_delta));
+/** The trailing trigger for a new peak at `price`. A function, not a closure in checkBarriers: one is made per call there. */
+function trailingTrigger(levels: BarrierLevels, price: Decimal): TrailingTrigger {
+  return TrailingTrigger.atPeak(levels.side, levels.spec.trailing!.trailing_delta, price, levels.entry);
+}
+
+/**
+ * An armed trailing stop's trigger: PnL(peak) − delta, the PnL fraction below which it fires. Kept as
+ * the peak price and the entry it was reached under, so ticks compare prices only; the fraction is
+ * divided out when a report or a saved state asks for it, or when a fill moves the entry. Immutable:
+ * a raise makes a new one, so identity says whether it moved.
+ */
+export class TrailingTrigger {
+  private constructor(
+    private readonly side: Side,
+    private readonly delta: number,
+    /** The peak price and the entry it was reached under; null for a trigger known only as a fraction. */
+    readonly peak: Decimal | null,
+    private readonly entry: Decimal | null,
+    private known: Decimal | null,
+  ) {}
+
+  static atPeak(side: Side, delta: number, peak: Decimal, entry: Decimal): TrailingTrigger {
+    return new TrailingTrigger(side, delta, peak, entry, null);
+  }
+
+  /** Whether the trigger's peak was reached under `entry` (the same decimal, or an equal one). */
+  under(entry: Decimal): boolean {
+    return this.entry !== null && (this.entry === entry || cmp(this.entry, entry) === 0);
+  }
+
+  /** The trigger as a PnL fraction: (peak − entry) / entry, sign flipped for a short, less the delta. */
+  fraction(): Decimal {
+    return (this.known ??= pnlFraction(this.side, this.entry!, this.peak!).minus(frac(this.delta)));
+  }
+
+  /** What a saved state holds: the fraction (as reports show it) and, when known, the peak and its entry. */
+  toJSON(): { fraction: string; peak: string | null; entry: string | null } {
+    return { fraction: this.fraction().toString(), peak: this.peak?.toString() ?? null, entry: this.entry?.toString() ?? null };
+  }
+
+  /** The trigger from a saved state: its peak and entry when saved, else its fraction (a state saved as the bare fraction string). */
+  static fromJSON(side: Side, delta: number, s: { fraction: string; peak: string | null; entry: string | null } | string): TrailingTrigger {
+    if (typeof s === 'string') return new TrailingTrigger(side, delta, null, null, new Decimal(s));
+    const known = new Decimal(s.fraction);
+    if (s.peak !== null && s.entry !== null) return new TrailingTrigger(side, delta, new Decimal(s.peak), new Decimal(s.entry), known);
+    return new TrailingTrigger(side, delta, null, null, known);
+  }
+}
+
+/** An executor's saved trailing trigger (null while unarmed) under its config's trailing stop. */
+export function loadTrailing(config: { trailing_stop?: { trailing_delta: number } | undefined }, side: Side, saved: unknown): TrailingTrigger | null {
+  if (saved === null || saved === undefined || !config.trailing_stop) return null;
+  return TrailingTrigger.fromJSON(side, config.trailing_stop.trailing_delta, saved as string);
 }
 
 /** Barrier prices for a report or a chart: where stop loss, take profit and the armed trailing trigger sit. */
-export function barrierPrices(levels: BarrierLevels | null, trailing: Decimal | null): Record<string, string | null> {
+export function barrierPrices(levels: BarrierLevels | null, trailing: TrailingTrigger | null): Record<string, string | null> {
   if (!levels) return { stop_loss_price: null, take_profit_price: null, trailing_stop_price: null };
   return {
     stop_loss_price: levels.stopLoss?.toString() ?? null,
@@ -169,7 +232,7 @@ const WAKE_MARGIN = 1e-12;
  * double at which the executor's own test changes (see price-edge); an arming or raising edge sits a
  * hair inside.
  */
-export function barrierBand(levels: BarrierLevels, trailing: Decimal | null, takeProfitAtMarket: boolean, band: IdleBand): void {
+export function barrierBand(levels: BarrierLevels, trailing: TrailingTrigger | null, takeProfitAtMarket: boolean, band: IdleBand): void {
   // A test about gains holds on the high side for a long (on the low side for a short); one about losses the other way.
   const long = levels.side === 'buy';
   if (levels.stopLoss !== null) closeAt(band, levels.stopLoss, !long, false);

@@ -2,7 +2,7 @@ import { Decimal } from '../../decimal.js';
 import { edgeAbove, edgeBelow, highEdge, lowEdge } from '../price-edge.js';
 import type { ExecutorContext, IdleBand, MarketView, OrderFill, Quote } from '../types.js';
 import { BaseExecutor } from './base.js';
-import { EntryBarriers, type BarrierLevels, barrierBand, barrierPrices, checkBarriers, frac, markPrice } from './barriers.js';
+import { EntryBarriers, type BarrierLevels, barrierBand, barrierPrices, checkBarriers, frac, loadTrailing, markPrice, type TrailingTrigger } from './barriers.js';
 import type { DcaExecutorConfig } from './configs.js';
 import type { TrackedOrder } from './tracked-orders.js';
 
@@ -18,7 +18,7 @@ import type { TrackedOrder } from './tracked-orders.js';
  * INSUFFICIENT_BALANCE when the venue says so); after a fill it only drops that level.
  */
 export class DcaExecutor extends BaseExecutor<DcaExecutorConfig> {
-  private trailing: Decimal | null = null;
+  private trailing: TrailingTrigger | null = null;
   /** The mid at the last tick, as a number: which side of a bounded maker level the price is on (for idleBand only). */
   private lastMid: number | null = null;
   /** Per level: its order was sent (a dropped level counts as sent: it is never retried). */
@@ -131,11 +131,11 @@ export class DcaExecutor extends BaseExecutor<DcaExecutorConfig> {
   }
 
   protected ownState(): Record<string, unknown> {
-    return { trailing: this.trailing?.toString() ?? null, sent: [...this.sent] };
+    return { trailing: this.trailing?.toJSON() ?? null, sent: [...this.sent] };
   }
 
   protected loadOwnState(s: Record<string, unknown>): void {
-    this.trailing = s.trailing === null ? null : new Decimal(s.trailing as string);
+    this.trailing = loadTrailing({ trailing_stop: this.config.trailing_stop }, this.config.side, s.trailing);
     this.sent = [...(s.sent as boolean[])];
   }
 }

@@ -1,7 +1,7 @@
 import { Decimal } from '../../decimal.js';
 import type { ExecutorContext, IdleBand, MarketView, OrderFill } from '../types.js';
 import { BaseExecutor } from './base.js';
-import { EntryBarriers, type BarrierLevels, barrierBand, checkBarriers, markPrice } from './barriers.js';
+import { EntryBarriers, type BarrierLevels, barrierBand, checkBarriers, loadTrailing, markPrice, type TrailingTrigger } from './barriers.js';
 import type { PositionExecutorConfig } from './configs.js';
 import type { TrackedOrder } from './tracked-orders.js';
 
@@ -17,8 +17,8 @@ import type { TrackedOrder } from './tracked-orders.js';
  * created already past it); with a position it closes as TIME_LIMIT.
  */
 export class PositionExecutor extends BaseExecutor<PositionExecutorConfig> {
-  /** Armed trailing trigger as a PnL fraction, null until armed. */
-  private trailing: Decimal | null = null;
+  /** Armed trailing trigger, null until armed. */
+  private trailing: TrailingTrigger | null = null;
   /** The open order is done (filled, or ended by the venue with what it filled). */
   private openDone = false;
   /** The resting take profit was refused by the venue; from then on take profit is checked as a market barrier. */
@@ -132,7 +132,7 @@ export class PositionExecutor extends BaseExecutor<PositionExecutorConfig> {
     return band;
   }
 
-  private bandKey: { levels: BarrierLevels; trailing: Decimal | null; atMarket: boolean; band: IdleBand } | null = null;
+  private bandKey: { levels: BarrierLevels; trailing: TrailingTrigger | null; atMarket: boolean; band: IdleBand } | null = null;
 
   protected riskQuote(): Decimal {
     return this.ledger.openedQuote;
@@ -157,23 +157,23 @@ export class PositionExecutor extends BaseExecutor<PositionExecutorConfig> {
   }
 
   protected ownState(): Record<string, unknown> {
-    return { trailing: this.trailing?.toString() ?? null, openDone: this.openDone, takeProfitAtMarket: this.takeProfitAtMarket };
+    return { trailing: this.trailing?.toJSON() ?? null, openDone: this.openDone, takeProfitAtMarket: this.takeProfitAtMarket };
   }
 
   protected loadOwnState(s: Record<string, unknown>): void {
-    this.trailing = s.trailing === null ? null : new Decimal(s.trailing as string);
+    this.trailing = loadTrailing(this.config.triple_barrier, this.config.side, s.trailing);
     this.openDone = s.openDone as boolean;
     this.takeProfitAtMarket = s.takeProfitAtMarket as boolean;
   }
 }
 
 /** The custom part of a position's report, in barrierPrices' key order. */
-function positionCustom(stopLoss: Decimal | null, takeProfit: Decimal | null, trailingStop: Decimal | null, trailing: Decimal | null, deadline: number): Record<string, unknown> {
+function positionCustom(stopLoss: Decimal | null, takeProfit: Decimal | null, trailingStop: Decimal | null, trailing: TrailingTrigger | null, deadline: number): Record<string, unknown> {
   return {
     stop_loss_price: stopLoss?.toString() ?? null,
     take_profit_price: takeProfit?.toString() ?? null,
     trailing_stop_price: trailingStop?.toString() ?? null,
-    trailing_trigger_pnl: trailing?.toString() ?? null,
+    trailing_trigger_pnl: trailing?.fraction().toString() ?? null,
     deadline: Number.isFinite(deadline) ? deadline : null,
   };
 }
