@@ -46,15 +46,51 @@ export interface VenueOptions {
   onFill?(order: OrderRequest, fill: OrderFill, notional: Decimal): void;
 }
 
-export interface AssetBalance {
-  total: Decimal;
-  locked: Decimal;
+/**
+ * One asset's balance as its start and its exact change since: the change is small against the balance,
+ * so each fill adds to a short decimal (no BigInt), and the total is summed only when read.
+ */
+export class AssetBalance {
+  change: Decimal = ZERO;
+  locked: Decimal = ZERO;
   /**
-   * `total` and `locked` as numbers, kept with them: a balance check that is clear by far needs no exact
-   * arithmetic, and the per-candle PnL is marked from the totals.
+   * `change` and `locked` as numbers, kept with them: a balance check that is clear by far needs no
+   * exact arithmetic, and the per-candle PnL is marked from the changes.
    */
-  totalNum: number;
-  lockedNum: number;
+  changeNum = 0;
+  lockedNum = 0;
+  readonly startNum: number;
+  private sum: Decimal;
+  private sumOf: Decimal = ZERO;
+
+  constructor(readonly start: Decimal) {
+    this.startNum = start.toNumber();
+    this.sum = start;
+  }
+
+  /** start + change, exact (summed again only after a change). */
+  get total(): Decimal {
+    if (this.sumOf !== this.change) {
+      this.sum = this.start.plus(this.change);
+      this.sumOf = this.change;
+    }
+    return this.sum;
+  }
+
+  /** The total as a number, within an ulp or two of the exact one (for the clear-by-far checks). */
+  get totalNum(): number {
+    return this.startNum + this.changeNum;
+  }
+
+  add(delta: Decimal): void {
+    this.change = this.change.plus(delta);
+    this.changeNum = this.change.toNumber();
+  }
+
+  subtract(delta: Decimal): void {
+    this.change = this.change.minus(delta);
+    this.changeNum = this.change.toNumber();
+  }
 }
 
 /**
@@ -95,38 +131,34 @@ export class SimVenue implements OrderSink {
   private readonly fullMarket: Market;
   /** Positions, on a perpetual market; null on spot. */
   readonly perp: PerpLedger | null;
-  private readonly base0: number;
-  private readonly quote0: number;
   private fills = 0;
 
   constructor(private readonly o: VenueOptions) {
-    this.base = { total: o.balances.base, locked: ZERO, totalNum: o.balances.base.toNumber(), lockedNum: 0 };
-    this.quote = { total: o.balances.quote, locked: ZERO, totalNum: o.balances.quote.toNumber(), lockedNum: 0 };
+    this.base = new AssetBalance(o.balances.base);
+    this.quote = new AssetBalance(o.balances.quote);
     const slip = new Decimal(o.slippageBps).div(10_000);
     this.slipUp = new Decimal(1).plus(slip);
     this.slipDown = new Decimal(1).minus(slip);
     this.fullMarket = { market_type: 'spot', ...o.market, active: true };
     this.perp = this.fullMarket.market_type === 'perpetual' ? new PerpLedger() : null;
-    this.base0 = this.base.totalNum;
-    this.quote0 = this.quote.totalNum;
   }
 
   /** PnL in quote since the start, marked at `price`: balance changes plus, on a perpetual, open positions. */
   pnl(price: Decimal): Decimal {
-    const q = this.quote.total.minus(this.o.balances.quote);
+    const q = this.quote.change;
     if (this.perp) return q.plus(this.perp.unrealized(price));
-    return q.plus(this.base.total.minus(this.o.balances.base).times(price));
+    return q.plus(this.base.change.times(price));
   }
 
   /** The same as a number, for the per-candle series. */
   pnlNum(price: number): number {
-    const q = this.quote.totalNum - this.quote0;
-    return this.perp ? q + this.perp.unrealizedNum(price) : spotPnl(q, this.base.totalNum - this.base0, price);
+    const q = this.quote.changeNum;
+    return this.perp ? q + this.perp.unrealizedNum(price) : spotPnl(q, this.base.changeNum, price);
   }
 
   /** Net base the strategy holds (spot: base bought minus sold; perpetual: long minus short), as a number. */
   positionNum(): number {
-    return this.perp ? this.perp.netNum() : this.base.totalNum - this.base0;
+    return this.perp ? this.perp.netNum() : this.base.changeNum;
   }
 
   /** Fills booked so far: what the quote and base (or positions) are changes only when this does. */
@@ -136,9 +168,9 @@ export class SimVenue implements OrderSink {
 
   /** Records the state pnlNum and positionNum read in `track`, as the state from candle `j` on. */
   markInto(track: EquityTrack, j: number): void {
-    const q = this.quote.totalNum - this.quote0;
+    const q = this.quote.changeNum;
     if (this.perp) this.perp.markInto(track, j, q);
-    else track.markSpot(j, q, this.base.totalNum - this.base0);
+    else track.markSpot(j, q, this.base.changeNum);
   }
 
   get restingCount(): number {
@@ -317,17 +349,14 @@ export class SimVenue implements OrderSink {
   /** Books one full fill: the fee is charged in quote, on top of a buy and out of a sell's proceeds. */
   private book(req: OrderRequest, amount: Decimal, price: Decimal, notional: Decimal, fee: Decimal, isMaker: boolean): void {
     if (this.perp) {
-      this.quote.total = this.quote.total.plus(this.perp.fill(req, amount, price)).minus(fee);
+      this.quote.add(this.perp.fill(req, amount, price).minus(fee));
     } else if (req.side === 'buy') {
-      this.base.total = this.base.total.plus(amount);
-      // One operation on the (wide) balance: the sum of the two short ones is exact, so the result is the same.
-      this.quote.total = this.quote.total.minus(notional.plus(fee));
+      this.base.add(amount);
+      this.quote.subtract(notional.plus(fee));
     } else {
-      this.base.total = this.base.total.minus(amount);
-      this.quote.total = this.quote.total.plus(notional.minus(fee));
+      this.base.subtract(amount);
+      this.quote.add(notional.minus(fee));
     }
-    this.base.totalNum = this.base.total.toNumber();
-    this.quote.totalNum = this.quote.total.toNumber();
     this.fills++;
     const f: OrderFill = { price, amount, fee, isMaker, timestamp: this.now, notional };
     this.o.onFill?.(req, f, notional);
