@@ -264,6 +264,11 @@ export class Decimal {
     return this.cmp(v) <= 0;
   }
 
+  /** Whether the value is in the short form (a safe integer coefficient): sums of short values need no BigInt. */
+  isShort(): boolean {
+    return this.k === SHORT;
+  }
+
   isZero(): boolean {
     return this.k === SHORT ? this.c === 0 : this.k === WIDE ? false : this.b!.isZero();
   }

@@ -1,4 +1,5 @@
 import { Decimal } from '../decimal.js';
+import { RunningSum } from '../running-sum.js';
 import { AppError } from '../errors.js';
 import { INTERVAL_MS } from '../exchange/types.js';
 import type { ControllerDefinition } from '../strategy/controller.js';
@@ -122,8 +123,8 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
     trades.add(r);
     if (movedOut.length < limits.executors) movedOut.push(reportJson(r));
   };
-  let volume = new Decimal(0);
-  let fees = new Decimal(0);
+  const volume = new RunningSum();
+  const fees = new RunningSum();
   let runtime: StrategyRuntime | null = null;
   const venue = new SimVenue({
     connector: spec.connector,
@@ -133,8 +134,8 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
     slippageBps: spec.slippage_bps,
     balances: { base: base0, quote: quote0 },
     onFill(order: OrderRequest, f: OrderFill, notional: Decimal) {
-      volume = volume.plus(notional);
-      fees = fees.plus(f.fee);
+      volume.add(notional);
+      fees.add(f.fee);
       // The owner now (it is forgotten once the order is final); the decimals as text when first read. Only
       // what the result lists is kept: the order and the fill objects would stay alive with it to the end.
       if (fills.length < limits.fills) {
@@ -227,8 +228,8 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
   const metrics = computeMetrics({
     initialEquity,
     netPnl,
-    volume,
-    fees,
+    volume: volume.value,
+    fees: fees.value,
     executors: reports,
     trades,
     series,
