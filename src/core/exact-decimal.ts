@@ -264,6 +264,20 @@ export class Decimal {
     return this.cmp(v) <= 0;
   }
 
+  /**
+   * The value as a number when that number stands for it exactly both ways: a short value of at most 15
+   * digits, from 1e-6 (or +0) up, which String() writes as this decimal's own text and `new Decimal()`
+   * reads back in the same form. NaN otherwise. Lets a long list keep decimals as plain doubles.
+   */
+  exactNumber(): number {
+    if (this.k !== SHORT) return Number.NaN;
+    const c = this.c;
+    if (c === 0) return Object.is(c, 0) ? 0 : Number.NaN;
+    if (c >= 1e15 || c <= -1e15) return Number.NaN;
+    const n = this.x === 0 ? c : c / POW10[this.x]!;
+    return n >= 1e-6 || n <= -1e-6 ? n : Number.NaN;
+  }
+
   /** Whether the value is in the short form (a safe integer coefficient): sums of short values need no BigInt. */
   isShort(): boolean {
     return this.k === SHORT;

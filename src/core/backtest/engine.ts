@@ -1,7 +1,7 @@
 import { Decimal } from '../decimal.js';
-import { RunningSum } from '../running-sum.js';
 import { AppError } from '../errors.js';
 import { INTERVAL_MS } from '../exchange/types.js';
+import { RunningSum } from '../running-sum.js';
 import type { ControllerDefinition } from '../strategy/controller.js';
 import { configIssues } from '../strategy/config-issues.js';
 import { StrategyRuntime, type ExecutorFactory } from '../strategy/runtime.js';
@@ -10,6 +10,7 @@ import { type CandleColumns, type CandleGap, gapsOf } from './candle-loader.js';
 import { candlePath, PATH_POINTS, pathTimes } from './candle-path.js';
 import { BacktestMarketView } from './candle-view.js';
 import { EquityTrack } from './equity-track.js';
+import { FillLog } from './fill-log.js';
 import { type BacktestMetrics, computeMetrics, TradeTally } from './metrics.js';
 import { type BacktestMarket, SimVenue } from './sim-venue.js';
 import type { BacktestSpec } from './spec.js';
@@ -114,7 +115,7 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
   const base0 = new Decimal(spec.initial_balances.base);
   const quote0 = new Decimal(spec.initial_balances.quote);
   const limits = { ...LIST_LIMITS, ...env.limits };
-  const fills: RawFill[] = [];
+  const fills = new FillLog();
   let unlistedFills = 0;
   // Ended executors moved out of a long run's runtime: listed (as JSON) up to the cap, counted always.
   const movedOut: Array<BacktestResult['executors'][number]> = [];
@@ -136,10 +137,10 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
     onFill(order: OrderRequest, f: OrderFill, notional: Decimal) {
       volume.add(notional);
       fees.add(f.fee);
-      // The owner now (it is forgotten once the order is final); the decimals as text when first read. Only
-      // what the result lists is kept: the order and the fill objects would stay alive with it to the end.
+      // The owner now (it is forgotten once the order is final). Only what the result lists is kept: the
+      // order and the fill objects would stay alive with it to the end.
       if (fills.length < limits.fills) {
-        fills.push({ executorId: runtime?.ownerOf(order.clientOrderId) ?? null, clientOrderId: order.clientOrderId, buy: order.side === 'buy', price: f.price, amount: f.amount, fee: f.fee, isMaker: f.isMaker, timestamp: f.timestamp });
+        fills.push(runtime?.ownerOf(order.clientOrderId) ?? null, order.clientOrderId, order.side === 'buy', f.price, f.amount, f.fee, f.isMaker, f.timestamp);
       } else unlistedFills++;
     },
     onUpdate(u) {
@@ -260,7 +261,7 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
 function lazyResult(
   movedOut: Array<BacktestResult['executors'][number]>,
   reports: ExecutorReport[],
-  fills: RawFill[],
+  fills: FillLog,
   series: () => BacktestResult['series'],
   rest: Omit<BacktestResult, 'executors' | 'fills' | 'series'>,
 ): BacktestResult {
@@ -270,7 +271,7 @@ function lazyResult(
   const out = { ...head, executors: [], fills: [], series: null, metrics } as unknown as BacktestResult;
   // A long run's executors moved out as they ended come first: order the whole list by creation time.
   lazy(out, 'executors', () => (movedOut.length === 0 ? reports.map(reportJson) : [...movedOut, ...reports.map(reportJson)].sort((a, b) => a.createdAt - b.createdAt)));
-  lazy(out, 'fills', () => fills.map(fillJson));
+  lazy(out, 'fills', () => fills.toJson());
   lazy(out, 'series', series);
   return out;
 }
@@ -380,31 +381,6 @@ export function checkFeeds(def: ControllerDefinition, config: unknown, spec: Pic
       details: { issues: [issue] },
     });
   }
-}
-
-/** A fill as the engine saw it: decimals kept as they are until the result's fills are read (a trial never reads them). */
-interface RawFill {
-  executorId: string | null;
-  clientOrderId: string;
-  buy: boolean;
-  price: Decimal;
-  amount: Decimal;
-  fee: Decimal;
-  isMaker: boolean;
-  timestamp: number;
-}
-
-function fillJson(f: RawFill): BacktestFill {
-  return {
-    executor_id: f.executorId,
-    client_order_id: f.clientOrderId,
-    side: f.buy ? 'buy' : 'sell',
-    price: f.price.toString(),
-    amount: f.amount.toString(),
-    fee: f.fee.toString(),
-    is_maker: f.isMaker,
-    timestamp: f.timestamp,
-  };
 }
 
 function reportJson(r: ExecutorReport): BacktestResult['executors'][number] {
