@@ -2,6 +2,7 @@ import { Decimal } from '../decimal.js';
 import type { CandleInterval } from '../exchange/types.js';
 import { INTERVAL_MS } from '../exchange/types.js';
 import type { ExecutorConfig } from './executors/configs.js';
+import { type FinalParts, FinalReports } from './final-reports.js';
 import { IdBook } from './id-book.js';
 import { SeenIds } from './seen-ids.js';
 import type {
@@ -31,7 +32,8 @@ export interface RuntimeOptions {
   /**
    * Build an ended executor's final report as it ends rather than when first read, so the executor
    * itself is dropped at once (a backtest reads every report at the end anyway; keeping thousands of
-   * ended executors alive until then only makes the garbage collector copy them).
+   * ended executors alive until then only makes the garbage collector copy them). The final reports
+   * are then kept in columns (FinalReports) for the rest of the run.
    */
   finalizeEnded?: boolean;
 }
@@ -230,6 +232,8 @@ export class StrategyRuntime {
   private readonly byId = new IdBook<Active>();
   /** Every executor whose report is still live (active, or ended and not yet final), for `state()`. */
   private readonly all = new IdBook<Active>();
+  /** Where a one-shot run (finalizeEnded) keeps its final reports; null otherwise. */
+  private readonly finals: FinalReports | null;
   /** Executor ids used so far (handed out ones in sequence, kept as a run: see SeenIds). */
   private readonly usedIds = new SeenIds();
   /** Reports in creation order: ended ones final, active ones live. */
@@ -266,6 +270,7 @@ export class StrategyRuntime {
     this.controller = o.controller;
     this.intervalMs = INTERVAL_MS[o.interval];
     this.prefix = o.idPrefix ?? '';
+    this.finals = o.finalizeEnded ? new FinalReports() : null;
     const rt = this;
     const sink: OrderSink = {
       submit(order: OrderRequest) {
@@ -659,7 +664,11 @@ export class StrategyRuntime {
       // Kept to the end. Its custom part closes over values captured at report time, never the executor,
       // so it is left to be built when read (an optimizer trial never reads it).
       a.memoAt = FINAL;
-      this.reports[a.slot] = r;
+      // A one-shot run keeps it in columns (see FinalReports); its own parts are let go.
+      const parts = this.finals === null ? undefined : (r as Partial<{ finalParts(): FinalParts }>).finalParts?.();
+      const kept = parts === undefined ? r : this.finals!.keep(parts);
+      a.memo = kept;
+      this.reports[a.slot] = kept;
       this.all.delete(a.executor.id);
     }
     return r;

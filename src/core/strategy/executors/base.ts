@@ -14,6 +14,7 @@ import type {
   StrategyOrderType,
 } from '../types.js';
 import type { ExecutorConfig } from './configs.js';
+import type { FinalParts } from '../final-reports.js';
 import { FillLedger, type FillLedgerState } from './fill-ledger.js';
 import { TrackedOrders, type TrackedOrder, type TrackedOrderState } from './tracked-orders.js';
 
@@ -334,6 +335,18 @@ class BuiltReport implements ExecutorReport {
 
   get netPnlPct(): Decimal {
     return (this.#pct ??= this.#risk.gt(0) ? this.netPnl.div(this.#risk) : ZERO);
+  }
+
+  /** What a store of final reports keeps of this one (see FinalReports): its figures, its risk, its custom part unbuilt. */
+  finalParts(): FinalParts {
+    const later = this.#later;
+    const refusal = this.#refusal;
+    const custom = this.#custom;
+    let build: () => Record<string, unknown>;
+    if (custom !== null || later === null) build = () => this.custom;
+    else if (refusal === null) build = later;
+    else build = () => ({ ...later(), first_refusal: refusal });
+    return { report: this, risk: this.#risk, custom: build };
   }
 
   get custom(): Record<string, unknown> {
