@@ -38,3 +38,18 @@ export function decimalOfNumber(n: number): Decimal {
 export function cmp(a: Decimal, b: Decimal): number {
   return a.cmp(b);
 }
+
+/**
+ * A decimal as the double that stands for it exactly, when there is one (Decimal.exactNumber), else the
+ * decimal itself: what a value kept for long (a final report's barrier prices) costs least as.
+ */
+export function compactDecimal(d: Decimal | null): number | Decimal | null {
+  if (d === null) return null;
+  const n = d.exactNumber();
+  return Number.isNaN(n) ? d : n;
+}
+
+/** The text of what compactDecimal kept: String() of such a double writes the decimal's own text. */
+export function compactText(v: number | Decimal | null): string | null {
+  return v === null ? null : typeof v === 'number' ? String(v) : v.toString();
+}

@@ -1,4 +1,4 @@
-import { Decimal } from '../../decimal.js';
+import { compactDecimal, compactText, Decimal } from '../../decimal.js';
 import type { ExecutorContext, IdleBand, MarketView, OrderFill } from '../types.js';
 import { BaseExecutor } from './base.js';
 import { EntryBarriers, type BarrierLevels, barrierBand, checkBarriers, loadTrailing, markPrice, type TrailingTrigger } from './barriers.js';
@@ -144,15 +144,16 @@ export class PositionExecutor extends BaseExecutor<PositionExecutorConfig> {
 
   /**
    * Levels and trigger are replaced, never changed, so the strings can wait until read. Only the prices
-   * shown are kept for then, not the levels: a backtest keeps every final report to the end.
+   * shown are kept for then, as doubles where one stands for the decimal: a backtest keeps every final
+   * report to the end.
    */
   protected override customLater(_market: MarketView): () => Record<string, unknown> {
     const levels = this.levels();
     const trailing = this.trailing;
     const deadline = this.deadline;
-    const stopLoss = levels?.stopLoss ?? null;
-    const takeProfit = levels?.takeProfit ?? null;
-    const trailingStop = levels !== null && trailing !== null ? levels.trailingAt(trailing).fire : null;
+    const stopLoss = compactDecimal(levels?.stopLoss ?? null);
+    const takeProfit = compactDecimal(levels?.takeProfit ?? null);
+    const trailingStop = compactDecimal(levels !== null && trailing !== null ? levels.trailingAt(trailing).fire : null);
     return () => positionCustom(stopLoss, takeProfit, trailingStop, trailing, deadline);
   }
 
@@ -167,12 +168,15 @@ export class PositionExecutor extends BaseExecutor<PositionExecutorConfig> {
   }
 }
 
+/** A price kept for a report (see compactDecimal). */
+type Kept = number | Decimal | null;
+
 /** The custom part of a position's report, in barrierPrices' key order. */
-function positionCustom(stopLoss: Decimal | null, takeProfit: Decimal | null, trailingStop: Decimal | null, trailing: TrailingTrigger | null, deadline: number): Record<string, unknown> {
+function positionCustom(stopLoss: Kept, takeProfit: Kept, trailingStop: Kept, trailing: TrailingTrigger | null, deadline: number): Record<string, unknown> {
   return {
-    stop_loss_price: stopLoss?.toString() ?? null,
-    take_profit_price: takeProfit?.toString() ?? null,
-    trailing_stop_price: trailingStop?.toString() ?? null,
+    stop_loss_price: compactText(stopLoss),
+    take_profit_price: compactText(takeProfit),
+    trailing_stop_price: compactText(trailingStop),
     trailing_trigger_pnl: trailing?.fraction().toString() ?? null,
     deadline: Number.isFinite(deadline) ? deadline : null,
   };
