@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FillLog } from '../../../src/core/backtest/fill-log.js';
-import { Decimal } from '../../../src/core/decimal.js';
+import { compactDecimal, compactText, Decimal } from '../../../src/core/decimal.js';
 
 const d = (s: string) => new Decimal(s);
 
@@ -34,6 +34,7 @@ describe('FillLog', () => {
       const places = Math.floor(rand() * 24);
       const x = new Decimal(`${rand() < 0.2 ? '-' : ''}${text}e-${places}`);
       const n = x.exactNumber();
+      expect(compactText(compactDecimal(x))).toBe(x.toString());
       if (Number.isNaN(n)) continue;
       asNumber++;
       expect(String(n)).toBe(x.toString());
