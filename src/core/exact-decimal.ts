@@ -384,7 +384,9 @@ export class Decimal {
   toNumber(): number {
     // Both operands are exact doubles, so the division is the correctly rounded value, as Number(string).
     if (this.k === SHORT) return this.x === 0 ? this.c : this.c / POW10[this.x]!;
-    if (this.k === WIDE) return Number(this.toString());
+    // The coefficient and exponent as text: the same real number as toString() writes, read with one
+    // correct rounding, without laying out the point.
+    if (this.k === WIDE) return Number(`${this.w!}e-${this.x}`);
     return this.b!.toNumber();
   }
 
