@@ -381,6 +381,16 @@ export class Decimal {
     return this.k === SHORT && Object.is(this.c, -0) ? '-0' : this.toString();
   }
 
+  /**
+   * The value as a double within about an ulp of it, cheaply: toNumber() for a short value, the wide
+   * coefficient rounded to a double and divided by the power of ten for a wide one (two roundings, so
+   * not always the nearest double). For figures that are doubles anyway (a per-candle PnL series).
+   */
+  roughNumber(): number {
+    if (this.k === WIDE && this.x <= MAX_PLACES) return Number(this.w!) / POW10[this.x]!;
+    return this.toNumber();
+  }
+
   toNumber(): number {
     // Both operands are exact doubles, so the division is the correctly rounded value, as Number(string).
     if (this.k === SHORT) return this.x === 0 ? this.c : this.c / POW10[this.x]!;

@@ -55,7 +55,9 @@ export class AssetBalance {
   locked: Decimal = ZERO;
   /**
    * `change` and `locked` as numbers, kept with them: a balance check that is clear by far needs no
-   * exact arithmetic, and the per-candle PnL is marked from the changes.
+   * exact arithmetic, and the per-candle PnL is marked from the changes. The change's number is within
+   * an ulp or so of it (roughNumber: a year of fills makes it a wide decimal, whose nearest double costs
+   * a print and a parse); the checks leave far more room than that.
    */
   changeNum = 0;
   lockedNum = 0;
@@ -84,12 +86,12 @@ export class AssetBalance {
 
   add(delta: Decimal): void {
     this.change = this.change.plus(delta);
-    this.changeNum = this.change.toNumber();
+    this.changeNum = this.change.roughNumber();
   }
 
   subtract(delta: Decimal): void {
     this.change = this.change.minus(delta);
-    this.changeNum = this.change.toNumber();
+    this.changeNum = this.change.roughNumber();
   }
 }
 
