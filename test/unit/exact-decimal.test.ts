@@ -120,6 +120,23 @@ describe('exact decimal, against decimal.js', () => {
     );
   });
 
+  it('reads a rough number within an ulp or two of the nearest one', () => {
+    fc.assert(
+      fc.property(value, (a) => {
+        const x = new Decimal(a);
+        const near = x.toNumber();
+        const rough = x.roughNumber();
+        if (!Number.isFinite(near)) {
+          expect(Object.is(rough, near)).toBe(true);
+          return;
+        }
+        const ulp = Math.max(Number.MIN_VALUE, Math.abs(near) * Number.EPSILON);
+        expect(Math.abs(rough - near)).toBeLessThanOrEqual(2 * ulp);
+      }),
+      RUNS,
+    );
+  });
+
   it('rounds to places and to significant digits the same, in every rounding mode', () => {
     fc.assert(
       fc.property(value, fc.integer({ min: 0, max: 30 }), fc.integer({ min: 1, max: 30 }), rounding, (a, dp, sd, rm) => {
