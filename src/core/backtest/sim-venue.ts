@@ -7,6 +7,7 @@ import type { OrderFill, OrderRequest, OrderSink, OrderState, OrderUpdate } from
 import { type EquityTrack, spotPnl } from './equity-track.js';
 import { PerpLedger } from './perp-ledger.js';
 import { SeenIds } from '../strategy/seen-ids.js';
+import { RunningSum } from '../running-sum.js';
 
 /** The traded market as a backtest needs it; without market_type it is spot. */
 export type BacktestMarket = Pick<Market, 'trading_pair' | 'base' | 'quote' | 'rules'> & { market_type?: MarketType };
@@ -48,50 +49,56 @@ export interface VenueOptions {
 
 /**
  * One asset's balance as its start and its exact change since: the change is small against the balance,
- * so each fill adds to a short decimal (no BigInt), and the total is summed only when read.
+ * so fills add to it in the short form (a RunningSum), and the total is summed only when read.
  */
 export class AssetBalance {
-  change: Decimal = ZERO;
+  private readonly sum = new RunningSum();
   locked: Decimal = ZERO;
   /**
-   * `change` and `locked` as numbers, kept with them: a balance check that is clear by far needs no
-   * exact arithmetic, and the per-candle PnL is marked from the changes. The change's number is within
-   * an ulp or so of it (roughNumber: a year of fills makes it a wide decimal, whose nearest double costs
-   * a print and a parse); the checks leave far more room than that.
+   * `locked` as a number, kept with it (and the change's number, changeNum): a balance check that is
+   * clear by far needs no exact arithmetic, and the per-candle PnL is marked from the changes.
    */
-  changeNum = 0;
   lockedNum = 0;
   readonly startNum: number;
-  private sum: Decimal;
-  private sumOf: Decimal = ZERO;
+  private total_: Decimal;
+  private totalOf: Decimal = ZERO;
 
   constructor(readonly start: Decimal) {
     this.startNum = start.toNumber();
-    this.sum = start;
+    this.total_ = start;
+  }
+
+  /** The exact change since the start. */
+  get change(): Decimal {
+    return this.sum.value;
+  }
+
+  /** The change as a double within an ulp or so of it (the checks leave far more room than that). */
+  get changeNum(): number {
+    return this.sum.number;
   }
 
   /** start + change, exact (summed again only after a change). */
   get total(): Decimal {
-    if (this.sumOf !== this.change) {
-      this.sum = this.start.plus(this.change);
-      this.sumOf = this.change;
+    const change = this.sum.value;
+    if (this.totalOf !== change) {
+      this.total_ = this.start.plus(change);
+      this.totalOf = change;
     }
-    return this.sum;
+    return this.total_;
   }
 
   /** The total as a number, within an ulp or two of the exact one (for the clear-by-far checks). */
   get totalNum(): number {
-    return this.startNum + this.changeNum;
+    return this.startNum + this.sum.number;
   }
 
   add(delta: Decimal): void {
-    this.change = this.change.plus(delta);
-    this.changeNum = this.change.roughNumber();
+    this.sum.add(delta);
   }
 
   subtract(delta: Decimal): void {
-    this.change = this.change.minus(delta);
-    this.changeNum = this.change.roughNumber();
+    this.sum.subtract(delta);
   }
 }
 
