@@ -1,4 +1,5 @@
 import { Decimal } from '../decimal.js';
+import { DecimalRows } from '../decimal-rows.js';
 import type { CloseType, ExecutorReport, ExecutorStatus, Side } from './types.js';
 
 /** The decimal columns of a final report. */
@@ -22,51 +23,26 @@ export interface FinalParts {
 }
 
 /**
- * The final reports of a one-shot run (a backtest), their decimals in columns: a year's run keeps one
- * report per executor to the end, and every object kept alive is copied by each young-generation
- * collection it lives through. A decimal is kept as the double that stands for it exactly
- * (Decimal.exactNumber: nearly all of them), else as itself beside; a report reads it back when asked.
- * Rows are never reused: a store lives as long as its run.
+ * The final reports of a one-shot run (a backtest), their decimals in rows of doubles: a year's run keeps
+ * one report per executor to the end, and every object kept alive is copied by each young-generation
+ * collection it lives through (see DecimalRows). Rows are never reused: a store lives as long as its run.
  */
 export class FinalReports {
-  private n = 0;
-  private values = new Float64Array(COLUMNS * 256);
-  /** The decimals no double stands for, by cell (row × COLUMNS + column); null for an absent entry price. */
-  private readonly exact = new Map<number, Decimal | null>();
+  private readonly rows = new DecimalRows(COLUMNS);
 
   keep(p: FinalParts): ExecutorReport {
     const r = p.report;
-    const row = this.n;
-    if ((row + 1) * COLUMNS > this.values.length) {
-      const values = new Float64Array(this.values.length * 2);
-      values.set(this.values);
-      this.values = values;
-    }
-    const at = row * COLUMNS;
-    this.put(at + POSITION, r.positionAmount);
-    this.put(at + ENTRY, r.entryPrice);
-    this.put(at + VOLUME, r.volume);
-    this.put(at + FEES, r.fees);
-    this.put(at + REALIZED, r.realizedPnl);
-    this.put(at + UNREALIZED, r.unrealizedPnl);
-    this.put(at + NET, r.netPnl);
-    this.put(at + RISK, p.risk);
-    this.n = row + 1;
-    return new FinalReport(this, at, r, p.custom);
-  }
-
-  /** The decimal in a cell. */
-  read(cell: number): Decimal | null {
-    const v = this.values[cell]!;
-    if (Number.isNaN(v)) return this.exact.get(cell)!;
-    // Most final reports hold nothing and paid no fee: no new object for a zero.
-    return v === 0 ? ZERO : new Decimal(v);
-  }
-
-  private put(cell: number, d: Decimal | null): void {
-    const v = d === null ? Number.NaN : d.exactNumber();
-    this.values[cell] = v;
-    if (Number.isNaN(v)) this.exact.set(cell, d);
+    const rows = this.rows;
+    const row = rows.addRow();
+    rows.setDecimal(row, POSITION, r.positionAmount);
+    rows.setDecimal(row, ENTRY, r.entryPrice);
+    rows.setDecimal(row, VOLUME, r.volume);
+    rows.setDecimal(row, FEES, r.fees);
+    rows.setDecimal(row, REALIZED, r.realizedPnl);
+    rows.setDecimal(row, UNREALIZED, r.unrealizedPnl);
+    rows.setDecimal(row, NET, r.netPnl);
+    rows.setDecimal(row, RISK, p.risk);
+    return new FinalReport(rows, row, r, p.custom);
   }
 }
 
@@ -85,12 +61,12 @@ class FinalReport implements ExecutorReport {
   readonly closeType: CloseType | null;
   readonly createdAt: number;
   readonly closedAt: number | null;
-  readonly #store: FinalReports;
-  readonly #at: number;
+  readonly #rows: DecimalRows;
+  readonly #row: number;
   #later: (() => Record<string, unknown>) | null;
   #custom: Record<string, unknown> | null = null;
 
-  constructor(store: FinalReports, at: number, r: ExecutorReport, later: () => Record<string, unknown>) {
+  constructor(rows: DecimalRows, row: number, r: ExecutorReport, later: () => Record<string, unknown>) {
     this.id = r.id;
     this.type = r.type;
     this.connector = r.connector;
@@ -100,35 +76,35 @@ class FinalReport implements ExecutorReport {
     this.closeType = r.closeType;
     this.createdAt = r.createdAt;
     this.closedAt = r.closedAt;
-    this.#store = store;
-    this.#at = at;
+    this.#rows = rows;
+    this.#row = row;
     this.#later = later;
   }
 
   get positionAmount(): Decimal {
-    return this.#store.read(this.#at + POSITION)!;
+    return this.#rows.decimal(this.#row, POSITION)!;
   }
   get entryPrice(): Decimal | null {
-    return this.#store.read(this.#at + ENTRY);
+    return this.#rows.decimal(this.#row, ENTRY);
   }
   get volume(): Decimal {
-    return this.#store.read(this.#at + VOLUME)!;
+    return this.#rows.decimal(this.#row, VOLUME)!;
   }
   get fees(): Decimal {
-    return this.#store.read(this.#at + FEES)!;
+    return this.#rows.decimal(this.#row, FEES)!;
   }
   get realizedPnl(): Decimal {
-    return this.#store.read(this.#at + REALIZED)!;
+    return this.#rows.decimal(this.#row, REALIZED)!;
   }
   get unrealizedPnl(): Decimal {
-    return this.#store.read(this.#at + UNREALIZED)!;
+    return this.#rows.decimal(this.#row, UNREALIZED)!;
   }
   get netPnl(): Decimal {
-    return this.#store.read(this.#at + NET)!;
+    return this.#rows.decimal(this.#row, NET)!;
   }
   /** netPnl over the quote put at risk, as BuiltReport divides it (0 with nothing at risk). */
   get netPnlPct(): Decimal {
-    const risk = this.#store.read(this.#at + RISK)!;
+    const risk = this.#rows.decimal(this.#row, RISK)!;
     return risk.gt(0) ? this.netPnl.div(risk) : ZERO;
   }
 
