@@ -117,25 +117,30 @@ class FinalReport implements ExecutorReport {
   }
 
   toJSON(): Record<string, unknown> {
-    return {
-      id: this.id,
-      type: this.type,
-      connector: this.connector,
-      tradingPair: this.tradingPair,
-      side: this.side,
-      status: this.status,
-      closeType: this.closeType,
-      createdAt: this.createdAt,
-      closedAt: this.closedAt,
-      positionAmount: this.positionAmount,
-      entryPrice: this.entryPrice,
-      volume: this.volume,
-      fees: this.fees,
-      realizedPnl: this.realizedPnl,
-      unrealizedPnl: this.unrealizedPnl,
-      netPnl: this.netPnl,
-      netPnlPct: this.netPnlPct,
-      custom: this.custom,
-    };
+    return reportFields(this);
   }
+}
+
+/** A report's fields in the order of ExecutorReport, as a report class serialises itself (toJSON). */
+export function reportFields(r: ExecutorReport): Record<string, unknown> {
+  return {
+    id: r.id,
+    type: r.type,
+    connector: r.connector,
+    tradingPair: r.tradingPair,
+    side: r.side,
+    status: r.status,
+    closeType: r.closeType,
+    createdAt: r.createdAt,
+    closedAt: r.closedAt,
+    positionAmount: r.positionAmount,
+    entryPrice: r.entryPrice,
+    volume: r.volume,
+    fees: r.fees,
+    realizedPnl: r.realizedPnl,
+    unrealizedPnl: r.unrealizedPnl,
+    netPnl: r.netPnl,
+    netPnlPct: r.netPnlPct,
+    custom: r.custom,
+  };
 }

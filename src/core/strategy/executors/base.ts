@@ -14,7 +14,7 @@ import type {
   StrategyOrderType,
 } from '../types.js';
 import type { ExecutorConfig } from './configs.js';
-import type { FinalParts } from '../final-reports.js';
+import { type FinalParts, reportFields } from '../final-reports.js';
 import { FillLedger, type FillLedgerState } from './fill-ledger.js';
 import { TrackedOrders, type TrackedOrder, type TrackedOrderState } from './tracked-orders.js';
 
@@ -360,25 +360,6 @@ class BuiltReport implements ExecutorReport {
   }
 
   toJSON(): Record<string, unknown> {
-    return {
-      id: this.id,
-      type: this.type,
-      connector: this.connector,
-      tradingPair: this.tradingPair,
-      side: this.side,
-      status: this.status,
-      closeType: this.closeType,
-      createdAt: this.createdAt,
-      closedAt: this.closedAt,
-      positionAmount: this.positionAmount,
-      entryPrice: this.entryPrice,
-      volume: this.volume,
-      fees: this.fees,
-      realizedPnl: this.realizedPnl,
-      unrealizedPnl: this.unrealizedPnl,
-      netPnl: this.netPnl,
-      netPnlPct: this.netPnlPct,
-      custom: this.custom,
-    };
+    return reportFields(this);
   }
 }
