@@ -64,10 +64,13 @@ describe.skipIf(dockerWhy)('a Hummingbot image under the orchestrator, on Docker
     expect(info.Mounts.map((m) => m.Destination).sort()).toEqual(['conf', 'conf/connectors', 'conf/controllers', 'conf/scripts', 'data', 'logs'].map((d) => `/home/hummingbot/${d}`));
     expect(info.Mounts.some((m) => (m.Source ?? '').includes('docker.sock'))).toBe(false);
 
-    await waitFor('a heartbeat and performance reports stored', async () => {
+    // Fills, heartbeats and performance are stored by separate writers: under load a fill may land after
+    // the performance reports that followed it, so all three are awaited.
+    await waitFor('a heartbeat, performance reports and the fills stored', async () => {
       const bot = ok(await s.call('GET', `/bot-orchestration/bots/${ID}/status`)).bot;
       const perf = ok(await s.call('GET', `/bot-orchestration/bots/${ID}/performance?limit=50`));
-      return bot.last_heartbeat_at && perf.performance.length >= 2 ? true : undefined;
+      const history = ok(await s.call('GET', `/bot-orchestration/bots/${ID}/history`));
+      return bot.last_heartbeat_at && perf.performance.length >= 2 && history.data.length >= 2 ? true : undefined;
     }, { timeoutMs: 20_000 });
     const fills = ok(await s.call('GET', `/bot-orchestration/bots/${ID}/history`));
     expect(fills.data.length).toBe(2);
