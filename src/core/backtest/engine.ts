@@ -4,6 +4,7 @@ import { INTERVAL_MS } from '../exchange/types.js';
 import { RunningSum } from '../running-sum.js';
 import type { ControllerDefinition } from '../strategy/controller.js';
 import { configIssues } from '../strategy/config-issues.js';
+import { isFinalReport } from '../strategy/final-reports.js';
 import { StrategyRuntime, type ExecutorFactory } from '../strategy/runtime.js';
 import type { ExecutorReport, OrderFill, OrderRequest } from '../strategy/types.js';
 import { type CandleColumns, type CandleGap, gapsOf } from './candle-loader.js';
@@ -119,9 +120,12 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
   let unlistedFills = 0;
   // Ended executors moved out of a long run's runtime: listed (as JSON) up to the cap, counted always.
   const movedOut: Array<BacktestResult['executors'][number]> = [];
+  // Every final report is tallied as it becomes final (see onFinal below), from its own decimals; the
+  // reports still live at the end are tallied then.
   const trades = new TradeTally();
+  let movedOutCount = 0;
   const moveOut = (r: ExecutorReport) => {
-    trades.add(r);
+    movedOutCount++;
     if (movedOut.length < limits.executors) movedOut.push(reportJson(r));
   };
   const volume = new RunningSum();
@@ -147,7 +151,7 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
       runtime?.deliver(u);
     },
   });
-  runtime = new StrategyRuntime({ controller: def.create(config), interval, createExecutor: env.createExecutor, finalizeEnded: true });
+  runtime = new StrategyRuntime({ controller: def.create(config), interval, createExecutor: env.createExecutor, finalizeEnded: true, onFinal: (r) => trades.add(r) });
   const stepCtx = { now: 0, market, sink: venue, price: 0 };
   const visit = (now: number, price: number) => {
     market.now = now;
@@ -222,7 +226,7 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
   seriesInto(series, track, candles, first, stepMs);
   const reports = total > 0 ? runtime.allReports() : [];
   const listedAfter = Math.max(0, Math.min(reports.length, limits.executors - movedOut.length));
-  const unlisted = trades.count - movedOut.length + reports.length - listedAfter;
+  const unlisted = movedOutCount - movedOut.length + reports.length - listedAfter;
   const lastClose = total > 0 ? new Decimal(String(close[last - 1]!)) : new Decimal(0);
   const netPnl = venue.pnl(lastClose);
   const initialEquity = total > 0 ? quote0.plus(base0.times(String(open[first]!))).toNumber() : quote0.toNumber();
@@ -231,7 +235,7 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
     netPnl,
     volume: volume.value,
     fees: fees.value,
-    executors: reports,
+    executors: reports.filter((r) => !isFinalReport(r)),
     trades,
     series,
     durationMs: total > 0 ? at[PATH_POINTS - 1]! - times[first]! : 0,

@@ -121,6 +121,11 @@ class FinalReport implements ExecutorReport {
   }
 }
 
+/** Whether a report is one FinalReports keeps. */
+export function isFinalReport(r: ExecutorReport): boolean {
+  return r instanceof FinalReport;
+}
+
 /** A report's fields in the order of ExecutorReport, as a report class serialises itself (toJSON). */
 export function reportFields(r: ExecutorReport): Record<string, unknown> {
   return {

@@ -36,6 +36,11 @@ export interface RuntimeOptions {
    * are then kept in columns (FinalReports) for the rest of the run.
    */
   finalizeEnded?: boolean;
+  /**
+   * Called once with each report as it becomes final (ended, nothing held), before it is kept: a
+   * backtest tallies its trade figures here, from the report's own decimals.
+   */
+  onFinal?: (report: ExecutorReport) => void;
 }
 
 export interface StepContext {
@@ -664,6 +669,7 @@ export class StrategyRuntime {
       // Kept to the end. Its custom part closes over values captured at report time, never the executor,
       // so it is left to be built when read (an optimizer trial never reads it).
       a.memoAt = FINAL;
+      this.o.onFinal?.(r);
       // A one-shot run keeps it in columns (see FinalReports); its own parts are let go.
       const parts = this.finals === null ? undefined : (r as Partial<{ finalParts(): FinalParts }>).finalParts?.();
       const kept = parts === undefined ? r : this.finals!.keep(parts);
@@ -671,7 +677,7 @@ export class StrategyRuntime {
       this.reports[a.slot] = kept;
       this.all.delete(a.executor.id);
     }
-    return r;
+    return a.memo;
   };
 
   private liveActive(): ExecutorReport[] {

@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { runBacktest } from '../../../src/core/backtest/engine.js';
 import { simMarkets } from '../../../src/core/exchange/sim/markets.js';
+import { pmmSimple } from '../../../src/core/strategy/controllers/index.js';
 import { columns, env, MIN, peeks, spec, T0 } from './helpers.js';
 
 type Row = [number, number, number, number];
@@ -123,6 +124,22 @@ describe('a run', () => {
     const r = JSON.parse(a);
     expect(r.executors).toHaveLength(10);
     expect(r.series.pnl).toHaveLength(120);
+  });
+
+  it('counts each executor once in the metrics, whether its report was read before the run ended or not', () => {
+    // A market maker reads its executors every step and stops unfilled ones to lay them again.
+    const pmm = runBacktest(
+      { ...s, controller: { name: 'pmm_simple', config: { total_amount_quote: '500', executor_refresh_time: 120 } } },
+      columns(rows),
+      null,
+      { ...env, controller: () => pmmSimple },
+    );
+    for (const r of [pmm, runBacktest(s, columns(rows), null, env)]) {
+      expect(r.metrics.total_executors).toBe(r.executors.length);
+      const closed = r.executors.filter((e) => e.closeType !== null).length;
+      expect(Object.values(r.metrics.close_types).reduce((a, b) => a + (b ?? 0), 0)).toBe(closed);
+    }
+    expect(pmm.executors.filter((e) => e.closeType === 'EARLY_STOP').length).toBeGreaterThan(5);
   });
 
   it('builds executors and series when first read, as plain values in their place: spread, keys and assignment behave as on a plain object', () => {
