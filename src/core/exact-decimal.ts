@@ -460,6 +460,10 @@ export class Decimal {
     const y = b instanceof Decimal ? b : new Decimal(b);
     if (x.k !== BIG && y.k !== BIG && !y.isZero() && Number.isInteger(sd) && sd >= 1 && sd <= 1e9 && rm >= 0 && rm <= 8) {
       if (x.isZero()) return raw(x.isNegative() !== y.isNegative() ? -0 : 0, 0);
+      if (rm === Decimal.ROUND_DOWN && (x.k | y.k) === SHORT) {
+        const t = truncatedQuotient(x.c, x.x, y.c, y.x, sd);
+        if (t !== null) return t;
+      }
       const r = roundedQuotient(coefficient(x), x.x, coefficient(y), y.x, sd, rm);
       if (r !== null) return r;
     }
@@ -651,6 +655,45 @@ function digitCount(n: bigint, guess: number): number {
   while (d > 1 && n < POW10N[d - 1]!) d--;
   while (n >= POW10N[d]!) d++;
   return d;
+}
+
+/** Divisors below this keep ten times any remainder an exact double (10 × 9e14 < 2^53). */
+const DIVISOR_LIMIT = 9e14;
+/** Fraction digits truncatedQuotient produces at most (past them, leading zeros of a tiny quotient). */
+const QUOTIENT_PLACES = 40;
+
+/**
+ * (ca / 10^ax) / (cb / 10^bx) cut (ROUND_DOWN) to sd significant digits, for short operands, by long
+ * division in doubles: each remainder is below the divisor, so ten times it is an exact integer and `%`
+ * and the division by the divisor of what is left are exact. What a BigInt division would give (the
+ * same value, in its one form), without the BigInts: a controller's base amount is one per executor.
+ * Null where it does not apply (a large divisor, a quotient past the short form or with more integer
+ * digits than sd); the caller divides as usual then.
+ */
+function truncatedQuotient(ca: number, ax: number, cb: number, bx: number, sd: number): Decimal | null {
+  const negative = ca < 0 !== cb < 0;
+  const a = ca < 0 ? -ca : ca;
+  const b = cb < 0 ? -cb : cb;
+  if (b >= DIVISOR_LIMIT || sd > 16) return null;
+  let r = a % b;
+  let q = (a - r) / b;
+  let digits = q === 0 ? 0 : shortDigits(q);
+  if (digits > sd) return null;
+  let places = 0;
+  while (digits < sd && r !== 0) {
+    if (q > (SAFE - 9) / 10 || places === QUOTIENT_PLACES) return null;
+    r *= 10;
+    const rest = r % b;
+    q = q * 10 + (r - rest) / b;
+    r = rest;
+    places++;
+    if (q !== 0) digits++;
+  }
+  const x = places + ax - bx;
+  const c = negative ? -q : q;
+  if (x >= 0) return normal(c, x);
+  const scaled = c * POW10[-x]!;
+  return -x <= MAX_PLACES && Number.isSafeInteger(scaled) ? short(scaled, 0) : null;
 }
 
 function roundedQuotient(a: bigint, ax: number, b: bigint, bx: number, sd: number, rm: Rounding): Decimal | null {

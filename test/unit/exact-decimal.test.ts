@@ -205,6 +205,20 @@ describe('exact decimal, against decimal.js', () => {
     );
   });
 
+  it('cuts a quotient of short values to significant digits as a decimal.js clone does (the long division in doubles)', () => {
+    // Short operands of up to 15 digits and places, every sign, divisors on both sides of 9e14, cut to 1–17 digits.
+    const short = fc
+      .tuple(fc.boolean(), digits(1, 15), fc.integer({ min: 0, max: 14 }))
+      .map(([neg, d, places]) => `${neg ? '-' : ''}${d.length > places ? `${d.slice(0, d.length - places)}.${d.slice(d.length - places) || '0'}` : `0.${d.padStart(places, '0')}`}`);
+    fc.assert(
+      fc.property(short, short, fc.integer({ min: 1, max: 17 }), (a, b, sd) => {
+        const Clone = Ref.clone({ precision: sd, rounding: Base.ROUND_DOWN });
+        same(() => show(Decimal.quotient(a, b, sd, Decimal.ROUND_DOWN)), () => show(Clone.div(a, b)));
+      }),
+      { seed: 20261206, numRuns: 20_000 },
+    );
+  });
+
   it('divides to a precision and rounding as a decimal.js clone of them does', () => {
     fc.assert(
       fc.property(value, value, fc.integer({ min: 1, max: 60 }), rounding, (a, b, sd, rm) => {
