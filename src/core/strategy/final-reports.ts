@@ -1,6 +1,7 @@
 import { Decimal } from '../decimal.js';
 import { DecimalRows } from '../decimal-rows.js';
-import type { CloseType, ExecutorReport, ExecutorStatus, Side } from './types.js';
+import { ReportBase } from './report-base.js';
+import type { ExecutorReport } from './types.js';
 
 /** The decimal columns of a final report. */
 const POSITION = 0;
@@ -47,38 +48,18 @@ export class FinalReports {
 }
 
 /**
- * One final report: the plain fields as its own, the decimals in the store's columns (a new Decimal per
+ * One final report: the plain fields as its own, the decimals in the store's rows (a new Decimal per
  * read; these reports are read once, by the metrics and the result), netPnlPct and custom worked out when
- * first read, as the report it was made from would.
+ * read, as the report it was made from would.
  */
-class FinalReport implements ExecutorReport {
-  readonly id: string;
-  readonly type: ExecutorReport['type'];
-  readonly connector: string;
-  readonly tradingPair: string;
-  readonly side: Side | null;
-  readonly status: ExecutorStatus;
-  readonly closeType: CloseType | null;
-  readonly createdAt: number;
-  readonly closedAt: number | null;
+class FinalReport extends ReportBase {
   readonly #rows: DecimalRows;
   readonly #row: number;
-  #later: (() => Record<string, unknown>) | null;
-  #custom: Record<string, unknown> | null = null;
 
   constructor(rows: DecimalRows, row: number, r: ExecutorReport, later: () => Record<string, unknown>) {
-    this.id = r.id;
-    this.type = r.type;
-    this.connector = r.connector;
-    this.tradingPair = r.tradingPair;
-    this.side = r.side;
-    this.status = r.status;
-    this.closeType = r.closeType;
-    this.createdAt = r.createdAt;
-    this.closedAt = r.closedAt;
+    super(r, later);
     this.#rows = rows;
     this.#row = row;
-    this.#later = later;
   }
 
   get positionAmount(): Decimal {
@@ -107,45 +88,9 @@ class FinalReport implements ExecutorReport {
     const risk = this.#rows.decimal(this.#row, RISK)!;
     return risk.gt(0) ? this.netPnl.div(risk) : ZERO;
   }
-
-  get custom(): Record<string, unknown> {
-    if (this.#custom === null) {
-      this.#custom = this.#later!();
-      this.#later = null;
-    }
-    return this.#custom;
-  }
-
-  toJSON(): Record<string, unknown> {
-    return reportFields(this);
-  }
 }
 
 /** Whether a report is one FinalReports keeps. */
 export function isFinalReport(r: ExecutorReport): boolean {
   return r instanceof FinalReport;
-}
-
-/** A report's fields in the order of ExecutorReport, as a report class serialises itself (toJSON). */
-export function reportFields(r: ExecutorReport): Record<string, unknown> {
-  return {
-    id: r.id,
-    type: r.type,
-    connector: r.connector,
-    tradingPair: r.tradingPair,
-    side: r.side,
-    status: r.status,
-    closeType: r.closeType,
-    createdAt: r.createdAt,
-    closedAt: r.closedAt,
-    positionAmount: r.positionAmount,
-    entryPrice: r.entryPrice,
-    volume: r.volume,
-    fees: r.fees,
-    realizedPnl: r.realizedPnl,
-    unrealizedPnl: r.unrealizedPnl,
-    netPnl: r.netPnl,
-    netPnlPct: r.netPnlPct,
-    custom: r.custom,
-  };
 }

@@ -14,7 +14,8 @@ import type {
   StrategyOrderType,
 } from '../types.js';
 import type { ExecutorConfig } from './configs.js';
-import { type FinalParts, reportFields } from '../final-reports.js';
+import type { FinalParts } from '../final-reports.js';
+import { ReportBase } from '../report-base.js';
 import { FillLedger, type FillLedgerState } from './fill-ledger.js';
 import { TrackedOrders, type TrackedOrder, type TrackedOrderState } from './tracked-orders.js';
 
@@ -89,6 +90,19 @@ export abstract class BaseExecutor<C extends ExecutorConfig = ExecutorConfig> im
 
   get type(): C['type'] {
     return this.config.type;
+  }
+
+  /** The market and side, as a report names them (a report is made from the executor's head). */
+  get connector(): string {
+    return this.config.connector_name;
+  }
+
+  get tradingPair(): string {
+    return this.config.trading_pair;
+  }
+
+  get side(): Side | null {
+    return this.config.side;
   }
 
   /** First tick: the executor is active from here; false ends the tick (the executor ended at once). */
@@ -283,27 +297,14 @@ export abstract class BaseExecutor<C extends ExecutorConfig = ExecutorConfig> im
  * when first read, since a backtest's metrics read neither. Both depend only on what the constructor
  * captured, so a late read gives what an early one would have. A class, not a literal with getters: a
  * backtest builds one per executor, and a literal's getters are two closures and accessor pairs each.
- * It serialises (toJSON) with every field, in the order of ExecutorReport.
  */
-class BuiltReport implements ExecutorReport {
-  readonly id: string;
-  readonly type: ExecutorReport['type'];
-  readonly connector: string;
-  readonly tradingPair: string;
-  readonly side: Side | null;
-  readonly status: ExecutorStatus;
-  readonly closeType: CloseType | null;
-  readonly createdAt: number;
-  readonly closedAt: number | null;
+class BuiltReport extends ReportBase {
   readonly entryPrice: Decimal | null;
   readonly volume: Decimal;
   readonly fees: Decimal;
   readonly realizedPnl: Decimal;
   #risk: Decimal;
   #pct: Decimal | null = null;
-  #later: (() => Record<string, unknown>) | null;
-  #refusal: Refusal | null;
-  #custom: Record<string, unknown> | null = null;
 
   constructor(
     e: BaseExecutor,
@@ -315,22 +316,12 @@ class BuiltReport implements ExecutorReport {
     later: () => Record<string, unknown>,
     refusal: Refusal | null,
   ) {
-    this.id = e.id;
-    this.type = e.type;
-    this.connector = e.config.connector_name;
-    this.tradingPair = e.config.trading_pair;
-    this.side = e.config.side;
-    this.status = e.status;
-    this.closeType = e.closeType;
-    this.createdAt = e.createdAt;
-    this.closedAt = e.closedAt;
+    super(e, refusal === null ? later : () => ({ ...later(), first_refusal: refusal }));
     this.entryPrice = ledger.entryPrice;
     this.volume = ledger.volume;
     this.fees = ledger.fees;
     this.realizedPnl = ledger.realizedPnl;
     this.#risk = risk;
-    this.#later = later;
-    this.#refusal = refusal;
   }
 
   get netPnlPct(): Decimal {
@@ -339,27 +330,6 @@ class BuiltReport implements ExecutorReport {
 
   /** What a store of final reports keeps of this one (see FinalReports): its figures, its risk, its custom part unbuilt. */
   finalParts(): FinalParts {
-    const later = this.#later;
-    const refusal = this.#refusal;
-    const custom = this.#custom;
-    let build: () => Record<string, unknown>;
-    if (custom !== null || later === null) build = () => this.custom;
-    else if (refusal === null) build = later;
-    else build = () => ({ ...later(), first_refusal: refusal });
-    return { report: this, risk: this.#risk, custom: build };
-  }
-
-  get custom(): Record<string, unknown> {
-    if (this.#custom === null) {
-      const c = this.#later!();
-      this.#custom = this.#refusal === null ? c : { ...c, first_refusal: this.#refusal };
-      // What it was built from is no longer needed.
-      this.#later = null;
-    }
-    return this.#custom;
-  }
-
-  toJSON(): Record<string, unknown> {
-    return reportFields(this);
+    return { report: this, risk: this.#risk, custom: this.customSource() };
   }
 }
