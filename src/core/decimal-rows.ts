@@ -1,4 +1,4 @@
-import { Decimal } from './decimal.js';
+import { compactDecimal, compactText, Decimal } from './decimal.js';
 
 /** Rows per chunk: a chunk of a few rows' doubles is small enough for the allocator to hand back recycled memory. */
 const CHUNK_ROWS = 1024;
@@ -40,9 +40,12 @@ export class DecimalRows {
   }
 
   setDecimal(row: number, col: number, d: Decimal | null): void {
-    const v = d === null ? Number.NaN : d.exactNumber();
-    this.setNumber(row, col, v);
-    if (Number.isNaN(v)) this.exact.set(row * this.width + col, d);
+    const v = compactDecimal(d);
+    if (typeof v === 'number') this.setNumber(row, col, v);
+    else {
+      this.setNumber(row, col, Number.NaN);
+      this.exact.set(row * this.width + col, v);
+    }
   }
 
   /** The decimal in a cell: a new one from its double (the one zero for +0), or the one kept beside. */
@@ -52,9 +55,9 @@ export class DecimalRows {
     return v === 0 ? ZERO : new Decimal(v);
   }
 
-  /** A decimal cell as text: String() of its double writes the decimal's own text (see exactNumber). */
+  /** A decimal cell as text (see compactText). */
   text(row: number, col: number): string | null {
     const v = this.number(row, col);
-    return Number.isNaN(v) ? (this.exact.get(row * this.width + col)?.toString() ?? null) : String(v);
+    return compactText(Number.isNaN(v) ? (this.exact.get(row * this.width + col) ?? null) : v);
   }
 }

@@ -4,7 +4,6 @@ import { INTERVAL_MS } from '../exchange/types.js';
 import { RunningSum } from '../running-sum.js';
 import type { ControllerDefinition } from '../strategy/controller.js';
 import { configIssues } from '../strategy/config-issues.js';
-import { isFinalReport } from '../strategy/final-reports.js';
 import { StrategyRuntime, type ExecutorFactory } from '../strategy/runtime.js';
 import type { ExecutorReport, OrderFill, OrderRequest } from '../strategy/types.js';
 import { type CandleColumns, type CandleGap, gapsOf } from './candle-loader.js';
@@ -235,7 +234,8 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
     netPnl,
     volume: volume.value,
     fees: fees.value,
-    executors: reports.filter((r) => !isFinalReport(r)),
+    // allReports() above made final what had ended: what is still open was never tallied.
+    executors: total > 0 ? runtime.openReports() : [],
     trades,
     series,
     durationMs: total > 0 ? at[PATH_POINTS - 1]! - times[first]! : 0,

@@ -89,8 +89,3 @@ class FinalReport extends ReportBase {
     return risk.gt(0) ? this.netPnl.div(risk) : ZERO;
   }
 }
-
-/** Whether a report is one FinalReports keeps. */
-export function isFinalReport(r: ExecutorReport): boolean {
-  return r instanceof FinalReport;
-}

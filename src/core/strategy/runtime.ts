@@ -33,7 +33,7 @@ export interface RuntimeOptions {
    * Build an ended executor's final report as it ends rather than when first read, so the executor
    * itself is dropped at once (a backtest reads every report at the end anyway; keeping thousands of
    * ended executors alive until then only makes the garbage collector copy them). The final reports
-   * are then kept in columns (FinalReports) for the rest of the run.
+   * are then kept in rows of doubles (FinalReports) for the rest of the run.
    */
   finalizeEnded?: boolean;
   /**
@@ -516,6 +516,19 @@ export class StrategyRuntime {
     return this.reports.map((r) => (r instanceof LiveReport ? r.toJSON() : r));
   }
 
+  /**
+   * The reports not yet final, as of the last step: executors still running, or ended and still holding.
+   * After allReports() (which makes final what has ended and was never read), these are exactly the
+   * reports onFinal has not been handed.
+   */
+  openReports(): ExecutorReport[] {
+    // As allReports(): not yet stepped, there is no market to value them at.
+    if (!this.stepCtx) return [];
+    const out: ExecutorReport[] = [];
+    for (const r of this.reports) if (r instanceof LiveReport) out.push(r.toJSON());
+    return out;
+  }
+
   /** What the executors dropped by pruneEnded() added up to. */
   prunedTotals(): PrunedTotals {
     return this.pruned;
@@ -670,7 +683,7 @@ export class StrategyRuntime {
       // so it is left to be built when read (an optimizer trial never reads it).
       a.memoAt = FINAL;
       this.o.onFinal?.(r);
-      // A one-shot run keeps it in columns (see FinalReports); its own parts are let go.
+      // A one-shot run keeps it in rows of doubles (see FinalReports); its own parts are let go.
       const parts = this.finals === null ? undefined : (r as Partial<{ finalParts(): FinalParts }>).finalParts?.();
       const kept = parts === undefined ? r : this.finals!.keep(parts);
       a.memo = kept;

@@ -207,9 +207,9 @@ export class TrailingTrigger {
 }
 
 /** An executor's saved trailing trigger (null while unarmed) under its config's trailing stop. */
-export function loadTrailing(config: { trailing_stop?: { trailing_delta: number } | undefined }, side: Side, saved: unknown): TrailingTrigger | null {
-  if (saved === null || saved === undefined || !config.trailing_stop) return null;
-  return TrailingTrigger.fromJSON(side, config.trailing_stop.trailing_delta, saved as string);
+export function loadTrailing(trailingStop: { trailing_delta: number } | undefined, side: Side, saved: unknown): TrailingTrigger | null {
+  if (saved === null || saved === undefined || !trailingStop) return null;
+  return TrailingTrigger.fromJSON(side, trailingStop.trailing_delta, saved as string);
 }
 
 /** Barrier prices for a report or a chart: where stop loss, take profit and the armed trailing trigger sit. */

@@ -135,7 +135,7 @@ export class DcaExecutor extends BaseExecutor<DcaExecutorConfig> {
   }
 
   protected loadOwnState(s: Record<string, unknown>): void {
-    this.trailing = loadTrailing({ trailing_stop: this.config.trailing_stop }, this.config.side, s.trailing);
+    this.trailing = loadTrailing(this.config.trailing_stop, this.config.side, s.trailing);
     this.sent = [...(s.sent as boolean[])];
   }
 }

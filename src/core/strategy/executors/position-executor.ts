@@ -162,7 +162,7 @@ export class PositionExecutor extends BaseExecutor<PositionExecutorConfig> {
   }
 
   protected loadOwnState(s: Record<string, unknown>): void {
-    this.trailing = loadTrailing(this.config.triple_barrier, this.config.side, s.trailing);
+    this.trailing = loadTrailing(this.config.triple_barrier.trailing_stop, this.config.side, s.trailing);
     this.openDone = s.openDone as boolean;
     this.takeProfitAtMarket = s.takeProfitAtMarket as boolean;
   }

@@ -50,11 +50,11 @@ describe('trailing trigger', () => {
     const levels = new BarrierLevels(spec, 'buy', d('3'));
     const armed = tick(levels, '3.1', null).trailing!;
     const saved = JSON.parse(JSON.stringify(armed));
-    const restored = loadTrailing({ trailing_stop: spec.trailing }, 'buy', saved)!;
+    const restored = loadTrailing(spec.trailing, 'buy', saved)!;
     expect(at(new BarrierLevels(spec, 'buy', d('3')), restored)).toEqual(at(levels, armed));
-    const old = loadTrailing({ trailing_stop: spec.trailing }, 'buy', '0.02')!;
+    const old = loadTrailing(spec.trailing, 'buy', '0.02')!;
     expect(at(new BarrierLevels(spec, 'buy', d('100')), old)).toEqual({ fire: '102', raise: '103' });
-    expect(loadTrailing({ trailing_stop: spec.trailing }, 'buy', null)).toBeNull();
+    expect(loadTrailing(spec.trailing, 'buy', null)).toBeNull();
   });
 });
 
