@@ -158,7 +158,9 @@ describe('optimization trials on worker processes through the Postgres queue', (
 
   it('a canceled optimization leaves no batch running or waiting', async () => {
     const w = await spawnWorker();
-    const id = await run(queued, optimization(range(10, 150)));
+    // A week per trial, as the comment on `optimization` says: a day's trials are now quick enough for the
+    // server's own lane to run them all before the worker first asks.
+    const id = await run(queued, optimization(range(10, 150), {}, 7));
     await waitForLog(w, 'the worker to run a batch', () => lines(w, 'took an optimization batch').some((x) => x.job_id === id));
     const c = await queued.call('POST', `/jobs/${id}/cancel`);
     expect(c.status, c.text).toBe(200);
