@@ -14,9 +14,10 @@ const DAY = 1440 * MINUTE;
 const START = Date.UTC(2024, 0, 1);
 
 /**
- * bollinger_v1 on sim, `days` of 1m candles: a trial takes about 10 ms a day. The tests that need a
- * worker to hold a batch use a week, so that the server's own worker (one lane) cannot run every batch
- * before the worker process first asks for one (a day's 80 trials took the server 0.85 s).
+ * bollinger_v1 on sim, `days` of 1m candles: a trial takes a few ms a day. The tests that need a worker
+ * process to hold a batch give the server's own worker (one lane) at least 2 million candles of trials,
+ * so that it cannot run every batch before the worker, which asks once a second, first does (a week's
+ * 80 trials, 0.8 million candles, once ran out before the worker asked).
  */
 const optimization = (lengths: number[], extra: Record<string, unknown> = {}, days = 1) => ({
   backtest: { controller: { name: 'bollinger_v1', config: {} }, connector: 'sim', trading_pair: 'BTC-USDT', start: START, end: START + days * DAY - MINUTE, resolution: '1m', trade_cost: 0.001 },
@@ -116,7 +117,8 @@ describe('optimization trials on worker processes through the Postgres queue', (
 
   it('a worker process takes batches, and the leaderboard is the one the local pool ranks', async () => {
     const w = await spawnWorker();
-    const spec = optimization(range(10, 20), {}, 7);
+    // 40 trials of 60 days, 3.5 million candles: batches of one trial, so the count below is the trials'.
+    const spec = optimization(range(10, 20), {}, 60);
     const id = await run(queued, spec);
     const q = await ended(queued, id);
     const l = await ended(local, await run(local, spec));
@@ -141,7 +143,7 @@ describe('optimization trials on worker processes through the Postgres queue', (
   it('a worker killed mid-batch: its batch goes to another worker and every trial counts once', async () => {
     const w = await spawnWorker();
     // 140 trials: batches of 3, so the killed worker leaves a batch with trials done and trials to do.
-    const spec = optimization(range(10, 70), {}, 7);
+    const spec = optimization(range(10, 70), {}, 14);
     const id = await run(queued, spec);
     await waitForLog(w, 'the worker to hold a batch after finishing one', () => lines(w, 'finished an optimization batch').some((x) => x.job_id === id) && lines(w, 'took an optimization batch').filter((x) => x.job_id === id).length > lines(w, 'finished an optimization batch').filter((x) => x.job_id === id).length);
     await crash(w);
@@ -158,8 +160,7 @@ describe('optimization trials on worker processes through the Postgres queue', (
 
   it('a canceled optimization leaves no batch running or waiting', async () => {
     const w = await spawnWorker();
-    // A week per trial, as the comment on `optimization` says: a day's trials are now quick enough for the
-    // server's own lane to run them all before the worker first asks.
+    // 300 trials of a week, 3 million candles, as the comment on `optimization` says.
     const id = await run(queued, optimization(range(10, 150), {}, 7));
     await waitForLog(w, 'the worker to run a batch', () => lines(w, 'took an optimization batch').some((x) => x.job_id === id));
     const c = await queued.call('POST', `/jobs/${id}/cancel`);
@@ -174,13 +175,13 @@ describe('optimization trials on worker processes through the Postgres queue', (
 
   it('SIGTERM: the worker hands its batch back and exits; the optimization still ends complete', async () => {
     const w = await spawnWorker();
-    const id = await run(queued, optimization(range(10, 40), {}, 7));
+    const id = await run(queued, optimization(range(10, 150), {}, 7));
     await waitForLog(w, 'the worker to run a batch', () => lines(w, 'took an optimization batch').some((x) => x.job_id === id));
     w.child.kill('SIGTERM');
     expect(await w.exited).toBe(0);
     const q = await ended(queued, id);
     expect(q.job.status, JSON.stringify(q.job.error)).toBe('succeeded');
-    expect(q.result.trials_done).toBe(80);
+    expect(q.result.trials_done).toBe(300);
     // What it held went back to the queue at once and was run again by the server, skipping what was stored.
     const released = lines(w, 'released an optimization batch to the queue').map((x) => x.batch as string);
     expect(released.length).toBeGreaterThan(0);
