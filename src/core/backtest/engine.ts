@@ -115,6 +115,12 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
   const base0 = new Decimal(spec.initial_balances.base);
   const quote0 = new Decimal(spec.initial_balances.quote);
   const limits = { ...LIST_LIMITS, ...env.limits };
+  // A run that lists no executor (an optimization trial) keeps none it no longer needs: a controller that
+  // reads only its active executors never sees an ended one, whose figures are tallied as it ends.
+  if (limits.executors === 0 && needs.executors === 'active') {
+    limits.pruneAbove = 0;
+    limits.pruneKeep = 0;
+  }
   const fills = new FillLog();
   let unlistedFills = 0;
   // Ended executors moved out of a long run's runtime: listed (as JSON) up to the cap, counted always.
@@ -150,7 +156,7 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
       runtime?.deliver(u);
     },
   });
-  runtime = new StrategyRuntime({ controller: def.create(config), interval, createExecutor: env.createExecutor, finalizeEnded: true, onFinal: (r) => trades.add(r) });
+  runtime = new StrategyRuntime({ controller: def.create(config), interval, createExecutor: env.createExecutor, finalizeEnded: true, onFinal: (r) => trades.add(r), executorsView: needs.executors ?? 'all' });
   const stepCtx = { now: 0, market, sink: venue, price: 0 };
   const visit = (now: number, price: number) => {
     market.now = now;

@@ -120,7 +120,7 @@ export class ControllerRun {
     this.#keepEnded = req.keepEnded;
     this.#view = new LiveMarketView(deps.market, deps.clock);
     const interval = this.#watch(config);
-    const options = { controller: def.create(config), interval, createExecutor: deps.createExecutor, idPrefix: orderIdPrefix(`controller:${req.id}`) };
+    const options = { controller: def.create(config), interval, createExecutor: deps.createExecutor, idPrefix: orderIdPrefix(`controller:${req.id}`), executorsView: def.data(config).executors ?? 'all' };
     const saved = req.saved;
     if (saved && !deps.restoreExecutor) throw new Error('resuming a controller run needs restoreExecutor');
     this.#runtime = saved ? StrategyRuntime.restore(options, saved.runtime, deps.restoreExecutor!) : new StrategyRuntime(options);

@@ -41,6 +41,11 @@ export interface RuntimeOptions {
    * backtest tallies its trade figures here, from the report's own decimals.
    */
   onFinal?: (report: ExecutorReport) => void;
+  /**
+   * 'active': the controller declared it reads only `activeExecutors` (DataNeeds.executors), and reading
+   * `executors` throws saying so; what pruneEnded() drops is then invisible to it.
+   */
+  executorsView?: 'all' | 'active';
 }
 
 export interface StepContext {
@@ -127,6 +132,9 @@ const NOT_STEPPED: MarketView = {
   candles: notStepped,
   rules: notStepped,
 };
+
+const ACTIVE_ONLY =
+  "This controller's data() declares executors: 'active', so it may read view.activeExecutors only; declare executors: 'all' (or leave it out) to read view.executors.";
 
 /** memoAt of a report that no longer changes. */
 const FINAL = -2;
@@ -297,6 +305,7 @@ export class StrategyRuntime {
       now: 0,
       market: NOT_STEPPED,
       get executors() {
+        if (o.executorsView === 'active') throw new Error(ACTIVE_ONLY);
         return rt.reports;
       },
       get activeExecutors() {

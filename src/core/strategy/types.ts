@@ -204,6 +204,12 @@ export type ExecutorAction =
 export interface DataNeeds {
   candles: Array<{ connector: string; tradingPair: string; interval: CandleInterval; bars: number }>;
   quotes: Array<{ connector: string; tradingPair: string }>;
+  /**
+   * Which of its executors the controller reads: 'active' when it reads only `activeExecutors` (reading
+   * `executors` then throws), which lets a run that lists no executors (an optimization trial) drop the
+   * ended ones once counted; 'all' (the default) when it also reads ended ones through `executors`.
+   */
+  executors?: 'all' | 'active';
 }
 
 export interface ControllerView {

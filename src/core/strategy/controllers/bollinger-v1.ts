@@ -29,6 +29,7 @@ export const bollingerV1 = defineController({
   data: (c) => ({
     candles: [{ ...candlesMarket(c), interval: c.interval, bars: c.bb_length }],
     quotes: [{ connector: c.connector_name, tradingPair: c.trading_pair }],
+    executors: 'active',
   }),
   warmupBars: (c) => c.bb_length,
   create: (c) => new BollingerV1(c),

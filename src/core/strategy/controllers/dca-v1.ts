@@ -57,7 +57,7 @@ export const dcaV1 = defineController({
   description:
     'Dollar-cost averaging ladders: lays a DCA executor whose levels sit dca_spreads away from the mid price (below it to buy, above it to sell), with quote amounts weighted by dca_amounts_pct, and closes the averaged position at take_profit, stop_loss, time_limit or the trailing stop. Up to max_executors ladders work at once, a new one at most every cooldown_time; an unfilled ladder can be re-laid around the price every executor_refresh_time.',
   config: DcaV1Config,
-  data: (c) => ({ candles: [], quotes: [{ connector: c.connector_name, tradingPair: c.trading_pair }] }),
+  data: (c) => ({ candles: [], quotes: [{ connector: c.connector_name, tradingPair: c.trading_pair }], executors: 'active' }),
   warmupBars: () => 0,
   create: (c) => new DcaV1(c),
 });

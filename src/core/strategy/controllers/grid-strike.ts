@@ -51,7 +51,7 @@ export const gridStrike = defineController({
     'A grid between start_price and end_price: one grid executor that rests limit orders at levels across the range and closes each filled level at take_profit, stopping if the price crosses limit_price. While no grid is working and the mid price is inside the range, a new one is created, so a grid that ended is laid again once the price is back in range.',
   config: GridStrikeConfig,
   example: { connector_name: 'sim', trading_pair: 'BTC-USDT', start_price: '60000', end_price: '70000' },
-  data: (c) => ({ candles: [], quotes: [{ connector: c.connector_name, tradingPair: c.trading_pair }] }),
+  data: (c) => ({ candles: [], quotes: [{ connector: c.connector_name, tradingPair: c.trading_pair }], executors: 'active' }),
   warmupBars: () => 0,
   create: (c) => new GridStrike(c),
 });

@@ -38,6 +38,7 @@ export const macdBbV1 = defineController({
   data: (c) => ({
     candles: [{ ...candlesMarket(c), interval: c.interval, bars: warmup(c) }],
     quotes: [{ connector: c.connector_name, tradingPair: c.trading_pair }],
+    executors: 'active',
   }),
   warmupBars: warmup,
   create: (c) => new MacdBbV1(c),

@@ -37,6 +37,7 @@ export const supertrendV1 = defineController({
   data: (c) => ({
     candles: [{ ...candlesMarket(c), interval: c.interval, bars: warmup(c) }],
     quotes: [{ connector: c.connector_name, tradingPair: c.trading_pair }],
+    executors: 'active',
   }),
   warmupBars: warmup,
   create: (c) => new SupertrendV1(c),

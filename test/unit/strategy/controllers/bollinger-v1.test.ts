@@ -43,6 +43,7 @@ describe('bollinger_v1', () => {
     expect(bollingerV1.data(c)).toEqual({
       candles: [{ connector: 'binance_perpetual', tradingPair: 'WLD-USDT', interval: '3m', bars: 100 }],
       quotes: [{ connector: 'binance_perpetual', tradingPair: 'WLD-USDT' }],
+      executors: 'active',
     });
     const other = bollingerV1.config.parse({ connector_name: 'binance_perpetual', trading_pair: 'WLD-USDT', candles_connector: 'binance', candles_trading_pair: 'WLD-USDT', interval: '1m' });
     expect(bollingerV1.data(other).candles).toEqual([{ connector: 'binance', tradingPair: 'WLD-USDT', interval: '1m', bars: 100 }]);
