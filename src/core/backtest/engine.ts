@@ -115,12 +115,9 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
   const base0 = new Decimal(spec.initial_balances.base);
   const quote0 = new Decimal(spec.initial_balances.quote);
   const limits = { ...LIST_LIMITS, ...env.limits };
-  // A run that lists no executor (an optimization trial) keeps none it no longer needs: a controller that
-  // reads only its active executors never sees an ended one, whose figures are tallied as it ends.
-  if (limits.executors === 0 && needs.executors === 'active') {
-    limits.pruneAbove = 0;
-    limits.pruneKeep = 0;
-  }
+  // A run that lists no executor (an optimization trial) keeps none that has ended when its controller
+  // reads only the active ones: each is tallied as it ends (onFinal), and nothing reads it after.
+  const dropFinal = limits.executors === 0 && needs.executors === 'active';
   const fills = new FillLog();
   let unlistedFills = 0;
   // Ended executors moved out of a long run's runtime: listed (as JSON) up to the cap, counted always.
@@ -156,7 +153,7 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
       runtime?.deliver(u);
     },
   });
-  runtime = new StrategyRuntime({ controller: def.create(config), interval, createExecutor: env.createExecutor, finalizeEnded: true, onFinal: (r) => trades.add(r), executorsView: needs.executors ?? 'all' });
+  runtime = new StrategyRuntime({ controller: def.create(config), interval, createExecutor: env.createExecutor, finalizeEnded: true, onFinal: (r) => trades.add(r), executorsView: needs.executors ?? 'all', dropFinal });
   const stepCtx = { now: 0, market, sink: venue, price: 0 };
   const visit = (now: number, price: number) => {
     market.now = now;
@@ -229,9 +226,11 @@ export function runBacktest(spec: BacktestSpec, candles: CandleColumns, onProgre
 
   const series = seriesScratch(total);
   seriesInto(series, track, candles, first, stepMs);
+  // Counted before allReports(), which lists (and, under dropFinal, then lets go) what it makes final.
+  const dropped = runtime.droppedCount;
   const reports = total > 0 ? runtime.allReports() : [];
   const listedAfter = Math.max(0, Math.min(reports.length, limits.executors - movedOut.length));
-  const unlisted = movedOutCount - movedOut.length + reports.length - listedAfter;
+  const unlisted = movedOutCount - movedOut.length + reports.length - listedAfter + dropped;
   const lastClose = total > 0 ? new Decimal(String(close[last - 1]!)) : new Decimal(0);
   const netPnl = venue.pnl(lastClose);
   const initialEquity = total > 0 ? quote0.plus(base0.times(String(open[first]!))).toNumber() : quote0.toNumber();

@@ -46,6 +46,14 @@ export interface RuntimeOptions {
    * `executors` throws saying so; what pruneEnded() drops is then invisible to it.
    */
   executorsView?: 'all' | 'active';
+  /**
+   * With finalizeEnded, for a run whose caller lists no executors (an optimization trial) and whose
+   * controller reads only active ones (executorsView 'active', required): a report, once final and handed
+   * to onFinal, leaves the runtime at once. It is neither kept nor counted in prunedTotals(); the caller
+   * counts it through onFinal. The ended executors of a month's trial are thousands of reports that
+   * nothing reads, which the garbage collector would otherwise copy until the trial ends.
+   */
+  dropFinal?: boolean;
 }
 
 export interface StepContext {
@@ -277,13 +285,16 @@ export class StrategyRuntime {
   private intervalMs: number;
   /** Ended executors moved out of the active list (or restored ended) since the last prune. */
   private endedSincePrune = 0;
+  /** Final reports let go at once (dropFinal). */
+  private dropped = 0;
   private pruned: PrunedTotals = noPruned();
 
   constructor(private readonly o: RuntimeOptions) {
     this.controller = o.controller;
     this.intervalMs = INTERVAL_MS[o.interval];
     this.prefix = o.idPrefix ?? '';
-    this.finals = o.finalizeEnded ? new FinalReports() : null;
+    if (o.dropFinal && (!o.finalizeEnded || o.executorsView !== 'active')) throw new Error('dropFinal needs finalizeEnded and executorsView "active".');
+    this.finals = o.finalizeEnded && !o.dropFinal ? new FinalReports() : null;
     const rt = this;
     const sink: OrderSink = {
       submit(order: OrderRequest) {
@@ -518,11 +529,17 @@ export class StrategyRuntime {
     return this.reports.length;
   }
 
+  /** Final reports let go at once (dropFinal): executors neither kept nor pruned. */
+  get droppedCount(): number {
+    return this.dropped;
+  }
+
   /** Every executor's report as of the last step (ended ones final), in creation order. */
   allReports(): ExecutorReport[] {
     // A restored runtime not yet stepped has no market to value its executors at: nothing to show yet.
     if (!this.stepCtx) return this.reports.filter((r) => !(r instanceof LiveReport));
-    return this.reports.map((r) => (r instanceof LiveReport ? r.toJSON() : r));
+    // A copy: a report made final here may leave the list (dropFinal).
+    return this.reports.slice().map((r) => (r instanceof LiveReport ? r.toJSON() : r));
   }
 
   /**
@@ -534,7 +551,7 @@ export class StrategyRuntime {
     // As allReports(): not yet stepped, there is no market to value them at.
     if (!this.stepCtx) return [];
     const out: ExecutorReport[] = [];
-    for (const r of this.reports) if (r instanceof LiveReport) out.push(r.toJSON());
+    for (const r of this.reports.slice()) if (r instanceof LiveReport) out.push(r.toJSON());
     return out;
   }
 
@@ -692,15 +709,34 @@ export class StrategyRuntime {
       // so it is left to be built when read (an optimizer trial never reads it).
       a.memoAt = FINAL;
       this.o.onFinal?.(r);
+      this.all.delete(a.executor.id);
+      if (this.o.dropFinal) {
+        this.dropOut(a.slot);
+        return r;
+      }
       // A one-shot run keeps it in rows of doubles (see FinalReports); its own parts are let go.
       const parts = this.finals === null ? undefined : (r as Partial<{ finalParts(): FinalParts }>).finalParts?.();
       const kept = parts === undefined ? r : this.finals!.keep(parts);
       a.memo = kept;
       this.reports[a.slot] = kept;
-      this.all.delete(a.executor.id);
     }
     return a.memo;
   };
+
+  /**
+   * Takes the entry at `slot` out of the view (dropFinal). The entries after it are all live (final ones
+   * leave as they become final), so there are only the executors still working to move up.
+   */
+  private dropOut(slot: number): void {
+    const reports = this.reports;
+    for (let i = slot + 1; i < reports.length; i++) {
+      const r = reports[i]!;
+      this.all.get(r.id)!.slot = i - 1;
+      reports[i - 1] = r;
+    }
+    reports.length--;
+    this.dropped++;
+  }
 
   private liveActive(): ExecutorReport[] {
     if (this.activeChanged) {

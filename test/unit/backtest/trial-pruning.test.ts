@@ -18,7 +18,6 @@ import { createExecutor } from '../../../src/core/strategy/executors/registry.js
  */
 const MIN = 60_000;
 const START = Date.UTC(2024, 0, 1);
-// Ten days: past the 8,192 candles after which the engine first drops what it may.
 const END = START + 10 * 1440 * MIN - MIN;
 const MARKET = simMarkets('spot').find((m) => m.trading_pair === 'BTC-USDT')!;
 
@@ -73,12 +72,12 @@ describe('a run listing no executors, of a controller that reads only its active
       const s = specOf(name, CONFIGS[name]!);
       const full = runBacktest(s, cols, null, env);
       const trial = runBacktest(s, cols, null, { ...env, limits: { executors: 0, fills: 0 } });
-      // Enough ended executors for the engine to drop some (it drops past 16 ended since the last time).
       expect(full.metrics.total_executors).toBeGreaterThan(20);
       expect(trial.metrics).toEqual(full.metrics);
       expect(trial.final_balances).toEqual(full.final_balances);
       expect(trial.series).toEqual(full.series);
       expect(trial.executors).toEqual([]);
+      expect(trial.unlisted).toEqual({ executors: full.executors.length, fills: full.fills.length });
     });
   }
 
