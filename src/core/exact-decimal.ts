@@ -664,11 +664,13 @@ const QUOTIENT_PLACES = 40;
 
 /**
  * (ca / 10^ax) / (cb / 10^bx) cut (ROUND_DOWN) to sd significant digits, for short operands, by long
- * division in doubles: each remainder is below the divisor, so ten times it is an exact integer and `%`
- * and the division by the divisor of what is left are exact. What a BigInt division would give (the
- * same value, in its one form), without the BigInts: a controller's base amount is one per executor.
- * Null where it does not apply (a large divisor, a quotient past the short form or with more integer
- * digits than sd); the caller divides as usual then.
+ * division in doubles: each remainder is below the divisor, so the remainder times 10^k is an exact
+ * integer while the divisor times 10^k is, and `%` and the division by the divisor of what is left are
+ * exact. So each round brings down k digits at once (as many as the divisor leaves room for, and no
+ * more than the digits still wanted). What a BigInt division would give (the same value, in its one
+ * form), without the BigInts: a controller's base amount is one per executor. Null where it does not
+ * apply (a large divisor, a quotient past the short form or with more integer digits than sd); the
+ * caller divides as usual then.
  */
 function truncatedQuotient(ca: number, ax: number, cb: number, bx: number, sd: number): Decimal | null {
   const negative = ca < 0 !== cb < 0;
@@ -679,15 +681,22 @@ function truncatedQuotient(ca: number, ax: number, cb: number, bx: number, sd: n
   let q = (a - r) / b;
   let digits = q === 0 ? 0 : shortDigits(q);
   if (digits > sd) return null;
+  // Digits one round may bring down: r × 10^room stays below 2^53 for every r below b.
+  let room = 1;
+  while (room < 15 && b * POW10[room + 1]! <= SAFE) room++;
   let places = 0;
   while (digits < sd && r !== 0) {
-    if (q > (SAFE - 9) / 10 || places === QUOTIENT_PLACES) return null;
-    r *= 10;
+    // No more than sd − digits: while q is 0 the round's leading zeros are not digits, and it brings down at most sd.
+    const k = Math.min(room, sd - digits, QUOTIENT_PLACES - places);
+    if (k === 0) return null;
+    const p = POW10[k]!;
+    r *= p;
     const rest = r % b;
-    q = q * 10 + (r - rest) / b;
+    q = q * p + (r - rest) / b;
+    if (q > SAFE) return null;
     r = rest;
-    places++;
-    if (q !== 0) digits++;
+    places += k;
+    digits = q === 0 ? 0 : shortDigits(q);
   }
   const x = places + ax - bx;
   const c = negative ? -q : q;
