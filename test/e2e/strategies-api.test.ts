@@ -54,8 +54,11 @@ describe.each(drivers())('strategy management over REST and MCP on %s', (driver)
       source: 'operator',
       type: 'generic',
       example_config: { connector_name: 'sim', trading_pair: 'ETH-USDT', bars: 30 },
-      data_needs: { candles: [{ connector_name: 'sim', trading_pair: 'ETH-USDT', interval: '15m', bars: 30 }], quotes: [], warmup_bars: 30 },
+      data_needs: { candles: [{ connector_name: 'sim', trading_pair: 'ETH-USDT', interval: '15m', bars: 30 }], quotes: [], warmup_bars: 30, executors: 'all' },
     });
+    // Which executors each controller reads: the directional ones only their active ones, the market makers all.
+    expect(byName.get('bollinger_v1')).toMatchObject({ data_needs: { executors: 'active' } });
+    expect(byName.get('pmm_simple')).toMatchObject({ data_needs: { executors: 'all' } });
     const one = await s.call('GET', '/controllers/bollinger_v1');
     expect(one.body.controller.example_config).toMatchObject(BOLLINGER);
     expect((await s.call('GET', '/controllers/no_such_v1')).status).toBe(404);

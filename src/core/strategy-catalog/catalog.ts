@@ -21,6 +21,8 @@ export interface DataNeedsOut {
   quotes: Array<{ connector_name: string; trading_pair: string }>;
   /** Controllers: closed candles of history the first decision needs. */
   warmup_bars?: number;
+  /** Controllers: 'active' when the controller reads only its working executors, 'all' when it reads ended ones too. */
+  executors?: 'all' | 'active';
   /** Scripts: seconds between two steps. */
   step_seconds?: number;
 }
@@ -164,8 +166,9 @@ const EXAMPLE_MARKET = { connector_name: 'sim', trading_pair: 'BTC-USDT' };
 /** A strategy's data needs for a parsed config; null (and a log line) when its own code fails. */
 function needsOf(entry: CatalogEntry, config: unknown, logger: Logger): DataNeedsOut | null {
   try {
-    const base = wire(entry.definition.data(config as never));
-    if (entry.kind === 'controller') return { ...base, warmup_bars: (entry.definition as ControllerDefinition).warmupBars(config as never) };
+    const needs = entry.definition.data(config as never);
+    const base = wire(needs);
+    if (entry.kind === 'controller') return { ...base, warmup_bars: (entry.definition as ControllerDefinition).warmupBars(config as never), executors: needs.executors ?? 'all' };
     return { ...base, step_seconds: (entry.definition as ScriptDefinition).stepSeconds(config as never) };
   } catch (err) {
     logger.warn(`${entry.kind} ${entry.name} failed to say what data a config needs`, { err });

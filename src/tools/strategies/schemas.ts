@@ -20,6 +20,10 @@ export const DataNeedsOut = z.object({
   candles: z.array(z.object({ connector_name: z.string(), trading_pair: z.string(), interval: z.string(), bars: z.number() })),
   quotes: z.array(z.object({ connector_name: z.string(), trading_pair: z.string() })),
   warmup_bars: z.number().optional().describe('Controllers: closed candles of history the first decision needs.'),
+  executors: z
+    .enum(['all', 'active'])
+    .optional()
+    .describe("Controllers: 'active' when the controller reads only its working executors (an optimization trial then keeps none that has ended), 'all' when it reads ended ones too."),
   step_seconds: z.number().optional().describe('Scripts: seconds between two steps.'),
 });
 

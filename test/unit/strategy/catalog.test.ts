@@ -107,7 +107,7 @@ describe('StrategyCatalog', () => {
     expect(band.configSchema).toMatchObject({ type: 'object', additionalProperties: false, properties: { period: { type: 'integer', minimum: 2, maximum: 500, default: 20, description: 'Bars in the band.' } } });
     expect(band.example).toEqual({
       config: { connector_name: 'sim', trading_pair: 'BTC-USDT', period: 20 },
-      dataNeeds: { candles: [{ connector_name: 'sim', trading_pair: 'BTC-USDT', interval: '1h', bars: 40 }], quotes: [], warmup_bars: 20 },
+      dataNeeds: { candles: [{ connector_name: 'sim', trading_pair: 'BTC-USDT', interval: '1h', bars: 40 }], quotes: [], warmup_bars: 20, executors: 'all' },
     });
     // connector_name has no default: the example names the sim market.
     expect(catalog.get('controller', 'ema_cross_v1').example?.config).toEqual({ connector_name: 'sim', trading_pair: 'ETH-USDT', fast: 12 });
@@ -119,7 +119,7 @@ describe('StrategyCatalog', () => {
     expect(catalog.validate('controller', 'ema_cross_v1', { connector_name: 'binance', fast: 5 })).toEqual({
       valid: true,
       config: { connector_name: 'binance', trading_pair: 'ETH-USDT', fast: 5 },
-      dataNeeds: { candles: [{ connector_name: 'binance', trading_pair: 'ETH-USDT', interval: '5m', bars: 15 }], quotes: [], warmup_bars: 15 },
+      dataNeeds: { candles: [{ connector_name: 'binance', trading_pair: 'ETH-USDT', interval: '5m', bars: 15 }], quotes: [], warmup_bars: 15, executors: 'all' },
     });
     const bad = catalog.validate('controller', 'ema_cross_v1', { fast: 1, extra: true });
     expect(bad.valid).toBe(false);
