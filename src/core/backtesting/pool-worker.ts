@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import type { MessagePort } from 'node:worker_threads';
 import { SHIPPED_CONTROLLERS } from '../strategy/controllers/index.js';
 import type { ControllerDefinition } from '../strategy/controller.js';
@@ -6,6 +7,7 @@ import { type BacktestTaskInput, runBacktestTask } from './backtest-task.js';
 import { runTrialsTask, type TrialDone, type TrialsTaskInput } from './trials-task.js';
 import { type StoredBacktest, storedBacktest } from '../backtest/stored-result.js';
 import { moduleDefinitions } from '../strategy-catalog/operator-modules.js';
+import { crossingError } from './task-errors.js';
 
 /**
  * The tasks a strategy pool worker runs, by name (piscina calls the named export). Each receives the
@@ -28,9 +30,13 @@ const shipped = new Map<string, ControllerDefinition>(SHIPPED_CONTROLLERS.map((d
  * main thread never walks a result of megabytes (it writes the JSON text as it is).
  */
 export async function backtest({ input, port }: WorkerTask<BacktestWorkerInput>): Promise<StoredBacktest> {
-  const controllers = await controllersFor(input.controllerModule);
-  const result = runBacktestTask(input, (name) => controllers.get(name), (p) => port.postMessage(p));
-  return storedBacktest(result, (text) => createHash('sha256').update(text).digest('hex'), input.market.market_type);
+  try {
+    const controllers = await controllersFor(input.controllerModule);
+    const result = runBacktestTask(input, (name) => controllers.get(name), (p) => port.postMessage(p));
+    return storedBacktest(result, (text) => createHash('sha256').update(text).digest('hex'), input.market.market_type);
+  } catch (err) {
+    throw crossingError(err, modulePath(input.controllerModule));
+  }
 }
 
 export interface TrialsWorkerInput extends TrialsTaskInput {
@@ -39,9 +45,16 @@ export interface TrialsWorkerInput extends TrialsTaskInput {
 
 /** Runs a batch of optimization trials, posting each trial's metrics as it ends. */
 export async function trials({ input, port }: WorkerTask<TrialsWorkerInput>): Promise<TrialDone[]> {
-  const controllers = await controllersFor(input.controllerModule);
-  return runTrialsTask(input, (name) => controllers.get(name), (done) => port.postMessage(done));
+  try {
+    const controllers = await controllersFor(input.controllerModule);
+    return runTrialsTask(input, (name) => controllers.get(name), (done) => port.postMessage(done));
+  } catch (err) {
+    throw crossingError(err, modulePath(input.controllerModule));
+  }
 }
+
+/** An operator module's file, as its log line at start names it. */
+const modulePath = (url: string | undefined) => (url === undefined ? undefined : fileURLToPath(url));
 
 async function controllersFor(moduleUrl: string | undefined): Promise<Map<string, ControllerDefinition>> {
   const controllers = new Map(shipped);

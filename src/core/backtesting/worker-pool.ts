@@ -2,6 +2,7 @@ import { totalmem } from 'node:os';
 import { MessageChannel } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
 import { AppError } from '../errors.js';
+import { landedError } from './task-errors.js';
 
 /**
  * Runs CPU-heavy strategy work (backtests, optimization trials) off the event loop, in worker threads
@@ -65,7 +66,7 @@ export class StrategyPool {
           cause: err,
         });
       }
-      throw err;
+      throw landedError(err);
     } finally {
       port1.close();
     }

@@ -1,4 +1,5 @@
 import { Decimal } from '../decimal.js';
+import { AppError } from '../errors.js';
 import type { CandleInterval } from '../exchange/types.js';
 import { INTERVAL_MS } from '../exchange/types.js';
 import type { ExecutorConfig } from './executors/configs.js';
@@ -141,8 +142,8 @@ const NOT_STEPPED: MarketView = {
   rules: notStepped,
 };
 
-const ACTIVE_ONLY =
-  "This controller's data() declares executors: 'active', so it may read view.activeExecutors only; declare executors: 'all' (or leave it out) to read view.executors.";
+const ACTIVE_ONLY = "The controller read view.executors, but its data() declares executors: 'active' (it reads view.activeExecutors only).";
+const ACTIVE_ONLY_HINT = "Declare executors: 'all' in the controller's data() (or leave it out) to read ended executors, or read view.activeExecutors.";
 
 /** memoAt of a report that no longer changes. */
 const FINAL = -2;
@@ -316,7 +317,7 @@ export class StrategyRuntime {
       now: 0,
       market: NOT_STEPPED,
       get executors() {
-        if (o.executorsView === 'active') throw new Error(ACTIVE_ONLY);
+        if (o.executorsView === 'active') throw new AppError('PRECONDITION_FAILED', ACTIVE_ONLY, { hint: ACTIVE_ONLY_HINT });
         return rt.reports;
       },
       get activeExecutors() {

@@ -92,6 +92,6 @@ describe('a run listing no executors, of a controller that reads only its active
       create: () => ({ update: (view) => (view.executors.length >= 0 ? [] : []) }),
     });
     const env: BacktestEnv = { controller: () => peeking, createExecutor, market: MARKET };
-    expect(() => runBacktest(specOf('peeking_v1', {}), cols, null, env)).toThrow(/declares executors: 'active', so it may read view\.activeExecutors only/);
+    expect(() => runBacktest(specOf('peeking_v1', {}), cols, null, env)).toThrow(/read view\.executors, but its data\(\) declares executors: 'active'/);
   });
 });
