@@ -49,8 +49,9 @@ export class FinalReports {
 
 /**
  * One final report: the plain fields as its own, the decimals in the store's rows (a new Decimal per
- * read; these reports are read once, by the metrics and the result), netPnlPct and custom worked out when
- * read, as the report it was made from would.
+ * read: the metrics tallied the report it was made from, so only the result's list and a controller
+ * that reads its ended executors read these), netPnlPct and custom worked out when read, as the report
+ * it was made from would.
  */
 class FinalReport extends ReportBase {
   readonly #rows: DecimalRows;

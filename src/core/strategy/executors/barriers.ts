@@ -139,7 +139,8 @@ export class EntryBarriers {
  *
  * The trailing stop arms when PnL first reaches the activation fraction, with its trigger at PnL −
  * delta; afterwards a price is tested against the trigger before the trigger is raised, so the point
- * that makes a new peak can never also fire it. `trailing` is the current trigger or null while unarmed; the returned `trailing` is the new one.
+ * that makes a new peak can never also fire it. `trailing` is the current trigger or null while
+ * unarmed; the returned `trailing` is the new one.
  */
 export function checkBarriers(levels: BarrierLevels, price: Decimal, trailing: TrailingTrigger | null, takeProfitAtMarket: boolean): { hit: CloseType | null; trailing: TrailingTrigger | null } {
   const { spec } = levels;
@@ -161,6 +162,9 @@ export function checkBarriers(levels: BarrierLevels, price: Decimal, trailing: T
 function trailingTrigger(levels: BarrierLevels, price: Decimal): TrailingTrigger {
   return TrailingTrigger.atPeak(levels.side, levels.spec.trailing!.trailing_delta, price, levels.entry);
 }
+
+/** A trailing trigger as a state saves it: its fraction with its peak and entry, or (saved before those were kept) the bare fraction. */
+type SavedTrailing = { fraction: string; peak: string | null; entry: string | null } | string;
 
 /**
  * An armed trailing stop's trigger: PnL(peak) − delta, the PnL fraction below which it fires. Kept as
@@ -198,7 +202,7 @@ export class TrailingTrigger {
   }
 
   /** The trigger from a saved state: its peak and entry when saved, else its fraction (a state saved as the bare fraction string). */
-  static fromJSON(side: Side, delta: number, s: { fraction: string; peak: string | null; entry: string | null } | string): TrailingTrigger {
+  static fromJSON(side: Side, delta: number, s: SavedTrailing): TrailingTrigger {
     if (typeof s === 'string') return new TrailingTrigger(side, delta, null, null, new Decimal(s));
     const known = new Decimal(s.fraction);
     if (s.peak !== null && s.entry !== null) return new TrailingTrigger(side, delta, new Decimal(s.peak), new Decimal(s.entry), known);
@@ -209,7 +213,7 @@ export class TrailingTrigger {
 /** An executor's saved trailing trigger (null while unarmed) under its config's trailing stop. */
 export function loadTrailing(trailingStop: { trailing_delta: number } | undefined, side: Side, saved: unknown): TrailingTrigger | null {
   if (saved === null || saved === undefined || !trailingStop) return null;
-  return TrailingTrigger.fromJSON(side, trailingStop.trailing_delta, saved as string);
+  return TrailingTrigger.fromJSON(side, trailingStop.trailing_delta, saved as SavedTrailing);
 }
 
 /** Barrier prices for a report or a chart: where stop loss, take profit and the armed trailing trigger sit. */
