@@ -91,6 +91,10 @@ export function computeMetrics(m: MetricsInput): BacktestMetrics {
 
 /** Largest fall of equity (initial equity + PnL) from its running peak, the start included. */
 export function maxDrawdown(e0: number, pnl: ArrayLike<number>): { quote: number; pct: number | null } {
+  // Tested before the loop, not after it: a worker enters this loop through code compiled in the middle
+  // of an earlier call (on-stack replacement), and a test after the loop in that code deoptimized on every
+  // call once it had seen one kind of number for e0 and met the other.
+  const e0Positive = e0 > 0;
   let peak = e0;
   let quote = 0;
   let pct = 0;
@@ -100,7 +104,7 @@ export function maxDrawdown(e0: number, pnl: ArrayLike<number>): { quote: number
     if (peak - e > quote) quote = peak - e;
     if (peak > 0 && 1 - e / peak > pct) pct = 1 - e / peak;
   }
-  return { quote, pct: e0 > 0 ? pct : null };
+  return { quote, pct: e0Positive ? pct : null };
 }
 
 /**
