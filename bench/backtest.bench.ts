@@ -28,7 +28,7 @@ import { simMarkets } from '../src/core/exchange/sim/markets.js';
 import { SimExchange } from '../src/core/exchange/sim/sim-exchange.js';
 import { bollingerV1 } from '../src/core/strategy/controllers/bollinger-v1.js';
 import { createExecutor } from '../src/core/strategy/executors/registry.js';
-import { bollingerByHand } from './lib/bollinger-by-hand.js';
+import { bollingerByHand, pathOf } from './lib/bollinger-by-hand.js';
 import { goal, goalJson, printGoals } from './lib/goals.js';
 import { fmt, intEnv, printTable, ratio, round } from './lib/harness.js';
 
@@ -80,7 +80,7 @@ interface HandPosition {
  * not at their level, and fees are floats: its PnL is near the engine's, not equal.
  */
 function plainLoop(cols: ReturnType<typeof toColumns>, first: number): { executors: number; pnl: number } {
-  const { time, open, high, low, close } = cols;
+  const { time, close } = cols;
   const ring = new Float64Array(BB_LENGTH);
   let sum = 0;
   let sumSq = 0;
@@ -105,11 +105,7 @@ function plainLoop(cols: ReturnType<typeof toColumns>, first: number): { executo
   const path = [0, 0, 0, 0];
   for (let i = first; i < time.length; i++) {
     const t = time[i]!;
-    const up = close[i]! >= open[i]!;
-    path[0] = open[i]!;
-    path[1] = up ? low[i]! : high[i]!;
-    path[2] = up ? high[i]! : low[i]!;
-    path[3] = close[i]!;
+    pathOf(cols, i, path);
     for (let k = 0; k < 4; k++) {
       const p = path[k]!;
       const now = t + (k === 3 ? MIN : Math.floor((k * MIN) / 3));

@@ -111,12 +111,21 @@ export interface HandResult {
   metrics: BacktestMetrics;
 }
 
+/** The candle's four path prices into `path`: O-L-H-C for an up candle (close ≥ open), O-H-L-C for a down one. */
+export function pathOf(cols: CandleColumns, i: number, path: Float64Array | number[]): void {
+  const up = cols.close[i]! >= cols.open[i]!;
+  path[0] = cols.open[i]!;
+  path[1] = up ? cols.low[i]! : cols.high[i]!;
+  path[2] = up ? cols.high[i]! : cols.low[i]!;
+  path[3] = cols.close[i]!;
+}
+
 /** The per-candle series, kept from run to run as the engine keeps its own (fresh memory costs more to touch than to fill). */
 let seriesStore = { time: new Float64Array(0), pnl: new Float64Array(0), position: new Float64Array(0) };
 
 /** Runs candles [first, last) of `cols` (the bbLength before `first` warm the bands up). */
 export function bollingerByHand(cols: CandleColumns, first: number, last: number, p: HandParams = BOLLINGER_DEFAULTS): HandResult {
-  const { time, open, high, low, close } = cols;
+  const { time, open, close } = cols;
   const interval = time[first + 1]! - time[first]!;
   const rate = new Decimal(p.tradeCost);
   const one = new Decimal(1);
@@ -286,11 +295,7 @@ export function bollingerByHand(cols: CandleColumns, first: number, last: number
   const at = new Float64Array(4);
   for (let i = first; i < last; i++) {
     const t = time[i]!;
-    const up = close[i]! >= open[i]!;
-    path[0] = open[i]!;
-    path[1] = up ? low[i]! : high[i]!;
-    path[2] = up ? high[i]! : low[i]!;
-    path[3] = close[i]!;
+    pathOf(cols, i, path);
     at[0] = t;
     at[1] = t + Math.floor(interval / 3);
     at[2] = t + Math.floor((2 * interval) / 3);
