@@ -19,15 +19,18 @@ export class BacktestStore {
 
   /** Written once by the job that ran it; a retry of the same job id overwrites its own row. */
   async save(jobId: string, spec: unknown, json: string, summary: BacktestSummary): Promise<void> {
-    const values = { jobId, spec: spec as object, result: sql`${json}::jsonb`, metrics: summary.metrics as object, digest: summary.digest, bytes: summary.bytes };
+    // The conflict branch takes the row offered (excluded), so the document is sent once, not twice.
     await this.db
       .insert(backtestResults)
-      .values(values as typeof backtestResults.$inferInsert)
-      .onConflictDoUpdate({ target: backtestResults.jobId, set: { result: values.result, metrics: values.metrics, digest: values.digest, bytes: values.bytes, spec: values.spec } });
+      .values({ jobId, spec: spec as object, result: json, metrics: summary.metrics as object, digest: summary.digest, bytes: summary.bytes })
+      .onConflictDoUpdate({
+        target: backtestResults.jobId,
+        set: { result: sql`excluded.result`, metrics: sql`excluded.metrics`, digest: sql`excluded.digest`, bytes: sql`excluded.bytes`, spec: sql`excluded.spec` },
+      });
   }
 
   async get(jobId: string): Promise<BacktestRecord | undefined> {
     const [row] = await this.db.select().from(backtestResults).where(eq(backtestResults.jobId, jobId));
-    return row ? { ...row, result: row.result as Record<string, unknown> } : undefined;
+    return row ? { ...row, result: JSON.parse(row.result) as Record<string, unknown> } : undefined;
   }
 }

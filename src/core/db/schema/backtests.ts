@@ -12,8 +12,12 @@ export const backtestResults = pgTable('backtest_results', {
     .references(() => jobs.id, { onDelete: 'cascade' }),
   /** The run's inputs as resolved (controller config included), for reproducing it. */
   spec: jsonb('spec').notNull(),
-  /** The result document (executors, orders, fills, series, gaps) as the results route serves it. */
-  result: jsonb('result').notNull(),
+  /**
+   * The result document (executors, orders, fills, series, gaps) as the results route serves it: JSON
+   * text, written and read whole (nothing queries inside it), so Postgres does not parse a year's 10 MB
+   * into jsonb on write (most of a second) and print it back on read.
+   */
+  result: text('result').notNull(),
   metrics: jsonb('metrics').notNull(),
   /** SHA-256 of the canonical result JSON: two runs of the same spec give the same digest. */
   digest: text('digest').notNull(),
