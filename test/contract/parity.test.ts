@@ -4,7 +4,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { channelsOf, pathParams, type AnyCommand } from '../../src/core/command/index.js';
 import type { BacktestResult } from '../../src/core/backtest/engine.js';
-import { thinSeries } from '../../src/core/backtest/stored-result.js';
+import { thinSeries } from '../../src/core/backtest/thin-series.js';
 import { type ErrorCode } from '../../src/core/errors.js';
 import { allCommands } from '../../src/tools/index.js';
 import { ADMIN_AUTH, basicHeader, drivers, testServer, type TestServer } from '../helpers/test-env.js';

@@ -14,6 +14,7 @@ import { FillLog } from './fill-log.js';
 import { type BacktestMetrics, computeMetrics, TradeTally } from './metrics.js';
 import { type BacktestMarket, SimVenue } from './sim-venue.js';
 import type { BacktestSpec } from './spec.js';
+import { thinIndexes, thinSeries } from './thin-series.js';
 
 /**
  * Runs one backtest, in memory, with no IO and no clock: the same spec and candles give the same
@@ -271,7 +272,7 @@ function lazyResult(
   movedOut: Array<BacktestResult['executors'][number]>,
   reports: ExecutorReport[],
   fills: FillLog,
-  series: () => BacktestResult['series'],
+  series: SeriesSource,
   rest: Omit<BacktestResult, 'executors' | 'fills' | 'series'>,
 ): BacktestResult {
   // The keys in the result's order first (placeholders for the lazy three), then the getters over them:
@@ -281,7 +282,8 @@ function lazyResult(
   // A long run's executors moved out as they ended come first: order the whole list by creation time.
   lazy(out, 'executors', () => (movedOut.length === 0 ? reports.map(reportJson) : [...movedOut, ...reports.map(reportJson)].sort((a, b) => a.createdAt - b.createdAt)));
   lazy(out, 'fills', () => fills.toJson());
-  lazy(out, 'series', series);
+  lazy(out, 'series', series.full);
+  seriesSources.set(out, series);
   return out;
 }
 
@@ -306,11 +308,46 @@ function settle<T>(o: object, key: string, value: T): T {
  * scratch arrays the metrics read serve the next run). Apart from runBacktest, so it closes over
  * nothing of the walk.
  */
-function seriesBuilder(track: EquityTrack, candles: CandleColumns, first: number, total: number, stepMs: number): () => BacktestResult['series'] {
-  return () => {
-    const s = seriesInto({ time: new Float64Array(total), pnl: new Float64Array(total), position: new Float64Array(total) }, track, candles, first, stepMs);
-    return { time: plain(s.time), pnl: plain(s.pnl), position: plain(s.position), price: plain(candles.close.subarray(first, first + total)) };
+function seriesBuilder(track: EquityTrack, candles: CandleColumns, first: number, total: number, stepMs: number): SeriesSource {
+  return {
+    full: () => {
+      const s = seriesInto({ time: new Float64Array(total), pnl: new Float64Array(total), position: new Float64Array(total) }, track, candles, first, stepMs);
+      return { time: plain(s.time), pnl: plain(s.pnl), position: plain(s.position), price: plain(candles.close.subarray(first, first + total)) };
+    },
+    thinned: (max) => {
+      const idx = thinIndexes(total, max);
+      const out = { time: new Array<number>(idx.length), pnl: new Array<number>(idx.length), position: new Array<number>(idx.length), price: new Array<number>(idx.length), thinned_from: total };
+      for (let n = 0; n < idx.length; n++) {
+        const j = idx[n]!;
+        const p = track.pointAt(candles.close, first, j);
+        out.time[n] = candles.time[first + j]! + stepMs;
+        out.pnl[n] = p.pnl;
+        out.position[n] = p.position;
+        out.price[n] = candles.close[first + j]!;
+      }
+      return out;
+    },
   };
+}
+
+/** A result's series: in full, or only the points a thinned copy keeps (thinIndexes), without building the rest. */
+interface SeriesSource {
+  full(): BacktestResult['series'];
+  thinned(max: number): BacktestResult['series'] & { thinned_from: number };
+}
+
+/** Where each lazy result's series comes from (see seriesThinned). */
+const seriesSources = new WeakMap<BacktestResult, SeriesSource>();
+
+/**
+ * A result's series thinned to at most `max` points, as thinSeries(result.series, max) gives it; for a
+ * result of runBacktest whose series was not read yet, without building the series of every candle (a
+ * year's is four lists of 525,600 numbers, for the 5,000 points a stored result keeps).
+ */
+export function seriesThinned(result: BacktestResult, max: number): BacktestResult['series'] & { thinned_from: number } {
+  const source = seriesSources.get(result);
+  const settled = Object.getOwnPropertyDescriptor(result, 'series')?.get === undefined;
+  return source && !settled ? source.thinned(max) : thinSeries(result.series, max);
 }
 
 type SeriesArrays = { time: Float64Array; pnl: Float64Array; position: Float64Array };

@@ -64,6 +64,24 @@ export class EquityTrack {
     }
   }
 
+  /** pnl and position at candle `j` alone (what fill writes there), for a series thinned to a few points. */
+  pointAt(close: ArrayLike<number>, first: number, j: number): { pnl: number; position: number } {
+    // The last state starting at or before j (states are in ascending order of their first candle).
+    let lo = 0;
+    let hi = this.from.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.from[mid]! <= j) lo = mid;
+      else hi = mid - 1;
+    }
+    const k = lo;
+    const price = close[first + j]!;
+    const q = this.q[k]!;
+    if (!this.perpetual) return { pnl: spotPnl(q, this.b[k]!, price), position: this.b[k]! };
+    const s = 4 * k;
+    return { pnl: q + (sideValue(this.sides[s]!, this.sides[s + 1]!, price) + sideValue(this.sides[s + 2]!, this.sides[s + 3]!, price)), position: this.b[k]! };
+  }
+
   private slot(j: number): number {
     const last = this.from.length - 1;
     if (last >= 0 && this.from[last] === j) return last;

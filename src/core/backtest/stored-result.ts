@@ -1,4 +1,4 @@
-import type { BacktestResult } from './engine.js';
+import { type BacktestResult, seriesThinned } from './engine.js';
 import type { BacktestMetrics } from './metrics.js';
 import { resultNotes } from './result-notes.js';
 
@@ -37,22 +37,6 @@ export interface StoredBacktest {
   summary: BacktestSummary;
 }
 
-/** Indexes of `n` points thinned to at most `max`: evenly spaced, the last point always kept. */
-export function thinIndexes(n: number, max: number): number[] {
-  if (n <= max) return Array.from({ length: n }, (_, i) => i);
-  const stride = Math.ceil(n / max);
-  const out: number[] = [];
-  for (let i = (n - 1) % stride; i < n; i += stride) out.push(i);
-  return out;
-}
-
-/** The series at most `max` points, all four lists at the same indexes; `thinned_from` counts the points of the run (kept when thinned again). */
-export function thinSeries(series: BacktestResult['series'] & { thinned_from?: number }, max: number): BacktestResult['series'] & { thinned_from: number } {
-  const idx = thinIndexes(series.time.length, max);
-  const pick = (a: number[]) => idx.map((i) => a[i]!);
-  return { time: pick(series.time), pnl: pick(series.pnl), position: pick(series.position), price: pick(series.price), thinned_from: series.thinned_from ?? series.time.length };
-}
-
 const brief = (e: BacktestResult['executors'][number]) => ({
   id: e.id,
   type: e.type,
@@ -64,11 +48,12 @@ const brief = (e: BacktestResult['executors'][number]) => ({
 });
 
 export function storedBacktest(result: BacktestResult, digestOf: (text: string) => string, marketType?: 'spot' | 'perpetual'): StoredBacktest {
-  const doc = { ...result, series: thinSeries(result.series, STORED_SERIES_POINTS) };
+  // Key by key, in the result's order, so the series getter never builds every candle's point.
+  const doc = Object.fromEntries(Object.keys(result).map((k) => [k, k === 'series' ? seriesThinned(result, STORED_SERIES_POINTS) : result[k as keyof BacktestResult]]));
   const json = JSON.stringify(doc);
   const byPnl = [...result.executors].sort((a, b) => Number(b.netPnl) - Number(a.netPnl) || (a.id < b.id ? -1 : 1));
-  const at = thinIndexes(result.series.time.length, SUMMARY_CURVE_POINTS);
-  const curve = { time: at.map((i) => result.series.time[i]!), pnl: at.map((i) => result.series.pnl[i]!) };
+  const thin = seriesThinned(result, SUMMARY_CURVE_POINTS);
+  const curve = { time: thin.time, pnl: thin.pnl };
   return {
     json,
     summary: {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineCommand } from '../../core/command/index.js';
 import type { BacktestResult } from '../../core/backtest/engine.js';
-import { thinSeries } from '../../core/backtest/stored-result.js';
+import { thinSeries } from '../../core/backtest/thin-series.js';
 import { JobIdIn, JobOut } from '../jobs/schemas.js';
 
 export const getBacktest = defineCommand({
