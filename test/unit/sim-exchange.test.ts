@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SimExchange } from '../../src/core/exchange/sim/sim-exchange.js';
+import { roundToPlaces, SimExchange } from '../../src/core/exchange/sim/sim-exchange.js';
 import { PriceModel, SIM_EPOCH_MS } from '../../src/core/exchange/sim/price-model.js';
 import { ManualClock } from '../../src/core/clock.js';
 
@@ -111,5 +111,37 @@ describe('sim exchange market data', () => {
   it('the perpetual trades close to spot', () => {
     const perp = sim.market('perpetual', 'BTC-USDT');
     expect(Math.abs(sim.mid(perp) / sim.mid(spot) - 1)).toBeLessThan(0.001);
+  });
+});
+
+describe('sim rounding to a tick or step', () => {
+  // The sim's candles and tickers go through roundToPlaces; it must give what Number(v.toFixed(places))
+  // gives, or every deterministic history (and every backtest over it) would change.
+  const same = (v: number, places: number) => Object.is(roundToPlaces(v, places), Number(v.toFixed(places)));
+
+  it('equals toFixed on prices and volumes of every size', () => {
+    let seed = 7;
+    const rand = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+    const misses: Array<[number, number]> = [];
+    for (let i = 0; i < 200_000; i++) {
+      const places = [0, 1, 2, 3, 4, 5, 6, 8][i % 8]!;
+      const v = rand() * 10 ** (rand() * 9 - 3);
+      if (!same(v, places)) misses.push([v, places]);
+    }
+    expect(misses).toEqual([]);
+  });
+
+  it('equals toFixed at and a hair around every tie, and where toFixed decides alone', () => {
+    const misses: Array<[number, number]> = [];
+    for (let places = 0; places <= 6; places++) {
+      for (let k = 0; k < 20_000; k++) {
+        const tie = (k + 0.5) / 10 ** places;
+        for (const v of [tie, tie * (1 + 1e-15), tie * (1 - 1e-15), k / 10 ** places]) if (!same(v, places)) misses.push([v, places]);
+      }
+    }
+    for (const [v, places] of [[0, 2], [-1.005, 2], [-0, 3], [1e12 + 0.5, 2], [2 ** 31 / 100 + 0.005, 2], [1.005, 2], [8.345, 2], [0.000015, 5]] as const) {
+      if (!same(v, places)) misses.push([v, places]);
+    }
+    expect(misses).toEqual([]);
   });
 });
