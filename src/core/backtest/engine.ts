@@ -305,8 +305,9 @@ function settle<T>(o: object, key: string, value: T): T {
 
 /**
  * The result's series, built when first read from the states between fills and the candles (the
- * scratch arrays the metrics read serve the next run). Apart from runBacktest, so it closes over
- * nothing of the walk.
+ * scratch arrays the metrics read serve the next run): every candle's point, or only the points a
+ * thinned copy keeps, each looked up in the states. Apart from runBacktest, so it closes over nothing
+ * of the walk.
  */
 function seriesBuilder(track: EquityTrack, candles: CandleColumns, first: number, total: number, stepMs: number): SeriesSource {
   return {

@@ -1,6 +1,5 @@
+/** A backtest's series thinned for storage or for a model: evenly spaced points, the last always kept. */
 import type { BacktestResult } from './engine.js';
-
-/** Series of a backtest thinned for storage or a model: evenly spaced points, the last always kept. */
 
 /** Indexes of `n` points thinned to at most `max`: evenly spaced, the last point always kept. */
 export function thinIndexes(n: number, max: number): number[] {
