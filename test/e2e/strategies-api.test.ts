@@ -23,6 +23,21 @@ const OPERATOR_CONTROLLER = `export default ({ z }) => ({
 });
 `;
 
+/** An operator's controller whose code throws once it runs: a backtest of it starts, then fails in the worker. */
+const FAILING_CONTROLLER = `export default ({ z }) => ({
+  name: 'gives_up_v1',
+  type: 'generic',
+  description: 'Throws after a few updates (a broken operator module).',
+  config: z.strictObject({ connector_name: z.string().default('sim'), trading_pair: z.string().default('BTC-USDT') }),
+  data: (c) => ({ candles: [{ connector: c.connector_name, tradingPair: c.trading_pair, interval: '1m', bars: 5 }], quotes: [] }),
+  warmupBars: () => 5,
+  create: () => {
+    let n = 0;
+    return { update: () => { if (++n > 10) throw new Error('gave up on candle ' + n); return []; } };
+  },
+});
+`;
+
 describe.each(drivers())('strategy management over REST and MCP on %s', (driver) => {
   let dir: string;
   let s: TestServer;
@@ -32,7 +47,8 @@ describe.each(drivers())('strategy management over REST and MCP on %s', (driver)
     dir = mkdtempSync(join(tmpdir(), 'td-e2e-strategies-'));
     mkdirSync(join(dir, 'controllers'));
     writeFileSync(join(dir, 'controllers', 'range-watch.mjs'), OPERATOR_CONTROLLER);
-    s = await testServer(driver, { toolsets: 'default,strategies', strategiesDir: dir });
+    writeFileSync(join(dir, 'controllers', 'gives-up.mjs'), FAILING_CONTROLLER);
+    s = await testServer(driver, { toolsets: 'default,strategies,backtesting', strategiesDir: dir });
     for (const [username, role] of [['strat_trader', 'trader'], ['strat_viewer', 'viewer']] as const) {
       const r = await s.call('POST', '/users', { username, password: `${username.replace('_', '-')}-password`, role });
       expect(r.status, r.text).toBe(201);
@@ -156,6 +172,25 @@ describe.each(drivers())('strategy management over REST and MCP on %s', (driver)
     expect(r.status, r.text).toBe(202);
     expect(r.body.job.status, JSON.stringify(r.body.job.error)).toBe('succeeded');
     expect(r.body.summary).toMatchObject({ candles: 1440, executors: 0 });
+  });
+
+  it('a backtest that fails after it started: REST shows the failed job, MCP answers with an error naming it', async () => {
+    const start = Date.UTC(2024, 0, 1);
+    const spec = { controller: { name: 'gives_up_v1', config: {} }, connector: 'sim', trading_pair: 'BTC-USDT', start: new Date(start).toISOString(), end: start + 3_600_000, wait_seconds: 30 };
+    const r = await s.call('POST', '/backtesting/run', spec, TRADER);
+    expect(r.status, r.text).toBe(202);
+    expect(r.body.job).toMatchObject({ status: 'failed', error: { code: 'PRECONDITION_FAILED' } });
+    expect(r.body.job.error.message).toContain('gave up on candle 11');
+    expect(r.body.summary).toBeNull();
+
+    const viaMcp = await mcpCall(mcp, 'backtesting_run_backtest', spec);
+    expect(viaMcp.ok).toBe(false);
+    const err = !viaMcp.ok ? viaMcp.error : null;
+    expect(err).toMatchObject({ code: 'PRECONDITION_FAILED', details: { status: 'failed', job_error_code: 'PRECONDITION_FAILED' } });
+    expect(err?.message).toContain('gave up on candle 11');
+    // The job it names is there to read, failed, as REST showed it.
+    const job = await s.call('GET', `/jobs/${(err?.details as { job_id: string }).job_id}`, undefined, TRADER);
+    expect(job.body.job).toMatchObject({ status: 'failed', kind: 'backtest' });
   });
 
   it('serves the strategies toolset over MCP when asked for (it is not a default toolset)', async () => {

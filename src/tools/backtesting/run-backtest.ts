@@ -4,6 +4,7 @@ import { defineCommand } from '../../core/command/index.js';
 import { AppError } from '../../core/errors.js';
 import { BacktestSpecFields, endNotBeforeStart } from '../../core/backtest/spec.js';
 import { TimeIn } from '../../core/schema.js';
+import { endedWithoutResult } from '../jobs/job-outcome.js';
 import { JobOut } from '../jobs/schemas.js';
 import { ConfigIdIn } from '../strategies/schemas.js';
 import { SummaryOut } from './schemas.js';
@@ -19,7 +20,7 @@ export const runBacktest = defineCommand({
   name: 'backtesting_run_backtest',
   group: 'backtesting',
   title: 'Run backtest',
-  description: `Backtests one controller over one market's candles, as a background job: returns the job at once (202). The controller config is checked first (field-path errors, nothing started). Set wait_seconds (up to ${MAX_WAIT_SECONDS}) to get the summary in this answer when the run ends in time; otherwise follow the job with backtesting_get_backtest. Candles come from sim (any range since 2015, deterministic) or the exchange through the candle cache; missing candles are reported, never filled.`,
+  description: `Backtests one controller over one market's candles, as a background job: returns the job at once (202). The controller config is checked first (field-path errors, nothing started). Set wait_seconds (up to ${MAX_WAIT_SECONDS}) to get the summary in this answer when the run ends in time (over MCP, a run that fails meanwhile answers as an error naming the job); otherwise follow the job with backtesting_get_backtest. Candles come from sim (any range since 2015, deterministic) or the exchange through the candle cache; missing candles are reported, never filled.`,
   risk: 'write',
   idempotent: false,
   openWorld: true,
@@ -54,6 +55,8 @@ export const runBacktest = defineCommand({
       job = await backtests.job(job.job_id, ctx.principal);
       ctx.progress?.(job.progress, job.progress_message ?? undefined);
     }
+    const ended = ctx.surface.channel === 'mcp' ? endedWithoutResult(job, 'backtest') : null;
+    if (ended) throw ended;
     return { job, summary: job.status === 'succeeded' ? (job.result as z.infer<typeof SummaryOut>) : null };
   },
 });

@@ -5,6 +5,7 @@ import { endNotBeforeStart } from '../../core/backtest/spec.js';
 import { BacktestSpecFields } from '../../core/backtest/spec.js';
 import { MAX_TRIALS, OptimizationFields } from '../../core/backtest/optimization-spec.js';
 import { TimeIn } from '../../core/schema.js';
+import { endedWithoutResult } from '../jobs/job-outcome.js';
 import { JobOut } from '../jobs/schemas.js';
 import { OptimizationSummaryOut } from './optimization-schemas.js';
 
@@ -15,7 +16,7 @@ export const runOptimization = defineCommand({
   name: 'backtesting_run_optimization',
   group: 'backtesting',
   title: 'Run optimization',
-  description: `Searches a controller's config for the best backtest, as a background job (202). Give a base backtest (as backtesting_run_backtest takes it), a space over config fields (a range {min, max, step} or {values}; nested fields by dotted path), a search (grid, random, walk_forward), an objective (a metric to maximize or minimize) and constraints. Every trial config is checked first (field-path errors, nothing started); more than max_trials (at most ${MAX_TRIALS}) is refused. Follow it with backtesting_get_optimization; jobs_cancel_job keeps the trials done as a partial leaderboard.`,
+  description: `Searches a controller's config for the best backtest, as a background job (202). Give a base backtest (as backtesting_run_backtest takes it), a space over config fields (a range {min, max, step} or {values}; nested fields by dotted path), a search (grid, random, walk_forward), an objective (a metric to maximize or minimize) and constraints. Every trial config is checked first (field-path errors, nothing started); more than max_trials (at most ${MAX_TRIALS}) is refused. Follow it with backtesting_get_optimization (or set wait_seconds; over MCP, a run that fails meanwhile answers as an error naming the job); jobs_cancel_job keeps the trials done as a partial leaderboard.`,
   risk: 'write',
   idempotent: false,
   openWorld: true,
@@ -40,6 +41,8 @@ export const runOptimization = defineCommand({
       job = await optimizations.job(job.job_id, ctx.principal);
       ctx.progress?.(job.progress, job.progress_message ?? undefined);
     }
+    const ended = ctx.surface.channel === 'mcp' ? endedWithoutResult(job, 'optimization') : null;
+    if (ended) throw ended;
     return { job, summary: job.status === 'succeeded' ? (job.result as z.infer<typeof OptimizationSummaryOut>) : null };
   },
 });
