@@ -16,7 +16,7 @@ export const runOptimization = defineCommand({
   name: 'backtesting_run_optimization',
   group: 'backtesting',
   title: 'Run optimization',
-  description: `Searches a controller's config for the best backtest, as a background job (202). Give a base backtest (as backtesting_run_backtest takes it), a space over config fields (a range {min, max, step} or {values}; nested fields by dotted path), a search (grid, random, walk_forward), an objective (a metric to maximize or minimize) and constraints. Every trial config is checked first (field-path errors, nothing started); more than max_trials (at most ${MAX_TRIALS}) is refused. Follow it with backtesting_get_optimization (or set wait_seconds; over MCP, a run that fails meanwhile answers as an error naming the job); jobs_cancel_job keeps the trials done as a partial leaderboard.`,
+  description: `Searches a controller's config for the best backtest, as a background job (202). Give a base backtest (as backtesting_run_backtest takes it), a space over config fields (a range {min, max, step} or {values}; nested fields by dotted path), a search (grid, random, walk_forward), an objective (a metric to maximize or minimize) and constraints. Every trial config is checked first (field-path errors, nothing started); more than max_trials (at most ${MAX_TRIALS}) is refused. Follow it with backtesting_get_optimization; jobs_cancel_job keeps the trials done as a partial leaderboard.`,
   risk: 'write',
   idempotent: false,
   openWorld: true,
@@ -28,7 +28,7 @@ export const runOptimization = defineCommand({
     })
       .refine(...endNotBeforeStart)
       .describe('The base backtest; its controller.config holds the values of the fields the space leaves alone.'),
-    wait_seconds: z.number().min(0).max(MAX_WAIT_SECONDS).default(0).describe('Wait up to this long for the run to end and include its summary.'),
+    wait_seconds: z.number().min(0).max(MAX_WAIT_SECONDS).default(0).describe('Wait up to this long for the run to end and include its summary (over MCP, a run that fails meanwhile answers as an error naming the job).'),
   }),
   output: z.object({ job: JobOut, summary: OptimizationSummaryOut.nullable().describe('Set when the run ended within wait_seconds.') }),
   http: { method: 'POST', path: '/backtesting/optimize', successStatus: 202 },
