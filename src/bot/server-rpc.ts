@@ -3,7 +3,7 @@ import type { BotRpc } from '../core/bots/gateway.js';
 import type { ResponseData } from '../core/bots/protocol/envelope.js';
 import { botPrefix } from '../core/bots/topics.js';
 import { Decimal } from '../core/decimal.js';
-import { AppError, ERROR_CODES, type ErrorCode } from '../core/errors.js';
+import { AppError, type ErrorCode, isErrorCode } from '../core/errors.js';
 import type { CandleInterval, CandleRow, TradingRules } from '../core/exchange/types.js';
 import type { MarketSource } from '../core/executors/live-market.js';
 import type { OrderActions, StoredFill, StoredOrder } from '../core/executors/order-actions.js';
@@ -46,7 +46,7 @@ export class ServerRpc {
 
 /** A 400 answer as the AppError it carries (an unknown code is the server's refusal all the same). */
 export function errorOf(reply: ResponseData): AppError {
-  const code = typeof reply.code === 'string' && (ERROR_CODES as readonly string[]).includes(reply.code) ? (reply.code as ErrorCode) : 'UPSTREAM_REJECTED';
+  const code: ErrorCode = isErrorCode(reply.code) ? reply.code : 'UPSTREAM_REJECTED';
   const details = reply.details && typeof reply.details === 'object' ? (reply.details as Record<string, unknown>) : undefined;
   return new AppError(code, reply.msg || `The server refused the request (status ${reply.status}).`, {
     ...(typeof reply.hint === 'string' ? { hint: reply.hint } : {}),

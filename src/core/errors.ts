@@ -79,6 +79,11 @@ const RETRYABLE: Record<ErrorCode, boolean> = {
   TIMEOUT: true,
 };
 
+/** Whether a code read from outside (a worker's message, a bot's reply, a stored job) is one of ours. */
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && (ERROR_CODES as readonly string[]).includes(code);
+}
+
 export function httpStatusOf(code: ErrorCode): number {
   return HTTP_STATUS[code];
 }

@@ -1,4 +1,4 @@
-import { AppError, ERROR_CODES, type ErrorCode } from '../errors.js';
+import { AppError, isErrorCode } from '../errors.js';
 
 /**
  * How a pool task's error crosses back from its worker thread. A thrown error keeps only its message on
@@ -28,8 +28,8 @@ export function landedError(err: unknown): unknown {
   if (!(err instanceof Error) || !err.message.startsWith(MARK)) return err;
   try {
     const { code, message, hint } = JSON.parse(err.message.slice(MARK.length)) as { code: string; message: string; hint: string | null };
-    if (!(ERROR_CODES as readonly string[]).includes(code)) return err;
-    return new AppError(code as ErrorCode, message, hint === null ? {} : { hint });
+    if (!isErrorCode(code)) return err;
+    return new AppError(code, message, hint === null ? {} : { hint });
   } catch {
     return err;
   }

@@ -1,4 +1,4 @@
-import { AppError, ERROR_CODES, type ErrorCode } from '../../core/errors.js';
+import { AppError, type ErrorCode, isErrorCode } from '../../core/errors.js';
 import type { JobView } from '../../core/jobs/job-view.js';
 
 /**
@@ -9,7 +9,7 @@ import type { JobView } from '../../core/jobs/job-view.js';
 export function endedWithoutResult(job: JobView, what: string): AppError | null {
   if (job.status !== 'failed' && job.status !== 'canceled' && job.status !== 'interrupted') return null;
   const given = job.error?.code;
-  const code: ErrorCode = (ERROR_CODES as readonly string[]).includes(given ?? '') ? (given as ErrorCode) : job.status === 'failed' ? 'INTERNAL' : 'CONFLICT';
+  const code: ErrorCode = isErrorCode(given) ? given : job.status === 'failed' ? 'INTERNAL' : 'CONFLICT';
   const why = job.error?.message ?? `it was ${job.status}`;
   return new AppError(code, `The ${what} ${job.job_id} ${job.status === 'failed' ? 'failed' : `was ${job.status}`}: ${why}`, {
     hint: job.error?.hint ?? `jobs_get_job ${job.job_id} shows the job; start it again once the cause is fixed.`,
