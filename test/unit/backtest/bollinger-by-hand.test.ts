@@ -3,12 +3,10 @@ import { bollingerByHand } from '../../../bench/lib/bollinger-by-hand.js';
 import { toColumns } from '../../../src/core/backtest/candle-loader.js';
 import { runBacktest } from '../../../src/core/backtest/engine.js';
 import { BacktestSpec } from '../../../src/core/backtest/spec.js';
-import { ManualClock } from '../../../src/core/clock.js';
-import type { CandleRow } from '../../../src/core/exchange/types.js';
 import { simMarkets } from '../../../src/core/exchange/sim/markets.js';
-import { SimExchange } from '../../../src/core/exchange/sim/sim-exchange.js';
 import { bollingerV1 } from '../../../src/core/strategy/controllers/bollinger-v1.js';
 import { createExecutor } from '../../../src/core/strategy/executors/registry.js';
+import { simCandleRows } from '../../helpers/sim-candles.js';
 
 /**
  * The engine against bollinger_v1 written out by hand (bench/lib/bollinger-by-hand.ts: one loop, none
@@ -23,10 +21,7 @@ const MARKET = simMarkets('spot').find((m) => m.trading_pair === 'BTC-USDT')!;
 function run(startIso: string, candles: number) {
   const start = Date.parse(startIso);
   const end = start + (candles - 1) * MIN;
-  const sim = new SimExchange('sim', new ManualClock(end + 3_600_000));
-  const m = sim.market('spot', 'BTC-USDT');
-  const rows: CandleRow[] = [];
-  for (let s = start - 100 * MIN; s <= end; s += 1000 * MIN) rows.push(...sim.candles(m, '1m', { since: s, until: Math.min(end, s + 999 * MIN), limit: 1000 }));
+  const rows = simCandleRows('spot', 'BTC-USDT', start - 100 * MIN, end);
   const cols = toColumns(rows);
   const spec = BacktestSpec.parse({
     controller: { name: 'bollinger_v1', config: { interval: '1m', total_amount_quote: '1000', bb_length: 100 } },

@@ -3,12 +3,10 @@ import { toColumns } from '../../../src/core/backtest/candle-loader.js';
 import { runBacktest, seriesThinned } from '../../../src/core/backtest/engine.js';
 import { BacktestSpec } from '../../../src/core/backtest/spec.js';
 import { thinSeries } from '../../../src/core/backtest/thin-series.js';
-import { ManualClock } from '../../../src/core/clock.js';
-import type { CandleRow } from '../../../src/core/exchange/types.js';
 import { simMarkets } from '../../../src/core/exchange/sim/markets.js';
-import { SimExchange } from '../../../src/core/exchange/sim/sim-exchange.js';
 import { SHIPPED_CONTROLLERS } from '../../../src/core/strategy/controllers/index.js';
 import { createExecutor } from '../../../src/core/strategy/executors/registry.js';
+import { simCandleRows } from '../../helpers/sim-candles.js';
 
 /**
  * A stored result keeps the series thinned to a few thousand points, read from the run's states without
@@ -22,10 +20,7 @@ const END = START + 3 * 1440 * MIN - MIN;
 
 function run(connector: 'sim' | 'sim_perpetual') {
   const type = connector === 'sim' ? 'spot' : 'perpetual';
-  const sim = new SimExchange(connector, new ManualClock(END + MIN));
-  const m = sim.market(type, 'BTC-USDT');
-  const rows: CandleRow[] = [];
-  for (let t = START - 200 * MIN; t <= END; t += 1000 * MIN) rows.push(...sim.candles(m, '1m', { since: t, until: Math.min(END, t + 999 * MIN), limit: 1000 }));
+  const rows = simCandleRows(type, 'BTC-USDT', START - 200 * MIN, END);
   const spec = BacktestSpec.parse({
     controller: { name: 'bollinger_v1', config: { interval: '1m', bb_length: 20, bb_std: 1, total_amount_quote: '5000' } },
     connector,

@@ -3,12 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { toColumns } from '../../../src/core/backtest/candle-loader.js';
 import { runBacktest, type BacktestEnv } from '../../../src/core/backtest/engine.js';
 import { BacktestSpec } from '../../../src/core/backtest/spec.js';
-import { ManualClock } from '../../../src/core/clock.js';
 import { simMarkets } from '../../../src/core/exchange/sim/markets.js';
-import { SimExchange } from '../../../src/core/exchange/sim/sim-exchange.js';
 import { defineController } from '../../../src/core/strategy/controller.js';
 import { SHIPPED_CONTROLLERS } from '../../../src/core/strategy/controllers/index.js';
 import { createExecutor } from '../../../src/core/strategy/executors/registry.js';
+import { simCandleRows } from '../../helpers/sim-candles.js';
 
 /**
  * A run that lists no executor (an optimization trial) drops the ended executors of a controller that
@@ -21,20 +20,7 @@ const START = Date.UTC(2024, 0, 1);
 const END = START + 10 * 1440 * MIN - MIN;
 const MARKET = simMarkets('spot').find((m) => m.trading_pair === 'BTC-USDT')!;
 
-function candles() {
-  const sim = new SimExchange('sim', new ManualClock(END + MIN));
-  const m = sim.market('spot', 'BTC-USDT');
-  const rows = [];
-  for (let t = START - 200 * MIN; t <= END; ) {
-    const page = sim.candles(m, '1m', { since: t, until: END, limit: 1000 });
-    if (page.length === 0) break;
-    rows.push(...page);
-    t = page[page.length - 1]!.timestamp + MIN;
-  }
-  return rows;
-}
-
-const rows = candles();
+const rows = simCandleRows('spot', 'BTC-USDT', START - 200 * MIN, END);
 const cols = toColumns(rows);
 const first = rows.find((r) => r.timestamp >= START)!.open;
 
